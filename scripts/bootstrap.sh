@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Installs every tool the project needs into .tools/ (git-ignored), idempotently.
+# Only the package registries are used: npm for Foundry, solc-js, OpenZeppelin and forge-std,
+# PyPI for the Stripe emulator. A stamp file per step makes a second run instant.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+tools="$root/.tools"
+mkdir -p "$tools"
+
+FOUNDRY_VERSION=1.7.1
+SOLC_VERSION=0.8.30
+OZ_VERSION=5.4.0
+TOOLBOX_VERSION=0.1.13
+LOCALSTRIPE_VERSION=1.15.10
+
+stamp() { echo "$tools/.stamp-$1"; }
+
+# --- npm packages: Foundry binaries, solc-js, OpenZeppelin, forge-std (via the LayerZero toolbox)
+npm_key="foundry-$FOUNDRY_VERSION-solc-$SOLC_VERSION-oz-$OZ_VERSION-toolbox-$TOOLBOX_VERSION"
+if [ ! -f "$(stamp "$npm_key")" ]; then
+  echo "bootstrap: installing Foundry $FOUNDRY_VERSION, solc-js $SOLC_VERSION, OpenZeppelin $OZ_VERSION, forge-std" >&2
+  mkdir -p "$tools/npm"
+  cat > "$tools/npm/package.json" <<JSON
+{ "name": "tangible-tools", "private": true, "version": "0.0.0" }
+JSON
+  (cd "$tools/npm" && npm install --no-save --silent --no-package-lock \
+    "@foundry-rs/anvil-linux-amd64@$FOUNDRY_VERSION" \
+    "@foundry-rs/forge-linux-amd64@$FOUNDRY_VERSION" \
+    "@foundry-rs/cast-linux-amd64@$FOUNDRY_VERSION" \
+    "solc@$SOLC_VERSION" \
+    "@openzeppelin/contracts@$OZ_VERSION" \
+    "@layerzerolabs/toolbox-foundry@$TOOLBOX_VERSION")
+  rm -f "$tools"/.stamp-foundry-*
+  touch "$(stamp "$npm_key")"
+fi
+
+mkdir -p "$tools/bin"
+for b in anvil forge cast; do
+  ln -sf "$tools/npm/node_modules/@foundry-rs/$b-linux-amd64/bin/$b" "$tools/bin/$b"
+done
+# The solc wrapper forge is pointed at (see contracts/foundry.toml).
+ln -sf "$root/scripts/solc-wrapper.js" "$tools/bin/solc"
+chmod +x "$root/scripts/solc-wrapper.js"
+
+# Library folders the remappings point at.
+mkdir -p "$tools/lib"
+ln -sfn "$tools/npm/node_modules/@openzeppelin/contracts" "$tools/lib/openzeppelin-contracts"
+ln -sfn "$tools/npm/node_modules/@layerzerolabs/toolbox-foundry/lib/forge-std" "$tools/lib/forge-std"
+
+# --- PyPI: the Stripe emulator, in its own virtualenv
+if [ "${BOOTSTRAP_SKIP_PY:-0}" != 1 ] && [ ! -f "$(stamp "localstripe-$LOCALSTRIPE_VERSION")" ]; then
+  echo "bootstrap: installing localstripe $LOCALSTRIPE_VERSION" >&2
+  python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --quiet "localstripe==$LOCALSTRIPE_VERSION"
+  touch "$(stamp "localstripe-$LOCALSTRIPE_VERSION")"
+fi
+
+# --- PostgreSQL server binaries (Debian). Present on these machines; installed if missing.
+if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
+  echo "bootstrap: installing PostgreSQL server binaries (apt)" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null
+fi
