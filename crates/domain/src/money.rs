@@ -48,7 +48,7 @@ impl Cents {
     /// whole number of cents.
     pub fn from_token_units(units: u128, decimals: u8) -> Result<Option<Cents>, MoneyError> {
         let per_cent = units_per_cent(decimals)?;
-        if units % per_cent != 0 {
+        if !units.is_multiple_of(per_cent) {
             return Ok(None);
         }
         let cents =
