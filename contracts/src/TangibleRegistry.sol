@@ -1,0 +1,327 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {SplitLib} from "./lib/SplitLib.sol";
+
+/// @title TangibleRegistry
+/// @notice Studios, films and editions (film x quality) with their master hash and price in EUR cents.
+/// @dev Abstract: it is deployed as part of {TangibleMarket}, so the sale hot path reads edition and studio data
+/// from its own storage instead of paying for cross-contract calls. Studio functions are callable by the studio
+/// admin or by an `OPERATOR_ROLE` holder (the API registers on behalf of studios); commissions are set by the
+/// platform (`DEFAULT_ADMIN_ROLE` or `OPERATOR_ROLE`).
+abstract contract TangibleRegistry is AccessControl {
+    /// @notice Role of the platform's operator key (API, minting worker, settlement).
+    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice Upper bound of a studio's primary commission (basis points).
+    uint16 public constant MAX_COMMISSION_BPS = SplitLib.MAX_COMMISSION_BPS;
+    /// @notice Commission given to a newly registered studio (basis points).
+    uint16 public constant DEFAULT_COMMISSION_BPS = SplitLib.DEFAULT_COMMISSION_BPS;
+    /// @notice Highest quality code: 0 = SD, 1 = HD, 2 = UHD 4K.
+    uint8 public constant MAX_QUALITY = 2;
+    /// @dev Film ids are sequential and stored in 24 bits inside each licence slot.
+    uint64 internal constant _MAX_FILM_ID = type(uint24).max;
+
+    /// @dev Hot slot of a studio: read (and credited) on every sale.
+    struct Studio {
+        address royaltyRecipient;
+        uint16 commissionBps;
+        uint64 creditCents; // studio earnings not yet withdrawn, see {TangibleMarket-withdrawStudio}
+    }
+
+    /// @dev Film record. `studioId == 0` means the film does not exist.
+    struct Film {
+        uint32 studioId;
+        uint16 year;
+    }
+
+    /// @dev Hot slot of an edition: read on every primary sale and every resale.
+    struct Edition {
+        uint64 priceCents; // 0 = edition not registered
+        uint32 studioId;
+        bool active;
+    }
+
+    /// @notice Read-only view of an edition.
+    struct EditionInfo {
+        uint64 filmId;
+        uint8 quality;
+        uint32 studioId;
+        bytes32 masterHash;
+        uint64 priceCents;
+        bool active;
+    }
+
+    /// @notice Read-only view of a studio.
+    struct StudioInfo {
+        address admin;
+        address royaltyRecipient;
+        uint16 commissionBps;
+        uint64 creditCents;
+        string name;
+    }
+
+    mapping(uint32 studioId => Studio) internal _studios;
+    mapping(uint32 studioId => address) private _studioAdmins;
+    mapping(uint32 studioId => string) private _studioNames;
+    mapping(uint64 filmId => Film) private _films;
+    mapping(uint256 editionKey => Edition) internal _editions;
+    mapping(uint256 editionKey => bytes32) private _masterHashes;
+    uint32 private _studioCount;
+    uint64 private _filmCount;
+
+    /// @notice A studio was registered.
+    event StudioRegistered(
+        uint32 indexed studioId,
+        address indexed admin,
+        address royaltyRecipient,
+        uint16 commissionBps,
+        string name
+    );
+    /// @notice A studio's admin, royalty recipient, commission or name changed.
+    event StudioUpdated(
+        uint32 indexed studioId,
+        address indexed admin,
+        address royaltyRecipient,
+        uint16 commissionBps,
+        string name
+    );
+    /// @notice A film was registered.
+    event FilmRegistered(uint64 indexed filmId, uint32 indexed studioId, string title, uint16 year);
+    /// @notice An edition (film x quality) was registered, active.
+    event EditionRegistered(
+        uint64 indexed filmId, uint8 indexed quality, bytes32 masterHash, uint64 priceCents
+    );
+    /// @notice An edition's master hash or price changed.
+    event EditionUpdated(uint64 indexed filmId, uint8 indexed quality, bytes32 masterHash, uint64 priceCents);
+    /// @notice An edition was withdrawn from (`active = false`) or returned to (`active = true`) primary sale.
+    event EditionStatusChanged(uint64 indexed filmId, uint8 indexed quality, bool active);
+
+    /// @dev `studioId` is not a registered studio.
+    error RegistryStudioNotFound(uint32 studioId);
+    /// @dev `filmId` is not a registered film.
+    error RegistryFilmNotFound(uint64 filmId);
+    /// @dev The edition `(filmId, quality)` is not registered.
+    error RegistryEditionNotFound(uint64 filmId, uint8 quality);
+    /// @dev The edition `(filmId, quality)` is already registered.
+    error RegistryEditionExists(uint64 filmId, uint8 quality);
+    /// @dev `account` is neither the admin of `studioId` nor an operator.
+    error RegistryUnauthorizedStudioAccount(address account, uint32 studioId);
+    /// @dev `commissionBps` exceeds `maxBps`.
+    error RegistryInvalidCommission(uint16 commissionBps, uint16 maxBps);
+    /// @dev `quality` is not 0 (SD), 1 (HD) or 2 (UHD 4K).
+    error RegistryInvalidQuality(uint8 quality);
+    /// @dev A zero address where an account is required.
+    error RegistryInvalidAddress(address account);
+    /// @dev An edition price must be > 0 cents.
+    error RegistryInvalidPrice(uint64 priceCents);
+    /// @dev An edition's master hash must not be zero.
+    error RegistryInvalidMasterHash();
+    /// @dev The edition is already in the requested status.
+    error RegistryEditionStatusUnchanged(uint64 filmId, uint8 quality, bool active);
+    /// @dev No more film ids are available (film ids are 24-bit).
+    error RegistryFilmLimitReached();
+
+    /// @dev Reverts unless the caller is the studio's admin or holds `OPERATOR_ROLE`.
+    modifier onlyStudioOrOperator(uint32 studioId) {
+        _checkStudioOrOperator(studioId);
+        _;
+    }
+
+    // ------------------------------------------------------------------ studios
+
+    /// @notice Registers a studio with the default commission. A studio may register itself
+    /// (`admin == msg.sender`); an operator may register any admin.
+    /// @dev Emits a {StudioRegistered} event.
+    function registerStudio(address admin, address royaltyRecipient, string calldata name)
+        external
+        returns (uint32 studioId)
+    {
+        if (admin == address(0)) revert RegistryInvalidAddress(admin);
+        if (royaltyRecipient == address(0)) revert RegistryInvalidAddress(royaltyRecipient);
+        if (admin != msg.sender && !hasRole(OPERATOR_ROLE, msg.sender)) {
+            revert RegistryUnauthorizedStudioAccount(msg.sender, 0);
+        }
+        studioId = ++_studioCount;
+        _studios[studioId] = Studio(royaltyRecipient, DEFAULT_COMMISSION_BPS, 0);
+        _studioAdmins[studioId] = admin;
+        _studioNames[studioId] = name;
+        emit StudioRegistered(studioId, admin, royaltyRecipient, DEFAULT_COMMISSION_BPS, name);
+    }
+
+    /// @notice Changes a studio's admin, royalty recipient and name. Studio admin or operator.
+    /// @dev Studio earnings accrued for the previous royalty recipient are credited to that address's
+    /// withdrawable balance first. Emits a {StudioUpdated} event.
+    function updateStudio(uint32 studioId, address admin, address royaltyRecipient, string calldata name)
+        external
+        onlyStudioOrOperator(studioId)
+    {
+        if (admin == address(0)) revert RegistryInvalidAddress(admin);
+        if (royaltyRecipient == address(0)) revert RegistryInvalidAddress(royaltyRecipient);
+        Studio storage s = _studios[studioId];
+        address previous = s.royaltyRecipient;
+        if (previous != royaltyRecipient) {
+            uint64 credit = s.creditCents;
+            s.creditCents = 0;
+            s.royaltyRecipient = royaltyRecipient;
+            if (credit != 0) _creditAccountCents(previous, credit);
+        }
+        _studioAdmins[studioId] = admin;
+        _studioNames[studioId] = name;
+        emit StudioUpdated(studioId, admin, royaltyRecipient, s.commissionBps, name);
+    }
+
+    /// @notice Sets a studio's primary commission, at most {MAX_COMMISSION_BPS}. Platform admin or operator.
+    /// @dev Emits a {StudioUpdated} event.
+    function setStudioCommission(uint32 studioId, uint16 commissionBps) external {
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) _checkRole(OPERATOR_ROLE);
+        _requireStudio(studioId);
+        if (commissionBps > MAX_COMMISSION_BPS) {
+            revert RegistryInvalidCommission(commissionBps, MAX_COMMISSION_BPS);
+        }
+        Studio storage s = _studios[studioId];
+        s.commissionBps = commissionBps;
+        emit StudioUpdated(
+            studioId, _studioAdmins[studioId], s.royaltyRecipient, commissionBps, _studioNames[studioId]
+        );
+    }
+
+    // ------------------------------------------------------------------ films and editions
+
+    /// @notice Registers a film of `studioId`. Studio admin or operator.
+    /// @dev Film ids are sequential from 1. Emits a {FilmRegistered} event.
+    function registerFilm(uint32 studioId, string calldata title, uint16 year)
+        external
+        onlyStudioOrOperator(studioId)
+        returns (uint64 filmId)
+    {
+        filmId = ++_filmCount;
+        if (filmId > _MAX_FILM_ID) revert RegistryFilmLimitReached();
+        _films[filmId] = Film(studioId, year);
+        emit FilmRegistered(filmId, studioId, title, year);
+    }
+
+    /// @notice Registers the edition `(filmId, quality)`, active, with its encrypted master's hash and price.
+    /// Studio admin or operator.
+    /// @dev Emits an {EditionRegistered} event.
+    function registerEdition(uint64 filmId, uint8 quality, bytes32 masterHash, uint64 priceCents) external {
+        uint32 studioId = _requireFilm(filmId);
+        _checkStudioOrOperator(studioId);
+        if (quality > MAX_QUALITY) revert RegistryInvalidQuality(quality);
+        if (masterHash == bytes32(0)) revert RegistryInvalidMasterHash();
+        if (priceCents == 0) revert RegistryInvalidPrice(priceCents);
+        uint256 key = _editionKey(filmId, quality);
+        if (_editions[key].priceCents != 0) revert RegistryEditionExists(filmId, quality);
+        _editions[key] = Edition(priceCents, studioId, true);
+        _masterHashes[key] = masterHash;
+        emit EditionRegistered(filmId, quality, masterHash, priceCents);
+    }
+
+    /// @notice Changes an edition's master hash and price. Studio admin or operator.
+    /// @dev Emits an {EditionUpdated} event.
+    function updateEdition(uint64 filmId, uint8 quality, bytes32 masterHash, uint64 priceCents) external {
+        (uint256 key, Edition storage e) = _studioEdition(filmId, quality);
+        if (masterHash == bytes32(0)) revert RegistryInvalidMasterHash();
+        if (priceCents == 0) revert RegistryInvalidPrice(priceCents);
+        e.priceCents = priceCents;
+        _masterHashes[key] = masterHash;
+        emit EditionUpdated(filmId, quality, masterHash, priceCents);
+    }
+
+    /// @notice Withdraws an edition from primary sale (existing licences stay valid and resellable).
+    /// Studio admin or operator.
+    /// @dev Emits an {EditionStatusChanged} event.
+    function withdrawEdition(uint64 filmId, uint8 quality) external {
+        _setEditionActive(filmId, quality, false);
+    }
+
+    /// @notice Returns a withdrawn edition to primary sale. Studio admin or operator.
+    /// @dev Emits an {EditionStatusChanged} event.
+    function reactivateEdition(uint64 filmId, uint8 quality) external {
+        _setEditionActive(filmId, quality, true);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @notice Number of registered studios (ids are 1..studioCount).
+    function studioCount() external view returns (uint32) {
+        return _studioCount;
+    }
+
+    /// @notice Number of registered films (ids are 1..filmCount).
+    function filmCount() external view returns (uint64) {
+        return _filmCount;
+    }
+
+    /// @notice A studio's record.
+    function studio(uint32 studioId) external view returns (StudioInfo memory info) {
+        _requireStudio(studioId);
+        Studio storage s = _studios[studioId];
+        info = StudioInfo(
+            _studioAdmins[studioId],
+            s.royaltyRecipient,
+            s.commissionBps,
+            s.creditCents,
+            _studioNames[studioId]
+        );
+    }
+
+    /// @notice A film's studio and year.
+    function film(uint64 filmId) external view returns (uint32 studioId, uint16 year) {
+        studioId = _requireFilm(filmId);
+        year = _films[filmId].year;
+    }
+
+    /// @notice An edition's record.
+    function edition(uint64 filmId, uint8 quality) external view returns (EditionInfo memory info) {
+        uint256 key = _editionKey(filmId, quality);
+        Edition memory e = _editions[key];
+        if (e.priceCents == 0) revert RegistryEditionNotFound(filmId, quality);
+        info = EditionInfo(filmId, quality, e.studioId, _masterHashes[key], e.priceCents, e.active);
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    /// @dev Credits `cents` to `account`'s withdrawable balance; implemented by the market.
+    function _creditAccountCents(address account, uint64 cents) internal virtual;
+
+    function _setEditionActive(uint64 filmId, uint8 quality, bool active) private {
+        (, Edition storage e) = _studioEdition(filmId, quality);
+        if (e.active == active) revert RegistryEditionStatusUnchanged(filmId, quality, active);
+        e.active = active;
+        emit EditionStatusChanged(filmId, quality, active);
+    }
+
+    /// @dev Loads an existing edition and checks the caller may manage it.
+    function _studioEdition(uint64 filmId, uint8 quality)
+        private
+        view
+        returns (uint256 key, Edition storage e)
+    {
+        key = _editionKey(filmId, quality);
+        e = _editions[key];
+        if (e.priceCents == 0) revert RegistryEditionNotFound(filmId, quality);
+        _checkStudioOrOperator(e.studioId);
+    }
+
+    function _checkStudioOrOperator(uint32 studioId) internal view {
+        _requireStudio(studioId);
+        if (_studioAdmins[studioId] != msg.sender && !hasRole(OPERATOR_ROLE, msg.sender)) {
+            revert RegistryUnauthorizedStudioAccount(msg.sender, studioId);
+        }
+    }
+
+    function _requireStudio(uint32 studioId) internal view {
+        if (studioId == 0 || studioId > _studioCount) revert RegistryStudioNotFound(studioId);
+    }
+
+    function _requireFilm(uint64 filmId) internal view returns (uint32 studioId) {
+        studioId = _films[filmId].studioId;
+        if (studioId == 0) revert RegistryFilmNotFound(filmId);
+    }
+
+    /// @dev Storage key of an edition. Film ids fit in 24 bits, qualities in 8.
+    function _editionKey(uint64 filmId, uint8 quality) internal pure returns (uint256) {
+        return (uint256(filmId) << 8) | quality;
+    }
+}

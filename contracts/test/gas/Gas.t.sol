@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {ERC721} from "@openzeppelin/contracts/token/ERC721/ERC721.sol";
+import {TangibleTest} from "../utils/TangibleTest.sol";
+
+/// @dev The yardstick: a plain OpenZeppelin ERC-721 exposing `_mint`, called externally like the market.
+contract OzMintHarness is ERC721 {
+    constructor() ERC721("Baseline", "BASE") {}
+
+    function mint(address to, uint256 tokenId) external {
+        _mint(to, tokenId);
+    }
+}
+
+/// @dev Gas benchmarks, one measured call each, in steady state: the market, studio, platform, operator float
+/// and payer already hold balances; the recipient is a fresh address. The test contract itself is the payer
+/// (operator for card settlements, crypto buyer otherwise) so that no cheatcode runs inside a measured test.
+/// `forge snapshot --match-test test_gas` writes these figures to `.gas-snapshot`.
+contract GasTest is TangibleTest {
+    OzMintHarness internal oz;
+    uint256 internal offerId;
+    address internal freshRecipient = makeAddr("fresh-recipient");
+
+    function setUp() public override {
+        super.setUp();
+        oz = new OzMintHarness();
+        oz.mint(alice, 1);
+
+        // The test contract acts as operator (card float deposited) and as a crypto buyer (balance + allowance).
+        bytes32 operatorRole = market.OPERATOR_ROLE();
+        vm.prank(admin);
+        market.grantRole(operatorRole, address(this));
+        euro.mint(address(this), 1_000_000 * 1e6);
+        euro.approve(address(market), 500_000 * 1e6);
+        market.deposit(100_000 * 1e6);
+
+        // Prior activity: studio and platform have accrued balances, alice owns a licence she offers.
+        _buyCard(SD, carol, keccak256("pi_previous"));
+        uint256 aliceLicence = _buyCrypto(alice, HD, alice);
+        offerId = _list(alice, aliceLicence, 1_000);
+        _buyCrypto(bob, HD, bob);
+    }
+
+    function test_gas_baselineOzMint() public {
+        oz.mint(freshRecipient, 2);
+    }
+
+    function test_gas_primaryMintCard() public {
+        market.settleCardPrimary(filmId, HD, PRICE_HD, freshRecipient, keccak256("pi_3OvKq2LkdIwHu7ix0"));
+    }
+
+    function test_gas_primaryBuyCrypto() public {
+        market.buyPrimary(filmId, HD, PRICE_HD, freshRecipient);
+    }
+
+    function test_gas_resaleBuy() public {
+        market.buyOffer(offerId, 1_000, freshRecipient);
+    }
+}
