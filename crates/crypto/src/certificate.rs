@@ -1,0 +1,1 @@
+//! certificate (work in progress).

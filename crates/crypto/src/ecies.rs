@@ -1,0 +1,1 @@
+//! ecies (work in progress).

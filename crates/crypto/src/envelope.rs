@@ -1,0 +1,1 @@
+//! envelope (work in progress).

@@ -1,0 +1,1 @@
+//! siwe (work in progress).

@@ -1,0 +1,1 @@
+//! wallet (work in progress).
