@@ -1,0 +1,52 @@
+# Tangible — every developer and CI entry point. `make up` runs the local stack, `make test`
+# runs every test. Both install what they need first (scripts/bootstrap.sh, idempotent).
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+# Compiled Rust lives outside the clone so fresh clones (and CI) reuse it.
+export CARGO_TARGET_DIR ?= $(HOME)/.cache/tangible/target
+export PATH := $(CURDIR)/.tools/bin:$(PATH)
+FORGE := $(CURDIR)/.tools/bin/forge
+
+.PHONY: help tools contracts lint test test-contracts test-rust gas up bench fuzz clean
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
+
+tools: ## install the pinned toolchain into .tools/ (idempotent, fast when present)
+	@bash scripts/bootstrap.sh
+
+contracts: tools ## compile the Solidity contracts (artifacts feed the Rust bindings)
+	@cd contracts && $(FORGE) build --quiet
+
+lint: contracts ## formatting and lints: cargo fmt, clippy -D warnings, forge fmt
+	cargo fmt --all --check
+	cd contracts && $(FORGE) fmt --check
+	cargo clippy --workspace --all-targets --locked -- -D warnings
+
+test-contracts: contracts ## forge unit, fuzz and invariant suites + gas snapshot check
+	cd contracts && $(FORGE) test
+	cd contracts && $(FORGE) snapshot --check --match-test test_gas
+
+test-rust: contracts ## Rust unit, property and integration tests (anvil, Postgres, emulators)
+	cargo test --workspace --locked
+
+test: lint test-contracts test-rust ## every test of the project (what CI runs)
+	@echo "make test: all suites passed"
+
+gas: contracts ## re-measure the gas benchmarks into contracts/.gas-snapshot
+	cd contracts && $(FORGE) snapshot --match-test test_gas
+
+up: contracts ## start the local stack (anvil, contracts, demo studio and film); Ctrl-C stops it
+	@bash scripts/up.sh
+
+bench: contracts ## benchmarks (long; not part of make test)
+	@bash scripts/bench.sh
+
+fuzz: tools ## bounded fuzzing of the decoders (FUZZ_SECONDS per target, default 60)
+	@bash scripts/fuzz.sh
+
+clean: ## remove build outputs of this clone (keeps .tools and the shared cargo target)
+	rm -rf contracts/out contracts/cache .run
