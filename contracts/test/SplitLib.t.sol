@@ -10,7 +10,7 @@ contract SplitLibTest is Test {
     function testFuzz_resale_sumsToPriceAndMatchesRule(uint64 price) public pure {
         (uint64 seller, uint64 studio, uint64 platform) = SplitLib.resale(price);
         assertEq(uint256(seller) + studio + platform, price, "sum");
-        // independent: floor(15 % of price) = (price - (price*15 mod 100)) / 100 * ... computed via division
+        // independent formulation: 15 % = 3/20, 5 % = 1/20
         uint256 p = price;
         assertEq(studio, (p * 3) / 20, "studio 15%");
         assertEq(platform, p / 20, "platform 5%");
