@@ -1,0 +1,76 @@
+//! Tangible's database: the PostgreSQL schema that mirrors the chain, shared by the indexer
+//! (which writes it) and the API (which reads it).
+//!
+//! Data flows one way: the indexer decodes the contracts' events, appends them to the raw
+//! `events` log and applies them to the derived tables (`studios`, `films`, `editions`,
+//! `licences`, `resale_offers`, `sales`, `withdrawals`, `users`) in the same transaction as
+//! its checkpoint. The schema is in `migrations/` and applied with [`migrate`].
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), tangible_db::DbError> {
+//! let pool = tangible_db::connect("postgres://postgres@127.0.0.1:5432/tangible", 8).await?;
+//! tangible_db::migrate(&pool).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! With the `test-utils` feature, [`testing`] starts a private PostgreSQL cluster from the
+//! system binaries and hands out one fresh, migrated database per test.
+
+use std::time::Duration;
+
+pub use sqlx;
+use sqlx::migrate::Migrator;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+pub use sqlx::PgPool;
+
+#[cfg(feature = "test-utils")]
+pub mod testing;
+
+/// The schema migrations (`crates/db/migrations`), embedded at compile time.
+pub static MIGRATOR: Migrator = sqlx::migrate!("./migrations");
+
+/// Errors of this crate.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// The database URL could not be parsed.
+    #[error("invalid database URL: {0}")]
+    InvalidUrl(#[source] sqlx::Error),
+    /// Connecting or querying failed.
+    #[error("database error: {0}")]
+    Sqlx(#[from] sqlx::Error),
+    /// Applying the migrations failed.
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = DbError> = std::result::Result<T, E>;
+
+/// Opens a connection pool of at most `max_connections` to `url` (`postgres://…`).
+pub async fn connect(url: &str, max_connections: u32) -> Result<PgPool> {
+    let options: PgConnectOptions = url.parse().map_err(DbError::InvalidUrl)?;
+    let pool = PgPoolOptions::new()
+        .max_connections(max_connections.max(1))
+        .acquire_timeout(Duration::from_secs(30))
+        .connect_with(options)
+        .await?;
+    Ok(pool)
+}
+
+/// Applies every pending migration (idempotent; safe to call at each start).
+pub async fn migrate(pool: &PgPool) -> Result<()> {
+    MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// Every table the indexer derives from the raw event log, in an order in which they can be
+/// emptied and refilled (dependents after their parents).
+pub const DERIVED_TABLES: &[&str] = &[
+    "studios",
+    "films",
+    "editions",
+    "licences",
+    "resale_offers",
+    "sales",
+    "withdrawals",
+];
