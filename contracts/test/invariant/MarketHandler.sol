@@ -20,6 +20,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
     uint256 public immutable unitsPerCent;
 
     address[] public actors;
+    address[] public payees; // every address that can be a royalty or platform recipient
     bytes32[] public refs;
 
     // ---- ghost state
@@ -49,7 +50,9 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         address operator_,
         address admin_,
         uint32 studioId_,
-        uint64 filmId_
+        uint64 filmId_,
+        address royalty_,
+        address platform_
     ) {
         market = market_;
         euro = euro_;
@@ -61,9 +64,12 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         for (uint256 i = 0; i < 4; i++) {
             address a = makeAddr(string.concat("actor", vm.toString(i)));
             actors.push(a);
+            payees.push(a);
             vm.prank(a);
             euro.approve(address(market), type(uint256).max);
         }
+        payees.push(royalty_);
+        payees.push(platform_);
         for (uint256 i = 0; i < 6; i++) {
             refs.push(keccak256(abi.encode("pi", i)));
         }
@@ -250,7 +256,7 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
 
     function withdraw(uint256 actorSeed, uint256 amount) external {
         calls[this.withdraw.selector]++;
-        address a = _actor(actorSeed);
+        address a = payees[actorSeed % payees.length];
         uint256 credit = market.balanceOfCredit(a);
         if (credit == 0) return;
         amount = bound(amount, 1, credit);
@@ -275,6 +281,26 @@ contract MarketHandler is CommonBase, StdCheats, StdUtils {
         vm.prank(admin);
         market.withdrawPlatform();
         ghostTokenOut += uint256(credit) * unitsPerCent;
+    }
+
+    /// @dev Changing the royalty recipient flushes the studio's earnings to the previous one.
+    function changeRoyaltyRecipient(uint256 seed) external {
+        calls[this.changeRoyaltyRecipient.selector]++;
+        address next = payees[seed % payees.length];
+        vm.prank(operator);
+        market.updateStudio(studioId, admin, next, "Studio");
+    }
+
+    /// @dev Changing the platform flushes its fees to the previous one.
+    function changePlatform(uint256 seed) external {
+        calls[this.changePlatform.selector]++;
+        address next = payees[seed % payees.length];
+        vm.prank(admin);
+        market.setPlatform(next);
+    }
+
+    function payeeCount() external view returns (uint256) {
+        return payees.length;
     }
 
     function setCommission(uint16 bps) external {

@@ -11,7 +11,7 @@ contract MarketInvariantTest is TangibleTest {
 
     function setUp() public override {
         super.setUp();
-        handler = new MarketHandler(market, euro, operator, admin, studioId, filmId);
+        handler = new MarketHandler(market, euro, operator, admin, studioId, filmId, royalty, platform);
         for (uint256 i = 0; i < handler.actorCount(); i++) {
             euro.mint(handler.actors(i), 1e15);
         }
@@ -24,11 +24,10 @@ contract MarketInvariantTest is TangibleTest {
     function invariant_stablecoinConservation() public view {
         uint256 held = euro.balanceOf(address(market));
         assertEq(held, FLOAT + handler.ghostTokenIn() - handler.ghostTokenOut(), "token in - out");
-        uint256 liabilities = market.balanceOfCredit(operator) + market.balanceOfCredit(platform)
-            + market.balanceOfCredit(royalty) + uint256(market.studio(studioId).creditCents) * UNITS
-            + uint256(market.platformCreditCents()) * UNITS;
-        for (uint256 i = 0; i < handler.actorCount(); i++) {
-            liabilities += market.balanceOfCredit(handler.actors(i));
+        uint256 liabilities = market.balanceOfCredit(operator) + uint256(market.studio(studioId).creditCents)
+            * UNITS + uint256(market.platformCreditCents()) * UNITS;
+        for (uint256 i = 0; i < handler.payeeCount(); i++) {
+            liabilities += market.balanceOfCredit(handler.payees(i)); // actors, royalty, platform
         }
         assertEq(held, liabilities, "held == sum of balances");
     }
