@@ -1,3 +1,9 @@
 //! Integration tests of `tangible-crypto` (one test binary, one module per area).
 
+mod certificate;
+mod ecies;
+mod ecies_crosscheck;
+mod envelope;
 mod film;
+mod siwe;
+mod wallet;
