@@ -167,3 +167,13 @@ CREATE TABLE withdrawals (
     amount_units    NUMERIC(78, 0) NOT NULL,       -- stablecoin units, not cents
     PRIMARY KEY (tx_hash, log_index)
 );
+
+-- The operator's card float deposited in the market (stablecoin units).
+CREATE TABLE deposits (
+    tx_hash         TEXT           NOT NULL,
+    log_index       INTEGER        NOT NULL,
+    block_number    BIGINT         NOT NULL,
+    account_address TEXT           NOT NULL,
+    amount_units    NUMERIC(78, 0) NOT NULL,
+    PRIMARY KEY (tx_hash, log_index)
+);

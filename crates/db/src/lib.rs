@@ -19,9 +19,9 @@
 use std::time::Duration;
 
 pub use sqlx;
+pub use sqlx::PgPool;
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-pub use sqlx::PgPool;
 
 #[cfg(feature = "test-utils")]
 pub mod testing;
@@ -73,4 +73,5 @@ pub const DERIVED_TABLES: &[&str] = &[
     "resale_offers",
     "sales",
     "withdrawals",
+    "deposits",
 ];

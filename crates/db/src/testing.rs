@@ -62,7 +62,10 @@ pub struct ClusterOptions {
 
 impl Default for ClusterOptions {
     fn default() -> Self {
-        Self { fast_unsafe: true, max_connections: 200 }
+        Self {
+            fast_unsafe: true,
+            max_connections: 200,
+        }
     }
 }
 
@@ -96,7 +99,8 @@ pub fn pg_bin_dir() -> Result<PathBuf, HarnessError> {
     }
     std::env::var_os("PATH")
         .and_then(|paths| {
-            std::env::split_paths(&paths).find(|p| p.join("postgres").exists() && p.join("initdb").exists())
+            std::env::split_paths(&paths)
+                .find(|p| p.join("postgres").exists() && p.join("initdb").exists())
         })
         .ok_or(HarnessError::BinariesNotFound)
 }
@@ -110,7 +114,8 @@ fn server_user() -> Option<(u32, u32)> {
     let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
     passwd.lines().find_map(|line| {
         let f: Vec<&str> = line.split(':').collect();
-        (f.len() > 3 && f[0] == "postgres").then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+        (f.len() > 3 && f[0] == "postgres")
+            .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
     })
 }
 
@@ -136,9 +141,16 @@ fn as_server_user(cmd: &mut Command, user: Option<(u32, u32)>, die_with_parent: 
 }
 
 fn free_port() -> Result<u16, HarnessError> {
-    let l = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| HarnessError::Process { what: "finding a free port", detail: e.to_string() })?;
-    Ok(l.local_addr().map_err(|e| HarnessError::Process { what: "finding a free port", detail: e.to_string() })?.port())
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| HarnessError::Process {
+        what: "finding a free port",
+        detail: e.to_string(),
+    })?;
+    Ok(l.local_addr()
+        .map_err(|e| HarnessError::Process {
+            what: "finding a free port",
+            detail: e.to_string(),
+        })?
+        .port())
 }
 
 impl PgCluster {
@@ -155,22 +167,37 @@ impl PgCluster {
         let dir = tempfile::Builder::new()
             .prefix("tangible-pg-")
             .tempdir()
-            .map_err(|e| HarnessError::Process { what: "creating the data directory", detail: e.to_string() })?;
+            .map_err(|e| HarnessError::Process {
+                what: "creating the data directory",
+                detail: e.to_string(),
+            })?;
         if let Some((uid, gid)) = user {
-            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid))
-                .map_err(|e| HarnessError::Process { what: "chown of the data directory", detail: e.to_string() })?;
+            std::os::unix::fs::chown(dir.path(), Some(uid), Some(gid)).map_err(|e| {
+                HarnessError::Process {
+                    what: "chown of the data directory",
+                    detail: e.to_string(),
+                }
+            })?;
         }
         let data = dir.path().join("data");
         let mut initdb = Command::new(bin.join("initdb"));
         initdb
             .arg("-D")
             .arg(&data)
-            .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-locale", "--no-sync"])
+            .args([
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-locale",
+                "--no-sync",
+            ])
             .stdin(Stdio::null());
         as_server_user(&mut initdb, user, false);
-        let out = initdb
-            .output()
-            .map_err(|e| HarnessError::Process { what: "running initdb", detail: e.to_string() })?;
+        let out = initdb.output().map_err(|e| HarnessError::Process {
+            what: "running initdb",
+            detail: e.to_string(),
+        })?;
         if !out.status.success() {
             return Err(HarnessError::Process {
                 what: "initdb failed",
@@ -182,8 +209,16 @@ impl PgCluster {
         for _ in 0..5 {
             let port = free_port()?;
             match spawn_server(&bin, &data, dir.path(), port, user, options) {
-                Ok((pid, exited)) => match wait_ready(&bin, port, &exited, Duration::from_secs(30)) {
-                    Ok(()) => return Ok(Self { port, pid, exited, dir: Some(dir) }),
+                Ok((pid, exited)) => match wait_ready(&bin, port, &exited, Duration::from_secs(30))
+                {
+                    Ok(()) => {
+                        return Ok(Self {
+                            port,
+                            pid,
+                            exited,
+                            dir: Some(dir),
+                        });
+                    }
                     Err(e) => {
                         stop_server(pid, &exited);
                         last_err = Some(e);
@@ -259,12 +294,22 @@ fn spawn_server(
         .arg("-k")
         .arg(socket_dir)
         .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-        .args(["-c", &format!("max_connections={}", options.max_connections)])
+        .args([
+            "-c",
+            &format!("max_connections={}", options.max_connections),
+        ])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     if options.fast_unsafe {
-        cmd.args(["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"]);
+        cmd.args([
+            "-c",
+            "fsync=off",
+            "-c",
+            "synchronous_commit=off",
+            "-c",
+            "full_page_writes=off",
+        ]);
     }
     as_server_user(&mut cmd, user, true);
     let exited = Arc::new(AtomicBool::new(false));
@@ -283,22 +328,47 @@ fn spawn_server(
                 let _ = tx.send(Err(e));
             }
         })
-        .map_err(|e| HarnessError::Process { what: "spawning the server thread", detail: e.to_string() })?;
+        .map_err(|e| HarnessError::Process {
+            what: "spawning the server thread",
+            detail: e.to_string(),
+        })?;
     let pid = rx
         .recv()
-        .map_err(|e| HarnessError::Process { what: "starting postgres", detail: e.to_string() })?
-        .map_err(|e| HarnessError::Process { what: "starting postgres", detail: e.to_string() })?;
+        .map_err(|e| HarnessError::Process {
+            what: "starting postgres",
+            detail: e.to_string(),
+        })?
+        .map_err(|e| HarnessError::Process {
+            what: "starting postgres",
+            detail: e.to_string(),
+        })?;
     Ok((pid, exited))
 }
 
-fn wait_ready(bin: &Path, port: u16, exited: &AtomicBool, timeout: Duration) -> Result<(), HarnessError> {
+fn wait_ready(
+    bin: &Path,
+    port: u16,
+    exited: &AtomicBool,
+    timeout: Duration,
+) -> Result<(), HarnessError> {
     let start = Instant::now();
     while start.elapsed() < timeout {
         if exited.load(Ordering::SeqCst) {
-            return Err(HarnessError::Process { what: "postgres exited at start", detail: format!("port {port}") });
+            return Err(HarnessError::Process {
+                what: "postgres exited at start",
+                detail: format!("port {port}"),
+            });
         }
         let ok = Command::new(bin.join("pg_isready"))
-            .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+            .args([
+                "-q",
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-U",
+                "postgres",
+            ])
             .status()
             .map(|s| s.success())
             .unwrap_or(false);
@@ -330,7 +400,10 @@ pub fn shared_cluster() -> Result<&'static PgCluster, HarnessError> {
         unsafe { libc::atexit(stop_shared_cluster) };
         Ok(cluster)
     });
-    result.as_ref().map_err(|e| HarnessError::Process { what: "starting the shared cluster", detail: e.clone() })
+    result.as_ref().map_err(|e| HarnessError::Process {
+        what: "starting the shared cluster",
+        detail: e.clone(),
+    })
 }
 
 static NEXT_DB: AtomicU64 = AtomicU64::new(0);
@@ -352,18 +425,29 @@ impl TestDatabase {
 
     /// A fresh database in `cluster`, migrated if `migrate` is set.
     pub async fn in_cluster(cluster: &PgCluster, migrate: bool) -> Result<Self, HarnessError> {
-        let name = format!("test_{}_{}", std::process::id(), NEXT_DB.fetch_add(1, Ordering::SeqCst));
+        let name = format!(
+            "test_{}_{}",
+            std::process::id(),
+            NEXT_DB.fetch_add(1, Ordering::SeqCst)
+        );
         let admin_url = cluster.admin_url();
         let mut admin = PgConnection::connect(&admin_url).await?;
         // The name is generated above from digits and underscores only.
-        admin.execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).await?;
+        admin
+            .execute(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+            .await?;
         admin.close().await?;
         let url = cluster.url_for(&name);
         let pool = crate::connect(&url, 16).await?;
         if migrate {
             crate::migrate(&pool).await?;
         }
-        Ok(Self { pool, url, name, admin_url })
+        Ok(Self {
+            pool,
+            url,
+            name,
+            admin_url,
+        })
     }
 
     /// The pool of this database.
@@ -393,7 +477,9 @@ impl Drop for TestDatabase {
             rt.block_on(async move {
                 if let Ok(mut admin) = PgConnection::connect(&admin_url).await {
                     let _ = admin
-                        .execute(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")))
+                        .execute(sqlx::AssertSqlSafe(format!(
+                            "DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                        )))
                         .await;
                     let _ = admin.close().await;
                 }
@@ -404,5 +490,7 @@ impl Drop for TestDatabase {
 }
 
 fn tokio_rt() -> std::io::Result<tokio::runtime::Runtime> {
-    tokio::runtime::Builder::new_current_thread().enable_all().build()
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
 }

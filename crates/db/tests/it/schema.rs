@@ -9,7 +9,11 @@ fn hex(byte: char, len: usize) -> String {
 async fn migrations_are_idempotent_and_create_every_table() {
     let db = TestDatabase::new().await.unwrap();
     tangible_db::migrate(db.pool()).await.unwrap();
-    for table in tangible_db::DERIVED_TABLES.iter().chain(&["events", "checkpoints", "blocks", "users"]) {
+    for table in
+        tangible_db::DERIVED_TABLES
+            .iter()
+            .chain(&["events", "checkpoints", "blocks", "users"])
+    {
         let exists: bool = sqlx::query_scalar("SELECT to_regclass($1) IS NOT NULL")
             .bind(format!("public.{table}"))
             .fetch_one(db.pool())
@@ -37,8 +41,15 @@ async fn an_event_is_unique_on_chain_tx_and_log_index() {
     run(1, 1).await.unwrap();
     run(2, 0).await.unwrap();
     let err = run(1, 0).await.unwrap_err();
-    let code = err.as_database_error().and_then(|e| e.code()).map(|c| c.into_owned());
-    assert_eq!(code.as_deref(), Some("23505"), "duplicate must violate the unique key: {err}");
+    let code = err
+        .as_database_error()
+        .and_then(|e| e.code())
+        .map(|c| c.into_owned());
+    assert_eq!(
+        code.as_deref(),
+        Some("23505"),
+        "duplicate must violate the unique key: {err}"
+    );
 }
 
 #[tokio::test]
@@ -47,7 +58,14 @@ async fn a_sale_whose_shares_do_not_sum_to_the_price_is_refused() {
     let insert = "INSERT INTO sales (tx_hash, log_index, block_number, kind, licence_id, payer_address,
                     price_cents, seller_cents, studio_address, studio_cents, platform_address, platform_cents)
                   VALUES ($1, $2, 1, 'resale', 7, $3, 800, $4, $3, 120, $3, 40)";
-    sqlx::query(insert).bind(hex('1', 64)).bind(0).bind(hex('a', 40)).bind(640_i64).execute(db.pool()).await.unwrap();
+    sqlx::query(insert)
+        .bind(hex('1', 64))
+        .bind(0)
+        .bind(hex('a', 40))
+        .bind(640_i64)
+        .execute(db.pool())
+        .await
+        .unwrap();
     let err = sqlx::query(insert)
         .bind(hex('1', 64))
         .bind(1)

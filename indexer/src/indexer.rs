@@ -1,0 +1,419 @@
+//! The indexing loop: ranges, confirmations, checkpoints, reorgs, backoff.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use alloy::primitives::Address;
+use futures::future::try_join_all;
+use sqlx::PgPool;
+use tangible_chain::Deployment;
+use tokio::sync::watch;
+use tracing::{debug, error, info, warn};
+
+use crate::config::IndexerConfig;
+use crate::decode::{self, RawEvent};
+use crate::rpc::{BlockRef, Rpc, RpcError};
+use crate::store::{self, Checkpoint, Identity};
+use crate::{IndexerError, Result};
+
+const TARGET: &str = "tangible::indexer";
+
+/// What one [`Indexer::step`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StepOutcome {
+    /// Blocks `from..=to` were indexed (possibly with no event) and checkpointed.
+    Indexed {
+        /// First block of the range.
+        from: u64,
+        /// Last block of the range (the new checkpoint).
+        to: u64,
+        /// Events written.
+        events: usize,
+    },
+    /// Nothing to index: the checkpoint is at the head minus the confirmations.
+    CaughtUp {
+        /// The node's head.
+        head: u64,
+    },
+    /// A reorg was found and the mirror rolled back to the common ancestor.
+    Reorg {
+        /// The common ancestor (the new checkpoint).
+        ancestor: u64,
+        /// Blocks rolled back.
+        depth: u64,
+    },
+    /// The step found an inconsistent view (chain moving, range refused) and will be retried.
+    Retry(String),
+}
+
+/// Mirrors one deployment into Postgres. See the crate documentation for the data flow.
+#[derive(Debug)]
+pub struct Indexer<R> {
+    rpc: R,
+    pool: PgPool,
+    cfg: IndexerConfig,
+    identity: Identity,
+    addresses: Vec<Address>,
+    checkpoint: Option<Checkpoint>,
+    range: u64,
+}
+
+impl<R: Rpc> Indexer<R> {
+    /// Connects the indexer to `rpc` and `pool` for `deployment`: checks the chain id, checks
+    /// that the database mirrors this deployment (or resets it when configured to), and loads
+    /// the checkpoint. The database must be migrated.
+    pub async fn new(
+        rpc: R,
+        pool: PgPool,
+        deployment: &Deployment,
+        cfg: IndexerConfig,
+    ) -> Result<Self> {
+        let chain_id = rpc.chain_id().await?;
+        if chain_id != deployment.chain_id {
+            return Err(IndexerError::DeploymentMismatch(format!(
+                "the RPC node is on chain {chain_id} but the deployment file is for chain {}",
+                deployment.chain_id
+            )));
+        }
+        // The stablecoin is not indexed: its transfers are not Tangible events, and on a public
+        // chain they would dwarf them. Registry, licence and market may share one address.
+        let mut addresses = vec![
+            deployment.contracts.registry,
+            deployment.contracts.licence,
+            deployment.contracts.market,
+        ];
+        addresses.sort();
+        addresses.dedup();
+        let identity = Identity {
+            chain_id,
+            deployment_block: deployment.deployment_block,
+            registry: deployment.contracts.registry,
+        };
+
+        let others = store::other_chains(&pool, chain_id).await?;
+        let stored = store::load_checkpoint(&pool, chain_id).await?;
+        let mismatch = match &stored {
+            _ if !others.is_empty() => {
+                Some(format!("the database already mirrors chain(s) {others:?}"))
+            }
+            Some((_, id)) if *id != identity => Some(format!(
+                "the database mirrors another deployment (registry {}, block {}) than the deployment file (registry {}, block {})",
+                id.registry, id.deployment_block, identity.registry, identity.deployment_block
+            )),
+            _ => None,
+        };
+        let mut checkpoint = stored.map(|(cp, _)| cp);
+        if let Some(why) = mismatch {
+            if !cfg.reset_on_mismatch {
+                return Err(IndexerError::DeploymentMismatch(format!(
+                    "{why}; use another database or --reset-on-mismatch"
+                )));
+            }
+            warn!(target: TARGET, %why, "resetting the mirror");
+            store::reset(&pool).await?;
+            checkpoint = None;
+        }
+        let range = cfg.initial_range.min(cfg.max_range).max(1);
+        let mut indexer = Self {
+            rpc,
+            pool,
+            cfg,
+            identity,
+            addresses,
+            checkpoint,
+            range,
+        };
+        if indexer.checkpoint.is_none() {
+            indexer.checkpoint = indexer.start_checkpoint().await?;
+            if let Some(cp) = indexer.checkpoint {
+                let block = BlockRef {
+                    number: cp.number,
+                    hash: cp.hash,
+                    parent_hash: cp.hash,
+                    timestamp: 0,
+                };
+                store::write_batch(
+                    &indexer.pool,
+                    &indexer.identity,
+                    &[],
+                    &[block],
+                    cp,
+                    indexer.cfg.reorg_window,
+                )
+                .await?;
+            }
+        }
+        info!(target: TARGET, chain_id, checkpoint = ?indexer.checkpoint.map(|c| c.number),
+              contracts = ?indexer.addresses, "indexer ready");
+        Ok(indexer)
+    }
+
+    /// The block before the deployment block (`None` if the deployment is in block 0).
+    async fn start_checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let Some(before) = self.identity.deployment_block.checked_sub(1) else {
+            return Ok(None);
+        };
+        let block = self.rpc.block(before).await?.ok_or_else(|| {
+            RpcError::Other(format!("block {before} (before the deployment) not found"))
+        })?;
+        Ok(Some(Checkpoint {
+            number: block.number,
+            hash: block.hash,
+        }))
+    }
+
+    /// The last block fully indexed.
+    pub fn checkpoint(&self) -> Option<Checkpoint> {
+        self.checkpoint
+    }
+
+    /// The current `eth_getLogs` range in blocks.
+    pub fn range(&self) -> u64 {
+        self.range
+    }
+
+    /// Indexes the next range, or detects and rolls back a reorg, or finds nothing to do.
+    pub async fn step(&mut self) -> Result<StepOutcome> {
+        let started = Instant::now();
+        let head = self.rpc.head().await?;
+        metrics::gauge!("indexer_head_block").set(head as f64);
+        let safe = head.saturating_sub(self.cfg.confirmations);
+        let next = self
+            .checkpoint
+            .map_or(self.identity.deployment_block, |c| c.number + 1);
+        if safe < next {
+            if let Some(cp) = self.checkpoint {
+                // Idle: the checkpoint block itself may have been reorged out (or rolled back).
+                match self.rpc.block(cp.number).await? {
+                    Some(b) if b.hash == cp.hash => {}
+                    _ => return self.handle_reorg().await,
+                }
+                metrics::gauge!("indexer_blocks_behind_head")
+                    .set(head.saturating_sub(cp.number) as f64);
+            }
+            return Ok(StepOutcome::CaughtUp { head });
+        }
+        let to = safe.min(next.saturating_add(self.range - 1));
+        let dense = to.saturating_add(self.cfg.reorg_window) > head;
+        let numbers: Vec<u64> = if dense {
+            (next..=to).collect()
+        } else {
+            vec![next, to]
+        };
+        let mut headers = Vec::with_capacity(numbers.len());
+        for b in try_join_all(numbers.iter().map(|n| self.rpc.block(*n))).await? {
+            match b {
+                Some(b) => headers.push(b),
+                None => return Ok(StepOutcome::Retry("block not available yet".into())),
+            }
+        }
+        headers.dedup_by_key(|b| b.number);
+        if let Some(cp) = self.checkpoint
+            && headers[0].parent_hash != cp.hash
+        {
+            return self.handle_reorg().await;
+        }
+        for w in headers.windows(2) {
+            if w[1].number == w[0].number + 1 && w[1].parent_hash != w[0].hash {
+                return Ok(StepOutcome::Retry(format!(
+                    "chain moved at block {}",
+                    w[1].number
+                )));
+            }
+        }
+
+        let logs = match self.rpc.logs(next, to, &self.addresses).await {
+            Ok(logs) => logs,
+            Err(RpcError::RangeTooLarge(msg)) if to > next => {
+                self.range = ((to - next + 1) / 2).max(1);
+                metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
+                debug!(target: TARGET, range = self.range, %msg, "log range refused, halving");
+                return Ok(StepOutcome::Retry(format!("range refused: {msg}")));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let by_number: HashMap<u64, &BlockRef> = headers.iter().map(|b| (b.number, b)).collect();
+        let mut events = Vec::with_capacity(logs.len());
+        for log in &logs {
+            if log.removed {
+                return Ok(StepOutcome::Retry("removed log in the answer".into()));
+            }
+            let known = log.block_number.and_then(|n| by_number.get(&n));
+            let Some(raw) = RawEvent::from_log(log, known.map(|b| b.timestamp)) else {
+                return Ok(StepOutcome::Retry("pending log in the answer".into()));
+            };
+            if raw.block_number < next || raw.block_number > to {
+                return Ok(StepOutcome::Retry(format!(
+                    "log of block {} outside the range",
+                    raw.block_number
+                )));
+            }
+            if let Some(b) = known
+                && b.hash != raw.block_hash
+            {
+                return Ok(StepOutcome::Retry(format!(
+                    "block {} changed during the fetch",
+                    b.number
+                )));
+            }
+            events.push(decode::decode(raw)?);
+        }
+
+        // Adapt the range to the number of logs.
+        let span = to - next + 1;
+        if events.len() > self.cfg.target_logs {
+            self.range = (span * self.cfg.target_logs as u64 / events.len() as u64).max(1);
+        } else if events.len() < self.cfg.target_logs / 2 && span == self.range {
+            self.range = self.range.saturating_mul(2).min(self.cfg.max_range);
+        }
+        metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
+
+        let end = *headers.last().expect("at least one header");
+        let cp = Checkpoint {
+            number: end.number,
+            hash: end.hash,
+        };
+        store::write_batch(
+            &self.pool,
+            &self.identity,
+            &events,
+            &headers,
+            cp,
+            self.cfg.reorg_window,
+        )
+        .await?;
+        self.checkpoint = Some(cp);
+
+        let elapsed = started.elapsed();
+        metrics::counter!("indexer_events_total").increment(events.len() as u64);
+        metrics::gauge!("indexer_events_per_second")
+            .set(events.len() as f64 / elapsed.as_secs_f64().max(1e-6));
+        metrics::gauge!("indexer_checkpoint_block").set(to as f64);
+        metrics::gauge!("indexer_blocks_behind_head").set(head.saturating_sub(to) as f64);
+        metrics::histogram!("indexer_batch_seconds").record(elapsed.as_secs_f64());
+        debug!(target: TARGET, from = next, to, events = events.len(), ms = elapsed.as_millis() as u64, "batch indexed");
+        Ok(StepOutcome::Indexed {
+            from: next,
+            to,
+            events: events.len(),
+        })
+    }
+
+    /// Finds the common ancestor over the recent block hashes and rolls the mirror back to it.
+    async fn handle_reorg(&mut self) -> Result<StepOutcome> {
+        let old = self.checkpoint.map_or(0, |c| c.number);
+        let mut ancestor = None;
+        for (number, hash) in store::recent_blocks(&self.pool, self.identity.chain_id).await? {
+            if let Some(b) = self.rpc.block(number).await?
+                && b.hash == hash
+            {
+                ancestor = Some(Checkpoint { number, hash });
+                break;
+            }
+        }
+        let ancestor = match ancestor {
+            Some(a) => a,
+            None => {
+                error!(target: TARGET, checkpoint = old, window = self.cfg.reorg_window,
+                       "reorg deeper than the recent block window: re-indexing from the deployment block");
+                match self.start_checkpoint().await? {
+                    Some(cp) => cp,
+                    None => {
+                        store::reset(&self.pool).await?;
+                        self.checkpoint = None;
+                        metrics::counter!("indexer_reorgs_total").increment(1);
+                        return Ok(StepOutcome::Reorg {
+                            ancestor: 0,
+                            depth: old + 1,
+                        });
+                    }
+                }
+            }
+        };
+        let deleted = store::rollback_to(&self.pool, &self.identity, ancestor).await?;
+        self.checkpoint = Some(ancestor);
+        let depth = old.saturating_sub(ancestor.number);
+        metrics::counter!("indexer_reorgs_total").increment(1);
+        metrics::counter!("indexer_reorged_blocks_total").increment(depth);
+        warn!(target: TARGET, ancestor = ancestor.number, depth, deleted_events = deleted, "reorg rolled back");
+        Ok(StepOutcome::Reorg {
+            ancestor: ancestor.number,
+            depth,
+        })
+    }
+
+    /// Steps until caught up with the head minus the confirmations; returns the checkpoint.
+    /// Errors are returned, not retried (see [`Indexer::run`] for the resilient loop).
+    pub async fn sync(&mut self) -> Result<Option<u64>> {
+        loop {
+            match self.step().await? {
+                StepOutcome::CaughtUp { .. } => return Ok(self.checkpoint.map(|c| c.number)),
+                StepOutcome::Retry(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                StepOutcome::Indexed { .. } | StepOutcome::Reorg { .. } => {}
+            }
+        }
+    }
+
+    /// Indexes until `shutdown` becomes true: follows the head, retries transient RPC and
+    /// database errors with exponential backoff (100 ms to 30 s, with jitter), returns on an
+    /// error that needs an operator. A batch interrupted by the shutdown is rolled back whole.
+    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
+        let mut failures = 0u32;
+        loop {
+            if *shutdown.borrow() {
+                break;
+            }
+            let outcome = tokio::select! {
+                o = self.step() => o,
+                _ = shutdown.changed() => break,
+            };
+            let pause = match outcome {
+                Ok(StepOutcome::Indexed { .. } | StepOutcome::Reorg { .. }) => {
+                    failures = 0;
+                    None
+                }
+                Ok(StepOutcome::CaughtUp { .. }) => {
+                    failures = 0;
+                    Some(self.cfg.poll_interval)
+                }
+                Ok(StepOutcome::Retry(why)) => {
+                    debug!(target: TARGET, %why, "retrying");
+                    Some(Duration::from_millis(50).min(self.cfg.poll_interval))
+                }
+                Err(e) if e.is_transient() => {
+                    match &e {
+                        IndexerError::Rpc(_) => {
+                            metrics::counter!("indexer_rpc_errors_total").increment(1)
+                        }
+                        _ => metrics::counter!("indexer_db_errors_total").increment(1),
+                    }
+                    failures = failures.saturating_add(1);
+                    let delay = backoff(failures);
+                    warn!(target: TARGET, error = %e, failures, retry_in_ms = delay.as_millis() as u64, "transient error");
+                    Some(delay)
+                }
+                Err(e) => {
+                    error!(target: TARGET, error = %e, "fatal error");
+                    return Err(e);
+                }
+            };
+            if let Some(pause) = pause {
+                tokio::select! {
+                    _ = tokio::time::sleep(pause) => {}
+                    _ = shutdown.changed() => break,
+                }
+            }
+        }
+        info!(target: TARGET, checkpoint = ?self.checkpoint.map(|c| c.number), "indexer stopped");
+        Ok(())
+    }
+}
+
+/// Exponential backoff with ±25 % jitter: 100 ms, 200 ms, … capped at 30 s.
+fn backoff(failures: u32) -> Duration {
+    let base = 100u64
+        .saturating_mul(1 << failures.min(9).saturating_sub(1))
+        .min(30_000);
+    let jitter = rand::random_range(0.75..1.25);
+    Duration::from_millis((base as f64 * jitter) as u64)
+}

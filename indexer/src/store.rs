@@ -1,0 +1,866 @@
+//! Postgres side of the indexer: batches, checkpoints, recent block hashes, rollbacks.
+//!
+//! A batch is written in one transaction ([`write_batch`]): raw events (idempotent on
+//! `(chain_id, tx_hash, log_index)`), the derived tables, the recent block hashes and the
+//! checkpoint. Every statement is a multi-row `UNNEST` insert or update, so a batch costs a
+//! fixed number of round trips whatever its size. A rollback ([`rollback_to`]) deletes what is
+//! above the common ancestor and recomputes the derived tables from the raw log with the same
+//! code path, also in one transaction.
+
+use std::collections::{BTreeMap, HashMap};
+
+use alloy::primitives::{Address, B256, Bytes};
+use sqlx::{PgConnection, PgPool, Row};
+
+use crate::decode::{self, Event, RawEvent, TangibleEvent, dec, hex0x, i64_of};
+use crate::rpc::BlockRef;
+use crate::{IndexerError, Result};
+
+/// The last block fully indexed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Checkpoint {
+    /// Block number.
+    pub number: u64,
+    /// Block hash.
+    pub hash: B256,
+}
+
+/// Which deployment a mirror belongs to (stored with the checkpoint).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Identity {
+    /// Chain id.
+    pub chain_id: u64,
+    /// First block of the deployment.
+    pub deployment_block: u64,
+    /// Address of the registry contract.
+    pub registry: Address,
+}
+
+fn parse_hash(s: &str) -> Result<B256> {
+    s.parse().map_err(|e| {
+        IndexerError::DeploymentMismatch(format!("malformed hash {s} in the database: {e}"))
+    })
+}
+
+/// The stored checkpoint of `chain_id` and the identity it was written for.
+pub async fn load_checkpoint(
+    pool: &PgPool,
+    chain_id: u64,
+) -> Result<Option<(Checkpoint, Identity)>> {
+    let row = sqlx::query(
+        "SELECT block_number, block_hash, deployment_block, registry_address FROM checkpoints WHERE chain_id = $1",
+    )
+    .bind(chain_id as i64)
+    .fetch_optional(pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let registry: String = row.get(3);
+    Ok(Some((
+        Checkpoint {
+            number: row.get::<i64, _>(0) as u64,
+            hash: parse_hash(row.get(1))?,
+        },
+        Identity {
+            chain_id,
+            deployment_block: row.get::<i64, _>(2) as u64,
+            registry: registry.parse().map_err(|e| {
+                IndexerError::DeploymentMismatch(format!("malformed address {registry}: {e}"))
+            })?,
+        },
+    )))
+}
+
+/// Chain ids other than `chain_id` that this database already mirrors.
+pub async fn other_chains(pool: &PgPool, chain_id: u64) -> Result<Vec<i64>> {
+    Ok(
+        sqlx::query_scalar("SELECT chain_id FROM checkpoints WHERE chain_id <> $1")
+            .bind(chain_id as i64)
+            .fetch_all(pool)
+            .await?,
+    )
+}
+
+/// Recent block hashes of `chain_id`, highest first.
+pub async fn recent_blocks(pool: &PgPool, chain_id: u64) -> Result<Vec<(u64, B256)>> {
+    let rows = sqlx::query("SELECT block_number, block_hash FROM blocks WHERE chain_id = $1 ORDER BY block_number DESC")
+        .bind(chain_id as i64)
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| Ok((r.get::<i64, _>(0) as u64, parse_hash(r.get(1))?)))
+        .collect()
+}
+
+/// Deletes everything indexed, for every chain (used when the database mirrors another
+/// deployment and the operator asked for a reset).
+pub async fn reset(pool: &PgPool) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "TRUNCATE events, blocks, checkpoints, users, studios, films, editions, licences, resale_offers, sales, withdrawals, deposits",
+    )
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Writes one batch and its checkpoint atomically.
+///
+/// `blocks` are the headers fetched for the range (recorded for reorg detection); rows of
+/// `blocks` more than `window` below the checkpoint are pruned.
+pub async fn write_batch(
+    pool: &PgPool,
+    identity: &Identity,
+    events: &[Event],
+    blocks: &[BlockRef],
+    checkpoint: Checkpoint,
+    window: u64,
+) -> Result<()> {
+    let mut tx = pool.begin().await?;
+    insert_events(&mut tx, identity.chain_id, events).await?;
+    apply(&mut tx, events).await?;
+    record_blocks(&mut tx, identity.chain_id, blocks).await?;
+    sqlx::query("DELETE FROM blocks WHERE chain_id = $1 AND block_number < $2")
+        .bind(identity.chain_id as i64)
+        .bind(checkpoint.number.saturating_sub(window) as i64)
+        .execute(&mut *tx)
+        .await?;
+    write_checkpoint(&mut tx, identity, checkpoint).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Records block headers (replacing any stored hash at the same height).
+pub async fn record_blocks(
+    conn: &mut PgConnection,
+    chain_id: u64,
+    blocks: &[BlockRef],
+) -> Result<()> {
+    if blocks.is_empty() {
+        return Ok(());
+    }
+    let numbers: Vec<i64> = blocks.iter().map(|b| b.number as i64).collect();
+    let hashes: Vec<String> = blocks.iter().map(|b| hex0x(b.hash)).collect();
+    let parents: Vec<String> = blocks.iter().map(|b| hex0x(b.parent_hash)).collect();
+    sqlx::query(
+        "INSERT INTO blocks (chain_id, block_number, block_hash, parent_hash)
+         SELECT $1, n, h, p FROM unnest($2::bigint[], $3::text[], $4::text[]) AS t(n, h, p)
+         ON CONFLICT (chain_id, block_number) DO UPDATE SET block_hash = EXCLUDED.block_hash, parent_hash = EXCLUDED.parent_hash",
+    )
+    .bind(chain_id as i64)
+    .bind(numbers)
+    .bind(hashes)
+    .bind(parents)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn write_checkpoint(
+    conn: &mut PgConnection,
+    identity: &Identity,
+    cp: Checkpoint,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO checkpoints (chain_id, block_number, block_hash, deployment_block, registry_address, updated_at)
+         VALUES ($1, $2, $3, $4, $5, now())
+         ON CONFLICT (chain_id) DO UPDATE SET block_number = EXCLUDED.block_number, block_hash = EXCLUDED.block_hash,
+           deployment_block = EXCLUDED.deployment_block, registry_address = EXCLUDED.registry_address, updated_at = now()",
+    )
+    .bind(identity.chain_id as i64)
+    .bind(cp.number as i64)
+    .bind(hex0x(cp.hash))
+    .bind(identity.deployment_block as i64)
+    .bind(hex0x(identity.registry))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Rolls the mirror back to `ancestor` in one transaction: deletes the events, block hashes and
+/// users above it, recomputes the derived tables from the remaining raw log, and moves the
+/// checkpoint to the ancestor. Returns the number of events deleted.
+pub async fn rollback_to(pool: &PgPool, identity: &Identity, ancestor: Checkpoint) -> Result<u64> {
+    let chain = identity.chain_id as i64;
+    let above = ancestor.number as i64;
+    let mut tx = pool.begin().await?;
+    let deleted = sqlx::query("DELETE FROM events WHERE chain_id = $1 AND block_number > $2")
+        .bind(chain)
+        .bind(above)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    sqlx::query("DELETE FROM blocks WHERE chain_id = $1 AND block_number > $2")
+        .bind(chain)
+        .bind(above)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM users WHERE first_seen_block > $1")
+        .bind(above)
+        .execute(&mut *tx)
+        .await?;
+    recompute_derived(&mut tx, identity.chain_id).await?;
+    write_checkpoint(&mut tx, identity, ancestor).await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+/// Empties the derived tables and re-applies the raw log of `chain_id`, in pages.
+pub async fn recompute_derived(conn: &mut PgConnection, chain_id: u64) -> Result<()> {
+    sqlx::query(
+        "TRUNCATE studios, films, editions, licences, resale_offers, sales, withdrawals, deposits",
+    )
+    .execute(&mut *conn)
+    .await?;
+    let mut after: (i64, i32) = (-1, -1);
+    loop {
+        let rows = sqlx::query(
+            "SELECT block_number, block_hash, extract(epoch FROM block_timestamp)::bigint, tx_hash, tx_index, log_index,
+                    contract, topic0, topic1, topic2, topic3, data
+             FROM events
+             WHERE chain_id = $1 AND (block_number, log_index) > ($2, $3) AND event_name = ANY($4)
+             ORDER BY block_number, log_index
+             LIMIT 10000",
+        )
+        .bind(chain_id as i64)
+        .bind(after.0)
+        .bind(after.1)
+        .bind(MIRRORED_NAMES)
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(last) = rows.last() else { break };
+        after = (last.get(0), last.get(5));
+        let mut events = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let topics: Vec<B256> = (8..12)
+                .filter_map(|i| r.get::<Option<Vec<u8>>, _>(i))
+                .map(|t| B256::from_slice(&t))
+                .collect();
+            let raw = RawEvent {
+                block_number: r.get::<i64, _>(0) as u64,
+                block_hash: parse_hash(r.get(1))?,
+                block_timestamp: r.get::<Option<i64>, _>(2).map(|t| t as u64),
+                tx_hash: parse_hash(r.get(3))?,
+                tx_index: r.get::<i32, _>(4) as u64,
+                log_index: r.get::<i32, _>(5) as u64,
+                address: r.get::<String, _>(6).parse().unwrap_or_default(),
+                topics,
+                data: Bytes::from(r.get::<Vec<u8>, _>(11)),
+            };
+            events.push(decode::decode(raw)?);
+        }
+        apply(&mut *conn, &events).await?;
+    }
+    Ok(())
+}
+
+const MIRRORED_NAMES: &[&str] = &[
+    "StudioRegistered",
+    "StudioUpdated",
+    "FilmRegistered",
+    "EditionRegistered",
+    "EditionUpdated",
+    "EditionStatusChanged",
+    "LicenceMinted",
+    "LicenceRevoked",
+    "OfferListed",
+    "OfferUpdated",
+    "OfferCancelled",
+    "OfferFilled",
+    "SaleSettled",
+    "Withdrawn",
+    "Deposited",
+];
+
+/// Appends raw events; an event already stored is skipped (idempotent).
+pub async fn insert_events(conn: &mut PgConnection, chain_id: u64, events: &[Event]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let n = events.len();
+    let mut bn = Vec::with_capacity(n);
+    let mut bh = Vec::with_capacity(n);
+    let mut ts = Vec::with_capacity(n);
+    let mut txh = Vec::with_capacity(n);
+    let mut ti = Vec::with_capacity(n);
+    let mut li = Vec::with_capacity(n);
+    let mut contract = Vec::with_capacity(n);
+    let mut name = Vec::with_capacity(n);
+    let mut topics: [Vec<Option<Vec<u8>>>; 4] = Default::default();
+    let mut data = Vec::with_capacity(n);
+    for e in events {
+        let r = &e.raw;
+        bn.push(r.block_number as i64);
+        bh.push(hex0x(r.block_hash));
+        ts.push(r.block_timestamp.map(|t| t as i64));
+        txh.push(hex0x(r.tx_hash));
+        ti.push(r.tx_index as i32);
+        li.push(r.log_index as i32);
+        contract.push(hex0x(r.address));
+        name.push(e.name);
+        for (i, col) in topics.iter_mut().enumerate() {
+            col.push(r.topics.get(i).map(|t| t.to_vec()));
+        }
+        data.push(r.data.to_vec());
+    }
+    let [t0, t1, t2, t3] = topics;
+    sqlx::query(
+        "INSERT INTO events (chain_id, block_number, block_hash, block_timestamp, tx_hash, tx_index, log_index,
+                             contract, event_name, topic0, topic1, topic2, topic3, data)
+         SELECT $1, bn, bh, to_timestamp(ts), txh, ti, li, c, nm, t0, t1, t2, t3, d
+         FROM unnest($2::bigint[], $3::text[], $4::bigint[], $5::text[], $6::int[], $7::int[], $8::text[], $9::text[],
+                     $10::bytea[], $11::bytea[], $12::bytea[], $13::bytea[], $14::bytea[])
+              AS t(bn, bh, ts, txh, ti, li, c, nm, t0, t1, t2, t3, d)
+         ON CONFLICT (chain_id, tx_hash, log_index) DO NOTHING",
+    )
+    .bind(chain_id as i64)
+    .bind(bn)
+    .bind(bh)
+    .bind(ts)
+    .bind(txh)
+    .bind(ti)
+    .bind(li)
+    .bind(contract)
+    .bind(name)
+    .bind(t0)
+    .bind(t1)
+    .bind(t2)
+    .bind(t3)
+    .bind(data)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Column vectors for one multi-row statement.
+#[derive(Default)]
+struct Cols {
+    i: [Vec<i64>; 6],
+    s: [Vec<String>; 8],
+    o: [Vec<Option<String>>; 2],
+    b: Vec<bool>,
+}
+
+impl Cols {
+    fn is_empty(&self) -> bool {
+        self.i[0].is_empty() && self.s[0].is_empty()
+    }
+}
+
+fn opt_addr(a: Address) -> Option<String> {
+    (a != Address::ZERO).then(|| hex0x(a))
+}
+
+/// Applies decoded events (in chain order) to the derived tables. Creations of a batch are
+/// applied before its updates; for updates of one entity the last one wins. This equals
+/// applying the events one by one because an entity is always created before it is updated.
+pub async fn apply(conn: &mut PgConnection, events: &[Event]) -> Result<()> {
+    let mut users: HashMap<Address, (u64, Option<u64>)> = HashMap::new();
+    let mut see = |a: Address, raw: &RawEvent| {
+        if a != Address::ZERO {
+            users
+                .entry(a)
+                .or_insert((raw.block_number, raw.block_timestamp));
+        }
+    };
+    let (
+        mut studios,
+        mut films,
+        mut editions,
+        mut minted,
+        mut listed,
+        mut sales,
+        mut withdrawn,
+        mut deposited,
+    ) = <(Cols, Cols, Cols, Cols, Cols, Cols, Cols, Cols)>::default();
+    // Last update per key, kept in chain order.
+    let mut studio_upd: BTreeMap<
+        u32,
+        (
+            &RawEvent,
+            &tangible_chain::bindings::TangibleMarket::StudioUpdated,
+        ),
+    > = BTreeMap::new();
+    let mut edition_upd = BTreeMap::new();
+    let mut edition_status = BTreeMap::new();
+    let mut revoked = BTreeMap::new();
+    let mut offer_upd = BTreeMap::new();
+    let mut offer_cancel = BTreeMap::new();
+    let mut offer_fill = BTreeMap::new();
+
+    for e in events {
+        let Some(d) = &e.decoded else { continue };
+        let r = &e.raw;
+        let blk = r.block_number as i64;
+        match d {
+            TangibleEvent::StudioRegistered(ev) => {
+                see(ev.admin, r);
+                studios.i[0].push(ev.studioId as i64);
+                studios.i[1].push(ev.commissionBps as i64);
+                studios.i[2].push(blk);
+                studios.s[0].push(ev.name.clone());
+                studios.s[1].push(hex0x(ev.admin));
+                studios.s[2].push(hex0x(ev.royaltyRecipient));
+                studios.s[3].push(hex0x(r.tx_hash));
+            }
+            TangibleEvent::StudioUpdated(ev) => {
+                see(ev.admin, r);
+                studio_upd.insert(ev.studioId, (r, ev));
+            }
+            TangibleEvent::FilmRegistered(ev) => {
+                films.i[0].push(i64_of(ev.filmId, r, "FilmRegistered")?);
+                films.i[1].push(ev.studioId as i64);
+                films.i[2].push(ev.year as i64);
+                films.i[3].push(blk);
+                films.s[0].push(ev.title.clone());
+                films.s[1].push(hex0x(r.tx_hash));
+            }
+            TangibleEvent::EditionRegistered(ev) => {
+                editions.i[0].push(i64_of(ev.filmId, r, "EditionRegistered")?);
+                editions.i[1].push(ev.quality as i64);
+                editions.i[2].push(i64_of(ev.priceCents, r, "EditionRegistered")?);
+                editions.i[3].push(blk);
+                editions.s[0].push(hex0x(ev.masterHash));
+            }
+            TangibleEvent::EditionUpdated(ev) => {
+                edition_upd.insert((ev.filmId, ev.quality), (r, ev));
+            }
+            TangibleEvent::EditionStatusChanged(ev) => {
+                edition_status.insert((ev.filmId, ev.quality), (r, ev));
+            }
+            TangibleEvent::LicenceMinted(ev) => {
+                see(ev.owner, r);
+                minted.s[0].push(dec(ev.licenceId));
+                minted.s[1].push(hex0x(ev.owner));
+                minted.s[2].push(hex0x(r.tx_hash));
+                minted.i[0].push(i64_of(ev.filmId, r, "LicenceMinted")?);
+                minted.i[1].push(ev.quality as i64);
+                minted.i[2].push(i64_of(ev.acquiredAt, r, "LicenceMinted")?);
+                minted.i[3].push(i64_of(ev.holdUntil, r, "LicenceMinted")?);
+                minted.i[4].push(blk);
+                minted.i[5].push(r.log_index as i64);
+            }
+            TangibleEvent::LicenceRevoked(ev) => {
+                revoked.insert(ev.licenceId, (r, ev));
+            }
+            TangibleEvent::OfferListed(ev) => {
+                see(ev.seller, r);
+                listed.s[0].push(dec(ev.offerId));
+                listed.s[1].push(dec(ev.licenceId));
+                listed.s[2].push(hex0x(ev.seller));
+                listed.s[3].push(hex0x(r.tx_hash));
+                listed.i[0].push(i64_of(ev.priceCents, r, "OfferListed")?);
+                listed.i[1].push(blk);
+            }
+            TangibleEvent::OfferUpdated(ev) => {
+                offer_upd.insert(ev.offerId, (r, ev));
+            }
+            TangibleEvent::OfferCancelled(ev) => {
+                offer_cancel.insert(ev.offerId, r);
+            }
+            TangibleEvent::OfferFilled(ev) => {
+                see(ev.buyer, r);
+                offer_fill.insert(ev.offerId, (r, ev));
+            }
+            TangibleEvent::SaleSettled(ev) => {
+                see(ev.payer, r);
+                see(ev.seller, r);
+                sales.s[0].push(hex0x(r.tx_hash));
+                sales.s[1].push(dec(ev.licenceId));
+                sales.s[2].push(hex0x(ev.payer));
+                sales.s[3].push(hex0x(ev.studio));
+                sales.s[4].push(hex0x(ev.platform));
+                sales.s[5].push(
+                    if ev.offerId.is_zero() {
+                        "primary"
+                    } else {
+                        "resale"
+                    }
+                    .to_owned(),
+                );
+                sales.o[0].push((!ev.offerId.is_zero()).then(|| dec(ev.offerId)));
+                sales.o[1].push((ev.paymentRef != B256::ZERO).then(|| hex0x(ev.paymentRef)));
+                sales.s[6].push(opt_addr(ev.seller).unwrap_or_default());
+                sales.i[0].push(r.log_index as i64);
+                sales.i[1].push(blk);
+                sales.i[2].push(i64_of(ev.priceCents, r, "SaleSettled")?);
+                sales.i[3].push(i64_of(ev.sellerCents, r, "SaleSettled")?);
+                sales.i[4].push(i64_of(ev.studioCents, r, "SaleSettled")?);
+                sales.i[5].push(i64_of(ev.platformCents, r, "SaleSettled")?);
+                sales.s[7].push(r.block_timestamp.map(|t| t.to_string()).unwrap_or_default());
+            }
+            TangibleEvent::Withdrawn(ev) => {
+                withdrawn.s[0].push(hex0x(r.tx_hash));
+                withdrawn.s[1].push(hex0x(ev.account));
+                withdrawn.s[2].push(hex0x(ev.to));
+                withdrawn.s[3].push(dec(ev.amount));
+                withdrawn.i[0].push(r.log_index as i64);
+                withdrawn.i[1].push(blk);
+            }
+            TangibleEvent::Deposited(ev) => {
+                deposited.s[0].push(hex0x(r.tx_hash));
+                deposited.s[1].push(hex0x(ev.account));
+                deposited.s[2].push(dec(ev.amount));
+                deposited.i[0].push(r.log_index as i64);
+                deposited.i[1].push(blk);
+            }
+        }
+    }
+
+    if !users.is_empty() {
+        let (mut a, mut b, mut t) = (Vec::new(), Vec::new(), Vec::new());
+        for (addr, (block, ts)) in &users {
+            a.push(hex0x(addr));
+            b.push(*block as i64);
+            t.push(ts.map(|t| t as i64));
+        }
+        sqlx::query(
+            "INSERT INTO users (address, created_at, first_seen_block)
+             SELECT a, COALESCE(to_timestamp(ts), now()), b FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(a, b, ts)
+             ON CONFLICT (address) DO UPDATE SET first_seen_block = EXCLUDED.first_seen_block, created_at = EXCLUDED.created_at
+             WHERE EXCLUDED.first_seen_block < users.first_seen_block",
+        )
+        .bind(a)
+        .bind(b)
+        .bind(t)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    if !studios.is_empty() {
+        let [id, bps, blk, ..] = studios.i;
+        let [name, admin, royalty, txh, ..] = studios.s;
+        sqlx::query(
+            "INSERT INTO studios (studio_id, name, admin_address, royalty_addr, commission_bps, registered_block, registered_tx, updated_block)
+             SELECT id, nm, adm, roy, bps, blk, txh, blk
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])
+                  AS t(id, nm, adm, roy, bps, blk, txh)
+             ON CONFLICT (studio_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(admin)
+        .bind(royalty)
+        .bind(bps)
+        .bind(blk)
+        .bind(txh)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !studio_upd.is_empty() {
+        let mut c = Cols::default();
+        for (id, (r, ev)) in &studio_upd {
+            c.i[0].push(*id as i64);
+            c.i[1].push(ev.commissionBps as i64);
+            c.i[2].push(r.block_number as i64);
+            c.s[0].push(ev.name.clone());
+            c.s[1].push(hex0x(ev.admin));
+            c.s[2].push(hex0x(ev.royaltyRecipient));
+        }
+        let [id, bps, blk, ..] = c.i;
+        let [name, admin, royalty, ..] = c.s;
+        sqlx::query(
+            "UPDATE studios s SET name = t.nm, admin_address = t.adm, royalty_addr = t.roy, commission_bps = t.bps, updated_block = t.blk
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS t(id, nm, adm, roy, bps, blk)
+             WHERE s.studio_id = t.id",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(admin)
+        .bind(royalty)
+        .bind(bps)
+        .bind(blk)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    if !films.is_empty() {
+        let [id, studio, year, blk, ..] = films.i;
+        let [title, txh, ..] = films.s;
+        sqlx::query(
+            "INSERT INTO films (film_id, studio_id, title, year, registered_block, registered_tx)
+             SELECT id, st, ti, yr, blk, txh
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS t(id, st, ti, yr, blk, txh)
+             ON CONFLICT (film_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(studio)
+        .bind(title)
+        .bind(year)
+        .bind(blk)
+        .bind(txh)
+        .execute(&mut *conn)
+        .await?;
+    }
+    let mut touched_films: Vec<i64> = editions.i[0].clone();
+    if !editions.is_empty() {
+        let [film, quality, price, blk, ..] = editions.i;
+        let [hash, ..] = editions.s;
+        sqlx::query(
+            "INSERT INTO editions (film_id, quality, master_hash, price_cents, active, registered_block, updated_block)
+             SELECT f, q, h, p, TRUE, blk, blk
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[]) AS t(f, q, h, p, blk)
+             ON CONFLICT (film_id, quality) DO NOTHING",
+        )
+        .bind(film)
+        .bind(quality)
+        .bind(hash)
+        .bind(price)
+        .bind(blk)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !edition_upd.is_empty() {
+        let mut c = Cols::default();
+        for ((film, q), (r, ev)) in &edition_upd {
+            c.i[0].push(i64_of(*film, r, "EditionUpdated")?);
+            c.i[1].push(*q as i64);
+            c.i[2].push(i64_of(ev.priceCents, r, "EditionUpdated")?);
+            c.i[3].push(r.block_number as i64);
+            c.s[0].push(hex0x(ev.masterHash));
+        }
+        touched_films.extend(&c.i[0]);
+        let [film, quality, price, blk, ..] = c.i;
+        let [hash, ..] = c.s;
+        sqlx::query(
+            "UPDATE editions e SET master_hash = t.h, price_cents = t.p, updated_block = GREATEST(e.updated_block, t.blk)
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[]) AS t(f, q, h, p, blk)
+             WHERE e.film_id = t.f AND e.quality = t.q",
+        )
+        .bind(film)
+        .bind(quality)
+        .bind(hash)
+        .bind(price)
+        .bind(blk)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !edition_status.is_empty() {
+        let mut c = Cols::default();
+        for ((film, q), (r, ev)) in &edition_status {
+            c.i[0].push(i64_of(*film, r, "EditionStatusChanged")?);
+            c.i[1].push(*q as i64);
+            c.i[2].push(r.block_number as i64);
+            c.b.push(ev.active);
+        }
+        let [film, quality, blk, ..] = c.i;
+        sqlx::query(
+            "UPDATE editions e SET active = t.a, updated_block = GREATEST(e.updated_block, t.blk)
+             FROM unnest($1::bigint[], $2::bigint[], $3::bool[], $4::bigint[]) AS t(f, q, a, blk)
+             WHERE e.film_id = t.f AND e.quality = t.q",
+        )
+        .bind(film)
+        .bind(quality)
+        .bind(c.b)
+        .bind(blk)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !touched_films.is_empty() {
+        touched_films.sort_unstable();
+        touched_films.dedup();
+        sqlx::query(
+            "UPDATE films f SET master_hash = (SELECT e.master_hash FROM editions e WHERE e.film_id = f.film_id ORDER BY e.quality DESC LIMIT 1)
+             WHERE f.film_id = ANY($1)",
+        )
+        .bind(touched_films)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    if !minted.is_empty() {
+        let [film, quality, acquired, hold, blk, li] = minted.i;
+        let [id, owner, txh, ..] = minted.s;
+        sqlx::query(
+            "INSERT INTO licences (licence_id, owner_address, film_id, quality, tx_hash, acquired_at, hold_until, minted_block, log_index)
+             SELECT id::numeric, o, f, q, txh, to_timestamp(acq), CASE WHEN hold = 0 THEN NULL ELSE to_timestamp(hold) END, blk, li
+             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+                  AS t(id, o, f, q, txh, acq, hold, blk, li)
+             ON CONFLICT (licence_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(owner)
+        .bind(film)
+        .bind(quality)
+        .bind(txh)
+        .bind(acquired)
+        .bind(hold)
+        .bind(blk)
+        .bind(li)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !revoked.is_empty() {
+        let mut c = Cols::default();
+        for (id, (r, ev)) in &revoked {
+            c.s[0].push(dec(*id));
+            c.s[1].push(hex0x(r.tx_hash));
+            c.o[0].push((!ev.replacedBy.is_zero()).then(|| dec(ev.replacedBy)));
+            c.i[0].push(ev.reason as i64);
+            c.i[1].push(r.block_number as i64);
+        }
+        let [id, txh, ..] = c.s;
+        let [reason, blk, ..] = c.i;
+        let [replaced, _] = c.o;
+        sqlx::query(
+            "UPDATE licences l SET revoked = TRUE, revoked_reason = t.r, replaced_by = t.rep::numeric, revoked_tx = t.txh, revoked_block = t.blk
+             FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[]) AS t(id, r, rep, txh, blk)
+             WHERE l.licence_id = t.id::numeric",
+        )
+        .bind(id)
+        .bind(reason)
+        .bind(replaced)
+        .bind(txh)
+        .bind(blk)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    if !listed.is_empty() {
+        let [price, blk, ..] = listed.i;
+        let [id, licence, seller, txh, ..] = listed.s;
+        sqlx::query(
+            "INSERT INTO resale_offers (offer_id, licence_id, seller_address, price, status, listed_block, listed_tx, updated_block)
+             SELECT id::numeric, l::numeric, s, p, 'active', blk, txh, blk
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS t(id, l, s, p, blk, txh)
+             ON CONFLICT (offer_id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(licence)
+        .bind(seller)
+        .bind(price)
+        .bind(blk)
+        .bind(txh)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !offer_upd.is_empty() {
+        let mut c = Cols::default();
+        for (id, (r, ev)) in &offer_upd {
+            c.s[0].push(dec(*id));
+            c.i[0].push(i64_of(ev.priceCents, r, "OfferUpdated")?);
+            c.i[1].push(r.block_number as i64);
+        }
+        let [id, ..] = c.s;
+        let [price, blk, ..] = c.i;
+        sqlx::query(
+            "UPDATE resale_offers o SET price = t.p, updated_block = GREATEST(o.updated_block, t.blk)
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS t(id, p, blk) WHERE o.offer_id = t.id::numeric",
+        )
+        .bind(id)
+        .bind(price)
+        .bind(blk)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !offer_cancel.is_empty() || !offer_fill.is_empty() {
+        let mut c = Cols::default();
+        for (id, r) in &offer_cancel {
+            c.s[0].push(dec(*id));
+            c.s[1].push("cancelled".to_owned());
+            c.s[2].push(hex0x(r.tx_hash));
+            c.o[0].push(None);
+            c.o[1].push(None);
+            c.i[0].push(r.block_number as i64);
+        }
+        for (id, (r, ev)) in &offer_fill {
+            c.s[0].push(dec(*id));
+            c.s[1].push("filled".to_owned());
+            c.s[2].push(hex0x(r.tx_hash));
+            c.o[0].push(Some(hex0x(ev.buyer)));
+            c.o[1].push(Some(dec(ev.newLicenceId)));
+            c.i[0].push(r.block_number as i64);
+        }
+        let [id, status, txh, ..] = c.s;
+        let [buyer, newl] = c.o;
+        let [blk, ..] = c.i;
+        sqlx::query(
+            "UPDATE resale_offers o SET status = t.st, buyer_address = t.b, new_licence_id = t.nl::numeric,
+                    closed_block = t.blk, closed_tx = t.txh, updated_block = GREATEST(o.updated_block, t.blk)
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(id, st, txh, b, nl, blk)
+             WHERE o.offer_id = t.id::numeric",
+        )
+        .bind(id)
+        .bind(status)
+        .bind(txh)
+        .bind(buyer)
+        .bind(newl)
+        .bind(blk)
+        .execute(&mut *conn)
+        .await?;
+    }
+
+    if !sales.is_empty() {
+        let [li, blk, price, seller_c, studio_c, platform_c] = sales.i;
+        let [txh, licence, payer, studio, platform, kind, seller, ts] = sales.s;
+        let [offer, payref] = sales.o;
+        sqlx::query(
+            "INSERT INTO sales (tx_hash, log_index, block_number, block_timestamp, kind, licence_id, offer_id, payment_ref,
+                                payer_address, price_cents, seller_address, seller_cents, studio_address, studio_cents,
+                                platform_address, platform_cents, film_id, quality, studio_id)
+             SELECT t.txh, t.li, t.blk, CASE WHEN t.ts = '' THEN NULL ELSE to_timestamp(t.ts::bigint) END, t.k, t.lic::numeric,
+                    t.off::numeric, t.pr, t.payer, t.price, NULLIF(t.seller, ''), t.sc, t.studio, t.stc, t.plat, t.pc,
+                    l.film_id, l.quality, f.studio_id
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                         $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::text[], $16::bigint[])
+                  AS t(txh, li, blk, ts, k, lic, off, pr, payer, price, seller, sc, studio, stc, plat, pc)
+             LEFT JOIN licences l ON l.licence_id = t.lic::numeric
+             LEFT JOIN films f ON f.film_id = l.film_id
+             ON CONFLICT (tx_hash, log_index) DO NOTHING",
+        )
+        .bind(txh)
+        .bind(li)
+        .bind(blk)
+        .bind(ts)
+        .bind(kind)
+        .bind(licence)
+        .bind(offer)
+        .bind(payref)
+        .bind(payer)
+        .bind(price)
+        .bind(seller)
+        .bind(seller_c)
+        .bind(studio)
+        .bind(studio_c)
+        .bind(platform)
+        .bind(platform_c)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !withdrawn.is_empty() {
+        let [li, blk, ..] = withdrawn.i;
+        let [txh, account, to, amount, ..] = withdrawn.s;
+        sqlx::query(
+            "INSERT INTO withdrawals (tx_hash, log_index, block_number, account_address, to_address, amount_units)
+             SELECT txh, li, blk, a, dst, amt::numeric
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) AS t(txh, li, blk, a, dst, amt)
+             ON CONFLICT (tx_hash, log_index) DO NOTHING",
+        )
+        .bind(txh)
+        .bind(li)
+        .bind(blk)
+        .bind(account)
+        .bind(to)
+        .bind(amount)
+        .execute(&mut *conn)
+        .await?;
+    }
+    if !deposited.is_empty() {
+        let [li, blk, ..] = deposited.i;
+        let [txh, account, amount, ..] = deposited.s;
+        sqlx::query(
+            "INSERT INTO deposits (tx_hash, log_index, block_number, account_address, amount_units)
+             SELECT txh, li, blk, a, amt::numeric
+             FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[]) AS t(txh, li, blk, a, amt)
+             ON CONFLICT (tx_hash, log_index) DO NOTHING",
+        )
+        .bind(txh)
+        .bind(li)
+        .bind(blk)
+        .bind(account)
+        .bind(amount)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}

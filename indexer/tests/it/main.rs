@@ -1,0 +1,7 @@
+//! Integration tests of the indexer on a real anvil and a real (private) PostgreSQL.
+
+mod crash;
+mod fixture;
+mod mirror;
+mod outage;
+mod reorg;
