@@ -47,6 +47,12 @@ async fn import_export_round_trip() {
         .map(|e| e.unwrap().file_name())
         .collect();
     assert_eq!(names, vec![std::ffi::OsString::from("exported.enc")]);
+    // A missing source file is a clear I/O error naming the path.
+    let missing = dir.path().join("nope.enc");
+    match store.import_file(&missing).await {
+        Err(ContentError::Io { path, .. }) => assert_eq!(path, missing),
+        other => panic!("expected an I/O error, got {other:?}"),
+    }
     store.shutdown().await.unwrap();
 }
 
