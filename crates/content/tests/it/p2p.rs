@@ -320,3 +320,61 @@ async fn unknown_hash_and_dead_provider_fail_fast() {
     );
     downloader.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn corrupted_data_from_a_provider_is_rejected() {
+    init_tracing();
+    let (_pdir, pstore) = temp_store().await;
+    let data = random_bytes(4 * MIB, 91);
+    let total = data.len() as u64;
+    let hash = pstore.import_bytes(data.clone()).await.unwrap().hash;
+    // Flip one byte of the provider's data file on disk (its BLAKE3 outboard stays intact):
+    // the provider now sends bytes that do not match the hash tree.
+    let data_file = pstore.root().join("data").join(format!("{hash}.data"));
+    {
+        use std::io::{Read, Seek, SeekFrom, Write};
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(&data_file)
+            .unwrap();
+        let at = 3 * MIB as u64 + 100;
+        let mut b = [0u8; 1];
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.read_exact(&mut b).unwrap();
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.write_all(&[b[0] ^ 0x80]).unwrap();
+        f.sync_all().unwrap();
+    }
+    let provider = Provider::spawn(&pstore, loopback_endpoint_builder())
+        .await
+        .unwrap();
+    let (_cdir, cstore) = temp_store().await;
+    let downloader = Downloader::bind(cstore.clone(), loopback_endpoint_builder())
+        .await
+        .unwrap();
+    let err = tokio::time::timeout(
+        Duration::from_secs(30),
+        downloader.fetch(hash, &provider.addr(), |_| {}),
+    )
+    .await
+    .expect("hung on corrupted data")
+    .unwrap_err();
+    match &err {
+        ContentError::Transfer { have, .. } => {
+            assert!(*have < total, "have {have}");
+        }
+        other => panic!("expected a Transfer error, got {other:?}"),
+    }
+    assert!(
+        !cstore.contains(hash).await.unwrap(),
+        "corrupted file must not be stored"
+    );
+    assert!(cstore.list().await.unwrap().is_empty());
+    // What was kept is only verified data: it matches the original bytes.
+    if let LocalState::Partial { have, .. } = cstore.local_state(hash).await.unwrap() {
+        assert!(have <= 3 * MIB as u64 + 100);
+    }
+    downloader.close().await;
+    provider.shutdown().await.unwrap();
+}
