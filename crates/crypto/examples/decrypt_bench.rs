@@ -1,0 +1,212 @@
+//! Decrypt throughput of the film format next to its ceiling, in one run, on one thread.
+//!
+//! ```text
+//! cargo run --release -p tangible-crypto --example decrypt_bench            # 1 GiB
+//! cargo run --release -p tangible-crypto --example decrypt_bench -- --mib 64 # quick
+//! TANGIBLE_BENCH_MIB=64 cargo run --release -p tangible-crypto --example decrypt_bench
+//! ```
+//!
+//! 1. Encrypts a file of the given size (default 1 GiB, 1 MiB segments) into a temp dir.
+//! 2. Film decrypt: file → `io::sink()` through `film::decrypt` (read, authenticate, decrypt).
+//! 3. Ceiling: a bare `ring` AES-256-GCM `open_in_place` loop over a 1 MiB buffer, same bytes.
+//! 4. The I/O floor: the same file read into a 1 MiB buffer without decrypting.
+//! 5. `openssl speed -evp aes-256-gcm -seconds 3`, 16384-byte column, if `openssl` exists.
+//!
+//! Each of 2, 3 and 4 is the best of three passes. Prints the figures, the ratios and the machine.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use tangible_crypto::film::{self, EditionId, FilmKey, Header};
+
+const MIB: u64 = 1 << 20;
+const PASSES: usize = 3;
+
+/// Pseudo-random plaintext without holding it all: one random MiB, repeated.
+struct Repeating {
+    block: Vec<u8>,
+    pos: usize,
+    left: u64,
+}
+
+impl Read for Repeating {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 {
+            return Ok(0);
+        }
+        let n = out
+            .len()
+            .min(self.block.len() - self.pos)
+            .min(self.left as usize);
+        out[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
+        self.pos = (self.pos + n) % self.block.len();
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn size_mib() -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "--mib") {
+        return args
+            .get(i + 1)
+            .and_then(|v| v.parse().ok())
+            .expect("--mib takes a number");
+    }
+    std::env::var("TANGIBLE_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+}
+
+fn gbps(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e9
+}
+
+fn best<F: FnMut() -> Duration>(mut f: F) -> Duration {
+    (0..PASSES).map(|_| f()).min().expect("at least one pass")
+}
+
+/// The ceiling: `ring` AES-256-GCM opening a 1 MiB buffer in place, `segments` times.
+///
+/// GCM decryption is an involution on the ciphertext with the same nonce, so the loop alternates
+/// between the ciphertext `c` (tag `t_c`) and the plaintext `p` (the tag `t_p` that sealing `c`
+/// would give): every open authenticates successfully and does the full work.
+fn bare_ring_loop(segments: u64) -> Duration {
+    let key_bytes = FilmKey::generate();
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key_bytes.expose_secret()).unwrap());
+    let nonce = || Nonce::assume_unique_for_key([7u8; 12]);
+    let aad = [0u8; film::HEADER_LEN];
+    let plain: Vec<u8> = (0..MIB).map(|i| (i * 31 + 7) as u8).collect();
+    let mut buf = plain.clone();
+    let t_c = key
+        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut buf)
+        .unwrap();
+    let mut c_copy = buf.clone();
+    let t_p = key
+        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut c_copy)
+        .unwrap();
+    assert_eq!(c_copy, plain);
+    let start = Instant::now();
+    for i in 0..segments {
+        let tag = if i % 2 == 0 { t_c } else { t_p };
+        key.open_in_place_separate_tag(nonce(), Aad::from(&aad), tag, &mut buf, 0..)
+            .expect("authentic");
+    }
+    let elapsed = start.elapsed();
+    std::hint::black_box(&buf);
+    elapsed
+}
+
+/// `openssl speed -evp aes-256-gcm -seconds 3`, the 16384-byte column, in GB/s.
+fn openssl_speed() -> Option<f64> {
+    let out = Command::new("openssl")
+        .args(["speed", "-evp", "aes-256-gcm", "-seconds", "3"])
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // Header: "type  16 bytes  64 bytes  256 bytes  1024 bytes  8192 bytes  16384 bytes"
+    // Row:    "AES-256-GCM  123.45k ... 3012345.67k" (in 1000s of bytes per second).
+    let row = text
+        .lines()
+        .find(|l| l.to_ascii_lowercase().starts_with("aes-256-gcm"))?;
+    let last = row.split_whitespace().last()?;
+    let kbps: f64 = last.trim_end_matches('k').parse().ok()?;
+    Some(kbps * 1000.0 / 1e9)
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown".into())
+}
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mib = size_mib();
+    let len = mib * MIB;
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    println!(
+        "machine: {} | {cores} cores (benchmark runs on one thread)",
+        cpu_model()
+    );
+    println!(
+        "film: {mib} MiB plaintext, {} KiB segments",
+        film::DEFAULT_SEGMENT_SIZE / 1024
+    );
+
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("film.tgf");
+    let key = FilmKey::generate();
+    let header = Header::new(EditionId::new(1, 2), len)?;
+    let block: Vec<u8> = {
+        let mut b = vec![0u8; MIB as usize];
+        rand::RngCore::fill_bytes(&mut rand::rng(), &mut b);
+        b
+    };
+    let start = Instant::now();
+    let written = film::encrypt(
+        &key,
+        &header,
+        Repeating {
+            block,
+            pos: 0,
+            left: len,
+        },
+        BufWriter::with_capacity(4 << 20, File::create(&path)?),
+    )?;
+    let enc = start.elapsed();
+    println!(
+        "encrypt (reader -> file):          {:7.2} GB/s  ({written} bytes written)",
+        gbps(len, enc)
+    );
+
+    let decrypt = best(|| {
+        let start = Instant::now();
+        let file = File::open(&path).expect("open film");
+        film::decrypt(&key, file, io::sink()).expect("decrypt");
+        start.elapsed()
+    });
+    // The I/O floor: the same file read into a reused 1 MiB buffer, no cryptography.
+    let read_only = best(|| {
+        let start = Instant::now();
+        let mut file = File::open(&path).expect("open film");
+        let mut buf = vec![0u8; (MIB + 16) as usize];
+        while file.read(&mut buf).expect("read") != 0 {}
+        start.elapsed()
+    });
+    let ceiling = best(|| bare_ring_loop(header.segment_count()));
+    let film_gbps = gbps(len, decrypt);
+    let ring_gbps = gbps(header.segment_count() * MIB, ceiling);
+    let read_gbps = gbps(written, read_only);
+    println!("film decrypt (file -> sink):       {film_gbps:7.2} GB/s");
+    println!("read file only (page cache copy):  {read_gbps:7.2} GB/s  (I/O floor, no crypto)");
+    println!(
+        "read + bare ring, serial bound:    {:7.2} GB/s  (1 / (1/read + 1/ring))",
+        1.0 / (1.0 / read_gbps + 1.0 / ring_gbps)
+    );
+    println!("bare ring AES-256-GCM, 1 MiB bufs: {ring_gbps:7.2} GB/s  (ceiling)");
+    println!(
+        "ratio film / bare ring:            {:7.2}  (target >= 0.80)",
+        film_gbps / ring_gbps
+    );
+    match openssl_speed() {
+        Some(ossl) => {
+            println!("openssl speed aes-256-gcm 16 KiB:  {ossl:7.2} GB/s");
+            println!(
+                "ratio film / openssl:              {:7.2}  (target >= 1.00)",
+                film_gbps / ossl
+            );
+        }
+        None => println!("openssl speed: not available"),
+    }
+    Ok(())
+}
