@@ -1,0 +1,323 @@
+//! The chain from the API's side: reads (prices, offers, licences, the operator's float) and the
+//! operator's writes (card settlement, revocation), with contract reverts decoded.
+//!
+//! Sends are serialized by a lock so that concurrent settlements from this process never race
+//! for the operator's nonce (the node's pending nonce is read for each send); another instance
+//! racing for the same nonce gets an RPC error and retries with backoff.
+
+use std::time::Duration;
+
+use alloy::network::EthereumWallet;
+use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::Filter;
+use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolEvent;
+use tangible_chain::Deployment;
+use tangible_chain::bindings::TangibleMarket::{self, TangibleMarketErrors};
+use tokio::sync::Mutex;
+
+/// Bit set in every card licence id (see `cardLicenceId` in the contract).
+const CARD_ID_FLAG: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
+
+/// The payment reference of a Stripe PaymentIntent: `keccak256(pi id)`.
+pub fn payment_ref(payment_intent_id: &str) -> B256 {
+    keccak256(payment_intent_id.as_bytes())
+}
+
+/// The licence id a card settlement with `payment_ref` mints (the contract's `cardLicenceId`).
+pub fn card_licence_id(payment_ref: B256) -> U256 {
+    U256::from_be_bytes(keccak256(payment_ref.as_slice()).0) | CARD_ID_FLAG
+}
+
+/// Errors of a chain call.
+#[derive(Debug, thiserror::Error)]
+pub enum ChainError {
+    /// The contract reverted with one of its errors.
+    #[error("contract reverted: {0:?}")]
+    Reverted(Box<TangibleMarketErrors>),
+    /// The transaction was mined but failed.
+    #[error("transaction {0} failed")]
+    Failed(B256),
+    /// The node could not be reached or gave no usable answer (retry later).
+    #[error("rpc: {0}")]
+    Rpc(String),
+}
+
+impl ChainError {
+    fn from_contract(e: alloy::contract::Error) -> Self {
+        match e.as_decoded_interface_error::<TangibleMarketErrors>() {
+            Some(decoded) => Self::Reverted(Box::new(decoded)),
+            None => Self::Rpc(e.to_string()),
+        }
+    }
+}
+
+/// An edition as the chain sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Edition {
+    /// Price in cents (0: not registered).
+    pub price_cents: u64,
+    /// On primary sale.
+    pub active: bool,
+    /// The encrypted master's hash.
+    pub master_hash: B256,
+}
+
+/// An offer as the chain sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Offer {
+    /// The licence offered.
+    pub licence_id: U256,
+    /// The seller.
+    pub seller: Address,
+    /// Price in cents (0 when inactive).
+    pub price_cents: u64,
+    /// Still buyable.
+    pub active: bool,
+}
+
+/// A licence as the chain sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Licence {
+    /// Current (or, if revoked, last) owner.
+    pub owner: Address,
+    /// Film.
+    pub film_id: u64,
+    /// Quality code.
+    pub quality: u8,
+    /// Revoked (resold, charged back, fraud).
+    pub revoked: bool,
+}
+
+/// The API's chain client (operator wallet).
+#[derive(Debug)]
+pub struct ChainClient {
+    provider: DynProvider,
+    deployment: Deployment,
+    operator: Address,
+    send_lock: Mutex<()>,
+}
+
+impl ChainClient {
+    /// Connects to `rpc_url` with the operator's key.
+    pub fn new(rpc_url: &str, deployment: Deployment, operator_key: &str) -> anyhow::Result<Self> {
+        let signer: PrivateKeySigner = operator_key
+            .trim()
+            .parse()
+            .map_err(|_| anyhow::anyhow!("operator_key is not a valid private key"))?;
+        let operator = signer.address();
+        let url = rpc_url
+            .parse()
+            .map_err(|e| anyhow::anyhow!("rpc_url: {e}"))?;
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(url)
+            .erased();
+        Ok(Self {
+            provider,
+            deployment,
+            operator,
+            send_lock: Mutex::new(()),
+        })
+    }
+
+    /// The deployment.
+    pub fn deployment(&self) -> &Deployment {
+        &self.deployment
+    }
+
+    /// The operator's address.
+    pub fn operator(&self) -> Address {
+        self.operator
+    }
+
+    fn market(&self) -> TangibleMarket::TangibleMarketInstance<DynProvider> {
+        TangibleMarket::new(self.deployment.contracts.market, self.provider.clone())
+    }
+
+    /// Checks the node answers and serves the deployment's chain.
+    pub async fn check(&self) -> Result<(), ChainError> {
+        let id = self
+            .provider
+            .get_chain_id()
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))?;
+        if id != self.deployment.chain_id {
+            return Err(ChainError::Rpc(format!(
+                "node serves chain {id}, the deployment is for chain {}",
+                self.deployment.chain_id
+            )));
+        }
+        Ok(())
+    }
+
+    /// An edition, or `None` if it was never registered.
+    pub async fn edition(&self, film_id: u64, quality: u8) -> Result<Option<Edition>, ChainError> {
+        match self.market().edition(film_id, quality).call().await {
+            Ok(info) if info.priceCents == 0 => Ok(None),
+            Ok(info) => Ok(Some(Edition {
+                price_cents: info.priceCents,
+                active: info.active,
+                master_hash: info.masterHash,
+            })),
+            Err(e) => match ChainError::from_contract(e) {
+                ChainError::Reverted(r)
+                    if matches!(
+                        *r,
+                        TangibleMarketErrors::RegistryEditionNotFound(_)
+                            | TangibleMarketErrors::RegistryFilmNotFound(_)
+                            | TangibleMarketErrors::RegistryInvalidQuality(_)
+                    ) =>
+                {
+                    Ok(None)
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    /// An offer, or `None` if it never existed.
+    pub async fn offer(&self, offer_id: U256) -> Result<Option<Offer>, ChainError> {
+        match self.market().offer(offer_id).call().await {
+            Ok(o) => Ok(Some(Offer {
+                licence_id: o.licenceId,
+                seller: o.seller,
+                price_cents: o.priceCents,
+                active: o.active,
+            })),
+            Err(e) => match ChainError::from_contract(e) {
+                ChainError::Reverted(r)
+                    if matches!(*r, TangibleMarketErrors::MarketOfferNotActive(_)) =>
+                {
+                    Ok(None)
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    /// A licence, or `None` if it was never minted.
+    pub async fn licence(&self, licence_id: U256) -> Result<Option<Licence>, ChainError> {
+        match self.market().licence(licence_id).call().await {
+            Ok(l) => Ok(Some(Licence {
+                owner: l.owner,
+                film_id: l.filmId,
+                quality: l.quality,
+                revoked: l.revoked,
+            })),
+            Err(e) => match ChainError::from_contract(e) {
+                ChainError::Reverted(_) => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// True once `payment_ref` has settled a sale.
+    pub async fn payment_ref_used(&self, payment_ref: B256) -> Result<bool, ChainError> {
+        self.market()
+            .paymentRefUsed(payment_ref)
+            .call()
+            .await
+            .map_err(ChainError::from_contract)
+    }
+
+    /// The transaction that settled `payment_ref`, from its `SaleSettled` event.
+    pub async fn settlement_tx(&self, payment_ref: B256) -> Result<Option<B256>, ChainError> {
+        let filter = Filter::new()
+            .address(self.deployment.contracts.market)
+            .event_signature(TangibleMarket::SaleSettled::SIGNATURE_HASH)
+            .topic3(payment_ref)
+            .from_block(self.deployment.deployment_block);
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))?;
+        Ok(logs.first().and_then(|l| l.transaction_hash))
+    }
+
+    /// The operator's float in cents (its withdrawable balance in the market).
+    pub async fn operator_float_cents(&self) -> Result<u64, ChainError> {
+        let m = self.market();
+        let units = m
+            .balanceOfCredit(self.operator)
+            .call()
+            .await
+            .map_err(ChainError::from_contract)?;
+        let per_cent = m
+            .unitsPerCent()
+            .call()
+            .await
+            .map_err(ChainError::from_contract)?;
+        let per_cent = U256::from(per_cent).max(U256::from(1));
+        Ok(u64::try_from(units / per_cent).unwrap_or(u64::MAX))
+    }
+
+    async fn send<D: alloy::contract::CallDecoder>(
+        &self,
+        call: alloy::contract::CallBuilder<&DynProvider, D>,
+    ) -> Result<B256, ChainError> {
+        // Simulate first: a revert is decoded here and nothing is sent.
+        call.call_raw().await.map_err(ChainError::from_contract)?;
+        let pending = {
+            let _guard = self.send_lock.lock().await;
+            call.send().await.map_err(ChainError::from_contract)?
+        };
+        let receipt = pending
+            .with_timeout(Some(Duration::from_secs(60)))
+            .get_receipt()
+            .await
+            .map_err(|e| ChainError::Rpc(e.to_string()))?;
+        if !receipt.status() {
+            return Err(ChainError::Failed(receipt.transaction_hash));
+        }
+        Ok(receipt.transaction_hash)
+    }
+
+    /// Settles a card payment for a primary sale (`settleCardPrimary`).
+    pub async fn settle_card_primary(
+        &self,
+        film_id: u64,
+        quality: u8,
+        price_cents: u64,
+        recipient: Address,
+        payment_ref: B256,
+    ) -> Result<B256, ChainError> {
+        let market = self.market();
+        self.send(market.settleCardPrimary(film_id, quality, price_cents, recipient, payment_ref))
+            .await
+    }
+
+    /// Settles a card payment for a resale offer (`settleCardOffer`).
+    pub async fn settle_card_offer(
+        &self,
+        offer_id: U256,
+        price_cents: u64,
+        recipient: Address,
+        payment_ref: B256,
+    ) -> Result<B256, ChainError> {
+        let market = self.market();
+        self.send(market.settleCardOffer(offer_id, price_cents, recipient, payment_ref))
+            .await
+    }
+
+    /// Revokes a licence (`reason`: 1 chargeback, 2 fraud, 3 other).
+    pub async fn revoke(&self, licence_id: U256, reason: u8) -> Result<B256, ChainError> {
+        let market = self.market();
+        self.send(market.revoke(licence_id, reason)).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn card_licence_ids_have_the_top_bit_and_depend_on_the_payment() {
+        let a = card_licence_id(payment_ref("pi_1"));
+        let b = card_licence_id(payment_ref("pi_2"));
+        assert!(a.bit(255) && b.bit(255));
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,321 @@
+//! Configuration: an optional TOML file (`TANGIBLE_API_CONFIG`) overlaid by `TANGIBLE_API_*`
+//! environment variables (one per field, upper-cased: `listen_addr` → `TANGIBLE_API_LISTEN_ADDR`).
+//!
+//! Secrets (database URL, operator key, Stripe keys, token secret) are [`SecretString`]s: they
+//! never appear in `Debug` output or logs.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+/// Environment variable naming the optional TOML file.
+pub const CONFIG_FILE_ENV: &str = "TANGIBLE_API_CONFIG";
+/// Prefix of the per-field environment variables.
+pub const ENV_PREFIX: &str = "TANGIBLE_API_";
+
+/// Fields whose environment value is parsed as a TOML number or boolean (every other field is
+/// taken as a string, so a secret made of digits stays a string).
+const TYPED_FIELDS: &[&str] = &[
+    "db_max_connections",
+    "body_limit_bytes",
+    "webhook_tolerance_secs",
+    "token_ttl_secs",
+    "nonce_ttl_secs",
+    "workers",
+    "worker_poll_ms",
+    "settle_max_attempts",
+    "retry_base_ms",
+    "retry_max_ms",
+    "float_warning_cents",
+    "shutdown_grace_secs",
+    "run_worker",
+    "json_logs",
+];
+
+/// Errors while loading the configuration.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The configuration file could not be read.
+    #[error("configuration file {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file or an environment variable does not describe a valid configuration.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// The API's configuration. Every field has a default except the connections and secrets.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server binds (`127.0.0.1:8080`; port 0 picks a free port).
+    #[serde(default = "defaults::listen_addr")]
+    pub listen_addr: SocketAddr,
+    /// PostgreSQL URL (`postgres://user:pass@host/db`).
+    pub database_url: SecretString,
+    /// Size of the database pool.
+    #[serde(default = "defaults::db_max_connections")]
+    pub db_max_connections: u32,
+    /// JSON-RPC URL of the chain node.
+    pub rpc_url: String,
+    /// The deployment file (`deployments/<chain-id>.json`) naming the market contract.
+    pub deployment_file: PathBuf,
+    /// Private key (hex) of the operator account: card settlement, revocation.
+    pub operator_key: SecretString,
+    /// Stripe secret API key.
+    pub stripe_secret_key: SecretString,
+    /// Base URL of the Stripe API; unset means Stripe itself. Set it to a `localstripe` URL
+    /// (e.g. `http://127.0.0.1:8420`) for local runs.
+    #[serde(default)]
+    pub stripe_api_base: Option<String>,
+    /// Secret of the Stripe webhook endpoint (`whsec_…`): signs `Stripe-Signature`.
+    pub stripe_webhook_secret: SecretString,
+    /// Largest accepted age (and future skew) of a webhook signature timestamp, seconds.
+    #[serde(default = "defaults::webhook_tolerance_secs")]
+    pub webhook_tolerance_secs: u64,
+    /// ISO currency of card payments (lower case).
+    #[serde(default = "defaults::currency")]
+    pub currency: String,
+    /// Server secret signing bearer tokens (at least 32 bytes).
+    pub token_secret: SecretString,
+    /// Lifetime of a bearer token, seconds.
+    #[serde(default = "defaults::token_ttl_secs")]
+    pub token_ttl_secs: u64,
+    /// Lifetime of a login nonce, seconds.
+    #[serde(default = "defaults::nonce_ttl_secs")]
+    pub nonce_ttl_secs: u64,
+    /// The domain sign-in messages must name (EIP-4361 `domain`).
+    #[serde(default = "defaults::siwe_domain")]
+    pub siwe_domain: String,
+    /// The URI sign-in messages name (EIP-4361 `URI`).
+    #[serde(default = "defaults::siwe_uri")]
+    pub siwe_uri: String,
+    /// Origins allowed by CORS, comma separated; `*` allows any; empty disables CORS headers.
+    #[serde(default)]
+    pub cors_origins: String,
+    /// Largest accepted request body, bytes.
+    #[serde(default = "defaults::body_limit_bytes")]
+    pub body_limit_bytes: usize,
+    /// Run the settlement worker in this process.
+    #[serde(default = "defaults::yes")]
+    pub run_worker: bool,
+    /// Number of concurrent worker tasks.
+    #[serde(default = "defaults::workers")]
+    pub workers: usize,
+    /// Idle poll interval of a worker, milliseconds.
+    #[serde(default = "defaults::worker_poll_ms")]
+    pub worker_poll_ms: u64,
+    /// Attempts of a job before it is given up (marked dead, purchase failed).
+    #[serde(default = "defaults::settle_max_attempts")]
+    pub settle_max_attempts: i32,
+    /// First retry delay, milliseconds (doubles per attempt).
+    #[serde(default = "defaults::retry_base_ms")]
+    pub retry_base_ms: u64,
+    /// Longest retry delay, milliseconds.
+    #[serde(default = "defaults::retry_max_ms")]
+    pub retry_max_ms: u64,
+    /// Operator float (cents) under which `/readyz` warns and the float metric is flagged low.
+    #[serde(default = "defaults::float_warning_cents")]
+    pub float_warning_cents: u64,
+    /// Longest wait for in-flight requests and jobs at shutdown, seconds.
+    #[serde(default = "defaults::shutdown_grace_secs")]
+    pub shutdown_grace_secs: u64,
+    /// JSON log lines (production) instead of human-readable ones.
+    #[serde(default = "defaults::yes")]
+    pub json_logs: bool,
+}
+
+mod defaults {
+    use std::net::SocketAddr;
+
+    pub(super) fn listen_addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 8080))
+    }
+    pub(super) fn db_max_connections() -> u32 {
+        16
+    }
+    pub(super) fn webhook_tolerance_secs() -> u64 {
+        300
+    }
+    pub(super) fn currency() -> String {
+        "eur".to_owned()
+    }
+    pub(super) fn token_ttl_secs() -> u64 {
+        24 * 3600
+    }
+    pub(super) fn nonce_ttl_secs() -> u64 {
+        600
+    }
+    pub(super) fn siwe_domain() -> String {
+        "localhost:8080".to_owned()
+    }
+    pub(super) fn siwe_uri() -> String {
+        "http://localhost:8080".to_owned()
+    }
+    pub(super) fn body_limit_bytes() -> usize {
+        64 * 1024
+    }
+    pub(super) fn yes() -> bool {
+        true
+    }
+    pub(super) fn workers() -> usize {
+        2
+    }
+    pub(super) fn worker_poll_ms() -> u64 {
+        250
+    }
+    pub(super) fn settle_max_attempts() -> i32 {
+        25
+    }
+    pub(super) fn retry_base_ms() -> u64 {
+        500
+    }
+    pub(super) fn retry_max_ms() -> u64 {
+        60_000
+    }
+    pub(super) fn float_warning_cents() -> u64 {
+        10_000
+    }
+    pub(super) fn shutdown_grace_secs() -> u64 {
+        20
+    }
+}
+
+impl Config {
+    /// Loads the file named by `TANGIBLE_API_CONFIG` (if set) and overlays the environment.
+    pub fn load() -> Result<Config, ConfigError> {
+        Self::from_sources(
+            std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from),
+            std::env::vars(),
+        )
+    }
+
+    /// Builds a configuration from an optional TOML file and `(name, value)` variables.
+    pub fn from_sources(
+        file: Option<PathBuf>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let mut table = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
+                text.parse::<toml::Table>()
+                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in vars {
+            let Some(key) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let key = key.to_ascii_lowercase();
+            if key == "config" {
+                continue;
+            }
+            let value = if TYPED_FIELDS.contains(&key.as_str()) {
+                let doc = format!("v = {value}").parse::<toml::Table>().map_err(|_| {
+                    ConfigError::Invalid(format!("{name}: not a number or boolean"))
+                })?;
+                doc.get("v").cloned().unwrap_or(toml::Value::String(value))
+            } else {
+                toml::Value::String(value)
+            };
+            table.insert(key, value);
+        }
+        let config: Config = table
+            .try_into()
+            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self.token_secret.expose_secret().len() < 32 {
+            return Err(ConfigError::Invalid(
+                "token_secret must be at least 32 bytes".into(),
+            ));
+        }
+        if self.stripe_webhook_secret.expose_secret().is_empty() {
+            return Err(ConfigError::Invalid(
+                "stripe_webhook_secret is empty".into(),
+            ));
+        }
+        if self.currency.len() != 3 || !self.currency.bytes().all(|b| b.is_ascii_lowercase()) {
+            return Err(ConfigError::Invalid(format!(
+                "currency {:?} is not a lower-case ISO code",
+                self.currency
+            )));
+        }
+        if self.workers == 0 && self.run_worker {
+            return Err(ConfigError::Invalid("workers must be at least 1".into()));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Vec<(String, String)> {
+        [
+            ("DATABASE_URL", "postgres://u:p@h/db"),
+            ("RPC_URL", "http://127.0.0.1:8545"),
+            ("DEPLOYMENT_FILE", "deployments/31337.json"),
+            ("OPERATOR_KEY", "0x01"),
+            ("STRIPE_SECRET_KEY", "sk_test_x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_x"),
+            ("TOKEN_SECRET", "0123456789012345678901234567890123456789"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("{ENV_PREFIX}{k}"), v.to_owned()))
+        .collect()
+    }
+
+    #[test]
+    fn environment_overrides_file_and_secrets_stay_hidden() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("api.toml");
+        std::fs::write(
+            &path,
+            "workers = 5\nbody_limit_bytes = 100\ncurrency = \"usd\"\n",
+        )
+        .unwrap();
+        let mut vars = base();
+        vars.push(("TANGIBLE_API_BODY_LIMIT_BYTES".into(), "2048".into()));
+        vars.push(("TANGIBLE_API_RUN_WORKER".into(), "false".into()));
+        vars.push(("UNRELATED".into(), "x".into()));
+        let c = Config::from_sources(Some(path), vars).unwrap();
+        assert_eq!(c.workers, 5);
+        assert_eq!(c.body_limit_bytes, 2048);
+        assert!(!c.run_worker);
+        assert_eq!(c.currency, "usd");
+        let debug = format!("{c:?}");
+        assert!(
+            !debug.contains("sk_test_x") && !debug.contains("whsec_x") && !debug.contains("u:p")
+        );
+    }
+
+    #[test]
+    fn rejects_missing_fields_short_secrets_and_unknown_keys() {
+        assert!(Config::from_sources(None, Vec::new()).is_err());
+        let mut vars = base();
+        vars.push(("TANGIBLE_API_TOKEN_SECRET".into(), "short".into()));
+        assert!(Config::from_sources(None, vars).is_err());
+        let mut vars = base();
+        vars.push(("TANGIBLE_API_NO_SUCH_FIELD".into(), "1".into()));
+        assert!(Config::from_sources(None, vars).is_err());
+        let mut vars = base();
+        vars.push(("TANGIBLE_API_WORKERS".into(), "many".into()));
+        assert!(Config::from_sources(None, vars).is_err());
+    }
+}

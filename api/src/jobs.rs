@@ -1,0 +1,565 @@
+//! The durable job queue (Postgres) and the worker that settles, refunds and revokes.
+//!
+//! Jobs are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so several workers and several
+//! API instances share the queue, and a job whose worker died is claimed again once its lease
+//! runs out. Settlement is idempotent because the chain is read first: a `paymentRef` that
+//! already settled is recorded as such, never sent twice. Every attempt is recorded in
+//! `api_settlement_attempts` with its outcome.
+
+use std::time::Duration;
+
+use alloy::primitives::{Address, B256, U256};
+use rand::Rng;
+use sqlx::{PgPool, Postgres, Row, Transaction};
+use tangible_chain::bindings::TangibleMarket::TangibleMarketErrors as E;
+use tokio::sync::watch;
+use uuid::Uuid;
+
+use crate::chain::{ChainError, payment_ref};
+use crate::startup::AppState;
+use crate::stripe::GatewayError;
+
+/// How long a claimed job is reserved for its worker.
+const LEASE_SECS: f64 = 120.0;
+/// Revocation reason for a card chargeback.
+const REASON_CHARGEBACK: u8 = 1;
+
+/// What a job does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobKind {
+    /// Settle a paid purchase on chain.
+    Settle,
+    /// Refund a purchase through Stripe.
+    Refund,
+    /// Revoke a disputed purchase's licence.
+    Revoke,
+}
+
+impl JobKind {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Settle => "settle",
+            Self::Refund => "refund",
+            Self::Revoke => "revoke",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "settle" => Some(Self::Settle),
+            "refund" => Some(Self::Refund),
+            "revoke" => Some(Self::Revoke),
+            _ => None,
+        }
+    }
+}
+
+/// Queues a job (at most one per kind and purchase) in the caller's transaction.
+pub async fn enqueue(
+    tx: &mut Transaction<'_, Postgres>,
+    kind: JobKind,
+    purchase_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO api_jobs (kind, purchase_id) VALUES ($1, $2) ON CONFLICT (kind, purchase_id) DO NOTHING")
+        .bind(kind.as_str())
+        .bind(purchase_id)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug)]
+struct Job {
+    job_id: i64,
+    kind: JobKind,
+    purchase_id: Uuid,
+    attempts: i32,
+}
+
+async fn claim(db: &PgPool, worker: &str) -> sqlx::Result<Option<Job>> {
+    let row = sqlx::query(
+        "UPDATE api_jobs SET state = 'running', attempts = attempts + 1, \
+             locked_until = now() + make_interval(secs => $2), locked_by = $1, updated_at = now() \
+         WHERE job_id = ( \
+             SELECT job_id FROM api_jobs \
+             WHERE (state = 'queued' AND run_at <= now()) OR (state = 'running' AND locked_until < now()) \
+             ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+         RETURNING job_id, kind, purchase_id, attempts",
+    )
+    .bind(worker)
+    .bind(LEASE_SECS)
+    .fetch_optional(db)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let kind: String = row.try_get("kind")?;
+    Ok(Some(Job {
+        job_id: row.try_get("job_id")?,
+        kind: JobKind::parse(&kind)
+            .ok_or_else(|| sqlx::Error::Protocol(format!("unknown job kind {kind}")))?,
+        purchase_id: row.try_get("purchase_id")?,
+        attempts: row.try_get("attempts")?,
+    }))
+}
+
+/// Runs one worker until `stop` turns true (finishing the job in hand).
+pub async fn run_worker(state: AppState, name: String, mut stop: watch::Receiver<bool>) {
+    let poll = Duration::from_millis(state.config().worker_poll_ms);
+    loop {
+        if *stop.borrow() {
+            break;
+        }
+        match claim(state.db(), &name).await {
+            Ok(Some(job)) => {
+                if let Err(e) = process(&state, &job).await {
+                    // The lease expires and another claim retries it.
+                    tracing::error!(target: "tangible::api::jobs", job_id = job.job_id, error = %format!("{e:#}"), "job bookkeeping failed");
+                }
+                continue;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(target: "tangible::api::jobs", worker = %name, error = %e, "claiming a job failed")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = stop.changed() => {}
+        }
+    }
+    tracing::info!(target: "tangible::api::jobs", worker = %name, "worker stopped");
+}
+
+/// The result of one attempt.
+#[derive(Debug)]
+enum Step {
+    /// The job is done (`outcome`, transaction).
+    Done {
+        outcome: &'static str,
+        tx: Option<B256>,
+        detail: Option<String>,
+    },
+    /// Settlement cannot happen any more: refund.
+    Impossible(String),
+    /// Try again later.
+    Retry(String),
+}
+
+#[derive(Debug)]
+struct Purchase {
+    kind: String,
+    state: String,
+    film_id: u64,
+    quality: u8,
+    offer_id: Option<U256>,
+    buyer: Address,
+    amount: u64,
+    payment_intent_id: Option<String>,
+    licence_id: Option<U256>,
+}
+
+async fn load(db: &PgPool, id: Uuid) -> anyhow::Result<Purchase> {
+    let r = sqlx::query(
+        "SELECT kind, state, film_id, quality, offer_id, buyer_address, amount_cents, payment_intent_id, licence_id \
+         FROM api_purchases WHERE purchase_id = $1",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    let offer: Option<String> = r.try_get("offer_id")?;
+    let licence: Option<String> = r.try_get("licence_id")?;
+    Ok(Purchase {
+        kind: r.try_get("kind")?,
+        state: r.try_get("state")?,
+        film_id: u64::try_from(r.try_get::<i64, _>("film_id")?)?,
+        quality: u8::try_from(r.try_get::<i16, _>("quality")?)?,
+        offer_id: offer.map(|o| o.parse()).transpose()?,
+        buyer: r.try_get::<String, _>("buyer_address")?.parse()?,
+        amount: u64::try_from(r.try_get::<i64, _>("amount_cents")?)?,
+        payment_intent_id: r.try_get("payment_intent_id")?,
+        licence_id: licence.map(|l| l.parse()).transpose()?,
+    })
+}
+
+async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
+    let purchase = load(state.db(), job.purchase_id).await?;
+    let step = match job.kind {
+        JobKind::Settle => settle(state, job, &purchase).await?,
+        JobKind::Refund => refund(state, job, &purchase).await,
+        JobKind::Revoke => revoke(state, &purchase).await,
+    };
+    let db = state.db();
+    let mut tx = db.begin().await?;
+    let (outcome, tx_hash, detail) = match &step {
+        Step::Done {
+            outcome,
+            tx,
+            detail,
+        } => (*outcome, tx.map(|t| t.to_string()), detail.clone()),
+        Step::Impossible(d) => ("impossible", None, Some(d.clone())),
+        Step::Retry(d) => ("retry", None, Some(d.clone())),
+    };
+    let max = state.config().settle_max_attempts;
+    let give_up = matches!(step, Step::Retry(_)) && job.attempts >= max;
+    let outcome = if give_up { "failed" } else { outcome };
+    sqlx::query(
+        "INSERT INTO api_settlement_attempts (job_id, purchase_id, kind, attempt, outcome, tx_hash, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(job.job_id)
+    .bind(job.purchase_id)
+    .bind(job.kind.as_str())
+    .bind(job.attempts)
+    .bind(outcome)
+    .bind(&tx_hash)
+    .bind(&detail)
+    .execute(&mut *tx)
+    .await?;
+    metrics::counter!("jobs_attempts_total", "kind" => job.kind.as_str(), "outcome" => outcome)
+        .increment(1);
+    match step {
+        Step::Retry(detail) if !give_up => {
+            let delay = backoff(state, job.attempts);
+            tracing::warn!(target: "tangible::api::jobs", job_id = job.job_id, purchase_id = %job.purchase_id,
+                kind = job.kind.as_str(), attempt = job.attempts, retry_in_ms = delay.as_millis() as u64, %detail, "attempt failed, will retry");
+            sqlx::query(
+                "UPDATE api_jobs SET state = 'queued', run_at = now() + make_interval(secs => $2), \
+                 locked_until = NULL, locked_by = NULL, last_error = $3, updated_at = now() WHERE job_id = $1",
+            )
+            .bind(job.job_id)
+            .bind(delay.as_secs_f64())
+            .bind(&detail)
+            .execute(&mut *tx)
+            .await?;
+        }
+        Step::Retry(detail) => {
+            tracing::error!(target: "tangible::api::jobs", job_id = job.job_id, purchase_id = %job.purchase_id,
+                kind = job.kind.as_str(), %detail, "giving up after {max} attempts");
+            finish_job(&mut tx, job.job_id, "dead", Some(&detail)).await?;
+            if job.kind == JobKind::Settle {
+                set_state(
+                    &mut tx,
+                    job.purchase_id,
+                    "failed",
+                    Some(("settlement_gave_up", &detail)),
+                )
+                .await?;
+            }
+        }
+        Step::Impossible(detail) => {
+            tracing::warn!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, %detail, "settlement impossible, refunding");
+            finish_job(&mut tx, job.job_id, "done", Some(&detail)).await?;
+            sqlx::query(
+                "UPDATE api_purchases SET failure_code = 'settlement_impossible', failure_message = $2, updated_at = now() \
+                 WHERE purchase_id = $1",
+            )
+            .bind(job.purchase_id)
+            .bind(&detail)
+            .execute(&mut *tx)
+            .await?;
+            enqueue(&mut tx, JobKind::Refund, job.purchase_id).await?;
+        }
+        Step::Done {
+            outcome,
+            tx: tx_hash,
+            ..
+        } => {
+            finish_job(&mut tx, job.job_id, "done", None).await?;
+            match job.kind {
+                JobKind::Settle => {
+                    sqlx::query(
+                        "UPDATE api_purchases SET state = 'fulfilled', tx_hash = COALESCE($2, tx_hash), updated_at = now() \
+                         WHERE purchase_id = $1",
+                    )
+                    .bind(job.purchase_id)
+                    .bind(tx_hash.map(|t| t.to_string()))
+                    .execute(&mut *tx)
+                    .await?;
+                    tracing::info!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, outcome,
+                        licence_id = ?purchase.licence_id, tx_hash = ?tx_hash, "purchase fulfilled");
+                }
+                JobKind::Revoke if outcome == "revoked" => {
+                    sqlx::query("UPDATE api_purchases SET revoked_tx_hash = $2, updated_at = now() WHERE purchase_id = $1")
+                        .bind(job.purchase_id)
+                        .bind(tx_hash.map(|t| t.to_string()))
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                _ => {}
+            }
+        }
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+async fn finish_job(
+    tx: &mut Transaction<'_, Postgres>,
+    job_id: i64,
+    state: &str,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE api_jobs SET state = $2, locked_until = NULL, last_error = COALESCE($3, last_error), updated_at = now() \
+         WHERE job_id = $1",
+    )
+    .bind(job_id)
+    .bind(state)
+    .bind(error)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+async fn set_state(
+    tx: &mut Transaction<'_, Postgres>,
+    purchase_id: Uuid,
+    state: &str,
+    failure: Option<(&str, &str)>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE api_purchases SET state = $2, failure_code = COALESCE($3, failure_code), \
+         failure_message = COALESCE($4, failure_message), updated_at = now() WHERE purchase_id = $1",
+    )
+    .bind(purchase_id)
+    .bind(state)
+    .bind(failure.map(|f| f.0))
+    .bind(failure.map(|f| f.1))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn backoff(state: &AppState, attempts: i32) -> Duration {
+    let c = state.config();
+    let exp = u32::try_from(attempts.saturating_sub(1))
+        .unwrap_or(0)
+        .min(20);
+    let ms = c
+        .retry_base_ms
+        .saturating_mul(1u64 << exp)
+        .min(c.retry_max_ms);
+    let jitter = rand::rng().random_range(0..=ms / 5 + 1);
+    Duration::from_millis(ms + jitter)
+}
+
+/// Reads the chain to find out whether `payment_ref` already settled, and its transaction.
+async fn already_settled(state: &AppState, pref: B256) -> Result<Option<Option<B256>>, ChainError> {
+    if state.chain().payment_ref_used(pref).await? {
+        return Ok(Some(state.chain().settlement_tx(pref).await?));
+    }
+    Ok(None)
+}
+
+async fn settle(state: &AppState, job: &Job, p: &Purchase) -> anyhow::Result<Step> {
+    match p.state.as_str() {
+        "fulfilled" => {
+            return Ok(done(
+                "already_settled",
+                None,
+                Some("purchase already fulfilled"),
+            ));
+        }
+        "refunded" | "failed" | "awaiting_payment" => {
+            return Ok(done(
+                "failed",
+                None,
+                Some(&format!("purchase is {}, nothing to settle", p.state)),
+            ));
+        }
+        _ => {}
+    }
+    let intent = p
+        .payment_intent_id
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("paid purchase without a PaymentIntent"))?;
+    let pref = payment_ref(intent);
+    sqlx::query("UPDATE api_purchases SET state = 'settling', updated_at = now() WHERE purchase_id = $1 AND state = 'paid'")
+        .bind(job.purchase_id)
+        .execute(state.db())
+        .await?;
+    match already_settled(state, pref).await {
+        Ok(Some(tx)) => {
+            return Ok(done(
+                "already_settled",
+                tx,
+                Some("paymentRef already used on chain"),
+            ));
+        }
+        Ok(None) => {}
+        Err(e) => return Ok(Step::Retry(e.to_string())),
+    }
+    // Still possible? (The contract checks again; this avoids sending doomed transactions.)
+    let chain = state.chain();
+    let check = if let Some(offer_id) = p.offer_id {
+        chain.offer(offer_id).await.map(|o| match o {
+            Some(o) if o.active && o.price_cents == p.amount => None,
+            Some(o) if o.active => Some(format!(
+                "offer {offer_id} now costs {} cents, {} paid",
+                o.price_cents, p.amount
+            )),
+            _ => Some(format!(
+                "offer {offer_id} is no longer active (sold or cancelled)"
+            )),
+        })
+    } else {
+        chain.edition(p.film_id, p.quality).await.map(|e| match e {
+            Some(e) if e.active && e.price_cents == p.amount => None,
+            Some(e) if e.active => Some(format!(
+                "edition price is now {} cents, {} paid",
+                e.price_cents, p.amount
+            )),
+            Some(_) => Some(format!(
+                "edition {}/{} was withdrawn from sale",
+                p.film_id, p.quality
+            )),
+            None => Some(format!(
+                "edition {}/{} does not exist",
+                p.film_id, p.quality
+            )),
+        })
+    };
+    match check {
+        Ok(Some(reason)) => return Ok(Step::Impossible(reason)),
+        Ok(None) => {}
+        Err(e) => return Ok(Step::Retry(e.to_string())),
+    }
+    let sent = match p.offer_id {
+        Some(offer_id) => {
+            chain
+                .settle_card_offer(offer_id, p.amount, p.buyer, pref)
+                .await
+        }
+        None => {
+            chain
+                .settle_card_primary(p.film_id, p.quality, p.amount, p.buyer, pref)
+                .await
+        }
+    };
+    Ok(match sent {
+        Ok(tx) => {
+            tracing::info!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, kind = %p.kind, tx_hash = %tx, "settled on chain");
+            done("fulfilled", Some(tx), None)
+        }
+        Err(ChainError::Reverted(r)) => match *r {
+            E::MarketPaymentRefUsed(_) => match already_settled(state, pref).await {
+                Ok(Some(tx)) => done(
+                    "already_settled",
+                    tx,
+                    Some("paymentRef already used on chain"),
+                ),
+                _ => Step::Retry("paymentRef reported used; confirming on the next attempt".into()),
+            },
+            E::MarketEditionInactive(_) => Step::Impossible("edition withdrawn from sale".into()),
+            E::MarketOfferNotActive(_) => {
+                Step::Impossible("offer no longer active (sold or cancelled)".into())
+            }
+            E::MarketPriceMismatch(m) => Step::Impossible(format!(
+                "price is now {} cents, {} paid",
+                m.actualCents, m.expectedCents
+            )),
+            E::RegistryEditionNotFound(_) | E::RegistryFilmNotFound(_) => {
+                Step::Impossible("edition does not exist".into())
+            }
+            E::MarketInvalidRecipient(_) => Step::Impossible("invalid recipient".into()),
+            E::MarketInsufficientBalance(b) => {
+                metrics::counter!("operator_float_exhausted_total").increment(1);
+                Step::Retry(format!(
+                    "operator float too low: {} units, {} needed",
+                    b.balance, b.needed
+                ))
+            }
+            other => Step::Retry(format!("contract reverted: {other:?}")),
+        },
+        Err(e) => Step::Retry(e.to_string()),
+    })
+}
+
+fn done(outcome: &'static str, tx: Option<B256>, detail: Option<&str>) -> Step {
+    Step::Done {
+        outcome,
+        tx,
+        detail: detail.map(str::to_owned),
+    }
+}
+
+async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
+    if p.state == "refunded" {
+        return done("refunded", None, Some("already refunded"));
+    }
+    let Some(intent) = p.payment_intent_id.as_deref() else {
+        return done("failed", None, Some("no PaymentIntent to refund"));
+    };
+    let key = format!("refund-{}", job.purchase_id);
+    match state
+        .stripe()
+        .refund(intent, &job.purchase_id.to_string(), &key)
+        .await
+    {
+        Ok(refund_id) => {
+            let r = sqlx::query(
+                "UPDATE api_purchases SET state = 'refunded', refund_id = $2, updated_at = now() WHERE purchase_id = $1",
+            )
+            .bind(job.purchase_id)
+            .bind(&refund_id)
+            .execute(state.db())
+            .await;
+            match r {
+                Ok(_) => done(
+                    "refunded",
+                    None,
+                    Some(&format!("stripe refund {refund_id}")),
+                ),
+                Err(e) => Step::Retry(format!("recording refund {refund_id}: {e}")),
+            }
+        }
+        Err(GatewayError::Refused { status, message }) => {
+            let detail = format!("stripe refused the refund ({status}): {message}");
+            let _ = sqlx::query(
+                "UPDATE api_purchases SET state = 'failed', failure_code = COALESCE(failure_code, 'refund_failed'), \
+                 failure_message = $2, updated_at = now() WHERE purchase_id = $1",
+            )
+            .bind(job.purchase_id)
+            .bind(&detail)
+            .execute(state.db())
+            .await;
+            done("failed", None, Some(&detail))
+        }
+        Err(e) => Step::Retry(e.to_string()),
+    }
+}
+
+async fn revoke(state: &AppState, p: &Purchase) -> Step {
+    match p.state.as_str() {
+        "paid" | "settling" => {
+            return Step::Retry("waiting for the settlement before revoking".into());
+        }
+        "fulfilled" => {}
+        other => {
+            return done(
+                "failed",
+                None,
+                Some(&format!("purchase is {other}: no licence to revoke")),
+            );
+        }
+    }
+    let Some(licence_id) = p.licence_id else {
+        return done("failed", None, Some("no licence id"));
+    };
+    match state.chain().licence(licence_id).await {
+        Ok(Some(l)) if l.revoked => return done("revoked", None, Some("licence already revoked")),
+        Ok(Some(_)) => {}
+        Ok(None) => return Step::Retry("licence not found on chain yet".into()),
+        Err(e) => return Step::Retry(e.to_string()),
+    }
+    match state.chain().revoke(licence_id, REASON_CHARGEBACK).await {
+        Ok(tx) => {
+            tracing::warn!(target: "tangible::api::jobs", licence_id = %licence_id, tx_hash = %tx, "licence revoked after a dispute");
+            done("revoked", Some(tx), Some("chargeback"))
+        }
+        Err(ChainError::Reverted(r)) if matches!(*r, E::LicenceIsRevoked(_)) => {
+            done("revoked", None, Some("licence already revoked"))
+        }
+        Err(e) => Step::Retry(e.to_string()),
+    }
+}

@@ -1,0 +1,48 @@
+//! Tangible's HTTP API.
+//!
+//! Data flow of a card purchase: `POST /v1/purchases` reads the price on chain, stores a
+//! purchase and creates a Stripe PaymentIntent ([`stripe`]); Stripe calls
+//! `POST /v1/webhooks/stripe` ([`routes::webhooks`]), which checks the signature, stores the
+//! event once in the inbox, checks amount and currency and queues a settlement job in Postgres
+//! ([`jobs`]); a worker settles on chain through the market with `paymentRef =
+//! keccak256(payment intent id)` ([`chain`]), reads the chain to stay idempotent, retries with
+//! backoff, and refunds when settlement has become impossible. Every attempt is recorded.
+//!
+//! [`Application::build`] wires configuration ([`config`]), the database, the chain client and
+//! Stripe; `main.rs` only loads the configuration and runs it.
+
+pub mod auth;
+pub mod chain;
+pub mod config;
+pub mod error;
+pub mod jobs;
+pub mod routes;
+pub mod startup;
+pub mod stripe;
+pub mod telemetry;
+
+pub use config::Config;
+pub use startup::{AppState, Application};
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!(target: "tangible::api", "shutdown requested");
+}

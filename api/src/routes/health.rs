@@ -1,0 +1,118 @@
+//! Liveness, readiness and metrics.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::startup::AppState;
+
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", responses((status = 200, description = "alive")))]
+pub async fn healthz() -> &'static str {
+    "ok"
+}
+
+/// One dependency's status.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Check {
+    /// `ok` or `error`.
+    pub status: &'static str,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// Readiness report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: &'static str,
+    /// Database.
+    pub database: Check,
+    /// Chain node (and the deployment's chain id).
+    pub rpc: Check,
+    /// Stripe API.
+    pub stripe: Check,
+    /// The operator's float in cents, when readable.
+    pub operator_float_cents: Option<u64>,
+    /// Warnings that do not make the API unready (e.g. a low float).
+    pub warnings: Vec<String>,
+}
+
+fn check<E: std::fmt::Display>(r: Result<(), E>) -> Check {
+    match r {
+        Ok(()) => Check {
+            status: "ok",
+            detail: None,
+        },
+        Err(e) => Check {
+            status: "error",
+            detail: Some(e.to_string()),
+        },
+    }
+}
+
+/// Readiness: database, chain node and Stripe reachable; warns when the float is low.
+#[utoipa::path(get, path = "/readyz", responses(
+    (status = 200, description = "ready", body = Readiness),
+    (status = 503, description = "a dependency is down", body = Readiness)))]
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    let timeout = std::time::Duration::from_secs(3);
+    let db = tokio::time::timeout(timeout, sqlx::query("SELECT 1").execute(state.db()));
+    let rpc = tokio::time::timeout(timeout, state.chain().check());
+    let stripe = tokio::time::timeout(timeout, state.stripe().reachable());
+    let float = tokio::time::timeout(timeout, state.chain().operator_float_cents());
+    let (db, rpc, stripe, float) = tokio::join!(db, rpc, stripe, float);
+    let database = check(
+        db.map_err(|e| e.to_string())
+            .and_then(|r| r.map(|_| ()).map_err(|e| e.to_string())),
+    );
+    let rpc = check(
+        rpc.map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string())),
+    );
+    let stripe = check(
+        stripe
+            .map_err(|e| e.to_string())
+            .and_then(|r| r.map_err(|e| e.to_string())),
+    );
+    let float = float.ok().and_then(Result::ok);
+    let mut warnings = Vec::new();
+    if let Some(cents) = float {
+        metrics::gauge!("operator_float_cents").set(cents as f64);
+        if cents < state.config().float_warning_cents {
+            warnings.push(format!(
+                "operator float {cents} cents is below {} cents: card settlements will fail",
+                state.config().float_warning_cents
+            ));
+        }
+    }
+    let ready = [&database, &rpc, &stripe].iter().all(|c| c.status == "ok");
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        database,
+        rpc,
+        stripe,
+        operator_float_cents: float,
+        warnings,
+    };
+    let code = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (code, axum::Json(body))
+}
+
+/// Prometheus metrics (text exposition format).
+pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        state.metrics().render(),
+    )
+}

@@ -1,0 +1,73 @@
+//! HTTP routes under `/v1`, plus `/healthz`, `/readyz` and `/metrics`.
+//!
+//! - [`health`]: liveness, readiness (database, RPC, Stripe, operator float), metrics.
+//! - [`auth`]: wallet sign-in (EIP-4361).
+//! - [`purchases`]: card purchases (primary and resale) and their state.
+//! - [`webhooks`]: the Stripe webhook.
+
+pub mod auth;
+pub mod health;
+pub mod purchases;
+pub mod webhooks;
+
+use axum::Router;
+use axum::routing::{get, post};
+use utoipa::OpenApi;
+
+use crate::error::{ApiError, codes};
+use crate::startup::AppState;
+
+/// The OpenAPI document, generated from the handlers and types.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Tangible API",
+        description = "Films sold as on-chain licences: sign-in, card purchases settled on chain, key release."
+    ),
+    paths(
+        health::healthz,
+        health::readyz,
+        auth::nonce,
+        auth::login,
+        purchases::create_primary,
+        purchases::create_resale,
+        purchases::get_purchase,
+        webhooks::stripe_webhook,
+    ),
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
+)]
+pub struct ApiDoc;
+
+async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(ApiDoc::openapi())
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::client(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        codes::METHOD_NOT_ALLOWED,
+        "method not allowed on this route",
+    )
+}
+
+/// The routes (without the middleware, see [`crate::startup::router`]).
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/metrics", get(health::metrics))
+        .route("/v1/openapi.json", get(openapi))
+        .route("/v1/auth/nonce", post(auth::nonce))
+        .route("/v1/auth/login", post(auth::login))
+        .route("/v1/purchases", post(purchases::create_primary))
+        .route("/v1/purchases/{id}", get(purchases::get_purchase))
+        .route("/v1/offers/{id}/purchases", post(purchases::create_resale))
+        .route("/v1/webhooks/stripe", post(webhooks::stripe_webhook))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .with_state(state)
+}

@@ -1,0 +1,379 @@
+//! Card purchases: a primary edition or a resale offer, paid with a Stripe PaymentIntent whose
+//! amount is the on-chain price (never the client's), settled on chain by the worker.
+
+use alloy::primitives::{Address, U256};
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use secrecy::ExposeSecret;
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use tangible_domain::Quality;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::chain::{card_licence_id, payment_ref};
+use crate::error::{ApiError, ApiJson, ApiResult, ErrorBody, codes};
+use crate::startup::AppState;
+
+/// A primary purchase request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PrimaryPurchaseRequest {
+    /// The film.
+    pub film_id: u64,
+    /// `sd`, `hd` or `4k`.
+    pub quality: String,
+    /// Who receives the licence (0x…).
+    pub buyer_address: String,
+}
+
+/// A resale purchase request.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResalePurchaseRequest {
+    /// Who receives the licence (0x…).
+    pub buyer_address: String,
+}
+
+/// A created purchase: confirm `client_secret` with Stripe to pay.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseCreated {
+    /// The purchase.
+    pub purchase_id: Uuid,
+    /// The Stripe PaymentIntent.
+    pub payment_intent_id: String,
+    /// The PaymentIntent's client secret (for Stripe.js / the client).
+    pub client_secret: String,
+    /// Amount in cents (the on-chain price).
+    pub amount: u64,
+    /// ISO currency (lower case).
+    pub currency: String,
+}
+
+/// One recorded settlement, refund or revocation attempt.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct AttemptView {
+    /// `settle`, `refund` or `revoke`.
+    pub kind: String,
+    /// Attempt number of its job.
+    pub attempt: i32,
+    /// `fulfilled`, `already_settled`, `retry`, `impossible`, `refunded`, `revoked`, `failed`.
+    pub outcome: String,
+    /// Transaction, when one was sent.
+    pub tx_hash: Option<String>,
+    /// Detail (error or reason).
+    pub detail: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// A purchase and where it stands.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PurchaseView {
+    /// The purchase.
+    pub purchase_id: Uuid,
+    /// `primary` or `resale`.
+    pub kind: String,
+    /// `awaiting_payment`, `paid`, `settling`, `fulfilled`, `failed` or `refunded`.
+    pub state: String,
+    /// Film.
+    pub film_id: u64,
+    /// Quality (`sd`, `hd`, `4k`).
+    pub quality: String,
+    /// The offer bought (resale).
+    pub offer_id: Option<String>,
+    /// Recipient of the licence.
+    pub buyer_address: String,
+    /// Amount in cents.
+    pub amount: u64,
+    /// Currency.
+    pub currency: String,
+    /// The Stripe PaymentIntent.
+    pub payment_intent_id: Option<String>,
+    /// The minted licence (decimal), once fulfilled.
+    pub licence_id: Option<String>,
+    /// The settlement transaction, once fulfilled.
+    pub tx_hash: Option<String>,
+    /// Why it failed or was refunded.
+    pub failure_code: Option<String>,
+    /// Explanation of the failure.
+    pub failure_message: Option<String>,
+    /// Stripe refund, when refunded.
+    pub refund_id: Option<String>,
+    /// Revocation transaction after a dispute.
+    pub revoked_tx_hash: Option<String>,
+    /// Every settlement/refund/revocation attempt, oldest first.
+    pub attempts: Vec<AttemptView>,
+}
+
+/// Parses a buyer address (non-zero).
+pub fn parse_buyer(s: &str) -> ApiResult<Address> {
+    let a: Address = s
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::invalid_field(format!("buyer_address {s:?} is not an address")))?;
+    if a == Address::ZERO {
+        return Err(ApiError::invalid_field(
+            "buyer_address must not be the zero address",
+        ));
+    }
+    Ok(a)
+}
+
+fn chain_unavailable(e: crate::chain::ChainError) -> ApiError {
+    ApiError::unavailable("chain node", e)
+}
+
+struct NewPurchase {
+    kind: &'static str,
+    film_id: u64,
+    quality: u8,
+    offer_id: Option<U256>,
+    buyer: Address,
+    amount: u64,
+}
+
+async fn create(
+    state: &AppState,
+    p: NewPurchase,
+) -> ApiResult<(StatusCode, axum::Json<PurchaseCreated>)> {
+    let purchase_id = Uuid::new_v4();
+    let currency = state.config().currency.clone();
+    let amount = i64::try_from(p.amount).map_err(|_| anyhow::anyhow!("price overflows"))?;
+    let film_id =
+        i64::try_from(p.film_id).map_err(|_| ApiError::invalid_field("film_id too large"))?;
+    sqlx::query(
+        "INSERT INTO api_purchases (purchase_id, kind, film_id, quality, offer_id, buyer_address, amount_cents, currency) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(purchase_id)
+    .bind(p.kind)
+    .bind(film_id)
+    .bind(i16::from(p.quality))
+    .bind(p.offer_id.map(|o| o.to_string()))
+    .bind(p.buyer.to_string().to_lowercase())
+    .bind(amount)
+    .bind(&currency)
+    .execute(state.db())
+    .await?;
+    let key = format!("purchase-{purchase_id}");
+    let intent = match state
+        .stripe()
+        .create_payment_intent(p.amount, &currency, &purchase_id.to_string(), &key)
+        .await
+    {
+        Ok(i) => i,
+        Err(e) => {
+            sqlx::query(
+                "UPDATE api_purchases SET state = 'failed', failure_code = 'stripe_error', failure_message = $2, \
+                 updated_at = now() WHERE purchase_id = $1",
+            )
+            .bind(purchase_id)
+            .bind(e.to_string())
+            .execute(state.db())
+            .await?;
+            return Err(ApiError::unavailable("stripe", e));
+        }
+    };
+    let pref = payment_ref(&intent.id);
+    sqlx::query(
+        "UPDATE api_purchases SET payment_intent_id = $2, payment_ref = $3, licence_id = $4, updated_at = now() \
+         WHERE purchase_id = $1",
+    )
+    .bind(purchase_id)
+    .bind(&intent.id)
+    .bind(pref.to_string())
+    .bind(card_licence_id(pref).to_string())
+    .execute(state.db())
+    .await?;
+    tracing::info!(target: "tangible::api::purchases", %purchase_id, kind = p.kind, film_id = p.film_id,
+        quality = p.quality, amount_cents = p.amount, payment_intent = %intent.id, "purchase created");
+    metrics::counter!("purchases_created_total", "kind" => p.kind).increment(1);
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(PurchaseCreated {
+            purchase_id,
+            payment_intent_id: intent.id,
+            client_secret: intent.client_secret.expose_secret().to_owned(),
+            amount: p.amount,
+            currency,
+        }),
+    ))
+}
+
+/// Starts a card purchase of an edition at its on-chain price.
+#[utoipa::path(post, path = "/v1/purchases", request_body = PrimaryPurchaseRequest, responses(
+    (status = 201, body = PurchaseCreated),
+    (status = 404, description = "edition not registered", body = ErrorBody),
+    (status = 409, description = "edition not on sale", body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+pub async fn create_primary(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<PrimaryPurchaseRequest>,
+) -> ApiResult<(StatusCode, axum::Json<PurchaseCreated>)> {
+    let quality: Quality = req
+        .quality
+        .parse()
+        .map_err(|e: tangible_domain::ParseQualityError| ApiError::invalid_field(e.to_string()))?;
+    let buyer = parse_buyer(&req.buyer_address)?;
+    let edition = state
+        .chain()
+        .edition(req.film_id, quality.code())
+        .await
+        .map_err(chain_unavailable)?
+        .ok_or_else(|| {
+            ApiError::not_found(format!("film {} has no {quality} edition", req.film_id))
+        })?;
+    if !edition.active {
+        return Err(ApiError::conflict(
+            codes::EDITION_NOT_ON_SALE,
+            format!(
+                "the {quality} edition of film {} is withdrawn from sale",
+                req.film_id
+            ),
+        ));
+    }
+    create(
+        &state,
+        NewPurchase {
+            kind: "primary",
+            film_id: req.film_id,
+            quality: quality.code(),
+            offer_id: None,
+            buyer,
+            amount: edition.price_cents,
+        },
+    )
+    .await
+}
+
+/// Starts a card purchase of a resale offer at its on-chain price.
+#[utoipa::path(post, path = "/v1/offers/{id}/purchases", request_body = ResalePurchaseRequest,
+    params(("id" = String, Path, description = "offer id (decimal)")), responses(
+    (status = 201, body = PurchaseCreated),
+    (status = 404, body = ErrorBody),
+    (status = 409, description = "offer not active", body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+pub async fn create_resale(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<ResalePurchaseRequest>,
+) -> ApiResult<(StatusCode, axum::Json<PurchaseCreated>)> {
+    let offer_id: U256 = id
+        .parse()
+        .ok()
+        .filter(|o: &U256| !o.is_zero())
+        .ok_or_else(|| ApiError::not_found(format!("no offer {id:?}")))?;
+    let buyer = parse_buyer(&req.buyer_address)?;
+    let offer = state
+        .chain()
+        .offer(offer_id)
+        .await
+        .map_err(chain_unavailable)?
+        .ok_or_else(|| ApiError::not_found(format!("no offer {offer_id}")))?;
+    if !offer.active {
+        return Err(ApiError::conflict(
+            codes::OFFER_NOT_ACTIVE,
+            format!("offer {offer_id} is no longer active"),
+        ));
+    }
+    if offer.seller == buyer {
+        return Err(ApiError::invalid_field(
+            "the seller cannot buy their own offer",
+        ));
+    }
+    let licence = state
+        .chain()
+        .licence(offer.licence_id)
+        .await
+        .map_err(chain_unavailable)?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "offer {offer_id} names licence {} that does not exist",
+                offer.licence_id
+            )
+        })?;
+    create(
+        &state,
+        NewPurchase {
+            kind: "resale",
+            film_id: licence.film_id,
+            quality: licence.quality,
+            offer_id: Some(offer_id),
+            buyer,
+            amount: offer.price_cents,
+        },
+    )
+    .await
+}
+
+/// A purchase's state, licence id and transaction once fulfilled, and its attempts.
+#[utoipa::path(get, path = "/v1/purchases/{id}", params(("id" = Uuid, Path, description = "purchase id")),
+    responses((status = 200, body = PurchaseView), (status = 404, body = ErrorBody)))]
+pub async fn get_purchase(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<PurchaseView>> {
+    let id: Uuid = id
+        .parse()
+        .map_err(|_| ApiError::not_found(format!("no purchase {id:?}")))?;
+    let row = sqlx::query(
+        "SELECT kind, state, film_id, quality, offer_id, buyer_address, amount_cents, currency, payment_intent_id, \
+                licence_id, tx_hash, failure_code, failure_message, refund_id, revoked_tx_hash \
+         FROM api_purchases WHERE purchase_id = $1",
+    )
+    .bind(id)
+    .fetch_optional(state.db())
+    .await?
+    .ok_or_else(|| ApiError::not_found(format!("no purchase {id}")))?;
+    let attempts = sqlx::query(
+        "SELECT kind, attempt, outcome, tx_hash, detail, created_at FROM api_settlement_attempts \
+         WHERE purchase_id = $1 ORDER BY attempt_id",
+    )
+    .bind(id)
+    .fetch_all(state.db())
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(AttemptView {
+            kind: r.try_get("kind")?,
+            attempt: r.try_get("attempt")?,
+            outcome: r.try_get("outcome")?,
+            tx_hash: r.try_get("tx_hash")?,
+            detail: r.try_get("detail")?,
+            at: r
+                .try_get::<chrono::DateTime<chrono::Utc>, _>("created_at")?
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let state_s: String = row.try_get("state")?;
+    let fulfilled = state_s == "fulfilled";
+    let quality: i16 = row.try_get("quality")?;
+    let quality = Quality::from_code(u8::try_from(quality).unwrap_or(u8::MAX))
+        .map(|q| q.as_str().to_owned())
+        .unwrap_or_else(|_| quality.to_string());
+    Ok(axum::Json(PurchaseView {
+        purchase_id: id,
+        kind: row.try_get("kind")?,
+        film_id: u64::try_from(row.try_get::<i64, _>("film_id")?).unwrap_or_default(),
+        quality,
+        offer_id: row.try_get("offer_id")?,
+        buyer_address: row.try_get("buyer_address")?,
+        amount: u64::try_from(row.try_get::<i64, _>("amount_cents")?).unwrap_or_default(),
+        currency: row.try_get("currency")?,
+        payment_intent_id: row.try_get("payment_intent_id")?,
+        licence_id: if fulfilled {
+            row.try_get("licence_id")?
+        } else {
+            None
+        },
+        tx_hash: row.try_get("tx_hash")?,
+        failure_code: row.try_get("failure_code")?,
+        failure_message: row.try_get("failure_message")?,
+        refund_id: row.try_get("refund_id")?,
+        revoked_tx_hash: row.try_get("revoked_tx_hash")?,
+        state: state_s,
+        attempts,
+    }))
+}

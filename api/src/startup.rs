@@ -1,0 +1,203 @@
+//! Wiring: [`Application::build`] connects the database, the chain and Stripe, applies the
+//! migrations, binds the listener and starts the workers; [`Application::run_until_stopped`]
+//! serves until a shutdown signal, then drains requests and jobs.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::http::{HeaderName, HeaderValue, Method, Request, header};
+use metrics_exporter_prometheus::PrometheusHandle;
+use secrecy::ExposeSecret;
+use sqlx::PgPool;
+use tangible_chain::Deployment;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tower_http::cors::{AllowOrigin, Any, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::auth::TokenSigner;
+use crate::chain::ChainClient;
+use crate::config::Config;
+use crate::stripe::StripeGateway;
+use crate::{jobs, routes, telemetry};
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Shared state of the handlers and workers.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    db: PgPool,
+    chain: ChainClient,
+    stripe: StripeGateway,
+    tokens: TokenSigner,
+    metrics: PrometheusHandle,
+}
+
+impl AppState {
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+    /// The database pool.
+    pub fn db(&self) -> &PgPool {
+        &self.inner.db
+    }
+    /// The chain client.
+    pub fn chain(&self) -> &ChainClient {
+        &self.inner.chain
+    }
+    /// The Stripe client.
+    pub fn stripe(&self) -> &StripeGateway {
+        &self.inner.stripe
+    }
+    /// The token signer.
+    pub fn tokens(&self) -> &TokenSigner {
+        &self.inner.tokens
+    }
+    /// The Prometheus handle.
+    pub fn metrics(&self) -> &PrometheusHandle {
+        &self.inner.metrics
+    }
+}
+
+/// A built API: bound listener, state, and the started workers.
+#[derive(Debug)]
+pub struct Application {
+    listener: TcpListener,
+    state: AppState,
+}
+
+impl Application {
+    /// Connects everything, applies the migrations and binds the listener (port 0 = free port).
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let db = tangible_db::connect(
+            config.database_url.expose_secret(),
+            config.db_max_connections,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("connecting to the database: {e}"))?;
+        tangible_db::migrate(&db)
+            .await
+            .map_err(|e| anyhow::anyhow!("migrating: {e}"))?;
+        let deployment = Deployment::load(&config.deployment_file)?;
+        let chain = ChainClient::new(
+            &config.rpc_url,
+            deployment,
+            config.operator_key.expose_secret(),
+        )?;
+        let stripe = StripeGateway::new(
+            config.stripe_secret_key.clone(),
+            config.stripe_api_base.clone(),
+        )?;
+        let tokens = TokenSigner::new(config.token_secret.clone());
+        let listener = TcpListener::bind(config.listen_addr).await?;
+        let state = AppState {
+            inner: Arc::new(Inner {
+                config,
+                db,
+                chain,
+                stripe,
+                tokens,
+                metrics: telemetry::metrics_handle(),
+            }),
+        };
+        Ok(Application { listener, state })
+    }
+
+    /// The bound address.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound listener has an address")
+    }
+
+    /// The state (tests use its pool and chain client).
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves (and runs the workers) until `shutdown` resolves, then stops taking requests and
+    /// jobs, and waits up to the grace period for in-flight work.
+    pub async fn run_until_stopped(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let mut workers = JoinSet::new();
+        if self.state.config().run_worker {
+            for i in 0..self.state.config().workers {
+                workers.spawn(jobs::run_worker(
+                    self.state.clone(),
+                    format!("worker-{i}"),
+                    stop_rx.clone(),
+                ));
+            }
+        }
+        let grace = Duration::from_secs(self.state.config().shutdown_grace_secs);
+        let app = router(self.state.clone());
+        let mut server_stop = stop_rx.clone();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            let _ = server_stop.wait_for(|s| *s).await;
+        });
+        let server = tokio::spawn(async move { server.await });
+        shutdown.await;
+        let _ = stop_tx.send(true);
+        let drained = tokio::time::timeout(grace, async {
+            let _ = server.await;
+            while workers.join_next().await.is_some() {}
+        })
+        .await;
+        if drained.is_err() {
+            tracing::warn!(target: "tangible::api", "grace period over; jobs in flight resume after their lease");
+        }
+        Ok(())
+    }
+}
+
+/// The full router with its middleware.
+pub fn router(state: AppState) -> Router {
+    let config = state.config();
+    let cors = cors_layer(&config.cors_origins);
+    let body_limit = config.body_limit_bytes;
+    let trace = TraceLayer::new_for_http().make_span_with(|req: &Request<_>| {
+        let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
+        tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+    });
+    routes::router(state)
+        .layer(axum::middleware::from_fn(telemetry::track_http))
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(cors)
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(trace)
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+fn cors_layer(origins: &str) -> CorsLayer {
+    let base = CorsLayer::new()
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
+        .expose_headers([REQUEST_ID])
+        .max_age(Duration::from_secs(3600));
+    let origins = origins.trim();
+    if origins == "*" {
+        return base.allow_origin(Any);
+    }
+    let list: Vec<HeaderValue> = origins
+        .split(',')
+        .map(str::trim)
+        .filter(|o| !o.is_empty())
+        .filter_map(|o| HeaderValue::from_str(o).ok())
+        .collect();
+    base.allow_origin(AllowOrigin::list(list))
+}

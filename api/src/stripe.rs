@@ -1,0 +1,347 @@
+//! Stripe: PaymentIntents and refunds through `async-stripe`, and the webhook signature check
+//! and event types (parsed into our own types: the emulator's events lack fields that
+//! `async-stripe`'s event parser requires).
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use sha2::Sha256;
+use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_core::payment_intent::CreatePaymentIntent;
+use stripe_core::refund::CreateRefund;
+
+/// Metadata key linking a PaymentIntent to its purchase.
+pub const PURCHASE_METADATA_KEY: &str = "purchase_id";
+
+/// Errors talking to Stripe.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// Stripe answered with an error (4xx): the request itself is wrong.
+    #[error("stripe refused the request (status {status}): {message}")]
+    Refused {
+        /// HTTP status.
+        status: u16,
+        /// Stripe's message.
+        message: String,
+    },
+    /// Stripe could not be reached or answered something unreadable.
+    #[error("stripe unreachable: {0}")]
+    Unreachable(String),
+}
+
+impl From<StripeError> for GatewayError {
+    fn from(e: StripeError) -> Self {
+        match e {
+            StripeError::Stripe(err, status) if status < 500 => Self::Refused {
+                status,
+                message: err.message.clone().unwrap_or_default(),
+            },
+            other => Self::Unreachable(other.to_string()),
+        }
+    }
+}
+
+/// The fields of a created PaymentIntent the API reads.
+#[derive(miniserde::Deserialize)]
+struct IntentReply {
+    id: String,
+    client_secret: Option<String>,
+}
+
+/// The fields of a created refund the API reads.
+#[derive(miniserde::Deserialize)]
+struct RefundReply {
+    id: String,
+}
+
+/// A created PaymentIntent.
+#[derive(Debug, Clone)]
+pub struct CreatedIntent {
+    /// `pi_…`.
+    pub id: String,
+    /// The secret the frontend confirms the payment with (never logged).
+    pub client_secret: SecretString,
+}
+
+/// The Stripe client of the API.
+#[derive(Clone)]
+pub struct StripeGateway {
+    client: Client,
+    base: String,
+    http: reqwest::Client,
+    secret_key: SecretString,
+}
+
+impl std::fmt::Debug for StripeGateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StripeGateway")
+            .field("base", &self.base)
+            .finish_non_exhaustive()
+    }
+}
+
+fn idempotency(key: &str) -> Result<RequestStrategy, GatewayError> {
+    IdempotencyKey::new(key)
+        .map(RequestStrategy::Idempotent)
+        .map_err(|e| GatewayError::Unreachable(format!("idempotency key: {e}")))
+}
+
+impl StripeGateway {
+    /// A client for `secret_key`, against `base` (Stripe itself when `None`).
+    pub fn new(secret_key: SecretString, base: Option<String>) -> Result<Self, GatewayError> {
+        let base = base.unwrap_or_else(|| "https://api.stripe.com".to_owned());
+        let base = base.trim_end_matches('/').to_owned();
+        let client = ClientBuilder::new(secret_key.expose_secret())
+            .url(format!("{base}/"))
+            .timeout(Duration::from_secs(20))
+            .build()
+            .map_err(|e| GatewayError::Unreachable(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(5))
+            .build()
+            .map_err(|e| GatewayError::Unreachable(e.to_string()))?;
+        Ok(Self {
+            client,
+            base,
+            http,
+            secret_key,
+        })
+    }
+
+    /// Creates a PaymentIntent of `amount` cents in `currency`, tagged with the purchase id.
+    /// `idempotency_key` makes a retried creation return the same intent.
+    pub async fn create_payment_intent(
+        &self,
+        amount_cents: u64,
+        currency: &str,
+        purchase_id: &str,
+        idempotency_key: &str,
+    ) -> Result<CreatedIntent, GatewayError> {
+        let currency: stripe_types::Currency = currency
+            .parse()
+            .map_err(|_| GatewayError::Unreachable(format!("unknown currency {currency}")))?;
+        let amount = i64::try_from(amount_cents)
+            .map_err(|_| GatewayError::Unreachable("amount overflows".into()))?;
+        let metadata = HashMap::from([(PURCHASE_METADATA_KEY.to_owned(), purchase_id.to_owned())]);
+        // async-stripe builds and sends the request (idempotency, retries); the answer is read
+        // into our own minimal type, which also accepts the emulator's sparser objects.
+        let intent: IntentReply = CreatePaymentIntent::new(amount, currency)
+            .metadata(metadata)
+            .build()
+            .customize()
+            .request_strategy(idempotency(idempotency_key)?)
+            .send(&self.client)
+            .await?;
+        let client_secret = intent.client_secret.ok_or_else(|| {
+            GatewayError::Unreachable("PaymentIntent without client_secret".into())
+        })?;
+        Ok(CreatedIntent {
+            id: intent.id,
+            client_secret: client_secret.into(),
+        })
+    }
+
+    /// Refunds a PaymentIntent in full; returns the refund id.
+    pub async fn refund(
+        &self,
+        payment_intent_id: &str,
+        purchase_id: &str,
+        idempotency_key: &str,
+    ) -> Result<String, GatewayError> {
+        let metadata = HashMap::from([(PURCHASE_METADATA_KEY.to_owned(), purchase_id.to_owned())]);
+        let refund: RefundReply = CreateRefund::new()
+            .payment_intent(payment_intent_id)
+            .metadata(metadata)
+            .build()
+            .customize()
+            .request_strategy(idempotency(idempotency_key)?)
+            .send(&self.client)
+            .await?;
+        Ok(refund.id)
+    }
+
+    /// True when the Stripe API answers HTTP at all (readiness).
+    pub async fn reachable(&self) -> Result<(), GatewayError> {
+        self.http
+            .get(format!("{}/v1/balance", self.base))
+            .bearer_auth(self.secret_key.expose_secret())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| GatewayError::Unreachable(e.without_url().to_string()))
+    }
+}
+
+/// Why a webhook signature was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SignatureError {
+    /// No `Stripe-Signature` header.
+    #[error("missing Stripe-Signature header")]
+    Missing,
+    /// The header has no timestamp or no `v1` signature.
+    #[error("malformed Stripe-Signature header")]
+    Malformed,
+    /// The timestamp is outside the tolerance.
+    #[error("signature timestamp outside the tolerance")]
+    Stale,
+    /// No `v1` signature matches.
+    #[error("no signature matches the body")]
+    Mismatch,
+}
+
+/// Checks a `Stripe-Signature` header (`t=…,v1=…[,v1=…]`) on the raw body: one `v1` must equal
+/// HMAC-SHA256(secret, "t.body") (compared in constant time) and `t` must be within
+/// `tolerance_secs` of `now`.
+pub fn verify_signature(
+    header: Option<&str>,
+    body: &[u8],
+    secret: &[u8],
+    now: i64,
+    tolerance_secs: u64,
+) -> Result<(), SignatureError> {
+    let header = header.ok_or(SignatureError::Missing)?;
+    let mut timestamp = None;
+    let mut signatures = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", v)) => timestamp = v.parse::<i64>().ok(),
+            Some(("v1", v)) => {
+                if let Ok(sig) = hex::decode(v) {
+                    signatures.push(sig);
+                }
+            }
+            _ => {}
+        }
+    }
+    let timestamp = timestamp.ok_or(SignatureError::Malformed)?;
+    if signatures.is_empty() {
+        return Err(SignatureError::Malformed);
+    }
+    let tolerance = i64::try_from(tolerance_secs).unwrap_or(i64::MAX);
+    if now.abs_diff(timestamp) > tolerance.unsigned_abs() {
+        return Err(SignatureError::Stale);
+    }
+    for sig in signatures {
+        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+        mac.update(timestamp.to_string().as_bytes());
+        mac.update(b".");
+        mac.update(body);
+        if mac.verify_slice(&sig).is_ok() {
+            return Ok(());
+        }
+    }
+    Err(SignatureError::Mismatch)
+}
+
+/// The `Stripe-Signature` header value for `body` at `timestamp` (tests and tools).
+pub fn sign_payload(body: &[u8], secret: &[u8], timestamp: i64) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    format!(
+        "t={timestamp},v1={}",
+        hex::encode(mac.finalize().into_bytes())
+    )
+}
+
+/// A Stripe event, as far as the API reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Event {
+    /// `evt_…`.
+    pub id: String,
+    /// `payment_intent.succeeded`, `charge.dispute.created`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The event's object.
+    pub data: EventData,
+}
+
+/// The `data` of an event.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EventData {
+    /// The object the event is about.
+    pub object: serde_json::Value,
+}
+
+/// The fields of a PaymentIntent the API checks.
+#[derive(Debug, Clone, Deserialize)]
+pub struct PaymentIntentObject {
+    /// `pi_…`.
+    pub id: String,
+    /// Amount in the smallest currency unit.
+    pub amount: i64,
+    /// Amount received, when reported.
+    #[serde(default)]
+    pub amount_received: Option<i64>,
+    /// ISO currency, lower case.
+    pub currency: String,
+    /// Metadata set at creation.
+    #[serde(default)]
+    pub metadata: HashMap<String, String>,
+}
+
+/// The fields of a dispute the API reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct DisputeObject {
+    /// `dp_…`.
+    pub id: String,
+    /// The disputed PaymentIntent.
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// The dispute's reason.
+    #[serde(default)]
+    pub reason: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accepts_a_good_signature_and_refuses_forged_stale_and_malformed_ones() {
+        let body = br#"{"id":"evt_1"}"#;
+        let header = sign_payload(body, b"whsec_a", 1_000);
+        assert_eq!(
+            verify_signature(Some(&header), body, b"whsec_a", 1_100, 300),
+            Ok(())
+        );
+        // A second, rotated signature is accepted if one matches.
+        let two = format!("{header},v1={}", "00".repeat(32));
+        assert_eq!(
+            verify_signature(Some(&two), body, b"whsec_a", 1_000, 300),
+            Ok(())
+        );
+        assert_eq!(
+            verify_signature(Some(&header), body, b"whsec_b", 1_000, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(Some(&header), br#"{"id":"evt_2"}"#, b"whsec_a", 1_000, 300),
+            Err(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            verify_signature(Some(&header), body, b"whsec_a", 1_301, 300),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            verify_signature(Some(&header), body, b"whsec_a", 699, 300),
+            Err(SignatureError::Stale)
+        );
+        assert_eq!(
+            verify_signature(None, body, b"whsec_a", 1_000, 300),
+            Err(SignatureError::Missing)
+        );
+        assert_eq!(
+            verify_signature(Some("v1=abcd"), body, b"whsec_a", 1_000, 300),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify_signature(Some("t=1000"), body, b"whsec_a", 1_000, 300),
+            Err(SignatureError::Malformed)
+        );
+    }
+}

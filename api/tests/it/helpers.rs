@@ -1,0 +1,529 @@
+//! `spawn_app()`: the real API on a random port against a fresh database, a fresh anvil with
+//! Tangible deployed (studio, film, 4K edition at 13 €, operator float) behind a TCP proxy that
+//! can cut the RPC, and a fresh localstripe with the API's webhook registered.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use alloy::network::EthereumWallet;
+use alloy::node_bindings::AnvilInstance;
+use alloy::primitives::{Address, U256, keccak256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionReceipt;
+use alloy::signers::local::PrivateKeySigner;
+use serde_json::Value;
+use tangible_api::{Application, Config};
+use tangible_chain::Deployment;
+use tangible_chain::bindings::{TangibleMarket, TestEuro};
+use tangible_chain::deploy::{DeployConfig, deploy_all};
+use tangible_db::testing::TestDatabase;
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{oneshot, watch};
+
+pub(crate) const WEBHOOK_SECRET: &str = "whsec_test_secret";
+pub(crate) const STRIPE_KEY: &str = "sk_test_tangible";
+pub(crate) const PRICE: u64 = 1300;
+pub(crate) const QUALITY: u8 = 2;
+
+/// Sends a call and returns its successful receipt.
+pub(crate) async fn mined<P: Provider, D: alloy::contract::CallDecoder>(
+    call: alloy::contract::CallBuilder<P, D>,
+) -> TransactionReceipt {
+    let receipt = call
+        .send()
+        .await
+        .expect("send")
+        .get_receipt()
+        .await
+        .expect("receipt");
+    assert!(
+        receipt.status(),
+        "transaction {} reverted",
+        receipt.transaction_hash
+    );
+    receipt
+}
+
+pub(crate) struct Chain {
+    pub(crate) anvil: AnvilInstance,
+    pub(crate) provider: DynProvider,
+    pub(crate) deployment: Deployment,
+    pub(crate) keys: Vec<PrivateKeySigner>,
+    pub(crate) film_id: u64,
+    pub(crate) studio_admin: Address,
+}
+
+impl Chain {
+    pub(crate) fn market(&self) -> TangibleMarket::TangibleMarketInstance<DynProvider> {
+        TangibleMarket::new(self.deployment.contracts.market, self.provider.clone())
+    }
+    pub(crate) fn buyer(&self, i: usize) -> &PrivateKeySigner {
+        &self.keys[3 + i]
+    }
+}
+
+/// anvil + Tangible; operator = account 0 with a 1,000 € float; studio admin = account 1;
+/// one film with a 4K edition at 13 €; buyers (accounts 3..) funded with TestEuro.
+pub(crate) async fn chain() -> Chain {
+    let anvil = tangible_chain::anvil::spawn().expect("anvil starts (run `make tools` first)");
+    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| k.clone().into()).collect();
+    let mut wallet = EthereumWallet::from(keys[0].clone());
+    for k in &keys[1..] {
+        wallet.register_signer(k.clone());
+    }
+    let provider = ProviderBuilder::new()
+        .wallet(wallet)
+        .connect_http(anvil.endpoint_url())
+        .erased();
+    let operator = keys[0].address();
+    let deployment = deploy_all(
+        &provider,
+        &DeployConfig {
+            stablecoin: None,
+            admin: operator,
+            operator,
+            platform: keys[9].address(),
+        },
+    )
+    .await
+    .expect("deploy");
+    let market = TangibleMarket::new(deployment.contracts.market, &provider);
+    let studio_admin = keys[1].address();
+    mined(market.registerStudio(studio_admin, keys[2].address(), "Studio".into())).await;
+    let studio_id = market.studioCount().call().await.unwrap();
+    mined(
+        market
+            .registerFilm(studio_id, "Film".into(), 2024)
+            .from(studio_admin),
+    )
+    .await;
+    let film_id = market.filmCount().call().await.unwrap();
+    mined(
+        market
+            .registerEdition(film_id, QUALITY, keccak256("master"), PRICE)
+            .from(studio_admin),
+    )
+    .await;
+    let token = TestEuro::new(deployment.contracts.stablecoin, &provider);
+    // Operator float: 1,000 € (6 decimals).
+    let float = U256::from(100_000u64 * 10_000);
+    mined(token.mint(operator, float)).await;
+    mined(token.approve(deployment.contracts.market, U256::MAX)).await;
+    mined(market.deposit(float)).await;
+    for k in &keys[3..6] {
+        mined(token.mint(k.address(), U256::from(1u128 << 100))).await;
+        mined(
+            token
+                .approve(deployment.contracts.market, U256::MAX)
+                .from(k.address()),
+        )
+        .await;
+    }
+    Chain {
+        anvil,
+        provider,
+        deployment,
+        keys,
+        film_id,
+        studio_admin,
+    }
+}
+
+/// A TCP proxy in front of the RPC node whose link can be cut and restored.
+pub(crate) struct RpcProxy {
+    pub(crate) addr: SocketAddr,
+    down: Arc<AtomicBool>,
+    cut: watch::Sender<u64>,
+}
+
+impl RpcProxy {
+    pub(crate) async fn start(target: SocketAddr) -> RpcProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let down = Arc::new(AtomicBool::new(false));
+        let (cut, cut_rx) = watch::channel(0u64);
+        let d = down.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut inbound, _)) = listener.accept().await else {
+                    return;
+                };
+                if d.load(Ordering::SeqCst) {
+                    drop(inbound);
+                    continue;
+                }
+                let mut cut_rx = cut_rx.clone();
+                // Only a cut after this connection opened closes it.
+                cut_rx.mark_unchanged();
+                tokio::spawn(async move {
+                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                        return;
+                    };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = cut_rx.changed() => {}
+                    }
+                });
+            }
+        });
+        RpcProxy { addr, down, cut }
+    }
+
+    /// Refuses new connections and closes the open ones.
+    pub(crate) fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+        if down {
+            self.cut.send_modify(|n| *n += 1);
+        }
+    }
+
+    pub(crate) fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// A localstripe process on a free port, killed on drop.
+pub(crate) struct LocalStripe {
+    child: Child,
+    pub(crate) base: String,
+}
+
+impl Drop for LocalStripe {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn localstripe_bin() -> PathBuf {
+    std::env::var_os("TANGIBLE_LOCALSTRIPE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/localstripe")
+        })
+}
+
+impl LocalStripe {
+    pub(crate) async fn start() -> LocalStripe {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(localstripe_bin())
+            .args(["--port", &port.to_string(), "--from-scratch"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("localstripe starts (run `bash scripts/bootstrap.sh` first)");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+            assert!(Instant::now() < deadline, "localstripe did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        LocalStripe { child, base }
+    }
+
+    pub(crate) async fn register_webhook(&self, url: &str) {
+        let r = reqwest::Client::new()
+            .post(format!("{}/_config/webhooks/tangible", self.base))
+            .form(&[("url", url), ("secret", WEBHOOK_SECRET)])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.status().is_success(),
+            "registering the webhook: {}",
+            r.status()
+        );
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        reqwest::Client::new()
+            .post(format!("{}{path}", self.base))
+            .basic_auth(STRIPE_KEY, Some(""))
+            .form(form)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Pays a PaymentIntent with a test card, as a frontend would; returns the confirm status.
+    pub(crate) async fn pay(&self, payment_intent: &str, card: &str) -> reqwest::StatusCode {
+        let pm: Value = self
+            .post(
+                "/v1/payment_methods",
+                &[
+                    ("type", "card"),
+                    ("card[number]", card),
+                    ("card[exp_month]", "12"),
+                    ("card[exp_year]", "2040"),
+                    ("card[cvc]", "123"),
+                ],
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+        let pm = pm["id"].as_str().expect("payment method id").to_owned();
+        let r = self
+            .post(
+                &format!("/v1/payment_intents/{payment_intent}"),
+                &[("payment_method", &pm)],
+            )
+            .await;
+        assert!(
+            r.status().is_success(),
+            "attaching the card: {}",
+            r.text().await.unwrap()
+        );
+        self.post(
+            &format!("/v1/payment_intents/{payment_intent}/confirm"),
+            &[],
+        )
+        .await
+        .status()
+    }
+
+    pub(crate) async fn get(&self, path: &str) -> Value {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .basic_auth(STRIPE_KEY, Some(""))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+}
+
+/// The running API and everything around it.
+pub(crate) struct TestApp {
+    pub(crate) addr: SocketAddr,
+    pub(crate) http: reqwest::Client,
+    pub(crate) db: TestDatabase,
+    pub(crate) chain: Chain,
+    pub(crate) rpc: RpcProxy,
+    pub(crate) stripe: LocalStripe,
+    stop: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+    deployment_file: PathBuf,
+}
+
+pub(crate) struct Options {
+    pub(crate) workers: usize,
+    pub(crate) body_limit: usize,
+    pub(crate) run_worker: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            workers: 2,
+            body_limit: 64 * 1024,
+            run_worker: true,
+        }
+    }
+}
+
+pub(crate) async fn spawn_app() -> TestApp {
+    spawn_app_with(Options::default()).await
+}
+
+pub(crate) async fn spawn_app_with(opts: Options) -> TestApp {
+    let db = TestDatabase::new().await.expect("test database");
+    let chain = chain().await;
+    let anvil_addr: SocketAddr = format!("127.0.0.1:{}", chain.anvil.port()).parse().unwrap();
+    let rpc = RpcProxy::start(anvil_addr).await;
+    let stripe = LocalStripe::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let deployment_file = Deployment::file_in(dir.path(), chain.deployment.chain_id);
+    chain.deployment.save(&deployment_file).unwrap();
+    let mut app = TestApp {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        http: reqwest::Client::new(),
+        db,
+        chain,
+        rpc,
+        stripe,
+        stop: None,
+        server: None,
+        _dir: dir,
+        deployment_file,
+    };
+    app.start(&opts).await;
+    app.stripe
+        .register_webhook(&format!("http://{}/v1/webhooks/stripe", app.addr))
+        .await;
+    app
+}
+
+impl TestApp {
+    pub(crate) fn config(&self, opts: &Options) -> Config {
+        let operator_key = hex::encode(self.chain.keys[0].to_bytes());
+        let vars = [
+            ("LISTEN_ADDR", "127.0.0.1:0".to_owned()),
+            ("DATABASE_URL", self.db.url().to_owned()),
+            ("RPC_URL", self.rpc.url()),
+            (
+                "DEPLOYMENT_FILE",
+                self.deployment_file.display().to_string(),
+            ),
+            ("OPERATOR_KEY", operator_key),
+            ("STRIPE_SECRET_KEY", STRIPE_KEY.to_owned()),
+            ("STRIPE_API_BASE", self.stripe.base.clone()),
+            ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
+            (
+                "TOKEN_SECRET",
+                "test-token-secret-of-at-least-32-bytes!".to_owned(),
+            ),
+            ("SIWE_DOMAIN", "tangible.test".to_owned()),
+            ("SIWE_URI", "https://tangible.test".to_owned()),
+            ("BODY_LIMIT_BYTES", opts.body_limit.to_string()),
+            ("WORKERS", opts.workers.to_string()),
+            ("RUN_WORKER", opts.run_worker.to_string()),
+            ("WORKER_POLL_MS", "100".to_owned()),
+            ("RETRY_BASE_MS", "200".to_owned()),
+            ("RETRY_MAX_MS", "1000".to_owned()),
+            ("CORS_ORIGINS", "https://shop.example".to_owned()),
+            ("JSON_LOGS", "false".to_owned()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (format!("TANGIBLE_API_{k}"), v));
+        Config::from_sources(None, vars).expect("test config")
+    }
+
+    /// Starts (or restarts) the API process on the same database, chain and Stripe. A restart
+    /// keeps the port so that localstripe's webhook still reaches it.
+    pub(crate) async fn start(&mut self, opts: &Options) {
+        let mut config = self.config(opts);
+        if self.addr.port() != 0 {
+            config.listen_addr = self.addr;
+        }
+        let app = Application::build(config).await.expect("the API starts");
+        self.addr = app.local_addr();
+        let (tx, rx) = oneshot::channel::<()>();
+        self.stop = Some(tx);
+        self.server = Some(tokio::spawn(async move {
+            app.run_until_stopped(async {
+                let _ = rx.await;
+            })
+            .await
+            .expect("the API runs");
+        }));
+    }
+
+    /// Stops the API process (graceful shutdown) and waits for it.
+    pub(crate) async fn stop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(h) = self.server.take() {
+            let _ = h.await;
+        }
+    }
+
+    /// Kills the API process abruptly (no graceful shutdown).
+    pub(crate) async fn kill(&mut self) {
+        self.stop.take();
+        if let Some(h) = self.server.take() {
+            h.abort();
+            let _ = h.await;
+        }
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    pub(crate) async fn post_json(&self, path: &str, body: &Value) -> (reqwest::StatusCode, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .json(body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub(crate) async fn get_json(&self, path: &str) -> (reqwest::StatusCode, Value) {
+        let r = self.http.get(self.url(path)).send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Creates a primary purchase of the test edition for buyer `i`.
+    pub(crate) async fn create_purchase(&self, buyer: Address) -> Value {
+        let (status, body) = self
+            .post_json(
+                "/v1/purchases",
+                &serde_json::json!({"film_id": self.chain.film_id, "quality": "4k", "buyer_address": buyer.to_string()}),
+            )
+            .await;
+        assert_eq!(status, 201, "{body}");
+        body
+    }
+
+    /// Polls a purchase until its state is one of `states`.
+    pub(crate) async fn wait_for_state(&self, purchase_id: &str, states: &[&str]) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let (status, body) = self.get_json(&format!("/v1/purchases/{purchase_id}")).await;
+            assert_eq!(status, 200, "{body}");
+            if states.contains(&body["state"].as_str().unwrap_or("")) {
+                return body;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "purchase never reached {states:?}: {body:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Sends a webhook signed with the endpoint secret at `timestamp`.
+    pub(crate) async fn send_webhook(
+        &self,
+        body: &Value,
+        secret: &str,
+        timestamp: i64,
+    ) -> (reqwest::StatusCode, Value) {
+        let raw = serde_json::to_vec(body).unwrap();
+        let sig = tangible_api::stripe::sign_payload(&raw, secret.as_bytes(), timestamp);
+        let r = self
+            .http
+            .post(self.url("/v1/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", sig)
+            .body(raw)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub(crate) async fn count(&self, sql: &'static str) -> i64 {
+        sqlx::query_scalar::<_, i64>(sql)
+            .fetch_one(self.db.pool())
+            .await
+            .unwrap()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(h) = self.server.take() {
+            h.abort();
+        }
+    }
+}

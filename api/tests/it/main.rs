@@ -1,0 +1,8 @@
+//! Integration tests of tangible-api against real parts: a private PostgreSQL (tangible-db's
+//! harness), anvil with the contracts deployed (tangible-chain), and the `localstripe` emulator.
+
+mod auth;
+mod helpers;
+mod purchases;
+mod service;
+mod webhooks;

@@ -1,0 +1,185 @@
+//! The Stripe webhook: signatures, the inbox (duplicates), amount checks and disputes.
+
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{U256, keccak256};
+use serde_json::{Value, json};
+
+use crate::helpers::{PRICE, WEBHOOK_SECRET, spawn_app};
+use crate::purchases::{buy_and_pay, settlements_on_chain};
+
+fn now() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+fn succeeded_event(id: &str, pi: &str, purchase_id: &str, amount: u64, currency: &str) -> Value {
+    json!({
+        "id": id, "object": "event", "type": "payment_intent.succeeded", "created": now(),
+        "data": {"object": {"id": pi, "object": "payment_intent", "amount": amount, "amount_received": amount,
+            "currency": currency, "status": "succeeded", "metadata": {"purchase_id": purchase_id}}}
+    })
+}
+
+#[tokio::test]
+async fn duplicated_webhooks_settle_once() {
+    let app = spawn_app().await;
+    let (created, payment_ref) = buy_and_pay(&app, 0).await;
+    let id = created["purchase_id"].as_str().unwrap();
+    let view = app
+        .wait_for_state(id, &["fulfilled", "failed", "refunded"])
+        .await;
+    assert_eq!(view["state"], "fulfilled", "{view:#}");
+
+    // Stripe redelivers the very same event (same id): acknowledged, nothing done again.
+    let payload: Value = sqlx::query_scalar(
+        "SELECT payload FROM api_stripe_events WHERE event_type = 'payment_intent.succeeded'",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    for _ in 0..3 {
+        let (status, body) = app.send_webhook(&payload, WEBHOOK_SECRET, now()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["duplicate"], true);
+    }
+    // Another event id for the same PaymentIntent: stored, but the purchase is already past payment.
+    let pi = created["payment_intent_id"].as_str().unwrap();
+    let (status, body) = app
+        .send_webhook(
+            &succeeded_event("evt_other", pi, id, PRICE, "eur"),
+            WEBHOOK_SECRET,
+            now(),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "already_fulfilled");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(app.count("SELECT count(*) FROM api_jobs").await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM api_settlement_attempts")
+            .await,
+        1
+    );
+    assert_eq!(settlements_on_chain(&app, payment_ref).await, 1);
+}
+
+#[tokio::test]
+async fn forged_and_stale_signatures_are_rejected_and_nothing_is_stored() {
+    let app = spawn_app().await;
+    let created = app.create_purchase(app.chain.buyer(0).address()).await;
+    let id = created["purchase_id"].as_str().unwrap();
+    let pi = created["payment_intent_id"].as_str().unwrap();
+    let event = succeeded_event("evt_forged", pi, id, PRICE, "eur");
+
+    let (status, body) = app.send_webhook(&event, "whsec_wrong", now()).await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (400, Some("invalid_signature")),
+        "{body}"
+    );
+    let (status, body) = app.send_webhook(&event, WEBHOOK_SECRET, now() - 3600).await;
+    assert_eq!(
+        (status.as_u16(), body["error"]["code"].as_str()),
+        (400, Some("invalid_signature")),
+        "{body}"
+    );
+    // A valid signature over another body does not carry over.
+    let raw = serde_json::to_vec(&event).unwrap();
+    let sig = tangible_api::stripe::sign_payload(b"{}", WEBHOOK_SECRET.as_bytes(), now());
+    let r = app
+        .http
+        .post(app.url("/v1/webhooks/stripe"))
+        .header("stripe-signature", sig)
+        .body(raw.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = app
+        .http
+        .post(app.url("/v1/webhooks/stripe"))
+        .body(raw)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "no signature header");
+
+    assert_eq!(app.count("SELECT count(*) FROM api_stripe_events").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM api_jobs").await, 0);
+    let (_, view) = app.get_json(&format!("/v1/purchases/{id}")).await;
+    assert_eq!(view["state"], "awaiting_payment");
+
+    // Correctly signed but not an event: 400, nothing stored.
+    let (status, body) = app
+        .send_webhook(&json!({"hello": "world"}), WEBHOOK_SECRET, now())
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert_eq!(app.count("SELECT count(*) FROM api_stripe_events").await, 0);
+}
+
+#[tokio::test]
+async fn an_amount_or_currency_mismatch_is_not_settled() {
+    let app = spawn_app().await;
+    let market = app.chain.market();
+    for (n, (amount, currency)) in [(PRICE - 1, "eur"), (PRICE, "usd")].into_iter().enumerate() {
+        let created = app.create_purchase(app.chain.buyer(0).address()).await;
+        let id = created["purchase_id"].as_str().unwrap();
+        let pi = created["payment_intent_id"].as_str().unwrap();
+        let event = succeeded_event(&format!("evt_mismatch_{n}"), pi, id, amount, currency);
+        let (status, body) = app.send_webhook(&event, WEBHOOK_SECRET, now()).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["outcome"], "amount_mismatch");
+        // The refund job runs; this PaymentIntent was never charged, so Stripe refuses it and
+        // the purchase ends failed (an operator looks at it); nothing is minted either way.
+        let view = app.wait_for_state(id, &["failed", "refunded"]).await;
+        assert_eq!(view["failure_code"], "amount_mismatch", "{view:#}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            !market
+                .paymentRefUsed(keccak256(pi.as_bytes()))
+                .call()
+                .await
+                .unwrap()
+        );
+    }
+    assert_eq!(
+        app.count("SELECT count(*) FROM api_jobs WHERE kind = 'settle'")
+            .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_dispute_revokes_the_licence_on_chain() {
+    let app = spawn_app().await;
+    let (created, _) = buy_and_pay(&app, 0).await;
+    let id = created["purchase_id"].as_str().unwrap();
+    let view = app
+        .wait_for_state(id, &["fulfilled", "failed", "refunded"])
+        .await;
+    assert_eq!(view["state"], "fulfilled", "{view:#}");
+    let licence_id: U256 = view["licence_id"].as_str().unwrap().parse().unwrap();
+    let market = app.chain.market();
+    assert!(!market.licence(licence_id).call().await.unwrap().revoked);
+
+    let dispute = json!({
+        "id": "evt_dispute_1", "object": "event", "type": "charge.dispute.created", "created": now(),
+        "data": {"object": {"id": "dp_1", "object": "dispute", "amount": PRICE, "reason": "fraudulent",
+            "payment_intent": created["payment_intent_id"], "charge": "ch_x"}}
+    });
+    let (status, body) = app.send_webhook(&dispute, WEBHOOK_SECRET, now()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "revocation_queued");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, view) = app.get_json(&format!("/v1/purchases/{id}")).await;
+        if view["revoked_tx_hash"].is_string() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never revoked: {view:#}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let licence = market.licence(licence_id).call().await.unwrap();
+    assert!(licence.revoked);
+    assert_eq!(licence.reason, 1, "chargeback");
+}
