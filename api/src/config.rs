@@ -30,6 +30,7 @@ const TYPED_FIELDS: &[&str] = &[
     "retry_max_ms",
     "float_warning_cents",
     "shutdown_grace_secs",
+    "certificate_validity_days",
     "run_worker",
     "json_logs",
 ];
@@ -127,6 +128,20 @@ pub struct Config {
     /// Longest wait for in-flight requests and jobs at shutdown, seconds.
     #[serde(default = "defaults::shutdown_grace_secs")]
     pub shutdown_grace_secs: u64,
+    /// Key-encryption key sealing edition keys at rest: 64 hex characters. Without it, key
+    /// release answers 503.
+    #[serde(default)]
+    pub kek_hex: Option<SecretString>,
+    /// Id recorded with every key sealed under `kek_hex`.
+    #[serde(default = "defaults::kek_id")]
+    pub kek_id: String,
+    /// Private key (hex) of the platform's attestation key signing licence certificates.
+    /// Without it, certificates answer 503.
+    #[serde(default)]
+    pub attestation_key: Option<SecretString>,
+    /// Validity of a licence certificate (the offline lease), days.
+    #[serde(default = "defaults::certificate_validity_days")]
+    pub certificate_validity_days: u64,
     /// JSON log lines (production) instead of human-readable ones.
     #[serde(default = "defaults::yes")]
     pub json_logs: bool,
@@ -182,6 +197,12 @@ mod defaults {
     }
     pub(super) fn float_warning_cents() -> u64 {
         10_000
+    }
+    pub(super) fn kek_id() -> String {
+        "kek-1".to_owned()
+    }
+    pub(super) fn certificate_validity_days() -> u64 {
+        30
     }
     pub(super) fn shutdown_grace_secs() -> u64 {
         20

@@ -34,6 +34,8 @@ pub mod codes {
     pub const NOT_OWNER: &str = "not_owner";
     /// The licence was revoked.
     pub const LICENCE_REVOKED: &str = "licence_revoked";
+    /// No key is stored for the licence's edition yet.
+    pub const KEY_UNAVAILABLE: &str = "key_unavailable";
     /// The resource does not exist.
     pub const NOT_FOUND: &str = "not_found";
     /// The method is not allowed on this path.

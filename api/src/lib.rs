@@ -16,6 +16,7 @@ pub mod chain;
 pub mod config;
 pub mod error;
 pub mod jobs;
+pub mod keys;
 pub mod routes;
 pub mod startup;
 pub mod stripe;

@@ -20,6 +20,9 @@ use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::trace::TraceLayer;
 
+use alloy::signers::local::PrivateKeySigner;
+use tangible_crypto::envelope::Kek;
+
 use crate::auth::TokenSigner;
 use crate::chain::ChainClient;
 use crate::config::Config;
@@ -42,6 +45,8 @@ struct Inner {
     stripe: StripeGateway,
     tokens: TokenSigner,
     metrics: PrometheusHandle,
+    kek: Option<Kek>,
+    attestation: Option<PrivateKeySigner>,
 }
 
 impl AppState {
@@ -64,6 +69,14 @@ impl AppState {
     /// The token signer.
     pub fn tokens(&self) -> &TokenSigner {
         &self.inner.tokens
+    }
+    /// The key-encryption key of edition keys, when configured.
+    pub fn kek(&self) -> Option<&Kek> {
+        self.inner.kek.as_ref()
+    }
+    /// The attestation key signing certificates, when configured.
+    pub fn attestation(&self) -> Option<&PrivateKeySigner> {
+        self.inner.attestation.as_ref()
     }
     /// The Prometheus handle.
     pub fn metrics(&self) -> &PrometheusHandle {
@@ -101,6 +114,18 @@ impl Application {
             config.stripe_api_base.clone(),
         )?;
         let tokens = TokenSigner::new(config.token_secret.clone());
+        let kek = config
+            .kek_hex
+            .as_ref()
+            .map(|k| Kek::from_hex(config.kek_id.clone(), k.expose_secret()))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("kek_hex: {e}"))?;
+        let attestation = config
+            .attestation_key
+            .as_ref()
+            .map(|k| k.expose_secret().trim().parse::<PrivateKeySigner>())
+            .transpose()
+            .map_err(|_| anyhow::anyhow!("attestation_key is not a valid private key"))?;
         let listener = TcpListener::bind(config.listen_addr).await?;
         let state = AppState {
             inner: Arc::new(Inner {
@@ -110,6 +135,8 @@ impl Application {
                 stripe,
                 tokens,
                 metrics: telemetry::metrics_handle(),
+                kek,
+                attestation,
             }),
         };
         Ok(Application { listener, state })

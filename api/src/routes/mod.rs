@@ -4,9 +4,11 @@
 //! - [`auth`]: wallet sign-in (EIP-4361).
 //! - [`purchases`]: card purchases (primary and resale) and their state.
 //! - [`webhooks`]: the Stripe webhook.
+//! - [`licences`]: key release and offline certificates (owner's token, checked on chain).
 
 pub mod auth;
 pub mod health;
+pub mod licences;
 pub mod purchases;
 pub mod webhooks;
 
@@ -33,6 +35,8 @@ use crate::startup::AppState;
         purchases::create_resale,
         purchases::get_purchase,
         webhooks::stripe_webhook,
+        licences::release_key,
+        licences::certificate,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
 )]
@@ -67,6 +71,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/purchases/{id}", get(purchases::get_purchase))
         .route("/v1/offers/{id}/purchases", post(purchases::create_resale))
         .route("/v1/webhooks/stripe", post(webhooks::stripe_webhook))
+        .route("/v1/licences/{id}/key", post(licences::release_key))
+        .route("/v1/licences/{id}/certificate", get(licences::certificate))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

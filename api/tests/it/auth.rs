@@ -31,7 +31,6 @@ async fn login(app: &TestApp, message: &str, signature: &str) -> (reqwest::Statu
 }
 
 /// Signs in `signer` and returns the bearer token.
-#[allow(dead_code)] // used by the key-release tests
 pub(crate) async fn sign_in(app: &TestApp, signer: &PrivateKeySigner) -> String {
     let (message, signature) = nonce_message(app, signer).await;
     let (status, body) = login(app, &message, &signature).await;

@@ -28,6 +28,8 @@ pub(crate) const WEBHOOK_SECRET: &str = "whsec_test_secret";
 pub(crate) const STRIPE_KEY: &str = "sk_test_tangible";
 pub(crate) const PRICE: u64 = 1300;
 pub(crate) const QUALITY: u8 = 2;
+/// The key-encryption key the test API is configured with.
+pub(crate) const KEK_HEX: &str = "4b454b2d746573742d6b65792d6f662d33322d62797465732d2d2d2d2d2d2d2d";
 
 /// Sends a call and returns its successful receipt.
 pub(crate) async fn mined<P: Provider, D: alloy::contract::CallDecoder>(
@@ -394,6 +396,11 @@ impl TestApp {
             ("RETRY_MAX_MS", "1000".to_owned()),
             ("CORS_ORIGINS", "https://shop.example".to_owned()),
             ("JSON_LOGS", "false".to_owned()),
+            ("KEK_HEX", KEK_HEX.to_owned()),
+            (
+                "ATTESTATION_KEY",
+                hex::encode(self.chain.keys[8].to_bytes()),
+            ),
         ]
         .into_iter()
         .map(|(k, v)| (format!("TANGIBLE_API_{k}"), v));

@@ -3,6 +3,7 @@
 
 mod auth;
 mod helpers;
+mod licences;
 mod purchases;
 mod service;
 mod webhooks;
