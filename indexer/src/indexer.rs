@@ -348,7 +348,10 @@ impl<R: Rpc> Indexer<R> {
         loop {
             match self.step().await? {
                 StepOutcome::CaughtUp { .. } => return Ok(self.checkpoint.map(|c| c.number)),
-                StepOutcome::Retry(_) => tokio::time::sleep(Duration::from_millis(20)).await,
+                StepOutcome::Retry(why) => {
+                    debug!(target: TARGET, %why, "retrying");
+                    tokio::time::sleep(Duration::from_millis(20)).await
+                }
                 StepOutcome::Indexed { .. } | StepOutcome::Reorg { .. } => {}
             }
         }

@@ -232,10 +232,17 @@ pub async fn recompute_derived(conn: &mut PgConnection, chain_id: u64) -> Result
         after = (last.get(0), last.get(5));
         let mut events = Vec::with_capacity(rows.len());
         for r in &rows {
-            let topics: Vec<B256> = (8..12)
-                .filter_map(|i| r.get::<Option<Vec<u8>>, _>(i))
-                .map(|t| B256::from_slice(&t))
-                .collect();
+            let mut topics = Vec::with_capacity(4);
+            for i in 7..11 {
+                if let Some(t) = r.get::<Option<Vec<u8>>, _>(i) {
+                    topics.push(B256::try_from(t.as_slice()).map_err(|_| {
+                        IndexerError::DeploymentMismatch(format!(
+                            "malformed topic of {} bytes in the database",
+                            t.len()
+                        ))
+                    })?);
+                }
+            }
             let raw = RawEvent {
                 block_number: r.get::<i64, _>(0) as u64,
                 block_hash: parse_hash(r.get(1))?,

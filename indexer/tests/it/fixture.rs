@@ -38,13 +38,34 @@ impl Chain {
 
     /// Buys a licence of the 4K edition for `buyer` (crypto path); returns the licence id.
     pub(crate) async fn buy(&self, buyer: Address) -> U256 {
+        let nonce = self.nonce(buyer).await;
         let r = mined(
             self.market()
                 .buyPrimary(self.film_id, 2, 1300, buyer)
-                .from(buyer),
+                .from(buyer)
+                .nonce(nonce),
         )
         .await;
         licence_of(&r)
+    }
+
+    /// The account's nonce on the canonical chain (after a reorg, the node's pending view can
+    /// still count transactions of the dropped blocks).
+    pub(crate) async fn nonce(&self, who: Address) -> u64 {
+        self.provider
+            .get_transaction_count(who)
+            .block_id(alloy::eips::BlockId::latest())
+            .await
+            .unwrap()
+    }
+
+    /// Forgets transactions the node put back in its pool after a reorg.
+    pub(crate) async fn drop_pending(&self) {
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("anvil_dropAllTransactions".into(), ())
+            .await
+            .unwrap();
     }
 
     pub(crate) async fn mine(&self, blocks: u64) {
@@ -88,6 +109,10 @@ pub(crate) async fn mined<P: Provider, D: alloy::contract::CallDecoder>(
 /// anvil (extra args), Tangible deployed, a studio, a film with HD (9 €) and 4K (13 €),
 /// two funded buyers who approved the market.
 pub(crate) async fn chain_with(args: &[&str]) -> Chain {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let anvil = tangible_chain::anvil::anvil()
         .args(args.iter().copied())
         .try_spawn()

@@ -1,1 +1,127 @@
-// TODO
+//! Reorgs made with `anvil_reorg` and `anvil_rollback` at depths 1 to 10 leave the mirror
+//! equal to a fresh index of the canonical chain.
+
+use alloy::providers::Provider;
+use alloy::sol_types::SolCall;
+use tangible_chain::bindings::TangibleMarket;
+use tangible_db::testing::TestDatabase;
+use tangible_indexer::{Indexer, StepOutcome, rpc::HttpRpc};
+
+use crate::fixture::{self, Chain, mined};
+
+/// `blocks` blocks of activity: a purchase, then a listing of it, alternately.
+async fn activity(c: &Chain, blocks: u64) {
+    let m = c.market();
+    let mut last = None;
+    for i in 0..blocks {
+        match last.take() {
+            Some(l) if i % 2 == 1 => {
+                let nonce = c.nonce(c.buyers[0]).await;
+                mined(m.list(l, 500).from(c.buyers[0]).nonce(nonce)).await;
+            }
+            _ => last = Some(c.buy(c.buyers[0]).await),
+        }
+    }
+}
+
+/// Steps until caught up; returns whether a reorg was handled and its depth.
+async fn catch_up(ix: &mut Indexer<HttpRpc>) -> Option<u64> {
+    let mut reorg = None;
+    for _ in 0..10_000 {
+        match ix.step().await.expect("step") {
+            StepOutcome::CaughtUp { .. } => return reorg,
+            StepOutcome::Reorg { depth, .. } => reorg = Some(depth),
+            _ => {}
+        }
+    }
+    panic!("indexer never caught up");
+}
+
+#[tokio::test]
+async fn reorgs_and_rollbacks_of_depth_1_to_10_leave_the_mirror_equal_to_the_canonical_chain() {
+    let c = fixture::chain().await;
+    let db = TestDatabase::new().await.unwrap();
+    let mut ix = fixture::indexer(&c, db.pool(), fixture::config()).await;
+    catch_up(&mut ix).await;
+
+    for depth in 1..=10u64 {
+        eprintln!("reorg depth {depth}");
+        // anvil_reorg: the last `depth` blocks are replaced, the new first one carries another
+        // purchase (by the other buyer), so the new chain has the same height and other events.
+        activity(&c, depth).await;
+        assert_eq!(catch_up(&mut ix).await, None);
+        let call = TangibleMarket::buyPrimaryCall {
+            filmId: c.film_id,
+            quality: 1,
+            expectedPriceCents: 900,
+            recipient: c.buyers[1],
+        };
+        let tx = serde_json::json!({
+            "from": c.buyers[1],
+            "to": c.deployment.contracts.market,
+            "data": format!("0x{}", hex::encode(call.abi_encode())),
+            "gas": "0x100000",
+        });
+        let head_before = c.provider.get_block_number().await.unwrap();
+        let _: serde_json::Value = c
+            .provider
+            .raw_request("anvil_reorg".into(), (depth, vec![(tx, 0u64)]))
+            .await
+            .unwrap();
+        assert_eq!(c.provider.get_block_number().await.unwrap(), head_before);
+        c.drop_pending().await;
+        let seen = catch_up(&mut ix).await;
+        assert!(
+            seen.is_some_and(|d| d >= 1),
+            "depth {depth}: reorg not detected"
+        );
+        let reference = fixture::reference(&c).await;
+        fixture::assert_same_mirror(
+            db.pool(),
+            reference.pool(),
+            &format!("anvil_reorg depth {depth}"),
+        )
+        .await;
+
+        // anvil_rollback: the last `depth` blocks disappear, then a different history grows.
+        activity(&c, depth).await;
+        assert_eq!(catch_up(&mut ix).await, None);
+        let _: serde_json::Value = c
+            .provider
+            .raw_request("anvil_rollback".into(), (Some(depth),))
+            .await
+            .unwrap();
+        c.drop_pending().await;
+        let seen = catch_up(&mut ix).await;
+        assert_eq!(
+            seen,
+            Some(depth),
+            "depth {depth}: rollback not detected at its depth"
+        );
+        let reference = fixture::reference(&c).await;
+        fixture::assert_same_mirror(
+            db.pool(),
+            reference.pool(),
+            &format!("anvil_rollback depth {depth}"),
+        )
+        .await;
+        // ... and new activity on top of the shortened chain is indexed too.
+        let nonce = c.nonce(c.buyers[1]).await;
+        mined(
+            c.market()
+                .buyPrimary(c.film_id, 1, 900, c.buyers[1])
+                .from(c.buyers[1])
+                .nonce(nonce),
+        )
+        .await;
+        c.mine(1).await;
+        catch_up(&mut ix).await;
+        let reference = fixture::reference(&c).await;
+        fixture::assert_same_mirror(
+            db.pool(),
+            reference.pool(),
+            &format!("after rollback depth {depth}"),
+        )
+        .await;
+    }
+}
