@@ -225,7 +225,7 @@ impl<R: Rpc> Indexer<R> {
         let logs = match self.rpc.logs(next, to, &self.addresses).await {
             Ok(logs) => logs,
             Err(RpcError::RangeTooLarge(msg)) if to > next => {
-                self.range = ((to - next + 1) / 2).max(1);
+                self.range = (to - next).div_ceil(2).max(1);
                 metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
                 debug!(target: TARGET, range = self.range, %msg, "log range refused, halving");
                 return Ok(StepOutcome::Retry(format!("range refused: {msg}")));

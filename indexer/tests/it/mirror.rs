@@ -10,6 +10,18 @@ use tangible_db::testing::TestDatabase;
 
 use crate::fixture::{self, count, hex, mined};
 
+/// kind, price, seller, studio and platform cents, seller, platform, studio id.
+type SaleRow = (
+    String,
+    i64,
+    i64,
+    i64,
+    i64,
+    Option<String>,
+    String,
+    Option<i64>,
+);
+
 #[tokio::test]
 async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     let c = fixture::chain().await;
@@ -216,7 +228,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     );
 
     // Sales: every share and recipient; the resale split 80/15/5 of 9 €.
-    let sales: Vec<(String, i64, i64, i64, i64, Option<String>, String, Option<i64>)> = sqlx::query_as(
+    let sales: Vec<SaleRow> = sqlx::query_as(
         "SELECT kind, price_cents, seller_cents, studio_cents, platform_cents, seller_address, platform_address, studio_id
          FROM sales ORDER BY block_number, log_index",
     )
