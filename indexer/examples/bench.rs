@@ -1,0 +1,381 @@
+//! Indexer benchmark (issue 3): a chain of ≥ 100,000 Tangible events produced on anvil, then
+//!
+//! 1. end to end: a cold backfill by the indexer into a fresh database (events/s);
+//! 2. the database write path alone: the same decoded events written with the indexer's batch
+//!    code (`store::write_batch`: raw log + derived tables + checkpoint) into a fresh database;
+//! 3. the physical ceiling: a raw `COPY` of the same rows into an unindexed table, same run;
+//! 4. head-follow latency at one block per second: block mined → its events queryable.
+//!
+//! `cargo run --release -p tangible-indexer --example bench` (`BENCH_EVENTS` sets the number
+//! of events, default 100000). Runs on a private PostgreSQL started from the system binaries
+//! (durable settings: fsync on) and the pinned anvil.
+
+use std::time::{Duration, Instant};
+
+use alloy::network::TransactionBuilder;
+use alloy::primitives::{Address, U256, keccak256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::TransactionRequest;
+use alloy::sol_types::SolCall;
+use tangible_chain::bindings::{TangibleMarket, TestEuro};
+use tangible_chain::deploy::{DeployConfig, deploy_all};
+use tangible_db::sqlx::{self, Executor};
+use tangible_db::testing::{ClusterOptions, PgCluster, TestDatabase};
+use tangible_indexer::decode::{self, RawEvent, hex0x};
+use tangible_indexer::rpc::{BlockRef, HttpRpc, Rpc};
+use tangible_indexer::store::{self, Checkpoint, Identity};
+use tangible_indexer::{Indexer, IndexerConfig};
+
+async fn send_all(p: &DynProvider, txs: Vec<TransactionRequest>) {
+    let mut pending = Vec::with_capacity(txs.len());
+    for chunk in txs.chunks(256) {
+        let sent =
+            futures::future::join_all(chunk.iter().map(|tx| p.send_transaction(tx.clone()))).await;
+        for s in sent {
+            pending.push(*s.expect("send").tx_hash());
+        }
+    }
+    let _: serde_json::Value = p.raw_request("evm_mine".into(), ()).await.unwrap();
+    let last = pending.last().copied().unwrap();
+    let r = p
+        .get_transaction_receipt(last)
+        .await
+        .unwrap()
+        .expect("mined");
+    assert!(r.status());
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() -> anyhow::Result<()> {
+    let target_events: usize = std::env::var("BENCH_EVENTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let anvil = tangible_chain::anvil::anvil()
+        .args(["--gas-limit", "3000000000", "--no-mining"])
+        .try_spawn()?;
+    let keys: Vec<alloy::signers::local::PrivateKeySigner> =
+        anvil.keys().iter().map(|k| k.clone().into()).collect();
+    let mut wallet = alloy::network::EthereumWallet::from(keys[0].clone());
+    for k in &keys[1..] {
+        wallet.register_signer(k.clone());
+    }
+    let provider = ProviderBuilder::new()
+        .wallet(wallet)
+        .connect_http(anvil.endpoint_url())
+        .erased();
+    let accounts: Vec<Address> = keys.iter().map(|k| k.address()).collect();
+    let (admin, studio_admin, royalty, platform) =
+        (accounts[0], accounts[1], accounts[2], accounts[9]);
+    let buyers: Vec<Address> = accounts[3..9].to_vec();
+    let _: serde_json::Value = provider
+        .raw_request("evm_setAutomine".into(), (true,))
+        .await?;
+    let deployment = deploy_all(
+        &provider,
+        &DeployConfig {
+            stablecoin: None,
+            admin,
+            operator: admin,
+            platform,
+        },
+    )
+    .await?;
+    let market = TangibleMarket::new(deployment.contracts.market, &provider);
+    market
+        .registerStudio(studio_admin, royalty, "Bench Studio".into())
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    market
+        .registerFilm(1, "Bench".into(), 2026)
+        .from(studio_admin)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    market
+        .registerEdition(1, 2, keccak256("m"), 1300)
+        .from(studio_admin)
+        .send()
+        .await?
+        .get_receipt()
+        .await?;
+    let token = TestEuro::new(deployment.contracts.stablecoin, &provider);
+    for b in &buyers {
+        token
+            .mint(*b, U256::from(1u128 << 100))
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+        token
+            .approve(deployment.contracts.market, U256::MAX)
+            .from(*b)
+            .send()
+            .await?
+            .get_receipt()
+            .await?;
+    }
+    let _: serde_json::Value = provider
+        .raw_request("evm_setAutomine".into(), (false,))
+        .await?;
+
+    // Each primary purchase emits 3 events (Transfer, LicenceMinted, SaleSettled).
+    let purchases = target_events.div_ceil(3);
+    println!(
+        "producing {purchases} purchases (~{} events) on anvil ...",
+        purchases * 3
+    );
+    let t = Instant::now();
+    let mut nonces = Vec::new();
+    for b in &buyers {
+        nonces.push(provider.get_transaction_count(*b).await?);
+    }
+    let gas_price = provider.get_gas_price().await? * 2;
+    let per_block = 2_000;
+    let mut done = 0;
+    while done < purchases {
+        let n = per_block.min(purchases - done);
+        let mut txs = Vec::with_capacity(n);
+        for i in 0..n {
+            let k = (done + i) % buyers.len();
+            let call = TangibleMarket::buyPrimaryCall {
+                filmId: 1,
+                quality: 2,
+                expectedPriceCents: 1300,
+                recipient: buyers[k],
+            };
+            txs.push(
+                TransactionRequest::default()
+                    .with_from(buyers[k])
+                    .with_to(deployment.contracts.market)
+                    .with_input(call.abi_encode())
+                    .with_nonce(nonces[k])
+                    .with_gas_limit(300_000)
+                    .with_gas_price(gas_price),
+            );
+            nonces[k] += 1;
+        }
+        send_all(&provider, txs).await;
+        done += n;
+    }
+    let head = provider.get_block_number().await?;
+    println!(
+        "  chain ready in {:.1}s, head {head}",
+        t.elapsed().as_secs_f64()
+    );
+
+    let cluster = tokio::task::spawn_blocking(|| {
+        PgCluster::start_with(&ClusterOptions {
+            fast_unsafe: false,
+            ..ClusterOptions::default()
+        })
+    })
+    .await??;
+
+    // 1. End to end cold backfill.
+    let db = TestDatabase::in_cluster(&cluster, true).await?;
+    let rpc = HttpRpc::new(&anvil.endpoint(), Duration::from_secs(60))?;
+    let cfg = IndexerConfig {
+        confirmations: 0,
+        ..IndexerConfig::default()
+    };
+    let mut ix = Indexer::new(rpc.clone(), db.pool().clone(), &deployment, cfg.clone()).await?;
+    let t = Instant::now();
+    ix.sync().await?;
+    let e2e = t.elapsed();
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM events")
+        .fetch_one(db.pool())
+        .await?;
+    println!(
+        "1. end-to-end cold backfill: {n} events in {:.2}s = {:.0} events/s",
+        e2e.as_secs_f64(),
+        n as f64 / e2e.as_secs_f64()
+    );
+
+    // Fetch and decode the same events once, outside the timings below.
+    let mut events = Vec::new();
+    let mut from = deployment.deployment_block;
+    let t = Instant::now();
+    while from <= head {
+        let to = (from + 200).min(head);
+        for log in rpc.logs(from, to, &[deployment.contracts.market]).await? {
+            events.push(decode::decode(
+                RawEvent::from_log(&log, None).expect("mined log"),
+            )?);
+        }
+        from = to + 1;
+    }
+    let fetch = t.elapsed();
+    println!(
+        "   (fetch + decode alone: {:.2}s = {:.0} events/s)",
+        fetch.as_secs_f64(),
+        events.len() as f64 / fetch.as_secs_f64()
+    );
+
+    // 2. Write path alone: the indexer's batch writes, 10,000 events per transaction.
+    let db2 = TestDatabase::in_cluster(&cluster, true).await?;
+    let identity = Identity {
+        chain_id: deployment.chain_id,
+        deployment_block: deployment.deployment_block,
+        registry: deployment.contracts.registry,
+    };
+    let t = Instant::now();
+    for chunk in events.chunks(10_000) {
+        let last = chunk.last().unwrap().raw.clone();
+        let b = BlockRef {
+            number: last.block_number,
+            hash: last.block_hash,
+            parent_hash: last.block_hash,
+            timestamp: 0,
+        };
+        store::write_batch(
+            db2.pool(),
+            &identity,
+            chunk,
+            &[b],
+            Checkpoint {
+                number: b.number,
+                hash: b.hash,
+            },
+            128,
+        )
+        .await?;
+    }
+    let write = t.elapsed();
+    let write_rate = events.len() as f64 / write.as_secs_f64();
+    println!(
+        "2. database write path (raw log + derived tables + checkpoint): {} events in {:.2}s = {write_rate:.0} events/s",
+        events.len(),
+        write.as_secs_f64()
+    );
+
+    // 3. Raw COPY of the same event rows into an unindexed table.
+    let mut conn = db2.pool().acquire().await?;
+    conn.execute("CREATE UNLOGGED TABLE IF NOT EXISTS copy_probe (LIKE events)")
+        .await?;
+    conn.execute("DROP TABLE copy_probe").await?;
+    conn.execute("CREATE TABLE copy_probe (LIKE events)")
+        .await?;
+    let t = Instant::now();
+    let mut buf = String::with_capacity(events.len() * 400);
+    for e in &events {
+        let r = &e.raw;
+        let topic = |i: usize| {
+            r.topics
+                .get(i)
+                .map(|t| format!("\\\\x{}", hex::encode(t)))
+                .unwrap_or_else(|| "\\N".into())
+        };
+        buf.push_str(&format!(
+            "{}\t{}\t{}\t\\N\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t\\\\x{}\n",
+            deployment.chain_id,
+            r.block_number,
+            hex0x(r.block_hash),
+            hex0x(r.tx_hash),
+            r.tx_index,
+            r.log_index,
+            hex0x(r.address),
+            e.name.unwrap_or("\\N"),
+            topic(0),
+            topic(1),
+            topic(2),
+            topic(3),
+            hex::encode(&r.data)
+        ));
+    }
+    let mut copy = conn
+        .copy_in_raw(
+            "COPY copy_probe (chain_id, block_number, block_hash, block_timestamp, tx_hash, tx_index, log_index, contract, event_name, topic0, topic1, topic2, topic3, data) FROM STDIN",
+        )
+        .await?;
+    copy.send(buf.as_bytes()).await?;
+    copy.finish().await?;
+    let copy_t = t.elapsed();
+    let copy_rate = events.len() as f64 / copy_t.as_secs_f64();
+    let copied: i64 = sqlx::query_scalar("SELECT count(*) FROM copy_probe")
+        .fetch_one(&mut *conn)
+        .await?;
+    assert_eq!(copied as usize, events.len());
+    println!(
+        "3. raw COPY into an unindexed table: {copied} rows in {:.2}s = {copy_rate:.0} rows/s",
+        copy_t.as_secs_f64()
+    );
+    println!(
+        "   write path / COPY = {:.0} %",
+        100.0 * write_rate / copy_rate
+    );
+    drop(conn);
+
+    // 4. Head-follow latency at one block per second.
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    let follow = Indexer::new(
+        rpc.clone(),
+        db.pool().clone(),
+        &deployment,
+        IndexerConfig {
+            poll_interval: Duration::from_millis(50),
+            ..cfg
+        },
+    )
+    .await?;
+    let run = tokio::spawn(follow.run(shutdown));
+    let _: serde_json::Value = provider
+        .raw_request("evm_setIntervalMining".into(), (1,))
+        .await?;
+    let mut latencies = Vec::new();
+    let mut last_head = provider.get_block_number().await?;
+    for i in 0..10 {
+        let k = i % buyers.len();
+        let call = TangibleMarket::buyPrimaryCall {
+            filmId: 1,
+            quality: 2,
+            expectedPriceCents: 1300,
+            recipient: buyers[k],
+        };
+        let tx = TransactionRequest::default()
+            .with_from(buyers[k])
+            .with_to(deployment.contracts.market)
+            .with_input(call.abi_encode())
+            .with_nonce(nonces[k])
+            .with_gas_limit(300_000)
+            .with_gas_price(gas_price);
+        nonces[k] += 1;
+        let hash = *provider.send_transaction(tx).await?.tx_hash();
+        // Detect the block that includes it as soon as it is mined.
+        let mined_at = loop {
+            let h = provider.get_block_number().await?;
+            if h > last_head {
+                last_head = h;
+                if provider.get_transaction_receipt(hash).await?.is_some() {
+                    break Instant::now();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        loop {
+            let found: bool =
+                sqlx::query_scalar("SELECT EXISTS (SELECT 1 FROM events WHERE tx_hash = $1)")
+                    .bind(hex0x(hash))
+                    .fetch_one(db.pool())
+                    .await?;
+            if found {
+                latencies.push(mined_at.elapsed());
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    stop.send(true)?;
+    run.await??;
+    latencies.sort();
+    println!(
+        "4. head-follow latency at --block-time 1 (poll 50 ms, 0 confirmations), block seen mined -> its events queryable: median {} ms, max {} ms over {} blocks",
+        latencies[latencies.len() / 2].as_millis(),
+        latencies.last().unwrap().as_millis(),
+        latencies.len()
+    );
+    Ok(())
+}
