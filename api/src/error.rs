@@ -3,9 +3,11 @@
 //! Codes are stable strings that clients may match on (see [`codes`]). Internal causes are
 //! logged with their chain and never sent to the client.
 
-use axum::extract::rejection::{BytesRejection, JsonRejection};
+use axum::extract::FromRequestParts;
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
+use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -16,6 +18,8 @@ pub mod codes {
     pub const INVALID_JSON: &str = "invalid_json";
     /// The JSON is well formed but does not match the expected shape or types.
     pub const INVALID_BODY: &str = "invalid_body";
+    /// The query string does not match the expected parameters.
+    pub const INVALID_QUERY: &str = "invalid_query";
     /// A field has a value the API does not accept.
     pub const INVALID_FIELD: &str = "invalid_field";
     /// The body exceeds the size limit.
@@ -253,6 +257,25 @@ impl<S: Send + Sync> FromRequest<S> for RawBody {
                 let r: BytesRejection = rejection;
                 Err(ApiError::from_rejection(r.status(), r.body_text()))
             }
+        }
+    }
+}
+
+/// Query-string parameters whose rejections become [`ApiError`]s (`invalid_query`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    axum::extract::Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Self(v)),
+            Err(r) => Err(ApiError::bad_request(codes::INVALID_QUERY, r.body_text())),
         }
     }
 }

@@ -4,9 +4,11 @@
 //! - [`auth`]: wallet sign-in (EIP-4361).
 //! - [`purchases`]: card purchases (primary and resale) and their state.
 //! - [`webhooks`]: the Stripe webhook.
+//! - [`catalogue`]: films, offers, licences, sales and royalty statements from the indexer's mirror.
 //! - [`licences`]: key release and offline certificates (owner's token, checked on chain).
 
 pub mod auth;
+pub mod catalogue;
 pub mod health;
 pub mod licences;
 pub mod purchases;
@@ -37,6 +39,12 @@ use crate::startup::AppState;
         webhooks::stripe_webhook,
         licences::release_key,
         licences::certificate,
+        catalogue::list_films,
+        catalogue::get_film,
+        catalogue::list_offers,
+        catalogue::list_licences,
+        catalogue::list_sales,
+        catalogue::statement,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
 )]
@@ -71,6 +79,12 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/purchases/{id}", get(purchases::get_purchase))
         .route("/v1/offers/{id}/purchases", post(purchases::create_resale))
         .route("/v1/webhooks/stripe", post(webhooks::stripe_webhook))
+        .route("/v1/films", get(catalogue::list_films))
+        .route("/v1/films/{id}", get(catalogue::get_film))
+        .route("/v1/offers", get(catalogue::list_offers))
+        .route("/v1/licences", get(catalogue::list_licences))
+        .route("/v1/sales", get(catalogue::list_sales))
+        .route("/v1/studios/{id}/statement", get(catalogue::statement))
         .route("/v1/licences/{id}/key", post(licences::release_key))
         .route("/v1/licences/{id}/certificate", get(licences::certificate))
         .fallback(not_found)

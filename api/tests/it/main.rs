@@ -2,6 +2,7 @@
 //! harness), anvil with the contracts deployed (tangible-chain), and the `localstripe` emulator.
 
 mod auth;
+mod catalogue;
 mod helpers;
 mod licences;
 mod purchases;

@@ -1,0 +1,224 @@
+//! Catalogue reads: the real indexer mirrors the test chain into the database, then the API
+//! serves films, offers, licences, sales and royalty statements from it.
+
+use alloy::primitives::keccak256;
+use serde_json::Value;
+use tangible_chain::bindings::TangibleMarket;
+use tangible_indexer::rpc::HttpRpc;
+use tangible_indexer::{Indexer, IndexerConfig};
+
+use crate::helpers::{PRICE, QUALITY, TestApp, mined, spawn_app};
+use crate::purchases::buy_and_pay;
+
+async fn index(app: &TestApp) {
+    let rpc = HttpRpc::new(
+        &app.chain.anvil.endpoint(),
+        std::time::Duration::from_secs(10),
+    )
+    .unwrap();
+    let mut ix = Indexer::new(
+        rpc,
+        app.db.pool().clone(),
+        &app.chain.deployment,
+        IndexerConfig::default(),
+    )
+    .await
+    .expect("indexer starts");
+    ix.sync().await.expect("indexer syncs");
+}
+
+async fn get(app: &TestApp, path: &str) -> Value {
+    let (status, body) = app.get_json(path).await;
+    assert_eq!(status, 200, "{path}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
+    let app = spawn_app().await;
+    let market = app.chain.market();
+    let studio = 1u32;
+    mined(
+        market
+            .registerFilm(studio, "Le Voyage dans la Lune".into(), 1902)
+            .from(app.chain.studio_admin),
+    )
+    .await;
+    let voyage = market.filmCount().call().await.unwrap();
+    mined(
+        market
+            .registerEdition(voyage, 1, keccak256("voyage hd"), 900)
+            .from(app.chain.studio_admin),
+    )
+    .await;
+
+    // A card sale (through the API), and a crypto primary sale resold 80/15/5.
+    let (created, payment_ref) = buy_and_pay(&app, 0).await;
+    let view = app
+        .wait_for_state(
+            created["purchase_id"].as_str().unwrap(),
+            &["fulfilled", "failed", "refunded"],
+        )
+        .await;
+    assert_eq!(view["state"], "fulfilled");
+    let (alice, bob) = (app.chain.buyer(1).address(), app.chain.buyer(2).address());
+    let r = mined(
+        market
+            .buyPrimary(app.chain.film_id, QUALITY, PRICE, alice)
+            .from(alice),
+    )
+    .await;
+    let first = r
+        .decoded_log::<TangibleMarket::LicenceMinted>()
+        .unwrap()
+        .licenceId;
+    let r = mined(market.list(first, 800).from(alice)).await;
+    let offer = r
+        .decoded_log::<TangibleMarket::OfferListed>()
+        .unwrap()
+        .offerId;
+    let r = mined(market.buyOffer(offer, 800, bob).from(bob)).await;
+    let bobs = r
+        .decoded_log::<TangibleMarket::OfferFilled>()
+        .unwrap()
+        .newLicenceId;
+    // An active offer by Bob? His licence is fine to list (crypto purchase, no hold).
+    mined(market.list(bobs, 2500).from(bob)).await;
+    index(&app).await;
+
+    // Films: search, filters, pagination.
+    let page = get(&app, "/v1/films?q=voyage").await;
+    assert_eq!(page["items"].as_array().unwrap().len(), 1);
+    assert_eq!(page["items"][0]["title"], "Le Voyage dans la Lune");
+    assert_eq!(page["items"][0]["editions"][0]["quality"], "hd");
+    assert_eq!(page["items"][0]["editions"][0]["price_cents"], 900);
+    assert_eq!(
+        get(&app, "/v1/films?year=2024").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    assert_eq!(
+        get(&app, "/v1/films?q=%25").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0,
+        "LIKE wildcards are literal"
+    );
+    let p1 = get(&app, "/v1/films?limit=1").await;
+    assert_eq!(p1["items"].as_array().unwrap().len(), 1);
+    let cursor = p1["next_cursor"].as_str().expect("a second page");
+    let p2 = get(&app, &format!("/v1/films?limit=1&cursor={cursor}")).await;
+    assert_eq!(p2["items"].as_array().unwrap().len(), 1);
+    assert_ne!(p1["items"][0]["film_id"], p2["items"][0]["film_id"]);
+    assert!(p2["next_cursor"].is_null());
+    let film = get(&app, &format!("/v1/films/{}", app.chain.film_id)).await;
+    assert_eq!(film["editions"][0]["quality"], "4k");
+    assert_eq!(film["editions"][0]["price_cents"], PRICE);
+    assert_eq!(app.get_json("/v1/films/999").await.0, 404);
+
+    // Offers: active by default, filters by status and price.
+    let active = get(&app, &format!("/v1/offers?film_id={}", app.chain.film_id)).await;
+    assert_eq!(active["items"].as_array().unwrap().len(), 1);
+    assert_eq!(active["items"][0]["price_cents"], 2500);
+    let filled = get(&app, "/v1/offers?status=filled").await;
+    assert_eq!(
+        filled["items"][0]["buyer_address"],
+        bob.to_string().to_lowercase()
+    );
+    assert_eq!(
+        get(&app, "/v1/offers?max_price=1000").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+
+    // Licences by owner, with history on request.
+    let bob_l = get(&app, &format!("/v1/licences?owner={bob}")).await;
+    assert_eq!(bob_l["items"][0]["licence_id"], bobs.to_string());
+    assert_eq!(
+        get(&app, &format!("/v1/licences?owner={alice}")).await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let alice_hist = get(
+        &app,
+        &format!("/v1/licences?owner={alice}&include_revoked=true"),
+    )
+    .await;
+    assert_eq!(alice_hist["items"][0]["revoked"], true);
+    assert_eq!(alice_hist["items"][0]["replaced_by"], bobs.to_string());
+
+    // Sales: the card sale carries its payment reference; the resale its 80/15/5 split.
+    let resale = get(&app, "/v1/sales?kind=resale").await;
+    let s = &resale["items"][0];
+    assert_eq!(
+        (
+            s["price_cents"].as_i64(),
+            s["seller_cents"].as_i64(),
+            s["studio_cents"].as_i64(),
+            s["platform_cents"].as_i64()
+        ),
+        (Some(800), Some(640), Some(120), Some(40))
+    );
+    let sales = get(&app, "/v1/sales?kind=primary").await;
+    let card = sales["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| !s["payment_ref"].is_null())
+        .expect("the card sale");
+    assert_eq!(card["payment_ref"], payment_ref.to_string());
+    assert_eq!(card["licence_id"], view["licence_id"]);
+    assert_eq!(card["tx_hash"], view["tx_hash"]);
+
+    // Royalty statement of the studio: 2 primaries at 13 € (10 % commission) + 1 resale at 8 €.
+    let st = get(&app, "/v1/studios/1/statement").await;
+    assert_eq!(st["sales"], 3);
+    assert_eq!(st["gross_cents"], 1300 + 1300 + 800);
+    assert_eq!(st["studio_cents"], 1170 + 1170 + 120);
+    assert_eq!(st["platform_cents"], 130 + 130 + 40);
+    let csv = app
+        .http
+        .get(app.url("/v1/studios/1/statement?format=csv"))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        csv.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let csv = csv.text().await.unwrap();
+    assert_eq!(csv.lines().count(), 1 + 3 + 1, "{csv}");
+    assert!(
+        csv.lines()
+            .last()
+            .unwrap()
+            .starts_with("TOTAL,,,,,,,3400,640,2460,300"),
+        "{csv}"
+    );
+    assert_eq!(app.get_json("/v1/studios/9/statement").await.0, 404);
+
+    // Bad parameters: 4xx with the error shape.
+    let (s, b) = app.get_json("/v1/films?limit=0").await;
+    assert_eq!(
+        (s.as_u16(), b["error"]["code"].as_str()),
+        (422, Some("invalid_field"))
+    );
+    let (s, b) = app.get_json("/v1/films?limit=abc").await;
+    assert_eq!(
+        (s.as_u16(), b["error"]["code"].as_str()),
+        (400, Some("invalid_query"))
+    );
+    let (s, _) = app.get_json("/v1/licences?owner=nope").await;
+    assert_eq!(s, 422);
+    let (s, _) = app.get_json("/v1/offers?status=weird").await;
+    assert_eq!(s, 422);
+}
