@@ -262,7 +262,7 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
         Step::Done {
             outcome,
             tx: tx_hash,
-            ..
+            detail: step_detail,
         } => {
             finish_job(&mut tx, job.job_id, "done", None).await?;
             match job.kind {
@@ -277,6 +277,27 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
                     .await?;
                     tracing::info!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, outcome,
                         licence_id = ?purchase.licence_id, tx_hash = ?tx_hash, "purchase fulfilled");
+                }
+                JobKind::Refund if outcome == "refunded" => {
+                    sqlx::query(
+                        "UPDATE api_purchases SET state = 'refunded', refund_id = $2, updated_at = now() WHERE purchase_id = $1",
+                    )
+                    .bind(job.purchase_id)
+                    .bind(step_detail.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
+                    tracing::info!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, refund = ?step_detail, "refunded");
+                }
+                JobKind::Refund if outcome == "failed" => {
+                    sqlx::query(
+                        "UPDATE api_purchases SET state = 'failed', failure_code = COALESCE(failure_code, 'refund_failed'), \
+                         failure_message = $2, updated_at = now() WHERE purchase_id = $1",
+                    )
+                    .bind(job.purchase_id)
+                    .bind(step_detail.as_deref())
+                    .execute(&mut *tx)
+                    .await?;
+                    tracing::error!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, detail = ?step_detail, "refund failed: needs an operator");
                 }
                 JobKind::Revoke if outcome == "revoked" => {
                     sqlx::query("UPDATE api_purchases SET revoked_tx_hash = $2, updated_at = now() WHERE purchase_id = $1")
@@ -485,46 +506,24 @@ fn done(outcome: &'static str, tx: Option<B256>, detail: Option<&str>) -> Step {
 
 async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
     if p.state == "refunded" {
-        return done("refunded", None, Some("already refunded"));
+        return done("already_settled", None, Some("already refunded"));
     }
     let Some(intent) = p.payment_intent_id.as_deref() else {
         return done("failed", None, Some("no PaymentIntent to refund"));
     };
     let key = format!("refund-{}", job.purchase_id);
+    // The purchase row changes with the attempt record, in one transaction (see `process`).
     match state
         .stripe()
         .refund(intent, &job.purchase_id.to_string(), &key)
         .await
     {
-        Ok(refund_id) => {
-            let r = sqlx::query(
-                "UPDATE api_purchases SET state = 'refunded', refund_id = $2, updated_at = now() WHERE purchase_id = $1",
-            )
-            .bind(job.purchase_id)
-            .bind(&refund_id)
-            .execute(state.db())
-            .await;
-            match r {
-                Ok(_) => done(
-                    "refunded",
-                    None,
-                    Some(&format!("stripe refund {refund_id}")),
-                ),
-                Err(e) => Step::Retry(format!("recording refund {refund_id}: {e}")),
-            }
-        }
-        Err(GatewayError::Refused { status, message }) => {
-            let detail = format!("stripe refused the refund ({status}): {message}");
-            let _ = sqlx::query(
-                "UPDATE api_purchases SET state = 'failed', failure_code = COALESCE(failure_code, 'refund_failed'), \
-                 failure_message = $2, updated_at = now() WHERE purchase_id = $1",
-            )
-            .bind(job.purchase_id)
-            .bind(&detail)
-            .execute(state.db())
-            .await;
-            done("failed", None, Some(&detail))
-        }
+        Ok(refund_id) => done("refunded", None, Some(&refund_id)),
+        Err(GatewayError::Refused { status, message }) => done(
+            "failed",
+            None,
+            Some(&format!("stripe refused the refund ({status}): {message}")),
+        ),
         Err(e) => Step::Retry(e.to_string()),
     }
 }
@@ -561,5 +560,42 @@ async fn revoke(state: &AppState, p: &Purchase) -> Step {
             done("revoked", None, Some("licence already revoked"))
         }
         Err(e) => Step::Retry(e.to_string()),
+    }
+}
+
+/// Periodic upkeep beside the workers: publishes the operator's float (`operator_float_cents`,
+/// warning in the log when it is under `float_warning_cents`) and deletes login nonces that
+/// expired more than an hour ago (a spent nonce stays until then, so a replay is refused).
+pub async fn run_maintenance(state: AppState, mut stop: watch::Receiver<bool>) {
+    let every = Duration::from_secs(30);
+    loop {
+        match state.chain().operator_float_cents().await {
+            Ok(cents) => {
+                metrics::gauge!("operator_float_cents").set(cents as f64);
+                let low = cents < state.config().float_warning_cents;
+                metrics::gauge!("operator_float_low").set(if low { 1.0 } else { 0.0 });
+                if low {
+                    tracing::warn!(target: "tangible::api::jobs", float_cents = cents,
+                        threshold_cents = state.config().float_warning_cents, "operator float is low: top it up with deposit()");
+                }
+            }
+            Err(e) => {
+                tracing::warn!(target: "tangible::api::jobs", error = %e, "cannot read the operator float")
+            }
+        }
+        if let Err(e) =
+            sqlx::query("DELETE FROM api_login_nonces WHERE expires_at < now() - interval '1 hour'")
+                .execute(state.db())
+                .await
+        {
+            tracing::warn!(target: "tangible::api::jobs", error = %e, "nonce cleanup failed");
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(every) => {}
+            _ = stop.changed() => {}
+        }
+        if *stop.borrow() {
+            break;
+        }
     }
 }

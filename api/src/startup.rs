@@ -170,6 +170,7 @@ impl Application {
                     stop_rx.clone(),
                 ));
             }
+            workers.spawn(jobs::run_maintenance(self.state.clone(), stop_rx.clone()));
         }
         let grace = Duration::from_secs(self.state.config().shutdown_grace_secs);
         let app = router(self.state.clone());
