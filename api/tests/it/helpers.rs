@@ -323,6 +323,7 @@ pub(crate) struct Options {
     pub(crate) workers: usize,
     pub(crate) body_limit: usize,
     pub(crate) run_worker: bool,
+    pub(crate) float_warning_cents: u64,
 }
 
 impl Default for Options {
@@ -331,6 +332,7 @@ impl Default for Options {
             workers: 2,
             body_limit: 64 * 1024,
             run_worker: true,
+            float_warning_cents: 10_000,
         }
     }
 }
@@ -395,6 +397,7 @@ impl TestApp {
             ("RETRY_BASE_MS", "200".to_owned()),
             ("RETRY_MAX_MS", "1000".to_owned()),
             ("CORS_ORIGINS", "https://shop.example".to_owned()),
+            ("FLOAT_WARNING_CENTS", opts.float_warning_cents.to_string()),
             ("JSON_LOGS", "false".to_owned()),
             ("KEK_HEX", KEK_HEX.to_owned()),
             (

@@ -423,3 +423,90 @@ async fn two_card_buyers_race_for_one_offer_one_licence_one_refund() {
         (640, 120, 40)
     );
 }
+
+#[tokio::test]
+async fn an_exhausted_float_is_reported_and_settlement_waits_for_a_top_up() {
+    let app = spawn_app_with(Options {
+        float_warning_cents: 5_000,
+        ..Options::default()
+    })
+    .await;
+    let market = app.chain.market();
+    let operator = app.chain.keys[0].address();
+    // The operator withdraws all but 5 € of its 1,000 € float: below one 13 € sale.
+    mined(market.withdraw(operator, U256::from(99_500u64 * 10_000))).await;
+    let (status, body) = app.get_json("/readyz").await;
+    assert_eq!(
+        status, 200,
+        "a low float warns, it does not make the API unready: {body}"
+    );
+    assert_eq!(body["operator_float_cents"], 500);
+    assert!(
+        body["warnings"][0].as_str().unwrap().contains("float"),
+        "{body}"
+    );
+
+    let (created, payment_ref) = buy_and_pay(&app, 0).await;
+    let id = created["purchase_id"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, view) = app.get_json(&format!("/v1/purchases/{id}")).await;
+        let waiting = view["attempts"].as_array().unwrap().iter().any(|a| {
+            a["outcome"] == "retry" && a["detail"].as_str().unwrap_or("").contains("float too low")
+        });
+        if waiting {
+            assert_ne!(view["state"], "fulfilled");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no float retry recorded: {view:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    mined(market.deposit(U256::from(99_500u64 * 10_000))).await;
+    let view = app
+        .wait_for_state(id, &["fulfilled", "failed", "refunded"])
+        .await;
+    assert_eq!(view["state"], "fulfilled", "{view:#}");
+    assert_eq!(settlements_on_chain(&app, payment_ref).await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_card_payments_each_settle_once() {
+    let app = spawn_app_with(Options {
+        workers: 4,
+        ..Options::default()
+    })
+    .await;
+    let mut created = Vec::new();
+    for i in 0..6 {
+        created.push(app.create_purchase(app.chain.buyer(i % 3).address()).await);
+    }
+    let pays = created.iter().map(|c| {
+        app.stripe
+            .pay(c["payment_intent_id"].as_str().unwrap(), CARD_OK)
+    });
+    for status in futures::future::join_all(pays).await {
+        assert_eq!(status, 200);
+    }
+    for c in &created {
+        let view = app
+            .wait_for_state(
+                c["purchase_id"].as_str().unwrap(),
+                &["fulfilled", "failed", "refunded"],
+            )
+            .await;
+        assert_eq!(view["state"], "fulfilled", "{view:#}");
+        let pi = c["payment_intent_id"].as_str().unwrap();
+        assert_eq!(
+            settlements_on_chain(&app, keccak256(pi.as_bytes())).await,
+            1
+        );
+    }
+    assert_eq!(
+        app.count("SELECT count(DISTINCT tx_hash) FROM api_purchases WHERE state = 'fulfilled'")
+            .await,
+        6
+    );
+}
