@@ -420,3 +420,26 @@ fn backoff(failures: u32) -> Duration {
     let jitter = rand::random_range(0.75..1.25);
     Duration::from_millis((base as f64 * jitter) as u64)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_grows_exponentially_and_is_capped() {
+        assert!(
+            backoff(1) <= Duration::from_millis(125) && backoff(1) >= Duration::from_millis(75)
+        );
+        assert!(
+            backoff(4) >= Duration::from_millis(600) && backoff(4) <= Duration::from_millis(1000)
+        );
+        for f in [20, 1_000, u32::MAX] {
+            assert!(
+                backoff(f) <= Duration::from_millis(37_500),
+                "failures {f}: {:?}",
+                backoff(f)
+            );
+        }
+    }
+}

@@ -147,3 +147,29 @@ impl Rpc for HttpRpc {
         self.timed(self.provider.get_logs(&filter)).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_range_refusal;
+
+    #[test]
+    fn recognises_the_nodes_range_refusals_and_nothing_else() {
+        for m in [
+            "query returned more than 10000 results",
+            "Log response size exceeded. You can make eth_getLogs requests with up to a 2K block range",
+            "eth_getLogs is limited to a 10,000 range",
+            "block range is too wide",
+            "exceed maximum block range: 5000",
+        ] {
+            assert!(is_range_refusal(m), "{m}");
+        }
+        for m in [
+            "connection refused",
+            "internal error",
+            "header not found",
+            "invalid params",
+        ] {
+            assert!(!is_range_refusal(m), "{m}");
+        }
+    }
+}

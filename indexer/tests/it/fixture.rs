@@ -38,6 +38,18 @@ impl Chain {
 
     /// Buys a licence of the 4K edition for `buyer` (crypto path); returns the licence id.
     pub(crate) async fn buy(&self, buyer: Address) -> U256 {
+        let r = mined(
+            self.market()
+                .buyPrimary(self.film_id, 2, 1300, buyer)
+                .from(buyer),
+        )
+        .await;
+        licence_of(&r)
+    }
+
+    /// Like [`Chain::buy`] with the nonce read from the latest block: after a reorg the node's
+    /// pending view (used by the nonce filler) can still count transactions of dropped blocks.
+    pub(crate) async fn buy_fresh(&self, buyer: Address) -> U256 {
         let nonce = self.nonce(buyer).await;
         let r = mined(
             self.market()

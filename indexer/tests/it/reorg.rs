@@ -19,7 +19,7 @@ async fn activity(c: &Chain, blocks: u64) {
                 let nonce = c.nonce(c.buyers[0]).await;
                 mined(m.list(l, 500).from(c.buyers[0]).nonce(nonce)).await;
             }
-            _ => last = Some(c.buy(c.buyers[0]).await),
+            _ => last = Some(c.buy_fresh(c.buyers[0]).await),
         }
     }
 }
