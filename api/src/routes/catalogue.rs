@@ -301,18 +301,7 @@ pub async fn list_offers(
     let more = rows.len() as i64 > limit;
     let mut items = rows
         .iter()
-        .map(|r| {
-            Ok(OfferView {
-                offer_id: r.try_get("offer_id")?,
-                licence_id: r.try_get("licence_id")?,
-                film_id: r.try_get("film_id")?,
-                quality: quality_name(r.try_get("quality")?),
-                seller_address: r.try_get("seller_address")?,
-                price_cents: r.try_get("price")?,
-                status: r.try_get("status")?,
-                buyer_address: r.try_get("buyer_address")?,
-            })
-        })
+        .map(offer_row)
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     items.truncate(limit as usize);
     let next_cursor = more
@@ -383,20 +372,7 @@ pub async fn list_licences(
     let more = rows.len() as i64 > limit;
     let mut items = rows
         .iter()
-        .map(|r| {
-            Ok(LicenceView {
-                licence_id: r.try_get("licence_id")?,
-                owner_address: r.try_get("owner_address")?,
-                film_id: r.try_get("film_id")?,
-                quality: quality_name(r.try_get("quality")?),
-                tx_hash: r.try_get("tx_hash")?,
-                acquired_at: r.try_get("acquired_at")?,
-                hold_until: r.try_get("hold_until")?,
-                revoked: r.try_get("revoked")?,
-                revoked_reason: r.try_get("revoked_reason")?,
-                replaced_by: r.try_get("replaced_by")?,
-            })
-        })
+        .map(licence_row)
         .collect::<Result<Vec<_>, sqlx::Error>>()?;
     items.truncate(limit as usize);
     let next_cursor = more
@@ -653,4 +629,116 @@ pub async fn statement(
             "format {other:?}: expected json or csv"
         ))),
     }
+}
+
+fn offer_row(r: &PgRow) -> Result<OfferView, sqlx::Error> {
+    Ok(OfferView {
+        offer_id: r.try_get("offer_id")?,
+        licence_id: r.try_get("licence_id")?,
+        film_id: r.try_get("film_id")?,
+        quality: quality_name(r.try_get("quality")?),
+        seller_address: r.try_get("seller_address")?,
+        price_cents: r.try_get("price")?,
+        status: r.try_get("status")?,
+        buyer_address: r.try_get("buyer_address")?,
+    })
+}
+
+fn licence_row(r: &PgRow) -> Result<LicenceView, sqlx::Error> {
+    Ok(LicenceView {
+        licence_id: r.try_get("licence_id")?,
+        owner_address: r.try_get("owner_address")?,
+        film_id: r.try_get("film_id")?,
+        quality: quality_name(r.try_get("quality")?),
+        tx_hash: r.try_get("tx_hash")?,
+        acquired_at: r.try_get("acquired_at")?,
+        hold_until: r.try_get("hold_until")?,
+        revoked: r.try_get("revoked")?,
+        revoked_reason: r.try_get("revoked_reason")?,
+        replaced_by: r.try_get("replaced_by")?,
+    })
+}
+
+/// A licence's history: the chain of licences it descends from and was replaced by (resales),
+/// every sale that minted one of them and every offer made on them.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct LicenceHistory {
+    /// The licences of the chain, oldest first (the asked one included).
+    pub licences: Vec<LicenceView>,
+    /// Sales that minted them, oldest first, with every share.
+    pub sales: Vec<SaleView>,
+    /// Offers made on them.
+    pub offers: Vec<OfferView>,
+}
+
+/// A licence's history across resales, from the mirror.
+#[utoipa::path(get, path = "/v1/licences/{id}/history", params(("id" = String, Path, description = "licence id (decimal)")),
+    responses((status = 200, body = LicenceHistory), (status = 404, body = ErrorBody)))]
+pub async fn licence_history(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> ApiResult<axum::Json<LicenceHistory>> {
+    let id =
+        decimal_cursor(Some(&id)).map_err(|_| ApiError::not_found(format!("no licence {id:?}")))?;
+    let mut tx = state.db().begin().await?;
+    let ids: Vec<String> = sqlx::query_scalar(
+        "WITH RECURSIVE back(id, depth) AS ( \
+             SELECT licence_id, 0 FROM licences WHERE licence_id = $1::numeric \
+             UNION ALL SELECT l.licence_id, b.depth + 1 FROM licences l JOIN back b ON l.replaced_by = b.id WHERE b.depth < 10000), \
+         fwd(id, depth) AS ( \
+             SELECT licence_id, 0 FROM licences WHERE licence_id = $1::numeric \
+             UNION ALL SELECT l.replaced_by, f.depth + 1 FROM licences l JOIN fwd f ON l.licence_id = f.id \
+             WHERE l.replaced_by IS NOT NULL AND f.depth < 10000) \
+         SELECT id::text FROM back UNION SELECT id::text FROM fwd",
+    )
+    .bind(&id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if ids.is_empty() {
+        return Err(ApiError::not_found(format!(
+            "no licence {}",
+            id.unwrap_or_default()
+        )));
+    }
+    let licences = sqlx::query(
+        "SELECT licence_id::text AS licence_id, owner_address, film_id, quality, tx_hash, acquired_at, hold_until, revoked, \
+                revoked_reason, replaced_by::text AS replaced_by \
+         FROM licences WHERE licence_id = ANY($1::numeric[]) ORDER BY minted_block, log_index",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(licence_row)
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let sales = sqlx::query(
+        "SELECT tx_hash, log_index, block_number, block_timestamp, kind, licence_id::text AS licence_id, \
+                offer_id::text AS offer_id, payment_ref, payer_address, film_id, studio_id, price_cents, seller_address, \
+                seller_cents, studio_address, studio_cents, platform_address, platform_cents \
+         FROM sales WHERE licence_id = ANY($1::numeric[]) ORDER BY block_number, log_index",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(sale)
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let offers = sqlx::query(
+        "SELECT o.offer_id::text AS offer_id, o.licence_id::text AS licence_id, l.film_id, l.quality, o.seller_address, \
+                o.price, o.status, o.buyer_address \
+         FROM resale_offers o JOIN licences l ON l.licence_id = o.licence_id \
+         WHERE o.licence_id = ANY($1::numeric[]) ORDER BY o.offer_id",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(offer_row)
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    tx.commit().await?;
+    Ok(axum::Json(LicenceHistory {
+        licences,
+        sales,
+        offers,
+    }))
 }

@@ -43,6 +43,7 @@ use crate::startup::AppState;
         catalogue::get_film,
         catalogue::list_offers,
         catalogue::list_licences,
+        catalogue::licence_history,
         catalogue::list_sales,
         catalogue::statement,
     ),
@@ -83,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/films/{id}", get(catalogue::get_film))
         .route("/v1/offers", get(catalogue::list_offers))
         .route("/v1/licences", get(catalogue::list_licences))
+        .route("/v1/licences/{id}/history", get(catalogue::licence_history))
         .route("/v1/sales", get(catalogue::list_sales))
         .route("/v1/studios/{id}/statement", get(catalogue::statement))
         .route("/v1/licences/{id}/key", post(licences::release_key))

@@ -154,6 +154,35 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
     assert_eq!(alice_hist["items"][0]["revoked"], true);
     assert_eq!(alice_hist["items"][0]["replaced_by"], bobs.to_string());
 
+    // A licence's history across the resale: both licences, both sales, both offers.
+    let h = get(&app, &format!("/v1/licences/{bobs}/history")).await;
+    let ids: Vec<&str> = h["licences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["licence_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, [first.to_string(), bobs.to_string()]);
+    let kinds: Vec<&str> = h["sales"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(kinds, ["primary", "resale"]);
+    let statuses: Vec<&str> = h["offers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["filled", "active"]);
+    assert_eq!(
+        get(&app, &format!("/v1/licences/{first}/history")).await["licences"],
+        h["licences"]
+    );
+    assert_eq!(app.get_json("/v1/licences/777/history").await.0, 404);
+
     // Sales: the card sale carries its payment reference; the resale its 80/15/5 split.
     let resale = get(&app, "/v1/sales?kind=resale").await;
     let s = &resale["items"][0];
