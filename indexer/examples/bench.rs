@@ -134,7 +134,7 @@ async fn main() -> anyhow::Result<()> {
         nonces.push(provider.get_transaction_count(*b).await?);
     }
     let gas_price = provider.get_gas_price().await? * 2;
-    let per_block = 2_000;
+    let per_block = 100; // 300 events per block: a chain of many blocks, like a busy L2 contract
     let mut done = 0;
     while done < purchases {
         let n = per_block.min(purchases - done);

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use alloy::primitives::Address;
+use alloy::rpc::types::Log;
 use futures::future::try_join_all;
 use sqlx::PgPool;
 use tangible_chain::Deployment;
@@ -56,6 +57,16 @@ pub struct Indexer<R> {
     addresses: Vec<Address>,
     checkpoint: Option<Checkpoint>,
     range: u64,
+    prefetched: Option<Prefetched>,
+}
+
+/// A range fetched ahead, while the previous batch was being written.
+#[derive(Debug)]
+struct Prefetched {
+    from: u64,
+    to: u64,
+    headers: Vec<BlockRef>,
+    logs: Vec<Log>,
 }
 
 impl<R: Rpc> Indexer<R> {
@@ -122,6 +133,7 @@ impl<R: Rpc> Indexer<R> {
             addresses,
             checkpoint,
             range,
+            prefetched: None,
         };
         if indexer.checkpoint.is_none() {
             indexer.checkpoint = indexer.start_checkpoint().await?;
@@ -193,21 +205,38 @@ impl<R: Rpc> Indexer<R> {
             }
             return Ok(StepOutcome::CaughtUp { head });
         }
-        let to = safe.min(next.saturating_add(self.range - 1));
-        let dense = to.saturating_add(self.cfg.reorg_window) > head;
-        let numbers: Vec<u64> = if dense {
-            (next..=to).collect()
-        } else {
-            vec![next, to]
-        };
-        let mut headers = Vec::with_capacity(numbers.len());
-        for b in try_join_all(numbers.iter().map(|n| self.rpc.block(*n))).await? {
-            match b {
-                Some(b) => headers.push(b),
-                None => return Ok(StepOutcome::Retry("block not available yet".into())),
+        let (to, headers, logs) = match self.prefetched.take() {
+            // Fetched while the previous batch was being written (deep backfill only).
+            Some(p) if p.from == next && p.to <= safe => (p.to, p.headers, p.logs),
+            _ => {
+                let to = safe.min(next.saturating_add(self.range - 1));
+                let dense = to.saturating_add(self.cfg.reorg_window) > head;
+                let numbers: Vec<u64> = if dense {
+                    (next..=to).collect()
+                } else {
+                    vec![next, to]
+                };
+                let mut headers = Vec::with_capacity(numbers.len());
+                for b in try_join_all(numbers.iter().map(|n| self.rpc.block(*n))).await? {
+                    match b {
+                        Some(b) => headers.push(b),
+                        None => return Ok(StepOutcome::Retry("block not available yet".into())),
+                    }
+                }
+                headers.dedup_by_key(|b| b.number);
+                let logs = match self.rpc.logs(next, to, &self.addresses).await {
+                    Ok(logs) => logs,
+                    Err(RpcError::RangeTooLarge(msg)) if to > next => {
+                        self.range = (to - next).div_ceil(2).max(1);
+                        metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
+                        debug!(target: TARGET, range = self.range, %msg, "log range refused, halving");
+                        return Ok(StepOutcome::Retry(format!("range refused: {msg}")));
+                    }
+                    Err(e) => return Err(e.into()),
+                };
+                (to, headers, logs)
             }
-        }
-        headers.dedup_by_key(|b| b.number);
+        };
         if let Some(cp) = self.checkpoint
             && headers[0].parent_hash != cp.hash
         {
@@ -222,16 +251,6 @@ impl<R: Rpc> Indexer<R> {
             }
         }
 
-        let logs = match self.rpc.logs(next, to, &self.addresses).await {
-            Ok(logs) => logs,
-            Err(RpcError::RangeTooLarge(msg)) if to > next => {
-                self.range = (to - next).div_ceil(2).max(1);
-                metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
-                debug!(target: TARGET, range = self.range, %msg, "log range refused, halving");
-                return Ok(StepOutcome::Retry(format!("range refused: {msg}")));
-            }
-            Err(e) => return Err(e.into()),
-        };
         let by_number: HashMap<u64, &BlockRef> = headers.iter().map(|b| (b.number, b)).collect();
         let mut events = Vec::with_capacity(logs.len());
         for log in &logs {
@@ -273,15 +292,25 @@ impl<R: Rpc> Indexer<R> {
             number: end.number,
             hash: end.hash,
         };
-        store::write_batch(
+        // Deep in a backfill, fetch the next range while this batch is written.
+        let next_from = to + 1;
+        let next_to = safe.min(next_from.saturating_add(self.range - 1));
+        let write = store::write_batch(
             &self.pool,
             &self.identity,
             &events,
             &headers,
             cp,
             self.cfg.reorg_window,
-        )
-        .await?;
+        );
+        if next_from <= safe && next_to.saturating_add(self.cfg.reorg_window) <= head {
+            let (written, fetched) = tokio::join!(write, self.fetch_ends(next_from, next_to));
+            written?;
+            // A failed prefetch is not an error: the next step fetches again.
+            self.prefetched = fetched.ok().flatten();
+        } else {
+            write.await?;
+        }
         self.checkpoint = Some(cp);
 
         let elapsed = started.elapsed();
@@ -299,8 +328,29 @@ impl<R: Rpc> Indexer<R> {
         })
     }
 
+    /// Headers of both ends of `from..=to` and its logs (a deep-backfill range).
+    async fn fetch_ends(&self, from: u64, to: u64) -> Result<Option<Prefetched>, RpcError> {
+        let (a, b, logs) = tokio::try_join!(
+            self.rpc.block(from),
+            self.rpc.block(to),
+            self.rpc.logs(from, to, &self.addresses)
+        )?;
+        let (Some(a), Some(b)) = (a, b) else {
+            return Ok(None);
+        };
+        let mut headers = vec![a, b];
+        headers.dedup_by_key(|h| h.number);
+        Ok(Some(Prefetched {
+            from,
+            to,
+            headers,
+            logs,
+        }))
+    }
+
     /// Finds the common ancestor over the recent block hashes and rolls the mirror back to it.
     async fn handle_reorg(&mut self) -> Result<StepOutcome> {
+        self.prefetched = None;
         let old = self.checkpoint.map_or(0, |c| c.number);
         let mut ancestor = None;
         for (number, hash) in store::recent_blocks(&self.pool, self.identity.chain_id).await? {
@@ -415,7 +465,7 @@ impl<R: Rpc> Indexer<R> {
 /// Exponential backoff with ±25 % jitter: 100 ms, 200 ms, … capped at 30 s.
 fn backoff(failures: u32) -> Duration {
     let base = 100u64
-        .saturating_mul(1 << failures.min(9).saturating_sub(1))
+        .saturating_mul(1 << failures.min(10).saturating_sub(1))
         .min(30_000);
     let jitter = rand::random_range(0.75..1.25);
     Duration::from_millis((base as f64 * jitter) as u64)
