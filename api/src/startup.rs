@@ -162,11 +162,13 @@ impl Application {
     ) -> anyhow::Result<()> {
         let (stop_tx, stop_rx) = watch::channel(false);
         let mut workers = JoinSet::new();
+        // Names the jobs' `locked_by`, so an operator sees which instance holds a job.
+        let instance = uuid::Uuid::new_v4().simple().to_string()[..8].to_owned();
         if self.state.config().run_worker {
             for i in 0..self.state.config().workers {
                 workers.spawn(jobs::run_worker(
                     self.state.clone(),
-                    format!("worker-{i}"),
+                    format!("{instance}-worker-{i}"),
                     stop_rx.clone(),
                 ));
             }

@@ -510,3 +510,51 @@ async fn concurrent_card_payments_each_settle_once() {
         6
     );
 }
+
+#[tokio::test]
+async fn two_api_instances_share_the_queue_and_settle_each_payment_once() {
+    let app = spawn_app_with(Options {
+        workers: 2,
+        ..Options::default()
+    })
+    .await;
+    // A second instance on the same database, chain, operator key and Stripe account.
+    let mut config = app.config(&Options::default());
+    config.listen_addr = "127.0.0.1:0".parse().unwrap();
+    let second = tangible_api::Application::build(config).await.unwrap();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let handle = tokio::spawn(second.run_until_stopped(async {
+        let _ = stopped.await;
+    }));
+    let mut created = Vec::new();
+    for i in 0..6 {
+        created.push(app.create_purchase(app.chain.buyer(i % 3).address()).await);
+    }
+    let pays = created.iter().map(|c| {
+        app.stripe
+            .pay(c["payment_intent_id"].as_str().unwrap(), CARD_OK)
+    });
+    for status in futures::future::join_all(pays).await {
+        assert_eq!(status, 200);
+    }
+    for c in &created {
+        let view = app
+            .wait_for_state(
+                c["purchase_id"].as_str().unwrap(),
+                &["fulfilled", "failed", "refunded"],
+            )
+            .await;
+        assert_eq!(view["state"], "fulfilled", "{view:#}");
+        let pi = c["payment_intent_id"].as_str().unwrap();
+        assert_eq!(
+            settlements_on_chain(&app, keccak256(pi.as_bytes())).await,
+            1
+        );
+    }
+    let workers: i64 = app
+        .count("SELECT count(DISTINCT locked_by) FROM api_jobs")
+        .await;
+    assert!(workers >= 1);
+    let _ = stop.send(());
+    handle.await.unwrap().unwrap();
+}
