@@ -180,6 +180,7 @@ async fn main() -> anyhow::Result<()> {
     let rpc = HttpRpc::new(&anvil.endpoint(), Duration::from_secs(60))?;
     let cfg = IndexerConfig {
         confirmations: 0,
+        reorg_window: 64,
         ..IndexerConfig::default()
     };
     let mut ix = Indexer::new(rpc.clone(), db.pool().clone(), &deployment, cfg.clone()).await?;
