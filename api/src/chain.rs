@@ -44,15 +44,6 @@ pub enum ChainError {
     Rpc(String),
 }
 
-impl ChainError {
-    fn from_contract(e: alloy::contract::Error) -> Self {
-        match e.as_decoded_interface_error::<TangibleMarketErrors>() {
-            Some(decoded) => Self::Reverted(Box::new(decoded)),
-            None => Self::Rpc(e.to_string()),
-        }
-    }
-}
-
 /// An edition as the chain sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Edition {
@@ -91,15 +82,43 @@ pub struct Licence {
 }
 
 /// The API's chain client (operator wallet).
-#[derive(Debug)]
 pub struct ChainClient {
+    /// Kept only to scrub it from error messages (it may embed a provider's API key).
+    rpc_url: String,
     provider: DynProvider,
     deployment: Deployment,
     operator: Address,
     send_lock: Mutex<()>,
 }
 
+impl std::fmt::Debug for ChainClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainClient")
+            .field("chain_id", &self.deployment.chain_id)
+            .field("market", &self.deployment.contracts.market)
+            .field("operator", &self.operator)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ChainClient {
+    /// An RPC error, with the node URL scrubbed from its text.
+    fn rpc_err(&self, e: impl std::fmt::Display) -> ChainError {
+        ChainError::Rpc(
+            e.to_string()
+                .replace(&self.rpc_url, "<rpc-url>")
+                .replace(self.rpc_url.trim_end_matches('/'), "<rpc-url>"),
+        )
+    }
+
+    /// A contract error: the decoded revert, or an RPC error.
+    fn contract_err(&self, e: alloy::contract::Error) -> ChainError {
+        match e.as_decoded_interface_error::<TangibleMarketErrors>() {
+            Some(decoded) => ChainError::Reverted(Box::new(decoded)),
+            None => self.rpc_err(e),
+        }
+    }
+
     /// Connects to `rpc_url` with the operator's key.
     pub fn new(rpc_url: &str, deployment: Deployment, operator_key: &str) -> anyhow::Result<Self> {
         let signer: PrivateKeySigner = operator_key
@@ -115,6 +134,7 @@ impl ChainClient {
             .connect_http(url)
             .erased();
         Ok(Self {
+            rpc_url: rpc_url.to_owned(),
             provider,
             deployment,
             operator,
@@ -142,7 +162,7 @@ impl ChainClient {
             .provider
             .get_chain_id()
             .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))?;
+            .map_err(|e| self.rpc_err(e))?;
         if id != self.deployment.chain_id {
             return Err(ChainError::Rpc(format!(
                 "node serves chain {id}, the deployment is for chain {}",
@@ -161,7 +181,7 @@ impl ChainClient {
                 active: info.active,
                 master_hash: info.masterHash,
             })),
-            Err(e) => match ChainError::from_contract(e) {
+            Err(e) => match self.contract_err(e) {
                 ChainError::Reverted(r)
                     if matches!(
                         *r,
@@ -186,7 +206,7 @@ impl ChainClient {
                 price_cents: o.priceCents,
                 active: o.active,
             })),
-            Err(e) => match ChainError::from_contract(e) {
+            Err(e) => match self.contract_err(e) {
                 ChainError::Reverted(r)
                     if matches!(*r, TangibleMarketErrors::MarketOfferNotActive(_)) =>
                 {
@@ -206,7 +226,7 @@ impl ChainClient {
                 quality: l.quality,
                 revoked: l.revoked,
             })),
-            Err(e) => match ChainError::from_contract(e) {
+            Err(e) => match self.contract_err(e) {
                 ChainError::Reverted(_) => Ok(None),
                 other => Err(other),
             },
@@ -219,7 +239,7 @@ impl ChainClient {
             .paymentRefUsed(payment_ref)
             .call()
             .await
-            .map_err(ChainError::from_contract)
+            .map_err(|e| self.contract_err(e))
     }
 
     /// The transaction that settled `payment_ref`, from its `SaleSettled` event.
@@ -233,7 +253,7 @@ impl ChainClient {
             .provider
             .get_logs(&filter)
             .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))?;
+            .map_err(|e| self.rpc_err(e))?;
         Ok(logs.first().and_then(|l| l.transaction_hash))
     }
 
@@ -244,12 +264,12 @@ impl ChainClient {
             .balanceOfCredit(self.operator)
             .call()
             .await
-            .map_err(ChainError::from_contract)?;
+            .map_err(|e| self.contract_err(e))?;
         let per_cent = m
             .unitsPerCent()
             .call()
             .await
-            .map_err(ChainError::from_contract)?;
+            .map_err(|e| self.contract_err(e))?;
         let per_cent = U256::from(per_cent).max(U256::from(1));
         Ok(u64::try_from(units / per_cent).unwrap_or(u64::MAX))
     }
@@ -259,16 +279,16 @@ impl ChainClient {
         call: alloy::contract::CallBuilder<&DynProvider, D>,
     ) -> Result<B256, ChainError> {
         // Simulate first: a revert is decoded here and nothing is sent.
-        call.call_raw().await.map_err(ChainError::from_contract)?;
+        call.call_raw().await.map_err(|e| self.contract_err(e))?;
         let pending = {
             let _guard = self.send_lock.lock().await;
-            call.send().await.map_err(ChainError::from_contract)?
+            call.send().await.map_err(|e| self.contract_err(e))?
         };
         let receipt = pending
             .with_timeout(Some(Duration::from_secs(60)))
             .get_receipt()
             .await
-            .map_err(|e| ChainError::Rpc(e.to_string()))?;
+            .map_err(|e| self.rpc_err(e))?;
         if !receipt.status() {
             return Err(ChainError::Failed(receipt.transaction_hash));
         }

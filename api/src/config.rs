@@ -64,8 +64,8 @@ pub struct Config {
     /// Size of the database pool.
     #[serde(default = "defaults::db_max_connections")]
     pub db_max_connections: u32,
-    /// JSON-RPC URL of the chain node.
-    pub rpc_url: String,
+    /// JSON-RPC URL of the chain node (secret: provider URLs often embed an API key).
+    pub rpc_url: SecretString,
     /// The deployment file (`deployments/<chain-id>.json`) naming the market contract.
     pub deployment_file: PathBuf,
     /// Private key (hex) of the operator account: card settlement, revocation.

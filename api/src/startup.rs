@@ -105,7 +105,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("migrating: {e}"))?;
         let deployment = Deployment::load(&config.deployment_file)?;
         let chain = ChainClient::new(
-            &config.rpc_url,
+            config.rpc_url.expose_secret(),
             deployment,
             config.operator_key.expose_secret(),
         )?;

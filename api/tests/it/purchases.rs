@@ -233,6 +233,13 @@ async fn rpc_down_during_settlement_then_back_settles_once() {
             .iter()
             .filter(|a| a["outcome"] == "retry")
             .count();
+        for a in view["attempts"].as_array().unwrap() {
+            let detail = a["detail"].as_str().unwrap_or("");
+            assert!(
+                !detail.contains(&app.rpc.addr.to_string()),
+                "the RPC URL (may hold an API key) leaked: {detail}"
+            );
+        }
         if retries >= 2 {
             assert!(
                 ["paid", "settling"].contains(&view["state"].as_str().unwrap()),
