@@ -142,3 +142,18 @@ async fn refuse_bad_signatures_wrong_domain_chain_and_unknown_nonces() {
         .await;
     assert_eq!(status, 422, "{body}");
 }
+
+#[tokio::test]
+async fn concurrent_logins_with_one_nonce_yield_one_token() {
+    let app = spawn_app().await;
+    let signer = app.chain.buyer(0).clone();
+    let (message, signature) = nonce_message(&app, &signer).await;
+    let attempts = (0..8).map(|_| login(&app, &message, &signature));
+    let results = futures::future::join_all(attempts).await;
+    let ok = results.iter().filter(|(s, _)| *s == 200).count();
+    let refused = results
+        .iter()
+        .filter(|(s, b)| *s == 401 && b["error"]["code"] == "nonce_invalid")
+        .count();
+    assert_eq!((ok, refused), (1, 7), "{results:?}");
+}
