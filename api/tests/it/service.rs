@@ -56,6 +56,15 @@ async fn health_readiness_metrics_and_openapi() {
         "/v1/purchases/{id}",
         "/v1/offers/{id}/purchases",
         "/v1/webhooks/stripe",
+        "/v1/licences/{id}/key",
+        "/v1/licences/{id}/certificate",
+        "/v1/licences/{id}/history",
+        "/v1/licences",
+        "/v1/films",
+        "/v1/films/{id}",
+        "/v1/offers",
+        "/v1/sales",
+        "/v1/studios/{id}/statement",
     ] {
         assert!(
             doc["paths"].get(path).is_some(),
