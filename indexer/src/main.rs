@@ -20,6 +20,21 @@ async fn main() -> anyhow::Result<()> {
         tracing_subscriber::fmt().with_env_filter(filter).init();
     }
 
+    // Signals are handled from the start, so a stop during start-up is graceful too.
+    let (stop, shutdown) = tokio::sync::watch::channel(false);
+    use tokio::signal::unix::{SignalKind, signal};
+    let (mut term, mut int) = (
+        signal(SignalKind::terminate())?,
+        signal(SignalKind::interrupt())?,
+    );
+    tokio::spawn(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("shutdown requested");
+        let _ = stop.send(true);
+    });
     let deployment = Deployment::load(&args.deployment)?;
     if let Some(addr) = args.metrics_addr()? {
         tangible_indexer::metrics::install(addr)
@@ -48,6 +63,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(i) => break i,
             Err(e) if e.is_transient() => {
                 tracing::warn!(error = %e, "waiting for the node and the database");
+                if *shutdown.borrow() {
+                    return Ok(());
+                }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(std::time::Duration::from_secs(10));
             }
@@ -55,17 +73,6 @@ async fn main() -> anyhow::Result<()> {
         }
     };
 
-    let (stop, shutdown) = tokio::sync::watch::channel(false);
-    tokio::spawn(async move {
-        let mut term =
-            tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = async { if let Some(t) = term.as_mut() { t.recv().await; } else { std::future::pending::<()>().await } } => {}
-        }
-        tracing::info!("shutdown requested");
-        let _ = stop.send(true);
-    });
     indexer.run(shutdown).await?;
     Ok(())
 }

@@ -88,6 +88,8 @@ async fn killed_at_random_points_and_restarted_leaves_no_gap_and_no_duplicate() 
 
     // Last run: wait until caught up, then a graceful stop (SIGTERM) exits cleanly.
     let mut child = spawn_indexer(&c, &db, &deployment);
+    // A block mined after the start proves this run is in its loop when it is stopped.
+    c.buy(c.buyers[0]).await;
     let head = c.provider.get_block_number().await.unwrap() as i64;
     let start = Instant::now();
     while checkpoint(&db).await < head {
