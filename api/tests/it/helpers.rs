@@ -398,6 +398,8 @@ impl TestApp {
             ("RETRY_MAX_MS", "1000".to_owned()),
             ("CORS_ORIGINS", "https://shop.example".to_owned()),
             ("FLOAT_WARNING_CENTS", opts.float_warning_cents.to_string()),
+            // Many apps share one test cluster (max 200 connections): keep each pool small.
+            ("DB_MAX_CONNECTIONS", "5".to_owned()),
             ("JSON_LOGS", "false".to_owned()),
             ("KEK_HEX", KEK_HEX.to_owned()),
             (
