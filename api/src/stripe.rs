@@ -163,15 +163,23 @@ impl StripeGateway {
         Ok(refund.id)
     }
 
-    /// True when the Stripe API answers HTTP at all (readiness).
+    /// Readiness: Stripe answers HTTP and does not reject the API key (401/403). Other statuses
+    /// count as reachable (the emulator does not implement every endpoint).
     pub async fn reachable(&self) -> Result<(), GatewayError> {
-        self.http
+        let r = self
+            .http
             .get(format!("{}/v1/balance", self.base))
             .bearer_auth(self.secret_key.expose_secret())
             .send()
             .await
-            .map(|_| ())
-            .map_err(|e| GatewayError::Unreachable(e.without_url().to_string()))
+            .map_err(|e| GatewayError::Unreachable(e.without_url().to_string()))?;
+        match r.status().as_u16() {
+            s @ (401 | 403) => Err(GatewayError::Refused {
+                status: s,
+                message: "Stripe rejected the API key".into(),
+            }),
+            _ => Ok(()),
+        }
     }
 }
 
