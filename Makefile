@@ -31,7 +31,7 @@ test-contracts: contracts ## forge unit, fuzz and invariant suites + gas snapsho
 	cd contracts && $(FORGE) snapshot --check --match-test test_gas
 
 test-rust: contracts ## Rust unit, property and integration tests (anvil, Postgres, emulators)
-	cargo test --workspace --locked
+	cargo test --workspace --locked --no-fail-fast
 
 test: lint test-contracts test-rust ## every test of the project (what CI runs)
 	@echo "make test: all suites passed"

@@ -13,6 +13,7 @@ SOLC_VERSION=0.8.30
 OZ_VERSION=5.4.0
 TOOLBOX_VERSION=0.1.13
 LOCALSTRIPE_VERSION=1.15.10
+CRYPTOGRAPHY_VERSION=50.0.2
 
 stamp() { echo "$tools/.stamp-$1"; }
 
@@ -48,12 +49,13 @@ mkdir -p "$tools/lib"
 ln -sfn "$tools/npm/node_modules/@openzeppelin/contracts" "$tools/lib/openzeppelin-contracts"
 ln -sfn "$tools/npm/node_modules/@layerzerolabs/toolbox-foundry/lib/forge-std" "$tools/lib/forge-std"
 
-# --- PyPI: the Stripe emulator, in its own virtualenv
-if [ "${BOOTSTRAP_SKIP_PY:-0}" != 1 ] && [ ! -f "$(stamp "localstripe-$LOCALSTRIPE_VERSION")" ]; then
-  echo "bootstrap: installing localstripe $LOCALSTRIPE_VERSION" >&2
+# --- PyPI: the Stripe emulator, and `cryptography` for the ECIES cross-check
+# test (an independent implementation to compare ours with), in one virtualenv.
+if [ "${BOOTSTRAP_SKIP_PY:-0}" != 1 ] && [ ! -f "$(stamp "py-localstripe-$LOCALSTRIPE_VERSION-cryptography-$CRYPTOGRAPHY_VERSION")" ]; then
+  echo "bootstrap: installing localstripe $LOCALSTRIPE_VERSION, cryptography $CRYPTOGRAPHY_VERSION" >&2
   python3 -m venv "$tools/venv"
-  "$tools/venv/bin/pip" install --quiet "localstripe==$LOCALSTRIPE_VERSION"
-  touch "$(stamp "localstripe-$LOCALSTRIPE_VERSION")"
+  "$tools/venv/bin/pip" install --quiet "localstripe==$LOCALSTRIPE_VERSION" "cryptography==$CRYPTOGRAPHY_VERSION"
+  touch "$(stamp "py-localstripe-$LOCALSTRIPE_VERSION-cryptography-$CRYPTOGRAPHY_VERSION")"
 fi
 
 # --- PostgreSQL server binaries (Debian). Present on these machines; installed if missing.

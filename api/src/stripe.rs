@@ -83,6 +83,14 @@ impl std::fmt::Debug for StripeGateway {
     }
 }
 
+/// Selects aws-lc-rs as the process's rustls provider, once. Needed because a
+/// workspace build enables both of rustls' providers (another dependency asks
+/// for `ring`), and rustls then panics rather than pick one itself.
+fn install_tls_provider() {
+    // Err means a provider is already installed, which is just as good.
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+}
+
 fn idempotency(key: &str) -> Result<RequestStrategy, GatewayError> {
     IdempotencyKey::new(key)
         .map(RequestStrategy::Idempotent)
@@ -92,6 +100,7 @@ fn idempotency(key: &str) -> Result<RequestStrategy, GatewayError> {
 impl StripeGateway {
     /// A client for `secret_key`, against `base` (Stripe itself when `None`).
     pub fn new(secret_key: SecretString, base: Option<String>) -> Result<Self, GatewayError> {
+        install_tls_provider();
         let base = base.unwrap_or_else(|| "https://api.stripe.com".to_owned());
         let base = base.trim_end_matches('/').to_owned();
         let client = ClientBuilder::new(secret_key.expose_secret())

@@ -205,7 +205,9 @@ fn localstripe_bin() -> PathBuf {
     std::env::var_os("TANGIBLE_LOCALSTRIPE")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/localstripe")
+            // Read at run time: the binary may have been built in another clone.
+            PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test"))
+                .join("../.tools/venv/bin/localstripe")
         })
 }
 

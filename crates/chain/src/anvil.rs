@@ -8,7 +8,19 @@ use alloy::node_bindings::{Anvil, AnvilInstance, NodeError};
 pub fn anvil_path() -> PathBuf {
     std::env::var_os("TANGIBLE_ANVIL")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/anvil"))
+        .unwrap_or_else(|| {
+            // Under cargo (tests of any crate) the run-time manifest folder names this clone,
+            // even when the binary was built by another clone sharing the target directory.
+            let run_time = std::env::var_os("CARGO_MANIFEST_DIR").and_then(|dir| {
+                PathBuf::from(dir)
+                    .ancestors()
+                    .map(|d| d.join(".tools/bin/anvil"))
+                    .find(|p| p.exists())
+            });
+            run_time.unwrap_or_else(|| {
+                PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.tools/bin/anvil")
+            })
+        })
 }
 
 /// An anvil builder on the pinned binary, with the given extra arguments.
