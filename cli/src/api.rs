@@ -1,0 +1,391 @@
+//! The Tangible API from the client's side: a thin reqwest wrapper that turns the API's error
+//! shape (`{"error":{"code","message"}}`) into [`ApiError`], plus the response types the client
+//! reads (lenient: unknown fields are ignored so a newer API does not break the client).
+
+use std::time::Duration;
+
+use alloy::primitives::Address;
+use anyhow::Context;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use tangible_crypto::wallet::Wallet;
+
+use crate::home::{Home, write_private};
+
+/// An error answer from the API (or no answer).
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The API answered with an error status.
+    #[error("{method} {path}: {status} {code}: {message}")]
+    Status {
+        /// HTTP method.
+        method: String,
+        /// Path requested.
+        path: String,
+        /// HTTP status.
+        status: u16,
+        /// The API's error code (`not_owner`, `licence_revoked`, …).
+        code: String,
+        /// The API's message.
+        message: String,
+    },
+    /// The API could not be reached or answered something unreadable.
+    #[error("{method} {path}: {source}")]
+    Transport {
+        /// HTTP method.
+        method: String,
+        /// Path requested.
+        path: String,
+        /// The cause.
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+impl ApiError {
+    /// The HTTP status, if the API answered.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            ApiError::Status { status, .. } => Some(*status),
+            ApiError::Transport { .. } => None,
+        }
+    }
+
+    /// The API's error code, if it answered.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            ApiError::Status { code, .. } => Some(code),
+            ApiError::Transport { .. } => None,
+        }
+    }
+}
+
+/// A client of one API base URL, optionally with a bearer token.
+#[derive(Debug, Clone)]
+pub struct Api {
+    base: String,
+    http: reqwest::Client,
+    token: Option<String>,
+}
+
+impl Api {
+    /// A client of `base` (e.g. `http://127.0.0.1:8080`).
+    pub fn new(base: &str) -> anyhow::Result<Self> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(10))
+            .timeout(Duration::from_secs(120))
+            .build()
+            .context("building the HTTP client")?;
+        Ok(Self {
+            base: base.trim_end_matches('/').to_owned(),
+            http,
+            token: None,
+        })
+    }
+
+    /// The base URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The underlying HTTP client.
+    pub fn http(&self) -> &reqwest::Client {
+        &self.http
+    }
+
+    /// The same client, sending `token` as bearer.
+    pub fn with_token(mut self, token: String) -> Self {
+        self.token = Some(token);
+        self
+    }
+
+    /// The absolute URL of `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    async fn send<T: DeserializeOwned>(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
+        let mut req = self.http.request(method.clone(), self.url(path));
+        if !query.is_empty() {
+            req = req.query(query);
+        }
+        if let Some(t) = &self.token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let transport = |source| ApiError::Transport {
+            method: method.to_string(),
+            path: path.to_owned(),
+            source,
+        };
+        let resp = req.send().await.map_err(transport)?;
+        let status = resp.status();
+        if status.is_success() {
+            return resp.json::<T>().await.map_err(transport);
+        }
+        let text = resp.text().await.unwrap_or_default();
+        let (code, message) = serde_json::from_str::<Value>(&text)
+            .ok()
+            .and_then(|v| {
+                let e = v.get("error")?;
+                Some((
+                    e.get("code")?.as_str()?.to_owned(),
+                    e.get("message")?.as_str()?.to_owned(),
+                ))
+            })
+            .unwrap_or_else(|| ("http_error".to_owned(), text.chars().take(300).collect()));
+        Err(ApiError::Status {
+            method: method.to_string(),
+            path: path.to_owned(),
+            status: status.as_u16(),
+            code,
+            message,
+        })
+    }
+
+    /// `GET path?query`.
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, ApiError> {
+        self.send(reqwest::Method::GET, path, None, query).await
+    }
+
+    /// `POST path` with a JSON body.
+    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, ApiError> {
+        self.send(reqwest::Method::POST, path, Some(body), &[])
+            .await
+    }
+}
+
+/// A stored sign-in.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Session {
+    /// The API it is valid for.
+    pub api_url: String,
+    /// The signed-in address.
+    pub address: Address,
+    /// The bearer token.
+    pub token: String,
+    /// Expiry (RFC 3339).
+    pub expires_at: String,
+}
+
+impl Session {
+    /// The stored session, if any, valid for `api_url` and `address` for at least a minute.
+    pub fn load_valid(home: &Home, api_url: &str, address: Address) -> Option<Session> {
+        let text = std::fs::read_to_string(home.session_file()).ok()?;
+        let s: Session = serde_json::from_str(&text).ok()?;
+        let exp = chrono::DateTime::parse_from_rfc3339(&s.expires_at).ok()?;
+        let fresh = exp.timestamp() > chrono::Utc::now().timestamp() + 60;
+        (fresh && s.api_url == api_url && s.address == address).then_some(s)
+    }
+
+    /// Stores the session (mode 0600).
+    pub fn save(&self, home: &Home) -> anyhow::Result<()> {
+        write_private(
+            &home.session_file(),
+            serde_json::to_string_pretty(self)?.as_bytes(),
+        )
+    }
+}
+
+#[derive(Deserialize)]
+struct NonceResponse {
+    message: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct LoginResponse {
+    token: String,
+    expires_at: String,
+}
+
+/// Signs in with `wallet` (EIP-4361 message prepared by the API, signed with EIP-191).
+pub async fn login(api: &Api, wallet: &Wallet) -> anyhow::Result<Session> {
+    let nonce: NonceResponse = api
+        .post(
+            "/v1/auth/nonce",
+            &serde_json::json!({ "address": wallet.address().to_string() }),
+        )
+        .await
+        .context("asking the API for a sign-in nonce")?;
+    let message = nonce
+        .message
+        .context("the API did not prepare a sign-in message")?;
+    // Check what we sign: it must name our address and be a well-formed EIP-4361 message.
+    let parsed = tangible_crypto::siwe::SiweMessage::parse(&message)
+        .context("the API's sign-in message is not a valid EIP-4361 message")?;
+    anyhow::ensure!(
+        parsed.address == wallet.address(),
+        "the API's sign-in message names {} instead of the wallet {}",
+        parsed.address,
+        wallet.address()
+    );
+    let signature = wallet
+        .sign_message(message.as_bytes())
+        .context("signing in")?;
+    let resp: LoginResponse = api
+        .post(
+            "/v1/auth/login",
+            &serde_json::json!({
+                "message": message,
+                "signature": format!("0x{}", hex::encode(signature.as_bytes())),
+            }),
+        )
+        .await
+        .context("signing in")?;
+    Ok(Session {
+        api_url: api.base().to_owned(),
+        address: wallet.address(),
+        token: resp.token,
+        expires_at: resp.expires_at,
+    })
+}
+
+/// A page of a list.
+#[derive(Debug, Deserialize, Serialize)]
+pub struct Page<T> {
+    /// The items.
+    pub items: Vec<T>,
+    /// Cursor of the next page.
+    #[serde(default)]
+    pub next_cursor: Option<String>,
+}
+
+/// An edition in the catalogue.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Edition {
+    /// `sd`, `hd`, `4k`.
+    pub quality: String,
+    /// Price in cents.
+    pub price_cents: i64,
+    /// On primary sale.
+    pub active: bool,
+    /// Master hash.
+    #[serde(default)]
+    pub master_hash: String,
+}
+
+/// A film in the catalogue.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct Film {
+    /// Film id.
+    pub film_id: i64,
+    /// Studio id.
+    pub studio_id: i64,
+    /// Studio name.
+    pub studio_name: String,
+    /// Title.
+    pub title: String,
+    /// Year.
+    pub year: i32,
+    /// Editions.
+    pub editions: Vec<Edition>,
+}
+
+/// A licence as the API's mirror shows it.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct LicenceView {
+    /// Licence id (decimal).
+    pub licence_id: String,
+    /// Owner.
+    pub owner_address: String,
+    /// Film.
+    pub film_id: i64,
+    /// Quality name.
+    pub quality: String,
+    /// Revoked.
+    pub revoked: bool,
+    /// Acquisition time.
+    #[serde(default)]
+    pub acquired_at: Option<String>,
+    /// Listing hold end.
+    #[serde(default)]
+    pub hold_until: Option<String>,
+    /// Replacement licence after a resale.
+    #[serde(default)]
+    pub replaced_by: Option<String>,
+}
+
+/// A resale offer.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct OfferView {
+    /// Offer id.
+    pub offer_id: String,
+    /// Licence offered.
+    pub licence_id: String,
+    /// Film.
+    pub film_id: i64,
+    /// Quality.
+    pub quality: String,
+    /// Seller.
+    pub seller_address: String,
+    /// Price in cents.
+    pub price_cents: i64,
+    /// Status.
+    pub status: String,
+}
+
+/// A created card purchase.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PurchaseCreated {
+    /// Purchase id.
+    pub purchase_id: String,
+    /// Stripe PaymentIntent.
+    pub payment_intent_id: String,
+    /// Its client secret.
+    pub client_secret: String,
+    /// Amount in cents.
+    pub amount: u64,
+    /// Currency.
+    pub currency: String,
+}
+
+/// A purchase's state.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+pub struct PurchaseView {
+    /// Purchase id.
+    pub purchase_id: String,
+    /// `awaiting_payment`, `paid`, `settling`, `fulfilled`, `failed`, `refunded`.
+    pub state: String,
+    /// Film.
+    pub film_id: u64,
+    /// Quality.
+    pub quality: String,
+    /// Amount in cents.
+    pub amount: u64,
+    /// Licence once fulfilled.
+    #[serde(default)]
+    pub licence_id: Option<String>,
+    /// Settlement transaction.
+    #[serde(default)]
+    pub tx_hash: Option<String>,
+    /// Failure code.
+    #[serde(default)]
+    pub failure_code: Option<String>,
+    /// Failure explanation.
+    #[serde(default)]
+    pub failure_message: Option<String>,
+}
+
+impl Api {
+    /// A request builder for `path` with the bearer token (for streaming bodies).
+    pub fn authed_request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, self.url(path));
+        match &self.token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        }
+    }
+}

@@ -1,0 +1,265 @@
+//! Command line definitions (clap derive).
+
+use std::path::PathBuf;
+
+use alloy::primitives::Address;
+use clap::{Args, Parser, Subcommand};
+
+/// Tangible: films you own. Buy, download, play offline, resell.
+#[derive(Debug, Parser)]
+#[command(name = "tangible", version, propagate_version = true)]
+pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Home directory (wallet, session, library).
+    #[arg(long, global = true, env = "TANGIBLE_HOME")]
+    pub home: Option<PathBuf>,
+    /// Print machine-readable JSON on stdout.
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// More logging on stderr (-v, -vv); `TANGIBLE_LOG` takes a tracing filter.
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Tangible API base URL.
+    #[arg(long, global = true, env = "TANGIBLE_API_URL")]
+    pub api_url: Option<String>,
+    /// Chain JSON-RPC URL.
+    #[arg(long, global = true, env = "TANGIBLE_RPC_URL")]
+    pub rpc_url: Option<String>,
+    /// Stripe API base URL (localstripe locally).
+    #[arg(long, global = true, env = "TANGIBLE_STRIPE_URL")]
+    pub stripe_url: Option<String>,
+    /// Stripe key for the test card flow.
+    #[arg(
+        long,
+        global = true,
+        env = "TANGIBLE_STRIPE_KEY",
+        hide_env_values = true
+    )]
+    pub stripe_key: Option<String>,
+    /// Deployment file naming the contracts (deployments/<chain-id>.json).
+    #[arg(long, global = true, env = "TANGIBLE_DEPLOYMENT")]
+    pub deployment: Option<PathBuf>,
+    /// The platform's certificate attestation address.
+    #[arg(long, global = true, env = "TANGIBLE_ATTESTATION_ADDRESS")]
+    pub attestation_address: Option<Address>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the effective configuration; `--save` stores the endpoint flags given.
+    Config {
+        /// Store the endpoint options of this command line in <home>/config.toml.
+        #[arg(long)]
+        save: bool,
+    },
+    /// Create, import or show the wallet.
+    #[command(subcommand)]
+    Wallet(WalletCommand),
+    /// Sign in to the API with the wallet (EIP-4361); the token is kept in the home.
+    Login,
+    /// Browse and search the catalogue.
+    Films {
+        /// One film's details.
+        id: Option<u64>,
+        /// Title contains.
+        #[arg(short, long)]
+        search: Option<String>,
+        /// Only this studio.
+        #[arg(long)]
+        studio: Option<i64>,
+        /// Only this year.
+        #[arg(long)]
+        year: Option<i32>,
+        /// At most this many films.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Buy an edition of a film, by card or in stablecoin.
+    Buy(BuyArgs),
+    /// Owned licences: from the API, local files and certificate validity.
+    Library,
+    /// Download a licence's encrypted film (P2P, HTTP fallback, resumable), its key and
+    /// certificate.
+    Download {
+        /// The licence id.
+        licence: String,
+        /// Skip P2P and use HTTP range requests only.
+        #[arg(long)]
+        http_only: bool,
+    },
+    /// Verify a licence offline: certificate signature, owner, validity, file integrity.
+    Verify {
+        /// The licence id.
+        licence: String,
+    },
+    /// Decrypt and play a licence's film to a file or stdout (segment by segment).
+    Play {
+        /// The licence id.
+        licence: String,
+        /// Output file, or `-` for stdout (pipe into a player: `| mpv -`).
+        #[arg(short, long, default_value = "-")]
+        output: PathBuf,
+    },
+    /// List a licence for resale on the market.
+    Resell {
+        /// The licence id.
+        licence: String,
+        /// Price in euros (e.g. 8.00).
+        #[arg(long)]
+        price: tangible_domain::Cents,
+    },
+    /// Resale offers on the market.
+    Offers {
+        /// Only offers for this film.
+        #[arg(long)]
+        film: Option<i64>,
+        /// `active`, `filled` or `cancelled` (default: active).
+        #[arg(long, default_value = "active")]
+        status: String,
+        /// Only my offers.
+        #[arg(long)]
+        mine: bool,
+    },
+    /// Cancel one of my resale offers.
+    CancelOffer {
+        /// The offer id.
+        offer: String,
+    },
+    /// Buy a resale offer, by card or in stablecoin.
+    BuyOffer {
+        /// The offer id.
+        offer: String,
+        /// How to pay.
+        #[command(flatten)]
+        pay: PayArgs,
+    },
+    /// Refresh certificates; erase local copies of licences revoked or no longer owned.
+    Sync,
+    /// Studio tools: register a studio and films, upload masters, royalty statements.
+    #[command(subcommand)]
+    Studio(StudioCommand),
+}
+
+/// Wallet commands.
+#[derive(Debug, Subcommand)]
+pub enum WalletCommand {
+    /// Create a new wallet from a fresh BIP39 mnemonic (write the words down).
+    New {
+        /// Mnemonic length: 12 or 24 words.
+        #[arg(long, default_value_t = 12)]
+        words: usize,
+        /// Replace an existing wallet.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Import a BIP39 mnemonic (m/44'/60'/0'/0/0) or a raw private key, read from the
+    /// terminal without echo, or from stdin when it is not a terminal.
+    Import {
+        /// The secret is a 32-byte hex private key instead of a mnemonic.
+        #[arg(long)]
+        private_key: bool,
+        /// Replace an existing wallet.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Show the wallet's address (and balances with --balances).
+    Show {
+        /// Also read ETH and stablecoin balances from the chain.
+        #[arg(long)]
+        balances: bool,
+    },
+}
+
+/// How to pay.
+#[derive(Debug, Args)]
+pub struct PayArgs {
+    /// Pay by card (Stripe test flow).
+    #[arg(long, conflicts_with = "crypto", required_unless_present = "crypto")]
+    pub card: bool,
+    /// Pay in stablecoin from the wallet (approve + market call).
+    #[arg(long)]
+    pub crypto: bool,
+    /// Test card number for --card.
+    #[arg(long, default_value = "4242424242424242", requires = "card")]
+    pub card_number: String,
+    /// Seconds to wait for the purchase to be fulfilled.
+    #[arg(long, default_value_t = 180)]
+    pub timeout: u64,
+}
+
+/// `buy` arguments.
+#[derive(Debug, Args)]
+pub struct BuyArgs {
+    /// Film id, or a title (must match one film).
+    pub film: String,
+    /// `sd`, `hd` or `4k`.
+    #[arg(long, short)]
+    pub quality: tangible_domain::Quality,
+    /// How to pay.
+    #[command(flatten)]
+    pub pay: PayArgs,
+}
+
+/// Studio commands.
+#[derive(Debug, Subcommand)]
+pub enum StudioCommand {
+    /// Register a studio administered by the wallet.
+    Register {
+        /// Studio name.
+        #[arg(long)]
+        name: String,
+        /// Where royalties are paid (default: the wallet).
+        #[arg(long)]
+        royalty: Option<Address>,
+    },
+    /// Register a film of a studio.
+    Film {
+        /// The studio id.
+        #[arg(long)]
+        studio: u32,
+        /// Title.
+        #[arg(long)]
+        title: String,
+        /// Release year.
+        #[arg(long)]
+        year: u16,
+    },
+    /// Upload the master of one quality of a film (encrypted and published by the API).
+    Upload {
+        /// The film id.
+        film: u64,
+        /// `sd`, `hd` or `4k`.
+        #[arg(long, short)]
+        quality: tangible_domain::Quality,
+        /// Price in euros of this edition (e.g. 13.00).
+        #[arg(long)]
+        price: tangible_domain::Cents,
+        /// The master file.
+        file: PathBuf,
+    },
+    /// Royalty statement of a studio.
+    Statement {
+        /// The studio id.
+        studio: i64,
+        /// From (RFC 3339).
+        #[arg(long)]
+        from: Option<String>,
+        /// To (RFC 3339).
+        #[arg(long)]
+        to: Option<String>,
+        /// CSV instead of a table.
+        #[arg(long)]
+        csv: bool,
+    },
+}

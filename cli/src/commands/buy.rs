@@ -1,0 +1,306 @@
+//! `buy`, `buy-offer`, `resell`, `cancel-offer`: purchases by card (API + Stripe) or in
+//! stablecoin (the wallet pays the market), and resale listings (the wallet calls the market).
+
+use std::time::{Duration, Instant};
+
+use alloy::primitives::U256;
+use anyhow::{Context, bail};
+use serde_json::json;
+use tangible_domain::{Cents, Quality};
+
+use super::Ctx;
+use crate::api::{Film, Page, PurchaseCreated, PurchaseView};
+use crate::chain::parse_id;
+use crate::cli::{BuyArgs, PayArgs};
+use crate::library::LocalLicence;
+use crate::output;
+use crate::stripe::{Confirmation, Stripe};
+
+/// Resolves a film argument: an id, or a title matching exactly one film.
+async fn resolve_film(ctx: &Ctx, film: &str) -> anyhow::Result<Film> {
+    let api = ctx.api()?;
+    if let Ok(id) = film.trim().parse::<u64>() {
+        return api
+            .get::<Film>(&format!("/v1/films/{id}"), &[])
+            .await
+            .with_context(|| format!("looking up film {id}"));
+    }
+    let page: Page<Film> = api
+        .get(
+            "/v1/films",
+            &[("q", film.to_owned()), ("limit", "10".into())],
+        )
+        .await?;
+    match page.items.len() {
+        0 => bail!("no film matches {film:?}"),
+        1 => Ok(page.items.into_iter().next().expect("one item")),
+        n => bail!(
+            "{n} films match {film:?}: {}; give the film id",
+            page.items
+                .iter()
+                .map(|f| format!("#{} {}", f.film_id, f.title))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// Confirms a created purchase with a test card and waits for it to be fulfilled.
+async fn pay_by_card(
+    ctx: &Ctx,
+    created: &PurchaseCreated,
+    pay: &PayArgs,
+) -> anyhow::Result<PurchaseView> {
+    let stripe = Stripe::new(&ctx.settings.stripe_url, &ctx.settings.stripe_key);
+    match stripe
+        .pay(&created.payment_intent_id, &pay.card_number)
+        .await?
+    {
+        Confirmation::Succeeded => {}
+        Confirmation::Declined(why) => bail!("the card was declined: {why}"),
+        Confirmation::Other(status) => {
+            bail!("the payment is {status}; it needs another step this client cannot do")
+        }
+    }
+    wait_fulfilled(ctx, &created.purchase_id, Duration::from_secs(pay.timeout)).await
+}
+
+async fn wait_fulfilled(
+    ctx: &Ctx,
+    purchase_id: &str,
+    timeout: Duration,
+) -> anyhow::Result<PurchaseView> {
+    let api = ctx.api()?;
+    let bar = (!ctx.json).then(|| output::spinner("waiting for the payment to settle on chain"));
+    let deadline = Instant::now() + timeout;
+    let result = loop {
+        let view: PurchaseView = api
+            .get(&format!("/v1/purchases/{purchase_id}"), &[])
+            .await
+            .context("following the purchase")?;
+        if let Some(b) = &bar {
+            b.set_message(format!("purchase {}: {}", view.purchase_id, view.state));
+        }
+        match view.state.as_str() {
+            "fulfilled" => break Ok(view),
+            "failed" | "refunded" => {
+                break Err(anyhow::anyhow!(
+                    "purchase {} {}: {} {}",
+                    view.purchase_id,
+                    view.state,
+                    view.failure_code.as_deref().unwrap_or(""),
+                    view.failure_message.as_deref().unwrap_or("")
+                ));
+            }
+            _ => {}
+        }
+        if Instant::now() > deadline {
+            break Err(anyhow::anyhow!(
+                "purchase {purchase_id} still {} after {}s; follow it with the API \
+                 (GET /v1/purchases/{purchase_id})",
+                view.state,
+                timeout.as_secs()
+            ));
+        }
+        tokio::time::sleep(Duration::from_millis(400)).await;
+    };
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    result
+}
+
+/// Records a new licence in the library and reports it.
+fn record(
+    ctx: &Ctx,
+    licence: U256,
+    film_id: u64,
+    quality: Quality,
+    tx: &str,
+    extra: serde_json::Value,
+) -> anyhow::Result<()> {
+    ctx.library().upsert(LocalLicence {
+        licence_id: licence.to_string(),
+        film_id,
+        quality: quality.code(),
+        chain_id: 0,
+        content: None,
+    })?;
+    if ctx.json {
+        let mut v = json!({
+            "licence_id": licence.to_string(),
+            "film_id": film_id,
+            "quality": quality.as_str(),
+            "tx_hash": tx,
+        });
+        if let (Some(o), Some(e)) = (v.as_object_mut(), extra.as_object()) {
+            o.extend(e.clone());
+        }
+        output::json(&v);
+    } else {
+        println!("Licence {licence} is yours (film #{film_id}, {quality}); transaction {tx}");
+        println!("Next: tangible download {licence}");
+    }
+    Ok(())
+}
+
+pub(super) async fn buy(ctx: &mut Ctx, args: BuyArgs) -> anyhow::Result<()> {
+    let film = resolve_film(ctx, &args.film).await?;
+    let film_id = u64::try_from(film.film_id).context("film id")?;
+    let quality = args.quality;
+    let edition = film
+        .editions
+        .iter()
+        .find(|e| e.quality == quality.as_str())
+        .with_context(|| {
+            format!(
+                "\"{}\" has no {quality} edition (editions: {})",
+                film.title,
+                film.editions
+                    .iter()
+                    .map(|e| e.quality.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+    if !edition.active {
+        bail!(
+            "the {quality} edition of \"{}\" is withdrawn from sale",
+            film.title
+        );
+    }
+    if args.pay.card {
+        let buyer = ctx.address()?;
+        let created: PurchaseCreated = ctx
+            .api()?
+            .post(
+                "/v1/purchases",
+                &json!({ "film_id": film_id, "quality": quality.as_str(), "buyer_address": buyer.to_string() }),
+            )
+            .await
+            .context("creating the purchase")?;
+        ctx.say(format!(
+            "Paying {} € by card for \"{}\" ({quality})…",
+            output::euros(created.amount as i64),
+            film.title
+        ));
+        let view = pay_by_card(ctx, &created, &args.pay).await?;
+        let licence = parse_id(
+            view.licence_id
+                .as_deref()
+                .context("fulfilled without a licence id")?,
+            "licence",
+        )?;
+        record(
+            ctx,
+            licence,
+            film_id,
+            quality,
+            view.tx_hash.as_deref().unwrap_or(""),
+            json!({ "purchase_id": view.purchase_id, "amount_cents": view.amount, "paid_with": "card" }),
+        )
+    } else {
+        let market = ctx.market().await?;
+        let price = market.edition_price(film_id, quality.code()).await?;
+        ctx.say(format!(
+            "Paying {} € in stablecoin for \"{}\" ({quality})…",
+            output::euros(price as i64),
+            film.title
+        ));
+        let (licence, tx) = market.buy_primary(film_id, quality.code(), price).await?;
+        record(
+            ctx,
+            licence,
+            film_id,
+            quality,
+            &tx.to_string(),
+            json!({ "amount_cents": price, "paid_with": "crypto" }),
+        )
+    }
+}
+
+pub(super) async fn buy_offer(ctx: &mut Ctx, offer: &str, pay: PayArgs) -> anyhow::Result<()> {
+    let offer_id = parse_id(offer, "offer")?;
+    if pay.card {
+        let buyer = ctx.address()?;
+        let created: PurchaseCreated = ctx
+            .api()?
+            .post(
+                &format!("/v1/offers/{offer_id}/purchases"),
+                &json!({ "buyer_address": buyer.to_string() }),
+            )
+            .await
+            .context("creating the purchase")?;
+        ctx.say(format!(
+            "Paying {} € by card for offer {offer_id}…",
+            output::euros(created.amount as i64)
+        ));
+        let view = pay_by_card(ctx, &created, &pay).await?;
+        let licence = parse_id(
+            view.licence_id
+                .as_deref()
+                .context("fulfilled without a licence id")?,
+            "licence",
+        )?;
+        let quality: Quality = view.quality.parse().context("purchase quality")?;
+        record(
+            ctx,
+            licence,
+            view.film_id,
+            quality,
+            view.tx_hash.as_deref().unwrap_or(""),
+            json!({ "purchase_id": view.purchase_id, "offer_id": offer_id.to_string(), "amount_cents": view.amount, "paid_with": "card" }),
+        )
+    } else {
+        let market = ctx.market().await?;
+        let price = market.offer_price(offer_id).await?;
+        ctx.say(format!(
+            "Paying {} € in stablecoin for offer {offer_id}…",
+            output::euros(price as i64)
+        ));
+        let (licence, tx) = market.buy_offer(offer_id, price).await?;
+        let info = market.licence(licence).await?;
+        record(
+            ctx,
+            licence,
+            info.0,
+            Quality::from_code(info.1).context("licence quality")?,
+            &tx.to_string(),
+            json!({ "offer_id": offer_id.to_string(), "amount_cents": price, "paid_with": "crypto" }),
+        )
+    }
+}
+
+pub(super) async fn resell(ctx: &mut Ctx, licence: &str, price: Cents) -> anyhow::Result<()> {
+    let licence = parse_id(licence, "licence")?;
+    tangible_domain::Split::resale(price)
+        .with_context(|| format!("{price} € is not a valid resale price"))?;
+    let market = ctx.market().await?;
+    let (offer, tx) = market.list(licence, price.get()).await?;
+    if ctx.json {
+        output::json(&json!({
+            "offer_id": offer.to_string(),
+            "licence_id": licence.to_string(),
+            "price_cents": price.get(),
+            "tx_hash": tx.to_string(),
+        }));
+    } else {
+        println!("Licence {licence} listed at {price} € as offer {offer} (transaction {tx})");
+        println!(
+            "Your copy stays playable until the offer is bought; then `tangible sync` erases it."
+        );
+    }
+    Ok(())
+}
+
+pub(super) async fn cancel_offer(ctx: &mut Ctx, offer: &str) -> anyhow::Result<()> {
+    let offer_id = parse_id(offer, "offer")?;
+    let market = ctx.market().await?;
+    let tx = market.cancel_offer(offer_id).await?;
+    if ctx.json {
+        output::json(&json!({ "offer_id": offer_id.to_string(), "tx_hash": tx.to_string() }));
+    } else {
+        println!("Offer {offer_id} cancelled (transaction {tx})");
+    }
+    Ok(())
+}

@@ -1,0 +1,237 @@
+//! `config`, `films`, `library`, `offers`: reading the catalogue and the local library.
+
+use alloy::primitives::U256;
+use serde_json::json;
+
+use super::Ctx;
+use crate::api::{Film, LicenceView, OfferView, Page};
+use crate::output;
+
+pub(super) fn config(ctx: &Ctx, save: bool) -> anyhow::Result<()> {
+    if save {
+        let file = crate::config::ConfigFile::load(&ctx.home)?.merged(&ctx.overrides);
+        file.save(&ctx.home)?;
+        ctx.say(format!("Saved {}", ctx.home.config_file().display()));
+    }
+    if ctx.json {
+        output::json(&json!({ "home": ctx.home.root(), "settings": ctx.settings }));
+    } else {
+        let s = &ctx.settings;
+        println!("home:        {}", ctx.home.root().display());
+        println!("api:         {}", s.api_url);
+        println!("rpc:         {}", s.rpc_url);
+        println!("stripe:      {}", s.stripe_url);
+        println!(
+            "deployment:  {}",
+            s.deployment
+                .as_ref()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|| "(none)".into())
+        );
+        println!(
+            "attestation: {}",
+            s.attestation_address
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "(pinned on first certificate)".into())
+        );
+    }
+    Ok(())
+}
+
+fn print_film(f: &Film) {
+    println!(
+        "#{} {} ({}) — {}",
+        f.film_id, f.title, f.year, f.studio_name
+    );
+    for e in &f.editions {
+        println!(
+            "    {:<3} {:>8} €{}",
+            e.quality,
+            output::euros(e.price_cents),
+            if e.active { "" } else { "  (withdrawn)" }
+        );
+    }
+}
+
+pub(super) async fn films(
+    ctx: &Ctx,
+    id: Option<u64>,
+    search: Option<String>,
+    studio: Option<i64>,
+    year: Option<i32>,
+    limit: i64,
+) -> anyhow::Result<()> {
+    let api = ctx.api()?;
+    if let Some(id) = id {
+        let film: Film = api.get(&format!("/v1/films/{id}"), &[]).await?;
+        if ctx.json {
+            output::json(&film);
+        } else {
+            print_film(&film);
+        }
+        return Ok(());
+    }
+    let mut query = vec![("limit", limit.clamp(1, 100).to_string())];
+    if let Some(q) = search {
+        query.push(("q", q));
+    }
+    if let Some(s) = studio {
+        query.push(("studio_id", s.to_string()));
+    }
+    if let Some(y) = year {
+        query.push(("year", y.to_string()));
+    }
+    let page: Page<Film> = api.get("/v1/films", &query).await?;
+    if ctx.json {
+        output::json(&page.items);
+    } else if page.items.is_empty() {
+        println!("No film found.");
+    } else {
+        for f in &page.items {
+            print_film(f);
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn library(ctx: &Ctx) -> anyhow::Result<()> {
+    let lib = ctx.library();
+    let local = lib.list()?;
+    let address = ctx.address()?;
+    let now = crate::commands::content::now();
+    // Online part: what the API's mirror says the wallet owns. Offline, show local only.
+    let remote: Option<Vec<LicenceView>> = match ctx
+        .api()?
+        .get::<Page<LicenceView>>(
+            "/v1/licences",
+            &[("owner", address.to_string()), ("limit", "100".to_string())],
+        )
+        .await
+    {
+        Ok(p) => Some(p.items),
+        Err(e) => {
+            if !ctx.json {
+                eprintln!("(offline: {e}; showing the local library only)");
+            }
+            None
+        }
+    };
+    let mut ids: Vec<U256> = local
+        .iter()
+        .filter_map(|e| e.licence.licence_id.parse().ok())
+        .collect();
+    for r in remote.iter().flatten() {
+        if let Ok(id) = r.licence_id.parse::<U256>()
+            && !ids.contains(&id)
+        {
+            ids.push(id);
+        }
+    }
+    ids.sort();
+    let mut rows = Vec::new();
+    for id in ids {
+        let entry = local
+            .iter()
+            .find(|e| e.licence.licence_id == id.to_string());
+        let r = remote
+            .iter()
+            .flatten()
+            .find(|r| r.licence_id == id.to_string());
+        let (film_id, quality) = match (entry, r) {
+            (Some(e), _) => (
+                e.licence.film_id as i64,
+                tangible_domain::Quality::from_code(e.licence.quality)
+                    .map(|q| q.as_str().to_owned())
+                    .unwrap_or_else(|_| e.licence.quality.to_string()),
+            ),
+            (None, Some(r)) => (r.film_id, r.quality.clone()),
+            (None, None) => continue,
+        };
+        let cert = entry.and_then(|e| e.certificate().ok().flatten());
+        let valid_until = cert.as_ref().map(|c| c.certificate.validUntil);
+        let cert_state = match valid_until {
+            None => "none".to_owned(),
+            Some(v) if v < now => "expired".to_owned(),
+            Some(_) => "valid".to_owned(),
+        };
+        let file = match entry {
+            Some(e) if e.has_film() => "downloaded",
+            Some(_) => "not downloaded",
+            None => "not downloaded",
+        };
+        rows.push(json!({
+            "licence_id": id.to_string(),
+            "film_id": film_id,
+            "quality": quality,
+            "owned": r.map(|r| !r.revoked),
+            "revoked": r.map(|r| r.revoked),
+            "local_file": entry.is_some_and(|e| e.has_film()),
+            "certificate": cert_state,
+            "certificate_valid_until": valid_until,
+        }));
+        if !ctx.json {
+            let until = valid_until
+                .and_then(|v| chrono::DateTime::from_timestamp(v as i64, 0))
+                .map(|d| format!(" until {}", d.format("%Y-%m-%d %H:%M UTC")))
+                .unwrap_or_default();
+            println!(
+                "licence {id}\n    film #{film_id} {quality} — {file}, certificate {cert_state}{until}{}",
+                if r.is_none() && remote.is_some() {
+                    " (not owned according to the API: run `tangible sync`)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+    if ctx.json {
+        output::json(&rows);
+    } else if rows.is_empty() {
+        println!("Your library is empty.");
+    }
+    Ok(())
+}
+
+pub(super) async fn offers(
+    ctx: &Ctx,
+    film: Option<i64>,
+    status: &str,
+    mine: bool,
+) -> anyhow::Result<()> {
+    let mut query = vec![("status", status.to_owned()), ("limit", "100".to_owned())];
+    if let Some(f) = film {
+        query.push(("film_id", f.to_string()));
+    }
+    let page: Page<OfferView> = ctx.api()?.get("/v1/offers", &query).await?;
+    let me = if mine { Some(ctx.address()?) } else { None };
+    let items: Vec<&OfferView> = page
+        .items
+        .iter()
+        .filter(|o| {
+            me.is_none_or(|a| {
+                o.seller_address
+                    .parse::<alloy::primitives::Address>()
+                    .is_ok_and(|s| s == a)
+            })
+        })
+        .collect();
+    if ctx.json {
+        output::json(&items);
+    } else if items.is_empty() {
+        println!("No offer.");
+    } else {
+        for o in items {
+            println!(
+                "offer {} — film #{} {} at {} € by {} [{}] (licence {})",
+                o.offer_id,
+                o.film_id,
+                o.quality,
+                output::euros(o.price_cents),
+                o.seller_address,
+                o.status,
+                o.licence_id
+            );
+        }
+    }
+    Ok(())
+}

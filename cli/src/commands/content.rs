@@ -1,0 +1,583 @@
+//! `download`, `verify`, `play`, `sync`: getting a licence's encrypted film, key and
+//! certificate; checking them offline; stream-decrypting; refreshing certificates and erasing
+//! what is no longer owned.
+
+use std::io::{BufReader, Read, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use alloy::primitives::{Address, U256};
+use anyhow::{Context, bail};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use tangible_content::p2p::{Downloader, ProviderAddr, endpoint_builder};
+use tangible_content::{ContentHash, ContentStore};
+use tangible_crypto::certificate::{CertificateError, Expectations, SignedCertificate};
+use tangible_crypto::ecies::{KeyReleaseContext, WrappedKey};
+use tangible_crypto::film::{FilmReader, HEADER_LEN, Header};
+
+use super::Ctx;
+use crate::api::{Api, ApiError, LicenceView, Page};
+use crate::chain::parse_id;
+use crate::library::{ContentInfo, Entry, LocalLicence, StoredKey};
+use crate::output;
+
+/// Test-only clock override: Unix seconds used as "now" for certificate checks. Lets the
+/// end-to-end tests play "after the lease" without waiting 30 days. Never set it otherwise.
+pub(crate) const TEST_NOW_ENV: &str = "TANGIBLE_TEST_NOW";
+
+/// Current time for certificate checks (Unix seconds).
+pub(crate) fn now() -> u64 {
+    if let Some(t) = std::env::var(TEST_NOW_ENV)
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+    {
+        return t;
+    }
+    u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default()
+}
+
+#[derive(Deserialize)]
+struct KeyRelease {
+    film_id: u64,
+    quality: u8,
+    chain_id: u64,
+    wrapped_key: WrappedKey,
+}
+
+/// Where to fetch an edition's encrypted file, as the API describes it.
+#[derive(Debug)]
+struct ContentLocation {
+    hash: ContentHash,
+    size: Option<u64>,
+    providers: Vec<ProviderAddr>,
+    http_url: Option<String>,
+}
+
+fn parse_location(v: &Value, api: &Api) -> anyhow::Result<ContentLocation> {
+    let s = |k: &str| v.get(k).and_then(Value::as_str);
+    let hash: ContentHash = s("hash")
+        .or_else(|| s("content_hash"))
+        .context("the API's content description has no hash")?
+        .trim_start_matches("0x")
+        .parse()
+        .context("the API's content hash is not a BLAKE3 hash")?;
+    let mut providers = Vec::new();
+    let mut push = |t: &str| {
+        if let Ok(ticket) = t.parse::<tangible_content::p2p::ContentTicket>() {
+            providers.push(ticket.provider);
+        } else if let Ok(p) = t.parse::<ProviderAddr>() {
+            providers.push(p);
+        }
+    };
+    for key in ["ticket", "provider"] {
+        if let Some(t) = s(key) {
+            push(t);
+        }
+    }
+    for key in ["tickets", "providers"] {
+        for t in v
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            push(t);
+        }
+    }
+    let http_url = s("http_url").or_else(|| s("url")).map(|u| {
+        if u.starts_with('/') {
+            api.url(u)
+        } else {
+            u.to_owned()
+        }
+    });
+    Ok(ContentLocation {
+        hash,
+        size: v.get("size").and_then(Value::as_u64),
+        providers,
+        http_url,
+    })
+}
+
+/// Explains API refusals about a licence in user terms.
+fn licence_refusal(e: ApiError, id: U256) -> anyhow::Error {
+    match e.code() {
+        Some("not_owner") => anyhow::anyhow!("licence {id} is not owned by this wallet ({e})"),
+        Some("licence_revoked") => {
+            anyhow::anyhow!("licence {id} was revoked (resold or charged back) ({e})")
+        }
+        _ => anyhow::Error::new(e),
+    }
+}
+
+/// The attestation address certificates must be signed by: configured, or pinned on first use.
+fn trusted_signer(ctx: &Ctx, first_seen: Option<Address>) -> anyhow::Result<Address> {
+    if let Some(a) = ctx.settings.attestation_address {
+        return Ok(a);
+    }
+    let path = ctx.home.trust_file();
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        let v: Value = serde_json::from_str(&text).context("reading trust.json")?;
+        return v["attestation_address"]
+            .as_str()
+            .and_then(|a| a.parse().ok())
+            .context("trust.json holds no attestation address");
+    }
+    let Some(a) = first_seen else {
+        bail!(
+            "no certificate signer known: configure --attestation-address (or \
+             TANGIBLE_ATTESTATION_ADDRESS), or run `tangible download`/`sync` online once"
+        );
+    };
+    crate::home::write_private(
+        &path,
+        serde_json::to_string_pretty(&json!({ "attestation_address": a }))?.as_bytes(),
+    )?;
+    if !ctx.json {
+        eprintln!("Pinned the platform's certificate signer {a} (trust on first use).");
+    }
+    Ok(a)
+}
+
+/// Checks a certificate just fetched online and stores it.
+fn accept_certificate(ctx: &Ctx, entry: &Entry, cert: &SignedCertificate) -> anyhow::Result<()> {
+    let signer = trusted_signer(ctx, Some(cert.recover_signer()?))?;
+    let owner = ctx.address()?;
+    cert.verify(&Expectations {
+        signer,
+        owner,
+        now: u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default(),
+    })
+    .context("the API's certificate does not verify")?;
+    let l = &entry.licence;
+    let c = &cert.certificate;
+    anyhow::ensure!(
+        c.licenceId.to_string() == l.licence_id && c.filmId == l.film_id && c.quality == l.quality,
+        "the certificate is for another licence"
+    );
+    entry.save_certificate(cert)
+}
+
+pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> anyhow::Result<()> {
+    let id = parse_id(licence, "licence")?;
+    let api = ctx.authed_api().await?;
+    // 1. The key, wrapped to this wallet (the API checks ownership on chain).
+    let release: KeyRelease = api
+        .post(&format!("/v1/licences/{id}/key"), &json!({}))
+        .await
+        .map_err(|e| licence_refusal(e, id))
+        .context("asking for the film key")?;
+    let lib = ctx.library();
+    let mut local = lib.get(id)?.map(|e| e.licence).unwrap_or(LocalLicence {
+        licence_id: id.to_string(),
+        film_id: release.film_id,
+        quality: release.quality,
+        chain_id: release.chain_id,
+        content: None,
+    });
+    local.film_id = release.film_id;
+    local.quality = release.quality;
+    local.chain_id = release.chain_id;
+    let entry = lib.upsert(local)?;
+    let context = KeyReleaseContext {
+        licence_id: id,
+        film_id: release.film_id,
+        quality: release.quality,
+        chain_id: release.chain_id,
+    };
+    entry.save_key(&StoredKey {
+        context,
+        wrapped_key: release.wrapped_key,
+    })?;
+    // 2. The certificate for offline play.
+    let cert: SignedCertificate = api
+        .get(&format!("/v1/licences/{id}/certificate"), &[])
+        .await
+        .map_err(|e| licence_refusal(e, id))
+        .context("fetching the certificate")?;
+    accept_certificate(ctx, &entry, &cert)?;
+    // 3. The encrypted film.
+    let quality = tangible_domain::Quality::from_code(release.quality)?;
+    let content_path = format!(
+        "/v1/editions/{}/{}/content",
+        release.film_id,
+        quality.as_str()
+    );
+    let described: Value = api
+        .get(&content_path, &[])
+        .await
+        .context("asking the API where the film is served")?;
+    let location = parse_location(&described, &api)?;
+    let dest = entry.film_path();
+    let mut entry = entry;
+    if dest.is_file() && hash_file(&dest)? == location.hash {
+        ctx.say(format!("Film already downloaded: {}", dest.display()));
+    } else {
+        let source = fetch(ctx, &api, &location, &dest, http_only).await?;
+        ctx.say(format!("Downloaded over {source}: {}", dest.display()));
+    }
+    let size = std::fs::metadata(&dest)?.len();
+    entry.licence.content = Some(ContentInfo {
+        hash: location.hash.to_hex(),
+        size,
+    });
+    entry.save()?;
+    if ctx.json {
+        output::json(&json!({
+            "licence_id": id.to_string(),
+            "file": dest,
+            "hash": location.hash.to_hex(),
+            "size": size,
+            "certificate_valid_until": cert.certificate.validUntil,
+        }));
+    } else {
+        println!("Licence {id}: ready to play offline (tangible play {id} -o film.mp4)");
+    }
+    Ok(())
+}
+
+/// Fetches the file over P2P, falling back to HTTP; returns which one delivered.
+async fn fetch(
+    ctx: &Ctx,
+    api: &Api,
+    location: &ContentLocation,
+    dest: &Path,
+    http_only: bool,
+) -> anyhow::Result<&'static str> {
+    let bar = output::bytes_bar(location.size.unwrap_or(0), "downloading");
+    if ctx.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let progress = |p: tangible_content::p2p::TransferProgress| {
+        bar.set_length(p.total);
+        bar.set_position(p.done);
+    };
+    if !http_only && !location.providers.is_empty() {
+        let store = ContentStore::open(ctx.home.store_dir())
+            .await
+            .context("opening the content store")?;
+        let outcome = async {
+            let downloader = Downloader::bind(store.clone(), endpoint_builder())
+                .await?
+                .with_connect_timeout(Duration::from_secs(10));
+            let r = downloader
+                .fetch_from_any(location.hash, &location.providers, progress)
+                .await;
+            downloader.close().await;
+            r
+        }
+        .await;
+        match outcome {
+            Ok(_) => {
+                store
+                    .export(location.hash, dest)
+                    .await
+                    .context("writing the film into the library")?;
+                // The library copy is the one kept; drop the store's copy.
+                let _ = store.remove(location.hash).await;
+                let _ = store.shutdown().await;
+                bar.finish_and_clear();
+                return Ok("P2P");
+            }
+            Err(e) => {
+                let _ = store.shutdown().await;
+                tracing::warn!(target: "tangible::cli", error = %e, "P2P download failed, falling back to HTTP");
+                if !ctx.json {
+                    bar.suspend(|| eprintln!("P2P download failed ({e}); trying HTTP…"));
+                }
+            }
+        }
+    }
+    let url = location
+        .http_url
+        .clone()
+        .context("no HTTP URL for this film and P2P did not deliver it")?;
+    tangible_content::http::download_to_file(api.http(), &url, location.hash, dest, progress)
+        .await
+        .context("downloading the film over HTTP")?;
+    bar.finish_and_clear();
+    Ok("HTTP")
+}
+
+/// BLAKE3 of a file, streamed.
+fn hash_file(path: &Path) -> anyhow::Result<ContentHash> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// The certificate check shared by `verify` and `play`, with a user-facing message.
+fn check_certificate(ctx: &Ctx, entry: &Entry) -> anyhow::Result<SignedCertificate> {
+    let id = &entry.licence.licence_id;
+    let cert = entry.certificate()?.with_context(|| {
+        format!("no certificate for licence {id}: go online and run `tangible sync`")
+    })?;
+    let signer = trusted_signer(ctx, None)?;
+    let owner = ctx.address()?;
+    match cert.verify(&Expectations {
+        signer,
+        owner,
+        now: now(),
+    }) {
+        Ok(()) => {}
+        Err(CertificateError::Expired { valid_until, .. }) => {
+            let when = chrono::DateTime::from_timestamp(valid_until as i64, 0)
+                .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                .unwrap_or_else(|| valid_until.to_string());
+            bail!(
+                "the certificate of licence {id} expired on {when}: its offline lease is over. \
+                 Go online and run `tangible sync` to renew it"
+            );
+        }
+        Err(e) => return Err(e).context(format!("the certificate of licence {id} is not valid")),
+    }
+    let c = &cert.certificate;
+    anyhow::ensure!(
+        c.licenceId.to_string() == *id
+            && c.filmId == entry.licence.film_id
+            && c.quality == entry.licence.quality,
+        "the stored certificate is for another licence"
+    );
+    Ok(cert)
+}
+
+fn read_header(path: &Path) -> anyhow::Result<Header> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+    let mut b = [0u8; HEADER_LEN];
+    f.read_exact(&mut b).context("reading the film header")?;
+    Header::parse(&b).context("parsing the film header")
+}
+
+pub(super) fn verify(ctx: &Ctx, licence: &str) -> anyhow::Result<()> {
+    let id = parse_id(licence, "licence")?;
+    let entry = ctx.library().require(id)?;
+    let mut checks: Vec<(&str, Result<String, String>)> = Vec::new();
+    let cert = check_certificate(ctx, &entry);
+    checks.push((
+        "certificate",
+        cert.as_ref()
+            .map(|c| {
+                format!(
+                    "signed by the platform, owner {}, valid until {}",
+                    c.certificate.owner,
+                    chrono::DateTime::from_timestamp(c.certificate.validUntil as i64, 0)
+                        .map(|d| d.to_rfc3339())
+                        .unwrap_or_default()
+                )
+            })
+            .map_err(|e| format!("{e:#}")),
+    ));
+    let key = entry.key().ok().flatten();
+    checks.push((
+        "key",
+        match &key {
+            Some(k) if k.context.licence_id == id => Ok("wrapped to this wallet".into()),
+            Some(_) => Err("the stored key is bound to another licence".into()),
+            None => Err(format!("no key: run `tangible download {id}` online")),
+        },
+    ));
+    let path = entry.film_path();
+    let file_check = (|| -> anyhow::Result<String> {
+        if !path.is_file() {
+            bail!("no film file: run `tangible download {id}` online");
+        }
+        let info = entry
+            .licence
+            .content
+            .as_ref()
+            .context("the library does not record the film's hash")?;
+        let size = std::fs::metadata(&path)?.len();
+        anyhow::ensure!(size == info.size, "size {size} instead of {}", info.size);
+        let header = read_header(&path)?;
+        anyhow::ensure!(
+            header.edition.film_id == entry.licence.film_id
+                && header.edition.quality == entry.licence.quality,
+            "the file is edition {} instead of film {} quality {}",
+            header.edition,
+            entry.licence.film_id,
+            entry.licence.quality
+        );
+        anyhow::ensure!(
+            header.encrypted_len() == size,
+            "the header announces {} bytes, the file has {size}",
+            header.encrypted_len()
+        );
+        let hash = hash_file(&path)?;
+        anyhow::ensure!(
+            hash.to_hex() == info.hash,
+            "BLAKE3 {hash} differs from the published {}",
+            info.hash
+        );
+        Ok(format!("{size} bytes, BLAKE3 {hash} as published"))
+    })();
+    checks.push(("file", file_check.map_err(|e| format!("{e:#}"))));
+    let ok = checks.iter().all(|(_, r)| r.is_ok());
+    if ctx.json {
+        let v: serde_json::Map<String, Value> = checks
+            .iter()
+            .map(|(k, r)| {
+                (
+                    (*k).to_owned(),
+                    match r {
+                        Ok(m) => json!({"ok": true, "detail": m}),
+                        Err(m) => json!({"ok": false, "detail": m}),
+                    },
+                )
+            })
+            .collect();
+        output::json(&json!({ "licence_id": id.to_string(), "ok": ok, "checks": v }));
+    } else {
+        for (k, r) in &checks {
+            match r {
+                Ok(m) => println!("ok    {k}: {m}"),
+                Err(m) => println!("FAIL  {k}: {m}"),
+            }
+        }
+    }
+    if !ok {
+        bail!("licence {id} does not verify");
+    }
+    Ok(())
+}
+
+pub(super) fn play(ctx: &mut Ctx, licence: &str, output_path: &Path) -> anyhow::Result<()> {
+    let id = parse_id(licence, "licence")?;
+    let entry = ctx.library().require(id)?;
+    check_certificate(ctx, &entry)?;
+    let stored = entry
+        .key()?
+        .with_context(|| format!("no key for licence {id}: run `tangible download {id}` online"))?;
+    anyhow::ensure!(
+        stored.context.licence_id == id,
+        "the stored key is bound to another licence"
+    );
+    let path = entry.film_path();
+    if !path.is_file() {
+        bail!("the film of licence {id} is not downloaded: run `tangible download {id}`");
+    }
+    let key = ctx
+        .wallet()?
+        .unwrap_key(&stored.wrapped_key, &stored.context)
+        .context("unwrapping the film key with the wallet")?;
+    let file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let mut reader = FilmReader::new_seekable(&key, BufReader::with_capacity(1 << 20, file))
+        .context("opening the film")?;
+    let h = reader.header();
+    anyhow::ensure!(
+        h.edition.film_id == entry.licence.film_id && h.edition.quality == entry.licence.quality,
+        "the file is edition {} which is not this licence's edition",
+        h.edition
+    );
+    let total = h.plaintext_len;
+    let to_stdout = output_path == Path::new("-");
+    let mut out: Box<dyn Write> = if to_stdout {
+        Box::new(std::io::stdout().lock())
+    } else {
+        Box::new(std::io::BufWriter::new(
+            std::fs::File::create(output_path)
+                .with_context(|| format!("creating {}", output_path.display()))?,
+        ))
+    };
+    let bar = output::bytes_bar(total, "decrypting");
+    if to_stdout || ctx.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut written = 0u64;
+    while let Some(segment) = reader.next_segment().context("decrypting the film")? {
+        match out.write_all(segment) {
+            Ok(()) => {}
+            // The player closed the pipe: stop quietly.
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+            Err(e) => return Err(e).context("writing the decrypted film"),
+        }
+        written += segment.len() as u64;
+        bar.set_position(written);
+    }
+    out.flush().context("writing the decrypted film")?;
+    bar.finish_and_clear();
+    if !to_stdout {
+        if ctx.json {
+            output::json(
+                &json!({ "licence_id": id.to_string(), "output": output_path, "bytes": written }),
+            );
+        } else {
+            println!(
+                "Played licence {id}: {written} bytes to {}",
+                output_path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn sync(ctx: &mut Ctx) -> anyhow::Result<()> {
+    let api = ctx.authed_api().await?;
+    let lib = ctx.library();
+    let owner = ctx.address()?;
+    let mut report = Vec::new();
+    for entry in lib.list()? {
+        let id: U256 = entry.licence.licence_id.parse()?;
+        match api
+            .get::<SignedCertificate>(&format!("/v1/licences/{id}/certificate"), &[])
+            .await
+        {
+            Ok(cert) => {
+                accept_certificate(ctx, &entry, &cert)?;
+                let until = chrono::DateTime::from_timestamp(cert.certificate.validUntil as i64, 0)
+                    .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_default();
+                ctx.say(format!("licence {id}: certificate renewed until {until}"));
+                report.push(json!({"licence_id": id.to_string(), "action": "renewed", "valid_until": cert.certificate.validUntil}));
+            }
+            Err(e) if matches!(e.status(), Some(403) | Some(404) | Some(410)) => {
+                let why = match e.code() {
+                    Some("licence_revoked") => "revoked",
+                    Some("not_owner") => "no longer owned by this wallet",
+                    _ => "unknown to the chain",
+                };
+                lib.erase(id)?;
+                ctx.say(format!(
+                    "licence {id}: {why} — local film, key and certificate erased"
+                ));
+                report
+                    .push(json!({"licence_id": id.to_string(), "action": "erased", "reason": why}));
+            }
+            Err(e) => return Err(e).context(format!("refreshing licence {id}")),
+        }
+    }
+    // Licences the wallet owns that this device does not know yet.
+    if let Ok(page) = api
+        .get::<Page<LicenceView>>(
+            "/v1/licences",
+            &[("owner", owner.to_string()), ("limit", "100".into())],
+        )
+        .await
+    {
+        for l in page.items.iter().filter(|l| !l.revoked) {
+            let Ok(id) = l.licence_id.parse::<U256>() else {
+                continue;
+            };
+            if lib.get(id)?.is_none() {
+                ctx.say(format!(
+                    "licence {id}: owned (film #{} {}), not on this device: tangible download {id}",
+                    l.film_id, l.quality
+                ));
+                report.push(json!({"licence_id": id.to_string(), "action": "not_downloaded"}));
+            }
+        }
+    }
+    if ctx.json {
+        output::json(&report);
+    }
+    Ok(())
+}

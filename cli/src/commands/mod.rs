@@ -1,0 +1,146 @@
+//! One module per group of commands; [`dispatch`] runs one command line.
+
+mod buy;
+mod catalogue;
+mod content;
+mod studio;
+mod wallet;
+
+use alloy::primitives::Address;
+use anyhow::Context;
+use tangible_crypto::wallet::Wallet;
+
+use crate::api::{Api, Session};
+use crate::chain::Market;
+use crate::cli::{Cli, Command, GlobalArgs};
+use crate::config::{ConfigFile, Settings};
+use crate::home::Home;
+use crate::library::Library;
+
+/// Everything a command needs.
+pub(crate) struct Ctx {
+    pub(crate) home: Home,
+    pub(crate) settings: Settings,
+    pub(crate) json: bool,
+    /// The endpoint options given on this command line (for `config --save`).
+    pub(crate) overrides: ConfigFile,
+    /// The wallet, once unlocked in this run.
+    wallet: Option<Wallet>,
+}
+
+impl Ctx {
+    fn new(global: &GlobalArgs) -> anyhow::Result<Self> {
+        let home = Home::resolve(global.home.as_deref())?;
+        let overrides = ConfigFile {
+            api_url: global.api_url.clone(),
+            rpc_url: global.rpc_url.clone(),
+            stripe_url: global.stripe_url.clone(),
+            stripe_key: global.stripe_key.clone(),
+            deployment: global.deployment.clone(),
+            attestation_address: global.attestation_address,
+        };
+        let file = ConfigFile::load(&home)?;
+        let settings = Settings::resolve(&file.clone().merged(&overrides));
+        Ok(Self {
+            home,
+            settings,
+            json: global.json,
+            overrides,
+            wallet: None,
+        })
+    }
+
+    /// An anonymous API client.
+    pub(crate) fn api(&self) -> anyhow::Result<Api> {
+        Api::new(&self.settings.api_url)
+    }
+
+    /// The wallet's address (no password needed).
+    pub(crate) fn address(&self) -> anyhow::Result<Address> {
+        crate::wallet::address(&self.home)
+    }
+
+    /// The unlocked wallet (asks for the password once per run).
+    pub(crate) fn wallet(&mut self) -> anyhow::Result<&Wallet> {
+        if self.wallet.is_none() {
+            self.wallet = Some(crate::wallet::unlock(&self.home)?);
+        }
+        Ok(self.wallet.as_ref().expect("set above"))
+    }
+
+    /// An API client signed in as the wallet: the stored session if still valid, else a new
+    /// sign-in (which needs the wallet password).
+    pub(crate) async fn authed_api(&mut self) -> anyhow::Result<Api> {
+        let api = self.api()?;
+        let address = self.address()?;
+        if let Some(s) = Session::load_valid(&self.home, api.base(), address) {
+            return Ok(api.with_token(s.token));
+        }
+        let session = crate::api::login(&api, self.wallet()?).await?;
+        session.save(&self.home)?;
+        Ok(api.with_token(session.token))
+    }
+
+    /// The market, signing with the wallet.
+    pub(crate) async fn market(&mut self) -> anyhow::Result<Market> {
+        let deployment = self.settings.deployment_path()?.to_path_buf();
+        let rpc = self.settings.rpc_url.clone();
+        let wallet = self.wallet()?.clone();
+        Market::connect(&rpc, &deployment, Some(&wallet)).await
+    }
+
+    /// The market, read-only.
+    pub(crate) async fn market_readonly(&self) -> anyhow::Result<Market> {
+        Market::connect(
+            &self.settings.rpc_url,
+            self.settings.deployment_path()?,
+            None,
+        )
+        .await
+    }
+
+    /// The local library.
+    pub(crate) fn library(&self) -> Library {
+        Library::open(&self.home)
+    }
+
+    /// Prints a human line (stdout), unless `--json`.
+    pub(crate) fn say(&self, line: impl AsRef<str>) {
+        if !self.json {
+            println!("{}", line.as_ref());
+        }
+    }
+}
+
+/// Runs one command line.
+pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
+    let mut ctx = Ctx::new(&cli.global)?;
+    ctx.home.ensure().context("preparing the home directory")?;
+    match cli.command {
+        Command::Config { save } => catalogue::config(&ctx, save),
+        Command::Wallet(cmd) => wallet::run(&mut ctx, cmd).await,
+        Command::Login => wallet::login(&mut ctx).await,
+        Command::Films {
+            id,
+            search,
+            studio,
+            year,
+            limit,
+        } => catalogue::films(&ctx, id, search, studio, year, limit).await,
+        Command::Buy(args) => buy::buy(&mut ctx, args).await,
+        Command::Library => catalogue::library(&ctx).await,
+        Command::Download { licence, http_only } => {
+            content::download(&mut ctx, &licence, http_only).await
+        }
+        Command::Verify { licence } => content::verify(&ctx, &licence),
+        Command::Play { licence, output } => content::play(&mut ctx, &licence, &output),
+        Command::Resell { licence, price } => buy::resell(&mut ctx, &licence, price).await,
+        Command::Offers { film, status, mine } => {
+            catalogue::offers(&ctx, film, &status, mine).await
+        }
+        Command::CancelOffer { offer } => buy::cancel_offer(&mut ctx, &offer).await,
+        Command::BuyOffer { offer, pay } => buy::buy_offer(&mut ctx, &offer, pay).await,
+        Command::Sync => content::sync(&mut ctx).await,
+        Command::Studio(cmd) => studio::run(&mut ctx, cmd).await,
+    }
+}

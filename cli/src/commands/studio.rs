@@ -1,0 +1,155 @@
+//! `studio register | film | upload | statement`: the studio side, against the API's studio
+//! endpoints (signed in as the studio's admin wallet).
+
+use anyhow::Context;
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::cli::StudioCommand;
+use crate::output;
+
+pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()> {
+    match cmd {
+        StudioCommand::Register { name, royalty } => {
+            let royalty = match royalty {
+                Some(a) => a,
+                None => ctx.address()?,
+            };
+            let api = ctx.authed_api().await?;
+            let v: Value = api
+                .post(
+                    "/v1/studios",
+                    &json!({ "name": name, "royalty_address": royalty.to_string() }),
+                )
+                .await
+                .context("registering the studio")?;
+            show(ctx, &v, "Studio registered");
+        }
+        StudioCommand::Film {
+            studio,
+            title,
+            year,
+        } => {
+            let api = ctx.authed_api().await?;
+            let v: Value = api
+                .post(
+                    &format!("/v1/studios/{studio}/films"),
+                    &json!({ "title": title, "year": year }),
+                )
+                .await
+                .context("registering the film")?;
+            show(ctx, &v, "Film registered");
+        }
+        StudioCommand::Upload {
+            film,
+            quality,
+            price,
+            file,
+        } => {
+            let api = ctx.authed_api().await?;
+            let v = upload(ctx, &api, film, quality, price, &file).await?;
+            show(ctx, &v, "Master uploaded");
+        }
+        StudioCommand::Statement {
+            studio,
+            from,
+            to,
+            csv,
+        } => {
+            let api = ctx.api()?;
+            let mut q = Vec::new();
+            if let Some(f) = from {
+                q.push(("from", f));
+            }
+            if let Some(t) = to {
+                q.push(("to", t));
+            }
+            if csv {
+                q.push(("format", "csv".to_owned()));
+                let resp = api
+                    .http()
+                    .get(api.url(&format!("/v1/studios/{studio}/statement")))
+                    .query(&q)
+                    .send()
+                    .await
+                    .context("fetching the statement")?;
+                let status = resp.status();
+                let text = resp.text().await?;
+                anyhow::ensure!(status.is_success(), "statement: {status}: {text}");
+                print!("{text}");
+                return Ok(());
+            }
+            let v: Value = api
+                .get(&format!("/v1/studios/{studio}/statement"), &q)
+                .await
+                .context("fetching the statement")?;
+            if ctx.json {
+                output::json(&v);
+            } else {
+                let cents = |k: &str| output::euros(v[k].as_i64().unwrap_or(0));
+                println!("Studio {studio}: {} sales", v["sales"]);
+                println!("  gross     {} €", cents("gross_cents"));
+                println!("  studio    {} €", cents("studio_cents"));
+                println!("  platform  {} €", cents("platform_cents"));
+                println!("  sellers   {} €", cents("seller_cents"));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn show(ctx: &Ctx, v: &Value, what: &str) {
+    if ctx.json {
+        output::json(v);
+    } else {
+        println!("{what}:");
+        println!(
+            "{}",
+            serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+        );
+    }
+}
+
+/// Streams the master file to the API with a progress bar (never held in memory).
+async fn upload(
+    ctx: &Ctx,
+    api: &crate::api::Api,
+    film: u64,
+    quality: tangible_domain::Quality,
+    price: tangible_domain::Cents,
+    file: &std::path::Path,
+) -> anyhow::Result<Value> {
+    use futures::StreamExt;
+    let f = tokio::fs::File::open(file)
+        .await
+        .with_context(|| format!("opening {}", file.display()))?;
+    let size = f.metadata().await?.len();
+    let bar = output::bytes_bar(size, "uploading");
+    if ctx.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let bar2 = bar.clone();
+    let stream = tokio_util::io::ReaderStream::with_capacity(f, 1 << 20).inspect(move |chunk| {
+        if let Ok(c) = chunk {
+            bar2.inc(c.len() as u64);
+        }
+    });
+    let resp = api
+        .authed_request(
+            reqwest::Method::PUT,
+            &format!("/v1/films/{film}/editions/{}/master", quality.as_str()),
+        )
+        .query(&[("price_cents", price.get().to_string())])
+        .header(reqwest::header::CONTENT_LENGTH, size)
+        .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
+        .body(reqwest::Body::wrap_stream(stream))
+        .timeout(std::time::Duration::from_secs(3600))
+        .send()
+        .await
+        .context("uploading the master")?;
+    bar.finish_and_clear();
+    let status = resp.status();
+    let text = resp.text().await.unwrap_or_default();
+    anyhow::ensure!(status.is_success(), "upload refused: {status}: {text}");
+    Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
