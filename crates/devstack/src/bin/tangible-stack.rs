@@ -1,0 +1,290 @@
+//! `tangible-stack up`: the whole local stack in the foreground (what `make up` runs). Prints
+//! the URLs and a walkthrough, stops everything on Ctrl-C (or SIGTERM/SIGHUP), and refuses to
+//! start a second stack beside a running one.
+
+use std::io::{Read, Seek, Write};
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use tangible_devstack::{Binaries, Ports, Stack, StackOptions, check_port_free};
+use tokio::signal::unix::{SignalKind, signal};
+
+/// Tangible's local development stack.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Debug, Subcommand)]
+enum Cmd {
+    /// Start anvil, PostgreSQL, localstripe, the contracts with the demo film, the indexer and
+    /// the API; print the URLs and a walkthrough; stop everything on Ctrl-C.
+    Up(UpArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct UpArgs {
+    /// anvil's JSON-RPC port.
+    #[arg(long, env = "ANVIL_PORT", default_value_t = Ports::MAKE_UP.anvil)]
+    anvil_port: u16,
+    /// The API's port.
+    #[arg(long, env = "API_PORT", default_value_t = Ports::MAKE_UP.api)]
+    api_port: u16,
+    /// localstripe's port.
+    #[arg(long, env = "STRIPE_PORT", default_value_t = Ports::MAKE_UP.stripe)]
+    stripe_port: u16,
+    /// PostgreSQL's port.
+    #[arg(long, env = "PG_PORT", default_value_t = Ports::MAKE_UP.postgres)]
+    postgres_port: u16,
+    /// The indexer's metrics port.
+    #[arg(long, env = "INDEXER_METRICS_PORT", default_value_t = Ports::MAKE_UP.indexer_metrics)]
+    indexer_metrics_port: u16,
+    /// anvil block time in seconds (default: a block per transaction).
+    #[arg(long, env = "ANVIL_BLOCK_TIME")]
+    block_time: Option<u64>,
+    /// Do not generate and upload the demo masters.
+    #[arg(long)]
+    no_masters: bool,
+    /// Size of the generated HD master in MiB (4K: twice).
+    #[arg(long, default_value_t = 4)]
+    master_mib: usize,
+    /// Run folder: the cluster, logs, masters and the lock (`.run/` of the clone).
+    #[arg(long, default_value = ".run")]
+    run_dir: PathBuf,
+    /// Folder to write the deployment file into, for the CLI and the README commands.
+    #[arg(long, default_value = "deployments")]
+    deployments_dir: PathBuf,
+    /// Folder of the built `tangible-api` and `tangible-indexer` (default: next to this binary).
+    #[arg(long, env = "TANGIBLE_BIN_DIR")]
+    bin_dir: Option<PathBuf>,
+}
+
+fn main() -> Result<()> {
+    let cli = Cli::parse();
+    let Cmd::Up(args) = cli.command;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    runtime.block_on(up(args))
+}
+
+/// The single-instance lock: an exclusive `flock` on `<run>/stack.lock`, holding our pid.
+/// The kernel releases it when we exit, however we exit: no stale lock.
+struct Lock {
+    file: std::fs::File,
+}
+
+impl Lock {
+    fn acquire(run: &Path) -> Result<Lock> {
+        std::fs::create_dir_all(run).with_context(|| format!("creating {}", run.display()))?;
+        let path = run.join("stack.lock");
+        let mut file = std::fs::File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        // SAFETY: flock on a descriptor we own.
+        if unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            let mut pid = String::new();
+            let _ = file.read_to_string(&mut pid);
+            let pid = pid.trim();
+            bail!(
+                "a Tangible stack is already running (pid {pid}, run folder {}). Use it, or stop \
+                 it with Ctrl-C in its terminal (or `kill {pid}`) before starting another.",
+                run.display()
+            );
+        }
+        file.set_len(0)?;
+        file.rewind()?;
+        writeln!(file, "{}", std::process::id())?;
+        Ok(Lock { file })
+    }
+}
+
+impl Drop for Lock {
+    fn drop(&mut self) {
+        let _ = self.file.set_len(0);
+    }
+}
+
+async fn up(args: UpArgs) -> Result<()> {
+    let _lock = Lock::acquire(&args.run_dir)?;
+    let ports = Ports {
+        anvil: args.anvil_port,
+        api: args.api_port,
+        stripe: args.stripe_port,
+        postgres: args.postgres_port,
+        indexer_metrics: args.indexer_metrics_port,
+    };
+    let env_names = [
+        "ANVIL_PORT",
+        "API_PORT",
+        "STRIPE_PORT",
+        "PG_PORT",
+        "INDEXER_METRICS_PORT",
+    ];
+    for ((component, port), env) in ports.named().into_iter().zip(env_names) {
+        if port != 0 {
+            check_port_free(component, port)
+                .with_context(|| format!("something else uses it; set {env} to another port"))?;
+        }
+    }
+    let binaries = Binaries::locate(args.bin_dir.as_deref())?;
+    let run_dir = std::path::absolute(&args.run_dir)?;
+    let options = StackOptions {
+        ports,
+        block_time: args.block_time,
+        upload_demo_masters: !args.no_masters,
+        demo_master_bytes: args.master_mib << 20,
+        data_dir: Some(run_dir.clone()),
+        deployments_dir: Some(std::path::absolute(&args.deployments_dir)?),
+        binaries: Some(binaries),
+        api_env: Vec::new(),
+        indexer_args: Vec::new(),
+    };
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let mut sighup = signal(SignalKind::hangup())?;
+
+    eprintln!(
+        "make up: starting anvil, PostgreSQL, localstripe, the contracts, the indexer and the API (logs in {}/logs)…",
+        run_dir.display()
+    );
+    let started = std::time::Instant::now();
+    let stack = tokio::select! {
+        s = Stack::start(options) => s.context("starting the stack")?,
+        _ = sigint.recv() => { eprintln!("\nmake up: interrupted, stopping…"); return Ok(()) }
+        _ = sigterm.recv() => { eprintln!("make up: terminated, stopping…"); return Ok(()) }
+        _ = sighup.recv() => return Ok(()),
+    };
+    print_banner(&stack, started.elapsed());
+    let outcome = loop {
+        tokio::select! {
+            _ = sigint.recv() => break Ok(()),
+            _ = sigterm.recv() => break Ok(()),
+            _ = sighup.recv() => break Ok(()),
+            _ = tokio::time::sleep(Duration::from_secs(1)) => {
+                if let Err(e) = stack.check() {
+                    break Err(e.context("a component stopped unexpectedly; stopping the stack"));
+                }
+            }
+        }
+    };
+    eprintln!("\nmake up: stopping…");
+    let stop = tokio::task::spawn_blocking(move || stack.stop());
+    let _ = stop.await;
+    eprintln!("make up: stopped, no process left");
+    outcome
+}
+
+fn print_banner(stack: &Stack, took: Duration) {
+    let d = &stack.demo;
+    let buyer = &d.buyers[0];
+    let buyer2 = &d.buyers[1];
+    let uploaded: Vec<String> = d
+        .editions
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} € ({})",
+                e.quality,
+                e.price,
+                if e.uploaded {
+                    "master uploaded"
+                } else {
+                    "no content yet"
+                }
+            )
+        })
+        .collect();
+    let api = &stack.api_url;
+    let market = stack.deployment.contracts.market;
+    let token = stack.deployment.contracts.stablecoin;
+    let rpc = &stack.rpc_url;
+    println!(
+        r#"
+Tangible local stack is up ({:.1} s).
+
+  API            {api}   (OpenAPI: {api}/v1/openapi.json, health: {api}/readyz)
+  anvil RPC      {rpc}   (chain id {chain})
+  localstripe    {stripe}   (Stripe key {stripe_key})
+  PostgreSQL     {db}
+  indexer        metrics on http://127.0.0.1:{metrics}/metrics
+  deployment     {dep}   (market {market}, tEUR {token})
+  logs           {logs}/
+
+  Demo: studio #{studio} "{studio_name}", film #{film} "{title}" ({year}): {editions}
+  Accounts (anvil's well-known development keys, local use only):
+    operator/admin #{op_i}  {op}   platform #{pf_i} {pf}   studio admin #{st_i} {st}
+    buyers: #3..#8, e.g. #{b_i} {b_addr}
+      BUYER_KEY={b_key}
+      BUYER2_KEY={b2_key}
+
+Walkthrough (copy-paste in another terminal):
+
+  export API={api} RPC={rpc} PATH=$PWD/.tools/bin:$PATH
+  curl -s $API/v1/films | jq                                   # the catalogue, from the indexer
+  curl -s "$API/v1/films/{film}" | jq
+
+  # Buy the 4K edition by card (13.00 €): create the purchase, pay in localstripe with the test
+  # card 4242 4242 4242 4242, and the API settles it on chain once the webhook arrives.
+  BUYER={b_addr}
+  P=$(curl -s -XPOST $API/v1/purchases -H 'content-type: application/json' \
+        -d '{{"film_id":{film},"quality":"4k","buyer_address":"'$BUYER'"}}')
+  echo "$P" | jq
+  PI=$(echo "$P" | jq -r .payment_intent_id)
+  PM=$(curl -s -u {stripe_key}: {stripe}/v1/payment_methods -d type=card \
+        -d 'card[number]=4242424242424242' -d 'card[exp_month]=12' -d 'card[exp_year]=2040' \
+        -d 'card[cvc]=123' | jq -r .id)
+  curl -s -u {stripe_key}: {stripe}/v1/payment_intents/$PI -d payment_method=$PM >/dev/null
+  curl -s -u {stripe_key}: -XPOST {stripe}/v1/payment_intents/$PI/confirm | jq .status
+  curl -s $API/v1/purchases/$(echo "$P" | jq -r .purchase_id) | jq   # → settled, licence id
+  curl -s "$API/v1/licences?owner=$BUYER" | jq
+
+  # The same purchase in stablecoin, straight on chain (buyer #4 pays 13.00 € in tEUR):
+  cast send {token} "approve(address,uint256)" {market} 13000000 --private-key $BUYER2_KEY --rpc-url $RPC
+  cast send {market} "buyPrimary(uint64,uint8,uint64,address)" {film} 2 1300 {b2_addr} \
+    --private-key $BUYER2_KEY --rpc-url $RPC
+  curl -s "$API/v1/licences?owner={b2_addr}" | jq
+
+  # ── With the `tangible` CLI ──────────────────────────────────────────────────────────
+  # TODO(cli): the CLI walkthrough (wallet import, login, films, buy --card/--crypto,
+  # download, verify, play, resell, buy-offer, sync) goes here once `cli/` lands.
+
+Press Ctrl-C to stop everything.
+"#,
+        took.as_secs_f64(),
+        chain = stack.chain_id,
+        stripe = stack.stripe_url,
+        stripe_key = stack.stripe_secret_key,
+        db = stack.database_url,
+        metrics = stack.ports.indexer_metrics,
+        dep = stack.deployment_file.display(),
+        logs = stack.log_dir.display(),
+        studio = d.studio_id,
+        studio_name = d.studio_name,
+        film = d.film_id,
+        title = d.film_title,
+        year = d.film_year,
+        editions = uploaded.join(", "),
+        op_i = d.operator.index,
+        op = d.operator.address,
+        pf_i = d.platform.index,
+        pf = d.platform.address,
+        st_i = d.studio.index,
+        st = d.studio.address,
+        b_i = buyer.index,
+        b_addr = buyer.address,
+        b_key = buyer.private_key,
+        b2_key = buyer2.private_key,
+        b2_addr = buyer2.address,
+    );
+}

@@ -1,0 +1,113 @@
+//! A private PostgreSQL cluster in the stack's data directory, started from the system's
+//! server binaries (the Rust port of `scripts/postgres.sh start`): a fresh `initdb` on every
+//! start, one database, trust authentication on 127.0.0.1 only.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use tangible_db::sqlx::{Connection, Executor, PgConnection};
+
+use crate::process::{Managed, SpawnOptions, postgres_user};
+
+/// Runs `initdb` into `dir` (emptied first) and starts `postgres` on `port`; returns the
+/// server once database `db` exists.
+pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result<Managed> {
+    let bin = tangible_db::testing::pg_bin_dir().context(
+        "PostgreSQL server binaries not found (apt-get install postgresql, or set PG_BIN_DIR)",
+    )?;
+    let user = postgres_user();
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)
+            .with_context(|| format!("removing the old cluster {}", dir.display()))?;
+    }
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    if let Some((uid, gid)) = user {
+        // The server runs as `postgres`: it must own its folder and reach it.
+        std::os::unix::fs::chown(dir, Some(uid), Some(gid))?;
+        if let Some(parent) = dir.parent() {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(parent)?.permissions().mode();
+            std::fs::set_permissions(parent, std::fs::Permissions::from_mode(mode | 0o711))?;
+        }
+    }
+    let data = dir.join("data");
+    let mut initdb = Command::new(bin.join("initdb"));
+    initdb.arg("-D").arg(&data).args([
+        "-U",
+        "postgres",
+        "--auth=trust",
+        "--encoding=UTF8",
+        "--no-locale",
+        "--no-sync",
+    ]);
+    let initdb_log = log.with_file_name("initdb.log");
+    let mut child = Managed::spawn(
+        "initdb",
+        initdb,
+        &initdb_log,
+        SpawnOptions {
+            user,
+            ..SpawnOptions::default()
+        },
+    )?;
+    let started = Instant::now();
+    while child.exit_status().is_none() {
+        if started.elapsed() > Duration::from_secs(120) {
+            bail!("initdb did not finish in 120 s");
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    if !child.exit_status().is_some_and(|s| s.success()) {
+        child.ensure_running()?;
+    }
+    child.stop(Duration::ZERO);
+
+    let mut cmd = Command::new(bin.join("postgres"));
+    cmd.arg("-D")
+        .arg(&data)
+        .arg("-k")
+        .arg(dir)
+        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
+        .args(["-c", "max_connections=100"])
+        // A throwaway development cluster, recreated on every start: durability buys nothing.
+        .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
+        .args(["-c", "full_page_writes=off"]);
+    let server = Managed::spawn(
+        "postgres",
+        cmd,
+        log,
+        SpawnOptions {
+            // SIGINT = fast shutdown; SIGQUIT (if we die) = immediate shutdown. Only the
+            // postmaster is signalled: it stops its backends itself.
+            stop_signal: libc::SIGINT,
+            death_signal: libc::SIGQUIT,
+            user,
+            signal_group: false,
+        },
+    )?;
+    let admin = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+    let started = Instant::now();
+    let mut conn = loop {
+        server.ensure_running()?;
+        match PgConnection::connect(&admin).await {
+            Ok(conn) => break conn,
+            Err(e) if started.elapsed() > Duration::from_secs(60) => {
+                return Err(e).context("postgres did not accept connections in 60 s");
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    };
+    if !db.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
+        bail!("invalid database name {db:?}");
+    }
+    // The name was checked above: lower-case letters and underscores only.
+    conn.execute(tangible_db::sqlx::AssertSqlSafe(format!(
+        "CREATE DATABASE {db}"
+    )))
+    .await
+    .context("creating the database")?;
+    conn.close().await?;
+    Ok(server)
+}

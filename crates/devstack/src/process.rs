@@ -1,0 +1,235 @@
+//! Supervised child processes: each runs in its own process group, its output goes to a log
+//! file, and it is signalled when the stack stops, is dropped, or when this process dies.
+//!
+//! A child is spawned from a dedicated thread that lives exactly as long as the child: Linux
+//! delivers the "parent death" signal (`PR_SET_PDEATHSIG`) when the spawning *thread* exits, so
+//! the child is signalled if this process dies for any reason, even SIGKILL, and never earlier.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::{Arc, Condvar, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, anyhow};
+
+/// How a child is started and stopped.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SpawnOptions {
+    /// Signal asking the child to stop (SIGTERM; SIGINT = fast shutdown for postgres).
+    pub(crate) stop_signal: i32,
+    /// Signal the child receives when this process dies.
+    pub(crate) death_signal: i32,
+    /// Run as this `(uid, gid)` (postgres refuses to run as root).
+    pub(crate) user: Option<(u32, u32)>,
+    /// Signal the whole process group (every descendant), not only the child.
+    pub(crate) signal_group: bool,
+}
+
+impl Default for SpawnOptions {
+    fn default() -> Self {
+        SpawnOptions {
+            stop_signal: libc::SIGTERM,
+            death_signal: libc::SIGKILL,
+            user: None,
+            signal_group: true,
+        }
+    }
+}
+
+type ExitCell = Arc<(Mutex<Option<ExitStatus>>, Condvar)>;
+
+/// A running child process, stopped on drop.
+#[derive(Debug)]
+pub(crate) struct Managed {
+    name: String,
+    pid: i32,
+    exit: ExitCell,
+    options: SpawnOptions,
+    log: PathBuf,
+    stopped: bool,
+}
+
+impl Managed {
+    /// Spawns `cmd` with stdin closed and stdout/stderr appended to `log`.
+    pub(crate) fn spawn(
+        name: &str,
+        mut cmd: Command,
+        log: &Path,
+        options: SpawnOptions,
+    ) -> Result<Managed> {
+        let out = File::options()
+            .create(true)
+            .append(true)
+            .open(log)
+            .with_context(|| format!("opening the log {}", log.display()))?;
+        let err = out.try_clone()?;
+        cmd.stdin(Stdio::null())
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::from(err));
+        // SAFETY: getpid has no preconditions.
+        let parent = unsafe { libc::getpid() };
+        let (user, death) = (options.user, options.death_signal);
+        // SAFETY: only async-signal-safe libc calls between fork and exec.
+        unsafe {
+            cmd.pre_exec(move || {
+                // Own process group: a Ctrl-C in the terminal reaches the supervisor only,
+                // which stops the components in order.
+                if libc::setpgid(0, 0) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if let Some((uid, gid)) = user
+                    && (libc::setgroups(0, std::ptr::null()) != 0
+                        || libc::setgid(gid) != 0
+                        || libc::setuid(uid) != 0)
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // After the uid change, which clears it.
+                libc::prctl(libc::PR_SET_PDEATHSIG, death as libc::c_ulong);
+                // The parent may have died before prctl: then nobody would signal us.
+                if libc::getppid() != parent {
+                    return Err(std::io::Error::other("parent exited"));
+                }
+                Ok(())
+            });
+        }
+        let exit: ExitCell = Arc::new((Mutex::new(None), Condvar::new()));
+        let cell = exit.clone();
+        let (tx, rx) = std::sync::mpsc::channel();
+        let program = cmd.get_program().to_string_lossy().into_owned();
+        std::thread::Builder::new()
+            .name(format!("child-{name}"))
+            .spawn(move || match cmd.spawn() {
+                Ok(mut child) => {
+                    let _ = tx.send(Ok(child.id() as i32));
+                    let status = child.wait();
+                    let (lock, cvar) = &*cell;
+                    let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
+                    *slot =
+                        Some(status.unwrap_or_else(|_| {
+                            std::os::unix::process::ExitStatusExt::from_raw(-1)
+                        }));
+                    cvar.notify_all();
+                }
+                Err(e) => {
+                    let _ = tx.send(Err(e));
+                }
+            })
+            .context("spawning a supervisor thread")?;
+        let pid = rx
+            .recv()
+            .map_err(|_| anyhow!("the supervisor thread of {name} died"))?
+            .with_context(|| format!("starting {name} ({program})"))?;
+        Ok(Managed {
+            name: name.to_owned(),
+            pid,
+            exit,
+            options,
+            log: log.to_owned(),
+            stopped: false,
+        })
+    }
+
+    /// The component's name.
+    pub(crate) fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The process id.
+    pub(crate) fn pid(&self) -> i32 {
+        self.pid
+    }
+
+    /// The exit status, if the child has exited.
+    pub(crate) fn exit_status(&self) -> Option<ExitStatus> {
+        *self.exit.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// An error if the child has exited, naming its log and quoting its end.
+    pub(crate) fn ensure_running(&self) -> Result<()> {
+        match self.exit_status() {
+            None => Ok(()),
+            Some(status) => Err(anyhow!(
+                "{} exited ({status}); its log {} ends with:\n{}",
+                self.name,
+                self.log.display(),
+                tail(&self.log, 2000)
+            )),
+        }
+    }
+
+    fn wait_exit(&self, timeout: Duration) -> bool {
+        let (lock, cvar) = &*self.exit;
+        let deadline = Instant::now() + timeout;
+        let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
+        while slot.is_none() {
+            let now = Instant::now();
+            if now >= deadline {
+                return false;
+            }
+            slot = cvar
+                .wait_timeout(slot, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        true
+    }
+
+    fn signal(&self, sig: i32, group: bool) {
+        let target = if group { -self.pid } else { self.pid };
+        // SAFETY: signalling our own child (or its process group, which it leads).
+        unsafe { libc::kill(target, sig) };
+    }
+
+    /// Asks the child to stop, waits up to `grace`, then kills its whole process group.
+    pub(crate) fn stop(&mut self, grace: Duration) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        if self.exit_status().is_none() {
+            self.signal(self.options.stop_signal, self.options.signal_group);
+            if !self.wait_exit(grace) {
+                self.signal(libc::SIGKILL, true);
+                self.wait_exit(Duration::from_secs(5));
+            }
+        }
+        // Whatever the child left in its group (it leads it) goes too.
+        self.signal(libc::SIGKILL, true);
+    }
+}
+
+impl Drop for Managed {
+    fn drop(&mut self) {
+        self.stop(Duration::from_secs(10));
+    }
+}
+
+/// The last `max` bytes of a log file (lossy UTF-8), for error messages.
+pub(crate) fn tail(path: &Path, max: u64) -> String {
+    let Ok(mut f) = File::open(path) else {
+        return String::new();
+    };
+    let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let _ = f.seek(SeekFrom::Start(len.saturating_sub(max)));
+    let mut buf = Vec::new();
+    let _ = f.read_to_end(&mut buf);
+    String::from_utf8_lossy(&buf).into_owned()
+}
+
+/// `(uid, gid)` of the `postgres` system user when running as root, else `None`.
+pub(crate) fn postgres_user() -> Option<(u32, u32)> {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        return None;
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
+    passwd.lines().find_map(|line| {
+        let f: Vec<&str> = line.split(':').collect();
+        (f.len() > 3 && f[0] == "postgres")
+            .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
+    })
+}
