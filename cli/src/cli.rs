@@ -98,10 +98,16 @@ pub enum Command {
         #[arg(long)]
         http_only: bool,
     },
-    /// Verify a licence offline: certificate signature, owner, validity, file integrity.
+    /// Verify a licence offline: certificate signature, owner, validity, file integrity
+    /// (BLAKE3 of the encrypted file as published; with --decrypt, every segment's
+    /// authentication tag and the SHA-256 master hash registered on chain).
     Verify {
         /// The licence id.
         licence: String,
+        /// Also decrypt (to nowhere) to check every segment and the master hash; needs the
+        /// wallet password.
+        #[arg(long)]
+        decrypt: bool,
     },
     /// Decrypt and play a licence's film to a file or stdout (segment by segment).
     Play {
@@ -234,6 +240,10 @@ pub enum StudioCommand {
         /// Release year.
         #[arg(long)]
         year: u16,
+        /// An edition and its price, `QUALITY=EUROS` (e.g. `--edition hd=9.00 --edition
+        /// 4k=13.00`); it goes on sale when its master is uploaded.
+        #[arg(long = "edition", value_parser = parse_edition)]
+        editions: Vec<(tangible_domain::Quality, tangible_domain::Cents)>,
     },
     /// Upload the master of one quality of a film (encrypted and published by the API).
     Upload {
@@ -242,9 +252,10 @@ pub enum StudioCommand {
         /// `sd`, `hd` or `4k`.
         #[arg(long, short)]
         quality: tangible_domain::Quality,
-        /// Price in euros of this edition (e.g. 13.00).
+        /// Price in euros of this edition (e.g. 13.00); required if the edition was not
+        /// declared with the film.
         #[arg(long)]
-        price: tangible_domain::Cents,
+        price: Option<tangible_domain::Cents>,
         /// The master file.
         file: PathBuf,
     },
@@ -262,4 +273,13 @@ pub enum StudioCommand {
         #[arg(long)]
         csv: bool,
     },
+}
+
+fn parse_edition(s: &str) -> Result<(tangible_domain::Quality, tangible_domain::Cents), String> {
+    let (q, p) = s
+        .split_once('=')
+        .ok_or_else(|| format!("{s:?}: expected QUALITY=EUROS, e.g. 4k=13.00"))?;
+    let q = q.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    let p = p.parse().map_err(|e| format!("{s:?}: {e}"))?;
+    Ok((q, p))
 }

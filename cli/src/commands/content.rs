@@ -10,6 +10,7 @@ use alloy::primitives::{Address, U256};
 use anyhow::{Context, bail};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tangible_content::p2p::{Downloader, ProviderAddr, endpoint_builder};
 use tangible_content::{ContentHash, ContentStore};
 use tangible_crypto::certificate::{CertificateError, Expectations, SignedCertificate};
@@ -56,8 +57,8 @@ struct ContentLocation {
 
 fn parse_location(v: &Value, api: &Api) -> anyhow::Result<ContentLocation> {
     let s = |k: &str| v.get(k).and_then(Value::as_str);
-    let hash: ContentHash = s("hash")
-        .or_else(|| s("content_hash"))
+    let hash: ContentHash = s("blob_hash")
+        .or_else(|| s("hash"))
         .context("the API's content description has no hash")?
         .trim_start_matches("0x")
         .parse()
@@ -358,7 +359,7 @@ fn read_header(path: &Path) -> anyhow::Result<Header> {
     Header::parse(&b).context("parsing the film header")
 }
 
-pub(super) fn verify(ctx: &Ctx, licence: &str) -> anyhow::Result<()> {
+pub(super) fn verify(ctx: &mut Ctx, licence: &str, decrypt: bool) -> anyhow::Result<()> {
     let id = parse_id(licence, "licence")?;
     let entry = ctx.library().require(id)?;
     let mut checks: Vec<(&str, Result<String, String>)> = Vec::new();
@@ -421,6 +422,20 @@ pub(super) fn verify(ctx: &Ctx, licence: &str) -> anyhow::Result<()> {
         Ok(format!("{size} bytes, BLAKE3 {hash} as published"))
     })();
     checks.push(("file", file_check.map_err(|e| format!("{e:#}"))));
+    if decrypt {
+        let master = match &cert {
+            Ok(c) => decrypt_into(ctx, &entry, &mut std::io::sink(), true).and_then(|r| {
+                let (n, digest) = r.context("decryption interrupted")?;
+                check_master_hash(&digest, c)?;
+                Ok(format!(
+                    "every segment authenticates; {n} bytes with SHA-256 {} as registered on chain",
+                    c.certificate.masterHash
+                ))
+            }),
+            Err(_) => Err(anyhow::anyhow!("needs a valid certificate")),
+        };
+        checks.push(("master", master.map_err(|e| format!("{e:#}"))));
+    }
     let ok = checks.iter().all(|(_, r)| r.is_ok());
     if ctx.json {
         let v: serde_json::Map<String, Value> = checks
@@ -450,15 +465,21 @@ pub(super) fn verify(ctx: &Ctx, licence: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-pub(super) fn play(ctx: &mut Ctx, licence: &str, output_path: &Path) -> anyhow::Result<()> {
-    let id = parse_id(licence, "licence")?;
-    let entry = ctx.library().require(id)?;
-    check_certificate(ctx, &entry)?;
+/// Unwraps the key with the wallet and decrypts the licence's film segment by segment into
+/// `out`, hashing the plaintext. Returns the bytes written and the SHA-256, or `None` when the
+/// reader of `out` went away (a player closing the pipe).
+fn decrypt_into(
+    ctx: &mut Ctx,
+    entry: &Entry,
+    out: &mut dyn Write,
+    show_progress: bool,
+) -> anyhow::Result<Option<(u64, [u8; 32])>> {
+    let id = &entry.licence.licence_id;
     let stored = entry
         .key()?
         .with_context(|| format!("no key for licence {id}: run `tangible download {id}` online"))?;
     anyhow::ensure!(
-        stored.context.licence_id == id,
+        stored.context.licence_id.to_string() == *id,
         "the stored key is bound to another licence"
     );
     let path = entry.film_path();
@@ -478,7 +499,45 @@ pub(super) fn play(ctx: &mut Ctx, licence: &str, output_path: &Path) -> anyhow::
         "the file is edition {} which is not this licence's edition",
         h.edition
     );
-    let total = h.plaintext_len;
+    let bar = output::bytes_bar(h.plaintext_len, "decrypting");
+    if !show_progress || ctx.json {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let mut written = 0u64;
+    let mut sha = Sha256::new();
+    while let Some(segment) = reader.next_segment().context("decrypting the film")? {
+        sha.update(segment);
+        match out.write_all(segment) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(None),
+            Err(e) => return Err(e).context("writing the decrypted film"),
+        }
+        written += segment.len() as u64;
+        bar.set_position(written);
+    }
+    match out.flush() {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(None),
+        Err(e) => return Err(e).context("writing the decrypted film"),
+    }
+    bar.finish_and_clear();
+    Ok(Some((written, sha.finalize().into())))
+}
+
+fn check_master_hash(digest: &[u8; 32], cert: &SignedCertificate) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        *digest == cert.certificate.masterHash.0,
+        "the decrypted film's SHA-256 0x{} differs from the master hash {} registered on chain",
+        hex::encode(digest),
+        cert.certificate.masterHash
+    );
+    Ok(())
+}
+
+pub(super) fn play(ctx: &mut Ctx, licence: &str, output_path: &Path) -> anyhow::Result<()> {
+    let id = parse_id(licence, "licence")?;
+    let entry = ctx.library().require(id)?;
+    let cert = check_certificate(ctx, &entry)?;
     let to_stdout = output_path == Path::new("-");
     let mut out: Box<dyn Write> = if to_stdout {
         Box::new(std::io::stdout().lock())
@@ -488,23 +547,12 @@ pub(super) fn play(ctx: &mut Ctx, licence: &str, output_path: &Path) -> anyhow::
                 .with_context(|| format!("creating {}", output_path.display()))?,
         ))
     };
-    let bar = output::bytes_bar(total, "decrypting");
-    if to_stdout || ctx.json {
-        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
-    }
-    let mut written = 0u64;
-    while let Some(segment) = reader.next_segment().context("decrypting the film")? {
-        match out.write_all(segment) {
-            Ok(()) => {}
-            // The player closed the pipe: stop quietly.
-            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
-            Err(e) => return Err(e).context("writing the decrypted film"),
-        }
-        written += segment.len() as u64;
-        bar.set_position(written);
-    }
-    out.flush().context("writing the decrypted film")?;
-    bar.finish_and_clear();
+    let Some((written, digest)) = decrypt_into(ctx, &entry, &mut out, !to_stdout)? else {
+        // The player closed the pipe: stop quietly.
+        return Ok(());
+    };
+    drop(out);
+    check_master_hash(&digest, &cert)?;
     if !to_stdout {
         if ctx.json {
             output::json(

@@ -132,7 +132,7 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Download { licence, http_only } => {
             content::download(&mut ctx, &licence, http_only).await
         }
-        Command::Verify { licence } => content::verify(&ctx, &licence),
+        Command::Verify { licence, decrypt } => content::verify(&mut ctx, &licence, decrypt),
         Command::Play { licence, output } => content::play(&mut ctx, &licence, &output),
         Command::Resell { licence, price } => buy::resell(&mut ctx, &licence, price).await,
         Command::Offers { film, status, mine } => {

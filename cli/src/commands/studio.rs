@@ -29,12 +29,17 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
             studio,
             title,
             year,
+            editions,
         } => {
             let api = ctx.authed_api().await?;
+            let editions: Vec<Value> = editions
+                .iter()
+                .map(|(q, p)| json!({ "quality": q.as_str(), "price_cents": p.get() }))
+                .collect();
             let v: Value = api
                 .post(
                     &format!("/v1/studios/{studio}/films"),
-                    &json!({ "title": title, "year": year }),
+                    &json!({ "title": title, "year": year, "editions": editions }),
                 )
                 .await
                 .context("registering the film")?;
@@ -116,7 +121,7 @@ async fn upload(
     api: &crate::api::Api,
     film: u64,
     quality: tangible_domain::Quality,
-    price: tangible_domain::Cents,
+    price: Option<tangible_domain::Cents>,
     file: &std::path::Path,
 ) -> anyhow::Result<Value> {
     use futures::StreamExt;
@@ -134,12 +139,14 @@ async fn upload(
             bar2.inc(c.len() as u64);
         }
     });
-    let resp = api
-        .authed_request(
-            reqwest::Method::PUT,
-            &format!("/v1/films/{film}/editions/{}/master", quality.as_str()),
-        )
-        .query(&[("price_cents", price.get().to_string())])
+    let mut req = api.authed_request(
+        reqwest::Method::PUT,
+        &format!("/v1/editions/{film}-{}/master", quality.as_str()),
+    );
+    if let Some(p) = price {
+        req = req.query(&[("price_cents", p.get().to_string())]);
+    }
+    let resp = req
         .header(reqwest::header::CONTENT_LENGTH, size)
         .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
         .body(reqwest::Body::wrap_stream(stream))
