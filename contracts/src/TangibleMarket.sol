@@ -29,6 +29,8 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient {
     uint24 public constant MAX_HOLD_PERIOD = 90 days;
     /// @notice Smallest resale price in cents (every share > 0).
     uint64 public constant MIN_RESALE_PRICE_CENTS = SplitLib.MIN_RESALE_PRICE_CENTS;
+    /// @notice Most decimals the settlement stablecoin may have.
+    uint8 public constant MAX_TOKEN_DECIMALS = 18;
     /// @dev Bit set in every card licence id, never in a sequential one.
     uint256 private constant _CARD_ID_FLAG = 1 << 255;
 
@@ -151,7 +153,7 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient {
     error MarketZeroAmount();
     /// @dev `holdPeriod` exceeds `maxHoldPeriod`.
     error MarketInvalidHoldPeriod(uint24 holdPeriod, uint24 maxHoldPeriod);
-    /// @dev The stablecoin must have at least 2 decimals.
+    /// @dev The stablecoin must have 2 to {MAX_TOKEN_DECIMALS} decimals.
     error MarketInvalidToken(address token);
     /// @dev `account` may not perform this action.
     error MarketUnauthorizedAccount(address account);
@@ -165,14 +167,16 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient {
         _;
     }
 
-    /// @param token_ The EUR stablecoin (>= 2 decimals).
+    /// @param token_ The EUR stablecoin (2 to {MAX_TOKEN_DECIMALS} decimals).
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` (platform governance: roles, hold period, platform address).
     /// @param operator Receives `OPERATOR_ROLE` (card settlement, revocation, registration on behalf of studios);
     /// may be address 0 and granted later.
     /// @param platform_ Account credited with the platform's shares.
     constructor(IERC20Metadata token_, address admin, address operator, address platform_) {
         uint8 decimals = token_.decimals();
-        if (decimals < 2) revert MarketInvalidToken(address(token_));
+        // At most 18 decimals: a uint64-cent amount in units (< 2**64 * 1e16 < 2**118) then always fits the
+        // uint184 balances, with room for 2**66 maximal credits per account.
+        if (decimals < 2 || decimals > MAX_TOKEN_DECIMALS) revert MarketInvalidToken(address(token_));
         if (admin == address(0)) revert RegistryInvalidAddress(admin);
         if (platform_ == address(0)) revert MarketInvalidRecipient(platform_);
         token = token_;
@@ -525,7 +529,7 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient {
 
         _revokeLicence(oldLicenceId, l, m.owner, REASON_RESALE, newLicenceId);
         // forge-lint: disable-next-line(unsafe-typecast)
-        _accounts[m.owner].credit += uint184(sale.sellerCents * unitsPerCent); // < 2**64 * unitsPerCent
+        _accounts[m.owner].credit += uint184(sale.sellerCents * unitsPerCent); // < 2**64 * 1e16 < 2**118 (<= 18 decimals)
         _mintLicence(
             newLicenceId,
             recipient,
@@ -550,13 +554,29 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient {
             (sellerCents, studioCents, platformCents) = SplitLib.resale(sale.priceCents);
             sale.sellerCents = sellerCents;
         }
-        s.creditCents = sm.creditCents + studioCents;
+        s.creditCents = _accrue(sm.royaltyRecipient, sm.creditCents, studioCents);
         Config storage c = _config;
-        c.platformCreditCents += platformCents;
+        c.platformCreditCents = _accrue(c.platform, c.platformCreditCents, platformCents);
         sale.studio = sm.royaltyRecipient;
         sale.studioCents = studioCents;
         sale.platform = c.platform;
         sale.platformCents = platformCents;
+    }
+
+    /// @dev New value of a uint64 accumulator of `recipient`'s earnings (studio or platform cents) after adding
+    /// `cents`. Any uint64 price is a valid sale price, so the sum may exceed 2**64 - 1 after enough large sales:
+    /// the accrued cents then move to `recipient`'s withdrawable balance (uint184 units, see
+    /// {_creditAccountCents}) and the accumulator restarts at `cents`. A sale never reverts because of earlier
+    /// sales, and every share is still credited once to the account {SaleSettled} names.
+    function _accrue(address recipient, uint64 accrued, uint64 cents) private returns (uint64) {
+        unchecked {
+            // Both operands < 2**64: no overflow in 256 bits.
+            uint256 sum = uint256(accrued) + cents;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            if (sum <= type(uint64).max) return uint64(sum); // checked on this line
+        }
+        _creditAccountCents(recipient, accrued);
+        return cents;
     }
 
     function _emitSale(Sale memory s) private {
@@ -607,7 +627,7 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient {
 
     function _creditAccountCents(address account, uint64 cents) internal override {
         // forge-lint: disable-next-line(unsafe-typecast)
-        _accounts[account].credit += uint184(uint256(cents) * unitsPerCent); // < 2**64 * unitsPerCent
+        _accounts[account].credit += uint184(uint256(cents) * unitsPerCent); // < 2**64 * 1e16 < 2**118 (<= 18 decimals)
     }
 
     /// @dev Reverts unless the caller owns the live licence `licenceId`.
