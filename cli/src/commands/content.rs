@@ -213,12 +213,14 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
     let location = parse_location(&described, &api)?;
     let dest = entry.film_path();
     let mut entry = entry;
-    if dest.is_file() && hash_file(&dest)? == location.hash {
+    let source = if dest.is_file() && hash_file(&dest)? == location.hash {
         ctx.say(format!("Film already downloaded: {}", dest.display()));
+        "local"
     } else {
         let source = fetch(ctx, &api, &location, &dest, http_only).await?;
         ctx.say(format!("Downloaded over {source}: {}", dest.display()));
-    }
+        source
+    };
     let size = std::fs::metadata(&dest)?.len();
     entry.licence.content = Some(ContentInfo {
         hash: location.hash.to_hex(),
@@ -231,6 +233,7 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
             "file": dest,
             "hash": location.hash.to_hex(),
             "size": size,
+            "source": source,
             "certificate_valid_until": cert.certificate.validUntil,
         }));
     } else {

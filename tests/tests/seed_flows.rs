@@ -1,0 +1,399 @@
+//! The two flows of the product seed, run with the `tangible` binary exactly as users run them,
+//! on one local stack (anvil, Postgres, localstripe, indexer, API with the demo film in HD and
+//! 4K), paid by card and in stablecoin; then the stack is stopped and the buyers verify and play
+//! offline. Also: an expired certificate blocks offline play until `sync`.
+//!
+//! One stack for the whole binary (starting it is the slow part), six buyers (anvil accounts
+//! 3 to 8), each with a home directory of their own.
+
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::Filter;
+use alloy::sol_types::SolEvent;
+use serde_json::Value;
+use tangible_chain::bindings::TangibleMarket;
+use tangible_devstack::{Binaries, Stack, StackOptions};
+use tangible_domain::{Quality, Split};
+use tangible_e2e::{Endpoints, User, tangible_bin};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pay {
+    Card,
+    Crypto,
+}
+
+impl Pay {
+    fn flag(self) -> &'static str {
+        match self {
+            Pay::Card => "--card",
+            Pay::Crypto => "--crypto",
+        }
+    }
+}
+
+struct World {
+    stack: Stack,
+    endpoints: Endpoints,
+    provider: DynProvider,
+    film: String,
+}
+
+impl World {
+    fn market(&self) -> TangibleMarket::TangibleMarketInstance<DynProvider> {
+        TangibleMarket::new(
+            self.stack.deployment.contracts.market,
+            self.provider.clone(),
+        )
+    }
+
+    fn master(&self, q: Quality) -> Vec<u8> {
+        let path = self
+            .stack
+            .demo
+            .edition(q)
+            .and_then(|e| e.master_file.clone())
+            .expect("the stack generated the demo master");
+        std::fs::read(path).expect("reading the demo master")
+    }
+
+    fn buyer(&self, i: usize, name: &str) -> (User, Address) {
+        let account = &self.stack.demo.buyers[i];
+        let user = User::new(name, &self.endpoints).expect("a user home");
+        let shown = user.import_key(&account.private_key);
+        let address: Address = shown["address"].as_str().unwrap().parse().unwrap();
+        assert_eq!(
+            address, account.address,
+            "the imported wallet is the account"
+        );
+        (user, address)
+    }
+
+    async fn owner_on_chain(&self, licence: &str) -> (Address, bool) {
+        let l = self
+            .market()
+            .licence(licence.parse::<U256>().unwrap())
+            .call()
+            .await
+            .expect("the licence exists on chain");
+        (l.owner, l.revoked)
+    }
+}
+
+/// Runs a blocking closure (a CLI invocation) off the async workers.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.expect("no panic")
+}
+
+/// `buy` an edition, then check the licence on chain and download it over P2P.
+async fn buy_and_download(
+    w: &World,
+    user: &User,
+    address: Address,
+    q: Quality,
+    pay: Pay,
+) -> String {
+    let bought = user.json(&["buy", &w.film, "--quality", q.as_str(), pay.flag()]);
+    let licence = bought["licence_id"].as_str().unwrap().to_owned();
+    let (owner, revoked) = w.owner_on_chain(&licence).await;
+    assert_eq!(
+        owner, address,
+        "the licence is minted to the buyer's address"
+    );
+    assert!(!revoked);
+    let price = w.stack.demo.edition(q).unwrap().price.get();
+    assert_eq!(bought["amount_cents"].as_u64(), Some(price));
+    let got = user.json(&["download", &licence]);
+    assert_eq!(
+        got["source"], "P2P",
+        "the encrypted film arrives over P2P: {got}"
+    );
+    // The library holds the encrypted file, never the plaintext.
+    let stored = std::fs::read(user.licence_dir(&licence).join("film.tgf")).unwrap();
+    assert_eq!(&stored[..8], b"TANGFILM");
+    let master = w.master(q);
+    assert!(
+        !stored.windows(64).any(|win| win == &master[..64]),
+        "no plaintext at rest"
+    );
+    licence
+}
+
+fn play_to_vec(user: &User, licence: &str, extra: &[(&str, &str)]) -> Result<Vec<u8>, String> {
+    let out = user.home().join(format!("played-{licence}"));
+    let r = user.run(&["play", licence, "-o", out.to_str().unwrap()], extra);
+    if !r.ok {
+        return Err(r.stderr);
+    }
+    let bytes = std::fs::read(&out).unwrap();
+    std::fs::remove_file(&out).unwrap();
+    Ok(bytes)
+}
+
+/// Seed flow 2: `seller` owns `licence` (HD), lists it at 8 €, `buyer` pays with `pay`.
+async fn resale(
+    w: &World,
+    (seller, seller_addr): (&User, Address),
+    licence: &str,
+    (buyer, buyer_addr): (&User, Address),
+    pay: Pay,
+) {
+    let listed = seller.json(&["resell", licence, "--price", "8.00"]);
+    let offer = listed["offer_id"].as_str().unwrap().to_owned();
+    // The buyer finds the offer in the catalogue (the indexer's mirror).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let offers = buyer.json(&["offers"]);
+        if offers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|o| o["offer_id"] == offer.as_str() && o["price_cents"] == 800)
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "offer {offer} never listed: {offers}"
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    let market = w.market();
+    let per_cent = U256::from(market.unitsPerCent().call().await.unwrap());
+    let credit_before = market.balanceOfCredit(seller_addr).call().await.unwrap();
+    let studio = w.stack.demo.studio.address;
+    let platform = w.stack.demo.platform.address;
+
+    let bought = buyer.json(&["buy-offer", &offer, pay.flag()]);
+    let new_licence = bought["licence_id"].as_str().unwrap().to_owned();
+    assert_ne!(new_licence, licence);
+
+    // The chain: a new licence for the buyer, the seller's revoked, and the split.
+    assert_eq!(w.owner_on_chain(&new_licence).await, (buyer_addr, false));
+    assert_eq!(w.owner_on_chain(licence).await, (seller_addr, true));
+    let filter = Filter::new()
+        .address(w.stack.deployment.contracts.market)
+        .event_signature(TangibleMarket::SaleSettled::SIGNATURE_HASH)
+        .topic1(new_licence.parse::<U256>().unwrap())
+        .from_block(0);
+    let logs = w.provider.get_logs(&filter).await.unwrap();
+    assert_eq!(logs.len(), 1, "one sale settled for the new licence");
+    let sale = TangibleMarket::SaleSettled::decode_log(&logs[0].inner)
+        .unwrap()
+        .data;
+    let expected = Split::resale(tangible_domain::Cents(800)).unwrap();
+    assert_eq!(sale.priceCents, 800);
+    assert_eq!((sale.seller, sale.sellerCents), (seller_addr, 640));
+    assert_eq!((sale.studio, sale.studioCents), (studio, 120));
+    assert_eq!((sale.platform, sale.platformCents), (platform, 40));
+    assert_eq!(
+        (sale.sellerCents, sale.studioCents, sale.platformCents),
+        (
+            expected.seller.get(),
+            expected.studio.get(),
+            expected.platform.get()
+        )
+    );
+    let credit_after = market.balanceOfCredit(seller_addr).call().await.unwrap();
+    assert_eq!(
+        credit_after - credit_before,
+        U256::from(640) * per_cent,
+        "the seller is credited 6.40 €"
+    );
+
+    // The seller's client erases its copy on sync; the key is refused from now on.
+    assert!(seller.licence_dir(licence).join("film.tgf").is_file());
+    let synced = seller.json(&["sync"]);
+    assert!(
+        synced
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["licence_id"] == licence && r["action"] == "erased"),
+        "sync reports the erasure: {synced}"
+    );
+    assert!(
+        !seller.licence_dir(licence).exists(),
+        "the seller's copy is gone"
+    );
+    let refused = seller.fails(&["download", licence], &[]);
+    assert!(
+        refused.contains("revoked"),
+        "key request refused: {refused}"
+    );
+
+    // The buyer downloads over P2P and plays the film.
+    let got = buyer.json(&["download", &new_licence]);
+    assert_eq!(got["source"], "P2P");
+    let played = play_to_vec(buyer, &new_licence, &[]).expect("the buyer plays");
+    assert!(
+        played == w.master(Quality::Hd),
+        "the buyer plays the original HD master"
+    );
+}
+
+/// Lets the card hold period pass on chain (the licence of a card payment cannot be listed
+/// before, so that a chargeback can still revoke it).
+async fn pass_hold_period(w: &World) {
+    let hold = w.market().holdPeriod().call().await.unwrap();
+    let secs = hold.to::<u64>() + 1;
+    let _: Value = w
+        .provider
+        .raw_request("evm_increaseTime".into(), [secs])
+        .await
+        .unwrap();
+    let _: Value = w.provider.raw_request("evm_mine".into(), ()).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
+    let started = Instant::now();
+    let binaries = Binaries::build(false).expect("building tangible-api and tangible-indexer");
+    blocking(|| tangible_bin().expect("building the tangible client")).await;
+    let stack = Stack::start(StackOptions {
+        binaries: Some(binaries),
+        // Several 1 MiB segments per file.
+        demo_master_bytes: (3 << 20) + 12_345,
+        ..StackOptions::default()
+    })
+    .await
+    .expect("the stack starts");
+    eprintln!("stack up in {:?}", started.elapsed());
+    let endpoints = Endpoints {
+        api_url: stack.api_url.clone(),
+        rpc_url: stack.rpc_url.clone(),
+        stripe_url: stack.stripe_url.clone(),
+        stripe_key: stack.stripe_secret_key.clone(),
+        deployment: stack.deployment_file.clone(),
+        attestation: stack.demo.attestation.address.to_string(),
+    };
+    let provider = ProviderBuilder::new()
+        .connect_http(stack.rpc_url.parse().unwrap())
+        .erased();
+    let w = World {
+        film: stack.demo.film_id.to_string(),
+        stack,
+        endpoints,
+        provider,
+    };
+
+    // The catalogue shows the demo film with its two editions.
+    let (alice, alice_addr) = w.buyer(0, "alice");
+    let films = alice.json(&["films", "--search", &w.stack.demo.film_title]);
+    assert_eq!(films[0]["title"], w.stack.demo.film_title.as_str());
+    assert_eq!(films[0]["editions"].as_array().unwrap().len(), 2);
+
+    // Seed flow 1, by card: 13 € for the 4K edition.
+    let alice_4k = buy_and_download(&w, &alice, alice_addr, Quality::Uhd4k, Pay::Card).await;
+
+    // Seed flow 1, in stablecoin.
+    let (dora, dora_addr) = w.buyer(3, "dora");
+    let dora_4k = buy_and_download(&w, &dora, dora_addr, Quality::Uhd4k, Pay::Crypto).await;
+
+    // Seed flow 2, by card: Bob bought HD by card, lists it at 8 €, Carol pays by card.
+    let (bob, bob_addr) = w.buyer(1, "bob");
+    let (carol, carol_addr) = w.buyer(2, "carol");
+    let bob_hd = buy_and_download(&w, &bob, bob_addr, Quality::Hd, Pay::Card).await;
+    let on_hold = bob.fails(&["resell", &bob_hd, "--price", "8.00"], &[]);
+    assert!(
+        on_hold.contains("OnHold"),
+        "a card licence is on hold at first: {on_hold}"
+    );
+    pass_hold_period(&w).await;
+    resale(
+        &w,
+        (&bob, bob_addr),
+        &bob_hd,
+        (&carol, carol_addr),
+        Pay::Card,
+    )
+    .await;
+
+    // Seed flow 2, in stablecoin: Erin lists, Frank pays from his wallet.
+    let (erin, erin_addr) = w.buyer(4, "erin");
+    let (frank, frank_addr) = w.buyer(5, "frank");
+    let erin_hd = buy_and_download(&w, &erin, erin_addr, Quality::Hd, Pay::Crypto).await;
+    resale(
+        &w,
+        (&erin, erin_addr),
+        &erin_hd,
+        (&frank, frank_addr),
+        Pay::Crypto,
+    )
+    .await;
+
+    // An expired certificate blocks offline play until `sync` renews it. The client's test
+    // clock (TANGIBLE_TEST_NOW) is put one second past the certificate's end of validity.
+    let cert: Value = serde_json::from_str(
+        &std::fs::read_to_string(alice.licence_dir(&alice_4k).join("certificate.json")).unwrap(),
+    )
+    .unwrap();
+    let issued = cert["certificate"]["issuedAt"].as_u64().unwrap();
+    let after_lease = (cert["certificate"]["validUntil"].as_u64().unwrap() + 1).to_string();
+    let clock = [("TANGIBLE_TEST_NOW", after_lease.as_str())];
+    let refused = play_to_vec(&alice, &alice_4k, &clock).expect_err("expired: refused");
+    assert!(
+        refused.contains("expired") && refused.contains("tangible sync"),
+        "the refusal tells to go online and sync: {refused}"
+    );
+    let verify = alice.run(&["verify", &alice_4k], &clock);
+    assert!(!verify.ok && verify.stdout.contains("expired"));
+    // A certificate issued at least 2 s later ends at least 2 s later.
+    while (std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs())
+        < issued + 2
+    {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    alice.json(&["sync"]);
+    let played = play_to_vec(&alice, &alice_4k, &clock).expect("renewed: plays");
+    assert!(played == w.master(Quality::Uhd4k));
+
+    // Offline: the whole stack stops; verify and play need nothing but the local library.
+    let World { stack, .. } = w;
+    let masters = (
+        std::fs::read(
+            stack
+                .demo
+                .edition(Quality::Uhd4k)
+                .unwrap()
+                .master_file
+                .clone()
+                .unwrap(),
+        )
+        .unwrap(),
+        std::fs::read(
+            stack
+                .demo
+                .edition(Quality::Hd)
+                .unwrap()
+                .master_file
+                .clone()
+                .unwrap(),
+        )
+        .unwrap(),
+    );
+    let api_url = stack.api_url.clone();
+    blocking(move || stack.stop()).await;
+    assert!(
+        std::net::TcpStream::connect(api_url.trim_start_matches("http://")).is_err(),
+        "the API is down"
+    );
+    for (user, licence, master) in [
+        (&alice, &alice_4k, &masters.0),
+        (&dora, &dora_4k, &masters.0),
+    ] {
+        let v = user.json(&["verify", "--decrypt", licence]);
+        assert_eq!(v["ok"], true, "{}: offline verify: {v}", user.name);
+        let played = play_to_vec(user, licence, &[]).expect("offline play");
+        assert!(
+            played == *master,
+            "{}: the played bytes equal the original master",
+            user.name
+        );
+    }
+    eprintln!("seed flows done in {:?}", started.elapsed());
+}
