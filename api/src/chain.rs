@@ -1,5 +1,10 @@
 //! The chain from the API's side: reads (prices, offers, licences, the operator's float) and the
-//! operator's writes (card settlement, revocation), with contract reverts decoded.
+//! operator's writes (card settlement, revocation, and the registry calls made on behalf of
+//! studios: studios, films, editions), with contract reverts decoded.
+//!
+//! Every write is signed by the operator key: the registry lets `OPERATOR_ROLE` act for any
+//! studio, so the API checks the caller's authority itself (see `routes::studios`) before
+//! sending.
 //!
 //! Sends are serialized by a lock so that concurrent settlements from this process never race
 //! for the operator's nonce (the node's pending nonce is read for each send); another instance
@@ -10,7 +15,7 @@ use std::time::Duration;
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::rpc::types::Filter;
+use alloy::rpc::types::{Filter, TransactionReceipt};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use tangible_chain::Deployment;
@@ -79,6 +84,19 @@ pub struct Licence {
     pub quality: u8,
     /// Revoked (resold, charged back, fraud).
     pub revoked: bool,
+}
+
+/// A studio as the chain sees it.
+#[derive(Debug, Clone)]
+pub struct Studio {
+    /// The wallet allowed to manage the studio.
+    pub admin: Address,
+    /// Receives the studio's earnings.
+    pub royalty_recipient: Address,
+    /// Primary commission of the platform, basis points.
+    pub commission_bps: u16,
+    /// Name.
+    pub name: String,
 }
 
 /// The API's chain client (operator wallet).
@@ -278,6 +296,14 @@ impl ChainClient {
         &self,
         call: alloy::contract::CallBuilder<&DynProvider, D>,
     ) -> Result<B256, ChainError> {
+        Ok(self.send_receipt(call).await?.transaction_hash)
+    }
+
+    /// Simulates, sends (serialized) and waits for the receipt of a successful transaction.
+    async fn send_receipt<D: alloy::contract::CallDecoder>(
+        &self,
+        call: alloy::contract::CallBuilder<&DynProvider, D>,
+    ) -> Result<TransactionReceipt, ChainError> {
         // Simulate first: a revert is decoded here and nothing is sent.
         call.call_raw().await.map_err(|e| self.contract_err(e))?;
         let pending = {
@@ -292,7 +318,171 @@ impl ChainClient {
         if !receipt.status() {
             return Err(ChainError::Failed(receipt.transaction_hash));
         }
-        Ok(receipt.transaction_hash)
+        Ok(receipt)
+    }
+
+    /// The first event `E` the market emitted in `receipt`.
+    fn event<E: SolEvent>(&self, receipt: &TransactionReceipt) -> Result<E, ChainError> {
+        receipt
+            .inner
+            .logs()
+            .iter()
+            .filter(|l| l.address() == self.deployment.contracts.market)
+            .find_map(|l| E::decode_log(&l.inner).ok().map(|d| d.data))
+            .ok_or_else(|| {
+                ChainError::Rpc(format!(
+                    "transaction {} has no {} event",
+                    receipt.transaction_hash,
+                    E::SIGNATURE
+                ))
+            })
+    }
+
+    /// A studio, or `None` if it was never registered.
+    pub async fn studio(&self, studio_id: u32) -> Result<Option<Studio>, ChainError> {
+        match self.market().studio(studio_id).call().await {
+            Ok(s) => Ok(Some(Studio {
+                admin: s.admin,
+                royalty_recipient: s.royaltyRecipient,
+                commission_bps: s.commissionBps,
+                name: s.name,
+            })),
+            Err(e) => match self.contract_err(e) {
+                ChainError::Reverted(r)
+                    if matches!(*r, TangibleMarketErrors::RegistryStudioNotFound(_)) =>
+                {
+                    Ok(None)
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    /// The studio of a film, or `None` if the film was never registered.
+    pub async fn film_studio(&self, film_id: u64) -> Result<Option<u32>, ChainError> {
+        match self.market().film(film_id).call().await {
+            Ok(f) => Ok(Some(f.studioId)),
+            Err(e) => match self.contract_err(e) {
+                ChainError::Reverted(r)
+                    if matches!(*r, TangibleMarketErrors::RegistryFilmNotFound(_)) =>
+                {
+                    Ok(None)
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    /// True if `account` holds the market's `DEFAULT_ADMIN_ROLE` (platform governance).
+    pub async fn is_platform_admin(&self, account: Address) -> Result<bool, ChainError> {
+        let m = self.market();
+        let role = m
+            .DEFAULT_ADMIN_ROLE()
+            .call()
+            .await
+            .map_err(|e| self.contract_err(e))?;
+        m.hasRole(role, account)
+            .call()
+            .await
+            .map_err(|e| self.contract_err(e))
+    }
+
+    /// The commission a new studio gets and the largest one the registry accepts (bps).
+    pub async fn commission_bounds(&self) -> Result<(u16, u16), ChainError> {
+        let m = self.market();
+        let default = m
+            .DEFAULT_COMMISSION_BPS()
+            .call()
+            .await
+            .map_err(|e| self.contract_err(e))?;
+        let max = m
+            .MAX_COMMISSION_BPS()
+            .call()
+            .await
+            .map_err(|e| self.contract_err(e))?;
+        Ok((default, max))
+    }
+
+    /// Registers a studio for `admin` (`registerStudio`, operator key); returns its id and tx.
+    pub async fn register_studio(
+        &self,
+        admin: Address,
+        royalty_recipient: Address,
+        name: String,
+    ) -> Result<(u32, B256), ChainError> {
+        let market = self.market();
+        let receipt = self
+            .send_receipt(market.registerStudio(admin, royalty_recipient, name))
+            .await?;
+        let ev: TangibleMarket::StudioRegistered = self.event(&receipt)?;
+        Ok((ev.studioId, receipt.transaction_hash))
+    }
+
+    /// Sets a studio's primary commission (`setStudioCommission`, operator key).
+    pub async fn set_studio_commission(
+        &self,
+        studio_id: u32,
+        commission_bps: u16,
+    ) -> Result<B256, ChainError> {
+        let market = self.market();
+        self.send(market.setStudioCommission(studio_id, commission_bps))
+            .await
+    }
+
+    /// Registers a film of `studio_id` (`registerFilm`, operator key); returns its id and tx.
+    pub async fn register_film(
+        &self,
+        studio_id: u32,
+        title: String,
+        year: u16,
+    ) -> Result<(u64, B256), ChainError> {
+        let market = self.market();
+        let receipt = self
+            .send_receipt(market.registerFilm(studio_id, title, year))
+            .await?;
+        let ev: TangibleMarket::FilmRegistered = self.event(&receipt)?;
+        Ok((ev.filmId, receipt.transaction_hash))
+    }
+
+    /// Registers an edition, active (`registerEdition`, operator key).
+    pub async fn register_edition(
+        &self,
+        film_id: u64,
+        quality: u8,
+        master_hash: B256,
+        price_cents: u64,
+    ) -> Result<B256, ChainError> {
+        let market = self.market();
+        self.send(market.registerEdition(film_id, quality, master_hash, price_cents))
+            .await
+    }
+
+    /// Changes an edition's master hash and price (`updateEdition`, operator key).
+    pub async fn update_edition(
+        &self,
+        film_id: u64,
+        quality: u8,
+        master_hash: B256,
+        price_cents: u64,
+    ) -> Result<B256, ChainError> {
+        let market = self.market();
+        self.send(market.updateEdition(film_id, quality, master_hash, price_cents))
+            .await
+    }
+
+    /// Withdraws (`active = false`) or reactivates an edition (operator key).
+    pub async fn set_edition_active(
+        &self,
+        film_id: u64,
+        quality: u8,
+        active: bool,
+    ) -> Result<B256, ChainError> {
+        let market = self.market();
+        if active {
+            self.send(market.reactivateEdition(film_id, quality)).await
+        } else {
+            self.send(market.withdrawEdition(film_id, quality)).await
+        }
     }
 
     /// Settles a card payment for a primary sale (`settleCardPrimary`).

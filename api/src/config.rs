@@ -31,6 +31,7 @@ const TYPED_FIELDS: &[&str] = &[
     "float_warning_cents",
     "shutdown_grace_secs",
     "certificate_validity_days",
+    "max_master_bytes",
     "run_worker",
     "json_logs",
 ];
@@ -142,6 +143,22 @@ pub struct Config {
     /// Validity of a licence certificate (the offline lease), days.
     #[serde(default = "defaults::certificate_validity_days")]
     pub certificate_validity_days: u64,
+    /// Folder of the content store (iroh-blobs `FsStore`) holding the encrypted films this
+    /// process serves over P2P and HTTP, plus uploads in progress. Without it, master upload and
+    /// content answer 503.
+    #[serde(default)]
+    pub content_dir: Option<PathBuf>,
+    /// UDP address of the P2P (iroh) endpoint serving the content store; unset = every
+    /// interface on a random port. Fix it (e.g. `0.0.0.0:4433`) to open a firewall port.
+    #[serde(default)]
+    pub p2p_bind_addr: Option<SocketAddr>,
+    /// Public base URL of this API (e.g. `https://api.tangible.example`), used to build the
+    /// absolute `http_url` of content; unset = `http_url` is a path (`/v1/content/<hash>`).
+    #[serde(default)]
+    pub public_url: Option<String>,
+    /// Largest accepted master upload, bytes (default 64 GiB).
+    #[serde(default = "defaults::max_master_bytes")]
+    pub max_master_bytes: u64,
     /// JSON log lines (production) instead of human-readable ones.
     #[serde(default = "defaults::yes")]
     pub json_logs: bool,
@@ -203,6 +220,9 @@ mod defaults {
     }
     pub(super) fn certificate_validity_days() -> u64 {
         30
+    }
+    pub(super) fn max_master_bytes() -> u64 {
+        64 << 30
     }
     pub(super) fn shutdown_grace_secs() -> u64 {
         20
@@ -274,6 +294,13 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "currency {:?} is not a lower-case ISO code",
                 self.currency
+            )));
+        }
+        if let Some(url) = &self.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "public_url {url:?} must start with http:// or https://"
             )));
         }
         if self.workers == 0 && self.run_worker {

@@ -48,6 +48,22 @@ pub mod codes {
     pub const EDITION_NOT_ON_SALE: &str = "edition_not_on_sale";
     /// The offer is not active.
     pub const OFFER_NOT_ACTIVE: &str = "offer_not_active";
+    /// The caller is not the studio's admin (on chain) nor a platform admin.
+    pub const NOT_STUDIO_ADMIN: &str = "not_studio_admin";
+    /// The action needs the platform's admin role (on chain).
+    pub const NOT_PLATFORM_ADMIN: &str = "not_platform_admin";
+    /// A streamed upload without `Content-Length`.
+    pub const LENGTH_REQUIRED: &str = "length_required";
+    /// Another upload of the same edition is running.
+    pub const UPLOAD_IN_PROGRESS: &str = "upload_in_progress";
+    /// The upload body ended early, or was longer than declared.
+    pub const UPLOAD_INCOMPLETE: &str = "upload_incomplete";
+    /// No master was uploaded for the edition yet.
+    pub const CONTENT_UNAVAILABLE: &str = "content_unavailable";
+    /// The edition is already withdrawn (or already on sale).
+    pub const EDITION_STATUS_UNCHANGED: &str = "edition_status_unchanged";
+    /// The edition already exists, or no more films can be registered.
+    pub const CONFLICT: &str = "conflict";
     /// A dependency (database, chain node, Stripe) is unreachable.
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
     /// A bug or an unexpected failure; details are in the server log.
@@ -136,6 +152,11 @@ impl ApiError {
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::client(StatusCode::NOT_FOUND, codes::NOT_FOUND, message)
+    }
+
+    /// 403 with `code`.
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Self::client(StatusCode::FORBIDDEN, code, message)
     }
 
     /// 409 with `code`.

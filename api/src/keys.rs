@@ -78,6 +78,22 @@ pub async fn edition_key(db: &PgPool, kek: &Kek, edition: EditionId) -> Result<F
     Ok(envelope::open(kek, &sealed)?)
 }
 
+/// The key of `edition`, generated and stored (sealed) first if it has none. Concurrent
+/// callers get the same key: the first stored wins and everyone reads it back.
+pub async fn edition_key_or_create(
+    db: &PgPool,
+    kek: &Kek,
+    edition: EditionId,
+) -> Result<FilmKey, KeyError> {
+    match edition_key(db, kek, edition).await {
+        Err(KeyError::Missing(_)) => {
+            store_edition_key(db, kek, edition, &FilmKey::generate()).await?;
+            edition_key(db, kek, edition).await
+        }
+        other => other,
+    }
+}
+
 /// Wraps `key` to the owner's SEC1 public key (hex) for the licence in `ctx`.
 pub fn wrap_for_owner(
     key: &FilmKey,

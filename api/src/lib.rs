@@ -8,12 +8,18 @@
 //! keccak256(payment intent id)` ([`chain`]), reads the chain to stay idempotent, retries with
 //! backoff, and refunds when settlement has become impossible. Every attempt is recorded.
 //!
+//! Studio tooling ([`routes::studios`]): studios, films and editions are registered on chain with
+//! the operator key after the caller's authority is read from the chain; a master upload streams
+//! through hashing and encryption into the content store ([`content`]), served over P2P and HTTP
+//! ([`routes::content`]).
+//!
 //! [`Application::build`] wires configuration ([`config`]), the database, the chain client and
 //! Stripe; `main.rs` only loads the configuration and runs it.
 
 pub mod auth;
 pub mod chain;
 pub mod config;
+pub mod content;
 pub mod error;
 pub mod jobs;
 pub mod keys;

@@ -1,5 +1,6 @@
 //! Wiring: [`Application::build`] connects the database, the chain and Stripe, applies the
-//! migrations, binds the listener and starts the workers; [`Application::run_until_stopped`]
+//! migrations, opens the content store and its P2P provider, binds the listener and starts the
+//! workers; [`Application::run_until_stopped`]
 //! serves until a shutdown signal, then drains requests and jobs.
 
 use std::net::SocketAddr;
@@ -26,6 +27,7 @@ use tangible_crypto::envelope::Kek;
 use crate::auth::TokenSigner;
 use crate::chain::ChainClient;
 use crate::config::Config;
+use crate::content::ContentNode;
 use crate::stripe::StripeGateway;
 use crate::{jobs, routes, telemetry};
 
@@ -47,6 +49,7 @@ struct Inner {
     metrics: PrometheusHandle,
     kek: Option<Kek>,
     attestation: Option<PrivateKeySigner>,
+    content: Option<Arc<ContentNode>>,
 }
 
 impl AppState {
@@ -77,6 +80,10 @@ impl AppState {
     /// The attestation key signing certificates, when configured.
     pub fn attestation(&self) -> Option<&PrivateKeySigner> {
         self.inner.attestation.as_ref()
+    }
+    /// The content node (store, P2P provider), when `content_dir` is configured.
+    pub fn content(&self) -> Option<&Arc<ContentNode>> {
+        self.inner.content.as_ref()
     }
     /// The Prometheus handle.
     pub fn metrics(&self) -> &PrometheusHandle {
@@ -127,6 +134,14 @@ impl Application {
             .transpose()
             .map_err(|_| anyhow::anyhow!("attestation_key is not a valid private key"))?;
         let listener = TcpListener::bind(config.listen_addr).await?;
+        let content = match &config.content_dir {
+            Some(dir) => Some(Arc::new(
+                ContentNode::start(dir, config.p2p_bind_addr, config.public_url.clone())
+                    .await
+                    .map_err(|e| anyhow::anyhow!("content store {}: {e}", dir.display()))?,
+            )),
+            None => None,
+        };
         let state = AppState {
             inner: Arc::new(Inner {
                 config,
@@ -137,6 +152,7 @@ impl Application {
                 metrics: telemetry::metrics_handle(),
                 kek,
                 attestation,
+                content,
             }),
         };
         Ok(Application { listener, state })
@@ -190,6 +206,9 @@ impl Application {
         .await;
         if drained.is_err() {
             tracing::warn!(target: "tangible::api", "grace period over; jobs in flight resume after their lease");
+        }
+        if let Some(content) = self.state.content() {
+            content.shutdown().await;
         }
         Ok(())
     }

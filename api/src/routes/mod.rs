@@ -6,16 +6,21 @@
 //! - [`webhooks`]: the Stripe webhook.
 //! - [`catalogue`]: films, offers, licences, sales and royalty statements from the indexer's mirror.
 //! - [`licences`]: key release and offline certificates (owner's token, checked on chain).
+//! - [`studios`]: studios, films, editions and master uploads (studio admin's token).
+//! - [`content`]: where an edition's encrypted file is served (P2P ticket, HTTP URL); the file
+//!   itself under `/v1/content/{blob_hash}` (range requests).
 
 pub mod auth;
 pub mod catalogue;
+pub mod content;
 pub mod health;
 pub mod licences;
 pub mod purchases;
+pub mod studios;
 pub mod webhooks;
 
 use axum::Router;
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use utoipa::OpenApi;
 
 use crate::error::{ApiError, codes};
@@ -46,6 +51,12 @@ use crate::startup::AppState;
         catalogue::licence_history,
         catalogue::list_sales,
         catalogue::statement,
+        studios::register_studio,
+        studios::register_film,
+        studios::upload_master,
+        studios::withdraw_edition,
+        studios::reactivate_edition,
+        content::edition_content,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
 )]
@@ -69,7 +80,7 @@ async fn method_not_allowed() -> ApiError {
 
 /// The routes (without the middleware, see [`crate::startup::router`]).
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let router = Router::new()
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
@@ -89,6 +100,27 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/studios/{id}/statement", get(catalogue::statement))
         .route("/v1/licences/{id}/key", post(licences::release_key))
         .route("/v1/licences/{id}/certificate", get(licences::certificate))
+        .route("/v1/studios", post(studios::register_studio))
+        .route("/v1/studios/{id}/films", post(studios::register_film))
+        .route("/v1/editions/{id}/master", put(studios::upload_master))
+        .route(
+            "/v1/editions/{id}/withdraw",
+            post(studios::withdraw_edition),
+        )
+        .route(
+            "/v1/editions/{id}/reactivate",
+            post(studios::reactivate_edition),
+        )
+        .route("/v1/editions/{id}/content", get(content::edition_content));
+    let router = match state.content() {
+        // The encrypted files themselves: GET/HEAD with single ranges, ETag = the hash.
+        Some(node) => router.nest(
+            "/v1/content",
+            tangible_content::http::router(node.store().clone()).with_state(()),
+        ),
+        None => router,
+    };
+    router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(state)

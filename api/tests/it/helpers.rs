@@ -404,6 +404,12 @@ impl TestApp {
             ("DB_MAX_CONNECTIONS", "5".to_owned()),
             ("JSON_LOGS", "false".to_owned()),
             ("KEK_HEX", KEK_HEX.to_owned()),
+            // Kept across restarts of the same app (the folder lives as long as the app).
+            (
+                "CONTENT_DIR",
+                self._dir.path().join("content").display().to_string(),
+            ),
+            ("P2P_BIND_ADDR", "127.0.0.1:0".to_owned()),
             (
                 "ATTESTATION_KEY",
                 hex::encode(self.chain.keys[8].to_bytes()),

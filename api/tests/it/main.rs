@@ -7,4 +7,5 @@ mod helpers;
 mod licences;
 mod purchases;
 mod service;
+mod studios;
 mod webhooks;

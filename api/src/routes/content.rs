@@ -1,0 +1,86 @@
+//! Where an edition's encrypted file is served: a P2P ticket (iroh-blobs) and an HTTP URL with
+//! range requests (`/v1/content/{blob_hash}`, the content crate's router). Public: the file is
+//! useless without the edition key, which only licence owners receive.
+
+use axum::extract::{Path, State};
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use tangible_content::ContentHash;
+use utoipa::ToSchema;
+
+use crate::error::{ApiError, ApiResult, ErrorBody, codes};
+use crate::routes::studios::EditionRef;
+use crate::startup::AppState;
+
+/// How to fetch an edition's encrypted file.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EditionContent {
+    /// `<film_id>-<quality>`.
+    pub edition_id: String,
+    /// Film.
+    pub film_id: u64,
+    /// `sd`, `hd` or `4k`.
+    pub quality: String,
+    /// SHA-256 of the plaintext master (0x…), as registered on chain.
+    pub master_hash: String,
+    /// BLAKE3 hash of the encrypted file (64 hex): its address over P2P and HTTP.
+    pub blob_hash: String,
+    /// Size of the encrypted file, bytes.
+    pub size: u64,
+    /// iroh-blobs ticket (`blob…`): the provider's address and the hash.
+    pub ticket: String,
+    /// The provider's address alone (iroh endpoint ticket, `endpoint…`).
+    pub provider: String,
+    /// HTTP URL of the file (range requests); a path when no public URL is configured.
+    pub http_url: String,
+}
+
+/// How to fetch an edition's encrypted file (P2P ticket and HTTP URL).
+#[utoipa::path(get, path = "/v1/editions/{id}/content",
+    params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`")),
+    responses((status = 200, body = EditionContent),
+    (status = 404, description = "not_found or content_unavailable", body = ErrorBody),
+    (status = 503, body = ErrorBody)))]
+pub async fn edition_content(
+    State(state): State<AppState>,
+    Path(edition): Path<String>,
+) -> ApiResult<axum::Json<EditionContent>> {
+    let edition = EditionRef::parse(&edition)?;
+    let node = state.content().ok_or_else(|| {
+        ApiError::unavailable(
+            "content store",
+            anyhow::anyhow!("content_dir is not configured"),
+        )
+    })?;
+    let id = edition.id();
+    let row = sqlx::query(
+        "SELECT master_hash, blob_hash, encrypted_size FROM api_edition_content WHERE film_id = $1 AND quality = $2",
+    )
+    .bind(i64::try_from(id.film_id).map_err(anyhow::Error::new)?)
+    .bind(i16::from(id.quality))
+    .fetch_optional(state.db())
+    .await?
+    .ok_or_else(|| {
+        ApiError::client(
+            axum::http::StatusCode::NOT_FOUND,
+            codes::CONTENT_UNAVAILABLE,
+            format!("no master was uploaded for edition {edition}"),
+        )
+    })?;
+    let blob: ContentHash = row
+        .try_get::<String, _>("blob_hash")?
+        .parse()
+        .map_err(anyhow::Error::new)?;
+    Ok(axum::Json(EditionContent {
+        edition_id: edition.to_string(),
+        film_id: id.film_id,
+        quality: edition.quality.as_str().to_owned(),
+        master_hash: row.try_get("master_hash")?,
+        blob_hash: blob.to_hex(),
+        size: u64::try_from(row.try_get::<i64, _>("encrypted_size")?)
+            .map_err(anyhow::Error::new)?,
+        ticket: node.ticket(blob).to_string(),
+        provider: node.provider_addr().to_string(),
+        http_url: node.http_url(blob),
+    }))
+}

@@ -1,0 +1,774 @@
+//! Studio tooling: register a studio, its films and editions, upload an edition's master,
+//! withdraw or reactivate an edition.
+//!
+//! Who signs: every transaction is sent with the API's operator key (`OPERATOR_ROLE` may act for
+//! any studio in the registry). The API therefore checks the caller's authority itself, on chain,
+//! before sending anything:
+//! - registering a studio: any signed-in wallet, which becomes the studio's admin (the contract
+//!   lets any account register itself); another admin or a commission other than the
+//!   contract's default needs the platform's `DEFAULT_ADMIN_ROLE` (commissions are the
+//!   platform's decision);
+//! - films, editions, masters: the studio's admin as registered on chain (`studio(id).admin`),
+//!   or a platform admin acting for the studio.
+
+use alloy::primitives::Address;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use serde::{Deserialize, Serialize};
+use tangible_chain::bindings::TangibleMarket::TangibleMarketErrors;
+use tangible_crypto::EditionId;
+use tangible_domain::Quality;
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
+
+use crate::auth::AuthUser;
+use crate::chain::{ChainError, Studio};
+use crate::content::IngestError;
+use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody, codes};
+use crate::keys;
+use crate::startup::AppState;
+
+const TARGET: &str = "tangible::api::studios";
+/// Longest studio name or film title, characters.
+const MAX_NAME_CHARS: usize = 200;
+/// Highest edition price accepted, cents (1,000,000 €).
+pub const MAX_PRICE_CENTS: u64 = 100_000_000;
+
+/// An edition id in URLs: `<film_id>-<quality>` (`42-4k`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EditionRef {
+    /// Film.
+    pub film_id: u64,
+    /// Quality.
+    pub quality: Quality,
+}
+
+impl EditionRef {
+    /// Parses `<film_id>-<quality>`.
+    pub fn parse(s: &str) -> ApiResult<Self> {
+        let bad =
+            || ApiError::not_found(format!("no edition {s:?} (expected <film_id>-<sd|hd|4k>)"));
+        let (film, quality) = s.split_once('-').ok_or_else(bad)?;
+        let film_id: u64 = film.parse().map_err(|_| bad())?;
+        let quality: Quality = quality.parse().map_err(|_| bad())?;
+        if film_id == 0 {
+            return Err(bad());
+        }
+        Ok(Self { film_id, quality })
+    }
+
+    /// The crypto crate's edition id.
+    pub fn id(self) -> EditionId {
+        EditionId::new(self.film_id, self.quality.code())
+    }
+}
+
+impl std::fmt::Display for EditionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.film_id, self.quality.as_str())
+    }
+}
+
+fn chain_unavailable(e: ChainError) -> ApiError {
+    ApiError::unavailable("chain node", e)
+}
+
+/// Maps a failed registry transaction to the client's error when it is the client's.
+fn chain_write_err(e: ChainError) -> ApiError {
+    match e {
+        ChainError::Reverted(r) => {
+            let message = format!("the registry refused: {r:?}");
+            match *r {
+                TangibleMarketErrors::RegistryInvalidCommission(_)
+                | TangibleMarketErrors::RegistryInvalidAddress(_)
+                | TangibleMarketErrors::RegistryInvalidPrice(_)
+                | TangibleMarketErrors::RegistryInvalidQuality(_)
+                | TangibleMarketErrors::RegistryInvalidMasterHash(_) => {
+                    ApiError::invalid_field(message)
+                }
+                TangibleMarketErrors::RegistryStudioNotFound(_)
+                | TangibleMarketErrors::RegistryFilmNotFound(_)
+                | TangibleMarketErrors::RegistryEditionNotFound(_) => ApiError::not_found(message),
+                TangibleMarketErrors::RegistryEditionStatusUnchanged(_) => {
+                    ApiError::conflict(codes::EDITION_STATUS_UNCHANGED, message)
+                }
+                TangibleMarketErrors::RegistryEditionExists(_)
+                | TangibleMarketErrors::RegistryFilmLimitReached(_) => {
+                    ApiError::conflict(codes::CONFLICT, message)
+                }
+                _ => ApiError::Internal(anyhow::anyhow!(message)),
+            }
+        }
+        ChainError::Rpc(_) => chain_unavailable(e),
+        ChainError::Failed(_) => ApiError::Internal(e.into()),
+    }
+}
+
+fn parse_address(field: &str, s: &str) -> ApiResult<Address> {
+    let a: Address = s
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::invalid_field(format!("{field} {s:?} is not an address")))?;
+    if a == Address::ZERO {
+        return Err(ApiError::invalid_field(format!(
+            "{field} must not be the zero address"
+        )));
+    }
+    Ok(a)
+}
+
+fn parse_name(field: &str, s: &str) -> ApiResult<String> {
+    let t = s.trim();
+    if t.is_empty() || t.chars().count() > MAX_NAME_CHARS || t.chars().any(char::is_control) {
+        return Err(ApiError::invalid_field(format!(
+            "{field} must be 1 to {MAX_NAME_CHARS} characters without control characters"
+        )));
+    }
+    Ok(t.to_owned())
+}
+
+fn parse_quality(s: &str) -> ApiResult<Quality> {
+    s.parse()
+        .map_err(|e: tangible_domain::ParseQualityError| ApiError::invalid_field(e.to_string()))
+}
+
+fn check_price(price_cents: u64) -> ApiResult<u64> {
+    if price_cents == 0 || price_cents > MAX_PRICE_CENTS {
+        return Err(ApiError::invalid_field(format!(
+            "price_cents must be 1 to {MAX_PRICE_CENTS}"
+        )));
+    }
+    Ok(price_cents)
+}
+
+fn lower(a: Address) -> String {
+    a.to_string().to_lowercase()
+}
+
+/// The studio, if `caller` is its admin on chain or a platform admin.
+async fn require_studio_admin(
+    state: &AppState,
+    caller: Address,
+    studio_id: u32,
+) -> ApiResult<Studio> {
+    let studio = state
+        .chain()
+        .studio(studio_id)
+        .await
+        .map_err(chain_unavailable)?
+        .ok_or_else(|| ApiError::not_found(format!("no studio {studio_id}")))?;
+    if studio.admin == caller
+        || state
+            .chain()
+            .is_platform_admin(caller)
+            .await
+            .map_err(chain_unavailable)?
+    {
+        return Ok(studio);
+    }
+    tracing::warn!(target: TARGET, studio_id, %caller, "refused: not the studio's admin");
+    Err(ApiError::forbidden(
+        codes::NOT_STUDIO_ADMIN,
+        format!("{caller} is not the admin of studio {studio_id}"),
+    ))
+}
+
+/// The studio owning `film_id`, if `caller` may manage it.
+async fn require_film_admin(state: &AppState, caller: Address, film_id: u64) -> ApiResult<u32> {
+    let studio_id = state
+        .chain()
+        .film_studio(film_id)
+        .await
+        .map_err(chain_unavailable)?
+        .ok_or_else(|| ApiError::not_found(format!("no film {film_id}")))?;
+    require_studio_admin(state, caller, studio_id).await?;
+    Ok(studio_id)
+}
+
+// ------------------------------------------------------------------ studios
+
+/// A studio registration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStudio {
+    /// Display name (1–200 characters).
+    pub name: String,
+    /// Receives the studio's earnings (0x…).
+    pub royalty_address: String,
+    /// Platform commission on primary sales, basis points (default: the contract's default;
+    /// another value needs a platform admin).
+    pub commission_bps: Option<u16>,
+    /// The studio's admin wallet (default: the caller; another wallet needs a platform admin).
+    pub admin_address: Option<String>,
+}
+
+/// A registered studio.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct StudioCreated {
+    /// Studio id (on chain).
+    pub studio_id: u32,
+    /// Name.
+    pub name: String,
+    /// Admin wallet.
+    pub admin_address: String,
+    /// Royalty recipient.
+    pub royalty_address: String,
+    /// Platform commission, basis points.
+    pub commission_bps: u16,
+    /// The registration transaction.
+    pub tx_hash: String,
+    /// The commission transaction, when the commission differs from the default.
+    pub commission_tx_hash: Option<String>,
+}
+
+/// Registers a studio on chain; the caller (or `admin_address`) becomes its admin.
+#[utoipa::path(post, path = "/v1/studios", request_body = NewStudio, security(("bearer" = [])),
+    responses((status = 201, body = StudioCreated), (status = 401, body = ErrorBody),
+    (status = 403, description = "not_platform_admin", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn register_studio(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<NewStudio>,
+) -> ApiResult<(StatusCode, axum::Json<StudioCreated>)> {
+    let caller = user.0.sub;
+    let name = parse_name("name", &req.name)?;
+    let royalty = parse_address("royalty_address", &req.royalty_address)?;
+    let admin = match &req.admin_address {
+        Some(a) => parse_address("admin_address", a)?,
+        None => caller,
+    };
+    let (default_bps, max_bps) = state
+        .chain()
+        .commission_bounds()
+        .await
+        .map_err(chain_unavailable)?;
+    let commission = req.commission_bps.unwrap_or(default_bps);
+    if commission > max_bps {
+        return Err(ApiError::invalid_field(format!(
+            "commission_bps must be at most {max_bps}"
+        )));
+    }
+    if (admin != caller || commission != default_bps)
+        && !state
+            .chain()
+            .is_platform_admin(caller)
+            .await
+            .map_err(chain_unavailable)?
+    {
+        return Err(ApiError::forbidden(
+            codes::NOT_PLATFORM_ADMIN,
+            "only a platform admin may register a studio for another wallet or set its commission",
+        ));
+    }
+    let (studio_id, tx) = state
+        .chain()
+        .register_studio(admin, royalty, name.clone())
+        .await
+        .map_err(chain_write_err)?;
+    tracing::info!(target: TARGET, studio_id, %admin, %caller, tx_hash = %tx, "studio registered");
+    let commission_tx = if commission != default_bps {
+        let tx = state
+            .chain()
+            .set_studio_commission(studio_id, commission)
+            .await
+            .map_err(chain_write_err)?;
+        tracing::info!(target: TARGET, studio_id, commission, tx_hash = %tx, "studio commission set");
+        Some(tx.to_string())
+    } else {
+        None
+    };
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(StudioCreated {
+            studio_id,
+            name,
+            admin_address: admin.to_checksum(None),
+            royalty_address: royalty.to_checksum(None),
+            commission_bps: commission,
+            tx_hash: tx.to_string(),
+            commission_tx_hash: commission_tx,
+        }),
+    ))
+}
+
+// ------------------------------------------------------------------ films
+
+/// An edition declared with its film.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewEdition {
+    /// `sd`, `hd` or `4k`.
+    pub quality: String,
+    /// Price in cents (1 to 100,000,000).
+    pub price_cents: u64,
+}
+
+/// A film registration.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewFilm {
+    /// Title (1–200 characters).
+    pub title: String,
+    /// Release year (1870–2200).
+    pub year: u16,
+    /// Editions and their prices; each goes on sale when its master is uploaded.
+    #[serde(default)]
+    pub editions: Vec<NewEdition>,
+}
+
+/// A declared edition.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct DeclaredEdition {
+    /// `<film_id>-<quality>`.
+    pub edition_id: String,
+    /// `sd`, `hd` or `4k`.
+    pub quality: String,
+    /// Price in cents.
+    pub price_cents: u64,
+    /// `awaiting_master`.
+    pub status: String,
+}
+
+/// A registered film.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct FilmCreated {
+    /// Film id (on chain).
+    pub film_id: u64,
+    /// Studio.
+    pub studio_id: u32,
+    /// Title.
+    pub title: String,
+    /// Year.
+    pub year: u16,
+    /// The registration transaction.
+    pub tx_hash: String,
+    /// Declared editions.
+    pub editions: Vec<DeclaredEdition>,
+}
+
+/// Registers a film of a studio on chain and declares its editions (studio admin).
+#[utoipa::path(post, path = "/v1/studios/{id}/films", request_body = NewFilm, security(("bearer" = [])),
+    params(("id" = u32, Path, description = "studio id")),
+    responses((status = 201, body = FilmCreated), (status = 401, body = ErrorBody),
+    (status = 403, description = "not_studio_admin", body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+pub async fn register_film(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(studio_id): Path<String>,
+    ApiJson(req): ApiJson<NewFilm>,
+) -> ApiResult<(StatusCode, axum::Json<FilmCreated>)> {
+    let studio_id: u32 = studio_id
+        .parse()
+        .ok()
+        .filter(|&id| id != 0)
+        .ok_or_else(|| ApiError::not_found(format!("no studio {studio_id:?}")))?;
+    let title = parse_name("title", &req.title)?;
+    if !(1870..=2200).contains(&req.year) {
+        return Err(ApiError::invalid_field("year must be 1870 to 2200"));
+    }
+    let mut editions: Vec<(Quality, u64)> = Vec::new();
+    for e in &req.editions {
+        let q = parse_quality(&e.quality)?;
+        if editions.iter().any(|(d, _)| *d == q) {
+            return Err(ApiError::invalid_field(format!(
+                "edition {} is declared twice",
+                q.as_str()
+            )));
+        }
+        editions.push((q, check_price(e.price_cents)?));
+    }
+    require_studio_admin(&state, user.0.sub, studio_id).await?;
+    let (film_id, tx) = state
+        .chain()
+        .register_film(studio_id, title.clone(), req.year)
+        .await
+        .map_err(chain_write_err)?;
+    tracing::info!(target: TARGET, film_id, studio_id, caller = %user.0.sub, tx_hash = %tx, "film registered");
+    let film = i64::try_from(film_id).map_err(anyhow::Error::new)?;
+    let mut db = state.db().begin().await?;
+    for (q, price) in &editions {
+        sqlx::query(
+            "INSERT INTO api_declared_editions (film_id, quality, price_cents, declared_by) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (film_id, quality) DO UPDATE SET price_cents = EXCLUDED.price_cents, declared_by = EXCLUDED.declared_by, declared_at = now()",
+        )
+        .bind(film)
+        .bind(i16::from(q.code()))
+        .bind(i64::try_from(*price).map_err(anyhow::Error::new)?)
+        .bind(lower(user.0.sub))
+        .execute(&mut *db)
+        .await?;
+    }
+    db.commit().await?;
+    let editions = editions
+        .into_iter()
+        .map(|(quality, price_cents)| DeclaredEdition {
+            edition_id: EditionRef { film_id, quality }.to_string(),
+            quality: quality.as_str().to_owned(),
+            price_cents,
+            status: "awaiting_master".to_owned(),
+        })
+        .collect();
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(FilmCreated {
+            film_id,
+            studio_id,
+            title,
+            year: req.year,
+            tx_hash: tx.to_string(),
+            editions,
+        }),
+    ))
+}
+
+// ------------------------------------------------------------------ masters
+
+/// Query of a master upload.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MasterQuery {
+    /// Sets or changes the edition's price (required if it was not declared with the film).
+    pub price_cents: Option<u64>,
+}
+
+/// A published master.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct MasterPublished {
+    /// `<film_id>-<quality>`.
+    pub edition_id: String,
+    /// Film.
+    pub film_id: u64,
+    /// `sd`, `hd` or `4k`.
+    pub quality: String,
+    /// SHA-256 of the plaintext master (0x…), registered on chain as the master hash.
+    pub master_hash: String,
+    /// Master size, bytes.
+    pub size: u64,
+    /// BLAKE3 hash of the encrypted file (its P2P and HTTP address).
+    pub blob_hash: String,
+    /// Encrypted file size, bytes.
+    pub encrypted_size: u64,
+    /// Price in cents (on chain).
+    pub price_cents: u64,
+    /// On primary sale.
+    pub active: bool,
+    /// The registry transaction (`registerEdition` or `updateEdition`); absent if the chain
+    /// already held this master hash and price.
+    pub tx_hash: Option<String>,
+}
+
+async fn finish_upload(
+    state: &AppState,
+    upload_id: Uuid,
+    outcome: &str,
+    published: Option<&MasterPublished>,
+    detail: Option<String>,
+) {
+    let r = sqlx::query(
+        "UPDATE api_master_uploads SET finished_at = now(), outcome = $2, master_hash = $3, blob_hash = $4, tx_hash = $5, detail = $6 WHERE upload_id = $1",
+    )
+    .bind(upload_id)
+    .bind(outcome)
+    .bind(published.map(|p| p.master_hash.clone()))
+    .bind(published.map(|p| p.blob_hash.clone()))
+    .bind(published.and_then(|p| p.tx_hash.clone()))
+    .bind(detail)
+    .execute(state.db())
+    .await;
+    if let Err(e) = r {
+        tracing::warn!(target: TARGET, %upload_id, error = %e, "recording the upload outcome");
+    }
+}
+
+/// Uploads an edition's master as a streamed body: hashed, encrypted, stored, published over
+/// P2P and HTTP, and registered on chain with its master hash (studio admin).
+#[utoipa::path(put, path = "/v1/editions/{id}/master", security(("bearer" = [])),
+    params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`"), MasterQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the master's bytes; Content-Length required"),
+    responses((status = 200, body = MasterPublished), (status = 400, description = "upload_incomplete", body = ErrorBody),
+    (status = 401, body = ErrorBody), (status = 403, description = "not_studio_admin", body = ErrorBody),
+    (status = 404, body = ErrorBody), (status = 409, description = "upload_in_progress", body = ErrorBody),
+    (status = 411, description = "length_required", body = ErrorBody), (status = 413, body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+pub async fn upload_master(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(edition): Path<String>,
+    ApiQuery(query): ApiQuery<MasterQuery>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<axum::Json<MasterPublished>> {
+    let edition = EditionRef::parse(&edition)?;
+    let caller = user.0.sub;
+    let content = state.content().cloned().ok_or_else(|| {
+        ApiError::unavailable(
+            "content store",
+            anyhow::anyhow!("content_dir is not configured"),
+        )
+    })?;
+    let kek = state.kek().ok_or_else(|| {
+        ApiError::unavailable("key custody", anyhow::anyhow!("kek_hex is not configured"))
+    })?;
+    let declared_len: u64 = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| {
+            ApiError::client(
+                StatusCode::LENGTH_REQUIRED,
+                codes::LENGTH_REQUIRED,
+                "a master upload needs a Content-Length header",
+            )
+        })?;
+    let max = state.config().max_master_bytes;
+    if declared_len > max {
+        return Err(ApiError::client(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            codes::PAYLOAD_TOO_LARGE,
+            format!("the master is {declared_len} bytes, the limit is {max}"),
+        ));
+    }
+    if let Some(p) = query.price_cents {
+        check_price(p)?;
+    }
+    require_film_admin(&state, caller, edition.film_id).await?;
+    let id = edition.id();
+    let on_chain = state
+        .chain()
+        .edition(id.film_id, id.quality)
+        .await
+        .map_err(chain_unavailable)?;
+    let film = i64::try_from(edition.film_id).map_err(anyhow::Error::new)?;
+    let declared: Option<i64> = sqlx::query_scalar(
+        "SELECT price_cents FROM api_declared_editions WHERE film_id = $1 AND quality = $2",
+    )
+    .bind(film)
+    .bind(i16::from(id.quality))
+    .fetch_optional(state.db())
+    .await?;
+    let price = match (query.price_cents, on_chain, declared) {
+        (Some(p), _, _) => p,
+        (None, Some(e), _) => e.price_cents,
+        (None, None, Some(p)) => u64::try_from(p).map_err(anyhow::Error::new)?,
+        (None, None, None) => {
+            return Err(ApiError::invalid_field(format!(
+                "edition {edition} was not declared with its film: pass ?price_cents="
+            )));
+        }
+    };
+    let _slot = content.begin_upload(id).ok_or_else(|| {
+        ApiError::conflict(
+            codes::UPLOAD_IN_PROGRESS,
+            format!("a master of {edition} is being uploaded"),
+        )
+    })?;
+    let upload_id = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO api_master_uploads (upload_id, film_id, quality, uploaded_by, declared_size) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(upload_id)
+    .bind(film)
+    .bind(i16::from(id.quality))
+    .bind(lower(caller))
+    .bind(i64::try_from(declared_len).map_err(anyhow::Error::new)?)
+    .execute(state.db())
+    .await?;
+    tracing::info!(target: TARGET, %upload_id, %edition, %caller, size = declared_len, "master upload started");
+    let result = publish(
+        &state,
+        &content,
+        kek,
+        edition,
+        price,
+        on_chain,
+        declared_len,
+        caller,
+        body,
+    )
+    .await;
+    match &result {
+        Ok(p) => {
+            finish_upload(&state, upload_id, "published", Some(p), None).await;
+            metrics::counter!("master_uploads_total", "outcome" => "published").increment(1);
+            metrics::counter!("master_upload_bytes_total").increment(p.size);
+        }
+        Err(e) => {
+            finish_upload(&state, upload_id, "failed", None, Some(e.to_string())).await;
+            metrics::counter!("master_uploads_total", "outcome" => "failed").increment(1);
+            tracing::warn!(target: TARGET, %upload_id, %edition, error = %e, "master upload failed");
+        }
+    }
+    result.map(axum::Json)
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn publish(
+    state: &AppState,
+    content: &crate::content::ContentNode,
+    kek: &tangible_crypto::envelope::Kek,
+    edition: EditionRef,
+    price: u64,
+    on_chain: Option<crate::chain::Edition>,
+    declared_len: u64,
+    caller: Address,
+    body: Body,
+) -> ApiResult<MasterPublished> {
+    let id = edition.id();
+    let key = keys::edition_key_or_create(state.db(), kek, id)
+        .await
+        .map_err(anyhow::Error::new)?;
+    let store = content.store();
+    let ingested =
+        crate::content::ingest_master(store, key, id, declared_len, body.into_data_stream())
+            .await
+            .map_err(|e| match e {
+                IngestError::Body(m) => ApiError::bad_request(codes::UPLOAD_INCOMPLETE, m),
+                IngestError::Format(f) => ApiError::invalid_field(format!("master: {f}")),
+                other => ApiError::Internal(other.into()),
+            })?;
+    let blob = ingested.blob;
+    // Register the master hash (and price) on chain; nothing to send if it already holds them.
+    let sent = match on_chain {
+        None => Some(
+            state
+                .chain()
+                .register_edition(id.film_id, id.quality, ingested.master_hash, price)
+                .await,
+        ),
+        Some(e) if e.master_hash != ingested.master_hash || e.price_cents != price => Some(
+            state
+                .chain()
+                .update_edition(id.film_id, id.quality, ingested.master_hash, price)
+                .await,
+        ),
+        Some(_) => None,
+    };
+    let tx = match sent.transpose() {
+        Ok(tx) => tx,
+        Err(e) => {
+            let _ = store.remove(blob.hash).await;
+            return Err(chain_write_err(e));
+        }
+    };
+    let film = i64::try_from(id.film_id).map_err(anyhow::Error::new)?;
+    let previous: Option<String> = sqlx::query_scalar(
+        "SELECT blob_hash FROM api_edition_content WHERE film_id = $1 AND quality = $2",
+    )
+    .bind(film)
+    .bind(i16::from(id.quality))
+    .fetch_optional(state.db())
+    .await?;
+    sqlx::query(
+        "INSERT INTO api_edition_content (film_id, quality, master_hash, master_size, blob_hash, encrypted_size, tx_hash, uploaded_by) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (film_id, quality) DO UPDATE SET master_hash = EXCLUDED.master_hash, master_size = EXCLUDED.master_size, \
+         blob_hash = EXCLUDED.blob_hash, encrypted_size = EXCLUDED.encrypted_size, tx_hash = EXCLUDED.tx_hash, \
+         uploaded_by = EXCLUDED.uploaded_by, uploaded_at = now()",
+    )
+    .bind(film)
+    .bind(i16::from(id.quality))
+    .bind(ingested.master_hash.to_string())
+    .bind(i64::try_from(ingested.master_size).map_err(anyhow::Error::new)?)
+    .bind(blob.hash.to_hex())
+    .bind(i64::try_from(blob.size).map_err(anyhow::Error::new)?)
+    .bind(tx.map(|t| t.to_string()))
+    .bind(lower(caller))
+    .execute(state.db())
+    .await?;
+    // The previous file of this edition is no longer announced: reclaim its space.
+    if let Some(old) = previous.and_then(|h| h.parse::<tangible_content::ContentHash>().ok())
+        && old != blob.hash
+    {
+        let _ = store.remove(old).await;
+    }
+    tracing::info!(target: TARGET, %edition, master_hash = %ingested.master_hash, blob = %blob.hash,
+        tx_hash = ?tx, "master published");
+    Ok(MasterPublished {
+        edition_id: edition.to_string(),
+        film_id: id.film_id,
+        quality: edition.quality.as_str().to_owned(),
+        master_hash: ingested.master_hash.to_string(),
+        size: ingested.master_size,
+        blob_hash: blob.hash.to_hex(),
+        encrypted_size: blob.size,
+        price_cents: price,
+        active: on_chain.is_none_or(|e| e.active),
+        tx_hash: tx.map(|t| t.to_string()),
+    })
+}
+
+// ------------------------------------------------------------------ withdraw / reactivate
+
+/// An edition's sale status after a change.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct EditionStatus {
+    /// `<film_id>-<quality>`.
+    pub edition_id: String,
+    /// On primary sale.
+    pub active: bool,
+    /// The registry transaction.
+    pub tx_hash: String,
+}
+
+async fn set_active(
+    state: AppState,
+    user: AuthUser,
+    edition: String,
+    active: bool,
+) -> ApiResult<axum::Json<EditionStatus>> {
+    let edition = EditionRef::parse(&edition)?;
+    require_film_admin(&state, user.0.sub, edition.film_id).await?;
+    let id = edition.id();
+    if state
+        .chain()
+        .edition(id.film_id, id.quality)
+        .await
+        .map_err(chain_unavailable)?
+        .is_none()
+    {
+        return Err(ApiError::not_found(format!(
+            "edition {edition} is not on chain yet (upload its master first)"
+        )));
+    }
+    let tx = state
+        .chain()
+        .set_edition_active(id.film_id, id.quality, active)
+        .await
+        .map_err(chain_write_err)?;
+    tracing::info!(target: TARGET, %edition, active, caller = %user.0.sub, tx_hash = %tx, "edition status changed");
+    Ok(axum::Json(EditionStatus {
+        edition_id: edition.to_string(),
+        active,
+        tx_hash: tx.to_string(),
+    }))
+}
+
+/// Withdraws an edition from primary sale (existing licences stay valid; studio admin).
+#[utoipa::path(post, path = "/v1/editions/{id}/withdraw", security(("bearer" = [])),
+    params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`")),
+    responses((status = 200, body = EditionStatus), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "edition_status_unchanged", body = ErrorBody)))]
+pub async fn withdraw_edition(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(edition): Path<String>,
+) -> ApiResult<axum::Json<EditionStatus>> {
+    set_active(state, user, edition, false).await
+}
+
+/// Returns a withdrawn edition to primary sale (studio admin).
+#[utoipa::path(post, path = "/v1/editions/{id}/reactivate", security(("bearer" = [])),
+    params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`")),
+    responses((status = 200, body = EditionStatus), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "edition_status_unchanged", body = ErrorBody)))]
+pub async fn reactivate_edition(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(edition): Path<String>,
+) -> ApiResult<axum::Json<EditionStatus>> {
+    set_active(state, user, edition, true).await
+}
