@@ -202,7 +202,7 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
     // 3. The encrypted film.
     let quality = tangible_domain::Quality::from_code(release.quality)?;
     let content_path = format!(
-        "/v1/editions/{}/{}/content",
+        "/v1/editions/{}-{}/content",
         release.film_id,
         quality.as_str()
     );
