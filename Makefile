@@ -39,7 +39,7 @@ test: lint test-contracts test-rust ## every test of the project (what CI runs)
 gas: contracts ## re-measure the gas benchmarks into contracts/.gas-snapshot
 	cd contracts && $(FORGE) snapshot --match-test test_gas
 
-up: contracts ## start the local stack (anvil, contracts, demo studio and film); Ctrl-C stops it
+up: contracts ## start the local stack (anvil, Postgres, localstripe, contracts + demo film, indexer, API); Ctrl-C stops it
 	@bash scripts/up.sh
 
 bench: contracts ## benchmarks (long; not part of make test)

@@ -1,6 +1,7 @@
 //! Where the stack's own binaries (`tangible-api`, `tangible-indexer`) and tools (anvil,
 //! localstripe) are, and how tests build the binaries first.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
@@ -119,44 +120,58 @@ impl Binaries {
     }
 
     fn build_now(release: bool) -> Result<Binaries> {
-        let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-        let root = workspace_root();
-        let mut cmd = Command::new(cargo);
-        cmd.current_dir(&root)
-            .args([
-                "build",
-                "--locked",
-                "--message-format=json-render-diagnostics",
-            ])
-            .args(["-p", "tangible-api", "--bin", "tangible-api"])
-            .args(["-p", "tangible-indexer", "--bin", "tangible-indexer"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        if release {
-            cmd.arg("--release");
-        }
-        let out = cmd.output().context("running cargo build")?;
-        if !out.status.success() {
-            bail!("cargo build of tangible-api and tangible-indexer failed");
-        }
-        let mut api = None;
-        let mut indexer = None;
-        for line in out.stdout.split(|b| *b == b'\n') {
-            let Ok(msg) = serde_json::from_slice::<serde_json::Value>(line) else {
-                continue;
-            };
-            let Some(exe) = msg["executable"].as_str() else {
-                continue;
-            };
-            match msg["target"]["name"].as_str() {
-                Some("tangible-api") => api = Some(PathBuf::from(exe)),
-                Some("tangible-indexer") => indexer = Some(PathBuf::from(exe)),
-                _ => {}
-            }
-        }
-        match (api, indexer) {
-            (Some(api), Some(indexer)) => Self::with_tools(api, indexer),
-            _ => bail!("cargo build did not report the tangible-api and tangible-indexer paths"),
+        let mut built = build_bins(
+            release,
+            &[
+                ("tangible-api", "tangible-api"),
+                ("tangible-indexer", "tangible-indexer"),
+            ],
+        )?;
+        let mut take = |name: &str| {
+            built
+                .remove(name)
+                .with_context(|| format!("cargo did not report {name}"))
+        };
+        Self::with_tools(take("tangible-api")?, take("tangible-indexer")?)
+    }
+}
+
+/// Builds binaries with one `cargo build --locked` (`(package, binary)` pairs; debug profile,
+/// or release) in the clone's workspace and returns each binary's path by name, read from
+/// cargo's JSON messages. Building every binary a test needs in one call (e.g. the API, the
+/// indexer and the `tangible` CLI) makes cargo resolve features once for all of them.
+pub fn build_bins(release: bool, bins: &[(&str, &str)]) -> Result<BTreeMap<String, PathBuf>> {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(workspace_root())
+        .args([
+            "build",
+            "--locked",
+            "--message-format=json-render-diagnostics",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (package, bin) in bins {
+        cmd.args(["-p", package, "--bin", bin]);
+    }
+    if release {
+        cmd.arg("--release");
+    }
+    let out = cmd.output().context("running cargo build")?;
+    if !out.status.success() {
+        bail!("cargo build of {bins:?} failed");
+    }
+    let mut found = BTreeMap::new();
+    for line in out.stdout.split(|b| *b == b'\n') {
+        let Ok(msg) = serde_json::from_slice::<serde_json::Value>(line) else {
+            continue;
+        };
+        if let (Some(exe), Some(name)) =
+            (msg["executable"].as_str(), msg["target"]["name"].as_str())
+            && bins.iter().any(|(_, b)| *b == name)
+        {
+            found.insert(name.to_owned(), PathBuf::from(exe));
         }
     }
+    Ok(found)
 }

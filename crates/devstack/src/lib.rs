@@ -26,7 +26,7 @@ pub mod masters;
 mod postgres;
 mod process;
 
-pub use binaries::{BIN_DIR_ENV, Binaries, workspace_root};
+pub use binaries::{BIN_DIR_ENV, Binaries, build_bins, workspace_root};
 
 use process::{Managed, SpawnOptions};
 
@@ -279,7 +279,7 @@ impl Stack {
             }
         };
         let log_dir = data_dir.join("logs");
-        for sub in ["logs", "masters", "deployments"] {
+        for sub in ["logs", "masters", "deployments", "content"] {
             let d = data_dir.join(sub);
             if d.exists() {
                 std::fs::remove_dir_all(&d)?;
@@ -380,6 +380,7 @@ impl Stack {
         let token_secret = hex::encode(rand::random::<[u8; 32]>());
         let kek = hex::encode(rand::random::<[u8; 32]>());
         let host = format!("127.0.0.1:{}", ports.api);
+        let content_dir = data_dir.join("content");
         for (k, v) in [
             ("LISTEN_ADDR", host.clone()),
             ("DATABASE_URL", database_url.clone()),
@@ -400,6 +401,9 @@ impl Stack {
             ("RETRY_MAX_MS", "2000".to_owned()),
             ("SHUTDOWN_GRACE_SECS", "3".to_owned()),
             ("JSON_LOGS", "false".to_owned()),
+            ("CONTENT_DIR", content_dir.display().to_string()),
+            ("P2P_BIND_ADDR", "127.0.0.1:0".to_owned()),
+            ("PUBLIC_URL", api_url.clone()),
         ] {
             api.env(format!("TANGIBLE_API_{k}"), v);
         }
@@ -417,7 +421,6 @@ impl Stack {
         let deadline = Instant::now() + Duration::from_secs(120);
         wait_mirrored(&pool, demo.film_id, &stack_children.0, deadline).await?;
         wait_ready(&api_url, &stack_children.0, deadline).await?;
-        pool.close().await;
 
         let mut editions = Vec::new();
         for (quality, hash, price) in &demo.editions {
@@ -440,10 +443,31 @@ impl Stack {
                     .join(format!("film-{}-{}.bin", demo.film_id, e.quality));
                 masters::generate_master(&path, demo.film_id, e.quality, len)?;
                 e.master_file = Some(path);
-                // TODO(content upload): upload through the API once
-                // `/v1/editions/{id}/master` lands; until then `uploaded` stays false.
+            }
+            if api_has_route(&api_url, masters::is_master_route).await? {
+                let http = reqwest::Client::new();
+                let studio = &chain::signers()[chain::STUDIO];
+                let token = masters::login(&http, &api_url, studio).await?;
+                for e in &mut editions {
+                    let path = e.master_file.as_ref().expect("generated above");
+                    let up = masters::upload_master(
+                        &http,
+                        &api_url,
+                        &token,
+                        demo.film_id,
+                        e.quality,
+                        path,
+                    )
+                    .await?;
+                    e.master_hash = up.master_hash;
+                    e.uploaded = true;
+                }
+                let deadline = Instant::now() + Duration::from_secs(60);
+                wait_master_hashes(&pool, demo.film_id, &editions, &stack_children.0, deadline)
+                    .await?;
             }
         }
+        pool.close().await;
 
         let demo = DemoInfo {
             studio_id: demo.studio_id,
@@ -601,6 +625,51 @@ async fn wait_mirrored(
         }
         if Instant::now() > deadline {
             bail!("the indexer did not mirror the demo film in time (see its log)");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Whether the API's OpenAPI document lists a path matching `route` (features landing one
+/// after another).
+async fn api_has_route(api_url: &str, route: impl Fn(&str) -> bool) -> Result<bool> {
+    let doc: serde_json::Value = reqwest::get(format!("{api_url}/v1/openapi.json"))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    Ok(doc["paths"]
+        .as_object()
+        .is_some_and(|paths| paths.keys().any(|p| route(p))))
+}
+
+/// Waits until the indexer mirrored the uploaded masters' hashes.
+async fn wait_master_hashes(
+    pool: &sqlx::PgPool,
+    film_id: u64,
+    editions: &[DemoEdition],
+    children: &[Managed],
+    deadline: Instant,
+) -> Result<()> {
+    loop {
+        children.iter().try_for_each(Managed::ensure_running)?;
+        let rows: Vec<(i16, String)> =
+            sqlx::query_as("SELECT quality, master_hash FROM editions WHERE film_id = $1")
+                .bind(film_id as i64)
+                .fetch_all(pool)
+                .await
+                .unwrap_or_default();
+        let mirrored = editions.iter().all(|e| {
+            rows.iter().any(|(q, h)| {
+                *q == i16::from(e.quality.code())
+                    && h.eq_ignore_ascii_case(&e.master_hash.to_string())
+            })
+        });
+        if mirrored {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            bail!("the indexer did not mirror the uploaded masters' hashes in time");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }

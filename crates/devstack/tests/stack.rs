@@ -6,6 +6,11 @@ use std::time::Duration;
 use tangible_devstack::{Binaries, Stack, StackOptions, check_port_free};
 use tangible_domain::Quality;
 
+fn sha256(data: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(data).into()
+}
+
 fn alive(pid: i32) -> bool {
     // A zombie (exited, not yet reaped) counts as gone: /proc shows state Z.
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
@@ -72,6 +77,52 @@ async fn stack_starts_serves_the_demo_film_and_stops_without_leftovers() {
         stack.demo.edition(Quality::Uhd4k).map(|e| e.price.get()),
         Some(1300)
     );
+
+    // The demo masters were uploaded: each edition's content is published, and the master hash
+    // registered on chain is the SHA-256 of the generated file.
+    for e in &stack.demo.editions {
+        assert!(e.uploaded, "{} master not uploaded", e.quality);
+        let master = std::fs::read(e.master_file.as_ref().unwrap()).unwrap();
+        let sha = sha256(&master);
+        assert_eq!(e.master_hash.0, sha, "{} master hash", e.quality);
+        let id = format!("{}-{}", stack.demo.film_id, e.quality);
+        let content: serde_json::Value = http
+            .get(format!("{}/v1/editions/{id}/content", stack.api_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let size = content["size"].as_u64().unwrap_or(0);
+        assert!(size > master.len() as u64, "encrypted size {content}");
+        // The encrypted file is served over HTTP at its announced URL, whole.
+        let url = content["http_url"].as_str().expect("http_url");
+        let blob = http.get(url).send().await.unwrap().bytes().await.unwrap();
+        assert_eq!(blob.len() as u64, size);
+        assert!(
+            !blob
+                .windows(4096)
+                .any(|w| master.windows(4096).next() == Some(w)),
+            "the served file contains the plaintext"
+        );
+    }
+    let expected_4k = stack
+        .demo
+        .editions
+        .iter()
+        .find(|e| e.quality == Quality::Uhd4k);
+    let hd = stack.demo.edition(Quality::Hd).unwrap();
+    let uhd = expected_4k.unwrap();
+    let (hd_len, uhd_len) = (
+        std::fs::metadata(hd.master_file.as_ref().unwrap())
+            .unwrap()
+            .len(),
+        std::fs::metadata(uhd.master_file.as_ref().unwrap())
+            .unwrap()
+            .len(),
+    );
+    assert_eq!((hd_len, uhd_len), (64 * 1024, 128 * 1024));
 
     // The chain the stack reports is the one the deployment file names.
     let deployment = tangible_chain::Deployment::load(&stack.deployment_file).unwrap();
