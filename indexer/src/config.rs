@@ -32,7 +32,7 @@ pub struct Args {
     #[arg(long, env = "INDEXER_POLL_INTERVAL_MS", default_value_t = 200)]
     pub poll_interval_ms: u64,
     /// First `eth_getLogs` range, in blocks.
-    #[arg(long, env = "INDEXER_INITIAL_RANGE", default_value_t = 1_000)]
+    #[arg(long, env = "INDEXER_INITIAL_RANGE", default_value_t = 100)]
     pub initial_range: u64,
     /// Largest `eth_getLogs` range, in blocks.
     #[arg(long, env = "INDEXER_MAX_RANGE", default_value_t = 50_000)]
@@ -40,6 +40,11 @@ pub struct Args {
     /// Logs per batch the range adapts to (shrinks above, grows below half of it).
     #[arg(long, env = "INDEXER_TARGET_LOGS", default_value_t = 10_000)]
     pub target_logs: usize,
+    /// Drop the mirror's secondary indexes during a backfill with at least this many events
+    /// ahead (estimated, and at least as many as already stored); they are re-created once
+    /// caught up. 0 never defers them.
+    #[arg(long, env = "INDEXER_DEFER_INDEXES_ABOVE", default_value_t = 50_000)]
+    pub defer_indexes_above: u64,
     /// Recent block hashes kept for reorg detection; a deeper reorg re-indexes from the
     /// deployment block.
     #[arg(long, env = "INDEXER_REORG_WINDOW", default_value_t = 128)]
@@ -72,6 +77,7 @@ impl Args {
             target_logs: self.target_logs.max(1),
             reorg_window: self.reorg_window.max(2),
             reset_on_mismatch: self.reset_on_mismatch,
+            defer_indexes_above: self.defer_indexes_above,
         }
     }
 
@@ -101,6 +107,9 @@ pub struct IndexerConfig {
     pub reorg_window: u64,
     /// Wipe a mirror of another deployment instead of refusing to start.
     pub reset_on_mismatch: bool,
+    /// Drop the secondary indexes during a backfill with at least this many events ahead
+    /// (estimated, and no fewer than already stored), re-create them once caught up; 0 never.
+    pub defer_indexes_above: u64,
 }
 
 impl Default for IndexerConfig {
@@ -108,11 +117,12 @@ impl Default for IndexerConfig {
         Self {
             confirmations: 0,
             poll_interval: Duration::from_millis(200),
-            initial_range: 1_000,
+            initial_range: 100,
             max_range: 50_000,
             target_logs: 10_000,
             reorg_window: 128,
             reset_on_mismatch: false,
+            defer_indexes_above: 50_000,
         }
     }
 }

@@ -58,9 +58,13 @@ pub struct Indexer<R> {
     checkpoint: Option<Checkpoint>,
     range: u64,
     prefetched: Option<Prefetched>,
+    /// Secondary indexes are dropped for a backfill (re-created once caught up).
+    deferred: bool,
+    /// Whether deferring the indexes was considered already (once per run).
+    defer_considered: bool,
 }
 
-/// A range fetched ahead, while the previous batch was being written.
+/// A fetched range: its headers and logs (fetched ahead while the previous batch is written).
 #[derive(Debug)]
 struct Prefetched {
     from: u64,
@@ -125,6 +129,8 @@ impl<R: Rpc> Indexer<R> {
             checkpoint = None;
         }
         let range = cfg.initial_range.min(cfg.max_range).max(1);
+        // Indexes deferred by a run that stopped before catching up.
+        let deferred = store::deferred_indexes(&pool).await? > 0;
         let mut indexer = Self {
             rpc,
             pool,
@@ -134,6 +140,8 @@ impl<R: Rpc> Indexer<R> {
             checkpoint,
             range,
             prefetched: None,
+            deferred,
+            defer_considered: false,
         };
         if indexer.checkpoint.is_none() {
             indexer.checkpoint = indexer.start_checkpoint().await?;
@@ -194,6 +202,9 @@ impl<R: Rpc> Indexer<R> {
             .checkpoint
             .map_or(self.identity.deployment_block, |c| c.number + 1);
         if safe < next {
+            if self.deferred {
+                self.restore_indexes().await?;
+            }
             if let Some(cp) = self.checkpoint {
                 // Idle: the checkpoint block itself may have been reorged out (or rolled back).
                 match self.rpc.block(cp.number).await? {
@@ -206,26 +217,13 @@ impl<R: Rpc> Indexer<R> {
             return Ok(StepOutcome::CaughtUp { head });
         }
         let (to, headers, logs) = match self.prefetched.take() {
-            // Fetched while the previous batch was being written (deep backfill only).
+            // Fetched while the previous batch was being written.
             Some(p) if p.from == next && p.to <= safe => (p.to, p.headers, p.logs),
             _ => {
                 let to = safe.min(next.saturating_add(self.range - 1));
-                let dense = to.saturating_add(self.cfg.reorg_window) > head;
-                let numbers: Vec<u64> = if dense {
-                    (next..=to).collect()
-                } else {
-                    vec![next, to]
-                };
-                let mut headers = Vec::with_capacity(numbers.len());
-                for b in try_join_all(numbers.iter().map(|n| self.rpc.block(*n))).await? {
-                    match b {
-                        Some(b) => headers.push(b),
-                        None => return Ok(StepOutcome::Retry("block not available yet".into())),
-                    }
-                }
-                headers.dedup_by_key(|b| b.number);
-                let logs = match self.rpc.logs(next, to, &self.addresses).await {
-                    Ok(logs) => logs,
+                match self.fetch_range(next, to, head).await {
+                    Ok(Some(p)) => (p.to, p.headers, p.logs),
+                    Ok(None) => return Ok(StepOutcome::Retry("block not available yet".into())),
                     Err(RpcError::RangeTooLarge(msg)) if to > next => {
                         self.range = (to - next).div_ceil(2).max(1);
                         metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
@@ -233,8 +231,7 @@ impl<R: Rpc> Indexer<R> {
                         return Ok(StepOutcome::Retry(format!("range refused: {msg}")));
                     }
                     Err(e) => return Err(e.into()),
-                };
-                (to, headers, logs)
+                }
             }
         };
         if let Some(cp) = self.checkpoint
@@ -287,12 +284,19 @@ impl<R: Rpc> Indexer<R> {
         }
         metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
 
+        if !self.defer_considered && !events.is_empty() {
+            self.consider_deferring_indexes(events.len() as u64, next, to, head)
+                .await?;
+        }
+
         let end = *headers.last().expect("at least one header");
         let cp = Checkpoint {
             number: end.number,
             hash: end.hash,
         };
-        // Deep in a backfill, fetch the next range while this batch is written.
+        // While behind, fetch the next range while this batch is written. The prefetched
+        // range goes through the same checks as a fresh fetch when it is used (its first
+        // parent hash against the new checkpoint, its headers and logs against each other).
         let next_from = to + 1;
         let next_to = safe.min(next_from.saturating_add(self.range - 1));
         let write = store::write_batch(
@@ -303,8 +307,9 @@ impl<R: Rpc> Indexer<R> {
             cp,
             self.cfg.reorg_window,
         );
-        if next_from <= safe && next_to.saturating_add(self.cfg.reorg_window) <= head {
-            let (written, fetched) = tokio::join!(write, self.fetch_ends(next_from, next_to));
+        if next_from <= safe {
+            let (written, fetched) =
+                tokio::join!(write, self.fetch_range(next_from, next_to, head));
             written?;
             // A failed prefetch is not an error: the next step fetches again.
             self.prefetched = fetched.ok().flatten();
@@ -328,17 +333,28 @@ impl<R: Rpc> Indexer<R> {
         })
     }
 
-    /// Headers of both ends of `from..=to` and its logs (a deep-backfill range).
-    async fn fetch_ends(&self, from: u64, to: u64) -> Result<Option<Prefetched>, RpcError> {
-        let (a, b, logs) = tokio::try_join!(
-            self.rpc.block(from),
-            self.rpc.block(to),
+    /// The headers of `from..=to` (every one of them near the head, where reorgs happen, only
+    /// both ends deeper than the reorg window) and its logs, fetched concurrently. `None` when
+    /// a block is not available (yet).
+    async fn fetch_range(
+        &self,
+        from: u64,
+        to: u64,
+        head: u64,
+    ) -> Result<Option<Prefetched>, RpcError> {
+        let dense = to.saturating_add(self.cfg.reorg_window) > head;
+        let numbers: Vec<u64> = if dense {
+            (from..=to).collect()
+        } else {
+            vec![from, to]
+        };
+        let (blocks, logs) = tokio::try_join!(
+            try_join_all(numbers.iter().map(|n| self.rpc.block(*n))),
             self.rpc.logs(from, to, &self.addresses)
         )?;
-        let (Some(a), Some(b)) = (a, b) else {
+        let Some(mut headers) = blocks.into_iter().collect::<Option<Vec<_>>>() else {
             return Ok(None);
         };
-        let mut headers = vec![a, b];
         headers.dedup_by_key(|h| h.number);
         Ok(Some(Prefetched {
             from,
@@ -348,9 +364,55 @@ impl<R: Rpc> Indexer<R> {
         }))
     }
 
+    /// Drops the secondary indexes for the rest of a backfill when it is large: at least
+    /// `defer_indexes_above` events ahead (extrapolated from this batch) and at least as many
+    /// as already stored (re-creating indexes over a large table for a short backfill would
+    /// cost more than it saves). Considered once per run, on the first batch with events.
+    async fn consider_deferring_indexes(
+        &mut self,
+        batch_events: u64,
+        from: u64,
+        to: u64,
+        head: u64,
+    ) -> Result<()> {
+        self.defer_considered = true;
+        let threshold = self.cfg.defer_indexes_above;
+        if self.deferred || threshold == 0 {
+            return Ok(());
+        }
+        let span = to - from + 1;
+        let ahead = batch_events.saturating_mul(head.saturating_sub(from) + 1) / span;
+        if ahead < threshold {
+            return Ok(());
+        }
+        let stored = store::estimated_events(&self.pool).await?;
+        if ahead < stored {
+            return Ok(());
+        }
+        let dropped = store::defer_indexes(&self.pool).await?;
+        self.deferred = dropped > 0;
+        info!(target: TARGET, dropped, events_ahead = ahead, events_stored = stored,
+              "backfill: secondary indexes deferred until caught up");
+        Ok(())
+    }
+
+    /// Re-creates the deferred secondary indexes (one transaction).
+    async fn restore_indexes(&mut self) -> Result<()> {
+        let started = Instant::now();
+        let restored = store::restore_indexes(&self.pool).await?;
+        self.deferred = false;
+        info!(target: TARGET, restored, ms = started.elapsed().as_millis() as u64,
+              "secondary indexes re-created");
+        Ok(())
+    }
+
     /// Finds the common ancestor over the recent block hashes and rolls the mirror back to it.
     async fn handle_reorg(&mut self) -> Result<StepOutcome> {
         self.prefetched = None;
+        if self.deferred {
+            // The rollback deletes by block number: give it its index back first.
+            self.restore_indexes().await?;
+        }
         let old = self.checkpoint.map_or(0, |c| c.number);
         let mut ancestor = None;
         for (number, hash) in store::recent_blocks(&self.pool, self.identity.chain_id).await? {

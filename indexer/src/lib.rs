@@ -18,6 +18,7 @@
 //! Prometheus metrics ([`metrics`]) and a graceful shutdown.
 
 pub mod config;
+pub mod copy;
 pub mod decode;
 mod indexer;
 pub mod metrics;

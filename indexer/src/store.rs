@@ -12,6 +12,7 @@ use std::collections::{BTreeMap, HashMap};
 use alloy::primitives::{Address, B256, Bytes};
 use sqlx::{PgConnection, PgPool, Row};
 
+use crate::copy::BinaryCopy;
 use crate::decode::{self, Event, RawEvent, TangibleEvent, dec, hex0x, i64_of};
 use crate::rpc::BlockRef;
 use crate::{IndexerError, Result};
@@ -104,6 +105,108 @@ pub async fn reset(pool: &PgPool) -> Result<()> {
     Ok(())
 }
 
+/// Mirror tables whose non-unique indexes a cold backfill may defer ([`defer_indexes`]).
+pub const DEFERRABLE_INDEX_TABLES: &[&str] = &[
+    "events",
+    "studios",
+    "films",
+    "editions",
+    "licences",
+    "resale_offers",
+    "sales",
+    "withdrawals",
+    "deposits",
+];
+
+/// Drops the secondary (non-unique, non-primary) indexes of [`DEFERRABLE_INDEX_TABLES`],
+/// recording their definitions in `indexer_deferred_indexes`, in one transaction. Unique
+/// indexes stay: they enforce the exactly-once guarantees. Returns how many were dropped.
+pub async fn defer_indexes(pool: &PgPool) -> Result<usize> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT i.relname::text, t.relname::text, pg_get_indexdef(i.oid)
+         FROM pg_index x
+         JOIN pg_class i ON i.oid = x.indexrelid
+         JOIN pg_class t ON t.oid = x.indrelid
+         JOIN pg_namespace n ON n.oid = t.relnamespace
+         WHERE n.nspname = current_schema() AND t.relname = ANY($1)
+           AND NOT x.indisunique AND NOT x.indisprimary
+         ORDER BY 1",
+    )
+    .bind(DEFERRABLE_INDEX_TABLES)
+    .fetch_all(&mut *tx)
+    .await?;
+    for (index, table, definition) in &rows {
+        sqlx::query(
+            "INSERT INTO indexer_deferred_indexes (index_name, table_name, definition) VALUES ($1, $2, $3)",
+        )
+        .bind(index)
+        .bind(table)
+        .bind(definition)
+        .execute(&mut *tx)
+        .await?;
+        let drop = format!("DROP INDEX {}", quote_ident(index));
+        sqlx::query(sqlx::AssertSqlSafe(drop))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// Re-creates the indexes [`defer_indexes`] dropped, in one transaction. Returns how many.
+pub async fn restore_indexes(pool: &PgPool) -> Result<usize> {
+    let mut tx = pool.begin().await?;
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT index_name, definition FROM indexer_deferred_indexes ORDER BY index_name FOR UPDATE",
+    )
+    .fetch_all(&mut *tx)
+    .await?;
+    for (index, definition) in &rows {
+        // Idempotent if the index exists anyway (created by hand meanwhile).
+        let exists: bool = sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                            WHERE n.nspname = current_schema() AND c.relname = $1)",
+        )
+        .bind(index)
+        .fetch_one(&mut *tx)
+        .await?;
+        if !exists {
+            sqlx::query(sqlx::AssertSqlSafe(definition.clone()))
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    sqlx::query("DELETE FROM indexer_deferred_indexes")
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(rows.len())
+}
+
+/// Number of indexes currently deferred.
+pub async fn deferred_indexes(pool: &PgPool) -> Result<usize> {
+    let n: i64 = sqlx::query_scalar("SELECT count(*) FROM indexer_deferred_indexes")
+        .fetch_one(pool)
+        .await?;
+    Ok(n as usize)
+}
+
+/// The planner's estimate of the number of raw events stored (cheap on any table size).
+pub async fn estimated_events(pool: &PgPool) -> Result<u64> {
+    // `reltuples` is -1 before the first analyze; the size (about 500 bytes a row) covers it.
+    let n: Option<f64> = sqlx::query_scalar(
+        "SELECT GREATEST(reltuples::float8, pg_relation_size(oid) / 500.0) FROM pg_class WHERE oid = 'events'::regclass",
+    )
+    .fetch_optional(pool)
+    .await?;
+    Ok(n.unwrap_or(0.0).max(0.0) as u64)
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// Writes one batch and its checkpoint atomically.
 ///
 /// `blocks` are the headers fetched for the range (recorded for reorg detection); rows of
@@ -116,9 +219,40 @@ pub async fn write_batch(
     checkpoint: Checkpoint,
     window: u64,
 ) -> Result<()> {
+    match write_batch_with(pool, identity, events, blocks, checkpoint, window, true).await {
+        // An event of the batch is already stored (the fast path's `COPY` cannot skip it):
+        // the whole batch is rolled back and written again with the idempotent inserts.
+        Err(IndexerError::Db(e)) if is_unique_violation(&e) => {
+            tracing::warn!(target: "tangible::indexer", error = %e,
+                "batch holds events already stored; writing it with idempotent inserts");
+            write_batch_with(pool, identity, events, blocks, checkpoint, window, false).await
+        }
+        other => other,
+    }
+}
+
+fn is_unique_violation(e: &sqlx::Error) -> bool {
+    matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
+}
+
+/// One attempt of [`write_batch`]: raw events appended with a binary `COPY` (`copy`) or with
+/// the idempotent `INSERT … ON CONFLICT DO NOTHING`.
+async fn write_batch_with(
+    pool: &PgPool,
+    identity: &Identity,
+    events: &[Event],
+    blocks: &[BlockRef],
+    checkpoint: Checkpoint,
+    window: u64,
+    copy: bool,
+) -> Result<()> {
     let mut tx = pool.begin().await?;
-    insert_events(&mut tx, identity.chain_id, events).await?;
-    apply(&mut tx, events).await?;
+    if copy {
+        copy_events(&mut tx, identity.chain_id, events).await?;
+    } else {
+        insert_events(&mut tx, identity.chain_id, events).await?;
+    }
+    apply_with(&mut tx, events, copy).await?;
     record_blocks(&mut tx, identity.chain_id, blocks).await?;
     sqlx::query("DELETE FROM blocks WHERE chain_id = $1 AND block_number < $2")
         .bind(identity.chain_id as i64)
@@ -256,7 +390,8 @@ pub async fn recompute_derived(conn: &mut PgConnection, chain_id: u64) -> Result
             };
             events.push(decode::decode(raw)?);
         }
-        apply(&mut *conn, &events).await?;
+        // The derived tables were emptied above: nothing can collide with the fast path.
+        apply_with(&mut *conn, &events, true).await?;
     }
     Ok(())
 }
@@ -278,6 +413,58 @@ const MIRRORED_NAMES: &[&str] = &[
     "Withdrawn",
     "Deposited",
 ];
+
+/// Column list of the raw log, in the order [`copy_events`] encodes the fields.
+const EVENT_COLUMNS: &str = "chain_id, block_number, block_hash, block_timestamp, tx_hash, tx_index, log_index, contract, event_name, topic0, topic1, topic2, topic3, data";
+
+/// Encodes raw events as a binary `COPY` payload for [`EVENT_COLUMNS`].
+pub fn encode_events(chain_id: u64, events: &[Event]) -> Vec<u8> {
+    let mut c = BinaryCopy::with_capacity(events.len() * 480);
+    for e in events {
+        let r = &e.raw;
+        c.row(14);
+        c.int8(chain_id as i64);
+        c.int8(r.block_number as i64);
+        c.hex0x(r.block_hash.as_slice());
+        match r.block_timestamp {
+            Some(t) => c.timestamptz(t as i64),
+            None => c.null(),
+        }
+        c.hex0x(r.tx_hash.as_slice());
+        c.int4(r.tx_index as i32);
+        c.int4(r.log_index as i32);
+        c.hex0x(r.address.as_slice());
+        match e.name {
+            Some(n) => c.text(n),
+            None => c.null(),
+        }
+        for i in 0..4 {
+            match r.topics.get(i) {
+                Some(t) => c.bytea(t.as_slice()),
+                None => c.null(),
+            }
+        }
+        c.bytea(&r.data);
+    }
+    c.finish()
+}
+
+/// Appends raw events with one binary `COPY` (the fast path of [`write_batch`]). Fails with a
+/// unique violation if one of them is already stored; [`insert_events`] skips those instead.
+pub async fn copy_events(conn: &mut PgConnection, chain_id: u64, events: &[Event]) -> Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let payload = encode_events(chain_id, events);
+    let mut copy = conn
+        .copy_in_raw(&format!(
+            "COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT binary)"
+        ))
+        .await?;
+    copy.send(payload).await?;
+    copy.finish().await?;
+    Ok(())
+}
 
 /// Appends raw events; an event already stored is skipped (idempotent).
 pub async fn insert_events(conn: &mut PgConnection, chain_id: u64, events: &[Event]) -> Result<()> {
@@ -362,6 +549,12 @@ fn opt_addr(a: Address) -> Option<String> {
 /// applied before its updates; for updates of one entity the last one wins. This equals
 /// applying the events one by one because an entity is always created before it is updated.
 pub async fn apply(conn: &mut PgConnection, events: &[Event]) -> Result<()> {
+    apply_with(conn, events, false).await
+}
+
+/// [`apply`], with the rows of new licences and sales appended by binary `COPY` when `copy`
+/// (fails with a unique violation if one is already stored, where [`apply`] skips it).
+pub async fn apply_with(conn: &mut PgConnection, events: &[Event], copy: bool) -> Result<()> {
     let mut users: HashMap<Address, (u64, Option<u64>)> = HashMap::new();
     let mut see = |a: Address, raw: &RawEvent| {
         if a != Address::ZERO {
@@ -675,7 +868,9 @@ pub async fn apply(conn: &mut PgConnection, events: &[Event]) -> Result<()> {
         .await?;
     }
 
-    if !minted.is_empty() {
+    if !minted.is_empty() && copy {
+        copy_licences(&mut *conn, &minted).await?;
+    } else if !minted.is_empty() {
         let [film, quality, acquired, hold, blk, li] = minted.i;
         let [id, owner, txh, ..] = minted.s;
         sqlx::query(
@@ -797,7 +992,9 @@ pub async fn apply(conn: &mut PgConnection, events: &[Event]) -> Result<()> {
         .await?;
     }
 
-    if !sales.is_empty() {
+    if !sales.is_empty() && copy {
+        copy_sales(&mut *conn, &sales).await?;
+    } else if !sales.is_empty() {
         let [li, blk, price, seller_c, studio_c, platform_c] = sales.i;
         let [txh, licence, payer, studio, platform, kind, seller, ts] = sales.s;
         let [offer, payref] = sales.o;
@@ -870,4 +1067,119 @@ pub async fn apply(conn: &mut PgConnection, events: &[Event]) -> Result<()> {
         .await?;
     }
     Ok(())
+}
+
+/// Sends one binary `COPY` payload.
+async fn send_copy(conn: &mut PgConnection, statement: &str, payload: Vec<u8>) -> Result<()> {
+    let mut copy = conn.copy_in_raw(statement).await?;
+    copy.send(payload).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// New licences (the columns [`apply`]'s `INSERT` writes) by binary `COPY`.
+async fn copy_licences(conn: &mut PgConnection, minted: &Cols) -> Result<()> {
+    let [film, quality, acquired, hold, blk, li] = &minted.i;
+    let [id, owner, txh, ..] = &minted.s;
+    let mut c = BinaryCopy::with_capacity(id.len() * 260);
+    for k in 0..id.len() {
+        c.row(9);
+        c.numeric(&id[k]);
+        c.text(&owner[k]);
+        c.int8(film[k]);
+        c.int2(quality[k] as i16);
+        c.text(&txh[k]);
+        c.timestamptz(acquired[k]);
+        match hold[k] {
+            0 => c.null(),
+            h => c.timestamptz(h),
+        }
+        c.int8(blk[k]);
+        c.int4(li[k] as i32);
+    }
+    send_copy(
+        conn,
+        "COPY licences (licence_id, owner_address, film_id, quality, tx_hash, acquired_at, hold_until, minted_block, log_index) FROM STDIN (FORMAT binary)",
+        c.finish(),
+    )
+    .await
+}
+
+/// New sales by binary `COPY`, with the film, quality and studio of each sold licence looked
+/// up like [`apply`]'s `LEFT JOIN` does (NULL when the licence is unknown).
+async fn copy_sales(conn: &mut PgConnection, sales: &Cols) -> Result<()> {
+    let [li, blk, price, seller_c, studio_c, platform_c] = &sales.i;
+    let [txh, licence, payer, studio, platform, kind, seller, ts] = &sales.s;
+    let [offer, payref] = &sales.o;
+    let mut ids: Vec<&str> = licence.iter().map(String::as_str).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let rows: Vec<(String, i64, i16, Option<i64>)> = sqlx::query_as(
+        "SELECT l.licence_id::text, l.film_id, l.quality, f.studio_id
+         FROM licences l LEFT JOIN films f ON f.film_id = l.film_id
+         WHERE l.licence_id = ANY($1::text[]::numeric[])",
+    )
+    .bind(&ids)
+    .fetch_all(&mut *conn)
+    .await?;
+    let of: HashMap<String, (i64, i16, Option<i64>)> = rows
+        .into_iter()
+        .map(|(id, f, q, s)| (id, (f, q, s)))
+        .collect();
+    let mut c = BinaryCopy::with_capacity(txh.len() * 560);
+    for k in 0..txh.len() {
+        c.row(19);
+        c.text(&txh[k]);
+        c.int4(li[k] as i32);
+        c.int8(blk[k]);
+        match ts[k].parse::<i64>() {
+            Ok(t) => c.timestamptz(t),
+            Err(_) => c.null(),
+        }
+        c.text(&kind[k]);
+        c.numeric(&licence[k]);
+        match &offer[k] {
+            Some(o) => c.numeric(o),
+            None => c.null(),
+        }
+        match &payref[k] {
+            Some(p) => c.text(p),
+            None => c.null(),
+        }
+        c.text(&payer[k]);
+        c.int8(price[k]);
+        if seller[k].is_empty() {
+            c.null();
+        } else {
+            c.text(&seller[k]);
+        }
+        c.int8(seller_c[k]);
+        c.text(&studio[k]);
+        c.int8(studio_c[k]);
+        c.text(&platform[k]);
+        c.int8(platform_c[k]);
+        match of.get(&licence[k]) {
+            Some((film, quality, studio_id)) => {
+                c.int8(*film);
+                c.int2(*quality);
+                match studio_id {
+                    Some(s) => c.int8(*s),
+                    None => c.null(),
+                }
+            }
+            None => {
+                c.null();
+                c.null();
+                c.null();
+            }
+        }
+    }
+    send_copy(
+        conn,
+        "COPY sales (tx_hash, log_index, block_number, block_timestamp, kind, licence_id, offer_id, payment_ref,
+                     payer_address, price_cents, seller_address, seller_cents, studio_address, studio_cents,
+                     platform_address, platform_cents, film_id, quality, studio_id) FROM STDIN (FORMAT binary)",
+        c.finish(),
+    )
+    .await
 }

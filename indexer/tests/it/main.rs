@@ -1,5 +1,6 @@
 //! Integration tests of the indexer on a real anvil and a real (private) PostgreSQL.
 
+mod backfill;
 mod crash;
 mod fixture;
 mod mirror;

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Indexer (issue 3): a chain of >= 100,000 Tangible events produced on anvil, then a cold
+# backfill into a private PostgreSQL (durable settings); the database write path alone; a raw
+# binary COPY of the same rows into an unindexed table (the ceiling, same run); head-follow
+# latency at one block per second. Targets: end to end >= 30,000 events/s, write path >= 50 %
+# of the raw COPY, latency <= 1 block + 200 ms.
+# BENCH_QUICK=1: 30,000 events (below the issue's 100,000: a smoke run, not the figure).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+cd "$root"
+events=100000
+if [ "${BENCH_QUICK:-0}" = 1 ]; then events=30000; fi
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); load before: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
+echo "targets (issue 3): end to end >= 30000 events/s | write path >= 50 % of raw COPY | head-follow <= 1 block + 200 ms"
+cargo build --quiet --release --locked -p tangible-indexer --example bench
+BENCH_EVENTS="$events" cargo run --quiet --release --locked -p tangible-indexer --example bench
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
