@@ -64,14 +64,23 @@ struct UpArgs {
     bin_dir: Option<PathBuf>,
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let Cmd::Up(args) = cli.command;
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let result = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
-        .build()?;
-    runtime.block_on(up(args))
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(up(args)));
+    match result {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            // The chain of causes, without a backtrace: these are user-facing messages.
+            eprintln!("make up: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 /// The single-instance lock: an exclusive `flock` on `<run>/stack.lock`, holding our pid.
@@ -98,7 +107,7 @@ impl Lock {
             let pid = pid.trim();
             bail!(
                 "a Tangible stack is already running (pid {pid}, run folder {}). Use it, or stop \
-                 it with Ctrl-C in its terminal (or `kill {pid}`) before starting another.",
+                 it with Ctrl-C in its terminal (or: kill {pid}) before starting another.",
                 run.display()
             );
         }
@@ -132,12 +141,19 @@ async fn up(args: UpArgs) -> Result<()> {
         "INDEXER_METRICS_PORT",
     ];
     for ((component, port), env) in ports.named().into_iter().zip(env_names) {
-        if port != 0 {
-            check_port_free(component, port)
-                .with_context(|| format!("something else uses it; set {env} to another port"))?;
+        if port != 0 && check_port_free(component, port).is_err() {
+            bail!(
+                "port {port} ({component}) is already in use by another program; stop it or set \
+                 {env} to another port"
+            );
         }
     }
     let binaries = Binaries::locate(args.bin_dir.as_deref())?;
+    let bin_dir = binaries
+        .api
+        .parent()
+        .map(Path::to_owned)
+        .unwrap_or_default();
     let run_dir = std::path::absolute(&args.run_dir)?;
     let options = StackOptions {
         ports,
@@ -165,7 +181,7 @@ async fn up(args: UpArgs) -> Result<()> {
         _ = sigterm.recv() => { eprintln!("make up: terminated, stopping…"); return Ok(()) }
         _ = sighup.recv() => return Ok(()),
     };
-    print_banner(&stack, started.elapsed());
+    print_banner(&stack, started.elapsed(), &bin_dir);
     let outcome = loop {
         tokio::select! {
             _ = sigint.recv() => break Ok(()),
@@ -185,7 +201,7 @@ async fn up(args: UpArgs) -> Result<()> {
     outcome
 }
 
-fn print_banner(stack: &Stack, took: Duration) {
+fn print_banner(stack: &Stack, took: Duration, bin_dir: &Path) {
     let d = &stack.demo;
     let buyer = &d.buyers[0];
     let buyer2 = &d.buyers[1];
@@ -225,8 +241,8 @@ Tangible local stack is up ({:.1} s).
   Accounts (anvil's well-known development keys, local use only):
     operator/admin #{op_i}  {op}   platform #{pf_i} {pf}   studio admin #{st_i} {st}
     buyers: #3..#8, e.g. #{b_i} {b_addr}
-      BUYER_KEY={b_key}
-      BUYER2_KEY={b2_key}
+      export BUYER_KEY={b_key}
+      export BUYER2_KEY={b2_key}
 
 Walkthrough (copy-paste in another terminal):
 
@@ -249,15 +265,32 @@ Walkthrough (copy-paste in another terminal):
   curl -s $API/v1/purchases/$(echo "$P" | jq -r .purchase_id) | jq   # → settled, licence id
   curl -s "$API/v1/licences?owner=$BUYER" | jq
 
-  # The same purchase in stablecoin, straight on chain (buyer #4 pays 13.00 € in tEUR):
+  # The same purchase in stablecoin, straight on chain (buyer #4 pays 13.00 € in tEUR,
+  # BUYER2_KEY exported above):
   cast send {token} "approve(address,uint256)" {market} 13000000 --private-key $BUYER2_KEY --rpc-url $RPC
   cast send {market} "buyPrimary(uint64,uint8,uint64,address)" {film} 2 1300 {b2_addr} \
     --private-key $BUYER2_KEY --rpc-url $RPC
   curl -s "$API/v1/licences?owner={b2_addr}" | jq
 
-  # ── With the `tangible` CLI ──────────────────────────────────────────────────────────
-  # TODO(cli): the CLI walkthrough (wallet import, login, films, buy --card/--crypto,
-  # download, verify, play, resell, buy-offer, sync) goes here once `cli/` lands.
+  # ── With the `tangible` CLI (built by make up) ──────────────────────────────────────
+  export TANGIBLE_API_URL={api} TANGIBLE_RPC_URL={rpc} TANGIBLE_STRIPE_URL={stripe}
+  export TANGIBLE_STRIPE_KEY={stripe_key} TANGIBLE_DEPLOYMENT={dep}
+  export TANGIBLE_ATTESTATION_ADDRESS={attestation} TANGIBLE_PASSWORD=demo-password
+  export PATH={bin_dir}:$PATH
+  export TANGIBLE_HOME=/tmp/tangible-alice                       # buyer #{b_i}
+  echo $BUYER_KEY | tangible wallet import --private-key --force && tangible login
+  tangible films
+  # 13.00 € in tEUR from the wallet (--card works too, but a card licence is held 3 days
+  # before it can be resold)
+  L=$(tangible --json buy {film} --quality 4k --crypto | jq -r .licence_id)
+  tangible download $L && tangible verify $L
+  tangible play $L -o /tmp/film.bin && cmp /tmp/film.bin {master_4k} && echo identical
+  tangible resell $L --price 8.00
+  export TANGIBLE_HOME=/tmp/tangible-bob                         # buyer #{b2_i}
+  echo $BUYER2_KEY | tangible wallet import --private-key --force && tangible login
+  O=$(tangible --json offers | jq -r '.[0].offer_id')
+  tangible buy-offer $O --card && tangible library                # seller 6.40, studio 1.20, platform 0.40
+  TANGIBLE_HOME=/tmp/tangible-alice tangible sync                 # alice's copy is erased
 
 Press Ctrl-C to stop everything.
 "#,
@@ -286,5 +319,13 @@ Press Ctrl-C to stop everything.
         b_key = buyer.private_key,
         b2_key = buyer2.private_key,
         b2_addr = buyer2.address,
+        b2_i = buyer2.index,
+        attestation = d.attestation.address,
+        bin_dir = bin_dir.display(),
+        master_4k = d
+            .edition(tangible_domain::Quality::Uhd4k)
+            .and_then(|e| e.master_file.as_ref())
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
     );
 }
