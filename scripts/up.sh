@@ -27,6 +27,7 @@ echo "make up: building the release binaries (first time: several minutes)…" >
 cargo build --release --quiet --locked \
   -p tangible-devstack --bin tangible-stack \
   -p tangible-api --bin tangible-api \
-  -p tangible-indexer --bin tangible-indexer
+  -p tangible-indexer --bin tangible-indexer \
+  -p tangible-cli --bin tangible
 bin="$CARGO_TARGET_DIR/release"
 exec "$bin/tangible-stack" up --bin-dir "$bin" --run-dir "$root/.run" --deployments-dir "$root/deployments"
