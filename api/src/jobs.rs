@@ -124,6 +124,7 @@ pub async fn run_worker(state: AppState, name: String, mut stop: watch::Receiver
         }
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}
+            _ = state.job_wakeup() => {}
             _ = stop.changed() => {}
         }
     }

@@ -50,6 +50,7 @@ struct Inner {
     kek: Option<Kek>,
     attestation: Option<PrivateKeySigner>,
     content: Option<Arc<ContentNode>>,
+    job_wakeup: tokio::sync::Notify,
 }
 
 impl AppState {
@@ -84,6 +85,14 @@ impl AppState {
     /// The content node (store, P2P provider), when `content_dir` is configured.
     pub fn content(&self) -> Option<&Arc<ContentNode>> {
         self.inner.content.as_ref()
+    }
+    /// Wakes an idle local worker (a job was queued); other instances find it at their next poll.
+    pub fn wake_workers(&self) {
+        self.inner.job_wakeup.notify_one();
+    }
+    /// Resolves when [`AppState::wake_workers`] is called.
+    pub fn job_wakeup(&self) -> tokio::sync::futures::Notified<'_> {
+        self.inner.job_wakeup.notified()
     }
     /// The Prometheus handle.
     pub fn metrics(&self) -> &PrometheusHandle {
@@ -153,6 +162,7 @@ impl Application {
                 kek,
                 attestation,
                 content,
+                job_wakeup: tokio::sync::Notify::new(),
             }),
         };
         Ok(Application { listener, state })

@@ -77,6 +77,8 @@ pub struct Page<T> {
 /// An edition and its price.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct EditionView {
+    /// `<film_id>-<quality>`: the id of the edition's studio and content endpoints.
+    pub edition_id: String,
     /// `sd`, `hd` or `4k`.
     pub quality: String,
     /// Price in cents.
@@ -128,10 +130,13 @@ async fn editions_of(state: &AppState, film_ids: &[i64]) -> ApiResult<Vec<(i64, 
     .await?;
     rows.iter()
         .map(|r| {
+            let film_id: i64 = r.try_get("film_id")?;
+            let quality = quality_name(r.try_get("quality")?);
             Ok((
-                r.try_get("film_id")?,
+                film_id,
                 EditionView {
-                    quality: quality_name(r.try_get("quality")?),
+                    edition_id: format!("{film_id}-{quality}"),
+                    quality,
                     price_cents: r.try_get("price_cents")?,
                     active: r.try_get("active")?,
                     master_hash: r.try_get("master_hash")?,

@@ -90,6 +90,10 @@ pub async fn stripe_webhook(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    if purchase_id.is_some() {
+        // A job may have been queued: wake a local worker now instead of at its next poll.
+        state.wake_workers();
+    }
     tracing::info!(target: "tangible::api::webhook", event = %event.id, kind = %event.kind,
         purchase_id = ?purchase_id, %outcome, "event processed");
     metrics::counter!("stripe_webhooks_total", "outcome" => outcome.clone()).increment(1);

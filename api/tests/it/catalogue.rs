@@ -116,6 +116,10 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
     assert!(p2["next_cursor"].is_null());
     let film = get(&app, &format!("/v1/films/{}", app.chain.film_id)).await;
     assert_eq!(film["editions"][0]["quality"], "4k");
+    assert_eq!(
+        film["editions"][0]["edition_id"],
+        format!("{}-4k", app.chain.film_id)
+    );
     assert_eq!(film["editions"][0]["price_cents"], PRICE);
     assert_eq!(app.get_json("/v1/films/999").await.0, 404);
 

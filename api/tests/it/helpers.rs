@@ -24,6 +24,9 @@ use tangible_db::testing::TestDatabase;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 
+/// Numbers the content folders handed to API instances (see `TestApp::config`).
+static CONTENT_DIRS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 pub(crate) const WEBHOOK_SECRET: &str = "whsec_test_secret";
 pub(crate) const STRIPE_KEY: &str = "sk_test_tangible";
 pub(crate) const PRICE: u64 = 1300;
@@ -404,10 +407,19 @@ impl TestApp {
             ("DB_MAX_CONNECTIONS", "5".to_owned()),
             ("JSON_LOGS", "false".to_owned()),
             ("KEK_HEX", KEK_HEX.to_owned()),
-            // Kept across restarts of the same app (the folder lives as long as the app).
+            // A folder of its own per configured instance: the content store holds an
+            // exclusive lock on its folder, and a killed test app's background tasks (or a
+            // second instance on the same database) may still hold the previous one.
             (
                 "CONTENT_DIR",
-                self._dir.path().join("content").display().to_string(),
+                self._dir
+                    .path()
+                    .join(format!(
+                        "content-{}",
+                        CONTENT_DIRS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+                    ))
+                    .display()
+                    .to_string(),
             ),
             ("P2P_BIND_ADDR", "127.0.0.1:0".to_owned()),
             (
