@@ -185,19 +185,28 @@ pub async fn list_films(
                 .map_err(|_| ApiError::invalid_field(format!("cursor {c:?} is not valid")))
         })
         .transpose()?;
-    let rows = sqlx::query(
-        "SELECT f.film_id, f.studio_id, s.name AS studio_name, f.title, f.year FROM films f JOIN studios s USING (studio_id) \
-         WHERE ($1::text IS NULL OR f.title ILIKE $1 ESCAPE '\\') AND ($2::bigint IS NULL OR f.studio_id = $2) \
-           AND ($3::int IS NULL OR f.year = $3) AND ($4::bigint IS NULL OR f.film_id > $4) \
-         ORDER BY f.film_id LIMIT $5",
-    )
-    .bind(q.q.as_deref().filter(|s| !s.is_empty()).map(like_pattern))
-    .bind(q.studio_id)
-    .bind(q.year)
-    .bind(cursor)
-    .bind(limit + 1)
-    .fetch_all(state.db())
-    .await?;
+    // Only the filters given go into the statement (values are bound, never formatted in), so
+    // the planner picks the matching index (`films (studio_id, film_id)`, `films (year,
+    // film_id)`) instead of one generic plan for every combination.
+    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+        "SELECT f.film_id, f.studio_id, s.name AS studio_name, f.title, f.year FROM films f JOIN studios s USING (studio_id) WHERE TRUE",
+    );
+    if let Some(pattern) = q.q.as_deref().filter(|s| !s.is_empty()).map(like_pattern) {
+        qb.push(" AND f.title ILIKE ")
+            .push_bind(pattern)
+            .push(" ESCAPE '\\'");
+    }
+    if let Some(studio) = q.studio_id {
+        qb.push(" AND f.studio_id = ").push_bind(studio);
+    }
+    if let Some(year) = q.year {
+        qb.push(" AND f.year = ").push_bind(year);
+    }
+    if let Some(after) = cursor {
+        qb.push(" AND f.film_id > ").push_bind(after);
+    }
+    qb.push(" ORDER BY f.film_id LIMIT ").push_bind(limit + 1);
+    let rows = qb.build().fetch_all(state.db()).await?;
     let more = rows.len() as i64 > limit;
     let mut items = films_from_rows(&state, rows).await?;
     items.truncate(limit as usize);
