@@ -7,6 +7,9 @@ SHELL := /bin/bash
 
 # Compiled Rust lives outside the clone so fresh clones (and CI) reuse it.
 export CARGO_TARGET_DIR ?= $(HOME)/.cache/tangible/target
+# No incremental caches: they grow by gigabytes per edit on a shared target directory (29 GB
+# seen here) and buy little for whole-workspace test builds.
+export CARGO_INCREMENTAL ?= 0
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FORGE := $(CURDIR)/.tools/bin/forge
 
