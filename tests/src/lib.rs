@@ -2,9 +2,9 @@
 //! home directory per user, on a stack started by `tangible-devstack`.
 //!
 //! Locating the binary: `CARGO_BIN_EXE_tangible` only exists inside the `tangible-cli` package,
-//! so [`tangible_bin`] runs `cargo build -p tangible-cli --bin tangible` once per test process
-//! (a no-op when it is up to date, so the tests never run a stale client) and takes the path
-//! cargo reports. `TANGIBLE_CLI_BIN` overrides it (e.g. to test an installed client).
+//! so [`tangible_bin`] runs `cargo build -p tangible-cli --bin tangible --features test-clock`
+//! once per test process (a no-op when up to date, so the tests never run a stale client) and
+//! takes the path cargo reports. `TANGIBLE_CLI_BIN` overrides it (the expiry test needs the feature).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -36,6 +36,8 @@ fn build() -> Result<PathBuf> {
         .current_dir(tangible_devstack::workspace_root())
         .args(["build", "--message-format=json-render-diagnostics"])
         .args(["-p", "tangible-cli", "--bin", "tangible"])
+        // The expiry test moves the client's clock (TANGIBLE_TEST_NOW), compiled in only here.
+        .args(["--features", "test-clock"])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .output()

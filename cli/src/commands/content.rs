@@ -24,11 +24,15 @@ use crate::library::{ContentInfo, Entry, LocalLicence, StoredKey};
 use crate::output;
 
 /// Test-only clock override: Unix seconds used as "now" for certificate checks. Lets the
-/// end-to-end tests play "after the lease" without waiting 30 days. Never set it otherwise.
+/// end-to-end tests play "after the lease" without waiting 30 days. Compiled in only with the
+/// `test-clock` feature (the e2e tests build the client with it): a shipped client must not let
+/// its user move the offline lease.
+#[cfg(feature = "test-clock")]
 pub(crate) const TEST_NOW_ENV: &str = "TANGIBLE_TEST_NOW";
 
 /// Current time for certificate checks (Unix seconds).
 pub(crate) fn now() -> u64 {
+    #[cfg(feature = "test-clock")]
     if let Some(t) = std::env::var(TEST_NOW_ENV)
         .ok()
         .and_then(|v| v.trim().parse().ok())
