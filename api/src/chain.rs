@@ -130,6 +130,19 @@ impl ChainClient {
     }
 
     /// A contract error: the decoded revert, or an RPC error.
+    /// `Ok(None)` when the call reverted with an error `absent` recognises as "no such
+    /// thing", else the error.
+    fn absent_if<T>(
+        &self,
+        e: alloy::contract::Error,
+        absent: impl Fn(&TangibleMarketErrors) -> bool,
+    ) -> Result<Option<T>, ChainError> {
+        match self.contract_err(e) {
+            ChainError::Reverted(r) if absent(&r) => Ok(None),
+            other => Err(other),
+        }
+    }
+
     fn contract_err(&self, e: alloy::contract::Error) -> ChainError {
         match e.as_decoded_interface_error::<TangibleMarketErrors>() {
             Some(decoded) => ChainError::Reverted(Box::new(decoded)),
@@ -199,19 +212,14 @@ impl ChainClient {
                 active: info.active,
                 master_hash: info.masterHash,
             })),
-            Err(e) => match self.contract_err(e) {
-                ChainError::Reverted(r)
-                    if matches!(
-                        *r,
-                        TangibleMarketErrors::RegistryEditionNotFound(_)
-                            | TangibleMarketErrors::RegistryFilmNotFound(_)
-                            | TangibleMarketErrors::RegistryInvalidQuality(_)
-                    ) =>
-                {
-                    Ok(None)
-                }
-                other => Err(other),
-            },
+            Err(e) => self.absent_if(e, |r| {
+                matches!(
+                    r,
+                    TangibleMarketErrors::RegistryEditionNotFound(_)
+                        | TangibleMarketErrors::RegistryFilmNotFound(_)
+                        | TangibleMarketErrors::RegistryInvalidQuality(_)
+                )
+            }),
         }
     }
 
@@ -224,14 +232,9 @@ impl ChainClient {
                 price_cents: o.priceCents,
                 active: o.active,
             })),
-            Err(e) => match self.contract_err(e) {
-                ChainError::Reverted(r)
-                    if matches!(*r, TangibleMarketErrors::MarketOfferNotActive(_)) =>
-                {
-                    Ok(None)
-                }
-                other => Err(other),
-            },
+            Err(e) => self.absent_if(e, |r| {
+                matches!(r, TangibleMarketErrors::MarketOfferNotActive(_))
+            }),
         }
     }
 
@@ -347,14 +350,9 @@ impl ChainClient {
                 commission_bps: s.commissionBps,
                 name: s.name,
             })),
-            Err(e) => match self.contract_err(e) {
-                ChainError::Reverted(r)
-                    if matches!(*r, TangibleMarketErrors::RegistryStudioNotFound(_)) =>
-                {
-                    Ok(None)
-                }
-                other => Err(other),
-            },
+            Err(e) => self.absent_if(e, |r| {
+                matches!(r, TangibleMarketErrors::RegistryStudioNotFound(_))
+            }),
         }
     }
 
@@ -362,14 +360,9 @@ impl ChainClient {
     pub async fn film_studio(&self, film_id: u64) -> Result<Option<u32>, ChainError> {
         match self.market().film(film_id).call().await {
             Ok(f) => Ok(Some(f.studioId)),
-            Err(e) => match self.contract_err(e) {
-                ChainError::Reverted(r)
-                    if matches!(*r, TangibleMarketErrors::RegistryFilmNotFound(_)) =>
-                {
-                    Ok(None)
-                }
-                other => Err(other),
-            },
+            Err(e) => self.absent_if(e, |r| {
+                matches!(r, TangibleMarketErrors::RegistryFilmNotFound(_))
+            }),
         }
     }
 
