@@ -128,28 +128,7 @@ impl Api {
             source,
         };
         let resp = req.send().await.map_err(transport)?;
-        let status = resp.status();
-        if status.is_success() {
-            return resp.json::<T>().await.map_err(transport);
-        }
-        let text = resp.text().await.unwrap_or_default();
-        let (code, message) = serde_json::from_str::<Value>(&text)
-            .ok()
-            .and_then(|v| {
-                let e = v.get("error")?;
-                Some((
-                    e.get("code")?.as_str()?.to_owned(),
-                    e.get("message")?.as_str()?.to_owned(),
-                ))
-            })
-            .unwrap_or_else(|| ("http_error".to_owned(), text.chars().take(300).collect()));
-        Err(ApiError::Status {
-            method: method.to_string(),
-            path: path.to_owned(),
-            status: status.as_u16(),
-            code,
-            message,
-        })
+        decode(&method, path, resp).await
     }
 
     /// `GET path?query`.
@@ -166,6 +145,42 @@ impl Api {
         self.send(reqwest::Method::POST, path, Some(body), &[])
             .await
     }
+}
+
+/// Turns an answer of the API into `T` (success) or [`ApiError::Status`] with the API's error
+/// code and message (`{"error":{"code","message"}}`).
+pub async fn decode<T: DeserializeOwned>(
+    method: &reqwest::Method,
+    path: &str,
+    resp: reqwest::Response,
+) -> Result<T, ApiError> {
+    let transport = |source| ApiError::Transport {
+        method: method.to_string(),
+        path: path.to_owned(),
+        source,
+    };
+    let status = resp.status();
+    if status.is_success() {
+        return resp.json::<T>().await.map_err(transport);
+    }
+    let text = resp.text().await.unwrap_or_default();
+    let (code, message) = serde_json::from_str::<Value>(&text)
+        .ok()
+        .and_then(|v| {
+            let e = v.get("error")?;
+            Some((
+                e.get("code")?.as_str()?.to_owned(),
+                e.get("message")?.as_str()?.to_owned(),
+            ))
+        })
+        .unwrap_or_else(|| ("http_error".to_owned(), text.chars().take(300).collect()));
+    Err(ApiError::Status {
+        method: method.to_string(),
+        path: path.to_owned(),
+        status: status.as_u16(),
+        code,
+        message,
+    })
 }
 
 /// A stored sign-in.

@@ -26,6 +26,11 @@ pub struct GlobalArgs {
     /// Print machine-readable JSON on stdout.
     #[arg(long, global = true)]
     pub json: bool,
+    /// Print only one field of the JSON output, raw (a dotted path: `licence_id`,
+    /// `0.offer_id`), e.g. `L=$(tangible --get licence_id buy 1 -q 4k --crypto)`; fails when
+    /// the output has no such field.
+    #[arg(long, global = true, value_name = "PATH")]
+    pub get: Option<String>,
     /// More logging on stderr (-v, -vv); `TANGIBLE_LOG` takes a tracing filter.
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

@@ -43,9 +43,18 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let json = cli.global.json;
+    let json = cli.global.json && cli.global.get.is_none();
+    if let Some(path) = &cli.global.get {
+        output::select(path);
+    }
     match runtime.block_on(commands::dispatch(cli)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => match output::missed() {
+            None => ExitCode::SUCCESS,
+            Some(path) => {
+                eprintln!("error: --get {path}: the output has no such field (see --json)");
+                ExitCode::FAILURE
+            }
+        },
         Err(e) => {
             if json {
                 let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();

@@ -44,7 +44,7 @@ impl Ctx {
         Ok(Self {
             home,
             settings,
-            json: global.json,
+            json: global.json || global.get.is_some(),
             overrides,
             wallet: None,
         })

@@ -51,6 +51,8 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
             price,
             file,
         } => {
+            // A missing or unreadable file fails before signing in (which may ask a password).
+            std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
             let api = ctx.authed_api().await?;
             let v = upload(ctx, &api, film, quality, price, &file).await?;
             show(ctx, &v, "Master uploaded");
@@ -139,13 +141,12 @@ async fn upload(
             bar2.inc(c.len() as u64);
         }
     });
-    let mut req = api.authed_request(
-        reqwest::Method::PUT,
-        &format!("/v1/editions/{film}-{}/master", quality.as_str()),
-    );
+    let path = format!("/v1/editions/{film}-{}/master", quality.as_str());
+    let mut req = api.authed_request(reqwest::Method::PUT, &path);
     if let Some(p) = price {
         req = req.query(&[("price_cents", p.get().to_string())]);
     }
+    let what = format!("uploading the {quality} master of film {film}");
     let resp = req
         .header(reqwest::header::CONTENT_LENGTH, size)
         .header(reqwest::header::CONTENT_TYPE, "application/octet-stream")
@@ -153,10 +154,18 @@ async fn upload(
         .timeout(std::time::Duration::from_secs(3600))
         .send()
         .await
-        .context("uploading the master")?;
+        .with_context(|| what.clone())?;
     bar.finish_and_clear();
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    anyhow::ensure!(status.is_success(), "upload refused: {status}: {text}");
-    Ok(serde_json::from_str(&text).unwrap_or(Value::String(text)))
+    let answer = crate::api::decode::<Value>(&reqwest::Method::PUT, &path, resp).await;
+    match answer {
+        Ok(v) => Ok(v),
+        // The API names its query parameter; the client's flag is --price.
+        Err(e) if e.code() == Some("invalid_field") && e.to_string().contains("price_cents") => {
+            Err(anyhow::Error::new(e).context(format!(
+                "{what}: the film was registered without a {quality} edition: give its price \
+                 with --price EUROS (e.g. --price 9.00)"
+            )))
+        }
+        Err(e) => Err(anyhow::Error::new(e).context(what)),
+    }
 }
