@@ -24,12 +24,14 @@ pub struct Binaries {
 /// Environment variable naming the folder of the built `tangible-*` binaries.
 pub const BIN_DIR_ENV: &str = "TANGIBLE_BIN_DIR";
 
-/// The clone's root: the nearest ancestor of the run-time (then compile-time) manifest folder
-/// holding `.tools/`, else the compile-time workspace root. Read at run time first because the
-/// shared target directory may hold a binary built by another clone.
+/// The clone's root: the nearest ancestor holding `.tools/` of the run-time manifest folder
+/// (under cargo), then of the current directory (`make up` runs from the clone), then of the
+/// compile-time manifest folder; else the compile-time workspace root. Read at run time first
+/// because the shared target directory may hold a binary built by another clone.
 pub fn workspace_root() -> PathBuf {
     let candidates = [
         std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from),
+        std::env::current_dir().ok(),
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR"))),
     ];
     for dir in candidates.into_iter().flatten() {
@@ -38,6 +40,15 @@ pub fn workspace_root() -> PathBuf {
         }
     }
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// `$TANGIBLE_ANVIL`, else the clone's `.tools/bin/anvil`, else `tangible_chain`'s guess.
+fn anvil_path(root: &Path) -> PathBuf {
+    let ours = root.join(".tools/bin/anvil");
+    if std::env::var_os("TANGIBLE_ANVIL").is_none() && ours.is_file() {
+        return ours;
+    }
+    tangible_chain::anvil::anvil_path()
 }
 
 fn localstripe_path(root: &Path) -> PathBuf {
@@ -92,7 +103,7 @@ impl Binaries {
         let b = Binaries {
             api,
             indexer,
-            anvil: tangible_chain::anvil::anvil_path(),
+            anvil: anvil_path(&root),
             localstripe: localstripe_path(&root),
         };
         for (what, path) in [("anvil", &b.anvil), ("localstripe", &b.localstripe)] {
