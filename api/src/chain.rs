@@ -20,7 +20,8 @@ use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use tangible_chain::Deployment;
 use tangible_chain::bindings::TangibleMarket::{self, TangibleMarketErrors};
-use tokio::sync::Mutex;
+use tangible_chain::bindings::TestEuro;
+use tokio::sync::{Mutex, OnceCell};
 
 /// Bit set in every card licence id (see `cardLicenceId` in the contract).
 const CARD_ID_FLAG: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
@@ -99,6 +100,15 @@ pub struct Studio {
     pub name: String,
 }
 
+/// The stablecoin the market settles in, as the chain sees it (immutable once deployed).
+#[derive(Debug, Clone, Copy)]
+pub struct Stablecoin {
+    /// ERC-20 `decimals()`.
+    pub decimals: u8,
+    /// Token units per euro cent (the market's `unitsPerCent`).
+    pub units_per_cent: U256,
+}
+
 /// The API's chain client (operator wallet).
 pub struct ChainClient {
     /// Kept only to scrub it from error messages (it may embed a provider's API key).
@@ -107,6 +117,7 @@ pub struct ChainClient {
     deployment: Deployment,
     operator: Address,
     send_lock: Mutex<()>,
+    stablecoin: OnceCell<Stablecoin>,
 }
 
 impl std::fmt::Debug for ChainClient {
@@ -170,6 +181,7 @@ impl ChainClient {
             deployment,
             operator,
             send_lock: Mutex::new(()),
+            stablecoin: OnceCell::new(),
         })
     }
 
@@ -201,6 +213,28 @@ impl ChainClient {
             )));
         }
         Ok(())
+    }
+
+    /// The stablecoin's decimals and the market's units per cent: read from the chain once
+    /// (both are fixed at deployment), then cached. An RPC failure is not cached.
+    pub async fn stablecoin(&self) -> Result<Stablecoin, ChainError> {
+        self.stablecoin
+            .get_or_try_init(|| async {
+                let token = TestEuro::new(self.deployment.contracts.stablecoin, &self.provider);
+                let decimals = token.decimals().call().await.map_err(|e| self.rpc_err(e))?;
+                let units_per_cent = self
+                    .market()
+                    .unitsPerCent()
+                    .call()
+                    .await
+                    .map_err(|e| self.contract_err(e))?;
+                Ok(Stablecoin {
+                    decimals,
+                    units_per_cent,
+                })
+            })
+            .await
+            .copied()
     }
 
     /// An edition, or `None` if it was never registered.

@@ -31,10 +31,18 @@ const TYPED_FIELDS: &[&str] = &[
     "float_warning_cents",
     "shutdown_grace_secs",
     "certificate_validity_days",
+    "certificate_validity_secs",
     "max_master_bytes",
     "run_worker",
     "json_logs",
 ];
+
+/// Shortest accepted certificate validity (the offline lease), seconds.
+pub const MIN_CERTIFICATE_VALIDITY_SECS: u64 = 60;
+/// Longest accepted certificate validity, seconds (366 days).
+pub const MAX_CERTIFICATE_VALIDITY_SECS: u64 = 366 * 86_400;
+/// Certificate validity when neither setting is given, seconds (30 days).
+pub const DEFAULT_CERTIFICATE_VALIDITY_SECS: u64 = 30 * 86_400;
 
 /// Errors while loading the configuration.
 #[derive(Debug, thiserror::Error)]
@@ -140,9 +148,19 @@ pub struct Config {
     /// Without it, certificates answer 503.
     #[serde(default)]
     pub attestation_key: Option<SecretString>,
-    /// Validity of a licence certificate (the offline lease), days.
-    #[serde(default = "defaults::certificate_validity_days")]
-    pub certificate_validity_days: u64,
+    /// Validity of a licence certificate (the offline lease), whole days. Kept for existing
+    /// deployments; set either this or `certificate_validity_secs`, not both. Unset (both):
+    /// 30 days. Read the resolved value with [`Config::certificate_validity`].
+    #[serde(default)]
+    pub certificate_validity_days: Option<u64>,
+    /// Validity of a licence certificate (the offline lease), seconds: between
+    /// [`MIN_CERTIFICATE_VALIDITY_SECS`] and [`MAX_CERTIFICATE_VALIDITY_SECS`].
+    #[serde(default)]
+    pub certificate_validity_secs: Option<u64>,
+    /// Stripe publishable key (`pk_test_…`/`pk_live_…`) handed to clients by `GET /v1/config`
+    /// so a frontend can confirm card payments. Never a secret key (refused at startup).
+    #[serde(default)]
+    pub stripe_publishable_key: Option<String>,
     /// Folder of the content store (iroh-blobs `FsStore`) holding the encrypted films this
     /// process serves over P2P and HTTP, plus uploads in progress. Without it, master upload and
     /// content answer 503.
@@ -217,9 +235,6 @@ mod defaults {
     }
     pub(super) fn kek_id() -> String {
         "kek-1".to_owned()
-    }
-    pub(super) fn certificate_validity_days() -> u64 {
-        30
     }
     pub(super) fn max_master_bytes() -> u64 {
         64 << 30
@@ -303,10 +318,55 @@ impl Config {
                 "public_url {url:?} must start with http:// or https://"
             )));
         }
+        self.resolve_certificate_validity()?;
+        if let Some(pk) = &self.stripe_publishable_key
+            && !(pk.starts_with("pk_test_") || pk.starts_with("pk_live_"))
+        {
+            // Never echo the value: it may be a secret key pasted in the wrong field.
+            return Err(ConfigError::Invalid(
+                "stripe_publishable_key must be a publishable key (pk_test_… or pk_live_…); \
+                 it is served to every client, so a secret or restricted key is refused"
+                    .into(),
+            ));
+        }
         if self.workers == 0 && self.run_worker {
             return Err(ConfigError::Invalid("workers must be at least 1".into()));
         }
         Ok(())
+    }
+
+    /// Validity of a licence certificate (the offline lease), resolved from
+    /// `certificate_validity_secs` or `certificate_validity_days` (validated at load).
+    pub fn certificate_validity(&self) -> std::time::Duration {
+        std::time::Duration::from_secs(
+            self.resolve_certificate_validity()
+                .unwrap_or(DEFAULT_CERTIFICATE_VALIDITY_SECS),
+        )
+    }
+
+    fn resolve_certificate_validity(&self) -> Result<u64, ConfigError> {
+        let secs = match (
+            self.certificate_validity_secs,
+            self.certificate_validity_days,
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "certificate_validity_secs and certificate_validity_days are both set: \
+                     set one (secs is the precise one)"
+                        .into(),
+                ));
+            }
+            (Some(secs), None) => secs,
+            (None, Some(days)) => days.saturating_mul(86_400),
+            (None, None) => DEFAULT_CERTIFICATE_VALIDITY_SECS,
+        };
+        if !(MIN_CERTIFICATE_VALIDITY_SECS..=MAX_CERTIFICATE_VALIDITY_SECS).contains(&secs) {
+            return Err(ConfigError::Invalid(format!(
+                "certificate validity {secs} s is out of bounds: between \
+                 {MIN_CERTIFICATE_VALIDITY_SECS} s and {MAX_CERTIFICATE_VALIDITY_SECS} s (366 days)"
+            )));
+        }
+        Ok(secs)
     }
 }
 
@@ -365,5 +425,81 @@ mod tests {
         let mut vars = base();
         vars.push(("TANGIBLE_API_WORKERS".into(), "many".into()));
         assert!(Config::from_sources(None, vars).is_err());
+    }
+
+    #[test]
+    fn certificate_validity_in_seconds_or_days_bounded_never_both() {
+        let with = |extra: &[(&str, &str)]| {
+            let mut vars = base();
+            for (k, v) in extra {
+                vars.push((format!("{ENV_PREFIX}{k}"), (*v).to_owned()));
+            }
+            Config::from_sources(None, vars)
+        };
+        assert_eq!(
+            with(&[]).unwrap().certificate_validity().as_secs(),
+            DEFAULT_CERTIFICATE_VALIDITY_SECS
+        );
+        assert_eq!(
+            with(&[("CERTIFICATE_VALIDITY_SECS", "90")])
+                .unwrap()
+                .certificate_validity()
+                .as_secs(),
+            90
+        );
+        assert_eq!(
+            with(&[("CERTIFICATE_VALIDITY_DAYS", "2")])
+                .unwrap()
+                .certificate_validity()
+                .as_secs(),
+            2 * 86_400
+        );
+        for bad in [
+            vec![("CERTIFICATE_VALIDITY_SECS", "59")],
+            vec![("CERTIFICATE_VALIDITY_SECS", "0")],
+            vec![("CERTIFICATE_VALIDITY_DAYS", "0")],
+            vec![("CERTIFICATE_VALIDITY_DAYS", "367")],
+            vec![("CERTIFICATE_VALIDITY_SECS", "-5")],
+            vec![
+                ("CERTIFICATE_VALIDITY_SECS", "3600"),
+                ("CERTIFICATE_VALIDITY_DAYS", "1"),
+            ],
+        ] {
+            let err = with(&bad).unwrap_err().to_string();
+            assert!(
+                err.contains("certificate_validity") || err.contains("certificate validity"),
+                "{bad:?}: {err}"
+            );
+        }
+        assert_eq!(
+            with(&[("CERTIFICATE_VALIDITY_SECS", "60")])
+                .unwrap()
+                .certificate_validity()
+                .as_secs(),
+            MIN_CERTIFICATE_VALIDITY_SECS
+        );
+        assert!(with(&[("CERTIFICATE_VALIDITY_DAYS", "366")]).is_ok());
+    }
+
+    #[test]
+    fn publishable_key_only() {
+        let mut vars = base();
+        vars.push((
+            format!("{ENV_PREFIX}STRIPE_PUBLISHABLE_KEY"),
+            "pk_test_abc".into(),
+        ));
+        assert_eq!(
+            Config::from_sources(None, vars)
+                .unwrap()
+                .stripe_publishable_key
+                .as_deref(),
+            Some("pk_test_abc")
+        );
+        for bad in ["sk_test_abc", "rk_live_abc", "whatever"] {
+            let mut vars = base();
+            vars.push((format!("{ENV_PREFIX}STRIPE_PUBLISHABLE_KEY"), bad.into()));
+            let err = Config::from_sources(None, vars).unwrap_err().to_string();
+            assert!(err.contains("publishable") && !err.contains(bad), "{err}");
+        }
     }
 }

@@ -163,7 +163,7 @@ pub async fn certificate(
         chainId: deployment.chain_id,
         licenceContract: deployment.contracts.licence,
         issuedAt: now,
-        validUntil: now + state.config().certificate_validity_days * 86_400,
+        validUntil: now + state.config().certificate_validity().as_secs(),
     };
     let signed = cert.sign(signer).map_err(anyhow::Error::new)?;
     Ok(axum::Json(signed))

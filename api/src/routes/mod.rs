@@ -1,5 +1,7 @@
 //! HTTP routes under `/v1`, plus `/healthz`, `/readyz` and `/metrics`.
 //!
+//! - [`config`]: the public configuration of this deployment (chain, contracts, certificate
+//!   signer) a client needs to trust it.
 //! - [`health`]: liveness, readiness (database, RPC, Stripe, operator float), metrics.
 //! - [`auth`]: wallet sign-in (EIP-4361).
 //! - [`purchases`]: card purchases (primary and resale) and their state.
@@ -12,6 +14,7 @@
 
 pub mod auth;
 pub mod catalogue;
+pub mod config;
 pub mod content;
 pub mod health;
 pub mod licences;
@@ -36,6 +39,7 @@ use crate::startup::AppState;
     paths(
         health::healthz,
         health::readyz,
+        config::public_config,
         auth::nonce,
         auth::login,
         purchases::create_primary,
@@ -85,6 +89,7 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
         .route("/v1/openapi.json", get(openapi))
+        .route("/v1/config", get(config::public_config))
         .route("/v1/auth/nonce", post(auth::nonce))
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/purchases", post(purchases::create_primary))

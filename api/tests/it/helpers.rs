@@ -329,6 +329,8 @@ pub(crate) struct Options {
     pub(crate) body_limit: usize,
     pub(crate) run_worker: bool,
     pub(crate) float_warning_cents: u64,
+    /// More `TANGIBLE_API_<NAME>` settings, as (NAME, value).
+    pub(crate) extra: Vec<(&'static str, String)>,
 }
 
 impl Default for Options {
@@ -338,6 +340,7 @@ impl Default for Options {
             body_limit: 64 * 1024,
             run_worker: true,
             float_warning_cents: 10_000,
+            extra: Vec::new(),
         }
     }
 }
@@ -428,6 +431,7 @@ impl TestApp {
             ),
         ]
         .into_iter()
+        .chain(opts.extra.iter().cloned())
         .map(|(k, v)| (format!("TANGIBLE_API_{k}"), v));
         Config::from_sources(None, vars).expect("test config")
     }

@@ -3,6 +3,7 @@
 
 mod auth;
 mod catalogue;
+mod config;
 mod helpers;
 mod licences;
 mod purchases;
