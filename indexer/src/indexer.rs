@@ -299,22 +299,47 @@ impl<R: Rpc> Indexer<R> {
         // parent hash against the new checkpoint, its headers and logs against each other).
         let next_from = to + 1;
         let next_to = safe.min(next_from.saturating_add(self.range - 1));
-        let write = store::write_batch(
+        let options = store::BatchOptions {
+            // Written only on top of the checkpoint it extends (exactly once even while the
+            // unique keys are deferred; detects a stale in-memory checkpoint).
+            parent: Some(self.checkpoint),
+            // Deeper than the reorg window below the head: a commit lost in a server crash
+            // only means re-indexing from the older checkpoint (see `BatchOptions::durable`).
+            durable: to.saturating_add(self.cfg.reorg_window) >= head,
+        };
+        let write = store::write_batch_with_options(
             &self.pool,
             &self.identity,
             &events,
             &headers,
             cp,
             self.cfg.reorg_window,
+            options,
         );
-        if next_from <= safe {
+        let written = if next_from <= safe {
             let (written, fetched) =
                 tokio::join!(write, self.fetch_range(next_from, next_to, head));
-            written?;
             // A failed prefetch is not an error: the next step fetches again.
             self.prefetched = fetched.ok().flatten();
+            written
         } else {
-            write.await?;
+            write.await
+        };
+        match written {
+            Ok(()) => {}
+            Err(IndexerError::CheckpointMoved { stored, expected }) => {
+                // The stored checkpoint is the truth (it commits with its batch).
+                warn!(target: TARGET, ?stored, ?expected, "checkpoint moved under the indexer; reloading it");
+                self.prefetched = None;
+                self.checkpoint = store::load_checkpoint(&self.pool, self.identity.chain_id)
+                    .await?
+                    .map(|(cp, _)| cp);
+                return Ok(StepOutcome::Retry("checkpoint moved".into()));
+            }
+            Err(e) => {
+                self.prefetched = None;
+                return Err(e);
+            }
         }
         self.checkpoint = Some(cp);
 
@@ -389,7 +414,7 @@ impl<R: Rpc> Indexer<R> {
         if ahead < stored {
             return Ok(());
         }
-        let dropped = store::defer_indexes(&self.pool).await?;
+        let dropped = store::defer_indexes(&self.pool, true).await?;
         self.deferred = dropped > 0;
         info!(target: TARGET, dropped, events_ahead = ahead, events_stored = stored,
               "backfill: secondary indexes deferred until caught up");

@@ -52,6 +52,15 @@ pub enum IndexerError {
     /// The database already mirrors another deployment or chain.
     #[error("{0}")]
     DeploymentMismatch(String),
+    /// A batch was not written: the stored checkpoint is not the one it extends (another
+    /// writer moved it, or a commit was lost or acknowledged to nobody). Reload and retry.
+    #[error("stored checkpoint {stored:?} is not the batch's parent {expected:?}")]
+    CheckpointMoved {
+        /// The stored checkpoint's block.
+        stored: Option<u64>,
+        /// The block the batch extends.
+        expected: Option<u64>,
+    },
 }
 
 impl IndexerError {

@@ -118,25 +118,49 @@ pub const DEFERRABLE_INDEX_TABLES: &[&str] = &[
     "deposits",
 ];
 
-/// Drops the secondary (non-unique, non-primary) indexes of [`DEFERRABLE_INDEX_TABLES`],
-/// recording their definitions in `indexer_deferred_indexes`, in one transaction. Unique
-/// indexes stay: they enforce the exactly-once guarantees. Returns how many were dropped.
-pub async fn defer_indexes(pool: &PgPool) -> Result<usize> {
+/// Append-only tables whose primary key a cold backfill may also defer ([`defer_indexes`]
+/// with `keys`): the raw log, unique on `(chain_id, tx_hash, log_index)`, and the per-event
+/// tables keyed by `(tx_hash, log_index)`. Their keys are hashes in random order, so keeping
+/// them during a bulk append costs a random B-tree insertion per row, where re-creating them
+/// afterwards is one sorted build. Exactly-once does not depend on them meanwhile: each batch
+/// is written only on top of the checkpoint it extends, verified under a row lock in the
+/// batch's own transaction ([`BatchOptions::parent`]).
+pub const DEFERRABLE_KEY_TABLES: &[&str] = &["events", "sales", "withdrawals", "deposits"];
+
+/// Drops the secondary (non-unique, non-primary) indexes of [`DEFERRABLE_INDEX_TABLES`] and,
+/// when `keys`, the primary keys of [`DEFERRABLE_KEY_TABLES`], recording how to re-create each
+/// in `indexer_deferred_indexes`, in one transaction. Other unique indexes and keys stay (the
+/// derived tables' updates look rows up by them). Returns how many were dropped.
+///
+/// While keys are deferred, batches must be written with [`BatchOptions::parent`] checked
+/// (the indexer does); [`restore_indexes`] must run before the indexer follows the head.
+pub async fn defer_indexes(pool: &PgPool, keys: bool) -> Result<usize> {
     let mut tx = pool.begin().await?;
-    let rows: Vec<(String, String, String)> = sqlx::query_as(
-        "SELECT i.relname::text, t.relname::text, pg_get_indexdef(i.oid)
+    // (name, table, definition, drop statement)
+    let rows: Vec<(String, String, String, String)> = sqlx::query_as(
+        "SELECT i.relname::text, t.relname::text,
+                CASE WHEN x.indisprimary
+                     THEN format('ALTER TABLE %s ADD CONSTRAINT %I %s', t.oid::regclass, c.conname, pg_get_constraintdef(c.oid))
+                     ELSE pg_get_indexdef(i.oid) END,
+                CASE WHEN x.indisprimary
+                     THEN format('ALTER TABLE %s DROP CONSTRAINT %I', t.oid::regclass, c.conname)
+                     ELSE format('DROP INDEX %s', i.oid::regclass) END
          FROM pg_index x
          JOIN pg_class i ON i.oid = x.indexrelid
          JOIN pg_class t ON t.oid = x.indrelid
          JOIN pg_namespace n ON n.oid = t.relnamespace
-         WHERE n.nspname = current_schema() AND t.relname = ANY($1)
-           AND NOT x.indisunique AND NOT x.indisprimary
+         LEFT JOIN pg_constraint c ON c.conindid = i.oid AND c.contype = 'p'
+         WHERE n.nspname = current_schema()
+           AND ((t.relname = ANY($1) AND NOT x.indisunique AND NOT x.indisprimary)
+                OR ($3 AND t.relname = ANY($2) AND x.indisprimary AND c.oid IS NOT NULL))
          ORDER BY 1",
     )
     .bind(DEFERRABLE_INDEX_TABLES)
+    .bind(DEFERRABLE_KEY_TABLES)
+    .bind(keys)
     .fetch_all(&mut *tx)
     .await?;
-    for (index, table, definition) in &rows {
+    for (index, table, definition, drop) in &rows {
         sqlx::query(
             "INSERT INTO indexer_deferred_indexes (index_name, table_name, definition) VALUES ($1, $2, $3)",
         )
@@ -145,8 +169,7 @@ pub async fn defer_indexes(pool: &PgPool) -> Result<usize> {
         .bind(definition)
         .execute(&mut *tx)
         .await?;
-        let drop = format!("DROP INDEX {}", quote_ident(index));
-        sqlx::query(sqlx::AssertSqlSafe(drop))
+        sqlx::query(sqlx::AssertSqlSafe(drop.clone()))
             .execute(&mut *tx)
             .await?;
     }
@@ -157,6 +180,10 @@ pub async fn defer_indexes(pool: &PgPool) -> Result<usize> {
 /// Re-creates the indexes [`defer_indexes`] dropped, in one transaction. Returns how many.
 pub async fn restore_indexes(pool: &PgPool) -> Result<usize> {
     let mut tx = pool.begin().await?;
+    // Each index is one sort; give it room (the default 64 MB spills large ones to disk).
+    sqlx::query("SET LOCAL maintenance_work_mem = '256MB'")
+        .execute(&mut *tx)
+        .await?;
     let rows: Vec<(String, String)> = sqlx::query_as(
         "SELECT index_name, definition FROM indexer_deferred_indexes ORDER BY index_name FOR UPDATE",
     )
@@ -203,11 +230,36 @@ pub async fn estimated_events(pool: &PgPool) -> Result<u64> {
     Ok(n.unwrap_or(0.0).max(0.0) as u64)
 }
 
-fn quote_ident(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
+/// How [`write_batch_with_options`] writes a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BatchOptions {
+    /// When set, the checkpoint the batch extends (`Some(None)`: none stored yet). It is
+    /// compared with the stored one under a row lock before anything is written, and the batch
+    /// fails with [`IndexerError::CheckpointMoved`] if they differ. This makes a batch land
+    /// exactly once on top of its predecessor without relying on unique keys (deferred during
+    /// a backfill), and tells a writer whose view is stale (a commit acknowledged to nobody,
+    /// or a non-durable commit lost in a server crash) to reload the checkpoint.
+    pub parent: Option<Option<Checkpoint>>,
+    /// Wait for the commit to reach the disk (`synchronous_commit`). A batch far below the
+    /// head may be written without: a server crash can then lose the last such commits, but
+    /// never part of one, and never a later one (the WAL is replayed in order). The mirror is
+    /// left at an older checkpoint with exactly the batches up to it, and the indexer, told by
+    /// the `parent` check that its checkpoint is not the stored one, re-indexes from there:
+    /// still exactly once. A durable commit flushes every earlier one with it.
+    pub durable: bool,
 }
 
-/// Writes one batch and its checkpoint atomically.
+impl Default for BatchOptions {
+    /// No parent check, durable.
+    fn default() -> Self {
+        Self {
+            parent: None,
+            durable: true,
+        }
+    }
+}
+
+/// Writes one batch and its checkpoint atomically (no parent check, durable commit).
 ///
 /// `blocks` are the headers fetched for the range (recorded for reorg detection); rows of
 /// `blocks` more than `window` below the checkpoint are pruned.
@@ -219,13 +271,40 @@ pub async fn write_batch(
     checkpoint: Checkpoint,
     window: u64,
 ) -> Result<()> {
-    match write_batch_with(pool, identity, events, blocks, checkpoint, window, true).await {
+    write_batch_with_options(
+        pool,
+        identity,
+        events,
+        blocks,
+        checkpoint,
+        window,
+        BatchOptions::default(),
+    )
+    .await
+}
+
+/// [`write_batch`] with [`BatchOptions`].
+pub async fn write_batch_with_options(
+    pool: &PgPool,
+    identity: &Identity,
+    events: &[Event],
+    blocks: &[BlockRef],
+    checkpoint: Checkpoint,
+    window: u64,
+    options: BatchOptions,
+) -> Result<()> {
+    let attempt = |copy| {
+        write_batch_with(
+            pool, identity, events, blocks, checkpoint, window, options, copy,
+        )
+    };
+    match attempt(true).await {
         // An event of the batch is already stored (the fast path's `COPY` cannot skip it):
         // the whole batch is rolled back and written again with the idempotent inserts.
         Err(IndexerError::Db(e)) if is_unique_violation(&e) => {
             tracing::warn!(target: "tangible::indexer", error = %e,
                 "batch holds events already stored; writing it with idempotent inserts");
-            write_batch_with(pool, identity, events, blocks, checkpoint, window, false).await
+            attempt(false).await
         }
         other => other,
     }
@@ -235,8 +314,9 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
 }
 
-/// One attempt of [`write_batch`]: raw events appended with a binary `COPY` (`copy`) or with
-/// the idempotent `INSERT … ON CONFLICT DO NOTHING`.
+/// One attempt of [`write_batch_with_options`]: raw events appended with a binary `COPY`
+/// (`copy`) or with the idempotent `INSERT … ON CONFLICT DO NOTHING`.
+#[allow(clippy::too_many_arguments)]
 async fn write_batch_with(
     pool: &PgPool,
     identity: &Identity,
@@ -244,9 +324,38 @@ async fn write_batch_with(
     blocks: &[BlockRef],
     checkpoint: Checkpoint,
     window: u64,
+    options: BatchOptions,
     copy: bool,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
+    if !options.durable {
+        sqlx::query("SET LOCAL synchronous_commit = off")
+            .execute(&mut *tx)
+            .await?;
+    }
+    if let Some(parent) = options.parent {
+        // Locked until the commit: a concurrent writer waits here, then sees the new row.
+        let stored: Option<(i64, String)> = sqlx::query_as(
+            "SELECT block_number, block_hash FROM checkpoints WHERE chain_id = $1 FOR UPDATE",
+        )
+        .bind(identity.chain_id as i64)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let stored = stored
+            .map(|(n, h)| {
+                Ok::<_, IndexerError>(Checkpoint {
+                    number: n as u64,
+                    hash: parse_hash(&h)?,
+                })
+            })
+            .transpose()?;
+        if stored != parent {
+            return Err(IndexerError::CheckpointMoved {
+                stored: stored.map(|c| c.number),
+                expected: parent.map(|c| c.number),
+            });
+        }
+    }
     if copy {
         copy_events(&mut tx, identity.chain_id, events).await?;
     } else {
@@ -421,47 +530,71 @@ const EVENT_COLUMNS: &str = "chain_id, block_number, block_hash, block_timestamp
 pub fn encode_events(chain_id: u64, events: &[Event]) -> Vec<u8> {
     let mut c = BinaryCopy::with_capacity(events.len() * 480);
     for e in events {
-        let r = &e.raw;
-        c.row(14);
-        c.int8(chain_id as i64);
-        c.int8(r.block_number as i64);
-        c.hex0x(r.block_hash.as_slice());
-        match r.block_timestamp {
-            Some(t) => c.timestamptz(t as i64),
-            None => c.null(),
-        }
-        c.hex0x(r.tx_hash.as_slice());
-        c.int4(r.tx_index as i32);
-        c.int4(r.log_index as i32);
-        c.hex0x(r.address.as_slice());
-        match e.name {
-            Some(n) => c.text(n),
-            None => c.null(),
-        }
-        for i in 0..4 {
-            match r.topics.get(i) {
-                Some(t) => c.bytea(t.as_slice()),
-                None => c.null(),
-            }
-        }
-        c.bytea(&r.data);
+        encode_event(&mut c, chain_id, e);
     }
     c.finish()
 }
 
-/// Appends raw events with one binary `COPY` (the fast path of [`write_batch`]). Fails with a
-/// unique violation if one of them is already stored; [`insert_events`] skips those instead.
+fn encode_event(c: &mut BinaryCopy, chain_id: u64, e: &Event) {
+    let r = &e.raw;
+    c.row(14);
+    c.int8(chain_id as i64);
+    c.int8(r.block_number as i64);
+    c.hex0x(r.block_hash.as_slice());
+    match r.block_timestamp {
+        Some(t) => c.timestamptz(t as i64),
+        None => c.null(),
+    }
+    c.hex0x(r.tx_hash.as_slice());
+    c.int4(r.tx_index as i32);
+    c.int4(r.log_index as i32);
+    c.hex0x(r.address.as_slice());
+    match e.name {
+        Some(n) => c.text(n),
+        None => c.null(),
+    }
+    for i in 0..4 {
+        match r.topics.get(i) {
+            Some(t) => c.bytea(t.as_slice()),
+            None => c.null(),
+        }
+    }
+    c.bytea(&r.data);
+}
+
+/// Rows per part of a streamed `COPY` (about 0.5 MB of raw events).
+const COPY_PART_ROWS: usize = 1000;
+
+/// Appends raw events with one binary `COPY` (the fast path of [`write_batch`]), streamed in
+/// parts so the server parses one while the next is encoded. Fails with a unique violation if
+/// one of them is already stored; [`insert_events`] skips those instead.
 pub async fn copy_events(conn: &mut PgConnection, chain_id: u64, events: &[Event]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
-    let payload = encode_events(chain_id, events);
     let mut copy = conn
         .copy_in_raw(&format!(
             "COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT binary)"
         ))
         .await?;
-    copy.send(payload).await?;
+    let mut c = BinaryCopy::with_capacity(COPY_PART_ROWS.min(events.len()) * 480);
+    let parts = events.len().div_ceil(COPY_PART_ROWS);
+    for (k, part) in events.chunks(COPY_PART_ROWS).enumerate() {
+        for e in part {
+            encode_event(&mut c, chain_id, e);
+        }
+        if k + 1 < parts
+            && let Err(e) = copy.send(c.take()).await
+        {
+            // The server may have refused a row already (unique violation): its error is the
+            // one to report, and `finish` collects it.
+            return Err(match copy.finish().await {
+                Err(server) => server.into(),
+                Ok(_) => e.into(),
+            });
+        }
+    }
+    copy.send(c.finish()).await?;
     copy.finish().await?;
     Ok(())
 }
@@ -871,8 +1004,8 @@ pub async fn apply_with(conn: &mut PgConnection, events: &[Event], copy: bool) -
     if !minted.is_empty() && copy {
         copy_licences(&mut *conn, &minted).await?;
     } else if !minted.is_empty() {
-        let [film, quality, acquired, hold, blk, li] = minted.i;
-        let [id, owner, txh, ..] = minted.s;
+        let [film, quality, acquired, hold, blk, li] = &minted.i;
+        let [id, owner, txh, ..] = &minted.s;
         sqlx::query(
             "INSERT INTO licences (licence_id, owner_address, film_id, quality, tx_hash, acquired_at, hold_until, minted_block, log_index)
              SELECT id::numeric, o, f, q, txh, to_timestamp(acq), CASE WHEN hold = 0 THEN NULL ELSE to_timestamp(hold) END, blk, li
@@ -993,7 +1126,7 @@ pub async fn apply_with(conn: &mut PgConnection, events: &[Event], copy: bool) -
     }
 
     if !sales.is_empty() && copy {
-        copy_sales(&mut *conn, &sales).await?;
+        copy_sales(&mut *conn, &sales, &minted).await?;
     } else if !sales.is_empty() {
         let [li, blk, price, seller_c, studio_c, platform_c] = sales.i;
         let [txh, licence, payer, studio, platform, kind, seller, ts] = sales.s;
@@ -1105,27 +1238,60 @@ async fn copy_licences(conn: &mut PgConnection, minted: &Cols) -> Result<()> {
     .await
 }
 
-/// New sales by binary `COPY`, with the film, quality and studio of each sold licence looked
-/// up like [`apply`]'s `LEFT JOIN` does (NULL when the licence is unknown).
-async fn copy_sales(conn: &mut PgConnection, sales: &Cols) -> Result<()> {
+/// New sales by binary `COPY`, with the film, quality and studio of each sold licence filled
+/// like [`apply`]'s `LEFT JOIN` does (NULL when the licence is unknown). A sale's licence is
+/// normally minted in the same transaction, so in the same batch: those come from `minted`
+/// (the batch's own new licences, already written) and only the studios of their films are
+/// read; the rest (if any) are looked up in `licences`.
+async fn copy_sales(conn: &mut PgConnection, sales: &Cols, minted: &Cols) -> Result<()> {
     let [li, blk, price, seller_c, studio_c, platform_c] = &sales.i;
     let [txh, licence, payer, studio, platform, kind, seller, ts] = &sales.s;
     let [offer, payref] = &sales.o;
-    let mut ids: Vec<&str> = licence.iter().map(String::as_str).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let rows: Vec<(String, i64, i16, Option<i64>)> = sqlx::query_as(
-        "SELECT l.licence_id::text, l.film_id, l.quality, f.studio_id
-         FROM licences l LEFT JOIN films f ON f.film_id = l.film_id
-         WHERE l.licence_id = ANY($1::text[]::numeric[])",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *conn)
-    .await?;
-    let of: HashMap<String, (i64, i16, Option<i64>)> = rows
-        .into_iter()
-        .map(|(id, f, q, s)| (id, (f, q, s)))
+    // licence id -> (film, quality), from this batch.
+    let in_batch: HashMap<&str, (i64, i16)> = minted.s[0]
+        .iter()
+        .zip(minted.i[0].iter().zip(&minted.i[1]))
+        .map(|(id, (film, quality))| (id.as_str(), (*film, *quality as i16)))
         .collect();
+    let mut others: Vec<&str> = licence
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !in_batch.contains_key(id))
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    let mut of: HashMap<String, (i64, i16, Option<i64>)> = HashMap::new();
+    if !others.is_empty() {
+        let rows: Vec<(String, i64, i16, Option<i64>)> = sqlx::query_as(
+            "SELECT l.licence_id::text, l.film_id, l.quality, f.studio_id
+             FROM licences l LEFT JOIN films f ON f.film_id = l.film_id
+             WHERE l.licence_id = ANY($1::text[]::numeric[])",
+        )
+        .bind(&others)
+        .fetch_all(&mut *conn)
+        .await?;
+        of.extend(rows.into_iter().map(|(id, f, q, s)| (id, (f, q, s))));
+    }
+    let mut films: Vec<i64> = licence
+        .iter()
+        .filter_map(|id| in_batch.get(id.as_str()).map(|(f, _)| *f))
+        .collect();
+    films.sort_unstable();
+    films.dedup();
+    if !films.is_empty() {
+        let studio_of: HashMap<i64, i64> =
+            sqlx::query_as("SELECT film_id, studio_id FROM films WHERE film_id = ANY($1)")
+                .bind(&films)
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .collect();
+        for id in licence {
+            if let Some((film, quality)) = in_batch.get(id.as_str()) {
+                of.insert(id.clone(), (*film, *quality, studio_of.get(film).copied()));
+            }
+        }
+    }
     let mut c = BinaryCopy::with_capacity(txh.len() * 560);
     for k in 0..txh.len() {
         c.row(19);

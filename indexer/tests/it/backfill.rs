@@ -1,6 +1,8 @@
-//! The cold-backfill fast paths: secondary indexes deferred and re-created (also across a
-//! restart), and a batch whose events are already stored (the binary `COPY` fails on the unique
-//! key, the batch is written again with the idempotent inserts).
+//! The cold-backfill fast paths: secondary indexes and the append-only tables' unique keys
+//! deferred and re-created (also across a restart); a batch written only on top of the
+//! checkpoint it extends (a stale writer is refused and reloads); a batch whose events are
+//! already stored (the binary `COPY` fails on the unique key, the batch is written again with
+//! the idempotent inserts).
 
 use alloy::providers::Provider;
 use tangible_db::PgPool;
@@ -26,6 +28,18 @@ async fn secondary_indexes(pool: &PgPool) -> Vec<(String, String)> {
     .unwrap()
 }
 
+/// The primary keys of the append-only tables (`(chain_id, tx_hash, log_index)` for `events`).
+async fn primary_keys(pool: &PgPool) -> Vec<(String, String)> {
+    sqlx::query_as(
+        "SELECT conrelid::regclass::text, pg_get_constraintdef(oid) FROM pg_constraint
+         WHERE contype = 'p' AND conrelid::regclass::text = ANY($1) ORDER BY 1",
+    )
+    .bind(store::DEFERRABLE_KEY_TABLES)
+    .fetch_all(pool)
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn deferred_indexes_are_recreated_after_a_restart_and_the_mirror_is_exact() {
     let c = fixture::chain().await;
@@ -37,6 +51,14 @@ async fn deferred_indexes_are_recreated_after_a_restart_and_the_mirror_is_exact(
     assert!(
         before.iter().any(|(n, _)| n == "events_block_idx"),
         "{before:?}"
+    );
+    let keys = primary_keys(db.pool()).await;
+    assert!(
+        keys.contains(&(
+            "events".into(),
+            "PRIMARY KEY (chain_id, tx_hash, log_index)".into()
+        )),
+        "{keys:?}"
     );
     let cfg = IndexerConfig {
         defer_indexes_above: 1,
@@ -54,15 +76,17 @@ async fn deferred_indexes_are_recreated_after_a_restart_and_the_mirror_is_exact(
     }
     drop(ix);
     assert!(secondary_indexes(db.pool()).await.is_empty());
+    assert!(primary_keys(db.pool()).await.is_empty());
     assert_eq!(
         store::deferred_indexes(db.pool()).await.unwrap(),
-        before.len()
+        before.len() + keys.len()
     );
 
     // Second run: finds the indexes deferred, catches up, re-creates them.
     let mut ix = fixture::indexer(&c, db.pool(), cfg).await;
     ix.sync().await.unwrap();
     assert_eq!(secondary_indexes(db.pool()).await, before);
+    assert_eq!(primary_keys(db.pool()).await, keys);
     assert_eq!(store::deferred_indexes(db.pool()).await.unwrap(), 0);
     let reference = fixture::reference(&c).await;
     assert_same_mirror(db.pool(), reference.pool(), "after a deferred backfill").await;
@@ -121,4 +145,83 @@ async fn a_batch_already_stored_is_written_again_without_duplicates() {
         events_before
     );
     assert_same_mirror(db.pool(), reference.pool(), "after a re-written batch").await;
+}
+
+/// Steps until a batch with events was written.
+async fn step_until_events(ix: &mut tangible_indexer::Indexer<HttpRpc>) {
+    loop {
+        match ix.step().await.unwrap() {
+            StepOutcome::Indexed { events, .. } if events > 0 => return,
+            StepOutcome::CaughtUp { .. } => panic!("caught up too early"),
+            _ => {}
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_writer_with_a_stale_checkpoint_is_refused_and_reloads_while_keys_are_deferred() {
+    let c = fixture::chain().await;
+    for i in 0..12 {
+        c.buy(c.buyers[i % 2]).await;
+    }
+    let db = TestDatabase::new().await.unwrap();
+    let cfg = IndexerConfig {
+        defer_indexes_above: 1,
+        ..fixture::config()
+    };
+    // A defers the keys and writes a batch; B starts from that checkpoint; A writes another.
+    let mut a = fixture::indexer(&c, db.pool(), cfg.clone()).await;
+    step_until_events(&mut a).await;
+    assert!(primary_keys(db.pool()).await.is_empty(), "keys deferred");
+    let mut b = fixture::indexer(&c, db.pool(), cfg).await;
+    let stale = b.checkpoint();
+    step_until_events(&mut a).await;
+    assert_ne!(a.checkpoint(), stale);
+
+    // The batch builder refuses a batch that does not extend the stored checkpoint.
+    let identity = Identity {
+        chain_id: c.provider.get_chain_id().await.unwrap(),
+        deployment_block: c.deployment.deployment_block,
+        registry: c.deployment.contracts.registry,
+    };
+    let events_before = count(db.pool(), "SELECT count(*) FROM events").await;
+    let cp = a.checkpoint().unwrap();
+    let err = store::write_batch_with_options(
+        db.pool(),
+        &identity,
+        &[],
+        &[],
+        cp,
+        128,
+        store::BatchOptions {
+            parent: Some(stale),
+            durable: true,
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, tangible_indexer::IndexerError::CheckpointMoved { .. }),
+        "{err}"
+    );
+
+    // B, stale, would write A's last batch again: refused, it reloads the checkpoint instead.
+    assert_eq!(
+        b.step().await.unwrap(),
+        StepOutcome::Retry("checkpoint moved".into())
+    );
+    assert_eq!(b.checkpoint(), a.checkpoint());
+    assert_eq!(
+        count(db.pool(), "SELECT count(*) FROM events").await,
+        events_before,
+        "nothing written by the stale writer"
+    );
+    b.sync().await.unwrap();
+    assert!(
+        !primary_keys(db.pool()).await.is_empty(),
+        "keys re-created once caught up (they would fail on a duplicate)"
+    );
+    assert_eq!(store::deferred_indexes(db.pool()).await.unwrap(), 0);
+    let reference = fixture::reference(&c).await;
+    assert_same_mirror(db.pool(), reference.pool(), "after a stale writer").await;
 }
