@@ -22,6 +22,11 @@ use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
+#[cfg(unix)]
+mod mapped;
+#[cfg(unix)]
+pub use mapped::{MappedFilm, decrypt_file};
+
 /// The eight bytes every film file starts with.
 pub const MAGIC: [u8; 8] = *b"TANGFILM";
 /// The format version this code writes and reads.
@@ -450,6 +455,13 @@ pub fn decrypt_stream<R: Read, W: Write>(key: &FilmKey, source: R, out: W) -> Re
     copy_plaintext(FilmReader::new(key, source)?, out)
 }
 
+/// Decrypts the film file `file` into `out`. On Unix a regular file is decrypted from a memory
+/// map (see `MappedFilm`); here, without one, it is read like [`decrypt`] does.
+#[cfg(not(unix))]
+pub fn decrypt_file<W: Write>(key: &FilmKey, file: &std::fs::File, out: W) -> Result<Header> {
+    decrypt(key, file, out)
+}
+
 fn copy_plaintext<R: Read, W: Write>(mut reader: FilmReader<R>, mut out: W) -> Result<Header> {
     while let Some(plain) = reader.next_segment()? {
         out.write_all(plain)?;
@@ -686,8 +698,24 @@ fn diagnose_failure<R: Read>(
     if !matches!(reread, Ok(n) if n == sealed.len()) {
         return fallback;
     }
-    let count = header.segment_count();
     let mut scratch = Zeroizing::new(vec![0u8; sealed.len()]);
+    reorder_search(header, position, len, |j, last| {
+        scratch.copy_from_slice(&sealed);
+        cipher.open(j, last, &mut scratch)
+    })
+    .unwrap_or(fallback)
+}
+
+/// Tries the segment at `position` (plaintext length `len`) as each segment index up to
+/// [`REORDER_SEARCH_DISTANCE`] away with the same length, nearest first, with `open(j, last)`;
+/// the first that authenticates is reported as [`FilmError::ReorderedSegment`].
+fn reorder_search(
+    header: &Header,
+    position: u64,
+    len: usize,
+    mut open: impl FnMut(u64, bool) -> bool,
+) -> Option<FilmError> {
+    let count = header.segment_count();
     for distance in 1..=REORDER_SEARCH_DISTANCE {
         let candidates = [
             position.checked_sub(distance),
@@ -700,13 +728,12 @@ fn diagnose_failure<R: Read>(
             if header.segment_plaintext_len(j) != len {
                 continue;
             }
-            scratch.copy_from_slice(&sealed);
-            if cipher.open(j, j + 1 == count, &mut scratch) {
-                return FilmError::ReorderedSegment { position, found: j };
+            if open(j, j + 1 == count) {
+                return Some(FilmError::ReorderedSegment { position, found: j });
             }
         }
     }
-    fallback
+    None
 }
 
 /// Random access to the segments of a film in a seekable source.
