@@ -42,12 +42,9 @@ impl Market {
     /// Connects to `rpc_url` for `deployment`, signing with `wallet` (read-only when `None`).
     pub async fn connect(
         rpc_url: &str,
-        deployment_file: &std::path::Path,
+        deployment: Deployment,
         wallet: Option<&Wallet>,
     ) -> anyhow::Result<Self> {
-        let deployment = Deployment::load(deployment_file).with_context(|| {
-            format!("reading the deployment file {}", deployment_file.display())
-        })?;
         let url = rpc_url
             .parse()
             .with_context(|| format!("invalid RPC URL {rpc_url:?}"))?;
@@ -70,7 +67,8 @@ impl Market {
             .context("cannot reach the chain node")?;
         if chain_id != deployment.chain_id {
             bail!(
-                "the node serves chain {chain_id} but the deployment file is for chain {}",
+                "the node at {rpc_url} serves chain {chain_id} but the deployment is on chain {} \
+                 (set --rpc-url to a node of that chain)",
                 deployment.chain_id
             );
         }

@@ -51,12 +51,18 @@ pub struct GlobalArgs {
         hide_env_values = true
     )]
     pub stripe_key: Option<String>,
-    /// Deployment file naming the contracts (deployments/<chain-id>.json).
+    /// Deployment file naming the contracts (deployments/<chain-id>.json). Default: the
+    /// deployment the API publishes at /v1/config.
     #[arg(long, global = true, env = "TANGIBLE_DEPLOYMENT")]
     pub deployment: Option<PathBuf>,
-    /// The platform's certificate attestation address.
+    /// The platform's certificate signer. Default: the one the API publishes at /v1/config,
+    /// pinned in <home>/trust.json on first use.
     #[arg(long, global = true, env = "TANGIBLE_ATTESTATION_ADDRESS")]
     pub attestation_address: Option<Address>,
+    /// Accept a certificate signer announced by the API that differs from the pinned one
+    /// (after the platform announced a key rotation); without it such a change is refused.
+    #[arg(long, global = true)]
+    pub accept_signer_change: bool,
 }
 
 /// The commands.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use alloy::primitives::Address;
 use anyhow::Context;
 use serde::{Deserialize, Serialize};
+use tangible_chain::Deployment;
 
 use crate::home::Home;
 
@@ -21,10 +22,11 @@ pub struct ConfigFile {
     pub stripe_url: Option<String>,
     /// Stripe key used to confirm card payments in the test flow.
     pub stripe_key: Option<String>,
-    /// Deployment file (`deployments/<chain-id>.json`) naming the contracts.
+    /// Deployment file (`deployments/<chain-id>.json`) naming the contracts; when unset, the
+    /// deployment the API publishes at `GET /v1/config` is used.
     pub deployment: Option<PathBuf>,
-    /// The platform's certificate attestation address; when unset, the signer of the first
-    /// certificate fetched online is pinned in `trust.json`.
+    /// The platform's certificate attestation address; when unset, the signer the API
+    /// publishes at `GET /v1/config` is pinned in `trust.json` on first use.
     pub attestation_address: Option<Address>,
 }
 
@@ -105,11 +107,22 @@ impl Settings {
         }
     }
 
-    /// The deployment file, required for chain operations.
-    pub fn deployment_path(&self) -> anyhow::Result<&Path> {
-        self.deployment.as_deref().context(
-            "no deployment file configured: pass --deployment deployments/<chain-id>.json \
-             (or set TANGIBLE_DEPLOYMENT, or save it with `tangible config --save`)",
-        )
+    /// The deployment file given, if any (else the API's `/v1/config` names the contracts).
+    pub fn deployment_path(&self) -> Option<&Path> {
+        self.deployment.as_deref()
     }
+}
+
+/// What the API publishes at `GET /v1/config` (the fields this client uses; the API's
+/// README documents the whole document).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlatformConfig {
+    /// EIP-155 chain id of the deployment.
+    pub chain_id: u64,
+    /// The deployment, in the shape of a `deployments/<chain-id>.json` file.
+    pub deployment: Deployment,
+    /// The key signing licence certificates; `None` when the API issues none.
+    pub attestation_address: Option<Address>,
+    /// Validity of a certificate (the offline lease), seconds.
+    pub certificate_validity_secs: u64,
 }

@@ -7,33 +7,68 @@ use super::Ctx;
 use crate::api::{Film, LicenceView, OfferView, Page};
 use crate::output;
 
-pub(super) fn config(ctx: &Ctx, save: bool) -> anyhow::Result<()> {
+pub(super) async fn config(ctx: &mut Ctx, save: bool) -> anyhow::Result<()> {
     if save {
         let file = crate::config::ConfigFile::load(&ctx.home)?.merged(&ctx.overrides);
         file.save(&ctx.home)?;
         ctx.say(format!("Saved {}", ctx.home.config_file().display()));
     }
+    // What the API publishes (chain, contracts, signer), if it answers.
+    let platform = match ctx.platform().await {
+        Ok(p) => Ok(p.cloned()),
+        Err(e) => Err(format!("{e:#}")),
+    };
+    let pinned = std::fs::read_to_string(ctx.home.trust_file())
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .map(|v| v["attestation_address"].clone());
     if ctx.json {
-        output::json(&json!({ "home": ctx.home.root(), "settings": ctx.settings }));
+        let platform = match &platform {
+            Ok(p) => json!(p),
+            Err(e) => json!({ "error": e }),
+        };
+        output::json(&json!({
+            "home": ctx.home.root(),
+            "settings": ctx.settings,
+            "platform": platform,
+            "pinned_signer": pinned,
+        }));
     } else {
         let s = &ctx.settings;
         println!("home:        {}", ctx.home.root().display());
         println!("api:         {}", s.api_url);
         println!("rpc:         {}", s.rpc_url);
         println!("stripe:      {}", s.stripe_url);
-        println!(
-            "deployment:  {}",
-            s.deployment
-                .as_ref()
-                .map(|p| p.display().to_string())
-                .unwrap_or_else(|| "(none)".into())
-        );
-        println!(
-            "attestation: {}",
-            s.attestation_address
-                .map(|a| a.to_string())
-                .unwrap_or_else(|| "(pinned on first certificate)".into())
-        );
+        let (deployment, signer) = match &platform {
+            Ok(Some(p)) => (
+                format!(
+                    "chain {}, market {} (from the API)",
+                    p.chain_id, p.deployment.contracts.market
+                ),
+                p.attestation_address
+                    .map(|a| format!("{a} (from the API)"))
+                    .unwrap_or_else(|| "(the API issues no certificates)".into()),
+            ),
+            Ok(None) => ("(the API publishes none)".into(), "(none)".into()),
+            Err(e) => (format!("(API unreachable: {e})"), "(none)".into()),
+        };
+        let deployment = s
+            .deployment
+            .as_ref()
+            .map(|p| format!("{} (--deployment)", p.display()))
+            .unwrap_or(deployment);
+        let signer = s
+            .attestation_address
+            .map(|a| format!("{a} (--attestation-address)"))
+            .unwrap_or(signer);
+        println!("deployment:  {deployment}");
+        println!("signer:      {signer}");
+        if let Some(p) = pinned {
+            println!(
+                "pinned:      {} (trust.json)",
+                p.as_str().unwrap_or_default()
+            );
+        }
     }
     Ok(())
 }

@@ -117,38 +117,104 @@ fn licence_refusal(e: ApiError, id: U256) -> anyhow::Error {
     }
 }
 
-/// The attestation address certificates must be signed by: configured, or pinned on first use.
-fn trusted_signer(ctx: &Ctx, first_seen: Option<Address>) -> anyhow::Result<Address> {
+/// The certificate signer pinned in `<home>/trust.json`, if any.
+fn pinned_signer(ctx: &Ctx) -> anyhow::Result<Option<Address>> {
+    let path = ctx.home.trust_file();
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    };
+    let v: Value = serde_json::from_str(&text).context("reading trust.json")?;
+    v["attestation_address"]
+        .as_str()
+        .and_then(|a| a.parse().ok())
+        .map(Some)
+        .context("trust.json holds no attestation address")
+}
+
+fn pin_signer(ctx: &Ctx, signer: Address, from: &str) -> anyhow::Result<()> {
+    crate::home::write_private(
+        &ctx.home.trust_file(),
+        serde_json::to_string_pretty(&json!({
+            "attestation_address": signer,
+            "learned_from": from,
+            "api_url": ctx.settings.api_url,
+        }))?
+        .as_bytes(),
+    )?;
+    if !ctx.json {
+        eprintln!("Pinned the platform's certificate signer {signer} ({from}).");
+    }
+    Ok(())
+}
+
+/// The signer certificates must be signed by, offline: configured, else pinned.
+fn trusted_signer(ctx: &Ctx) -> anyhow::Result<Address> {
     if let Some(a) = ctx.settings.attestation_address {
         return Ok(a);
     }
-    let path = ctx.home.trust_file();
-    if let Ok(text) = std::fs::read_to_string(&path) {
-        let v: Value = serde_json::from_str(&text).context("reading trust.json")?;
-        return v["attestation_address"]
-            .as_str()
-            .and_then(|a| a.parse().ok())
-            .context("trust.json holds no attestation address");
-    }
-    let Some(a) = first_seen else {
-        bail!(
-            "no certificate signer known: configure --attestation-address (or \
-             TANGIBLE_ATTESTATION_ADDRESS), or run `tangible download`/`sync` online once"
-        );
-    };
-    crate::home::write_private(
-        &path,
-        serde_json::to_string_pretty(&json!({ "attestation_address": a }))?.as_bytes(),
-    )?;
-    if !ctx.json {
-        eprintln!("Pinned the platform's certificate signer {a} (trust on first use).");
-    }
-    Ok(a)
+    pinned_signer(ctx)?.context(
+        "no certificate signer known yet: run `tangible download` or `tangible sync` online \
+         once (or pass --attestation-address)",
+    )
 }
 
-/// Checks a certificate just fetched online and stores it.
-fn accept_certificate(ctx: &Ctx, entry: &Entry, cert: &SignedCertificate) -> anyhow::Result<()> {
-    let signer = trusted_signer(ctx, Some(cert.recover_signer()?))?;
+/// The signer certificates must be signed by, online. `--attestation-address` wins. Else the
+/// signer the API publishes at `/v1/config` is pinned on first use; a later change is refused
+/// unless `--accept-signer-change`. An API without `/v1/config`: the signer of the first
+/// certificate (`first_seen`) is pinned.
+async fn online_signer(ctx: &mut Ctx, first_seen: Address) -> anyhow::Result<Address> {
+    if let Some(a) = ctx.settings.attestation_address {
+        return Ok(a);
+    }
+    let pinned = pinned_signer(ctx)?;
+    let announced = ctx.platform().await?.and_then(|p| p.attestation_address);
+    match (pinned, announced) {
+        (Some(p), Some(a)) if p == a => Ok(p),
+        (Some(p), Some(a)) if ctx.accept_signer_change => {
+            pin_signer(
+                ctx,
+                a,
+                "/v1/config, change accepted with --accept-signer-change",
+            )?;
+            eprintln!("warning: the certificate signer changed from {p} to {a}");
+            Ok(a)
+        }
+        (Some(p), Some(a)) => bail!(
+            "the platform's certificate signer CHANGED: pinned {p}, but the API at {} now \
+             announces {a}. Certificates signed by the new key are refused. If the platform \
+             announced a key rotation, accept it with `tangible --accept-signer-change sync`; \
+             otherwise the API may be misconfigured or not the platform's.",
+            ctx.settings.api_url
+        ),
+        (Some(p), None) => Ok(p),
+        (None, Some(a)) => {
+            pin_signer(
+                ctx,
+                a,
+                "published by the API at /v1/config, trusted on first use",
+            )?;
+            Ok(a)
+        }
+        (None, None) => {
+            pin_signer(
+                ctx,
+                first_seen,
+                "signer of the first certificate, trusted on first use",
+            )?;
+            Ok(first_seen)
+        }
+    }
+}
+
+/// Checks a certificate just fetched online against `signer` and stores it.
+fn accept_certificate(
+    ctx: &Ctx,
+    entry: &Entry,
+    cert: &SignedCertificate,
+    signer: Address,
+) -> anyhow::Result<()> {
     let owner = ctx.address()?;
     cert.verify(&Expectations {
         signer,
@@ -202,7 +268,8 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
         .await
         .map_err(|e| licence_refusal(e, id))
         .context("fetching the certificate")?;
-    accept_certificate(ctx, &entry, &cert)?;
+    let signer = online_signer(ctx, cert.recover_signer()?).await?;
+    accept_certificate(ctx, &entry, &cert, signer)?;
     // 3. The encrypted film.
     let quality = tangible_domain::Quality::from_code(release.quality)?;
     let content_path = format!(
@@ -330,7 +397,7 @@ fn check_certificate(ctx: &Ctx, entry: &Entry) -> anyhow::Result<SignedCertifica
     let cert = entry.certificate()?.with_context(|| {
         format!("no certificate for licence {id}: go online and run `tangible sync`")
     })?;
-    let signer = trusted_signer(ctx, None)?;
+    let signer = trusted_signer(ctx)?;
     let owner = ctx.address()?;
     match cert.verify(&Expectations {
         signer,
@@ -587,7 +654,8 @@ pub(super) async fn sync(ctx: &mut Ctx) -> anyhow::Result<()> {
             .await
         {
             Ok(cert) => {
-                accept_certificate(ctx, &entry, &cert)?;
+                let signer = online_signer(ctx, cert.recover_signer()?).await?;
+                accept_certificate(ctx, &entry, &cert, signer)?;
                 let until = chrono::DateTime::from_timestamp(cert.certificate.validUntil as i64, 0)
                     .map(|d| d.format("%Y-%m-%d %H:%M UTC").to_string())
                     .unwrap_or_default();

@@ -8,12 +8,13 @@ mod wallet;
 
 use alloy::primitives::Address;
 use anyhow::Context;
+use tangible_chain::Deployment;
 use tangible_crypto::wallet::Wallet;
 
 use crate::api::{Api, Session};
 use crate::chain::Market;
 use crate::cli::{Cli, Command, GlobalArgs};
-use crate::config::{ConfigFile, Settings};
+use crate::config::{ConfigFile, PlatformConfig, Settings};
 use crate::home::Home;
 use crate::library::Library;
 
@@ -24,8 +25,12 @@ pub(crate) struct Ctx {
     pub(crate) json: bool,
     /// The endpoint options given on this command line (for `config --save`).
     pub(crate) overrides: ConfigFile,
+    /// Accept a new certificate signer announced by the API (`--accept-signer-change`).
+    pub(crate) accept_signer_change: bool,
     /// The wallet, once unlocked in this run.
     wallet: Option<Wallet>,
+    /// The API's `/v1/config`, once fetched in this run (`Some(None)`: the API has none).
+    platform: Option<Option<PlatformConfig>>,
 }
 
 impl Ctx {
@@ -46,7 +51,9 @@ impl Ctx {
             settings,
             json: global.json || global.get.is_some(),
             overrides,
+            accept_signer_change: global.accept_signer_change,
             wallet: None,
+            platform: None,
         })
     }
 
@@ -81,22 +88,53 @@ impl Ctx {
         Ok(api.with_token(session.token))
     }
 
+    /// The API's public configuration (`GET /v1/config`), fetched once per run; `None` when
+    /// the API publishes none (an older API answers 404).
+    pub(crate) async fn platform(&mut self) -> anyhow::Result<Option<&PlatformConfig>> {
+        if self.platform.is_none() {
+            let api = self.api()?;
+            let fetched = match api.get::<PlatformConfig>("/v1/config", &[]).await {
+                Ok(c) => Some(c),
+                Err(e) if e.status() == Some(404) => None,
+                Err(e) => {
+                    return Err(anyhow::Error::new(e)
+                        .context("fetching the platform's configuration (chain, contracts)"));
+                }
+            };
+            self.platform = Some(fetched);
+        }
+        Ok(self.platform.as_ref().and_then(Option::as_ref))
+    }
+
+    /// The deployment: the file given with `--deployment` if any, else the one the API
+    /// publishes.
+    pub(crate) async fn deployment(&mut self) -> anyhow::Result<Deployment> {
+        if let Some(path) = self.settings.deployment_path() {
+            return Deployment::load(path)
+                .with_context(|| format!("reading the deployment file {}", path.display()));
+        }
+        let api_url = self.settings.api_url.clone();
+        match self.platform().await? {
+            Some(p) => Ok(p.deployment.clone()),
+            None => anyhow::bail!(
+                "the API at {api_url} does not publish its deployment (no /v1/config): pass \
+                 --deployment deployments/<chain-id>.json (or set TANGIBLE_DEPLOYMENT)"
+            ),
+        }
+    }
+
     /// The market, signing with the wallet.
     pub(crate) async fn market(&mut self) -> anyhow::Result<Market> {
-        let deployment = self.settings.deployment_path()?.to_path_buf();
+        let deployment = self.deployment().await?;
         let rpc = self.settings.rpc_url.clone();
         let wallet = self.wallet()?.clone();
-        Market::connect(&rpc, &deployment, Some(&wallet)).await
+        Market::connect(&rpc, deployment, Some(&wallet)).await
     }
 
     /// The market, read-only.
-    pub(crate) async fn market_readonly(&self) -> anyhow::Result<Market> {
-        Market::connect(
-            &self.settings.rpc_url,
-            self.settings.deployment_path()?,
-            None,
-        )
-        .await
+    pub(crate) async fn market_readonly(&mut self) -> anyhow::Result<Market> {
+        let deployment = self.deployment().await?;
+        Market::connect(&self.settings.rpc_url, deployment, None).await
     }
 
     /// The local library.
@@ -117,7 +155,7 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let mut ctx = Ctx::new(&cli.global)?;
     ctx.home.ensure().context("preparing the home directory")?;
     match cli.command {
-        Command::Config { save } => catalogue::config(&ctx, save),
+        Command::Config { save } => catalogue::config(&mut ctx, save).await,
         Command::Wallet(cmd) => wallet::run(&mut ctx, cmd).await,
         Command::Login => wallet::login(&mut ctx).await,
         Command::Films {
