@@ -272,25 +272,26 @@ Walkthrough (copy-paste in another terminal):
     --private-key $BUYER2_KEY --rpc-url $RPC
   curl -s "$API/v1/licences?owner={b2_addr}" | jq
 
-  # ── With the `tangible` CLI (built by make up) ──────────────────────────────────────
+  # ── With the `tangible` CLI (built by make up; it learns the chain, the contracts and the
+  # certificate signer from the API's /v1/config) ───────────────────────────────────────
   export TANGIBLE_API_URL={api} TANGIBLE_RPC_URL={rpc} TANGIBLE_STRIPE_URL={stripe}
-  export TANGIBLE_STRIPE_KEY={stripe_key} TANGIBLE_DEPLOYMENT={dep}
-  export TANGIBLE_ATTESTATION_ADDRESS={attestation} TANGIBLE_PASSWORD=demo-password
+  export TANGIBLE_STRIPE_KEY={stripe_key} TANGIBLE_PASSWORD=demo-password
   export PATH={bin_dir}:$PATH
-  export TANGIBLE_HOME=/tmp/tangible-alice                       # buyer #{b_i}
-  echo $BUYER_KEY | tangible wallet import --private-key --force && tangible login
-  tangible films
+  ALICE=$(mktemp -d) BOB=$(mktemp -d)
+  export TANGIBLE_HOME=$ALICE                                    # buyer #{b_i}
+  echo $BUYER_KEY | tangible wallet import --private-key && tangible login
+  tangible config && tangible films
   # 13.00 € in tEUR from the wallet (--card works too, but a card licence is held 3 days
   # before it can be resold)
-  L=$(tangible --json buy {film} --quality 4k --crypto | jq -r .licence_id)
+  L=$(tangible --get licence_id buy {film} --quality 4k --crypto)
   tangible download $L && tangible verify $L
-  tangible play $L -o /tmp/film.bin && cmp /tmp/film.bin {master_4k} && echo identical
-  tangible resell $L --price 8.00
-  export TANGIBLE_HOME=/tmp/tangible-bob                         # buyer #{b2_i}
-  echo $BUYER2_KEY | tangible wallet import --private-key --force && tangible login
-  O=$(tangible --json offers | jq -r '.[0].offer_id')
+  tangible play $L -o $ALICE/film.bin && cmp $ALICE/film.bin {master_4k} && echo identical
+  O=$(tangible --get offer_id resell $L --price 8.00)
+  export TANGIBLE_HOME=$BOB                                      # buyer #{b2_i}
+  echo $BUYER2_KEY | tangible wallet import --private-key && tangible login
+  tangible offers
   tangible buy-offer $O --card && tangible library                # seller 6.40, studio 1.20, platform 0.40
-  TANGIBLE_HOME=/tmp/tangible-alice tangible sync                 # alice's copy is erased
+  TANGIBLE_HOME=$ALICE tangible sync                              # alice's copy is erased
 
 Press Ctrl-C to stop everything.
 "#,
@@ -320,7 +321,6 @@ Press Ctrl-C to stop everything.
         b2_key = buyer2.private_key,
         b2_addr = buyer2.address,
         b2_i = buyer2.index,
-        attestation = d.attestation.address,
         bin_dir = bin_dir.display(),
         master_4k = d
             .edition(tangible_domain::Quality::Uhd4k)
