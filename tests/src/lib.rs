@@ -58,7 +58,8 @@ fn build() -> Result<PathBuf> {
     bail!("cargo did not report the tangible executable")
 }
 
-/// The endpoints a user's client is configured with.
+/// The endpoints a user's client is configured with. Nothing else: the client learns the
+/// chain, the contracts and the certificate signer from the API (`GET /v1/config`).
 #[derive(Debug, Clone)]
 pub struct Endpoints {
     /// API base URL.
@@ -69,10 +70,6 @@ pub struct Endpoints {
     pub stripe_url: String,
     /// Stripe key.
     pub stripe_key: String,
-    /// Deployment file.
-    pub deployment: PathBuf,
-    /// The platform's attestation address.
-    pub attestation: String,
 }
 
 /// One user of the client: a home directory of their own.
@@ -137,8 +134,6 @@ impl User {
             .env("TANGIBLE_RPC_URL", &e.rpc_url)
             .env("TANGIBLE_STRIPE_URL", &e.stripe_url)
             .env("TANGIBLE_STRIPE_KEY", &e.stripe_key)
-            .env("TANGIBLE_DEPLOYMENT", &e.deployment)
-            .env("TANGIBLE_ATTESTATION_ADDRESS", &e.attestation)
             .stdin(Stdio::null());
         for (k, v) in extra {
             c.env(k, v);

@@ -3,6 +3,8 @@
 //! 4K), paid by card and in stablecoin; then the stack is stopped and the buyers verify and play
 //! offline. Also: an expired certificate blocks offline play until `sync`.
 //!
+//! The studio side (`tangible studio …`) runs on the same stack: see [`studio`].
+//!
 //! One stack for the whole binary (starting it is the slow part), six buyers (anvil accounts
 //! 3 to 8), each with a home directory of their own.
 
@@ -17,6 +19,9 @@ use tangible_chain::bindings::TangibleMarket;
 use tangible_devstack::{Binaries, Stack, StackOptions};
 use tangible_domain::{Quality, Split};
 use tangible_e2e::{Endpoints, User, tangible_bin};
+
+#[path = "seed_flows/studio.rs"]
+mod studio;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pay {
@@ -265,8 +270,6 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
         rpc_url: stack.rpc_url.clone(),
         stripe_url: stack.stripe_url.clone(),
         stripe_key: stack.stripe_secret_key.clone(),
-        deployment: stack.deployment_file.clone(),
-        attestation: stack.demo.attestation.address.to_string(),
     };
     let provider = ProviderBuilder::new()
         .connect_http(stack.rpc_url.parse().unwrap())
@@ -323,6 +326,9 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     )
     .await;
 
+    // A new studio publishes a film with the CLI; Carol buys it; the statement shows it.
+    studio::studio_flow(&w, &carol).await;
+
     // An expired certificate blocks offline play until `sync` renews it. The client's test
     // clock (TANGIBLE_TEST_NOW) is put one second past the certificate's end of validity.
     let cert: Value = serde_json::from_str(
@@ -348,7 +354,25 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-    alice.json(&["sync"]);
+    // The certificate signer was learned from the API (/v1/config) and pinned on first use; a
+    // different signer announced later is refused loudly unless the user accepts the change.
+    let pin = alice.home().join("trust.json");
+    let pinned = |path: &std::path::Path| -> Address {
+        let v: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        v["attestation_address"].as_str().unwrap().parse().unwrap()
+    };
+    assert_eq!(pinned(&pin), w.stack.demo.attestation.address);
+    let other = "0x000000000000000000000000000000000000dEaD";
+    std::fs::write(&pin, format!("{{\"attestation_address\":\"{other}\"}}")).unwrap();
+    let changed = alice.fails(&["sync"], &[]);
+    assert!(
+        changed.contains("CHANGED") && changed.contains("--accept-signer-change"),
+        "a new signer is refused: {changed}"
+    );
+    let offline = play_to_vec(&alice, &alice_4k, &[]).expect_err("offline: the pin decides");
+    assert!(offline.contains("is not valid"), "{offline}");
+    alice.json(&["--accept-signer-change", "sync"]);
+    assert_eq!(pinned(&pin), w.stack.demo.attestation.address);
     let played = play_to_vec(&alice, &alice_4k, &clock).expect("renewed: plays");
     assert!(played == w.master(Quality::Uhd4k));
 

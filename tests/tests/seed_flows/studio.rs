@@ -1,0 +1,199 @@
+//! The studio side of the client, as a studio's admin runs it: a fresh wallet registers a
+//! studio and a film with two declared editions, uploads a master with `tangible studio
+//! upload`, a buyer pays by card, downloads and plays it, and `tangible studio statement`
+//! shows the studio's share of that sale. Bad input (an unknown film, an undeclared quality)
+//! is refused with a message that names the problem.
+
+use std::time::{Duration, Instant};
+
+use alloy::primitives::{Address, B256};
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+use tangible_domain::{Cents, Quality, Split};
+use tangible_e2e::User;
+
+use super::{World, play_to_vec};
+
+/// Polls `f` every 300 ms until it returns `Some`, for at most 30 s.
+async fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(v) = f() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "{what}: not within 30 s");
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+pub(super) async fn studio_flow(w: &World, buyer: &User) {
+    let admin = User::new("studio-admin", &w.endpoints).expect("a user home");
+    let wallet = admin.json(&["wallet", "new"]);
+    let admin_addr: Address = wallet["address"].as_str().unwrap().parse().unwrap();
+    let addr = |v: &Value| v.as_str().and_then(|a| a.parse::<Address>().ok());
+
+    // A studio and a film, with HD and 4K declared at 5.00 and 7.50 €.
+    let studio = admin.json(&["studio", "register", "--name", "Studio Lumière (e2e)"]);
+    assert_eq!(addr(&studio["admin_address"]), Some(admin_addr));
+    assert_eq!(addr(&studio["royalty_address"]), Some(admin_addr));
+    let studio_id = studio["studio_id"].as_u64().unwrap().to_string();
+    let commission = studio["commission_bps"].as_u64().unwrap();
+    let film = admin.json(&[
+        "studio",
+        "film",
+        "--studio",
+        &studio_id,
+        "--title",
+        "Metropolis (e2e)",
+        "--year",
+        "1927",
+        "--edition",
+        "hd=5.00",
+        "--edition",
+        "4k=7.50",
+    ]);
+    let film_id = film["film_id"].as_u64().unwrap();
+    let declared: Vec<(&str, &str)> = film["editions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["quality"].as_str().unwrap(),
+                e["status"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        declared,
+        [("hd", "awaiting_master"), ("4k", "awaiting_master")],
+        "{film}"
+    );
+    let film_id_s = film_id.to_string();
+
+    // A master of a few MiB (not a multiple of the 1 MiB segment).
+    let master_path = admin.home().join("metropolis-hd.bin");
+    tangible_devstack::masters::generate_master(
+        &master_path,
+        film_id,
+        Quality::Hd,
+        (2 << 20) + 4_321,
+    )
+    .unwrap();
+    let master = std::fs::read(&master_path).unwrap();
+    let sha = B256::from_slice(&Sha256::digest(&master));
+    let master_arg = master_path.to_str().unwrap();
+
+    // Bad input first: an unknown film, and a quality that was not declared (no price).
+    let unknown = admin.fails(
+        &["studio", "upload", "999999", "--quality", "hd", master_arg],
+        &[],
+    );
+    assert!(
+        unknown.contains("film 999999") && unknown.contains("no film"),
+        "an unknown film is named: {unknown}"
+    );
+    let undeclared = admin.fails(
+        &[
+            "studio",
+            "upload",
+            &film_id_s,
+            "--quality",
+            "sd",
+            master_arg,
+        ],
+        &[],
+    );
+    assert!(
+        undeclared.contains("--price") && undeclared.contains("sd"),
+        "an undeclared quality asks for a price: {undeclared}"
+    );
+    // Someone who is not the studio's admin cannot upload to its film.
+    let not_admin = buyer.fails(
+        &[
+            "studio",
+            "upload",
+            &film_id_s,
+            "--quality",
+            "hd",
+            master_arg,
+        ],
+        &[],
+    );
+    assert!(not_admin.contains("not the admin"), "{not_admin}");
+
+    // The upload: the master hash on chain is the SHA-256 of the file.
+    let up = admin.json(&[
+        "studio",
+        "upload",
+        &film_id_s,
+        "--quality",
+        "hd",
+        master_arg,
+    ]);
+    assert_eq!(up["master_hash"], sha.to_string().as_str(), "{up}");
+    assert_eq!(up["size"].as_u64(), Some(master.len() as u64));
+    let on_chain = w
+        .market()
+        .edition(film_id, Quality::Hd.code())
+        .call()
+        .await
+        .expect("the edition is on chain");
+    assert_eq!(on_chain.masterHash, sha);
+    assert_eq!(on_chain.priceCents, 500);
+    assert!(on_chain.active);
+
+    // The content endpoint serves the encrypted file.
+    let content_url = format!("{}/v1/editions/{film_id}-hd/content", w.endpoints.api_url);
+    let content: Value = reqwest::get(&content_url)
+        .await
+        .and_then(|r| r.error_for_status())
+        .expect("the content endpoint answers")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(content["master_hash"], sha.to_string().as_str());
+    assert!(content["size"].as_u64().unwrap() > master.len() as u64);
+
+    // The catalogue lists the HD edition once the indexer has mirrored it; a buyer pays by
+    // card, downloads and plays the studio's master.
+    eventually("the HD edition in the catalogue", || {
+        let f = buyer.json(&["films", &film_id_s]);
+        f["editions"]
+            .as_array()?
+            .iter()
+            .any(|e| e["quality"] == "hd" && e["active"] == true)
+            .then_some(())
+    })
+    .await;
+    let bought = buyer.json(&["buy", &film_id_s, "--quality", "hd", "--card"]);
+    let licence = bought["licence_id"].as_str().unwrap().to_owned();
+    buyer.json(&["download", &licence]);
+    let played = play_to_vec(buyer, &licence, &[]).expect("the buyer plays");
+    assert!(played == master, "the buyer plays the studio's master");
+
+    // The royalty statement shows the sale and the studio's share.
+    let expected = Split::primary(Cents(500), u16::try_from(commission).unwrap()).unwrap();
+    let statement = eventually("the sale in the statement", || {
+        let s = admin.json(&["studio", "statement", &studio_id]);
+        (s["sales"] == 1).then_some(s)
+    })
+    .await;
+    assert_eq!(statement["gross_cents"], 500);
+    assert_eq!(
+        statement["studio_cents"].as_u64(),
+        Some(expected.studio.get())
+    );
+    assert_eq!(
+        statement["platform_cents"].as_u64(),
+        Some(expected.platform.get())
+    );
+    assert_eq!(statement["lines"][0]["licence_id"], licence.as_str());
+    let csv = admin.run(&["studio", "statement", &studio_id, "--csv"], &[]);
+    assert!(csv.ok, "{}", csv.stderr);
+    let total = csv.stdout.lines().last().unwrap_or_default();
+    assert!(
+        total.starts_with("TOTAL") && total.contains(&format!(",{},", expected.studio.get())),
+        "CSV total line: {total}"
+    );
+}
