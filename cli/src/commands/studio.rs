@@ -54,7 +54,17 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
             // A missing or unreadable file fails before signing in (which may ask a password).
             std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
             let api = ctx.authed_api().await?;
-            let v = upload(ctx, &api, film, quality, price, &file).await?;
+            let mut v = upload(ctx, &api, film, quality, price, &file).await?;
+            // Return once buyers can see it: the catalogue is the indexer's mirror of the
+            // chain, a moment behind the transaction.
+            let listed = wait_listed(&api, film, quality, &v["master_hash"]).await;
+            if !listed {
+                eprintln!(
+                    "warning: the {quality} edition of film {film} is on chain but not yet in the \
+                     catalogue (the indexer is behind); buyers will see it shortly"
+                );
+            }
+            v["listed"] = listed.into();
             show(ctx, &v, "Master uploaded");
         }
         StudioCommand::Statement {
@@ -114,6 +124,32 @@ fn show(ctx: &Ctx, v: &Value, what: &str) {
             "{}",
             serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
         );
+    }
+}
+
+/// Waits (up to 60 s) until the catalogue lists `film`'s `quality` edition with `master_hash`.
+async fn wait_listed(
+    api: &crate::api::Api,
+    film: u64,
+    quality: tangible_domain::Quality,
+    master_hash: &Value,
+) -> bool {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        if let Ok(f) = api
+            .get::<crate::api::Film>(&format!("/v1/films/{film}"), &[])
+            .await
+            && f.editions.iter().any(|e| {
+                e.quality == quality.as_str()
+                    && Some(e.master_hash.as_str()) == master_hash.as_str()
+            })
+        {
+            return true;
+        }
+        if std::time::Instant::now() > deadline {
+            return false;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
 }
 
