@@ -11,9 +11,14 @@
 //! * [`FilmReader`] hands the player one plaintext segment at a time (and implements
 //!   [`Read`], so it can be piped into a video player).
 //! * [`SeekableFilm`] decrypts any single segment of a [`Read`] + [`Seek`] source.
+//! * On Unix, `decrypt_file` and `MappedFilm` (sequential, [`Read`] and random access) decrypt a
+//!   film file from a memory map, each segment opened out of place from the mapped page cache:
+//!   the fast path for a film on disk (see `film/mapped.rs` for the layout and the caveats of
+//!   mapping a file another process may change).
 //!
-//! Every plaintext buffer is a [`Zeroizing`] buffer, wiped when dropped, and reused between
-//! segments. The hot path is `ring`'s AES-256-GCM, opening each segment in place.
+//! Every plaintext buffer is wiped when dropped and reused between segments ([`Zeroizing`]
+//! buffers; the mapped path's plaintext window is wiped explicitly). The hot path is `ring`'s
+//! AES-256-GCM: in place for streams, out of place for mapped files.
 
 use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom, Write};

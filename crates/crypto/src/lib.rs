@@ -11,7 +11,8 @@
 //! 4. The buyer's client holds a [`wallet::Wallet`] (generated, or imported from a BIP39
 //!    mnemonic, stored as a keystore v3 file), logs in with [`siwe`] (EIP-4361), unwraps the key
 //!    with [`wallet::Wallet::unwrap_key`], verifies the certificate offline and plays the film
-//!    with [`film::FilmReader`], which decrypts segment by segment.
+//!    with [`film::FilmReader`] (any stream) or `film::MappedFilm` (a film file, from a memory
+//!    map), which decrypt segment by segment.
 //!
 //! The byte-level specification of every format is in `FORMAT.md` next to this crate.
 
