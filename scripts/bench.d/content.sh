@@ -12,3 +12,4 @@ echo "load before: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
 echo "target: project store ≥ 0.9× bare iroh-blobs"
 cargo run --quiet --release --locked -p tangible-content --example p2p_bench -- \
   --size-mib "$size" --rounds "$rounds"
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min)"
