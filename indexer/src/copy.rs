@@ -125,13 +125,6 @@ impl BinaryCopy {
         self.int8(micros);
     }
 
-    /// Takes the bytes encoded so far (to stream them: the server parses one part while the
-    /// next is encoded); the rows that follow continue the same payload.
-    pub fn take(&mut self) -> Vec<u8> {
-        let capacity = self.buf.capacity();
-        std::mem::replace(&mut self.buf, Vec::with_capacity(capacity))
-    }
-
     /// Ends the payload (file trailer) and returns its bytes.
     pub fn finish(mut self) -> Vec<u8> {
         self.buf.extend_from_slice(&(-1i16).to_be_bytes());
@@ -191,27 +184,5 @@ mod tests {
         want.extend_from_slice(&1_000_000i64.to_be_bytes());
         want.extend_from_slice(&[255, 255]);
         assert_eq!(b, want);
-    }
-
-    #[test]
-    fn taken_parts_concatenate_to_the_whole_payload() {
-        let encode = |c: &mut BinaryCopy, k: i64| {
-            c.row(2);
-            c.int8(k);
-            c.text("x");
-        };
-        let mut whole = BinaryCopy::with_capacity(0);
-        let mut parts = BinaryCopy::with_capacity(0);
-        let mut streamed = Vec::new();
-        for k in 0..5 {
-            encode(&mut whole, k);
-            encode(&mut parts, k);
-            if k % 2 == 1 {
-                streamed.extend(parts.take());
-            }
-        }
-        assert_eq!(parts.rows(), 5);
-        streamed.extend(parts.finish());
-        assert_eq!(streamed, whole.finish());
     }
 }

@@ -303,9 +303,6 @@ impl<R: Rpc> Indexer<R> {
             // Written only on top of the checkpoint it extends (exactly once even while the
             // unique keys are deferred; detects a stale in-memory checkpoint).
             parent: Some(self.checkpoint),
-            // Deeper than the reorg window below the head: a commit lost in a server crash
-            // only means re-indexing from the older checkpoint (see `BatchOptions::durable`).
-            durable: to.saturating_add(self.cfg.reorg_window) >= head,
         };
         let write = store::write_batch_with_options(
             &self.pool,

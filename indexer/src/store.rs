@@ -231,35 +231,18 @@ pub async fn estimated_events(pool: &PgPool) -> Result<u64> {
 }
 
 /// How [`write_batch_with_options`] writes a batch.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BatchOptions {
     /// When set, the checkpoint the batch extends (`Some(None)`: none stored yet). It is
     /// compared with the stored one under a row lock before anything is written, and the batch
     /// fails with [`IndexerError::CheckpointMoved`] if they differ. This makes a batch land
     /// exactly once on top of its predecessor without relying on unique keys (deferred during
     /// a backfill), and tells a writer whose view is stale (a commit acknowledged to nobody,
-    /// or a non-durable commit lost in a server crash) to reload the checkpoint.
+    /// or a second indexer on the same database) to reload the checkpoint.
     pub parent: Option<Option<Checkpoint>>,
-    /// Wait for the commit to reach the disk (`synchronous_commit`). A batch far below the
-    /// head may be written without: a server crash can then lose the last such commits, but
-    /// never part of one, and never a later one (the WAL is replayed in order). The mirror is
-    /// left at an older checkpoint with exactly the batches up to it, and the indexer, told by
-    /// the `parent` check that its checkpoint is not the stored one, re-indexes from there:
-    /// still exactly once. A durable commit flushes every earlier one with it.
-    pub durable: bool,
 }
 
-impl Default for BatchOptions {
-    /// No parent check, durable.
-    fn default() -> Self {
-        Self {
-            parent: None,
-            durable: true,
-        }
-    }
-}
-
-/// Writes one batch and its checkpoint atomically (no parent check, durable commit).
+/// Writes one batch and its checkpoint atomically (no parent check).
 ///
 /// `blocks` are the headers fetched for the range (recorded for reorg detection); rows of
 /// `blocks` more than `window` below the checkpoint are pruned.
@@ -328,11 +311,6 @@ async fn write_batch_with(
     copy: bool,
 ) -> Result<()> {
     let mut tx = pool.begin().await?;
-    if !options.durable {
-        sqlx::query("SET LOCAL synchronous_commit = off")
-            .execute(&mut *tx)
-            .await?;
-    }
     if let Some(parent) = options.parent {
         // Locked until the commit: a concurrent writer waits here, then sees the new row.
         let stored: Option<(i64, String)> = sqlx::query_as(
@@ -562,39 +540,19 @@ fn encode_event(c: &mut BinaryCopy, chain_id: u64, e: &Event) {
     c.bytea(&r.data);
 }
 
-/// Rows per part of a streamed `COPY` (about 0.5 MB of raw events).
-const COPY_PART_ROWS: usize = 1000;
-
-/// Appends raw events with one binary `COPY` (the fast path of [`write_batch`]), streamed in
-/// parts so the server parses one while the next is encoded. Fails with a unique violation if
-/// one of them is already stored; [`insert_events`] skips those instead.
+/// Appends raw events with one binary `COPY` (the fast path of [`write_batch`]). Fails with a
+/// unique violation if one of them is already stored; [`insert_events`] skips those instead.
 pub async fn copy_events(conn: &mut PgConnection, chain_id: u64, events: &[Event]) -> Result<()> {
     if events.is_empty() {
         return Ok(());
     }
+    let payload = encode_events(chain_id, events);
     let mut copy = conn
         .copy_in_raw(&format!(
             "COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT binary)"
         ))
         .await?;
-    let mut c = BinaryCopy::with_capacity(COPY_PART_ROWS.min(events.len()) * 480);
-    let parts = events.len().div_ceil(COPY_PART_ROWS);
-    for (k, part) in events.chunks(COPY_PART_ROWS).enumerate() {
-        for e in part {
-            encode_event(&mut c, chain_id, e);
-        }
-        if k + 1 < parts
-            && let Err(e) = copy.send(c.take()).await
-        {
-            // The server may have refused a row already (unique violation): its error is the
-            // one to report, and `finish` collects it.
-            return Err(match copy.finish().await {
-                Err(server) => server.into(),
-                Ok(_) => e.into(),
-            });
-        }
-    }
-    copy.send(c.finish()).await?;
+    copy.send(payload).await?;
     copy.finish().await?;
     Ok(())
 }

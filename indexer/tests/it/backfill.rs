@@ -195,7 +195,6 @@ async fn a_writer_with_a_stale_checkpoint_is_refused_and_reloads_while_keys_are_
         128,
         store::BatchOptions {
             parent: Some(stale),
-            durable: true,
         },
     )
     .await
