@@ -2,7 +2,7 @@
 //!
 //! Sets up a durable private PostgreSQL cluster (fsync on), anvil with `--block-time 1` and the
 //! contracts deployed, localstripe, and the API in this process on its own 2-thread runtime.
-//! Bulk-loads the indexer's mirror tables with `COPY` (100,000 films with two editions each,
+//! Fills the indexer's mirror tables inside PostgreSQL (`generate_series`) (100,000 films with two editions each,
 //! 1,000,000 licences by default), then drives the API open-loop at a fixed rate from a
 //! separate single-thread runtime and records every latency in an HDR histogram, measured from
 //! the request's *scheduled* start (so a stalled server or generator is not hidden: coordinated
@@ -68,6 +68,10 @@ struct Args {
     /// Wallets owning one on-chain licence each, signed in, for key releases.
     #[arg(long, default_value_t = 64)]
     owners: usize,
+    /// Key releases recorded with `synchronous_commit = off` (`KEY_RELEASE_SYNC_COMMIT=false`)
+    /// instead of waiting for each batch's WAL flush.
+    #[arg(long)]
+    async_release_commit: bool,
     /// Paid-webhook → fulfilled rounds.
     #[arg(long, default_value_t = 20)]
     webhook_rounds: usize,
@@ -75,6 +79,8 @@ struct Args {
 
 fn main() -> Result<()> {
     let args = Args::parse();
+    let steps: &'static StepRecorder = Box::leak(Box::default());
+    metrics::set_global_recorder(steps).map_err(|e| anyhow::anyhow!("metrics recorder: {e}"))?;
     let cluster = PgCluster::start_with(&ClusterOptions {
         fast_unsafe: false,
         max_connections: 100,
@@ -88,7 +94,7 @@ fn main() -> Result<()> {
         .thread_name("api")
         .enable_all()
         .build()?;
-    let result = gen_rt.block_on(run(args, &cluster, &api_rt));
+    let result = gen_rt.block_on(run(args, &cluster, &api_rt, steps));
     api_rt.shutdown_timeout(Duration::from_secs(5));
     result
 }
@@ -133,106 +139,82 @@ async fn start_localstripe() -> Result<(LocalStripe, String)> {
     Ok((guard, format!("http://127.0.0.1:{port}")))
 }
 
-/// Streams CSV rows into `COPY <table> FROM STDIN` in 1 MiB pieces.
-async fn copy_rows(
-    db: &sqlx::PgPool,
-    statement: &str,
-    count: u64,
-    mut row: impl FnMut(u64, &mut String),
-) -> Result<()> {
-    let mut conn = db.acquire().await?;
-    let mut copy = conn.copy_in_raw(statement).await?;
-    let mut buf = String::with_capacity(1 << 20);
-    for i in 0..count {
-        row(i, &mut buf);
-        if buf.len() >= 1 << 20 {
-            copy.send(std::mem::take(&mut buf).into_bytes()).await?;
-            buf.reserve(1 << 20);
-        }
-    }
-    if !buf.is_empty() {
-        copy.send(buf.into_bytes()).await?;
-    }
-    copy.finish().await?;
-    Ok(())
-}
-
-fn hex_of(i: u64, bytes: usize) -> String {
-    let h = keccak256(i.to_be_bytes());
-    format!("0x{}", hex::encode(&h[..bytes]))
-}
-
-/// Fills the mirror tables with synthetic studios, films, editions and licences.
+/// Fills the mirror tables with synthetic studios, films, editions and licences, generated
+/// inside PostgreSQL (`INSERT … SELECT … FROM generate_series`): nothing crosses the socket, so
+/// the full size (100,000 films, 1,000,000 licences) loads in seconds. Hex values are built from
+/// `md5`, so they are distinct and well spread for the indexes (like real hashes).
 async fn bulk_load(db: &sqlx::PgPool, args: &Args) -> Result<()> {
-    use std::fmt::Write;
     let started = Instant::now();
-    let words = [
-        "voyage", "lune", "train", "nuit", "mer", "ville", "soleil", "jardin", "rouge", "bleu",
-        "ombre", "lumière", "rêve", "été", "hiver", "route",
-    ];
-    copy_rows(
-        db,
-        "COPY studios (studio_id, name, admin_address, royalty_addr, commission_bps, registered_block, registered_tx, updated_block) FROM STDIN (FORMAT csv)",
-        args.studios,
-        |i, b| {
-            let id = i + 1;
-            let _ = writeln!(b, "{id},Studio {id},{},{},1000,1,{},1", hex_of(id, 20), hex_of(id + 7, 20), hex_of(id, 32));
-        },
-    )
-    .await?;
-    copy_rows(
-        db,
-        "COPY films (film_id, studio_id, title, year, master_hash, registered_block, registered_tx) FROM STDIN (FORMAT csv)",
-        args.films,
-        |i, b| {
-            let id = i + 1;
-            let title = format!(
-                "{} {} {id}",
-                words[(id % 16) as usize],
-                words[((id / 16) % 16) as usize]
-            );
-            let _ = writeln!(
-                b,
-                "{id},{},{title},{},{},{},{}",
-                id % args.studios + 1,
-                1900 + id % 126,
-                hex_of(id, 32),
-                id / 10 + 2,
-                hex_of(id + 1_000_000, 32)
-            );
-        },
-    )
-    .await?;
-    copy_rows(
-        db,
-        "COPY editions (film_id, quality, master_hash, price_cents, active, registered_block, updated_block) FROM STDIN (FORMAT csv)",
-        args.films * 2,
-        |i, b| {
-            let film = i / 2 + 1;
-            let q = 1 + i % 2;
-            let _ = writeln!(b, "{film},{q},{},{},true,2,2", hex_of(i, 32), 900 + 400 * q);
-        },
-    )
-    .await?;
     let owners = (args.licences / 20).max(1);
-    copy_rows(
-        db,
-        "COPY licences (licence_id, owner_address, film_id, quality, tx_hash, acquired_at, revoked, minted_block, log_index) FROM STDIN (FORMAT csv)",
-        args.licences,
-        |i, b| {
-            let _ = writeln!(
-                b,
-                "{},{},{},{},{},2026-01-01T00:00:00Z,false,{},0",
-                1_000_000_000_000u64 + i,
-                hex_of(i % owners, 20),
-                i % args.films + 1,
-                1 + i % 2,
-                hex_of(i, 32),
-                i / 100 + 3
-            );
-        },
-    )
-    .await?;
+    let as_i64 = |v: u64| i64::try_from(v).context("size out of range");
+    let (studios, films, licences, owners) = (
+        as_i64(args.studios)?,
+        as_i64(args.films)?,
+        as_i64(args.licences)?,
+        as_i64(owners)?,
+    );
+    // 40 hex characters (an address) and 64 (a hash) from a seed text.
+    const ADDR: &str = "'0x' || left(md5('a' || {s}) || md5('b' || {s}), 40)";
+    const HASH: &str = "'0x' || md5('c' || {s}) || md5('d' || {s})";
+    let addr = |seed: &str| ADDR.replace("{s}", seed);
+    let hash = |seed: &str| HASH.replace("{s}", seed);
+    let steps = [
+        (
+            "studios",
+            format!(
+                "INSERT INTO studios (studio_id, name, admin_address, royalty_addr, commission_bps, registered_block, registered_tx, updated_block) \
+                 SELECT id, 'Studio ' || id, {}, {}, 1000, 1, {}, 1 FROM generate_series(1, $1::bigint) AS id",
+                addr("id"),
+                addr("(id + 7)"),
+                hash("id")
+            ),
+            studios,
+        ),
+        (
+            "films",
+            format!(
+                "INSERT INTO films (film_id, studio_id, title, year, master_hash, registered_block, registered_tx) \
+                 SELECT id, id % {studios} + 1, \
+                   (ARRAY['voyage','lune','train','nuit','mer','ville','soleil','jardin','rouge','bleu','ombre','lumière','rêve','été','hiver','route'])[id % 16 + 1] \
+                   || ' ' || (ARRAY['voyage','lune','train','nuit','mer','ville','soleil','jardin','rouge','bleu','ombre','lumière','rêve','été','hiver','route'])[(id / 16) % 16 + 1] \
+                   || ' ' || id, \
+                   1900 + id % 126, {}, id / 10 + 2, {} FROM generate_series(1, $1::bigint) AS id",
+                hash("id"),
+                hash("(id + 1000000)")
+            ),
+            films,
+        ),
+        (
+            "editions",
+            format!(
+                "INSERT INTO editions (film_id, quality, master_hash, price_cents, active, registered_block, updated_block) \
+                 SELECT f, q, {}, 900 + 400 * q, true, 2, 2 \
+                 FROM generate_series(1, $1::bigint) AS f CROSS JOIN (VALUES (1::smallint), (2::smallint)) AS e(q)",
+                hash("(f * 2 + q)")
+            ),
+            films,
+        ),
+        (
+            "licences",
+            format!(
+                "INSERT INTO licences (licence_id, owner_address, film_id, quality, tx_hash, acquired_at, revoked, minted_block, log_index) \
+                 SELECT 1000000000000 + i, {}, i % {films} + 1, 1 + i % 2, {}, '2026-01-01T00:00:00Z', false, i / 100 + 3, 0 \
+                 FROM generate_series(0, $1::bigint - 1) AS i",
+                addr(&format!("(i % {owners})")),
+                hash("i")
+            ),
+            licences,
+        ),
+    ];
+    for (table, sql, n) in steps {
+        let t = Instant::now();
+        // Built from this function's constants and integers only.
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(n)
+            .execute(db)
+            .await?;
+        println!("  loaded {n} {table} in {:.1} s", t.elapsed().as_secs_f64());
+    }
     sqlx::query("ANALYZE").execute(db).await?;
     let counts: (i64, i64, i64) = sqlx::query_as(
         "SELECT (SELECT count(*) FROM films), (SELECT count(*) FROM editions), (SELECT count(*) FROM licences)",
@@ -240,7 +222,7 @@ async fn bulk_load(db: &sqlx::PgPool, args: &Args) -> Result<()> {
     .fetch_one(db)
     .await?;
     println!(
-        "mirror: {} films, {} editions, {} licences ({} owners) loaded with COPY in {:.1} s",
+        "mirror: {} films, {} editions, {} licences ({} owners) generated in PostgreSQL in {:.1} s (with ANALYZE)",
         counts.0,
         counts.1,
         counts.2,
@@ -253,12 +235,36 @@ async fn bulk_load(db: &sqlx::PgPool, args: &Args) -> Result<()> {
 /// Latencies of one load phase.
 struct Phase {
     hist: Histogram<u64>,
+    /// (scheduled offset from the phase start, latency), µs, of every request.
+    samples: Vec<(u64, u64)>,
     errors: u64,
     sent: u64,
     elapsed: Duration,
 }
 
 impl Phase {
+    /// When the slow requests (over `slow_us`) were scheduled: per 100 ms slot of the second
+    /// (a periodic stall, e.g. a block being mined every second, piles up in one or two slots)
+    /// and the longest run of consecutive slow requests.
+    fn print_tail_shape(&self, slow_us: u64) {
+        let mut slots = [0u64; 10];
+        let (mut run, mut longest) = (0u64, 0u64);
+        for &(at, us) in &self.samples {
+            if us > slow_us {
+                slots[((at / 100_000) % 10) as usize] += 1;
+                run += 1;
+                longest = longest.max(run);
+            } else {
+                run = 0;
+            }
+        }
+        let slow: u64 = slots.iter().sum();
+        println!(
+            "  over {} ms: {slow} requests; by 100 ms slot of the second {slots:?}; longest consecutive run {longest}",
+            slow_us / 1000
+        );
+    }
+
     fn print(&self, name: &str, rate: u64) {
         let ms = |v: u64| v as f64 / 1000.0;
         println!(
@@ -286,6 +292,7 @@ where
         Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"),
     ));
     let errors = Arc::new(Mutex::new(0u64));
+    let samples = Arc::new(Mutex::new(Vec::new()));
     let n = rate * secs;
     let start = tokio::time::Instant::now() + Duration::from_millis(20);
     let local = tokio::task::LocalSet::new();
@@ -296,11 +303,15 @@ where
                 let at = start + Duration::from_nanos(i * 1_000_000_000 / rate);
                 tokio::time::sleep_until(at).await;
                 let fut = make(i);
-                let (hist, errors) = (hist.clone(), errors.clone());
+                let (hist, errors, samples) = (hist.clone(), errors.clone(), samples.clone());
                 tasks.push(tokio::task::spawn_local(async move {
                     let ok = fut.await;
                     let us = at.elapsed().as_micros() as u64;
                     hist.lock().unwrap().saturating_record(us.max(1));
+                    samples
+                        .lock()
+                        .unwrap()
+                        .push(((at - start).as_micros() as u64, us));
                     if !ok {
                         *errors.lock().unwrap() += 1;
                     }
@@ -314,8 +325,11 @@ where
     let elapsed = start.elapsed();
     let hist = hist.lock().unwrap().clone();
     let errors = *errors.lock().unwrap();
+    let mut samples = std::mem::take(&mut *samples.lock().unwrap());
+    samples.sort_unstable();
     Phase {
         hist,
+        samples,
         errors,
         sent: n,
         elapsed,
@@ -358,6 +372,264 @@ async fn sign_in(http: &reqwest::Client, base: &str, signer: &PrivateKeySigner) 
     Ok(body["token"].as_str().context("login token")?.to_owned())
 }
 
+/// A `metrics` recorder installed before the API starts (so the API's own Prometheus recorder
+/// is not the global one): keeps the server's `key_release_step_seconds{step}` and the
+/// key-release handler's `http_request_duration_seconds` in exact HDR histograms, so the
+/// server-side time of each step under load can be put next to the client's latencies.
+#[derive(Default)]
+struct StepRecorder {
+    series: Mutex<std::collections::BTreeMap<String, Arc<StepHistogram>>>,
+}
+
+struct StepHistogram(Mutex<Histogram<u64>>);
+
+impl metrics::HistogramFn for StepHistogram {
+    fn record(&self, seconds: f64) {
+        self.0
+            .lock()
+            .unwrap()
+            .saturating_record(((seconds * 1e6) as u64).max(1));
+    }
+}
+
+impl StepRecorder {
+    fn series_name(key: &metrics::Key) -> Option<String> {
+        let label = |name: &str| {
+            key.labels()
+                .find(|l| l.key() == name)
+                .map(|l| l.value().to_owned())
+        };
+        match key.name() {
+            "key_release_step_seconds" => label("step"),
+            "http_request_duration_seconds"
+                if label("path").as_deref() == Some("/v1/licences/{id}/key") =>
+            {
+                Some(format!("handler, status {}", label("status")?))
+            }
+            _ => None,
+        }
+    }
+
+    /// Prints and clears every series.
+    fn print_and_reset(&self) {
+        for (name, h) in self.series.lock().unwrap().iter() {
+            let mut h = h.0.lock().unwrap();
+            let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
+            println!(
+                "  server {name:<20} n {:>6}  p50 {:>6.2} ms  p99 {:>6.2} ms  p99.9 {:>6.2} ms  max {:>7.2} ms",
+                h.len(),
+                ms(0.5),
+                ms(0.99),
+                ms(0.999),
+                h.max() as f64 / 1000.0
+            );
+            h.reset();
+        }
+    }
+}
+
+impl metrics::Recorder for &'static StepRecorder {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::noop()
+    }
+    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::noop()
+    }
+    fn register_histogram(
+        &self,
+        key: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        let Some(name) = StepRecorder::series_name(key) else {
+            return metrics::Histogram::noop();
+        };
+        let h = self
+            .series
+            .lock()
+            .unwrap()
+            .entry(name)
+            .or_insert_with(|| {
+                Arc::new(StepHistogram(Mutex::new(
+                    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"),
+                )))
+            })
+            .clone();
+        metrics::Histogram::from_arc(h)
+    }
+}
+
+/// Times `fdatasync` of an 8 KiB append every 10 ms in the folder PostgreSQL's data lives in
+/// (the same disk as its WAL), while a phase runs: a commit waits for one such flush, so this
+/// is the floor of a durable commit's latency at that moment.
+struct FsyncProbe {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    thread: std::thread::JoinHandle<Histogram<u64>>,
+}
+
+impl FsyncProbe {
+    fn start() -> Result<FsyncProbe> {
+        use std::io::Write;
+        let mut file = tempfile::tempfile_in(std::env::temp_dir())?;
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::spawn(move || {
+            let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
+            let page = [0u8; 8192];
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                let t = Instant::now();
+                if file
+                    .write_all(&page)
+                    .and_then(|()| file.sync_data())
+                    .is_ok()
+                {
+                    h.saturating_record(t.elapsed().as_micros() as u64);
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            h
+        });
+        Ok(FsyncProbe { stop, thread })
+    }
+
+    fn finish(self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Ok(h) = self.thread.join() {
+            let ms = |v: u64| v as f64 / 1000.0;
+            println!(
+                "  disk: fdatasync of 8 KiB (every 10 ms, beside the WAL) n {}  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
+                h.len(),
+                ms(h.value_at_quantile(0.5)),
+                ms(h.value_at_quantile(0.99)),
+                ms(h.max())
+            );
+        }
+    }
+}
+
+/// CPU seconds used so far by the processes of this benchmark, to attribute a phase's cost:
+/// this process (the API's runtime and the load generator), the PostgreSQL cluster (postmaster
+/// and its backends) and anvil; plus the whole machine's busy time (other work included).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    this: f64,
+    postgres: f64,
+    anvil: f64,
+    machine_busy: f64,
+}
+
+impl Cpu {
+    fn ticks_per_sec() -> f64 {
+        100.0 // USER_HZ on Linux
+    }
+
+    /// (ppid, utime + stime in ticks) of a process.
+    fn stat(pid: u32) -> Option<(u32, u64)> {
+        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+        let rest = &text[text.rfind(')')? + 2..];
+        let f: Vec<&str> = rest.split_whitespace().collect();
+        // After "pid (comm) ": state ppid … utime is field 14 of the line, i.e. index 11 here.
+        Some((
+            f.get(1)?.parse().ok()?,
+            f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?,
+        ))
+    }
+
+    fn sample(pg_port: u16, anvil_pid: u32) -> Cpu {
+        let secs = |t: u64| t as f64 / Self::ticks_per_sec();
+        let this = Self::stat(std::process::id()).map_or(0.0, |(_, t)| secs(t));
+        let anvil = Self::stat(anvil_pid).map_or(0.0, |(_, t)| secs(t));
+        let port_arg = format!("-p\0{pg_port}\0");
+        let mut procs = Vec::new();
+        let mut postmaster = None;
+        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if let Some((ppid, t)) = Self::stat(pid) {
+                procs.push((pid, ppid, t));
+            }
+            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            let cmd = String::from_utf8_lossy(&cmd);
+            if cmd.contains("postgres") && cmd.contains(&port_arg) {
+                postmaster = Some(pid);
+            }
+        }
+        let postgres = postmaster.map_or(0.0, |pm| {
+            secs(
+                procs
+                    .iter()
+                    .filter(|(pid, ppid, _)| *pid == pm || *ppid == pm)
+                    .map(|(_, _, t)| t)
+                    .sum(),
+            )
+        });
+        let machine_busy = std::fs::read_to_string("/proc/stat")
+            .ok()
+            .and_then(|s| {
+                let cpu = s
+                    .lines()
+                    .next()?
+                    .split_whitespace()
+                    .skip(1)
+                    .map(|v| v.parse::<u64>().unwrap_or(0))
+                    .collect::<Vec<_>>();
+                // user nice system idle iowait irq softirq steal
+                Some(secs(
+                    cpu.iter().take(8).sum::<u64>() - cpu.get(3)? - cpu.get(4)?,
+                ))
+            })
+            .unwrap_or(0.0);
+        Cpu {
+            this,
+            postgres,
+            anvil,
+            machine_busy,
+        }
+    }
+
+    fn print_since(&self, before: &Cpu, requests: u64, wall: Duration) {
+        let per = |v: f64| v / requests.max(1) as f64 * 1e6;
+        let (this, pg, anvil, busy) = (
+            self.this - before.this,
+            self.postgres - before.postgres,
+            self.anvil - before.anvil,
+            self.machine_busy - before.machine_busy,
+        );
+        println!(
+            "  cpu: api+generator {this:.2} s ({:.0} µs/req), postgres {pg:.2} s ({:.0} µs/req), anvil {anvil:.2} s ({:.0} µs/req); machine busy {busy:.1} of {:.1} core-s",
+            per(this),
+            per(pg),
+            per(anvil),
+            wall.as_secs_f64() * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
+        );
+    }
+}
+
 fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
@@ -379,7 +651,12 @@ fn machine() -> String {
     )
 }
 
-async fn run(args: Args, cluster: &PgCluster, api_rt: &tokio::runtime::Runtime) -> Result<()> {
+async fn run(
+    args: Args,
+    cluster: &PgCluster,
+    api_rt: &tokio::runtime::Runtime,
+    steps: &'static StepRecorder,
+) -> Result<()> {
     println!("machine: {}", machine());
     let db = TestDatabase::in_cluster(cluster, true).await?;
     bulk_load(db.pool(), &args).await?;
@@ -535,6 +812,10 @@ async fn run(args: Args, cluster: &PgCluster, api_rt: &tokio::runtime::Runtime) 
         ("SIWE_DOMAIN", format!("127.0.0.1:{port}")),
         ("SIWE_URI", format!("http://127.0.0.1:{port}")),
         ("JSON_LOGS", "true".to_owned()),
+        (
+            "KEY_RELEASE_SYNC_COMMIT",
+            (!args.async_release_commit).to_string(),
+        ),
     ]
     .into_iter()
     .map(|(k, v)| (format!("TANGIBLE_API_{k}"), v));
@@ -581,6 +862,9 @@ async fn run(args: Args, cluster: &PgCluster, api_rt: &tokio::runtime::Runtime) 
 
     let films = args.films;
     let studios = args.studios;
+    let pg_port = cluster.port();
+    let anvil_pid = anvil.child().id();
+    let cpu0 = Cpu::sample(pg_port, anvil_pid);
     let b = base.clone();
     let h = http.clone();
     let list = load(args.rate, args.secs, |i| {
@@ -595,6 +879,8 @@ async fn run(args: Args, cluster: &PgCluster, api_rt: &tokio::runtime::Runtime) 
     })
     .await;
     list.print("catalogue list /v1/films", args.rate);
+    let cpu1 = Cpu::sample(pg_port, anvil_pid);
+    cpu1.print_since(&cpu0, list.sent, list.elapsed);
 
     let b = base.clone();
     let h = http.clone();
@@ -604,10 +890,14 @@ async fn run(args: Args, cluster: &PgCluster, api_rt: &tokio::runtime::Runtime) 
     })
     .await;
     detail.print("catalogue detail /v1/films/{id}", args.rate);
+    let cpu2 = Cpu::sample(pg_port, anvil_pid);
+    cpu2.print_since(&cpu1, detail.sent, detail.elapsed);
 
     let b = base.clone();
     let h = http.clone();
     let (tokens, licences) = (Arc::new(tokens), Arc::new(licences));
+    steps.print_and_reset(); // drops what the sign-ins recorded
+    let probe = FsyncProbe::start()?;
     let keys_phase = load(args.rate, args.secs, |i| {
         let k = (i as usize) % tokens.len();
         let req = h
@@ -626,6 +916,12 @@ async fn run(args: Args, cluster: &PgCluster, api_rt: &tokio::runtime::Runtime) 
     })
     .await;
     keys_phase.print("key release", args.rate);
+    probe.finish();
+    keys_phase.print_tail_shape(25_000);
+    let cpu3 = Cpu::sample(pg_port, anvil_pid);
+    cpu3.print_since(&cpu2, keys_phase.sent, keys_phase.elapsed);
+    // Where the time goes inside the server (the API's own step timers, exact).
+    steps.print_and_reset();
     let releases: i64 = sqlx::query_scalar("SELECT count(*) FROM api_key_releases")
         .fetch_one(db.pool())
         .await?;

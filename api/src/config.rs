@@ -33,6 +33,7 @@ const TYPED_FIELDS: &[&str] = &[
     "certificate_validity_days",
     "certificate_validity_secs",
     "max_master_bytes",
+    "key_release_sync_commit",
     "run_worker",
     "json_logs",
 ];
@@ -157,6 +158,13 @@ pub struct Config {
     /// [`MIN_CERTIFICATE_VALIDITY_SECS`] and [`MAX_CERTIFICATE_VALIDITY_SECS`].
     #[serde(default)]
     pub certificate_validity_secs: Option<u64>,
+    /// Commit each key-release record durably (WAL flushed to disk) before the key is returned
+    /// (default). `false` commits it with `synchronous_commit = off`: the record is committed
+    /// before the key is returned and survives a crash of the API, but a crash of PostgreSQL
+    /// or of its machine may lose the records of the last few hundred milliseconds; in exchange
+    /// a key release no longer waits for a disk flush (see the README's benchmark).
+    #[serde(default = "defaults::yes")]
+    pub key_release_sync_commit: bool,
     /// Stripe publishable key (`pk_test_…`/`pk_live_…`) handed to clients by `GET /v1/config`
     /// so a frontend can confirm card payments. Never a secret key (refused at startup).
     #[serde(default)]

@@ -28,6 +28,7 @@ use crate::auth::TokenSigner;
 use crate::chain::ChainClient;
 use crate::config::Config;
 use crate::content::ContentNode;
+use crate::keys::{ReleaseLog, SealedKeyCache};
 use crate::stripe::StripeGateway;
 use crate::{jobs, routes, telemetry};
 
@@ -51,6 +52,8 @@ struct Inner {
     attestation: Option<PrivateKeySigner>,
     content: Option<Arc<ContentNode>>,
     job_wakeup: tokio::sync::Notify,
+    sealed_keys: SealedKeyCache,
+    releases: ReleaseLog,
 }
 
 impl AppState {
@@ -93,6 +96,14 @@ impl AppState {
     /// Resolves when [`AppState::wake_workers`] is called.
     pub fn job_wakeup(&self) -> tokio::sync::futures::Notified<'_> {
         self.inner.job_wakeup.notified()
+    }
+    /// Sealed edition keys read so far (see [`SealedKeyCache`]).
+    pub fn sealed_keys(&self) -> &SealedKeyCache {
+        &self.inner.sealed_keys
+    }
+    /// The key-release recorder (batched, durable before a key is returned).
+    pub fn releases(&self) -> &ReleaseLog {
+        &self.inner.releases
     }
     /// The Prometheus handle.
     pub fn metrics(&self) -> &PrometheusHandle {
@@ -151,9 +162,12 @@ impl Application {
             )),
             None => None,
         };
+        let releases = ReleaseLog::start(db.clone(), config.key_release_sync_commit);
         let state = AppState {
             inner: Arc::new(Inner {
                 config,
+                releases,
+                sealed_keys: SealedKeyCache::default(),
                 db,
                 chain,
                 stripe,

@@ -33,6 +33,23 @@ pub struct KeyRelease {
     pub wrapped_key: WrappedKey,
 }
 
+/// Times the steps of a key release into `key_release_step_seconds{step}` (chain read, key
+/// fetch and unseal, ECIES wrap, release record), so a latency tail can be attributed.
+struct StepTimer(std::time::Instant);
+
+impl StepTimer {
+    fn new() -> Self {
+        Self(std::time::Instant::now())
+    }
+
+    fn lap(&mut self, step: &'static str) {
+        let now = std::time::Instant::now();
+        metrics::histogram!("key_release_step_seconds", "step" => step)
+            .record((now - self.0).as_secs_f64());
+        self.0 = now;
+    }
+}
+
 fn parse_licence_id(s: &str) -> ApiResult<U256> {
     let parsed = match s.strip_prefix("0x") {
         Some(h) => U256::from_str_radix(h, 16).ok(),
@@ -85,9 +102,15 @@ pub async fn release_key(
     let kek = state.kek().ok_or_else(|| {
         ApiError::unavailable("key custody", anyhow::anyhow!("kek_hex is not configured"))
     })?;
+    let mut steps = StepTimer::new();
     let licence = owned_licence(&state, &user, id).await?;
+    steps.lap("chain");
     let edition = EditionId::new(licence.film_id, licence.quality);
-    let key = match keys::edition_key(state.db(), kek, edition).await {
+    let key = match state
+        .sealed_keys()
+        .edition_key(state.db(), kek, edition)
+        .await
+    {
         Ok(k) => k,
         Err(KeyError::Missing(_)) => {
             return Err(ApiError::client(
@@ -105,18 +128,23 @@ pub async fn release_key(
         quality: licence.quality,
         chain_id,
     };
+    steps.lap("key");
     let wrapped = keys::wrap_for_owner(&key, &user.0.pk, &ctx)
         .map_err(|e| ApiError::unauthorized(format!("unusable public key: {e}")))?;
-    sqlx::query(
-        "INSERT INTO api_key_releases (licence_id, owner_address, film_id, quality, owner_pubkey) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(id.to_string())
-    .bind(user.0.sub.to_string().to_lowercase())
-    .bind(i64::try_from(licence.film_id).map_err(anyhow::Error::new)?)
-    .bind(i16::from(licence.quality))
-    .bind(&user.0.pk)
-    .execute(state.db())
-    .await?;
+    steps.lap("wrap");
+    // Recorded (committed) before the key leaves the server.
+    state
+        .releases()
+        .record(keys::ReleaseRecord {
+            licence_id: id.to_string(),
+            owner_address: user.0.sub.to_string().to_lowercase(),
+            film_id: i64::try_from(licence.film_id).map_err(anyhow::Error::new)?,
+            quality: i16::from(licence.quality),
+            owner_pubkey: user.0.pk.clone(),
+        })
+        .await
+        .map_err(anyhow::Error::new)?;
+    steps.lap("record");
     tracing::info!(target: "tangible::api::licences", licence_id = %id, owner = %user.0.sub, %edition, "key released");
     metrics::counter!("key_releases_total").increment(1);
     Ok(axum::Json(KeyRelease {

@@ -65,7 +65,6 @@ fn wallet(signer: &PrivateKeySigner) -> Wallet {
 #[tokio::test]
 async fn card_purchase_to_key_release_decryption_and_certificate() {
     let app = spawn_app().await;
-    let key = store_key(&app).await;
     let (created, _) = buy_and_pay(&app, 0).await;
     let view = app
         .wait_for_state(
@@ -77,6 +76,12 @@ async fn card_purchase_to_key_release_decryption_and_certificate() {
     let licence = view["licence_id"].as_str().unwrap();
     let buyer = app.chain.buyer(0).clone();
     let token = sign_in(&app, &buyer).await;
+    // No key stored yet: a clear 404, and the miss is not remembered (the key stored next is
+    // found by the same process).
+    let (status, body) = ask_key(&app, Some(&token), licence).await;
+    assert_eq!(status, 404, "{body}");
+    assert_eq!(body["error"]["code"], "key_unavailable", "{body}");
+    let key = store_key(&app).await;
 
     let (status, body) = ask_key(&app, Some(&token), licence).await;
     assert_eq!(status, 200, "{body}");
@@ -117,6 +122,12 @@ async fn card_purchase_to_key_release_decryption_and_certificate() {
     film::decrypt(&unwrapped, std::io::Cursor::new(encrypted), &mut decrypted).unwrap();
     assert_eq!(decrypted, plain);
     assert_eq!(app.count("SELECT count(*) FROM api_key_releases").await, 1);
+    // Concurrent releases are recorded together (batched inserts), none lost, each answered
+    // after its record is committed.
+    let concurrent =
+        futures::future::join_all((0..16).map(|_| ask_key(&app, Some(&token), licence))).await;
+    assert!(concurrent.iter().all(|(s, _)| *s == 200), "{concurrent:?}");
+    assert_eq!(app.count("SELECT count(*) FROM api_key_releases").await, 17);
 
     // The offline certificate verifies against the attestation key, for this owner.
     let (status, body) = ask_certificate(&app, &token, licence).await;
