@@ -70,6 +70,9 @@ struct Window {
     window_len: usize,
     /// Length of the file when it was mapped.
     file_len: usize,
+    /// How much of the window may hold plaintext since it was last wiped (wiping only that
+    /// much leaves the pages no segment touched unfaulted).
+    dirty: usize,
 }
 
 // SAFETY: `Window` exclusively owns its mappings (nothing else holds their addresses), so moving
@@ -165,6 +168,7 @@ impl Window {
             base: non_null(base),
             window_len,
             file_len,
+            dirty: 0,
         })
     }
 
@@ -207,6 +211,7 @@ impl Window {
         // reference into the reservation is alive. `ring` writes only `in_out[..len]` (the
         // window, as `len <= window_len`) and reads `in_out[src..]`.
         let in_out = unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), src + len) };
+        self.dirty = self.dirty.max(len);
         cipher
             .key
             .open_in_place_separate_tag(
@@ -227,10 +232,12 @@ impl Window {
         unsafe { std::slice::from_raw_parts(self.base.as_ptr(), len) }
     }
 
-    /// Overwrites the plaintext window with zeros.
+    /// Overwrites the part of the plaintext window that may hold plaintext with zeros.
     fn wipe(&mut self) {
-        // SAFETY: the window is mapped readable and writable and `&mut self` is exclusive.
-        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.window_len) }.zeroize();
+        // SAFETY: `dirty <= window_len` (segments fit the window); the window is mapped readable
+        // and writable and `&mut self` is exclusive.
+        unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), self.dirty) }.zeroize();
+        self.dirty = 0;
     }
 }
 
