@@ -2,7 +2,9 @@
 //! certificate; checking them offline; stream-decrypting; refreshing certificates and erasing
 //! what is no longer owned.
 
-use std::io::{BufReader, Read, Write};
+#[cfg(not(unix))]
+use std::io::BufReader;
+use std::io::{Read, Write};
 use std::path::Path;
 use std::time::Duration;
 
@@ -15,7 +17,11 @@ use tangible_content::p2p::{Downloader, ProviderAddr, endpoint_builder};
 use tangible_content::{ContentHash, ContentStore};
 use tangible_crypto::certificate::{CertificateError, Expectations, SignedCertificate};
 use tangible_crypto::ecies::{KeyReleaseContext, WrappedKey};
-use tangible_crypto::film::{FilmReader, HEADER_LEN, Header};
+#[cfg(not(unix))]
+use tangible_crypto::film::FilmReader;
+#[cfg(unix)]
+use tangible_crypto::film::MappedFilm;
+use tangible_crypto::film::{HEADER_LEN, Header};
 
 use super::Ctx;
 use crate::api::{Api, ApiError, LicenceView, Page};
@@ -565,6 +571,10 @@ fn decrypt_into(
         .unwrap_key(&stored.wrapped_key, &stored.context)
         .context("unwrapping the film key with the wallet")?;
     let file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    // Mapped: AES-GCM reads the ciphertext straight from the page cache (no read() copy).
+    #[cfg(unix)]
+    let mut reader = MappedFilm::open(&key, &file).context("opening the film")?;
+    #[cfg(not(unix))]
     let mut reader = FilmReader::new_seekable(&key, BufReader::with_capacity(1 << 20, file))
         .context("opening the film")?;
     let h = reader.header();
