@@ -121,51 +121,41 @@ pub struct FilmQuery {
     pub cursor: Option<String>,
 }
 
-async fn editions_of(state: &AppState, film_ids: &[i64]) -> ApiResult<Vec<(i64, EditionView)>> {
-    let rows = sqlx::query(
-        "SELECT film_id, quality, price_cents, active, master_hash FROM editions WHERE film_id = ANY($1) ORDER BY film_id, quality",
-    )
-    .bind(film_ids)
-    .fetch_all(state.db())
-    .await?;
-    rows.iter()
-        .map(|r| {
-            let film_id: i64 = r.try_get("film_id")?;
-            let quality = quality_name(r.try_get("quality")?);
-            Ok((
-                film_id,
-                EditionView {
-                    edition_id: format!("{film_id}-{quality}"),
-                    quality,
-                    price_cents: r.try_get("price_cents")?,
-                    active: r.try_get("active")?,
-                    master_hash: r.try_get("master_hash")?,
-                },
-            ))
-        })
-        .collect::<Result<_, sqlx::Error>>()
-        .map_err(Into::into)
-}
+/// Wraps a statement selecting films (`film_id, studio_id, studio_name, title, year`, ordered
+/// and limited) so that each film comes back with its editions in the same round trip: one row
+/// per edition (or one row with null edition columns for a film without any), in film order.
+const FILMS_WITH_EDITIONS_HEAD: &str = "SELECT f.film_id, f.studio_id, f.studio_name, f.title, f.year, \
+     e.quality, e.price_cents, e.active, e.master_hash FROM (";
+const FILMS_WITH_EDITIONS_TAIL: &str =
+    ") f LEFT JOIN editions e USING (film_id) ORDER BY f.film_id, e.quality";
 
-async fn films_from_rows(state: &AppState, rows: Vec<PgRow>) -> ApiResult<Vec<FilmView>> {
-    let mut films = rows
-        .iter()
-        .map(|r| {
-            Ok(FilmView {
-                film_id: r.try_get("film_id")?,
+/// Groups the rows of a [`FILMS_WITH_EDITIONS_HEAD`] statement into films.
+fn films_from_rows(rows: &[PgRow]) -> Result<Vec<FilmView>, sqlx::Error> {
+    let mut films: Vec<FilmView> = Vec::new();
+    for r in rows {
+        let film_id: i64 = r.try_get("film_id")?;
+        if films.last().is_none_or(|f| f.film_id != film_id) {
+            films.push(FilmView {
+                film_id,
                 studio_id: r.try_get("studio_id")?,
                 studio_name: r.try_get("studio_name")?,
                 title: r.try_get("title")?,
                 year: r.try_get("year")?,
                 editions: Vec::new(),
-            })
-        })
-        .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let ids: Vec<i64> = films.iter().map(|f| f.film_id).collect();
-    for (film_id, e) in editions_of(state, &ids).await? {
-        if let Some(f) = films.iter_mut().find(|f| f.film_id == film_id) {
-            f.editions.push(e);
+            });
         }
+        let Some(code) = r.try_get::<Option<i16>, _>("quality")? else {
+            continue; // a film without editions yet
+        };
+        let quality = quality_name(code);
+        let film = films.last_mut().expect("pushed above");
+        film.editions.push(EditionView {
+            edition_id: format!("{film_id}-{quality}"),
+            quality,
+            price_cents: r.try_get("price_cents")?,
+            active: r.try_get("active")?,
+            master_hash: r.try_get("master_hash")?,
+        });
     }
     Ok(films)
 }
@@ -188,7 +178,8 @@ pub async fn list_films(
     // Only the filters given go into the statement (values are bound, never formatted in), so
     // the planner picks the matching index (`films (studio_id, film_id)`, `films (year,
     // film_id)`) instead of one generic plan for every combination.
-    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(
+    let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(FILMS_WITH_EDITIONS_HEAD);
+    qb.push(
         "SELECT f.film_id, f.studio_id, s.name AS studio_name, f.title, f.year FROM films f JOIN studios s USING (studio_id) WHERE TRUE",
     );
     if let Some(pattern) = q.q.as_deref().filter(|s| !s.is_empty()).map(like_pattern) {
@@ -205,10 +196,12 @@ pub async fn list_films(
     if let Some(after) = cursor {
         qb.push(" AND f.film_id > ").push_bind(after);
     }
-    qb.push(" ORDER BY f.film_id LIMIT ").push_bind(limit + 1);
+    qb.push(" ORDER BY f.film_id LIMIT ")
+        .push_bind(limit + 1)
+        .push(FILMS_WITH_EDITIONS_TAIL);
     let rows = qb.build().fetch_all(state.db()).await?;
-    let more = rows.len() as i64 > limit;
-    let mut items = films_from_rows(&state, rows).await?;
+    let mut items = films_from_rows(&rows)?;
+    let more = items.len() as i64 > limit;
     items.truncate(limit as usize);
     let next_cursor = more
         .then(|| items.last().map(|f| f.film_id.to_string()))
@@ -226,15 +219,15 @@ pub async fn get_film(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::not_found(format!("no film {id:?}")))?;
-    let rows = sqlx::query(
-        "SELECT f.film_id, f.studio_id, s.name AS studio_name, f.title, f.year FROM films f JOIN studios s USING (studio_id) \
-         WHERE f.film_id = $1",
-    )
-    .bind(id)
-    .fetch_all(state.db())
-    .await?;
-    films_from_rows(&state, rows)
-        .await?
+    let sql = format!(
+        "{FILMS_WITH_EDITIONS_HEAD}SELECT f.film_id, f.studio_id, s.name AS studio_name, f.title, f.year \
+         FROM films f JOIN studios s USING (studio_id) WHERE f.film_id = $1{FILMS_WITH_EDITIONS_TAIL}"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(id)
+        .fetch_all(state.db())
+        .await?;
+    films_from_rows(&rows)?
         .pop()
         .map(axum::Json)
         .ok_or_else(|| ApiError::not_found(format!("no film {id}")))

@@ -51,6 +51,20 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
             .from(app.chain.studio_admin),
     )
     .await;
+    mined(
+        market
+            .registerEdition(voyage, QUALITY, keccak256("voyage 4k"), 1300)
+            .from(app.chain.studio_admin),
+    )
+    .await;
+    // A film with no edition yet: listed, with an empty edition list.
+    mined(
+        market
+            .registerFilm(studio, "L'Arroseur arrosé".into(), 1895)
+            .from(app.chain.studio_admin),
+    )
+    .await;
+    let arroseur = market.filmCount().call().await.unwrap();
 
     // A card sale (through the API), and a crypto primary sale resold 80/15/5.
     let (created, payment_ref) = buy_and_pay(&app, 0).await;
@@ -92,6 +106,9 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
     assert_eq!(page["items"][0]["title"], "Le Voyage dans la Lune");
     assert_eq!(page["items"][0]["editions"][0]["quality"], "hd");
     assert_eq!(page["items"][0]["editions"][0]["price_cents"], 900);
+    assert_eq!(page["items"][0]["editions"][1]["quality"], "4k");
+    assert_eq!(page["items"][0]["editions"][1]["price_cents"], 1300);
+    assert_eq!(page["items"][0]["editions"].as_array().unwrap().len(), 2);
     assert_eq!(
         get(&app, "/v1/films?year=2024").await["items"]
             .as_array()
@@ -107,13 +124,28 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
         0,
         "LIKE wildcards are literal"
     );
-    let p1 = get(&app, "/v1/films?limit=1").await;
-    assert_eq!(p1["items"].as_array().unwrap().len(), 1);
-    let cursor = p1["next_cursor"].as_str().expect("a second page");
-    let p2 = get(&app, &format!("/v1/films?limit=1&cursor={cursor}")).await;
-    assert_eq!(p2["items"].as_array().unwrap().len(), 1);
-    assert_ne!(p1["items"][0]["film_id"], p2["items"][0]["film_id"]);
-    assert!(p2["next_cursor"].is_null());
+    // One film per page (films with one, two and no editions): each once, in order.
+    let (mut seen, mut cursor) = (Vec::new(), String::new());
+    loop {
+        let p = get(&app, &format!("/v1/films?limit=1{cursor}")).await;
+        assert_eq!(p["items"].as_array().unwrap().len(), 1);
+        seen.push((
+            p["items"][0]["film_id"].as_u64().unwrap(),
+            p["items"][0]["editions"].as_array().unwrap().len(),
+        ));
+        match p["next_cursor"].as_str() {
+            Some(c) => cursor = format!("&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(seen, [(app.chain.film_id, 1), (voyage, 2), (arroseur, 0)]);
+    assert_eq!(
+        get(&app, "/v1/films?limit=3").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
     let film = get(&app, &format!("/v1/films/{}", app.chain.film_id)).await;
     assert_eq!(film["editions"][0]["quality"], "4k");
     assert_eq!(
