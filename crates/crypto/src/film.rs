@@ -639,26 +639,27 @@ impl<R: Read> Read for FilmReader<R> {
         if out.is_empty() {
             return Ok(0);
         }
-        if self.pos == self.end {
-            match self.next_segment() {
-                Ok(Some(plain)) => {
-                    let len = plain.len();
-                    self.pos = 0;
-                    self.end = len;
-                }
-                Ok(None) => return Ok(0),
-                Err(FilmError::Io(e)) => return Err(e),
-                Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
-            }
-            if self.end == 0 {
-                // An empty film: its single segment is empty.
-                return self.read(out);
-            }
+        // Loops over an empty segment (an empty film's single segment) to the end.
+        while self.pos == self.end {
+            let Some(plain) = self.next_segment()? else {
+                return Ok(0);
+            };
+            (self.pos, self.end) = (0, plain.len());
         }
         let n = out.len().min(self.end - self.pos);
         out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
         self.pos += n;
         Ok(n)
+    }
+}
+
+/// For the [`Read`] adapters: I/O errors as they were, the others as `InvalidData`.
+impl From<FilmError> for io::Error {
+    fn from(e: FilmError) -> Self {
+        match e {
+            FilmError::Io(e) => e,
+            e => io::Error::new(io::ErrorKind::InvalidData, e),
+        }
     }
 }
 

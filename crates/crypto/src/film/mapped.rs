@@ -426,16 +426,10 @@ impl Read for MappedFilm {
             return Ok(0);
         }
         while self.pos == self.end {
-            match self.next_segment() {
-                Ok(Some(plain)) => {
-                    let len = plain.len();
-                    self.pos = 0;
-                    self.end = len;
-                }
-                Ok(None) => return Ok(0),
-                Err(FilmError::Io(e)) => return Err(e),
-                Err(e) => return Err(io::Error::new(io::ErrorKind::InvalidData, e)),
-            }
+            let Some(plain) = self.next_segment()? else {
+                return Ok(0);
+            };
+            (self.pos, self.end) = (0, plain.len());
         }
         let n = out.len().min(self.end - self.pos);
         out[..n].copy_from_slice(&self.window.plaintext(self.end)[self.pos..self.pos + n]);
