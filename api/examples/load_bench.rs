@@ -348,28 +348,34 @@ async fn get_ok(http: reqwest::Client, url: String) -> bool {
 }
 
 async fn sign_in(http: &reqwest::Client, base: &str, signer: &PrivateKeySigner) -> Result<String> {
-    let body: Value = http
-        .post(format!("{base}/v1/auth/nonce"))
-        .json(&json!({"address": signer.address().to_string()}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    let message = body["message"]
-        .as_str()
-        .context("nonce message")?
-        .to_owned();
+    let body = post_json(
+        http,
+        format!("{base}/v1/auth/nonce"),
+        json!({"address": signer.address().to_string()}),
+    )
+    .await?;
+    let message = str_field(&body, "message")?;
     let sig = signer.sign_message_sync(message.as_bytes())?;
-    let body: Value = http
-        .post(format!("{base}/v1/auth/login"))
-        .json(
-            &json!({"message": message, "signature": format!("0x{}", hex::encode(sig.as_bytes()))}),
-        )
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(body["token"].as_str().context("login token")?.to_owned())
+    let body = post_json(
+        http,
+        format!("{base}/v1/auth/login"),
+        json!({"message": message, "signature": format!("0x{}", hex::encode(sig.as_bytes()))}),
+    )
+    .await?;
+    str_field(&body, "token")
+}
+
+/// POSTs `body` as JSON and returns the JSON answer.
+async fn post_json(http: &reqwest::Client, url: String, body: Value) -> Result<Value> {
+    Ok(http.post(url).json(&body).send().await?.json().await?)
+}
+
+/// The string field `name` of a JSON answer.
+fn str_field(v: &Value, name: &str) -> Result<String> {
+    Ok(v[name]
+        .as_str()
+        .with_context(|| format!("no string {name:?} in {v}"))?
+        .to_owned())
 }
 
 /// A `metrics` recorder installed before the API starts (so the API's own Prometheus recorder
@@ -934,21 +940,14 @@ async fn run(
         // A random phase against the block clock.
         tokio::time::sleep(Duration::from_millis(rand::rng().random_range(0..1000))).await;
         let recipient = Address::from(rand::rng().random::<[u8; 20]>());
-        let created: Value = http
-            .post(format!("{base}/v1/purchases"))
-            .json(&json!({"film_id": film_id, "quality": "4k", "buyer_address": recipient.to_string()}))
-            .send()
-            .await?
-            .json()
-            .await?;
-        let purchase = created["purchase_id"]
-            .as_str()
-            .context("purchase_id")?
-            .to_owned();
-        let pi = created["payment_intent_id"]
-            .as_str()
-            .context("pi")?
-            .to_owned();
+        let created = post_json(
+            &http,
+            format!("{base}/v1/purchases"),
+            json!({"film_id": film_id, "quality": "4k", "buyer_address": recipient.to_string()}),
+        )
+        .await?;
+        let purchase = str_field(&created, "purchase_id")?;
+        let pi = str_field(&created, "payment_intent_id")?;
         let event = json!({
             "id": format!("evt_bench_{round}"), "object": "event", "type": "payment_intent.succeeded",
             "created": chrono::Utc::now().timestamp(),
