@@ -526,6 +526,15 @@ impl TestApp {
         }
     }
 
+    /// Polls a purchase until it ends, and asserts that it ended fulfilled.
+    pub(crate) async fn wait_fulfilled(&self, purchase_id: &str) -> Value {
+        let view = self
+            .wait_for_state(purchase_id, &["fulfilled", "failed", "refunded"])
+            .await;
+        assert_eq!(view["state"], "fulfilled", "{view:#}");
+        view
+    }
+
     /// Sends a webhook signed with the endpoint secret at `timestamp`.
     pub(crate) async fn send_webhook(
         &self,

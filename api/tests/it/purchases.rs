@@ -65,10 +65,7 @@ async fn card_purchase_is_settled_once_on_chain_and_fulfilled() {
     assert!(view["licence_id"].is_null());
 
     assert_eq!(app.stripe.pay(pi, CARD_OK).await, 200);
-    let view = app
-        .wait_for_state(id, &["fulfilled", "failed", "refunded"])
-        .await;
-    assert_eq!(view["state"], "fulfilled", "{view:#}");
+    let view = app.wait_fulfilled(id).await;
 
     // The licence id is the contract's cardLicenceId(keccak256(pi)) and belongs to the buyer.
     let payment_ref = keccak256(pi.as_bytes());
@@ -251,10 +248,7 @@ async fn rpc_down_during_settlement_then_back_settles_once() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     app.rpc.set_down(false);
-    let view = app
-        .wait_for_state(id, &["fulfilled", "failed", "refunded"])
-        .await;
-    assert_eq!(view["state"], "fulfilled", "{view:#}");
+    app.wait_fulfilled(id).await;
     assert_eq!(
         settlements_on_chain(&app, keccak256(pi.as_bytes())).await,
         1
@@ -280,10 +274,7 @@ async fn api_killed_between_payment_and_settlement_settles_once_after_restart() 
         .unwrap();
     app.kill().await;
     app.start(&Options::default()).await;
-    let view = app
-        .wait_for_state(&id, &["fulfilled", "failed", "refunded"])
-        .await;
-    assert_eq!(view["state"], "fulfilled", "{view:#}");
+    app.wait_fulfilled(&id).await;
     assert_eq!(
         settlements_on_chain(&app, keccak256(pi.as_bytes())).await,
         1
@@ -472,10 +463,7 @@ async fn an_exhausted_float_is_reported_and_settlement_waits_for_a_top_up() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     mined(market.deposit(U256::from(99_500u64 * 10_000))).await;
-    let view = app
-        .wait_for_state(id, &["fulfilled", "failed", "refunded"])
-        .await;
-    assert_eq!(view["state"], "fulfilled", "{view:#}");
+    app.wait_fulfilled(id).await;
     assert_eq!(settlements_on_chain(&app, payment_ref).await, 1);
 }
 
@@ -498,13 +486,7 @@ async fn concurrent_card_payments_each_settle_once() {
         assert_eq!(status, 200);
     }
     for c in &created {
-        let view = app
-            .wait_for_state(
-                c["purchase_id"].as_str().unwrap(),
-                &["fulfilled", "failed", "refunded"],
-            )
-            .await;
-        assert_eq!(view["state"], "fulfilled", "{view:#}");
+        app.wait_fulfilled(c["purchase_id"].as_str().unwrap()).await;
         let pi = c["payment_intent_id"].as_str().unwrap();
         assert_eq!(
             settlements_on_chain(&app, keccak256(pi.as_bytes())).await,
@@ -545,13 +527,7 @@ async fn two_api_instances_share_the_queue_and_settle_each_payment_once() {
         assert_eq!(status, 200);
     }
     for c in &created {
-        let view = app
-            .wait_for_state(
-                c["purchase_id"].as_str().unwrap(),
-                &["fulfilled", "failed", "refunded"],
-            )
-            .await;
-        assert_eq!(view["state"], "fulfilled", "{view:#}");
+        app.wait_fulfilled(c["purchase_id"].as_str().unwrap()).await;
         let pi = c["payment_intent_id"].as_str().unwrap();
         assert_eq!(
             settlements_on_chain(&app, keccak256(pi.as_bytes())).await,

@@ -25,10 +25,7 @@ async fn duplicated_webhooks_settle_once() {
     let app = spawn_app().await;
     let (created, payment_ref) = buy_and_pay(&app, 0).await;
     let id = created["purchase_id"].as_str().unwrap();
-    let view = app
-        .wait_for_state(id, &["fulfilled", "failed", "refunded"])
-        .await;
-    assert_eq!(view["state"], "fulfilled", "{view:#}");
+    app.wait_fulfilled(id).await;
 
     // Stripe redelivers the very same event (same id): acknowledged, nothing done again.
     let payload: Value = sqlx::query_scalar(
@@ -154,10 +151,7 @@ async fn a_dispute_revokes_the_licence_on_chain() {
     let app = spawn_app().await;
     let (created, _) = buy_and_pay(&app, 0).await;
     let id = created["purchase_id"].as_str().unwrap();
-    let view = app
-        .wait_for_state(id, &["fulfilled", "failed", "refunded"])
-        .await;
-    assert_eq!(view["state"], "fulfilled", "{view:#}");
+    let view = app.wait_fulfilled(id).await;
     let licence_id: U256 = view["licence_id"].as_str().unwrap().parse().unwrap();
     let market = app.chain.market();
     assert!(!market.licence(licence_id).call().await.unwrap().revoked);
