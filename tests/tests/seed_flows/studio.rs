@@ -83,54 +83,27 @@ pub(super) async fn studio_flow(w: &World, buyer: &User) {
     let master = std::fs::read(&master_path).unwrap();
     let sha = B256::from_slice(&Sha256::digest(&master));
     let master_arg = master_path.to_str().unwrap();
+    fn upload<'a>(film: &'a str, quality: &'a str, master: &'a str) -> [&'a str; 6] {
+        ["studio", "upload", film, "--quality", quality, master]
+    }
 
     // Bad input first: an unknown film, and a quality that was not declared (no price).
-    let unknown = admin.fails(
-        &["studio", "upload", "999999", "--quality", "hd", master_arg],
-        &[],
-    );
+    let unknown = admin.fails(&upload("999999", "hd", master_arg), &[]);
     assert!(
         unknown.contains("film 999999") && unknown.contains("no film"),
         "an unknown film is named: {unknown}"
     );
-    let undeclared = admin.fails(
-        &[
-            "studio",
-            "upload",
-            &film_id_s,
-            "--quality",
-            "sd",
-            master_arg,
-        ],
-        &[],
-    );
+    let undeclared = admin.fails(&upload(&film_id_s, "sd", master_arg), &[]);
     assert!(
         undeclared.contains("--price") && undeclared.contains("sd"),
         "an undeclared quality asks for a price: {undeclared}"
     );
     // Someone who is not the studio's admin cannot upload to its film.
-    let not_admin = buyer.fails(
-        &[
-            "studio",
-            "upload",
-            &film_id_s,
-            "--quality",
-            "hd",
-            master_arg,
-        ],
-        &[],
-    );
+    let not_admin = buyer.fails(&upload(&film_id_s, "hd", master_arg), &[]);
     assert!(not_admin.contains("not the admin"), "{not_admin}");
 
     // The upload: the master hash on chain is the SHA-256 of the file.
-    let up = admin.json(&[
-        "studio",
-        "upload",
-        &film_id_s,
-        "--quality",
-        "hd",
-        master_arg,
-    ]);
+    let up = admin.json(&upload(&film_id_s, "hd", master_arg));
     assert_eq!(up["master_hash"], sha.to_string().as_str(), "{up}");
     assert_eq!(up["size"].as_u64(), Some(master.len() as u64));
     let on_chain = w
