@@ -128,6 +128,15 @@ const FILMS_WITH_EDITIONS_HEAD: &str = "SELECT f.film_id, f.studio_id, f.studio_
      e.quality, e.price_cents, e.active, e.master_hash FROM (";
 const FILMS_WITH_EDITIONS_TAIL: &str =
     ") f LEFT JOIN editions e USING (film_id) ORDER BY f.film_id, e.quality";
+/// The films part of a catalogue read, before its filters.
+const FILMS_SELECT: &str = "SELECT f.film_id, f.studio_id, s.name AS studio_name, f.title, f.year \
+     FROM films f JOIN studios s USING (studio_id)";
+/// One film with its editions (built once, not per request).
+static FILM_BY_ID: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "{FILMS_WITH_EDITIONS_HEAD}{FILMS_SELECT} WHERE f.film_id = $1{FILMS_WITH_EDITIONS_TAIL}"
+    )
+});
 
 /// Groups the rows of a [`FILMS_WITH_EDITIONS_HEAD`] statement into films.
 fn films_from_rows(rows: &[PgRow]) -> Result<Vec<FilmView>, sqlx::Error> {
@@ -179,9 +188,7 @@ pub async fn list_films(
     // the planner picks the matching index (`films (studio_id, film_id)`, `films (year,
     // film_id)`) instead of one generic plan for every combination.
     let mut qb = sqlx::QueryBuilder::<sqlx::Postgres>::new(FILMS_WITH_EDITIONS_HEAD);
-    qb.push(
-        "SELECT f.film_id, f.studio_id, s.name AS studio_name, f.title, f.year FROM films f JOIN studios s USING (studio_id) WHERE TRUE",
-    );
+    qb.push(FILMS_SELECT).push(" WHERE TRUE");
     if let Some(pattern) = q.q.as_deref().filter(|s| !s.is_empty()).map(like_pattern) {
         qb.push(" AND f.title ILIKE ")
             .push_bind(pattern)
@@ -219,11 +226,7 @@ pub async fn get_film(
     let id: i64 = id
         .parse()
         .map_err(|_| ApiError::not_found(format!("no film {id:?}")))?;
-    let sql = format!(
-        "{FILMS_WITH_EDITIONS_HEAD}SELECT f.film_id, f.studio_id, s.name AS studio_name, f.title, f.year \
-         FROM films f JOIN studios s USING (studio_id) WHERE f.film_id = $1{FILMS_WITH_EDITIONS_TAIL}"
-    );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query(FILM_BY_ID.as_str())
         .bind(id)
         .fetch_all(state.db())
         .await?;
