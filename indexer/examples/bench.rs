@@ -2,7 +2,7 @@
 //!
 //! 1. end to end: a cold backfill by the indexer into a fresh database (events/s);
 //! 2. the database write path alone: the same decoded events written with the indexer's batch
-//!    code (`store::write_batch`: raw log + derived tables + checkpoint) into a fresh database;
+//!    code (`store::stage_batch` / `StagedBatch::finish`, pipelined as the indexer does: raw log + derived tables + checkpoint) into a fresh database;
 //! 3. the physical ceiling: a raw `COPY` of the same rows into an unindexed table, same run;
 //! 4. head-follow latency at one block per second: block mined → its events queryable.
 //!
@@ -230,8 +230,11 @@ async fn main() -> anyhow::Result<()> {
     let write_all = |pool: sqlx::PgPool, events: &[tangible_indexer::decode::Event]| {
         let chunks: Vec<Vec<_>> = events.chunks(10_000).map(<[_]>::to_vec).collect();
         async move {
+            // As the indexer does in a backfill: the next batch's raw log is staged on a
+            // second connection while the current batch is finished and committed.
             let mut parent: Option<Checkpoint> = None;
-            for chunk in chunks {
+            let mut staged = Some(store::stage_batch(&pool, identity.chain_id, &chunks[0]).await?);
+            for (k, chunk) in chunks.iter().enumerate() {
                 let last = chunk.last().unwrap().raw.clone();
                 let b = BlockRef {
                     number: last.block_number,
@@ -243,19 +246,26 @@ async fn main() -> anyhow::Result<()> {
                     number: b.number,
                     hash: b.hash,
                 };
-                let options = store::BatchOptions {
+                let batch = store::BatchWrite {
+                    identity: &identity,
+                    events: chunk,
+                    blocks: &[b],
+                    checkpoint: cp,
+                    window,
                     parent: Some(parent),
                 };
-                store::write_batch_with_options(
-                    &pool,
-                    &identity,
-                    &chunk,
-                    &[b],
-                    cp,
-                    window,
-                    options,
-                )
-                .await?;
+                let finish = staged.take().expect("staged").finish(&pool, &batch);
+                match chunks.get(k + 1) {
+                    Some(next) => {
+                        let (finished, next) = tokio::join!(
+                            finish,
+                            store::stage_batch(&pool, identity.chain_id, next)
+                        );
+                        finished?;
+                        staged = Some(next?);
+                    }
+                    None => finish.await?,
+                }
                 parent = Some(cp);
             }
             anyhow::Ok(())

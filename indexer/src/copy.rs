@@ -2,6 +2,8 @@
 //! <https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4>), used by the batch
 //! writer to append rows without the server parsing text.
 
+use alloy::primitives::U256;
+
 /// Seconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 00:00:00 UTC).
 const PG_EPOCH_UNIX: i64 = 946_684_800;
 
@@ -61,34 +63,39 @@ impl BinaryCopy {
         self.buf.extend_from_slice(&v.to_be_bytes());
     }
 
-    /// A `NUMERIC` field holding the non-negative integer written in decimal in `digits`
-    /// (ASCII digits only, as produced by formatting an unsigned integer).
-    pub fn numeric(&mut self, digits: &str) {
-        debug_assert!(digits.bytes().all(|b| b.is_ascii_digit()));
-        let s = digits.trim_start_matches('0').as_bytes();
-        // Base-10000 digits, most significant first.
-        let mut groups: Vec<i16> = Vec::with_capacity(s.len() / 4 + 1);
-        let head = match s.len() % 4 {
-            0 => 4.min(s.len()),
-            n => n,
-        };
-        let mut chunks = vec![&s[..head]];
-        chunks.extend(s[head..].chunks(4));
-        for c in chunks.into_iter().filter(|c| !c.is_empty()) {
-            groups.push(c.iter().fold(0i16, |acc, d| acc * 10 + i16::from(d - b'0')));
+    /// A `NUMERIC` field holding the non-negative integer `v` (a `uint256` identifier).
+    pub fn numeric(&mut self, v: U256) {
+        // Base-10000 digits, least significant first (a uint256 has at most 20 of them).
+        let mut groups = [0i16; 20];
+        let mut n = 0;
+        if let Ok(mut small) = u64::try_from(v) {
+            while small != 0 {
+                groups[n] = (small % 10_000) as i16;
+                small /= 10_000;
+                n += 1;
+            }
+        } else {
+            let base = U256::from(10_000u16);
+            let mut rest = v;
+            while !rest.is_zero() {
+                let (q, r) = rest.div_rem(base);
+                groups[n] = r.to::<u16>() as i16;
+                rest = q;
+                n += 1;
+            }
         }
-        let weight = groups.len() as i16 - 1;
-        while groups.last() == Some(&0) {
-            groups.pop();
-        }
-        self.len_prefix(8 + 2 * groups.len());
+        // The weight counts every digit above the units; trailing zero digits are implied.
+        let weight = n as i16 - 1;
+        let low = groups[..n].iter().take_while(|g| **g == 0).count();
+        let digits = &groups[low..n];
+        self.len_prefix(8 + 2 * digits.len());
         self.buf
-            .extend_from_slice(&(groups.len() as i16).to_be_bytes());
+            .extend_from_slice(&(digits.len() as i16).to_be_bytes());
         self.buf
-            .extend_from_slice(&(if groups.is_empty() { 0 } else { weight }).to_be_bytes());
+            .extend_from_slice(&(if digits.is_empty() { 0 } else { weight }).to_be_bytes());
         self.buf.extend_from_slice(&0u16.to_be_bytes()); // sign: positive
         self.buf.extend_from_slice(&0i16.to_be_bytes()); // display scale: integer
-        for g in groups {
+        for g in digits.iter().rev() {
             self.buf.extend_from_slice(&g.to_be_bytes());
         }
     }
@@ -135,10 +142,11 @@ impl BinaryCopy {
 #[cfg(test)]
 mod tests {
     use super::BinaryCopy;
+    use alloy::primitives::U256;
 
     fn numeric_fields(digits: &str) -> Vec<u8> {
         let mut c = BinaryCopy::with_capacity(0);
-        c.numeric(digits);
+        c.numeric(digits.parse::<U256>().unwrap());
         c.finish()[19..].to_vec() // after the 19-byte header, before the trailer
     }
 
@@ -161,6 +169,15 @@ mod tests {
         assert_eq!(
             numeric_fields("00420001"),
             with_len(words(&[2, 1, 0, 0, 42, 1]))
+        );
+        // Above u64: the U256 path.
+        assert_eq!(
+            numeric_fields("18446744073709551616"),
+            with_len(words(&[5, 4, 0, 0, 1844, 6744, 737, 955, 1616]))
+        );
+        assert_eq!(
+            numeric_fields("100000000000000000000"),
+            with_len(words(&[1, 5, 0, 0, 1]))
         );
     }
 

@@ -12,9 +12,9 @@ use tokio::sync::watch;
 use tracing::{debug, error, info, warn};
 
 use crate::config::IndexerConfig;
-use crate::decode::{self, RawEvent};
+use crate::decode::{self, Event, RawEvent};
 use crate::rpc::{BlockRef, Rpc, RpcError};
-use crate::store::{self, Checkpoint, Identity};
+use crate::store::{self, Checkpoint, Identity, StagedBatch};
 use crate::{IndexerError, Result};
 
 const TARGET: &str = "tangible::indexer";
@@ -64,13 +64,70 @@ pub struct Indexer<R> {
     defer_considered: bool,
 }
 
-/// A fetched range: its headers and logs (fetched ahead while the previous batch is written).
+/// A range ready to be written: its headers and decoded events, checked against each other;
+/// when fetched ahead (while the previous batch was written), possibly with its raw log staged.
 #[derive(Debug)]
 struct Prefetched {
     from: u64,
     to: u64,
     headers: Vec<BlockRef>,
-    logs: Vec<Log>,
+    events: Vec<Event>,
+    staged: Option<StagedBatch>,
+}
+
+/// Rolls back the staged batch of a range fetched ahead and not used.
+async fn discard(prefetched: Option<Prefetched>) {
+    abandon(prefetched.and_then(|p| p.staged)).await
+}
+
+/// Rolls a staged batch back (an error only means the connection is gone, and with it the
+/// transaction).
+async fn abandon(staged: Option<StagedBatch>) {
+    if let Some(staged) = staged
+        && let Err(e) = staged.abandon().await
+    {
+        debug!(target: TARGET, error = %e, "rolling back a staged batch");
+    }
+}
+
+/// The logs of `from..=to` checked against the range's headers and decoded. `Ok(Err(why))`
+/// when the node's answer is inconsistent (the chain moving under the fetch): the range is
+/// fetched again. An event that fails to decode is an error.
+fn check_and_decode(
+    from: u64,
+    to: u64,
+    headers: &[BlockRef],
+    logs: &[Log],
+) -> Result<std::result::Result<Vec<Event>, String>> {
+    for w in headers.windows(2) {
+        if w[1].number == w[0].number + 1 && w[1].parent_hash != w[0].hash {
+            return Ok(Err(format!("chain moved at block {}", w[1].number)));
+        }
+    }
+    let by_number: HashMap<u64, &BlockRef> = headers.iter().map(|b| (b.number, b)).collect();
+    let mut events = Vec::with_capacity(logs.len());
+    for log in logs {
+        if log.removed {
+            return Ok(Err("removed log in the answer".into()));
+        }
+        let known = log.block_number.and_then(|n| by_number.get(&n));
+        let Some(raw) = RawEvent::from_log(log, known.map(|b| b.timestamp)) else {
+            return Ok(Err("pending log in the answer".into()));
+        };
+        if raw.block_number < from || raw.block_number > to {
+            return Ok(Err(format!(
+                "log of block {} outside the range",
+                raw.block_number
+            )));
+        }
+        if let Some(b) = known
+            && b.hash != raw.block_hash
+        {
+            return Ok(Err(format!("block {} changed during the fetch", b.number)));
+        }
+        events.push(decode::decode(raw)?);
+    }
+    Ok(Ok(events))
 }
 
 impl<R: Rpc> Indexer<R> {
@@ -187,6 +244,12 @@ impl<R: Rpc> Indexer<R> {
         self.checkpoint
     }
 
+    /// Whether the next range was fetched ahead with its raw log staged in an open transaction
+    /// (during a backfill, between two steps; finished or rolled back by the next step).
+    pub fn staged_ahead(&self) -> bool {
+        self.prefetched.as_ref().is_some_and(|p| p.staged.is_some())
+    }
+
     /// The current `eth_getLogs` range in blocks.
     pub fn range(&self) -> u64 {
         self.range
@@ -195,13 +258,23 @@ impl<R: Rpc> Indexer<R> {
     /// Indexes the next range, or detects and rolls back a reorg, or finds nothing to do.
     pub async fn step(&mut self) -> Result<StepOutcome> {
         let started = Instant::now();
-        let head = self.rpc.head().await?;
+        // Taken first: whatever happens below, a staged batch is either finished or rolled
+        // back by this step (an open transaction would hold its locks and connection).
+        let prefetched = self.prefetched.take();
+        let head = match self.rpc.head().await {
+            Ok(head) => head,
+            Err(e) => {
+                discard(prefetched).await;
+                return Err(e.into());
+            }
+        };
         metrics::gauge!("indexer_head_block").set(head as f64);
         let safe = head.saturating_sub(self.cfg.confirmations);
         let next = self
             .checkpoint
             .map_or(self.identity.deployment_block, |c| c.number + 1);
         if safe < next {
+            discard(prefetched).await;
             if self.deferred {
                 self.restore_indexes().await?;
             }
@@ -216,13 +289,21 @@ impl<R: Rpc> Indexer<R> {
             }
             return Ok(StepOutcome::CaughtUp { head });
         }
-        let (to, headers, logs) = match self.prefetched.take() {
-            // Fetched while the previous batch was being written.
-            Some(p) if p.from == next && p.to <= safe => (p.to, p.headers, p.logs),
-            _ => {
+        let Prefetched {
+            to,
+            headers,
+            events,
+            staged,
+            ..
+        } = match prefetched {
+            // Fetched, checked and decoded (and possibly staged) while the previous batch
+            // was being written.
+            Some(p) if p.from == next && p.to <= safe => p,
+            other => {
+                discard(other).await;
                 let to = safe.min(next.saturating_add(self.range - 1));
-                match self.fetch_range(next, to, head).await {
-                    Ok(Some(p)) => (p.to, p.headers, p.logs),
+                let (headers, logs) = match self.fetch_range(next, to, head).await {
+                    Ok(Some(fetched)) => fetched,
                     Ok(None) => return Ok(StepOutcome::Retry("block not available yet".into())),
                     Err(RpcError::RangeTooLarge(msg)) if to > next => {
                         self.range = (to - next).div_ceil(2).max(1);
@@ -231,48 +312,25 @@ impl<R: Rpc> Indexer<R> {
                         return Ok(StepOutcome::Retry(format!("range refused: {msg}")));
                     }
                     Err(e) => return Err(e.into()),
+                };
+                let events = match check_and_decode(next, to, &headers, &logs)? {
+                    Ok(events) => events,
+                    Err(why) => return Ok(StepOutcome::Retry(why)),
+                };
+                Prefetched {
+                    from: next,
+                    to,
+                    headers,
+                    events,
+                    staged: None,
                 }
             }
         };
         if let Some(cp) = self.checkpoint
             && headers[0].parent_hash != cp.hash
         {
+            abandon(staged).await;
             return self.handle_reorg().await;
-        }
-        for w in headers.windows(2) {
-            if w[1].number == w[0].number + 1 && w[1].parent_hash != w[0].hash {
-                return Ok(StepOutcome::Retry(format!(
-                    "chain moved at block {}",
-                    w[1].number
-                )));
-            }
-        }
-
-        let by_number: HashMap<u64, &BlockRef> = headers.iter().map(|b| (b.number, b)).collect();
-        let mut events = Vec::with_capacity(logs.len());
-        for log in &logs {
-            if log.removed {
-                return Ok(StepOutcome::Retry("removed log in the answer".into()));
-            }
-            let known = log.block_number.and_then(|n| by_number.get(&n));
-            let Some(raw) = RawEvent::from_log(log, known.map(|b| b.timestamp)) else {
-                return Ok(StepOutcome::Retry("pending log in the answer".into()));
-            };
-            if raw.block_number < next || raw.block_number > to {
-                return Ok(StepOutcome::Retry(format!(
-                    "log of block {} outside the range",
-                    raw.block_number
-                )));
-            }
-            if let Some(b) = known
-                && b.hash != raw.block_hash
-            {
-                return Ok(StepOutcome::Retry(format!(
-                    "block {} changed during the fetch",
-                    b.number
-                )));
-            }
-            events.push(decode::decode(raw)?);
         }
 
         // Adapt the range to the number of logs.
@@ -285,6 +343,9 @@ impl<R: Rpc> Indexer<R> {
         metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
 
         if !self.defer_considered && !events.is_empty() {
+            // Never with a staged batch: the next ranges are staged only once this is decided
+            // (dropping indexes would wait for the staged transaction's lock).
+            debug_assert!(staged.is_none());
             self.consider_deferring_indexes(events.len() as u64, next, to, head)
                 .await?;
         }
@@ -294,47 +355,47 @@ impl<R: Rpc> Indexer<R> {
             number: end.number,
             hash: end.hash,
         };
-        // While behind, fetch the next range while this batch is written. The prefetched
-        // range goes through the same checks as a fresh fetch when it is used (its first
-        // parent hash against the new checkpoint, its headers and logs against each other).
-        let next_from = to + 1;
-        let next_to = safe.min(next_from.saturating_add(self.range - 1));
-        let options = store::BatchOptions {
+        let batch = store::BatchWrite {
+            identity: &self.identity,
+            events: &events,
+            blocks: &headers,
+            checkpoint: cp,
+            window: self.cfg.reorg_window,
             // Written only on top of the checkpoint it extends (exactly once even while the
             // unique keys are deferred; detects a stale in-memory checkpoint).
             parent: Some(self.checkpoint),
         };
-        let write = store::write_batch_with_options(
-            &self.pool,
-            &self.identity,
-            &events,
-            &headers,
-            cp,
-            self.cfg.reorg_window,
-            options,
-        );
-        let written = if next_from <= safe {
-            let (written, fetched) =
-                tokio::join!(write, self.fetch_range(next_from, next_to, head));
-            // A failed prefetch is not an error: the next step fetches again.
-            self.prefetched = fetched.ok().flatten();
-            written
+        let write = async {
+            match staged {
+                Some(staged) => staged.finish(&self.pool, &batch).await,
+                None => store::write(&self.pool, &batch).await,
+            }
+        };
+        // While behind, fetch the next range while this batch is written, check and decode
+        // it, and stage its raw log on a second connection (both cores busy: this batch's
+        // derived tables and commit on one, the next batch's raw log on the other). Its
+        // headers must continue this batch's; it goes through the parent check again when used.
+        let next_from = to + 1;
+        let (written, prefetched) = if next_from <= safe {
+            let next_to = safe.min(next_from.saturating_add(self.range - 1));
+            let stage = self.defer_considered;
+            tokio::join!(write, self.prefetch(next_from, next_to, head, cp, stage))
         } else {
-            write.await
+            (write.await, None)
         };
         match written {
-            Ok(()) => {}
+            Ok(()) => self.prefetched = prefetched,
             Err(IndexerError::CheckpointMoved { stored, expected }) => {
+                discard(prefetched).await;
                 // The stored checkpoint is the truth (it commits with its batch).
                 warn!(target: TARGET, ?stored, ?expected, "checkpoint moved under the indexer; reloading it");
-                self.prefetched = None;
                 self.checkpoint = store::load_checkpoint(&self.pool, self.identity.chain_id)
                     .await?
                     .map(|(cp, _)| cp);
                 return Ok(StepOutcome::Retry("checkpoint moved".into()));
             }
             Err(e) => {
-                self.prefetched = None;
+                discard(prefetched).await;
                 return Err(e);
             }
         }
@@ -355,6 +416,43 @@ impl<R: Rpc> Indexer<R> {
         })
     }
 
+    /// The range `from..=to` fetched, checked and decoded ahead, and its raw log staged when
+    /// `stage` (see [`store::stage_batch`]). `None` when any of it fails or when the range does
+    /// not continue `after` (the chain moved): the next step fetches it again and handles what
+    /// it finds. A failed prefetch is not an error.
+    async fn prefetch(
+        &self,
+        from: u64,
+        to: u64,
+        head: u64,
+        after: Checkpoint,
+        stage: bool,
+    ) -> Option<Prefetched> {
+        let (headers, logs) = self.fetch_range(from, to, head).await.ok()??;
+        if headers[0].parent_hash != after.hash {
+            return None;
+        }
+        let events = check_and_decode(from, to, &headers, &logs).ok()?.ok()?;
+        let staged = if stage && !events.is_empty() {
+            match store::stage_batch(&self.pool, self.identity.chain_id, &events).await {
+                Ok(staged) => Some(staged),
+                Err(e) => {
+                    debug!(target: TARGET, error = %e, "staging the next batch failed; it will be written unstaged");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        Some(Prefetched {
+            from,
+            to,
+            headers,
+            events,
+            staged,
+        })
+    }
+
     /// The headers of `from..=to` (every one of them near the head, where reorgs happen, only
     /// both ends deeper than the reorg window) and its logs, fetched concurrently. `None` when
     /// a block is not available (yet).
@@ -363,7 +461,7 @@ impl<R: Rpc> Indexer<R> {
         from: u64,
         to: u64,
         head: u64,
-    ) -> Result<Option<Prefetched>, RpcError> {
+    ) -> Result<Option<(Vec<BlockRef>, Vec<Log>)>, RpcError> {
         let dense = to.saturating_add(self.cfg.reorg_window) > head;
         let numbers: Vec<u64> = if dense {
             (from..=to).collect()
@@ -378,12 +476,7 @@ impl<R: Rpc> Indexer<R> {
             return Ok(None);
         };
         headers.dedup_by_key(|h| h.number);
-        Ok(Some(Prefetched {
-            from,
-            to,
-            headers,
-            logs,
-        }))
+        Ok(Some((headers, logs)))
     }
 
     /// Drops the secondary indexes for the rest of a backfill when it is large: at least
@@ -430,7 +523,7 @@ impl<R: Rpc> Indexer<R> {
 
     /// Finds the common ancestor over the recent block hashes and rolls the mirror back to it.
     async fn handle_reorg(&mut self) -> Result<StepOutcome> {
-        self.prefetched = None;
+        discard(self.prefetched.take()).await;
         if self.deferred {
             // The rollback deletes by block number: give it its index back first.
             self.restore_indexes().await?;

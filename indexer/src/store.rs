@@ -1,22 +1,25 @@
 //! Postgres side of the indexer: batches, checkpoints, recent block hashes, rollbacks.
 //!
-//! A batch is written in one transaction ([`write_batch`]): raw events (idempotent on
+//! A batch is written in one transaction ([`write`]): raw events (unique on
 //! `(chain_id, tx_hash, log_index)`), the derived tables, the recent block hashes and the
-//! checkpoint. Every statement is a multi-row `UNNEST` insert or update, so a batch costs a
-//! fixed number of round trips whatever its size. A rollback ([`rollback_to`]) deletes what is
-//! above the common ancestor and recomputes the derived tables from the raw log with the same
-//! code path, also in one transaction.
+//! checkpoint. Appends are binary `COPY`s and every other statement a multi-row `UNNEST`
+//! insert or update, so a batch costs a fixed number of round trips whatever its size. The
+//! write is split in two ([`stage_batch`], [`StagedBatch::finish`]) so that the indexer can
+//! append the next batch's raw log on a second connection while it finishes the current one.
+//! A rollback ([`rollback_to`]) deletes what is above the common ancestor and recomputes the
+//! derived tables from the raw log with the same code path, also in one transaction.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, B256, Bytes};
+use alloy::primitives::{Address, B256, Bytes, U256};
 use sqlx::{PgConnection, PgPool, Row};
 
 use crate::copy::BinaryCopy;
 use crate::decode::{self, Event, RawEvent, TangibleEvent, dec, hex0x, i64_of};
 use crate::rpc::BlockRef;
 use crate::{IndexerError, Result};
+use tangible_chain::bindings::TangibleMarket as M;
 
 /// The last block fully indexed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -121,7 +124,7 @@ pub const DEFERRABLE_INDEX_TABLES: &[&str] = &["events", "licences", "sales"];
 /// them during a bulk append costs a random B-tree insertion per row, where re-creating them
 /// afterwards is one sorted build. Exactly-once does not depend on them meanwhile: each batch
 /// is written only on top of the checkpoint it extends, verified under a row lock in the
-/// batch's own transaction ([`BatchOptions::parent`]).
+/// batch's own transaction ([`BatchWrite::parent`]).
 /// (`withdrawals` and `deposits`, one row per money move out of or into the market, are
 /// rare next to sales; their keys stay.)
 pub const DEFERRABLE_KEY_TABLES: &[&str] = &["events", "sales"];
@@ -131,7 +134,7 @@ pub const DEFERRABLE_KEY_TABLES: &[&str] = &["events", "sales"];
 /// in `indexer_deferred_indexes`, in one transaction. Other unique indexes and keys stay (the
 /// derived tables' updates look rows up by them). Returns how many were dropped.
 ///
-/// While keys are deferred, batches must be written with [`BatchOptions::parent`] checked
+/// While keys are deferred, batches must be written with [`BatchWrite::parent`] checked
 /// (the indexer does); [`restore_indexes`] must run before the indexer follows the head.
 pub async fn defer_indexes(pool: &PgPool, keys: bool) -> Result<usize> {
     let key_tables: &[&str] = if keys { DEFERRABLE_KEY_TABLES } else { &[] };
@@ -140,7 +143,7 @@ pub async fn defer_indexes(pool: &PgPool, keys: bool) -> Result<usize> {
 
 /// [`defer_indexes`] over explicit lists: the secondary indexes of `index_tables` and the
 /// primary keys of `key_tables` (which must only be append-only tables whose batches are
-/// written with [`BatchOptions::parent`] checked). For benchmarks and tests comparing lists.
+/// written with [`BatchWrite::parent`] checked). For benchmarks and tests comparing lists.
 pub async fn defer_indexes_of(
     pool: &PgPool,
     index_tables: &[&str],
@@ -287,22 +290,7 @@ pub async fn estimated_events(pool: &PgPool) -> Result<u64> {
     Ok(n.unwrap_or(0.0).max(0.0) as u64)
 }
 
-/// How [`write_batch_with_options`] writes a batch.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BatchOptions {
-    /// When set, the checkpoint the batch extends (`Some(None)`: none stored yet). It is
-    /// compared with the stored one under a row lock before anything is written, and the batch
-    /// fails with [`IndexerError::CheckpointMoved`] if they differ. This makes a batch land
-    /// exactly once on top of its predecessor without relying on unique keys (deferred during
-    /// a backfill), and tells a writer whose view is stale (a commit acknowledged to nobody,
-    /// or a second indexer on the same database) to reload the checkpoint.
-    pub parent: Option<Option<Checkpoint>>,
-}
-
-/// Writes one batch and its checkpoint atomically (no parent check).
-///
-/// `blocks` are the headers fetched for the range (recorded for reorg detection); rows of
-/// `blocks` more than `window` below the checkpoint are pruned.
+/// Writes one batch and its checkpoint atomically, with no parent check (see [`write`]).
 pub async fn write_batch(
     pool: &PgPool,
     identity: &Identity,
@@ -311,40 +299,65 @@ pub async fn write_batch(
     checkpoint: Checkpoint,
     window: u64,
 ) -> Result<()> {
-    write_batch_with_options(
-        pool,
+    let batch = BatchWrite {
         identity,
         events,
         blocks,
         checkpoint,
         window,
-        BatchOptions::default(),
-    )
-    .await
+        parent: None,
+    };
+    write(pool, &batch).await
 }
 
-/// [`write_batch`] with [`BatchOptions`].
-pub async fn write_batch_with_options(
-    pool: &PgPool,
-    identity: &Identity,
-    events: &[Event],
-    blocks: &[BlockRef],
-    checkpoint: Checkpoint,
-    window: u64,
-    options: BatchOptions,
-) -> Result<()> {
-    let attempt = |copy| {
-        write_batch_with(
-            pool, identity, events, blocks, checkpoint, window, options, copy,
-        )
+/// Writes one batch and its checkpoint in one transaction: its raw log and new licences and
+/// sales appended with binary `COPY`, the derived tables updated, its block hashes recorded,
+/// the checkpoint moved. Equivalent to [`stage_batch`] then [`StagedBatch::finish`].
+pub async fn write(pool: &PgPool, batch: &BatchWrite<'_>) -> Result<()> {
+    let written = match stage_batch(pool, batch.identity.chain_id, batch.events).await {
+        Ok(staged) => staged.finish_once(batch).await,
+        Err(e) => Err(e),
     };
-    match attempt(true).await {
-        // An event of the batch is already stored (the fast path's `COPY` cannot skip it):
-        // the whole batch is rolled back and written again with the idempotent inserts.
+    rewrite_if_duplicate(pool, batch, written).await
+}
+
+/// One batch to write: its events, the headers of its range and the checkpoint it ends on.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchWrite<'a> {
+    /// Deployment mirrored.
+    pub identity: &'a Identity,
+    /// Decoded events of the range, in chain order.
+    pub events: &'a [Event],
+    /// Headers fetched for the range (recorded for reorg detection).
+    pub blocks: &'a [BlockRef],
+    /// The checkpoint committed with the batch.
+    pub checkpoint: Checkpoint,
+    /// Rows of `blocks` more than `window` below the checkpoint are pruned.
+    pub window: u64,
+    /// When set, the checkpoint the batch extends (`Some(None)`: none stored yet). It is
+    /// compared with the stored one under a row lock in the batch's transaction, and the batch
+    /// fails with [`IndexerError::CheckpointMoved`] if they differ. This makes a batch land
+    /// exactly once on top of its predecessor without relying on unique keys (deferred during
+    /// a backfill), and tells a writer whose view is stale (a commit acknowledged to nobody,
+    /// or a second indexer on the same database) to reload the checkpoint.
+    pub parent: Option<Option<Checkpoint>>,
+}
+
+/// The fallback of the fast path: when `written` failed because a row of the batch is already
+/// stored (a binary `COPY` cannot skip it), the batch is written again, whole, with the
+/// idempotent inserts (its first attempt was rolled back).
+async fn rewrite_if_duplicate(
+    pool: &PgPool,
+    tail: &BatchWrite<'_>,
+    written: Result<()>,
+) -> Result<()> {
+    match written {
         Err(IndexerError::Db(e)) if is_unique_violation(&e) => {
             tracing::warn!(target: "tangible::indexer", error = %e,
-                "batch holds events already stored; writing it with idempotent inserts");
-            attempt(false).await
+                "batch holds rows already stored; writing it with idempotent inserts");
+            let mut tx = pool.begin().await?;
+            insert_events(&mut tx, tail.identity.chain_id, tail.events).await?;
+            finish_batch(tx, tail, false).await
         }
         other => other,
     }
@@ -354,21 +367,83 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(d) if d.code().as_deref() == Some("23505"))
 }
 
-/// One attempt of [`write_batch_with_options`]: raw events appended with a binary `COPY`
-/// (`copy`) or with the idempotent `INSERT … ON CONFLICT DO NOTHING`.
-#[allow(clippy::too_many_arguments)]
-async fn write_batch_with(
-    pool: &PgPool,
-    identity: &Identity,
-    events: &[Event],
-    blocks: &[BlockRef],
-    checkpoint: Checkpoint,
-    window: u64,
-    options: BatchOptions,
+/// A batch whose raw log is appended in a transaction not committed yet: the first half of a
+/// write, made by [`stage_batch`] while the previous batch may still be in flight on another
+/// connection, and completed by [`StagedBatch::finish`] once that one is committed. Dropping it
+/// rolls the transaction back ([`StagedBatch::abandon`] waits for the rollback).
+pub struct StagedBatch {
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    /// Number and last position (block, log index) of the events staged, to check that
+    /// `finish` is given the same batch.
+    events: usize,
+    last: Option<(u64, u64)>,
+}
+
+impl std::fmt::Debug for StagedBatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StagedBatch")
+            .field("events", &self.events)
+            .field("last", &self.last)
+            .finish_non_exhaustive()
+    }
+}
+
+fn last_position(events: &[Event]) -> Option<(u64, u64)> {
+    events.last().map(|e| (e.raw.block_number, e.raw.log_index))
+}
+
+/// Opens a transaction on a connection of its own and appends the raw log of `events` with a
+/// binary `COPY`. The appended rows depend on nothing stored before them, so this may run
+/// while the previous batch is still being written on another connection (the indexer
+/// stages the next range while it finishes the current one, using both cores). Nothing is
+/// visible until [`StagedBatch::finish`] commits.
+pub async fn stage_batch(pool: &PgPool, chain_id: u64, events: &[Event]) -> Result<StagedBatch> {
+    let mut tx = pool.begin().await?;
+    copy_events(&mut tx, chain_id, events).await?;
+    Ok(StagedBatch {
+        tx,
+        events: events.len(),
+        last: last_position(events),
+    })
+}
+
+impl StagedBatch {
+    /// Completes the batch staged from `batch.events` (the same events): checks the parent checkpoint
+    /// under a row lock, writes the derived tables, the block hashes and the checkpoint, and
+    /// commits. Its parent must be committed by then (the derived tables read and update what
+    /// earlier batches wrote). A row already stored makes it roll back and write the batch
+    /// again with idempotent inserts, as [`write`] does.
+    pub async fn finish(self, pool: &PgPool, batch: &BatchWrite<'_>) -> Result<()> {
+        let written = self.finish_once(batch).await;
+        rewrite_if_duplicate(pool, batch, written).await
+    }
+
+    async fn finish_once(self, tail: &BatchWrite<'_>) -> Result<()> {
+        debug_assert_eq!(
+            (self.events, self.last),
+            (tail.events.len(), last_position(tail.events)),
+            "a staged batch is finished with the events it was staged with"
+        );
+        finish_batch(self.tx, tail, true).await
+    }
+
+    /// Rolls the staged batch back (and waits for it, so that its locks are released).
+    pub async fn abandon(self) -> Result<()> {
+        self.tx.rollback().await?;
+        Ok(())
+    }
+}
+
+/// Second half of a batch write, in the transaction `tx` holding its raw log: parent check,
+/// derived tables (new licences and sales appended by binary `COPY` when `copy`, else with the
+/// idempotent inserts), block hashes, checkpoint, commit.
+async fn finish_batch(
+    mut tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    tail: &BatchWrite<'_>,
     copy: bool,
 ) -> Result<()> {
-    let mut tx = pool.begin().await?;
-    if let Some(parent) = options.parent {
+    let identity = tail.identity;
+    if let Some(parent) = tail.parent {
         // Locked until the commit: a concurrent writer waits here, then sees the new row.
         let stored: Option<(i64, String)> = sqlx::query_as(
             "SELECT block_number, block_hash FROM checkpoints WHERE chain_id = $1 FOR UPDATE",
@@ -391,19 +466,14 @@ async fn write_batch_with(
             });
         }
     }
-    if copy {
-        copy_events(&mut tx, identity.chain_id, events).await?;
-    } else {
-        insert_events(&mut tx, identity.chain_id, events).await?;
-    }
-    apply_with(&mut tx, events, copy).await?;
-    record_blocks(&mut tx, identity.chain_id, blocks).await?;
+    apply_with(&mut tx, tail.events, copy).await?;
+    record_blocks(&mut tx, identity.chain_id, tail.blocks).await?;
     sqlx::query("DELETE FROM blocks WHERE chain_id = $1 AND block_number < $2")
         .bind(identity.chain_id as i64)
-        .bind(checkpoint.number.saturating_sub(window) as i64)
+        .bind(tail.checkpoint.number.saturating_sub(tail.window) as i64)
         .execute(&mut *tx)
         .await?;
-    write_checkpoint(&mut tx, identity, checkpoint).await?;
+    write_checkpoint(&mut tx, identity, tail.checkpoint).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -711,16 +781,10 @@ pub async fn apply_with(conn: &mut PgConnection, events: &[Event], copy: bool) -
                 .or_insert((raw.block_number, raw.block_timestamp));
         }
     };
-    let (
-        mut studios,
-        mut films,
-        mut editions,
-        mut minted,
-        mut listed,
-        mut sales,
-        mut withdrawn,
-        mut deposited,
-    ) = <(Cols, Cols, Cols, Cols, Cols, Cols, Cols, Cols)>::default();
+    let (mut studios, mut films, mut editions, mut listed, mut withdrawn, mut deposited) =
+        <(Cols, Cols, Cols, Cols, Cols, Cols)>::default();
+    let mut minted: Vec<NewLicence> = Vec::new();
+    let mut sales: Vec<NewSale> = Vec::new();
     // Last update per key, kept in chain order.
     let mut studio_upd: BTreeMap<
         u32,
@@ -778,15 +842,7 @@ pub async fn apply_with(conn: &mut PgConnection, events: &[Event], copy: bool) -
             }
             TangibleEvent::LicenceMinted(ev) => {
                 see(ev.owner, r);
-                minted.s[0].push(dec(ev.licenceId));
-                minted.s[1].push(hex0x(ev.owner));
-                minted.s[2].push(hex0x(r.tx_hash));
-                minted.i[0].push(i64_of(ev.filmId, r, "LicenceMinted")?);
-                minted.i[1].push(ev.quality as i64);
-                minted.i[2].push(i64_of(ev.acquiredAt, r, "LicenceMinted")?);
-                minted.i[3].push(i64_of(ev.holdUntil, r, "LicenceMinted")?);
-                minted.i[4].push(blk);
-                minted.i[5].push(r.log_index as i64);
+                minted.push(NewLicence::of(r, ev)?);
             }
             TangibleEvent::LicenceRevoked(ev) => {
                 revoked.insert(ev.licenceId, (r, ev));
@@ -813,29 +869,7 @@ pub async fn apply_with(conn: &mut PgConnection, events: &[Event], copy: bool) -
             TangibleEvent::SaleSettled(ev) => {
                 see(ev.payer, r);
                 see(ev.seller, r);
-                sales.s[0].push(hex0x(r.tx_hash));
-                sales.s[1].push(dec(ev.licenceId));
-                sales.s[2].push(hex0x(ev.payer));
-                sales.s[3].push(hex0x(ev.studio));
-                sales.s[4].push(hex0x(ev.platform));
-                sales.s[5].push(
-                    if ev.offerId.is_zero() {
-                        "primary"
-                    } else {
-                        "resale"
-                    }
-                    .to_owned(),
-                );
-                sales.o[0].push((!ev.offerId.is_zero()).then(|| dec(ev.offerId)));
-                sales.o[1].push((ev.paymentRef != B256::ZERO).then(|| hex0x(ev.paymentRef)));
-                sales.s[6].push(opt_addr(ev.seller).unwrap_or_default());
-                sales.i[0].push(r.log_index as i64);
-                sales.i[1].push(blk);
-                sales.i[2].push(i64_of(ev.priceCents, r, "SaleSettled")?);
-                sales.i[3].push(i64_of(ev.sellerCents, r, "SaleSettled")?);
-                sales.i[4].push(i64_of(ev.studioCents, r, "SaleSettled")?);
-                sales.i[5].push(i64_of(ev.platformCents, r, "SaleSettled")?);
-                sales.s[7].push(r.block_timestamp.map(|t| t.to_string()).unwrap_or_default());
+                sales.push(NewSale::of(r, ev)?);
             }
             TangibleEvent::Withdrawn(ev) => {
                 withdrawn.s[0].push(hex0x(r.tx_hash));
@@ -1019,26 +1053,7 @@ pub async fn apply_with(conn: &mut PgConnection, events: &[Event], copy: bool) -
     if !minted.is_empty() && copy {
         copy_licences(&mut *conn, &minted).await?;
     } else if !minted.is_empty() {
-        let [film, quality, acquired, hold, blk, li] = &minted.i;
-        let [id, owner, txh, ..] = &minted.s;
-        sqlx::query(
-            "INSERT INTO licences (licence_id, owner_address, film_id, quality, tx_hash, acquired_at, hold_until, minted_block, log_index)
-             SELECT id::numeric, o, f, q, txh, to_timestamp(acq), CASE WHEN hold = 0 THEN NULL ELSE to_timestamp(hold) END, blk, li
-             FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
-                  AS t(id, o, f, q, txh, acq, hold, blk, li)
-             ON CONFLICT (licence_id) DO NOTHING",
-        )
-        .bind(id)
-        .bind(owner)
-        .bind(film)
-        .bind(quality)
-        .bind(txh)
-        .bind(acquired)
-        .bind(hold)
-        .bind(blk)
-        .bind(li)
-        .execute(&mut *conn)
-        .await?;
+        insert_licences(&mut *conn, &minted).await?;
     }
     if !revoked.is_empty() {
         let mut c = Cols::default();
@@ -1143,41 +1158,7 @@ pub async fn apply_with(conn: &mut PgConnection, events: &[Event], copy: bool) -
     if !sales.is_empty() && copy {
         copy_sales(&mut *conn, &sales, &minted).await?;
     } else if !sales.is_empty() {
-        let [li, blk, price, seller_c, studio_c, platform_c] = sales.i;
-        let [txh, licence, payer, studio, platform, kind, seller, ts] = sales.s;
-        let [offer, payref] = sales.o;
-        sqlx::query(
-            "INSERT INTO sales (tx_hash, log_index, block_number, block_timestamp, kind, licence_id, offer_id, payment_ref,
-                                payer_address, price_cents, seller_address, seller_cents, studio_address, studio_cents,
-                                platform_address, platform_cents, film_id, quality, studio_id)
-             SELECT t.txh, t.li, t.blk, CASE WHEN t.ts = '' THEN NULL ELSE to_timestamp(t.ts::bigint) END, t.k, t.lic::numeric,
-                    t.off::numeric, t.pr, t.payer, t.price, NULLIF(t.seller, ''), t.sc, t.studio, t.stc, t.plat, t.pc,
-                    l.film_id, l.quality, f.studio_id
-             FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
-                         $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::text[], $16::bigint[])
-                  AS t(txh, li, blk, ts, k, lic, off, pr, payer, price, seller, sc, studio, stc, plat, pc)
-             LEFT JOIN licences l ON l.licence_id = t.lic::numeric
-             LEFT JOIN films f ON f.film_id = l.film_id
-             ON CONFLICT (tx_hash, log_index) DO NOTHING",
-        )
-        .bind(txh)
-        .bind(li)
-        .bind(blk)
-        .bind(ts)
-        .bind(kind)
-        .bind(licence)
-        .bind(offer)
-        .bind(payref)
-        .bind(payer)
-        .bind(price)
-        .bind(seller)
-        .bind(seller_c)
-        .bind(studio)
-        .bind(studio_c)
-        .bind(platform)
-        .bind(platform_c)
-        .execute(&mut *conn)
-        .await?;
+        insert_sales(&mut *conn, &sales).await?;
     }
     if !withdrawn.is_empty() {
         let [li, blk, ..] = withdrawn.i;
@@ -1225,57 +1206,166 @@ async fn send_copy(conn: &mut PgConnection, statement: &str, payload: Vec<u8>) -
     Ok(())
 }
 
-/// New licences (the columns [`apply`]'s `INSERT` writes) by binary `COPY`.
-async fn copy_licences(conn: &mut PgConnection, minted: &Cols) -> Result<()> {
-    let [film, quality, acquired, hold, blk, li] = &minted.i;
-    let [id, owner, txh, ..] = &minted.s;
-    let mut c = BinaryCopy::with_capacity(id.len() * 260);
-    for k in 0..id.len() {
-        c.row(9);
-        c.numeric(&id[k]);
-        c.text(&owner[k]);
-        c.int8(film[k]);
-        c.int2(quality[k] as i16);
-        c.text(&txh[k]);
-        c.timestamptz(acquired[k]);
-        match hold[k] {
-            0 => c.null(),
-            h => c.timestamptz(h),
+/// A licence minted in the batch (a `licences` row), its fields checked.
+struct NewLicence {
+    id: U256,
+    owner: Address,
+    film: i64,
+    quality: i16,
+    acquired_at: i64,
+    /// `None` when the licence has no hold (0 on chain).
+    hold_until: Option<i64>,
+    tx_hash: B256,
+    block: i64,
+    log_index: i32,
+}
+
+impl NewLicence {
+    fn of(r: &RawEvent, ev: &M::LicenceMinted) -> Result<Self> {
+        Ok(Self {
+            id: ev.licenceId,
+            owner: ev.owner,
+            film: i64_of(ev.filmId, r, "LicenceMinted")?,
+            quality: i16::from(ev.quality),
+            acquired_at: i64_of(ev.acquiredAt, r, "LicenceMinted")?,
+            hold_until: match i64_of(ev.holdUntil, r, "LicenceMinted")? {
+                0 => None,
+                h => Some(h),
+            },
+            tx_hash: r.tx_hash,
+            block: r.block_number as i64,
+            log_index: r.log_index as i32,
+        })
+    }
+}
+
+/// A sale settled in the batch (a `sales` row), its amounts checked.
+struct NewSale<'a> {
+    raw: &'a RawEvent,
+    ev: &'a M::SaleSettled,
+    /// price, seller, studio and platform cents.
+    cents: [i64; 4],
+}
+
+impl<'a> NewSale<'a> {
+    fn of(raw: &'a RawEvent, ev: &'a M::SaleSettled) -> Result<Self> {
+        let cents = |v| i64_of(v, raw, "SaleSettled");
+        Ok(Self {
+            raw,
+            ev,
+            cents: [
+                cents(ev.priceCents)?,
+                cents(ev.sellerCents)?,
+                cents(ev.studioCents)?,
+                cents(ev.platformCents)?,
+            ],
+        })
+    }
+
+    fn kind(&self) -> &'static str {
+        if self.ev.offerId.is_zero() {
+            "primary"
+        } else {
+            "resale"
         }
-        c.int8(blk[k]);
-        c.int4(li[k] as i32);
+    }
+}
+
+/// Column list of `licences` written for a new licence, in [`copy_licences`]' field order.
+const LICENCE_COLUMNS: &str = "licence_id, owner_address, film_id, quality, tx_hash, acquired_at, hold_until, minted_block, log_index";
+
+/// New licences by binary `COPY`, encoded straight from the events (no intermediate strings:
+/// this runs for every purchase of a backfill).
+async fn copy_licences(conn: &mut PgConnection, minted: &[NewLicence]) -> Result<()> {
+    let mut c = BinaryCopy::with_capacity(minted.len() * 200);
+    for l in minted {
+        c.row(9);
+        c.numeric(l.id);
+        c.hex0x(l.owner.as_slice());
+        c.int8(l.film);
+        c.int2(l.quality);
+        c.hex0x(l.tx_hash.as_slice());
+        c.timestamptz(l.acquired_at);
+        match l.hold_until {
+            Some(h) => c.timestamptz(h),
+            None => c.null(),
+        }
+        c.int8(l.block);
+        c.int4(l.log_index);
     }
     send_copy(
         conn,
-        "COPY licences (licence_id, owner_address, film_id, quality, tx_hash, acquired_at, hold_until, minted_block, log_index) FROM STDIN (FORMAT binary)",
+        &format!("COPY licences ({LICENCE_COLUMNS}) FROM STDIN (FORMAT binary)"),
         c.finish(),
     )
     .await
 }
 
-/// New sales by binary `COPY`, with the film, quality and studio of each sold licence filled
-/// like [`apply`]'s `LEFT JOIN` does (NULL when the licence is unknown). A sale's licence is
-/// normally minted in the same transaction, so in the same batch: those come from `minted`
-/// (the batch's own new licences, already written) and only the studios of their films are
-/// read; the rest (if any) are looked up in `licences`.
-async fn copy_sales(conn: &mut PgConnection, sales: &Cols, minted: &Cols) -> Result<()> {
-    let [li, blk, price, seller_c, studio_c, platform_c] = &sales.i;
-    let [txh, licence, payer, studio, platform, kind, seller, ts] = &sales.s;
-    let [offer, payref] = &sales.o;
+/// New licences with an idempotent multi-row insert (a licence already stored is skipped).
+async fn insert_licences(conn: &mut PgConnection, minted: &[NewLicence]) -> Result<()> {
+    let mut c = Cols::default();
+    for l in minted {
+        c.s[0].push(dec(l.id));
+        c.s[1].push(hex0x(l.owner));
+        c.s[2].push(hex0x(l.tx_hash));
+        c.i[0].push(l.film);
+        c.i[1].push(l.quality.into());
+        c.i[2].push(l.acquired_at);
+        c.i[3].push(l.hold_until.unwrap_or(0));
+        c.i[4].push(l.block);
+        c.i[5].push(l.log_index.into());
+    }
+    let [film, quality, acquired, hold, blk, li] = c.i;
+    let [id, owner, txh, ..] = c.s;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO licences ({LICENCE_COLUMNS})
+         SELECT id::numeric, o, f, q, txh, to_timestamp(acq), CASE WHEN hold = 0 THEN NULL ELSE to_timestamp(hold) END, blk, li
+         FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::text[], $6::bigint[], $7::bigint[], $8::bigint[], $9::bigint[])
+              AS t(id, o, f, q, txh, acq, hold, blk, li)
+         ON CONFLICT (licence_id) DO NOTHING"
+    )))
+    .bind(id)
+    .bind(owner)
+    .bind(film)
+    .bind(quality)
+    .bind(txh)
+    .bind(acquired)
+    .bind(hold)
+    .bind(blk)
+    .bind(li)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Column list of `sales`, in [`copy_sales`]' field order.
+const SALE_COLUMNS: &str =
+    "tx_hash, log_index, block_number, block_timestamp, kind, licence_id, offer_id, payment_ref,
+     payer_address, price_cents, seller_address, seller_cents, studio_address, studio_cents,
+     platform_address, platform_cents, film_id, quality, studio_id";
+
+/// New sales by binary `COPY`, encoded straight from the events, with the film, quality and
+/// studio of each sold licence filled like [`insert_sales`]' `LEFT JOIN` does (NULL when the
+/// licence is unknown). A sale's licence is normally minted in the same transaction, so in the
+/// same batch: those come from `minted` (the batch's own new licences, already written) and
+/// only the studios of their films are read; the rest (if any) are looked up in `licences`.
+async fn copy_sales(
+    conn: &mut PgConnection,
+    sales: &[NewSale<'_>],
+    minted: &[NewLicence],
+) -> Result<()> {
     // licence id -> (film, quality), from this batch.
-    let in_batch: HashMap<&str, (i64, i16)> = minted.s[0]
+    let in_batch: HashMap<U256, (i64, i16)> =
+        minted.iter().map(|l| (l.id, (l.film, l.quality))).collect();
+    let mut others: Vec<String> = sales
         .iter()
-        .zip(minted.i[0].iter().zip(&minted.i[1]))
-        .map(|(id, (film, quality))| (id.as_str(), (*film, *quality as i16)))
-        .collect();
-    let mut others: Vec<&str> = licence
-        .iter()
-        .map(String::as_str)
-        .filter(|id| !in_batch.contains_key(id))
+        .filter(|s| !in_batch.contains_key(&s.ev.licenceId))
+        .map(|s| dec(s.ev.licenceId))
         .collect();
     others.sort_unstable();
     others.dedup();
-    let mut of: HashMap<String, (i64, i16, Option<i64>)> = HashMap::new();
+    // licence id -> (film, quality, studio)
+    let mut of: HashMap<U256, (i64, i16, Option<i64>)> = HashMap::new();
     if !others.is_empty() {
         let rows: Vec<(String, i64, i16, Option<i64>)> = sqlx::query_as(
             "SELECT l.licence_id::text, l.film_id, l.quality, f.studio_id
@@ -1285,11 +1375,16 @@ async fn copy_sales(conn: &mut PgConnection, sales: &Cols, minted: &Cols) -> Res
         .bind(&others)
         .fetch_all(&mut *conn)
         .await?;
-        of.extend(rows.into_iter().map(|(id, f, q, s)| (id, (f, q, s))));
+        for (id, f, q, s) in rows {
+            let id = id.parse::<U256>().map_err(|e| {
+                IndexerError::DeploymentMismatch(format!("malformed licence id {id}: {e}"))
+            })?;
+            of.insert(id, (f, q, s));
+        }
     }
-    let mut films: Vec<i64> = licence
+    let mut films: Vec<i64> = sales
         .iter()
-        .filter_map(|id| in_batch.get(id.as_str()).map(|(f, _)| *f))
+        .filter_map(|s| in_batch.get(&s.ev.licenceId).map(|(f, _)| *f))
         .collect();
     films.sort_unstable();
     films.dedup();
@@ -1301,45 +1396,52 @@ async fn copy_sales(conn: &mut PgConnection, sales: &Cols, minted: &Cols) -> Res
                 .await?
                 .into_iter()
                 .collect();
-        for id in licence {
-            if let Some((film, quality)) = in_batch.get(id.as_str()) {
-                of.insert(id.clone(), (*film, *quality, studio_of.get(film).copied()));
+        for s in sales {
+            if let Some((film, quality)) = in_batch.get(&s.ev.licenceId) {
+                of.insert(
+                    s.ev.licenceId,
+                    (*film, *quality, studio_of.get(film).copied()),
+                );
             }
         }
     }
-    let mut c = BinaryCopy::with_capacity(txh.len() * 560);
-    for k in 0..txh.len() {
+    let mut c = BinaryCopy::with_capacity(sales.len() * 420);
+    for s in sales {
+        let (r, ev) = (s.raw, s.ev);
+        let [price, seller_c, studio_c, platform_c] = s.cents;
         c.row(19);
-        c.text(&txh[k]);
-        c.int4(li[k] as i32);
-        c.int8(blk[k]);
-        match ts[k].parse::<i64>() {
-            Ok(t) => c.timestamptz(t),
-            Err(_) => c.null(),
-        }
-        c.text(&kind[k]);
-        c.numeric(&licence[k]);
-        match &offer[k] {
-            Some(o) => c.numeric(o),
+        c.hex0x(r.tx_hash.as_slice());
+        c.int4(r.log_index as i32);
+        c.int8(r.block_number as i64);
+        match r.block_timestamp {
+            Some(t) => c.timestamptz(t as i64),
             None => c.null(),
         }
-        match &payref[k] {
-            Some(p) => c.text(p),
-            None => c.null(),
-        }
-        c.text(&payer[k]);
-        c.int8(price[k]);
-        if seller[k].is_empty() {
+        c.text(s.kind());
+        c.numeric(ev.licenceId);
+        if ev.offerId.is_zero() {
             c.null();
         } else {
-            c.text(&seller[k]);
+            c.numeric(ev.offerId);
         }
-        c.int8(seller_c[k]);
-        c.text(&studio[k]);
-        c.int8(studio_c[k]);
-        c.text(&platform[k]);
-        c.int8(platform_c[k]);
-        match of.get(&licence[k]) {
+        if ev.paymentRef == B256::ZERO {
+            c.null();
+        } else {
+            c.hex0x(ev.paymentRef.as_slice());
+        }
+        c.hex0x(ev.payer.as_slice());
+        c.int8(price);
+        if ev.seller == Address::ZERO {
+            c.null();
+        } else {
+            c.hex0x(ev.seller.as_slice());
+        }
+        c.int8(seller_c);
+        c.hex0x(ev.studio.as_slice());
+        c.int8(studio_c);
+        c.hex0x(ev.platform.as_slice());
+        c.int8(platform_c);
+        match of.get(&ev.licenceId) {
             Some((film, quality, studio_id)) => {
                 c.int8(*film);
                 c.int2(*quality);
@@ -1357,10 +1459,66 @@ async fn copy_sales(conn: &mut PgConnection, sales: &Cols, minted: &Cols) -> Res
     }
     send_copy(
         conn,
-        "COPY sales (tx_hash, log_index, block_number, block_timestamp, kind, licence_id, offer_id, payment_ref,
-                     payer_address, price_cents, seller_address, seller_cents, studio_address, studio_cents,
-                     platform_address, platform_cents, film_id, quality, studio_id) FROM STDIN (FORMAT binary)",
+        &format!("COPY sales ({SALE_COLUMNS}) FROM STDIN (FORMAT binary)"),
         c.finish(),
     )
     .await
+}
+
+/// New sales with an idempotent multi-row insert (a sale already stored is skipped), the
+/// film, quality and studio joined from `licences` and `films`.
+async fn insert_sales(conn: &mut PgConnection, sales: &[NewSale<'_>]) -> Result<()> {
+    let mut c = Cols::default();
+    for s in sales {
+        let (r, ev) = (s.raw, s.ev);
+        c.s[0].push(hex0x(r.tx_hash));
+        c.s[1].push(dec(ev.licenceId));
+        c.s[2].push(hex0x(ev.payer));
+        c.s[3].push(hex0x(ev.studio));
+        c.s[4].push(hex0x(ev.platform));
+        c.s[5].push(s.kind().to_owned());
+        c.s[6].push(opt_addr(ev.seller).unwrap_or_default());
+        c.s[7].push(r.block_timestamp.map(|t| t.to_string()).unwrap_or_default());
+        c.o[0].push((!ev.offerId.is_zero()).then(|| dec(ev.offerId)));
+        c.o[1].push((ev.paymentRef != B256::ZERO).then(|| hex0x(ev.paymentRef)));
+        c.i[0].push(r.log_index as i64);
+        c.i[1].push(r.block_number as i64);
+        for (k, v) in s.cents.iter().enumerate() {
+            c.i[2 + k].push(*v);
+        }
+    }
+    let [li, blk, price, seller_c, studio_c, platform_c] = c.i;
+    let [txh, licence, payer, studio, platform, kind, seller, ts] = c.s;
+    let [offer, payref] = c.o;
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "INSERT INTO sales ({SALE_COLUMNS})
+         SELECT t.txh, t.li, t.blk, CASE WHEN t.ts = '' THEN NULL ELSE to_timestamp(t.ts::bigint) END, t.k, t.lic::numeric,
+                t.off::numeric, t.pr, t.payer, t.price, NULLIF(t.seller, ''), t.sc, t.studio, t.stc, t.plat, t.pc,
+                l.film_id, l.quality, f.studio_id
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],
+                     $9::text[], $10::bigint[], $11::text[], $12::bigint[], $13::text[], $14::bigint[], $15::text[], $16::bigint[])
+              AS t(txh, li, blk, ts, k, lic, off, pr, payer, price, seller, sc, studio, stc, plat, pc)
+         LEFT JOIN licences l ON l.licence_id = t.lic::numeric
+         LEFT JOIN films f ON f.film_id = l.film_id
+         ON CONFLICT (tx_hash, log_index) DO NOTHING"
+    )))
+    .bind(txh)
+    .bind(li)
+    .bind(blk)
+    .bind(ts)
+    .bind(kind)
+    .bind(licence)
+    .bind(offer)
+    .bind(payref)
+    .bind(payer)
+    .bind(price)
+    .bind(seller)
+    .bind(seller_c)
+    .bind(studio)
+    .bind(studio_c)
+    .bind(platform)
+    .bind(platform_c)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
 }

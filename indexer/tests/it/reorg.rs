@@ -4,8 +4,9 @@
 use alloy::providers::Provider;
 use alloy::sol_types::SolCall;
 use tangible_chain::bindings::TangibleMarket;
+use tangible_db::sqlx;
 use tangible_db::testing::TestDatabase;
-use tangible_indexer::{Indexer, StepOutcome, rpc::HttpRpc};
+use tangible_indexer::{Indexer, StepOutcome, rpc::HttpRpc, store};
 
 use crate::fixture::{self, Chain, mined};
 
@@ -124,4 +125,58 @@ async fn reorgs_and_rollbacks_of_depth_1_to_10_leave_the_mirror_equal_to_the_can
         )
         .await;
     }
+}
+
+#[tokio::test]
+async fn a_reorg_under_a_range_staged_ahead_is_rolled_back_and_reindexed() {
+    let c = fixture::chain().await;
+    activity(&c, 24).await;
+    let db = TestDatabase::new().await.unwrap();
+    let cfg = tangible_indexer::IndexerConfig {
+        defer_indexes_above: 1,
+        ..fixture::config()
+    };
+    let mut ix = fixture::indexer(&c, db.pool(), cfg).await;
+    // Backfill until the next range is staged ahead (its raw log in an open transaction).
+    for _ in 0..100 {
+        ix.step().await.expect("step");
+        if ix.staged_ahead() {
+            break;
+        }
+    }
+    assert!(ix.staged_ahead(), "no range was staged during the backfill");
+    // Every block above the checkpoint (the staged range included) is replaced by one block
+    // with another purchase.
+    let head = c.provider.get_block_number().await.unwrap();
+    let depth = head - ix.checkpoint().unwrap().number;
+    let call = TangibleMarket::buyPrimaryCall {
+        filmId: c.film_id,
+        quality: 1,
+        expectedPriceCents: 900,
+        recipient: c.buyers[1],
+    };
+    let tx = serde_json::json!({
+        "from": c.buyers[1],
+        "to": c.deployment.contracts.market,
+        "data": format!("0x{}", hex::encode(call.abi_encode())),
+        "gas": "0x100000",
+    });
+    let _: serde_json::Value = c
+        .provider
+        .raw_request("anvil_reorg".into(), (depth, vec![(tx, 0u64)]))
+        .await
+        .unwrap();
+    c.drop_pending().await;
+    catch_up(&mut ix).await;
+    assert!(!ix.staged_ahead());
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(open, 0, "a staged transaction was left open");
+    assert_eq!(store::deferred_indexes(db.pool()).await.unwrap(), 0);
+    let reference = fixture::reference(&c).await;
+    fixture::assert_same_mirror(db.pool(), reference.pool(), "reorg under a staged range").await;
 }
