@@ -227,50 +227,6 @@ async fn main() -> anyhow::Result<()> {
         registry: deployment.contracts.registry,
     };
     let window = cfg.reorg_window;
-    let write_all = |pool: sqlx::PgPool, events: &[tangible_indexer::decode::Event]| {
-        let chunks: Vec<Vec<_>> = events.chunks(10_000).map(<[_]>::to_vec).collect();
-        async move {
-            // As the indexer does in a backfill: the next batch's raw log is staged on a
-            // second connection while the current batch is finished and committed.
-            let mut parent: Option<Checkpoint> = None;
-            let mut staged = Some(store::stage_batch(&pool, identity.chain_id, &chunks[0]).await?);
-            for (k, chunk) in chunks.iter().enumerate() {
-                let last = chunk.last().unwrap().raw.clone();
-                let b = BlockRef {
-                    number: last.block_number,
-                    hash: last.block_hash,
-                    parent_hash: last.block_hash,
-                    timestamp: 0,
-                };
-                let cp = Checkpoint {
-                    number: b.number,
-                    hash: b.hash,
-                };
-                let batch = store::BatchWrite {
-                    identity: &identity,
-                    events: chunk,
-                    blocks: &[b],
-                    checkpoint: cp,
-                    window,
-                    parent: Some(parent),
-                };
-                let finish = staged.take().expect("staged").finish(&pool, &batch);
-                match chunks.get(k + 1) {
-                    Some(next) => {
-                        let (finished, next) = tokio::join!(
-                            finish,
-                            store::stage_batch(&pool, identity.chain_id, next)
-                        );
-                        finished?;
-                        staged = Some(next?);
-                    }
-                    None => finish.await?,
-                }
-                parent = Some(cp);
-            }
-            anyhow::Ok(())
-        }
-    };
     // Where a batch's time goes (indexes maintained): raw log COPY, derived tables, commit.
     // Run first: it also warms the fresh cluster up (its first ~100 MB of WAL are new
     // segment files, later ones are recycled), which would otherwise penalise whatever runs
@@ -347,7 +303,7 @@ async fn main() -> anyhow::Result<()> {
                 ),
                 None => (0, false),
             };
-            write_all(db.pool().clone(), &events).await?;
+            write_all(db.pool(), &identity, window, &events).await?;
             let batches = t.elapsed();
             let (mut builds, commit) = store::restore_indexes_timed(db.pool(), parallel).await?;
             assert_eq!(deferred, builds.len());
@@ -651,6 +607,53 @@ async fn main() -> anyhow::Result<()> {
         latencies.last().unwrap().as_millis(),
         latencies.len()
     );
+    Ok(())
+}
+
+/// The database write path: `events` written as the indexer's cold backfill writes them,
+/// 10,000 per batch, each checked against the checkpoint it extends, the next batch's raw log
+/// staged on a second connection while the current batch is finished and committed.
+async fn write_all(
+    pool: &sqlx::PgPool,
+    identity: &Identity,
+    window: u64,
+    events: &[decode::Event],
+) -> anyhow::Result<()> {
+    let chunks: Vec<&[decode::Event]> = events.chunks(10_000).collect();
+    let mut parent: Option<Checkpoint> = None;
+    let mut staged = Some(store::stage_batch(pool, identity.chain_id, chunks[0]).await?);
+    for (k, chunk) in chunks.iter().enumerate() {
+        let last = &chunk.last().expect("non-empty chunk").raw;
+        let b = BlockRef {
+            number: last.block_number,
+            hash: last.block_hash,
+            parent_hash: last.block_hash,
+            timestamp: 0,
+        };
+        let cp = Checkpoint {
+            number: b.number,
+            hash: b.hash,
+        };
+        let batch = store::BatchWrite {
+            identity,
+            events: chunk,
+            blocks: &[b],
+            checkpoint: cp,
+            window,
+            parent: Some(parent),
+        };
+        let finish = staged.take().expect("staged").finish(pool, &batch);
+        match chunks.get(k + 1) {
+            Some(next) => {
+                let (finished, next) =
+                    tokio::join!(finish, store::stage_batch(pool, identity.chain_id, next));
+                finished?;
+                staged = Some(next?);
+            }
+            None => finish.await?,
+        }
+        parent = Some(cp);
+    }
     Ok(())
 }
 

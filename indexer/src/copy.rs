@@ -7,6 +7,18 @@ use alloy::primitives::U256;
 /// Seconds between the Unix epoch and PostgreSQL's epoch (2000-01-01 00:00:00 UTC).
 const PG_EPOCH_UNIX: i64 = 946_684_800;
 
+/// The two lowercase hex digits of every byte.
+const HEX_PAIRS: [[u8; 2]; 256] = {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut pairs = [[0u8; 2]; 256];
+    let mut i = 0;
+    while i < 256 {
+        pairs[i] = [HEX[i >> 4], HEX[i & 15]];
+        i += 1;
+    }
+    pairs
+};
+
 /// A binary `COPY … FROM STDIN (FORMAT binary)` payload under construction.
 pub struct BinaryCopy {
     buf: Vec<u8>,
@@ -107,14 +119,14 @@ impl BinaryCopy {
     }
 
     /// A `TEXT` field holding `0x` and the lowercase hex of `bytes` (the schema's address and
-    /// hash convention), encoded without an intermediate string.
+    /// hash convention), encoded without an intermediate string. (Hot: three per raw event.)
     pub fn hex0x(&mut self, bytes: &[u8]) {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         self.len_prefix(2 + 2 * bytes.len());
         self.buf.extend_from_slice(b"0x");
-        for b in bytes {
-            self.buf
-                .extend_from_slice(&[HEX[usize::from(b >> 4)], HEX[usize::from(b & 15)]]);
+        let start = self.buf.len();
+        self.buf.resize(start + 2 * bytes.len(), 0);
+        for (out, b) in self.buf[start..].chunks_exact_mut(2).zip(bytes) {
+            out.copy_from_slice(&HEX_PAIRS[usize::from(*b)]);
         }
     }
 

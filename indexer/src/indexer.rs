@@ -1,9 +1,9 @@
 //! The indexing loop: ranges, confirmations, checkpoints, reorgs, backoff.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use alloy::primitives::Address;
+use alloy::primitives::{Address, B256};
 use alloy::rpc::types::Log;
 use futures::future::try_join_all;
 use sqlx::PgPool;
@@ -57,7 +57,8 @@ pub struct Indexer<R> {
     addresses: Vec<Address>,
     checkpoint: Option<Checkpoint>,
     range: u64,
-    prefetched: Option<Prefetched>,
+    /// Ranges fetched ahead, in order: the next one (possibly staged) and the one after it.
+    ahead: VecDeque<Prefetched>,
     /// Secondary indexes are dropped for a backfill (re-created once caught up).
     deferred: bool,
     /// Whether deferring the indexes was considered already (once per run).
@@ -75,9 +76,11 @@ struct Prefetched {
     staged: Option<StagedBatch>,
 }
 
-/// Rolls back the staged batch of a range fetched ahead and not used.
-async fn discard(prefetched: Option<Prefetched>) {
-    abandon(prefetched.and_then(|p| p.staged)).await
+/// Rolls back the staged batches of ranges fetched ahead and not used.
+async fn discard(ahead: impl IntoIterator<Item = Prefetched>) {
+    for p in ahead {
+        abandon(p.staged).await;
+    }
 }
 
 /// Rolls a staged batch back (an error only means the connection is gone, and with it the
@@ -196,7 +199,7 @@ impl<R: Rpc> Indexer<R> {
             addresses,
             checkpoint,
             range,
-            prefetched: None,
+            ahead: VecDeque::new(),
             deferred,
             defer_considered: false,
         };
@@ -244,10 +247,10 @@ impl<R: Rpc> Indexer<R> {
         self.checkpoint
     }
 
-    /// Whether the next range was fetched ahead with its raw log staged in an open transaction
-    /// (during a backfill, between two steps; finished or rolled back by the next step).
+    /// Whether a range fetched ahead has its raw log staged in an open transaction (during a
+    /// backfill, between two steps; finished or rolled back by the next step).
     pub fn staged_ahead(&self) -> bool {
-        self.prefetched.as_ref().is_some_and(|p| p.staged.is_some())
+        self.ahead.iter().any(|p| p.staged.is_some())
     }
 
     /// The current `eth_getLogs` range in blocks.
@@ -260,11 +263,11 @@ impl<R: Rpc> Indexer<R> {
         let started = Instant::now();
         // Taken first: whatever happens below, a staged batch is either finished or rolled
         // back by this step (an open transaction would hold its locks and connection).
-        let prefetched = self.prefetched.take();
+        let mut ahead = std::mem::take(&mut self.ahead);
         let head = match self.rpc.head().await {
             Ok(head) => head,
             Err(e) => {
-                discard(prefetched).await;
+                discard(ahead).await;
                 return Err(e.into());
             }
         };
@@ -274,7 +277,7 @@ impl<R: Rpc> Indexer<R> {
             .checkpoint
             .map_or(self.identity.deployment_block, |c| c.number + 1);
         if safe < next {
-            discard(prefetched).await;
+            discard(ahead).await;
             if self.deferred {
                 self.restore_indexes().await?;
             }
@@ -289,18 +292,11 @@ impl<R: Rpc> Indexer<R> {
             }
             return Ok(StepOutcome::CaughtUp { head });
         }
-        let Prefetched {
-            to,
-            headers,
-            events,
-            staged,
-            ..
-        } = match prefetched {
-            // Fetched, checked and decoded (and possibly staged) while the previous batch
-            // was being written.
+        let current = match ahead.pop_front() {
+            // Fetched, checked and decoded (and possibly staged) during the previous steps.
             Some(p) if p.from == next && p.to <= safe => p,
             other => {
-                discard(other).await;
+                discard(other.into_iter().chain(ahead.drain(..))).await;
                 let to = safe.min(next.saturating_add(self.range - 1));
                 let (headers, logs) = match self.fetch_range(next, to, head).await {
                     Ok(Some(fetched)) => fetched,
@@ -326,10 +322,18 @@ impl<R: Rpc> Indexer<R> {
                 }
             }
         };
+        let Prefetched {
+            to,
+            headers,
+            events,
+            staged,
+            ..
+        } = current;
         if let Some(cp) = self.checkpoint
             && headers[0].parent_hash != cp.hash
         {
             abandon(staged).await;
+            discard(ahead).await;
             return self.handle_reorg().await;
         }
 
@@ -343,9 +347,9 @@ impl<R: Rpc> Indexer<R> {
         metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
 
         if !self.defer_considered && !events.is_empty() {
-            // Never with a staged batch: the next ranges are staged only once this is decided
-            // (dropping indexes would wait for the staged transaction's lock).
-            debug_assert!(staged.is_none());
+            // Never with a staged batch: ranges are staged only once this is decided (dropping
+            // indexes would wait for a staged transaction's lock).
+            debug_assert!(staged.is_none() && ahead.iter().all(|p| p.staged.is_none()));
             self.consider_deferring_indexes(events.len() as u64, next, to, head)
                 .await?;
         }
@@ -371,22 +375,52 @@ impl<R: Rpc> Indexer<R> {
                 None => store::write(&self.pool, &batch).await,
             }
         };
-        // While behind, fetch the next range while this batch is written, check and decode
-        // it, and stage its raw log on a second connection (both cores busy: this batch's
-        // derived tables and commit on one, the next batch's raw log on the other). Its
-        // headers must continue this batch's; it goes through the parent check again when used.
-        let next_from = to + 1;
-        let (written, prefetched) = if next_from <= safe {
-            let next_to = safe.min(next_from.saturating_add(self.range - 1));
-            let stage = self.defer_considered;
-            tokio::join!(write, self.prefetch(next_from, next_to, head, cp, stage))
-        } else {
-            (write.await, None)
+        // While behind, three ranges move at once: this batch's derived tables and commit,
+        // the next range's raw log staged on a second connection, and the range after it
+        // fetched, checked and decoded: the server works on two batches (both cores) while the
+        // node serves the third. The next range was normally fetched by the previous step
+        // (else it is fetched first, then staged). A range fetched ahead must continue the one
+        // before it, and goes through the parent check again when used.
+        let following = ahead
+            .pop_front()
+            .filter(|p| p.from == to + 1 && p.to <= safe && p.headers[0].parent_hash == cp.hash);
+        discard(ahead).await;
+        let stage = self.defer_considered;
+        let range_from = |from: u64| {
+            (from <= safe).then(|| (from, safe.min(from.saturating_add(self.range - 1))))
+        };
+        let next_range = match &following {
+            Some(p) => Some((p.from, p.to)),
+            None => range_from(to + 1),
+        };
+        let after_range = next_range.and_then(|(_, t)| range_from(t + 1));
+        let next_ahead = async {
+            let mut p = match following {
+                Some(p) => p,
+                None => {
+                    let (from, to) = next_range?;
+                    self.prefetch(from, to, head, Some(cp.hash)).await?
+                }
+            };
+            if stage && p.staged.is_none() && !p.events.is_empty() {
+                p.staged = self.stage(&p.events).await;
+            }
+            Some(p)
+        };
+        let after_ahead = async {
+            let (from, to) = after_range?;
+            // Its continuity with the next range is checked when it is used.
+            self.prefetch(from, to, head, None).await
+        };
+        let (written, next_ahead, after_ahead) = tokio::join!(write, next_ahead, after_ahead);
+        let ahead: VecDeque<Prefetched> = match next_ahead {
+            Some(p) => std::iter::once(p).chain(after_ahead).collect(),
+            None => after_ahead.into_iter().collect(),
         };
         match written {
-            Ok(()) => self.prefetched = prefetched,
+            Ok(()) => self.ahead = ahead,
             Err(IndexerError::CheckpointMoved { stored, expected }) => {
-                discard(prefetched).await;
+                discard(ahead).await;
                 // The stored checkpoint is the truth (it commits with its batch).
                 warn!(target: TARGET, ?stored, ?expected, "checkpoint moved under the indexer; reloading it");
                 self.checkpoint = store::load_checkpoint(&self.pool, self.identity.chain_id)
@@ -395,7 +429,7 @@ impl<R: Rpc> Indexer<R> {
                 return Ok(StepOutcome::Retry("checkpoint moved".into()));
             }
             Err(e) => {
-                discard(prefetched).await;
+                discard(ahead).await;
                 return Err(e);
             }
         }
@@ -416,41 +450,40 @@ impl<R: Rpc> Indexer<R> {
         })
     }
 
-    /// The range `from..=to` fetched, checked and decoded ahead, and its raw log staged when
-    /// `stage` (see [`store::stage_batch`]). `None` when any of it fails or when the range does
-    /// not continue `after` (the chain moved): the next step fetches it again and handles what
-    /// it finds. A failed prefetch is not an error.
+    /// The range `from..=to` fetched, checked and decoded ahead. `None` when any of it fails or
+    /// when the range does not continue the block `after` (the chain moved): the step that
+    /// needs it fetches it again and handles what it finds. A failed prefetch is not an error.
     async fn prefetch(
         &self,
         from: u64,
         to: u64,
         head: u64,
-        after: Checkpoint,
-        stage: bool,
+        after: Option<B256>,
     ) -> Option<Prefetched> {
         let (headers, logs) = self.fetch_range(from, to, head).await.ok()??;
-        if headers[0].parent_hash != after.hash {
+        if after.is_some_and(|after| headers[0].parent_hash != after) {
             return None;
         }
         let events = check_and_decode(from, to, &headers, &logs).ok()?.ok()?;
-        let staged = if stage && !events.is_empty() {
-            match store::stage_batch(&self.pool, self.identity.chain_id, &events).await {
-                Ok(staged) => Some(staged),
-                Err(e) => {
-                    debug!(target: TARGET, error = %e, "staging the next batch failed; it will be written unstaged");
-                    None
-                }
-            }
-        } else {
-            None
-        };
         Some(Prefetched {
             from,
             to,
             headers,
             events,
-            staged,
+            staged: None,
         })
+    }
+
+    /// `events`' raw log staged (see [`store::stage_batch`]); `None` if that failed (the batch
+    /// is then written unstaged).
+    async fn stage(&self, events: &[Event]) -> Option<StagedBatch> {
+        match store::stage_batch(&self.pool, self.identity.chain_id, events).await {
+            Ok(staged) => Some(staged),
+            Err(e) => {
+                debug!(target: TARGET, error = %e, "staging a batch failed; it will be written unstaged");
+                None
+            }
+        }
     }
 
     /// The headers of `from..=to` (every one of them near the head, where reorgs happen, only
@@ -523,7 +556,7 @@ impl<R: Rpc> Indexer<R> {
 
     /// Finds the common ancestor over the recent block hashes and rolls the mirror back to it.
     async fn handle_reorg(&mut self) -> Result<StepOutcome> {
-        discard(self.prefetched.take()).await;
+        discard(std::mem::take(&mut self.ahead)).await;
         if self.deferred {
             // The rollback deletes by block number: give it its index back first.
             self.restore_indexes().await?;

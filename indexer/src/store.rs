@@ -12,6 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use alloy::primitives::map::{AddressMap, U256Map};
 use alloy::primitives::{Address, B256, Bytes, U256};
 use sqlx::{PgConnection, PgPool, Row};
 
@@ -773,7 +774,7 @@ pub async fn apply(conn: &mut PgConnection, events: &[Event]) -> Result<()> {
 /// [`apply`], with the rows of new licences and sales appended by binary `COPY` when `copy`
 /// (fails with a unique violation if one is already stored, where [`apply`] skips it).
 pub async fn apply_with(conn: &mut PgConnection, events: &[Event], copy: bool) -> Result<()> {
-    let mut users: HashMap<Address, (u64, Option<u64>)> = HashMap::new();
+    let mut users: AddressMap<(u64, Option<u64>)> = AddressMap::default();
     let mut see = |a: Address, raw: &RawEvent| {
         if a != Address::ZERO {
             users
@@ -1355,7 +1356,7 @@ async fn copy_sales(
     minted: &[NewLicence],
 ) -> Result<()> {
     // licence id -> (film, quality), from this batch.
-    let in_batch: HashMap<U256, (i64, i16)> =
+    let in_batch: U256Map<(i64, i16)> =
         minted.iter().map(|l| (l.id, (l.film, l.quality))).collect();
     let mut others: Vec<String> = sales
         .iter()
@@ -1365,7 +1366,7 @@ async fn copy_sales(
     others.sort_unstable();
     others.dedup();
     // licence id -> (film, quality, studio)
-    let mut of: HashMap<U256, (i64, i16, Option<i64>)> = HashMap::new();
+    let mut of: U256Map<(i64, i16, Option<i64>)> = U256Map::default();
     if !others.is_empty() {
         let rows: Vec<(String, i64, i16, Option<i64>)> = sqlx::query_as(
             "SELECT l.licence_id::text, l.film_id, l.quality, f.studio_id
