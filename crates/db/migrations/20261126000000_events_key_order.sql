@@ -16,3 +16,6 @@ END $$;
 UPDATE indexer_deferred_indexes
 SET definition = 'ALTER TABLE events ADD CONSTRAINT events_pkey PRIMARY KEY (tx_hash, log_index, chain_id)'
 WHERE index_name = 'events_pkey';
+-- (The header of 20261125500000_indexer_deferred_indexes.sql predates the deferral of primary
+-- keys: the raw log's and the sales' keys are deferred during a cold backfill too, see
+-- `DEFERRABLE_KEY_TABLES` in tangible-indexer's store.rs; unique keys of the other tables never.)
