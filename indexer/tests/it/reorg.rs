@@ -25,6 +25,22 @@ async fn activity(c: &Chain, blocks: u64) {
     }
 }
 
+/// A purchase by the other buyer, as an `anvil_reorg` transaction (the new blocks' content).
+fn other_purchase(c: &Chain) -> serde_json::Value {
+    let call = TangibleMarket::buyPrimaryCall {
+        filmId: c.film_id,
+        quality: 1,
+        expectedPriceCents: 900,
+        recipient: c.buyers[1],
+    };
+    serde_json::json!({
+        "from": c.buyers[1],
+        "to": c.deployment.contracts.market,
+        "data": format!("0x{}", hex::encode(call.abi_encode())),
+        "gas": "0x100000",
+    })
+}
+
 /// Steps until caught up; returns whether a reorg was handled and its depth.
 async fn catch_up(ix: &mut Indexer<HttpRpc>) -> Option<u64> {
     let mut reorg = None;
@@ -51,18 +67,7 @@ async fn reorgs_and_rollbacks_of_depth_1_to_10_leave_the_mirror_equal_to_the_can
         // purchase (by the other buyer), so the new chain has the same height and other events.
         activity(&c, depth).await;
         assert_eq!(catch_up(&mut ix).await, None);
-        let call = TangibleMarket::buyPrimaryCall {
-            filmId: c.film_id,
-            quality: 1,
-            expectedPriceCents: 900,
-            recipient: c.buyers[1],
-        };
-        let tx = serde_json::json!({
-            "from": c.buyers[1],
-            "to": c.deployment.contracts.market,
-            "data": format!("0x{}", hex::encode(call.abi_encode())),
-            "gas": "0x100000",
-        });
+        let tx = other_purchase(&c);
         let head_before = c.provider.get_block_number().await.unwrap();
         let _: serde_json::Value = c
             .provider
@@ -149,18 +154,7 @@ async fn a_reorg_under_a_range_staged_ahead_is_rolled_back_and_reindexed() {
     // with another purchase.
     let head = c.provider.get_block_number().await.unwrap();
     let depth = head - ix.checkpoint().unwrap().number;
-    let call = TangibleMarket::buyPrimaryCall {
-        filmId: c.film_id,
-        quality: 1,
-        expectedPriceCents: 900,
-        recipient: c.buyers[1],
-    };
-    let tx = serde_json::json!({
-        "from": c.buyers[1],
-        "to": c.deployment.contracts.market,
-        "data": format!("0x{}", hex::encode(call.abi_encode())),
-        "gas": "0x100000",
-    });
+    let tx = other_purchase(&c);
     let _: serde_json::Value = c
         .provider
         .raw_request("anvil_reorg".into(), (depth, vec![(tx, 0u64)]))
