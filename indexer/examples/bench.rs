@@ -271,7 +271,7 @@ async fn main() -> anyhow::Result<()> {
             )),
         ),
         (
-            "every mirror table's secondary indexes and every append-only key deferred, one transaction (the previous write path)",
+            "every mirror table's secondary indexes and every append-only key deferred, one transaction (an earlier deferral)",
             Some((&all_index_tables, ALL_KEY_TABLES, false)),
         ),
         ("every index and key maintained per batch", None),
