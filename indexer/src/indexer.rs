@@ -380,12 +380,15 @@ impl<R: Rpc> Indexer<R> {
         // fetched, checked and decoded: the server works on two batches (both cores) while the
         // node serves the third. The next range was normally fetched by the previous step
         // (else it is fetched first, then staged). A range fetched ahead must continue the one
-        // before it, and goes through the parent check again when used.
+        // before it when it is staged or used; a reorg of a range after its fetch is found
+        // by a later fetch (parent hash) and rolled back like any other.
         let following = ahead
             .pop_front()
             .filter(|p| p.from == to + 1 && p.to <= safe && p.headers[0].parent_hash == cp.hash);
         discard(ahead).await;
-        let stage = self.defer_considered;
+        // A staged batch holds a connection until the next step: with a single one, the
+        // rewrite of a failed batch could wait for it (the fallback needs a connection).
+        let stage = self.defer_considered && self.pool.options().get_max_connections() >= 2;
         let range_from = |from: u64| {
             (from <= safe).then(|| (from, safe.min(from.saturating_add(self.range - 1))))
         };

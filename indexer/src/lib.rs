@@ -1,6 +1,8 @@
 //! Tangible's indexer: mirrors the contracts' events into Postgres, exactly once, reorg-safe.
 //!
-//! Data flow, one batch at a time ([`Indexer::step`]):
+//! Data flow of one batch ([`Indexer::step`]; during a backfill three ranges are in flight at
+//! once: one being committed, the next one's raw log staged on a second connection, the one
+//! after it being fetched):
 //! 1. [`rpc`]: read the head, fetch the headers of the next block range (all of them near the
 //!    head, the two ends during a deep backfill) and its logs with `eth_getLogs`; the range
 //!    adapts, halving when the node refuses it or returns too many logs and growing back after.

@@ -346,7 +346,7 @@ pub struct BatchWrite<'a> {
 
 /// The fallback of the fast path: when `written` failed because a row of the batch is already
 /// stored (a binary `COPY` cannot skip it), the batch is written again, whole, with the
-/// idempotent inserts (its first attempt was rolled back).
+/// idempotent inserts (its first attempt was rolled back, see [`rolled_back`]).
 async fn rewrite_if_duplicate(
     pool: &PgPool,
     tail: &BatchWrite<'_>,
@@ -400,7 +400,9 @@ fn last_position(events: &[Event]) -> Option<(u64, u64)> {
 /// visible until [`StagedBatch::finish`] commits.
 pub async fn stage_batch(pool: &PgPool, chain_id: u64, events: &[Event]) -> Result<StagedBatch> {
     let mut tx = pool.begin().await?;
-    copy_events(&mut tx, chain_id, events).await?;
+    if let Err(e) = copy_events(&mut tx, chain_id, events).await {
+        return Err(rolled_back(tx, e).await);
+    }
     Ok(StagedBatch {
         tx,
         events: events.len(),
@@ -443,6 +445,33 @@ async fn finish_batch(
     tail: &BatchWrite<'_>,
     copy: bool,
 ) -> Result<()> {
+    match finish_in(&mut tx, tail, copy).await {
+        Ok(()) => {
+            tx.commit().await?;
+            Ok(())
+        }
+        Err(e) => Err(rolled_back(tx, e).await),
+    }
+}
+
+/// Rolls `tx` back now (not when the dropped connection is next used: its locks and its
+/// connection are released before a rewrite or the next batch needs them) and returns `e`.
+async fn rolled_back(
+    tx: sqlx::Transaction<'static, sqlx::Postgres>,
+    e: IndexerError,
+) -> IndexerError {
+    if let Err(rollback) = tx.rollback().await {
+        tracing::debug!(target: "tangible::indexer", error = %rollback, "rolling back a failed batch");
+    }
+    e
+}
+
+/// The statements of [`finish_batch`], in `tx`.
+async fn finish_in(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    tail: &BatchWrite<'_>,
+    copy: bool,
+) -> Result<()> {
     let identity = tail.identity;
     if let Some(parent) = tail.parent {
         // Locked until the commit: a concurrent writer waits here, then sees the new row.
@@ -450,7 +479,7 @@ async fn finish_batch(
             "SELECT block_number, block_hash FROM checkpoints WHERE chain_id = $1 FOR UPDATE",
         )
         .bind(identity.chain_id as i64)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(&mut **tx)
         .await?;
         let stored = stored
             .map(|(n, h)| {
@@ -467,15 +496,14 @@ async fn finish_batch(
             });
         }
     }
-    apply_with(&mut tx, tail.events, copy).await?;
-    record_blocks(&mut tx, identity.chain_id, tail.blocks).await?;
+    apply_with(tx, tail.events, copy).await?;
+    record_blocks(tx, identity.chain_id, tail.blocks).await?;
     sqlx::query("DELETE FROM blocks WHERE chain_id = $1 AND block_number < $2")
         .bind(identity.chain_id as i64)
         .bind(tail.checkpoint.number.saturating_sub(tail.window) as i64)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    write_checkpoint(&mut tx, identity, tail.checkpoint).await?;
-    tx.commit().await?;
+    write_checkpoint(tx, identity, tail.checkpoint).await?;
     Ok(())
 }
 

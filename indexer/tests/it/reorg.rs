@@ -132,26 +132,52 @@ async fn reorgs_and_rollbacks_of_depth_1_to_10_leave_the_mirror_equal_to_the_can
     }
 }
 
-#[tokio::test]
-async fn a_reorg_under_a_range_staged_ahead_is_rolled_back_and_reindexed() {
-    let c = fixture::chain().await;
-    activity(&c, 24).await;
-    let db = TestDatabase::new().await.unwrap();
+/// A backfill stepped until the next range is staged ahead (its raw log in an open
+/// transaction): the fixture's studio, film and editions indexed first, then 24 blocks of
+/// activity backfilled by a new indexer (indexes deferred, small ranges).
+async fn staged_mid_backfill(c: &Chain, db: &TestDatabase) -> Indexer<HttpRpc> {
     let cfg = tangible_indexer::IndexerConfig {
         defer_indexes_above: 1,
         ..fixture::config()
     };
-    let mut ix = fixture::indexer(&c, db.pool(), cfg).await;
-    // Backfill until the next range is staged ahead (its raw log in an open transaction).
+    catch_up(&mut fixture::indexer(c, db.pool(), cfg.clone()).await).await;
+    activity(c, 24).await;
+    let mut ix = fixture::indexer(c, db.pool(), cfg).await;
     for _ in 0..100 {
         ix.step().await.expect("step");
         if ix.staged_ahead() {
-            break;
+            return ix;
         }
     }
-    assert!(ix.staged_ahead(), "no range was staged during the backfill");
+    panic!("no range was staged during the backfill");
+}
+
+/// No transaction left open, indexes back, mirror equal to a fresh index of the chain.
+async fn assert_settled(c: &Chain, db: &TestDatabase, what: &str) {
+    let open: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    )
+    .fetch_one(db.pool())
+    .await
+    .unwrap();
+    assert_eq!(open, 0, "{what}: a staged transaction was left open");
+    assert_eq!(
+        store::deferred_indexes(db.pool()).await.unwrap(),
+        0,
+        "{what}"
+    );
+    let reference = fixture::reference(c).await;
+    fixture::assert_same_mirror(db.pool(), reference.pool(), what).await;
+}
+
+#[tokio::test]
+async fn a_reorg_while_a_range_is_staged_ahead_ends_in_the_canonical_mirror() {
+    let c = fixture::chain().await;
+    let db = TestDatabase::new().await.unwrap();
+    let mut ix = staged_mid_backfill(&c, &db).await;
     // Every block above the checkpoint (the staged range included) is replaced by one block
-    // with another purchase.
+    // with another purchase: the staged range still continues the checkpoint, so it is
+    // written, and the next fetch finds it orphaned and rolls it back.
     let head = c.provider.get_block_number().await.unwrap();
     let depth = head - ix.checkpoint().unwrap().number;
     let tx = other_purchase(&c);
@@ -161,16 +187,45 @@ async fn a_reorg_under_a_range_staged_ahead_is_rolled_back_and_reindexed() {
         .await
         .unwrap();
     c.drop_pending().await;
-    catch_up(&mut ix).await;
+    assert!(catch_up(&mut ix).await.is_some(), "reorg not detected");
     assert!(!ix.staged_ahead());
-    let open: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND state LIKE 'idle in transaction%'",
+    assert_settled(&c, &db, "reorg while a range is staged").await;
+}
+
+#[tokio::test]
+async fn a_chain_rolled_back_below_a_staged_range_rolls_the_staged_transaction_back() {
+    let c = fixture::chain().await;
+    let db = TestDatabase::new().await.unwrap();
+    let mut ix = staged_mid_backfill(&c, &db).await;
+    // The chain loses every block above the checkpoint: the staged range is above the new
+    // head, so the next step discards it and, caught up, re-creates the deferred indexes —
+    // which would wait forever on a staged transaction left open.
+    let head = c.provider.get_block_number().await.unwrap();
+    let depth = head - ix.checkpoint().unwrap().number;
+    let _: serde_json::Value = c
+        .provider
+        .raw_request("anvil_rollback".into(), (Some(depth),))
+        .await
+        .unwrap();
+    c.drop_pending().await;
+    let caught_up = tokio::time::timeout(std::time::Duration::from_secs(60), catch_up(&mut ix));
+    assert_eq!(
+        caught_up
+            .await
+            .expect("caught up without waiting on a lock"),
+        None
+    );
+    assert!(!ix.staged_ahead());
+    assert_settled(&c, &db, "rollback below a staged range").await;
+    // New activity on the shortened chain is indexed too.
+    let nonce = c.nonce(c.buyers[1]).await;
+    mined(
+        c.market()
+            .buyPrimary(c.film_id, 1, 900, c.buyers[1])
+            .from(c.buyers[1])
+            .nonce(nonce),
     )
-    .fetch_one(db.pool())
-    .await
-    .unwrap();
-    assert_eq!(open, 0, "a staged transaction was left open");
-    assert_eq!(store::deferred_indexes(db.pool()).await.unwrap(), 0);
-    let reference = fixture::reference(&c).await;
-    fixture::assert_same_mirror(db.pool(), reference.pool(), "reorg under a staged range").await;
+    .await;
+    catch_up(&mut ix).await;
+    assert_settled(&c, &db, "activity after the rollback").await;
 }
