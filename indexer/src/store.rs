@@ -702,15 +702,12 @@ pub async fn copy_events(conn: &mut PgConnection, chain_id: u64, events: &[Event
     if events.is_empty() {
         return Ok(());
     }
-    let payload = encode_events(chain_id, events);
-    let mut copy = conn
-        .copy_in_raw(&format!(
-            "COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT binary)"
-        ))
-        .await?;
-    copy.send(payload).await?;
-    copy.finish().await?;
-    Ok(())
+    send_copy(
+        conn,
+        &format!("COPY events ({EVENT_COLUMNS}) FROM STDIN (FORMAT binary)"),
+        encode_events(chain_id, events),
+    )
+    .await
 }
 
 /// Appends raw events; an event already stored is skipped (idempotent).
@@ -1393,8 +1390,8 @@ async fn copy_sales(
         .collect();
     others.sort_unstable();
     others.dedup();
-    // licence id -> (film, quality, studio)
-    let mut of: U256Map<(i64, i16, Option<i64>)> = U256Map::default();
+    // licence id -> (film, quality, studio), for licences of earlier batches.
+    let mut earlier: U256Map<(i64, i16, Option<i64>)> = U256Map::default();
     if !others.is_empty() {
         let rows: Vec<(String, i64, i16, Option<i64>)> = sqlx::query_as(
             "SELECT l.licence_id::text, l.film_id, l.quality, f.studio_id
@@ -1408,7 +1405,7 @@ async fn copy_sales(
             let id = id.parse::<U256>().map_err(|e| {
                 IndexerError::DeploymentMismatch(format!("malformed licence id {id}: {e}"))
             })?;
-            of.insert(id, (f, q, s));
+            earlier.insert(id, (f, q, s));
         }
     }
     let mut films: Vec<i64> = sales
@@ -1417,23 +1414,20 @@ async fn copy_sales(
         .collect();
     films.sort_unstable();
     films.dedup();
-    if !films.is_empty() {
-        let studio_of: HashMap<i64, i64> =
-            sqlx::query_as("SELECT film_id, studio_id FROM films WHERE film_id = ANY($1)")
-                .bind(&films)
-                .fetch_all(&mut *conn)
-                .await?
-                .into_iter()
-                .collect();
-        for s in sales {
-            if let Some((film, quality)) = in_batch.get(&s.ev.licenceId) {
-                of.insert(
-                    s.ev.licenceId,
-                    (*film, *quality, studio_of.get(film).copied()),
-                );
-            }
-        }
-    }
+    let studio_of: HashMap<i64, i64> = if films.is_empty() {
+        HashMap::new()
+    } else {
+        sqlx::query_as("SELECT film_id, studio_id FROM films WHERE film_id = ANY($1)")
+            .bind(&films)
+            .fetch_all(&mut *conn)
+            .await?
+            .into_iter()
+            .collect()
+    };
+    let of = |id: &U256| match in_batch.get(id) {
+        Some(&(film, quality)) => Some((film, quality, studio_of.get(&film).copied())),
+        None => earlier.get(id).copied(),
+    };
     let mut c = BinaryCopy::with_capacity(sales.len() * 420);
     for s in sales {
         let (r, ev) = (s.raw, s.ev);
@@ -1470,12 +1464,12 @@ async fn copy_sales(
         c.int8(studio_c);
         c.hex0x(ev.platform.as_slice());
         c.int8(platform_c);
-        match of.get(&ev.licenceId) {
+        match of(&ev.licenceId) {
             Some((film, quality, studio_id)) => {
-                c.int8(*film);
-                c.int2(*quality);
+                c.int8(film);
+                c.int2(quality);
                 match studio_id {
-                    Some(s) => c.int8(*s),
+                    Some(s) => c.int8(s),
                     None => c.null(),
                 }
             }

@@ -134,8 +134,9 @@ async fn reorgs_and_rollbacks_of_depth_1_to_10_leave_the_mirror_equal_to_the_can
 
 /// A backfill stepped until the next range is staged ahead (its raw log in an open
 /// transaction): the fixture's studio, film and editions indexed first, then 24 blocks of
-/// activity backfilled by a new indexer (indexes deferred, small ranges).
-async fn staged_mid_backfill(c: &Chain, db: &TestDatabase) -> Indexer<HttpRpc> {
+/// activity backfilled by a new indexer (indexes deferred, small ranges). Also returns the
+/// number of blocks above its checkpoint (the staged range among them).
+async fn staged_mid_backfill(c: &Chain, db: &TestDatabase) -> (Indexer<HttpRpc>, u64) {
     let cfg = tangible_indexer::IndexerConfig {
         defer_indexes_above: 1,
         ..fixture::config()
@@ -146,7 +147,9 @@ async fn staged_mid_backfill(c: &Chain, db: &TestDatabase) -> Indexer<HttpRpc> {
     for _ in 0..100 {
         ix.step().await.expect("step");
         if ix.staged_ahead() {
-            return ix;
+            let head = c.provider.get_block_number().await.unwrap();
+            let above = head - ix.checkpoint().unwrap().number;
+            return (ix, above);
         }
     }
     panic!("no range was staged during the backfill");
@@ -174,12 +177,10 @@ async fn assert_settled(c: &Chain, db: &TestDatabase, what: &str) {
 async fn a_reorg_while_a_range_is_staged_ahead_ends_in_the_canonical_mirror() {
     let c = fixture::chain().await;
     let db = TestDatabase::new().await.unwrap();
-    let mut ix = staged_mid_backfill(&c, &db).await;
+    let (mut ix, depth) = staged_mid_backfill(&c, &db).await;
     // Every block above the checkpoint (the staged range included) is replaced by one block
     // with another purchase: the staged range still continues the checkpoint, so it is
     // written, and the next fetch finds it orphaned and rolls it back.
-    let head = c.provider.get_block_number().await.unwrap();
-    let depth = head - ix.checkpoint().unwrap().number;
     let tx = other_purchase(&c);
     let _: serde_json::Value = c
         .provider
@@ -196,12 +197,10 @@ async fn a_reorg_while_a_range_is_staged_ahead_ends_in_the_canonical_mirror() {
 async fn a_chain_rolled_back_below_a_staged_range_rolls_the_staged_transaction_back() {
     let c = fixture::chain().await;
     let db = TestDatabase::new().await.unwrap();
-    let mut ix = staged_mid_backfill(&c, &db).await;
+    let (mut ix, depth) = staged_mid_backfill(&c, &db).await;
     // The chain loses every block above the checkpoint: the staged range is above the new
     // head, so the next step discards it and, caught up, re-creates the deferred indexes —
     // which would wait forever on a staged transaction left open.
-    let head = c.provider.get_block_number().await.unwrap();
-    let depth = head - ix.checkpoint().unwrap().number;
     let _: serde_json::Value = c
         .provider
         .raw_request("anvil_rollback".into(), (Some(depth),))
@@ -218,14 +217,7 @@ async fn a_chain_rolled_back_below_a_staged_range_rolls_the_staged_transaction_b
     assert!(!ix.staged_ahead());
     assert_settled(&c, &db, "rollback below a staged range").await;
     // New activity on the shortened chain is indexed too.
-    let nonce = c.nonce(c.buyers[1]).await;
-    mined(
-        c.market()
-            .buyPrimary(c.film_id, 1, 900, c.buyers[1])
-            .from(c.buyers[1])
-            .nonce(nonce),
-    )
-    .await;
+    c.buy_fresh(c.buyers[1]).await;
     catch_up(&mut ix).await;
     assert_settled(&c, &db, "activity after the rollback").await;
 }
