@@ -39,8 +39,8 @@ test-rust: contracts ## Rust unit, property and integration tests (anvil, Postgr
 test: lint test-contracts test-rust ## every test of the project (what CI runs)
 	@echo "make test: all suites passed"
 
-gas: contracts ## re-measure the gas benchmarks into contracts/.gas-snapshot
-	cd contracts && $(FORGE) snapshot --match-test test_gas
+gas: contracts ## re-measure the gas benchmarks into contracts/.gas-snapshot; print the change and the targets
+	@FORGE=$(FORGE) bash scripts/gas.sh
 
 up: contracts ## start the local stack (anvil, Postgres, localstripe, contracts + demo film, indexer, API); Ctrl-C stops it
 	@bash scripts/up.sh

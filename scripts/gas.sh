@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# `make gas`: re-measures the gas benchmarks (contracts/test/gas/Gas.t.sol) into
+# contracts/.gas-snapshot, then prints what changed against the previous snapshot and the
+# targets: card mint (test_gas_primaryMintCard) <= 1.6x the plain OpenZeppelin mint
+# (test_gas_baselineOzMint), resale (test_gas_resaleBuy) <= 130,000 gas.
+# Exits non-zero if a target is missed (the new snapshot is written either way: it is a
+# measurement). `make test` checks the committed snapshot with `forge snapshot --check`.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+forge="${FORGE:-$root/.tools/bin/forge}"
+snapshot="$root/contracts/.gas-snapshot"
+
+before="$(mktemp)"
+trap 'rm -f "$before"' EXIT
+if [ -f "$snapshot" ]; then cp "$snapshot" "$before"; fi
+
+(cd "$root/contracts" && "$forge" snapshot --match-test test_gas)
+
+# "GasTest:test_gas_resaleBuy() (gas: 126395)" -> "test_gas_resaleBuy 126395"
+figures() { sed -nE 's/^[^:]*:(test_gas_[A-Za-z0-9_]+)\(\) \(gas: ([0-9]+)\)$/\1 \2/p' "$1"; }
+
+echo
+echo "gas snapshot: contracts/.gas-snapshot (before -> after)"
+join -a1 -a2 -e - -o 0,1.2,2.2 <(figures "$before" | sort) <(figures "$snapshot" | sort) |
+  awk '{
+    if ($2 == "-") change = "new";
+    else if ($3 == "-") change = "removed";
+    else if ($2 == $3) change = "unchanged";
+    else change = sprintf("%+d (%+.2f%%)", $3 - $2, ($3 - $2) * 100 / $2);
+    printf "  %-28s %10s -> %-10s %s\n", $1, $2, $3, change
+  }'
+
+get() { figures "$snapshot" | awk -v t="$1" '$1 == t { print $2 }'; }
+baseline="$(get test_gas_baselineOzMint)"
+card="$(get test_gas_primaryMintCard)"
+resale="$(get test_gas_resaleBuy)"
+if [ -z "$baseline" ] || [ -z "$card" ] || [ -z "$resale" ]; then
+  echo "gas: a benchmark is missing from the snapshot (baseline '$baseline', card '$card', resale '$resale')" >&2
+  exit 1
+fi
+
+echo
+echo "targets:"
+missed=0
+awk -v c="$card" -v b="$baseline" 'BEGIN {
+  r = c / b; ok = (c * 10 <= b * 16);
+  printf "  card mint   %d gas = %.4fx baseline %d   target <= 1.6x     %s\n", c, r, b, ok ? "met" : "NOT MET"
+  exit ok ? 0 : 1 }' || missed=1
+awk -v r="$resale" 'BEGIN {
+  ok = (r <= 130000);
+  printf "  resale      %d gas                          target <= 130,000  %s\n", r, ok ? "met" : "NOT MET"
+  exit ok ? 0 : 1 }' || missed=1
+if [ "$missed" = 1 ]; then
+  echo "gas: a target is missed (the snapshot above was written)" >&2
+  exit 1
+fi
