@@ -13,7 +13,7 @@ export CARGO_INCREMENTAL ?= 0
 export PATH := $(CURDIR)/.tools/bin:$(PATH)
 FORGE := $(CURDIR)/.tools/bin/forge
 
-.PHONY: help tools contracts lint test test-contracts test-rust gas up bench fuzz clean
+.PHONY: help tools contracts lint test test-contracts test-rust gas up bench fuzz clean web test-web test-web-unit
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-15s %s\n", $$1, $$2}'
@@ -24,10 +24,14 @@ tools: ## install the pinned toolchain into .tools/ (idempotent, fast when prese
 contracts: tools ## compile the Solidity contracts (artifacts feed the Rust bindings)
 	@cd contracts && $(FORGE) build --quiet
 
-lint: contracts ## formatting and lints: cargo fmt, clippy -D warnings, forge fmt
+lint: contracts ## formatting and lints: cargo fmt, clippy -D warnings, forge fmt, tsc + eslint (web/)
 	cargo fmt --all --check
 	cd contracts && $(FORGE) fmt --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cd web && npx --no-install tsc --noEmit && npx --no-install eslint .
+
+web: tools ## build the web storefront into web/dist (the API serves it at /)
+	cd web && npx --no-install vite build --logLevel warn
 
 test-contracts: contracts ## forge unit, fuzz and invariant suites + gas snapshot check
 	cd contracts && $(FORGE) test
@@ -36,14 +40,20 @@ test-contracts: contracts ## forge unit, fuzz and invariant suites + gas snapsho
 test-rust: contracts ## Rust unit, property and integration tests (anvil, Postgres, emulators)
 	cargo test --workspace --locked --no-fail-fast
 
-test: lint test-contracts test-rust ## every test of the project (what CI runs)
+test-web-unit: tools ## the web client's unit tests (vitest: keystore, recovery phrase, sign-in message)
+	cd web && npx --no-install vitest run
+
+test: lint test-contracts test-rust test-web-unit ## every test of the project (what CI runs)
 	@echo "make test: all suites passed"
 
 gas: contracts ## re-measure the gas benchmarks into contracts/.gas-snapshot; print the change and the targets
 	@FORGE=$(FORGE) bash scripts/gas.sh
 
-up: contracts ## start the local stack (anvil, Postgres, localstripe, contracts + demo film, indexer, API); Ctrl-C stops it
+up: contracts web ## start the local stack (anvil, Postgres, localstripe, contracts + demo film, indexer, API); Ctrl-C stops it
 	@bash scripts/up.sh
+
+test-web: contracts web ## browser test of the storefront (headless Chromium, real stack; not in make test yet)
+	@bash web/e2e/run.sh
 
 bench: contracts ## benchmarks (long; not part of make test)
 	@bash scripts/bench.sh

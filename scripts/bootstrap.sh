@@ -64,3 +64,22 @@ if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb 
   if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq postgresql >/dev/null
 fi
+
+# --- web/ (owned by the web client, issue 14): the storefront's npm packages from its lockfile,
+# reinstalled only when package-lock.json changes; and Debian's Chromium for the browser test
+# (Playwright's own browser download does not work here; playwright-core drives this one).
+if [ "${BOOTSTRAP_SKIP_WEB:-0}" != 1 ] && [ -f "$root/web/package-lock.json" ]; then
+  web_key="web-npm-$(sha256sum "$root/web/package-lock.json" | cut -c1-16)"
+  if [ ! -f "$(stamp "$web_key")" ] || [ ! -d "$root/web/node_modules" ]; then
+    echo "bootstrap: npm ci in web/" >&2
+    (cd "$root/web" && npm ci --silent --no-audit --no-fund)
+    rm -f "$tools"/.stamp-web-npm-*
+    touch "$(stamp "$web_key")"
+  fi
+fi
+if [ "${BOOTSTRAP_SKIP_CHROMIUM:-0}" != 1 ] && ! command -v chromium >/dev/null 2>&1; then
+  echo "bootstrap: installing Chromium (apt) for the browser test" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+# --- end of the web block

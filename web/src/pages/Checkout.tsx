@@ -1,0 +1,229 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, api, money, short, type Purchase, type PurchaseCreated } from '../api';
+import { useLoad, useSession } from '../hooks';
+import { loadStripe, type CardElement, type StripeClient } from '../stripe';
+import { ErrorBox, Loaded, Loading, QUALITY_LABEL } from '../ui';
+
+type Phase =
+  | { kind: 'form' }
+  | { kind: 'paying'; step: string }
+  | { kind: 'declined'; message: string }
+  | { kind: 'failed'; message: string }
+  | { kind: 'progress'; purchase: Purchase | null };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function Checkout({ filmId, quality }: { filmId: number; quality: string }) {
+  const s = useSession();
+  const [data, retry] = useLoad(async () => {
+    const [film, config] = await Promise.all([api.film(filmId), api.config()]);
+    return { film, config };
+  }, [filmId]);
+  if (!s) {
+    const here = location.pathname;
+    return (
+      <section>
+        <h1>Checkout</h1>
+        <p>
+          Your licence is minted to your wallet. <a href={`/wallet?next=${encodeURIComponent(here)}`}>Unlock or create your wallet</a>{' '}
+          to buy.
+        </p>
+      </section>
+    );
+  }
+  return (
+    <Loaded load={data} what="the checkout" retry={retry}>
+      {({ film, config }) => {
+        const edition = film.editions.find((e) => e.quality === quality);
+        if (!edition) return <ErrorBox>This film has no {quality} edition.</ErrorBox>;
+        if (!edition.active) return <ErrorBox>The {QUALITY_LABEL[quality]} edition is withdrawn from sale.</ErrorBox>;
+        if (!config.stripe_publishable_key) return <ErrorBox>Card payments are not configured on this server.</ErrorBox>;
+        return (
+          <CardCheckout
+            title={film.title}
+            filmId={filmId}
+            quality={quality}
+            price={edition.price_cents}
+            currency={config.currency}
+            buyer={s.address}
+            stripeUrl={config.stripe_js_url}
+            publishableKey={config.stripe_publishable_key}
+          />
+        );
+      }}
+    </Loaded>
+  );
+}
+
+function CardCheckout(p: {
+  title: string;
+  filmId: number;
+  quality: string;
+  price: number;
+  currency: string;
+  buyer: string;
+  stripeUrl: string;
+  publishableKey: string;
+}) {
+  const mount = useRef<HTMLDivElement>(null);
+  const stripe = useRef<{ client: StripeClient; card: CardElement } | null>(null);
+  const purchase = useRef<PurchaseCreated | null>(null);
+  const [ready, setReady] = useState<'loading' | 'ok' | string>('loading');
+  const [phase, setPhase] = useState<Phase>({ kind: 'form' });
+
+  useEffect(() => {
+    let card: CardElement | null = null;
+    loadStripe(p.stripeUrl).then(
+      (Stripe) => {
+        if (!mount.current) return;
+        const client = Stripe(p.publishableKey);
+        card = client.elements().create('card');
+        card.mount(mount.current);
+        stripe.current = { client, card };
+        setReady('ok');
+      },
+      (e: unknown) => setReady(e instanceof Error ? e.message : String(e)),
+    );
+    return () => card?.destroy();
+  }, [p.stripeUrl, p.publishableKey]);
+
+  const pay = async (e: Event) => {
+    e.preventDefault();
+    const st = stripe.current;
+    if (!st) return;
+    try {
+      setPhase({ kind: 'paying', step: 'Reserving your purchase…' });
+      purchase.current ??= await api.buy(p.filmId, p.quality, p.buyer);
+      const pc = purchase.current;
+      setPhase({ kind: 'paying', step: 'Checking your card…' });
+      const { token, error } = await st.client.createToken(st.card);
+      if (error || !token) {
+        setPhase({ kind: 'declined', message: error?.message ?? 'The card details are incomplete.' });
+        return;
+      }
+      setPhase({ kind: 'paying', step: 'Charging your card…' });
+      let result;
+      try {
+        result = await api.pay(pc.purchase_id, token.card?.id ?? token.id, pc.client_secret);
+      } catch (err) {
+        if (err instanceof ApiError && err.code === 'card_declined') {
+          setPhase({ kind: 'declined', message: err.message });
+          return;
+        }
+        throw err;
+      }
+      if (result.status === 'requires_action') {
+        setPhase({ kind: 'paying', step: 'Waiting for your bank’s authentication (3-D Secure)…' });
+        const r = await st.client.confirmCardPayment(pc.client_secret);
+        if (r.error || r.paymentIntent?.status !== 'succeeded') {
+          setPhase({
+            kind: 'declined',
+            message: r.error?.message ?? 'The authentication with your bank failed; you were not charged.',
+          });
+          return;
+        }
+      } else if (result.status !== 'succeeded' && result.status !== 'processing') {
+        setPhase({ kind: 'declined', message: result.message ?? `The payment is ${result.status}.` });
+        return;
+      }
+      setPhase({ kind: 'progress', purchase: null });
+      for (;;) {
+        const cur = await api.purchase(pc.purchase_id);
+        setPhase({ kind: 'progress', purchase: cur });
+        if (['fulfilled', 'failed', 'refunded'].includes(cur.state)) break;
+        await sleep(700);
+      }
+    } catch (err) {
+      setPhase({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
+    }
+  };
+
+  const busy = phase.kind === 'paying' || phase.kind === 'progress';
+  return (
+    <section class="checkout">
+      <p>
+        <a href={`/films/${p.filmId}`}>← {p.title}</a>
+      </p>
+      <h1>
+        Buy {p.title} in {QUALITY_LABEL[p.quality] ?? p.quality}
+      </h1>
+      <p class="total">
+        Total <strong data-testid="total">{money(p.price, p.currency)}</strong>
+      </p>
+      <p class="muted small">
+        The licence is minted to your wallet <code>{short(p.buyer)}</code>.
+      </p>
+      {phase.kind !== 'progress' && (
+        <form onSubmit={pay} class="form" noValidate>
+          <fieldset disabled={busy}>
+            <legend>Card</legend>
+            <div ref={mount} class="card-element" data-testid="card-element" />
+            {ready === 'loading' && <Loading what="the card form" />}
+            {ready !== 'loading' && ready !== 'ok' && <ErrorBox>{ready}</ErrorBox>}
+          </fieldset>
+          {phase.kind === 'declined' && (
+            <div class="error" role="alert" data-testid="declined">
+              <p>
+                <strong>Payment not completed.</strong> {phase.message}
+              </p>
+              <p>You were not charged. Check the details or use another card.</p>
+            </div>
+          )}
+          {phase.kind === 'failed' && <ErrorBox>Something went wrong: {phase.message}</ErrorBox>}
+          {phase.kind === 'paying' && (
+            <p role="status" aria-live="polite">
+              <span class="spinner" aria-hidden="true" /> {phase.step}
+            </p>
+          )}
+          <button type="submit" disabled={busy || ready !== 'ok'}>
+            Pay {money(p.price, p.currency)}
+          </button>
+        </form>
+      )}
+      {phase.kind === 'progress' && <Progress purchase={phase.purchase} />}
+    </section>
+  );
+}
+
+function Progress({ purchase }: { purchase: Purchase | null }) {
+  const st = purchase?.state ?? 'awaiting_payment';
+  const order = ['awaiting_payment', 'paid', 'settling', 'fulfilled'];
+  const at = order.indexOf(st);
+  const steps = [
+    { label: 'Payment confirmed', done: at >= 1 },
+    { label: 'Licence being minted on chain', done: at >= 3 },
+  ];
+  if (st === 'failed' || st === 'refunded')
+    return (
+      <div class="error" role="alert" data-testid="purchase-failed">
+        <p>
+          <strong>The licence could not be minted.</strong> {purchase?.failure_message ?? ''}
+        </p>
+        <p>{st === 'refunded' ? 'Your payment has been refunded.' : 'Your payment will be refunded.'}</p>
+      </div>
+    );
+  return (
+    <div aria-live="polite" data-testid="progress">
+      <ol class="steps">
+        {steps.map((s) => (
+          <li key={s.label} class={s.done ? 'done' : 'pending'}>
+            {s.done ? '✓' : <span class="spinner" aria-hidden="true" />} {s.label}
+          </li>
+        ))}
+      </ol>
+      {st === 'fulfilled' && purchase && (
+        <div class="success" data-testid="fulfilled">
+          <p>
+            <strong>It’s yours.</strong> Licence <code class="wrap">#{purchase.licence_id}</code>
+          </p>
+          <p class="muted small">
+            Transaction <code class="wrap">{purchase.tx_hash}</code>
+          </p>
+          <a class="button" href="/library">
+            Go to your library
+          </a>
+        </div>
+      )}
+    </div>
+  );
+}

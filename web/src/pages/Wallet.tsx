@@ -1,0 +1,351 @@
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { short } from '../api';
+import { useLoad, useSession } from '../hooks';
+import { WrongPassword } from '../keystore';
+import { navigate } from '../router';
+import { ErrorBox, Loaded } from '../ui';
+import {
+  loadWallets,
+  lock,
+  mnemonicProblem,
+  newMnemonic,
+  passwordProblem,
+  secretFromHex,
+  secretFromMnemonic,
+  signIn,
+  signedIn,
+  storeAndUnlock,
+  unlock,
+} from '../wallet';
+
+function next(): string {
+  const n = new URLSearchParams(location.search).get('next');
+  return n && n.startsWith('/') && !n.startsWith('//') ? n : '';
+}
+
+function message(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function afterUnlock(setError: (s: string) => void) {
+  try {
+    await signIn();
+    const n = next();
+    if (n) navigate(n);
+  } catch (e) {
+    setError('Wallet unlocked, but signing in failed: ' + message(e));
+  }
+}
+
+export function WalletPage() {
+  const s = useSession();
+  const [mode, setMode] = useState<'unlock' | 'create' | 'import'>('unlock');
+  const [stored, reload] = useLoad(loadWallets, [s?.address]);
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+
+  if (s)
+    return (
+      <section>
+        <h1>Your wallet</h1>
+        <p>
+          Address <code class="wrap" data-testid="address">{s.address}</code>
+        </p>
+        <p data-testid="signin-state">
+          {signedIn(s) ? (
+            <>✓ Signed in until {new Date(s.login?.expires_at ?? '').toLocaleString()}</>
+          ) : (
+            <>Not signed in.</>
+          )}
+        </p>
+        {error && <ErrorBox>{error}</ErrorBox>}
+        <div class="row">
+          {!signedIn(s) && (
+            <button
+              type="button"
+              disabled={busy}
+              onClick={async () => {
+                setBusy(true);
+                setError('');
+                await afterUnlock(setError);
+                setBusy(false);
+              }}
+            >
+              Sign in with this wallet
+            </button>
+          )}
+          <a class="button secondary" href="/library">
+            Your library
+          </a>
+          <button type="button" class="secondary" onClick={lock}>
+            Lock
+          </button>
+        </div>
+        <p class="muted small">The key stays in this tab's memory until you lock it or close the tab.</p>
+      </section>
+    );
+
+  return (
+    <section>
+      <h1>Your wallet</h1>
+      <div class="tabs" role="tablist">
+        {(['unlock', 'create', 'import'] as const).map((m) => (
+          <button
+            key={m}
+            type="button"
+            role="tab"
+            aria-selected={mode === m}
+            class={mode === m ? 'tab active' : 'tab'}
+            onClick={() => setMode(m)}
+          >
+            {m === 'unlock' ? 'Unlock' : m === 'create' ? 'Create' : 'Import'}
+          </button>
+        ))}
+      </div>
+      {mode === 'unlock' && (
+        <Loaded load={stored} what="your wallets" retry={reload}>
+          {(ws) =>
+            ws.length === 0 ? (
+              <p>
+                No wallet in this browser yet.{' '}
+                <button type="button" class="link" onClick={() => setMode('create')}>
+                  Create one
+                </button>{' '}
+                or{' '}
+                <button type="button" class="link" onClick={() => setMode('import')}>
+                  import your recovery phrase
+                </button>
+                .
+              </p>
+            ) : (
+              <UnlockForm wallets={ws} />
+            )
+          }
+        </Loaded>
+      )}
+      {mode === 'create' && <CreateForm />}
+      {mode === 'import' && <ImportForm />}
+    </section>
+  );
+}
+
+function UnlockForm({ wallets }: { wallets: Awaited<ReturnType<typeof loadWallets>> }) {
+  const [addr, setAddr] = useState(wallets[0]?.address ?? '');
+  const [pw, setPw] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const w = wallets.find((x) => x.address === addr);
+    if (!w) return;
+    if (!pw) return setError('Enter your password.');
+    setBusy(true);
+    setError('');
+    try {
+      await unlock(w, pw);
+      await afterUnlock(setError);
+    } catch (err) {
+      setError(err instanceof WrongPassword ? err.message : 'Unlocking failed: ' + message(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return (
+    <form onSubmit={submit} class="form" noValidate>
+      <label>
+        Wallet
+        <select value={addr} onChange={(e) => setAddr((e.target as HTMLSelectElement).value)}>
+          {wallets.map((w) => (
+            <option key={w.address} value={w.address}>
+              {short(w.address)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Password
+        <input type="password" autoComplete="current-password" value={pw} onInput={(e) => setPw((e.target as HTMLInputElement).value)} />
+      </label>
+      {error && <ErrorBox>{error}</ErrorBox>}
+      <button type="submit" disabled={busy}>
+        {busy ? 'Unlocking…' : 'Unlock'}
+      </button>
+    </form>
+  );
+}
+
+function PasswordFields({ pw, confirm, set }: { pw: string; confirm: string; set: (pw: string, confirm: string) => void }) {
+  return (
+    <>
+      <label>
+        Password (at least 10 characters)
+        <input
+          name="password"
+          type="password"
+          autoComplete="new-password"
+          value={pw}
+          onInput={(e) => set((e.target as HTMLInputElement).value, confirm)}
+        />
+      </label>
+      <label>
+        Repeat the password
+        <input
+          name="confirm"
+          type="password"
+          autoComplete="new-password"
+          value={confirm}
+          onInput={(e) => set(pw, (e.target as HTMLInputElement).value)}
+        />
+      </label>
+    </>
+  );
+}
+
+function CreateForm() {
+  const [step, setStep] = useState<'password' | 'words' | 'confirm'>('password');
+  const [pw, setPw] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [words, setWords] = useState<string[]>([]);
+  const [answers, setAnswers] = useState<Record<number, string>>({});
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  // Three positions to confirm, chosen once per phrase.
+  const asks = useMemo(() => {
+    const picks = new Set<number>();
+    while (words.length && picks.size < 3) picks.add((crypto.getRandomValues(new Uint32Array(1))[0] ?? 0) % words.length);
+    return [...picks].sort((a, b) => a - b);
+  }, [words]);
+  useEffect(() => () => setWords([]), []);
+
+  if (step === 'password')
+    return (
+      <form
+        class="form"
+        noValidate
+        onSubmit={(e) => {
+          e.preventDefault();
+          const p = passwordProblem(pw, confirm);
+          if (p) return setError(p);
+          setError('');
+          setWords(newMnemonic().split(' '));
+          setStep('words');
+        }}
+      >
+        <p>Your wallet holds your licences. It is encrypted with this password and kept in this browser only.</p>
+        <PasswordFields pw={pw} confirm={confirm} set={(a, b) => (setPw(a), setConfirm(b))} />
+        {error && <ErrorBox>{error}</ErrorBox>}
+        <button type="submit">Next: your recovery phrase</button>
+      </form>
+    );
+  if (step === 'words')
+    return (
+      <div class="form">
+        <p>
+          <strong>Write these 12 words down, in order.</strong> They are shown once; they are the only way to recover your
+          wallet in another browser.
+        </p>
+        <ol class="words" data-testid="mnemonic">
+          {words.map((w, i) => (
+            <li key={i}>{w}</li>
+          ))}
+        </ol>
+        <button type="button" onClick={() => setStep('confirm')}>
+          I have written them down
+        </button>
+      </div>
+    );
+  return (
+    <form
+      class="form"
+      noValidate
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const wrong = asks.filter((i) => (answers[i] ?? '').trim().toLowerCase() !== words[i]);
+        if (wrong.length) return setError(`Word ${wrong.map((i) => '#' + (i + 1)).join(', ')} does not match. Check what you wrote.`);
+        setBusy(true);
+        setError('');
+        try {
+          await storeAndUnlock(secretFromMnemonic(words.join(' ')), pw);
+          setWords([]);
+          await afterUnlock(setError);
+        } catch (err) {
+          setError('Creating the wallet failed: ' + message(err));
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <p>Confirm your phrase: type the words asked for.</p>
+      {asks.map((i) => (
+        <label key={i}>
+          Word #{i + 1}
+          <input
+            name={`word-${i + 1}`}
+            autoComplete="off"
+            autoCapitalize="off"
+            spellcheck={false}
+            value={answers[i] ?? ''}
+            onInput={(e) => setAnswers({ ...answers, [i]: (e.target as HTMLInputElement).value })}
+          />
+        </label>
+      ))}
+      {error && <ErrorBox>{error}</ErrorBox>}
+      <div class="row">
+        <button type="button" class="secondary" onClick={() => setStep('words')}>
+          Show the words again
+        </button>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Encrypting…' : 'Create wallet'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function ImportForm() {
+  const [phrase, setPhrase] = useState('');
+  const [pw, setPw] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  return (
+    <form
+      class="form"
+      noValidate
+      onSubmit={async (e) => {
+        e.preventDefault();
+        const isKey = /^(0x)?[0-9a-fA-F]{64}$/.test(phrase.trim());
+        const p = (isKey ? null : mnemonicProblem(phrase)) ?? passwordProblem(pw, confirm);
+        if (p) return setError(p);
+        setBusy(true);
+        setError('');
+        try {
+          await storeAndUnlock(isKey ? secretFromHex(phrase) : secretFromMnemonic(phrase), pw);
+          setPhrase('');
+          await afterUnlock(setError);
+        } catch (err) {
+          setError('Import failed: ' + message(err));
+        } finally {
+          setBusy(false);
+        }
+      }}
+    >
+      <label>
+        Recovery phrase (12 or 24 words) or private key
+        <textarea
+          rows={3}
+          autoComplete="off"
+          autoCapitalize="off"
+          spellcheck={false}
+          value={phrase}
+          onInput={(e) => setPhrase((e.target as HTMLTextAreaElement).value)}
+        />
+      </label>
+      <PasswordFields pw={pw} confirm={confirm} set={(a, b) => (setPw(a), setConfirm(b))} />
+      {error && <ErrorBox>{error}</ErrorBox>}
+      <button type="submit" disabled={busy}>
+        {busy ? 'Encrypting…' : 'Import wallet'}
+      </button>
+    </form>
+  );
+}
