@@ -18,7 +18,7 @@ fn manifest_dir() -> PathBuf {
 }
 
 /// The project's Python (with `cryptography`), else `python3` if it has the package.
-fn python() -> Option<PathBuf> {
+pub(super) fn python() -> Option<PathBuf> {
     let venv = manifest_dir().join("../../.tools/venv/bin/python");
     [venv, PathBuf::from("python3")].into_iter().find(|p| {
         Command::new(p)
@@ -31,7 +31,16 @@ fn python() -> Option<PathBuf> {
 }
 
 fn run(py: &PathBuf, input: serde_json::Value) -> serde_json::Value {
-    let script = manifest_dir().join("tests/ecies_crosscheck.py");
+    run_script(py, "ecies_crosscheck.py", input)
+}
+
+/// Runs `tests/<script>` with one JSON request on stdin and returns its JSON answer.
+pub(super) fn run_script(
+    py: &PathBuf,
+    script: &str,
+    input: serde_json::Value,
+) -> serde_json::Value {
+    let script = manifest_dir().join("tests").join(script);
     let mut child = Command::new(py)
         .arg(script)
         .stdin(Stdio::piped())

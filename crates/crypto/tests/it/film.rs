@@ -31,7 +31,7 @@ fn encrypt(key: &FilmKey, plain: &[u8]) -> Vec<u8> {
 }
 
 /// `bytes` in an unlinked temporary file (a regular file, so `decrypt_file` maps it).
-fn temp_file(bytes: &[u8]) -> std::fs::File {
+pub(super) fn temp_file(bytes: &[u8]) -> std::fs::File {
     let mut f = tempfile::tempfile().expect("temp file");
     f.write_all(bytes).expect("write temp file");
     f
@@ -40,7 +40,7 @@ fn temp_file(bytes: &[u8]) -> std::fs::File {
 /// Decrypts through every path — seekable, streaming, and from a file (memory-mapped on Unix)
 /// both whole and through `MappedFilm`'s `Read` — and checks they agree: the mapped path must
 /// give the same plaintext prefix and the very same error as the seekable one.
-fn decrypt_all_ways(key: &FilmKey, file: &[u8]) -> Result<Vec<u8>, FilmError> {
+pub(super) fn decrypt_all_ways(key: &FilmKey, file: &[u8]) -> Result<Vec<u8>, FilmError> {
     let mut a = Vec::new();
     let seekable = film::decrypt(key, Cursor::new(file), &mut a);
     let mut b = Vec::new();

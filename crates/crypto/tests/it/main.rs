@@ -5,5 +5,6 @@ mod ecies;
 mod ecies_crosscheck;
 mod envelope;
 mod film;
+mod film_vectors;
 mod siwe;
 mod wallet;
