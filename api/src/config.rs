@@ -108,6 +108,14 @@ pub struct Config {
     /// The URI sign-in messages name (EIP-4361 `URI`).
     #[serde(default = "defaults::siwe_uri")]
     pub siwe_uri: String,
+    /// Folder of the built web storefront (`web/dist`, `make web`), served at `/`; relative to
+    /// the working directory. Without an `index.html` in it, the API serves its routes only.
+    #[serde(default = "defaults::web_dir")]
+    pub web_dir: PathBuf,
+    /// URL of Stripe.js the web storefront loads (`https://js.stripe.com/v3/`; locally
+    /// localstripe's fake one). Its origin is the only foreign one the pages' CSP allows.
+    #[serde(default = "defaults::stripe_js_url")]
+    pub stripe_js_url: String,
     /// Origins allowed by CORS, comma separated; `*` allows any; empty disables CORS headers.
     #[serde(default)]
     pub cors_origins: String,
@@ -216,6 +224,12 @@ mod defaults {
     }
     pub(super) fn siwe_uri() -> String {
         "http://localhost:8080".to_owned()
+    }
+    pub(super) fn web_dir() -> std::path::PathBuf {
+        "web/dist".into()
+    }
+    pub(super) fn stripe_js_url() -> String {
+        "http://127.0.0.1:8420/js.stripe.com/v3/".to_owned()
     }
     pub(super) fn body_limit_bytes() -> usize {
         64 * 1024
@@ -327,6 +341,12 @@ impl Config {
             )));
         }
         self.resolve_certificate_validity()?;
+        if crate::web::stripe_origin(&self.stripe_js_url).is_none() {
+            return Err(ConfigError::Invalid(format!(
+                "stripe_js_url {:?} must be an absolute http:// or https:// URL",
+                self.stripe_js_url
+            )));
+        }
         if let Some(pk) = &self.stripe_publishable_key
             && !(pk.starts_with("pk_test_") || pk.starts_with("pk_live_"))
         {

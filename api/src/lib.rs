@@ -27,6 +27,7 @@ pub mod routes;
 pub mod startup;
 pub mod stripe;
 pub mod telemetry;
+pub mod web;
 
 pub use config::Config;
 pub use startup::{AppState, Application};

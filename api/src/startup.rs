@@ -30,7 +30,7 @@ use crate::config::Config;
 use crate::content::ContentNode;
 use crate::keys::{ReleaseLog, SealedKeyCache};
 use crate::stripe::StripeGateway;
-use crate::{jobs, routes, telemetry};
+use crate::{jobs, routes, telemetry, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -247,8 +247,9 @@ pub fn router(state: AppState) -> Router {
         let id = req.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("");
         tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
     });
-    routes::router(state)
-        .layer(axum::middleware::from_fn(telemetry::track_http))
+    // Metrics on the API's routes only (they read the matched route), the web app around them.
+    let api = routes::router(state.clone()).layer(axum::middleware::from_fn(telemetry::track_http));
+    web::with_web(api, &config.web_dir, &config.stripe_js_url)
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(cors)
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))

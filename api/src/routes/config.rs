@@ -58,6 +58,8 @@ pub struct PublicConfig {
     pub stripe_publishable_key: Option<String>,
     /// Sign-in parameters.
     pub siwe: SiweInfo,
+    /// The Stripe.js URL a web client loads (the only script origin besides this API's own).
+    pub stripe_js_url: String,
 }
 
 /// Public configuration: chain id, contracts and deployment block, stablecoin and decimals,
@@ -91,5 +93,6 @@ pub async fn public_config(State(state): State<AppState>) -> ApiResult<axum::Jso
             domain: config.siwe_domain.clone(),
             uri: config.siwe_uri.clone(),
         },
+        stripe_js_url: config.stripe_js_url.clone(),
     }))
 }
