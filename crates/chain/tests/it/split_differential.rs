@@ -6,8 +6,8 @@ use alloy::primitives::{Address, U256, keccak256};
 use alloy::rpc::types::TransactionReceipt;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use tangible_chain::bindings::TangibleMarket::{self, SaleSettled};
-use tangible_domain::{Cents, MAX_COMMISSION_BPS, MIN_RESALE_PRICE, Split};
+use tangible_chain::bindings::TangibleMarket::{self, SaleSettled, TangibleMarketErrors};
+use tangible_domain::{Cents, MAX_COMMISSION_BPS, MIN_RESALE_PRICE, Split, SplitError};
 
 use crate::fixture::{Chain, chain, mined};
 
@@ -133,15 +133,28 @@ async fn primary_split_matches_the_contract() {
             .unwrap()
             > U256::ZERO
     );
-    // Both copies refuse a commission above the bound.
-    assert!(
-        market
-            .setStudioCommission(c.studio_id, MAX_COMMISSION_BPS + 1)
-            .call()
-            .await
-            .is_err()
+    // Both copies refuse a commission above the bound, for that reason.
+    let err = market
+        .setStudioCommission(c.studio_id, MAX_COMMISSION_BPS + 1)
+        .call()
+        .await
+        .expect_err("contract accepted a commission above the bound");
+    match err.as_decoded_interface_error::<TangibleMarketErrors>() {
+        Some(TangibleMarketErrors::RegistryInvalidCommission(e)) => {
+            assert_eq!(
+                (e.commissionBps, e.maxBps),
+                (MAX_COMMISSION_BPS + 1, MAX_COMMISSION_BPS)
+            );
+        }
+        other => panic!("expected RegistryInvalidCommission, got {other:?} ({err})"),
+    }
+    assert_eq!(
+        Split::primary(Cents(1300), MAX_COMMISSION_BPS + 1),
+        Err(SplitError::CommissionTooHigh {
+            bps: MAX_COMMISSION_BPS + 1,
+            max: MAX_COMMISSION_BPS
+        })
     );
-    assert!(Split::primary(Cents(1300), MAX_COMMISSION_BPS + 1).is_err());
 }
 
 #[tokio::test]
@@ -157,11 +170,27 @@ async fn resale_split_matches_the_contract() {
 
     // Both copies agree on the minimum: every price below it is refused, the minimum accepted.
     for p in 0..MIN_RESALE_PRICE.get() {
-        assert!(Split::resale(Cents(p)).is_err());
-        assert!(
-            market.list(licence, p).from(seller).call().await.is_err(),
-            "contract listed at {p} cents"
+        assert_eq!(
+            Split::resale(Cents(p)),
+            Err(SplitError::BelowMinimum {
+                price: Cents(p),
+                min: MIN_RESALE_PRICE
+            })
         );
+        let err = market
+            .list(licence, p)
+            .from(seller)
+            .call()
+            .await
+            .expect_err(&format!("contract listed at {p} cents"));
+        match err.as_decoded_interface_error::<TangibleMarketErrors>() {
+            Some(TangibleMarketErrors::MarketPriceBelowMinimum(e)) => {
+                assert_eq!((e.priceCents, e.minimumCents), (p, MIN_RESALE_PRICE.get()));
+            }
+            other => panic!(
+                "listing at {p} cents: expected MarketPriceBelowMinimum, got {other:?} ({err})"
+            ),
+        }
     }
 
     let mut rng = rng();
