@@ -2,7 +2,9 @@
 //! studio and a film with two declared editions, uploads a master with `tangible studio
 //! upload`, a buyer pays by card, downloads and plays it, and `tangible studio statement`
 //! shows the studio's share of that sale. Bad input (an unknown film, an undeclared quality)
-//! is refused with a message that names the problem.
+//! is refused with a message that names the problem. The client refuses a tampered library
+//! file and, after the studio re-uploads the edition, the old film (see
+//! `refuses_a_tampered_or_replaced_film`).
 
 use std::time::{Duration, Instant};
 
@@ -24,6 +26,144 @@ async fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         assert!(Instant::now() < deadline, "{what}: not within 30 s");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// `verify --decrypt` of `licence` (expected to fail): its checks, and `play`'s refusal.
+fn refusals(buyer: &User, licence: &str) -> (Value, String) {
+    let r = buyer.run(&["--json", "verify", "--decrypt", licence], &[]);
+    assert!(!r.ok, "verify --decrypt should fail: {}", r.stdout);
+    // The report, then (on failure, with --json) the error as JSON too.
+    let checks: Value = r
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v.get("checks").is_some())
+        .unwrap_or_else(|| panic!("verify printed no report: {}", r.stdout));
+    let played = play_to_vec(buyer, licence, &[]).expect_err("play should refuse");
+    (checks["checks"].clone(), played)
+}
+
+/// The client refuses a film that is not the one registered on chain: a library file with one
+/// byte flipped fails its segment's authentication, and a film that decrypts cleanly but is an
+/// older master (the studio re-uploaded the edition, same key, new master hash; the buyer
+/// synced the new certificate and kept the old file) fails the master-hash check. Downloading
+/// again brings the new master, which plays.
+async fn refuses_a_tampered_or_replaced_film(
+    w: &World,
+    (admin, film_id): (&User, &str),
+    buyer: &User,
+    licence: &str,
+    master: &[u8],
+) {
+    let film_path = buyer.licence_dir(licence).join("film.tgf");
+    let original = std::fs::read(&film_path).unwrap();
+
+    // One byte flipped in the last segment (its ciphertext, before the tag).
+    let mut tampered = original.clone();
+    let at = tampered.len() - 100;
+    tampered[at] ^= 0x01;
+    std::fs::write(&film_path, &tampered).unwrap();
+    let (checks, played) = refusals(buyer, licence);
+    let master_check = checks["master"]["detail"].as_str().unwrap_or_default();
+    assert!(
+        checks["master"]["ok"] == false
+            && master_check.contains("segment")
+            && master_check.contains("does not authenticate"),
+        "verify names the tampered segment: {checks}"
+    );
+    assert_eq!(
+        checks["file"]["ok"], false,
+        "the file's hash differs: {checks}"
+    );
+    assert!(
+        played.contains("segment") && played.contains("does not authenticate"),
+        "play names the tampered segment: {played}"
+    );
+    std::fs::write(&film_path, &original).unwrap();
+    let v = buyer.json(&["verify", "--decrypt", licence]);
+    assert_eq!(v["ok"], true, "the restored file verifies: {v}");
+
+    // The studio uploads another master (same size, other bytes) to the same edition.
+    let film_id_n: u64 = film_id.parse().unwrap();
+    let new_path = admin.home().join("metropolis-hd-recut.bin");
+    tangible_devstack::masters::generate_master(
+        &new_path,
+        film_id_n ^ 0x5eed,
+        Quality::Hd,
+        master.len(),
+    )
+    .unwrap();
+    let new_master = std::fs::read(&new_path).unwrap();
+    assert!(new_master != master);
+    let new_sha = B256::from_slice(&Sha256::digest(&new_master));
+    let up = admin.json(&[
+        "studio",
+        "upload",
+        film_id,
+        "--quality",
+        "hd",
+        new_path.to_str().unwrap(),
+    ]);
+    assert_eq!(up["master_hash"], new_sha.to_string().as_str(), "{up}");
+    let on_chain = w
+        .market()
+        .edition(film_id_n, Quality::Hd.code())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(
+        on_chain.masterHash, new_sha,
+        "the new master hash is on chain"
+    );
+
+    // The buyer syncs (a certificate naming the new master hash) and keeps the old file.
+    let synced = buyer.json(&["sync"]);
+    assert!(
+        synced
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["licence_id"] == licence && r["action"] == "renewed"),
+        "{synced}"
+    );
+    let cert: Value = serde_json::from_str(
+        &std::fs::read_to_string(buyer.licence_dir(licence).join("certificate.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        cert["certificate"]["masterHash"],
+        new_sha.to_string().as_str(),
+        "the renewed certificate names the new master: {cert}"
+    );
+    assert!(
+        std::fs::read(&film_path).unwrap() == original,
+        "the old film is kept"
+    );
+    let (checks, played) = refusals(buyer, licence);
+    assert_eq!(
+        checks["file"]["ok"], true,
+        "the old file is intact: {checks}"
+    );
+    assert_eq!(checks["certificate"]["ok"], true, "{checks}");
+    let master_check = checks["master"]["detail"].as_str().unwrap_or_default();
+    assert!(
+        checks["master"]["ok"] == false
+            && master_check.contains("differs from the master hash")
+            && master_check.contains(&new_sha.to_string()),
+        "verify refuses the old master: {checks}"
+    );
+    assert!(
+        played.contains("differs from the master hash"),
+        "play refuses the old master: {played}"
+    );
+
+    // Downloading again fetches the new file, which verifies and plays.
+    buyer.json(&["download", licence]);
+    assert!(std::fs::read(&film_path).unwrap() != original);
+    let v = buyer.json(&["verify", "--decrypt", licence]);
+    assert_eq!(v["ok"], true, "the new film verifies: {v}");
+    let played = play_to_vec(buyer, licence, &[]).expect("the new master plays");
+    assert!(played == new_master, "the buyer plays the new master");
 }
 
 pub(super) async fn studio_flow(w: &World, buyer: &User) {
@@ -144,6 +284,7 @@ pub(super) async fn studio_flow(w: &World, buyer: &User) {
     buyer.json(&["download", &licence]);
     let played = play_to_vec(buyer, &licence, &[]).expect("the buyer plays");
     assert!(played == master, "the buyer plays the studio's master");
+    refuses_a_tampered_or_replaced_film(w, (&admin, &film_id_s), buyer, &licence, &master).await;
 
     // The royalty statement shows the sale and the studio's share.
     let expected = Split::primary(Cents(500), u16::try_from(commission).unwrap()).unwrap();
