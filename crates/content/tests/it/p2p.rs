@@ -371,10 +371,70 @@ async fn corrupted_data_from_a_provider_is_rejected() {
         "corrupted file must not be stored"
     );
     assert!(cstore.list().await.unwrap().is_empty());
-    // What was kept is only verified data: it matches the original bytes.
-    if let LocalState::Partial { have, .. } = cstore.local_state(hash).await.unwrap() {
-        assert!(have <= 3 * MIB as u64 + 100);
+    // What was kept is only verified data: every byte range the store holds for the hash is
+    // read back and compared with the original bytes.
+    let kept = kept_bytes(&cstore, hash, &data).await;
+    match cstore.local_state(hash).await.unwrap() {
+        LocalState::Partial { have, .. } => {
+            assert!(have <= 3 * MIB as u64 + 100, "have {have}");
+            assert_eq!(kept, have, "compared {kept} bytes, the store holds {have}");
+        }
+        LocalState::Absent => assert_eq!(kept, 0),
+        other => panic!("corrupted file kept as {other:?}"),
     }
     downloader.close().await;
     provider.shutdown().await.unwrap();
+}
+
+/// Reads every byte range the store holds for `hash` (complete or not, straight from its
+/// verified-ranges bitfield) and asserts it equals the same range of `original`. Returns the
+/// number of bytes compared.
+async fn kept_bytes(
+    store: &tangible_content::ContentStore,
+    hash: ContentHash,
+    original: &[u8],
+) -> u64 {
+    use futures::StreamExt;
+    use iroh_blobs::api::proto::ExportRangesItem;
+
+    let blobs = store.blobs_store().blobs();
+    let bitfield = blobs.observe(iroh_blobs::Hash::from(hash)).await.unwrap();
+    // Chunk boundaries (1 KiB chunks) of the held ranges: start, end, start, end, … (an odd
+    // count means the last range runs to the end).
+    let bounds: Vec<u64> = bitfield
+        .ranges
+        .boundaries()
+        .iter()
+        .map(|c| (c.0 * 1024).min(original.len() as u64))
+        .collect();
+    let mut compared = 0;
+    for pair in bounds.chunks(2) {
+        let (start, end) = (
+            pair[0],
+            pair.get(1).copied().unwrap_or(original.len() as u64),
+        );
+        let mut items = blobs
+            .export_ranges(iroh_blobs::Hash::from(hash), start..end)
+            .stream();
+        let mut next = start;
+        while let Some(item) = items.next().await {
+            match item {
+                ExportRangesItem::Size(_) => {}
+                ExportRangesItem::Data(leaf) => {
+                    assert_eq!(leaf.offset, next, "ranges come in order");
+                    let at = leaf.offset as usize;
+                    assert!(
+                        leaf.data[..] == original[at..at + leaf.data.len()],
+                        "kept bytes at {at}..{} differ from the original",
+                        at + leaf.data.len()
+                    );
+                    next += leaf.data.len() as u64;
+                }
+                ExportRangesItem::Error(e) => panic!("reading kept range {start}..{end}: {e}"),
+            }
+        }
+        assert_eq!(next, end, "read the whole kept range {start}..{end}");
+        compared += end - start;
+    }
+    compared
 }
