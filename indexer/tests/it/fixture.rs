@@ -25,6 +25,11 @@ pub(crate) struct Chain {
     pub(crate) platform: Address,
     pub(crate) studio_id: u32,
     pub(crate) film_id: u64,
+    /// A second studio (its own admin, royalty recipient and commission) with one film, so a
+    /// sale's studio and film cannot be right by accident.
+    pub(crate) studio2_admin: Address,
+    pub(crate) studio2_id: u32,
+    pub(crate) film2_id: u64,
 }
 
 impl Chain {
@@ -118,8 +123,9 @@ pub(crate) async fn mined<P: Provider, D: alloy::contract::CallDecoder>(
     receipt
 }
 
-/// anvil (extra args), Tangible deployed, a studio, a film with HD (9 €) and 4K (13 €),
-/// two funded buyers who approved the market.
+/// anvil (extra args), Tangible deployed, a studio, a film with HD (9 €) and 4K (13 €), a
+/// second studio (commission 20 %) with a film in HD (7 €), two funded buyers who approved the
+/// market.
 pub(crate) async fn chain_with(args: &[&str]) -> Chain {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
@@ -175,6 +181,23 @@ pub(crate) async fn chain_with(args: &[&str]) -> Chain {
             .from(studio_admin),
     )
     .await;
+    let (studio2_admin, royalty2) = (keys[5].address(), keys[6].address());
+    mined(market.registerStudio(studio2_admin, royalty2, "Pathé Frères".into())).await;
+    let studio2_id = market.studioCount().call().await.unwrap();
+    mined(market.setStudioCommission(studio2_id, 2000)).await;
+    mined(
+        market
+            .registerFilm(studio2_id, "L'Arroseur arrosé".into(), 1895)
+            .from(studio2_admin),
+    )
+    .await;
+    let film2_id = market.filmCount().call().await.unwrap();
+    mined(
+        market
+            .registerEdition(film2_id, 1, keccak256("arroseur hd"), 700)
+            .from(studio2_admin),
+    )
+    .await;
     let token = TestEuro::new(deployment.contracts.stablecoin, &provider);
     for who in [buyers[0], buyers[1], deployer] {
         mined(token.mint(who, U256::from(1u128 << 100))).await;
@@ -195,6 +218,9 @@ pub(crate) async fn chain_with(args: &[&str]) -> Chain {
         platform,
         studio_id,
         film_id,
+        studio2_admin,
+        studio2_id,
+        film2_id,
     }
 }
 

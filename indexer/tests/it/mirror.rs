@@ -1,14 +1,22 @@
 //! A realistic sequence of Tangible operations is mirrored exactly: the database is compared
-//! field by field with the contracts' own reads, and the raw log with `eth_getLogs`.
+//! field by field with the contracts' own reads, and the raw log and the `sales`,
+//! `withdrawals` and `deposits` rows with the events of `eth_getLogs`, decoded here with the
+//! contract bindings (not with the indexer's decoder).
 
-use alloy::primitives::{Address, U256, keccak256};
+use std::collections::BTreeMap;
+
+use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::Provider;
-use alloy::rpc::types::Filter;
+use alloy::rpc::types::{Filter, Log};
+use serde_json::{Value, json};
 use tangible_chain::bindings::TangibleMarket;
+use tangible_db::PgPool;
 use tangible_db::sqlx::{self, Row};
 use tangible_db::testing::TestDatabase;
+use tangible_indexer::Indexer;
+use tangible_indexer::rpc::HttpRpc;
 
-use crate::fixture::{self, count, hex, mined};
+use crate::fixture::{self, Chain, count, hex, mined};
 
 /// kind, price, seller, studio and platform cents, seller, platform, studio id.
 type SaleRow = (
@@ -22,9 +30,37 @@ type SaleRow = (
     Option<i64>,
 );
 
-#[tokio::test]
-async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
-    let c = fixture::chain().await;
+/// What [`operations`] created, for the checks.
+pub(crate) struct Ops {
+    pub(crate) l1: U256,
+    pub(crate) l2: U256,
+    pub(crate) l3: U256,
+    pub(crate) l4: U256,
+    pub(crate) card: U256,
+    pub(crate) card2: U256,
+    pub(crate) pref: B256,
+    pub(crate) pref2: B256,
+    /// The head after the resale, before the cancellations and revocations.
+    pub(crate) after_resale: u64,
+}
+
+fn offer_of(r: &alloy::rpc::types::TransactionReceipt) -> U256 {
+    r.inner
+        .logs()
+        .iter()
+        .find_map(|l| l.log_decode::<TangibleMarket::OfferListed>().ok())
+        .expect("an OfferListed event")
+        .inner
+        .data
+        .offerId
+}
+
+/// Every kind of operation the mirror follows: studio and edition updates, withdrawal and
+/// reactivation of an edition, primary sales of both studios' films (crypto and card), a
+/// listing with a price update and its resale, a listing cancelled by its seller, one cancelled
+/// by an operator revocation, a card resale, deposits and every kind of withdrawal. `ix`, if
+/// given, is synced after the registry updates, after the resale and at the end.
+pub(crate) async fn operations(c: &Chain, mut ix: Option<&mut Indexer<HttpRpc>>) -> Ops {
     let m = c.market();
     let [b0, b1] = c.buyers;
     let op = c.deployer;
@@ -47,32 +83,25 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     .await;
     mined(m.withdrawEdition(c.film_id, 1).from(c.studio_admin)).await;
     mined(m.reactivateEdition(c.film_id, 1).from(c.studio_admin)).await;
-
-    let db = TestDatabase::new().await.unwrap();
-    let mut ix = fixture::indexer(&c, db.pool(), fixture::config()).await;
-    ix.sync().await.unwrap(); // index part of the history, then continue incrementally
+    if let Some(ix) = ix.as_deref_mut() {
+        ix.sync().await.unwrap(); // part of the history, then incrementally
+    }
 
     // Primary sale, listing, price update, resale.
     let l1 = c.buy(b0).await;
-    let r = mined(m.list(l1, 800).from(b0)).await;
-    let offer1 = r
-        .inner
-        .logs()
-        .iter()
-        .find_map(|l| l.log_decode::<TangibleMarket::OfferListed>().ok())
-        .unwrap()
-        .inner
-        .data
-        .offerId;
+    let offer1 = offer_of(&mined(m.list(l1, 800).from(b0)).await);
     mined(m.updateOffer(offer1, 900).from(b0)).await;
     let r = mined(m.buyOffer(offer1, 900, b1).from(b1)).await;
     let l2 = fixture::licence_of(&r);
-    ix.sync().await.unwrap();
+    if let Some(ix) = ix.as_deref_mut() {
+        ix.sync().await.unwrap();
+    }
+    let after_resale = c.provider.get_block_number().await.unwrap();
 
     // A listing cancelled by its seller, one cancelled by an operator revocation.
     let l3 = c.buy(b1).await;
-    mined(m.list(l3, 500).from(b1)).await;
-    mined(m.cancelOffer(U256::from(2)).from(b1)).await;
+    let offer2 = offer_of(&mined(m.list(l3, 500).from(b1)).await);
+    mined(m.cancelOffer(offer2).from(b1)).await;
     mined(m.list(l2, 700).from(b1)).await;
     mined(m.revoke(l2, 2).from(op)).await;
 
@@ -84,19 +113,59 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     let credit = m.balanceOfCredit(b0).call().await.unwrap();
     mined(m.withdraw(b0, credit).from(b0)).await;
     mined(m.withdrawStudio(c.studio_id).from(c.studio_admin)).await;
-    ix.sync().await.unwrap();
+
+    // The second studio's film: a crypto primary sale, its card resale, a second deposit, and
+    // the seller's, the studio's and the platform's withdrawals (the seller's to another address).
+    let r = mined(m.buyPrimary(c.film2_id, 1, 700, b1).from(b1)).await;
+    let l4 = fixture::licence_of(&r);
+    let offer4 = offer_of(&mined(m.list(l4, 600).from(b1)).await);
+    mined(m.deposit(U256::from(3_000_000u64)).from(op)).await;
+    let pref2 = fixture::payment_ref(2);
+    let r = mined(m.settleCardOffer(offer4, 600, b0, pref2).from(op)).await;
+    let card2 = fixture::licence_of(&r);
+    let credit = m.balanceOfCredit(b1).call().await.unwrap();
+    mined(m.withdraw(b0, credit).from(b1)).await;
+    mined(m.withdrawStudio(c.studio2_id).from(c.studio2_admin)).await;
+    mined(m.withdrawPlatform().from(op)).await;
+    if let Some(ix) = ix {
+        ix.sync().await.unwrap();
+    }
+    Ops {
+        l1,
+        l2,
+        l3,
+        l4,
+        card,
+        card2,
+        pref,
+        pref2,
+        after_resale,
+    }
+}
+
+#[tokio::test]
+async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
+    let c = fixture::chain().await;
+    let m = c.market();
+    let [b0, b1] = c.buyers;
+    let op = c.deployer;
+    let db = TestDatabase::new().await.unwrap();
+    let mut ix = fixture::indexer(&c, db.pool(), fixture::config()).await;
+    let Ops {
+        l1,
+        l2,
+        l3,
+        l4,
+        card,
+        card2,
+        pref,
+        pref2,
+        ..
+    } = operations(&c, Some(&mut ix)).await;
 
     let pool = db.pool();
     // Raw log == every log of the market.
-    let logs = c
-        .provider
-        .get_logs(
-            &Filter::new()
-                .from_block(c.deployment.deployment_block)
-                .address(c.deployment.contracts.market),
-        )
-        .await
-        .unwrap();
+    let logs = chain_logs(&c).await;
     assert_eq!(
         count(pool, "SELECT count(*) FROM events").await,
         logs.len() as i64
@@ -160,7 +229,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
             .fetch_all(pool)
             .await
             .unwrap();
-    let mut expected_ids: Vec<U256> = vec![l1, l2, l3, card];
+    let mut expected_ids: Vec<U256> = vec![l1, l2, l3, l4, card, card2];
     expected_ids.sort();
     assert_eq!(
         ids,
@@ -201,6 +270,13 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
         Some(l2.to_string()),
         "resale links the old licence to the new one"
     );
+    let replaced: Option<String> =
+        sqlx::query_scalar("SELECT replaced_by::text FROM licences WHERE licence_id = $1::numeric")
+            .bind(l4.to_string())
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(replaced, Some(card2.to_string()), "so does a card resale");
 
     // Offers against `offer(id)`.
     let statuses: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
@@ -209,7 +285,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert_eq!(statuses.len(), 3);
+    assert_eq!(statuses.len(), 4);
     for (id, status, price, _) in &statuses {
         let o = m.offer(id.parse().unwrap()).call().await.unwrap();
         assert_eq!(status == "active", o.active, "offer {id}");
@@ -226,6 +302,8 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
         statuses[2].1, "cancelled",
         "revoking a listed licence cancels its offer"
     );
+    assert_eq!(statuses[3].1, "filled");
+    assert_eq!(statuses[3].3, Some(hex(b0)), "the card resale's recipient");
 
     // Sales: every share and recipient; the resale split 80/15/5 of 9 €.
     let sales: Vec<SaleRow> = sqlx::query_as(
@@ -235,7 +313,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert_eq!(sales.len(), 4);
+    assert_eq!(sales.len(), 6);
     let resale = &sales[1];
     assert_eq!(
         (resale.0.as_str(), resale.1, resale.2, resale.3, resale.4),
@@ -243,19 +321,26 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     );
     assert_eq!(resale.5, Some(hex(b0)));
     assert_eq!(resale.6, hex(c.platform));
-    assert!(sales.iter().all(|s| s.7 == Some(c.studio_id as i64)));
-    let card_sale: (Option<String>, String) = sqlx::query_as(
-        "SELECT payment_ref, payer_address FROM sales WHERE licence_id = $1::numeric",
-    )
-    .bind(card.to_string())
-    .fetch_one(pool)
-    .await
-    .unwrap();
-    assert_eq!(card_sale, (Some(hex(pref)), hex(op)));
+    // Both studios' films sold, so a sale's studio cannot be right by accident.
+    let studios: Vec<Option<i64>> = sales.iter().map(|s| s.7).collect();
+    let (s1, s2) = (Some(c.studio_id as i64), Some(c.studio2_id as i64));
+    assert_eq!(studios, [s1, s1, s1, s1, s2, s2]);
+    for (licence, pref) in [(card, pref), (card2, pref2)] {
+        let card_sale: (Option<String>, String) = sqlx::query_as(
+            "SELECT payment_ref, payer_address FROM sales WHERE licence_id = $1::numeric",
+        )
+        .bind(licence.to_string())
+        .fetch_one(pool)
+        .await
+        .unwrap();
+        assert_eq!(card_sale, (Some(hex(pref)), hex(op)));
+    }
 
-    // Money movements and users.
-    assert_eq!(count(pool, "SELECT count(*) FROM withdrawals").await, 2);
-    assert_eq!(count(pool, "SELECT count(*) FROM deposits").await, 1);
+    // Every sale, withdrawal and deposit row, field by field, against the decoded logs.
+    let (sales, withdrawals, deposits) = assert_rows_match_logs(&c, pool).await;
+    assert_eq!((sales, withdrawals, deposits), (6, 5, 2));
+
+    // Users.
     let users: Vec<String> = sqlx::query_scalar("SELECT address FROM users")
         .fetch_all(pool)
         .await
@@ -268,4 +353,189 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     // Incremental indexing == one cold pass.
     let reference = fixture::reference(&c).await;
     fixture::assert_same_mirror(pool, reference.pool(), "incremental vs cold").await;
+}
+
+/// Every log of the deployment's contracts, from `eth_getLogs`.
+pub(crate) async fn chain_logs(c: &Chain) -> Vec<Log> {
+    let a = &c.deployment.contracts;
+    let mut addresses = vec![a.registry, a.licence, a.market];
+    addresses.sort();
+    addresses.dedup();
+    c.provider
+        .get_logs(
+            &Filter::new()
+                .from_block(c.deployment.deployment_block)
+                .address(addresses),
+        )
+        .await
+        .unwrap()
+}
+
+/// Rows of `table` as JSON objects (numbers as text where they can exceed 64 bits, times as
+/// epoch seconds), in chain order, and the table's column names.
+async fn rows(pool: &PgPool, table: &str) -> (Vec<BTreeMap<String, Value>>, Vec<String>) {
+    let mut columns: Vec<String> = sqlx::query_scalar(
+        "SELECT column_name::text FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1",
+    )
+    .bind(table)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    columns.sort();
+    let fields: Vec<String> = columns
+        .iter()
+        .map(|col| match col.as_str() {
+            "block_timestamp" => format!("'{col}', extract(epoch FROM {col})::bigint"),
+            "licence_id" | "offer_id" | "amount_units" => format!("'{col}', {col}::text"),
+            _ => format!("'{col}', {col}"),
+        })
+        .collect();
+    // Built from the table's own column names, not from input.
+    let q = format!(
+        "SELECT coalesce(json_agg(json_build_object({}) ORDER BY block_number, log_index), '[]')::text FROM {table}",
+        fields.join(", ")
+    );
+    let json: String = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    (serde_json::from_str(&json).unwrap(), columns)
+}
+
+/// Asserts `actual` rows equal `expected` ones field by field, and that `expected` names
+/// every column of the table (so no column goes unchecked).
+fn assert_rows(
+    table: &str,
+    columns: &[String],
+    actual: &[BTreeMap<String, Value>],
+    expected: &[BTreeMap<String, Value>],
+) {
+    for e in expected {
+        let keys: Vec<&String> = e.keys().collect();
+        assert_eq!(keys, columns.iter().collect::<Vec<_>>(), "{table}: columns");
+    }
+    assert_eq!(actual.len(), expected.len(), "{table}: row count");
+    for (i, (a, e)) in actual.iter().zip(expected).enumerate() {
+        for (k, v) in e {
+            assert_eq!(a.get(k), Some(v), "{table} row {i}: field {k}");
+        }
+    }
+}
+
+fn object(pairs: Vec<(&str, Value)>) -> BTreeMap<String, Value> {
+    pairs.into_iter().map(|(k, v)| (k.to_string(), v)).collect()
+}
+
+/// Compares every `sales`, `withdrawals` and `deposits` row with the `SaleSettled`,
+/// `Withdrawn` and `Deposited` events of `eth_getLogs`, decoded with the contract bindings;
+/// a sale's film and quality come from its licence's `LicenceMinted`, its studio from the
+/// film's `FilmRegistered`. Returns the three row counts.
+pub(crate) async fn assert_rows_match_logs(c: &Chain, pool: &PgPool) -> (usize, usize, usize) {
+    let logs = chain_logs(c).await;
+    let mut timestamps = BTreeMap::new();
+    for l in &logs {
+        let n = l.block_number.unwrap();
+        if let std::collections::btree_map::Entry::Vacant(slot) = timestamps.entry(n) {
+            let b = c.provider.get_block_by_number(n.into()).await.unwrap();
+            slot.insert(b.unwrap().header.timestamp as i64);
+        }
+    }
+    let mut licence_of = BTreeMap::new();
+    let mut studio_of = BTreeMap::new();
+    for l in &logs {
+        if let Ok(e) = l.log_decode::<TangibleMarket::LicenceMinted>() {
+            let e = e.inner.data;
+            licence_of.insert(e.licenceId, (e.filmId, e.quality));
+        }
+        if let Ok(e) = l.log_decode::<TangibleMarket::FilmRegistered>() {
+            studio_of.insert(e.inner.data.filmId, e.inner.data.studioId);
+        }
+    }
+    let nullable = |a: Address| {
+        if a.is_zero() {
+            Value::Null
+        } else {
+            json!(hex(a))
+        }
+    };
+    let (mut sales, mut withdrawals, mut deposits) = (Vec::new(), Vec::new(), Vec::new());
+    for l in &logs {
+        let place = |mut fields: Vec<(&'static str, Value)>| {
+            let n = l.block_number.unwrap();
+            fields.extend([
+                ("tx_hash", json!(hex(l.transaction_hash.unwrap()))),
+                ("log_index", json!(l.log_index.unwrap())),
+                ("block_number", json!(n)),
+            ]);
+            fields
+        };
+        if let Ok(e) = l.log_decode::<TangibleMarket::SaleSettled>() {
+            let e = e.inner.data;
+            let (film, quality) = licence_of[&e.licenceId];
+            sales.push(object(place(vec![
+                (
+                    "block_timestamp",
+                    json!(timestamps[&l.block_number.unwrap()]),
+                ),
+                (
+                    "kind",
+                    json!(if e.offerId.is_zero() {
+                        "primary"
+                    } else {
+                        "resale"
+                    }),
+                ),
+                ("licence_id", json!(e.licenceId.to_string())),
+                (
+                    "offer_id",
+                    if e.offerId.is_zero() {
+                        Value::Null
+                    } else {
+                        json!(e.offerId.to_string())
+                    },
+                ),
+                (
+                    "payment_ref",
+                    if e.paymentRef.is_zero() {
+                        Value::Null
+                    } else {
+                        json!(hex(e.paymentRef))
+                    },
+                ),
+                ("payer_address", json!(hex(e.payer))),
+                ("price_cents", json!(e.priceCents)),
+                ("seller_address", nullable(e.seller)),
+                ("seller_cents", json!(e.sellerCents)),
+                ("studio_address", json!(hex(e.studio))),
+                ("studio_cents", json!(e.studioCents)),
+                ("platform_address", json!(hex(e.platform))),
+                ("platform_cents", json!(e.platformCents)),
+                ("film_id", json!(film)),
+                ("quality", json!(quality)),
+                ("studio_id", json!(studio_of[&film])),
+            ])));
+        } else if let Ok(e) = l.log_decode::<TangibleMarket::Withdrawn>() {
+            let e = e.inner.data;
+            withdrawals.push(object(place(vec![
+                ("account_address", json!(hex(e.account))),
+                ("to_address", json!(hex(e.to))),
+                ("amount_units", json!(e.amount.to_string())),
+            ])));
+        } else if let Ok(e) = l.log_decode::<TangibleMarket::Deposited>() {
+            let e = e.inner.data;
+            deposits.push(object(place(vec![
+                ("account_address", json!(hex(e.account))),
+                ("amount_units", json!(e.amount.to_string())),
+            ])));
+        }
+    }
+    for (table, expected) in [
+        ("sales", &sales),
+        ("withdrawals", &withdrawals),
+        ("deposits", &deposits),
+    ] {
+        let (actual, columns) = rows(pool, table).await;
+        assert_rows(table, &columns, &actual, expected);
+    }
+    (sales.len(), withdrawals.len(), deposits.len())
 }
