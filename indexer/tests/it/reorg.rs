@@ -27,10 +27,16 @@ async fn activity(c: &Chain, blocks: u64) {
 
 /// A purchase by the other buyer, as an `anvil_reorg` transaction (the new blocks' content).
 fn other_purchase(c: &Chain) -> serde_json::Value {
+    purchase_tx(c, 1, 900)
+}
+
+/// A purchase of the fixture film's `quality` edition at `price` by the other buyer, as an
+/// `anvil_reorg` transaction.
+fn purchase_tx(c: &Chain, quality: u8, price: u64) -> serde_json::Value {
     let call = TangibleMarket::buyPrimaryCall {
         filmId: c.film_id,
-        quality: 1,
-        expectedPriceCents: 900,
+        quality,
+        expectedPriceCents: price,
         recipient: c.buyers[1],
     };
     serde_json::json!({
@@ -220,4 +226,90 @@ async fn a_chain_rolled_back_below_a_staged_range_rolls_the_staged_transaction_b
     c.buy_fresh(c.buyers[1]).await;
     catch_up(&mut ix).await;
     assert_settled(&c, &db, "activity after the rollback").await;
+}
+
+/// Every kind of event the mirror derives tables from (resales, revocations, cancellations,
+/// offer updates, edition updates, deposits, withdrawals, card sales: the `mirror.rs`
+/// sequence) lies below a reorg's common ancestor, so the rollback re-derives all of them from
+/// the stored raw log; then the chain is rolled back to an early ancestor (just after the
+/// resale), so the revocation, the cancellations, the card sales and the money movements are
+/// undone. Each time the mirror equals a fresh index, and its sales, withdrawals and deposits
+/// equal the decoded `eth_getLogs` events.
+#[tokio::test]
+async fn the_whole_operation_sequence_is_re_derived_exactly_after_a_reorg_and_an_early_rollback() {
+    let c = fixture::chain().await;
+    let db = TestDatabase::new().await.unwrap();
+    let mut ix = fixture::indexer(&c, db.pool(), fixture::config()).await;
+    let ops = crate::mirror::operations(&c, Some(&mut ix)).await;
+    // Two blocks of purchases above the sequence, replaced by a reorg of depth 2.
+    activity(&c, 2).await;
+    assert_eq!(catch_up(&mut ix).await, None);
+    let revoked_before: i64 =
+        fixture::count(db.pool(), "SELECT count(*) FROM licences WHERE revoked").await;
+    assert_eq!(revoked_before, 3, "the revocation and both resales");
+    // The HD price changed in the sequence: the new block buys the 4K edition.
+    let tx = purchase_tx(&c, 2, 1300);
+    let _: serde_json::Value = c
+        .provider
+        .raw_request("anvil_reorg".into(), (2u64, vec![(tx, 0u64)]))
+        .await
+        .unwrap();
+    c.drop_pending().await;
+    let seen = catch_up(&mut ix).await;
+    assert!(matches!(seen, Some(1..=2)), "reorg not detected: {seen:?}");
+    assert_eq!(
+        fixture::count(db.pool(), "SELECT count(*) FROM sales").await,
+        6 + 1,
+        "the sequence's sales and the new block's purchase"
+    );
+    let reference = fixture::reference(&c).await;
+    fixture::assert_same_mirror(db.pool(), reference.pool(), "reorg above the sequence").await;
+    crate::mirror::assert_rows_match_logs(&c, db.pool()).await;
+    let revoked: Vec<String> =
+        sqlx::query_scalar("SELECT licence_id::text FROM licences WHERE revoked ORDER BY 1")
+            .fetch_all(db.pool())
+            .await
+            .unwrap();
+    let mut expected = vec![ops.l1.to_string(), ops.l2.to_string(), ops.l4.to_string()];
+    expected.sort();
+    assert_eq!(
+        revoked, expected,
+        "revoked and resold licences stay revoked"
+    );
+
+    // Rolled back to just after the resale: everything later disappears from the mirror.
+    let head = c.provider.get_block_number().await.unwrap();
+    let depth = head - ops.after_resale;
+    let _: serde_json::Value = c
+        .provider
+        .raw_request("anvil_rollback".into(), (Some(depth),))
+        .await
+        .unwrap();
+    c.drop_pending().await;
+    assert_eq!(
+        catch_up(&mut ix).await,
+        Some(depth),
+        "rollback not detected"
+    );
+    let reference = fixture::reference(&c).await;
+    fixture::assert_same_mirror(db.pool(), reference.pool(), "rollback to the resale").await;
+    crate::mirror::assert_rows_match_logs(&c, db.pool()).await;
+    for (table, left) in [
+        ("licences WHERE revoked", 1),
+        ("sales", 2),
+        ("withdrawals", 0),
+        ("deposits", 0),
+    ] {
+        let q = format!("SELECT count(*) FROM {table}");
+        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
+            .fetch_one(db.pool())
+            .await
+            .unwrap();
+        assert_eq!(n, left, "{table} after the rollback");
+    }
+    // ... and new activity on the shortened chain is indexed on top of the re-derived tables.
+    c.buy_fresh(c.buyers[1]).await;
+    catch_up(&mut ix).await;
+    let reference = fixture::reference(&c).await;
+    fixture::assert_same_mirror(db.pool(), reference.pool(), "activity after the rollback").await;
 }
