@@ -1,5 +1,6 @@
-//! The indexer process killed (SIGKILL) at random points, mid-batch included, and restarted,
-//! ends with no gap and no duplicate: the mirror equals a fresh index of the chain.
+//! The indexer process killed (SIGKILL) at random points while it indexes (0-50 ms after its
+//! first batch of the run committed), mid-batch included, and restarted, ends with no gap and
+//! no duplicate: the mirror equals a fresh index of the chain.
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -102,7 +103,21 @@ async fn killed_and_restarted(defer: bool) {
         }
         let before = checkpoint(&db).await;
         let mut child = spawn_indexer(&c, &db, &deployment, defer_above);
-        tokio::time::sleep(Duration::from_millis(rng.random_range(30..300))).await;
+        // Killed once it is indexing (its first batch committed), however long the start took,
+        // a random 0-50 ms later.
+        let start = Instant::now();
+        while checkpoint(&db).await <= before {
+            assert!(
+                start.elapsed() < Duration::from_secs(60),
+                "round {round}: the indexer never moved the checkpoint"
+            );
+            assert!(
+                child.try_wait().unwrap().is_none(),
+                "round {round}: the indexer exited"
+            );
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(rng.random_range(0..=50))).await;
         child.kill().unwrap(); // SIGKILL: no chance to finish the batch in flight
         child.wait().unwrap();
         let head = c.provider.get_block_number().await.unwrap() as i64;
