@@ -12,29 +12,77 @@ use tangible_db::testing::TestDatabase;
 use tangible_indexer::rpc::{BlockRef, HttpRpc, Rpc, RpcError};
 use tangible_indexer::{Indexer, IndexerConfig};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 use crate::fixture::{self, count};
 
-/// A TCP proxy to `upstream` on `port`; aborting the task closes it and its connections.
-async fn proxy(port: u16, upstream: String) -> JoinHandle<()> {
-    let listener = TcpListener::bind(("127.0.0.1", port))
-        .await
-        .expect("proxy binds");
-    tokio::spawn(async move {
-        let mut conns = tokio::task::JoinSet::new();
-        loop {
-            let Ok((mut client, _)) = listener.accept().await else {
-                continue;
-            };
-            let upstream = upstream.clone();
-            conns.spawn(async move {
-                if let Ok(mut server) = TcpStream::connect(upstream).await {
-                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+/// A TCP proxy to an RPC node that can be taken down and brought back on the same address:
+/// it binds its port once (no port picked, released and bound again later, which another
+/// process could take in between) and keeps it; while down it cuts the open connections and
+/// closes every new one at once, counting them.
+struct Proxy {
+    port: u16,
+    up: watch::Sender<bool>,
+    refused: Arc<AtomicUsize>,
+    task: JoinHandle<()>,
+}
+
+impl Proxy {
+    async fn start(upstream: String) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", 0))
+            .await
+            .expect("proxy binds");
+        let port = listener.local_addr().unwrap().port();
+        let (up, mut state) = watch::channel(true);
+        let refused = Arc::new(AtomicUsize::new(0));
+        let counter = refused.clone();
+        let task = tokio::spawn(async move {
+            let mut conns = tokio::task::JoinSet::new();
+            loop {
+                tokio::select! {
+                    changed = state.changed() => {
+                        if changed.is_err() {
+                            return;
+                        }
+                        if !*state.borrow_and_update() {
+                            conns.abort_all(); // the node went away: its connections with it
+                        }
+                    }
+                    accepted = listener.accept() => {
+                        let Ok((mut client, _)) = accepted else { continue };
+                        if !*state.borrow() {
+                            counter.fetch_add(1, Ordering::SeqCst);
+                            drop(client);
+                            continue;
+                        }
+                        let upstream = upstream.clone();
+                        conns.spawn(async move {
+                            if let Ok(mut server) = TcpStream::connect(upstream).await {
+                                let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                            }
+                        });
+                    }
                 }
-            });
+                while conns.try_join_next().is_some() {}
+            }
+        });
+        Self {
+            port,
+            up,
+            refused,
+            task,
         }
-    })
+    }
+
+    fn set_up(&self, up: bool) {
+        self.up.send(up).unwrap();
+    }
+
+    /// Connections turned away while down.
+    fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
+    }
 }
 
 async fn checkpoint(db: &TestDatabase) -> i64 {
@@ -60,16 +108,14 @@ async fn wait_for(db: &TestDatabase, block: i64, limit: Duration) {
 #[tokio::test]
 async fn an_rpc_node_that_disappears_and_returns_is_survived() {
     let c = fixture::chain().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let upstream = format!("127.0.0.1:{}", c.anvil.port());
-    let mut px = proxy(port, upstream.clone()).await;
+    let px = Proxy::start(format!("127.0.0.1:{}", c.anvil.port())).await;
 
     let db = TestDatabase::new().await.unwrap();
-    let rpc = HttpRpc::new(&format!("http://127.0.0.1:{port}"), Duration::from_secs(2)).unwrap();
+    let rpc = HttpRpc::new(
+        &format!("http://127.0.0.1:{}", px.port),
+        Duration::from_secs(2),
+    )
+    .unwrap();
     let cfg = IndexerConfig {
         poll_interval: Duration::from_millis(50),
         ..fixture::config()
@@ -85,12 +131,26 @@ async fn an_rpc_node_that_disappears_and_returns_is_survived() {
     wait_for(&db, head, Duration::from_secs(30)).await;
 
     // The node goes away while the chain moves on.
-    px.abort();
-    let _ = px.await;
+    px.set_up(false);
     for _ in 0..5 {
         c.buy(c.buyers[1]).await;
     }
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    // The indexer has since tried the node (and been turned away) three times, so whatever
+    // those attempts could have written is written.
+    let tried = px.refused();
+    let start = Instant::now();
+    while px.refused() < tried + 3 {
+        assert!(
+            !run.is_finished(),
+            "the indexer must keep retrying, not exit"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the indexer stopped calling the node ({} attempts)",
+            px.refused() - tried
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(
         checkpoint(&db).await,
         head,
@@ -102,12 +162,12 @@ async fn an_rpc_node_that_disappears_and_returns_is_survived() {
     );
 
     // It comes back on the same address.
-    px = proxy(port, upstream).await;
+    px.set_up(true);
     let head = c.provider.get_block_number().await.unwrap() as i64;
     wait_for(&db, head, Duration::from_secs(60)).await;
     stop.send(true).unwrap();
     run.await.unwrap().expect("graceful stop");
-    px.abort();
+    px.task.abort();
 
     let reference = fixture::reference(&c).await;
     fixture::assert_same_mirror(db.pool(), reference.pool(), "after the outage").await;
