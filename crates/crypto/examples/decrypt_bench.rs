@@ -12,13 +12,19 @@
 //! 3. Film decrypt, streaming: file → `io::sink()` through `film::decrypt` (read into a buffer,
 //!    open in place), the path for pipes and other non-file sources.
 //! 4. Ceiling: a bare `ring` AES-256-GCM `open_in_place` loop over a 1 MiB buffer, same bytes.
-//! 5. For comparison: a bare `aws-lc-rs` AES-256-GCM loop over 1 MiB buffers, out of place
-//!    (`open_separate_gather`, what a memory-mapped decoder would call if it used aws-lc-rs).
+//! 5. The second yardstick, in place of `openssl speed`: bare `aws-lc-rs` (AWS's fork of
+//!    BoringSSL/OpenSSL, the AES-GCM of the `openssl` family in this tree) AES-256-GCM loops over
+//!    the same 1 MiB buffers, in place (`open_in_place_separate_tag`, like the ring ceiling) and
+//!    out of place (`open_separate_gather`, what a memory-mapped decoder would call if it used
+//!    aws-lc-rs).
 //! 6. The I/O floor: the same file read into a 1 MiB buffer without decrypting.
 //! 7. Read + bare open: each segment read from the file and opened in place with bare `ring`
 //!    (what any in-place decryption of the file costs at least: the page-cache copy is part of it).
-//! 8. `openssl speed -evp aes-256-gcm -seconds 3`, 16384-byte column, if `openssl` exists (its
-//!    own timer divides by user CPU time).
+//!
+//! `openssl speed` is no longer quoted: it ran once, after the passes, encrypting 16 KiB calls
+//! with per-call EVP setup and dividing by user time — not comparable with 1 MiB segments
+//! decrypted here (test audit 2026-12-02, B3). The aws-lc-rs loops measure the same library
+//! family in process, on the same buffers, alternated with the other passes.
 //!
 //! Passes of 2–7 alternate; each figure is the best of seven (this 2-core machine is shared: a
 //! pass can lose its core to another process), once by wall-clock time and once by the thread's
@@ -28,7 +34,6 @@
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read};
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
@@ -155,6 +160,35 @@ fn bare_ring_loop(segments: u64) -> Times {
     elapsed
 }
 
+/// aws-lc-rs AES-256-GCM opening a 1 MiB buffer in place, `segments` times: the same loop as
+/// [`bare_ring_loop`] with the other library.
+fn bare_aws_lc_in_place_loop(segments: u64) -> Times {
+    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+    let key_bytes = FilmKey::generate();
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key_bytes.expose_secret()).unwrap());
+    let nonce = || Nonce::assume_unique_for_key([7u8; 12]);
+    let aad = [0u8; film::HEADER_LEN];
+    let plain: Vec<u8> = (0..MIB).map(|i| (i * 31 + 7) as u8).collect();
+    let mut buf = plain.clone();
+    let t_c = key
+        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut buf)
+        .unwrap();
+    let mut c_copy = buf.clone();
+    let t_p = key
+        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut c_copy)
+        .unwrap();
+    assert_eq!(c_copy, plain);
+    let start = Stopwatch::start();
+    for i in 0..segments {
+        let tag = if i % 2 == 0 { &t_c } else { &t_p };
+        key.open_in_place_separate_tag(nonce(), Aad::from(&aad), tag.as_ref(), &mut buf)
+            .expect("authentic");
+    }
+    let elapsed = start.stop();
+    std::hint::black_box(&buf);
+    elapsed
+}
+
 /// aws-lc-rs AES-256-GCM opening a 1 MiB buffer out of place into another, `segments` times
 /// (the same alternation of ciphertext and plaintext as [`bare_ring_loop`]).
 fn bare_aws_lc_loop(segments: u64) -> Times {
@@ -228,23 +262,6 @@ fn read_and_open(key: &FilmKey, path: &std::path::Path, header: &Header) -> Time
     elapsed
 }
 
-/// `openssl speed -evp aes-256-gcm -seconds 3`, the 16384-byte column, in GB/s.
-fn openssl_speed() -> Option<f64> {
-    let out = Command::new("openssl")
-        .args(["speed", "-evp", "aes-256-gcm", "-seconds", "3"])
-        .output()
-        .ok()?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    // Header: "type  16 bytes  64 bytes  256 bytes  1024 bytes  8192 bytes  16384 bytes"
-    // Row:    "AES-256-GCM  123.45k ... 3012345.67k" (in 1000s of bytes per second).
-    let row = text
-        .lines()
-        .find(|l| l.to_ascii_lowercase().starts_with("aes-256-gcm"))?;
-    let last = row.split_whitespace().last()?;
-    let kbps: f64 = last.trim_end_matches('k').parse().ok()?;
-    Some(kbps * 1000.0 / 1e9)
-}
-
 /// Minor page faults of this process so far (field 10 of `/proc/self/stat`), if readable.
 fn minor_faults() -> Option<u64> {
     let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
@@ -305,7 +322,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     // The passes alternate (mapped film, streaming film, read-only, read + bare open, bare ring,
-    // bare aws-lc-rs) so that load from other processes on this shared machine spreads over all
+    // bare aws-lc-rs in place and out of place) so that load from other processes on this shared machine spreads over all
     // of them; best of each.
     let segments = header.segment_count();
     let mut mapped_t = Vec::new();
@@ -314,6 +331,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut read_open_t = Vec::new();
     let mut ring_t = Vec::new();
     let mut aws_t = Vec::new();
+    let mut aws_in_place_t = Vec::new();
     let mut mapped_faults = None;
     for _ in 0..PASSES {
         let faults_before = minor_faults();
@@ -337,6 +355,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         read_open_t.push(read_and_open(&key, &path, &header));
         ring_t.push(bare_ring_loop(segments));
         aws_t.push(bare_aws_lc_loop(segments));
+        aws_in_place_t.push(bare_aws_lc_in_place_loop(segments));
     }
     // Best pass of each, by wall clock and by CPU time (each column on its own).
     let rate = |bytes: u64, v: &[Times]| {
@@ -348,6 +367,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let film = rate(len, &film_t);
     let ring = rate(segments * MIB, &ring_t);
     let aws = rate(segments * MIB, &aws_t);
+    let aws_in_place = rate(segments * MIB, &aws_in_place_t);
     let read = rate(written, &read_t);
     let read_open = rate(len, &read_open_t);
     println!("{:<52} {:>9} {:>12}", "", "wall GB/s", "GB/CPU-second");
@@ -389,9 +409,14 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "ceiling: the project's AES-GCM, one buffer in cache",
     );
     line(
+        "bare aws-lc-rs AES-256-GCM in place, 1 MiB buffer",
+        aws_in_place,
+        "yardstick: the OpenSSL-family AES-GCM, same loop as ring",
+    );
+    line(
         "bare aws-lc-rs AES-256-GCM out of place, 1 MiB",
         aws,
-        "for comparison: the other AES-GCM in the tree",
+        "same, out of place (the mapped decoder's shape)",
     );
     let ratio = |name: &str, a: (f64, f64), b: (f64, f64), note: &str| {
         println!("{name:<52} {:9.2} {:12.2}  {note}", a.0 / b.0, a.1 / b.1);
@@ -402,7 +427,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ring,
         "target >= 0.80",
     );
-    ratio("ratio mapped film / bare aws-lc-rs", mapped, aws, "");
+    // The best of the two aws-lc-rs shapes, column by column: the faster library call is the
+    // yardstick.
+    let aws_best = (aws.0.max(aws_in_place.0), aws.1.max(aws_in_place.1));
+    ratio(
+        "ratio mapped film / best bare aws-lc-rs",
+        mapped,
+        aws_best,
+        "target >= 1.00 (in place of the openssl speed target)",
+    );
     ratio("ratio streaming film / bare ring", film, ring, "");
     ratio(
         "ratio streaming film / (read + bare open)",
@@ -410,22 +443,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         read_open,
         "the format's own overhead over reading and opening the same segments",
     );
-    match openssl_speed() {
-        Some(ossl) => {
-            // `openssl speed` divides by user CPU time unless given `-elapsed`: its figure sits
-            // in the CPU-time column.
-            println!(
-                "{:<52} {:>9} {ossl:12.2}  its own timer: user CPU time",
-                "openssl speed aes-256-gcm, 16 KiB", "-"
-            );
-            println!(
-                "{:<52} {:9.2} {:12.2}  target >= 1.00",
-                "ratio mapped film / openssl",
-                mapped.0 / ossl,
-                mapped.1 / ossl
-            );
-        }
-        None => println!("openssl speed: not available"),
-    }
     Ok(())
 }
