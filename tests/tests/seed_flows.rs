@@ -3,19 +3,26 @@
 //! 4K), paid by card and in stablecoin; then the stack is stopped and the buyers verify and play
 //! offline. Also: an expired certificate blocks offline play until `sync`.
 //!
-//! The studio side (`tangible studio …`) runs on the same stack: see [`studio`].
+//! Every sale is checked against sources other than the project's own reports: its
+//! `SaleSettled` event from `eth_getLogs` (prices as literals), the balances it moved on chain
+//! (the buyer's stablecoin or the operator's float, the seller's credit, the studio's and the
+//! platform's accruals) and, for a card, the PaymentIntent in localstripe.
+//!
+//! The studio side (`tangible studio …`) runs on the same stack: see [`studio`]. There the
+//! client also refuses a library file with a flipped byte, and a film whose master is not the
+//! one registered on chain any more.
 //!
 //! One stack for the whole binary (starting it is the slow part), six buyers (anvil accounts
 //! 3 to 8), each with a home directory of their own.
 
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use serde_json::Value;
-use tangible_chain::bindings::TangibleMarket;
+use tangible_chain::bindings::{TangibleMarket, TestEuro};
 use tangible_devstack::{Binaries, Stack, StackOptions};
 use tangible_domain::{Quality, Split};
 use tangible_e2e::{Endpoints, User, tangible_bin};
@@ -36,6 +43,19 @@ impl Pay {
             Pay::Crypto => "--crypto",
         }
     }
+}
+
+/// Balances a sale moves, read on chain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ledger {
+    /// The buyer's stablecoin (tEUR units).
+    wallet: U256,
+    /// The operator's float in the market (units), which pays card sales.
+    float: U256,
+    /// The demo studio's accrued earnings (cents).
+    studio_cents: u64,
+    /// The platform's accrued fees (cents).
+    platform_cents: u64,
 }
 
 struct World {
@@ -75,6 +95,129 @@ impl World {
         (user, address)
     }
 
+    /// The `SaleSettled` event of the sale that minted `licence`, decoded from `eth_getLogs`.
+    async fn sale_of(&self, licence: &str) -> TangibleMarket::SaleSettled {
+        let filter = Filter::new()
+            .address(self.stack.deployment.contracts.market)
+            .event_signature(TangibleMarket::SaleSettled::SIGNATURE_HASH)
+            .topic1(licence.parse::<U256>().unwrap())
+            .from_block(0);
+        let logs = self.provider.get_logs(&filter).await.unwrap();
+        assert_eq!(logs.len(), 1, "one sale settled for licence {licence}");
+        TangibleMarket::SaleSettled::decode_log(&logs[0].inner)
+            .unwrap()
+            .data
+    }
+
+    /// The balances a sale paid by `buyer` moves, read on chain.
+    async fn ledger(&self, buyer: Address) -> Ledger {
+        let market = self.market();
+        let token = TestEuro::new(
+            self.stack.deployment.contracts.stablecoin,
+            self.provider.clone(),
+        );
+        Ledger {
+            wallet: token.balanceOf(buyer).call().await.unwrap(),
+            float: market
+                .balanceOfCredit(self.stack.demo.operator.address)
+                .call()
+                .await
+                .unwrap(),
+            studio_cents: market
+                .studio(self.stack.demo.studio_id)
+                .call()
+                .await
+                .unwrap()
+                .creditCents,
+            platform_cents: market.platformCreditCents().call().await.unwrap(),
+        }
+    }
+
+    /// Stablecoin units per euro cent.
+    async fn per_cent(&self) -> U256 {
+        U256::from(self.market().unitsPerCent().call().await.unwrap())
+    }
+
+    /// The PaymentIntent of card purchase `purchase_id` as localstripe holds it, and its id.
+    async fn stripe_intent(&self, purchase_id: &str) -> (String, Value) {
+        let http = reqwest::Client::new();
+        let view: Value = http
+            .get(format!(
+                "{}/v1/purchases/{purchase_id}",
+                self.endpoints.api_url
+            ))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("the purchase")
+            .json()
+            .await
+            .unwrap();
+        let pi = view["payment_intent_id"]
+            .as_str()
+            .unwrap_or_else(|| panic!("a card purchase has a PaymentIntent: {view}"))
+            .to_owned();
+        let intent: Value = http
+            .get(format!(
+                "{}/v1/payment_intents/{pi}",
+                self.endpoints.stripe_url
+            ))
+            .basic_auth(&self.endpoints.stripe_key, Some(""))
+            .send()
+            .await
+            .and_then(|r| r.error_for_status())
+            .expect("localstripe knows the PaymentIntent")
+            .json()
+            .await
+            .unwrap();
+        (pi, intent)
+    }
+
+    /// Checks the money of a sale of `cents` against the sources outside the project: who paid
+    /// (the buyer's stablecoin, or the operator's float for a card, the other one untouched),
+    /// and for a card the PaymentIntent in localstripe whose `keccak256(id)` is the sale's
+    /// payment reference.
+    async fn check_paid(
+        &self,
+        (pay, cents): (Pay, u64),
+        buyer: Address,
+        (before, after): (&Ledger, &Ledger),
+        sale: &TangibleMarket::SaleSettled,
+        bought: &Value,
+    ) {
+        let amount = U256::from(cents) * self.per_cent().await;
+        let (wallet, float, payer) = match pay {
+            Pay::Crypto => (amount, U256::ZERO, buyer),
+            Pay::Card => (U256::ZERO, amount, self.stack.demo.operator.address),
+        };
+        assert_eq!(
+            before.wallet.checked_sub(after.wallet),
+            Some(wallet),
+            "{pay:?}: the buyer's stablecoin debit"
+        );
+        assert_eq!(
+            before.float.checked_sub(after.float),
+            Some(float),
+            "{pay:?}: the operator float's debit"
+        );
+        assert_eq!(sale.payer, payer, "{pay:?}: the payer named by the sale");
+        match pay {
+            Pay::Crypto => assert_eq!(sale.paymentRef, B256::ZERO),
+            Pay::Card => {
+                let purchase = bought["purchase_id"].as_str().expect("a card purchase id");
+                let (pi, intent) = self.stripe_intent(purchase).await;
+                assert_eq!(
+                    keccak256(pi.as_bytes()),
+                    sale.paymentRef,
+                    "the sale settles PaymentIntent {pi}"
+                );
+                assert_eq!(intent["amount"].as_u64(), Some(cents), "{intent}");
+                assert_eq!(intent["currency"], "eur", "{intent}");
+                assert_eq!(intent["status"], "succeeded", "{intent}");
+            }
+        }
+    }
+
     async fn owner_on_chain(&self, licence: &str) -> (Address, bool) {
         let l = self
             .market()
@@ -91,14 +234,16 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f).await.expect("no panic")
 }
 
-/// `buy` an edition, then check the licence on chain and download it over P2P.
+/// `buy` an edition priced `cents`, then check the licence and the money on chain (and in
+/// localstripe for a card) and download it over P2P.
 async fn buy_and_download(
     w: &World,
     user: &User,
     address: Address,
-    q: Quality,
+    (q, cents): (Quality, u64),
     pay: Pay,
 ) -> String {
+    let before = w.ledger(address).await;
     let bought = user.json(&["buy", &w.film, "--quality", q.as_str(), pay.flag()]);
     let licence = bought["licence_id"].as_str().unwrap().to_owned();
     let (owner, revoked) = w.owner_on_chain(&licence).await;
@@ -107,8 +252,27 @@ async fn buy_and_download(
         "the licence is minted to the buyer's address"
     );
     assert!(!revoked);
-    let price = w.stack.demo.edition(q).unwrap().price.get();
-    assert_eq!(bought["amount_cents"].as_u64(), Some(price));
+    assert_eq!(bought["amount_cents"].as_u64(), Some(cents));
+    // The primary sale as the chain recorded it, and the balances it moved.
+    let sale = w.sale_of(&licence).await;
+    assert_eq!(sale.priceCents, cents, "the price the chain settled");
+    assert_eq!((sale.offerId, sale.seller), (U256::ZERO, Address::ZERO));
+    assert_eq!(sale.studio, w.stack.demo.studio.address);
+    assert_eq!(sale.platform, w.stack.demo.platform.address);
+    assert_eq!(sale.studioCents + sale.platformCents, cents);
+    let after = w.ledger(address).await;
+    assert_eq!(
+        after.studio_cents - before.studio_cents,
+        sale.studioCents,
+        "the studio accrues its share"
+    );
+    assert_eq!(
+        after.platform_cents - before.platform_cents,
+        sale.platformCents,
+        "the platform accrues its commission"
+    );
+    w.check_paid((pay, cents), address, (&before, &after), &sale, &bought)
+        .await;
     let got = user.json(&["download", &licence]);
     assert_eq!(
         got["source"], "P2P",
@@ -165,8 +329,9 @@ async fn resale(
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     let market = w.market();
-    let per_cent = U256::from(market.unitsPerCent().call().await.unwrap());
+    let per_cent = w.per_cent().await;
     let credit_before = market.balanceOfCredit(seller_addr).call().await.unwrap();
+    let before = w.ledger(buyer_addr).await;
     let studio = w.stack.demo.studio.address;
     let platform = w.stack.demo.platform.address;
 
@@ -177,18 +342,10 @@ async fn resale(
     // The chain: a new licence for the buyer, the seller's revoked, and the split.
     assert_eq!(w.owner_on_chain(&new_licence).await, (buyer_addr, false));
     assert_eq!(w.owner_on_chain(licence).await, (seller_addr, true));
-    let filter = Filter::new()
-        .address(w.stack.deployment.contracts.market)
-        .event_signature(TangibleMarket::SaleSettled::SIGNATURE_HASH)
-        .topic1(new_licence.parse::<U256>().unwrap())
-        .from_block(0);
-    let logs = w.provider.get_logs(&filter).await.unwrap();
-    assert_eq!(logs.len(), 1, "one sale settled for the new licence");
-    let sale = TangibleMarket::SaleSettled::decode_log(&logs[0].inner)
-        .unwrap()
-        .data;
+    let sale = w.sale_of(&new_licence).await;
     let expected = Split::resale(tangible_domain::Cents(800)).unwrap();
     assert_eq!(sale.priceCents, 800);
+    assert_eq!(sale.offerId, offer.parse::<U256>().unwrap());
     assert_eq!((sale.seller, sale.sellerCents), (seller_addr, 640));
     assert_eq!((sale.studio, sale.studioCents), (studio, 120));
     assert_eq!((sale.platform, sale.platformCents), (platform, 40));
@@ -200,12 +357,28 @@ async fn resale(
             expected.platform.get()
         )
     );
+    // Every side of the money, read on chain: the seller, the studio and the platform are
+    // credited, and the payer (the operator's float for a card, the buyer's stablecoin
+    // otherwise) is debited the 8.00 €.
     let credit_after = market.balanceOfCredit(seller_addr).call().await.unwrap();
     assert_eq!(
         credit_after - credit_before,
         U256::from(640) * per_cent,
         "the seller is credited 6.40 €"
     );
+    let after = w.ledger(buyer_addr).await;
+    assert_eq!(
+        after.studio_cents - before.studio_cents,
+        120,
+        "the studio accrues 1.20 €"
+    );
+    assert_eq!(
+        after.platform_cents - before.platform_cents,
+        40,
+        "the platform accrues 0.40 €"
+    );
+    w.check_paid((pay, 800), buyer_addr, (&before, &after), &sale, &bought)
+        .await;
 
     // The seller's client erases its copy on sync; the key is refused from now on.
     assert!(seller.licence_dir(licence).join("film.tgf").is_file());
@@ -215,8 +388,10 @@ async fn resale(
             .as_array()
             .unwrap()
             .iter()
-            .any(|r| r["licence_id"] == licence && r["action"] == "erased"),
-        "sync reports the erasure: {synced}"
+            .any(|r| r["licence_id"] == licence
+                && r["action"] == "erased"
+                && r["reason"] == "revoked"),
+        "sync reports the erasure of a revoked licence: {synced}"
     );
     assert!(
         !seller.licence_dir(licence).exists(),
@@ -254,7 +429,12 @@ async fn pass_hold_period(w: &World) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     let started = Instant::now();
-    let binaries = Binaries::build(false).expect("building tangible-api and tangible-indexer");
+    // Prebuilt binaries when TANGIBLE_BIN_DIR names them (like TANGIBLE_CLI_BIN), else built.
+    let binaries = if std::env::var_os(tangible_devstack::BIN_DIR_ENV).is_some() {
+        Binaries::locate(None).expect("the tangible-api and tangible-indexer in TANGIBLE_BIN_DIR")
+    } else {
+        Binaries::build(false).expect("building tangible-api and tangible-indexer")
+    };
     blocking(|| tangible_bin().expect("building the tangible client")).await;
     let stack = Stack::start(StackOptions {
         binaries: Some(binaries),
@@ -288,16 +468,17 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     assert_eq!(films[0]["editions"].as_array().unwrap().len(), 2);
 
     // Seed flow 1, by card: 13 € for the 4K edition.
-    let alice_4k = buy_and_download(&w, &alice, alice_addr, Quality::Uhd4k, Pay::Card).await;
+    let alice_4k =
+        buy_and_download(&w, &alice, alice_addr, (Quality::Uhd4k, 1300), Pay::Card).await;
 
     // Seed flow 1, in stablecoin.
     let (dora, dora_addr) = w.buyer(3, "dora");
-    let dora_4k = buy_and_download(&w, &dora, dora_addr, Quality::Uhd4k, Pay::Crypto).await;
+    let dora_4k = buy_and_download(&w, &dora, dora_addr, (Quality::Uhd4k, 1300), Pay::Crypto).await;
 
     // Seed flow 2, by card: Bob bought HD by card, lists it at 8 €, Carol pays by card.
     let (bob, bob_addr) = w.buyer(1, "bob");
     let (carol, carol_addr) = w.buyer(2, "carol");
-    let bob_hd = buy_and_download(&w, &bob, bob_addr, Quality::Hd, Pay::Card).await;
+    let bob_hd = buy_and_download(&w, &bob, bob_addr, (Quality::Hd, 900), Pay::Card).await;
     let on_hold = bob.fails(&["resell", &bob_hd, "--price", "8.00"], &[]);
     assert!(
         on_hold.contains("OnHold"),
@@ -316,7 +497,7 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     // Seed flow 2, in stablecoin: Erin lists, Frank pays from his wallet.
     let (erin, erin_addr) = w.buyer(4, "erin");
     let (frank, frank_addr) = w.buyer(5, "frank");
-    let erin_hd = buy_and_download(&w, &erin, erin_addr, Quality::Hd, Pay::Crypto).await;
+    let erin_hd = buy_and_download(&w, &erin, erin_addr, (Quality::Hd, 900), Pay::Crypto).await;
     resale(
         &w,
         (&erin, erin_addr),
