@@ -29,7 +29,7 @@ function Page({ path }: { path: string }) {
 }
 
 function App() {
-  const path = usePath();
+  const { path, key } = usePath();
   const s = useSession();
   useEffect(() => {
     document.addEventListener('click', onLinkClick);
@@ -58,7 +58,8 @@ function App() {
         </nav>
       </header>
       <main id="main" tabIndex={-1}>
-        <Page path={path} />
+        {/* A navigation (even to the same page, e.g. "Films" from a search) starts the page afresh. */}
+        <Page key={key} path={path} />
       </main>
     </>
   );

@@ -2,18 +2,21 @@
 import { useEffect, useState } from 'preact/hooks';
 
 const listeners = new Set<() => void>();
+let navigations = 0;
 
 export function navigate(to: string) {
-  if (to === location.pathname + location.search) return;
   history.pushState(null, '', to);
+  navigations++;
   listeners.forEach((f) => f());
   window.scrollTo(0, 0);
 }
 
-export function usePath(): string {
-  const [path, setPath] = useState(location.pathname);
+/** The current path, and a key that changes at every navigation (even to the same path). */
+export function usePath(): { path: string; key: string } {
+  const here = () => ({ path: location.pathname, key: `${navigations}:${location.pathname}${location.search}` });
+  const [path, setPath] = useState(here);
   useEffect(() => {
-    const f = () => setPath(location.pathname);
+    const f = () => setPath(here());
     listeners.add(f);
     window.addEventListener('popstate', f);
     return () => {

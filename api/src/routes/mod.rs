@@ -45,6 +45,7 @@ use crate::startup::AppState;
         purchases::create_primary,
         purchases::create_resale,
         purchases::get_purchase,
+        purchases::pay_with_card,
         webhooks::stripe_webhook,
         licences::release_key,
         licences::certificate,
@@ -94,6 +95,10 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/auth/login", post(auth::login))
         .route("/v1/purchases", post(purchases::create_primary))
         .route("/v1/purchases/{id}", get(purchases::get_purchase))
+        .route(
+            "/v1/purchases/{id}/payment-method",
+            post(purchases::pay_with_card),
+        )
         .route("/v1/offers/{id}/purchases", post(purchases::create_resale))
         .route("/v1/webhooks/stripe", post(webhooks::stripe_webhook))
         .route("/v1/films", get(catalogue::list_films))

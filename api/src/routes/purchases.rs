@@ -377,3 +377,207 @@ pub async fn get_purchase(
         attempts,
     }))
 }
+
+/// The card paying a purchase, tokenised in the browser by Stripe.js with the publishable key.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentMethodRequest {
+    /// A Stripe PaymentMethod (`pm_…`) or the card of a Stripe.js token (`card_…`).
+    pub payment_method: String,
+    /// The purchase's PaymentIntent client secret, as returned by `POST /v1/purchases`: proves
+    /// the caller is the one who started the purchase.
+    pub client_secret: String,
+}
+
+/// Where the PaymentIntent stands after the server-side confirmation.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct PaymentResult {
+    /// `succeeded` or `processing` (the licence follows: poll `GET /v1/purchases/{id}`), or
+    /// `requires_action`: complete 3-D Secure in the browser with Stripe.js
+    /// `confirmCardPayment(client_secret)`.
+    pub status: String,
+    /// Stripe's explanation, when there is one.
+    pub message: Option<String>,
+}
+
+/// Error code of a card refused by the issuer (HTTP 402).
+pub const CARD_DECLINED: &str = "card_declined";
+
+fn stripe_http() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(|| {
+        reqwest::Client::builder()
+            .timeout(std::time::Duration::from_secs(20))
+            .build()
+            .expect("a default reqwest client builds")
+    })
+}
+
+fn stripe_id(s: &str, prefixes: &[&str]) -> bool {
+    prefixes.iter().any(|p| s.starts_with(p))
+        && s.len() <= 255
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
+}
+
+/// One form-encoded call to Stripe with the secret key: (status, JSON body).
+async fn stripe_call(
+    state: &AppState,
+    method: reqwest::Method,
+    path: &str,
+    form: &[(&str, &str)],
+) -> ApiResult<(u16, serde_json::Value)> {
+    let config = state.config();
+    let base = config
+        .stripe_api_base
+        .as_deref()
+        .unwrap_or("https://api.stripe.com")
+        .trim_end_matches('/');
+    let mut req = stripe_http()
+        .request(method, format!("{base}{path}"))
+        .bearer_auth(config.stripe_secret_key.expose_secret());
+    if !form.is_empty() {
+        req = req.form(form);
+    }
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| ApiError::unavailable("stripe", e.without_url()))?;
+    let status = resp.status().as_u16();
+    let body = resp
+        .json::<serde_json::Value>()
+        .await
+        .unwrap_or(serde_json::Value::Null);
+    if status >= 500 {
+        return Err(ApiError::unavailable(
+            "stripe",
+            anyhow::anyhow!("stripe answered {status}"),
+        ));
+    }
+    Ok((status, body))
+}
+
+fn stripe_message(body: &serde_json::Value) -> Option<String> {
+    body["error"]["message"].as_str().map(str::to_owned)
+}
+
+/// Pays a purchase with a card tokenised in the browser: attaches it to the purchase's
+/// PaymentIntent and confirms it server-side with the secret key (Stripe's documented
+/// server-side confirmation), so a client never needs more than the publishable key. A card
+/// that needs 3-D Secure answers `requires_action`; a declined card answers 402
+/// `card_declined` (the PaymentIntent cannot be retried: start a new purchase).
+#[utoipa::path(post, path = "/v1/purchases/{id}/payment-method", request_body = PaymentMethodRequest,
+    params(("id" = Uuid, Path, description = "purchase id")), responses(
+    (status = 200, body = PaymentResult),
+    (status = 402, description = "card declined", body = ErrorBody),
+    (status = 404, description = "no such purchase, or the client secret does not match", body = ErrorBody),
+    (status = 409, description = "the purchase is no longer awaiting payment", body = ErrorBody),
+    (status = 422, body = ErrorBody)))]
+pub async fn pay_with_card(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<PaymentMethodRequest>,
+) -> ApiResult<axum::Json<PaymentResult>> {
+    let no_purchase = || ApiError::not_found(format!("no purchase {id:?}"));
+    let purchase_id: Uuid = id.parse().map_err(|_| no_purchase())?;
+    if !stripe_id(&req.payment_method, &["pm_", "card_"]) {
+        return Err(ApiError::invalid_field(
+            "payment_method must be a Stripe PaymentMethod (pm_…) or card (card_…) id",
+        ));
+    }
+    let row =
+        sqlx::query("SELECT state, payment_intent_id FROM api_purchases WHERE purchase_id = $1")
+            .bind(purchase_id)
+            .fetch_optional(state.db())
+            .await?
+            .ok_or_else(no_purchase)?;
+    let purchase_state: String = row.try_get("state")?;
+    let pi: Option<String> = row.try_get("payment_intent_id")?;
+    let pi = pi.ok_or_else(no_purchase)?;
+    // The client secret is `<pi>_secret_…`; compared in constant time with Stripe's copy.
+    if !req
+        .client_secret
+        .strip_prefix(pi.as_str())
+        .is_some_and(|rest| rest.starts_with("_secret_"))
+    {
+        return Err(no_purchase());
+    }
+    let (status, intent) = stripe_call(
+        &state,
+        reqwest::Method::GET,
+        &format!("/v1/payment_intents/{pi}"),
+        &[],
+    )
+    .await?;
+    if status >= 300 {
+        return Err(ApiError::unavailable(
+            "stripe",
+            anyhow::anyhow!("reading the PaymentIntent answered {status}"),
+        ));
+    }
+    let known = intent["client_secret"].as_str().unwrap_or("");
+    if !bool::from(subtle::ConstantTimeEq::ct_eq(
+        known.as_bytes(),
+        req.client_secret.as_bytes(),
+    )) {
+        return Err(no_purchase());
+    }
+    match intent["status"].as_str() {
+        Some(s @ ("succeeded" | "processing" | "requires_action" | "requires_capture")) => {
+            // Already paid or waiting for 3-D Secure: a repeated call changes nothing.
+            return Ok(axum::Json(PaymentResult {
+                status: s.to_owned(),
+                message: None,
+            }));
+        }
+        _ if purchase_state != "awaiting_payment" => {
+            return Err(ApiError::conflict(
+                codes::CONFLICT,
+                format!("purchase {purchase_id} is {purchase_state}, not awaiting payment"),
+            ));
+        }
+        _ => {}
+    }
+    let path = format!("/v1/payment_intents/{pi}");
+    let (status, body) = stripe_call(
+        &state,
+        reqwest::Method::POST,
+        &path,
+        &[("payment_method", req.payment_method.as_str())],
+    )
+    .await?;
+    if status >= 300 {
+        return Err(ApiError::invalid_field(format!(
+            "the card cannot be used: {}",
+            stripe_message(&body).unwrap_or_else(|| format!("Stripe answered {status}"))
+        )));
+    }
+    let (status, body) = stripe_call(
+        &state,
+        reqwest::Method::POST,
+        &format!("{path}/confirm"),
+        &[],
+    )
+    .await?;
+    tracing::info!(target: "tangible::api::purchases", %purchase_id, payment_intent = %pi, status,
+        intent_status = body["status"].as_str().unwrap_or(""), "card payment confirmed server-side");
+    if status == 402 {
+        let message = stripe_message(&body).unwrap_or_else(|| "Your card was declined.".into());
+        return Err(ApiError::client(
+            StatusCode::PAYMENT_REQUIRED,
+            CARD_DECLINED,
+            message,
+        ));
+    }
+    if status >= 300 {
+        return Err(ApiError::invalid_field(format!(
+            "the payment cannot be confirmed: {}",
+            stripe_message(&body).unwrap_or_else(|| format!("Stripe answered {status}"))
+        )));
+    }
+    Ok(axum::Json(PaymentResult {
+        status: body["status"].as_str().unwrap_or("unknown").to_owned(),
+        message: body["last_payment_error"]["message"]
+            .as_str()
+            .map(str::to_owned),
+    }))
+}

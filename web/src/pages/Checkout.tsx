@@ -107,6 +107,8 @@ function CardCheckout(p: {
         result = await api.pay(pc.purchase_id, token.card?.id ?? token.id, pc.client_secret);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'card_declined') {
+          // Emulators refuse a second card on a declined intent: a retry starts a new purchase.
+          purchase.current = null;
           setPhase({ kind: 'declined', message: err.message });
           return;
         }
@@ -116,6 +118,7 @@ function CardCheckout(p: {
         setPhase({ kind: 'paying', step: 'Waiting for your bank’s authentication (3-D Secure)…' });
         const r = await st.client.confirmCardPayment(pc.client_secret);
         if (r.error || r.paymentIntent?.status !== 'succeeded') {
+          purchase.current = null;
           setPhase({
             kind: 'declined',
             message: r.error?.message ?? 'The authentication with your bank failed; you were not charged.',
@@ -190,8 +193,8 @@ function Progress({ purchase }: { purchase: Purchase | null }) {
   const order = ['awaiting_payment', 'paid', 'settling', 'fulfilled'];
   const at = order.indexOf(st);
   const steps = [
-    { label: 'Payment confirmed', done: at >= 1 },
-    { label: 'Licence being minted on chain', done: at >= 3 },
+    { label: at >= 1 ? 'Payment confirmed' : 'Confirming the payment…', done: at >= 1 },
+    { label: at >= 3 ? 'Licence minted on chain' : 'Minting your licence on chain…', done: at >= 3 },
   ];
   if (st === 'failed' || st === 'refunded')
     return (

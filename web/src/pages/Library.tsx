@@ -17,9 +17,14 @@ export function Library() {
 }
 
 function LibraryOf({ owner }: { owner: string }) {
-  const [licences, retry] = useLoad(() => api.licences(owner), [owner]);
-  const [films] = useLoad(() => api.films(''), []);
-  const title = (id: number) => (films.state === 'ok' ? films.value.items.find((f) => f.film_id === id)?.title : undefined);
+  // The licences with their films' titles, shown together (no placeholder title flashing).
+  const [licences, retry] = useLoad(async () => {
+    const page = await api.licences(owner);
+    const ids = [...new Set(page.items.map((l) => l.film_id))];
+    const films = await Promise.all(ids.map((id) => api.film(id).catch(() => null)));
+    const titles = new Map(films.flatMap((f) => (f ? [[f.film_id, f.title] as const] : [])));
+    return { ...page, titles };
+  }, [owner]);
   return (
     <section>
       <h1>Your library</h1>
@@ -29,14 +34,20 @@ function LibraryOf({ owner }: { owner: string }) {
       <Loaded load={licences} what="your licences" retry={retry}>
         {(page) =>
           page.items.length === 0 ? (
-            <p class="muted">
-              No licence yet. <a href="/">Browse the catalogue</a>.
-            </p>
+            <div data-testid="no-licence">
+              <p class="muted">
+                No licence yet. <a href="/">Browse the catalogue</a>. A licence just bought appears once its
+                transaction is indexed, within seconds.
+              </p>
+              <button type="button" class="secondary" onClick={retry}>
+                Refresh
+              </button>
+            </div>
           ) : (
             <ul class="licences" data-testid="licences">
               {page.items.map((l) => (
                 <li key={l.licence_id} class="card">
-                  <h2>{title(l.film_id) ?? `Film ${l.film_id}`}</h2>
+                  <h2>{page.titles.get(l.film_id) ?? `Film ${l.film_id}`}</h2>
                   <p>
                     <span class="badge">{QUALITY_LABEL[l.quality] ?? l.quality}</span>
                     {l.revoked && <span class="badge danger">Revoked</span>}
