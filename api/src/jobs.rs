@@ -512,13 +512,20 @@ async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
     let Some(intent) = p.payment_intent_id.as_deref() else {
         return done("failed", None, Some("no PaymentIntent to refund"));
     };
+    let purchase_id = job.purchase_id.to_string();
+    // A previous attempt may have refunded at Stripe and died before recording it. The
+    // idempotency key below covers a retry within Stripe's key lifetime only (and the
+    // emulator ignores it), so ask Stripe first.
+    match state.stripe().existing_refund(intent, &purchase_id).await {
+        Ok(Some(refund_id)) => {
+            return done("refunded", None, Some(&refund_id));
+        }
+        Ok(None) => {}
+        Err(e) => return Step::Retry(e.to_string()),
+    }
     let key = format!("refund-{}", job.purchase_id);
     // The purchase row changes with the attempt record, in one transaction (see `process`).
-    match state
-        .stripe()
-        .refund(intent, &job.purchase_id.to_string(), &key)
-        .await
-    {
+    match state.stripe().refund(intent, &purchase_id, &key).await {
         Ok(refund_id) => done("refunded", None, Some(&refund_id)),
         Err(GatewayError::Refused { status, message }) => done(
             "failed",

@@ -157,3 +157,35 @@ async fn concurrent_logins_with_one_nonce_yield_one_token() {
         .count();
     assert_eq!((ok, refused), (1, 7), "{results:?}");
 }
+
+#[tokio::test]
+async fn an_expired_nonce_is_refused_even_without_an_expiration_time_in_the_message() {
+    let app = crate::helpers::spawn_app_with(crate::helpers::Options {
+        extra: vec![("NONCE_TTL_SECS", "1".to_owned())],
+        ..Default::default()
+    })
+    .await;
+    let signer = app.chain.buyer(0).clone();
+    let (message, _) = nonce_message(&app, &signer).await;
+    // Without its `Expiration Time` line the message itself never expires: only the
+    // nonce's expiry in the database refuses it.
+    let expiry_line = message
+        .lines()
+        .find(|l| l.starts_with("Expiration Time: "))
+        .expect("the API's message names its expiry")
+        .to_owned();
+    let timeless = message.replace(&format!("\n{expiry_line}"), "");
+    assert!(!timeless.contains("Expiration Time"), "{timeless}");
+    let sig = signer.sign_message_sync(timeless.as_bytes()).unwrap();
+    let sig = format!("0x{}", hex::encode(sig.as_bytes()));
+    // The nonce is in the database and outlives its lifetime by a second.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    let (status, body) = login(&app, &timeless, &sig).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error"]["code"], "nonce_invalid", "{body}");
+    assert_eq!(
+        app.count("SELECT count(*) FROM api_login_nonces WHERE consumed_at IS NULL")
+            .await,
+        1
+    );
+}

@@ -21,6 +21,7 @@ use tangible_chain::Deployment;
 use tangible_chain::bindings::{TangibleMarket, TestEuro};
 use tangible_chain::deploy::{DeployConfig, deploy_all};
 use tangible_db::testing::TestDatabase;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
 
@@ -138,11 +139,13 @@ pub(crate) async fn chain() -> Chain {
     }
 }
 
-/// A TCP proxy in front of the RPC node whose link can be cut and restored.
+/// A TCP proxy in front of the RPC node whose link can be cut and restored, or stalled
+/// (requests held, unanswered, until released).
 pub(crate) struct RpcProxy {
     pub(crate) addr: SocketAddr,
     down: Arc<AtomicBool>,
     cut: watch::Sender<u64>,
+    stall: watch::Sender<bool>,
 }
 
 impl RpcProxy {
@@ -151,10 +154,11 @@ impl RpcProxy {
         let addr = listener.local_addr().unwrap();
         let down = Arc::new(AtomicBool::new(false));
         let (cut, cut_rx) = watch::channel(0u64);
+        let (stall, stall_rx) = watch::channel(false);
         let d = down.clone();
         tokio::spawn(async move {
             loop {
-                let Ok((mut inbound, _)) = listener.accept().await else {
+                let Ok((inbound, _)) = listener.accept().await else {
                     return;
                 };
                 if d.load(Ordering::SeqCst) {
@@ -164,18 +168,46 @@ impl RpcProxy {
                 let mut cut_rx = cut_rx.clone();
                 // Only a cut after this connection opened closes it.
                 cut_rx.mark_unchanged();
+                let mut stall_rx = stall_rx.clone();
                 tokio::spawn(async move {
-                    let Ok(mut outbound) = TcpStream::connect(target).await else {
+                    let Ok(outbound) = TcpStream::connect(target).await else {
                         return;
                     };
+                    let (mut in_r, mut in_w) = inbound.into_split();
+                    let (mut out_r, mut out_w) = outbound.into_split();
+                    let upstream = async {
+                        let mut buf = vec![0u8; 64 * 1024];
+                        loop {
+                            let n = match in_r.read(&mut buf).await {
+                                Ok(0) | Err(_) => break,
+                                Ok(n) => n,
+                            };
+                            // While stalled, what the client sent waits here.
+                            if stall_rx.wait_for(|stalled| !*stalled).await.is_err()
+                                || out_w.write_all(&buf[..n]).await.is_err()
+                            {
+                                break;
+                            }
+                        }
+                        let _ = out_w.shutdown().await;
+                    };
+                    let downstream = async {
+                        let _ = tokio::io::copy(&mut out_r, &mut in_w).await;
+                        let _ = in_w.shutdown().await;
+                    };
                     tokio::select! {
-                        _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound) => {}
+                        _ = async { tokio::join!(upstream, downstream) } => {}
                         _ = cut_rx.changed() => {}
                     }
                 });
             }
         });
-        RpcProxy { addr, down, cut }
+        RpcProxy {
+            addr,
+            down,
+            cut,
+            stall,
+        }
     }
 
     /// Refuses new connections and closes the open ones.
@@ -184,6 +216,11 @@ impl RpcProxy {
         if down {
             self.cut.send_modify(|n| *n += 1);
         }
+    }
+
+    /// Holds every request (on open and new connections) unanswered, or releases them.
+    pub(crate) fn set_stalled(&self, stalled: bool) {
+        self.stall.send_replace(stalled);
     }
 
     pub(crate) fn url(&self) -> String {
@@ -215,22 +252,46 @@ fn localstripe_bin() -> PathBuf {
 }
 
 impl LocalStripe {
+    /// Starts localstripe on a port it binds itself (`--port 0`), read from its banner, so no
+    /// other process can take the port between picking and binding it.
     pub(crate) async fn start() -> LocalStripe {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(localstripe_bin())
-            .args(["--port", &port.to_string(), "--from-scratch"])
-            .stdout(Stdio::null())
+        let mut child = Command::new(localstripe_bin())
+            .args(["--port", "0", "--from-scratch"])
+            .env("PYTHONUNBUFFERED", "1")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("localstripe starts (run `bash scripts/bootstrap.sh` first)");
+        let stdout = child.stdout.take().unwrap();
+        let (port_tx, port_rx) = oneshot::channel();
+        // aiohttp prints "======== Running on http://[::]:<port> ========"; the thread keeps
+        // draining stdout afterwards so that the emulator never blocks on a full pipe.
+        std::thread::spawn(move || {
+            use std::io::BufRead;
+            let mut port_tx = Some(port_tx);
+            for line in std::io::BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                let port = line
+                    .split("Running on http://")
+                    .nth(1)
+                    .and_then(|rest| rest.split_whitespace().next())
+                    .and_then(|url| url.rsplit(':').next())
+                    .and_then(|p| p.parse::<u16>().ok());
+                if let Some(port) = port
+                    && let Some(tx) = port_tx.take()
+                {
+                    let _ = tx.send(port);
+                }
+            }
+        });
+        let port = tokio::time::timeout(Duration::from_secs(30), port_rx)
+            .await
+            .expect("localstripe did not start")
+            .expect("localstripe exited without naming its port");
         let base = format!("http://127.0.0.1:{port}");
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(Instant::now() < deadline, "localstripe did not start");
+            assert!(Instant::now() < deadline, "localstripe did not listen");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         LocalStripe { child, base }
@@ -437,14 +498,34 @@ impl TestApp {
     }
 
     /// Starts (or restarts) the API process on the same database, chain and Stripe. A restart
-    /// keeps the port so that localstripe's webhook still reaches it.
+    /// tries the previous port; if another process took it meanwhile, the API takes a fresh
+    /// one and localstripe's webhook is pointed there.
     pub(crate) async fn start(&mut self, opts: &Options) {
         let mut config = self.config(opts);
-        if self.addr.port() != 0 {
+        let restart = self.addr.port() != 0;
+        if restart {
             config.listen_addr = self.addr;
         }
-        let app = Application::build(config).await.expect("the API starts");
+        let app = match Application::build(config).await {
+            Ok(app) => app,
+            Err(e) if restart => {
+                eprintln!(
+                    "restarting on {} failed ({e:#}); taking another port",
+                    self.addr
+                );
+                Application::build(self.config(opts))
+                    .await
+                    .expect("the API starts")
+            }
+            Err(e) => panic!("the API starts: {e:#}"),
+        };
+        let moved = restart && app.local_addr() != self.addr;
         self.addr = app.local_addr();
+        if moved {
+            self.stripe
+                .register_webhook(&format!("http://{}/v1/webhooks/stripe", self.addr))
+                .await;
+        }
         let (tx, rx) = oneshot::channel::<()>();
         self.stop = Some(tx);
         self.server = Some(tokio::spawn(async move {
@@ -555,6 +636,20 @@ impl TestApp {
             .unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Waits until no job is queued or running: whatever the workers were going to do after
+    /// the last event is done, so a count taken now is final.
+    pub(crate) async fn wait_idle(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self
+            .count("SELECT count(*) FROM api_jobs WHERE state IN ('queued', 'running')")
+            .await
+            > 0
+        {
+            assert!(Instant::now() < deadline, "the job queue never went idle");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     pub(crate) async fn count(&self, sql: &'static str) -> i64 {

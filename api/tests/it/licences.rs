@@ -119,10 +119,47 @@ async fn card_purchase_to_key_release_decryption_and_certificate() {
     assert_eq!(decrypted, plain);
     assert_eq!(app.count("SELECT count(*) FROM api_key_releases").await, 1);
     // Concurrent releases are recorded together (batched inserts), none lost, each answered
-    // after its record is committed.
-    let concurrent =
-        futures::future::join_all((0..16).map(|_| ask_key(&app, Some(&token), licence))).await;
-    assert!(concurrent.iter().all(|(s, _)| *s == 200), "{concurrent:?}");
+    // after its record is committed: once k answers are in, at least k more records are
+    // committed (counted as each answer arrives, before the next is read). Recording is
+    // slowed down, so that an answer sent before its commit would be seen here.
+    sqlx::raw_sql(
+        "CREATE FUNCTION slow_release() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN PERFORM pg_sleep(0.2); RETURN NEW; END $$; \
+         CREATE TRIGGER slow_release BEFORE INSERT ON api_key_releases \
+             FOR EACH STATEMENT EXECUTE FUNCTION slow_release();",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let mut pending: futures::stream::FuturesUnordered<_> = (0..16)
+        .map(|_| ask_key(&app, Some(&token), licence))
+        .collect();
+    let mut answered = 0;
+    while let Some((status, body)) = futures::StreamExt::next(&mut pending).await {
+        assert_eq!(status, 200, "{body}");
+        answered += 1;
+        let recorded = app.count("SELECT count(*) FROM api_key_releases").await;
+        assert!(
+            recorded > answered,
+            "{answered} keys answered, {recorded} releases recorded (1 before)"
+        );
+    }
+    assert_eq!(app.count("SELECT count(*) FROM api_key_releases").await, 17);
+    // A release that cannot be recorded hands out no key.
+    sqlx::raw_sql(
+        "CREATE OR REPLACE FUNCTION slow_release() RETURNS trigger LANGUAGE plpgsql AS \
+             $$ BEGIN RAISE EXCEPTION 'recording refused by the test'; END $$;",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let (status, body) = ask_key(&app, Some(&token), licence).await;
+    assert!(status >= 500, "{status}: {body}");
+    assert!(body.get("wrapped_key").is_none(), "{body}");
+    sqlx::raw_sql("DROP TRIGGER slow_release ON api_key_releases")
+        .execute(app.db.pool())
+        .await
+        .unwrap();
     assert_eq!(app.count("SELECT count(*) FROM api_key_releases").await, 17);
 
     // The offline certificate verifies against the attestation key, for this owner.

@@ -152,7 +152,8 @@ async fn a_declined_card_mints_nothing() {
         assert!(Instant::now() < deadline, "no payment_failed webhook");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Whatever that event queued has run by now.
+    app.wait_idle().await;
     let (_, view) = app
         .get_json(&format!(
             "/v1/purchases/{}",
@@ -467,6 +468,46 @@ async fn an_exhausted_float_is_reported_and_settlement_waits_for_a_top_up() {
     assert_eq!(settlements_on_chain(&app, payment_ref).await, 1);
 }
 
+/// Waits until `n` jobs are running at once, and returns their workers.
+async fn running_workers(app: &TestApp, n: usize) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let workers: Vec<String> = sqlx::query_scalar(
+            "SELECT locked_by FROM api_jobs WHERE state = 'running' ORDER BY locked_by",
+        )
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap();
+        if workers.len() >= n {
+            return workers;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "never {n} jobs running at once: {workers:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Asserts each purchase has exactly one recorded attempt, and one settlement on chain.
+async fn settled_once_each(app: &TestApp, created: &[Value]) {
+    for c in created {
+        let view = app.wait_fulfilled(c["purchase_id"].as_str().unwrap()).await;
+        assert_eq!(
+            attempt_outcomes(&view),
+            [("settle".to_owned(), "fulfilled".to_owned())],
+            "{view:#}"
+        );
+        let pi = c["payment_intent_id"].as_str().unwrap();
+        assert_eq!(settlements_on_chain(app, keccak256(pi.as_bytes())).await, 1);
+    }
+    assert_eq!(
+        app.count("SELECT count(DISTINCT tx_hash) FROM api_purchases WHERE state = 'fulfilled'")
+            .await,
+        created.len() as i64
+    );
+}
+
 #[tokio::test]
 async fn concurrent_card_payments_each_settle_once() {
     let app = spawn_app_with(Options {
@@ -478,6 +519,9 @@ async fn concurrent_card_payments_each_settle_once() {
     for i in 0..6 {
         created.push(app.create_purchase(app.chain.buyer(i % 3).address()).await);
     }
+    // With the node stalled, each worker holds the job it claimed: all four must claim one,
+    // each a different job, and the other two wait.
+    app.rpc.set_stalled(true);
     let pays = created.iter().map(|c| {
         app.stripe
             .pay(c["payment_intent_id"].as_str().unwrap(), CARD_OK)
@@ -485,59 +529,229 @@ async fn concurrent_card_payments_each_settle_once() {
     for status in futures::future::join_all(pays).await {
         assert_eq!(status, 200);
     }
-    for c in &created {
-        app.wait_fulfilled(c["purchase_id"].as_str().unwrap()).await;
-        let pi = c["payment_intent_id"].as_str().unwrap();
-        assert_eq!(
-            settlements_on_chain(&app, keccak256(pi.as_bytes())).await,
-            1
-        );
-    }
-    assert_eq!(
-        app.count("SELECT count(DISTINCT tx_hash) FROM api_purchases WHERE state = 'fulfilled'")
-            .await,
-        6
-    );
+    let workers = running_workers(&app, 4).await;
+    let mut distinct = workers.clone();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 4, "{workers:?}");
+    app.rpc.set_stalled(false);
+    settled_once_each(&app, &created).await;
 }
 
 #[tokio::test]
 async fn two_api_instances_share_the_queue_and_settle_each_payment_once() {
+    // Instance A (one worker) reaches the node through the test's proxy, instance B
+    // directly. A's worker is held mid-settlement by a stalled node, so the other payments
+    // can only be settled by B: both instances claim jobs from one queue, and neither
+    // takes the job the other holds.
     let app = spawn_app_with(Options {
-        workers: 2,
+        workers: 1,
         ..Options::default()
     })
     .await;
-    // A second instance on the same database, chain, operator key and Stripe account.
-    let mut config = app.config(&Options::default());
+    let mut created = Vec::new();
+    for i in 0..6 {
+        created.push(app.create_purchase(app.chain.buyer(i % 3).address()).await);
+    }
+    app.rpc.set_stalled(true);
+    assert_eq!(
+        app.stripe
+            .pay(created[0]["payment_intent_id"].as_str().unwrap(), CARD_OK)
+            .await,
+        200
+    );
+    let held = running_workers(&app, 1).await;
+    let a_instance = held[0].split("-worker-").next().unwrap().to_owned();
+
+    let mut config = app.config(&Options {
+        workers: 2,
+        ..Options::default()
+    });
     config.listen_addr = "127.0.0.1:0".parse().unwrap();
+    config.rpc_url = app.chain.anvil.endpoint().into();
     let second = tangible_api::Application::build(config).await.unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let handle = tokio::spawn(second.run_until_stopped(async {
         let _ = stopped.await;
     }));
-    let mut created = Vec::new();
-    for i in 0..6 {
-        created.push(app.create_purchase(app.chain.buyer(i % 3).address()).await);
-    }
-    let pays = created.iter().map(|c| {
+    let pays = created[1..].iter().map(|c| {
         app.stripe
             .pay(c["payment_intent_id"].as_str().unwrap(), CARD_OK)
     });
     for status in futures::future::join_all(pays).await {
         assert_eq!(status, 200);
     }
-    for c in &created {
+    for c in &created[1..] {
         app.wait_fulfilled(c["purchase_id"].as_str().unwrap()).await;
-        let pi = c["payment_intent_id"].as_str().unwrap();
+    }
+    // A still holds the first one.
+    let (_, first) = app
+        .get_json(&format!(
+            "/v1/purchases/{}",
+            created[0]["purchase_id"].as_str().unwrap()
+        ))
+        .await;
+    assert_eq!(first["state"], "settling", "{first:#}");
+    app.rpc.set_stalled(false);
+    settled_once_each(&app, &created).await;
+
+    let claims: Vec<(String, String)> = sqlx::query_as(
+        "SELECT p.payment_intent_id, j.locked_by FROM api_jobs j JOIN api_purchases p USING (purchase_id)",
+    )
+    .fetch_all(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(claims.len(), 6);
+    for (pi, worker) in &claims {
+        let by_a = worker.starts_with(&format!("{a_instance}-worker-"));
         assert_eq!(
-            settlements_on_chain(&app, keccak256(pi.as_bytes())).await,
-            1
+            by_a,
+            pi == created[0]["payment_intent_id"].as_str().unwrap(),
+            "{claims:?}"
         );
     }
-    let workers: i64 = app
-        .count("SELECT count(DISTINCT locked_by) FROM api_jobs")
-        .await;
-    assert!(workers >= 1);
     let _ = stop.send(());
     handle.await.unwrap().unwrap();
+}
+
+/// The `(kind, outcome)` of every recorded attempt of a purchase, oldest first.
+fn attempt_outcomes(view: &Value) -> Vec<(String, String)> {
+    view["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["kind"].as_str().unwrap().to_owned(),
+                a["outcome"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_settlement_mined_but_never_recorded_is_found_on_chain_not_refunded() {
+    // The worker sent settleCardPrimary, it was mined, and the worker died before recording
+    // it; meanwhile the studio withdrew the edition. The next worker must find the sale on
+    // chain (the buyer holds the licence) and must not refund it.
+    let mut app = spawn_app_with(Options {
+        run_worker: false,
+        ..Options::default()
+    })
+    .await;
+    let buyer = app.chain.buyer(0).address();
+    let (created, payment_ref) = buy_and_pay(&app, 0).await;
+    let id = created["purchase_id"].as_str().unwrap().to_owned();
+    app.wait_for_state(&id, &["paid"]).await;
+    let market = app.chain.market();
+    // The operator's transaction, as the dead worker would have sent it.
+    let receipt =
+        mined(market.settleCardPrimary(app.chain.film_id, QUALITY, PRICE, buyer, payment_ref))
+            .await;
+    mined(
+        market
+            .withdrawEdition(app.chain.film_id, QUALITY)
+            .from(app.chain.studio_admin),
+    )
+    .await;
+
+    app.stop().await;
+    app.start(&Options::default()).await;
+    let view = app.wait_fulfilled(&id).await;
+    assert_eq!(
+        view["tx_hash"].as_str().unwrap().parse::<B256>().unwrap(),
+        receipt.transaction_hash,
+        "{view:#}"
+    );
+    assert_eq!(
+        attempt_outcomes(&view),
+        [("settle".to_owned(), "already_settled".to_owned())],
+        "{view:#}"
+    );
+    let licence = market.cardLicenceId(payment_ref).call().await.unwrap();
+    assert_eq!(view["licence_id"], licence.to_string());
+    assert_eq!(market.ownerOf(licence).call().await.unwrap(), buyer);
+    assert_eq!(settlements_on_chain(&app, payment_ref).await, 1);
+    assert_eq!(
+        app.count("SELECT count(*) FROM api_jobs WHERE kind = 'refund'")
+            .await,
+        0
+    );
+    assert!(view["refund_id"].is_null(), "{view:#}");
+    let pi = created["payment_intent_id"].as_str().unwrap();
+    let refunds = app
+        .stripe
+        .get(&format!("/v1/refunds?payment_intent={pi}"))
+        .await;
+    assert_eq!(refunds["data"].as_array().unwrap().len(), 0, "{refunds}");
+}
+
+/// The refunds localstripe holds for a PaymentIntent.
+pub(crate) async fn refunds_at_stripe(app: &TestApp, payment_intent: &str) -> Vec<Value> {
+    let list = app
+        .stripe
+        .get(&format!("/v1/refunds?payment_intent={payment_intent}"))
+        .await;
+    list["data"].as_array().expect("a refund list").clone()
+}
+
+#[tokio::test]
+async fn a_refund_that_reached_stripe_but_was_never_recorded_is_not_repeated() {
+    // localstripe ignores Idempotency-Key, as Stripe does once a key has expired: the
+    // refund job must find the refund it already made rather than rely on the key.
+    let app = spawn_app().await;
+    let created = app.create_purchase(app.chain.buyer(0).address()).await;
+    let id = created["purchase_id"].as_str().unwrap();
+    let pi = created["payment_intent_id"].as_str().unwrap();
+    mined(
+        app.chain
+            .market()
+            .withdrawEdition(app.chain.film_id, QUALITY)
+            .from(app.chain.studio_admin),
+    )
+    .await;
+    assert_eq!(app.stripe.pay(pi, CARD_OK).await, 200);
+    let view = app
+        .wait_for_state(id, &["fulfilled", "refunded", "failed"])
+        .await;
+    assert_eq!(view["state"], "refunded", "{view:#}");
+    let first = view["refund_id"].as_str().unwrap().to_owned();
+    assert_eq!(refunds_at_stripe(&app, pi).await.len(), 1);
+
+    // A worker that died after Stripe accepted the refund, before its commit: the purchase
+    // and the job are back as they were, the lease ran out.
+    let mut tx = app.db.pool().begin().await.unwrap();
+    sqlx::query("UPDATE api_purchases SET state = 'settling', refund_id = NULL WHERE purchase_id = $1::uuid")
+        .bind(id)
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query("DELETE FROM api_settlement_attempts WHERE kind = 'refund'")
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    let rewound = sqlx::query(
+        "UPDATE api_jobs SET state = 'running', locked_by = 'dead-worker', \
+         locked_until = now() - interval '1 second' WHERE kind = 'refund' AND state = 'done'",
+    )
+    .execute(&mut *tx)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert_eq!(rewound, 1);
+    tx.commit().await.unwrap();
+
+    let view = app.wait_for_state(id, &["refunded", "failed"]).await;
+    assert_eq!(view["state"], "refunded", "{view:#}");
+    assert_eq!(view["refund_id"], first.as_str(), "{view:#}");
+    let refunds = refunds_at_stripe(&app, pi).await;
+    assert_eq!(refunds.len(), 1, "refunded twice: {refunds:#?}");
+    assert_eq!(refunds[0]["amount"], PRICE);
+    assert_eq!(
+        attempt_outcomes(&view),
+        [
+            ("settle".to_owned(), "impossible".to_owned()),
+            ("refund".to_owned(), "refunded".to_owned())
+        ],
+        "{view:#}"
+    );
 }

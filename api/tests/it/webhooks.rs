@@ -13,9 +13,21 @@ fn now() -> i64 {
 }
 
 fn succeeded_event(id: &str, pi: &str, purchase_id: &str, amount: u64, currency: &str) -> Value {
+    received_event(id, pi, purchase_id, amount, amount, currency)
+}
+
+/// A `payment_intent.succeeded` event whose intent asked for `amount` and received `received`.
+fn received_event(
+    id: &str,
+    pi: &str,
+    purchase_id: &str,
+    amount: u64,
+    received: u64,
+    currency: &str,
+) -> Value {
     json!({
         "id": id, "object": "event", "type": "payment_intent.succeeded", "created": now(),
-        "data": {"object": {"id": pi, "object": "payment_intent", "amount": amount, "amount_received": amount,
+        "data": {"object": {"id": pi, "object": "payment_intent", "amount": amount, "amount_received": received,
             "currency": currency, "status": "succeeded", "metadata": {"purchase_id": purchase_id}}}
     })
 }
@@ -50,7 +62,8 @@ async fn duplicated_webhooks_settle_once() {
         .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["outcome"], "already_fulfilled");
-    tokio::time::sleep(Duration::from_secs(1)).await;
+    // Whatever those events queued has run by now.
+    app.wait_idle().await;
     assert_eq!(app.count("SELECT count(*) FROM api_jobs").await, 1);
     assert_eq!(
         app.count("SELECT count(*) FROM api_settlement_attempts")
@@ -115,22 +128,60 @@ async fn forged_and_stale_signatures_are_rejected_and_nothing_is_stored() {
 }
 
 #[tokio::test]
-async fn an_amount_or_currency_mismatch_is_not_settled() {
+async fn an_amount_or_currency_mismatch_is_not_settled_and_queues_a_refund() {
     let app = spawn_app().await;
     let market = app.chain.market();
-    for (n, (amount, currency)) in [(PRICE - 1, "eur"), (PRICE, "usd")].into_iter().enumerate() {
+    // (intent amount, amount received, currency): a short intent, a short payment on a
+    // correct intent, another currency.
+    let cases = [
+        (PRICE - 1, PRICE - 1, "eur"),
+        (PRICE, PRICE - 1, "eur"),
+        (PRICE, PRICE, "usd"),
+    ];
+    for (n, (amount, received, currency)) in cases.into_iter().enumerate() {
         let created = app.create_purchase(app.chain.buyer(0).address()).await;
         let id = created["purchase_id"].as_str().unwrap();
         let pi = created["payment_intent_id"].as_str().unwrap();
-        let event = succeeded_event(&format!("evt_mismatch_{n}"), pi, id, amount, currency);
+        let event = received_event(
+            &format!("evt_mismatch_{n}"),
+            pi,
+            id,
+            amount,
+            received,
+            currency,
+        );
         let (status, body) = app.send_webhook(&event, WEBHOOK_SECRET, now()).await;
         assert_eq!(status, 200, "{body}");
-        assert_eq!(body["outcome"], "amount_mismatch");
-        // The refund job runs; this PaymentIntent was never charged, so Stripe refuses it and
-        // the purchase ends failed (an operator looks at it); nothing is minted either way.
-        let view = app.wait_for_state(id, &["failed", "refunded"]).await;
+        assert_eq!(body["outcome"], "amount_mismatch", "case {n}");
+        // The money taken goes back: a refund job, and the worker attempts it. This
+        // PaymentIntent was never charged, so Stripe refuses and the purchase ends failed (an
+        // operator looks at it); nothing is minted either way.
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let view = loop {
+            let (_, view) = app.get_json(&format!("/v1/purchases/{id}")).await;
+            let refund_tried = view["attempts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|a| a["kind"] == "refund" && a["outcome"] != "retry");
+            if refund_tried {
+                break view;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "case {n}: no refund attempted: {view:#}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
+        assert_eq!(view["state"], "failed", "{view:#}");
         assert_eq!(view["failure_code"], "amount_mismatch", "{view:#}");
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        let jobs: Vec<(String, String)> =
+            sqlx::query_as("SELECT kind, state FROM api_jobs WHERE purchase_id = $1::uuid")
+                .bind(id)
+                .fetch_all(app.db.pool())
+                .await
+                .unwrap();
+        assert_eq!(jobs, [("refund".to_owned(), "done".to_owned())], "case {n}");
         assert!(
             !market
                 .paymentRefUsed(keccak256(pi.as_bytes()))
@@ -176,4 +227,21 @@ async fn a_dispute_revokes_the_licence_on_chain() {
     let licence = market.licence(licence_id).call().await.unwrap();
     assert!(licence.revoked);
     assert_eq!(licence.reason, 1, "chargeback");
+}
+
+#[tokio::test]
+async fn a_restart_whose_port_was_taken_meanwhile_still_receives_webhooks() {
+    // The test helper's restart: another process took the old port while the API was down.
+    let mut app = spawn_app().await;
+    let created = app.create_purchase(app.chain.buyer(0).address()).await;
+    let old = app.addr;
+    app.stop().await;
+    let squatter = std::net::TcpListener::bind(old).expect("the freed port");
+    app.start(&Default::default()).await;
+    assert_ne!(app.addr, old);
+    let pi = created["payment_intent_id"].as_str().unwrap();
+    assert_eq!(app.stripe.pay(pi, crate::purchases::CARD_OK).await, 200);
+    app.wait_fulfilled(created["purchase_id"].as_str().unwrap())
+        .await;
+    drop(squatter);
 }
