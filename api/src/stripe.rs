@@ -422,4 +422,27 @@ mod tests {
             Err(SignatureError::Malformed)
         );
     }
+
+    /// The `Stripe-Signature` format pinned to an HMAC computed outside this code, with
+    /// `printf '%s' "$t.$body" | openssl dgst -sha256 -hmac "$secret"` (and Python's `hmac`,
+    /// same value): `v1` is hex HMAC-SHA256 keyed with the whole `whsec_…` string over
+    /// `"{t}.{body}"`.
+    #[test]
+    fn signature_matches_an_independently_computed_vector() {
+        let body = br#"{"id":"evt_1NG8Du2eZvKYlo2CUI79vXWy","object":"event","type":"payment_intent.succeeded"}"#;
+        let secret = b"whsec_test_5ecret";
+        let expected = "t=1700000000,\
+             v1=40d5ef4ca7e07e2119f2b0e0bfe5f01be35db893796481d3f840e9e09bce17b1";
+        assert_eq!(sign_payload(body, secret, 1_700_000_000), expected);
+        assert_eq!(
+            verify_signature(Some(expected), body, secret, 1_700_000_000, 300),
+            Ok(())
+        );
+        // Stripe's header carries the timestamp first and may add other schemes (v0).
+        let with_v0 = format!("{expected},v0={}", "ab".repeat(32));
+        assert_eq!(
+            verify_signature(Some(&with_v0), body, secret, 1_700_000_100, 300),
+            Ok(())
+        );
+    }
 }
