@@ -65,7 +65,16 @@ pub(crate) async fn start_anvil(
     let started = Instant::now();
     let chain_id = loop {
         node.ensure_running()?;
-        match provider.get_chain_id().await {
+        // Only our anvil is asked (another process may have taken a port picked free).
+        let answer = if node.listens_on(port) {
+            tokio::time::timeout(Duration::from_secs(5), provider.get_chain_id())
+                .await
+                .map_err(|_| anyhow::anyhow!("no answer in 5 s"))
+                .and_then(|r| r.map_err(anyhow::Error::new))
+        } else {
+            Err(anyhow::anyhow!("not listening on port {port} yet"))
+        };
+        match answer {
             Ok(id) => break id,
             Err(e) if started.elapsed() > Duration::from_secs(30) => {
                 return Err(e).context("anvil did not answer in 30 s");

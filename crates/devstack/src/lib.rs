@@ -238,8 +238,9 @@ pub fn check_port_free(component: &str, port: u16) -> Result<()> {
         .map_err(|e| anyhow::anyhow!("port {port} ({component}) is not available: {e}"))
 }
 
-fn resolve(ports: Ports) -> Result<Ports> {
-    let pick = |p: u16| if p == 0 { free_port() } else { Ok(p) };
+/// The ports to use: the fixed ones as given, a port from `free` for each 0.
+fn resolve(ports: Ports, free: &mut impl FnMut() -> Result<u16>) -> Result<Ports> {
+    let mut pick = |p: u16| if p == 0 { free() } else { Ok(p) };
     Ok(Ports {
         anvil: pick(ports.anvil)?,
         api: pick(ports.api)?,
@@ -247,6 +248,38 @@ fn resolve(ports: Ports) -> Result<Ports> {
         postgres: pick(ports.postgres)?,
         indexer_metrics: pick(ports.indexer_metrics)?,
     })
+}
+
+/// How many times [`Stack::start`] starts the stack on newly picked free ports when one of
+/// them was taken by another process between being picked and being bound.
+const PORT_ATTEMPTS: usize = 3;
+
+/// The component (as named in the error) whose port was already in use when it tried to bind
+/// it, if that is why the start failed. Every component exits when it cannot bind its port,
+/// and says so in its log (`<log_dir>/<name>.log`): "Address already in use" (anvil, the API,
+/// the indexer, PostgreSQL), "address already in use" (localstripe). The whole log is read:
+/// the error quotes only its end, which a backtrace may fill.
+fn port_in_use(e: &anyhow::Error, log_dir: &Path) -> Option<&'static str> {
+    let text = format!("{e:#}");
+    let name = ["anvil", "api", "localstripe", "postgres", "indexer"]
+        .into_iter()
+        .find(|name| text.contains(&format!("{name} exited")))?;
+    let log = std::fs::read(log_dir.join(format!("{name}.log"))).unwrap_or_default();
+    let in_use = |t: &str| t.to_ascii_lowercase().contains("address already in use");
+    (in_use(&text) || in_use(&String::from_utf8_lossy(&log))).then_some(name)
+}
+
+/// Whether component `name` (as in [`port_in_use`]) was given a free port (0) in `requested`.
+fn was_free(requested: Ports, name: &str) -> bool {
+    let port = match name {
+        "anvil" => requested.anvil,
+        "api" => requested.api,
+        "localstripe" => requested.stripe,
+        "postgres" => requested.postgres,
+        "indexer" => requested.indexer_metrics,
+        _ => return false,
+    };
+    port == 0
 }
 
 fn account(i: usize) -> DevAccount {
@@ -258,15 +291,42 @@ fn account(i: usize) -> DevAccount {
     }
 }
 
+/// A started stack, before it owns its temporary folder.
+struct Started {
+    api_url: String,
+    rpc_url: String,
+    chain_id: u64,
+    stripe_url: String,
+    database_url: String,
+    deployment: Deployment,
+    deployment_file: PathBuf,
+    demo: DemoInfo,
+    log_dir: PathBuf,
+    ports: Ports,
+    children: Vec<Managed>,
+}
+
 impl Stack {
     /// Starts every component and returns once the API is ready and the indexer has mirrored the
     /// demo film. On error, whatever was started is stopped again.
+    ///
+    /// A free port (0 in [`StackOptions::ports`]) is picked before its component starts, so
+    /// another process may take it in between: the component then fails to bind it and the
+    /// whole stack is started again on newly picked ports (up to 3 times in all). A port given
+    /// explicitly is never replaced.
     pub async fn start(options: StackOptions) -> Result<Stack> {
+        Self::start_picking(options, free_port).await
+    }
+
+    /// [`Stack::start`], with free ports taken from `free`.
+    async fn start_picking(
+        options: StackOptions,
+        mut free: impl FnMut() -> Result<u16>,
+    ) -> Result<Stack> {
         let binaries = match &options.binaries {
             Some(b) => b.clone(),
             None => Binaries::locate(None)?,
         };
-        let ports = resolve(options.ports)?;
         let (temp, data_dir) = match &options.data_dir {
             Some(d) => (None, d.clone()),
             None => {
@@ -278,224 +338,37 @@ impl Stack {
                 (Some(t), p)
             }
         };
-        let log_dir = data_dir.join("logs");
-        for sub in ["logs", "masters", "deployments", "content"] {
-            let d = data_dir.join(sub);
-            if d.exists() {
-                std::fs::remove_dir_all(&d)?;
+        let mut attempt = 1;
+        let s = loop {
+            let ports = resolve(options.ports, &mut free)?;
+            match start_on(&options, &binaries, &data_dir, ports).await {
+                Ok(s) => break s,
+                Err(e) => match port_in_use(&e, &data_dir.join("logs")) {
+                    Some(name) if attempt < PORT_ATTEMPTS && was_free(options.ports, name) => {
+                        eprintln!(
+                            "tangible-devstack: the port picked for {name} was taken before it \
+                             bound it; starting again on other ports"
+                        );
+                        attempt += 1;
+                    }
+                    _ => return Err(e),
+                },
             }
-            std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
-        }
-        let rpc_url = format!("http://127.0.0.1:{}", ports.anvil);
-        let api_url = format!("http://127.0.0.1:{}", ports.api);
-        let stripe_url = format!("http://127.0.0.1:{}", ports.stripe);
-        let database_url = format!(
-            "postgres://postgres@127.0.0.1:{}/{DATABASE_NAME}",
-            ports.postgres
-        );
-
-        // The cluster, the chain and the emulator start concurrently.
-        let (pg_dir, pg_log) = (data_dir.join("pg"), log_dir.join("postgres.log"));
-        let pg = postgres::start(&pg_dir, ports.postgres, DATABASE_NAME, &pg_log);
-        let node = async {
-            let (anvil, chain_id) = chain::start_anvil(
-                &binaries.anvil,
-                ports.anvil,
-                options.block_time,
-                &log_dir.join("anvil.log"),
-            )
-            .await?;
-            let (deployment, demo) = chain::deploy_demo(&rpc_url).await?;
-            anyhow::Ok((anvil, chain_id, deployment, demo))
-        };
-        let stripe = start_localstripe(&binaries.localstripe, ports.stripe, &log_dir);
-        let (pg, node, stripe) = tokio::join!(pg, node, stripe);
-        let mut children = Vec::new();
-        // Keep whatever started, so that an error below stops it.
-        let (pg, node, stripe) = (
-            pg.context("starting PostgreSQL"),
-            node.context("starting anvil and deploying"),
-            stripe.context("starting localstripe"),
-        );
-        let mut errors = Vec::new();
-        match pg {
-            Ok(p) => children.push(p),
-            Err(e) => errors.push(e),
-        }
-        let mut chain_info = None;
-        match node {
-            Ok((anvil, chain_id, deployment, demo)) => {
-                children.push(anvil);
-                chain_info = Some((chain_id, deployment, demo));
-            }
-            Err(e) => errors.push(e),
-        }
-        match stripe {
-            Ok(s) => children.push(s),
-            Err(e) => errors.push(e),
-        }
-        let mut stack_children = Guard(children);
-        if let Some(e) = errors.into_iter().next() {
-            return Err(e);
-        }
-        let (chain_id, deployment, demo) = chain_info.expect("no error, so the chain started");
-
-        let deployment_file = Deployment::file_in(&data_dir.join("deployments"), chain_id);
-        deployment.save(&deployment_file)?;
-        if let Some(dir) = &options.deployments_dir {
-            std::fs::create_dir_all(dir)?;
-            deployment.save(&Deployment::file_in(dir, chain_id))?;
-        }
-
-        // Migrate once here, so the indexer and the API never race on the schema.
-        let pool = tangible_db::connect(&database_url, 2)
-            .await
-            .context("connecting to the stack's database")?;
-        tangible_db::migrate(&pool).await.context("migrating")?;
-
-        let mut indexer = Command::new(&binaries.indexer);
-        indexer
-            .args(["--rpc-url", &rpc_url])
-            .args(["--database-url", &database_url])
-            .arg("--deployment")
-            .arg(&deployment_file)
-            .args(["--confirmations", "0", "--poll-interval-ms", "100"])
-            .args([
-                "--metrics-addr",
-                &format!("127.0.0.1:{}", ports.indexer_metrics),
-            ])
-            .args(&options.indexer_args);
-        scrub_env(&mut indexer);
-        stack_children.0.push(Managed::spawn(
-            "indexer",
-            indexer,
-            &log_dir.join("indexer.log"),
-            SpawnOptions::default(),
-        )?);
-
-        let mut api = Command::new(&binaries.api);
-        scrub_env(&mut api);
-        let attestation = account(chain::ATTESTATION);
-        let operator = account(chain::OPERATOR);
-        let token_secret = hex::encode(rand::random::<[u8; 32]>());
-        let kek = hex::encode(rand::random::<[u8; 32]>());
-        let host = format!("127.0.0.1:{}", ports.api);
-        let content_dir = data_dir.join("content");
-        for (k, v) in [
-            ("LISTEN_ADDR", host.clone()),
-            ("DATABASE_URL", database_url.clone()),
-            ("DB_MAX_CONNECTIONS", "8".to_owned()),
-            ("RPC_URL", rpc_url.clone()),
-            ("DEPLOYMENT_FILE", deployment_file.display().to_string()),
-            ("OPERATOR_KEY", operator.private_key.clone()),
-            ("STRIPE_SECRET_KEY", STRIPE_SECRET_KEY.to_owned()),
-            ("STRIPE_API_BASE", stripe_url.clone()),
-            ("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET.to_owned()),
-            ("TOKEN_SECRET", token_secret),
-            ("KEK_HEX", kek),
-            ("ATTESTATION_KEY", attestation.private_key.clone()),
-            ("SIWE_DOMAIN", host.clone()),
-            ("SIWE_URI", api_url.clone()),
-            ("WORKER_POLL_MS", "100".to_owned()),
-            ("RETRY_BASE_MS", "200".to_owned()),
-            ("RETRY_MAX_MS", "2000".to_owned()),
-            ("SHUTDOWN_GRACE_SECS", "3".to_owned()),
-            ("JSON_LOGS", "false".to_owned()),
-            ("CONTENT_DIR", content_dir.display().to_string()),
-            ("P2P_BIND_ADDR", "127.0.0.1:0".to_owned()),
-            ("PUBLIC_URL", api_url.clone()),
-        ] {
-            api.env(format!("TANGIBLE_API_{k}"), v);
-        }
-        for (k, v) in &options.api_env {
-            api.env(k, v);
-        }
-        stack_children.0.push(Managed::spawn(
-            "api",
-            api,
-            &log_dir.join("api.log"),
-            SpawnOptions::default(),
-        )?);
-        register_webhook(&stripe_url, &format!("{api_url}/v1/webhooks/stripe")).await?;
-
-        let deadline = Instant::now() + Duration::from_secs(120);
-        wait_mirrored(&pool, demo.film_id, &stack_children.0, deadline).await?;
-        wait_ready(&api_url, &stack_children.0, deadline).await?;
-
-        let mut editions = Vec::new();
-        for (quality, hash, price) in &demo.editions {
-            editions.push(DemoEdition {
-                quality: *quality,
-                price: *price,
-                master_hash: *hash,
-                master_file: None,
-                uploaded: false,
-            });
-        }
-        if options.upload_demo_masters {
-            for e in &mut editions {
-                let len = match e.quality {
-                    Quality::Uhd4k => options.demo_master_bytes * 2,
-                    _ => options.demo_master_bytes,
-                };
-                let path = data_dir
-                    .join("masters")
-                    .join(format!("film-{}-{}.bin", demo.film_id, e.quality));
-                masters::generate_master(&path, demo.film_id, e.quality, len)?;
-                e.master_file = Some(path);
-            }
-            if api_has_route(&api_url, masters::is_master_route).await? {
-                let http = reqwest::Client::new();
-                let studio = &chain::signers()[chain::STUDIO];
-                let token = masters::login(&http, &api_url, studio).await?;
-                for e in &mut editions {
-                    let path = e.master_file.as_ref().expect("generated above");
-                    let up = masters::upload_master(
-                        &http,
-                        &api_url,
-                        &token,
-                        demo.film_id,
-                        e.quality,
-                        path,
-                    )
-                    .await?;
-                    e.master_hash = up.master_hash;
-                    e.uploaded = true;
-                }
-                let deadline = Instant::now() + Duration::from_secs(60);
-                wait_master_hashes(&pool, demo.film_id, &editions, &stack_children.0, deadline)
-                    .await?;
-            }
-        }
-        pool.close().await;
-
-        let demo = DemoInfo {
-            studio_id: demo.studio_id,
-            studio_name: "Studio Méliès".to_owned(),
-            film_id: demo.film_id,
-            film_title: "Le Voyage dans la Lune".to_owned(),
-            film_year: 1902,
-            editions,
-            operator,
-            studio: account(chain::STUDIO),
-            platform: account(chain::PLATFORM),
-            buyers: chain::BUYERS.map(account).collect(),
-            attestation,
         };
         Ok(Stack {
-            api_url,
-            rpc_url,
-            chain_id,
-            stripe_url,
+            api_url: s.api_url,
+            rpc_url: s.rpc_url,
+            chain_id: s.chain_id,
+            stripe_url: s.stripe_url,
             stripe_secret_key: STRIPE_SECRET_KEY.to_owned(),
-            database_url,
-            deployment,
-            deployment_file,
-            demo,
+            database_url: s.database_url,
+            deployment: s.deployment,
+            deployment_file: s.deployment_file,
+            demo: s.demo,
             data_dir,
-            log_dir,
-            ports,
-            children: std::mem::take(&mut stack_children.0),
+            log_dir: s.log_dir,
+            ports: s.ports,
+            children: s.children,
             temp,
         })
     }
@@ -546,6 +419,225 @@ impl Drop for Stack {
     }
 }
 
+/// One start of every component on `ports`, in `data_dir` (see [`Stack::start`]).
+async fn start_on(
+    options: &StackOptions,
+    binaries: &Binaries,
+    data_dir: &Path,
+    ports: Ports,
+) -> Result<Started> {
+    let log_dir = data_dir.join("logs");
+    for sub in ["logs", "masters", "deployments", "content"] {
+        let d = data_dir.join(sub);
+        if d.exists() {
+            std::fs::remove_dir_all(&d)?;
+        }
+        std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
+    }
+    let rpc_url = format!("http://127.0.0.1:{}", ports.anvil);
+    let api_url = format!("http://127.0.0.1:{}", ports.api);
+    let stripe_url = format!("http://127.0.0.1:{}", ports.stripe);
+    let database_url = format!(
+        "postgres://postgres@127.0.0.1:{}/{DATABASE_NAME}",
+        ports.postgres
+    );
+
+    // The cluster, the chain and the emulator start concurrently.
+    let (pg_dir, pg_log) = (data_dir.join("pg"), log_dir.join("postgres.log"));
+    let pg = postgres::start(&pg_dir, ports.postgres, DATABASE_NAME, &pg_log);
+    let node = async {
+        let (anvil, chain_id) = chain::start_anvil(
+            &binaries.anvil,
+            ports.anvil,
+            options.block_time,
+            &log_dir.join("anvil.log"),
+        )
+        .await?;
+        let (deployment, demo) = chain::deploy_demo(&rpc_url).await?;
+        anyhow::Ok((anvil, chain_id, deployment, demo))
+    };
+    let stripe = start_localstripe(&binaries.localstripe, ports.stripe, &log_dir);
+    let (pg, node, stripe) = tokio::join!(pg, node, stripe);
+    let mut children = Vec::new();
+    // Keep whatever started, so that an error below stops it.
+    let (pg, node, stripe) = (
+        pg.context("starting PostgreSQL"),
+        node.context("starting anvil and deploying"),
+        stripe.context("starting localstripe"),
+    );
+    let mut errors = Vec::new();
+    match pg {
+        Ok(p) => children.push(p),
+        Err(e) => errors.push(e),
+    }
+    let mut chain_info = None;
+    match node {
+        Ok((anvil, chain_id, deployment, demo)) => {
+            children.push(anvil);
+            chain_info = Some((chain_id, deployment, demo));
+        }
+        Err(e) => errors.push(e),
+    }
+    match stripe {
+        Ok(s) => children.push(s),
+        Err(e) => errors.push(e),
+    }
+    let mut stack_children = Guard(children);
+    if let Some(e) = errors.into_iter().next() {
+        return Err(e);
+    }
+    let (chain_id, deployment, demo) = chain_info.expect("no error, so the chain started");
+
+    let deployment_file = Deployment::file_in(&data_dir.join("deployments"), chain_id);
+    deployment.save(&deployment_file)?;
+    if let Some(dir) = &options.deployments_dir {
+        std::fs::create_dir_all(dir)?;
+        deployment.save(&Deployment::file_in(dir, chain_id))?;
+    }
+
+    // Migrate once here, so the indexer and the API never race on the schema.
+    let pool = tangible_db::connect(&database_url, 2)
+        .await
+        .context("connecting to the stack's database")?;
+    tangible_db::migrate(&pool).await.context("migrating")?;
+
+    let mut indexer = Command::new(&binaries.indexer);
+    indexer
+        .args(["--rpc-url", &rpc_url])
+        .args(["--database-url", &database_url])
+        .arg("--deployment")
+        .arg(&deployment_file)
+        .args(["--confirmations", "0", "--poll-interval-ms", "100"])
+        .args([
+            "--metrics-addr",
+            &format!("127.0.0.1:{}", ports.indexer_metrics),
+        ])
+        .args(&options.indexer_args);
+    scrub_env(&mut indexer);
+    stack_children.0.push(Managed::spawn(
+        "indexer",
+        indexer,
+        &log_dir.join("indexer.log"),
+        SpawnOptions::default(),
+    )?);
+
+    let mut api = Command::new(&binaries.api);
+    scrub_env(&mut api);
+    let attestation = account(chain::ATTESTATION);
+    let operator = account(chain::OPERATOR);
+    let token_secret = hex::encode(rand::random::<[u8; 32]>());
+    let kek = hex::encode(rand::random::<[u8; 32]>());
+    let host = format!("127.0.0.1:{}", ports.api);
+    let content_dir = data_dir.join("content");
+    for (k, v) in [
+        ("LISTEN_ADDR", host.clone()),
+        ("DATABASE_URL", database_url.clone()),
+        ("DB_MAX_CONNECTIONS", "8".to_owned()),
+        ("RPC_URL", rpc_url.clone()),
+        ("DEPLOYMENT_FILE", deployment_file.display().to_string()),
+        ("OPERATOR_KEY", operator.private_key.clone()),
+        ("STRIPE_SECRET_KEY", STRIPE_SECRET_KEY.to_owned()),
+        ("STRIPE_API_BASE", stripe_url.clone()),
+        ("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET.to_owned()),
+        ("TOKEN_SECRET", token_secret),
+        ("KEK_HEX", kek),
+        ("ATTESTATION_KEY", attestation.private_key.clone()),
+        ("SIWE_DOMAIN", host.clone()),
+        ("SIWE_URI", api_url.clone()),
+        ("WORKER_POLL_MS", "100".to_owned()),
+        ("RETRY_BASE_MS", "200".to_owned()),
+        ("RETRY_MAX_MS", "2000".to_owned()),
+        ("SHUTDOWN_GRACE_SECS", "3".to_owned()),
+        ("JSON_LOGS", "false".to_owned()),
+        ("CONTENT_DIR", content_dir.display().to_string()),
+        ("P2P_BIND_ADDR", "127.0.0.1:0".to_owned()),
+        ("PUBLIC_URL", api_url.clone()),
+    ] {
+        api.env(format!("TANGIBLE_API_{k}"), v);
+    }
+    for (k, v) in &options.api_env {
+        api.env(k, v);
+    }
+    stack_children.0.push(Managed::spawn(
+        "api",
+        api,
+        &log_dir.join("api.log"),
+        SpawnOptions::default(),
+    )?);
+    register_webhook(&stripe_url, &format!("{api_url}/v1/webhooks/stripe")).await?;
+
+    let deadline = Instant::now() + Duration::from_secs(120);
+    wait_mirrored(&pool, demo.film_id, &stack_children.0, deadline).await?;
+    wait_ready((&api_url, ports.api), &stack_children.0, deadline).await?;
+
+    let mut editions = Vec::new();
+    for (quality, hash, price) in &demo.editions {
+        editions.push(DemoEdition {
+            quality: *quality,
+            price: *price,
+            master_hash: *hash,
+            master_file: None,
+            uploaded: false,
+        });
+    }
+    if options.upload_demo_masters {
+        for e in &mut editions {
+            let len = match e.quality {
+                Quality::Uhd4k => options.demo_master_bytes * 2,
+                _ => options.demo_master_bytes,
+            };
+            let path = data_dir
+                .join("masters")
+                .join(format!("film-{}-{}.bin", demo.film_id, e.quality));
+            masters::generate_master(&path, demo.film_id, e.quality, len)?;
+            e.master_file = Some(path);
+        }
+        if api_has_route(&api_url, masters::is_master_route).await? {
+            let http = reqwest::Client::new();
+            let studio = &chain::signers()[chain::STUDIO];
+            let token = masters::login(&http, &api_url, studio).await?;
+            for e in &mut editions {
+                let path = e.master_file.as_ref().expect("generated above");
+                let up =
+                    masters::upload_master(&http, &api_url, &token, demo.film_id, e.quality, path)
+                        .await?;
+                e.master_hash = up.master_hash;
+                e.uploaded = true;
+            }
+            let deadline = Instant::now() + Duration::from_secs(60);
+            wait_master_hashes(&pool, demo.film_id, &editions, &stack_children.0, deadline).await?;
+        }
+    }
+    pool.close().await;
+
+    let demo = DemoInfo {
+        studio_id: demo.studio_id,
+        studio_name: "Studio Méliès".to_owned(),
+        film_id: demo.film_id,
+        film_title: "Le Voyage dans la Lune".to_owned(),
+        film_year: 1902,
+        editions,
+        operator,
+        studio: account(chain::STUDIO),
+        platform: account(chain::PLATFORM),
+        buyers: chain::BUYERS.map(account).collect(),
+        attestation,
+    };
+    Ok(Started {
+        api_url,
+        rpc_url,
+        chain_id,
+        stripe_url,
+        database_url,
+        deployment,
+        deployment_file,
+        demo,
+        log_dir,
+        ports,
+        children: std::mem::take(&mut stack_children.0),
+    })
+}
+
 /// Children stopped in reverse order when dropped (a start that fails half-way).
 struct Guard(Vec<Managed>);
 
@@ -580,10 +672,8 @@ async fn start_localstripe(bin: &Path, port: u16, log_dir: &Path) -> Result<Mana
         SpawnOptions::default(),
     )?;
     let started = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
+    // Listening itself, not merely a port that answers (another process may have taken it).
+    while !child.listens_on(port) {
         child.ensure_running()?;
         if started.elapsed() > Duration::from_secs(30) {
             bail!("localstripe did not listen on port {port} in 30 s");
@@ -594,7 +684,9 @@ async fn start_localstripe(bin: &Path, port: u16, log_dir: &Path) -> Result<Mana
 }
 
 async fn register_webhook(stripe_url: &str, url: &str) -> Result<()> {
-    let r = reqwest::Client::new()
+    let r = reqwest::Client::builder()
+        .timeout(Duration::from_secs(30))
+        .build()?
         .post(format!("{stripe_url}/_config/webhooks/tangible"))
         .form(&[("url", url), ("secret", STRIPE_WEBHOOK_SECRET)])
         .send()
@@ -675,12 +767,28 @@ async fn wait_master_hashes(
     }
 }
 
-async fn wait_ready(api_url: &str, children: &[Managed], deadline: Instant) -> Result<()> {
+async fn wait_ready(
+    (api_url, port): (&str, u16),
+    children: &[Managed],
+    deadline: Instant,
+) -> Result<()> {
     let http = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
         .build()?;
+    let api = children
+        .iter()
+        .find(|c| c.name() == "api")
+        .context("the API was not started")?;
     loop {
         children.iter().try_for_each(Managed::ensure_running)?;
+        // Only our API is asked (another process may have taken a port picked free).
+        if !api.listens_on(port) {
+            if Instant::now() > deadline {
+                bail!("the API did not listen on port {port} in time");
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        }
         let last = match http.get(format!("{api_url}/readyz")).send().await {
             Ok(r) if r.status().is_success() => return Ok(()),
             Ok(r) => format!("{}: {}", r.status(), r.text().await.unwrap_or_default()),
@@ -690,5 +798,68 @@ async fn wait_ready(api_url: &str, children: &[Managed], deadline: Instant) -> R
             bail!("the API was not ready in time: {last}");
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::ErrorKind;
+
+    use super::*;
+
+    /// Two ports picked free are taken by another process before their components bind them
+    /// (anvil's on the first start, the API's on the second): the stack starts on the third
+    /// try, on other ports, and no probe ever connected to the processes holding the taken
+    /// ports.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_free_port_taken_before_it_is_bound_is_picked_again() {
+        let binaries = Binaries::build(false).expect("building tangible-api and tangible-indexer");
+        let thieves = [
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+            TcpListener::bind("127.0.0.1:0").unwrap(),
+        ];
+        let taken = thieves.each_ref().map(|l| l.local_addr().unwrap().port());
+        // `resolve` picks anvil, API, localstripe, PostgreSQL and indexer metrics, in order.
+        let mut picks = 0;
+        let stack = Stack::start_picking(
+            StackOptions {
+                binaries: Some(binaries),
+                upload_demo_masters: false,
+                ..StackOptions::default()
+            },
+            || {
+                picks += 1;
+                match picks {
+                    1 => Ok(taken[0]),
+                    7 => Ok(taken[1]),
+                    _ => free_port(),
+                }
+            },
+        )
+        .await
+        .expect("the stack starts on other ports");
+        assert_eq!(picks, 15, "three starts of five free ports each");
+        let ports = stack.ports.named().map(|(_, p)| p);
+        assert!(
+            taken.iter().all(|t| !ports.contains(t)),
+            "{:?} avoids {taken:?}",
+            stack.ports
+        );
+        let ready = reqwest::get(format!("{}/readyz", stack.api_url))
+            .await
+            .unwrap();
+        assert!(ready.status().is_success());
+        stack.check().unwrap();
+        stack.stop();
+        for thief in &thieves {
+            thief.set_nonblocking(true).unwrap();
+            let accepted = thief.accept().map(|(_, peer)| peer);
+            assert!(
+                accepted
+                    .as_ref()
+                    .is_err_and(|e| e.kind() == ErrorKind::WouldBlock),
+                "a probe connected to the process holding a taken port: {accepted:?}"
+            );
+        }
     }
 }

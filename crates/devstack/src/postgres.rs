@@ -91,7 +91,16 @@ pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result
     let started = Instant::now();
     let mut conn = loop {
         server.ensure_running()?;
-        match PgConnection::connect(&admin).await {
+        // Only our server is asked (another process may have taken a port picked free).
+        let conn = if server.listens_on(port) {
+            tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&admin))
+                .await
+                .map_err(|_| anyhow::anyhow!("no answer in 5 s"))
+                .and_then(|r| r.map_err(anyhow::Error::new))
+        } else {
+            Err(anyhow::anyhow!("not listening on port {port} yet"))
+        };
+        match conn {
             Ok(conn) => break conn,
             Err(e) if started.elapsed() > Duration::from_secs(60) => {
                 return Err(e).context("postgres did not accept connections in 60 s");

@@ -148,6 +148,26 @@ impl Managed {
         *self.exit.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Whether this child, and not some other process, listens on TCP `port` (IPv4 or IPv6,
+    /// any address): checked before probing a component on a port that was picked free, so
+    /// that a probe never talks to a process that took the port in between.
+    pub(crate) fn listens_on(&self, port: u16) -> bool {
+        let sockets: Vec<String> = listening_sockets(port)
+            .into_iter()
+            .map(|inode| format!("socket:[{inode}]"))
+            .collect();
+        if sockets.is_empty() {
+            return false;
+        }
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{}/fd", self.pid)) else {
+            return false;
+        };
+        fds.flatten().any(|fd| {
+            std::fs::read_link(fd.path())
+                .is_ok_and(|target| sockets.iter().any(|s| target.as_os_str() == s.as_str()))
+        })
+    }
+
     /// An error if the child has exited, naming its log and quoting its end.
     pub(crate) fn ensure_running(&self) -> Result<()> {
         match self.exit_status() {
@@ -206,6 +226,32 @@ impl Drop for Managed {
     fn drop(&mut self) {
         self.stop(Duration::from_secs(10));
     }
+}
+
+/// The inodes of the TCP sockets listening on `port` (`/proc/net/tcp` and `tcp6`: state `0A`,
+/// local address `ADDR:PORT` in hex, inode in the tenth column).
+fn listening_sockets(port: u16) -> Vec<u64> {
+    let mut inodes = Vec::new();
+    for table in ["/proc/net/tcp", "/proc/net/tcp6"] {
+        let Ok(text) = std::fs::read_to_string(table) else {
+            continue;
+        };
+        for line in text.lines().skip(1) {
+            let f: Vec<&str> = line.split_whitespace().collect();
+            if f.len() < 10 || f[3] != "0A" {
+                continue;
+            }
+            let local_port = f[1]
+                .rsplit_once(':')
+                .and_then(|(_, hex)| u16::from_str_radix(hex, 16).ok());
+            if local_port == Some(port)
+                && let Ok(inode) = f[9].parse()
+            {
+                inodes.push(inode);
+            }
+        }
+    }
+    inodes
 }
 
 /// The last `max` bytes of a log file (lossy UTF-8), for error messages.
