@@ -43,7 +43,7 @@ test-rust: contracts ## Rust unit, property and integration tests (anvil, Postgr
 test-web-unit: tools ## the web client's unit tests (vitest: keystore, recovery phrase, sign-in message)
 	cd web && npx --no-install vitest run
 
-test: lint test-contracts test-rust test-web-unit ## every test of the project (what CI runs)
+test: lint test-contracts test-rust test-web-unit test-web ## every test of the project (what CI runs)
 	@echo "make test: all suites passed"
 
 gas: contracts ## re-measure the gas benchmarks into contracts/.gas-snapshot; print the change and the targets
@@ -52,7 +52,7 @@ gas: contracts ## re-measure the gas benchmarks into contracts/.gas-snapshot; pr
 up: contracts web ## start the local stack (anvil, Postgres, localstripe, contracts + demo film, indexer, API); Ctrl-C stops it
 	@bash scripts/up.sh
 
-test-web: contracts web ## browser test of the storefront (headless Chromium, real stack; not in make test yet)
+test-web: contracts web ## browser test of the storefront: headless Chromium against a devstack (~30 s once built)
 	@bash web/e2e/run.sh
 
 bench: contracts ## benchmarks (long; not part of make test)

@@ -4,13 +4,15 @@
 // Any console error, page error, failed request or unexpected HTTP error fails the run.
 //
 // usage: node web/e2e/checkout.mjs <base-url> <screenshot-folder>
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const out = process.argv[3] ?? 'e2e-output';
 mkdirSync(out, { recursive: true });
+// This run's screenshots only.
+for (const f of readdirSync(out)) if (f.endsWith('.png')) rmSync(join(out, f));
 console.log(`test-web: screenshots in ${out}`);
 
 const problems = [];
@@ -187,6 +189,11 @@ try {
   await screenshot('checkout-3ds');
   await page.click('text=Complete authentication');
   await page.locator('[data-testid=fulfilled]').waitFor({ timeout: 90_000 });
+
+  step('the wallet, signed in');
+  await page.click('[data-testid=wallet-link]');
+  await page.getByText('Signed in until').waitFor();
+  await screenshot('wallet-signed-in');
 
   check(expectedErrors.length === 0, `expected responses not seen: ${JSON.stringify(expectedErrors)}`);
   check(expectedConsole.length === 0, `expected console lines not seen: ${expectedConsole}`);

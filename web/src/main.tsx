@@ -52,7 +52,8 @@ function App() {
         <nav aria-label="Main">
           {nav('/', 'Films')}
           {nav('/library', 'Library')}
-          <a href="/wallet" aria-current={path === '/wallet' ? 'page' : undefined} class="wallet-link" data-testid="wallet-link">
+          <a href="/wallet" aria-current={path === '/wallet' ? 'page' : undefined} class="wallet-link" data-testid="wallet-link"
+            title={s ? (signedIn(s) ? 'Wallet unlocked, signed in' : 'Wallet unlocked, not signed in') : 'Your wallet'}>
             {s ? `${signedIn(s) ? '●' : '○'} ${short(s.address)}` : 'Wallet'}
           </a>
         </nav>
