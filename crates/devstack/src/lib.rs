@@ -552,6 +552,17 @@ async fn start_on(
         ("CONTENT_DIR", content_dir.display().to_string()),
         ("P2P_BIND_ADDR", "127.0.0.1:0".to_owned()),
         ("PUBLIC_URL", api_url.clone()),
+        // The web storefront (web/dist, `make web`) and its card checkout: localstripe takes
+        // any publishable key and serves its fake Stripe.js.
+        (
+            "STRIPE_PUBLISHABLE_KEY",
+            "pk_test_tangible_devstack".to_owned(),
+        ),
+        ("STRIPE_JS_URL", format!("{stripe_url}/js.stripe.com/v3/")),
+        (
+            "WEB_DIR",
+            workspace_root().join("web/dist").display().to_string(),
+        ),
     ] {
         api.env(format!("TANGIBLE_API_{k}"), v);
     }
