@@ -16,7 +16,7 @@ export function Catalogue() {
   };
   return (
     <section>
-      <h1>Films you own</h1>
+      <h1>Films to own</h1>
       <form class="search" role="search" onSubmit={submit}>
         <label for="q" class="visually-hidden">
           Search films
