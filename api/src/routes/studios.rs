@@ -500,9 +500,17 @@ pub async fn upload_master(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<axum::Json<MasterPublished>> {
+    // Only a body of a declared length that can be read whole is drained (not one announced at
+    // 1 TiB, nor a chunked one that may never end).
+    let drainable = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .is_some_and(|len| len <= REFUSED_BODY_DRAIN_BYTES);
     let mut body = Some(body);
     let result = upload_master_checked(state, user, edition, query, headers, &mut body).await;
     if result.is_err()
+        && drainable
         && let Some(unread) = body.take()
     {
         drain_refused_body(unread).await;
@@ -514,7 +522,7 @@ pub async fn upload_master(
 const REFUSED_BODY_DRAIN_BYTES: u64 = 64 << 20;
 
 /// Reads and discards (at most [`REFUSED_BODY_DRAIN_BYTES`], for at most 10 s) the body of an
-/// upload refused before its first byte was read. Answering while the client is still sending
+/// upload refused before its first byte was read, when its declared length is within that bound. Answering while the client is still sending
 /// makes the server close the connection under it: the client then sees a broken pipe instead
 /// of the error (seen in the e2e test with a 2 MiB master for an unknown film).
 async fn drain_refused_body(body: Body) {
