@@ -27,6 +27,24 @@ function message(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
+/** A form's error and busy flag; `run` clears the error, runs `f` and shows what it throws as `failed(e)`. */
+function useAction() {
+  const [error, setError] = useState('');
+  const [busy, setBusy] = useState(false);
+  const run = async (f: () => Promise<void>, failed: (e: unknown) => string) => {
+    setBusy(true);
+    setError('');
+    try {
+      await f();
+    } catch (e) {
+      setError(failed(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { error, setError, busy, run };
+}
+
 async function afterUnlock(setError: (s: string) => void) {
   try {
     await signIn();
@@ -41,8 +59,7 @@ export function WalletPage() {
   const s = useSession();
   const [mode, setMode] = useState<'unlock' | 'create' | 'import'>('unlock');
   const [stored, reload] = useLoad(loadWallets, [s?.address]);
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useAction();
 
   if (s)
     return (
@@ -64,12 +81,7 @@ export function WalletPage() {
             <button
               type="button"
               disabled={busy}
-              onClick={async () => {
-                setBusy(true);
-                setError('');
-                await afterUnlock(setError);
-                setBusy(false);
-              }}
+              onClick={() => run(() => afterUnlock(setError), message)}
             >
               Sign in with this wallet
             </button>
@@ -132,23 +144,19 @@ export function WalletPage() {
 function UnlockForm({ wallets }: { wallets: Awaited<ReturnType<typeof loadWallets>> }) {
   const [addr, setAddr] = useState(wallets[0]?.address ?? '');
   const [pw, setPw] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useAction();
   const submit = async (e: Event) => {
     e.preventDefault();
     const w = wallets.find((x) => x.address === addr);
     if (!w) return;
     if (!pw) return setError('Enter your password.');
-    setBusy(true);
-    setError('');
-    try {
-      await unlock(w, pw);
-      await afterUnlock(setError);
-    } catch (err) {
-      setError(err instanceof WrongPassword ? err.message : 'Unlocking failed: ' + message(err));
-    } finally {
-      setBusy(false);
-    }
+    await run(
+      async () => {
+        await unlock(w, pw);
+        await afterUnlock(setError);
+      },
+      (err) => (err instanceof WrongPassword ? err.message : 'Unlocking failed: ' + message(err)),
+    );
   };
   return (
     <form onSubmit={submit} class="form" noValidate>
@@ -207,8 +215,7 @@ function CreateForm() {
   const [confirm, setConfirm] = useState('');
   const [words, setWords] = useState<string[]>([]);
   const [answers, setAnswers] = useState<Record<number, string>>({});
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useAction();
   // Three positions to confirm, chosen once per phrase.
   const asks = useMemo(() => {
     const picks = new Set<number>();
@@ -262,17 +269,14 @@ function CreateForm() {
         e.preventDefault();
         const wrong = asks.filter((i) => (answers[i] ?? '').trim().toLowerCase() !== words[i]);
         if (wrong.length) return setError(`Word ${wrong.map((i) => '#' + (i + 1)).join(', ')} does not match. Check what you wrote.`);
-        setBusy(true);
-        setError('');
-        try {
-          await storeAndUnlock(secretFromMnemonic(words.join(' ')), pw);
-          setWords([]);
-          await afterUnlock(setError);
-        } catch (err) {
-          setError('Creating the wallet failed: ' + message(err));
-        } finally {
-          setBusy(false);
-        }
+        await run(
+          async () => {
+            await storeAndUnlock(secretFromMnemonic(words.join(' ')), pw);
+            setWords([]);
+            await afterUnlock(setError);
+          },
+          (err) => 'Creating the wallet failed: ' + message(err),
+        );
       }}
     >
       <p>Confirm your phrase: type the words asked for.</p>
@@ -306,8 +310,7 @@ function ImportForm() {
   const [phrase, setPhrase] = useState('');
   const [pw, setPw] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
+  const { error, setError, busy, run } = useAction();
   return (
     <form
       class="form"
@@ -317,17 +320,14 @@ function ImportForm() {
         const isKey = /^(0x)?[0-9a-fA-F]{64}$/.test(phrase.trim());
         const p = (isKey ? null : mnemonicProblem(phrase)) ?? passwordProblem(pw, confirm);
         if (p) return setError(p);
-        setBusy(true);
-        setError('');
-        try {
-          await storeAndUnlock(isKey ? secretFromHex(phrase) : secretFromMnemonic(phrase), pw);
-          setPhrase('');
-          await afterUnlock(setError);
-        } catch (err) {
-          setError('Import failed: ' + message(err));
-        } finally {
-          setBusy(false);
-        }
+        await run(
+          async () => {
+            await storeAndUnlock(isKey ? secretFromHex(phrase) : secretFromMnemonic(phrase), pw);
+            setPhrase('');
+            await afterUnlock(setError);
+          },
+          (err) => 'Import failed: ' + message(err),
+        );
       }}
     >
       <label>
