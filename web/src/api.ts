@@ -10,6 +10,11 @@ export class ApiError extends Error {
   }
 }
 
+/** What to show for a thrown value. */
+export function errorMessage(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}
+
 export interface Edition {
   edition_id: string;
   quality: string;

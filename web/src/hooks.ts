@@ -1,4 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
+import { errorMessage } from './api';
 import { currentSession, subscribe, type Session } from './wallet';
 
 export type Load<T> = { state: 'loading' } | { state: 'error'; error: string } | { state: 'ok'; value: T };
@@ -12,7 +13,7 @@ export function useLoad<T>(f: () => Promise<T>, deps: unknown[]): [Load<T>, () =
     setLoad({ state: 'loading' });
     f().then(
       (value) => live && setLoad({ state: 'ok', value }),
-      (e: unknown) => live && setLoad({ state: 'error', error: e instanceof Error ? e.message : String(e) }),
+      (e: unknown) => live && setLoad({ state: 'error', error: errorMessage(e) }),
     );
     return () => {
       live = false;

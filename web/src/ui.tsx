@@ -43,4 +43,9 @@ export function Loaded<T>({
   return <>{children(load.value)}</>;
 }
 
-export const QUALITY_LABEL: Record<string, string> = { sd: 'SD', hd: 'HD', '4k': '4K' };
+const QUALITY_LABEL: Record<string, string> = { sd: 'SD', hd: 'HD', '4k': '4K' };
+
+/** "4K" for `4k`; an unknown quality as it is. */
+export function qualityLabel(q: string): string {
+  return QUALITY_LABEL[q] ?? q;
+}

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, money } from '../api';
 import { useLoad } from '../hooks';
-import { Loaded, QUALITY_LABEL } from '../ui';
+import { Loaded, qualityLabel } from '../ui';
 
 export function Catalogue() {
   const initial = new URLSearchParams(location.search).get('q') ?? '';
@@ -54,7 +54,7 @@ export function Catalogue() {
                     <p>
                       {on.map((e) => (
                         <span class="badge" key={e.quality}>
-                          {QUALITY_LABEL[e.quality] ?? e.quality}
+                          {qualityLabel(e.quality)}
                         </span>
                       ))}
                     </p>

@@ -1,8 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, money, short, type Purchase, type PurchaseCreated } from '../api';
+import { ApiError, api, errorMessage, money, short, type Purchase, type PurchaseCreated } from '../api';
 import { useLoad, useSession } from '../hooks';
 import { loadStripe, type CardElement, type StripeClient } from '../stripe';
-import { ErrorBox, Loaded, Loading, QUALITY_LABEL } from '../ui';
+import { ErrorBox, Loaded, Loading, qualityLabel } from '../ui';
 
 type Phase =
   | { kind: 'form' }
@@ -36,7 +36,7 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
       {({ film, config }) => {
         const edition = film.editions.find((e) => e.quality === quality);
         if (!edition) return <ErrorBox>This film has no {quality} edition.</ErrorBox>;
-        if (!edition.active) return <ErrorBox>The {QUALITY_LABEL[quality]} edition is withdrawn from sale.</ErrorBox>;
+        if (!edition.active) return <ErrorBox>The {qualityLabel(quality)} edition is withdrawn from sale.</ErrorBox>;
         if (!config.stripe_publishable_key) return <ErrorBox>Card payments are not configured on this server.</ErrorBox>;
         return (
           <CardCheckout
@@ -82,7 +82,7 @@ function CardCheckout(p: {
         stripe.current = { client, card };
         setReady('ok');
       },
-      (e: unknown) => setReady(e instanceof Error ? e.message : String(e)),
+      (e: unknown) => setReady(errorMessage(e)),
     );
     return () => card?.destroy();
   }, [p.stripeUrl, p.publishableKey]);
@@ -137,7 +137,7 @@ function CardCheckout(p: {
         await sleep(700);
       }
     } catch (err) {
-      setPhase({ kind: 'failed', message: err instanceof Error ? err.message : String(err) });
+      setPhase({ kind: 'failed', message: errorMessage(err) });
     }
   };
 
@@ -148,7 +148,7 @@ function CardCheckout(p: {
         <a href={`/films/${p.filmId}`}>← {p.title}</a>
       </p>
       <h1>
-        Buy {p.title} in {QUALITY_LABEL[p.quality] ?? p.quality}
+        Buy {p.title} in {qualityLabel(p.quality)}
       </h1>
       <p class="total">
         Total <strong data-testid="total">{money(p.price, p.currency)}</strong>

@@ -1,6 +1,6 @@
 import { api, money, short } from '../api';
 import { useLoad } from '../hooks';
-import { Loaded, QUALITY_LABEL } from '../ui';
+import { Loaded, qualityLabel } from '../ui';
 
 export function FilmPage({ id }: { id: number }) {
   const [film, retry] = useLoad(() => api.film(id), [id]);
@@ -30,12 +30,12 @@ export function FilmPage({ id }: { id: number }) {
             <tbody>
               {f.editions.map((e) => (
                 <tr key={e.quality}>
-                  <td>{QUALITY_LABEL[e.quality] ?? e.quality}</td>
+                  <td>{qualityLabel(e.quality)}</td>
                   <td>{money(e.price_cents)}</td>
                   <td>
                     {e.active ? (
                       <a class="button" href={`/films/${f.film_id}/buy/${e.quality}`}>
-                        Buy {QUALITY_LABEL[e.quality] ?? e.quality}
+                        Buy {qualityLabel(e.quality)}
                       </a>
                     ) : (
                       <span class="muted">Withdrawn</span>
@@ -54,7 +54,7 @@ export function FilmPage({ id }: { id: number }) {
                 <ul class="offers">
                   {page.items.map((o) => (
                     <li key={o.offer_id}>
-                      {QUALITY_LABEL[o.quality] ?? o.quality} licence #{o.licence_id} from {short(o.seller_address)} —{' '}
+                      {qualityLabel(o.quality)} licence #{o.licence_id} from {short(o.seller_address)} —{' '}
                       <strong>{money(o.price_cents)}</strong>
                     </li>
                   ))}

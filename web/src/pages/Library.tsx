@@ -1,6 +1,6 @@
 import { api, short } from '../api';
 import { useLoad, useSession } from '../hooks';
-import { Loaded, QUALITY_LABEL } from '../ui';
+import { Loaded, qualityLabel } from '../ui';
 
 export function Library() {
   const s = useSession();
@@ -49,7 +49,7 @@ function LibraryOf({ owner }: { owner: string }) {
                 <li key={l.licence_id} class="card">
                   <h2>{page.titles.get(l.film_id) ?? `Film ${l.film_id}`}</h2>
                   <p>
-                    <span class="badge">{QUALITY_LABEL[l.quality] ?? l.quality}</span>
+                    <span class="badge">{qualityLabel(l.quality)}</span>
                     {l.revoked && <span class="badge danger">Revoked</span>}
                   </p>
                   <p class="muted small">

@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { short } from '../api';
+import { errorMessage, short } from '../api';
 import { useLoad, useSession } from '../hooks';
 import { WrongPassword } from '../keystore';
 import { navigate } from '../router';
@@ -21,10 +21,6 @@ import {
 function next(): string {
   const n = new URLSearchParams(location.search).get('next');
   return n && n.startsWith('/') && !n.startsWith('//') ? n : '';
-}
-
-function message(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
 
 /** A form's error and busy flag; `run` clears the error, runs `f` and shows what it throws as `failed(e)`. */
@@ -51,7 +47,7 @@ async function afterUnlock(setError: (s: string) => void) {
     const n = next();
     if (n) navigate(n);
   } catch (e) {
-    setError('Wallet unlocked, but signing in failed: ' + message(e));
+    setError('Wallet unlocked, but signing in failed: ' + errorMessage(e));
   }
 }
 
@@ -81,7 +77,7 @@ export function WalletPage() {
             <button
               type="button"
               disabled={busy}
-              onClick={() => run(() => afterUnlock(setError), message)}
+              onClick={() => run(() => afterUnlock(setError), errorMessage)}
             >
               Sign in with this wallet
             </button>
@@ -155,7 +151,7 @@ function UnlockForm({ wallets }: { wallets: Awaited<ReturnType<typeof loadWallet
         await unlock(w, pw);
         await afterUnlock(setError);
       },
-      (err) => (err instanceof WrongPassword ? err.message : 'Unlocking failed: ' + message(err)),
+      (err) => (err instanceof WrongPassword ? err.message : 'Unlocking failed: ' + errorMessage(err)),
     );
   };
   return (
@@ -275,7 +271,7 @@ function CreateForm() {
             setWords([]);
             await afterUnlock(setError);
           },
-          (err) => 'Creating the wallet failed: ' + message(err),
+          (err) => 'Creating the wallet failed: ' + errorMessage(err),
         );
       }}
     >
@@ -326,7 +322,7 @@ function ImportForm() {
             setPhrase('');
             await afterUnlock(setError);
           },
-          (err) => 'Import failed: ' + message(err),
+          (err) => 'Import failed: ' + errorMessage(err),
         );
       }}
     >
