@@ -1,6 +1,7 @@
 // Web3 Secret Storage v3 keystores (scrypt + AES-128-CTR + keccak-256 MAC), the format the
 // CLI writes (`eth-keystore`, crates/crypto/src/wallet.rs): a file exported from one opens in
 // the other. Stored in IndexedDB; the decrypted key lives in memory only.
+import { equalBytes } from '@noble/curves/utils.js';
 import { scryptAsync } from '@noble/hashes/scrypt.js';
 import { keccak_256 } from '@noble/hashes/sha3.js';
 import { bytesToHex, hexToBytes, randomBytes } from '@noble/hashes/utils.js';
@@ -49,10 +50,6 @@ function mac(derived: Uint8Array, ciphertext: Uint8Array): Uint8Array {
   return keccak_256(m);
 }
 
-function uuid(): string {
-  return crypto.randomUUID();
-}
-
 export async function encryptKeystore(secret: Uint8Array, password: string, address?: string): Promise<KeystoreV3> {
   const salt = randomBytes(32);
   const iv = randomBytes(16);
@@ -61,7 +58,7 @@ export async function encryptKeystore(secret: Uint8Array, password: string, addr
   const ciphertext = await aes128ctr(derived.subarray(0, 16), iv, secret);
   const ks: KeystoreV3 = {
     version: 3,
-    id: uuid(),
+    id: crypto.randomUUID(),
     crypto: {
       cipher: 'aes-128-ctr',
       cipherparams: { iv: bytesToHex(iv) },
@@ -89,8 +86,7 @@ export async function decryptKeystore(ks: KeystoreV3, password: string): Promise
   });
   const ciphertext = hexToBytes(c.ciphertext);
   const expected = hexToBytes(c.mac.replace(/^0x/, ''));
-  const got = mac(derived, ciphertext);
-  if (got.length !== expected.length || got.some((b, i) => b !== expected[i])) throw new WrongPassword();
+  if (!equalBytes(mac(derived, ciphertext), expected)) throw new WrongPassword();
   return aes128ctr(derived.subarray(0, 16), hexToBytes(c.cipherparams.iv), ciphertext);
 }
 
@@ -132,8 +128,4 @@ export function saveWallet(w: StoredWallet): Promise<IDBValidKey> {
 
 export async function loadWallets(): Promise<StoredWallet[]> {
   return (await tx('readonly', (s) => s.getAll())) as StoredWallet[];
-}
-
-export function deleteWallet(address: string): Promise<undefined> {
-  return tx('readwrite', (s) => s.delete(address.toLowerCase()));
 }
