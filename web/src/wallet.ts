@@ -65,28 +65,25 @@ function set(s: Session | null) {
   listeners.forEach((f) => f());
 }
 
-function accountOf(secret: Uint8Array): PrivateKeyAccount {
-  return privateKeyToAccount(`0x${bytesToHex(secret)}`);
+/** Starts a session with the account of `secret`, then wipes `secret`. */
+function start(secret: Uint8Array): Session {
+  const account = privateKeyToAccount(`0x${bytesToHex(secret)}`);
+  secret.fill(0);
+  const s = { address: account.address, account, login: null };
+  set(s);
+  return s;
 }
 
 /** Encrypts `secret` under `password`, stores it, and unlocks it. */
 export async function storeAndUnlock(secret: Uint8Array, password: string): Promise<Session> {
-  const account = accountOf(secret);
-  const keystore = await encryptKeystore(secret, password, account.address);
-  await saveWallet({ address: account.address, keystore, created: new Date().toISOString() });
-  secret.fill(0);
-  const s = { address: account.address, account, login: null };
-  set(s);
-  return s;
+  const address = privateKeyToAccount(`0x${bytesToHex(secret)}`).address;
+  const keystore = await encryptKeystore(secret, password, address);
+  await saveWallet({ address, keystore, created: new Date().toISOString() });
+  return start(secret);
 }
 
 export async function unlock(w: StoredWallet, password: string): Promise<Session> {
-  const secret = await decryptKeystore(w.keystore, password);
-  const account = accountOf(secret);
-  secret.fill(0);
-  const s = { address: account.address, account, login: null };
-  set(s);
-  return s;
+  return start(await decryptKeystore(w.keystore, password));
 }
 
 export function lock() {
