@@ -4,7 +4,6 @@
 export interface CardElement {
   mount(el: HTMLElement): void;
   destroy(): void;
-  on(event: string, handler: () => void): void;
 }
 interface StripeError {
   message?: string;

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState } from 'preact/hooks';
+import { useMemo, useState } from 'preact/hooks';
 import { errorMessage, short } from '../api';
 import { useLoad, useSession } from '../hooks';
 import { WrongPassword } from '../keystore';
@@ -218,7 +218,6 @@ function CreateForm() {
     while (words.length && picks.size < 3) picks.add((crypto.getRandomValues(new Uint32Array(1))[0] ?? 0) % words.length);
     return [...picks].sort((a, b) => a - b);
   }, [words]);
-  useEffect(() => () => setWords([]), []);
 
   if (step === 'password')
     return (
