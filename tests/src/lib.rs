@@ -5,6 +5,8 @@
 //! so [`tangible_bin`] runs `cargo build -p tangible-cli --bin tangible --features test-clock`
 //! once per test process (a no-op when up to date, so the tests never run a stale client) and
 //! takes the path cargo reports. `TANGIBLE_CLI_BIN` overrides it (the expiry test needs the feature).
+//! The stack's `tangible-api` and `tangible-indexer` are built the same way, unless
+//! `TANGIBLE_BIN_DIR` names a folder holding them (`tangible_devstack::BIN_DIR_ENV`).
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
