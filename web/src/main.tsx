@@ -21,6 +21,7 @@ function Page({ path }: { path: string }) {
   return (
     <section>
       <h1>Page not found</h1>
+      <p>There is no page at this address.</p>
       <p>
         <a href="/">Back to the catalogue</a>
       </p>

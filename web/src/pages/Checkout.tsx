@@ -2,7 +2,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, errorMessage, money, short, type Purchase, type PurchaseCreated } from '../api';
 import { useLoad, useSession } from '../hooks';
 import { loadStripe, type CardElement, type StripeClient } from '../stripe';
-import { ErrorBox, Loaded, Loading, qualityLabel } from '../ui';
+import { ErrorBox, Loaded, Loading, LongId, qualityLabel } from '../ui';
 
 type Phase =
   | { kind: 'form' }
@@ -19,18 +19,6 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
     const [film, config] = await Promise.all([api.film(filmId), api.config()]);
     return { film, config };
   }, [filmId]);
-  if (!s) {
-    const here = location.pathname;
-    return (
-      <section>
-        <h1>Checkout</h1>
-        <p>
-          Your licence is minted to your wallet. <a href={`/wallet?next=${encodeURIComponent(here)}`}>Unlock or create your wallet</a>{' '}
-          to buy.
-        </p>
-      </section>
-    );
-  }
   return (
     <Loaded load={data} what="the checkout" retry={retry}>
       {({ film, config }) => {
@@ -38,6 +26,25 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
         if (!edition) return <ErrorBox>This film has no {quality} edition.</ErrorBox>;
         if (!edition.active) return <ErrorBox>The {qualityLabel(quality)} edition is withdrawn from sale.</ErrorBox>;
         if (!config.stripe_publishable_key) return <ErrorBox>Card payments are not configured on this server.</ErrorBox>;
+        if (!s)
+          return (
+            <section>
+              <p>
+                <a href={`/films/${filmId}`}>← {film.title}</a>
+              </p>
+              <h1>
+                Buy {film.title} in {qualityLabel(quality)}
+              </h1>
+              <p class="total">
+                Total <strong>{money(edition.price_cents, config.currency)}</strong>
+              </p>
+              <p>
+                The licence you buy is kept in your wallet: a key in this browser, protected by your password.{' '}
+                <a href={`/wallet?next=${encodeURIComponent(location.pathname)}`}>Unlock or create your wallet</a> to buy; you
+                come back here afterwards.
+              </p>
+            </section>
+          );
         return (
           <CardCheckout
             title={film.title}
@@ -154,7 +161,8 @@ function CardCheckout(p: {
         Total <strong data-testid="total">{money(p.price, p.currency)}</strong>
       </p>
       <p class="muted small">
-        The licence is minted to your wallet <code>{short(p.buyer)}</code>.
+        You buy a licence to this film in {qualityLabel(p.quality)}. Once paid, it is recorded on chain to
+        your wallet <code title={p.buyer}>{short(p.buyer)}</code> and appears in your library.
       </p>
       {phase.kind !== 'progress' && (
         <form onSubmit={pay} class="form" noValidate>
@@ -217,10 +225,13 @@ function Progress({ purchase }: { purchase: Purchase | null }) {
       {st === 'fulfilled' && purchase && (
         <div class="success" data-testid="fulfilled">
           <p>
-            <strong>It’s yours.</strong> Licence <code class="wrap">#{purchase.licence_id}</code>
+            <strong>It’s yours.</strong> The licence is in your wallet and your library.
+          </p>
+          <p class="small">
+            Licence number <LongId prefix="#" value={purchase.licence_id ?? ''} />
           </p>
           <p class="muted small">
-            Transaction <code class="wrap">{purchase.tx_hash}</code>
+            Recorded on chain in transaction <LongId value={purchase.tx_hash ?? ''} />
           </p>
           <a class="button" href="/library">
             Go to your library

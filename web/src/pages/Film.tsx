@@ -1,6 +1,6 @@
 import { api, money, short } from '../api';
 import { useLoad } from '../hooks';
-import { Loaded, qualityLabel } from '../ui';
+import { Loaded, LongId, qualityLabel } from '../ui';
 
 export function FilmPage({ id }: { id: number }) {
   const [film, retry] = useLoad(() => api.film(id), [id]);
@@ -17,6 +17,9 @@ export function FilmPage({ id }: { id: number }) {
             {f.studio_name} · {f.year}
           </p>
           <h2>Editions</h2>
+          <p class="muted small">
+            Buying an edition gives you a licence to the film in that quality, recorded on chain to your wallet.
+          </p>
           <table class="editions">
             <thead>
               <tr>
@@ -46,6 +49,7 @@ export function FilmPage({ id }: { id: number }) {
             </tbody>
           </table>
           <h2>Resale offers</h2>
+          <p class="muted small">Licences other owners are selling on.</p>
           <Loaded load={offers} what="the offers">
             {(page) =>
               page.items.length === 0 ? (
@@ -54,7 +58,8 @@ export function FilmPage({ id }: { id: number }) {
                 <ul class="offers">
                   {page.items.map((o) => (
                     <li key={o.offer_id}>
-                      {qualityLabel(o.quality)} licence #{o.licence_id} from {short(o.seller_address)} —{' '}
+                      {qualityLabel(o.quality)} licence <LongId prefix="#" value={o.licence_id} /> from{' '}
+                      <code title={o.seller_address}>{short(o.seller_address)}</code> —{' '}
                       <strong>{money(o.price_cents)}</strong>
                     </li>
                   ))}

@@ -1,6 +1,6 @@
 import { api, short } from '../api';
 import { useLoad, useSession } from '../hooks';
-import { Loaded, qualityLabel } from '../ui';
+import { Loaded, LongId, qualityLabel } from '../ui';
 
 export function Library() {
   const s = useSession();
@@ -29,15 +29,15 @@ function LibraryOf({ owner }: { owner: string }) {
     <section>
       <h1>Your library</h1>
       <p class="muted">
-        Licences held by <code>{short(owner)}</code>
+        The films you own: licences held by your wallet <code title={owner}>{short(owner)}</code>
       </p>
       <Loaded load={licences} what="your licences" retry={retry}>
         {(page) =>
           page.items.length === 0 ? (
             <div data-testid="no-licence">
               <p class="muted">
-                No licence yet. <a href="/">Browse the catalogue</a>. A licence just bought appears once its
-                transaction is indexed, within seconds.
+                No licence yet. <a href="/">Browse the catalogue</a>. A licence just bought appears here within a few
+                seconds; press Refresh if it does not.
               </p>
               <button type="button" class="secondary" onClick={retry}>
                 Refresh
@@ -53,10 +53,11 @@ function LibraryOf({ owner }: { owner: string }) {
                     {l.revoked && <span class="badge danger">Revoked</span>}
                   </p>
                   <p class="muted small">
-                    Licence <code class="wrap">#{l.licence_id}</code>
+                    Licence number <LongId prefix="#" value={l.licence_id} />
                   </p>
+                  <p class="muted small">Acquired {new Date(l.acquired_at).toLocaleString()}</p>
                   <p class="muted small">
-                    Acquired {new Date(l.acquired_at).toLocaleString()} · tx <code class="wrap">{short(l.tx_hash)}</code>
+                    Transaction <LongId value={l.tx_hash} />
                   </p>
                 </li>
               ))}

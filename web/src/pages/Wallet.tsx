@@ -3,7 +3,7 @@ import { errorMessage, short } from '../api';
 import { useLoad, useSession } from '../hooks';
 import { WrongPassword } from '../keystore';
 import { navigate } from '../router';
-import { ErrorBox, Loaded } from '../ui';
+import { ErrorBox, Loaded, LongId } from '../ui';
 import {
   loadWallets,
   lock,
@@ -62,13 +62,19 @@ export function WalletPage() {
       <section>
         <h1>Your wallet</h1>
         <p>
-          Address <code class="wrap" data-testid="address">{s.address}</code>
+          Address{' '}
+          <span data-testid="address">
+            <LongId value={s.address} />
+          </span>
         </p>
         <p data-testid="signin-state">
           {signedIn(s) ? (
-            <>✓ Signed in until {new Date(s.login?.expires_at ?? '').toLocaleString()}</>
+            <>
+              ✓ Signed in until {new Date(s.login?.expires_at ?? '').toLocaleString()}: the shop knows this wallet is yours, so
+              you can buy.
+            </>
           ) : (
-            <>Not signed in.</>
+            <>Not signed in: sign in to prove to the shop that this wallet is yours before you buy.</>
           )}
         </p>
         {error && <ErrorBox>{error}</ErrorBox>}
@@ -96,6 +102,10 @@ export function WalletPage() {
   return (
     <section>
       <h1>Your wallet</h1>
+      <p class="muted">
+        Your wallet holds the licences you buy. It is a key kept in this browser, encrypted with your password: create one
+        here, or import the recovery phrase of one you already have.
+      </p>
       <div class="tabs" role="tablist">
         {(['unlock', 'create', 'import'] as const).map((m) => (
           <button
@@ -151,7 +161,10 @@ function UnlockForm({ wallets }: { wallets: Awaited<ReturnType<typeof loadWallet
         await unlock(w, pw);
         await afterUnlock(setError);
       },
-      (err) => (err instanceof WrongPassword ? err.message : 'Unlocking failed: ' + errorMessage(err)),
+      (err) =>
+        err instanceof WrongPassword
+          ? `${err.message} Forgotten it? Import your recovery phrase (Import tab) and choose a new password.`
+          : 'Unlocking failed: ' + errorMessage(err),
     );
   };
   return (
