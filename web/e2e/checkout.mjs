@@ -85,6 +85,14 @@ try {
   await page.click('form[role=search] button');
   await page.getByText('No film matches').waitFor();
 
+  step('pages before a wallet: an unknown address, the library');
+  await page.goto(base + '/no-such-page');
+  await page.getByRole('heading', { name: 'Page not found' }).waitFor();
+  await screenshot('not-found');
+  await page.click('a:has-text("Library")');
+  await page.getByText('to see the films you own').waitFor();
+  await screenshot('library-locked');
+
   step('film page');
   await page.click('a:has-text("Films")');
   await page.locator('[data-testid=films] li h2', { hasText: title }).click();
@@ -94,7 +102,21 @@ try {
 
   step('checkout asks for a wallet');
   await page.click('text=Buy 4K');
+  await page.getByText('Unlock or create your wallet').waitFor();
+  await screenshot('checkout-no-wallet');
   await page.getByText('Unlock or create your wallet').click();
+  await page.getByText('No wallet in this browser yet').waitFor();
+  await screenshot('wallet-none');
+
+  step('import: the form, and a phrase that is too short');
+  await page.getByRole('tab', { name: 'Import' }).click();
+  await screenshot('wallet-import');
+  await page.fill('textarea', 'legal vicious unfold');
+  await page.fill('input[name=password]', 'correct horse battery staple');
+  await page.fill('input[name=confirm]', 'correct horse battery staple');
+  await page.click('text=Import wallet');
+  await page.getByText('A recovery phrase has 12 or 24 words').waitFor();
+  await screenshot('wallet-import-error');
 
   step('create a wallet');
   await page.getByRole('tab', { name: 'Create' }).click();
@@ -145,6 +167,12 @@ try {
     await page.locator('[data-testid=card-element] input[placeholder=number]').waitFor();
   }
 
+  step('the library, empty');
+  await page.click('a:has-text("Library")');
+  await page.locator('[data-testid=no-licence]').waitFor();
+  await screenshot('library-empty');
+  await startCheckout('4K');
+
   step('buy 4K with 4242 4242 4242 4242');
   await page.locator('[data-testid=card-element] input[placeholder=number]').waitFor();
   await fillCard('4242424242424242');
@@ -169,6 +197,16 @@ try {
   const id = licenceText.match(/#(\d+)/)?.[1];
   check(id && lib.includes(id), `library shows licence #${id}`);
   await screenshot('library');
+  // The long id is cut on screen; "Copy" copies it whole and "Show all" shows it whole.
+  await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: base });
+  const card = page.locator('[data-testid=licences] li').first();
+  await card.getByRole('button', { name: 'Copy' }).first().click();
+  await card.getByRole('button', { name: 'Copied' }).waitFor();
+  const copied = await page.evaluate(() => navigator.clipboard.readText());
+  check(copied === id, `Copy copies the licence id: ${copied}`);
+  await card.getByRole('button', { name: 'Show all' }).first().click();
+  check(await card.locator('code.wrap', { hasText: id }).isVisible(), 'Show all shows the whole licence id');
+  await screenshot('library-id-shown');
 
   step('a declined card (4000 0000 0000 0341)');
   await startCheckout('HD');
@@ -194,6 +232,15 @@ try {
   await page.click('[data-testid=wallet-link]');
   await page.getByText('Signed in until').waitFor();
   await screenshot('wallet-signed-in');
+
+  step('lock, then unlock with a wrong password');
+  await page.click('button:has-text("Lock")');
+  await page.locator('select').waitFor();
+  await screenshot('wallet-unlock');
+  await page.fill('input[type=password]', 'not the password');
+  await page.click('button[type=submit]:has-text("Unlock")');
+  await page.getByText('Wrong password for this wallet.').waitFor({ timeout: 60_000 });
+  await screenshot('wallet-unlock-wrong');
 
   check(expectedErrors.length === 0, `expected responses not seen: ${JSON.stringify(expectedErrors)}`);
   check(expectedConsole.length === 0, `expected console lines not seen: ${expectedConsole}`);
