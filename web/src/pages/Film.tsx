@@ -49,7 +49,10 @@ export function FilmPage({ id }: { id: number }) {
             </tbody>
           </table>
           <h2>Resale offers</h2>
-          <p class="muted small">Licences other owners are selling on.</p>
+          <p class="muted small">
+            Licences other owners are selling on. This page does not buy them yet: the Tangible app does, with{' '}
+            <code>tangible buy-offer</code> and the offer number.
+          </p>
           <Loaded load={offers} what="the offers">
             {(page) =>
               page.items.length === 0 ? (
@@ -57,10 +60,14 @@ export function FilmPage({ id }: { id: number }) {
               ) : (
                 <ul class="offers">
                   {page.items.map((o) => (
-                    <li key={o.offer_id}>
-                      {qualityLabel(o.quality)} licence <LongId prefix="#" value={o.licence_id} /> from{' '}
-                      <code title={o.seller_address}>{short(o.seller_address)}</code> —{' '}
-                      <strong>{money(o.price_cents)}</strong>
+                    <li key={o.offer_id} class="card">
+                      <p>
+                        <strong>{money(o.price_cents)}</strong> · {qualityLabel(o.quality)} licence from{' '}
+                        <code title={o.seller_address}>{short(o.seller_address)}</code>
+                      </p>
+                      <p class="muted small">
+                        Offer number <code>{o.offer_id}</code> · licence number <LongId prefix="#" value={o.licence_id} />
+                      </p>
                     </li>
                   ))}
                 </ul>
