@@ -36,7 +36,7 @@ use std::fs::File;
 use std::io::{self, BufWriter, Read};
 use std::time::{Duration, Instant};
 
-use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
+use ring::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, Tag, UnboundKey};
 use tangible_crypto::film::{self, EditionId, FilmKey, Header};
 
 const MIB: u64 = 1 << 20;
@@ -129,30 +129,57 @@ fn gbps(bytes: u64, d: Duration) -> f64 {
     bytes as f64 / d.as_secs_f64() / 1e9
 }
 
-/// The ceiling: `ring` AES-256-GCM opening a 1 MiB buffer in place, `segments` times.
+/// The fixed nonce and header-sized AAD of the bare loops.
+const BARE_NONCE: [u8; 12] = [7; 12];
+const BARE_AAD: [u8; film::HEADER_LEN] = [0; film::HEADER_LEN];
+
+/// One 1 MiB buffer for the bare loops, sealed under [`BARE_NONCE`] and [`BARE_AAD`] (AES-GCM
+/// gives the same bytes in either library).
 ///
-/// GCM decryption is an involution on the ciphertext with the same nonce, so the loop alternates
-/// between the ciphertext `c` (tag `t_c`) and the plaintext `p` (the tag `t_p` that sealing `c`
-/// would give): every open authenticates successfully and does the full work.
-fn bare_ring_loop(segments: u64) -> Times {
+/// GCM decryption is an involution on the ciphertext with the same nonce, so a loop alternates
+/// between the ciphertext `cipher` (tag `tags[0]`) and the plaintext `plain` (`tags[1]`, the tag
+/// that sealing `cipher` would give): every open authenticates successfully and does the full work.
+struct Sealed {
+    key: FilmKey,
+    cipher: Vec<u8>,
+    plain: Vec<u8>,
+    tags: [Tag; 2],
+}
+
+fn sealed() -> Sealed {
     let key_bytes = FilmKey::generate();
     let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key_bytes.expose_secret()).unwrap());
-    let nonce = || Nonce::assume_unique_for_key([7u8; 12]);
-    let aad = [0u8; film::HEADER_LEN];
+    let seal = |buf: &mut Vec<u8>| {
+        let nonce = Nonce::assume_unique_for_key(BARE_NONCE);
+        key.seal_in_place_separate_tag(nonce, Aad::from(&BARE_AAD), buf)
+            .unwrap()
+    };
     let plain: Vec<u8> = (0..MIB).map(|i| (i * 31 + 7) as u8).collect();
-    let mut buf = plain.clone();
-    let t_c = key
-        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut buf)
-        .unwrap();
-    let mut c_copy = buf.clone();
-    let t_p = key
-        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut c_copy)
-        .unwrap();
+    let mut cipher = plain.clone();
+    let t_c = seal(&mut cipher);
+    let mut c_copy = cipher.clone();
+    let t_p = seal(&mut c_copy);
     assert_eq!(c_copy, plain);
+    Sealed {
+        key: key_bytes,
+        cipher,
+        plain,
+        tags: [t_c, t_p],
+    }
+}
+
+/// The ceiling: `ring` AES-256-GCM opening a 1 MiB buffer in place, `segments` times.
+fn bare_ring_loop(segments: u64) -> Times {
+    let Sealed {
+        key, cipher, tags, ..
+    } = sealed();
+    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.expose_secret()).unwrap());
+    let nonce = || Nonce::assume_unique_for_key(BARE_NONCE);
+    let mut buf = cipher;
     let start = Stopwatch::start();
     for i in 0..segments {
-        let tag = if i % 2 == 0 { t_c } else { t_p };
-        key.open_in_place_separate_tag(nonce(), Aad::from(&aad), tag, &mut buf, 0..)
+        let tag = tags[(i % 2) as usize];
+        key.open_in_place_separate_tag(nonce(), Aad::from(&BARE_AAD), tag, &mut buf, 0..)
             .expect("authentic");
     }
     let elapsed = start.stop();
@@ -160,28 +187,26 @@ fn bare_ring_loop(segments: u64) -> Times {
     elapsed
 }
 
+/// aws-lc-rs's AES-256-GCM key for a [`Sealed`] buffer.
+fn aws_lc_key(key: &FilmKey) -> aws_lc_rs::aead::LessSafeKey {
+    use aws_lc_rs::aead::{AES_256_GCM, LessSafeKey, UnboundKey};
+    LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key.expose_secret()).unwrap())
+}
+
 /// aws-lc-rs AES-256-GCM opening a 1 MiB buffer in place, `segments` times: the same loop as
 /// [`bare_ring_loop`] with the other library.
 fn bare_aws_lc_in_place_loop(segments: u64) -> Times {
-    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    let key_bytes = FilmKey::generate();
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key_bytes.expose_secret()).unwrap());
-    let nonce = || Nonce::assume_unique_for_key([7u8; 12]);
-    let aad = [0u8; film::HEADER_LEN];
-    let plain: Vec<u8> = (0..MIB).map(|i| (i * 31 + 7) as u8).collect();
-    let mut buf = plain.clone();
-    let t_c = key
-        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut buf)
-        .unwrap();
-    let mut c_copy = buf.clone();
-    let t_p = key
-        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut c_copy)
-        .unwrap();
-    assert_eq!(c_copy, plain);
+    use aws_lc_rs::aead::{Aad, Nonce};
+    let Sealed {
+        key, cipher, tags, ..
+    } = sealed();
+    let key = aws_lc_key(&key);
+    let nonce = || Nonce::assume_unique_for_key(BARE_NONCE);
+    let mut buf = cipher;
     let start = Stopwatch::start();
     for i in 0..segments {
-        let tag = if i % 2 == 0 { &t_c } else { &t_p };
-        key.open_in_place_separate_tag(nonce(), Aad::from(&aad), tag.as_ref(), &mut buf)
+        let tag = tags[(i % 2) as usize].as_ref();
+        key.open_in_place_separate_tag(nonce(), Aad::from(&BARE_AAD), tag, &mut buf)
             .expect("authentic");
     }
     let elapsed = start.stop();
@@ -192,23 +217,16 @@ fn bare_aws_lc_in_place_loop(segments: u64) -> Times {
 /// aws-lc-rs AES-256-GCM opening a 1 MiB buffer out of place into another, `segments` times
 /// (the same alternation of ciphertext and plaintext as [`bare_ring_loop`]).
 fn bare_aws_lc_loop(segments: u64) -> Times {
-    use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, Nonce, UnboundKey};
-    let key_bytes = FilmKey::generate();
-    let key = LessSafeKey::new(UnboundKey::new(&AES_256_GCM, key_bytes.expose_secret()).unwrap());
-    let nonce = || Nonce::assume_unique_for_key([7u8; 12]);
-    let aad = [0u8; film::HEADER_LEN];
-    let plain: Vec<u8> = (0..MIB).map(|i| (i * 31 + 7) as u8).collect();
-    let mut c = plain.clone();
-    let t_c = key
-        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut c)
-        .unwrap();
-    let mut c_copy = c.clone();
-    let t_p = key
-        .seal_in_place_separate_tag(nonce(), Aad::from(&aad), &mut c_copy)
-        .unwrap();
-    assert_eq!(c_copy, plain);
-    let mut bufs = [c, plain];
-    let tags = [t_c, t_p];
+    use aws_lc_rs::aead::{Aad, Nonce};
+    let Sealed {
+        key,
+        cipher,
+        plain,
+        tags,
+    } = sealed();
+    let key = aws_lc_key(&key);
+    let nonce = || Nonce::assume_unique_for_key(BARE_NONCE);
+    let mut bufs = [cipher, plain];
     let start = Stopwatch::start();
     for i in 0..segments {
         let (a, b) = bufs.split_at_mut(1);
@@ -219,7 +237,7 @@ fn bare_aws_lc_loop(segments: u64) -> Times {
         };
         key.open_separate_gather(
             nonce(),
-            Aad::from(&aad),
+            Aad::from(&BARE_AAD),
             src,
             tags[(i % 2) as usize].as_ref(),
             dst,
