@@ -7,21 +7,21 @@
 //! once. Every web response carries a strict Content-Security-Policy: scripts only from this
 //! origin and the configured Stripe.js origin, no inline script, connections to the same two.
 //!
-//! Files are read from disk per request (the bundle is a few hundred kB; the OS caches it), and
-//! only names made of `[A-Za-z0-9._-]` segments not starting with a dot are looked up, so no
-//! request can leave the folder. A missing `dist/` is a log line at startup, not an error: the
+//! Files are served by tower-http's `ServeDir`; only names made of `[A-Za-z0-9._-]` segments
+//! not starting with a dot reach it, so no request can leave the folder or read a hidden file. A missing `dist/` is a log line at startup, not an error: the
 //! API then serves its routes only.
 
 use std::convert::Infallible;
-use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::path::Path;
 
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
-use axum::http::{HeaderValue, Method, StatusCode, header};
-use axum::response::Response;
-use tower::ServiceExt;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::IntoResponse;
+use tower::{ServiceBuilder, ServiceExt};
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
 
 /// `Cache-Control` of the content-hashed `/assets/*`.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
@@ -64,14 +64,9 @@ pub fn content_security_policy(stripe_js_url: &str) -> String {
     )
 }
 
-#[derive(Debug)]
-struct Site {
-    dir: PathBuf,
-    csp: HeaderValue,
-}
-
 /// A relative file name safe to look up under the site's folder: `/`-separated segments of
-/// `[A-Za-z0-9._-]`, none empty or starting with a dot.
+/// `[A-Za-z0-9._-]`, none empty or starting with a dot (no hidden file, no percent-escape that
+/// could decode to one; `ServeDir` already refuses `..`).
 fn safe_relative(rel: &str) -> bool {
     !rel.is_empty()
         && rel.split('/').all(|seg| {
@@ -83,113 +78,30 @@ fn safe_relative(rel: &str) -> bool {
         })
 }
 
-fn content_type(path: &Path) -> &'static str {
-    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "html" => "text/html; charset=utf-8",
-        "js" | "mjs" => "text/javascript; charset=utf-8",
-        "css" => "text/css; charset=utf-8",
-        "json" | "map" => "application/json",
-        "svg" => "image/svg+xml",
-        "png" => "image/png",
-        "jpg" | "jpeg" => "image/jpeg",
-        "webp" => "image/webp",
-        "ico" => "image/x-icon",
-        "woff2" => "font/woff2",
-        "txt" => "text/plain; charset=utf-8",
-        "wasm" => "application/wasm",
-        _ => "application/octet-stream",
-    }
-}
-
-impl Site {
-    fn response(&self, status: StatusCode) -> axum::http::response::Builder {
-        Response::builder()
-            .status(status)
-            .header(header::CONTENT_SECURITY_POLICY, self.csp.clone())
-            .header(header::X_CONTENT_TYPE_OPTIONS, "nosniff")
-            .header(header::REFERRER_POLICY, "no-referrer")
-    }
-
-    async fn file(&self, file: &Path, cache: &'static str, head: bool) -> Option<Response> {
-        match tokio::fs::read(file).await {
-            Ok(bytes) => {
-                let len = bytes.len();
-                let body = if head {
-                    Body::empty()
-                } else {
-                    Body::from(bytes)
-                };
-                self.response(StatusCode::OK)
-                    .header(header::CONTENT_TYPE, content_type(file))
-                    .header(header::CONTENT_LENGTH, len.to_string())
-                    .header(header::CACHE_CONTROL, cache)
-                    .body(body)
-                    .ok()
-            }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) if e.kind() == std::io::ErrorKind::IsADirectory => None,
-            Err(e) => {
-                tracing::error!(target: "tangible::api::web", file = %file.display(), error = %e, "reading a web file");
-                self.plain(StatusCode::INTERNAL_SERVER_ERROR, "cannot read the file")
-                    .into()
-            }
-        }
-    }
-
-    fn plain(&self, status: StatusCode, text: &'static str) -> Response {
-        self.response(status)
-            .header(header::CONTENT_TYPE, "text/plain; charset=utf-8")
-            .header(header::CACHE_CONTROL, NO_CACHE)
-            .body(Body::from(text))
-            .expect("static response")
-    }
-
-    async fn serve(&self, req: Request) -> Response {
-        let head = req.method() == Method::HEAD;
-        if req.method() != Method::GET && !head {
-            let mut r = self.plain(StatusCode::METHOD_NOT_ALLOWED, "method not allowed");
-            r.headers_mut()
-                .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return r;
-        }
-        let path = req.uri().path();
-        if let Some(rel) = path.strip_prefix("/assets/") {
-            // A hashed asset exists or is a 404: never index.html in its place (a stale page
-            // asking for an old bundle must fail loudly, not parse HTML as JavaScript).
-            if safe_relative(rel)
-                && let Some(r) = self
-                    .file(&self.dir.join("assets").join(rel), IMMUTABLE, head)
-                    .await
-            {
-                return r;
-            }
-            return self.plain(StatusCode::NOT_FOUND, "no such asset");
-        }
-        let rel = path.trim_start_matches('/');
-        if rel != "index.html"
-            && !rel.contains('/')
-            && safe_relative(rel)
-            && let Some(r) = self.file(&self.dir.join(rel), NO_CACHE, head).await
-        {
-            return r;
-        }
-        match self
-            .file(&self.dir.join("index.html"), NO_CACHE, head)
-            .await
-        {
-            Some(r) => r,
-            None => self.plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the web app is not built (make web)",
-            ),
-        }
-    }
+/// `Cache-Control` for a file service: `ok` on a served file, [`NO_CACHE`] on anything else (a
+/// 404 of a hashed asset must not be cached for a year).
+fn cache_control<B>(
+    ok: &'static str,
+) -> SetResponseHeaderLayer<impl Fn(&axum::http::Response<B>) -> Option<HeaderValue> + Clone> {
+    SetResponseHeaderLayer::overriding(
+        header::CACHE_CONTROL,
+        move |res: &axum::http::Response<B>| {
+            Some(HeaderValue::from_static(if res.status().is_success() {
+                ok
+            } else {
+                NO_CACHE
+            }))
+        },
+    )
 }
 
 /// `api` with the web app of `dir` served on every other path, or `api` unchanged (and a log
-/// line saying why) when `dir/index.html` does not exist.
+/// line saying why) when `dir/index.html` does not exist. Files are served by tower-http's
+/// `ServeDir` (content types, `HEAD`, ranges, `ETag`/`Last-Modified`, `405` for other methods);
+/// this module decides which paths reach it and the headers around it.
 pub fn with_web(api: Router, dir: &Path, stripe_js_url: &str) -> Router {
-    if !dir.join("index.html").is_file() {
+    let index_file = dir.join("index.html");
+    if !index_file.is_file() {
         tracing::warn!(target: "tangible::api::web", dir = %dir.display(),
             "web storefront not served: no index.html in the web folder (build it with `make web`, or set TANGIBLE_API_WEB_DIR)");
         return api;
@@ -197,18 +109,65 @@ pub fn with_web(api: Router, dir: &Path, stripe_js_url: &str) -> Router {
     let csp = HeaderValue::from_str(&content_security_policy(stripe_js_url))
         .expect("the policy is built from a parsed URL origin");
     tracing::info!(target: "tangible::api::web", dir = %dir.display(), "serving the web storefront at /");
-    let site = Arc::new(Site {
-        dir: dir.to_path_buf(),
-        csp,
-    });
+    // A hashed asset exists or is a 404: never index.html in its place (a stale page asking for
+    // an old bundle must fail loudly, not parse HTML as JavaScript).
+    let assets = ServiceBuilder::new()
+        .layer(cache_control(IMMUTABLE))
+        .service(ServeDir::new(dir.join("assets")));
+    let index = ServiceBuilder::new()
+        .layer(cache_control(NO_CACHE))
+        .service(ServeFile::new(&index_file));
+    // Top-level files of dist/ (`/favicon.svg`) as they are; any other path is the app's route.
+    let top = ServiceBuilder::new()
+        .layer(cache_control(NO_CACHE))
+        .service(ServeDir::new(dir).fallback(ServeFile::new(&index_file)));
+    let site = Router::new()
+        .nest_service(
+            "/assets",
+            tower::service_fn(move |req: Request| {
+                let assets = assets.clone();
+                async move {
+                    // Nested: the path here is the part after `/assets`.
+                    let rel = req.uri().path().trim_start_matches('/');
+                    if safe_relative(rel) {
+                        Ok::<_, Infallible>(assets.oneshot(req).await?.map(Body::new))
+                    } else {
+                        Ok(StatusCode::NOT_FOUND.into_response())
+                    }
+                }
+            }),
+        )
+        .fallback_service(tower::service_fn(move |req: Request| {
+            let (top, index) = (top.clone(), index.clone());
+            async move {
+                let rel = req.uri().path().trim_start_matches('/');
+                let response = if !rel.contains('/') && safe_relative(rel) {
+                    top.oneshot(req).await?.map(Body::new)
+                } else {
+                    index.oneshot(req).await?.map(Body::new)
+                };
+                Ok::<_, Infallible>(response)
+            }
+        }))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            csp,
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ));
     Router::new().fallback_service(tower::service_fn(move |req: Request| {
-        let api = api.clone();
-        let site = site.clone();
+        let (api, site) = (api.clone(), site.clone());
         async move {
             if is_api_path(req.uri().path()) {
                 api.oneshot(req).await
             } else {
-                Ok::<_, Infallible>(site.serve(req).await)
+                site.oneshot(req).await
             }
         }
     }))
