@@ -2,7 +2,7 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, U256};
@@ -62,26 +62,15 @@ pub(crate) async fn start_anvil(
     let node = Managed::spawn("anvil", cmd, log, SpawnOptions::default())?;
     let url = format!("http://127.0.0.1:{port}");
     let provider = ProviderBuilder::new().connect_http(url.parse()?);
-    let started = Instant::now();
-    let chain_id = loop {
-        node.ensure_running()?;
-        // Only our anvil is asked (another process may have taken a port picked free).
-        let answer = if node.listens_on(port) {
-            tokio::time::timeout(Duration::from_secs(5), provider.get_chain_id())
-                .await
-                .map_err(|_| anyhow::anyhow!("no answer in 5 s"))
-                .and_then(|r| r.map_err(anyhow::Error::new))
-        } else {
-            Err(anyhow::anyhow!("not listening on port {port} yet"))
-        };
-        match answer {
-            Ok(id) => break id,
-            Err(e) if started.elapsed() > Duration::from_secs(30) => {
-                return Err(e).context("anvil did not answer in 30 s");
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
-        }
-    };
+    let chain_id = node
+        .probe_own_port(
+            port,
+            Duration::from_millis(50),
+            Duration::from_secs(30),
+            || provider.get_chain_id(),
+        )
+        .await
+        .context("anvil did not answer in 30 s")?;
     Ok((node, chain_id))
 }
 

@@ -9,7 +9,6 @@
 //! Children run in their own process groups and receive a "parent death" signal, so they go
 //! even when the process that started them is killed with SIGKILL.
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -22,13 +21,17 @@ use tangible_domain::{Cents, Quality};
 
 mod binaries;
 pub mod chain;
+mod localstripe;
 pub mod masters;
+mod ports;
 mod postgres;
 mod process;
 
 pub use binaries::{BIN_DIR_ENV, Binaries, build_bins, workspace_root};
+pub use ports::{Ports, check_port_free};
 
-use process::{Managed, SpawnOptions};
+use ports::{PORT_ATTEMPTS, free_port, port_in_use, resolve, was_free};
+use process::Managed;
 
 /// The Stripe secret key the stack's API uses against localstripe (which accepts any key).
 pub const STRIPE_SECRET_KEY: &str = "sk_test_tangible_devstack";
@@ -36,52 +39,6 @@ pub const STRIPE_SECRET_KEY: &str = "sk_test_tangible_devstack";
 pub const STRIPE_WEBHOOK_SECRET: &str = "whsec_tangible_devstack";
 /// The database the indexer and the API share.
 pub const DATABASE_NAME: &str = "tangible";
-
-/// TCP ports of the components; 0 picks a free port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Ports {
-    /// anvil's JSON-RPC.
-    pub anvil: u16,
-    /// The API.
-    pub api: u16,
-    /// localstripe.
-    pub stripe: u16,
-    /// PostgreSQL.
-    pub postgres: u16,
-    /// The indexer's Prometheus `/metrics`.
-    pub indexer_metrics: u16,
-}
-
-impl Ports {
-    /// Every port picked free at start (tests).
-    pub const FREE: Ports = Ports {
-        anvil: 0,
-        api: 0,
-        stripe: 0,
-        postgres: 0,
-        indexer_metrics: 0,
-    };
-    /// The fixed ports of `make up`: anvil 8545, API 8080, localstripe 8420, Postgres 54329,
-    /// indexer metrics 9102.
-    pub const MAKE_UP: Ports = Ports {
-        anvil: 8545,
-        api: 8080,
-        stripe: 8420,
-        postgres: 54329,
-        indexer_metrics: 9102,
-    };
-
-    /// `(component, port)` pairs.
-    pub fn named(&self) -> [(&'static str, u16); 5] {
-        [
-            ("anvil", self.anvil),
-            ("API", self.api),
-            ("localstripe", self.stripe),
-            ("PostgreSQL", self.postgres),
-            ("indexer metrics", self.indexer_metrics),
-        ]
-    }
-}
 
 /// What to start and how.
 #[derive(Debug, Clone)]
@@ -225,61 +182,6 @@ pub struct Stack {
     /// Children in start order; stopped in reverse.
     children: Vec<Managed>,
     temp: Option<tempfile::TempDir>,
-}
-
-fn free_port() -> Result<u16> {
-    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
-}
-
-/// An error naming the component if `port` cannot be bound on 127.0.0.1.
-pub fn check_port_free(component: &str, port: u16) -> Result<()> {
-    TcpListener::bind(("127.0.0.1", port))
-        .map(drop)
-        .map_err(|e| anyhow::anyhow!("port {port} ({component}) is not available: {e}"))
-}
-
-/// The ports to use: the fixed ones as given, a port from `free` for each 0.
-fn resolve(ports: Ports, free: &mut impl FnMut() -> Result<u16>) -> Result<Ports> {
-    let mut pick = |p: u16| if p == 0 { free() } else { Ok(p) };
-    Ok(Ports {
-        anvil: pick(ports.anvil)?,
-        api: pick(ports.api)?,
-        stripe: pick(ports.stripe)?,
-        postgres: pick(ports.postgres)?,
-        indexer_metrics: pick(ports.indexer_metrics)?,
-    })
-}
-
-/// How many times [`Stack::start`] starts the stack on newly picked free ports when one of
-/// them was taken by another process between being picked and being bound.
-const PORT_ATTEMPTS: usize = 3;
-
-/// The component (as named in the error) whose port was already in use when it tried to bind
-/// it, if that is why the start failed. Every component exits when it cannot bind its port,
-/// and says so in its log (`<log_dir>/<name>.log`): "Address already in use" (anvil, the API,
-/// the indexer, PostgreSQL), "address already in use" (localstripe). The whole log is read:
-/// the error quotes only its end, which a backtrace may fill.
-fn port_in_use(e: &anyhow::Error, log_dir: &Path) -> Option<&'static str> {
-    let text = format!("{e:#}");
-    let name = ["anvil", "api", "localstripe", "postgres", "indexer"]
-        .into_iter()
-        .find(|name| text.contains(&format!("{name} exited")))?;
-    let log = std::fs::read(log_dir.join(format!("{name}.log"))).unwrap_or_default();
-    let in_use = |t: &str| t.to_ascii_lowercase().contains("address already in use");
-    (in_use(&text) || in_use(&String::from_utf8_lossy(&log))).then_some(name)
-}
-
-/// Whether component `name` (as in [`port_in_use`]) was given a free port (0) in `requested`.
-fn was_free(requested: Ports, name: &str) -> bool {
-    let port = match name {
-        "anvil" => requested.anvil,
-        "api" => requested.api,
-        "localstripe" => requested.stripe,
-        "postgres" => requested.postgres,
-        "indexer" => requested.indexer_metrics,
-        _ => return false,
-    };
-    port == 0
 }
 
 fn account(i: usize) -> DevAccount {
@@ -456,7 +358,7 @@ async fn start_on(
         let (deployment, demo) = chain::deploy_demo(&rpc_url).await?;
         anyhow::Ok((anvil, chain_id, deployment, demo))
     };
-    let stripe = start_localstripe(&binaries.localstripe, ports.stripe, &log_dir);
+    let stripe = localstripe::start(&binaries.localstripe, ports.stripe, &log_dir);
     let (pg, node, stripe) = tokio::join!(pg, node, stripe);
     let mut children = Vec::new();
     // Keep whatever started, so that an error below stops it.
@@ -514,12 +416,9 @@ async fn start_on(
         ])
         .args(&options.indexer_args);
     scrub_env(&mut indexer);
-    stack_children.0.push(Managed::spawn(
-        "indexer",
-        indexer,
-        &log_dir.join("indexer.log"),
-        SpawnOptions::default(),
-    )?);
+    stack_children
+        .0
+        .push(Managed::spawn_logged("indexer", indexer, &log_dir)?);
 
     let mut api = Command::new(&binaries.api);
     scrub_env(&mut api);
@@ -569,13 +468,10 @@ async fn start_on(
     for (k, v) in &options.api_env {
         api.env(k, v);
     }
-    stack_children.0.push(Managed::spawn(
-        "api",
-        api,
-        &log_dir.join("api.log"),
-        SpawnOptions::default(),
-    )?);
-    register_webhook(&stripe_url, &format!("{api_url}/v1/webhooks/stripe")).await?;
+    stack_children
+        .0
+        .push(Managed::spawn_logged("api", api, &log_dir)?);
+    localstripe::register_webhook(&stripe_url, &format!("{api_url}/v1/webhooks/stripe")).await?;
 
     let deadline = Instant::now() + Duration::from_secs(120);
     wait_mirrored(&pool, demo.film_id, &stack_children.0, deadline).await?;
@@ -671,42 +567,6 @@ fn scrub_env(cmd: &mut Command) {
     if std::env::var_os("RUST_LOG").is_none() {
         cmd.env("RUST_LOG", "info");
     }
-}
-
-async fn start_localstripe(bin: &Path, port: u16, log_dir: &Path) -> Result<Managed> {
-    let mut cmd = Command::new(bin);
-    cmd.args(["--port", &port.to_string(), "--from-scratch"]);
-    let child = Managed::spawn(
-        "localstripe",
-        cmd,
-        &log_dir.join("localstripe.log"),
-        SpawnOptions::default(),
-    )?;
-    let started = Instant::now();
-    // Listening itself, not merely a port that answers (another process may have taken it).
-    while !child.listens_on(port) {
-        child.ensure_running()?;
-        if started.elapsed() > Duration::from_secs(30) {
-            bail!("localstripe did not listen on port {port} in 30 s");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    Ok(child)
-}
-
-async fn register_webhook(stripe_url: &str, url: &str) -> Result<()> {
-    let r = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()?
-        .post(format!("{stripe_url}/_config/webhooks/tangible"))
-        .form(&[("url", url), ("secret", STRIPE_WEBHOOK_SECRET)])
-        .send()
-        .await
-        .context("registering the webhook in localstripe")?;
-    if !r.status().is_success() {
-        bail!("localstripe refused the webhook: {}", r.status());
-    }
-    Ok(())
 }
 
 async fn wait_mirrored(
@@ -815,6 +675,7 @@ async fn wait_ready(
 #[cfg(test)]
 mod tests {
     use std::io::ErrorKind;
+    use std::net::TcpListener;
 
     use super::*;
 

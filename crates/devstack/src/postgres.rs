@@ -88,26 +88,15 @@ pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result
         },
     )?;
     let admin = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    let started = Instant::now();
-    let mut conn = loop {
-        server.ensure_running()?;
-        // Only our server is asked (another process may have taken a port picked free).
-        let conn = if server.listens_on(port) {
-            tokio::time::timeout(Duration::from_secs(5), PgConnection::connect(&admin))
-                .await
-                .map_err(|_| anyhow::anyhow!("no answer in 5 s"))
-                .and_then(|r| r.map_err(anyhow::Error::new))
-        } else {
-            Err(anyhow::anyhow!("not listening on port {port} yet"))
-        };
-        match conn {
-            Ok(conn) => break conn,
-            Err(e) if started.elapsed() > Duration::from_secs(60) => {
-                return Err(e).context("postgres did not accept connections in 60 s");
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
-        }
-    };
+    let mut conn = server
+        .probe_own_port(
+            port,
+            Duration::from_millis(100),
+            Duration::from_secs(60),
+            || PgConnection::connect(&admin),
+        )
+        .await
+        .context("postgres did not accept connections in 60 s")?;
     if !db.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') {
         bail!("invalid database name {db:?}");
     }

@@ -133,6 +133,12 @@ impl Managed {
         })
     }
 
+    /// [`Managed::spawn`] with the default options, logging to `<log_dir>/<name>.log`.
+    pub(crate) fn spawn_logged(name: &str, cmd: Command, log_dir: &Path) -> Result<Managed> {
+        let log = log_dir.join(format!("{name}.log"));
+        Managed::spawn(name, cmd, &log, SpawnOptions::default())
+    }
+
     /// The component's name.
     pub(crate) fn name(&self) -> &str {
         &self.name
@@ -166,6 +172,39 @@ impl Managed {
             std::fs::read_link(fd.path())
                 .is_ok_and(|target| sockets.iter().any(|s| target.as_os_str() == s.as_str()))
         })
+    }
+
+    /// Calls `probe` every `every` until it succeeds (each call bounded by 5 s), asking only
+    /// once this child itself listens on `port` ([`Managed::listens_on`]). Fails as soon as the
+    /// child exits, and with the last error once `limit` has passed.
+    pub(crate) async fn probe_own_port<T, E, F>(
+        &self,
+        port: u16,
+        every: Duration,
+        limit: Duration,
+        mut probe: impl FnMut() -> F,
+    ) -> Result<T>
+    where
+        F: Future<Output = Result<T, E>>,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let started = Instant::now();
+        loop {
+            self.ensure_running()?;
+            let answer = if self.listens_on(port) {
+                tokio::time::timeout(Duration::from_secs(5), probe())
+                    .await
+                    .map_err(|_| anyhow!("no answer in 5 s"))
+                    .and_then(|r| r.map_err(anyhow::Error::new))
+            } else {
+                Err(anyhow!("not listening on port {port} yet"))
+            };
+            match answer {
+                Ok(v) => return Ok(v),
+                Err(e) if started.elapsed() > limit => return Err(e),
+                Err(_) => tokio::time::sleep(every).await,
+            }
+        }
     }
 
     /// An error if the child has exited, naming its log and quoting its end.
