@@ -10,7 +10,9 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use sha2::Sha256;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
-use stripe_core::payment_intent::{CreatePaymentIntent, RetrievePaymentIntent};
+use stripe_core::payment_intent::{
+    ConfirmPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent, UpdatePaymentIntent,
+};
 use stripe_core::refund::{CreateRefund, ListRefund};
 
 /// Metadata key linking a PaymentIntent to its purchase.
@@ -55,6 +57,41 @@ struct IntentReply {
 #[derive(miniserde::Deserialize)]
 struct RefundReply {
     id: String,
+}
+
+/// The fields of a retrieved or confirmed PaymentIntent the API reads.
+#[derive(miniserde::Deserialize)]
+struct IntentStateReply {
+    status: String,
+    client_secret: Option<String>,
+    last_payment_error: Option<PaymentErrorReply>,
+}
+
+/// The field of a PaymentIntent's last payment error the API reads.
+#[derive(miniserde::Deserialize)]
+struct PaymentErrorReply {
+    message: Option<String>,
+}
+
+/// Where a PaymentIntent stands.
+#[derive(Debug, Clone)]
+pub struct IntentState {
+    /// `requires_payment_method`, `requires_action`, `processing`, `succeeded`, …
+    pub status: String,
+    /// The secret the frontend confirms the payment with (never logged).
+    pub client_secret: Option<SecretString>,
+    /// Stripe's explanation of the last failed payment attempt, when there is one.
+    pub last_payment_error: Option<String>,
+}
+
+impl From<IntentStateReply> for IntentState {
+    fn from(r: IntentStateReply) -> Self {
+        Self {
+            status: r.status,
+            client_secret: r.client_secret.map(Into::into),
+            last_payment_error: r.last_payment_error.and_then(|e| e.message),
+        }
+    }
 }
 
 /// A created PaymentIntent.
@@ -170,6 +207,48 @@ impl StripeGateway {
             .send(&self.client)
             .await?;
         Ok(refund.id)
+    }
+
+    /// Reads a PaymentIntent.
+    pub async fn payment_intent(
+        &self,
+        payment_intent_id: &str,
+    ) -> Result<IntentState, GatewayError> {
+        let intent: IntentStateReply = RetrievePaymentIntent::new(payment_intent_id)
+            .build()
+            .customize()
+            .send(&self.client)
+            .await?;
+        Ok(intent.into())
+    }
+
+    /// Attaches a payment method (`pm_…`, or a Stripe.js token's `card_…`) to a PaymentIntent.
+    pub async fn attach_payment_method(
+        &self,
+        payment_intent_id: &str,
+        payment_method: &str,
+    ) -> Result<(), GatewayError> {
+        let _: IntentStateReply = UpdatePaymentIntent::new(payment_intent_id)
+            .payment_method(payment_method)
+            .build()
+            .customize()
+            .send(&self.client)
+            .await?;
+        Ok(())
+    }
+
+    /// Confirms a PaymentIntent server-side with its attached payment method. A declined card
+    /// is `Refused` with status 402.
+    pub async fn confirm_payment_intent(
+        &self,
+        payment_intent_id: &str,
+    ) -> Result<IntentState, GatewayError> {
+        let intent: IntentStateReply = ConfirmPaymentIntent::new(payment_intent_id)
+            .build()
+            .customize()
+            .send(&self.client)
+            .await?;
+        Ok(intent.into())
     }
 
     /// Readiness: Stripe answers HTTP and does not reject the API key (401/403). Other statuses
@@ -328,12 +407,6 @@ struct RefundPage {
     data: Vec<ListedRefund>,
 }
 
-/// The field of a retrieved PaymentIntent the refund check reads.
-#[derive(miniserde::Deserialize)]
-struct IntentStatus {
-    status: String,
-}
-
 impl StripeGateway {
     /// The refund this API already made of a PaymentIntent for `purchase_id` (tagged with it in
     /// its metadata, not failed or cancelled), if any. Read before refunding, so that a retried
@@ -346,12 +419,7 @@ impl StripeGateway {
     ) -> Result<Option<String>, GatewayError> {
         // A PaymentIntent that never succeeded has no charge, hence no refund (and the
         // emulator fails to list refunds of a charge-less intent).
-        let intent: IntentStatus = RetrievePaymentIntent::new(payment_intent_id)
-            .build()
-            .customize()
-            .send(&self.client)
-            .await?;
-        if intent.status != "succeeded" {
+        if self.payment_intent(payment_intent_id).await?.status != "succeeded" {
             return Ok(None);
         }
         let page: RefundPage = ListRefund::new()

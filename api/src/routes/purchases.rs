@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::chain::{card_licence_id, payment_ref};
 use crate::error::{ApiError, ApiJson, ApiResult, ErrorBody, codes};
 use crate::startup::AppState;
+use crate::stripe::GatewayError;
 
 /// A primary purchase request.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -403,61 +404,19 @@ pub struct PaymentResult {
 /// Error code of a card refused by the issuer (HTTP 402).
 pub const CARD_DECLINED: &str = "card_declined";
 
-fn stripe_http() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(|| {
-        reqwest::Client::builder()
-            .timeout(std::time::Duration::from_secs(20))
-            .build()
-            .expect("a default reqwest client builds")
-    })
-}
-
 fn stripe_id(s: &str, prefixes: &[&str]) -> bool {
     prefixes.iter().any(|p| s.starts_with(p))
         && s.len() <= 255
         && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
-/// One form-encoded call to Stripe with the secret key: (status, JSON body).
-async fn stripe_call(
-    state: &AppState,
-    method: reqwest::Method,
-    path: &str,
-    form: &[(&str, &str)],
-) -> ApiResult<(u16, serde_json::Value)> {
-    let config = state.config();
-    let base = config
-        .stripe_api_base
-        .as_deref()
-        .unwrap_or("https://api.stripe.com")
-        .trim_end_matches('/');
-    let mut req = stripe_http()
-        .request(method, format!("{base}{path}"))
-        .bearer_auth(config.stripe_secret_key.expose_secret());
-    if !form.is_empty() {
-        req = req.form(form);
+/// Stripe's message of a refused request, or its status when it gave none.
+fn refusal_message(status: u16, message: String) -> String {
+    if message.is_empty() {
+        format!("Stripe answered {status}")
+    } else {
+        message
     }
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| ApiError::unavailable("stripe", e.without_url()))?;
-    let status = resp.status().as_u16();
-    let body = resp
-        .json::<serde_json::Value>()
-        .await
-        .unwrap_or(serde_json::Value::Null);
-    if status >= 500 {
-        return Err(ApiError::unavailable(
-            "stripe",
-            anyhow::anyhow!("stripe answered {status}"),
-        ));
-    }
-    Ok((status, body))
-}
-
-fn stripe_message(body: &serde_json::Value) -> Option<String> {
-    body["error"]["message"].as_str().map(str::to_owned)
 }
 
 /// Pays a purchase with a card tokenised in the browser: attaches it to the purchase's
@@ -501,31 +460,26 @@ pub async fn pay_with_card(
     {
         return Err(no_purchase());
     }
-    let (status, intent) = stripe_call(
-        &state,
-        reqwest::Method::GET,
-        &format!("/v1/payment_intents/{pi}"),
-        &[],
-    )
-    .await?;
-    if status >= 300 {
-        return Err(ApiError::unavailable(
-            "stripe",
-            anyhow::anyhow!("reading the PaymentIntent answered {status}"),
-        ));
-    }
-    let known = intent["client_secret"].as_str().unwrap_or("");
+    let stripe = state.stripe();
+    let intent = stripe
+        .payment_intent(&pi)
+        .await
+        .map_err(|e| ApiError::unavailable("stripe", e))?;
+    let known = intent
+        .client_secret
+        .as_ref()
+        .map_or("", |s| s.expose_secret());
     if !bool::from(subtle::ConstantTimeEq::ct_eq(
         known.as_bytes(),
         req.client_secret.as_bytes(),
     )) {
         return Err(no_purchase());
     }
-    match intent["status"].as_str() {
-        Some(s @ ("succeeded" | "processing" | "requires_action" | "requires_capture")) => {
+    match intent.status.as_str() {
+        "succeeded" | "processing" | "requires_action" | "requires_capture" => {
             // Already paid or waiting for 3-D Secure: a repeated call changes nothing.
             return Ok(axum::Json(PaymentResult {
-                status: s.to_owned(),
+                status: intent.status,
                 message: None,
             }));
         }
@@ -537,47 +491,41 @@ pub async fn pay_with_card(
         }
         _ => {}
     }
-    let path = format!("/v1/payment_intents/{pi}");
-    let (status, body) = stripe_call(
-        &state,
-        reqwest::Method::POST,
-        &path,
-        &[("payment_method", req.payment_method.as_str())],
-    )
-    .await?;
-    if status >= 300 {
-        return Err(ApiError::invalid_field(format!(
-            "the card cannot be used: {}",
-            stripe_message(&body).unwrap_or_else(|| format!("Stripe answered {status}"))
-        )));
+    match stripe.attach_payment_method(&pi, &req.payment_method).await {
+        Ok(()) => {}
+        Err(GatewayError::Refused { status, message }) => {
+            return Err(ApiError::invalid_field(format!(
+                "the card cannot be used: {}",
+                refusal_message(status, message)
+            )));
+        }
+        Err(e) => return Err(ApiError::unavailable("stripe", e)),
     }
-    let (status, body) = stripe_call(
-        &state,
-        reqwest::Method::POST,
-        &format!("{path}/confirm"),
-        &[],
-    )
-    .await?;
-    tracing::info!(target: "tangible::api::purchases", %purchase_id, payment_intent = %pi, status,
-        intent_status = body["status"].as_str().unwrap_or(""), "card payment confirmed server-side");
-    if status == 402 {
-        let message = stripe_message(&body).unwrap_or_else(|| "Your card was declined.".into());
-        return Err(ApiError::client(
+    let confirmed = stripe.confirm_payment_intent(&pi).await;
+    tracing::info!(target: "tangible::api::purchases", %purchase_id, payment_intent = %pi,
+        intent_status = confirmed.as_ref().map_or("", |i| i.status.as_str()),
+        "card payment confirmed server-side");
+    match confirmed {
+        Ok(intent) => Ok(axum::Json(PaymentResult {
+            status: intent.status,
+            message: intent.last_payment_error,
+        })),
+        Err(GatewayError::Refused {
+            status: 402,
+            message,
+        }) => Err(ApiError::client(
             StatusCode::PAYMENT_REQUIRED,
             CARD_DECLINED,
-            message,
-        ));
-    }
-    if status >= 300 {
-        return Err(ApiError::invalid_field(format!(
+            if message.is_empty() {
+                "Your card was declined.".to_owned()
+            } else {
+                message
+            },
+        )),
+        Err(GatewayError::Refused { status, message }) => Err(ApiError::invalid_field(format!(
             "the payment cannot be confirmed: {}",
-            stripe_message(&body).unwrap_or_else(|| format!("Stripe answered {status}"))
-        )));
+            refusal_message(status, message)
+        ))),
+        Err(e) => Err(ApiError::unavailable("stripe", e)),
     }
-    Ok(axum::Json(PaymentResult {
-        status: body["status"].as_str().unwrap_or("unknown").to_owned(),
-        message: body["last_payment_error"]["message"]
-            .as_str()
-            .map(str::to_owned),
-    }))
 }
