@@ -500,15 +500,15 @@ pub async fn upload_master(
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<axum::Json<MasterPublished>> {
-    // Only a body of a declared length that can be read whole is drained (not one announced at
-    // 1 TiB, nor a chunked one that may never end).
-    let drainable = headers
+    let declared_len: Option<u64> = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .is_some_and(|len| len <= REFUSED_BODY_DRAIN_BYTES);
+        .and_then(|v| v.trim().parse().ok());
+    // Only a body of a declared length that can be read whole is drained (not one announced at
+    // 1 TiB, nor a chunked one that may never end).
+    let drainable = declared_len.is_some_and(|len| len <= REFUSED_BODY_DRAIN_BYTES);
     let mut body = Some(body);
-    let result = upload_master_checked(state, user, edition, query, headers, &mut body).await;
+    let result = upload_master_checked(state, user, edition, query, declared_len, &mut body).await;
     if result.is_err()
         && drainable
         && let Some(unread) = body.take()
@@ -522,9 +522,10 @@ pub async fn upload_master(
 const REFUSED_BODY_DRAIN_BYTES: u64 = 64 << 20;
 
 /// Reads and discards (at most [`REFUSED_BODY_DRAIN_BYTES`], for at most 10 s) the body of an
-/// upload refused before its first byte was read, when its declared length is within that bound. Answering while the client is still sending
-/// makes the server close the connection under it: the client then sees a broken pipe instead
-/// of the error (seen in the e2e test with a 2 MiB master for an unknown film).
+/// upload refused before its first byte was read, when its declared length is within that
+/// bound. Answering while the client is still sending makes the server close the connection
+/// under it: the client then sees a broken pipe instead of the error (seen in the e2e test with
+/// a 2 MiB master for an unknown film).
 async fn drain_refused_body(body: Body) {
     use futures::StreamExt;
     let mut data = body.into_data_stream();
@@ -548,7 +549,7 @@ async fn upload_master_checked(
     user: AuthUser,
     edition: String,
     query: MasterQuery,
-    headers: HeaderMap,
+    declared_len: Option<u64>,
     body: &mut Option<Body>,
 ) -> ApiResult<axum::Json<MasterPublished>> {
     let edition = EditionRef::parse(&edition)?;
@@ -562,17 +563,13 @@ async fn upload_master_checked(
     let kek = state.kek().ok_or_else(|| {
         ApiError::unavailable("key custody", anyhow::anyhow!("kek_hex is not configured"))
     })?;
-    let declared_len: u64 = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse().ok())
-        .ok_or_else(|| {
-            ApiError::client(
-                StatusCode::LENGTH_REQUIRED,
-                codes::LENGTH_REQUIRED,
-                "a master upload needs a Content-Length header",
-            )
-        })?;
+    let declared_len = declared_len.ok_or_else(|| {
+        ApiError::client(
+            StatusCode::LENGTH_REQUIRED,
+            codes::LENGTH_REQUIRED,
+            "a master upload needs a Content-Length header",
+        )
+    })?;
     let max = state.config().max_master_bytes;
     if declared_len > max {
         return Err(ApiError::client(
