@@ -7,6 +7,8 @@ mod config;
 mod helpers;
 mod licences;
 mod purchases;
+mod queue;
+mod recovery;
 mod service;
 mod studios;
 mod webhooks;
