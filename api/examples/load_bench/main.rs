@@ -25,10 +25,9 @@
 //!
 //! `cargo run --release -p tangible-api --example load_bench -- --help`
 
-use std::future::Future;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use alloy::network::EthereumWallet;
@@ -48,6 +47,12 @@ use tangible_chain::deploy::{DeployConfig, deploy_all};
 use tangible_crypto::envelope::Kek;
 use tangible_crypto::{EditionId, FilmKey};
 use tangible_db::testing::{ClusterOptions, PgCluster, TestDatabase};
+
+use meters::{Cpu, FsyncProbe, StepRecorder};
+use phase::{load, load_n, send_ok};
+
+mod meters;
+mod phase;
 
 const WEBHOOK_SECRET: &str = "whsec_bench";
 const STRIPE_KEY: &str = "sk_test_bench";
@@ -242,129 +247,6 @@ async fn bulk_load(db: &sqlx::PgPool, args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// Latencies of one load phase.
-struct Phase {
-    hist: Histogram<u64>,
-    /// (scheduled offset from the phase start, latency), µs, of every request.
-    samples: Vec<(u64, u64)>,
-    errors: u64,
-    sent: u64,
-    elapsed: Duration,
-}
-
-impl Phase {
-    /// When the slow requests (over `slow_us`) were scheduled: per 100 ms slot of the second
-    /// (a periodic stall, e.g. a block being mined every second, piles up in one or two slots)
-    /// and the longest run of consecutive slow requests.
-    fn print_tail_shape(&self, slow_us: u64) {
-        let mut slots = [0u64; 10];
-        let (mut run, mut longest) = (0u64, 0u64);
-        for &(at, us) in &self.samples {
-            if us > slow_us {
-                slots[((at / 100_000) % 10) as usize] += 1;
-                run += 1;
-                longest = longest.max(run);
-            } else {
-                run = 0;
-            }
-        }
-        let slow: u64 = slots.iter().sum();
-        println!(
-            "  over {} ms: {slow} requests; by 100 ms slot of the second {slots:?}; longest consecutive run {longest}",
-            slow_us / 1000
-        );
-    }
-
-    fn print(&self, name: &str, rate: u64) {
-        let ms = |v: u64| v as f64 / 1000.0;
-        println!(
-            "{name:<28} rate {rate}/s  sent {:>6}  errors {:>4}  throughput {:>7.1} req/s  p50 {:>7.2} ms  p90 {:>7.2} ms  p99 {:>7.2} ms  p99.9 {:>7.2} ms  max {:>8.2} ms",
-            self.sent,
-            self.errors,
-            self.sent as f64 / self.elapsed.as_secs_f64(),
-            ms(self.hist.value_at_quantile(0.50)),
-            ms(self.hist.value_at_quantile(0.90)),
-            ms(self.hist.value_at_quantile(0.99)),
-            ms(self.hist.value_at_quantile(0.999)),
-            ms(self.hist.max()),
-        );
-    }
-}
-
-/// Sends `rate × secs` requests open-loop at fixed intervals; latency is measured from each
-/// request's scheduled start.
-async fn load<F, Fut>(rate: u64, secs: u64, make: F) -> Phase
-where
-    F: Fn(u64) -> Fut,
-    Fut: Future<Output = bool> + 'static,
-{
-    load_n(rate, rate * secs, make).await
-}
-
-/// Sends `n` requests open-loop at `rate` per second (see [`load`]).
-async fn load_n<F, Fut>(rate: u64, n: u64, make: F) -> Phase
-where
-    F: Fn(u64) -> Fut,
-    Fut: Future<Output = bool> + 'static,
-{
-    let hist = Arc::new(Mutex::new(
-        Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"),
-    ));
-    let errors = Arc::new(Mutex::new(0u64));
-    let samples = Arc::new(Mutex::new(Vec::new()));
-    let start = tokio::time::Instant::now() + Duration::from_millis(20);
-    let local = tokio::task::LocalSet::new();
-    local
-        .run_until(async {
-            let mut tasks = Vec::with_capacity(n as usize);
-            for i in 0..n {
-                let at = start + Duration::from_nanos(i * 1_000_000_000 / rate);
-                tokio::time::sleep_until(at).await;
-                let fut = make(i);
-                let (hist, errors, samples) = (hist.clone(), errors.clone(), samples.clone());
-                tasks.push(tokio::task::spawn_local(async move {
-                    let ok = fut.await;
-                    let us = at.elapsed().as_micros() as u64;
-                    hist.lock().unwrap().saturating_record(us.max(1));
-                    samples
-                        .lock()
-                        .unwrap()
-                        .push(((at - start).as_micros() as u64, us));
-                    if !ok {
-                        *errors.lock().unwrap() += 1;
-                    }
-                }));
-            }
-            for t in tasks {
-                let _ = t.await;
-            }
-        })
-        .await;
-    let elapsed = start.elapsed();
-    let hist = hist.lock().unwrap().clone();
-    let errors = *errors.lock().unwrap();
-    let mut samples = std::mem::take(&mut *samples.lock().unwrap());
-    samples.sort_unstable();
-    Phase {
-        hist,
-        samples,
-        errors,
-        sent: n,
-        elapsed,
-    }
-}
-
-async fn get_ok(http: reqwest::Client, url: String) -> bool {
-    match http.get(url).send().await {
-        Ok(r) => {
-            let ok = r.status().is_success();
-            let _ = r.bytes().await;
-            ok
-        }
-        Err(_) => false,
-    }
-}
-
 async fn sign_in(http: &reqwest::Client, base: &str, signer: &PrivateKeySigner) -> Result<String> {
     let body = post_json(
         http,
@@ -394,264 +276,6 @@ fn str_field(v: &Value, name: &str) -> Result<String> {
         .as_str()
         .with_context(|| format!("no string {name:?} in {v}"))?
         .to_owned())
-}
-
-/// A `metrics` recorder installed before the API starts (so the API's own Prometheus recorder
-/// is not the global one): keeps the server's `key_release_step_seconds{step}` and the
-/// key-release handler's `http_request_duration_seconds` in exact HDR histograms, so the
-/// server-side time of each step under load can be put next to the client's latencies.
-#[derive(Default)]
-struct StepRecorder {
-    series: Mutex<std::collections::BTreeMap<String, Arc<StepHistogram>>>,
-}
-
-struct StepHistogram(Mutex<Histogram<u64>>);
-
-impl metrics::HistogramFn for StepHistogram {
-    fn record(&self, seconds: f64) {
-        self.0
-            .lock()
-            .unwrap()
-            .saturating_record(((seconds * 1e6) as u64).max(1));
-    }
-}
-
-impl StepRecorder {
-    fn series_name(key: &metrics::Key) -> Option<String> {
-        let label = |name: &str| {
-            key.labels()
-                .find(|l| l.key() == name)
-                .map(|l| l.value().to_owned())
-        };
-        match key.name() {
-            "key_release_step_seconds" => label("step"),
-            "http_request_duration_seconds"
-                if label("path").as_deref() == Some("/v1/licences/{id}/key") =>
-            {
-                Some(format!("handler, status {}", label("status")?))
-            }
-            _ => None,
-        }
-    }
-
-    /// Prints and clears every series.
-    fn print_and_reset(&self) {
-        for (name, h) in self.series.lock().unwrap().iter() {
-            let mut h = h.0.lock().unwrap();
-            let ms = |q: f64| h.value_at_quantile(q) as f64 / 1000.0;
-            println!(
-                "  server {name:<20} n {:>6}  p50 {:>6.2} ms  p99 {:>6.2} ms  p99.9 {:>6.2} ms  max {:>7.2} ms",
-                h.len(),
-                ms(0.5),
-                ms(0.99),
-                ms(0.999),
-                h.max() as f64 / 1000.0
-            );
-            h.reset();
-        }
-    }
-}
-
-impl metrics::Recorder for &'static StepRecorder {
-    fn describe_counter(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn describe_gauge(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn describe_histogram(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn register_counter(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
-        metrics::Counter::noop()
-    }
-    fn register_gauge(&self, _: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
-        metrics::Gauge::noop()
-    }
-    fn register_histogram(
-        &self,
-        key: &metrics::Key,
-        _: &metrics::Metadata<'_>,
-    ) -> metrics::Histogram {
-        let Some(name) = StepRecorder::series_name(key) else {
-            return metrics::Histogram::noop();
-        };
-        let h = self
-            .series
-            .lock()
-            .unwrap()
-            .entry(name)
-            .or_insert_with(|| {
-                Arc::new(StepHistogram(Mutex::new(
-                    Histogram::new_with_bounds(1, 60_000_000, 3).expect("histogram bounds"),
-                )))
-            })
-            .clone();
-        metrics::Histogram::from_arc(h)
-    }
-}
-
-/// Times `fdatasync` of an 8 KiB append every 10 ms in the folder PostgreSQL's data lives in
-/// (the same disk as its WAL), while a phase runs: a commit waits for one such flush, so this
-/// is the floor of a durable commit's latency at that moment.
-struct FsyncProbe {
-    stop: Arc<std::sync::atomic::AtomicBool>,
-    thread: std::thread::JoinHandle<Histogram<u64>>,
-}
-
-impl FsyncProbe {
-    fn start() -> Result<FsyncProbe> {
-        use std::io::Write;
-        let mut file = tempfile::tempfile_in(std::env::temp_dir())?;
-        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let flag = stop.clone();
-        let thread = std::thread::spawn(move || {
-            let mut h = Histogram::<u64>::new_with_bounds(1, 60_000_000, 3).expect("bounds");
-            let page = [0u8; 8192];
-            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                let t = Instant::now();
-                if file
-                    .write_all(&page)
-                    .and_then(|()| file.sync_data())
-                    .is_ok()
-                {
-                    h.saturating_record(t.elapsed().as_micros() as u64);
-                }
-                std::thread::sleep(Duration::from_millis(10));
-            }
-            h
-        });
-        Ok(FsyncProbe { stop, thread })
-    }
-
-    fn finish(self) {
-        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        if let Ok(h) = self.thread.join() {
-            let ms = |v: u64| v as f64 / 1000.0;
-            println!(
-                "  disk: fdatasync of 8 KiB (every 10 ms, beside the WAL) n {}  p50 {:.2} ms  p99 {:.2} ms  max {:.2} ms",
-                h.len(),
-                ms(h.value_at_quantile(0.5)),
-                ms(h.value_at_quantile(0.99)),
-                ms(h.max())
-            );
-        }
-    }
-}
-
-/// CPU seconds used so far by the processes of this benchmark, to attribute a phase's cost:
-/// this process (the API's runtime and the load generator), the PostgreSQL cluster (postmaster
-/// and its backends) and anvil; plus the whole machine's busy time (other work included).
-#[derive(Debug, Clone, Copy, Default)]
-struct Cpu {
-    this: f64,
-    postgres: f64,
-    anvil: f64,
-    machine_busy: f64,
-}
-
-impl Cpu {
-    fn ticks_per_sec() -> f64 {
-        100.0 // USER_HZ on Linux
-    }
-
-    /// (ppid, utime + stime in ticks) of a process.
-    fn stat(pid: u32) -> Option<(u32, u64)> {
-        let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let rest = &text[text.rfind(')')? + 2..];
-        let f: Vec<&str> = rest.split_whitespace().collect();
-        // After "pid (comm) ": state ppid … utime is field 14 of the line, i.e. index 11 here.
-        Some((
-            f.get(1)?.parse().ok()?,
-            f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?,
-        ))
-    }
-
-    fn sample(pg_port: u16, anvil_pid: u32) -> Cpu {
-        let secs = |t: u64| t as f64 / Self::ticks_per_sec();
-        let this = Self::stat(std::process::id()).map_or(0.0, |(_, t)| secs(t));
-        let anvil = Self::stat(anvil_pid).map_or(0.0, |(_, t)| secs(t));
-        let port_arg = format!("-p\0{pg_port}\0");
-        let mut procs = Vec::new();
-        let mut postmaster = None;
-        for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
-            let Some(pid) = entry
-                .file_name()
-                .to_str()
-                .and_then(|n| n.parse::<u32>().ok())
-            else {
-                continue;
-            };
-            if let Some((ppid, t)) = Self::stat(pid) {
-                procs.push((pid, ppid, t));
-            }
-            let cmd = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-            let cmd = String::from_utf8_lossy(&cmd);
-            if cmd.contains("postgres") && cmd.contains(&port_arg) {
-                postmaster = Some(pid);
-            }
-        }
-        let postgres = postmaster.map_or(0.0, |pm| {
-            secs(
-                procs
-                    .iter()
-                    .filter(|(pid, ppid, _)| *pid == pm || *ppid == pm)
-                    .map(|(_, _, t)| t)
-                    .sum(),
-            )
-        });
-        let machine_busy = std::fs::read_to_string("/proc/stat")
-            .ok()
-            .and_then(|s| {
-                let cpu = s
-                    .lines()
-                    .next()?
-                    .split_whitespace()
-                    .skip(1)
-                    .map(|v| v.parse::<u64>().unwrap_or(0))
-                    .collect::<Vec<_>>();
-                // user nice system idle iowait irq softirq steal
-                Some(secs(
-                    cpu.iter().take(8).sum::<u64>() - cpu.get(3)? - cpu.get(4)?,
-                ))
-            })
-            .unwrap_or(0.0);
-        Cpu {
-            this,
-            postgres,
-            anvil,
-            machine_busy,
-        }
-    }
-
-    fn print_since(&self, before: &Cpu, requests: u64, wall: Duration) {
-        let per = |v: f64| v / requests.max(1) as f64 * 1e6;
-        let (this, pg, anvil, busy) = (
-            self.this - before.this,
-            self.postgres - before.postgres,
-            self.anvil - before.anvil,
-            self.machine_busy - before.machine_busy,
-        );
-        println!(
-            "  cpu: api+generator {this:.2} s ({:.0} µs/req), postgres {pg:.2} s ({:.0} µs/req), anvil {anvil:.2} s ({:.0} µs/req); machine busy {busy:.1} of {:.1} core-s",
-            per(this),
-            per(pg),
-            per(anvil),
-            wall.as_secs_f64() * std::thread::available_parallelism().map_or(1, |n| n.get()) as f64
-        );
-    }
 }
 
 /// For the cold-cache key release: `count` new editions (three qualities per new film of the
@@ -969,7 +593,7 @@ async fn run(
     let b = base.clone();
     let h = http.clone();
     let warm = load(args.rate, 2, |i| {
-        get_ok(h.clone(), format!("{b}/v1/films/{}", i % 1000 + 1))
+        send_ok(h.get(format!("{b}/v1/films/{}", i % 1000 + 1)))
     })
     .await;
     println!("warm-up: {} requests, {} errors", warm.sent, warm.errors);
@@ -978,7 +602,8 @@ async fn run(
     let studios = args.studios;
     let pg_port = cluster.port();
     let anvil_pid = anvil.child().id();
-    let cpu0 = Cpu::sample(pg_port, anvil_pid);
+    let cpu_now = || Cpu::sample(pg_port, anvil_pid);
+    let cpu0 = cpu_now();
     let b = base.clone();
     let h = http.clone();
     let list = load(args.rate, args.secs, |i| {
@@ -989,23 +614,25 @@ async fn run(
             2 => format!("{b}/v1/films?studio_id={}", rng.random_range(1..=studios)),
             _ => format!("{b}/v1/films?year={}", 1900 + rng.random_range(0..126)),
         };
-        get_ok(h.clone(), url)
+        send_ok(h.get(url))
     })
     .await;
-    list.print("catalogue list /v1/films", args.rate);
-    let cpu1 = Cpu::sample(pg_port, anvil_pid);
-    cpu1.print_since(&cpu0, list.sent, list.elapsed);
+    let cpu1 = list.report("catalogue list /v1/films", args.rate, None, &cpu0, cpu_now);
 
     let b = base.clone();
     let h = http.clone();
     let detail = load(args.rate, args.secs, |_| {
         let id = rand::rng().random_range(1..=films);
-        get_ok(h.clone(), format!("{b}/v1/films/{id}"))
+        send_ok(h.get(format!("{b}/v1/films/{id}")))
     })
     .await;
-    detail.print("catalogue detail /v1/films/{id}", args.rate);
-    let cpu2 = Cpu::sample(pg_port, anvil_pid);
-    cpu2.print_since(&cpu1, detail.sent, detail.elapsed);
+    let cpu2 = detail.report(
+        "catalogue detail /v1/films/{id}",
+        args.rate,
+        None,
+        &cpu1,
+        cpu_now,
+    );
 
     let b = base.clone();
     let h = http.clone();
@@ -1014,26 +641,13 @@ async fn run(
     let probe = FsyncProbe::start()?;
     let keys_phase = load(args.rate, args.secs, |i| {
         let k = (i as usize) % tokens.len();
-        let req = h
-            .post(format!("{b}/v1/licences/{}/key", licences[k]))
-            .bearer_auth(&tokens[k]);
-        async move {
-            match req.send().await {
-                Ok(r) => {
-                    let ok = r.status().is_success();
-                    let _ = r.bytes().await;
-                    ok
-                }
-                Err(_) => false,
-            }
-        }
+        send_ok(
+            h.post(format!("{b}/v1/licences/{}/key", licences[k]))
+                .bearer_auth(&tokens[k]),
+        )
     })
     .await;
-    keys_phase.print("key release", args.rate);
-    probe.finish();
-    keys_phase.print_tail_shape(25_000);
-    let cpu3 = Cpu::sample(pg_port, anvil_pid);
-    cpu3.print_since(&cpu2, keys_phase.sent, keys_phase.elapsed);
+    keys_phase.report("key release", args.rate, Some(probe), &cpu2, cpu_now);
     // Where the time goes inside the server (the API's own step timers, exact).
     steps.print_and_reset();
     let releases: i64 = sqlx::query_scalar("SELECT count(*) FROM api_key_releases")
@@ -1069,32 +683,22 @@ async fn run(
         let (tokens, cold) = (tokens.clone(), Arc::new(cold));
         steps.print_and_reset();
         let probe = FsyncProbe::start()?;
-        let cpu_before = Cpu::sample(pg_port, anvil_pid);
+        let cpu_before = cpu_now();
         let cold_phase = load_n(args.rate, cold.len() as u64, |i| {
             let (licence, _) = cold[i as usize];
             let token = &tokens[(i as usize) % tokens.len()];
-            let req = h
-                .post(format!("{b}/v1/licences/{licence}/key"))
-                .bearer_auth(token);
-            async move {
-                match req.send().await {
-                    Ok(r) => {
-                        let ok = r.status().is_success();
-                        let _ = r.bytes().await;
-                        ok
-                    }
-                    Err(_) => false,
-                }
-            }
+            send_ok(
+                h.post(format!("{b}/v1/licences/{licence}/key"))
+                    .bearer_auth(token),
+            )
         })
         .await;
-        cold_phase.print("key release, cold cache", args.rate);
-        probe.finish();
-        cold_phase.print_tail_shape(25_000);
-        Cpu::sample(pg_port, anvil_pid).print_since(
+        cold_phase.report(
+            "key release, cold cache",
+            args.rate,
+            Some(probe),
             &cpu_before,
-            cold_phase.sent,
-            cold_phase.elapsed,
+            cpu_now,
         );
         steps.print_and_reset();
         let ms = |v: u64| v as f64 / 1000.0;
