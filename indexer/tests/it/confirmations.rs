@@ -2,12 +2,10 @@
 //! a reorg of the unconfirmed blocks never reaches the mirror.
 
 use alloy::providers::Provider;
-use alloy::sol_types::SolCall;
-use tangible_chain::bindings::TangibleMarket;
 use tangible_db::testing::TestDatabase;
-use tangible_indexer::{Indexer, IndexerConfig, StepOutcome, rpc::HttpRpc};
+use tangible_indexer::{Indexer, IndexerConfig, rpc::HttpRpc};
 
-use crate::fixture::{self, Chain, count, hex};
+use crate::fixture::{self, checkpoint, hex};
 
 fn two_confirmations() -> IndexerConfig {
     IndexerConfig {
@@ -16,19 +14,12 @@ fn two_confirmations() -> IndexerConfig {
     }
 }
 
-/// Steps until caught up; panics on a reorg (none may reach an indexer that waits for
-/// confirmations deeper than the reorg).
+/// Steps until caught up; asserts no reorg reached the indexer (none may reach one that waits
+/// for confirmations deeper than the reorg). Returns the head.
 async fn catch_up(ix: &mut Indexer<HttpRpc>) -> u64 {
-    for _ in 0..10_000 {
-        match ix.step().await.expect("step") {
-            StepOutcome::CaughtUp { head } => return head,
-            StepOutcome::Reorg { ancestor, depth } => {
-                panic!("a reorg reached the indexer (ancestor {ancestor}, depth {depth})")
-            }
-            _ => {}
-        }
-    }
-    panic!("indexer never caught up");
+    let caught_up = fixture::catch_up(ix).await;
+    assert_eq!(caught_up.reorg, None, "a reorg reached the indexer");
+    caught_up.head
 }
 
 async fn events_of_tx(db: &TestDatabase, tx: &str) -> i64 {
@@ -39,31 +30,6 @@ async fn events_of_tx(db: &TestDatabase, tx: &str) -> i64 {
         .unwrap()
 }
 
-/// The checkpoint the indexer stored.
-async fn stored_checkpoint(db: &TestDatabase) -> i64 {
-    count(
-        db.pool(),
-        "SELECT coalesce(max(block_number), -1) FROM checkpoints",
-    )
-    .await
-}
-
-/// A purchase of the HD edition by the other buyer, as an `anvil_reorg` transaction.
-fn other_purchase(c: &Chain) -> serde_json::Value {
-    let call = TangibleMarket::buyPrimaryCall {
-        filmId: c.film_id,
-        quality: 1,
-        expectedPriceCents: 900,
-        recipient: c.buyers[1],
-    };
-    serde_json::json!({
-        "from": c.buyers[1],
-        "to": c.deployment.contracts.market,
-        "data": format!("0x{}", hex::encode(call.abi_encode())),
-        "gas": "0x100000",
-    })
-}
-
 #[tokio::test]
 async fn two_confirmations_keep_the_checkpoint_two_blocks_behind_and_a_shallow_reorg_out_of_the_mirror()
  {
@@ -71,7 +37,7 @@ async fn two_confirmations_keep_the_checkpoint_two_blocks_behind_and_a_shallow_r
     let db = TestDatabase::new().await.unwrap();
     let mut ix = fixture::indexer(&c, db.pool(), two_confirmations()).await;
     let head = catch_up(&mut ix).await;
-    assert_eq!(stored_checkpoint(&db).await, head as i64 - 2);
+    assert_eq!(checkpoint(db.pool()).await, head as i64 - 2);
     assert_eq!(ix.checkpoint().unwrap().number, head - 2);
 
     // A purchase at the head: not confirmed, so not indexed.
@@ -84,7 +50,7 @@ async fn two_confirmations_keep_the_checkpoint_two_blocks_behind_and_a_shallow_r
     let doomed_tx = hex(doomed.transaction_hash);
     let head = catch_up(&mut ix).await;
     assert_eq!(doomed.block_number, Some(head));
-    assert_eq!(stored_checkpoint(&db).await, head as i64 - 2);
+    assert_eq!(checkpoint(db.pool()).await, head as i64 - 2);
     assert_eq!(
         events_of_tx(&db, &doomed_tx).await,
         0,
@@ -93,15 +59,7 @@ async fn two_confirmations_keep_the_checkpoint_two_blocks_behind_and_a_shallow_r
 
     // A depth-1 reorg inside the window: the purchase's block is replaced by one with another
     // purchase.
-    let _: serde_json::Value = c
-        .provider
-        .raw_request(
-            "anvil_reorg".into(),
-            (1u64, vec![(other_purchase(&c), 0u64)]),
-        )
-        .await
-        .unwrap();
-    c.drop_pending().await;
+    c.reorg(1, c.purchase_tx(1, 900)).await;
     assert_eq!(c.provider.get_block_number().await.unwrap(), head);
     let gone = c
         .provider
@@ -113,7 +71,7 @@ async fn two_confirmations_keep_the_checkpoint_two_blocks_behind_and_a_shallow_r
     for _ in 0..3 {
         catch_up(&mut ix).await;
         let head = c.provider.get_block_number().await.unwrap();
-        assert_eq!(stored_checkpoint(&db).await, head as i64 - 2);
+        assert_eq!(checkpoint(db.pool()).await, head as i64 - 2);
         c.mine(1).await;
     }
     catch_up(&mut ix).await;
@@ -134,11 +92,6 @@ async fn two_confirmations_keep_the_checkpoint_two_blocks_behind_and_a_shallow_r
     );
 
     // The same mirror as a fresh index with the same confirmations.
-    let reference = TestDatabase::new().await.unwrap();
-    fixture::indexer(&c, reference.pool(), two_confirmations())
-        .await
-        .sync()
-        .await
-        .unwrap();
+    let reference = fixture::reference_with(&c, two_confirmations()).await;
     fixture::assert_same_mirror(db.pool(), reference.pool(), "two confirmations").await;
 }

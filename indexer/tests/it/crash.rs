@@ -12,7 +12,7 @@ use tangible_db::sqlx;
 use tangible_db::testing::TestDatabase;
 use tangible_indexer::store;
 
-use crate::fixture::{self, count};
+use crate::fixture::{self, checkpoint, count};
 
 fn spawn_indexer(
     c: &fixture::Chain,
@@ -46,14 +46,6 @@ fn spawn_indexer(
         .stderr(Stdio::inherit())
         .spawn()
         .expect("indexer binary starts")
-}
-
-async fn checkpoint(db: &TestDatabase) -> i64 {
-    count(
-        db.pool(),
-        "SELECT coalesce(max(block_number), -1) FROM checkpoints",
-    )
-    .await
 }
 
 #[tokio::test]
@@ -101,12 +93,12 @@ async fn killed_and_restarted(defer: bool) {
         for _ in 0..25 {
             c.buy(c.buyers[round % 2]).await;
         }
-        let before = checkpoint(&db).await;
+        let before = checkpoint(db.pool()).await;
         let mut child = spawn_indexer(&c, &db, &deployment, defer_above);
         // Killed once it is indexing (its first batch committed), however long the start took,
         // a random 0-50 ms later.
         let start = Instant::now();
-        while checkpoint(&db).await <= before {
+        while checkpoint(db.pool()).await <= before {
             assert!(
                 start.elapsed() < Duration::from_secs(60),
                 "round {round}: the indexer never moved the checkpoint"
@@ -121,7 +113,7 @@ async fn killed_and_restarted(defer: bool) {
         child.kill().unwrap(); // SIGKILL: no chance to finish the batch in flight
         child.wait().unwrap();
         let head = c.provider.get_block_number().await.unwrap() as i64;
-        let after = checkpoint(&db).await;
+        let after = checkpoint(db.pool()).await;
         assert!(
             after >= before,
             "the checkpoint never goes back without a reorg"
@@ -164,7 +156,9 @@ async fn killed_and_restarted(defer: bool) {
     let head = c.provider.get_block_number().await.unwrap() as i64;
     let start = Instant::now();
     // Caught up, and (the step after) the deferred indexes and keys re-created.
-    while checkpoint(&db).await < head || store::deferred_indexes(db.pool()).await.unwrap() > 0 {
+    while checkpoint(db.pool()).await < head
+        || store::deferred_indexes(db.pool()).await.unwrap() > 0
+    {
         assert!(
             start.elapsed() < Duration::from_secs(60),
             "indexer did not catch up"

@@ -3,9 +3,12 @@
 use alloy::network::EthereumWallet;
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::providers::ext::AnvilApi;
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionReceipt;
+use alloy::rpc::types::anvil::{ReorgOptions, TransactionData};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::signers::local::PrivateKeySigner;
+use alloy::sol_types::SolEvent;
 use tangible_chain::Deployment;
 use tangible_chain::bindings::{TangibleMarket, TestEuro};
 use tangible_chain::deploy::{DeployConfig, deploy_all};
@@ -13,7 +16,7 @@ use tangible_db::PgPool;
 use tangible_db::sqlx;
 use tangible_db::testing::TestDatabase;
 use tangible_indexer::rpc::HttpRpc;
-use tangible_indexer::{Indexer, IndexerConfig};
+use tangible_indexer::{Indexer, IndexerConfig, StepOutcome};
 
 pub(crate) struct Chain {
     pub(crate) anvil: AnvilInstance,
@@ -77,31 +80,59 @@ impl Chain {
     }
 
     /// Forgets transactions the node put back in its pool after a reorg.
-    pub(crate) async fn drop_pending(&self) {
-        let _: serde_json::Value = self
-            .provider
-            .raw_request("anvil_dropAllTransactions".into(), ())
+    async fn drop_pending(&self) {
+        self.provider.anvil_drop_all_transactions().await.unwrap();
+    }
+
+    /// A purchase of the fixture film's `quality` edition at `price` by the second buyer, as a
+    /// transaction for [`Chain::reorg`] (the new blocks' content).
+    pub(crate) fn purchase_tx(&self, quality: u8, price: u64) -> TransactionRequest {
+        self.market()
+            .buyPrimary(self.film_id, quality, price, self.buyers[1])
+            .from(self.buyers[1])
+            .gas(0x100000)
+            .into_transaction_request()
+    }
+
+    /// `anvil_reorg`: the last `depth` blocks replaced by as many new ones, the first carrying
+    /// `tx`; then the transactions of the dropped blocks are forgotten.
+    pub(crate) async fn reorg(&self, depth: u64, tx: TransactionRequest) {
+        self.provider
+            .anvil_reorg(ReorgOptions {
+                depth,
+                tx_block_pairs: vec![(TransactionData::JSON(tx), 0)],
+            })
             .await
             .unwrap();
+        self.drop_pending().await;
+    }
+
+    /// `anvil_rollback`: the last `depth` blocks disappear; then their transactions are
+    /// forgotten.
+    pub(crate) async fn rollback(&self, depth: u64) {
+        self.provider.anvil_rollback(Some(depth)).await.unwrap();
+        self.drop_pending().await;
     }
 
     pub(crate) async fn mine(&self, blocks: u64) {
-        let _: serde_json::Value = self
-            .provider
-            .raw_request("anvil_mine".into(), (U256::from(blocks),))
-            .await
-            .unwrap();
+        self.provider.anvil_mine(Some(blocks), None).await.unwrap();
     }
+}
+
+/// The first `E` event of a receipt, decoded with the contract bindings.
+pub(crate) fn event<E: SolEvent>(r: &TransactionReceipt) -> E {
+    r.inner
+        .logs()
+        .iter()
+        .find_map(|l| l.log_decode::<E>().ok())
+        .unwrap_or_else(|| panic!("a {} event", E::SIGNATURE))
+        .inner
+        .data
 }
 
 /// The licence id minted in a receipt.
 pub(crate) fn licence_of(r: &TransactionReceipt) -> U256 {
-    r.inner
-        .logs()
-        .iter()
-        .find_map(|l| l.log_decode::<TangibleMarket::LicenceMinted>().ok())
-        .map(|l| l.inner.data.licenceId)
-        .expect("a LicenceMinted event")
+    event::<TangibleMarket::LicenceMinted>(r).licenceId
 }
 
 /// Sends a call and returns its successful receipt.
@@ -140,8 +171,7 @@ pub(crate) async fn chain_with(args: &[&str]) -> Chain {
     for k in &keys[1..] {
         wallet.register_signer(k.clone());
     }
-    let (deployer, studio_admin, royalty) =
-        (keys[0].address(), keys[1].address(), keys[2].address());
+    let (deployer, studio_admin) = (keys[0].address(), keys[1].address());
     let buyers = [keys[3].address(), keys[4].address()];
     let platform = keys[9].address();
     let provider = ProviderBuilder::new()
@@ -160,42 +190,21 @@ pub(crate) async fn chain_with(args: &[&str]) -> Chain {
     .await
     .expect("deploy");
     let market = TangibleMarket::new(deployment.contracts.market, &provider);
-    mined(market.registerStudio(studio_admin, royalty, "Studio Méliès".into())).await;
-    let studio_id = market.studioCount().call().await.unwrap();
-    mined(
-        market
-            .registerFilm(studio_id, "Le Voyage dans la Lune".into(), 1902)
-            .from(studio_admin),
+    let (studio_id, film_id) = studio_with_film(
+        &market,
+        (studio_admin, keys[2].address()),
+        ("Studio Méliès", None),
+        ("Le Voyage dans la Lune", 1902),
+        &[(1, "hd", 900), (2, "4k", 1300)],
     )
     .await;
-    let film_id = market.filmCount().call().await.unwrap();
-    mined(
-        market
-            .registerEdition(film_id, 1, keccak256("hd"), 900)
-            .from(studio_admin),
-    )
-    .await;
-    mined(
-        market
-            .registerEdition(film_id, 2, keccak256("4k"), 1300)
-            .from(studio_admin),
-    )
-    .await;
-    let (studio2_admin, royalty2) = (keys[5].address(), keys[6].address());
-    mined(market.registerStudio(studio2_admin, royalty2, "Pathé Frères".into())).await;
-    let studio2_id = market.studioCount().call().await.unwrap();
-    mined(market.setStudioCommission(studio2_id, 2000)).await;
-    mined(
-        market
-            .registerFilm(studio2_id, "L'Arroseur arrosé".into(), 1895)
-            .from(studio2_admin),
-    )
-    .await;
-    let film2_id = market.filmCount().call().await.unwrap();
-    mined(
-        market
-            .registerEdition(film2_id, 1, keccak256("arroseur hd"), 700)
-            .from(studio2_admin),
+    let studio2_admin = keys[5].address();
+    let (studio2_id, film2_id) = studio_with_film(
+        &market,
+        (studio2_admin, keys[6].address()),
+        ("Pathé Frères", Some(2000)),
+        ("L'Arroseur arrosé", 1895),
+        &[(1, "arroseur hd", 700)],
     )
     .await;
     let token = TestEuro::new(deployment.contracts.stablecoin, &provider);
@@ -224,6 +233,39 @@ pub(crate) async fn chain_with(args: &[&str]) -> Chain {
     }
 }
 
+/// Registers a studio (admin, royalty recipient; name, commission in basis points if not the
+/// default) with one film (title, year) and its editions (quality, master name, price in cents),
+/// the film and editions sent by the studio's admin; returns the studio and film ids.
+async fn studio_with_film(
+    market: &TangibleMarket::TangibleMarketInstance<&DynProvider>,
+    (admin, royalty): (Address, Address),
+    (name, commission): (&str, Option<u16>),
+    (title, year): (&str, u16),
+    editions: &[(u8, &str, u64)],
+) -> (u32, u64) {
+    mined(market.registerStudio(admin, royalty, name.into())).await;
+    let studio_id = market.studioCount().call().await.unwrap();
+    if let Some(bps) = commission {
+        mined(market.setStudioCommission(studio_id, bps)).await;
+    }
+    mined(
+        market
+            .registerFilm(studio_id, title.into(), year)
+            .from(admin),
+    )
+    .await;
+    let film_id = market.filmCount().call().await.unwrap();
+    for (quality, master, price) in editions {
+        mined(
+            market
+                .registerEdition(film_id, *quality, keccak256(master), *price)
+                .from(admin),
+        )
+        .await;
+    }
+    (studio_id, film_id)
+}
+
 pub(crate) async fn chain() -> Chain {
     chain_with(&[]).await
 }
@@ -246,19 +288,50 @@ pub(crate) async fn indexer(chain: &Chain, pool: &PgPool, cfg: IndexerConfig) ->
         .expect("indexer starts")
 }
 
+/// What [`catch_up`] saw: the head it caught up with, the depth of the last reorg it handled.
+pub(crate) struct CaughtUp {
+    pub(crate) head: u64,
+    pub(crate) reorg: Option<u64>,
+}
+
+/// Steps until caught up.
+pub(crate) async fn catch_up(ix: &mut Indexer<HttpRpc>) -> CaughtUp {
+    let mut reorg = None;
+    for _ in 0..10_000 {
+        match ix.step().await.expect("step") {
+            StepOutcome::CaughtUp { head } => return CaughtUp { head, reorg },
+            StepOutcome::Reorg { depth, .. } => reorg = Some(depth),
+            _ => {}
+        }
+    }
+    panic!("indexer never caught up");
+}
+
+/// The checkpoint stored in the database (-1 before the first).
+pub(crate) async fn checkpoint(pool: &PgPool) -> i64 {
+    count(
+        pool,
+        "SELECT coalesce(max(block_number), -1) FROM checkpoints",
+    )
+    .await
+}
+
 /// A fresh database indexed from scratch up to the current head: the reference mirror.
 pub(crate) async fn reference(chain: &Chain) -> TestDatabase {
-    let db = TestDatabase::new().await.unwrap();
-    let mut ix = indexer(
+    reference_with(
         chain,
-        db.pool(),
         IndexerConfig {
             confirmations: 0,
             ..IndexerConfig::default()
         },
     )
-    .await;
-    ix.sync().await.unwrap();
+    .await
+}
+
+/// A fresh database indexed from scratch with `cfg`.
+pub(crate) async fn reference_with(chain: &Chain, cfg: IndexerConfig) -> TestDatabase {
+    let db = TestDatabase::new().await.unwrap();
+    indexer(chain, db.pool(), cfg).await.sync().await.unwrap();
     db
 }
 

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::Provider;
-use alloy::rpc::types::{Filter, Log};
+use alloy::rpc::types::{Filter, Log, TransactionReceipt};
 use serde_json::{Value, json};
 use tangible_chain::bindings::TangibleMarket;
 use tangible_db::PgPool;
@@ -44,15 +44,9 @@ pub(crate) struct Ops {
     pub(crate) after_resale: u64,
 }
 
-fn offer_of(r: &alloy::rpc::types::TransactionReceipt) -> U256 {
-    r.inner
-        .logs()
-        .iter()
-        .find_map(|l| l.log_decode::<TangibleMarket::OfferListed>().ok())
-        .expect("an OfferListed event")
-        .inner
-        .data
-        .offerId
+/// The offer listed in a receipt.
+fn offer_of(r: &TransactionReceipt) -> U256 {
+    fixture::event::<TangibleMarket::OfferListed>(r).offerId
 }
 
 /// Every kind of operation the mirror follows: studio and edition updates, withdrawal and
@@ -151,17 +145,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     let op = c.deployer;
     let db = TestDatabase::new().await.unwrap();
     let mut ix = fixture::indexer(&c, db.pool(), fixture::config()).await;
-    let Ops {
-        l1,
-        l2,
-        l3,
-        l4,
-        card,
-        card2,
-        pref,
-        pref2,
-        ..
-    } = operations(&c, Some(&mut ix)).await;
+    let ops = operations(&c, Some(&mut ix)).await;
 
     let pool = db.pool();
     // Raw log == every log of the market.
@@ -229,7 +213,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
             .fetch_all(pool)
             .await
             .unwrap();
-    let mut expected_ids: Vec<U256> = vec![l1, l2, l3, l4, card, card2];
+    let mut expected_ids: Vec<U256> = vec![ops.l1, ops.l2, ops.l3, ops.l4, ops.card, ops.card2];
     expected_ids.sort();
     assert_eq!(
         ids,
@@ -261,22 +245,26 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     }
     let replaced: Option<String> =
         sqlx::query_scalar("SELECT replaced_by::text FROM licences WHERE licence_id = $1::numeric")
-            .bind(l1.to_string())
+            .bind(ops.l1.to_string())
             .fetch_one(pool)
             .await
             .unwrap();
     assert_eq!(
         replaced,
-        Some(l2.to_string()),
+        Some(ops.l2.to_string()),
         "resale links the old licence to the new one"
     );
     let replaced: Option<String> =
         sqlx::query_scalar("SELECT replaced_by::text FROM licences WHERE licence_id = $1::numeric")
-            .bind(l4.to_string())
+            .bind(ops.l4.to_string())
             .fetch_one(pool)
             .await
             .unwrap();
-    assert_eq!(replaced, Some(card2.to_string()), "so does a card resale");
+    assert_eq!(
+        replaced,
+        Some(ops.card2.to_string()),
+        "so does a card resale"
+    );
 
     // Offers against `offer(id)`.
     let statuses: Vec<(String, String, i64, Option<String>)> = sqlx::query_as(
@@ -325,7 +313,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     let studios: Vec<Option<i64>> = sales.iter().map(|s| s.7).collect();
     let (s1, s2) = (Some(c.studio_id as i64), Some(c.studio2_id as i64));
     assert_eq!(studios, [s1, s1, s1, s1, s2, s2]);
-    for (licence, pref) in [(card, pref), (card2, pref2)] {
+    for (licence, pref) in [(ops.card, ops.pref), (ops.card2, ops.pref2)] {
         let card_sale: (Option<String>, String) = sqlx::query_as(
             "SELECT payment_ref, payer_address FROM sales WHERE licence_id = $1::numeric",
         )

@@ -15,7 +15,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::fixture::{self, count};
+use crate::fixture::{self, checkpoint};
 
 /// A TCP proxy to an RPC node that can be taken down and brought back on the same address:
 /// it binds its port once (no port picked, released and bound again later, which another
@@ -85,21 +85,13 @@ impl Proxy {
     }
 }
 
-async fn checkpoint(db: &TestDatabase) -> i64 {
-    count(
-        db.pool(),
-        "SELECT coalesce(max(block_number), -1) FROM checkpoints",
-    )
-    .await
-}
-
 async fn wait_for(db: &TestDatabase, block: i64, limit: Duration) {
     let start = Instant::now();
-    while checkpoint(db).await < block {
+    while checkpoint(db.pool()).await < block {
         assert!(
             start.elapsed() < limit,
             "indexer stuck at {} < {block}",
-            checkpoint(db).await
+            checkpoint(db.pool()).await
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
@@ -152,7 +144,7 @@ async fn an_rpc_node_that_disappears_and_returns_is_survived() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert_eq!(
-        checkpoint(&db).await,
+        checkpoint(db.pool()).await,
         head,
         "nothing can be indexed while the node is away"
     );

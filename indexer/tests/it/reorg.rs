@@ -2,11 +2,9 @@
 //! equal to a fresh index of the canonical chain.
 
 use alloy::providers::Provider;
-use alloy::sol_types::SolCall;
-use tangible_chain::bindings::TangibleMarket;
 use tangible_db::sqlx;
 use tangible_db::testing::TestDatabase;
-use tangible_indexer::{Indexer, StepOutcome, rpc::HttpRpc, store};
+use tangible_indexer::{Indexer, rpc::HttpRpc, store};
 
 use crate::fixture::{self, Chain, mined};
 
@@ -25,39 +23,9 @@ async fn activity(c: &Chain, blocks: u64) {
     }
 }
 
-/// A purchase by the other buyer, as an `anvil_reorg` transaction (the new blocks' content).
-fn other_purchase(c: &Chain) -> serde_json::Value {
-    purchase_tx(c, 1, 900)
-}
-
-/// A purchase of the fixture film's `quality` edition at `price` by the other buyer, as an
-/// `anvil_reorg` transaction.
-fn purchase_tx(c: &Chain, quality: u8, price: u64) -> serde_json::Value {
-    let call = TangibleMarket::buyPrimaryCall {
-        filmId: c.film_id,
-        quality,
-        expectedPriceCents: price,
-        recipient: c.buyers[1],
-    };
-    serde_json::json!({
-        "from": c.buyers[1],
-        "to": c.deployment.contracts.market,
-        "data": format!("0x{}", hex::encode(call.abi_encode())),
-        "gas": "0x100000",
-    })
-}
-
-/// Steps until caught up; returns whether a reorg was handled and its depth.
+/// Steps until caught up; returns the depth of the last reorg handled, if any.
 async fn catch_up(ix: &mut Indexer<HttpRpc>) -> Option<u64> {
-    let mut reorg = None;
-    for _ in 0..10_000 {
-        match ix.step().await.expect("step") {
-            StepOutcome::CaughtUp { .. } => return reorg,
-            StepOutcome::Reorg { depth, .. } => reorg = Some(depth),
-            _ => {}
-        }
-    }
-    panic!("indexer never caught up");
+    fixture::catch_up(ix).await.reorg
 }
 
 #[tokio::test]
@@ -73,15 +41,10 @@ async fn reorgs_and_rollbacks_of_depth_1_to_10_leave_the_mirror_equal_to_the_can
         // purchase (by the other buyer), so the new chain has the same height and other events.
         activity(&c, depth).await;
         assert_eq!(catch_up(&mut ix).await, None);
-        let tx = other_purchase(&c);
+        let tx = c.purchase_tx(1, 900);
         let head_before = c.provider.get_block_number().await.unwrap();
-        let _: serde_json::Value = c
-            .provider
-            .raw_request("anvil_reorg".into(), (depth, vec![(tx, 0u64)]))
-            .await
-            .unwrap();
+        c.reorg(depth, tx).await;
         assert_eq!(c.provider.get_block_number().await.unwrap(), head_before);
-        c.drop_pending().await;
         let seen = catch_up(&mut ix).await;
         assert!(
             seen.is_some_and(|d| d >= 1),
@@ -98,12 +61,7 @@ async fn reorgs_and_rollbacks_of_depth_1_to_10_leave_the_mirror_equal_to_the_can
         // anvil_rollback: the last `depth` blocks disappear, then a different history grows.
         activity(&c, depth).await;
         assert_eq!(catch_up(&mut ix).await, None);
-        let _: serde_json::Value = c
-            .provider
-            .raw_request("anvil_rollback".into(), (Some(depth),))
-            .await
-            .unwrap();
-        c.drop_pending().await;
+        c.rollback(depth).await;
         let seen = catch_up(&mut ix).await;
         assert_eq!(
             seen,
@@ -187,13 +145,7 @@ async fn a_reorg_while_a_range_is_staged_ahead_ends_in_the_canonical_mirror() {
     // Every block above the checkpoint (the staged range included) is replaced by one block
     // with another purchase: the staged range still continues the checkpoint, so it is
     // written, and the next fetch finds it orphaned and rolls it back.
-    let tx = other_purchase(&c);
-    let _: serde_json::Value = c
-        .provider
-        .raw_request("anvil_reorg".into(), (depth, vec![(tx, 0u64)]))
-        .await
-        .unwrap();
-    c.drop_pending().await;
+    c.reorg(depth, c.purchase_tx(1, 900)).await;
     assert!(catch_up(&mut ix).await.is_some(), "reorg not detected");
     assert!(!ix.staged_ahead());
     assert_settled(&c, &db, "reorg while a range is staged").await;
@@ -207,12 +159,7 @@ async fn a_chain_rolled_back_below_a_staged_range_rolls_the_staged_transaction_b
     // The chain loses every block above the checkpoint: the staged range is above the new
     // head, so the next step discards it and, caught up, re-creates the deferred indexes —
     // which would wait forever on a staged transaction left open.
-    let _: serde_json::Value = c
-        .provider
-        .raw_request("anvil_rollback".into(), (Some(depth),))
-        .await
-        .unwrap();
-    c.drop_pending().await;
+    c.rollback(depth).await;
     let caught_up = tokio::time::timeout(std::time::Duration::from_secs(60), catch_up(&mut ix));
     assert_eq!(
         caught_up
@@ -248,13 +195,7 @@ async fn the_whole_operation_sequence_is_re_derived_exactly_after_a_reorg_and_an
         fixture::count(db.pool(), "SELECT count(*) FROM licences WHERE revoked").await;
     assert_eq!(revoked_before, 3, "the revocation and both resales");
     // The HD price changed in the sequence: the new block buys the 4K edition.
-    let tx = purchase_tx(&c, 2, 1300);
-    let _: serde_json::Value = c
-        .provider
-        .raw_request("anvil_reorg".into(), (2u64, vec![(tx, 0u64)]))
-        .await
-        .unwrap();
-    c.drop_pending().await;
+    c.reorg(2, c.purchase_tx(2, 1300)).await;
     let seen = catch_up(&mut ix).await;
     assert!(matches!(seen, Some(1..=2)), "reorg not detected: {seen:?}");
     assert_eq!(
@@ -280,12 +221,7 @@ async fn the_whole_operation_sequence_is_re_derived_exactly_after_a_reorg_and_an
     // Rolled back to just after the resale: everything later disappears from the mirror.
     let head = c.provider.get_block_number().await.unwrap();
     let depth = head - ops.after_resale;
-    let _: serde_json::Value = c
-        .provider
-        .raw_request("anvil_rollback".into(), (Some(depth),))
-        .await
-        .unwrap();
-    c.drop_pending().await;
+    c.rollback(depth).await;
     assert_eq!(
         catch_up(&mut ix).await,
         Some(depth),
@@ -294,18 +230,14 @@ async fn the_whole_operation_sequence_is_re_derived_exactly_after_a_reorg_and_an
     let reference = fixture::reference(&c).await;
     fixture::assert_same_mirror(db.pool(), reference.pool(), "rollback to the resale").await;
     crate::mirror::assert_rows_match_logs(&c, db.pool()).await;
-    for (table, left) in [
-        ("licences WHERE revoked", 1),
-        ("sales", 2),
-        ("withdrawals", 0),
-        ("deposits", 0),
+    for (query, left) in [
+        ("SELECT count(*) FROM licences WHERE revoked", 1),
+        ("SELECT count(*) FROM sales", 2),
+        ("SELECT count(*) FROM withdrawals", 0),
+        ("SELECT count(*) FROM deposits", 0),
     ] {
-        let q = format!("SELECT count(*) FROM {table}");
-        let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(q))
-            .fetch_one(db.pool())
-            .await
-            .unwrap();
-        assert_eq!(n, left, "{table} after the rollback");
+        let n = fixture::count(db.pool(), query).await;
+        assert_eq!(n, left, "{query} after the rollback");
     }
     // ... and new activity on the shortened chain is indexed on top of the re-derived tables.
     c.buy_fresh(c.buyers[1]).await;
