@@ -6,7 +6,7 @@
 //! Every sale is checked against sources other than the project's own reports: its
 //! `SaleSettled` event from `eth_getLogs` (prices as literals), the balances it moved on chain
 //! (the buyer's stablecoin or the operator's float, the seller's credit, the studio's and the
-//! platform's accruals) and, for a card, the PaymentIntent in localstripe.
+//! platform's accruals) and, for a card, the PaymentIntent in localstripe: see [`money`].
 //!
 //! The studio side (`tangible studio …`) runs on the same stack: see [`studio`]. There the
 //! client also refuses a library file with a flipped byte, and a film whose master is not the
@@ -17,16 +17,18 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, B256, U256, keccak256};
+use alloy::primitives::{Address, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use serde_json::Value;
-use tangible_chain::bindings::{TangibleMarket, TestEuro};
+use tangible_chain::bindings::TangibleMarket;
 use tangible_devstack::{Binaries, Stack, StackOptions};
 use tangible_domain::{Quality, Split};
 use tangible_e2e::{Endpoints, User, tangible_bin};
 
+#[path = "seed_flows/money.rs"]
+mod money;
 #[path = "seed_flows/studio.rs"]
 mod studio;
 
@@ -43,19 +45,6 @@ impl Pay {
             Pay::Crypto => "--crypto",
         }
     }
-}
-
-/// Balances a sale moves, read on chain.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Ledger {
-    /// The buyer's stablecoin (tEUR units).
-    wallet: U256,
-    /// The operator's float in the market (units), which pays card sales.
-    float: U256,
-    /// The demo studio's accrued earnings (cents).
-    studio_cents: u64,
-    /// The platform's accrued fees (cents).
-    platform_cents: u64,
 }
 
 struct World {
@@ -109,115 +98,6 @@ impl World {
             .data
     }
 
-    /// The balances a sale paid by `buyer` moves, read on chain.
-    async fn ledger(&self, buyer: Address) -> Ledger {
-        let market = self.market();
-        let token = TestEuro::new(
-            self.stack.deployment.contracts.stablecoin,
-            self.provider.clone(),
-        );
-        Ledger {
-            wallet: token.balanceOf(buyer).call().await.unwrap(),
-            float: market
-                .balanceOfCredit(self.stack.demo.operator.address)
-                .call()
-                .await
-                .unwrap(),
-            studio_cents: market
-                .studio(self.stack.demo.studio_id)
-                .call()
-                .await
-                .unwrap()
-                .creditCents,
-            platform_cents: market.platformCreditCents().call().await.unwrap(),
-        }
-    }
-
-    /// Stablecoin units per euro cent.
-    async fn per_cent(&self) -> U256 {
-        U256::from(self.market().unitsPerCent().call().await.unwrap())
-    }
-
-    /// The PaymentIntent of card purchase `purchase_id` as localstripe holds it, and its id.
-    async fn stripe_intent(&self, purchase_id: &str) -> (String, Value) {
-        let http = reqwest::Client::new();
-        let view: Value = http
-            .get(format!(
-                "{}/v1/purchases/{purchase_id}",
-                self.endpoints.api_url
-            ))
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .expect("the purchase")
-            .json()
-            .await
-            .unwrap();
-        let pi = view["payment_intent_id"]
-            .as_str()
-            .unwrap_or_else(|| panic!("a card purchase has a PaymentIntent: {view}"))
-            .to_owned();
-        let intent: Value = http
-            .get(format!(
-                "{}/v1/payment_intents/{pi}",
-                self.endpoints.stripe_url
-            ))
-            .basic_auth(&self.endpoints.stripe_key, Some(""))
-            .send()
-            .await
-            .and_then(|r| r.error_for_status())
-            .expect("localstripe knows the PaymentIntent")
-            .json()
-            .await
-            .unwrap();
-        (pi, intent)
-    }
-
-    /// Checks the money of a sale of `cents` against the sources outside the project: who paid
-    /// (the buyer's stablecoin, or the operator's float for a card, the other one untouched),
-    /// and for a card the PaymentIntent in localstripe whose `keccak256(id)` is the sale's
-    /// payment reference.
-    async fn check_paid(
-        &self,
-        (pay, cents): (Pay, u64),
-        buyer: Address,
-        (before, after): (&Ledger, &Ledger),
-        sale: &TangibleMarket::SaleSettled,
-        bought: &Value,
-    ) {
-        let amount = U256::from(cents) * self.per_cent().await;
-        let (wallet, float, payer) = match pay {
-            Pay::Crypto => (amount, U256::ZERO, buyer),
-            Pay::Card => (U256::ZERO, amount, self.stack.demo.operator.address),
-        };
-        assert_eq!(
-            before.wallet.checked_sub(after.wallet),
-            Some(wallet),
-            "{pay:?}: the buyer's stablecoin debit"
-        );
-        assert_eq!(
-            before.float.checked_sub(after.float),
-            Some(float),
-            "{pay:?}: the operator float's debit"
-        );
-        assert_eq!(sale.payer, payer, "{pay:?}: the payer named by the sale");
-        match pay {
-            Pay::Crypto => assert_eq!(sale.paymentRef, B256::ZERO),
-            Pay::Card => {
-                let purchase = bought["purchase_id"].as_str().expect("a card purchase id");
-                let (pi, intent) = self.stripe_intent(purchase).await;
-                assert_eq!(
-                    keccak256(pi.as_bytes()),
-                    sale.paymentRef,
-                    "the sale settles PaymentIntent {pi}"
-                );
-                assert_eq!(intent["amount"].as_u64(), Some(cents), "{intent}");
-                assert_eq!(intent["currency"], "eur", "{intent}");
-                assert_eq!(intent["status"], "succeeded", "{intent}");
-            }
-        }
-    }
-
     async fn owner_on_chain(&self, licence: &str) -> (Address, bool) {
         let l = self
             .market()
@@ -227,6 +107,16 @@ impl World {
             .expect("the licence exists on chain");
         (l.owner, l.revoked)
     }
+}
+
+/// Whether `tangible sync`'s report has a row for `licence` with each `(field, value)` of
+/// `fields`.
+fn sync_reports(synced: &Value, licence: &str, fields: &[(&str, &str)]) -> bool {
+    synced
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["licence_id"] == licence && fields.iter().all(|(k, v)| r[*k] == *v))
 }
 
 /// Runs a blocking closure (a CLI invocation) off the async workers.
@@ -384,13 +274,11 @@ async fn resale(
     assert!(seller.licence_dir(licence).join("film.tgf").is_file());
     let synced = seller.json(&["sync"]);
     assert!(
-        synced
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["licence_id"] == licence
-                && r["action"] == "erased"
-                && r["reason"] == "revoked"),
+        sync_reports(
+            &synced,
+            licence,
+            &[("action", "erased"), ("reason", "revoked")]
+        ),
         "sync reports the erasure of a revoked licence: {synced}"
     );
     assert!(

@@ -14,7 +14,8 @@ use sha2::{Digest, Sha256};
 use tangible_domain::{Cents, Quality, Split};
 use tangible_e2e::User;
 
-use super::{World, play_to_vec};
+use super::money::get_json;
+use super::{World, play_to_vec, sync_reports};
 
 /// Polls `f` every 300 ms until it returns `Some`, for at most 30 s.
 async fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
@@ -119,11 +120,7 @@ async fn refuses_a_tampered_or_replaced_film(
     // The buyer syncs (a certificate naming the new master hash) and keeps the old file.
     let synced = buyer.json(&["sync"]);
     assert!(
-        synced
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["licence_id"] == licence && r["action"] == "renewed"),
+        sync_reports(&synced, licence, &[("action", "renewed")]),
         "{synced}"
     );
     let cert: Value = serde_json::from_str(
@@ -258,13 +255,11 @@ pub(super) async fn studio_flow(w: &World, buyer: &User) {
 
     // The content endpoint serves the encrypted file.
     let content_url = format!("{}/v1/editions/{film_id}-hd/content", w.endpoints.api_url);
-    let content: Value = reqwest::get(&content_url)
-        .await
-        .and_then(|r| r.error_for_status())
-        .expect("the content endpoint answers")
-        .json()
-        .await
-        .expect("JSON");
+    let content = get_json(
+        reqwest::Client::new().get(&content_url),
+        "the content endpoint answers",
+    )
+    .await;
     assert_eq!(content["master_hash"], sha.to_string().as_str());
     assert!(content["size"].as_u64().unwrap() > master.len() as u64);
 
