@@ -6,14 +6,19 @@ fn main() {
     let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
     let out = std::path::Path::new(&manifest_dir).join("../../contracts/out");
     println!("cargo:rerun-if-changed={}", out.display());
-    for name in ["TangibleMarket", "TestEuro"] {
-        let artifact = out.join(format!("{name}.sol/{name}.json"));
-        println!("cargo:rerun-if-changed={}", artifact.display());
-        if !artifact.exists() {
-            panic!(
-                "missing forge artifact {}: run `make contracts` (forge build) before building tangible-chain",
-                artifact.display()
-            );
-        }
+    let missing: Vec<&str> = ["TangibleMarket", "TestEuro"]
+        .into_iter()
+        .filter(|name| {
+            let artifact = out.join(format!("{name}.sol/{name}.json"));
+            println!("cargo:rerun-if-changed={}", artifact.display());
+            !artifact.exists()
+        })
+        .collect();
+    if !missing.is_empty() {
+        // One line instead of a build-script panic and its backtrace hint.
+        println!(
+            "cargo::error=contracts/out has no forge artifact for {}: run `make contracts` first",
+            missing.join(", ")
+        );
     }
 }
