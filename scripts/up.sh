@@ -23,8 +23,11 @@ fi
 
 bash "$root/scripts/bootstrap.sh"
 (cd "$root/contracts" && forge build --quiet)   # the Rust bindings read the artifacts
-echo "make up: building the release binaries (first time: several minutes)…" >&2
-cargo build --release --quiet --locked \
+# Not --quiet: on a fresh machine this is the long step (15-20 minutes on 2 cores), and cargo's
+# own progress bar (and its "Blocking waiting for file lock" when another build holds the
+# target directory) is what tells the user it is moving.
+echo "make up: building the release binaries into $CARGO_TARGET_DIR/release with cargo (first time on a fresh machine: 15-20 minutes on 2 cores; a no-op afterwards)…" >&2
+cargo build --release --locked \
   -p tangible-devstack --bin tangible-stack \
   -p tangible-api --bin tangible-api \
   -p tangible-indexer --bin tangible-indexer \
