@@ -3,7 +3,7 @@
 //! Prices are EUR cents ([`Cents`]). A sale's [`Split`] is computed here and only here:
 //! [`Split::resale`] (80 % seller, 15 % studio, 5 % platform, remainder to the seller) and
 //! [`Split::primary`] (studio gets the price minus the platform's per-studio commission).
-//! The Solidity copy of the same rule (`contracts/src/SplitLib.sol`) is tested against this one
+//! The Solidity copy of the same rule (`contracts/src/lib/SplitLib.sol`) is tested against this one
 //! on a live chain (`crates/chain/tests`).
 
 mod money;
