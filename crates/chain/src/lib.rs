@@ -4,8 +4,8 @@
 //!   artifacts in `contracts/out` (run `make contracts` first), and the decoded custom errors.
 //! - [`Deployment`]: the `deployments/<chain-id>.json` file naming the contracts on one chain.
 //! - [`deploy`]: deploys the stablecoin (locally) and `TangibleMarket` (registry, licences and
-//!   market in one contract), grants its roles and writes the deployment file; used by the
-//!   `tangible-deploy` binary, the local stack and tests.
+//!   market in one contract) with its admin, operator and platform accounts, and writes the
+//!   deployment file; used by the `tangible-deploy` binary, the local stack and tests.
 //! - [`anvil`]: an anvil node from the pinned Foundry binary, for tests and the local stack.
 
 pub mod bindings;
