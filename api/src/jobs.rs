@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::chain::{ChainError, payment_ref};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::stripe::GatewayError;
 
 /// How long a claimed job is reserved for its worker.

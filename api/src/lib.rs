@@ -25,12 +25,14 @@ pub mod jobs;
 pub mod keys;
 pub mod routes;
 pub mod startup;
+pub mod state;
 pub mod stripe;
 pub mod telemetry;
 pub mod web;
 
 pub use config::Config;
-pub use startup::{AppState, Application};
+pub use startup::Application;
+pub use state::AppState;
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.
 pub async fn shutdown_signal() {

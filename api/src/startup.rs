@@ -10,9 +10,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
-use metrics_exporter_prometheus::PrometheusHandle;
 use secrecy::ExposeSecret;
-use sqlx::PgPool;
 use tangible_chain::Deployment;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -28,88 +26,12 @@ use crate::auth::TokenSigner;
 use crate::chain::ChainClient;
 use crate::config::Config;
 use crate::content::ContentNode;
-use crate::keys::{ReleaseLog, SealedKeyCache};
+use crate::keys::ReleaseLog;
+use crate::state::{AppState, StateParts};
 use crate::stripe::StripeGateway;
 use crate::{jobs, routes, telemetry, web};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// Shared state of the handlers and workers.
-#[derive(Clone, Debug)]
-pub struct AppState {
-    inner: Arc<Inner>,
-}
-
-#[derive(Debug)]
-struct Inner {
-    config: Config,
-    db: PgPool,
-    chain: ChainClient,
-    stripe: StripeGateway,
-    tokens: TokenSigner,
-    metrics: PrometheusHandle,
-    kek: Option<Kek>,
-    attestation: Option<PrivateKeySigner>,
-    content: Option<Arc<ContentNode>>,
-    job_wakeup: tokio::sync::Notify,
-    sealed_keys: SealedKeyCache,
-    releases: ReleaseLog,
-}
-
-impl AppState {
-    /// The configuration.
-    pub fn config(&self) -> &Config {
-        &self.inner.config
-    }
-    /// The database pool.
-    pub fn db(&self) -> &PgPool {
-        &self.inner.db
-    }
-    /// The chain client.
-    pub fn chain(&self) -> &ChainClient {
-        &self.inner.chain
-    }
-    /// The Stripe client.
-    pub fn stripe(&self) -> &StripeGateway {
-        &self.inner.stripe
-    }
-    /// The token signer.
-    pub fn tokens(&self) -> &TokenSigner {
-        &self.inner.tokens
-    }
-    /// The key-encryption key of edition keys, when configured.
-    pub fn kek(&self) -> Option<&Kek> {
-        self.inner.kek.as_ref()
-    }
-    /// The attestation key signing certificates, when configured.
-    pub fn attestation(&self) -> Option<&PrivateKeySigner> {
-        self.inner.attestation.as_ref()
-    }
-    /// The content node (store, P2P provider), when `content_dir` is configured.
-    pub fn content(&self) -> Option<&Arc<ContentNode>> {
-        self.inner.content.as_ref()
-    }
-    /// Wakes an idle local worker (a job was queued); other instances find it at their next poll.
-    pub fn wake_workers(&self) {
-        self.inner.job_wakeup.notify_one();
-    }
-    /// Resolves when [`AppState::wake_workers`] is called.
-    pub fn job_wakeup(&self) -> tokio::sync::futures::Notified<'_> {
-        self.inner.job_wakeup.notified()
-    }
-    /// Sealed edition keys read so far (see [`SealedKeyCache`]).
-    pub fn sealed_keys(&self) -> &SealedKeyCache {
-        &self.inner.sealed_keys
-    }
-    /// The key-release recorder (batched, durable before a key is returned).
-    pub fn releases(&self) -> &ReleaseLog {
-        &self.inner.releases
-    }
-    /// The Prometheus handle.
-    pub fn metrics(&self) -> &PrometheusHandle {
-        &self.inner.metrics
-    }
-}
 
 /// A built API: bound listener, state, and the started workers.
 #[derive(Debug)]
@@ -163,22 +85,18 @@ impl Application {
             None => None,
         };
         let releases = ReleaseLog::start(db.clone(), config.key_release_sync_commit);
-        let state = AppState {
-            inner: Arc::new(Inner {
-                config,
-                releases,
-                sealed_keys: SealedKeyCache::default(),
-                db,
-                chain,
-                stripe,
-                tokens,
-                metrics: telemetry::metrics_handle(),
-                kek,
-                attestation,
-                content,
-                job_wakeup: tokio::sync::Notify::new(),
-            }),
-        };
+        let state = AppState::new(StateParts {
+            config,
+            db,
+            chain,
+            stripe,
+            tokens,
+            metrics: telemetry::metrics_handle(),
+            kek,
+            attestation,
+            content,
+            releases,
+        });
         Ok(Application { listener, state })
     }
 
@@ -215,7 +133,7 @@ impl Application {
             workers.spawn(jobs::run_maintenance(self.state.clone(), stop_rx.clone()));
         }
         let grace = Duration::from_secs(self.state.config().shutdown_grace_secs);
-        let app = router(self.state.clone());
+        let app = with_middleware(self.state.clone());
         let mut server_stop = stop_rx.clone();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             let _ = server_stop.wait_for(|s| *s).await;
@@ -238,8 +156,9 @@ impl Application {
     }
 }
 
-/// The full router with its middleware.
-pub fn router(state: AppState) -> Router {
+/// The API's routes ([`routes::router`]) and the web app, wrapped in the middleware (request
+/// id, tracing, CORS, body limit, HTTP metrics).
+pub fn with_middleware(state: AppState) -> Router {
     let config = state.config();
     let cors = cors_layer(&config.cors_origins);
     let body_limit = config.body_limit_bytes;

@@ -14,7 +14,7 @@ use utoipa::ToSchema;
 
 use crate::auth::Claims;
 use crate::error::{ApiError, ApiJson, ApiResult, ErrorBody, RawBody, codes};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// Statement put in the messages the API prepares.
 pub const STATEMENT: &str = "Sign in to Tangible.";

@@ -13,7 +13,7 @@ use sqlx::postgres::PgRow;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{ApiError, ApiQuery, ApiResult, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const MAX_LIMIT: i64 = 100;
 const DEFAULT_LIMIT: i64 = 20;

@@ -6,7 +6,7 @@ use tangible_chain::Deployment;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The version of the HTTP API (the `/v1` prefix).
 pub const API_VERSION: &str = "v1";

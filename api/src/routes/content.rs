@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::routes::studios::EditionRef;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// How to fetch an edition's encrypted file.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -14,7 +14,7 @@ use crate::auth::AuthUser;
 use crate::chain::Licence;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::keys::{self, KeyError};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// A released edition key.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

@@ -27,7 +27,7 @@ use axum::routing::{get, post, put};
 use utoipa::OpenApi;
 
 use crate::error::{ApiError, codes};
-use crate::startup::AppState;
+use crate::state::AppState;
 
 /// The OpenAPI document, generated from the handlers and types.
 #[derive(OpenApi)]
@@ -83,7 +83,7 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// The routes (without the middleware, see [`crate::startup::router`]).
+/// The routes (without the middleware, which `startup::with_middleware` adds).
 pub fn router(state: AppState) -> Router {
     let router = Router::new()
         .route("/healthz", get(health::healthz))

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::chain::{card_licence_id, payment_ref};
 use crate::error::{ApiError, ApiJson, ApiResult, ErrorBody, codes};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::stripe::GatewayError;
 
 /// A primary purchase request.

@@ -27,7 +27,7 @@ use crate::chain::{ChainError, Studio};
 use crate::content::IngestError;
 use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody, codes};
 use crate::keys;
-use crate::startup::AppState;
+use crate::state::AppState;
 
 const TARGET: &str = "tangible::api::studios";
 /// Longest studio name or film title, characters.

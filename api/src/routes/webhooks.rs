@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, RawBody, codes};
 use crate::jobs::{self, JobKind};
-use crate::startup::AppState;
+use crate::state::AppState;
 use crate::stripe::{
     DisputeObject, Event, PURCHASE_METADATA_KEY, PaymentIntentObject, verify_signature,
 };

@@ -1,0 +1,142 @@
+//! The state shared by the handlers and the workers: configuration, database pool, chain and
+//! Stripe clients, token signer, key custody and the content node. `startup` builds it;
+//! everything above the clients (extractors, jobs, masters, routes) reads it through
+//! [`AppState`]'s accessors.
+
+use std::sync::Arc;
+
+use alloy::signers::local::PrivateKeySigner;
+use metrics_exporter_prometheus::PrometheusHandle;
+use sqlx::PgPool;
+use tangible_crypto::envelope::Kek;
+
+use crate::auth::TokenSigner;
+use crate::chain::ChainClient;
+use crate::config::Config;
+use crate::content::ContentNode;
+use crate::keys::{ReleaseLog, SealedKeyCache};
+use crate::stripe::StripeGateway;
+
+/// Shared state of the handlers and workers.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
+    db: PgPool,
+    chain: ChainClient,
+    stripe: StripeGateway,
+    tokens: TokenSigner,
+    metrics: PrometheusHandle,
+    kek: Option<Kek>,
+    attestation: Option<PrivateKeySigner>,
+    content: Option<Arc<ContentNode>>,
+    job_wakeup: tokio::sync::Notify,
+    sealed_keys: SealedKeyCache,
+    releases: ReleaseLog,
+}
+
+/// What [`AppState::new`] is built from (the rest starts empty).
+#[derive(Debug)]
+pub(crate) struct StateParts {
+    pub(crate) config: Config,
+    pub(crate) db: PgPool,
+    pub(crate) chain: ChainClient,
+    pub(crate) stripe: StripeGateway,
+    pub(crate) tokens: TokenSigner,
+    pub(crate) metrics: PrometheusHandle,
+    pub(crate) kek: Option<Kek>,
+    pub(crate) attestation: Option<PrivateKeySigner>,
+    pub(crate) content: Option<Arc<ContentNode>>,
+    pub(crate) releases: ReleaseLog,
+}
+
+impl AppState {
+    /// The state of `parts`, with an empty sealed-key cache and no worker waiting.
+    pub(crate) fn new(parts: StateParts) -> Self {
+        let StateParts {
+            config,
+            db,
+            chain,
+            stripe,
+            tokens,
+            metrics,
+            kek,
+            attestation,
+            content,
+            releases,
+        } = parts;
+        Self {
+            inner: Arc::new(Inner {
+                config,
+                releases,
+                sealed_keys: SealedKeyCache::default(),
+                db,
+                chain,
+                stripe,
+                tokens,
+                metrics,
+                kek,
+                attestation,
+                content,
+                job_wakeup: tokio::sync::Notify::new(),
+            }),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+    /// The database pool.
+    pub fn db(&self) -> &PgPool {
+        &self.inner.db
+    }
+    /// The chain client.
+    pub fn chain(&self) -> &ChainClient {
+        &self.inner.chain
+    }
+    /// The Stripe client.
+    pub fn stripe(&self) -> &StripeGateway {
+        &self.inner.stripe
+    }
+    /// The token signer.
+    pub fn tokens(&self) -> &TokenSigner {
+        &self.inner.tokens
+    }
+    /// The key-encryption key of edition keys, when configured.
+    pub fn kek(&self) -> Option<&Kek> {
+        self.inner.kek.as_ref()
+    }
+    /// The attestation key signing certificates, when configured.
+    pub fn attestation(&self) -> Option<&PrivateKeySigner> {
+        self.inner.attestation.as_ref()
+    }
+    /// The content node (store, P2P provider), when `content_dir` is configured.
+    pub fn content(&self) -> Option<&Arc<ContentNode>> {
+        self.inner.content.as_ref()
+    }
+    /// Wakes an idle local worker (a job was queued); other instances find it at their next poll.
+    pub fn wake_workers(&self) {
+        self.inner.job_wakeup.notify_one();
+    }
+    /// Resolves when [`AppState::wake_workers`] is called.
+    pub fn job_wakeup(&self) -> tokio::sync::futures::Notified<'_> {
+        self.inner.job_wakeup.notified()
+    }
+    /// Sealed edition keys read so far (see [`SealedKeyCache`]).
+    pub fn sealed_keys(&self) -> &SealedKeyCache {
+        &self.inner.sealed_keys
+    }
+    /// The key-release recorder (batched, durable before a key is returned).
+    pub fn releases(&self) -> &ReleaseLog {
+        &self.inner.releases
+    }
+    /// The Prometheus handle.
+    pub fn metrics(&self) -> &PrometheusHandle {
+        &self.inner.metrics
+    }
+}
