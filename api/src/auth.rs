@@ -3,17 +3,12 @@
 //! keys are wrapped to it). Stateless: any API instance with the same secret accepts them.
 
 use alloy::primitives::Address;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use sha2::Sha256;
-
-use crate::error::ApiError;
-use crate::state::AppState;
 
 /// What a token asserts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,33 +69,6 @@ impl TokenSigner {
         self.mac(signed.as_bytes()).verify_slice(&tag).ok()?;
         let claims: Claims = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(body).ok()?).ok()?;
         (claims.exp > now).then_some(claims)
-    }
-}
-
-/// An authenticated wallet (extractor: `Authorization: Bearer <token>`).
-#[derive(Debug, Clone)]
-pub struct AuthUser(pub Claims);
-
-impl FromRequestParts<AppState> for AuthUser {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
-        state
-            .tokens()
-            .verify(token.trim(), chrono::Utc::now().timestamp())
-            .map(AuthUser)
-            .ok_or_else(|| ApiError::unauthorized("invalid or expired token"))
     }
 }
 

@@ -3,11 +3,7 @@
 //! Codes are stable strings that clients may match on (see [`codes`]). Internal causes are
 //! logged with their chain and never sent to the client.
 
-use axum::extract::FromRequestParts;
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
-use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
-use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -190,7 +186,9 @@ impl ApiError {
         }
     }
 
-    fn from_rejection(status: StatusCode, text: String) -> Self {
+    /// The error of an extractor's rejection (see [`crate::extract`]): `payload_too_large`,
+    /// `unsupported_media_type`, `invalid_body` or `invalid_json`, never a 5xx.
+    pub(crate) fn from_rejection(status: StatusCode, text: String) -> Self {
         let code = match status {
             StatusCode::PAYLOAD_TOO_LARGE => codes::PAYLOAD_TOO_LARGE,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => codes::UNSUPPORTED_MEDIA_TYPE,
@@ -239,64 +237,5 @@ impl IntoResponse for ApiError {
             },
         };
         (status, axum::Json(body)).into_response()
-    }
-}
-
-/// A JSON body whose rejections (syntax, shape, size, content type) become [`ApiError`]s.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ApiJson<T>(pub T);
-
-impl<S, T> FromRequest<S> for ApiJson<T>
-where
-    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(ApiError::from_rejection(
-                rejection.status(),
-                rejection.body_text(),
-            )),
-        }
-    }
-}
-
-/// The raw request body (for signature checks), with size rejections as [`ApiError`]s.
-#[derive(Debug, Clone)]
-pub struct RawBody(pub bytes::Bytes);
-
-impl<S: Send + Sync> FromRequest<S> for RawBody {
-    type Rejection = ApiError;
-
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match bytes::Bytes::from_request(req, state).await {
-            Ok(b) => Ok(Self(b)),
-            Err(rejection) => {
-                let r: BytesRejection = rejection;
-                Err(ApiError::from_rejection(r.status(), r.body_text()))
-            }
-        }
-    }
-}
-
-/// Query-string parameters whose rejections become [`ApiError`]s (`invalid_query`).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct ApiQuery<T>(pub T);
-
-impl<S, T> FromRequestParts<S> for ApiQuery<T>
-where
-    axum::extract::Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
-    S: Send + Sync,
-{
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
-            Ok(axum::extract::Query(v)) => Ok(Self(v)),
-            Err(r) => Err(ApiError::bad_request(codes::INVALID_QUERY, r.body_text())),
-        }
     }
 }

@@ -21,6 +21,7 @@ pub mod chain;
 pub mod config;
 pub mod content;
 pub mod error;
+pub mod extract;
 pub mod jobs;
 pub mod keys;
 pub mod routes;

@@ -13,7 +13,8 @@ use tangible_crypto::siwe::{self, Expectations, SiweError, SiweMessage};
 use utoipa::ToSchema;
 
 use crate::auth::Claims;
-use crate::error::{ApiError, ApiJson, ApiResult, ErrorBody, RawBody, codes};
+use crate::error::{ApiError, ApiResult, ErrorBody, codes};
+use crate::extract::{ApiJson, RawBody};
 use crate::state::AppState;
 
 /// Statement put in the messages the API prepares.

@@ -12,7 +12,8 @@ use sqlx::Row;
 use sqlx::postgres::PgRow;
 use utoipa::{IntoParams, ToSchema};
 
-use crate::error::{ApiError, ApiQuery, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiQuery;
 use crate::state::AppState;
 
 const MAX_LIMIT: i64 = 100;

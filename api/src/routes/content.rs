@@ -9,7 +9,7 @@ use tangible_content::ContentHash;
 use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
-use crate::routes::studios::EditionRef;
+use crate::extract::EditionRef;
 use crate::state::AppState;
 
 /// How to fetch an edition's encrypted file.

@@ -10,9 +10,9 @@ use tangible_crypto::certificate::{LicenceCertificate, SignedCertificate};
 use tangible_crypto::ecies::{KeyReleaseContext, WrappedKey};
 use utoipa::ToSchema;
 
-use crate::auth::AuthUser;
 use crate::chain::Licence;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
+use crate::extract::AuthUser;
 use crate::keys::{self, KeyError};
 use crate::state::AppState;
 

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::chain::{card_licence_id, payment_ref};
-use crate::error::{ApiError, ApiJson, ApiResult, ErrorBody, codes};
+use crate::error::{ApiError, ApiResult, ErrorBody, codes};
+use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::stripe::GatewayError;
 

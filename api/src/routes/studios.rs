@@ -17,15 +17,14 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use tangible_chain::bindings::TangibleMarket::TangibleMarketErrors;
-use tangible_crypto::EditionId;
 use tangible_domain::Quality;
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use crate::auth::AuthUser;
 use crate::chain::{ChainError, Studio};
 use crate::content::IngestError;
-use crate::error::{ApiError, ApiJson, ApiQuery, ApiResult, ErrorBody, codes};
+use crate::error::{ApiError, ApiResult, ErrorBody, codes};
+use crate::extract::{ApiJson, ApiQuery, AuthUser, EditionRef};
 use crate::keys;
 use crate::state::AppState;
 
@@ -34,41 +33,6 @@ const TARGET: &str = "tangible::api::studios";
 const MAX_NAME_CHARS: usize = 200;
 /// Highest edition price accepted, cents (1,000,000 €).
 pub const MAX_PRICE_CENTS: u64 = 100_000_000;
-
-/// An edition id in URLs: `<film_id>-<quality>` (`42-4k`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct EditionRef {
-    /// Film.
-    pub film_id: u64,
-    /// Quality.
-    pub quality: Quality,
-}
-
-impl EditionRef {
-    /// Parses `<film_id>-<quality>`.
-    pub fn parse(s: &str) -> ApiResult<Self> {
-        let bad =
-            || ApiError::not_found(format!("no edition {s:?} (expected <film_id>-<sd|hd|4k>)"));
-        let (film, quality) = s.split_once('-').ok_or_else(bad)?;
-        let film_id: u64 = film.parse().map_err(|_| bad())?;
-        let quality: Quality = quality.parse().map_err(|_| bad())?;
-        if film_id == 0 {
-            return Err(bad());
-        }
-        Ok(Self { film_id, quality })
-    }
-
-    /// The crypto crate's edition id.
-    pub fn id(self) -> EditionId {
-        EditionId::new(self.film_id, self.quality.code())
-    }
-}
-
-impl std::fmt::Display for EditionRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}-{}", self.film_id, self.quality.as_str())
-    }
-}
 
 fn chain_unavailable(e: ChainError) -> ApiError {
     ApiError::unavailable("chain node", e)

@@ -11,7 +11,8 @@ use sqlx::{Postgres, Row, Transaction};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::error::{ApiError, ApiResult, ErrorBody, RawBody, codes};
+use crate::error::{ApiError, ApiResult, ErrorBody, codes};
+use crate::extract::RawBody;
 use crate::jobs::{self, JobKind};
 use crate::state::AppState;
 use crate::stripe::{

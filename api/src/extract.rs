@@ -1,0 +1,134 @@
+//! The request extractors and request parsers of the handlers: the bearer token ([`AuthUser`]),
+//! JSON bodies, query strings and raw bodies whose rejections become [`ApiError`]s with stable
+//! codes ([`ApiJson`], [`ApiQuery`], [`RawBody`]), and the edition id in URLs ([`EditionRef`]).
+
+use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use tangible_crypto::EditionId;
+use tangible_domain::Quality;
+
+use crate::auth::Claims;
+use crate::error::{ApiError, ApiResult, codes};
+use crate::state::AppState;
+
+/// An authenticated wallet (extractor: `Authorization: Bearer <token>`).
+#[derive(Debug, Clone)]
+pub struct AuthUser(pub Claims);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
+        state
+            .tokens()
+            .verify(token.trim(), chrono::Utc::now().timestamp())
+            .map(AuthUser)
+            .ok_or_else(|| ApiError::unauthorized("invalid or expired token"))
+    }
+}
+
+/// An edition id in URLs: `<film_id>-<quality>` (`42-4k`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EditionRef {
+    /// Film.
+    pub film_id: u64,
+    /// Quality.
+    pub quality: Quality,
+}
+
+impl EditionRef {
+    /// Parses `<film_id>-<quality>`.
+    pub fn parse(s: &str) -> ApiResult<Self> {
+        let bad =
+            || ApiError::not_found(format!("no edition {s:?} (expected <film_id>-<sd|hd|4k>)"));
+        let (film, quality) = s.split_once('-').ok_or_else(bad)?;
+        let film_id: u64 = film.parse().map_err(|_| bad())?;
+        let quality: Quality = quality.parse().map_err(|_| bad())?;
+        if film_id == 0 {
+            return Err(bad());
+        }
+        Ok(Self { film_id, quality })
+    }
+
+    /// The crypto crate's edition id.
+    pub fn id(self) -> EditionId {
+        EditionId::new(self.film_id, self.quality.code())
+    }
+}
+
+impl std::fmt::Display for EditionRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}-{}", self.film_id, self.quality.as_str())
+    }
+}
+
+/// A JSON body whose rejections (syntax, shape, size, content type) become [`ApiError`]s.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for ApiJson<T>
+where
+    axum::Json<T>: FromRequest<S, Rejection = JsonRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(ApiError::from_rejection(
+                rejection.status(),
+                rejection.body_text(),
+            )),
+        }
+    }
+}
+
+/// The raw request body (for signature checks), with size rejections as [`ApiError`]s.
+#[derive(Debug, Clone)]
+pub struct RawBody(pub bytes::Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match bytes::Bytes::from_request(req, state).await {
+            Ok(b) => Ok(Self(b)),
+            Err(rejection) => {
+                let r: BytesRejection = rejection;
+                Err(ApiError::from_rejection(r.status(), r.body_text()))
+            }
+        }
+    }
+}
+
+/// Query-string parameters whose rejections become [`ApiError`]s (`invalid_query`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiQuery<T>
+where
+    axum::extract::Query<T>: FromRequestParts<S, Rejection = QueryRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(v)) => Ok(Self(v)),
+            Err(r) => Err(ApiError::bad_request(codes::INVALID_QUERY, r.body_text())),
+        }
+    }
+}
