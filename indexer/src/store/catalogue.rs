@@ -1,0 +1,242 @@
+//! The catalogue: `studios`, `films`, `editions` (created once, then updated in place; the
+//! last update of a batch wins), and each film's `master_hash`, that of its best edition.
+
+use std::collections::BTreeMap;
+
+use alloy::primitives::{Address, B256};
+use sqlx::PgConnection;
+
+use crate::Result;
+use crate::decode::hex0x;
+
+/// A `StudioRegistered`: one `studios` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct NewStudio {
+    pub(super) id: i64,
+    pub(super) name: String,
+    pub(super) admin: Address,
+    pub(super) royalty: Address,
+    pub(super) commission_bps: i64,
+    pub(super) block: i64,
+    pub(super) tx: B256,
+}
+
+/// The last `StudioUpdated` of a studio in the batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct StudioUpdate {
+    pub(super) name: String,
+    pub(super) admin: Address,
+    pub(super) royalty: Address,
+    pub(super) commission_bps: i64,
+    pub(super) block: i64,
+}
+
+/// A `FilmRegistered`: one `films` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct NewFilm {
+    pub(super) id: i64,
+    pub(super) studio: i64,
+    pub(super) title: String,
+    pub(super) year: i64,
+    pub(super) block: i64,
+    pub(super) tx: B256,
+}
+
+/// An `EditionRegistered`: one `editions` row, active.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct NewEdition {
+    pub(super) film: i64,
+    pub(super) quality: i64,
+    pub(super) master_hash: B256,
+    pub(super) price_cents: i64,
+    pub(super) block: i64,
+}
+
+/// The last `EditionUpdated` of an edition in the batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct EditionUpdate {
+    pub(super) master_hash: B256,
+    pub(super) price_cents: i64,
+    pub(super) block: i64,
+}
+
+/// The last `EditionStatusChanged` of an edition in the batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct EditionStatus {
+    pub(super) active: bool,
+    pub(super) block: i64,
+}
+
+/// The catalogue rows of a batch, one field per statement.
+#[derive(Debug, Default)]
+pub(super) struct Catalogue {
+    pub(super) studios: Vec<NewStudio>,
+    /// By studio id.
+    pub(super) studio_updates: BTreeMap<i64, StudioUpdate>,
+    pub(super) films: Vec<NewFilm>,
+    pub(super) editions: Vec<NewEdition>,
+    /// By (film id, quality).
+    pub(super) edition_updates: BTreeMap<(i64, i64), EditionUpdate>,
+    /// By (film id, quality).
+    pub(super) edition_statuses: BTreeMap<(i64, i64), EditionStatus>,
+}
+
+impl Catalogue {
+    /// Films whose `master_hash` may change: those with an edition registered or updated.
+    pub(super) fn touched_films(&self) -> Vec<i64> {
+        let mut films: Vec<i64> = (self.editions.iter().map(|e| e.film))
+            .chain(self.edition_updates.keys().map(|(f, _)| *f))
+            .collect();
+        films.sort_unstable();
+        films.dedup();
+        films
+    }
+
+    /// The batch's statements: creations first, then updates.
+    pub(super) async fn write(&self, conn: &mut PgConnection) -> Result<()> {
+        self.insert_studios(conn).await?;
+        self.update_studios(conn).await?;
+        self.insert_films(conn).await?;
+        self.insert_editions(conn).await?;
+        self.update_editions(conn).await?;
+        self.update_edition_statuses(conn).await?;
+        let films = self.touched_films();
+        if !films.is_empty() {
+            sqlx::query(
+                "UPDATE films f SET master_hash = (SELECT e.master_hash FROM editions e WHERE e.film_id = f.film_id ORDER BY e.quality DESC LIMIT 1)
+                 WHERE f.film_id = ANY($1)",
+            )
+            .bind(films)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
+
+    async fn insert_studios(&self, conn: &mut PgConnection) -> Result<()> {
+        if self.studios.is_empty() {
+            return Ok(());
+        }
+        let s = &self.studios;
+        sqlx::query(
+            "INSERT INTO studios (studio_id, name, admin_address, royalty_addr, commission_bps, registered_block, registered_tx, updated_block)
+             SELECT id, nm, adm, roy, bps, blk, txh, blk
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[])
+                  AS t(id, nm, adm, roy, bps, blk, txh)
+             ON CONFLICT (studio_id) DO NOTHING",
+        )
+        .bind(s.iter().map(|r| r.id).collect::<Vec<_>>())
+        .bind(s.iter().map(|r| r.name.clone()).collect::<Vec<_>>())
+        .bind(s.iter().map(|r| hex0x(r.admin)).collect::<Vec<_>>())
+        .bind(s.iter().map(|r| hex0x(r.royalty)).collect::<Vec<_>>())
+        .bind(s.iter().map(|r| r.commission_bps).collect::<Vec<_>>())
+        .bind(s.iter().map(|r| r.block).collect::<Vec<_>>())
+        .bind(s.iter().map(|r| hex0x(r.tx)).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_studios(&self, conn: &mut PgConnection) -> Result<()> {
+        if self.studio_updates.is_empty() {
+            return Ok(());
+        }
+        let u = &self.studio_updates;
+        sqlx::query(
+            "UPDATE studios s SET name = t.nm, admin_address = t.adm, royalty_addr = t.roy, commission_bps = t.bps, updated_block = t.blk
+             FROM unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[]) AS t(id, nm, adm, roy, bps, blk)
+             WHERE s.studio_id = t.id",
+        )
+        .bind(u.keys().copied().collect::<Vec<_>>())
+        .bind(u.values().map(|r| r.name.clone()).collect::<Vec<_>>())
+        .bind(u.values().map(|r| hex0x(r.admin)).collect::<Vec<_>>())
+        .bind(u.values().map(|r| hex0x(r.royalty)).collect::<Vec<_>>())
+        .bind(u.values().map(|r| r.commission_bps).collect::<Vec<_>>())
+        .bind(u.values().map(|r| r.block).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_films(&self, conn: &mut PgConnection) -> Result<()> {
+        if self.films.is_empty() {
+            return Ok(());
+        }
+        let f = &self.films;
+        sqlx::query(
+            "INSERT INTO films (film_id, studio_id, title, year, registered_block, registered_tx)
+             SELECT id, st, ti, yr, blk, txh
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[], $6::text[]) AS t(id, st, ti, yr, blk, txh)
+             ON CONFLICT (film_id) DO NOTHING",
+        )
+        .bind(f.iter().map(|r| r.id).collect::<Vec<_>>())
+        .bind(f.iter().map(|r| r.studio).collect::<Vec<_>>())
+        .bind(f.iter().map(|r| r.title.clone()).collect::<Vec<_>>())
+        .bind(f.iter().map(|r| r.year).collect::<Vec<_>>())
+        .bind(f.iter().map(|r| r.block).collect::<Vec<_>>())
+        .bind(f.iter().map(|r| hex0x(r.tx)).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn insert_editions(&self, conn: &mut PgConnection) -> Result<()> {
+        if self.editions.is_empty() {
+            return Ok(());
+        }
+        let e = &self.editions;
+        sqlx::query(
+            "INSERT INTO editions (film_id, quality, master_hash, price_cents, active, registered_block, updated_block)
+             SELECT f, q, h, p, TRUE, blk, blk
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[]) AS t(f, q, h, p, blk)
+             ON CONFLICT (film_id, quality) DO NOTHING",
+        )
+        .bind(e.iter().map(|r| r.film).collect::<Vec<_>>())
+        .bind(e.iter().map(|r| r.quality).collect::<Vec<_>>())
+        .bind(e.iter().map(|r| hex0x(r.master_hash)).collect::<Vec<_>>())
+        .bind(e.iter().map(|r| r.price_cents).collect::<Vec<_>>())
+        .bind(e.iter().map(|r| r.block).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_editions(&self, conn: &mut PgConnection) -> Result<()> {
+        if self.edition_updates.is_empty() {
+            return Ok(());
+        }
+        let u = &self.edition_updates;
+        sqlx::query(
+            "UPDATE editions e SET master_hash = t.h, price_cents = t.p, updated_block = GREATEST(e.updated_block, t.blk)
+             FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::bigint[], $5::bigint[]) AS t(f, q, h, p, blk)
+             WHERE e.film_id = t.f AND e.quality = t.q",
+        )
+        .bind(u.keys().map(|(f, _)| *f).collect::<Vec<_>>())
+        .bind(u.keys().map(|(_, q)| *q).collect::<Vec<_>>())
+        .bind(u.values().map(|r| hex0x(r.master_hash)).collect::<Vec<_>>())
+        .bind(u.values().map(|r| r.price_cents).collect::<Vec<_>>())
+        .bind(u.values().map(|r| r.block).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_edition_statuses(&self, conn: &mut PgConnection) -> Result<()> {
+        if self.edition_statuses.is_empty() {
+            return Ok(());
+        }
+        let u = &self.edition_statuses;
+        sqlx::query(
+            "UPDATE editions e SET active = t.a, updated_block = GREATEST(e.updated_block, t.blk)
+             FROM unnest($1::bigint[], $2::bigint[], $3::bool[], $4::bigint[]) AS t(f, q, a, blk)
+             WHERE e.film_id = t.f AND e.quality = t.q",
+        )
+        .bind(u.keys().map(|(f, _)| *f).collect::<Vec<_>>())
+        .bind(u.keys().map(|(_, q)| *q).collect::<Vec<_>>())
+        .bind(u.values().map(|r| r.active).collect::<Vec<_>>())
+        .bind(u.values().map(|r| r.block).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+}
