@@ -186,7 +186,7 @@ impl ApiError {
         }
     }
 
-    /// The error of an extractor's rejection (see [`crate::extract`]): `payload_too_large`,
+    /// The error of an extractor's rejection (the extractors of `extract`): `payload_too_large`,
     /// `unsupported_media_type`, `invalid_body` or `invalid_json`, never a 5xx.
     pub(crate) fn from_rejection(status: StatusCode, text: String) -> Self {
         let code = match status {

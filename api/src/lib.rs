@@ -9,9 +9,9 @@
 //! backoff, and refunds when settlement has become impossible. Every attempt is recorded.
 //!
 //! Studio tooling ([`routes::studios`]): studios, films and editions are registered on chain with
-//! the operator key after the caller's authority is read from the chain; a master upload streams
-//! through hashing and encryption into the content store ([`content`]), served over P2P and HTTP
-//! ([`routes::content`]).
+//! the operator key after the caller's authority is read from the chain; a master upload
+//! ([`masters`]) streams through hashing and encryption into the content store ([`content`]),
+//! served over P2P and HTTP ([`routes::content`]).
 //!
 //! [`Application::build`] wires configuration ([`config`]), the database, the chain client and
 //! Stripe; `main.rs` only loads the configuration and runs it.
@@ -24,6 +24,7 @@ pub mod error;
 pub mod extract;
 pub mod jobs;
 pub mod keys;
+pub mod masters;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -16,16 +16,15 @@ use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
-use tangible_chain::bindings::TangibleMarket::TangibleMarketErrors;
 use tangible_domain::Quality;
 use utoipa::{IntoParams, ToSchema};
-use uuid::Uuid;
 
-use crate::chain::{ChainError, Studio};
-use crate::content::IngestError;
+use crate::chain::Studio;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, EditionRef};
-use crate::keys;
+use crate::masters::{
+    self, MasterPublished, MasterUpload, chain_unavailable, chain_write_err, lower,
+};
 use crate::state::AppState;
 
 const TARGET: &str = "tangible::api::studios";
@@ -33,41 +32,6 @@ const TARGET: &str = "tangible::api::studios";
 const MAX_NAME_CHARS: usize = 200;
 /// Highest edition price accepted, cents (1,000,000 €).
 pub const MAX_PRICE_CENTS: u64 = 100_000_000;
-
-fn chain_unavailable(e: ChainError) -> ApiError {
-    ApiError::unavailable("chain node", e)
-}
-
-/// Maps a failed registry transaction to the client's error when it is the client's.
-fn chain_write_err(e: ChainError) -> ApiError {
-    match e {
-        ChainError::Reverted(r) => {
-            let message = format!("the registry refused: {r:?}");
-            match *r {
-                TangibleMarketErrors::RegistryInvalidCommission(_)
-                | TangibleMarketErrors::RegistryInvalidAddress(_)
-                | TangibleMarketErrors::RegistryInvalidPrice(_)
-                | TangibleMarketErrors::RegistryInvalidQuality(_)
-                | TangibleMarketErrors::RegistryInvalidMasterHash(_) => {
-                    ApiError::invalid_field(message)
-                }
-                TangibleMarketErrors::RegistryStudioNotFound(_)
-                | TangibleMarketErrors::RegistryFilmNotFound(_)
-                | TangibleMarketErrors::RegistryEditionNotFound(_) => ApiError::not_found(message),
-                TangibleMarketErrors::RegistryEditionStatusUnchanged(_) => {
-                    ApiError::conflict(codes::EDITION_STATUS_UNCHANGED, message)
-                }
-                TangibleMarketErrors::RegistryEditionExists(_)
-                | TangibleMarketErrors::RegistryFilmLimitReached(_) => {
-                    ApiError::conflict(codes::CONFLICT, message)
-                }
-                _ => ApiError::Internal(anyhow::anyhow!(message)),
-            }
-        }
-        ChainError::Rpc(_) => chain_unavailable(e),
-        ChainError::Failed(_) => ApiError::Internal(e.into()),
-    }
-}
 
 fn parse_address(field: &str, s: &str) -> ApiResult<Address> {
     let a: Address = s
@@ -104,10 +68,6 @@ fn check_price(price_cents: u64) -> ApiResult<u64> {
         )));
     }
     Ok(price_cents)
-}
-
-fn lower(a: Address) -> String {
-    a.to_string().to_lowercase()
 }
 
 /// The studio, if `caller` is its admin on chain or a platform admin.
@@ -397,55 +357,6 @@ pub struct MasterQuery {
     pub price_cents: Option<u64>,
 }
 
-/// A published master.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct MasterPublished {
-    /// `<film_id>-<quality>`.
-    pub edition_id: String,
-    /// Film.
-    pub film_id: u64,
-    /// `sd`, `hd` or `4k`.
-    pub quality: String,
-    /// SHA-256 of the plaintext master (0x…), registered on chain as the master hash.
-    pub master_hash: String,
-    /// Master size, bytes.
-    pub size: u64,
-    /// BLAKE3 hash of the encrypted file (its P2P and HTTP address).
-    pub blob_hash: String,
-    /// Encrypted file size, bytes.
-    pub encrypted_size: u64,
-    /// Price in cents (on chain).
-    pub price_cents: u64,
-    /// On primary sale.
-    pub active: bool,
-    /// The registry transaction (`registerEdition` or `updateEdition`); absent if the chain
-    /// already held this master hash and price.
-    pub tx_hash: Option<String>,
-}
-
-async fn finish_upload(
-    state: &AppState,
-    upload_id: Uuid,
-    outcome: &str,
-    published: Option<&MasterPublished>,
-    detail: Option<String>,
-) {
-    let r = sqlx::query(
-        "UPDATE api_master_uploads SET finished_at = now(), outcome = $2, master_hash = $3, blob_hash = $4, tx_hash = $5, detail = $6 WHERE upload_id = $1",
-    )
-    .bind(upload_id)
-    .bind(outcome)
-    .bind(published.map(|p| p.master_hash.clone()))
-    .bind(published.map(|p| p.blob_hash.clone()))
-    .bind(published.and_then(|p| p.tx_hash.clone()))
-    .bind(detail)
-    .execute(state.db())
-    .await;
-    if let Err(e) = r {
-        tracing::warn!(target: TARGET, %upload_id, error = %e, "recording the upload outcome");
-    }
-}
-
 /// Uploads an edition's master as a streamed body: hashed, encrypted, stored, published over
 /// P2P and HTTP, and registered on chain with its master hash (studio admin).
 #[utoipa::path(put, path = "/v1/editions/{id}/master", security(("bearer" = [])),
@@ -518,15 +429,8 @@ async fn upload_master_checked(
 ) -> ApiResult<axum::Json<MasterPublished>> {
     let edition = EditionRef::parse(&edition)?;
     let caller = user.0.sub;
-    let content = state.content().cloned().ok_or_else(|| {
-        ApiError::unavailable(
-            "content store",
-            anyhow::anyhow!("content_dir is not configured"),
-        )
-    })?;
-    let kek = state.kek().ok_or_else(|| {
-        ApiError::unavailable("key custody", anyhow::anyhow!("kek_hex is not configured"))
-    })?;
+    let content = masters::content_node(&state)?;
+    masters::kek(&state)?;
     let declared_len = declared_len.ok_or_else(|| {
         ApiError::client(
             StatusCode::LENGTH_REQUIRED,
@@ -576,140 +480,18 @@ async fn upload_master_checked(
             format!("a master of {edition} is being uploaded"),
         )
     })?;
-    let upload_id = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO api_master_uploads (upload_id, film_id, quality, uploaded_by, declared_size) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(upload_id)
-    .bind(film)
-    .bind(i16::from(id.quality))
-    .bind(lower(caller))
-    .bind(i64::try_from(declared_len).map_err(anyhow::Error::new)?)
-    .execute(state.db())
-    .await?;
-    tracing::info!(target: TARGET, %upload_id, %edition, %caller, size = declared_len, "master upload started");
-    let result = publish(
-        &state,
-        &content,
-        kek,
+    let upload = MasterUpload {
         edition,
         price,
         on_chain,
         declared_len,
         caller,
-        body.take()
-            .expect("the body is taken once, after every check"),
-    )
-    .await;
-    match &result {
-        Ok(p) => {
-            finish_upload(&state, upload_id, "published", Some(p), None).await;
-            metrics::counter!("master_uploads_total", "outcome" => "published").increment(1);
-            metrics::counter!("master_upload_bytes_total").increment(p.size);
-        }
-        Err(e) => {
-            finish_upload(&state, upload_id, "failed", None, Some(e.to_string())).await;
-            metrics::counter!("master_uploads_total", "outcome" => "failed").increment(1);
-            tracing::warn!(target: TARGET, %upload_id, %edition, error = %e, "master upload failed");
-        }
-    }
-    result.map(axum::Json)
-}
-
-#[allow(clippy::too_many_arguments)]
-async fn publish(
-    state: &AppState,
-    content: &crate::content::ContentNode,
-    kek: &tangible_crypto::envelope::Kek,
-    edition: EditionRef,
-    price: u64,
-    on_chain: Option<crate::chain::Edition>,
-    declared_len: u64,
-    caller: Address,
-    body: Body,
-) -> ApiResult<MasterPublished> {
-    let id = edition.id();
-    let key = keys::edition_key_or_create(state.db(), kek, id)
-        .await
-        .map_err(anyhow::Error::new)?;
-    let store = content.store();
-    let ingested =
-        crate::content::ingest_master(store, key, id, declared_len, body.into_data_stream())
-            .await
-            .map_err(|e| match e {
-                IngestError::Body(m) => ApiError::bad_request(codes::UPLOAD_INCOMPLETE, m),
-                IngestError::Format(f) => ApiError::invalid_field(format!("master: {f}")),
-                other => ApiError::Internal(other.into()),
-            })?;
-    let blob = ingested.blob;
-    // Register the master hash (and price) on chain; nothing to send if it already holds them.
-    let sent = match on_chain {
-        None => Some(
-            state
-                .chain()
-                .register_edition(id.film_id, id.quality, ingested.master_hash, price)
-                .await,
-        ),
-        Some(e) if e.master_hash != ingested.master_hash || e.price_cents != price => Some(
-            state
-                .chain()
-                .update_edition(id.film_id, id.quality, ingested.master_hash, price)
-                .await,
-        ),
-        Some(_) => None,
     };
-    let tx = match sent.transpose() {
-        Ok(tx) => tx,
-        Err(e) => {
-            let _ = store.remove(blob.hash).await;
-            return Err(chain_write_err(e));
-        }
-    };
-    let film = i64::try_from(id.film_id).map_err(anyhow::Error::new)?;
-    let previous: Option<String> = sqlx::query_scalar(
-        "SELECT blob_hash FROM api_edition_content WHERE film_id = $1 AND quality = $2",
-    )
-    .bind(film)
-    .bind(i16::from(id.quality))
-    .fetch_optional(state.db())
-    .await?;
-    sqlx::query(
-        "INSERT INTO api_edition_content (film_id, quality, master_hash, master_size, blob_hash, encrypted_size, tx_hash, uploaded_by) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
-         ON CONFLICT (film_id, quality) DO UPDATE SET master_hash = EXCLUDED.master_hash, master_size = EXCLUDED.master_size, \
-         blob_hash = EXCLUDED.blob_hash, encrypted_size = EXCLUDED.encrypted_size, tx_hash = EXCLUDED.tx_hash, \
-         uploaded_by = EXCLUDED.uploaded_by, uploaded_at = now()",
-    )
-    .bind(film)
-    .bind(i16::from(id.quality))
-    .bind(ingested.master_hash.to_string())
-    .bind(i64::try_from(ingested.master_size).map_err(anyhow::Error::new)?)
-    .bind(blob.hash.to_hex())
-    .bind(i64::try_from(blob.size).map_err(anyhow::Error::new)?)
-    .bind(tx.map(|t| t.to_string()))
-    .bind(lower(caller))
-    .execute(state.db())
-    .await?;
-    // The previous file of this edition is no longer announced: reclaim its space.
-    if let Some(old) = previous.and_then(|h| h.parse::<tangible_content::ContentHash>().ok())
-        && old != blob.hash
-    {
-        let _ = store.remove(old).await;
-    }
-    tracing::info!(target: TARGET, %edition, master_hash = %ingested.master_hash, blob = %blob.hash,
-        tx_hash = ?tx, "master published");
-    Ok(MasterPublished {
-        edition_id: edition.to_string(),
-        film_id: id.film_id,
-        quality: edition.quality.as_str().to_owned(),
-        master_hash: ingested.master_hash.to_string(),
-        size: ingested.master_size,
-        blob_hash: blob.hash.to_hex(),
-        encrypted_size: blob.size,
-        price_cents: price,
-        active: on_chain.is_none_or(|e| e.active),
-        tx_hash: tx.map(|t| t.to_string()),
-    })
+    let recorded = masters::record(&state, upload).await?;
+    let body = body
+        .take()
+        .expect("the body is taken once, after every check");
+    recorded.publish(&state, body).await.map(axum::Json)
 }
 
 // ------------------------------------------------------------------ withdraw / reactivate
