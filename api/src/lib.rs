@@ -15,6 +15,12 @@
 //!
 //! [`Application::build`] wires configuration ([`config`]), the database, the chain client and
 //! Stripe; `main.rs` only loads the configuration and runs it.
+//!
+//! Modules depend one way, bottom to top, and never on a module above them: the clients and
+//! plumbing ([`config`], [`chain`], [`stripe`], [`keys`], [`content`], [`error`], [`telemetry`],
+//! [`web`]) → [`auth`] (tokens) → [`state`] ([`AppState`]) → [`extract`] (request extractors) and
+//! [`jobs`] (the queue and its worker) → [`masters`] (master publication) → [`routes`] →
+//! [`startup`] (wiring) → this file and `main.rs`.
 
 pub mod auth;
 pub mod chain;
