@@ -43,7 +43,7 @@ pub struct GlobalArgs {
     /// Stripe API base URL (localstripe locally).
     #[arg(long, global = true, env = "TANGIBLE_STRIPE_URL")]
     pub stripe_url: Option<String>,
-    /// Stripe key for the test card flow.
+    /// Stripe test secret key for `--test-card` (sk_test_…; a live key is refused).
     #[arg(
         long,
         global = true,
@@ -200,19 +200,29 @@ pub enum WalletCommand {
 
 /// How to pay.
 #[derive(Debug, Args)]
+#[group(id = "payment", required = true, multiple = false, args = ["card", "test_card", "crypto"])]
 pub struct PayArgs {
-    /// Pay by card (Stripe test flow).
-    #[arg(long, conflicts_with = "crypto", required_unless_present = "crypto")]
+    /// Pay by card on the storefront's payment page: prints its address (and opens it in a
+    /// browser when there is one), then waits until the licence is minted.
+    #[arg(long)]
     pub card: bool,
+    /// Pay with a Stripe test card from this client (development only: needs the Stripe
+    /// *test* secret key, TANGIBLE_STRIPE_KEY=sk_test_…; a live key is refused).
+    #[arg(long)]
+    pub test_card: bool,
     /// Pay in stablecoin from the wallet (approve + market call).
     #[arg(long)]
     pub crypto: bool,
-    /// Test card number for --card.
-    #[arg(long, default_value = "4242424242424242", requires = "card")]
+    /// Test card number for --test-card.
+    #[arg(long, default_value = "4242424242424242", requires = "test_card")]
     pub card_number: String,
-    /// Seconds to wait for the purchase to be fulfilled.
-    #[arg(long, default_value_t = 180)]
-    pub timeout: u64,
+    /// With --card: print the payment page's address without opening a browser.
+    #[arg(long, requires = "card")]
+    pub no_open: bool,
+    /// Seconds to wait for the purchase to be fulfilled (default: 900 with --card, which
+    /// waits for you to pay in the browser; 180 otherwise).
+    #[arg(long)]
+    pub timeout: Option<u64>,
 }
 
 /// `buy` arguments.

@@ -13,6 +13,7 @@
 //! Where things live is decided by [`home::Home`] (`--home` / `TANGIBLE_HOME`).
 
 pub mod api;
+mod browser;
 pub mod chain;
 mod cli;
 mod commands;

@@ -1,6 +1,8 @@
-//! The card test flow: what a payment page does with Stripe.js, done against the configured
-//! Stripe endpoint (localstripe locally): create a card PaymentMethod, attach it to the
-//! purchase's PaymentIntent, confirm.
+//! The card test flow (`--test-card`, development only): what a payment page does with
+//! Stripe.js, done against the configured Stripe endpoint (localstripe locally) with a Stripe
+//! **test** secret key: create a card PaymentMethod, attach it to the purchase's PaymentIntent,
+//! confirm. A real client never holds a secret key (it pays on the storefront's page,
+//! `buy --card`), so a live key is refused.
 
 use anyhow::{Context, bail};
 use serde_json::Value;
@@ -25,13 +27,27 @@ pub enum Confirmation {
 }
 
 impl Stripe {
-    /// A client of `base` with `key`.
-    pub fn new(base: &str, key: &str) -> Self {
-        Self {
+    /// A test-card client of `base` with `key`, which must be a Stripe test secret key
+    /// (`sk_test_…` or a restricted `rk_test_…`): a live key is refused before any request.
+    pub fn for_test_cards(base: &str, key: &str) -> anyhow::Result<Self> {
+        let key = key.trim();
+        if key.starts_with("sk_live_") || key.starts_with("rk_live_") {
+            bail!(
+                "--test-card refuses a live Stripe key: it is for test mode only (sk_test_…); \
+                 pay real cards on the payment page with --card"
+            );
+        }
+        if !key.starts_with("sk_test_") && !key.starts_with("rk_test_") {
+            bail!(
+                "--test-card needs a Stripe test secret key (sk_test_…) in TANGIBLE_STRIPE_KEY \
+                 or --stripe-key"
+            );
+        }
+        Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             key: key.to_owned(),
             http: reqwest::Client::new(),
-        }
+        })
     }
 
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> anyhow::Result<(u16, Value)> {
@@ -118,4 +134,33 @@ fn error_message(v: &Value) -> String {
         .as_str()
         .map(str::to_owned)
         .unwrap_or_else(|| v.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Stripe;
+
+    #[test]
+    fn test_cards_only_with_a_test_key() {
+        for live in ["sk_live_abc", "rk_live_abc", "  sk_live_abc"] {
+            let err = Stripe::for_test_cards("http://127.0.0.1:8420", live).unwrap_err();
+            assert!(
+                err.to_string().contains("refuses a live Stripe key"),
+                "{live}: {err}"
+            );
+        }
+        for other in ["", "pk_test_abc", "whsec_abc", "abc"] {
+            let err = Stripe::for_test_cards("http://127.0.0.1:8420", other).unwrap_err();
+            assert!(
+                err.to_string().contains("needs a Stripe test secret key"),
+                "{other}: {err}"
+            );
+        }
+        for test in ["sk_test_tangible_devstack", "rk_test_abc"] {
+            assert!(
+                Stripe::for_test_cards("http://127.0.0.1:8420", test).is_ok(),
+                "{test}"
+            );
+        }
+    }
 }

@@ -41,7 +41,7 @@ enum Pay {
 impl Pay {
     fn flag(self) -> &'static str {
         match self {
-            Pay::Card => "--card",
+            Pay::Card => "--test-card",
             Pay::Crypto => "--crypto",
         }
     }

@@ -13,8 +13,8 @@ use crate::api::{Film, Page, PurchaseCreated, PurchaseView};
 use crate::chain::parse_id;
 use crate::cli::{BuyArgs, PayArgs};
 use crate::library::LocalLicence;
-use crate::output;
 use crate::stripe::{Confirmation, Stripe};
+use crate::{browser, output};
 
 /// Resolves a film argument: an id, or a title matching exactly one film.
 async fn resolve_film(ctx: &Ctx, film: &str) -> anyhow::Result<Film> {
@@ -45,24 +45,58 @@ async fn resolve_film(ctx: &Ctx, film: &str) -> anyhow::Result<Film> {
     }
 }
 
-/// Confirms a created purchase with a test card and waits for it to be fulfilled.
+/// Pays a created purchase by card and waits for it to be fulfilled: on the storefront's
+/// payment page (`--card`), or with a test card sent from this client (`--test-card`).
 async fn pay_by_card(
     ctx: &Ctx,
     created: &PurchaseCreated,
     pay: &PayArgs,
 ) -> anyhow::Result<PurchaseView> {
-    let stripe = Stripe::new(&ctx.settings.stripe_url, &ctx.settings.stripe_key);
-    match stripe
-        .pay(&created.payment_intent_id, &pay.card_number)
-        .await?
-    {
-        Confirmation::Succeeded => {}
-        Confirmation::Declined(why) => bail!("the card was declined: {why}"),
-        Confirmation::Other(status) => {
-            bail!("the payment is {status}; it needs another step this client cannot do")
+    if pay.test_card {
+        let stripe = Stripe::for_test_cards(&ctx.settings.stripe_url, &ctx.settings.stripe_key)?;
+        match stripe
+            .pay(&created.payment_intent_id, &pay.card_number)
+            .await?
+        {
+            Confirmation::Succeeded => {}
+            Confirmation::Declined(why) => bail!("the card was declined: {why}"),
+            Confirmation::Other(status) => {
+                bail!("the payment is {status}; it needs another step this client cannot do")
+            }
+        }
+    } else {
+        let url = payment_page(&ctx.settings.api_url, created)?;
+        // On stderr, so that it reaches the user with --json too.
+        eprintln!("Pay by card on this page (it stays valid until the purchase is paid):\n  {url}");
+        if !pay.no_open && !browser::open(url.as_str()) {
+            eprintln!("(no browser could be opened here: open the address above yourself)");
         }
     }
-    wait_fulfilled(ctx, &created.purchase_id, Duration::from_secs(pay.timeout)).await
+    let default = if pay.card { 900 } else { 180 };
+    let timeout = Duration::from_secs(pay.timeout.unwrap_or(default));
+    wait_fulfilled(ctx, &created.purchase_id, timeout).await
+}
+
+/// The storefront's payment page for `created`: `<api>/pay/<purchase id>#<client secret>`. The
+/// secret rides in the fragment, which a browser never sends to a server.
+fn payment_page(api_url: &str, created: &PurchaseCreated) -> anyhow::Result<reqwest::Url> {
+    let well_formed = |s: &str, prefix: &str| {
+        s.starts_with(prefix)
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    };
+    if !well_formed(&created.client_secret, "pi_") || !well_formed(&created.purchase_id, "") {
+        bail!(
+            "the API answered purchase {:?} in a form this client cannot put in a page address",
+            created.purchase_id
+        );
+    }
+    let mut url = reqwest::Url::parse(api_url)
+        .with_context(|| format!("the API URL {api_url:?} is not a URL"))?
+        .join(&format!("/pay/{}", created.purchase_id))
+        .context("building the payment page's address")?;
+    url.set_fragment(Some(&created.client_secret));
+    Ok(url)
 }
 
 async fn wait_fulfilled(
@@ -169,7 +203,7 @@ pub(super) async fn buy(ctx: &mut Ctx, args: BuyArgs) -> anyhow::Result<()> {
             film.title
         );
     }
-    if args.pay.card {
+    if args.pay.card || args.pay.test_card {
         let buyer = ctx.address()?;
         let created: PurchaseCreated = ctx
             .api()?
@@ -221,7 +255,7 @@ pub(super) async fn buy(ctx: &mut Ctx, args: BuyArgs) -> anyhow::Result<()> {
 
 pub(super) async fn buy_offer(ctx: &mut Ctx, offer: &str, pay: PayArgs) -> anyhow::Result<()> {
     let offer_id = parse_id(offer, "offer")?;
-    if pay.card {
+    if pay.card || pay.test_card {
         let buyer = ctx.address()?;
         let created: PurchaseCreated = ctx
             .api()?
@@ -303,4 +337,47 @@ pub(super) async fn cancel_offer(ctx: &mut Ctx, offer: &str) -> anyhow::Result<(
         println!("Offer {offer_id} cancelled (transaction {tx})");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::payment_page;
+    use crate::api::PurchaseCreated;
+
+    fn created(purchase_id: &str, client_secret: &str) -> PurchaseCreated {
+        PurchaseCreated {
+            purchase_id: purchase_id.into(),
+            payment_intent_id: "pi_1".into(),
+            client_secret: client_secret.into(),
+            amount: 1300,
+            currency: "eur".into(),
+        }
+    }
+
+    #[test]
+    fn the_payment_page_carries_the_secret_in_the_fragment_only() {
+        let id = "0b8a3f4e-7d2c-4a51-9e0f-2f4d5c6b7a81";
+        let url = payment_page("http://127.0.0.1:8080/", &created(id, "pi_1_secret_ab")).unwrap();
+        assert_eq!(
+            url.as_str(),
+            format!("http://127.0.0.1:8080/pay/{id}#pi_1_secret_ab")
+        );
+        assert_eq!(url.path(), format!("/pay/{id}"));
+        assert_eq!(url.query(), None);
+    }
+
+    #[test]
+    fn a_malformed_purchase_never_becomes_an_address() {
+        for (id, secret) in [
+            ("../admin", "pi_1_secret_ab"),
+            ("0b8a", "pi_1_secret_ab#x"),
+            ("0b8a", "javascript:alert(1)"),
+            ("0b8a?x=1", "pi_1_secret_ab"),
+        ] {
+            assert!(
+                payment_page("http://127.0.0.1:8080", &created(id, secret)).is_err(),
+                "{id} {secret}"
+            );
+        }
+    }
 }
