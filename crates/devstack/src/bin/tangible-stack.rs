@@ -281,8 +281,8 @@ Walkthrough (copy-paste in another terminal):
   export TANGIBLE_HOME=$ALICE                                    # buyer #{b_i}
   echo $BUYER_KEY | tangible wallet import --private-key && tangible login
   tangible config && tangible films
-  # 13.00 € in tEUR from the wallet (--card works too, but a card licence is held 3 days
-  # before it can be resold)
+  # 13.00 € in tEUR from the wallet (--card pays on the web page it prints, --test-card with
+  # a test card from here; a card licence is held 3 days before it can be resold)
   L=$(tangible --get licence_id buy {film} --quality 4k --crypto)
   tangible download $L && tangible verify $L
   tangible play $L -o $ALICE/film.bin && cmp $ALICE/film.bin {master_4k} && echo identical
@@ -290,7 +290,7 @@ Walkthrough (copy-paste in another terminal):
   export TANGIBLE_HOME=$BOB                                      # buyer #{b2_i}
   echo $BUYER2_KEY | tangible wallet import --private-key && tangible login
   tangible offers
-  tangible buy-offer $O --card && tangible library                # seller 6.40, studio 1.20, platform 0.40
+  tangible buy-offer $O --test-card && tangible library           # seller 6.40, studio 1.20, platform 0.40
   TANGIBLE_HOME=$ALICE tangible sync                              # alice's copy is erased
 
 Press Ctrl-C to stop everything.
