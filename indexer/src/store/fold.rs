@@ -183,3 +183,6 @@ impl Projection<'_> {
         self.money.write(conn).await
     }
 }
+
+#[cfg(test)]
+mod tests;
