@@ -45,6 +45,7 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
               </p>
             </section>
           );
+        const buyer = s.address;
         return (
           <CardCheckout
             title={film.title}
@@ -52,9 +53,11 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
             quality={quality}
             price={edition.price_cents}
             currency={config.currency}
-            buyer={s.address}
+            buyer={buyer}
             stripeUrl={config.stripe_js_url}
             publishableKey={config.stripe_publishable_key}
+            reserve={() => api.buy(filmId, quality, buyer)}
+            newPurchaseAfterDecline
           />
         );
       }}
@@ -62,7 +65,8 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
   );
 }
 
-function CardCheckout(p: {
+/** The card form and the purchase's progress, for a purchase `reserve` creates (or names). */
+export function CardCheckout(p: {
   title: string;
   filmId: number;
   quality: string;
@@ -71,10 +75,17 @@ function CardCheckout(p: {
   buyer: string;
   stripeUrl: string;
   publishableKey: string;
+  /** The purchase to pay: a new one from this page, or the one a `tangible buy --card` made. */
+  reserve: () => Promise<Pick<PurchaseCreated, 'purchase_id' | 'client_secret'>>;
+  /**
+   * After a decline, pay a new purchase (emulators refuse a second card on a declined intent);
+   * otherwise the same one is tried again.
+   */
+  newPurchaseAfterDecline?: boolean;
 }) {
   const mount = useRef<HTMLDivElement>(null);
   const stripe = useRef<{ client: StripeClient; card: CardElement } | null>(null);
-  const purchase = useRef<PurchaseCreated | null>(null);
+  const purchase = useRef<Pick<PurchaseCreated, 'purchase_id' | 'client_secret'> | null>(null);
   const [ready, setReady] = useState<'loading' | 'ok' | string>('loading');
   const [phase, setPhase] = useState<Phase>({ kind: 'form' });
 
@@ -100,7 +111,7 @@ function CardCheckout(p: {
     if (!st) return;
     try {
       setPhase({ kind: 'paying', step: 'Reserving your purchase…' });
-      purchase.current ??= await api.buy(p.filmId, p.quality, p.buyer);
+      purchase.current ??= await p.reserve();
       const pc = purchase.current;
       setPhase({ kind: 'paying', step: 'Checking your card…' });
       const { token, error } = await st.client.createToken(st.card);
@@ -114,8 +125,7 @@ function CardCheckout(p: {
         result = await api.pay(pc.purchase_id, token.card?.id ?? token.id, pc.client_secret);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'card_declined') {
-          // Emulators refuse a second card on a declined intent: a retry starts a new purchase.
-          purchase.current = null;
+          if (p.newPurchaseAfterDecline) purchase.current = null;
           setPhase({ kind: 'declined', message: err.message });
           return;
         }
@@ -125,7 +135,7 @@ function CardCheckout(p: {
         setPhase({ kind: 'paying', step: 'Waiting for your bank’s authentication (3-D Secure)…' });
         const r = await st.client.confirmCardPayment(pc.client_secret);
         if (r.error || r.paymentIntent?.status !== 'succeeded') {
-          purchase.current = null;
+          if (p.newPurchaseAfterDecline) purchase.current = null;
           setPhase({
             kind: 'declined',
             message: r.error?.message ?? 'The authentication with your bank failed; you were not charged.',
@@ -196,7 +206,7 @@ function CardCheckout(p: {
   );
 }
 
-function Progress({ purchase }: { purchase: Purchase | null }) {
+export function Progress({ purchase }: { purchase: Purchase | null }) {
   const st = purchase?.state ?? 'awaiting_payment';
   const order = ['awaiting_payment', 'paid', 'settling', 'fulfilled'];
   const at = order.indexOf(st);
