@@ -3,6 +3,7 @@
 mod certificate;
 mod ecies;
 mod ecies_crosscheck;
+mod ecies_vectors;
 mod envelope;
 mod film;
 mod film_vectors;
