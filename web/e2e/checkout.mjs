@@ -1,3 +1,4 @@
+/* global document */
 // The storefront in headless Chromium (Debian's, driven by playwright-core): create a wallet,
 // sign in, buy the 4K edition by card (localstripe's fake Stripe.js), see the licence in the
 // library; a declined card; a 3-D Secure card. Screenshots of every page at 390 and 1440 px.
@@ -56,6 +57,9 @@ async function screenshot(name) {
   for (const width of [1440, 390]) {
     await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
     const file = join(out, `${String(++shot).padStart(2, '0')}-${name}-${width}.png`);
+    // Nothing wider than the window: a page that scrolls sideways is broken on a phone.
+    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
+    if (wide > width) problems.push(`${name} at ${width} px is ${wide} px wide (scrolls sideways)`);
     await page.screenshot({ path: file, fullPage: true });
   }
   await page.setViewportSize({ width: 1440, height: 900 });

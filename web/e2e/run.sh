@@ -3,8 +3,8 @@
 #
 # Starts the devstack (`tangible-stack up`: anvil, PostgreSQL, localstripe, contracts and demo
 # catalogue, indexer, and the API serving web/dist with localstripe's fake Stripe.js) on its own
-# ports and run folder, then web/e2e/checkout.mjs drives Chromium (playwright-core, Debian's
-# /usr/bin/chromium) against the API's URL.
+# ports and run folder, then web/e2e/checkout.mjs (buyer) and web/e2e/studio.mjs (studio dashboard)
+# drive Chromium (playwright-core, Debian's /usr/bin/chromium) against the API's URL.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -75,3 +75,4 @@ curl -fsS "$base/v1/config" | grep -q '"stripe_publishable_key":"pk_' \
 
 out="${WEB_E2E_OUT:-$root/web/e2e-output}"
 node "$root/web/e2e/checkout.mjs" "$base" "$out"
+node "$root/web/e2e/studio.mjs" "$base" "$out"

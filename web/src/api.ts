@@ -125,6 +125,79 @@ async function call<T>(method: string, path: string, body?: unknown, token?: str
   return json as T;
 }
 
+export interface StudioCreated {
+  studio_id: number;
+  name: string;
+  admin_address: string;
+  royalty_address: string;
+  commission_bps: number;
+  tx_hash: string;
+}
+export interface DeclaredEdition {
+  edition_id: string;
+  quality: string;
+  price_cents: number;
+  status: string;
+}
+export interface FilmCreated {
+  film_id: number;
+  studio_id: number;
+  title: string;
+  year: number;
+  tx_hash: string;
+  editions: DeclaredEdition[];
+}
+export interface EditionStatus {
+  edition_id: string;
+  active: boolean;
+  tx_hash: string;
+}
+export interface MasterPublished {
+  edition_id: string;
+  film_id: number;
+  quality: string;
+  master_hash: string;
+  size: number;
+  price_cents: number;
+  active: boolean;
+  tx_hash: string | null;
+}
+export interface Sale {
+  tx_hash: string;
+  log_index: number;
+  block_number: number;
+  block_timestamp: string | null;
+  kind: string;
+  licence_id: string;
+  film_id: number | null;
+  price_cents: number;
+  seller_cents: number;
+  studio_cents: number;
+  platform_cents: number;
+  payment_ref: string | null;
+}
+export interface Statement {
+  studio_id: number;
+  from: string | null;
+  to: string | null;
+  sales: number;
+  gross_cents: number;
+  studio_cents: number;
+  platform_cents: number;
+  seller_cents: number;
+  lines: Sale[];
+}
+
+/** A period's query string (`from` inclusive, `to` exclusive, RFC 3339). */
+function period(from: string, to: string, extra = ''): string {
+  return `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}${extra}`;
+}
+
+/** The statement's CSV, as the API writes it (a plain link downloads it). */
+export function statementCsvUrl(studioId: number, from: string, to: string): string {
+  return `/v1/studios/${studioId}/statement${period(from, to, '&format=csv')}`;
+}
+
 export const api = {
   config: () => call<PublicConfig>('GET', '/v1/config'),
   films: (q: string) => call<Page<Film>>('GET', '/v1/films?limit=50' + (q ? '&q=' + encodeURIComponent(q) : '')),
@@ -141,7 +214,40 @@ export const api = {
       client_secret: clientSecret,
     }),
   purchase: (id: string) => call<Purchase>('GET', `/v1/purchases/${id}`),
+  /** Every film of a studio (the pages followed). */
+  studioFilms: async (studioId: number): Promise<Page<Film>> => {
+    const items: Film[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Page<Film> = await call<Page<Film>>(
+        'GET',
+        `/v1/films?limit=100&studio_id=${studioId}` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''),
+      );
+      items.push(...page.items);
+      cursor = page.next_cursor;
+    } while (cursor);
+    return { items, next_cursor: null };
+  },
+  registerStudio: (token: string, name: string, royaltyAddress: string) =>
+    call<StudioCreated>('POST', '/v1/studios', { name, royalty_address: royaltyAddress }, token),
+  registerFilm: (token: string, studioId: number, title: string, year: number, editions: { quality: string; price_cents: number }[]) =>
+    call<FilmCreated>('POST', `/v1/studios/${studioId}/films`, { title, year, editions }, token),
+  setEditionActive: (token: string, editionId: string, active: boolean) =>
+    call<EditionStatus>('POST', `/v1/editions/${editionId}/${active ? 'reactivate' : 'withdraw'}`, undefined, token),
+  statement: (studioId: number, from: string, to: string) =>
+    call<Statement>('GET', `/v1/studios/${studioId}/statement${period(from, to)}`),
 };
+
+/** The API's error reply as an `ApiError` (for requests not made through `call`). */
+export function apiError(status: number, text: string): ApiError {
+  let err: { code?: string; message?: string } | undefined;
+  try {
+    err = (JSON.parse(text) as { error?: { code?: string; message?: string } }).error;
+  } catch {
+    /* not JSON */
+  }
+  return new ApiError(status, err?.code ?? 'http_' + status, err?.message ?? `Request failed (${status}).`);
+}
 
 export function money(cents: number, currency = 'eur'): string {
   return new Intl.NumberFormat('en-IE', { style: 'currency', currency: currency.toUpperCase() }).format(cents / 100);

@@ -1,5 +1,6 @@
 import { render } from 'preact';
-import { useEffect } from 'preact/hooks';
+import type { FunctionComponent } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
 import { short } from './api';
 import { useSession } from './hooks';
 import { Catalogue } from './pages/Catalogue';
@@ -8,8 +9,37 @@ import { FilmPage } from './pages/Film';
 import { Library } from './pages/Library';
 import { WalletPage } from './pages/Wallet';
 import { onLinkClick, usePath } from './router';
+import { ErrorBox, Loading } from './ui';
 import { signedIn } from './wallet';
 import './styles.css';
+
+// The studio dashboard is loaded on demand: buyers never download it.
+type StudioModule = { StudioRoutes: FunctionComponent<{ path: string }> };
+let studio: Promise<StudioModule> | null = null;
+function Studio({ path }: { path: string }) {
+  const [mod, setMod] = useState<StudioModule | 'failed' | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    studio ??= import('./studio/Studio');
+    studio.then(
+      (m) => live && setMod(m),
+      () => {
+        studio = null;
+        if (live) setMod('failed');
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [tick]);
+  if (mod === 'failed')
+    return (
+      <ErrorBox retry={() => (setMod(null), setTick(tick + 1))}>The studio dashboard could not be loaded. Check your connection.</ErrorBox>
+    );
+  if (!mod) return <Loading what="the studio dashboard" />;
+  return <mod.StudioRoutes path={path} />;
+}
 
 function Page({ path }: { path: string }) {
   let m: RegExpMatchArray | null;
@@ -18,6 +48,7 @@ function Page({ path }: { path: string }) {
   if ((m = path.match(/^\/films\/(\d+)$/))) return <FilmPage id={Number(m[1])} />;
   if (path === '/wallet') return <WalletPage />;
   if (path === '/library') return <Library />;
+  if (path === '/studio' || path.startsWith('/studio/')) return <Studio path={path} />;
   return (
     <section>
       <h1>Page not found</h1>
@@ -53,6 +84,9 @@ function App() {
         <nav aria-label="Main">
           {nav('/', 'Films')}
           {nav('/library', 'Library')}
+          <a href="/studio" aria-current={path.startsWith('/studio') ? 'page' : undefined}>
+            Studio
+          </a>
           <a href="/wallet" aria-current={path === '/wallet' ? 'page' : undefined} class="wallet-link" data-testid="wallet-link"
             title={s ? (signedIn(s) ? 'Wallet unlocked, signed in' : 'Wallet unlocked, not signed in') : 'Your wallet'}>
             {s ? `${signedIn(s) ? '●' : '○'} ${short(s.address)}` : 'Wallet'}

@@ -1,0 +1,669 @@
+// The studio dashboard (loaded on demand): register a studio and its films, upload masters with
+// progress, withdraw/reactivate editions, and the royalty statement with its chart and CSV.
+import type { JSX } from 'preact';
+import { useRef, useState } from 'preact/hooks';
+import { ApiError, api, errorMessage, money, short, statementCsvUrl, type Film, type MasterPublished, type Page } from '../api';
+import { useLoad, useSession, type Load } from '../hooks';
+import { navigate } from '../router';
+import { ErrorBox, Loaded, LongId, qualityLabel } from '../ui';
+import { signedIn, type Session } from '../wallet';
+import { SalesChart } from './Chart';
+import {
+  QUALITIES,
+  addressProblem,
+  buckets,
+  day,
+  knownFilms,
+  knownStudios,
+  nameProblem,
+  parsePrice,
+  periodOf,
+  rememberFilm,
+  rememberStudio,
+  yearProblem,
+  type KnownFilm,
+} from './model';
+import { uploadMaster, type Upload } from './upload';
+
+export function StudioRoutes({ path }: { path: string }) {
+  let m: RegExpMatchArray | null;
+  if ((m = path.match(/^\/studio\/(\d+)\/statement$/))) return <StatementPage id={Number(m[1])} />;
+  if ((m = path.match(/^\/studio\/(\d+)$/))) return <Gate>{(s) => <StudioPage id={Number(m?.[1])} s={s} />}</Gate>;
+  return <Gate>{(s) => <StudioHome s={s} />}</Gate>;
+}
+
+/** What an API refusal means to a studio. */
+function studioError(e: unknown): string {
+  if (e instanceof ApiError && e.status === 401) return 'Your sign-in has expired: sign in again on the wallet page.';
+  if (e instanceof ApiError && e.code === 'not_studio_admin')
+    return `Your wallet is not this studio's admin, so it cannot change it (${e.message}).`;
+  return errorMessage(e);
+}
+
+/** The dashboard's pages need a wallet signed in (the API checks its authority on chain). */
+function Gate({ children }: { children: (s: Session & { login: NonNullable<Session['login']> }) => JSX.Element }) {
+  const s = useSession();
+  if (s && signedIn(s) && s.login) return children({ ...s, login: s.login });
+  return (
+    <section>
+      <h1>Studio dashboard</h1>
+      <p>
+        Studios register films, upload their masters and read their royalties here. The wallet that registers a studio
+        becomes its admin.
+      </p>
+      <p>
+        <a href={`/wallet?next=${encodeURIComponent(location.pathname)}`}>
+          {s ? 'Sign in with your wallet' : 'Unlock or create your wallet'}
+        </a>{' '}
+        to continue; you come back here afterwards.
+      </p>
+    </section>
+  );
+}
+
+type Signed = Session & { login: NonNullable<Session['login']> };
+
+/** A form field: label, input, and its message (announced, and linked to the input). */
+function Field(p: {
+  id: string;
+  label: string;
+  error?: string | null | undefined;
+  hint?: string;
+  children: (a: { id: string; 'aria-invalid': boolean; 'aria-describedby'?: string }) => JSX.Element;
+}) {
+  const described = [p.hint ? `${p.id}-hint` : '', p.error ? `${p.id}-error` : ''].filter(Boolean).join(' ');
+  return (
+    <div class="field">
+      <label for={p.id}>{p.label}</label>
+      {p.hint && (
+        <span id={`${p.id}-hint`} class="muted small">
+          {p.hint}
+        </span>
+      )}
+      {p.children({ id: p.id, 'aria-invalid': !!p.error, ...(described ? { 'aria-describedby': described } : {}) })}
+      {p.error && (
+        <span id={`${p.id}-error`} class="field-error" role="alert">
+          {p.error}
+        </span>
+      )}
+    </div>
+  );
+}
+
+const value = (e: Event) => (e.target as HTMLInputElement).value;
+
+// ------------------------------------------------------------------ home: register or open a studio
+
+function StudioHome({ s }: { s: Signed }) {
+  const known = knownStudios(s.address);
+  const [name, setName] = useState('');
+  const [royalty, setRoyalty] = useState<string>(s.address);
+  const [errs, setErrs] = useState<{ name?: string | null; royalty?: string | null }>({});
+  const [busy, setBusy] = useState(false);
+  const [failed, setFailed] = useState('');
+  const [openId, setOpenId] = useState('');
+  const [openErr, setOpenErr] = useState('');
+
+  const register = async (e: Event) => {
+    e.preventDefault();
+    const next = { name: nameProblem('studio name', name), royalty: addressProblem(royalty) };
+    setErrs(next);
+    if (next.name || next.royalty) return;
+    setBusy(true);
+    setFailed('');
+    try {
+      const st = await api.registerStudio(s.login.token, name.trim(), royalty.trim());
+      rememberStudio(s.address, { id: st.studio_id, name: st.name });
+      navigate(`/studio/${st.studio_id}`);
+    } catch (err) {
+      setFailed('The studio was not registered: ' + studioError(err));
+    } finally {
+      setBusy(false);
+    }
+  };
+  const open = (e: Event) => {
+    e.preventDefault();
+    if (!/^[1-9]\d{0,9}$/.test(openId.trim())) return setOpenErr('Enter the studio number, like 3.');
+    navigate(`/studio/${openId.trim()}`);
+  };
+
+  return (
+    <section>
+      <h1>Studio dashboard</h1>
+      <p class="muted">
+        Signed in as <code title={s.address}>{short(s.address)}</code>. Registering a studio and its films sends the
+        chain transactions for you; no ETH is needed.
+      </p>
+      {known.length > 0 && (
+        <>
+          <h2>Your studios</h2>
+          <ul class="studios" data-testid="known-studios">
+            {known.map((k) => (
+              <li key={k.id} class="card">
+                <a href={`/studio/${k.id}`}>
+                  <strong>{k.name}</strong>
+                </a>{' '}
+                <span class="muted">studio #{k.id}</span> · <a href={`/studio/${k.id}/statement`}>Statement</a>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+      <div class="columns">
+        <form class="form card" onSubmit={register} noValidate aria-labelledby="reg-studio">
+          <h2 id="reg-studio">Register a studio</h2>
+          <Field id="studio-name" label="Studio name" error={errs.name}>
+            {(a) => <input {...a} name="studio-name" value={name} maxLength={200} onInput={(e) => setName(value(e))} />}
+          </Field>
+          <Field
+            id="royalty"
+            label="Royalty address"
+            hint="Where the studio's share of every sale is paid. Your wallet's address by default."
+            error={errs.royalty}
+          >
+            {(a) => (
+              <input {...a} name="royalty" class="mono" value={royalty} spellcheck={false} onInput={(e) => setRoyalty(value(e))} />
+            )}
+          </Field>
+          {failed && <ErrorBox>{failed}</ErrorBox>}
+          <p>
+            <button type="submit" disabled={busy}>
+              {busy ? 'Registering on chain…' : 'Register studio'}
+            </button>
+          </p>
+        </form>
+        <form class="form card" onSubmit={open} noValidate aria-labelledby="open-studio">
+          <h2 id="open-studio">Open a studio</h2>
+          <Field id="studio-id" label="Studio number" error={openErr} hint="A studio your wallet administers.">
+            {(a) => (
+              <input {...a} name="studio-id" inputMode="numeric" value={openId} onInput={(e) => (setOpenId(value(e)), setOpenErr(''))} />
+            )}
+          </Field>
+          <p>
+            <button type="submit" class="secondary">
+              Open
+            </button>
+          </p>
+        </form>
+      </div>
+    </section>
+  );
+}
+
+// ------------------------------------------------------------------ a studio: films, masters, editions
+
+function StudioPage({ id, s }: { id: number; s: Signed }) {
+  const [loaded, retry] = useLoad(() => api.studioFilms(id), [id]);
+  // A reload (after a change) keeps the list on screen, so the cards keep their state (an
+  // upload's result) instead of flashing a spinner.
+  const last = useRef<Page<Film> | null>(null);
+  if (loaded.state === 'ok') last.current = loaded.value;
+  const films: Load<Page<Film>> = loaded.state === 'loading' && last.current ? { state: 'ok', value: last.current } : loaded;
+  const [known, setKnown] = useState(() => knownFilms(id));
+  const name = knownStudios(s.address).find((k) => k.id === id)?.name;
+  const registered = (f: KnownFilm) => {
+    rememberFilm(id, f);
+    setKnown(knownFilms(id));
+    retry();
+  };
+  return (
+    <section>
+      <p>
+        <a href="/studio">← Studio dashboard</a>
+      </p>
+      <h1>{name ? `${name} (studio #${id})` : `Studio #${id}`}</h1>
+      <p>
+        <a href={`/studio/${id}/statement`}>Royalty statement →</a>
+      </p>
+      <RegisterFilm studioId={id} s={s} onDone={registered} />
+      <h2>Films</h2>
+      <Loaded load={films} what="the studio's films" retry={retry}>
+        {(page) => {
+          // The catalogue (the chain, indexed) and the films registered from this browser (a film
+          // just registered may not be indexed yet; its declared prices are known only here).
+          const ids = [...new Set([...page.items.map((f) => f.film_id), ...known.map((k) => k.film_id)])].sort((a, b) => b - a);
+          if (!ids.length) return <p class="muted">No film yet: register the first one above.</p>;
+          return (
+            <ul class="studio-films" data-testid="studio-films">
+              {ids.map((fid) => (
+                <FilmCard
+                  key={fid}
+                  film={page.items.find((f) => f.film_id === fid) ?? null}
+                  known={known.find((k) => k.film_id === fid) ?? null}
+                  s={s}
+                  reload={retry}
+                />
+              ))}
+            </ul>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}
+
+function RegisterFilm({ studioId, s, onDone }: { studioId: number; s: Signed; onDone: (f: KnownFilm) => void }) {
+  const [title, setTitle] = useState('');
+  const [year, setYear] = useState('');
+  const [on, setOn] = useState<Record<string, boolean>>({ hd: true, '4k': true });
+  const [prices, setPrices] = useState<Record<string, string>>({});
+  const [errs, setErrs] = useState<Record<string, string | null>>({});
+  const [busy, setBusy] = useState(false);
+  const [result, setResult] = useState<{ ok: boolean; text: string } | null>(null);
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    const next: Record<string, string | null> = { title: nameProblem('title', title), year: yearProblem(year) };
+    const editions: { quality: string; price_cents: number }[] = [];
+    for (const q of QUALITIES) {
+      if (!on[q]) continue;
+      const p = parsePrice(prices[q] ?? '');
+      if ('error' in p) next[q] = p.error;
+      else editions.push({ quality: q, price_cents: p.cents });
+    }
+    if (!QUALITIES.some((q) => on[q])) next.editions = 'Choose at least one edition.';
+    setErrs(next);
+    if (Object.values(next).some(Boolean)) return;
+    setBusy(true);
+    setResult(null);
+    try {
+      const f = await api.registerFilm(s.login.token, studioId, title.trim(), Number(year), editions);
+      onDone({ film_id: f.film_id, title: f.title, year: f.year, declared: f.editions.map((d) => ({ quality: d.quality, price_cents: d.price_cents })) });
+      setResult({ ok: true, text: `“${f.title}” is registered as film #${f.film_id}. Upload its masters below to put its editions on sale.` });
+      setTitle('');
+      setYear('');
+      setPrices({});
+    } catch (err) {
+      setResult({ ok: false, text: 'The film was not registered: ' + studioError(err) });
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form class="form card" onSubmit={submit} noValidate aria-labelledby="reg-film" data-testid="register-film">
+      <h2 id="reg-film">Register a film</h2>
+      <Field id="film-title" label="Title" error={errs.title}>
+        {(a) => <input {...a} name="title" value={title} maxLength={200} onInput={(e) => setTitle(value(e))} />}
+      </Field>
+      <Field id="film-year" label="Year" error={errs.year}>
+        {(a) => <input {...a} name="year" inputMode="numeric" maxLength={4} class="narrow" value={year} onInput={(e) => setYear(value(e))} />}
+      </Field>
+      <fieldset aria-describedby={errs.editions ? 'editions-error' : undefined}>
+        <legend>Editions and prices (€)</legend>
+        {QUALITIES.map((q) => (
+          <div class="edition-row" key={q}>
+            <label class="check">
+              <input type="checkbox" name={`edition-${q}`} checked={!!on[q]} onChange={(e) => setOn({ ...on, [q]: (e.target as HTMLInputElement).checked })} />
+              {qualityLabel(q)}
+            </label>
+            <label for={`price-${q}`} class="visually-hidden">
+              Price of {qualityLabel(q)} in euros
+            </label>
+            <input
+              id={`price-${q}`}
+              name={`price-${q}`}
+              inputMode="decimal"
+              placeholder="9.90"
+              class="narrow"
+              disabled={!on[q]}
+              value={prices[q] ?? ''}
+              aria-invalid={!!errs[q]}
+              aria-describedby={errs[q] ? `price-${q}-error` : undefined}
+              onInput={(e) => setPrices({ ...prices, [q]: value(e) })}
+            />
+            {errs[q] && (
+              <span id={`price-${q}-error`} class="field-error" role="alert">
+                {qualityLabel(q)}: {errs[q]}
+              </span>
+            )}
+          </div>
+        ))}
+        {errs.editions && (
+          <span id="editions-error" class="field-error" role="alert">
+            {errs.editions}
+          </span>
+        )}
+      </fieldset>
+      {result && (result.ok ? <p class="success" role="status" data-testid="film-registered">{result.text}</p> : <ErrorBox>{result.text}</ErrorBox>)}
+      <p>
+        <button type="submit" disabled={busy}>
+          {busy ? 'Registering on chain…' : 'Register film'}
+        </button>
+      </p>
+    </form>
+  );
+}
+
+function FilmCard({ film, known, s, reload }: { film: Film | null; known: KnownFilm | null; s: Signed; reload: () => void }) {
+  const id = film?.film_id ?? known?.film_id ?? 0;
+  const title = film?.title ?? known?.title ?? '';
+  // Answers of this page's own withdraw/reactivate/upload calls win over the (indexed, so a
+  // little late) catalogue.
+  const [mine, setMine] = useState<Record<string, { active: boolean; price_cents?: number }>>({});
+  const [busy, setBusy] = useState('');
+  const [error, setError] = useState('');
+  const rows = QUALITIES.flatMap((q) => {
+    const chain = film?.editions.find((e) => e.quality === q);
+    const declared = known?.declared.find((d) => d.quality === q);
+    const local = mine[q];
+    if (!chain && !declared && !local) return [];
+    const price = local?.price_cents ?? chain?.price_cents ?? declared?.price_cents ?? 0;
+    const status = local ? (local.active ? 'on_sale' : 'withdrawn') : chain ? (chain.active ? 'on_sale' : 'withdrawn') : 'awaiting_master';
+    return [{ q, price, status }];
+  });
+  const toggle = async (q: string, active: boolean) => {
+    setBusy(q);
+    setError('');
+    try {
+      const r = await api.setEditionActive(s.login.token, `${id}-${q}`, active);
+      setMine({ ...mine, [q]: { ...mine[q], active: r.active } });
+    } catch (err) {
+      setError(`${qualityLabel(q)} was not ${active ? 'reactivated' : 'withdrawn'}: ${studioError(err)}`);
+    } finally {
+      setBusy('');
+    }
+  };
+  return (
+    <li class="card" data-film-id={id}>
+      <h3>
+        {film ? <a href={`/films/${id}`}>{title}</a> : title} <span class="muted small">#{id} · {film?.year ?? known?.year}</span>
+      </h3>
+      {!film && <p class="muted small">Not in the catalogue yet (it appears once the chain is indexed, within seconds).</p>}
+      {rows.length > 0 ? (
+        <table class="editions">
+          <thead>
+            <tr>
+              <th scope="col">Edition</th>
+              <th scope="col">Price</th>
+              <th scope="col">Status</th>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {rows.map((r) => (
+              <tr key={r.q} data-quality={r.q}>
+                <td>{qualityLabel(r.q)}</td>
+                <td>{money(r.price)}</td>
+                <td data-testid="edition-status">
+                  {r.status === 'on_sale' ? 'On sale' : r.status === 'withdrawn' ? 'Withdrawn' : 'Awaiting master'}
+                </td>
+                <td>
+                  {r.status !== 'awaiting_master' && (
+                    <button type="button" class="secondary small" disabled={busy === r.q} onClick={() => toggle(r.q, r.status !== 'on_sale')}>
+                      {busy === r.q ? 'Sending…' : r.status === 'on_sale' ? 'Withdraw' : 'Reactivate'}
+                    </button>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      ) : (
+        <p class="muted">No edition declared: upload a master with its price below.</p>
+      )}
+      {error && <ErrorBox>{error}</ErrorBox>}
+      <UploadMaster
+        filmId={id}
+        s={s}
+        priced={(q) => rows.find((r) => r.q === q)?.price ?? null}
+        onDone={(r) => {
+          setMine({ ...mine, [r.quality]: { active: r.active, price_cents: r.price_cents } });
+          reload();
+        }}
+      />
+    </li>
+  );
+}
+
+type UploadPhase =
+  | { kind: 'idle' }
+  | { kind: 'sending'; sent: number; total: number }
+  | { kind: 'processing' }
+  | { kind: 'done'; result: MasterPublished }
+  | { kind: 'failed'; message: string };
+
+function UploadMaster(p: { filmId: number; s: Signed; priced: (q: string) => number | null; onDone: (r: MasterPublished) => void }) {
+  const first = QUALITIES.find((q) => p.priced(q) !== null) ?? 'hd';
+  const [quality, setQuality] = useState<string>(first);
+  const [price, setPrice] = useState('');
+  const [file, setFile] = useState<File | null>(null);
+  const [errs, setErrs] = useState<{ file?: string | null; price?: string | null }>({});
+  const [phase, setPhase] = useState<UploadPhase>({ kind: 'idle' });
+  const current = useRef<Upload | null>(null);
+  const idp = `up-${p.filmId}`;
+  const known = p.priced(quality);
+
+  const start = async (e?: Event) => {
+    e?.preventDefault();
+    const next: { file?: string | null; price?: string | null } = {};
+    if (!file) next.file = 'Choose the master file.';
+    else if (file.size === 0) next.file = 'This file is empty.';
+    let cents: number | null = null;
+    if (price.trim()) {
+      const r = parsePrice(price);
+      if ('error' in r) next.price = r.error;
+      else cents = r.cents;
+    } else if (known === null) next.price = 'Enter a price: this edition was not declared with the film.';
+    setErrs(next);
+    if (next.file || next.price || !file) return;
+    setPhase({ kind: 'sending', sent: 0, total: file.size });
+    const up = uploadMaster(p.s.login.token, `${p.filmId}-${quality}`, file, cents, (sent, total) =>
+      setPhase(sent >= total ? { kind: 'processing' } : { kind: 'sending', sent, total }),
+    );
+    current.current = up;
+    try {
+      const result = await up.done;
+      setPhase({ kind: 'done', result });
+      setPrice('');
+      p.onDone(result);
+    } catch (err) {
+      setPhase({ kind: 'failed', message: studioError(err) });
+    } finally {
+      current.current = null;
+    }
+  };
+  const pct = phase.kind === 'sending' ? Math.floor((phase.sent / Math.max(1, phase.total)) * 100) : phase.kind === 'idle' || phase.kind === 'failed' ? 0 : 100;
+  const busy = phase.kind === 'sending' || phase.kind === 'processing';
+
+  return (
+    <form class="upload" onSubmit={start} noValidate aria-label={`Upload a master of film ${p.filmId}`} data-testid="upload">
+      <h4>Upload a master</h4>
+      <p class="muted small">
+        The file is sent as it is read from disk, then hashed (SHA-256, the master hash on chain), encrypted and published; the
+        edition goes on sale. If the upload breaks, restart it: it starts again from the beginning.
+      </p>
+      <div class="upload-fields">
+        <div class="field">
+          <label for={`${idp}-q`}>Edition</label>
+          <select id={`${idp}-q`} name="quality" value={quality} disabled={busy} onChange={(e) => setQuality((e.target as HTMLSelectElement).value)}>
+            {QUALITIES.map((q) => (
+              <option key={q} value={q}>
+                {qualityLabel(q)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <Field id={`${idp}-price`} label="Price (€)" error={errs.price} hint={known === null ? 'Required for this edition.' : `Empty keeps ${money(known)}.`}>
+          {(a) => <input {...a} name="price" inputMode="decimal" class="narrow" disabled={busy} value={price} onInput={(e) => setPrice(value(e))} />}
+        </Field>
+        <Field id={`${idp}-file`} label="Master file" error={errs.file}>
+          {(a) => (
+            <input
+              {...a}
+              type="file"
+              name="master"
+              disabled={busy}
+              onChange={(e) => {
+                setFile((e.target as HTMLInputElement).files?.[0] ?? null);
+                setErrs({ ...errs, file: null });
+              }}
+            />
+          )}
+        </Field>
+      </div>
+      {phase.kind !== 'idle' && (
+        <div class="progress" data-testid="upload-progress">
+          <progress max={100} value={pct} aria-labelledby={`${idp}-pct`} />
+          <span id={`${idp}-pct`} role="status" aria-live="polite" data-testid="upload-percent">
+            {phase.kind === 'sending' && `${pct} % sent`}
+            {phase.kind === 'processing' && '100 % sent · hashing, encrypting and registering on chain…'}
+            {phase.kind === 'done' && '100 % · published'}
+            {phase.kind === 'failed' && 'Upload failed'}
+          </span>
+        </div>
+      )}
+      {phase.kind === 'done' && (
+        <div class="success" data-testid="upload-done">
+          <p>
+            {qualityLabel(phase.result.quality)} master published ({phase.result.size.toLocaleString('en')} bytes),{' '}
+            {phase.result.active ? `on sale at ${money(phase.result.price_cents)}` : 'withdrawn from sale'}.
+          </p>
+          <p class="small">
+            Master hash <LongId value={phase.result.master_hash} />
+          </p>
+        </div>
+      )}
+      {phase.kind === 'failed' && <ErrorBox>The upload did not complete: {phase.message}</ErrorBox>}
+      <p class="row">
+        {phase.kind === 'sending' ? (
+          <button type="button" class="secondary" onClick={() => current.current?.cancel()}>
+            Cancel upload
+          </button>
+        ) : (
+          <button type="submit" disabled={busy}>
+            {phase.kind === 'failed' ? 'Restart upload' : phase.kind === 'processing' ? 'Publishing…' : 'Upload master'}
+          </button>
+        )}
+      </p>
+    </form>
+  );
+}
+
+// ------------------------------------------------------------------ the royalty statement
+
+function StatementPage({ id }: { id: number }) {
+  const today = new Date();
+  const params = new URLSearchParams(location.search);
+  const [from, setFrom] = useState(params.get('from') ?? day(new Date(today.getTime() - 29 * 86_400_000)));
+  const [to, setTo] = useState(params.get('to') ?? day(today));
+  const [shown, setShown] = useState({ from, to });
+  const [error, setError] = useState('');
+  const period = periodOf(shown.from, shown.to);
+  const [st, retry] = useLoad(async () => {
+    if ('error' in period) throw new Error(period.error);
+    return api.statement(id, period.from, period.to);
+  }, [id, shown.from, shown.to]);
+  const submit = (e: Event) => {
+    e.preventDefault();
+    const p = periodOf(from, to);
+    if ('error' in p) return setError(p.error);
+    setError('');
+    setShown({ from, to });
+    history.replaceState(null, '', `/studio/${id}/statement?from=${from}&to=${to}`);
+  };
+  return (
+    <section>
+      <p>
+        <a href={`/studio/${id}`}>← Studio #{id}</a>
+      </p>
+      <h1>Royalty statement · studio #{id}</h1>
+      <form class="period" onSubmit={submit} noValidate aria-label="Period">
+        <div class="field">
+          <label for="from">First day</label>
+          <input id="from" type="date" name="from" value={from} aria-invalid={!!error} onInput={(e) => setFrom(value(e))} />
+        </div>
+        <div class="field">
+          <label for="to">Last day</label>
+          <input id="to" type="date" name="to" value={to} aria-invalid={!!error} onInput={(e) => setTo(value(e))} />
+        </div>
+        <button type="submit">Show</button>
+        <button type="button" class="secondary" onClick={retry}>
+          Refresh
+        </button>
+      </form>
+      {error && (
+        <p class="field-error" role="alert">
+          {error}
+        </p>
+      )}
+      <p class="muted small">Days in UTC, both included. Sales appear once their block is indexed, within seconds.</p>
+      <Loaded load={st} what="the statement" retry={retry}>
+        {(v) => {
+          if ('error' in period) return null;
+          const csv = statementCsvUrl(id, period.from, period.to);
+          return (
+            <>
+              <dl class="totals" data-testid="statement-totals">
+                <div>
+                  <dt>Sales</dt>
+                  <dd data-testid="statement-sales">{v.sales}</dd>
+                </div>
+                <div>
+                  <dt>Gross</dt>
+                  <dd data-testid="statement-gross">{money(v.gross_cents)}</dd>
+                </div>
+                <div class="studio-share">
+                  <dt>Studio’s share</dt>
+                  <dd data-testid="statement-studio">{money(v.studio_cents)}</dd>
+                </div>
+                <div>
+                  <dt>Platform</dt>
+                  <dd>{money(v.platform_cents)}</dd>
+                </div>
+                {v.seller_cents > 0 && (
+                  <div>
+                    <dt>Resellers</dt>
+                    <dd>{money(v.seller_cents)}</dd>
+                  </div>
+                )}
+              </dl>
+              <p>
+                <a class="button secondary" href={csv} download={`statement-studio-${id}-${shown.from}-${shown.to}.csv`} data-testid="csv">
+                  Download CSV
+                </a>
+              </p>
+              <h2>Sales over time</h2>
+              <SalesChart data={buckets(v.lines, period.from, period.to)} />
+              <h2>Sales</h2>
+              {v.lines.length === 0 ? (
+                <p class="muted">No sale in this period.</p>
+              ) : (
+                <div class="table-scroll">
+                  <table class="lines" data-testid="statement-lines">
+                    <thead>
+                      <tr>
+                        <th scope="col">Date</th>
+                        <th scope="col">Film</th>
+                        <th scope="col">Kind</th>
+                        <th scope="col" class="num">Price</th>
+                        <th scope="col" class="num">Studio’s share</th>
+                        <th scope="col">Transaction</th>
+                      </tr>
+                    </thead>
+                    <tbody>
+                      {v.lines.map((l) => (
+                        <tr key={`${l.tx_hash}-${l.log_index}`}>
+                          <td>{l.block_timestamp ? new Date(l.block_timestamp).toLocaleString('en-GB', { timeZone: 'UTC' }) : '—'}</td>
+                          <td>{l.film_id === null ? '—' : <a href={`/films/${l.film_id}`}>#{l.film_id}</a>}</td>
+                          <td>{l.kind === 'resale' ? 'Resale' : 'Sale'}</td>
+                          <td class="num">{money(l.price_cents)}</td>
+                          <td class="num">{money(l.studio_cents)}</td>
+                          <td>
+                            <code title={l.tx_hash}>{short(l.tx_hash)}</code>
+                          </td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </div>
+              )}
+            </>
+          );
+        }}
+      </Loaded>
+    </section>
+  );
+}
