@@ -9,18 +9,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use alloy::network::EthereumWallet;
 use alloy::node_bindings::AnvilInstance;
-use alloy::primitives::{Address, U256, keccak256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
-use alloy::rpc::types::TransactionReceipt;
+use alloy::primitives::{Address, U256};
+use alloy::providers::DynProvider;
 use alloy::signers::local::PrivateKeySigner;
 use serde_json::Value;
 use tangible_api::{Application, Config};
 use tangible_chain::Deployment;
-use tangible_chain::bindings::{TangibleMarket, TestEuro};
-use tangible_chain::deploy::{DeployConfig, deploy_all};
+use tangible_chain::bindings::TangibleMarket;
 use tangible_db::testing::TestDatabase;
+pub(crate) use tangible_testkit::mined;
+use tangible_testkit::{Cents, Film, TestChain, roles};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
@@ -34,25 +33,6 @@ pub(crate) const PRICE: u64 = 1300;
 pub(crate) const QUALITY: u8 = 2;
 /// The key-encryption key the test API is configured with.
 pub(crate) const KEK_HEX: &str = "4b454b2d746573742d6b65792d6f662d33322d62797465732d2d2d2d2d2d2d2d";
-
-/// Sends a call and returns its successful receipt.
-pub(crate) async fn mined<P: Provider, D: alloy::contract::CallDecoder>(
-    call: alloy::contract::CallBuilder<P, D>,
-) -> TransactionReceipt {
-    let receipt = call
-        .send()
-        .await
-        .expect("send")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(
-        receipt.status(),
-        "transaction {} reverted",
-        receipt.transaction_hash
-    );
-    receipt
-}
 
 pub(crate) struct Chain {
     pub(crate) anvil: AnvilInstance,
@@ -75,60 +55,22 @@ impl Chain {
 /// anvil + Tangible; operator = account 0 with a 1,000 € float; studio admin = account 1;
 /// one film with a 4K edition at 13 €; buyers (accounts 3..) funded with TestEuro.
 pub(crate) async fn chain() -> Chain {
-    let anvil = tangible_chain::anvil::spawn().expect("anvil starts (run `make tools` first)");
-    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| k.clone().into()).collect();
-    let mut wallet = EthereumWallet::from(keys[0].clone());
-    for k in &keys[1..] {
-        wallet.register_signer(k.clone());
-    }
-    let provider = ProviderBuilder::new()
-        .wallet(wallet)
-        .connect_http(anvil.endpoint_url())
-        .erased();
-    let operator = keys[0].address();
-    let deployment = deploy_all(
-        &provider,
-        &DeployConfig {
-            stablecoin: None,
-            admin: operator,
-            operator,
-            platform: keys[9].address(),
-        },
-    )
-    .await
-    .expect("deploy");
-    let market = TangibleMarket::new(deployment.contracts.market, &provider);
-    let studio_admin = keys[1].address();
-    mined(market.registerStudio(studio_admin, keys[2].address(), "Studio".into())).await;
-    let studio_id = market.studioCount().call().await.unwrap();
-    mined(
-        market
-            .registerFilm(studio_id, "Film".into(), 2024)
-            .from(studio_admin),
-    )
-    .await;
-    let film_id = market.filmCount().call().await.unwrap();
-    mined(
-        market
-            .registerEdition(film_id, QUALITY, keccak256("master"), PRICE)
-            .from(studio_admin),
-    )
-    .await;
-    let token = TestEuro::new(deployment.contracts.stablecoin, &provider);
-    // Operator float: 1,000 € (6 decimals).
-    let float = U256::from(100_000u64 * 10_000);
-    mined(token.mint(operator, float)).await;
-    mined(token.approve(deployment.contracts.market, U256::MAX)).await;
-    mined(market.deposit(float)).await;
-    for k in &keys[3..6] {
-        mined(token.mint(k.address(), U256::from(1u128 << 100))).await;
-        mined(
-            token
-                .approve(deployment.contracts.market, U256::MAX)
-                .from(k.address()),
-        )
+    let kit = TestChain::deploy().await;
+    let studio_admin = kit.address(roles::STUDIO_ADMIN);
+    let (_, film_id) = kit
+        .register_film(studio_admin, kit.address(roles::ROYALTY), &Film::SINGLE_4K)
         .await;
-    }
+    kit.deposit_float(Cents(100_000)).await;
+    let buyers: Vec<Address> = (roles::BUYER..roles::BUYER + 3)
+        .map(|i| kit.address(i))
+        .collect();
+    kit.fund(&buyers, U256::from(1u128 << 100)).await;
+    let TestChain {
+        anvil,
+        provider,
+        deployment,
+        keys,
+    } = kit;
     Chain {
         anvil,
         provider,

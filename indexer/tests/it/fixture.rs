@@ -1,22 +1,21 @@
 //! A fresh anvil with Tangible deployed and a catalogue; database snapshots; indexer helpers.
 
-use alloy::network::EthereumWallet;
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::ext::AnvilApi;
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::anvil::{ReorgOptions, TransactionData};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
-use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
 use tangible_chain::Deployment;
-use tangible_chain::bindings::{TangibleMarket, TestEuro};
-use tangible_chain::deploy::{DeployConfig, deploy_all};
+use tangible_chain::bindings::TangibleMarket;
 use tangible_db::PgPool;
 use tangible_db::sqlx;
 use tangible_db::testing::TestDatabase;
 use tangible_indexer::rpc::HttpRpc;
 use tangible_indexer::{Indexer, IndexerConfig, StepOutcome};
+pub(crate) use tangible_testkit::mined;
+use tangible_testkit::{Film, Quality, TestChain, roles};
 
 pub(crate) struct Chain {
     pub(crate) anvil: AnvilInstance,
@@ -135,88 +134,53 @@ pub(crate) fn licence_of(r: &TransactionReceipt) -> U256 {
     event::<TangibleMarket::LicenceMinted>(r).licenceId
 }
 
-/// Sends a call and returns its successful receipt.
-pub(crate) async fn mined<P: Provider, D: alloy::contract::CallDecoder>(
-    call: alloy::contract::CallBuilder<P, D>,
-) -> TransactionReceipt {
-    let receipt = call
-        .send()
-        .await
-        .expect("send")
-        .get_receipt()
-        .await
-        .expect("receipt");
-    assert!(
-        receipt.status(),
-        "transaction {} reverted",
-        receipt.transaction_hash
-    );
-    receipt
-}
-
-/// anvil (extra args), Tangible deployed, a studio, a film with HD (9 €) and 4K (13 €), a
-/// second studio (commission 20 %) with a film in HD (7 €), two funded buyers who approved the
-/// market.
+/// anvil (extra args), Tangible deployed, the demo catalogue (a studio, a film with HD (9 €)
+/// and 4K (13 €)), a second studio (commission 20 %) with a film in HD (7 €), two funded
+/// buyers who approved the market.
 pub(crate) async fn chain_with(args: &[&str]) -> Chain {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
-    let anvil = tangible_chain::anvil::anvil()
-        .args(args.iter().copied())
-        .try_spawn()
-        .expect("anvil starts (run `make tools` first)");
-    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| k.clone().into()).collect();
-    let mut wallet = EthereumWallet::from(keys[0].clone());
-    for k in &keys[1..] {
-        wallet.register_signer(k.clone());
-    }
-    let (deployer, studio_admin) = (keys[0].address(), keys[1].address());
-    let buyers = [keys[3].address(), keys[4].address()];
-    let platform = keys[9].address();
-    let provider = ProviderBuilder::new()
-        .wallet(wallet)
-        .connect_http(anvil.endpoint_url())
-        .erased();
-    let deployment = deploy_all(
-        &provider,
-        &DeployConfig {
-            stablecoin: None,
-            admin: deployer,
-            operator: deployer,
-            platform,
-        },
-    )
-    .await
-    .expect("deploy");
-    let market = TangibleMarket::new(deployment.contracts.market, &provider);
-    let (studio_id, film_id) = studio_with_film(
-        &market,
-        (studio_admin, keys[2].address()),
-        ("Studio Méliès", None),
-        ("Le Voyage dans la Lune", 1902),
-        &[(1, "hd", 900), (2, "4k", 1300)],
-    )
-    .await;
-    let studio2_admin = keys[5].address();
-    let (studio2_id, film2_id) = studio_with_film(
-        &market,
-        (studio2_admin, keys[6].address()),
-        ("Pathé Frères", Some(2000)),
-        ("L'Arroseur arrosé", 1895),
-        &[(1, "arroseur hd", 700)],
-    )
-    .await;
-    let token = TestEuro::new(deployment.contracts.stablecoin, &provider);
-    for who in [buyers[0], buyers[1], deployer] {
-        mined(token.mint(who, U256::from(1u128 << 100))).await;
-        mined(
-            token
-                .approve(deployment.contracts.market, U256::MAX)
-                .from(who),
+    let kit = TestChain::deploy_on(tangible_chain::anvil::anvil().args(args.iter().copied())).await;
+    let (deployer, studio_admin) = (
+        kit.address(roles::OPERATOR),
+        kit.address(roles::STUDIO_ADMIN),
+    );
+    let buyers = [kit.address(roles::BUYER), kit.address(roles::BUYER + 1)];
+    let platform = kit.address(roles::PLATFORM);
+    let demo = kit
+        .register_demo(
+            studio_admin,
+            kit.address(roles::ROYALTY),
+            &[
+                (Quality::Hd, keccak256("hd")),
+                (Quality::Uhd4k, keccak256("4k")),
+            ],
         )
         .await;
-    }
+    let studio2_admin = kit.address(5);
+    let (studio2_id, film2_id) = kit
+        .register_film(
+            studio2_admin,
+            kit.address(6),
+            &Film {
+                studio: "Pathé Frères",
+                commission_bps: Some(2000),
+                title: "L'Arroseur arrosé",
+                year: 1895,
+                editions: &[(1, "arroseur hd", 700)],
+            },
+        )
+        .await;
+    kit.fund(&[buyers[0], buyers[1], deployer], U256::from(1u128 << 100))
+        .await;
+    let TestChain {
+        anvil,
+        provider,
+        deployment,
+        ..
+    } = kit;
     Chain {
         anvil,
         provider,
@@ -225,45 +189,12 @@ pub(crate) async fn chain_with(args: &[&str]) -> Chain {
         studio_admin,
         buyers,
         platform,
-        studio_id,
-        film_id,
+        studio_id: demo.studio_id,
+        film_id: demo.film_id,
         studio2_admin,
         studio2_id,
         film2_id,
     }
-}
-
-/// Registers a studio (admin, royalty recipient; name, commission in basis points if not the
-/// default) with one film (title, year) and its editions (quality, master name, price in cents),
-/// the film and editions sent by the studio's admin; returns the studio and film ids.
-async fn studio_with_film(
-    market: &TangibleMarket::TangibleMarketInstance<&DynProvider>,
-    (admin, royalty): (Address, Address),
-    (name, commission): (&str, Option<u16>),
-    (title, year): (&str, u16),
-    editions: &[(u8, &str, u64)],
-) -> (u32, u64) {
-    mined(market.registerStudio(admin, royalty, name.into())).await;
-    let studio_id = market.studioCount().call().await.unwrap();
-    if let Some(bps) = commission {
-        mined(market.setStudioCommission(studio_id, bps)).await;
-    }
-    mined(
-        market
-            .registerFilm(studio_id, title.into(), year)
-            .from(admin),
-    )
-    .await;
-    let film_id = market.filmCount().call().await.unwrap();
-    for (quality, master, price) in editions {
-        mined(
-            market
-                .registerEdition(film_id, *quality, keccak256(master), *price)
-                .from(admin),
-        )
-        .await;
-    }
-    (studio_id, film_id)
 }
 
 pub(crate) async fn chain() -> Chain {
