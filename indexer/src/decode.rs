@@ -3,7 +3,7 @@
 
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::rpc::types::Log;
-use alloy::sol_types::SolEvent;
+use alloy::sol_types::SolEventInterface;
 use tangible_chain::bindings::TangibleMarket as M;
 
 use crate::{IndexerError, Result};
@@ -48,107 +48,51 @@ impl RawEvent {
     }
 }
 
-/// The Tangible events that change the derived tables.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[allow(missing_docs)]
-pub enum TangibleEvent {
-    StudioRegistered(M::StudioRegistered),
-    StudioUpdated(M::StudioUpdated),
-    FilmRegistered(M::FilmRegistered),
-    EditionRegistered(M::EditionRegistered),
-    EditionUpdated(M::EditionUpdated),
-    EditionStatusChanged(M::EditionStatusChanged),
-    LicenceMinted(M::LicenceMinted),
-    LicenceRevoked(M::LicenceRevoked),
-    OfferListed(M::OfferListed),
-    OfferUpdated(M::OfferUpdated),
-    OfferCancelled(M::OfferCancelled),
-    OfferFilled(M::OfferFilled),
-    SaleSettled(M::SaleSettled),
-    Withdrawn(M::Withdrawn),
-    Deposited(M::Deposited),
-}
+/// Every event of the contract, as `sol!` generates it from the ABI
+/// (`TangibleMarket::TangibleMarketEvents`): the derived tables fold some of them (see
+/// `store`), the raw log keeps them all.
+pub type TangibleEvent = M::TangibleMarketEvents;
 
-/// A raw event with its name and, for the mirrored events, its decoded form.
+/// A raw event with its name and, for an event of the contract, its decoded form.
 #[derive(Debug, Clone)]
 pub struct Event {
     /// The log.
     pub raw: RawEvent,
     /// Event name, `None` for a log whose signature the indexer does not know.
     pub name: Option<&'static str>,
-    /// Decoded event when it feeds a derived table.
+    /// Decoded event, `None` for a log whose signature the indexer does not know.
     pub decoded: Option<TangibleEvent>,
 }
 
-/// Signature hash → name of the events that are only kept in the raw log.
-const LOGGED_ONLY: &[(B256, &str)] = &[
-    (M::Transfer::SIGNATURE_HASH, "Transfer"),
-    (M::Approval::SIGNATURE_HASH, "Approval"),
-    (M::ApprovalForAll::SIGNATURE_HASH, "ApprovalForAll"),
-    (M::PlatformChanged::SIGNATURE_HASH, "PlatformChanged"),
-    (M::HoldPeriodChanged::SIGNATURE_HASH, "HoldPeriodChanged"),
-    (M::BaseURIChanged::SIGNATURE_HASH, "BaseURIChanged"),
-    (M::Paused::SIGNATURE_HASH, "Paused"),
-    (M::Unpaused::SIGNATURE_HASH, "Unpaused"),
-    (M::RoleGranted::SIGNATURE_HASH, "RoleGranted"),
-    (M::RoleRevoked::SIGNATURE_HASH, "RoleRevoked"),
-    (M::RoleAdminChanged::SIGNATURE_HASH, "RoleAdminChanged"),
-];
-
-fn decode_as<E: SolEvent>(raw: &RawEvent, name: &'static str) -> Result<E> {
-    E::decode_raw_log(raw.topics.iter().copied(), &raw.data).map_err(|e| IndexerError::Decode {
-        tx_hash: raw.tx_hash.to_string(),
-        log_index: raw.log_index,
-        event: name,
-        reason: e.to_string(),
-    })
-}
-
-/// Decodes one log. A known event that fails to decode is an error (the contracts and the
-/// indexer disagree: stop rather than mirror wrong data); an unknown one is kept raw.
+/// Decodes one log with the contract's generated event enum. A known event that fails to
+/// decode is an error (the contracts and the indexer disagree: stop rather than mirror wrong
+/// data); an unknown one is kept raw.
 pub fn decode(raw: RawEvent) -> Result<Event> {
-    let Some(topic0) = raw.topics.first().copied() else {
+    let known = raw
+        .topics
+        .first()
+        .and_then(|t| TangibleEvent::SELECTORS.binary_search(&t.0).ok());
+    let Some(i) = known else {
         return Ok(Event {
             raw,
             name: None,
             decoded: None,
         });
     };
-    macro_rules! mirrored {
-        ($($ev:ident),* $(,)?) => {
-            $(
-                if topic0 == M::$ev::SIGNATURE_HASH {
-                    let e = decode_as::<M::$ev>(&raw, stringify!($ev))?;
-                    return Ok(Event { raw, name: Some(stringify!($ev)), decoded: Some(TangibleEvent::$ev(e)) });
-                }
-            )*
-        };
-    }
-    mirrored!(
-        StudioRegistered,
-        StudioUpdated,
-        FilmRegistered,
-        EditionRegistered,
-        EditionUpdated,
-        EditionStatusChanged,
-        LicenceMinted,
-        LicenceRevoked,
-        OfferListed,
-        OfferUpdated,
-        OfferCancelled,
-        OfferFilled,
-        SaleSettled,
-        Withdrawn,
-        Deposited,
-    );
-    let name = LOGGED_ONLY
-        .iter()
-        .find(|(h, _)| *h == topic0)
-        .map(|(_, n)| *n);
+    // `VARIANT_NAMES` is in the order of `SELECTORS`.
+    let name = TangibleEvent::VARIANT_NAMES[i];
+    let decoded = TangibleEvent::decode_raw_log(&raw.topics, &raw.data).map_err(|e| {
+        IndexerError::Decode {
+            tx_hash: raw.tx_hash.to_string(),
+            log_index: raw.log_index,
+            event: name,
+            reason: e.to_string(),
+        }
+    })?;
     Ok(Event {
         raw,
-        name,
-        decoded: None,
+        name: Some(name),
+        decoded: Some(decoded),
     })
 }
 
@@ -171,4 +115,68 @@ pub(crate) fn i64_of(v: u64, raw: &RawEvent, event: &'static str) -> Result<i64>
 /// A `uint256` as the decimal text of a `NUMERIC(78, 0)`.
 pub(crate) fn dec(v: U256) -> String {
     v.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::LogData;
+
+    use super::*;
+
+    fn raw(log: &LogData) -> RawEvent {
+        RawEvent {
+            block_number: 5,
+            block_hash: B256::repeat_byte(5),
+            block_timestamp: None,
+            tx_hash: B256::repeat_byte(6),
+            tx_index: 0,
+            log_index: 7,
+            address: Address::repeat_byte(0xee),
+            topics: log.topics().to_vec(),
+            data: log.data.clone(),
+        }
+    }
+
+    #[test]
+    fn events_of_the_contract_are_named_and_decoded_others_kept_raw() {
+        let minted = M::LicenceMinted {
+            licenceId: U256::from(9),
+            owner: Address::repeat_byte(1),
+            filmId: 3,
+            quality: 2,
+            acquiredAt: 100,
+            holdUntil: 0,
+        };
+        let log = alloy::sol_types::SolEvent::encode_log_data(&minted);
+        let e = decode(raw(&log)).unwrap();
+        assert_eq!(e.name, Some("LicenceMinted"));
+        assert_eq!(e.decoded, Some(TangibleEvent::LicenceMinted(minted)));
+
+        // An event the derived tables do not fold is decoded and named too.
+        let transfer = M::Transfer {
+            from: Address::ZERO,
+            to: Address::repeat_byte(2),
+            tokenId: U256::from(9),
+        };
+        let e = decode(raw(&alloy::sol_types::SolEvent::encode_log_data(&transfer))).unwrap();
+        assert_eq!(e.name, Some("Transfer"));
+        assert_eq!(e.decoded, Some(TangibleEvent::Transfer(transfer)));
+
+        // A known signature whose data does not decode stops the indexer.
+        let mut truncated = raw(&log);
+        truncated.data = Bytes::copy_from_slice(&log.data[..32]);
+        match decode(truncated) {
+            Err(IndexerError::Decode {
+                event, log_index, ..
+            }) => assert_eq!((event, log_index), ("LicenceMinted", 7)),
+            other => panic!("{other:?}"),
+        }
+
+        // Unknown signature, or no topic: kept raw, unnamed.
+        let unknown = LogData::new_unchecked(vec![B256::repeat_byte(0x42)], Bytes::new());
+        let e = decode(raw(&unknown)).unwrap();
+        assert_eq!((e.name, e.decoded), (None, None));
+        let anonymous = LogData::new_unchecked(Vec::new(), Bytes::new());
+        assert_eq!(decode(raw(&anonymous)).unwrap().name, None);
+    }
 }

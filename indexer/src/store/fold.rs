@@ -165,6 +165,18 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
                 account: ev.account,
                 amount: ev.amount,
             }),
+            // Kept in the raw log only.
+            TangibleEvent::Transfer(_)
+            | TangibleEvent::Approval(_)
+            | TangibleEvent::ApprovalForAll(_)
+            | TangibleEvent::PlatformChanged(_)
+            | TangibleEvent::HoldPeriodChanged(_)
+            | TangibleEvent::BaseURIChanged(_)
+            | TangibleEvent::Paused(_)
+            | TangibleEvent::Unpaused(_)
+            | TangibleEvent::RoleGranted(_)
+            | TangibleEvent::RoleRevoked(_)
+            | TangibleEvent::RoleAdminChanged(_) => {}
         }
     }
     Ok(p)

@@ -50,7 +50,8 @@ pub async fn rollback_to(pool: &PgPool, identity: &Identity, ancestor: Checkpoin
     Ok(deleted)
 }
 
-/// Empties the derived tables and re-applies the raw log of `chain_id`, in pages.
+/// Empties the derived tables and re-applies the raw log of `chain_id`, in pages (every event
+/// of the contract; the fold skips those kept in the raw log only).
 pub async fn recompute_derived(conn: &mut PgConnection, chain_id: u64) -> Result<()> {
     sqlx::query(
         "TRUNCATE studios, films, editions, licences, resale_offers, sales, withdrawals, deposits",
@@ -63,14 +64,13 @@ pub async fn recompute_derived(conn: &mut PgConnection, chain_id: u64) -> Result
             "SELECT block_number, block_hash, extract(epoch FROM block_timestamp)::bigint, tx_hash, tx_index, log_index,
                     contract, topic0, topic1, topic2, topic3, data
              FROM events
-             WHERE chain_id = $1 AND (block_number, log_index) > ($2, $3) AND event_name = ANY($4)
+             WHERE chain_id = $1 AND (block_number, log_index) > ($2, $3) AND event_name IS NOT NULL
              ORDER BY block_number, log_index
              LIMIT 10000",
         )
         .bind(chain_id as i64)
         .bind(after.0)
         .bind(after.1)
-        .bind(MIRRORED_NAMES)
         .fetch_all(&mut *conn)
         .await?;
         let Some(last) = rows.last() else { break };
@@ -106,21 +106,3 @@ pub async fn recompute_derived(conn: &mut PgConnection, chain_id: u64) -> Result
     }
     Ok(())
 }
-
-const MIRRORED_NAMES: &[&str] = &[
-    "StudioRegistered",
-    "StudioUpdated",
-    "FilmRegistered",
-    "EditionRegistered",
-    "EditionUpdated",
-    "EditionStatusChanged",
-    "LicenceMinted",
-    "LicenceRevoked",
-    "OfferListed",
-    "OfferUpdated",
-    "OfferCancelled",
-    "OfferFilled",
-    "SaleSettled",
-    "Withdrawn",
-    "Deposited",
-];
