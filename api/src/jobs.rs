@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use uuid::Uuid;
 
 use crate::chain::{ChainError, payment_ref};
+use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 use crate::stripe::GatewayError;
 
@@ -149,7 +150,8 @@ enum Step {
 #[derive(Debug)]
 struct Purchase {
     kind: String,
-    state: String,
+    /// As loaded, then as this job's own writes left it (see `settle`).
+    state: PurchaseState,
     film_id: u64,
     quality: u8,
     offer_id: Option<U256>,
@@ -183,9 +185,9 @@ async fn load(db: &PgPool, id: Uuid) -> anyhow::Result<Purchase> {
 }
 
 async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
-    let purchase = load(state.db(), job.purchase_id).await?;
+    let mut purchase = load(state.db(), job.purchase_id).await?;
     let step = match job.kind {
-        JobKind::Settle => settle(state, job, &purchase).await?,
+        JobKind::Settle => settle(state, job, &mut purchase).await?,
         JobKind::Refund => refund(state, job, &purchase).await,
         JobKind::Revoke => revoke(state, &purchase).await,
     };
@@ -238,10 +240,11 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 kind = job.kind.as_str(), %detail, "giving up after {max} attempts");
             finish_job(&mut tx, job.job_id, "dead", Some(&detail)).await?;
             if job.kind == JobKind::Settle {
+                check_transition(job, purchase.state, PurchaseState::Failed);
                 set_state(
                     &mut tx,
                     job.purchase_id,
-                    "failed",
+                    PurchaseState::Failed,
                     Some(("settlement_gave_up", &detail)),
                 )
                 .await?;
@@ -267,35 +270,44 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
         } => {
             finish_job(&mut tx, job.job_id, "done", None).await?;
             match job.kind {
-                JobKind::Settle => {
+                // "Nothing to settle" (the purchase is refunded, failed or unpaid) fulfils nothing.
+                JobKind::Settle
+                    if check_transition(job, purchase.state, PurchaseState::Fulfilled) =>
+                {
                     sqlx::query(
-                        "UPDATE api_purchases SET state = 'fulfilled', tx_hash = COALESCE($2, tx_hash), updated_at = now() \
+                        "UPDATE api_purchases SET state = $3, tx_hash = COALESCE($2, tx_hash), updated_at = now() \
                          WHERE purchase_id = $1",
                     )
                     .bind(job.purchase_id)
                     .bind(tx_hash.map(|t| t.to_string()))
+                    .bind(PurchaseState::Fulfilled)
                     .execute(&mut *tx)
                     .await?;
                     tracing::info!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, outcome,
                         licence_id = ?purchase.licence_id, tx_hash = ?tx_hash, "purchase fulfilled");
                 }
                 JobKind::Refund if outcome == "refunded" => {
+                    // Stripe refunded: recorded whatever the state (logged if out of the lifecycle).
+                    check_transition(job, purchase.state, PurchaseState::Refunded);
                     sqlx::query(
-                        "UPDATE api_purchases SET state = 'refunded', refund_id = $2, updated_at = now() WHERE purchase_id = $1",
+                        "UPDATE api_purchases SET state = $3, refund_id = $2, updated_at = now() WHERE purchase_id = $1",
                     )
                     .bind(job.purchase_id)
                     .bind(step_detail.as_deref())
+                    .bind(PurchaseState::Refunded)
                     .execute(&mut *tx)
                     .await?;
                     tracing::info!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, refund = ?step_detail, "refunded");
                 }
                 JobKind::Refund if outcome == "failed" => {
+                    check_transition(job, purchase.state, PurchaseState::Failed);
                     sqlx::query(
-                        "UPDATE api_purchases SET state = 'failed', failure_code = COALESCE(failure_code, 'refund_failed'), \
+                        "UPDATE api_purchases SET state = $3, failure_code = COALESCE(failure_code, 'refund_failed'), \
                          failure_message = $2, updated_at = now() WHERE purchase_id = $1",
                     )
                     .bind(job.purchase_id)
                     .bind(step_detail.as_deref())
+                    .bind(PurchaseState::Failed)
                     .execute(&mut *tx)
                     .await?;
                     tracing::error!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, detail = ?step_detail, "refund failed: needs an operator");
@@ -333,10 +345,21 @@ async fn finish_job(
     Ok(())
 }
 
+/// Whether the job may write `to` on a purchase it left in `from` ([`PurchaseState::allows`]);
+/// logs an error when not.
+fn check_transition(job: &Job, from: PurchaseState, to: PurchaseState) -> bool {
+    let allowed = from.allows(to);
+    if !allowed {
+        tracing::error!(target: "tangible::api::jobs", job_id = job.job_id, purchase_id = %job.purchase_id,
+            kind = job.kind.as_str(), %from, %to, "purchase state change outside its lifecycle");
+    }
+    allowed
+}
+
 async fn set_state(
     tx: &mut Transaction<'_, Postgres>,
     purchase_id: Uuid,
-    state: &str,
+    state: PurchaseState,
     failure: Option<(&str, &str)>,
 ) -> sqlx::Result<()> {
     sqlx::query(
@@ -373,33 +396,38 @@ async fn already_settled(state: &AppState, pref: B256) -> Result<Option<Option<B
     Ok(None)
 }
 
-async fn settle(state: &AppState, job: &Job, p: &Purchase) -> anyhow::Result<Step> {
-    match p.state.as_str() {
-        "fulfilled" => {
+async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> anyhow::Result<Step> {
+    match p.state {
+        PurchaseState::Fulfilled => {
             return Ok(done(
                 "already_settled",
                 None,
                 Some("purchase already fulfilled"),
             ));
         }
-        "refunded" | "failed" | "awaiting_payment" => {
+        PurchaseState::Refunded | PurchaseState::Failed | PurchaseState::AwaitingPayment => {
             return Ok(done(
                 "failed",
                 None,
                 Some(&format!("purchase is {}, nothing to settle", p.state)),
             ));
         }
-        _ => {}
+        PurchaseState::Paid | PurchaseState::Settling => {}
     }
     let intent = p
         .payment_intent_id
         .as_deref()
         .ok_or_else(|| anyhow::anyhow!("paid purchase without a PaymentIntent"))?;
     let pref = payment_ref(intent);
-    sqlx::query("UPDATE api_purchases SET state = 'settling', updated_at = now() WHERE purchase_id = $1 AND state = 'paid'")
+    sqlx::query("UPDATE api_purchases SET state = $2, updated_at = now() WHERE purchase_id = $1 AND state = $3")
         .bind(job.purchase_id)
+        .bind(PurchaseState::Settling)
+        .bind(PurchaseState::Paid)
         .execute(state.db())
         .await?;
+    if p.state == PurchaseState::Paid {
+        p.state = PurchaseState::Settling;
+    }
     match already_settled(state, pref).await {
         Ok(Some(tx)) => {
             return Ok(done(
@@ -506,7 +534,7 @@ fn done(outcome: &'static str, tx: Option<B256>, detail: Option<&str>) -> Step {
 }
 
 async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
-    if p.state == "refunded" {
+    if p.state == PurchaseState::Refunded {
         return done("already_settled", None, Some("already refunded"));
     }
     let Some(intent) = p.payment_intent_id.as_deref() else {
@@ -537,12 +565,14 @@ async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
 }
 
 async fn revoke(state: &AppState, p: &Purchase) -> Step {
-    match p.state.as_str() {
-        "paid" | "settling" => {
+    match p.state {
+        PurchaseState::Paid | PurchaseState::Settling => {
             return Step::Retry("waiting for the settlement before revoking".into());
         }
-        "fulfilled" => {}
-        other => {
+        PurchaseState::Fulfilled => {}
+        other @ (PurchaseState::AwaitingPayment
+        | PurchaseState::Failed
+        | PurchaseState::Refunded) => {
             return done(
                 "failed",
                 None,

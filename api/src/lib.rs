@@ -18,7 +18,8 @@
 //!
 //! Modules depend one way, bottom to top, and never on a module above them: the clients and
 //! plumbing ([`config`], [`chain`], [`stripe`], [`keys`], [`content`], [`error`], [`telemetry`],
-//! [`web`]) → [`auth`] (tokens) → [`state`] ([`AppState`]) → [`extract`] (request extractors) and
+//! [`web`], and [`purchase_state`], the purchase lifecycle and its allowed transitions) →
+//! [`auth`] (tokens) → [`state`] ([`AppState`]) → [`extract`] (request extractors) and
 //! [`jobs`] (the queue and its worker) → [`masters`] (master publication) → [`routes`] →
 //! [`startup`] (wiring) → this file and `main.rs`.
 
@@ -31,6 +32,7 @@ pub mod extract;
 pub mod jobs;
 pub mod keys;
 pub mod masters;
+pub mod purchase_state;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::chain::{card_licence_id, payment_ref};
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::ApiJson;
+use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 use crate::stripe::GatewayError;
 
@@ -167,11 +168,13 @@ async fn create(
         Ok(i) => i,
         Err(e) => {
             sqlx::query(
-                "UPDATE api_purchases SET state = 'failed', failure_code = 'stripe_error', failure_message = $2, \
+                "UPDATE api_purchases SET state = $3, failure_code = 'stripe_error', failure_message = $2, \
                  updated_at = now() WHERE purchase_id = $1",
             )
             .bind(purchase_id)
             .bind(e.to_string())
+            // Just created (awaiting_payment, the column's default).
+            .bind(PurchaseState::Failed)
             .execute(state.db())
             .await?;
             return Err(ApiError::unavailable("stripe", e));
@@ -349,8 +352,8 @@ pub async fn get_purchase(
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
-    let state_s: String = row.try_get("state")?;
-    let fulfilled = state_s == "fulfilled";
+    let purchase_state: PurchaseState = row.try_get("state")?;
+    let fulfilled = purchase_state == PurchaseState::Fulfilled;
     let quality: i16 = row.try_get("quality")?;
     let quality = Quality::from_code(u8::try_from(quality).unwrap_or(u8::MAX))
         .map(|q| q.as_str().to_owned())
@@ -375,7 +378,7 @@ pub async fn get_purchase(
         failure_message: row.try_get("failure_message")?,
         refund_id: row.try_get("refund_id")?,
         revoked_tx_hash: row.try_get("revoked_tx_hash")?,
-        state: state_s,
+        state: purchase_state.as_str().to_owned(),
         attempts,
     }))
 }
@@ -450,7 +453,7 @@ pub async fn pay_with_card(
             .fetch_optional(state.db())
             .await?
             .ok_or_else(no_purchase)?;
-    let purchase_state: String = row.try_get("state")?;
+    let purchase_state: PurchaseState = row.try_get("state")?;
     let pi: Option<String> = row.try_get("payment_intent_id")?;
     let pi = pi.ok_or_else(no_purchase)?;
     // The client secret is `<pi>_secret_…`; compared in constant time with Stripe's copy.
@@ -484,7 +487,7 @@ pub async fn pay_with_card(
                 message: None,
             }));
         }
-        _ if purchase_state != "awaiting_payment" => {
+        _ if purchase_state != PurchaseState::AwaitingPayment => {
             return Err(ApiError::conflict(
                 codes::CONFLICT,
                 format!("purchase {purchase_id} is {purchase_state}, not awaiting payment"),

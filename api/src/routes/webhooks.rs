@@ -14,6 +14,7 @@ use uuid::Uuid;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::RawBody;
 use crate::jobs::{self, JobKind};
+use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 use crate::stripe::{
     DisputeObject, Event, PURCHASE_METADATA_KEY, PaymentIntentObject, verify_signature,
@@ -117,7 +118,7 @@ async fn purchase_for_intent(
     tx: &mut Transaction<'_, Postgres>,
     intent_id: &str,
     metadata_purchase: Option<&String>,
-) -> ApiResult<Option<(Uuid, String, i64, String)>> {
+) -> ApiResult<Option<(Uuid, PurchaseState, i64, String)>> {
     let by_metadata = metadata_purchase.and_then(|s| s.parse::<Uuid>().ok());
     let row = sqlx::query(
         "SELECT purchase_id, state, amount_cents, currency FROM api_purchases \
@@ -160,7 +161,8 @@ async fn payment_succeeded(
         tracing::warn!(target: "tangible::api::webhook", payment_intent = %pi.id, "payment for an unknown purchase");
         return Ok((None, "unknown_payment_intent".to_owned()));
     };
-    if state != "awaiting_payment" {
+    // Only a purchase awaiting its payment can become paid; any other has seen this payment.
+    if !state.can_move_to(PurchaseState::Paid) {
         return Ok((Some(purchase_id), format!("already_{state}")));
     }
     let received = pi.amount_received.unwrap_or(pi.amount);
@@ -171,12 +173,13 @@ async fn payment_succeeded(
         );
         tracing::error!(target: "tangible::api::webhook", %purchase_id, payment_intent = %pi.id, %message, "amount mismatch");
         sqlx::query(
-            "UPDATE api_purchases SET state = 'failed', failure_code = 'amount_mismatch', failure_message = $2, \
+            "UPDATE api_purchases SET state = $4, failure_code = 'amount_mismatch', failure_message = $2, \
              payment_intent_id = COALESCE(payment_intent_id, $3), updated_at = now() WHERE purchase_id = $1",
         )
         .bind(purchase_id)
         .bind(&message)
         .bind(&pi.id)
+        .bind(PurchaseState::Failed)
         .execute(&mut **tx)
         .await?;
         // The money was taken but cannot buy this licence: give it back.
@@ -184,11 +187,12 @@ async fn payment_succeeded(
         return Ok((Some(purchase_id), "amount_mismatch".to_owned()));
     }
     sqlx::query(
-        "UPDATE api_purchases SET state = 'paid', payment_intent_id = COALESCE(payment_intent_id, $2), updated_at = now() \
+        "UPDATE api_purchases SET state = $3, payment_intent_id = COALESCE(payment_intent_id, $2), updated_at = now() \
          WHERE purchase_id = $1",
     )
     .bind(purchase_id)
     .bind(&pi.id)
+    .bind(PurchaseState::Paid)
     .execute(&mut **tx)
     .await?;
     jobs::enqueue(tx, JobKind::Settle, purchase_id).await?;
@@ -204,7 +208,7 @@ async fn payment_failed(
     let Some((purchase_id, state, _, _)) = found else {
         return Ok((None, "unknown_payment_intent".to_owned()));
     };
-    if state == "awaiting_payment" {
+    if state == PurchaseState::AwaitingPayment {
         // The PaymentIntent stays open: the buyer may try another card.
         sqlx::query(
             "UPDATE api_purchases SET failure_code = 'payment_failed', failure_message = 'the card payment failed; \

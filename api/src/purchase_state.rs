@@ -1,0 +1,203 @@
+//! The lifecycle of a card purchase and its allowed transitions, in one place.
+//!
+//! ```text
+//! awaiting_payment ──(webhook: paid)──> paid ──(settle job)──> settling ──> fulfilled
+//!        │                                                        │
+//!        │ (Stripe error at creation, amount mismatch)            │ (gave up, refund failed)
+//!        └──────────────────────> failed <────────────────────────┤
+//!                                   │                             │ (settlement impossible)
+//!                                   └─────────> refunded <────────┘
+//! ```
+//!
+//! `fulfilled` and `refunded` are final. The state is stored as text in `api_purchases.state`
+//! (the values of [`PurchaseState::as_str`], checked by the table's `CHECK`), and binds and
+//! decodes as text.
+
+use std::fmt;
+use std::str::FromStr;
+
+use sqlx::Postgres;
+use sqlx::encode::IsNull;
+use sqlx::error::BoxDynError;
+use sqlx::postgres::{PgArgumentBuffer, PgTypeInfo, PgValueRef};
+
+/// Where a purchase stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PurchaseState {
+    /// Created with its PaymentIntent; waiting for Stripe's `payment_intent.succeeded`.
+    AwaitingPayment,
+    /// Paid (amount and currency checked); a settlement job is queued.
+    Paid,
+    /// A worker is settling it on chain.
+    Settling,
+    /// Settled on chain: the licence is minted (final).
+    Fulfilled,
+    /// Failed (Stripe error, amount mismatch, settlement given up, refund refused); a refund
+    /// may still follow.
+    Failed,
+    /// The payment was refunded (final).
+    Refunded,
+}
+
+impl PurchaseState {
+    /// Every state.
+    pub const ALL: [Self; 6] = [
+        Self::AwaitingPayment,
+        Self::Paid,
+        Self::Settling,
+        Self::Fulfilled,
+        Self::Failed,
+        Self::Refunded,
+    ];
+
+    /// The stored (and wire) name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::AwaitingPayment => "awaiting_payment",
+            Self::Paid => "paid",
+            Self::Settling => "settling",
+            Self::Fulfilled => "fulfilled",
+            Self::Failed => "failed",
+            Self::Refunded => "refunded",
+        }
+    }
+
+    /// Whether a purchase in this state may move to `next` (a different state). Rewriting the
+    /// same state (a repeated outcome) is not a transition: see [`PurchaseState::allows`].
+    pub fn can_move_to(self, next: Self) -> bool {
+        use PurchaseState::*;
+        matches!(
+            (self, next),
+            (AwaitingPayment, Paid | Failed)
+                | (Paid, Settling)
+                | (Settling, Fulfilled | Failed | Refunded)
+                | (Failed, Refunded)
+        )
+    }
+
+    /// Whether a write of `next` is allowed on a purchase in this state: the same state again,
+    /// or a transition of [`PurchaseState::can_move_to`].
+    pub fn allows(self, next: Self) -> bool {
+        self == next || self.can_move_to(next)
+    }
+
+    /// No transition leaves this state.
+    pub fn is_final(self) -> bool {
+        !Self::ALL.into_iter().any(|next| self.can_move_to(next))
+    }
+}
+
+impl fmt::Display for PurchaseState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A stored state that is not one of [`PurchaseState::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown purchase state {0:?}")]
+pub struct UnknownPurchaseState(pub String);
+
+impl FromStr for PurchaseState {
+    type Err = UnknownPurchaseState;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::ALL
+            .into_iter()
+            .find(|state| state.as_str() == s)
+            .ok_or_else(|| UnknownPurchaseState(s.to_owned()))
+    }
+}
+
+impl sqlx::Type<Postgres> for PurchaseState {
+    fn type_info() -> PgTypeInfo {
+        <&str as sqlx::Type<Postgres>>::type_info()
+    }
+
+    fn compatible(ty: &PgTypeInfo) -> bool {
+        <&str as sqlx::Type<Postgres>>::compatible(ty)
+    }
+}
+
+impl sqlx::Encode<'_, Postgres> for PurchaseState {
+    fn encode_by_ref(&self, buf: &mut PgArgumentBuffer) -> Result<IsNull, BoxDynError> {
+        <&str as sqlx::Encode<Postgres>>::encode(self.as_str(), buf)
+    }
+}
+
+impl<'r> sqlx::Decode<'r, Postgres> for PurchaseState {
+    fn decode(value: PgValueRef<'r>) -> Result<Self, BoxDynError> {
+        Ok(<&str as sqlx::Decode<Postgres>>::decode(value)?.parse()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PurchaseState::{self, *};
+
+    /// The lifecycle as the purchase routes, the webhook and the jobs drive it, written out
+    /// pair by pair (not derived from `can_move_to`).
+    const ALLOWED: [(PurchaseState, PurchaseState); 7] = [
+        (AwaitingPayment, Paid),
+        (AwaitingPayment, Failed),
+        (Paid, Settling),
+        (Settling, Fulfilled),
+        (Settling, Failed),
+        (Settling, Refunded),
+        (Failed, Refunded),
+    ];
+
+    #[test]
+    fn exactly_the_lifecycle_transitions_are_allowed() {
+        for from in PurchaseState::ALL {
+            for to in PurchaseState::ALL {
+                assert_eq!(
+                    from.can_move_to(to),
+                    ALLOWED.contains(&(from, to)),
+                    "{from} -> {to}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn no_way_back_to_awaiting_payment_and_none_out_of_final_states() {
+        for from in PurchaseState::ALL {
+            assert!(
+                !from.can_move_to(AwaitingPayment),
+                "{from} -> awaiting_payment"
+            );
+            assert!(
+                !from.can_move_to(from),
+                "{from} -> itself is not a transition"
+            );
+            assert!(from.allows(from));
+        }
+        assert!(Fulfilled.is_final() && Refunded.is_final());
+        for state in [AwaitingPayment, Paid, Settling, Failed] {
+            assert!(!state.is_final(), "{state}");
+        }
+        assert!(!Refunded.allows(Fulfilled) && !Failed.allows(Fulfilled));
+        assert!(!Fulfilled.allows(Refunded) && !Fulfilled.allows(Failed));
+    }
+
+    #[test]
+    fn stored_names_are_the_tables_values_and_parse_back() {
+        // The CHECK of api_purchases.state (crates/db/migrations/20261124000000_api_tables.sql).
+        let stored = [
+            "awaiting_payment",
+            "paid",
+            "settling",
+            "fulfilled",
+            "failed",
+            "refunded",
+        ];
+        assert_eq!(PurchaseState::ALL.map(PurchaseState::as_str), stored);
+        for name in stored {
+            let state: PurchaseState = name.parse().unwrap();
+            assert_eq!(state.to_string(), name);
+        }
+        assert!("Paid".parse::<PurchaseState>().is_err());
+        assert!("".parse::<PurchaseState>().is_err());
+    }
+}
