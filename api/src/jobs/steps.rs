@@ -1,0 +1,287 @@
+//! One attempt of a job: settle a paid purchase on chain, refund it through Stripe, or revoke
+//! its licence after a dispute. Each returns a [`Step`]; the queue (the parent module) records
+//! it and moves the purchase and the job on.
+
+use alloy::primitives::{Address, B256, U256};
+use sqlx::{PgPool, Row};
+use tangible_chain::bindings::TangibleMarket::TangibleMarketErrors as E;
+use uuid::Uuid;
+
+use super::Job;
+use crate::chain::{ChainError, payment_ref};
+use crate::purchase_state::PurchaseState;
+use crate::state::AppState;
+use crate::stripe::GatewayError;
+
+/// Revocation reason for a card chargeback.
+const REASON_CHARGEBACK: u8 = 1;
+
+/// The result of one attempt.
+#[derive(Debug)]
+pub(super) enum Step {
+    /// The job is done (`outcome`, transaction).
+    Done {
+        outcome: &'static str,
+        tx: Option<B256>,
+        detail: Option<String>,
+    },
+    /// Settlement cannot happen any more: refund.
+    Impossible(String),
+    /// Try again later.
+    Retry(String),
+}
+
+#[derive(Debug)]
+/// The purchase a job works on.
+pub(super) struct Purchase {
+    kind: String,
+    /// As loaded, then as this job's own writes left it (see `settle`).
+    pub(super) state: PurchaseState,
+    film_id: u64,
+    quality: u8,
+    offer_id: Option<U256>,
+    buyer: Address,
+    amount: u64,
+    payment_intent_id: Option<String>,
+    pub(super) licence_id: Option<U256>,
+}
+
+/// Reads the purchase of a job.
+pub(super) async fn load(db: &PgPool, id: Uuid) -> anyhow::Result<Purchase> {
+    let r = sqlx::query(
+        "SELECT kind, state, film_id, quality, offer_id, buyer_address, amount_cents, payment_intent_id, licence_id \
+         FROM api_purchases WHERE purchase_id = $1",
+    )
+    .bind(id)
+    .fetch_one(db)
+    .await?;
+    let offer: Option<String> = r.try_get("offer_id")?;
+    let licence: Option<String> = r.try_get("licence_id")?;
+    Ok(Purchase {
+        kind: r.try_get("kind")?,
+        state: r.try_get("state")?,
+        film_id: u64::try_from(r.try_get::<i64, _>("film_id")?)?,
+        quality: u8::try_from(r.try_get::<i16, _>("quality")?)?,
+        offer_id: offer.map(|o| o.parse()).transpose()?,
+        buyer: r.try_get::<String, _>("buyer_address")?.parse()?,
+        amount: u64::try_from(r.try_get::<i64, _>("amount_cents")?)?,
+        payment_intent_id: r.try_get("payment_intent_id")?,
+        licence_id: licence.map(|l| l.parse()).transpose()?,
+    })
+}
+
+/// Reads the chain to find out whether `payment_ref` already settled, and its transaction.
+async fn already_settled(state: &AppState, pref: B256) -> Result<Option<Option<B256>>, ChainError> {
+    if state.chain().payment_ref_used(pref).await? {
+        return Ok(Some(state.chain().settlement_tx(pref).await?));
+    }
+    Ok(None)
+}
+
+/// Settles a paid purchase on chain, once (the chain is read first).
+pub(super) async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> anyhow::Result<Step> {
+    match p.state {
+        PurchaseState::Fulfilled => {
+            return Ok(done(
+                "already_settled",
+                None,
+                Some("purchase already fulfilled"),
+            ));
+        }
+        PurchaseState::Refunded | PurchaseState::Failed | PurchaseState::AwaitingPayment => {
+            return Ok(done(
+                "failed",
+                None,
+                Some(&format!("purchase is {}, nothing to settle", p.state)),
+            ));
+        }
+        PurchaseState::Paid | PurchaseState::Settling => {}
+    }
+    let intent = p
+        .payment_intent_id
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("paid purchase without a PaymentIntent"))?;
+    let pref = payment_ref(intent);
+    sqlx::query("UPDATE api_purchases SET state = $2, updated_at = now() WHERE purchase_id = $1 AND state = $3")
+        .bind(job.purchase_id)
+        .bind(PurchaseState::Settling)
+        .bind(PurchaseState::Paid)
+        .execute(state.db())
+        .await?;
+    if p.state == PurchaseState::Paid {
+        p.state = PurchaseState::Settling;
+    }
+    match already_settled(state, pref).await {
+        Ok(Some(tx)) => {
+            return Ok(done(
+                "already_settled",
+                tx,
+                Some("paymentRef already used on chain"),
+            ));
+        }
+        Ok(None) => {}
+        Err(e) => return Ok(Step::Retry(e.to_string())),
+    }
+    // Still possible? (The contract checks again; this avoids sending doomed transactions.)
+    let chain = state.chain();
+    let check = if let Some(offer_id) = p.offer_id {
+        chain.offer(offer_id).await.map(|o| match o {
+            Some(o) if o.active && o.price_cents == p.amount => None,
+            Some(o) if o.active => Some(format!(
+                "offer {offer_id} now costs {} cents, {} paid",
+                o.price_cents, p.amount
+            )),
+            _ => Some(format!(
+                "offer {offer_id} is no longer active (sold or cancelled)"
+            )),
+        })
+    } else {
+        chain.edition(p.film_id, p.quality).await.map(|e| match e {
+            Some(e) if e.active && e.price_cents == p.amount => None,
+            Some(e) if e.active => Some(format!(
+                "edition price is now {} cents, {} paid",
+                e.price_cents, p.amount
+            )),
+            Some(_) => Some(format!(
+                "edition {}/{} was withdrawn from sale",
+                p.film_id, p.quality
+            )),
+            None => Some(format!(
+                "edition {}/{} does not exist",
+                p.film_id, p.quality
+            )),
+        })
+    };
+    match check {
+        Ok(Some(reason)) => return Ok(Step::Impossible(reason)),
+        Ok(None) => {}
+        Err(e) => return Ok(Step::Retry(e.to_string())),
+    }
+    let sent = match p.offer_id {
+        Some(offer_id) => {
+            chain
+                .settle_card_offer(offer_id, p.amount, p.buyer, pref)
+                .await
+        }
+        None => {
+            chain
+                .settle_card_primary(p.film_id, p.quality, p.amount, p.buyer, pref)
+                .await
+        }
+    };
+    Ok(match sent {
+        Ok(tx) => {
+            tracing::info!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, kind = %p.kind, tx_hash = %tx, "settled on chain");
+            done("fulfilled", Some(tx), None)
+        }
+        Err(ChainError::Reverted(r)) => match *r {
+            E::MarketPaymentRefUsed(_) => match already_settled(state, pref).await {
+                Ok(Some(tx)) => done(
+                    "already_settled",
+                    tx,
+                    Some("paymentRef already used on chain"),
+                ),
+                _ => Step::Retry("paymentRef reported used; confirming on the next attempt".into()),
+            },
+            E::MarketEditionInactive(_) => Step::Impossible("edition withdrawn from sale".into()),
+            E::MarketOfferNotActive(_) => {
+                Step::Impossible("offer no longer active (sold or cancelled)".into())
+            }
+            E::MarketPriceMismatch(m) => Step::Impossible(format!(
+                "price is now {} cents, {} paid",
+                m.actualCents, m.expectedCents
+            )),
+            E::RegistryEditionNotFound(_) | E::RegistryFilmNotFound(_) => {
+                Step::Impossible("edition does not exist".into())
+            }
+            E::MarketInvalidRecipient(_) => Step::Impossible("invalid recipient".into()),
+            E::MarketInsufficientBalance(b) => {
+                metrics::counter!("operator_float_exhausted_total").increment(1);
+                Step::Retry(format!(
+                    "operator float too low: {} units, {} needed",
+                    b.balance, b.needed
+                ))
+            }
+            other => Step::Retry(format!("contract reverted: {other:?}")),
+        },
+        Err(e) => Step::Retry(e.to_string()),
+    })
+}
+
+fn done(outcome: &'static str, tx: Option<B256>, detail: Option<&str>) -> Step {
+    Step::Done {
+        outcome,
+        tx,
+        detail: detail.map(str::to_owned),
+    }
+}
+
+/// Refunds a purchase through Stripe, once (Stripe is asked first).
+pub(super) async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
+    if p.state == PurchaseState::Refunded {
+        return done("already_settled", None, Some("already refunded"));
+    }
+    let Some(intent) = p.payment_intent_id.as_deref() else {
+        return done("failed", None, Some("no PaymentIntent to refund"));
+    };
+    let purchase_id = job.purchase_id.to_string();
+    // A previous attempt may have refunded at Stripe and died before recording it. The
+    // idempotency key below covers a retry within Stripe's key lifetime only (and the
+    // emulator ignores it), so ask Stripe first.
+    match state.stripe().existing_refund(intent, &purchase_id).await {
+        Ok(Some(refund_id)) => {
+            return done("refunded", None, Some(&refund_id));
+        }
+        Ok(None) => {}
+        Err(e) => return Step::Retry(e.to_string()),
+    }
+    let key = format!("refund-{}", job.purchase_id);
+    // The purchase row changes with the attempt record, in one transaction (see `process`).
+    match state.stripe().refund(intent, &purchase_id, &key).await {
+        Ok(refund_id) => done("refunded", None, Some(&refund_id)),
+        Err(GatewayError::Refused { status, message }) => done(
+            "failed",
+            None,
+            Some(&format!("stripe refused the refund ({status}): {message}")),
+        ),
+        Err(e) => Step::Retry(e.to_string()),
+    }
+}
+
+/// Revokes the licence of a disputed purchase once it is settled.
+pub(super) async fn revoke(state: &AppState, p: &Purchase) -> Step {
+    match p.state {
+        PurchaseState::Paid | PurchaseState::Settling => {
+            return Step::Retry("waiting for the settlement before revoking".into());
+        }
+        PurchaseState::Fulfilled => {}
+        other @ (PurchaseState::AwaitingPayment
+        | PurchaseState::Failed
+        | PurchaseState::Refunded) => {
+            return done(
+                "failed",
+                None,
+                Some(&format!("purchase is {other}: no licence to revoke")),
+            );
+        }
+    }
+    let Some(licence_id) = p.licence_id else {
+        return done("failed", None, Some("no licence id"));
+    };
+    match state.chain().licence(licence_id).await {
+        Ok(Some(l)) if l.revoked => return done("revoked", None, Some("licence already revoked")),
+        Ok(Some(_)) => {}
+        Ok(None) => return Step::Retry("licence not found on chain yet".into()),
+        Err(e) => return Step::Retry(e.to_string()),
+    }
+    match state.chain().revoke(licence_id, REASON_CHARGEBACK).await {
+        Ok(tx) => {
+            tracing::warn!(target: "tangible::api::jobs", licence_id = %licence_id, tx_hash = %tx, "licence revoked after a dispute");
+            done("revoked", Some(tx), Some("chargeback"))
+        }
+        Err(ChainError::Reverted(r)) if matches!(*r, E::LicenceIsRevoked(_)) => {
+            done("revoked", None, Some("licence already revoked"))
+        }
+        Err(e) => Step::Retry(e.to_string()),
+    }
+}
