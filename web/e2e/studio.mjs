@@ -116,8 +116,15 @@ try {
   await page.click('button:has-text("Register studio")');
   await page.getByText('Enter the studio name.').waitFor();
   await screenshot('home-errors');
-  await page.fill('input[name=studio-name]', `Studio ${stamp}`);
-  await page.click('button:has-text("Register studio")');
+  // By keyboard: the refused submit put the focus on the field to fix; Tab, Tab, Enter submits.
+  const focused = () => page.evaluate(() => document.activeElement?.getAttribute('name') ?? document.activeElement?.textContent);
+  await until('the focus on the studio name', 5, async () => (await focused()) === 'studio-name', () => page.waitForTimeout(100));
+  await page.keyboard.type(`Studio ${stamp}`);
+  await page.keyboard.press('Tab');
+  check((await focused()) === 'royalty', `Tab goes to the royalty address (${await focused()})`);
+  await page.keyboard.press('Tab');
+  check((await focused()) === 'Register studio', `then to the button (${await focused()})`);
+  await page.keyboard.press('Enter');
   await page.waitForURL(/\/studio\/\d+$/, { timeout: 60_000 });
   const studioId = Number(new URL(page.url()).pathname.split('/').pop());
   await page.getByRole('heading', { name: `Studio ${stamp} (studio #${studioId})` }).waitFor();

@@ -92,6 +92,12 @@ function Field(p: {
 
 const value = (e: Event) => (e.target as HTMLInputElement).value;
 
+/** After a refused submit, the keyboard goes to the first field with a problem (once drawn). */
+function focusFirstInvalid(e: Event) {
+  const form = e.currentTarget as HTMLFormElement | null;
+  requestAnimationFrame(() => form?.querySelector<HTMLElement>('[aria-invalid="true"]')?.focus());
+}
+
 // ------------------------------------------------------------------ home: register or open a studio
 
 function StudioHome({ s }: { s: Signed }) {
@@ -108,7 +114,7 @@ function StudioHome({ s }: { s: Signed }) {
     e.preventDefault();
     const next = { name: nameProblem('studio name', name), royalty: addressProblem(royalty) };
     setErrs(next);
-    if (next.name || next.royalty) return;
+    if (next.name || next.royalty) return focusFirstInvalid(e);
     setBusy(true);
     setFailed('');
     try {
@@ -123,7 +129,10 @@ function StudioHome({ s }: { s: Signed }) {
   };
   const open = (e: Event) => {
     e.preventDefault();
-    if (!/^[1-9]\d{0,9}$/.test(openId.trim())) return setOpenErr('Enter the studio number, like 3.');
+    if (!/^[1-9]\d{0,9}$/.test(openId.trim())) {
+      setOpenErr('Enter the studio number, like 3.');
+      return focusFirstInvalid(e);
+    }
     navigate(`/studio/${openId.trim()}`);
   };
 
@@ -263,7 +272,7 @@ function RegisterFilm({ studioId, s, onDone }: { studioId: number; s: Signed; on
     }
     if (!QUALITIES.some((q) => on[q])) next.editions = 'Choose at least one edition.';
     setErrs(next);
-    if (Object.values(next).some(Boolean)) return;
+    if (Object.values(next).some(Boolean)) return focusFirstInvalid(e);
     setBusy(true);
     setResult(null);
     try {
@@ -448,7 +457,7 @@ function UploadMaster(p: { filmId: number; s: Signed; priced: (q: string) => num
       else cents = r.cents;
     } else if (known === null) next.price = 'Enter a price: this edition was not declared with the film.';
     setErrs(next);
-    if (next.file || next.price || !file) return;
+    if (next.file || next.price || !file) return e && focusFirstInvalid(e);
     setPhase({ kind: 'sending', sent: 0, total: file.size });
     const up = uploadMaster(p.s.login.token, `${p.filmId}-${quality}`, file, cents, (sent, total) =>
       setPhase(sent >= total ? { kind: 'processing' } : { kind: 'sending', sent, total }),
@@ -559,7 +568,10 @@ function StatementPage({ id }: { id: number }) {
   const submit = (e: Event) => {
     e.preventDefault();
     const p = periodOf(from, to);
-    if ('error' in p) return setError(p.error);
+    if ('error' in p) {
+      setError(p.error);
+      return focusFirstInvalid(e);
+    }
     setError('');
     setShown({ from, to });
     history.replaceState(null, '', `/studio/${id}/statement?from=${from}&to=${to}`);
