@@ -1,10 +1,10 @@
 //! `spawn_app()`: the real API on a random port against a fresh database, a fresh anvil with
 //! Tangible deployed (studio, film, 4K edition at 13 €, operator float) behind a TCP proxy that
-//! can cut the RPC, and a fresh localstripe with the API's webhook registered.
+//! can cut the RPC, and an endpoint of the test process's one localstripe that routes the
+//! webhooks of this app's PaymentIntents to it (the test kit's `StripeEndpoint`).
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -19,7 +19,7 @@ use tangible_chain::Deployment;
 use tangible_chain::bindings::TangibleMarket;
 use tangible_db::testing::TestDatabase;
 pub(crate) use tangible_testkit::mined;
-use tangible_testkit::{Cents, Film, TestChain, roles};
+use tangible_testkit::{Cents, Film, StripeEndpoint, TestChain, roles};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{oneshot, watch};
@@ -27,8 +27,7 @@ use tokio::sync::{oneshot, watch};
 /// Numbers the content folders handed to API instances (see `TestApp::config`).
 static CONTENT_DIRS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
-pub(crate) const WEBHOOK_SECRET: &str = "whsec_test_secret";
-pub(crate) const STRIPE_KEY: &str = "sk_test_tangible";
+pub(crate) use tangible_testkit::localstripe::{SECRET_KEY as STRIPE_KEY, WEBHOOK_SECRET};
 pub(crate) const PRICE: u64 = 1300;
 pub(crate) const QUALITY: u8 = 2;
 /// The key-encryption key the test API is configured with.
@@ -170,149 +169,6 @@ impl RpcProxy {
     }
 }
 
-/// A localstripe process on a free port, killed on drop.
-pub(crate) struct LocalStripe {
-    child: Child,
-    pub(crate) base: String,
-}
-
-impl Drop for LocalStripe {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn localstripe_bin() -> PathBuf {
-    std::env::var_os("TANGIBLE_LOCALSTRIPE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            // Read at run time: the binary may have been built in another clone.
-            PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").expect("run through cargo test"))
-                .join("../.tools/venv/bin/localstripe")
-        })
-}
-
-impl LocalStripe {
-    /// Starts localstripe on a port it binds itself (`--port 0`), read from its banner, so no
-    /// other process can take the port between picking and binding it.
-    pub(crate) async fn start() -> LocalStripe {
-        let mut child = Command::new(localstripe_bin())
-            .args(["--port", "0", "--from-scratch"])
-            .env("PYTHONUNBUFFERED", "1")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("localstripe starts (run `bash scripts/bootstrap.sh` first)");
-        let stdout = child.stdout.take().unwrap();
-        let (port_tx, port_rx) = oneshot::channel();
-        // aiohttp prints "======== Running on http://[::]:<port> ========"; the thread keeps
-        // draining stdout afterwards so that the emulator never blocks on a full pipe.
-        std::thread::spawn(move || {
-            use std::io::BufRead;
-            let mut port_tx = Some(port_tx);
-            for line in std::io::BufReader::new(stdout).lines() {
-                let Ok(line) = line else { break };
-                let port = line
-                    .split("Running on http://")
-                    .nth(1)
-                    .and_then(|rest| rest.split_whitespace().next())
-                    .and_then(|url| url.rsplit(':').next())
-                    .and_then(|p| p.parse::<u16>().ok());
-                if let Some(port) = port
-                    && let Some(tx) = port_tx.take()
-                {
-                    let _ = tx.send(port);
-                }
-            }
-        });
-        let port = tokio::time::timeout(Duration::from_secs(30), port_rx)
-            .await
-            .expect("localstripe did not start")
-            .expect("localstripe exited without naming its port");
-        let base = format!("http://127.0.0.1:{port}");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).await.is_err() {
-            assert!(Instant::now() < deadline, "localstripe did not listen");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        LocalStripe { child, base }
-    }
-
-    pub(crate) async fn register_webhook(&self, url: &str) {
-        let r = reqwest::Client::new()
-            .post(format!("{}/_config/webhooks/tangible", self.base))
-            .form(&[("url", url), ("secret", WEBHOOK_SECRET)])
-            .send()
-            .await
-            .unwrap();
-        assert!(
-            r.status().is_success(),
-            "registering the webhook: {}",
-            r.status()
-        );
-    }
-
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
-        reqwest::Client::new()
-            .post(format!("{}{path}", self.base))
-            .basic_auth(STRIPE_KEY, Some(""))
-            .form(form)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    /// Pays a PaymentIntent with a test card, as a frontend would; returns the confirm status.
-    pub(crate) async fn pay(&self, payment_intent: &str, card: &str) -> reqwest::StatusCode {
-        let pm: Value = self
-            .post(
-                "/v1/payment_methods",
-                &[
-                    ("type", "card"),
-                    ("card[number]", card),
-                    ("card[exp_month]", "12"),
-                    ("card[exp_year]", "2040"),
-                    ("card[cvc]", "123"),
-                ],
-            )
-            .await
-            .json()
-            .await
-            .unwrap();
-        let pm = pm["id"].as_str().expect("payment method id").to_owned();
-        let r = self
-            .post(
-                &format!("/v1/payment_intents/{payment_intent}"),
-                &[("payment_method", &pm)],
-            )
-            .await;
-        assert!(
-            r.status().is_success(),
-            "attaching the card: {}",
-            r.text().await.unwrap()
-        );
-        self.post(
-            &format!("/v1/payment_intents/{payment_intent}/confirm"),
-            &[],
-        )
-        .await
-        .status()
-    }
-
-    pub(crate) async fn get(&self, path: &str) -> Value {
-        reqwest::Client::new()
-            .get(format!("{}{path}", self.base))
-            .basic_auth(STRIPE_KEY, Some(""))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
-}
-
 /// The running API and everything around it.
 pub(crate) struct TestApp {
     pub(crate) addr: SocketAddr,
@@ -320,7 +176,7 @@ pub(crate) struct TestApp {
     pub(crate) db: TestDatabase,
     pub(crate) chain: Chain,
     pub(crate) rpc: RpcProxy,
-    pub(crate) stripe: LocalStripe,
+    pub(crate) stripe: StripeEndpoint,
     stop: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -357,7 +213,7 @@ pub(crate) async fn spawn_app_with(opts: Options) -> TestApp {
     let chain = chain().await;
     let anvil_addr: SocketAddr = format!("127.0.0.1:{}", chain.anvil.port()).parse().unwrap();
     let rpc = RpcProxy::start(anvil_addr).await;
-    let stripe = LocalStripe::start().await;
+    let stripe = StripeEndpoint::new();
     let dir = tempfile::tempdir().unwrap();
     let deployment_file = Deployment::file_in(dir.path(), chain.deployment.chain_id);
     chain.deployment.save(&deployment_file).unwrap();
@@ -375,8 +231,7 @@ pub(crate) async fn spawn_app_with(opts: Options) -> TestApp {
     };
     app.start(&opts).await;
     app.stripe
-        .register_webhook(&format!("http://{}/v1/webhooks/stripe", app.addr))
-        .await;
+        .register_webhook(&format!("http://{}/v1/webhooks/stripe", app.addr));
     app
 }
 
@@ -393,7 +248,7 @@ impl TestApp {
             ),
             ("OPERATOR_KEY", operator_key),
             ("STRIPE_SECRET_KEY", STRIPE_KEY.to_owned()),
-            ("STRIPE_API_BASE", self.stripe.base.clone()),
+            ("STRIPE_API_BASE", self.stripe.api_base().to_owned()),
             ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
             (
                 "TOKEN_SECRET",
@@ -465,8 +320,7 @@ impl TestApp {
         self.addr = app.local_addr();
         if moved {
             self.stripe
-                .register_webhook(&format!("http://{}/v1/webhooks/stripe", self.addr))
-                .await;
+                .register_webhook(&format!("http://{}/v1/webhooks/stripe", self.addr));
         }
         let (tx, rx) = oneshot::channel::<()>();
         self.stop = Some(tx);
