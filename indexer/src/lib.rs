@@ -13,8 +13,9 @@
 //!    the checkpoint.
 //! 4. Reorgs: when the next block's parent hash differs from the checkpoint's hash (or the
 //!    checkpoint block is gone), the common ancestor is found over the window of recent block
-//!    hashes, everything above it is deleted, the derived tables are recomputed from the raw
-//!    log, and indexing resumes from the ancestor — in one transaction.
+//!    hashes, every projection unwinds to it (rows above it deleted, rows updated above it
+//!    re-derived from their events in the raw log), the raw log above it is deleted, and
+//!    indexing resumes from the ancestor — in one transaction.
 //!
 //! [`Indexer::run`] repeats steps with a confirmation depth, backoff on RPC or database errors,
 //! Prometheus metrics ([`metrics`]) and a graceful shutdown.

@@ -1,13 +1,18 @@
 //! The catalogue: `studios`, `films`, `editions` (created once, then updated in place; the
 //! last update of a batch wins), and each film's `master_hash`, that of its best edition.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use alloy::primitives::{Address, B256};
+use alloy::sol_types::SolEvent;
 use sqlx::PgConnection;
+use tangible_chain::bindings::TangibleMarket as M;
 
+use super::fold::fold;
+use super::rollback::replay_source;
+use super::users::Users;
 use crate::Result;
-use crate::decode::hex0x;
+use crate::decode::{TangibleEvent, hex0x};
 
 /// A `StudioRegistered`: one `studios` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,13 +107,93 @@ impl Catalogue {
         self.update_edition_statuses(conn).await?;
         let films = self.touched_films();
         if !films.is_empty() {
-            sqlx::query(
-                "UPDATE films f SET master_hash = (SELECT e.master_hash FROM editions e WHERE e.film_id = f.film_id ORDER BY e.quality DESC LIMIT 1)
-                 WHERE f.film_id = ANY($1)",
-            )
-            .bind(films)
+            update_master_hashes(conn, films).await?;
+        }
+        Ok(())
+    }
+
+    /// Unwinds to block `to`: deletes the editions, films and studios registered above it; an
+    /// edition or studio updated above it is re-derived from its events at or below it in the
+    /// raw log, and the master hash of each film whose editions changed is recomputed.
+    pub(super) async fn unwind(conn: &mut PgConnection, chain_id: u64, to: u64) -> Result<()> {
+        let to_block = to as i64;
+        let films: Vec<i64> =
+            sqlx::query_scalar("SELECT DISTINCT film_id FROM editions WHERE updated_block > $1")
+                .bind(to_block)
+                .fetch_all(&mut *conn)
+                .await?;
+        sqlx::query("DELETE FROM editions WHERE registered_block > $1")
+            .bind(to_block)
             .execute(&mut *conn)
             .await?;
+        let editions: HashSet<(i64, i64)> = sqlx::query_as(
+            "DELETE FROM editions WHERE updated_block > $1 RETURNING film_id, quality::bigint",
+        )
+        .bind(to_block)
+        .fetch_all(&mut *conn)
+        .await?
+        .into_iter()
+        .collect();
+        for table in ["films", "studios"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE registered_block > $1"
+            )))
+            .bind(to_block)
+            .execute(&mut *conn)
+            .await?;
+        }
+        let studios: HashSet<i64> =
+            sqlx::query_scalar("SELECT studio_id FROM studios WHERE updated_block > $1")
+                .bind(to_block)
+                .fetch_all(&mut *conn)
+                .await?
+                .into_iter()
+                .collect();
+        if !editions.is_empty() || !studios.is_empty() {
+            let signatures = [
+                M::StudioRegistered::SIGNATURE_HASH,
+                M::StudioUpdated::SIGNATURE_HASH,
+                M::EditionRegistered::SIGNATURE_HASH,
+                M::EditionUpdated::SIGNATURE_HASH,
+                M::EditionStatusChanged::SIGNATURE_HASH,
+            ];
+            let mut events = replay_source(conn, chain_id, to, &signatures).await?;
+            events.retain(|e| match &e.decoded {
+                Some(TangibleEvent::StudioRegistered(ev)) => studios.contains(&ev.studioId.into()),
+                Some(TangibleEvent::StudioUpdated(ev)) => studios.contains(&ev.studioId.into()),
+                Some(TangibleEvent::EditionRegistered(ev)) => {
+                    editions.contains(&(ev.filmId as i64, ev.quality.into()))
+                }
+                Some(TangibleEvent::EditionUpdated(ev)) => {
+                    editions.contains(&(ev.filmId as i64, ev.quality.into()))
+                }
+                Some(TangibleEvent::EditionStatusChanged(ev)) => {
+                    editions.contains(&(ev.filmId as i64, ev.quality.into()))
+                }
+                _ => false,
+            });
+            let mut replay = fold(&events)?;
+            replay.users = Users::default();
+            // A studio's row stays (its films refer to it): its state at `to` is its last
+            // update at or below it, else its registration.
+            let c = &mut replay.catalogue;
+            let mut state: BTreeMap<i64, StudioUpdate> = BTreeMap::new();
+            for s in c.studios.drain(..) {
+                let registered = StudioUpdate {
+                    name: s.name,
+                    admin: s.admin,
+                    royalty: s.royalty,
+                    commission_bps: s.commission_bps,
+                    block: s.block,
+                };
+                state.insert(s.id, registered);
+            }
+            state.append(&mut c.studio_updates);
+            c.studio_updates = state;
+            replay.write(conn, false).await?;
+        }
+        if !films.is_empty() {
+            update_master_hashes(conn, films).await?;
         }
         Ok(())
     }
@@ -239,4 +324,16 @@ impl Catalogue {
         .await?;
         Ok(())
     }
+}
+
+/// Sets the master hash of `films` to that of their best edition (highest quality).
+async fn update_master_hashes(conn: &mut PgConnection, films: Vec<i64>) -> Result<()> {
+    sqlx::query(
+        "UPDATE films f SET master_hash = (SELECT e.master_hash FROM editions e WHERE e.film_id = f.film_id ORDER BY e.quality DESC LIMIT 1)
+         WHERE f.film_id = ANY($1)",
+    )
+    .bind(films)
+    .execute(conn)
+    .await?;
+    Ok(())
 }

@@ -1,16 +1,20 @@
 //! `licences`: one row per purchase (`LicenceMinted`), appended by binary `COPY` on the fast
 //! path; revocations update it in place.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use alloy::primitives::{Address, B256, U256};
+use alloy::sol_types::SolEvent;
 use sqlx::PgConnection;
-
-use super::send_copy;
-use crate::Result;
-use crate::copy::BinaryCopy;
-use crate::decode::{RawEvent, dec, hex0x, i64_of};
 use tangible_chain::bindings::TangibleMarket as M;
+
+use super::fold::fold;
+use super::rollback::replay_source;
+use super::send_copy;
+use super::users::Users;
+use crate::copy::BinaryCopy;
+use crate::decode::{RawEvent, TangibleEvent, dec, hex0x, i64_of};
+use crate::{IndexerError, Result};
 
 /// A licence minted in the batch (a `licences` row), its fields checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +95,46 @@ impl Licences {
         .await?;
         Ok(())
     }
+
+    /// Unwinds to block `to`: deletes the licences minted above it; a licence revoked above it
+    /// gets the state of its last revocation at or below it from the raw log (none: not
+    /// revoked).
+    pub(super) async fn unwind(conn: &mut PgConnection, chain_id: u64, to: u64) -> Result<()> {
+        sqlx::query("DELETE FROM licences WHERE minted_block > $1")
+            .bind(to as i64)
+            .execute(&mut *conn)
+            .await?;
+        let touched: Vec<String> = sqlx::query_scalar(
+            "UPDATE licences SET revoked = FALSE, revoked_reason = NULL, replaced_by = NULL, revoked_tx = NULL, revoked_block = NULL
+             WHERE revoked_block > $1 RETURNING licence_id::text",
+        )
+        .bind(to as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        if touched.is_empty() {
+            return Ok(());
+        }
+        let touched = parse_ids(&touched)?;
+        let mut events =
+            replay_source(conn, chain_id, to, &[M::LicenceRevoked::SIGNATURE_HASH]).await?;
+        events.retain(|e| {
+            matches!(&e.decoded, Some(TangibleEvent::LicenceRevoked(ev)) if touched.contains(&ev.licenceId))
+        });
+        let mut replay = fold(&events)?;
+        replay.users = Users::default();
+        replay.write(conn, false).await
+    }
+}
+
+/// Numeric ids read back as text.
+pub(super) fn parse_ids(ids: &[String]) -> Result<HashSet<U256>> {
+    ids.iter()
+        .map(|id| {
+            id.parse::<U256>().map_err(|e| {
+                IndexerError::DeploymentMismatch(format!("malformed id {id} in the database: {e}"))
+            })
+        })
+        .collect()
 }
 
 /// Column list of `licences` written for a new licence, in [`copy_licences`]' field order.

@@ -51,7 +51,7 @@ pub use deferral::{
     deferred_indexes, estimated_events, restore_indexes, restore_indexes_timed,
 };
 pub use raw_log::{copy_events, encode_events, insert_events};
-pub use rollback::{recompute_derived, reset, rollback_to};
+pub use rollback::{recompute_derived, reset, rollback_to, unwind_derived};
 
 /// Applies decoded events (in chain order) to the derived tables. Creations of a batch are
 /// applied before its updates; for updates of one entity the last one wins. This equals

@@ -73,4 +73,17 @@ impl Money {
         }
         Ok(())
     }
+
+    /// Deletes the money moves above block `to`.
+    pub(super) async fn unwind(conn: &mut PgConnection, to: u64) -> Result<()> {
+        for table in ["withdrawals", "deposits"] {
+            sqlx::query(sqlx::AssertSqlSafe(format!(
+                "DELETE FROM {table} WHERE block_number > $1"
+            )))
+            .bind(to as i64)
+            .execute(&mut *conn)
+            .await?;
+        }
+        Ok(())
+    }
 }

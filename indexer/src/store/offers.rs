@@ -4,10 +4,16 @@
 use std::collections::BTreeMap;
 
 use alloy::primitives::{Address, B256, U256};
+use alloy::sol_types::SolEvent;
 use sqlx::PgConnection;
+use tangible_chain::bindings::TangibleMarket as M;
 
+use super::fold::fold;
+use super::licences::parse_ids;
+use super::rollback::replay_source;
+use super::users::Users;
 use crate::Result;
-use crate::decode::{dec, hex0x};
+use crate::decode::{TangibleEvent, dec, hex0x};
 
 /// An `OfferListed`: one `resale_offers` row, active.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -112,5 +118,44 @@ impl Offers {
         .execute(&mut *conn)
         .await?;
         Ok(())
+    }
+
+    /// Unwinds to block `to`: deletes the offers listed above it; an offer updated or closed
+    /// above it is re-derived from its events at or below it in the raw log.
+    pub(super) async fn unwind(conn: &mut PgConnection, chain_id: u64, to: u64) -> Result<()> {
+        sqlx::query("DELETE FROM resale_offers WHERE listed_block > $1")
+            .bind(to as i64)
+            .execute(&mut *conn)
+            .await?;
+        let touched: Vec<String> = sqlx::query_scalar(
+            "DELETE FROM resale_offers WHERE updated_block > $1 RETURNING offer_id::text",
+        )
+        .bind(to as i64)
+        .fetch_all(&mut *conn)
+        .await?;
+        if touched.is_empty() {
+            return Ok(());
+        }
+        let touched = parse_ids(&touched)?;
+        let signatures = [
+            M::OfferListed::SIGNATURE_HASH,
+            M::OfferUpdated::SIGNATURE_HASH,
+            M::OfferCancelled::SIGNATURE_HASH,
+            M::OfferFilled::SIGNATURE_HASH,
+        ];
+        let mut events = replay_source(conn, chain_id, to, &signatures).await?;
+        events.retain(|e| {
+            let id = match &e.decoded {
+                Some(TangibleEvent::OfferListed(ev)) => ev.offerId,
+                Some(TangibleEvent::OfferUpdated(ev)) => ev.offerId,
+                Some(TangibleEvent::OfferCancelled(ev)) => ev.offerId,
+                Some(TangibleEvent::OfferFilled(ev)) => ev.offerId,
+                _ => return false,
+            };
+            touched.contains(&id)
+        });
+        let mut replay = fold(&events)?;
+        replay.users = Users::default();
+        replay.write(conn, false).await
     }
 }

@@ -48,6 +48,15 @@ impl<'a> NewSale<'a> {
     }
 }
 
+/// Deletes the sales above block `to`.
+pub(super) async fn unwind(conn: &mut PgConnection, to: u64) -> Result<()> {
+    sqlx::query("DELETE FROM sales WHERE block_number > $1")
+        .bind(to as i64)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
 /// The sales of a batch (after its new licences, which [`copy_sales`] reads from), by binary
 /// `COPY` when `copy`, else skipping those already stored.
 pub(super) async fn write(

@@ -54,4 +54,14 @@ impl Users {
         .await?;
         Ok(())
     }
+
+    /// Deletes the users first seen above block `to` (one seen earlier keeps its row: a later
+    /// event never changes it).
+    pub(super) async fn unwind(conn: &mut PgConnection, to: u64) -> Result<()> {
+        sqlx::query("DELETE FROM users WHERE first_seen_block > $1")
+            .bind(to as i64)
+            .execute(conn)
+            .await?;
+        Ok(())
+    }
 }

@@ -7,3 +7,4 @@ mod fixture;
 mod mirror;
 mod outage;
 mod reorg;
+mod unwind;

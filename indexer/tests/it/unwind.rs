@@ -1,0 +1,77 @@
+//! A reorg costs in proportion to its depth, not to the history: on a mirror of many events, a
+//! reorg of depth 1 rewrites only the rows above the fork. Every row at or below it keeps its
+//! physical version (`ctid` and `xmin` unchanged: not deleted and re-inserted, not updated),
+//! and the mirror still equals a fresh index of the canonical chain.
+
+use alloy::providers::Provider;
+use tangible_db::sqlx;
+use tangible_db::testing::TestDatabase;
+
+use crate::fixture;
+
+/// Each mirror table with the column of the block its row was last written for.
+const TABLES: &[(&str, &str)] = &[
+    ("events", "block_number"),
+    ("users", "first_seen_block"),
+    ("studios", "updated_block"),
+    ("films", "registered_block"),
+    ("editions", "updated_block"),
+    ("licences", "greatest(minted_block, revoked_block)"),
+    ("resale_offers", "updated_block"),
+    ("sales", "block_number"),
+    ("withdrawals", "block_number"),
+    ("deposits", "block_number"),
+];
+
+/// Per table, the physical version (`ctid`, `xmin`) of every row written at or below `fork`.
+async fn versions_at_or_below(pool: &sqlx::PgPool, fork: u64) -> Vec<(&'static str, Vec<String>)> {
+    let mut out = Vec::new();
+    for (table, block) in TABLES {
+        let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
+            "SELECT ctid::text || ' ' || xmin::text FROM {table} WHERE {block} <= $1 ORDER BY 1"
+        )))
+        .bind(fork as i64)
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        out.push((*table, rows));
+    }
+    out
+}
+
+#[tokio::test]
+async fn a_reorg_of_depth_1_rewrites_only_the_rows_above_the_fork() {
+    let c = fixture::chain().await;
+    let db = TestDatabase::new().await.unwrap();
+    let mut ix = fixture::indexer(&c, db.pool(), fixture::config()).await;
+    // Every kind of row below the fork (offers listed, repriced, cancelled and filled, licences
+    // revoked, card sales, withdrawals, deposits), then many purchases.
+    crate::mirror::operations(&c, Some(&mut ix)).await;
+    for _ in 0..60 {
+        c.buy_fresh(c.buyers[0]).await;
+    }
+    fixture::catch_up(&mut ix).await;
+    let head = c.provider.get_block_number().await.unwrap();
+    let fork = head - 1;
+    let before = versions_at_or_below(db.pool(), fork).await;
+    for (table, rows) in &before {
+        assert!(!rows.is_empty(), "no {table} row below the fork");
+    }
+    assert!(before[0].1.len() > 200, "{} events", before[0].1.len());
+
+    // The HD price changed in the sequence: the new block buys the 4K edition.
+    c.reorg(1, c.purchase_tx(2, 1300)).await;
+    assert_eq!(fixture::catch_up(&mut ix).await.reorg, Some(1));
+
+    let after = versions_at_or_below(db.pool(), fork).await;
+    for ((table, b), (_, a)) in before.iter().zip(&after) {
+        let kept = b.iter().filter(|v| a.contains(v)).count();
+        assert_eq!(
+            (kept, a.len()),
+            (b.len(), b.len()),
+            "{table}: rows at or below the fork rewritten by a reorg of depth 1"
+        );
+    }
+    let reference = fixture::reference(&c).await;
+    fixture::assert_same_mirror(db.pool(), reference.pool(), "reorg of depth 1").await;
+}
