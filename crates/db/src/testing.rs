@@ -8,17 +8,19 @@
 //!
 //! The binaries are looked up in `$PG_BIN_DIR`, then `/usr/lib/postgresql/<newest>/bin`, then
 //! `PATH`. When the tests run as root, the server runs as the `postgres` system user (PostgreSQL
-//! refuses to run as root).
+//! refuses to run as root). The command lines, the user switch and the parent-death signal are
+//! the test kit's (`tangible_testkit::{postgres, process}`), shared with the development stack.
 
 use std::net::TcpListener;
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use sqlx::{Connection, Executor, PgConnection, PgPool};
+use tangible_testkit::postgres::{self, ServerOptions};
+use tangible_testkit::process::{ChildSetup, TiedChild, postgres_user, prepare};
 use tempfile::TempDir;
 
 /// Errors of the test harness.
@@ -73,70 +75,27 @@ impl Default for ClusterOptions {
 #[derive(Debug)]
 pub struct PgCluster {
     port: u16,
-    pid: i32,
-    exited: Arc<AtomicBool>,
+    server: TiedChild,
     dir: Option<TempDir>,
 }
 
-/// The directory holding `initdb`, `pg_ctl` and `postgres`.
+/// The directory holding `initdb`, `pg_ctl` and `postgres` (see
+/// [`tangible_testkit::postgres::pg_bin_dir`]).
 pub fn pg_bin_dir() -> Result<PathBuf, HarnessError> {
-    if let Some(dir) = std::env::var_os("PG_BIN_DIR") {
-        return Ok(PathBuf::from(dir));
-    }
-    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
-        .into_iter()
-        .flatten()
-        .flatten()
-        .filter_map(|e| {
-            let v = e.file_name().to_str()?.parse::<u32>().ok()?;
-            let bin = e.path().join("bin");
-            bin.join("postgres").exists().then_some((v, bin))
-        })
-        .collect();
-    versions.sort();
-    if let Some((_, bin)) = versions.pop() {
-        return Ok(bin);
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .find(|p| p.join("postgres").exists() && p.join("initdb").exists())
-        })
-        .ok_or(HarnessError::BinariesNotFound)
+    postgres::pg_bin_dir().ok_or(HarnessError::BinariesNotFound)
 }
 
-/// `(uid, gid)` of the `postgres` system user when running as root, else `None`.
-fn server_user() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let f: Vec<&str> = line.split(':').collect();
-        (f.len() > 3 && f[0] == "postgres")
-            .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
-    })
-}
-
+/// The server's programs run as the `postgres` system user when we are root; the server
+/// itself gets SIGQUIT (immediate shutdown) when this process dies.
 fn as_server_user(cmd: &mut Command, user: Option<(u32, u32)>, die_with_parent: bool) {
-    // SAFETY: only async-signal-safe libc calls between fork and exec.
-    unsafe {
-        cmd.pre_exec(move || {
-            if let Some((uid, gid)) = user
-                && (libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(gid) != 0
-                    || libc::setuid(uid) != 0)
-            {
-                return Err(std::io::Error::last_os_error());
-            }
-            if die_with_parent {
-                // Set after the uid change, which would clear it. SIGQUIT = immediate shutdown.
-                libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGQUIT);
-            }
-            Ok(())
-        });
-    }
+    prepare(
+        cmd,
+        ChildSetup {
+            own_process_group: false,
+            user,
+            death_signal: die_with_parent.then_some(libc::SIGQUIT),
+        },
+    );
 }
 
 fn free_port() -> Result<u16, HarnessError> {
@@ -162,7 +121,7 @@ impl PgCluster {
     /// Blocks until the server accepts connections.
     pub fn start_with(options: &ClusterOptions) -> Result<Self, HarnessError> {
         let bin = pg_bin_dir()?;
-        let user = server_user();
+        let user = postgres_user();
         let dir = tempfile::Builder::new()
             .prefix("tangible-pg-")
             .tempdir()
@@ -179,19 +138,8 @@ impl PgCluster {
             })?;
         }
         let data = dir.path().join("data");
-        let mut initdb = Command::new(bin.join("initdb"));
-        initdb
-            .arg("-D")
-            .arg(&data)
-            .args([
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-locale",
-                "--no-sync",
-            ])
-            .stdin(Stdio::null());
+        let mut initdb = postgres::initdb(&bin, &data);
+        initdb.stdin(Stdio::null());
         as_server_user(&mut initdb, user, false);
         let out = initdb.output().map_err(|e| HarnessError::Process {
             what: "running initdb",
@@ -208,18 +156,16 @@ impl PgCluster {
         for _ in 0..5 {
             let port = free_port()?;
             match spawn_server(&bin, &data, dir.path(), port, user, options) {
-                Ok((pid, exited)) => match wait_ready(&bin, port, &exited, Duration::from_secs(30))
-                {
+                Ok(server) => match wait_ready(&bin, port, &server, Duration::from_secs(30)) {
                     Ok(()) => {
                         return Ok(Self {
                             port,
-                            pid,
-                            exited,
+                            server,
                             dir: Some(dir),
                         });
                     }
                     Err(e) => {
-                        stop_server(pid, &exited);
+                        stop_server(&server);
                         last_err = Some(e);
                     }
                 },
@@ -246,7 +192,7 @@ impl PgCluster {
 
     /// Stops the server (fast shutdown, then SIGKILL after 15 s) and removes the data.
     pub fn stop(&mut self) {
-        stop_server(self.pid, &self.exited);
+        stop_server(&self.server);
         if let Some(dir) = self.dir.take() {
             let _ = dir.close();
         }
@@ -255,30 +201,23 @@ impl PgCluster {
 
 impl Drop for PgCluster {
     fn drop(&mut self) {
-        if !self.exited.load(Ordering::SeqCst) || self.dir.is_some() {
+        if self.server.exit_status().is_none() || self.dir.is_some() {
             self.stop();
         }
     }
 }
 
-fn stop_server(pid: i32, exited: &AtomicBool) {
-    // SAFETY: signalling our own child process.
-    unsafe { libc::kill(pid, libc::SIGINT) };
-    let start = Instant::now();
-    while !exited.load(Ordering::SeqCst) {
-        if start.elapsed() > Duration::from_secs(15) {
-            // SAFETY: as above.
-            unsafe { libc::kill(pid, libc::SIGKILL) };
-        }
-        if start.elapsed() > Duration::from_secs(20) {
-            break;
-        }
-        std::thread::sleep(Duration::from_millis(20));
+/// Fast shutdown (SIGINT), then SIGKILL after 15 s; waits up to 20 s in all.
+fn stop_server(server: &TiedChild) {
+    server.signal(libc::SIGINT);
+    if !server.wait_timeout(Duration::from_secs(15)) {
+        server.signal(libc::SIGKILL);
+        server.wait_timeout(Duration::from_secs(5));
     }
 }
 
-/// Spawns `postgres` from a thread that lives as long as the server: the server gets SIGQUIT
-/// when that thread (so the test process) dies, even by SIGKILL.
+/// Spawns `postgres` from a thread that lives as long as the server ([`TiedChild`]): the
+/// server gets SIGQUIT when that thread (so the test process) dies, even by SIGKILL.
 fn spawn_server(
     bin: &Path,
     data: &Path,
@@ -286,73 +225,38 @@ fn spawn_server(
     port: u16,
     user: Option<(u32, u32)>,
     options: &ClusterOptions,
-) -> Result<(i32, Arc<AtomicBool>), HarnessError> {
-    let mut cmd = Command::new(bin.join("postgres"));
-    cmd.arg("-D")
-        .arg(data)
-        .arg("-k")
-        .arg(socket_dir)
-        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-        .args([
-            "-c",
-            &format!("max_connections={}", options.max_connections),
-        ])
-        .stdin(Stdio::null())
+) -> Result<TiedChild, HarnessError> {
+    let mut cmd = postgres::server(
+        bin,
+        data,
+        &ServerOptions {
+            port,
+            socket_dir,
+            max_connections: options.max_connections,
+            fast_unsafe: options.fast_unsafe,
+        },
+    );
+    cmd.stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
-    if options.fast_unsafe {
-        cmd.args([
-            "-c",
-            "fsync=off",
-            "-c",
-            "synchronous_commit=off",
-            "-c",
-            "full_page_writes=off",
-        ]);
-    }
     as_server_user(&mut cmd, user, true);
-    let exited = Arc::new(AtomicBool::new(false));
-    let (tx, rx) = std::sync::mpsc::channel();
-    let flag = exited.clone();
-    std::thread::Builder::new()
-        .name(format!("postgres-{port}"))
-        .spawn(move || match cmd.spawn() {
-            Ok(mut child) => {
-                let _ = tx.send(Ok(child.id() as i32));
-                let _ = child.wait();
-                flag.store(true, Ordering::SeqCst);
-            }
-            Err(e) => {
-                flag.store(true, Ordering::SeqCst);
-                let _ = tx.send(Err(e));
-            }
-        })
-        .map_err(|e| HarnessError::Process {
-            what: "spawning the server thread",
-            detail: e.to_string(),
-        })?;
-    let pid = rx
-        .recv()
-        .map_err(|e| HarnessError::Process {
-            what: "starting postgres",
-            detail: e.to_string(),
-        })?
-        .map_err(|e| HarnessError::Process {
+    let (server, _) =
+        TiedChild::spawn(&format!("postgres-{port}"), cmd).map_err(|e| HarnessError::Process {
             what: "starting postgres",
             detail: e.to_string(),
         })?;
-    Ok((pid, exited))
+    Ok(server)
 }
 
 fn wait_ready(
     bin: &Path,
     port: u16,
-    exited: &AtomicBool,
+    server: &TiedChild,
     timeout: Duration,
 ) -> Result<(), HarnessError> {
     let start = Instant::now();
     while start.elapsed() < timeout {
-        if exited.load(Ordering::SeqCst) {
+        if server.exit_status().is_some() {
             return Err(HarnessError::Process {
                 what: "postgres exited at start",
                 detail: format!("port {port}"),
@@ -383,7 +287,7 @@ static SHARED: OnceLock<Result<PgCluster, String>> = OnceLock::new();
 
 extern "C" fn stop_shared_cluster() {
     if let Some(Ok(cluster)) = SHARED.get() {
-        stop_server(cluster.pid, &cluster.exited);
+        stop_server(&cluster.server);
         if let Some(dir) = &cluster.dir {
             let _ = std::fs::remove_dir_all(dir.path());
         }

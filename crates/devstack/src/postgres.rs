@@ -1,20 +1,21 @@
 //! A private PostgreSQL cluster in the stack's data directory, started from the system's
-//! server binaries (the Rust port of `scripts/postgres.sh start`): a fresh `initdb` on every
-//! start, one database, trust authentication on 127.0.0.1 only.
+//! server binaries with the test kit's command lines (`tangible_testkit::postgres`, the same as
+//! the test cluster's): a fresh `initdb` on every start, one database, trust authentication on
+//! 127.0.0.1 only.
 
 use std::path::Path;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
 use tangible_db::sqlx::{Connection, Executor, PgConnection};
+use tangible_testkit::postgres;
 
 use crate::process::{Managed, SpawnOptions, postgres_user};
 
 /// Runs `initdb` into `dir` (emptied first) and starts `postgres` on `port`; returns the
 /// server once database `db` exists.
 pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result<Managed> {
-    let bin = tangible_db::testing::pg_bin_dir().context(
+    let bin = postgres::pg_bin_dir().context(
         "PostgreSQL server binaries not found (apt-get install postgresql, or set PG_BIN_DIR)",
     )?;
     let user = postgres_user();
@@ -33,15 +34,7 @@ pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result
         }
     }
     let data = dir.join("data");
-    let mut initdb = Command::new(bin.join("initdb"));
-    initdb.arg("-D").arg(&data).args([
-        "-U",
-        "postgres",
-        "--auth=trust",
-        "--encoding=UTF8",
-        "--no-locale",
-        "--no-sync",
-    ]);
+    let initdb = postgres::initdb(&bin, &data);
     let initdb_log = log.with_file_name("initdb.log");
     let mut child = Managed::spawn(
         "initdb",
@@ -64,16 +57,18 @@ pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result
     }
     child.stop(Duration::ZERO);
 
-    let mut cmd = Command::new(bin.join("postgres"));
-    cmd.arg("-D")
-        .arg(&data)
-        .arg("-k")
-        .arg(dir)
-        .args(["-p", &port.to_string(), "-c", "listen_addresses=127.0.0.1"])
-        .args(["-c", "max_connections=100"])
-        // A throwaway development cluster, recreated on every start: durability buys nothing.
-        .args(["-c", "fsync=off", "-c", "synchronous_commit=off"])
-        .args(["-c", "full_page_writes=off"]);
+    let cmd = postgres::server(
+        &bin,
+        &data,
+        &postgres::ServerOptions {
+            port,
+            socket_dir: dir,
+            max_connections: 100,
+            // A throwaway development cluster, recreated on every start: durability buys
+            // nothing.
+            fast_unsafe: true,
+        },
+    );
     let server = Managed::spawn(
         "postgres",
         cmd,

@@ -1,19 +1,20 @@
 //! Supervised child processes: each runs in its own process group, its output goes to a log
 //! file, and it is signalled when the stack stops, is dropped, or when this process dies.
 //!
-//! A child is spawned from a dedicated thread that lives exactly as long as the child: Linux
-//! delivers the "parent death" signal (`PR_SET_PDEATHSIG`) when the spawning *thread* exits, so
-//! the child is signalled if this process dies for any reason, even SIGKILL, and never earlier.
+//! A child is spawned by the test kit's `TiedChild`, from a dedicated thread that lives exactly
+//! as long as the child: Linux delivers the "parent death" signal (`PR_SET_PDEATHSIG`) when the
+//! spawning *thread* exits, so the child is signalled if this process dies for any reason, even
+//! SIGKILL, and never earlier.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, anyhow};
+pub(crate) use tangible_testkit::process::postgres_user;
+use tangible_testkit::process::{ChildSetup, TiedChild, prepare};
 
 /// How a child is started and stopped.
 #[derive(Debug, Clone, Copy)]
@@ -39,14 +40,11 @@ impl Default for SpawnOptions {
     }
 }
 
-type ExitCell = Arc<(Mutex<Option<ExitStatus>>, Condvar)>;
-
 /// A running child process, stopped on drop.
 #[derive(Debug)]
 pub(crate) struct Managed {
     name: String,
-    pid: i32,
-    exit: ExitCell,
+    child: TiedChild,
     options: SpawnOptions,
     log: PathBuf,
     stopped: bool,
@@ -69,64 +67,22 @@ impl Managed {
         cmd.stdin(Stdio::null())
             .stdout(Stdio::from(out))
             .stderr(Stdio::from(err));
-        // SAFETY: getpid has no preconditions.
-        let parent = unsafe { libc::getpid() };
-        let (user, death) = (options.user, options.death_signal);
-        // SAFETY: only async-signal-safe libc calls between fork and exec.
-        unsafe {
-            cmd.pre_exec(move || {
-                // Own process group: a Ctrl-C in the terminal reaches the supervisor only,
-                // which stops the components in order.
-                if libc::setpgid(0, 0) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                if let Some((uid, gid)) = user
-                    && (libc::setgroups(0, std::ptr::null()) != 0
-                        || libc::setgid(gid) != 0
-                        || libc::setuid(uid) != 0)
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-                // After the uid change, which clears it.
-                libc::prctl(libc::PR_SET_PDEATHSIG, death as libc::c_ulong);
-                // The parent may have died before prctl: then nobody would signal us.
-                if libc::getppid() != parent {
-                    return Err(std::io::Error::other("parent exited"));
-                }
-                Ok(())
-            });
-        }
-        let exit: ExitCell = Arc::new((Mutex::new(None), Condvar::new()));
-        let cell = exit.clone();
-        let (tx, rx) = std::sync::mpsc::channel();
+        // Own process group: a Ctrl-C in the terminal reaches the supervisor only, which stops
+        // the components in order.
+        prepare(
+            &mut cmd,
+            ChildSetup {
+                own_process_group: true,
+                user: options.user,
+                death_signal: Some(options.death_signal),
+            },
+        );
         let program = cmd.get_program().to_string_lossy().into_owned();
-        std::thread::Builder::new()
-            .name(format!("child-{name}"))
-            .spawn(move || match cmd.spawn() {
-                Ok(mut child) => {
-                    let _ = tx.send(Ok(child.id() as i32));
-                    let status = child.wait();
-                    let (lock, cvar) = &*cell;
-                    let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
-                    *slot =
-                        Some(status.unwrap_or_else(|_| {
-                            std::os::unix::process::ExitStatusExt::from_raw(-1)
-                        }));
-                    cvar.notify_all();
-                }
-                Err(e) => {
-                    let _ = tx.send(Err(e));
-                }
-            })
-            .context("spawning a supervisor thread")?;
-        let pid = rx
-            .recv()
-            .map_err(|_| anyhow!("the supervisor thread of {name} died"))?
-            .with_context(|| format!("starting {name} ({program})"))?;
+        let (child, _) =
+            TiedChild::spawn(name, cmd).with_context(|| format!("starting {name} ({program})"))?;
         Ok(Managed {
             name: name.to_owned(),
-            pid,
-            exit,
+            child,
             options,
             log: log.to_owned(),
             stopped: false,
@@ -146,12 +102,12 @@ impl Managed {
 
     /// The process id.
     pub(crate) fn pid(&self) -> i32 {
-        self.pid
+        self.child.pid()
     }
 
     /// The exit status, if the child has exited.
     pub(crate) fn exit_status(&self) -> Option<ExitStatus> {
-        *self.exit.0.lock().unwrap_or_else(|e| e.into_inner())
+        self.child.exit_status()
     }
 
     /// Whether this child, and not some other process, listens on TCP `port` (IPv4 or IPv6,
@@ -165,7 +121,7 @@ impl Managed {
         if sockets.is_empty() {
             return false;
         }
-        let Ok(fds) = std::fs::read_dir(format!("/proc/{}/fd", self.pid)) else {
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{}/fd", self.pid())) else {
             return false;
         };
         fds.flatten().any(|fd| {
@@ -221,24 +177,11 @@ impl Managed {
     }
 
     fn wait_exit(&self, timeout: Duration) -> bool {
-        let (lock, cvar) = &*self.exit;
-        let deadline = Instant::now() + timeout;
-        let mut slot = lock.lock().unwrap_or_else(|e| e.into_inner());
-        while slot.is_none() {
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            slot = cvar
-                .wait_timeout(slot, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-        }
-        true
+        self.child.wait_timeout(timeout)
     }
 
     fn signal(&self, sig: i32, group: bool) {
-        let target = if group { -self.pid } else { self.pid };
+        let target = if group { -self.pid() } else { self.pid() };
         // SAFETY: signalling our own child (or its process group, which it leads).
         unsafe { libc::kill(target, sig) };
     }
@@ -303,18 +246,4 @@ pub(crate) fn tail(path: &Path, max: u64) -> String {
     let mut buf = Vec::new();
     let _ = f.read_to_end(&mut buf);
     String::from_utf8_lossy(&buf).into_owned()
-}
-
-/// `(uid, gid)` of the `postgres` system user when running as root, else `None`.
-pub(crate) fn postgres_user() -> Option<(u32, u32)> {
-    // SAFETY: geteuid has no preconditions.
-    if unsafe { libc::geteuid() } != 0 {
-        return None;
-    }
-    let passwd = std::fs::read_to_string("/etc/passwd").ok()?;
-    passwd.lines().find_map(|line| {
-        let f: Vec<&str> = line.split(':').collect();
-        (f.len() > 3 && f[0] == "postgres")
-            .then(|| Some((f[2].parse().ok()?, f[3].parse().ok()?)))?
-    })
 }
