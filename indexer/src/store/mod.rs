@@ -6,8 +6,10 @@
 //! insert or update, so a batch costs a fixed number of round trips whatever its size. The
 //! write is split in two ([`stage_batch`], [`StagedBatch::finish`]) so that the indexer can
 //! append the next batch's raw log on a second connection while it finishes the current one.
-//! A rollback ([`rollback_to`]) deletes what is above the common ancestor and recomputes the
-//! derived tables from the raw log with the same code path, also in one transaction.
+//! A rollback ([`rollback_to`]) unwinds each projection to the common ancestor
+//! ([`unwind_derived`]: rows above it deleted, rows updated above it re-derived from their
+//! events in the raw log with the same fold), then deletes the raw log above it, also in one
+//! transaction.
 //!
 //! Modules, along the seams of a write:
 //! - [`checkpoint`](self::checkpoint): the checkpoint, the deployment's identity, the window
@@ -15,7 +17,7 @@
 //! - `deferral`: the bulk tables' indexes and keys dropped for a backfill and re-created;
 //! - `batch`: one batch's transaction, staged in two halves;
 //! - `raw_log`: the `events` table;
-//! - `rollback`: back to a common ancestor;
+//! - `rollback`: back to a common ancestor (each projection's `unwind`);
 //! - `fold`: decoded events → one typed row batch per statement (`Projection`), a pure
 //!   function; then one module per table family writes its rows: `users`, `catalogue`
 //!   (studios, films, editions), `licences`, `offers` (resale offers), `sales`, `money`
