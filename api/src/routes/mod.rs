@@ -49,13 +49,13 @@ use crate::state::AppState;
         webhooks::stripe_webhook,
         licences::release_key,
         licences::certificate,
-        catalogue::list_films,
-        catalogue::get_film,
-        catalogue::list_offers,
-        catalogue::list_licences,
-        catalogue::licence_history,
-        catalogue::list_sales,
-        catalogue::statement,
+        catalogue::films::list_films,
+        catalogue::films::get_film,
+        catalogue::offers::list_offers,
+        catalogue::licences::list_licences,
+        catalogue::licences::licence_history,
+        catalogue::sales::list_sales,
+        catalogue::statement::statement,
         studios::register_studio,
         studios::register_film,
         studios::upload_master,
@@ -101,13 +101,19 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/v1/offers/{id}/purchases", post(purchases::create_resale))
         .route("/v1/webhooks/stripe", post(webhooks::stripe_webhook))
-        .route("/v1/films", get(catalogue::list_films))
-        .route("/v1/films/{id}", get(catalogue::get_film))
-        .route("/v1/offers", get(catalogue::list_offers))
-        .route("/v1/licences", get(catalogue::list_licences))
-        .route("/v1/licences/{id}/history", get(catalogue::licence_history))
-        .route("/v1/sales", get(catalogue::list_sales))
-        .route("/v1/studios/{id}/statement", get(catalogue::statement))
+        .route("/v1/films", get(catalogue::films::list_films))
+        .route("/v1/films/{id}", get(catalogue::films::get_film))
+        .route("/v1/offers", get(catalogue::offers::list_offers))
+        .route("/v1/licences", get(catalogue::licences::list_licences))
+        .route(
+            "/v1/licences/{id}/history",
+            get(catalogue::licences::licence_history),
+        )
+        .route("/v1/sales", get(catalogue::sales::list_sales))
+        .route(
+            "/v1/studios/{id}/statement",
+            get(catalogue::statement::statement),
+        )
         .route("/v1/licences/{id}/key", post(licences::release_key))
         .route("/v1/licences/{id}/certificate", get(licences::certificate))
         .route("/v1/studios", post(studios::register_studio))

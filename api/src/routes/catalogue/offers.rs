@@ -1,0 +1,116 @@
+//! Resale offers: `GET /v1/offers` by film, status and price range.
+
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use super::{Page, decimal_cursor, limit, quality_name};
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::ApiQuery;
+use crate::state::AppState;
+
+/// A resale offer.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct OfferView {
+    /// Offer id (decimal).
+    pub offer_id: String,
+    /// Licence offered (decimal).
+    pub licence_id: String,
+    /// Film.
+    pub film_id: i64,
+    /// Quality.
+    pub quality: String,
+    /// Seller.
+    pub seller_address: String,
+    /// Price in cents.
+    pub price_cents: i64,
+    /// `active`, `cancelled` or `filled`.
+    pub status: String,
+    /// Buyer, when filled.
+    pub buyer_address: Option<String>,
+}
+
+/// An offer as selected from `resale_offers` joined to its licence.
+#[derive(sqlx::FromRow)]
+pub(super) struct OfferRow {
+    offer_id: String,
+    licence_id: String,
+    film_id: i64,
+    quality: i16,
+    seller_address: String,
+    price: i64,
+    status: String,
+    buyer_address: Option<String>,
+}
+
+impl From<OfferRow> for OfferView {
+    fn from(r: OfferRow) -> Self {
+        OfferView {
+            offer_id: r.offer_id,
+            licence_id: r.licence_id,
+            film_id: r.film_id,
+            quality: quality_name(r.quality),
+            seller_address: r.seller_address,
+            price_cents: r.price,
+            status: r.status,
+            buyer_address: r.buyer_address,
+        }
+    }
+}
+
+/// Offer filters.
+#[derive(Debug, Deserialize, IntoParams)]
+pub struct OfferQuery {
+    /// Film.
+    pub film_id: Option<i64>,
+    /// `active` (default), `cancelled`, `filled` or `all`.
+    pub status: Option<String>,
+    /// Lowest price in cents.
+    pub min_price: Option<i64>,
+    /// Highest price in cents.
+    pub max_price: Option<i64>,
+    /// Page size.
+    pub limit: Option<i64>,
+    /// From a previous page.
+    pub cursor: Option<String>,
+}
+
+/// Resale offers by film, status and price range.
+#[utoipa::path(get, path = "/v1/offers", params(OfferQuery), responses((status = 200, body = Page<OfferView>), (status = 422, body = ErrorBody)))]
+pub async fn list_offers(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<OfferQuery>,
+) -> ApiResult<axum::Json<Page<OfferView>>> {
+    let limit = limit(q.limit)?;
+    let cursor = decimal_cursor(q.cursor.as_deref())?;
+    let status = match q.status.as_deref().unwrap_or("active") {
+        "all" => None,
+        s @ ("active" | "cancelled" | "filled") => Some(s.to_owned()),
+        other => {
+            return Err(ApiError::invalid_field(format!(
+                "status {other:?}: expected active, cancelled, filled or all"
+            )));
+        }
+    };
+    let rows: Vec<OfferRow> = sqlx::query_as(
+        "SELECT o.offer_id::text AS offer_id, o.licence_id::text AS licence_id, l.film_id, l.quality, o.seller_address, \
+                o.price, o.status, o.buyer_address \
+         FROM resale_offers o JOIN licences l ON l.licence_id = o.licence_id \
+         WHERE ($1::bigint IS NULL OR l.film_id = $1) AND ($2::text IS NULL OR o.status = $2) \
+           AND ($3::bigint IS NULL OR o.price >= $3) AND ($4::bigint IS NULL OR o.price <= $4) \
+           AND ($5::numeric IS NULL OR o.offer_id > $5::numeric) \
+         ORDER BY o.offer_id LIMIT $6",
+    )
+    .bind(q.film_id)
+    .bind(status)
+    .bind(q.min_price)
+    .bind(q.max_price)
+    .bind(cursor)
+    .bind(limit + 1)
+    .fetch_all(state.db())
+    .await?;
+    let offers = rows.into_iter().map(OfferView::from).collect();
+    Ok(axum::Json(Page::from_probe(offers, limit, |o| {
+        o.offer_id.clone()
+    })))
+}
