@@ -25,14 +25,11 @@
 //!
 //! `cargo run --release -p tangible-api --example load_bench -- --help`
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, U256, keccak256};
-use alloy::providers::{Provider, ProviderBuilder};
+use alloy::providers::Provider;
 use alloy::signers::SignerSync;
 use alloy::signers::local::PrivateKeySigner;
 use anyhow::{Context, Result, ensure};
@@ -42,11 +39,11 @@ use rand::Rng;
 use serde_json::{Value, json};
 use tangible_api::{Application, Config};
 use tangible_chain::Deployment;
-use tangible_chain::bindings::{TangibleMarket, TestEuro};
-use tangible_chain::deploy::{DeployConfig, deploy_all};
+use tangible_chain::bindings::TangibleMarket;
 use tangible_crypto::envelope::Kek;
 use tangible_crypto::{EditionId, FilmKey};
 use tangible_db::testing::{ClusterOptions, PgCluster, TestDatabase};
+use tangible_testkit::{Cents, Film, LocalStripe, TestChain, roles};
 
 use meters::{Cpu, FsyncProbe, StepRecorder};
 use phase::{load, load_n, send_ok};
@@ -114,44 +111,10 @@ fn main() -> Result<()> {
     result
 }
 
-struct LocalStripe(Child);
-
-impl Drop for LocalStripe {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn free_port() -> Result<u16> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port())
-}
-
-async fn start_localstripe() -> Result<(LocalStripe, String)> {
-    let bin = std::env::var_os("TANGIBLE_LOCALSTRIPE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.tools/venv/bin/localstripe")
-        });
-    let port = free_port()?;
-    let child = Command::new(&bin)
-        .args(["--port", &port.to_string(), "--from-scratch"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .with_context(|| format!("starting {} (run scripts/bootstrap.sh)", bin.display()))?;
-    let guard = LocalStripe(child);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        ensure!(Instant::now() < deadline, "localstripe did not start");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    Ok((guard, format!("http://127.0.0.1:{port}")))
 }
 
 /// Fills the mirror tables with synthetic studios, films, editions and licences, generated
@@ -401,101 +364,25 @@ async fn run(
 
     // Chain: anvil with one block per second, the contracts, a film with a 4K edition at 13 €,
     // the operator's float, a funded buyer.
-    let anvil = tangible_chain::anvil::anvil()
-        .block_time(1)
-        .try_spawn()
-        .context("anvil (run `make tools`)")?;
-    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| k.clone().into()).collect();
-    let mut wallet = EthereumWallet::from(keys[0].clone());
-    for k in &keys[1..4] {
-        wallet.register_signer(k.clone());
-    }
-    let provider = ProviderBuilder::new()
-        .wallet(wallet)
-        .connect_http(anvil.endpoint_url())
-        .erased();
-    let operator = keys[0].address();
-    let deployment = deploy_all(
-        &provider,
-        &DeployConfig {
-            stablecoin: None,
-            admin: operator,
-            operator,
-            platform: keys[9].address(),
-        },
-    )
-    .await?;
+    let kit = TestChain::deploy_on(tangible_chain::anvil::anvil().block_time(1)).await;
+    let studio_admin = kit.address(roles::STUDIO_ADMIN);
+    let (studio_id, film_id) = kit
+        .register_film(studio_admin, kit.address(roles::ROYALTY), &Film::SINGLE_4K)
+        .await;
+    kit.deposit_float(Cents(10_000_000)).await;
+    let buyer = kit.address(roles::BUYER);
+    kit.fund(&[buyer], U256::from(1u128 << 100)).await;
+    let TestChain {
+        anvil,
+        provider,
+        deployment,
+        keys,
+    } = kit;
     let market = TangibleMarket::new(deployment.contracts.market, &provider);
-    let token = TestEuro::new(deployment.contracts.stablecoin, &provider);
-    let studio_admin = keys[1].address();
-    let buyer = keys[3].address();
     let mined = |r: alloy::rpc::types::TransactionReceipt| {
         ensure!(r.status(), "transaction {} reverted", r.transaction_hash);
         Ok(r)
     };
-    mined(
-        market
-            .registerStudio(studio_admin, keys[2].address(), "Studio".into())
-            .send()
-            .await?
-            .get_receipt()
-            .await?,
-    )?;
-    let studio_id = market.studioCount().call().await?;
-    mined(
-        market
-            .registerFilm(studio_id, "Film".into(), 2024)
-            .from(studio_admin)
-            .send()
-            .await?
-            .get_receipt()
-            .await?,
-    )?;
-    let film_id = market.filmCount().call().await?;
-    mined(
-        market
-            .registerEdition(film_id, QUALITY, keccak256("master"), PRICE)
-            .from(studio_admin)
-            .send()
-            .await?
-            .get_receipt()
-            .await?,
-    )?;
-    let float = U256::from(10_000_000u64 * 10_000);
-    mined(
-        token
-            .mint(operator, float)
-            .send()
-            .await?
-            .get_receipt()
-            .await?,
-    )?;
-    mined(
-        token
-            .approve(deployment.contracts.market, U256::MAX)
-            .send()
-            .await?
-            .get_receipt()
-            .await?,
-    )?;
-    mined(market.deposit(float).send().await?.get_receipt().await?)?;
-    mined(
-        token
-            .mint(buyer, U256::from(1u128 << 100))
-            .send()
-            .await?
-            .get_receipt()
-            .await?,
-    )?;
-    mined(
-        token
-            .approve(deployment.contracts.market, U256::MAX)
-            .from(buyer)
-            .send()
-            .await?
-            .get_receipt()
-            .await?,
-    )?;
 
     // One licence per owner wallet, bought by the funded buyer (explicit nonces, one block).
     let owners: Vec<PrivateKeySigner> = (0..args.owners)
@@ -525,7 +412,7 @@ async fn run(
         );
     }
 
-    let (_stripe, stripe_base) = start_localstripe().await?;
+    let stripe = LocalStripe::start().context("localstripe")?;
     let dir = tempfile::tempdir()?;
     let deployment_file = Deployment::file_in(dir.path(), deployment.chain_id);
     deployment.save(&deployment_file)?;
@@ -539,7 +426,7 @@ async fn run(
         ("DEPLOYMENT_FILE", deployment_file.display().to_string()),
         ("OPERATOR_KEY", hex::encode(keys[0].to_bytes())),
         ("STRIPE_SECRET_KEY", STRIPE_KEY.to_owned()),
-        ("STRIPE_API_BASE", stripe_base),
+        ("STRIPE_API_BASE", stripe.base().to_owned()),
         ("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET.to_owned()),
         (
             "TOKEN_SECRET",

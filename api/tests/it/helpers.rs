@@ -60,10 +60,7 @@ pub(crate) async fn chain() -> Chain {
         .register_film(studio_admin, kit.address(roles::ROYALTY), &Film::SINGLE_4K)
         .await;
     kit.deposit_float(Cents(100_000)).await;
-    let buyers: Vec<Address> = (roles::BUYER..roles::BUYER + 3)
-        .map(|i| kit.address(i))
-        .collect();
-    kit.fund(&buyers, U256::from(1u128 << 100)).await;
+    kit.fund(&kit.buyers(3), U256::from(1u128 << 100)).await;
     let TestChain {
         anvil,
         provider,

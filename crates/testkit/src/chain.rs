@@ -133,6 +133,13 @@ impl TestChain {
         self.keys[i].address()
     }
 
+    /// The addresses of the first `n` buyers (accounts [`roles::BUYER`]`..`).
+    pub fn buyers(&self, n: usize) -> Vec<Address> {
+        (roles::BUYER..roles::BUYER + n)
+            .map(|i| self.address(i))
+            .collect()
+    }
+
     /// The market contract.
     pub fn market(&self) -> TangibleMarket::TangibleMarketInstance<DynProvider> {
         TangibleMarket::new(self.deployment.contracts.market, self.provider.clone())

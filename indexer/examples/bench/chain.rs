@@ -3,16 +3,15 @@
 
 use std::time::Instant;
 
-use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::network::TransactionBuilder;
 use alloy::node_bindings::AnvilInstance;
 use alloy::primitives::{Address, U256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, Provider};
 use alloy::rpc::types::TransactionRequest;
-use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolCall;
 use tangible_chain::Deployment;
-use tangible_chain::bindings::{TangibleMarket, TestEuro};
-use tangible_chain::deploy::{DeployConfig, deploy_all, register_demo};
+use tangible_chain::bindings::TangibleMarket;
+use tangible_testkit::{TestChain, roles};
 
 /// A chain of purchases, and what the head-follow part needs to add more.
 pub(crate) struct BenchChain {
@@ -87,57 +86,29 @@ async fn send_all(p: &DynProvider, txs: Vec<TransactionRequest>) {
     assert!(r.status());
 }
 
-/// anvil (mining on demand), Tangible and the demo catalogue deployed, six funded buyers, then
-/// `target_events` events' worth of primary purchases (3 events each), 100 per block.
+/// anvil (mining on demand once seeded), Tangible and the demo catalogue deployed (the test
+/// kit's [`TestChain`]), six funded buyers, then `target_events` events' worth of primary
+/// purchases (3 events each), 100 per block.
 pub(crate) async fn produce(target_events: usize) -> anyhow::Result<BenchChain> {
-    let anvil = tangible_chain::anvil::anvil()
-        .args(["--gas-limit", "3000000000", "--no-mining"])
-        .try_spawn()?;
-    let keys: Vec<PrivateKeySigner> = anvil.keys().iter().map(|k| k.clone().into()).collect();
-    let mut wallet = EthereumWallet::from(keys[0].clone());
-    for k in &keys[1..] {
-        wallet.register_signer(k.clone());
-    }
-    let provider = ProviderBuilder::new()
-        .wallet(wallet)
-        .connect_http(anvil.endpoint_url())
-        .erased();
-    let accounts: Vec<Address> = keys.iter().map(|k| k.address()).collect();
-    let (admin, studio_admin, royalty, platform) =
-        (accounts[0], accounts[1], accounts[2], accounts[9]);
-    let buyers: Vec<Address> = accounts[3..9].to_vec();
-    let _: serde_json::Value = provider
-        .raw_request("evm_setAutomine".into(), (true,))
-        .await?;
-    let deployment = deploy_all(
-        &provider,
-        &DeployConfig {
-            stablecoin: None,
-            admin,
-            operator: admin,
-            platform,
-        },
-    )
-    .await?;
-    let film_id = register_demo(&provider, &deployment, studio_admin, royalty, &[])
-        .await?
+    let kit =
+        TestChain::deploy_on(tangible_chain::anvil::anvil().args(["--gas-limit", "3000000000"]))
+            .await;
+    let film_id = kit
+        .register_demo(
+            kit.address(roles::STUDIO_ADMIN),
+            kit.address(roles::ROYALTY),
+            &[],
+        )
+        .await
         .film_id;
-    let token = TestEuro::new(deployment.contracts.stablecoin, &provider);
-    for b in &buyers {
-        token
-            .mint(*b, U256::from(1u128 << 100))
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-        token
-            .approve(deployment.contracts.market, U256::MAX)
-            .from(*b)
-            .send()
-            .await?
-            .get_receipt()
-            .await?;
-    }
+    let buyers = kit.buyers(6);
+    kit.fund(&buyers, U256::from(1u128 << 100)).await;
+    let TestChain {
+        anvil,
+        provider,
+        deployment,
+        ..
+    } = kit;
     let _: serde_json::Value = provider
         .raw_request("evm_setAutomine".into(), (false,))
         .await?;
