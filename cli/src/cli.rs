@@ -200,24 +200,27 @@ pub enum WalletCommand {
 
 /// How to pay.
 #[derive(Debug, Args)]
-#[group(id = "payment", required = true, multiple = false, args = ["card", "test_card", "crypto"])]
 pub struct PayArgs {
     /// Pay by card on the storefront's payment page: prints its address (and opens it in a
     /// browser when there is one), then waits until the licence is minted.
-    #[arg(long)]
+    #[arg(
+        long,
+        conflicts_with_all = ["test_card", "crypto"],
+        required_unless_present_any = ["test_card", "crypto"]
+    )]
     pub card: bool,
     /// Pay with a Stripe test card from this client (development only: needs the Stripe
     /// *test* secret key, TANGIBLE_STRIPE_KEY=sk_test_…; a live key is refused).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "crypto")]
     pub test_card: bool,
     /// Pay in stablecoin from the wallet (approve + market call).
     #[arg(long)]
     pub crypto: bool,
     /// Test card number for --test-card.
-    #[arg(long, default_value = "4242424242424242", requires = "test_card")]
+    #[arg(long, default_value = "4242424242424242", conflicts_with_all = ["card", "crypto"])]
     pub card_number: String,
     /// With --card: print the payment page's address without opening a browser.
-    #[arg(long, requires = "card")]
+    #[arg(long, conflicts_with_all = ["test_card", "crypto"])]
     pub no_open: bool,
     /// Seconds to wait for the purchase to be fulfilled (default: 900 with --card, which
     /// waits for you to pay in the browser; 180 otherwise).
@@ -303,4 +306,47 @@ fn parse_edition(s: &str) -> Result<(tangible_domain::Quality, tangible_domain::
     let q = q.parse().map_err(|e| format!("{s:?}: {e}"))?;
     let p = p.parse().map_err(|e| format!("{s:?}: {e}"))?;
     Ok((q, p))
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::{Cli, Command};
+
+    fn parse(args: &str) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("tangible").chain(args.split_whitespace()))
+    }
+
+    #[test]
+    fn the_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn exactly_one_way_to_pay_with_its_own_options() {
+        for ok in [
+            "buy 1 -q hd --card",
+            "buy 1 -q hd --card --no-open --timeout 5",
+            "buy 1 -q hd --test-card --card-number 4000000000000341",
+            "buy 1 -q hd --crypto --timeout 5",
+            "buy-offer 7 --card --no-open",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok}: {:?}", parse(ok).err());
+        }
+        for bad in [
+            "buy 1 -q hd",
+            "buy 1 -q hd --card --crypto",
+            "buy 1 -q hd --card --test-card",
+            "buy 1 -q hd --test-card --crypto",
+            "buy 1 -q hd --card --card-number 4242424242424242",
+            "buy 1 -q hd --test-card --no-open",
+        ] {
+            assert!(parse(bad).is_err(), "{bad} should be refused");
+        }
+        let Command::Buy(args) = parse("buy 1 -q hd --card --no-open").unwrap().command else {
+            panic!("a buy command");
+        };
+        assert!(args.pay.card && args.pay.no_open && !args.pay.test_card && !args.pay.crypto);
+    }
 }
