@@ -3,8 +3,9 @@
 #
 # Starts the devstack (`tangible-stack up`: anvil, PostgreSQL, localstripe, contracts and demo
 # catalogue, indexer, and the API serving web/dist with localstripe's fake Stripe.js) on its own
-# ports and run folder, then web/e2e/checkout.mjs (buyer) and web/e2e/studio.mjs (studio dashboard)
-# drive Chromium (playwright-core, Debian's /usr/bin/chromium) against the API's URL.
+# ports and run folder (WEB_E2E_RUN), then web/e2e/checkout.mjs (buyer), web/e2e/studio.mjs (studio
+# dashboard) and web/e2e/cli_pay.mjs (`tangible buy --card` paid on the web page) drive Chromium
+# (playwright-core, Debian's /usr/bin/chromium) against the API's URL.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,7 +19,7 @@ API_PORT="${WEB_E2E_API_PORT:-28080}"
 STRIPE_PORT="${WEB_E2E_STRIPE_PORT:-28420}"
 PG_PORT="${WEB_E2E_PG_PORT:-54349}"
 METRICS_PORT="${WEB_E2E_METRICS_PORT:-29102}"
-run="$root/.run/web-e2e"
+run="${WEB_E2E_RUN:-$root/.run/web-e2e}"
 
 for p in "$ANVIL_PORT" "$API_PORT" "$STRIPE_PORT" "$PG_PORT" "$METRICS_PORT"; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
@@ -30,7 +31,8 @@ done
 if [ "${WEB_E2E_NO_BUILD:-0}" != 1 ]; then
   echo "test-web: building the binaries (debug)…" >&2
   cargo build --quiet --locked -p tangible-devstack --bin tangible-stack \
-    -p tangible-api --bin tangible-api -p tangible-indexer --bin tangible-indexer
+    -p tangible-api --bin tangible-api -p tangible-indexer --bin tangible-indexer \
+    -p tangible-cli --bin tangible
 fi
 bin="$CARGO_TARGET_DIR/debug"
 
@@ -76,3 +78,4 @@ curl -fsS "$base/v1/config" | grep -q '"stripe_publishable_key":"pk_' \
 out="${WEB_E2E_OUT:-$root/web/e2e-output}"
 node "$root/web/e2e/checkout.mjs" "$base" "$out"
 node "$root/web/e2e/studio.mjs" "$base" "$out"
+node "$root/web/e2e/cli_pay.mjs" "$base" "$out" "$bin/tangible"

@@ -9,57 +9,15 @@
 // usage: node web/e2e/studio.mjs <base-url> <screenshot-folder>
 /* global window, document, MutationObserver */
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { chromium } from 'playwright-core';
+import { readFileSync } from 'node:fs';
+import { check, open } from './harness.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const out = process.argv[3] ?? 'e2e-output';
-mkdirSync(out, { recursive: true });
 
-const problems = [];
-// Failures a scenario provokes (the broken first upload): each must be seen once.
-const expectedFailures = [];
-const expectedConsole = [];
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-  args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-});
-const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-const page = await context.newPage();
-page.setDefaultTimeout(20_000);
-page.on('console', (m) => {
-  if (m.type() !== 'error') return;
-  const i = expectedConsole.findIndex((re) => re.test(m.text()));
-  if (i >= 0) expectedConsole.splice(i, 1);
-  else problems.push(`console error: ${m.text()}`);
-});
-page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('requestfailed', (r) => {
-  const i = expectedFailures.findIndex((e) => r.url().includes(e));
-  if (i >= 0) expectedFailures.splice(i, 1);
-  else problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
-});
-page.on('response', (r) => {
-  if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
-});
-
-let shot = 0;
-async function screenshot(name) {
-  for (const width of [1440, 390]) {
-    await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
-    // Nothing wider than the window: a page that scrolls sideways is broken on a phone.
-    const wide = await page.evaluate(() => document.documentElement.scrollWidth);
-    if (wide > width) problems.push(`${name} at ${width} px is ${wide} px wide (scrolls sideways)`);
-    await page.screenshot({ path: join(out, `studio-${String(++shot).padStart(2, '0')}-${name}-${width}.png`), fullPage: true });
-  }
-  await page.setViewportSize({ width: 1440, height: 900 });
-}
-function check(cond, what) {
-  if (!cond) throw new Error(`check failed: ${what}`);
-}
-const step = (s) => console.log(`test-web (studio): ${s}`);
+const h = await open('studio', out, { acceptDownloads: true });
+const { page, expectedFailures, expectedConsole, step } = h;
+const screenshot = (name) => h.screenshot(name);
 /** Repeats `f` (after `between`) until it answers a truthy value, for at most `seconds`. */
 async function until(what, seconds, f, between = async () => page.waitForTimeout(1000)) {
   const end = Date.now() + seconds * 1000;
@@ -91,11 +49,10 @@ async function nothingInjected(where) {
   check(found.xss === null && found.imgs === 0 && found.scripts === 0, `${where}: nothing injected ran or was parsed: ${JSON.stringify(found)}`);
 }
 
-const started = Date.now();
 const stamp = Date.now().toString(36);
 const filmTitle = `Studio Reel ${stamp}`;
 const payload = `<img src=x onerror="window.__xss=1"><script>window.__xss=2</script> Reel ${stamp}`;
-try {
+await h.run(async () => {
   step('the dashboard asks for a wallet');
   await page.goto(base + '/studio');
   await page.getByText('Unlock or create your wallet').waitFor();
@@ -288,15 +245,4 @@ try {
   await screenshot('payload-title');
   await nothingInjected('the film page');
   check(expectedFailures.length === 0, `expected failures not seen: ${expectedFailures}`);
-} catch (e) {
-  problems.unshift(String(e?.stack ?? e));
-  await page.screenshot({ path: join(out, 'studio-failure.png'), fullPage: true }).catch(() => {});
-} finally {
-  await browser.close();
-}
-console.log(`test-web (studio): ${((Date.now() - started) / 1000).toFixed(1)} s, ${shot} screenshots in ${out}`);
-if (problems.length) {
-  console.error('test-web (studio): FAILED\n  ' + problems.join('\n  '));
-  process.exit(1);
-}
-console.log('test-web (studio): passed');
+});

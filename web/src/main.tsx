@@ -7,6 +7,7 @@ import { Catalogue } from './pages/Catalogue';
 import { Checkout } from './pages/Checkout';
 import { FilmPage } from './pages/Film';
 import { Library } from './pages/Library';
+import { PayPage } from './pages/Pay';
 import { WalletPage } from './pages/Wallet';
 import { onLinkClick, usePath } from './router';
 import { ErrorBox, Loading } from './ui';
@@ -46,6 +47,7 @@ function Page({ path }: { path: string }) {
   if (path === '/') return <Catalogue />;
   if ((m = path.match(/^\/films\/(\d+)\/buy\/(sd|hd|4k)$/))) return <Checkout filmId={Number(m[1])} quality={m[2] ?? ""} />;
   if ((m = path.match(/^\/films\/(\d+)$/))) return <FilmPage id={Number(m[1])} />;
+  if ((m = path.match(/^\/pay\/([0-9a-f-]{36})$/))) return <PayPage purchaseId={m[1] ?? ''} />;
   if (path === '/wallet') return <WalletPage />;
   if (path === '/library') return <Library />;
   if (path === '/studio' || path.startsWith('/studio/')) return <Studio path={path} />;
