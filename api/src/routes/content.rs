@@ -3,6 +3,7 @@
 //! useless without the edition key, which only licence owners receive.
 
 use axum::extract::{Path, State};
+use axum::http::Method;
 use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use tangible_content::ContentHash;
@@ -11,6 +12,27 @@ use utoipa::ToSchema;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::EditionRef;
 use crate::state::AppState;
+
+/// Path of an encrypted file under `/v1/content` (`super::CONTENT_PREFIX`), where the content
+/// crate's router (`tangible_content::http::router`) is mounted.
+pub(super) const BLOB_PATH: &str = "/{blob_hash}";
+/// The methods that router answers.
+pub(super) const BLOB_METHODS: [Method; 2] = [Method::GET, Method::HEAD];
+
+/// An encrypted file by its BLAKE3 hash, with single `Range` requests and its hash as `ETag`.
+/// Served by the content crate's router when this deployment serves content; this function
+/// only documents it.
+#[utoipa::path(method(get, head), path = "/v1/content/{blob_hash}",
+    params(("blob_hash" = String, Path, description = "BLAKE3 hash of the encrypted file (64 hex)")),
+    responses(
+    (status = 200, description = "the whole file", body = Vec<u8>, content_type = "application/octet-stream"),
+    (status = 206, description = "the range asked", body = Vec<u8>, content_type = "application/octet-stream"),
+    (status = 304, description = "`If-None-Match` matched the ETag"),
+    (status = 400, description = "malformed content hash", body = String, content_type = "text/plain"),
+    (status = 404, description = "no such content", body = String, content_type = "text/plain"),
+    (status = 416, description = "range not satisfiable")))]
+#[allow(dead_code, reason = "documents a route of the content crate's router")]
+pub(super) async fn blob() {}
 
 /// How to fetch an edition's encrypted file.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

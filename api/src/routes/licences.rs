@@ -159,7 +159,7 @@ pub async fn release_key(
 /// The signed EIP-712 licence certificate for offline play (valid for the offline lease).
 #[utoipa::path(get, path = "/v1/licences/{id}/certificate", params(("id" = String, Path, description = "licence id (decimal or 0x hex)")),
     security(("bearer" = [])), responses(
-    (status = 200, description = "signed certificate JSON {certificate, signature}"),
+    (status = 200, description = "signed certificate JSON {certificate, signature}", body = Object),
     (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 410, body = ErrorBody)))]
 pub async fn certificate(
     State(state): State<AppState>,

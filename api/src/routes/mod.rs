@@ -11,6 +11,9 @@
 //! - [`studios`]: studios, films, editions and master uploads (studio admin's token).
 //! - [`content`]: where an edition's encrypted file is served (P2P ticket, HTTP URL); the file
 //!   itself under `/v1/content/{blob_hash}` (range requests).
+//!
+//! Every route is in one table, [`routes`], from which both the router and [`endpoints`] (what
+//! the OpenAPI document [`ApiDoc`] must list, checked by a test) are made.
 
 pub mod auth;
 pub mod catalogue;
@@ -23,8 +26,11 @@ pub mod studios;
 pub mod webhooks;
 
 use axum::Router;
-use axum::routing::{get, post, put};
-use utoipa::OpenApi;
+use axum::handler::Handler;
+use axum::http::Method;
+use axum::routing::{MethodFilter, MethodRouter};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
 
 use crate::error::{ApiError, codes};
 use crate::state::AppState;
@@ -39,6 +45,8 @@ use crate::state::AppState;
     paths(
         health::healthz,
         health::readyz,
+        health::metrics,
+        openapi,
         config::public_config,
         auth::nonce,
         auth::login,
@@ -62,11 +70,38 @@ use crate::state::AppState;
         studios::withdraw_edition,
         studios::reactivate_edition,
         content::edition_content,
+        content::blob,
     ),
-    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail))
+    components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
+    modifiers(&BearerScheme)
 )]
 pub struct ApiDoc;
 
+/// The name of the security scheme the authenticated operations name (`security(("bearer" =
+/// []))`): the token `POST /v1/auth/login` returns, as `Authorization: Bearer <token>`.
+pub const BEARER: &str = "bearer";
+
+/// Declares the [`BEARER`] security scheme.
+struct BearerScheme;
+
+impl Modify for BearerScheme {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            BEARER,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("the token of `POST /v1/auth/login`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/v1/openapi.json",
+    responses((status = 200, description = "the OpenAPI 3.1 document", body = Object)))]
 async fn openapi() -> axum::Json<utoipa::openapi::OpenApi> {
     axum::Json(ApiDoc::openapi())
 }
@@ -83,55 +118,119 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// One route of the router: a method, a path and its handler.
+struct Route {
+    method: Method,
+    path: &'static str,
+    handler: MethodRouter<AppState>,
+}
+
+fn route<H, T>(method: Method, path: &'static str, handler: H) -> Route
+where
+    H: Handler<T, AppState>,
+    T: 'static,
+{
+    let filter = MethodFilter::try_from(method.clone()).expect("a method axum routes");
+    Route {
+        method,
+        path,
+        handler: axum::routing::on(filter, handler),
+    }
+}
+
+/// Every route of the API's own handlers, in one table.
+fn routes() -> Vec<Route> {
+    use Method as M;
+    vec![
+        route(M::GET, "/healthz", health::healthz),
+        route(M::GET, "/readyz", health::readyz),
+        route(M::GET, "/metrics", health::metrics),
+        route(M::GET, "/v1/openapi.json", openapi),
+        route(M::GET, "/v1/config", config::public_config),
+        route(M::POST, "/v1/auth/nonce", auth::nonce),
+        route(M::POST, "/v1/auth/login", auth::login),
+        route(M::POST, "/v1/purchases", purchases::create_primary),
+        route(M::GET, "/v1/purchases/{id}", purchases::get_purchase),
+        route(
+            M::POST,
+            "/v1/purchases/{id}/payment-method",
+            purchases::pay_with_card,
+        ),
+        route(
+            M::POST,
+            "/v1/offers/{id}/purchases",
+            purchases::create_resale,
+        ),
+        route(M::POST, "/v1/webhooks/stripe", webhooks::stripe_webhook),
+        route(M::GET, "/v1/films", catalogue::films::list_films),
+        route(M::GET, "/v1/films/{id}", catalogue::films::get_film),
+        route(M::GET, "/v1/offers", catalogue::offers::list_offers),
+        route(M::GET, "/v1/licences", catalogue::licences::list_licences),
+        route(
+            M::GET,
+            "/v1/licences/{id}/history",
+            catalogue::licences::licence_history,
+        ),
+        route(M::GET, "/v1/sales", catalogue::sales::list_sales),
+        route(
+            M::GET,
+            "/v1/studios/{id}/statement",
+            catalogue::statement::statement,
+        ),
+        route(M::POST, "/v1/licences/{id}/key", licences::release_key),
+        route(
+            M::GET,
+            "/v1/licences/{id}/certificate",
+            licences::certificate,
+        ),
+        route(M::POST, "/v1/studios", studios::register_studio),
+        route(M::POST, "/v1/studios/{id}/films", studios::register_film),
+        route(M::PUT, "/v1/editions/{id}/master", studios::upload_master),
+        route(
+            M::POST,
+            "/v1/editions/{id}/withdraw",
+            studios::withdraw_edition,
+        ),
+        route(
+            M::POST,
+            "/v1/editions/{id}/reactivate",
+            studios::reactivate_edition,
+        ),
+        route(
+            M::GET,
+            "/v1/editions/{id}/content",
+            content::edition_content,
+        ),
+    ]
+}
+
+/// Where the content crate's router (the encrypted files, `GET`/`HEAD /{hash}`) is mounted
+/// when this deployment serves content.
+const CONTENT_PREFIX: &str = "/v1/content";
+
+/// Method and path (axum's `{param}` syntax) of every route the router answers, the content
+/// files included: what the OpenAPI document must list.
+pub fn endpoints() -> Vec<(Method, String)> {
+    routes()
+        .into_iter()
+        .map(|r| (r.method, r.path.to_owned()))
+        .chain(
+            content::BLOB_METHODS
+                .iter()
+                .map(|m| (m.clone(), format!("{CONTENT_PREFIX}{}", content::BLOB_PATH))),
+        )
+        .collect()
+}
+
 /// The routes (without the middleware, which `startup::with_middleware` adds).
 pub fn router(state: AppState) -> Router {
-    let router = Router::new()
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/metrics", get(health::metrics))
-        .route("/v1/openapi.json", get(openapi))
-        .route("/v1/config", get(config::public_config))
-        .route("/v1/auth/nonce", post(auth::nonce))
-        .route("/v1/auth/login", post(auth::login))
-        .route("/v1/purchases", post(purchases::create_primary))
-        .route("/v1/purchases/{id}", get(purchases::get_purchase))
-        .route(
-            "/v1/purchases/{id}/payment-method",
-            post(purchases::pay_with_card),
-        )
-        .route("/v1/offers/{id}/purchases", post(purchases::create_resale))
-        .route("/v1/webhooks/stripe", post(webhooks::stripe_webhook))
-        .route("/v1/films", get(catalogue::films::list_films))
-        .route("/v1/films/{id}", get(catalogue::films::get_film))
-        .route("/v1/offers", get(catalogue::offers::list_offers))
-        .route("/v1/licences", get(catalogue::licences::list_licences))
-        .route(
-            "/v1/licences/{id}/history",
-            get(catalogue::licences::licence_history),
-        )
-        .route("/v1/sales", get(catalogue::sales::list_sales))
-        .route(
-            "/v1/studios/{id}/statement",
-            get(catalogue::statement::statement),
-        )
-        .route("/v1/licences/{id}/key", post(licences::release_key))
-        .route("/v1/licences/{id}/certificate", get(licences::certificate))
-        .route("/v1/studios", post(studios::register_studio))
-        .route("/v1/studios/{id}/films", post(studios::register_film))
-        .route("/v1/editions/{id}/master", put(studios::upload_master))
-        .route(
-            "/v1/editions/{id}/withdraw",
-            post(studios::withdraw_edition),
-        )
-        .route(
-            "/v1/editions/{id}/reactivate",
-            post(studios::reactivate_edition),
-        )
-        .route("/v1/editions/{id}/content", get(content::edition_content));
+    let router = routes()
+        .into_iter()
+        .fold(Router::new(), |router, r| router.route(r.path, r.handler));
     let router = match state.content() {
         // The encrypted files themselves: GET/HEAD with single ranges, ETag = the hash.
         Some(node) => router.nest(
-            "/v1/content",
+            CONTENT_PREFIX,
             tangible_content::http::router(node.store().clone()).with_state(()),
         ),
         None => router,

@@ -6,6 +6,7 @@ mod catalogue;
 mod config;
 mod helpers;
 mod licences;
+mod openapi;
 mod purchases;
 mod queue;
 mod recovery;

@@ -38,7 +38,9 @@ pub struct Statement {
 
 /// A studio's royalty statement (JSON, or CSV with `format=csv`).
 #[utoipa::path(get, path = "/v1/studios/{id}/statement", params(("id" = i64, Path, description = "studio id"), SaleQuery),
-    responses((status = 200, body = Statement), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, content((Statement = "application/json"), (String = "text/csv"))),
+        (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn statement(
     State(state): State<AppState>,
     Path(id): Path<String>,
