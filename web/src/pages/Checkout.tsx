@@ -82,6 +82,8 @@ export function CardCheckout(p: {
    * otherwise the same one is tried again.
    */
   newPurchaseAfterDecline?: boolean;
+  /** Paid for `tangible buy --card`: the licence goes to the command's wallet. */
+  fromCli?: boolean;
 }) {
   const mount = useRef<HTMLDivElement>(null);
   const stripe = useRef<{ client: StripeClient; card: CardElement } | null>(null);
@@ -201,12 +203,13 @@ export function CardCheckout(p: {
           </button>
         </form>
       )}
-      {phase.kind === 'progress' && <Progress purchase={phase.purchase} />}
+      {phase.kind === 'progress' && <Progress purchase={phase.purchase} fromCli={p.fromCli ?? false} />}
     </section>
   );
 }
 
-export function Progress({ purchase }: { purchase: Purchase | null }) {
+/** A purchase's way to its licence; `fromCli`: paid for `tangible buy --card`, whose wallet holds it. */
+export function Progress({ purchase, fromCli = false }: { purchase: Purchase | null; fromCli?: boolean }) {
   const st = purchase?.state ?? 'awaiting_payment';
   const order = ['awaiting_payment', 'paid', 'settling', 'fulfilled'];
   const at = order.indexOf(st);
@@ -235,7 +238,10 @@ export function Progress({ purchase }: { purchase: Purchase | null }) {
       {st === 'fulfilled' && purchase && (
         <div class="success" data-testid="fulfilled">
           <p>
-            <strong>It’s yours.</strong> The licence is in your wallet and your library.
+            <strong>It’s yours.</strong>{' '}
+            {fromCli
+              ? 'The licence is in the wallet of the tangible command that started this purchase: it shows it now, and tangible download fetches the film.'
+              : 'The licence is in your wallet and your library.'}
           </p>
           <p class="small">
             Licence number <LongId prefix="#" value={purchase.licence_id ?? ''} />
@@ -243,9 +249,11 @@ export function Progress({ purchase }: { purchase: Purchase | null }) {
           <p class="muted small">
             Recorded on chain in transaction <LongId value={purchase.tx_hash ?? ''} />
           </p>
-          <a class="button" href="/library">
-            Go to your library
-          </a>
+          {!fromCli && (
+            <a class="button" href="/library">
+              Go to your library
+            </a>
+          )}
         </div>
       )}
     </div>

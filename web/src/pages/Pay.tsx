@@ -36,7 +36,7 @@ export function PayPage({ purchaseId }: { purchaseId: string }) {
             <section class="checkout">
               <h1>{title}</h1>
               <p>This purchase is already paid for.</p>
-              <Progress purchase={purchase} />
+              <Progress purchase={purchase} fromCli />
             </section>
           );
         if (!config.stripe_publishable_key) return <ErrorBox>Card payments are not configured on this server.</ErrorBox>;
@@ -56,6 +56,7 @@ export function PayPage({ purchaseId }: { purchaseId: string }) {
               stripeUrl={config.stripe_js_url}
               publishableKey={config.stripe_publishable_key}
               reserve={() => Promise.resolve({ purchase_id: purchase.purchase_id, client_secret: secret })}
+              fromCli
             />
           </>
         );
