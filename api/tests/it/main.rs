@@ -7,6 +7,7 @@ mod config;
 mod helpers;
 mod licences;
 mod openapi;
+mod payment_method;
 mod purchases;
 mod queue;
 mod recovery;

@@ -360,14 +360,14 @@ impl StripeEndpoint {
             .expect("a request to localstripe")
     }
 
-    /// Pays a PaymentIntent with a test card, as a frontend would; returns the confirm status.
-    pub async fn pay(&self, payment_intent: &str, card: &str) -> reqwest::StatusCode {
+    /// A card PaymentMethod (`pm_…`) for the test card `number`, as Stripe.js makes one.
+    pub async fn payment_method(&self, number: &str) -> String {
         let pm: Value = self
             .post(
                 "/v1/payment_methods",
                 &[
                     ("type", "card"),
-                    ("card[number]", card),
+                    ("card[number]", number),
                     ("card[exp_month]", "12"),
                     ("card[exp_year]", "2040"),
                     ("card[cvc]", "123"),
@@ -377,7 +377,12 @@ impl StripeEndpoint {
             .json()
             .await
             .expect("a payment method");
-        let pm = pm["id"].as_str().expect("payment method id").to_owned();
+        pm["id"].as_str().expect("payment method id").to_owned()
+    }
+
+    /// Pays a PaymentIntent with a test card, as a frontend would; returns the confirm status.
+    pub async fn pay(&self, payment_intent: &str, card: &str) -> reqwest::StatusCode {
+        let pm = self.payment_method(card).await;
         let r = self
             .post(
                 &format!("/v1/payment_intents/{payment_intent}"),
