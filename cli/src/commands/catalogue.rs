@@ -133,7 +133,7 @@ pub(super) async fn library(ctx: &Ctx) -> anyhow::Result<()> {
     let lib = ctx.library();
     let local = lib.list()?;
     let address = ctx.address()?;
-    let now = crate::commands::content::now();
+    let now = crate::commands::trust::now();
     // Online part: what the API's mirror says the wallet owns. Offline, show local only.
     let remote: Option<Vec<LicenceView>> = match ctx
         .api()?

@@ -4,6 +4,7 @@ mod buy;
 mod catalogue;
 mod content;
 mod studio;
+mod trust;
 mod wallet;
 
 use alloy::primitives::Address;
