@@ -4,6 +4,7 @@
 // Also: the address without its secret is refused clearly, and a paid link says it is paid.
 //
 // usage: node web/e2e/cli_pay.mjs <base-url> <screenshot-folder> <tangible-binary>
+/* global location */
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,6 +57,13 @@ await h.run(async () => {
   step('paying on the page with 4242 4242 4242 4242');
   await page.goto('about:blank');
   await page.goto(url);
+  // The whole recipient is shown (a crafted link would name someone else's wallet), and the
+  // secret leaves the address bar and the history, yet a reload still pays.
+  await page.locator('[data-testid=recipient]').waitFor();
+  const recipient = await page.locator('[data-testid=recipient]').textContent();
+  check(recipient.toLowerCase() === BUYER.toLowerCase(), `the page names the CLI's whole address: ${recipient}`);
+  check((await page.evaluate(() => location.href)) === url.split('#')[0], `the secret is gone from the address: ${page.url()}`);
+  await page.reload();
   await fillCard(page, '4242424242424242');
   check((await page.locator('[data-testid=total]').textContent()).includes('9.00'), 'the page shows the HD price, 9.00 €');
   await h.screenshot('pay');

@@ -136,7 +136,10 @@ export function CardCheckout(p: {
       if (result.status === 'requires_action') {
         setPhase({ kind: 'paying', step: 'Waiting for your bank’s authentication (3-D Secure)…' });
         const r = await st.client.confirmCardPayment(pc.client_secret);
-        if (r.error || r.paymentIntent?.status !== 'succeeded') {
+        const status = r.paymentIntent?.status;
+        // `processing` is paid as far as the buyer is concerned: keep following this purchase
+        // (a new one could be charged a second time when the first one completes).
+        if (r.error || (status !== 'succeeded' && status !== 'processing')) {
           if (p.newPurchaseAfterDecline) purchase.current = null;
           setPhase({
             kind: 'declined',
@@ -172,10 +175,18 @@ export function CardCheckout(p: {
       <p class="total">
         Total <strong data-testid="total">{money(p.price, p.currency)}</strong>
       </p>
-      <p class="muted small">
-        You buy a licence to this film in {qualityLabel(p.quality)}. Once paid, it is recorded on chain to
-        your wallet <code title={p.buyer}>{short(p.buyer)}</code> and appears in your library.
-      </p>
+      {p.fromCli ? (
+        <p class="muted small">
+          You buy a licence to this film in {qualityLabel(p.quality)}. Once paid, it is recorded on chain to the
+          wallet that started this purchase, <code class="wrap" data-testid="recipient">{p.buyer}</code>: check
+          that it is yours (<code>tangible wallet show</code>) before you pay.
+        </p>
+      ) : (
+        <p class="muted small">
+          You buy a licence to this film in {qualityLabel(p.quality)}. Once paid, it is recorded on chain to
+          your wallet <code title={p.buyer}>{short(p.buyer)}</code> and appears in your library.
+        </p>
+      )}
       {phase.kind !== 'progress' && (
         <form onSubmit={pay} class="form" noValidate>
           <fieldset disabled={busy}>

@@ -1,6 +1,7 @@
 // The hosted payment page for a purchase made elsewhere: `tangible buy --card` creates the
 // purchase for the buyer's address and prints `/pay/<purchase id>#<client secret>`. The secret
 // travels in the fragment, which the browser never sends to a server (nor to its logs).
+import { useState } from 'preact/hooks';
 import { api, money, type Purchase } from '../api';
 import { useLoad } from '../hooks';
 import { ErrorBox, Loaded, qualityLabel } from '../ui';
@@ -11,8 +12,28 @@ type PurchaseToPay = Purchase & { kind: string; buyer_address: string };
 
 const CLIENT_SECRET = /^pi_[A-Za-z0-9]+_secret_[A-Za-z0-9]+$/;
 
+/**
+ * The client secret from the address's fragment, which is then removed from the address bar
+ * and the history; kept for this tab only (sessionStorage), so that a reload still pays.
+ */
+function takeSecret(purchaseId: string): string {
+  const key = `tangible.pay.${purchaseId}`;
+  let fromHash = '';
+  try {
+    fromHash = decodeURIComponent(location.hash.replace(/^#/, ''));
+  } catch {
+    // A malformed escape: treated as no secret.
+  }
+  if (CLIENT_SECRET.test(fromHash)) {
+    sessionStorage.setItem(key, fromHash);
+    history.replaceState(history.state, '', location.pathname);
+    return fromHash;
+  }
+  return sessionStorage.getItem(key) ?? fromHash;
+}
+
 export function PayPage({ purchaseId }: { purchaseId: string }) {
-  const secret = decodeURIComponent(location.hash.replace(/^#/, ''));
+  const [secret] = useState(() => takeSecret(purchaseId));
   const [data, retry] = useLoad(async () => {
     const [purchase, config] = await Promise.all([
       api.purchase(purchaseId) as Promise<PurchaseToPay>,
