@@ -25,18 +25,9 @@ pub struct AppState {
 
 #[derive(Debug)]
 struct Inner {
-    config: Config,
-    db: PgPool,
-    chain: ChainClient,
-    stripe: StripeGateway,
-    tokens: TokenSigner,
-    metrics: PrometheusHandle,
-    kek: Option<Kek>,
-    attestation: Option<PrivateKeySigner>,
-    content: Option<Arc<ContentNode>>,
+    parts: StateParts,
     job_wakeup: tokio::sync::Notify,
     sealed_keys: SealedKeyCache,
-    releases: ReleaseLog,
 }
 
 /// What [`AppState::new`] is built from (the rest starts empty).
@@ -57,31 +48,10 @@ pub(crate) struct StateParts {
 impl AppState {
     /// The state of `parts`, with an empty sealed-key cache and no worker waiting.
     pub(crate) fn new(parts: StateParts) -> Self {
-        let StateParts {
-            config,
-            db,
-            chain,
-            stripe,
-            tokens,
-            metrics,
-            kek,
-            attestation,
-            content,
-            releases,
-        } = parts;
         Self {
             inner: Arc::new(Inner {
-                config,
-                releases,
+                parts,
                 sealed_keys: SealedKeyCache::default(),
-                db,
-                chain,
-                stripe,
-                tokens,
-                metrics,
-                kek,
-                attestation,
-                content,
                 job_wakeup: tokio::sync::Notify::new(),
             }),
         }
@@ -89,35 +59,35 @@ impl AppState {
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.inner.config
+        &self.inner.parts.config
     }
     /// The database pool.
     pub fn db(&self) -> &PgPool {
-        &self.inner.db
+        &self.inner.parts.db
     }
     /// The chain client.
     pub fn chain(&self) -> &ChainClient {
-        &self.inner.chain
+        &self.inner.parts.chain
     }
     /// The Stripe client.
     pub fn stripe(&self) -> &StripeGateway {
-        &self.inner.stripe
+        &self.inner.parts.stripe
     }
     /// The token signer.
     pub fn tokens(&self) -> &TokenSigner {
-        &self.inner.tokens
+        &self.inner.parts.tokens
     }
     /// The key-encryption key of edition keys, when configured.
     pub fn kek(&self) -> Option<&Kek> {
-        self.inner.kek.as_ref()
+        self.inner.parts.kek.as_ref()
     }
     /// The attestation key signing certificates, when configured.
     pub fn attestation(&self) -> Option<&PrivateKeySigner> {
-        self.inner.attestation.as_ref()
+        self.inner.parts.attestation.as_ref()
     }
     /// The content node (store, P2P provider), when `content_dir` is configured.
     pub fn content(&self) -> Option<&Arc<ContentNode>> {
-        self.inner.content.as_ref()
+        self.inner.parts.content.as_ref()
     }
     /// Wakes an idle local worker (a job was queued); other instances find it at their next poll.
     pub fn wake_workers(&self) {
@@ -133,10 +103,10 @@ impl AppState {
     }
     /// The key-release recorder (batched, durable before a key is returned).
     pub fn releases(&self) -> &ReleaseLog {
-        &self.inner.releases
+        &self.inner.parts.releases
     }
     /// The Prometheus handle.
     pub fn metrics(&self) -> &PrometheusHandle {
-        &self.inner.metrics
+        &self.inner.parts.metrics
     }
 }
