@@ -32,6 +32,15 @@ async fn running_workers(app: &TestApp, n: usize) -> Vec<String> {
 }
 
 /// Asserts each purchase has exactly one recorded attempt, and one settlement on chain.
+/// Six card purchases, by the first three buyers in turn, awaiting payment.
+async fn six_purchases(app: &TestApp) -> Vec<Value> {
+    let mut created = Vec::new();
+    for i in 0..6 {
+        created.push(app.create_purchase(app.chain.buyer(i % 3).address()).await);
+    }
+    created
+}
+
 async fn settled_once_each(app: &TestApp, created: &[Value]) {
     for c in created {
         let view = app.wait_fulfilled(c["purchase_id"].as_str().unwrap()).await;
@@ -57,10 +66,7 @@ async fn concurrent_card_payments_each_settle_once() {
         ..Options::default()
     })
     .await;
-    let mut created = Vec::new();
-    for i in 0..6 {
-        created.push(app.create_purchase(app.chain.buyer(i % 3).address()).await);
-    }
+    let created = six_purchases(&app).await;
     // With the node stalled, each worker holds the job it claimed: all four must claim one,
     // each a different job, and the other two wait.
     app.rpc.set_stalled(true);
@@ -90,10 +96,7 @@ async fn two_api_instances_share_the_queue_and_settle_each_payment_once() {
         ..Options::default()
     })
     .await;
-    let mut created = Vec::new();
-    for i in 0..6 {
-        created.push(app.create_purchase(app.chain.buyer(i % 3).address()).await);
-    }
+    let created = six_purchases(&app).await;
     app.rpc.set_stalled(true);
     assert_eq!(
         app.stripe
