@@ -19,6 +19,17 @@ pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result
         "PostgreSQL server binaries not found (apt-get install postgresql, or set PG_BIN_DIR)",
     )?;
     let user = postgres_user();
+    // Run as root, the server runs as `postgres`, which must be able to walk down to its
+    // folder: a stack folder below a private directory (a 0700 home or `mktemp -d`) is out of
+    // its reach, so the throwaway cluster goes to the system's temporary directory instead
+    // (one per port, replaced at the next start on that port).
+    let elsewhere;
+    let dir = if user.is_some() && !searchable_by_others(dir) {
+        elsewhere = std::env::temp_dir().join(format!("tangible-devstack-pg-{port}"));
+        elsewhere.as_path()
+    } else {
+        dir
+    };
     if dir.exists() {
         std::fs::remove_dir_all(dir)
             .with_context(|| format!("removing the old cluster {}", dir.display()))?;
@@ -103,4 +114,13 @@ pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result
     .context("creating the database")?;
     conn.close().await?;
     Ok(server)
+}
+
+/// Whether every folder above `dir` lets other users through (the `x` bit for others).
+fn searchable_by_others(dir: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_owned());
+    dir.ancestors()
+        .skip(1)
+        .all(|a| std::fs::metadata(a).is_ok_and(|m| m.permissions().mode() & 0o001 != 0))
 }
