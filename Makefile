@@ -24,10 +24,11 @@ tools: ## install the pinned toolchain into .tools/ (idempotent, fast when prese
 contracts: tools ## compile the Solidity contracts (artifacts feed the Rust bindings)
 	@cd contracts && $(FORGE) build --quiet
 
-lint: contracts ## formatting and lints: cargo fmt, clippy -D warnings, forge fmt, tsc + eslint (web/)
+lint: contracts ## formatting and lints: cargo fmt, clippy -D warnings, cargo deny, forge fmt, tsc + eslint (web/)
 	cargo fmt --all --check
 	cd contracts && $(FORGE) fmt --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
+	cargo deny --log-level error check bans licenses sources
 	cd web && npx --no-install tsc --noEmit && npx --no-install eslint .
 
 web: tools ## build the web storefront into web/dist (the API serves it at /)

