@@ -1,0 +1,79 @@
+//! The API's error body `{"error":{"code","message"}}` and its stable codes.
+
+use serde::{Deserialize, Serialize};
+
+/// The stable error codes.
+pub mod codes {
+    /// The body is not valid JSON (syntax).
+    pub const INVALID_JSON: &str = "invalid_json";
+    /// The JSON is well formed but does not match the expected shape or types.
+    pub const INVALID_BODY: &str = "invalid_body";
+    /// The query string does not match the expected parameters.
+    pub const INVALID_QUERY: &str = "invalid_query";
+    /// A field has a value the API does not accept.
+    pub const INVALID_FIELD: &str = "invalid_field";
+    /// The body exceeds the size limit.
+    pub const PAYLOAD_TOO_LARGE: &str = "payload_too_large";
+    /// The body is not `application/json`.
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "unsupported_media_type";
+    /// No or an invalid bearer token.
+    pub const UNAUTHORIZED: &str = "unauthorized";
+    /// The sign-in message or its signature is not acceptable.
+    pub const INVALID_LOGIN: &str = "invalid_login";
+    /// The nonce is unknown, expired or already used.
+    pub const NONCE_INVALID: &str = "nonce_invalid";
+    /// A Stripe webhook signature is missing, forged or stale.
+    pub const INVALID_SIGNATURE: &str = "invalid_signature";
+    /// The caller does not own the licence.
+    pub const NOT_OWNER: &str = "not_owner";
+    /// The licence was revoked.
+    pub const LICENCE_REVOKED: &str = "licence_revoked";
+    /// No key is stored for the licence's edition yet.
+    pub const KEY_UNAVAILABLE: &str = "key_unavailable";
+    /// The resource does not exist.
+    pub const NOT_FOUND: &str = "not_found";
+    /// The method is not allowed on this path.
+    pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
+    /// The edition is not on sale.
+    pub const EDITION_NOT_ON_SALE: &str = "edition_not_on_sale";
+    /// The offer is not active.
+    pub const OFFER_NOT_ACTIVE: &str = "offer_not_active";
+    /// The caller is not the studio's admin (on chain) nor a platform admin.
+    pub const NOT_STUDIO_ADMIN: &str = "not_studio_admin";
+    /// The action needs the platform's admin role (on chain).
+    pub const NOT_PLATFORM_ADMIN: &str = "not_platform_admin";
+    /// A streamed upload without `Content-Length`.
+    pub const LENGTH_REQUIRED: &str = "length_required";
+    /// Another upload of the same edition is running.
+    pub const UPLOAD_IN_PROGRESS: &str = "upload_in_progress";
+    /// The upload body ended early, or was longer than declared.
+    pub const UPLOAD_INCOMPLETE: &str = "upload_incomplete";
+    /// No master was uploaded for the edition yet.
+    pub const CONTENT_UNAVAILABLE: &str = "content_unavailable";
+    /// The edition is already withdrawn (or already on sale).
+    pub const EDITION_STATUS_UNCHANGED: &str = "edition_status_unchanged";
+    /// The edition already exists, or no more films can be registered.
+    pub const CONFLICT: &str = "conflict";
+    /// A dependency (database, chain node, Stripe) is unreachable.
+    pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
+    /// A bug or an unexpected failure; details are in the server log.
+    pub const INTERNAL: &str = "internal";
+}
+
+/// The error body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// Code and message of an error.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ErrorDetail {
+    /// A stable, machine-readable code.
+    pub code: String,
+    /// A human-readable explanation.
+    pub message: String,
+}
