@@ -8,30 +8,37 @@
 //!
 //! Children run in their own process groups and receive a "parent death" signal, so they go
 //! even when the process that started them is killed with SIGKILL.
+//!
+//! Where things are: `start` starts the components in order (the processes themselves in
+//! `postgres`, `chain`, `localstripe` and `process`), `ready` waits for the indexer and the
+//! API, `progress` says what is being waited for, `demo` holds what the stack hands back
+//! about its demo catalogue and accounts.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::time::Duration;
 
-use alloy::primitives::{Address, B256};
 use anyhow::{Context, Result, bail};
 use tangible_chain::Deployment;
-use tangible_db::sqlx;
-use tangible_domain::{Cents, Quality};
 
 mod binaries;
 pub mod chain;
+mod demo;
 mod localstripe;
 pub mod masters;
 mod ports;
 mod postgres;
 mod process;
+mod progress;
+mod ready;
+mod start;
 
 pub use binaries::{BIN_DIR_ENV, Binaries, build_bins, workspace_root};
+pub use demo::{DemoEdition, DemoInfo, DevAccount};
 pub use ports::{Ports, check_port_free};
 
 use ports::{PORT_ATTEMPTS, free_port, port_in_use, resolve, was_free};
 use process::Managed;
+use start::start_on;
 
 /// The Stripe secret key the stack's API uses against localstripe (which accepts any key).
 pub const STRIPE_SECRET_KEY: &str = "sk_test_tangible_devstack";
@@ -63,6 +70,10 @@ pub struct StackOptions {
     pub api_env: Vec<(String, String)>,
     /// Extra arguments of the indexer.
     pub indexer_args: Vec<String>,
+    /// Where to say what the start is waiting for: one line per wait (anvil, PostgreSQL, the
+    /// deployment, the indexer, the API…), then every 5 s how long it has lasted. `None`:
+    /// silent (`tangible-stack up` prints them to stderr).
+    pub progress: Option<fn(&str)>,
 }
 
 impl Default for StackOptions {
@@ -78,77 +89,8 @@ impl Default for StackOptions {
             binaries: None,
             api_env: Vec::new(),
             indexer_args: Vec::new(),
+            progress: None,
         }
-    }
-}
-
-/// A development account of anvil (well-known key, local chain only). `Debug` shows the
-/// address only.
-#[derive(Clone, PartialEq, Eq)]
-pub struct DevAccount {
-    /// Its index among anvil's default accounts.
-    pub index: usize,
-    /// The address.
-    pub address: Address,
-    /// The private key, `0x` + 64 hex characters.
-    pub private_key: String,
-}
-
-impl std::fmt::Debug for DevAccount {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("DevAccount")
-            .field("index", &self.index)
-            .field("address", &self.address)
-            .finish_non_exhaustive()
-    }
-}
-
-/// One demo edition.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DemoEdition {
-    /// HD or 4K.
-    pub quality: Quality,
-    /// The on-chain price (HD 9.00 €, 4K 13.00 €).
-    pub price: Cents,
-    /// The master hash registered on chain.
-    pub master_hash: B256,
-    /// The generated plaintext master, when generated.
-    pub master_file: Option<PathBuf>,
-    /// Whether the master was uploaded through the API (its content is served).
-    pub uploaded: bool,
-}
-
-/// The demo catalogue and the accounts of the local chain.
-#[derive(Debug, Clone)]
-pub struct DemoInfo {
-    /// The studio's id ("Studio Méliès").
-    pub studio_id: u32,
-    /// The studio's name.
-    pub studio_name: String,
-    /// The film's id ("Le Voyage dans la Lune", 1902).
-    pub film_id: u64,
-    /// The film's title.
-    pub film_title: String,
-    /// The film's year.
-    pub film_year: u16,
-    /// HD and 4K.
-    pub editions: Vec<DemoEdition>,
-    /// Deployer, admin and operator (the API's settlement key; holds the card float).
-    pub operator: DevAccount,
-    /// The studio's admin and royalty recipient.
-    pub studio: DevAccount,
-    /// The platform treasury.
-    pub platform: DevAccount,
-    /// Accounts for buyers, each with 10,000 tEUR and 10,000 ETH.
-    pub buyers: Vec<DevAccount>,
-    /// The key signing licence certificates (the API's attestation key).
-    pub attestation: DevAccount,
-}
-
-impl DemoInfo {
-    /// The edition of a quality.
-    pub fn edition(&self, quality: Quality) -> Option<&DemoEdition> {
-        self.editions.iter().find(|e| e.quality == quality)
     }
 }
 
@@ -182,30 +124,6 @@ pub struct Stack {
     /// Children in start order; stopped in reverse.
     children: Vec<Managed>,
     temp: Option<tempfile::TempDir>,
-}
-
-fn account(i: usize) -> DevAccount {
-    let signer = &chain::signers()[i];
-    DevAccount {
-        index: i,
-        address: signer.address(),
-        private_key: chain::ANVIL_KEYS[i].to_owned(),
-    }
-}
-
-/// A started stack, before it owns its temporary folder.
-struct Started {
-    api_url: String,
-    rpc_url: String,
-    chain_id: u64,
-    stripe_url: String,
-    database_url: String,
-    deployment: Deployment,
-    deployment_file: PathBuf,
-    demo: DemoInfo,
-    log_dir: PathBuf,
-    ports: Ports,
-    children: Vec<Managed>,
 }
 
 impl Stack {
@@ -318,357 +236,6 @@ impl Stack {
 impl Drop for Stack {
     fn drop(&mut self) {
         self.stop_all();
-    }
-}
-
-/// One start of every component on `ports`, in `data_dir` (see [`Stack::start`]).
-async fn start_on(
-    options: &StackOptions,
-    binaries: &Binaries,
-    data_dir: &Path,
-    ports: Ports,
-) -> Result<Started> {
-    let log_dir = data_dir.join("logs");
-    for sub in ["logs", "masters", "deployments", "content"] {
-        let d = data_dir.join(sub);
-        if d.exists() {
-            std::fs::remove_dir_all(&d)?;
-        }
-        std::fs::create_dir_all(&d).with_context(|| format!("creating {}", d.display()))?;
-    }
-    let rpc_url = format!("http://127.0.0.1:{}", ports.anvil);
-    let api_url = format!("http://127.0.0.1:{}", ports.api);
-    let stripe_url = format!("http://127.0.0.1:{}", ports.stripe);
-    let database_url = format!(
-        "postgres://postgres@127.0.0.1:{}/{DATABASE_NAME}",
-        ports.postgres
-    );
-
-    // The cluster, the chain and the emulator start concurrently.
-    let (pg_dir, pg_log) = (data_dir.join("pg"), log_dir.join("postgres.log"));
-    let pg = postgres::start(&pg_dir, ports.postgres, DATABASE_NAME, &pg_log);
-    let node = async {
-        let (anvil, chain_id) = chain::start_anvil(
-            &binaries.anvil,
-            ports.anvil,
-            options.block_time,
-            &log_dir.join("anvil.log"),
-        )
-        .await?;
-        let (deployment, demo) = chain::deploy_demo(&rpc_url).await?;
-        anyhow::Ok((anvil, chain_id, deployment, demo))
-    };
-    let stripe = localstripe::start(&binaries.localstripe, ports.stripe, &log_dir);
-    let (pg, node, stripe) = tokio::join!(pg, node, stripe);
-    let mut children = Vec::new();
-    // Keep whatever started, so that an error below stops it.
-    let (pg, node, stripe) = (
-        pg.context("starting PostgreSQL"),
-        node.context("starting anvil and deploying"),
-        stripe.context("starting localstripe"),
-    );
-    let mut errors = Vec::new();
-    match pg {
-        Ok(p) => children.push(p),
-        Err(e) => errors.push(e),
-    }
-    let mut chain_info = None;
-    match node {
-        Ok((anvil, chain_id, deployment, demo)) => {
-            children.push(anvil);
-            chain_info = Some((chain_id, deployment, demo));
-        }
-        Err(e) => errors.push(e),
-    }
-    match stripe {
-        Ok(s) => children.push(s),
-        Err(e) => errors.push(e),
-    }
-    let mut stack_children = Guard(children);
-    if let Some(e) = errors.into_iter().next() {
-        return Err(e);
-    }
-    let (chain_id, deployment, demo) = chain_info.expect("no error, so the chain started");
-
-    let deployment_file = Deployment::file_in(&data_dir.join("deployments"), chain_id);
-    deployment.save(&deployment_file)?;
-    if let Some(dir) = &options.deployments_dir {
-        std::fs::create_dir_all(dir)?;
-        deployment.save(&Deployment::file_in(dir, chain_id))?;
-    }
-
-    // Migrate once here, so the indexer and the API never race on the schema.
-    let pool = tangible_db::connect(&database_url, 2)
-        .await
-        .context("connecting to the stack's database")?;
-    tangible_db::migrate(&pool).await.context("migrating")?;
-
-    let mut indexer = Command::new(&binaries.indexer);
-    indexer
-        .args(["--rpc-url", &rpc_url])
-        .args(["--database-url", &database_url])
-        .arg("--deployment")
-        .arg(&deployment_file)
-        .args(["--confirmations", "0", "--poll-interval-ms", "100"])
-        .args([
-            "--metrics-addr",
-            &format!("127.0.0.1:{}", ports.indexer_metrics),
-        ])
-        .args(&options.indexer_args);
-    scrub_env(&mut indexer);
-    stack_children
-        .0
-        .push(Managed::spawn_logged("indexer", indexer, &log_dir)?);
-
-    let mut api = Command::new(&binaries.api);
-    scrub_env(&mut api);
-    let attestation = account(chain::ATTESTATION);
-    let operator = account(chain::OPERATOR);
-    let token_secret = hex::encode(rand::random::<[u8; 32]>());
-    let kek = hex::encode(rand::random::<[u8; 32]>());
-    let host = format!("127.0.0.1:{}", ports.api);
-    let content_dir = data_dir.join("content");
-    for (k, v) in [
-        ("LISTEN_ADDR", host.clone()),
-        ("DATABASE_URL", database_url.clone()),
-        ("DB_MAX_CONNECTIONS", "8".to_owned()),
-        ("RPC_URL", rpc_url.clone()),
-        ("DEPLOYMENT_FILE", deployment_file.display().to_string()),
-        ("OPERATOR_KEY", operator.private_key.clone()),
-        ("STRIPE_SECRET_KEY", STRIPE_SECRET_KEY.to_owned()),
-        ("STRIPE_API_BASE", stripe_url.clone()),
-        ("STRIPE_WEBHOOK_SECRET", STRIPE_WEBHOOK_SECRET.to_owned()),
-        ("TOKEN_SECRET", token_secret),
-        ("KEK_HEX", kek),
-        ("ATTESTATION_KEY", attestation.private_key.clone()),
-        ("SIWE_DOMAIN", host.clone()),
-        ("SIWE_URI", api_url.clone()),
-        ("WORKER_POLL_MS", "100".to_owned()),
-        ("RETRY_BASE_MS", "200".to_owned()),
-        ("RETRY_MAX_MS", "2000".to_owned()),
-        ("SHUTDOWN_GRACE_SECS", "3".to_owned()),
-        ("JSON_LOGS", "false".to_owned()),
-        ("CONTENT_DIR", content_dir.display().to_string()),
-        ("P2P_BIND_ADDR", "127.0.0.1:0".to_owned()),
-        ("PUBLIC_URL", api_url.clone()),
-        // The web storefront (web/dist, `make web`) and its card checkout: localstripe takes
-        // any publishable key and serves its fake Stripe.js.
-        (
-            "STRIPE_PUBLISHABLE_KEY",
-            "pk_test_tangible_devstack".to_owned(),
-        ),
-        ("STRIPE_JS_URL", format!("{stripe_url}/js.stripe.com/v3/")),
-        (
-            "WEB_DIR",
-            workspace_root().join("web/dist").display().to_string(),
-        ),
-    ] {
-        api.env(format!("TANGIBLE_API_{k}"), v);
-    }
-    for (k, v) in &options.api_env {
-        api.env(k, v);
-    }
-    stack_children
-        .0
-        .push(Managed::spawn_logged("api", api, &log_dir)?);
-    localstripe::register_webhook(&stripe_url, &format!("{api_url}/v1/webhooks/stripe")).await?;
-
-    let deadline = Instant::now() + Duration::from_secs(120);
-    wait_mirrored(&pool, demo.film_id, &stack_children.0, deadline).await?;
-    wait_ready((&api_url, ports.api), &stack_children.0, deadline).await?;
-
-    let mut editions = Vec::new();
-    for (quality, hash, price) in &demo.editions {
-        editions.push(DemoEdition {
-            quality: *quality,
-            price: *price,
-            master_hash: *hash,
-            master_file: None,
-            uploaded: false,
-        });
-    }
-    if options.upload_demo_masters {
-        for e in &mut editions {
-            let len = match e.quality {
-                Quality::Uhd4k => options.demo_master_bytes * 2,
-                _ => options.demo_master_bytes,
-            };
-            let path = data_dir
-                .join("masters")
-                .join(format!("film-{}-{}.bin", demo.film_id, e.quality));
-            masters::generate_master(&path, demo.film_id, e.quality, len)?;
-            e.master_file = Some(path);
-        }
-        if api_has_route(&api_url, masters::is_master_route).await? {
-            let http = reqwest::Client::new();
-            let studio = &chain::signers()[chain::STUDIO];
-            let token = masters::login(&http, &api_url, studio).await?;
-            for e in &mut editions {
-                let path = e.master_file.as_ref().expect("generated above");
-                let up =
-                    masters::upload_master(&http, &api_url, &token, demo.film_id, e.quality, path)
-                        .await?;
-                e.master_hash = up.master_hash;
-                e.uploaded = true;
-            }
-            let deadline = Instant::now() + Duration::from_secs(60);
-            wait_master_hashes(&pool, demo.film_id, &editions, &stack_children.0, deadline).await?;
-        }
-    }
-    pool.close().await;
-
-    let demo = DemoInfo {
-        studio_id: demo.studio_id,
-        studio_name: "Studio Méliès".to_owned(),
-        film_id: demo.film_id,
-        film_title: "Le Voyage dans la Lune".to_owned(),
-        film_year: 1902,
-        editions,
-        operator,
-        studio: account(chain::STUDIO),
-        platform: account(chain::PLATFORM),
-        buyers: chain::BUYERS.map(account).collect(),
-        attestation,
-    };
-    Ok(Started {
-        api_url,
-        rpc_url,
-        chain_id,
-        stripe_url,
-        database_url,
-        deployment,
-        deployment_file,
-        demo,
-        log_dir,
-        ports,
-        children: std::mem::take(&mut stack_children.0),
-    })
-}
-
-/// Children stopped in reverse order when dropped (a start that fails half-way).
-struct Guard(Vec<Managed>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        while let Some(mut child) = self.0.pop() {
-            child.stop(Duration::from_secs(10));
-        }
-    }
-}
-
-/// Removes inherited `TANGIBLE_API_*` variables (a developer's own configuration must not leak
-/// into the stack's processes).
-fn scrub_env(cmd: &mut Command) {
-    for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("TANGIBLE_API_") {
-            cmd.env_remove(k);
-        }
-    }
-    if std::env::var_os("RUST_LOG").is_none() {
-        cmd.env("RUST_LOG", "info");
-    }
-}
-
-async fn wait_mirrored(
-    pool: &sqlx::PgPool,
-    film_id: u64,
-    children: &[Managed],
-    deadline: Instant,
-) -> Result<()> {
-    loop {
-        children.iter().try_for_each(Managed::ensure_running)?;
-        let editions: Option<i64> =
-            sqlx::query_scalar("SELECT count(*) FROM editions WHERE film_id = $1")
-                .bind(film_id as i64)
-                .fetch_one(pool)
-                .await
-                .ok();
-        if editions == Some(2) {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("the indexer did not mirror the demo film in time (see its log)");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// Whether the API's OpenAPI document lists a path matching `route` (features landing one
-/// after another).
-async fn api_has_route(api_url: &str, route: impl Fn(&str) -> bool) -> Result<bool> {
-    let doc: serde_json::Value = reqwest::get(format!("{api_url}/v1/openapi.json"))
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    Ok(doc["paths"]
-        .as_object()
-        .is_some_and(|paths| paths.keys().any(|p| route(p))))
-}
-
-/// Waits until the indexer mirrored the uploaded masters' hashes.
-async fn wait_master_hashes(
-    pool: &sqlx::PgPool,
-    film_id: u64,
-    editions: &[DemoEdition],
-    children: &[Managed],
-    deadline: Instant,
-) -> Result<()> {
-    loop {
-        children.iter().try_for_each(Managed::ensure_running)?;
-        let rows: Vec<(i16, String)> =
-            sqlx::query_as("SELECT quality, master_hash FROM editions WHERE film_id = $1")
-                .bind(film_id as i64)
-                .fetch_all(pool)
-                .await
-                .unwrap_or_default();
-        let mirrored = editions.iter().all(|e| {
-            rows.iter().any(|(q, h)| {
-                *q == i16::from(e.quality.code())
-                    && h.eq_ignore_ascii_case(&e.master_hash.to_string())
-            })
-        });
-        if mirrored {
-            return Ok(());
-        }
-        if Instant::now() > deadline {
-            bail!("the indexer did not mirror the uploaded masters' hashes in time");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-async fn wait_ready(
-    (api_url, port): (&str, u16),
-    children: &[Managed],
-    deadline: Instant,
-) -> Result<()> {
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(5))
-        .build()?;
-    let api = children
-        .iter()
-        .find(|c| c.name() == "api")
-        .context("the API was not started")?;
-    loop {
-        children.iter().try_for_each(Managed::ensure_running)?;
-        // Only our API is asked (another process may have taken a port picked free).
-        if !api.listens_on(port) {
-            if Instant::now() > deadline {
-                bail!("the API did not listen on port {port} in time");
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        }
-        let last = match http.get(format!("{api_url}/readyz")).send().await {
-            Ok(r) if r.status().is_success() => return Ok(()),
-            Ok(r) => format!("{}: {}", r.status(), r.text().await.unwrap_or_default()),
-            Err(e) => e.to_string(),
-        };
-        if Instant::now() > deadline {
-            bail!("the API was not ready in time: {last}");
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
 

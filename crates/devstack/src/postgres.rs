@@ -11,10 +11,17 @@ use tangible_db::sqlx::{Connection, Executor, PgConnection};
 use tangible_testkit::postgres;
 
 use crate::process::{Managed, SpawnOptions, postgres_user};
+use crate::progress::Progress;
 
 /// Runs `initdb` into `dir` (emptied first) and starts `postgres` on `port`; returns the
-/// server once database `db` exists.
-pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result<Managed> {
+/// server once database `db` exists. Says what it waits for through `progress`.
+pub(crate) async fn start(
+    dir: &Path,
+    port: u16,
+    db: &str,
+    log: &Path,
+    progress: Progress,
+) -> Result<Managed> {
     let bin = postgres::pg_bin_dir().context(
         "PostgreSQL server binaries not found (apt-get install postgresql, or set PG_BIN_DIR)",
     )?;
@@ -56,13 +63,18 @@ pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result
             ..SpawnOptions::default()
         },
     )?;
-    let started = Instant::now();
-    while child.exit_status().is_none() {
-        if started.elapsed() > Duration::from_secs(120) {
-            bail!("initdb did not finish in 120 s");
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    progress
+        .waiting_for("initdb to create the PostgreSQL cluster", async {
+            let started = Instant::now();
+            while child.exit_status().is_none() {
+                if started.elapsed() > Duration::from_secs(120) {
+                    bail!("initdb did not finish in 120 s");
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Ok(())
+        })
+        .await?;
     if !child.exit_status().is_some_and(|s| s.success()) {
         child.ensure_running()?;
     }
@@ -94,12 +106,15 @@ pub(crate) async fn start(dir: &Path, port: u16, db: &str, log: &Path) -> Result
         },
     )?;
     let admin = format!("postgres://postgres@127.0.0.1:{port}/postgres");
-    let mut conn = server
-        .probe_own_port(
-            port,
-            Duration::from_millis(100),
-            Duration::from_secs(60),
-            || PgConnection::connect(&admin),
+    let mut conn = progress
+        .waiting_for(
+            &format!("PostgreSQL to accept connections on port {port}"),
+            server.probe_own_port(
+                port,
+                Duration::from_millis(100),
+                Duration::from_secs(60),
+                || PgConnection::connect(&admin),
+            ),
         )
         .await
         .context("postgres did not accept connections in 60 s")?;

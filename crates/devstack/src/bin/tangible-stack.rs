@@ -165,6 +165,8 @@ async fn up(args: UpArgs) -> Result<()> {
         binaries: Some(binaries),
         api_env: Vec::new(),
         indexer_args: Vec::new(),
+        // One line per wait, so a slow step (a first initdb, a cold build's API) is named.
+        progress: Some(|line| eprintln!("make up: {line}")),
     };
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
