@@ -1,21 +1,27 @@
-//! The indexing loop: ranges, confirmations, checkpoints, reorgs, backoff.
+//! The indexing step: ranges, confirmations, checkpoints, reorgs. [`Indexer::step`] indexes the
+//! next range (or finds a reorg, or nothing to do); the loops around it, the range sizing, the
+//! ranges fetched ahead, reorg handling and deferred indexes live in the submodules.
 
-use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::collections::VecDeque;
+use std::time::Instant;
 
-use alloy::primitives::{Address, B256};
-use alloy::rpc::types::Log;
-use futures::future::try_join_all;
+use alloy::primitives::Address;
 use sqlx::PgPool;
 use tangible_chain::Deployment;
-use tokio::sync::watch;
-use tracing::{debug, error, info, warn};
+use tracing::{debug, info, warn};
 
 use crate::config::IndexerConfig;
-use crate::decode::{self, Event, RawEvent};
 use crate::rpc::{BlockRef, Rpc, RpcError};
-use crate::store::{self, Checkpoint, Identity, StagedBatch};
+use crate::store::{self, Checkpoint, Identity};
 use crate::{IndexerError, Result};
+
+mod fetch;
+mod follow;
+mod indexes;
+mod range;
+mod reorg;
+
+use fetch::{Prefetched, abandon, check_and_decode, discard};
 
 const TARGET: &str = "tangible::indexer";
 
@@ -63,74 +69,6 @@ pub struct Indexer<R> {
     deferred: bool,
     /// Whether deferring the indexes was considered already (once per run).
     defer_considered: bool,
-}
-
-/// A range ready to be written: its headers and decoded events, checked against each other;
-/// when fetched ahead (while the previous batch was written), possibly with its raw log staged.
-#[derive(Debug)]
-struct Prefetched {
-    from: u64,
-    to: u64,
-    headers: Vec<BlockRef>,
-    events: Vec<Event>,
-    staged: Option<StagedBatch>,
-}
-
-/// Rolls back the staged batches of ranges fetched ahead and not used.
-async fn discard(ahead: impl IntoIterator<Item = Prefetched>) {
-    for p in ahead {
-        abandon(p.staged).await;
-    }
-}
-
-/// Rolls a staged batch back (an error only means the connection is gone, and with it the
-/// transaction).
-async fn abandon(staged: Option<StagedBatch>) {
-    if let Some(staged) = staged
-        && let Err(e) = staged.abandon().await
-    {
-        debug!(target: TARGET, error = %e, "rolling back a staged batch");
-    }
-}
-
-/// The logs of `from..=to` checked against the range's headers and decoded. `Ok(Err(why))`
-/// when the node's answer is inconsistent (the chain moving under the fetch): the range is
-/// fetched again. An event that fails to decode is an error.
-fn check_and_decode(
-    from: u64,
-    to: u64,
-    headers: &[BlockRef],
-    logs: &[Log],
-) -> Result<std::result::Result<Vec<Event>, String>> {
-    for w in headers.windows(2) {
-        if w[1].number == w[0].number + 1 && w[1].parent_hash != w[0].hash {
-            return Ok(Err(format!("chain moved at block {}", w[1].number)));
-        }
-    }
-    let by_number: HashMap<u64, &BlockRef> = headers.iter().map(|b| (b.number, b)).collect();
-    let mut events = Vec::with_capacity(logs.len());
-    for log in logs {
-        if log.removed {
-            return Ok(Err("removed log in the answer".into()));
-        }
-        let known = log.block_number.and_then(|n| by_number.get(&n));
-        let Some(raw) = RawEvent::from_log(log, known.map(|b| b.timestamp)) else {
-            return Ok(Err("pending log in the answer".into()));
-        };
-        if raw.block_number < from || raw.block_number > to {
-            return Ok(Err(format!(
-                "log of block {} outside the range",
-                raw.block_number
-            )));
-        }
-        if let Some(b) = known
-            && b.hash != raw.block_hash
-        {
-            return Ok(Err(format!("block {} changed during the fetch", b.number)));
-        }
-        events.push(decode::decode(raw)?);
-    }
-    Ok(Ok(events))
 }
 
 impl<R: Rpc> Indexer<R> {
@@ -188,7 +126,7 @@ impl<R: Rpc> Indexer<R> {
             store::reset(&pool).await?;
             checkpoint = None;
         }
-        let range = cfg.initial_range.min(cfg.max_range).max(1);
+        let range = range::initial(&cfg);
         // Indexes deferred by a run that stopped before catching up.
         let deferred = store::deferred_indexes(&pool).await? > 0;
         let mut indexer = Self {
@@ -302,7 +240,7 @@ impl<R: Rpc> Indexer<R> {
                     Ok(Some(fetched)) => fetched,
                     Ok(None) => return Ok(StepOutcome::Retry("block not available yet".into())),
                     Err(RpcError::RangeTooLarge(msg)) if to > next => {
-                        self.range = (to - next).div_ceil(2).max(1);
+                        self.range = range::halved(next, to);
                         metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
                         debug!(target: TARGET, range = self.range, %msg, "log range refused, halving");
                         return Ok(StepOutcome::Retry(format!("range refused: {msg}")));
@@ -338,12 +276,7 @@ impl<R: Rpc> Indexer<R> {
         }
 
         // Adapt the range to the number of logs.
-        let span = to - next + 1;
-        if events.len() > self.cfg.target_logs {
-            self.range = (span * self.cfg.target_logs as u64 / events.len() as u64).max(1);
-        } else if events.len() < self.cfg.target_logs / 2 && span == self.range {
-            self.range = self.range.saturating_mul(2).min(self.cfg.max_range);
-        }
+        self.range = range::adapted(&self.cfg, self.range, to - next + 1, events.len());
         metrics::gauge!("indexer_log_range_blocks").set(self.range as f64);
 
         if !self.defer_considered && !events.is_empty() {
@@ -451,258 +384,5 @@ impl<R: Rpc> Indexer<R> {
             to,
             events: events.len(),
         })
-    }
-
-    /// The range `from..=to` fetched, checked and decoded ahead. `None` when any of it fails or
-    /// when the range does not continue the block `after` (the chain moved): the step that
-    /// needs it fetches it again and handles what it finds. A failed prefetch is not an error.
-    async fn prefetch(
-        &self,
-        from: u64,
-        to: u64,
-        head: u64,
-        after: Option<B256>,
-    ) -> Option<Prefetched> {
-        let (headers, logs) = self.fetch_range(from, to, head).await.ok()??;
-        if after.is_some_and(|after| headers[0].parent_hash != after) {
-            return None;
-        }
-        let events = check_and_decode(from, to, &headers, &logs).ok()?.ok()?;
-        Some(Prefetched {
-            from,
-            to,
-            headers,
-            events,
-            staged: None,
-        })
-    }
-
-    /// `events`' raw log staged (see [`store::stage_batch`]); `None` if that failed (the batch
-    /// is then written unstaged).
-    async fn stage(&self, events: &[Event]) -> Option<StagedBatch> {
-        match store::stage_batch(&self.pool, self.identity.chain_id, events).await {
-            Ok(staged) => Some(staged),
-            Err(e) => {
-                debug!(target: TARGET, error = %e, "staging a batch failed; it will be written unstaged");
-                None
-            }
-        }
-    }
-
-    /// The headers of `from..=to` (every one of them near the head, where reorgs happen, only
-    /// both ends deeper than the reorg window) and its logs, fetched concurrently. `None` when
-    /// a block is not available (yet).
-    async fn fetch_range(
-        &self,
-        from: u64,
-        to: u64,
-        head: u64,
-    ) -> Result<Option<(Vec<BlockRef>, Vec<Log>)>, RpcError> {
-        let dense = to.saturating_add(self.cfg.reorg_window) > head;
-        let numbers: Vec<u64> = if dense {
-            (from..=to).collect()
-        } else {
-            vec![from, to]
-        };
-        let (blocks, logs) = tokio::try_join!(
-            try_join_all(numbers.iter().map(|n| self.rpc.block(*n))),
-            self.rpc.logs(from, to, &self.addresses)
-        )?;
-        let Some(mut headers) = blocks.into_iter().collect::<Option<Vec<_>>>() else {
-            return Ok(None);
-        };
-        headers.dedup_by_key(|h| h.number);
-        Ok(Some((headers, logs)))
-    }
-
-    /// Drops the secondary indexes for the rest of a backfill when it is large: at least
-    /// `defer_indexes_above` events ahead (extrapolated from this batch) and at least as many
-    /// as already stored (re-creating indexes over a large table for a short backfill would
-    /// cost more than it saves). Considered once per run, on the first batch with events.
-    async fn consider_deferring_indexes(
-        &mut self,
-        batch_events: u64,
-        from: u64,
-        to: u64,
-        head: u64,
-    ) -> Result<()> {
-        self.defer_considered = true;
-        let threshold = self.cfg.defer_indexes_above;
-        if self.deferred || threshold == 0 {
-            return Ok(());
-        }
-        let span = to - from + 1;
-        let ahead = batch_events.saturating_mul(head.saturating_sub(from) + 1) / span;
-        if ahead < threshold {
-            return Ok(());
-        }
-        let stored = store::estimated_events(&self.pool).await?;
-        if ahead < stored {
-            return Ok(());
-        }
-        let dropped = store::defer_indexes(&self.pool, true).await?;
-        self.deferred = dropped > 0;
-        info!(target: TARGET, dropped, events_ahead = ahead, events_stored = stored,
-              "backfill: secondary indexes deferred until caught up");
-        Ok(())
-    }
-
-    /// Re-creates the deferred secondary indexes (one transaction).
-    async fn restore_indexes(&mut self) -> Result<()> {
-        let started = Instant::now();
-        let restored = store::restore_indexes(&self.pool).await?;
-        self.deferred = false;
-        info!(target: TARGET, restored, ms = started.elapsed().as_millis() as u64,
-              "secondary indexes re-created");
-        Ok(())
-    }
-
-    /// Finds the common ancestor over the recent block hashes and rolls the mirror back to it.
-    async fn handle_reorg(&mut self) -> Result<StepOutcome> {
-        discard(std::mem::take(&mut self.ahead)).await;
-        if self.deferred {
-            // The rollback deletes by block number: give it its index back first.
-            self.restore_indexes().await?;
-        }
-        let old = self.checkpoint.map_or(0, |c| c.number);
-        let mut ancestor = None;
-        for (number, hash) in store::recent_blocks(&self.pool, self.identity.chain_id).await? {
-            if let Some(b) = self.rpc.block(number).await?
-                && b.hash == hash
-            {
-                ancestor = Some(Checkpoint { number, hash });
-                break;
-            }
-        }
-        let ancestor = match ancestor {
-            Some(a) => a,
-            None => {
-                error!(target: TARGET, checkpoint = old, window = self.cfg.reorg_window,
-                       "reorg deeper than the recent block window: re-indexing from the deployment block");
-                match self.start_checkpoint().await? {
-                    Some(cp) => cp,
-                    None => {
-                        store::reset(&self.pool).await?;
-                        self.checkpoint = None;
-                        metrics::counter!("indexer_reorgs_total").increment(1);
-                        return Ok(StepOutcome::Reorg {
-                            ancestor: 0,
-                            depth: old + 1,
-                        });
-                    }
-                }
-            }
-        };
-        let deleted = store::rollback_to(&self.pool, &self.identity, ancestor).await?;
-        self.checkpoint = Some(ancestor);
-        let depth = old.saturating_sub(ancestor.number);
-        metrics::counter!("indexer_reorgs_total").increment(1);
-        metrics::counter!("indexer_reorged_blocks_total").increment(depth);
-        warn!(target: TARGET, ancestor = ancestor.number, depth, deleted_events = deleted, "reorg rolled back");
-        Ok(StepOutcome::Reorg {
-            ancestor: ancestor.number,
-            depth,
-        })
-    }
-
-    /// Steps until caught up with the head minus the confirmations; returns the checkpoint.
-    /// Errors are returned, not retried (see [`Indexer::run`] for the resilient loop).
-    pub async fn sync(&mut self) -> Result<Option<u64>> {
-        loop {
-            match self.step().await? {
-                StepOutcome::CaughtUp { .. } => return Ok(self.checkpoint.map(|c| c.number)),
-                StepOutcome::Retry(why) => {
-                    debug!(target: TARGET, %why, "retrying");
-                    tokio::time::sleep(Duration::from_millis(20)).await
-                }
-                StepOutcome::Indexed { .. } | StepOutcome::Reorg { .. } => {}
-            }
-        }
-    }
-
-    /// Indexes until `shutdown` becomes true: follows the head, retries transient RPC and
-    /// database errors with exponential backoff (100 ms to 30 s, with jitter), returns on an
-    /// error that needs an operator. A batch interrupted by the shutdown is rolled back whole.
-    pub async fn run(mut self, mut shutdown: watch::Receiver<bool>) -> Result<()> {
-        let mut failures = 0u32;
-        loop {
-            if *shutdown.borrow() {
-                break;
-            }
-            let outcome = tokio::select! {
-                o = self.step() => o,
-                _ = shutdown.changed() => break,
-            };
-            let pause = match outcome {
-                Ok(StepOutcome::Indexed { .. } | StepOutcome::Reorg { .. }) => {
-                    failures = 0;
-                    None
-                }
-                Ok(StepOutcome::CaughtUp { .. }) => {
-                    failures = 0;
-                    Some(self.cfg.poll_interval)
-                }
-                Ok(StepOutcome::Retry(why)) => {
-                    debug!(target: TARGET, %why, "retrying");
-                    Some(Duration::from_millis(50).min(self.cfg.poll_interval))
-                }
-                Err(e) if e.is_transient() => {
-                    match &e {
-                        IndexerError::Rpc(_) => {
-                            metrics::counter!("indexer_rpc_errors_total").increment(1)
-                        }
-                        _ => metrics::counter!("indexer_db_errors_total").increment(1),
-                    }
-                    failures = failures.saturating_add(1);
-                    let delay = backoff(failures);
-                    warn!(target: TARGET, error = %e, failures, retry_in_ms = delay.as_millis() as u64, "transient error");
-                    Some(delay)
-                }
-                Err(e) => {
-                    error!(target: TARGET, error = %e, "fatal error");
-                    return Err(e);
-                }
-            };
-            if let Some(pause) = pause {
-                tokio::select! {
-                    _ = tokio::time::sleep(pause) => {}
-                    _ = shutdown.changed() => break,
-                }
-            }
-        }
-        info!(target: TARGET, checkpoint = ?self.checkpoint.map(|c| c.number), "indexer stopped");
-        Ok(())
-    }
-}
-
-/// Exponential backoff with ±25 % jitter: 100 ms, 200 ms, … capped at 30 s.
-fn backoff(failures: u32) -> Duration {
-    let base = 100u64
-        .saturating_mul(1 << failures.min(10).saturating_sub(1))
-        .min(30_000);
-    let jitter = rand::random_range(0.75..1.25);
-    Duration::from_millis((base as f64 * jitter) as u64)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::backoff;
-    use std::time::Duration;
-
-    #[test]
-    fn backoff_grows_exponentially_and_is_capped() {
-        assert!(
-            backoff(1) <= Duration::from_millis(125) && backoff(1) >= Duration::from_millis(75)
-        );
-        assert!(
-            backoff(4) >= Duration::from_millis(600) && backoff(4) <= Duration::from_millis(1000)
-        );
-        for f in [20, 1_000, u32::MAX] {
-            assert!(
-                backoff(f) <= Duration::from_millis(37_500),
-                "failures {f}: {:?}",
-                backoff(f)
-            );
-        }
     }
 }
