@@ -1,42 +1,24 @@
 //! Configuration: an optional TOML file (`TANGIBLE_API_CONFIG`) overlaid by `TANGIBLE_API_*`
-//! environment variables (one per field, upper-cased: `listen_addr` → `TANGIBLE_API_LISTEN_ADDR`).
+//! environment variables (one per field, upper-cased: `listen_addr` → `TANGIBLE_API_LISTEN_ADDR`),
+//! read by the service shell's loader ([`tangible_service::config`]), as the indexer's is.
 //!
-//! Secrets (database URL, operator key, Stripe keys, token secret) are [`SecretString`]s: they
-//! never appear in `Debug` output or logs.
+//! Secrets (operator key, Stripe keys, token secret) are [`SecretString`]s and the database and
+//! node URLs [`SecretUrl`]s: they never appear in `Debug` output or logs.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+pub use tangible_service::ConfigError;
+use tangible_service::{ConfigLoader, SecretUrl};
 
+/// The service name of the API's variables (`TANGIBLE_API_*`).
+pub const SERVICE: &str = "api";
 /// Environment variable naming the optional TOML file.
 pub const CONFIG_FILE_ENV: &str = "TANGIBLE_API_CONFIG";
 /// Prefix of the per-field environment variables.
 pub const ENV_PREFIX: &str = "TANGIBLE_API_";
-
-/// Fields whose environment value is parsed as a TOML number or boolean (every other field is
-/// taken as a string, so a secret made of digits stays a string).
-const TYPED_FIELDS: &[&str] = &[
-    "db_max_connections",
-    "body_limit_bytes",
-    "webhook_tolerance_secs",
-    "token_ttl_secs",
-    "nonce_ttl_secs",
-    "workers",
-    "worker_poll_ms",
-    "settle_max_attempts",
-    "retry_base_ms",
-    "retry_max_ms",
-    "float_warning_cents",
-    "shutdown_grace_secs",
-    "certificate_validity_days",
-    "certificate_validity_secs",
-    "max_master_bytes",
-    "key_release_sync_commit",
-    "run_worker",
-    "json_logs",
-];
 
 /// Shortest accepted certificate validity (the offline lease), seconds.
 pub const MIN_CERTIFICATE_VALIDITY_SECS: u64 = 60;
@@ -44,23 +26,6 @@ pub const MIN_CERTIFICATE_VALIDITY_SECS: u64 = 60;
 pub const MAX_CERTIFICATE_VALIDITY_SECS: u64 = 366 * 86_400;
 /// Certificate validity when neither setting is given, seconds (30 days).
 pub const DEFAULT_CERTIFICATE_VALIDITY_SECS: u64 = 30 * 86_400;
-
-/// Errors while loading the configuration.
-#[derive(Debug, thiserror::Error)]
-pub enum ConfigError {
-    /// The configuration file could not be read.
-    #[error("configuration file {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        #[source]
-        source: std::io::Error,
-    },
-    /// The file or an environment variable does not describe a valid configuration.
-    #[error("invalid configuration: {0}")]
-    Invalid(String),
-}
 
 /// The API's configuration. Every field has a default except the connections and secrets.
 #[derive(Debug, Clone, Deserialize)]
@@ -70,12 +35,12 @@ pub struct Config {
     #[serde(default = "defaults::listen_addr")]
     pub listen_addr: SocketAddr,
     /// PostgreSQL URL (`postgres://user:pass@host/db`).
-    pub database_url: SecretString,
+    pub database_url: SecretUrl,
     /// Size of the database pool.
     #[serde(default = "defaults::db_max_connections")]
     pub db_max_connections: u32,
     /// JSON-RPC URL of the chain node (secret: provider URLs often embed an API key).
-    pub rpc_url: SecretString,
+    pub rpc_url: SecretUrl,
     /// The deployment file (`deployments/<chain-id>.json`) naming the market contract.
     pub deployment_file: PathBuf,
     /// Private key (hex) of the operator account: card settlement, revocation.
@@ -269,10 +234,7 @@ mod defaults {
 impl Config {
     /// Loads the file named by `TANGIBLE_API_CONFIG` (if set) and overlays the environment.
     pub fn load() -> Result<Config, ConfigError> {
-        Self::from_sources(
-            std::env::var_os(CONFIG_FILE_ENV).map(PathBuf::from),
-            std::env::vars(),
-        )
+        Self::validated(ConfigLoader::from_env(SERVICE)?.extract()?)
     }
 
     /// Builds a configuration from an optional TOML file and `(name, value)` variables.
@@ -280,38 +242,11 @@ impl Config {
         file: Option<PathBuf>,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
-        let mut table = match file {
-            Some(path) => {
-                let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Io {
-                    path: path.clone(),
-                    source,
-                })?;
-                text.parse::<toml::Table>()
-                    .map_err(|e| ConfigError::Invalid(format!("{}: {e}", path.display())))?
-            }
-            None => toml::Table::new(),
-        };
-        for (name, value) in vars {
-            let Some(key) = name.strip_prefix(ENV_PREFIX) else {
-                continue;
-            };
-            let key = key.to_ascii_lowercase();
-            if key == "config" {
-                continue;
-            }
-            let value = if TYPED_FIELDS.contains(&key.as_str()) {
-                let doc = format!("v = {value}").parse::<toml::Table>().map_err(|_| {
-                    ConfigError::Invalid(format!("{name}: not a number or boolean"))
-                })?;
-                doc.get("v").cloned().unwrap_or(toml::Value::String(value))
-            } else {
-                toml::Value::String(value)
-            };
-            table.insert(key, value);
-        }
-        let config: Config = table
-            .try_into()
-            .map_err(|e: toml::de::Error| ConfigError::Invalid(e.to_string()))?;
+        let loader = ConfigLoader::from_sources(SERVICE, file.as_deref(), vars)?;
+        Self::validated(loader.extract()?)
+    }
+
+    fn validated(config: Config) -> Result<Config, ConfigError> {
         config.validate()?;
         Ok(config)
     }
@@ -442,6 +377,27 @@ mod tests {
     }
 
     #[test]
+    fn numbers_and_booleans_typed_by_serde_digits_stay_text() {
+        let mut vars = base();
+        vars.push((
+            format!("{ENV_PREFIX}KEY_RELEASE_SYNC_COMMIT"),
+            "false".into(),
+        ));
+        vars.push((format!("{ENV_PREFIX}SETTLE_MAX_ATTEMPTS"), "3".into()));
+        vars.push((format!("{ENV_PREFIX}KEK_ID"), "7".into()));
+        vars.push((
+            format!("{ENV_PREFIX}TOKEN_SECRET"),
+            "0123456789012345678901234567890123456789".into(),
+        ));
+        let c = Config::from_sources(None, vars).unwrap();
+        assert!(!c.key_release_sync_commit);
+        assert_eq!(c.settle_max_attempts, 3);
+        assert_eq!(c.kek_id, "7");
+        assert_eq!(c.database_url.expose(), "postgres://u:p@h/db");
+        assert_eq!(c.database_url.to_string(), "postgres://u:***@h/db");
+    }
+
+    #[test]
     fn rejects_missing_fields_short_secrets_and_unknown_keys() {
         assert!(Config::from_sources(None, Vec::new()).is_err());
         let mut vars = base();
@@ -493,7 +449,8 @@ mod tests {
                 ("CERTIFICATE_VALIDITY_DAYS", "1"),
             ],
         ] {
-            let err = with(&bad).unwrap_err().to_string();
+            // A type error names the variable (`TANGIBLE_API_CERTIFICATE_VALIDITY_SECS`).
+            let err = with(&bad).unwrap_err().to_string().to_lowercase();
             assert!(
                 err.contains("certificate_validity") || err.contains("certificate validity"),
                 "{bad:?}: {err}"

@@ -44,25 +44,5 @@ pub use config::Config;
 pub use startup::Application;
 pub use state::AppState;
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-    tracing::info!(target: "tangible::api", "shutdown requested");
-}
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (the service shell's signal, shared with the indexer).
+pub use tangible_service::shutdown_signal;

@@ -43,18 +43,17 @@ pub struct Application {
 impl Application {
     /// Connects everything, applies the migrations and binds the listener (port 0 = free port).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
-        let db = tangible_db::connect(
-            config.database_url.expose_secret(),
-            config.db_max_connections,
-        )
-        .await
-        .map_err(|e| anyhow::anyhow!("connecting to the database: {e}"))?;
+        let db = tangible_db::connect(config.database_url.expose(), config.db_max_connections)
+            .await
+            .map_err(|e| {
+                anyhow::anyhow!("connecting to the database {}: {e}", config.database_url)
+            })?;
         tangible_db::migrate(&db)
             .await
             .map_err(|e| anyhow::anyhow!("migrating: {e}"))?;
         let deployment = Deployment::load(&config.deployment_file)?;
         let chain = ChainClient::new(
-            config.rpc_url.expose_secret(),
+            config.rpc_url.expose(),
             deployment,
             config.operator_key.expose_secret(),
         )?;

@@ -1,4 +1,7 @@
-//! Logs (tracing, JSON in production) and Prometheus metrics.
+//! Prometheus metrics of the API, and its logs: the service shell's subscriber
+//! ([`init_tracing`], JSON in production).
+
+pub use tangible_service::init_tracing;
 
 use std::sync::OnceLock;
 use std::time::Instant;
@@ -7,24 +10,6 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-use tracing_subscriber::EnvFilter;
-
-/// Installs the global tracing subscriber (`RUST_LOG` filter, default `info`). Idempotent.
-pub fn init_tracing(json: bool) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(true);
-    let _ = if json {
-        builder
-            .json()
-            .flatten_event(true)
-            .with_current_span(true)
-            .try_init()
-    } else {
-        builder.try_init()
-    };
-}
 
 /// The process-wide Prometheus recorder (installed on first use).
 pub fn metrics_handle() -> PrometheusHandle {
