@@ -9,10 +9,9 @@ use std::sync::Arc;
 
 use alloy::primitives::Address;
 use axum::body::Body;
-use serde::{Deserialize, Serialize};
+use tangible_api_types::studios::MasterPublished;
 use tangible_chain::bindings::TangibleMarket::TangibleMarketErrors;
 use tangible_crypto::envelope::Kek;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::chain::{self, ChainError};
@@ -96,32 +95,6 @@ pub(crate) fn chain_write_err(e: ChainError) -> ApiError {
 /// An address as stored in the API's tables (lower-case hex).
 pub(crate) fn lower(a: Address) -> String {
     a.to_string().to_lowercase()
-}
-
-/// A published master.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct MasterPublished {
-    /// `<film_id>-<quality>`.
-    pub edition_id: String,
-    /// Film.
-    pub film_id: u64,
-    /// `sd`, `hd` or `4k`.
-    pub quality: String,
-    /// SHA-256 of the plaintext master (0x…), registered on chain as the master hash.
-    pub master_hash: String,
-    /// Master size, bytes.
-    pub size: u64,
-    /// BLAKE3 hash of the encrypted file (its P2P and HTTP address).
-    pub blob_hash: String,
-    /// Encrypted file size, bytes.
-    pub encrypted_size: u64,
-    /// Price in cents (on chain).
-    pub price_cents: u64,
-    /// On primary sale.
-    pub active: bool,
-    /// The registry transaction (`registerEdition` or `updateEdition`); absent if the chain
-    /// already held this master hash and price.
-    pub tx_hash: Option<String>,
 }
 
 /// Records how an upload ended (`published` or `failed`); a failure to record is logged only.

@@ -8,9 +8,8 @@ use axum::extract::State;
 use chrono::{DateTime, Duration, Utc};
 use rand::Rng;
 use rand::distr::Alphanumeric;
-use serde::{Deserialize, Serialize};
+use tangible_api_types::auth::{LoginRequest, LoginResponse, NonceRequest, NonceResponse};
 use tangible_crypto::siwe::{self, Expectations, SiweError, SiweMessage};
-use utoipa::ToSchema;
 
 use crate::auth::Claims;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
@@ -19,58 +18,6 @@ use crate::state::AppState;
 
 /// Statement put in the messages the API prepares.
 pub const STATEMENT: &str = "Sign in to Tangible.";
-
-/// Optional address the client wants a ready-to-sign message for.
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NonceRequest {
-    /// The wallet address (0x…); with it the response includes the exact message to sign.
-    #[serde(default)]
-    pub address: Option<String>,
-}
-
-/// A fresh nonce and the fields the signed message must carry.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct NonceResponse {
-    /// The single-use nonce.
-    pub nonce: String,
-    /// The domain the message must name.
-    pub domain: String,
-    /// The URI the message should name.
-    pub uri: String,
-    /// The chain id the message must name.
-    pub chain_id: u64,
-    /// When the nonce was issued (RFC 3339).
-    pub issued_at: String,
-    /// After this the nonce is refused (RFC 3339).
-    pub expiration_time: String,
-    /// The statement the API suggests.
-    pub statement: String,
-    /// The exact EIP-4361 text to sign, when an address was given.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
-}
-
-/// A signed sign-in message.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct LoginRequest {
-    /// The EIP-4361 message text exactly as signed.
-    pub message: String,
-    /// The 65-byte EIP-191 signature, hex (0x…).
-    pub signature: String,
-}
-
-/// A bearer token.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LoginResponse {
-    /// Send as `Authorization: Bearer <token>`.
-    pub token: String,
-    /// The signed-in address (checksummed).
-    pub address: String,
-    /// Expiry (RFC 3339).
-    pub expires_at: String,
-}
 
 fn parse_address(s: &str) -> ApiResult<Address> {
     s.trim()

@@ -4,10 +4,9 @@
 
 use axum::extract::{Path, State};
 use axum::http::Method;
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use tangible_api_types::content::EditionContent;
 use tangible_content::ContentHash;
-use utoipa::ToSchema;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::EditionRef;
@@ -33,29 +32,6 @@ pub(super) const BLOB_METHODS: [Method; 2] = [Method::GET, Method::HEAD];
     (status = 416, description = "range not satisfiable")))]
 #[allow(dead_code, reason = "documents a route of the content crate's router")]
 pub(super) async fn blob() {}
-
-/// How to fetch an edition's encrypted file.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EditionContent {
-    /// `<film_id>-<quality>`.
-    pub edition_id: String,
-    /// Film.
-    pub film_id: u64,
-    /// `sd`, `hd` or `4k`.
-    pub quality: String,
-    /// SHA-256 of the plaintext master (0x…), as registered on chain.
-    pub master_hash: String,
-    /// BLAKE3 hash of the encrypted file (64 hex): its address over P2P and HTTP.
-    pub blob_hash: String,
-    /// Size of the encrypted file, bytes.
-    pub size: u64,
-    /// iroh-blobs ticket (`blob…`): the provider's address and the hash.
-    pub ticket: String,
-    /// The provider's address alone (iroh endpoint ticket, `endpoint…`).
-    pub provider: String,
-    /// HTTP URL of the file (range requests); a path when no public URL is configured.
-    pub http_url: String,
-}
 
 /// How to fetch an edition's encrypted file (P2P ticket and HTTP URL).
 #[utoipa::path(get, path = "/v1/editions/{id}/content",

@@ -3,8 +3,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use serde::Serialize;
-use utoipa::ToSchema;
+use tangible_api_types::health::{Check, Readiness};
 
 use crate::state::AppState;
 
@@ -15,41 +14,14 @@ pub async fn healthz() -> &'static str {
     "ok"
 }
 
-/// One dependency's status.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Check {
-    /// `ok` or `error`.
-    pub status: &'static str,
-    /// Why it failed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub detail: Option<String>,
-}
-
-/// Readiness report.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Readiness {
-    /// `ready` or `not_ready`.
-    pub status: &'static str,
-    /// Database.
-    pub database: Check,
-    /// Chain node (and the deployment's chain id).
-    pub rpc: Check,
-    /// Stripe API.
-    pub stripe: Check,
-    /// The operator's float in cents, when readable.
-    pub operator_float_cents: Option<u64>,
-    /// Warnings that do not make the API unready (e.g. a low float).
-    pub warnings: Vec<String>,
-}
-
 fn check<E: std::fmt::Display>(r: Result<(), E>) -> Check {
     match r {
         Ok(()) => Check {
-            status: "ok",
+            status: "ok".to_owned(),
             detail: None,
         },
         Err(e) => Check {
-            status: "error",
+            status: "error".to_owned(),
             detail: Some(e.to_string()),
         },
     }
@@ -92,7 +64,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     }
     let ready = [&database, &rpc, &stripe].iter().all(|c| c.status == "ok");
     let body = Readiness {
-        status: if ready { "ready" } else { "not_ready" },
+        status: if ready { "ready" } else { "not_ready" }.to_owned(),
         database,
         rpc,
         stripe,

@@ -4,11 +4,9 @@
 use alloy::primitives::U256;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use serde::{Deserialize, Serialize};
 use tangible_crypto::EditionId;
 use tangible_crypto::certificate::{LicenceCertificate, SignedCertificate};
 use tangible_crypto::ecies::{KeyReleaseContext, WrappedKey};
-use utoipa::ToSchema;
 
 use crate::chain::Licence;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
@@ -16,22 +14,8 @@ use crate::extract::AuthUser;
 use crate::keys::{self, KeyError};
 use crate::state::AppState;
 
-/// A released edition key.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct KeyRelease {
-    /// The licence (decimal).
-    pub licence_id: String,
-    /// Film.
-    pub film_id: u64,
-    /// Quality code.
-    pub quality: u8,
-    /// Chain id bound into the wrapping.
-    pub chain_id: u64,
-    /// The edition key, ECIES-wrapped to the caller's public key for this licence
-    /// (`version`, `ephemeral_public_key`, `nonce`, `ciphertext`, hex).
-    #[schema(value_type = Object)]
-    pub wrapped_key: WrappedKey,
-}
+/// The body of `POST /v1/licences/{id}/key`: the shared wire type, with the ECIES-wrapped key.
+pub type KeyRelease = tangible_api_types::licences::KeyRelease<WrappedKey>;
 
 /// Times the steps of a key release into `key_release_step_seconds{step}` (chain read, key
 /// fetch and unseal, ECIES wrap, release record), so a latency tail can be attributed.

@@ -5,10 +5,12 @@ use alloy::primitives::{Address, U256};
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use secrecy::ExposeSecret;
-use serde::{Deserialize, Serialize};
 use sqlx::Row;
+use tangible_api_types::purchases::{
+    AttemptView, PaymentMethodRequest, PaymentResult, PrimaryPurchaseRequest, PurchaseCreated,
+    PurchaseView, ResalePurchaseRequest,
+};
 use tangible_domain::Quality;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::chain::{card_licence_id, payment_ref};
@@ -17,97 +19,6 @@ use crate::extract::ApiJson;
 use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 use crate::stripe::GatewayError;
-
-/// A primary purchase request.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PrimaryPurchaseRequest {
-    /// The film.
-    pub film_id: u64,
-    /// `sd`, `hd` or `4k`.
-    pub quality: String,
-    /// Who receives the licence (0x…).
-    pub buyer_address: String,
-}
-
-/// A resale purchase request.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResalePurchaseRequest {
-    /// Who receives the licence (0x…).
-    pub buyer_address: String,
-}
-
-/// A created purchase: confirm `client_secret` with Stripe to pay.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PurchaseCreated {
-    /// The purchase.
-    pub purchase_id: Uuid,
-    /// The Stripe PaymentIntent.
-    pub payment_intent_id: String,
-    /// The PaymentIntent's client secret (for Stripe.js / the client).
-    pub client_secret: String,
-    /// Amount in cents (the on-chain price).
-    pub amount: u64,
-    /// ISO currency (lower case).
-    pub currency: String,
-}
-
-/// One recorded settlement, refund or revocation attempt.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct AttemptView {
-    /// `settle`, `refund` or `revoke`.
-    pub kind: String,
-    /// Attempt number of its job.
-    pub attempt: i32,
-    /// `fulfilled`, `already_settled`, `retry`, `impossible`, `refunded`, `revoked`, `failed`.
-    pub outcome: String,
-    /// Transaction, when one was sent.
-    pub tx_hash: Option<String>,
-    /// Detail (error or reason).
-    pub detail: Option<String>,
-    /// When (RFC 3339).
-    pub at: String,
-}
-
-/// A purchase and where it stands.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PurchaseView {
-    /// The purchase.
-    pub purchase_id: Uuid,
-    /// `primary` or `resale`.
-    pub kind: String,
-    /// `awaiting_payment`, `paid`, `settling`, `fulfilled`, `failed` or `refunded`.
-    pub state: String,
-    /// Film.
-    pub film_id: u64,
-    /// Quality (`sd`, `hd`, `4k`).
-    pub quality: String,
-    /// The offer bought (resale).
-    pub offer_id: Option<String>,
-    /// Recipient of the licence.
-    pub buyer_address: String,
-    /// Amount in cents.
-    pub amount: u64,
-    /// Currency.
-    pub currency: String,
-    /// The Stripe PaymentIntent.
-    pub payment_intent_id: Option<String>,
-    /// The minted licence (decimal), once fulfilled.
-    pub licence_id: Option<String>,
-    /// The settlement transaction, once fulfilled.
-    pub tx_hash: Option<String>,
-    /// Why it failed or was refunded.
-    pub failure_code: Option<String>,
-    /// Explanation of the failure.
-    pub failure_message: Option<String>,
-    /// Stripe refund, when refunded.
-    pub refund_id: Option<String>,
-    /// Revocation transaction after a dispute.
-    pub revoked_tx_hash: Option<String>,
-    /// Every settlement/refund/revocation attempt, oldest first.
-    pub attempts: Vec<AttemptView>,
-}
 
 /// Parses a buyer address (non-zero).
 pub fn parse_buyer(s: &str) -> ApiResult<Address> {
@@ -381,28 +292,6 @@ pub async fn get_purchase(
         state: purchase_state.as_str().to_owned(),
         attempts,
     }))
-}
-
-/// The card paying a purchase, tokenised in the browser by Stripe.js with the publishable key.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PaymentMethodRequest {
-    /// A Stripe PaymentMethod (`pm_…`) or the card of a Stripe.js token (`card_…`).
-    pub payment_method: String,
-    /// The purchase's PaymentIntent client secret, as returned by `POST /v1/purchases`: proves
-    /// the caller is the one who started the purchase.
-    pub client_secret: String,
-}
-
-/// Where the PaymentIntent stands after the server-side confirmation.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct PaymentResult {
-    /// `succeeded` or `processing` (the licence follows: poll `GET /v1/purchases/{id}`), or
-    /// `requires_action`: complete 3-D Secure in the browser with Stripe.js
-    /// `confirmCardPayment(client_secret)`.
-    pub status: String,
-    /// Stripe's explanation, when there is one.
-    pub message: Option<String>,
 }
 
 /// Error code of a card refused by the issuer (HTTP 402).

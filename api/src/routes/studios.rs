@@ -15,16 +15,16 @@ use alloy::primitives::Address;
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use serde::{Deserialize, Serialize};
+use tangible_api_types::studios::{
+    DeclaredEdition, EditionStatus, FilmCreated, MasterPublished, MasterQuery, NewFilm, NewStudio,
+    StudioCreated,
+};
 use tangible_domain::Quality;
-use utoipa::{IntoParams, ToSchema};
 
 use crate::chain::Studio;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiJson, ApiQuery, AuthUser, EditionRef};
-use crate::masters::{
-    self, MasterPublished, MasterUpload, chain_unavailable, chain_write_err, lower,
-};
+use crate::masters::{self, MasterUpload, chain_unavailable, chain_write_err, lower};
 use crate::state::AppState;
 
 const TARGET: &str = "tangible::api::studios";
@@ -112,40 +112,6 @@ async fn require_film_admin(state: &AppState, caller: Address, film_id: u64) -> 
 
 // ------------------------------------------------------------------ studios
 
-/// A studio registration.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewStudio {
-    /// Display name (1–200 characters).
-    pub name: String,
-    /// Receives the studio's earnings (0x…).
-    pub royalty_address: String,
-    /// Platform commission on primary sales, basis points (default: the contract's default;
-    /// another value needs a platform admin).
-    pub commission_bps: Option<u16>,
-    /// The studio's admin wallet (default: the caller; another wallet needs a platform admin).
-    pub admin_address: Option<String>,
-}
-
-/// A registered studio.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct StudioCreated {
-    /// Studio id (on chain).
-    pub studio_id: u32,
-    /// Name.
-    pub name: String,
-    /// Admin wallet.
-    pub admin_address: String,
-    /// Royalty recipient.
-    pub royalty_address: String,
-    /// Platform commission, basis points.
-    pub commission_bps: u16,
-    /// The registration transaction.
-    pub tx_hash: String,
-    /// The commission transaction, when the commission differs from the default.
-    pub commission_tx_hash: Option<String>,
-}
-
 /// Registers a studio on chain; the caller (or `admin_address`) becomes its admin.
 #[utoipa::path(post, path = "/v1/studios", request_body = NewStudio, security(("bearer" = [])),
     responses((status = 201, body = StudioCreated), (status = 401, body = ErrorBody),
@@ -217,59 +183,6 @@ pub async fn register_studio(
 }
 
 // ------------------------------------------------------------------ films
-
-/// An edition declared with its film.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewEdition {
-    /// `sd`, `hd` or `4k`.
-    pub quality: String,
-    /// Price in cents (1 to 100,000,000).
-    pub price_cents: u64,
-}
-
-/// A film registration.
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewFilm {
-    /// Title (1–200 characters).
-    pub title: String,
-    /// Release year (1870–2200).
-    pub year: u16,
-    /// Editions and their prices; each goes on sale when its master is uploaded.
-    #[serde(default)]
-    pub editions: Vec<NewEdition>,
-}
-
-/// A declared edition.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct DeclaredEdition {
-    /// `<film_id>-<quality>`.
-    pub edition_id: String,
-    /// `sd`, `hd` or `4k`.
-    pub quality: String,
-    /// Price in cents.
-    pub price_cents: u64,
-    /// `awaiting_master`.
-    pub status: String,
-}
-
-/// A registered film.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct FilmCreated {
-    /// Film id (on chain).
-    pub film_id: u64,
-    /// Studio.
-    pub studio_id: u32,
-    /// Title.
-    pub title: String,
-    /// Year.
-    pub year: u16,
-    /// The registration transaction.
-    pub tx_hash: String,
-    /// Declared editions.
-    pub editions: Vec<DeclaredEdition>,
-}
 
 /// Registers a film of a studio on chain and declares its editions (studio admin).
 #[utoipa::path(post, path = "/v1/studios/{id}/films", request_body = NewFilm, security(("bearer" = [])),
@@ -348,14 +261,6 @@ pub async fn register_film(
 }
 
 // ------------------------------------------------------------------ masters
-
-/// Query of a master upload.
-#[derive(Debug, Deserialize, IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct MasterQuery {
-    /// Sets or changes the edition's price (required if it was not declared with the film).
-    pub price_cents: Option<u64>,
-}
 
 /// Uploads an edition's master as a streamed body: hashed, encrypted, stored, published over
 /// P2P and HTTP, and registered on chain with its master hash (studio admin).
@@ -495,17 +400,6 @@ async fn upload_master_checked(
 }
 
 // ------------------------------------------------------------------ withdraw / reactivate
-
-/// An edition's sale status after a change.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EditionStatus {
-    /// `<film_id>-<quality>`.
-    pub edition_id: String,
-    /// On primary sale.
-    pub active: bool,
-    /// The registry transaction.
-    pub tx_hash: String,
-}
 
 async fn set_active(
     state: AppState,

@@ -6,9 +6,8 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
-use serde::Serialize;
 use sqlx::{Postgres, Row, Transaction};
-use utoipa::ToSchema;
+use tangible_api_types::webhooks::WebhookAck;
 use uuid::Uuid;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
@@ -19,17 +18,6 @@ use crate::state::AppState;
 use crate::stripe::{
     DisputeObject, Event, PURCHASE_METADATA_KEY, PaymentIntentObject, verify_signature,
 };
-
-/// What the API did with an event.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct WebhookAck {
-    /// Always true for a 2xx.
-    pub received: bool,
-    /// True if this event id was already processed (nothing done again).
-    pub duplicate: bool,
-    /// What happened (`paid`, `amount_mismatch`, `ignored`, …).
-    pub outcome: String,
-}
 
 /// Receives Stripe events (signed with the endpoint secret).
 #[utoipa::path(post, path = "/v1/webhooks/stripe", request_body(content = String, description = "Stripe event JSON (raw, signed)"),

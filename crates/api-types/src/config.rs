@@ -25,9 +25,8 @@ pub struct SiweInfo {
 }
 
 /// Public configuration of this deployment: chain, contracts, certificate signer.
-///
-/// `D` is the deployment (`tangible_chain::Deployment` in the API and the CLI), a parameter so
-/// that this crate needs no chain bindings.
+// `D` is the deployment (`tangible_chain::Deployment` in the API and the CLI), a parameter so
+// that this crate needs no chain bindings (a `//` comment: the `///` text is the OpenAPI one).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(bound = ""))]

@@ -2,60 +2,12 @@
 //! `GET /v1/films/{id}`.
 
 use axum::extract::{Path, State};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use tangible_api_types::catalogue::{EditionView, FilmQuery, FilmView};
 
 use super::{Page, integer_cursor, like_pattern, limit, quality_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
-
-/// An edition and its price.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct EditionView {
-    /// `<film_id>-<quality>`: the id of the edition's studio and content endpoints.
-    pub edition_id: String,
-    /// `sd`, `hd` or `4k`.
-    pub quality: String,
-    /// Price in cents.
-    pub price_cents: i64,
-    /// On primary sale.
-    pub active: bool,
-    /// Hash of the encrypted master.
-    pub master_hash: String,
-}
-
-/// A film with its editions.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct FilmView {
-    /// Film id.
-    pub film_id: i64,
-    /// Studio id.
-    pub studio_id: i64,
-    /// Studio name.
-    pub studio_name: String,
-    /// Title.
-    pub title: String,
-    /// Year.
-    pub year: i32,
-    /// Editions.
-    pub editions: Vec<EditionView>,
-}
-
-/// Film filters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct FilmQuery {
-    /// Title contains (case-insensitive).
-    pub q: Option<String>,
-    /// Studio.
-    pub studio_id: Option<i64>,
-    /// Year.
-    pub year: Option<i32>,
-    /// Page size (1..=100, default 20).
-    pub limit: Option<i64>,
-    /// From a previous page's `next_cursor`.
-    pub cursor: Option<String>,
-}
 
 /// Wraps a statement selecting films (`film_id, studio_id, studio_name, title, year`, ordered
 /// and limited) so that each film comes back with its editions in the same round trip: one row

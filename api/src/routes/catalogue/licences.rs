@@ -3,40 +3,16 @@
 
 use axum::extract::{Path, State};
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use tangible_api_types::catalogue::{
+    LicenceHistory, LicenceQuery, LicenceView, OfferView, SaleView,
+};
 
-use super::offers::{OfferRow, OfferView};
-use super::sales::{SaleRow, SaleView};
+use super::offers::OfferRow;
+use super::sales::SaleRow;
 use super::{Page, address_filter, decimal_cursor, limit, quality_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
-
-/// A licence as mirrored from the chain.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LicenceView {
-    /// Licence id (decimal).
-    pub licence_id: String,
-    /// Owner (last owner if revoked).
-    pub owner_address: String,
-    /// Film.
-    pub film_id: i64,
-    /// Quality.
-    pub quality: String,
-    /// Minting transaction.
-    pub tx_hash: String,
-    /// Acquired at.
-    pub acquired_at: DateTime<Utc>,
-    /// Hold (card payments) until.
-    pub hold_until: Option<DateTime<Utc>>,
-    /// Revoked.
-    pub revoked: bool,
-    /// 0 resale, 1 chargeback, 2 fraud, 3 other.
-    pub revoked_reason: Option<i16>,
-    /// New licence id after a resale.
-    pub replaced_by: Option<String>,
-}
 
 /// A row of `licences` (ids as text).
 #[derive(sqlx::FromRow)]
@@ -70,19 +46,6 @@ impl From<LicenceRow> for LicenceView {
     }
 }
 
-/// Licence filters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct LicenceQuery {
-    /// Owner address (required).
-    pub owner: String,
-    /// Include revoked licences (history); default false.
-    pub include_revoked: Option<bool>,
-    /// Page size.
-    pub limit: Option<i64>,
-    /// From a previous page.
-    pub cursor: Option<String>,
-}
-
 /// Licences of an owner.
 #[utoipa::path(get, path = "/v1/licences", params(LicenceQuery), responses((status = 200, body = Page<LicenceView>), (status = 422, body = ErrorBody)))]
 pub async fn list_licences(
@@ -108,18 +71,6 @@ pub async fn list_licences(
     Ok(axum::Json(Page::from_probe(licences, limit, |l| {
         l.licence_id.clone()
     })))
-}
-
-/// A licence's history: the chain of licences it descends from and was replaced by (resales),
-/// every sale that minted one of them and every offer made on them.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct LicenceHistory {
-    /// The licences of the chain, oldest first (the asked one included).
-    pub licences: Vec<LicenceView>,
-    /// Sales that minted them, oldest first, with every share.
-    pub sales: Vec<SaleView>,
-    /// Offers made on them.
-    pub offers: Vec<OfferView>,
 }
 
 /// A licence's history across resales, from the mirror.

@@ -9,7 +9,8 @@
 //! - [`sales`]: sales with their split.
 //! - [`statement`]: a studio's royalty statement (JSON or CSV).
 //!
-//! This file holds what the lists share: the page, its size and cursors, and the filters.
+//! This file holds what the lists share: the page's size and cursors, and the filters. The
+//! views, queries and [`Page`] are wire types of `tangible_api_types::catalogue`.
 
 pub mod films;
 pub mod licences;
@@ -17,34 +18,12 @@ pub mod offers;
 pub mod sales;
 pub mod statement;
 
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use tangible_api_types::catalogue::Page;
 
 use crate::error::{ApiError, ApiResult};
 
 const MAX_LIMIT: i64 = 100;
 const DEFAULT_LIMIT: i64 = 20;
-
-/// A page of results.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Page<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// Pass as `cursor` for the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Page<T> {
-    /// A page from the rows of a statement limited to `limit + 1` (the probe, see [`limit`]): a
-    /// row beyond `limit` means there is a next page, whose cursor is `cursor` of the last item
-    /// kept.
-    pub fn from_probe(mut items: Vec<T>, limit: i64, cursor: impl FnOnce(&T) -> String) -> Self {
-        let more = items.len() as i64 > limit;
-        items.truncate(limit as usize);
-        let next_cursor = more.then(|| items.last().map(cursor)).flatten();
-        Page { items, next_cursor }
-    }
-}
 
 /// The page size asked (`limit`, 1..=100, default 20). Statements fetch one row more, the
 /// probe that [`Page::from_probe`] turns into `next_cursor`.

@@ -1,34 +1,12 @@
 //! Resale offers: `GET /v1/offers` by film, status and price range.
 
 use axum::extract::State;
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use tangible_api_types::catalogue::{OfferQuery, OfferView};
 
 use super::{Page, decimal_cursor, limit, quality_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
-
-/// A resale offer.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct OfferView {
-    /// Offer id (decimal).
-    pub offer_id: String,
-    /// Licence offered (decimal).
-    pub licence_id: String,
-    /// Film.
-    pub film_id: i64,
-    /// Quality.
-    pub quality: String,
-    /// Seller.
-    pub seller_address: String,
-    /// Price in cents.
-    pub price_cents: i64,
-    /// `active`, `cancelled` or `filled`.
-    pub status: String,
-    /// Buyer, when filled.
-    pub buyer_address: Option<String>,
-}
 
 /// An offer as selected from `resale_offers` joined to its licence.
 #[derive(sqlx::FromRow)]
@@ -56,23 +34,6 @@ impl From<OfferRow> for OfferView {
             buyer_address: r.buyer_address,
         }
     }
-}
-
-/// Offer filters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct OfferQuery {
-    /// Film.
-    pub film_id: Option<i64>,
-    /// `active` (default), `cancelled`, `filled` or `all`.
-    pub status: Option<String>,
-    /// Lowest price in cents.
-    pub min_price: Option<i64>,
-    /// Highest price in cents.
-    pub max_price: Option<i64>,
-    /// Page size.
-    pub limit: Option<i64>,
-    /// From a previous page.
-    pub cursor: Option<String>,
 }
 
 /// Resale offers by film, status and price range.

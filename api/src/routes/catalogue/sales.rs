@@ -3,54 +3,12 @@
 
 use axum::extract::State;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::{IntoParams, ToSchema};
+use tangible_api_types::catalogue::{SaleQuery, SaleView};
 
 use super::{Page, event_cursor, limit};
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
-
-/// One sale with its split, traceable to its `SaleSettled` event.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct SaleView {
-    /// Transaction of the `SaleSettled` event.
-    pub tx_hash: String,
-    /// Its log index.
-    pub log_index: i32,
-    /// Block.
-    pub block_number: i64,
-    /// Block time.
-    pub block_timestamp: Option<DateTime<Utc>>,
-    /// `primary` or `resale`.
-    pub kind: String,
-    /// Licence minted to the buyer (decimal).
-    pub licence_id: String,
-    /// Offer (resale).
-    pub offer_id: Option<String>,
-    /// Card payment reference (NULL for crypto).
-    pub payment_ref: Option<String>,
-    /// Who paid (the operator for card payments).
-    pub payer_address: String,
-    /// Film.
-    pub film_id: Option<i64>,
-    /// Studio.
-    pub studio_id: Option<i64>,
-    /// Price in cents.
-    pub price_cents: i64,
-    /// Seller (resale).
-    pub seller_address: Option<String>,
-    /// Seller's share.
-    pub seller_cents: i64,
-    /// Studio's royalty address.
-    pub studio_address: String,
-    /// Studio's share.
-    pub studio_cents: i64,
-    /// Platform's address.
-    pub platform_address: String,
-    /// Platform's share.
-    pub platform_cents: i64,
-}
 
 /// A row of `sales` (ids as text), as [`SaleView`] shows it.
 #[derive(sqlx::FromRow)]
@@ -98,27 +56,6 @@ impl From<SaleRow> for SaleView {
             platform_cents: r.platform_cents,
         }
     }
-}
-
-/// Sale filters.
-#[derive(Debug, Deserialize, IntoParams)]
-pub struct SaleQuery {
-    /// Film.
-    pub film_id: Option<i64>,
-    /// Studio.
-    pub studio_id: Option<i64>,
-    /// `primary` or `resale`.
-    pub kind: Option<String>,
-    /// From (inclusive, RFC 3339).
-    pub from: Option<DateTime<Utc>>,
-    /// To (exclusive, RFC 3339).
-    pub to: Option<DateTime<Utc>>,
-    /// Page size (statements: ignored, all lines).
-    pub limit: Option<i64>,
-    /// From a previous page: `block-logindex`.
-    pub cursor: Option<String>,
-    /// Statements only: `json` (default) or `csv`.
-    pub format: Option<String>,
 }
 
 fn kind_filter(k: Option<&str>) -> ApiResult<Option<String>> {

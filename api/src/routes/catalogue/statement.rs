@@ -4,37 +4,12 @@
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use tangible_api_types::catalogue::{SaleQuery, Statement};
 
-use super::sales::{SaleQuery, SaleView, fetch_sales};
+use super::sales::fetch_sales;
 use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::ApiQuery;
 use crate::state::AppState;
-
-/// A studio's royalty statement for a period.
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Statement {
-    /// Studio.
-    pub studio_id: i64,
-    /// Period start (inclusive), if given.
-    pub from: Option<DateTime<Utc>>,
-    /// Period end (exclusive), if given.
-    pub to: Option<DateTime<Utc>>,
-    /// Number of sales.
-    pub sales: i64,
-    /// Sum of prices.
-    pub gross_cents: i64,
-    /// Sum of the studio's shares.
-    pub studio_cents: i64,
-    /// Sum of the platform's shares.
-    pub platform_cents: i64,
-    /// Sum of the sellers' shares (resales).
-    pub seller_cents: i64,
-    /// Every sale of the period.
-    pub lines: Vec<SaleView>,
-}
 
 /// A studio's royalty statement (JSON, or CSV with `format=csv`).
 #[utoipa::path(get, path = "/v1/studios/{id}/statement", params(("id" = i64, Path, description = "studio id"), SaleQuery),
