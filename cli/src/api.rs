@@ -1,6 +1,7 @@
 //! The Tangible API from the client's side: a thin reqwest wrapper that turns the API's error
-//! shape (`{"error":{"code","message"}}`) into [`ApiError`], plus the response types the client
-//! reads (lenient: unknown fields are ignored so a newer API does not break the client).
+//! body (`{"error":{"code","message"}}`) into [`ApiError`], and the sign-in. The bodies sent and
+//! read are the API's own wire types (`tangible_api_types`), lenient on reading: unknown fields
+//! are ignored so a newer API does not break the client.
 
 use std::time::Duration;
 
@@ -8,7 +9,8 @@ use alloy::primitives::Address;
 use anyhow::Context;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use tangible_api_types::auth::{LoginRequest, LoginResponse, NonceRequest, NonceResponse};
+use tangible_api_types::error::ErrorBody;
 use tangible_crypto::wallet::Wallet;
 
 use crate::home::{Home, write_private};
@@ -105,11 +107,11 @@ impl Api {
         format!("{}{path}", self.base)
     }
 
-    async fn send<T: DeserializeOwned>(
+    async fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,
         method: reqwest::Method,
         path: &str,
-        body: Option<&Value>,
+        body: Option<&B>,
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
         let mut req = self.http.request(method.clone(), self.url(path));
@@ -137,18 +139,23 @@ impl Api {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
-        self.send(reqwest::Method::GET, path, None, query).await
+        self.send::<T, ()>(reqwest::Method::GET, path, None, query)
+            .await
     }
 
     /// `POST path` with a JSON body.
-    pub async fn post<T: DeserializeOwned>(&self, path: &str, body: &Value) -> Result<T, ApiError> {
+    pub async fn post<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
         self.send(reqwest::Method::POST, path, Some(body), &[])
             .await
     }
 }
 
-/// Turns an answer of the API into `T` (success) or [`ApiError::Status`] with the API's error
-/// code and message (`{"error":{"code","message"}}`).
+/// Turns an answer of the API into `T` (success) or [`ApiError::Status`] with the code and
+/// message of the API's [`ErrorBody`] (`{"error":{"code","message"}}`).
 pub async fn decode<T: DeserializeOwned>(
     method: &reqwest::Method,
     path: &str,
@@ -164,16 +171,10 @@ pub async fn decode<T: DeserializeOwned>(
         return resp.json::<T>().await.map_err(transport);
     }
     let text = resp.text().await.unwrap_or_default();
-    let (code, message) = serde_json::from_str::<Value>(&text)
-        .ok()
-        .and_then(|v| {
-            let e = v.get("error")?;
-            Some((
-                e.get("code")?.as_str()?.to_owned(),
-                e.get("message")?.as_str()?.to_owned(),
-            ))
-        })
-        .unwrap_or_else(|| ("http_error".to_owned(), text.chars().take(300).collect()));
+    let (code, message) = match serde_json::from_str::<ErrorBody>(&text) {
+        Ok(body) => (body.error.code, body.error.message),
+        Err(_) => ("http_error".to_owned(), text.chars().take(300).collect()),
+    };
     Err(ApiError::Status {
         method: method.to_string(),
         path: path.to_owned(),
@@ -215,23 +216,14 @@ impl Session {
     }
 }
 
-#[derive(Deserialize)]
-struct NonceResponse {
-    message: Option<String>,
-}
-
-#[derive(Deserialize)]
-struct LoginResponse {
-    token: String,
-    expires_at: String,
-}
-
 /// Signs in with `wallet` (EIP-4361 message prepared by the API, signed with EIP-191).
 pub async fn login(api: &Api, wallet: &Wallet) -> anyhow::Result<Session> {
     let nonce: NonceResponse = api
         .post(
             "/v1/auth/nonce",
-            &serde_json::json!({ "address": wallet.address().to_string() }),
+            &NonceRequest {
+                address: Some(wallet.address().to_string()),
+            },
         )
         .await
         .context("asking the API for a sign-in nonce")?;
@@ -253,10 +245,10 @@ pub async fn login(api: &Api, wallet: &Wallet) -> anyhow::Result<Session> {
     let resp: LoginResponse = api
         .post(
             "/v1/auth/login",
-            &serde_json::json!({
-                "message": message,
-                "signature": format!("0x{}", hex::encode(signature.as_bytes())),
-            }),
+            &LoginRequest {
+                message,
+                signature: format!("0x{}", hex::encode(signature.as_bytes())),
+            },
         )
         .await
         .context("signing in")?;
@@ -266,132 +258,6 @@ pub async fn login(api: &Api, wallet: &Wallet) -> anyhow::Result<Session> {
         token: resp.token,
         expires_at: resp.expires_at,
     })
-}
-
-/// A page of a list.
-#[derive(Debug, Deserialize, Serialize)]
-pub struct Page<T> {
-    /// The items.
-    pub items: Vec<T>,
-    /// Cursor of the next page.
-    #[serde(default)]
-    pub next_cursor: Option<String>,
-}
-
-/// An edition in the catalogue.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Edition {
-    /// `sd`, `hd`, `4k`.
-    pub quality: String,
-    /// Price in cents.
-    pub price_cents: i64,
-    /// On primary sale.
-    pub active: bool,
-    /// Master hash.
-    #[serde(default)]
-    pub master_hash: String,
-}
-
-/// A film in the catalogue.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct Film {
-    /// Film id.
-    pub film_id: i64,
-    /// Studio id.
-    pub studio_id: i64,
-    /// Studio name.
-    pub studio_name: String,
-    /// Title.
-    pub title: String,
-    /// Year.
-    pub year: i32,
-    /// Editions.
-    pub editions: Vec<Edition>,
-}
-
-/// A licence as the API's mirror shows it.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct LicenceView {
-    /// Licence id (decimal).
-    pub licence_id: String,
-    /// Owner.
-    pub owner_address: String,
-    /// Film.
-    pub film_id: i64,
-    /// Quality name.
-    pub quality: String,
-    /// Revoked.
-    pub revoked: bool,
-    /// Acquisition time.
-    #[serde(default)]
-    pub acquired_at: Option<String>,
-    /// Listing hold end.
-    #[serde(default)]
-    pub hold_until: Option<String>,
-    /// Replacement licence after a resale.
-    #[serde(default)]
-    pub replaced_by: Option<String>,
-}
-
-/// A resale offer.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct OfferView {
-    /// Offer id.
-    pub offer_id: String,
-    /// Licence offered.
-    pub licence_id: String,
-    /// Film.
-    pub film_id: i64,
-    /// Quality.
-    pub quality: String,
-    /// Seller.
-    pub seller_address: String,
-    /// Price in cents.
-    pub price_cents: i64,
-    /// Status.
-    pub status: String,
-}
-
-/// A created card purchase.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct PurchaseCreated {
-    /// Purchase id.
-    pub purchase_id: String,
-    /// Stripe PaymentIntent.
-    pub payment_intent_id: String,
-    /// Its client secret.
-    pub client_secret: String,
-    /// Amount in cents.
-    pub amount: u64,
-    /// Currency.
-    pub currency: String,
-}
-
-/// A purchase's state.
-#[derive(Debug, Clone, Deserialize, Serialize)]
-pub struct PurchaseView {
-    /// Purchase id.
-    pub purchase_id: String,
-    /// `awaiting_payment`, `paid`, `settling`, `fulfilled`, `failed`, `refunded`.
-    pub state: String,
-    /// Film.
-    pub film_id: u64,
-    /// Quality.
-    pub quality: String,
-    /// Amount in cents.
-    pub amount: u64,
-    /// Licence once fulfilled.
-    #[serde(default)]
-    pub licence_id: Option<String>,
-    /// Settlement transaction.
-    #[serde(default)]
-    pub tx_hash: Option<String>,
-    /// Failure code.
-    #[serde(default)]
-    pub failure_code: Option<String>,
-    /// Failure explanation.
-    #[serde(default)]
-    pub failure_message: Option<String>,
 }
 
 impl Api {

@@ -113,16 +113,6 @@ impl Settings {
     }
 }
 
-/// What the API publishes at `GET /v1/config` (the fields this client uses; the API's
-/// README documents the whole document).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct PlatformConfig {
-    /// EIP-155 chain id of the deployment.
-    pub chain_id: u64,
-    /// The deployment, in the shape of a `deployments/<chain-id>.json` file.
-    pub deployment: Deployment,
-    /// The key signing licence certificates; `None` when the API issues none.
-    pub attestation_address: Option<Address>,
-    /// Validity of a certificate (the offline lease), seconds.
-    pub certificate_validity_secs: u64,
-}
+/// What the API publishes at `GET /v1/config`: its wire type, with the deployment read as a
+/// `deployments/<chain-id>.json` file.
+pub type PlatformConfig = tangible_api_types::config::PublicConfig<Deployment>;

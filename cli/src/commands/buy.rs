@@ -6,10 +6,13 @@ use std::time::{Duration, Instant};
 use alloy::primitives::U256;
 use anyhow::{Context, bail};
 use serde_json::json;
+use tangible_api_types::catalogue::{FilmView, Page};
+use tangible_api_types::purchases::{
+    PrimaryPurchaseRequest, PurchaseCreated, PurchaseView, ResalePurchaseRequest,
+};
 use tangible_domain::{Cents, Quality};
 
 use super::Ctx;
-use crate::api::{Film, Page, PurchaseCreated, PurchaseView};
 use crate::chain::parse_id;
 use crate::cli::{BuyArgs, PayArgs};
 use crate::library::LocalLicence;
@@ -17,15 +20,15 @@ use crate::stripe::{Confirmation, Stripe};
 use crate::{browser, output};
 
 /// Resolves a film argument: an id, or a title matching exactly one film.
-async fn resolve_film(ctx: &Ctx, film: &str) -> anyhow::Result<Film> {
+async fn resolve_film(ctx: &Ctx, film: &str) -> anyhow::Result<FilmView> {
     let api = ctx.api()?;
     if let Ok(id) = film.trim().parse::<u64>() {
         return api
-            .get::<Film>(&format!("/v1/films/{id}"), &[])
+            .get::<FilmView>(&format!("/v1/films/{id}"), &[])
             .await
             .with_context(|| format!("looking up film {id}"));
     }
-    let page: Page<Film> = api
+    let page: Page<FilmView> = api
         .get(
             "/v1/films",
             &[("q", film.to_owned()), ("limit", "10".into())],
@@ -74,20 +77,21 @@ async fn pay_by_card(
     }
     let default = if pay.card { 900 } else { 180 };
     let timeout = Duration::from_secs(pay.timeout.unwrap_or(default));
-    wait_fulfilled(ctx, &created.purchase_id, timeout).await
+    wait_fulfilled(ctx, &created.purchase_id.to_string(), timeout).await
 }
 
 /// The storefront's payment page for `created`: `<api>/pay/<purchase id>#<client secret>`. The
-/// secret rides in the fragment, which a browser never sends to a server.
+/// secret rides in the fragment, which a browser never sends to a server. (The purchase id is a
+/// UUID, which is always fit for a path.)
 fn payment_page(api_url: &str, created: &PurchaseCreated) -> anyhow::Result<reqwest::Url> {
     let well_formed = |s: &str, prefix: &str| {
         s.starts_with(prefix)
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
     };
-    if !well_formed(&created.client_secret, "pi_") || !well_formed(&created.purchase_id, "") {
+    if !well_formed(&created.client_secret, "pi_") {
         bail!(
-            "the API answered purchase {:?} in a form this client cannot put in a page address",
+            "the API answered purchase {} in a form this client cannot put in a page address",
             created.purchase_id
         );
     }
@@ -209,7 +213,11 @@ pub(super) async fn buy(ctx: &mut Ctx, args: BuyArgs) -> anyhow::Result<()> {
             .api()?
             .post(
                 "/v1/purchases",
-                &json!({ "film_id": film_id, "quality": quality.as_str(), "buyer_address": buyer.to_string() }),
+                &PrimaryPurchaseRequest {
+                    film_id,
+                    quality: quality.as_str().to_owned(),
+                    buyer_address: buyer.to_string(),
+                },
             )
             .await
             .context("creating the purchase")?;
@@ -261,7 +269,9 @@ pub(super) async fn buy_offer(ctx: &mut Ctx, offer: &str, pay: PayArgs) -> anyho
             .api()?
             .post(
                 &format!("/v1/offers/{offer_id}/purchases"),
-                &json!({ "buyer_address": buyer.to_string() }),
+                &ResalePurchaseRequest {
+                    buyer_address: buyer.to_string(),
+                },
             )
             .await
             .context("creating the purchase")?;
@@ -341,17 +351,21 @@ pub(super) async fn cancel_offer(ctx: &mut Ctx, offer: &str) -> anyhow::Result<(
 
 #[cfg(test)]
 mod tests {
-    use super::payment_page;
-    use crate::api::PurchaseCreated;
+    use serde_json::json;
+    use tangible_api_types::purchases::PurchaseCreated;
 
+    use super::payment_page;
+
+    /// A purchase as the API answers `POST /v1/purchases`.
     fn created(purchase_id: &str, client_secret: &str) -> PurchaseCreated {
-        PurchaseCreated {
-            purchase_id: purchase_id.into(),
-            payment_intent_id: "pi_1".into(),
-            client_secret: client_secret.into(),
-            amount: 1300,
-            currency: "eur".into(),
-        }
+        serde_json::from_value(json!({
+            "purchase_id": purchase_id,
+            "payment_intent_id": "pi_1",
+            "client_secret": client_secret,
+            "amount": 1300,
+            "currency": "eur",
+        }))
+        .expect("a purchase as the API sends it")
     }
 
     #[test]
@@ -368,15 +382,20 @@ mod tests {
 
     #[test]
     fn a_malformed_purchase_never_becomes_an_address() {
-        for (id, secret) in [
-            ("../admin", "pi_1_secret_ab"),
-            ("0b8a", "pi_1_secret_ab#x"),
-            ("0b8a", "javascript:alert(1)"),
-            ("0b8a?x=1", "pi_1_secret_ab"),
-        ] {
+        // The id is a UUID: a path-like one is not a purchase at all.
+        for id in ["../admin", "0b8a?x=1"] {
+            let wire = json!({"purchase_id": id, "payment_intent_id": "pi_1",
+                              "client_secret": "pi_1_secret_ab", "amount": 1, "currency": "eur"});
+            assert!(
+                serde_json::from_value::<PurchaseCreated>(wire).is_err(),
+                "{id}"
+            );
+        }
+        let id = "0b8a3f4e-7d2c-4a51-9e0f-2f4d5c6b7a81";
+        for secret in ["pi_1_secret_ab#x", "javascript:alert(1)", "pi_1/../x"] {
             assert!(
                 payment_page("http://127.0.0.1:8080", &created(id, secret)).is_err(),
-                "{id} {secret}"
+                "{secret}"
             );
         }
     }

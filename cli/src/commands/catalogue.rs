@@ -2,9 +2,9 @@
 
 use alloy::primitives::U256;
 use serde_json::json;
+use tangible_api_types::catalogue::{FilmView, LicenceView, OfferView, Page};
 
 use super::Ctx;
-use crate::api::{Film, LicenceView, OfferView, Page};
 use crate::output;
 
 pub(super) async fn config(ctx: &mut Ctx, save: bool) -> anyhow::Result<()> {
@@ -46,6 +46,7 @@ pub(super) async fn config(ctx: &mut Ctx, save: bool) -> anyhow::Result<()> {
                     p.chain_id, p.deployment.contracts.market
                 ),
                 p.attestation_address
+                    .as_deref()
                     .map(|a| format!("{a} (from the API)"))
                     .unwrap_or_else(|| "(the API issues no certificates)".into()),
             ),
@@ -73,7 +74,7 @@ pub(super) async fn config(ctx: &mut Ctx, save: bool) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn print_film(f: &Film) {
+fn print_film(f: &FilmView) {
     println!(
         "#{} {} ({}) — {}",
         f.film_id, f.title, f.year, f.studio_name
@@ -98,7 +99,7 @@ pub(super) async fn films(
 ) -> anyhow::Result<()> {
     let api = ctx.api()?;
     if let Some(id) = id {
-        let film: Film = api.get(&format!("/v1/films/{id}"), &[]).await?;
+        let film: FilmView = api.get(&format!("/v1/films/{id}"), &[]).await?;
         if ctx.json {
             output::json(&film);
         } else {
@@ -116,7 +117,7 @@ pub(super) async fn films(
     if let Some(y) = year {
         query.push(("year", y.to_string()));
     }
-    let page: Page<Film> = api.get("/v1/films", &query).await?;
+    let page: Page<FilmView> = api.get("/v1/films", &query).await?;
     if ctx.json {
         output::json(&page.items);
     } else if page.items.is_empty() {

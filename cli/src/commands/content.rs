@@ -10,9 +10,12 @@ use std::time::Duration;
 
 use alloy::primitives::U256;
 use anyhow::{Context, bail};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
+use tangible_api_types::catalogue::{LicenceView, Page};
+use tangible_api_types::content::EditionContent;
+use tangible_api_types::error::codes;
+use tangible_api_types::licences::KeyRelease;
 use tangible_content::p2p::{Downloader, ProviderAddr, endpoint_builder};
 use tangible_content::{ContentHash, ContentStore};
 use tangible_crypto::certificate::SignedCertificate;
@@ -25,18 +28,10 @@ use tangible_crypto::film::{HEADER_LEN, Header};
 
 use super::Ctx;
 use super::trust::{accept_certificate, check_certificate, online_signer};
-use crate::api::{Api, ApiError, LicenceView, Page};
+use crate::api::{Api, ApiError};
 use crate::chain::parse_id;
 use crate::library::{ContentInfo, Entry, LocalLicence, StoredKey};
 use crate::output;
-
-#[derive(Deserialize)]
-struct KeyRelease {
-    film_id: u64,
-    quality: u8,
-    chain_id: u64,
-    wrapped_key: WrappedKey,
-}
 
 /// Where to fetch an edition's encrypted file, as the API describes it.
 #[derive(Debug)]
@@ -47,39 +42,22 @@ struct ContentLocation {
     http_url: Option<String>,
 }
 
-fn parse_location(v: &Value, api: &Api) -> anyhow::Result<ContentLocation> {
-    let s = |k: &str| v.get(k).and_then(Value::as_str);
-    let hash: ContentHash = s("blob_hash")
-        .or_else(|| s("hash"))
-        .context("the API's content description has no hash")?
+fn parse_location(c: &EditionContent, api: &Api) -> anyhow::Result<ContentLocation> {
+    let hash: ContentHash = c
+        .blob_hash
         .trim_start_matches("0x")
         .parse()
         .context("the API's content hash is not a BLAKE3 hash")?;
     let mut providers = Vec::new();
-    let mut push = |t: &str| {
+    for t in [&c.ticket, &c.provider] {
         if let Ok(ticket) = t.parse::<tangible_content::p2p::ContentTicket>() {
             providers.push(ticket.provider);
         } else if let Ok(p) = t.parse::<ProviderAddr>() {
             providers.push(p);
         }
-    };
-    for key in ["ticket", "provider"] {
-        if let Some(t) = s(key) {
-            push(t);
-        }
     }
-    for key in ["tickets", "providers"] {
-        for t in v
-            .get(key)
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-            .filter_map(Value::as_str)
-        {
-            push(t);
-        }
-    }
-    let http_url = s("http_url").or_else(|| s("url")).map(|u| {
+    let u = c.http_url.as_str();
+    let http_url = (!u.is_empty()).then(|| {
         if u.starts_with('/') {
             api.url(u)
         } else {
@@ -88,7 +66,7 @@ fn parse_location(v: &Value, api: &Api) -> anyhow::Result<ContentLocation> {
     });
     Ok(ContentLocation {
         hash,
-        size: v.get("size").and_then(Value::as_u64),
+        size: Some(c.size),
         providers,
         http_url,
     })
@@ -97,8 +75,10 @@ fn parse_location(v: &Value, api: &Api) -> anyhow::Result<ContentLocation> {
 /// Explains API refusals about a licence in user terms.
 fn licence_refusal(e: ApiError, id: U256) -> anyhow::Error {
     match e.code() {
-        Some("not_owner") => anyhow::anyhow!("licence {id} is not owned by this wallet ({e})"),
-        Some("licence_revoked") => {
+        Some(codes::NOT_OWNER) => {
+            anyhow::anyhow!("licence {id} is not owned by this wallet ({e})")
+        }
+        Some(codes::LICENCE_REVOKED) => {
             anyhow::anyhow!("licence {id} was revoked (resold or charged back) ({e})")
         }
         _ => anyhow::Error::new(e),
@@ -109,7 +89,7 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
     let id = parse_id(licence, "licence")?;
     let api = ctx.authed_api().await?;
     // 1. The key, wrapped to this wallet (the API checks ownership on chain).
-    let release: KeyRelease = api
+    let release: KeyRelease<WrappedKey> = api
         .post(&format!("/v1/licences/{id}/key"), &json!({}))
         .await
         .map_err(|e| licence_refusal(e, id))
@@ -151,7 +131,7 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
         release.film_id,
         quality.as_str()
     );
-    let described: Value = api
+    let described: EditionContent = api
         .get(&content_path, &[])
         .await
         .context("asking the API where the film is served")?;
@@ -507,8 +487,8 @@ pub(super) async fn sync(ctx: &mut Ctx) -> anyhow::Result<()> {
             }
             Err(e) if matches!(e.status(), Some(403) | Some(404) | Some(410)) => {
                 let why = match e.code() {
-                    Some("licence_revoked") => "revoked",
-                    Some("not_owner") => "no longer owned by this wallet",
+                    Some(codes::LICENCE_REVOKED) => "revoked",
+                    Some(codes::NOT_OWNER) => "no longer owned by this wallet",
                     _ => "unknown to the chain",
                 };
                 lib.erase(id)?;

@@ -2,7 +2,12 @@
 //! endpoints (signed in as the studio's admin wallet).
 
 use anyhow::Context;
-use serde_json::{Value, json};
+use serde::Serialize;
+use tangible_api_types::catalogue::{FilmView, Statement};
+use tangible_api_types::error::codes;
+use tangible_api_types::studios::{
+    FilmCreated, MasterPublished, NewEdition, NewFilm, NewStudio, StudioCreated,
+};
 
 use super::Ctx;
 use crate::cli::StudioCommand;
@@ -16,14 +21,19 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
                 None => ctx.address()?,
             };
             let api = ctx.authed_api().await?;
-            let v: Value = api
+            let created: StudioCreated = api
                 .post(
                     "/v1/studios",
-                    &json!({ "name": name, "royalty_address": royalty.to_string() }),
+                    &NewStudio {
+                        name,
+                        royalty_address: royalty.to_string(),
+                        commission_bps: None,
+                        admin_address: None,
+                    },
                 )
                 .await
                 .context("registering the studio")?;
-            show(ctx, &v, "Studio registered");
+            show(ctx, &created, "Studio registered");
         }
         StudioCommand::Film {
             studio,
@@ -32,18 +42,25 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
             editions,
         } => {
             let api = ctx.authed_api().await?;
-            let editions: Vec<Value> = editions
+            let editions = editions
                 .iter()
-                .map(|(q, p)| json!({ "quality": q.as_str(), "price_cents": p.get() }))
+                .map(|(q, p)| NewEdition {
+                    quality: q.as_str().to_owned(),
+                    price_cents: p.get(),
+                })
                 .collect();
-            let v: Value = api
+            let created: FilmCreated = api
                 .post(
                     &format!("/v1/studios/{studio}/films"),
-                    &json!({ "title": title, "year": year, "editions": editions }),
+                    &NewFilm {
+                        title,
+                        year,
+                        editions,
+                    },
                 )
                 .await
                 .context("registering the film")?;
-            show(ctx, &v, "Film registered");
+            show(ctx, &created, "Film registered");
         }
         StudioCommand::Upload {
             film,
@@ -54,16 +71,17 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
             // A missing or unreadable file fails before signing in (which may ask a password).
             std::fs::File::open(&file).with_context(|| format!("opening {}", file.display()))?;
             let api = ctx.authed_api().await?;
-            let mut v = upload(ctx, &api, film, quality, price, &file).await?;
+            let published = upload(ctx, &api, film, quality, price, &file).await?;
             // Return once buyers can see it: the catalogue is the indexer's mirror of the
             // chain, a moment behind the transaction.
-            let listed = wait_listed(&api, film, quality, &v["master_hash"]).await;
+            let listed = wait_listed(&api, film, quality, &published.master_hash).await;
             if !listed {
                 eprintln!(
                     "warning: the {quality} edition of film {film} is on chain but not yet in the \
                      catalogue (the indexer is behind); buyers will see it shortly"
                 );
             }
+            let mut v = serde_json::to_value(&published)?;
             v["listed"] = listed.into();
             show(ctx, &v, "Master uploaded");
         }
@@ -96,33 +114,33 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
                 print!("{text}");
                 return Ok(());
             }
-            let v: Value = api
+            let st: Statement = api
                 .get(&format!("/v1/studios/{studio}/statement"), &q)
                 .await
                 .context("fetching the statement")?;
             if ctx.json {
-                output::json(&v);
+                output::json(&st);
             } else {
-                let cents = |k: &str| output::euros(v[k].as_i64().unwrap_or(0));
-                println!("Studio {studio}: {} sales", v["sales"]);
-                println!("  gross     {} €", cents("gross_cents"));
-                println!("  studio    {} €", cents("studio_cents"));
-                println!("  platform  {} €", cents("platform_cents"));
-                println!("  sellers   {} €", cents("seller_cents"));
+                println!("Studio {studio}: {} sales", st.sales);
+                println!("  gross     {} €", output::euros(st.gross_cents));
+                println!("  studio    {} €", output::euros(st.studio_cents));
+                println!("  platform  {} €", output::euros(st.platform_cents));
+                println!("  sellers   {} €", output::euros(st.seller_cents));
             }
         }
     }
     Ok(())
 }
 
-fn show(ctx: &Ctx, v: &Value, what: &str) {
+/// Prints an answer of the API (as JSON with `--json`, else pretty-printed after `what`).
+fn show<T: Serialize>(ctx: &Ctx, v: &T, what: &str) {
     if ctx.json {
         output::json(v);
     } else {
         println!("{what}:");
         println!(
             "{}",
-            serde_json::to_string_pretty(v).unwrap_or_else(|_| v.to_string())
+            serde_json::to_string_pretty(v).unwrap_or_else(|e| e.to_string())
         );
     }
 }
@@ -132,17 +150,14 @@ async fn wait_listed(
     api: &crate::api::Api,
     film: u64,
     quality: tangible_domain::Quality,
-    master_hash: &Value,
+    master_hash: &str,
 ) -> bool {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
-        if let Ok(f) = api
-            .get::<crate::api::Film>(&format!("/v1/films/{film}"), &[])
-            .await
-            && f.editions.iter().any(|e| {
-                e.quality == quality.as_str()
-                    && Some(e.master_hash.as_str()) == master_hash.as_str()
-            })
+        if let Ok(f) = api.get::<FilmView>(&format!("/v1/films/{film}"), &[]).await
+            && f.editions
+                .iter()
+                .any(|e| e.quality == quality.as_str() && e.master_hash == master_hash)
         {
             return true;
         }
@@ -161,7 +176,7 @@ async fn upload(
     quality: tangible_domain::Quality,
     price: Option<tangible_domain::Cents>,
     file: &std::path::Path,
-) -> anyhow::Result<Value> {
+) -> anyhow::Result<MasterPublished> {
     use futures::StreamExt;
     let f = tokio::fs::File::open(file)
         .await
@@ -192,11 +207,13 @@ async fn upload(
         .await
         .with_context(|| what.clone())?;
     bar.finish_and_clear();
-    let answer = crate::api::decode::<Value>(&reqwest::Method::PUT, &path, resp).await;
+    let answer = crate::api::decode::<MasterPublished>(&reqwest::Method::PUT, &path, resp).await;
     match answer {
         Ok(v) => Ok(v),
         // The API names its query parameter; the client's flag is --price.
-        Err(e) if e.code() == Some("invalid_field") && e.to_string().contains("price_cents") => {
+        Err(e)
+            if e.code() == Some(codes::INVALID_FIELD) && e.to_string().contains("price_cents") =>
+        {
             Err(anyhow::Error::new(e).context(format!(
                 "{what}: the film was registered without a {quality} edition: give its price \
                  with --price EUROS (e.g. --price 9.00)"

@@ -82,7 +82,16 @@ pub(super) async fn online_signer(ctx: &mut Ctx, first_seen: Address) -> anyhow:
         return Ok(a);
     }
     let pinned = pinned_signer(ctx)?;
-    let announced = ctx.platform().await?.and_then(|p| p.attestation_address);
+    let announced = ctx
+        .platform()
+        .await?
+        .and_then(|p| p.attestation_address.clone());
+    let announced = announced
+        .map(|a| {
+            a.parse::<Address>()
+                .with_context(|| format!("the API announces a signer {a:?} that is not an address"))
+        })
+        .transpose()?;
     match (pinned, announced) {
         (Some(p), Some(a)) if p == a => Ok(p),
         (Some(p), Some(a)) if ctx.accept_signer_change => {
