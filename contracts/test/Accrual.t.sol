@@ -4,6 +4,7 @@ pragma solidity 0.8.30;
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {TangibleTest} from "./utils/TangibleTest.sol";
 import {TangibleMarket} from "../src/TangibleMarket.sol";
+import {ITangibleMarket} from "../src/ITangibleMarket.sol";
 
 contract DecimalsToken is ERC20("Decimals", "DEC") {
     uint8 private immutable _decimals;
@@ -183,7 +184,7 @@ contract AccrualTest is TangibleTest {
         uint8[3] memory refused = [19, 39, 255];
         for (uint256 i = 0; i < refused.length; i++) {
             DecimalsToken t = new DecimalsToken(refused[i]);
-            vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketInvalidToken.selector, address(t)));
+            vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidToken.selector, address(t)));
             new TangibleMarket(t, admin, operator, platform);
         }
     }

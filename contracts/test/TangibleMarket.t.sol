@@ -7,6 +7,7 @@ import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {TangibleTest} from "./utils/TangibleTest.sol";
 import {TangibleMarket} from "../src/TangibleMarket.sol";
+import {ITangibleMarket} from "../src/ITangibleMarket.sol";
 import {TangibleLicence} from "../src/TangibleLicence.sol";
 import {TangibleRegistry} from "../src/TangibleRegistry.sol";
 
@@ -59,11 +60,11 @@ contract TangibleMarketTest is TangibleTest {
 
     function test_constructor_reverts() public {
         OneDecimalToken one = new OneDecimalToken();
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketInvalidToken.selector, address(one)));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidToken.selector, address(one)));
         new TangibleMarket(one, admin, operator, platform);
         vm.expectRevert(abi.encodeWithSelector(TangibleRegistry.RegistryInvalidAddress.selector, address(0)));
         new TangibleMarket(euro, address(0), operator, platform);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketInvalidRecipient.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidRecipient.selector, address(0)));
         new TangibleMarket(euro, admin, operator, address(0));
     }
 
@@ -74,7 +75,7 @@ contract TangibleMarketTest is TangibleTest {
         uint256 marketBefore = euro.balanceOf(address(market));
         (uint64 studioCents, uint64 platformCents) = _expectedPrimary(PRICE_HD, 1000);
         vm.expectEmit(address(market));
-        emit TangibleMarket.SaleSettled(
+        emit ITangibleMarket.SaleSettled(
             1, 0, bytes32(0), alice, PRICE_HD, address(0), 0, royalty, studioCents, platform, platformCents
         );
         vm.prank(alice);
@@ -110,19 +111,19 @@ contract TangibleMarketTest is TangibleTest {
     function test_buyPrimary_reverts() public {
         _fund(alice, 100 * 1e6);
         vm.startPrank(alice);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketInvalidRecipient.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidRecipient.selector, address(0)));
         market.buyPrimary(filmId, HD, PRICE_HD, address(0));
         vm.expectRevert(
             abi.encodeWithSelector(TangibleRegistry.RegistryEditionNotFound.selector, uint64(9), HD)
         );
         market.buyPrimary(9, HD, PRICE_HD, alice);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPriceMismatch.selector, 1200, PRICE_HD));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPriceMismatch.selector, 1200, PRICE_HD));
         market.buyPrimary(filmId, HD, 1200, alice);
         vm.stopPrank();
 
         vm.prank(studioAdmin);
         market.withdrawEdition(filmId, HD);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketEditionInactive.selector, filmId, HD));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketEditionInactive.selector, filmId, HD));
         vm.prank(alice);
         market.buyPrimary(filmId, HD, PRICE_HD, alice);
     }
@@ -131,7 +132,7 @@ contract TangibleMarketTest is TangibleTest {
         _fund(alice, 100 * 1e6);
         vm.prank(studioAdmin);
         market.updateEdition(filmId, HD, MASTER_HD, 5000);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPriceMismatch.selector, PRICE_HD, 5000));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPriceMismatch.selector, PRICE_HD, 5000));
         vm.prank(alice);
         market.buyPrimary(filmId, HD, PRICE_HD, alice);
     }
@@ -154,7 +155,7 @@ contract TangibleMarketTest is TangibleTest {
         _fund(alice, 100 * 1e6);
         vm.prank(operator);
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         vm.prank(alice);
         market.buyPrimary(filmId, HD, PRICE_HD, alice);
     }
@@ -175,7 +176,7 @@ contract TangibleMarketTest is TangibleTest {
             expectedId, alice, filmId, UHD, 1_800_000_000, 1_800_000_000 + 3 days
         );
         vm.expectEmit(address(market));
-        emit TangibleMarket.SaleSettled(
+        emit ITangibleMarket.SaleSettled(
             expectedId,
             0,
             REF,
@@ -204,11 +205,11 @@ contract TangibleMarketTest is TangibleTest {
     function test_settleCardPrimary_revert_paymentRefUsed_forever() public {
         uint256 id = _buyCard(SD, alice, REF);
         vm.startPrank(operator);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPaymentRefUsed.selector, REF));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPaymentRefUsed.selector, REF));
         market.settleCardPrimary(filmId, SD, PRICE_SD, alice, REF);
         // a chargeback revocation does not free the reference
         market.revoke(id, 1);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPaymentRefUsed.selector, REF));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPaymentRefUsed.selector, REF));
         market.settleCardPrimary(filmId, HD, PRICE_HD, bob, REF);
         vm.stopPrank();
         assertTrue(market.paymentRefUsed(REF));
@@ -223,17 +224,17 @@ contract TangibleMarketTest is TangibleTest {
         market.settleCardPrimary(filmId, SD, PRICE_SD, alice, REF);
 
         vm.startPrank(operator);
-        vm.expectRevert(TangibleMarket.MarketInvalidPaymentRef.selector);
+        vm.expectRevert(ITangibleMarket.MarketInvalidPaymentRef.selector);
         market.settleCardPrimary(filmId, SD, PRICE_SD, alice, bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPriceMismatch.selector, 799, PRICE_SD));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPriceMismatch.selector, 799, PRICE_SD));
         market.settleCardPrimary(filmId, SD, 799, alice, REF);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketInvalidRecipient.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidRecipient.selector, address(0)));
         market.settleCardPrimary(filmId, SD, PRICE_SD, address(0), REF);
         market.withdrawEdition(filmId, SD);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketEditionInactive.selector, filmId, SD));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketEditionInactive.selector, filmId, SD));
         market.settleCardPrimary(filmId, SD, PRICE_SD, alice, REF);
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         market.settleCardPrimary(filmId, HD, PRICE_HD, alice, REF);
         vm.stopPrank();
         assertFalse(market.paymentRefUsed(REF));
@@ -246,7 +247,7 @@ contract TangibleMarketTest is TangibleTest {
         _deposit(carol, 5 * 1e6);
         vm.expectRevert(
             abi.encodeWithSelector(
-                TangibleMarket.MarketInsufficientBalance.selector, carol, 5 * 1e6, uint256(PRICE_HD) * UNITS
+                ITangibleMarket.MarketInsufficientBalance.selector, carol, 5 * 1e6, uint256(PRICE_HD) * UNITS
             )
         );
         vm.prank(carol);
@@ -255,7 +256,7 @@ contract TangibleMarketTest is TangibleTest {
 
     function test_holdPeriod_setAndApplied() public {
         vm.expectEmit(address(market));
-        emit TangibleMarket.HoldPeriodChanged(1 days);
+        emit ITangibleMarket.HoldPeriodChanged(1 days);
         vm.prank(admin);
         market.setHoldPeriod(1 days);
         assertEq(market.holdPeriod(), 1 days);
@@ -271,7 +272,7 @@ contract TangibleMarketTest is TangibleTest {
 
     function test_setHoldPeriod_reverts() public {
         vm.expectRevert(
-            abi.encodeWithSelector(TangibleMarket.MarketInvalidHoldPeriod.selector, 90 days + 1, 90 days)
+            abi.encodeWithSelector(ITangibleMarket.MarketInvalidHoldPeriod.selector, 90 days + 1, 90 days)
         );
         vm.prank(admin);
         market.setHoldPeriod(90 days + 1);
@@ -285,7 +286,7 @@ contract TangibleMarketTest is TangibleTest {
     function test_list() public {
         uint256 id = _buyCrypto(alice, HD, alice);
         vm.expectEmit(address(market));
-        emit TangibleMarket.OfferListed(1, id, alice, 1000);
+        emit ITangibleMarket.OfferListed(1, id, alice, 1000);
         uint256 offerId = _list(alice, id, 1000);
         assertEq(offerId, 1);
         TangibleMarket.OfferInfo memory o = market.offer(offerId);
@@ -301,12 +302,12 @@ contract TangibleMarketTest is TangibleTest {
         uint256 id = _buyCrypto(alice, HD, alice);
         vm.expectRevert(abi.encodeWithSelector(IERC721Errors.ERC721NonexistentToken.selector, 777));
         _list(alice, 777, 1000);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketNotLicenceOwner.selector, bob, id));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketNotLicenceOwner.selector, bob, id));
         _list(bob, id, 1000);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPriceBelowMinimum.selector, 19, 20));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPriceBelowMinimum.selector, 19, 20));
         _list(alice, id, 19);
         uint256 offerId = _list(alice, id, 20); // the minimum is accepted
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferExists.selector, id, offerId));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferExists.selector, id, offerId));
         _list(alice, id, 30);
 
         vm.prank(operator);
@@ -318,10 +319,10 @@ contract TangibleMarketTest is TangibleTest {
     function test_list_revert_onHold_thenAllowed() public {
         uint256 id = _buyCard(SD, alice, REF);
         uint64 holdUntil = uint64(block.timestamp + 3 days);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketLicenceOnHold.selector, id, holdUntil));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketLicenceOnHold.selector, id, holdUntil));
         _list(alice, id, 1000);
         vm.warp(holdUntil - 1);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketLicenceOnHold.selector, id, holdUntil));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketLicenceOnHold.selector, id, holdUntil));
         _list(alice, id, 1000);
         vm.warp(holdUntil);
         _list(alice, id, 1000);
@@ -331,7 +332,7 @@ contract TangibleMarketTest is TangibleTest {
         uint256 id = _buyCrypto(alice, HD, alice);
         vm.prank(admin);
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         _list(alice, id, 1000);
     }
 
@@ -339,7 +340,7 @@ contract TangibleMarketTest is TangibleTest {
         uint256 id = _buyCrypto(alice, HD, alice);
         uint256 offerId = _list(alice, id, 1000);
         vm.expectEmit(address(market));
-        emit TangibleMarket.OfferUpdated(offerId, 1500);
+        emit ITangibleMarket.OfferUpdated(offerId, 1500);
         vm.prank(alice);
         market.updateOffer(offerId, 1500);
         assertEq(market.offer(offerId).priceCents, 1500);
@@ -349,17 +350,17 @@ contract TangibleMarketTest is TangibleTest {
         uint256 id = _buyCrypto(alice, HD, alice);
         uint256 offerId = _list(alice, id, 1000);
         vm.startPrank(alice);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPriceBelowMinimum.selector, 0, 20));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPriceBelowMinimum.selector, 0, 20));
         market.updateOffer(offerId, 0);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferNotActive.selector, 99));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferNotActive.selector, 99));
         market.updateOffer(99, 1000);
         vm.stopPrank();
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketNotLicenceOwner.selector, bob, id));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketNotLicenceOwner.selector, bob, id));
         vm.prank(bob);
         market.updateOffer(offerId, 2000);
         vm.prank(operator);
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         vm.prank(alice);
         market.updateOffer(offerId, 2000);
     }
@@ -370,7 +371,7 @@ contract TangibleMarketTest is TangibleTest {
         vm.prank(operator);
         market.pause(); // cancelling stays possible while paused
         vm.expectEmit(address(market));
-        emit TangibleMarket.OfferCancelled(offerId);
+        emit ITangibleMarket.OfferCancelled(offerId);
         vm.prank(alice);
         market.cancelOffer(offerId);
         TangibleMarket.OfferInfo memory o = market.offer(offerId);
@@ -383,7 +384,7 @@ contract TangibleMarketTest is TangibleTest {
         uint256 offerId2 = _list(alice, id, 1200);
         assertEq(offerId2, offerId + 1);
         assertFalse(market.offer(offerId).active); // the old offer id stays dead
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferNotActive.selector, offerId));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferNotActive.selector, offerId));
         vm.prank(bob);
         market.buyOffer(offerId, 1200, bob);
     }
@@ -391,21 +392,21 @@ contract TangibleMarketTest is TangibleTest {
     function test_cancelOffer_reverts() public {
         uint256 id = _buyCrypto(alice, HD, alice);
         uint256 offerId = _list(alice, id, 1000);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketNotLicenceOwner.selector, bob, id));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketNotLicenceOwner.selector, bob, id));
         vm.prank(bob);
         market.cancelOffer(offerId);
         vm.prank(alice);
         market.cancelOffer(offerId);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferNotActive.selector, offerId));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferNotActive.selector, offerId));
         vm.prank(alice);
         market.cancelOffer(offerId);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferNotActive.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferNotActive.selector, 0));
         vm.prank(alice);
         market.cancelOffer(0);
     }
 
     function test_offer_revert_unknown() public {
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferNotActive.selector, 5));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferNotActive.selector, 5));
         market.offer(5);
     }
 
@@ -432,9 +433,9 @@ contract TangibleMarketTest is TangibleTest {
         vm.expectEmit(address(market));
         emit TangibleLicence.LicenceMinted(newId, carol, filmId, HD, 1_800_000_000, 0);
         vm.expectEmit(address(market));
-        emit TangibleMarket.OfferFilled(offerId, oldId, newId, carol);
+        emit ITangibleMarket.OfferFilled(offerId, oldId, newId, carol);
         vm.expectEmit(address(market));
-        emit TangibleMarket.SaleSettled(
+        emit ITangibleMarket.SaleSettled(
             newId,
             offerId,
             bytes32(0),
@@ -466,7 +467,7 @@ contract TangibleMarketTest is TangibleTest {
 
         // the seller withdraws its proceeds
         vm.expectEmit(address(market));
-        emit TangibleMarket.Withdrawn(alice, alice, uint256(sellerCents) * UNITS);
+        emit ITangibleMarket.Withdrawn(alice, alice, uint256(sellerCents) * UNITS);
         vm.prank(alice);
         market.withdraw(alice, uint256(sellerCents) * UNITS);
         assertEq(euro.balanceOf(alice), uint256(sellerCents) * UNITS);
@@ -497,18 +498,18 @@ contract TangibleMarketTest is TangibleTest {
         _fund(bob, 100 * 1e6);
 
         vm.startPrank(bob);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferNotActive.selector, 42));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferNotActive.selector, 42));
         market.buyOffer(42, 1000, bob);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferNotActive.selector, 0));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferNotActive.selector, 0));
         market.buyOffer(0, 0, bob);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketInvalidRecipient.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidRecipient.selector, address(0)));
         market.buyOffer(offerId, 1000, address(0));
         vm.stopPrank();
 
         // the seller raises the price in front of the buyer
         vm.prank(alice);
         market.updateOffer(offerId, 5000);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPriceMismatch.selector, 1000, 5000));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPriceMismatch.selector, 1000, 5000));
         vm.prank(bob);
         market.buyOffer(offerId, 1000, bob);
 
@@ -516,7 +517,7 @@ contract TangibleMarketTest is TangibleTest {
         market.buyOffer(offerId, 5000, bob);
         // two buyers racing: the second one finds the offer gone
         _fund(carol, 100 * 1e6);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferNotActive.selector, offerId));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferNotActive.selector, offerId));
         vm.prank(carol);
         market.buyOffer(offerId, 5000, carol);
     }
@@ -527,7 +528,7 @@ contract TangibleMarketTest is TangibleTest {
         _fund(bob, 100 * 1e6);
         vm.prank(operator);
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         vm.prank(bob);
         market.buyOffer(offerId, 1000, bob);
     }
@@ -561,7 +562,7 @@ contract TangibleMarketTest is TangibleTest {
         uint256 newId = market.cardLicenceId(REF);
         (uint64 sellerCents, uint64 studioCents, uint64 platformCents) = _expectedResale(1234);
         vm.expectEmit(address(market));
-        emit TangibleMarket.SaleSettled(
+        emit ITangibleMarket.SaleSettled(
             newId,
             offerId,
             REF,
@@ -592,16 +593,16 @@ contract TangibleMarketTest is TangibleTest {
 
         _buyCard(SD, carol, REF); // the reference is used by a primary sale
         vm.startPrank(operator);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPaymentRefUsed.selector, REF));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPaymentRefUsed.selector, REF));
         market.settleCardOffer(offerId, 1000, bob, REF);
-        vm.expectRevert(TangibleMarket.MarketInvalidPaymentRef.selector);
+        vm.expectRevert(ITangibleMarket.MarketInvalidPaymentRef.selector);
         market.settleCardOffer(offerId, 1000, bob, bytes32(0));
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketPriceMismatch.selector, 999, 1000));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPriceMismatch.selector, 999, 1000));
         market.settleCardOffer(offerId, 999, bob, "ref-b");
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketOfferNotActive.selector, 77));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketOfferNotActive.selector, 77));
         market.settleCardOffer(77, 999, bob, "ref-b");
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         market.settleCardOffer(offerId, 1000, bob, "ref-b");
         vm.stopPrank();
     }
@@ -614,7 +615,7 @@ contract TangibleMarketTest is TangibleTest {
         vm.prank(operator);
         market.pause(); // revocation stays possible while paused
         vm.expectEmit(address(market));
-        emit TangibleMarket.OfferCancelled(offerId);
+        emit ITangibleMarket.OfferCancelled(offerId);
         vm.expectEmit(address(market));
         emit IERC721.Transfer(alice, address(0), id);
         vm.expectEmit(address(market));
@@ -662,7 +663,7 @@ contract TangibleMarketTest is TangibleTest {
         vm.startPrank(carol);
         euro.approve(address(market), 50 * 1e6);
         vm.expectEmit(address(market));
-        emit TangibleMarket.Deposited(carol, 50 * 1e6);
+        emit ITangibleMarket.Deposited(carol, 50 * 1e6);
         market.deposit(50 * 1e6);
         vm.stopPrank();
         assertEq(_credit(carol), 50 * 1e6);
@@ -670,7 +671,7 @@ contract TangibleMarketTest is TangibleTest {
     }
 
     function test_deposit_reverts() public {
-        vm.expectRevert(TangibleMarket.MarketZeroAmount.selector);
+        vm.expectRevert(ITangibleMarket.MarketZeroAmount.selector);
         vm.prank(carol);
         market.deposit(0);
         vm.expectRevert(
@@ -680,14 +681,14 @@ contract TangibleMarketTest is TangibleTest {
         market.deposit(1);
         vm.prank(operator);
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         vm.prank(carol);
         market.deposit(1);
     }
 
     function test_withdraw_floatToOtherAddress() public {
         vm.expectEmit(address(market));
-        emit TangibleMarket.Withdrawn(operator, carol, 10 * 1e6);
+        emit ITangibleMarket.Withdrawn(operator, carol, 10 * 1e6);
         vm.prank(operator);
         market.withdraw(carol, 10 * 1e6);
         assertEq(euro.balanceOf(carol), 10 * 1e6);
@@ -696,18 +697,18 @@ contract TangibleMarketTest is TangibleTest {
 
     function test_withdraw_reverts() public {
         vm.startPrank(carol);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketInvalidRecipient.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidRecipient.selector, address(0)));
         market.withdraw(address(0), 1);
-        vm.expectRevert(TangibleMarket.MarketZeroAmount.selector);
+        vm.expectRevert(ITangibleMarket.MarketZeroAmount.selector);
         market.withdraw(carol, 0);
         vm.expectRevert(
-            abi.encodeWithSelector(TangibleMarket.MarketInsufficientBalance.selector, carol, 0, 1)
+            abi.encodeWithSelector(ITangibleMarket.MarketInsufficientBalance.selector, carol, 0, 1)
         );
         market.withdraw(carol, 1);
         vm.stopPrank();
         vm.prank(operator);
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         vm.prank(operator);
         market.withdraw(operator, 1);
     }
@@ -716,7 +717,7 @@ contract TangibleMarketTest is TangibleTest {
         _buyCrypto(alice, HD, alice);
         (uint64 studioCents,) = _expectedPrimary(PRICE_HD, 1000);
         vm.expectEmit(address(market));
-        emit TangibleMarket.Withdrawn(royalty, royalty, uint256(studioCents) * UNITS);
+        emit ITangibleMarket.Withdrawn(royalty, royalty, uint256(studioCents) * UNITS);
         vm.prank(royalty);
         market.withdrawStudio(studioId);
         assertEq(euro.balanceOf(royalty), uint256(studioCents) * UNITS);
@@ -733,7 +734,7 @@ contract TangibleMarketTest is TangibleTest {
     }
 
     function test_withdrawStudio_reverts() public {
-        vm.expectRevert(TangibleMarket.MarketZeroAmount.selector);
+        vm.expectRevert(ITangibleMarket.MarketZeroAmount.selector);
         vm.prank(royalty);
         market.withdrawStudio(studioId);
         _buyCrypto(alice, HD, alice);
@@ -749,7 +750,7 @@ contract TangibleMarketTest is TangibleTest {
         market.withdrawStudio(3);
         vm.prank(operator);
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         vm.prank(royalty);
         market.withdrawStudio(studioId);
     }
@@ -758,7 +759,7 @@ contract TangibleMarketTest is TangibleTest {
         _buyCrypto(alice, HD, alice);
         (, uint64 platformCents) = _expectedPrimary(PRICE_HD, 1000);
         vm.expectEmit(address(market));
-        emit TangibleMarket.Withdrawn(platform, platform, uint256(platformCents) * UNITS);
+        emit ITangibleMarket.Withdrawn(platform, platform, uint256(platformCents) * UNITS);
         vm.prank(operator);
         market.withdrawPlatform();
         assertEq(euro.balanceOf(platform), uint256(platformCents) * UNITS);
@@ -770,16 +771,16 @@ contract TangibleMarketTest is TangibleTest {
     }
 
     function test_withdrawPlatform_reverts() public {
-        vm.expectRevert(TangibleMarket.MarketZeroAmount.selector);
+        vm.expectRevert(ITangibleMarket.MarketZeroAmount.selector);
         vm.prank(admin);
         market.withdrawPlatform();
         _buyCrypto(alice, HD, alice);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketUnauthorizedAccount.selector, platform));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketUnauthorizedAccount.selector, platform));
         vm.prank(platform);
         market.withdrawPlatform();
         vm.prank(admin);
         market.pause();
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         vm.prank(admin);
         market.withdrawPlatform();
     }
@@ -790,7 +791,7 @@ contract TangibleMarketTest is TangibleTest {
         _buyCrypto(alice, HD, alice);
         (, uint64 platformCents) = _expectedPrimary(PRICE_HD, 1000);
         vm.expectEmit(address(market));
-        emit TangibleMarket.PlatformChanged(platform, carol);
+        emit ITangibleMarket.PlatformChanged(platform, carol);
         vm.prank(admin);
         market.setPlatform(carol);
         assertEq(market.platform(), carol);
@@ -809,32 +810,32 @@ contract TangibleMarketTest is TangibleTest {
         vm.expectRevert(_unauthorized(operator, bytes32(0)));
         vm.prank(operator);
         market.setPlatform(carol);
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketInvalidRecipient.selector, address(0)));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidRecipient.selector, address(0)));
         vm.prank(admin);
         market.setPlatform(address(0));
     }
 
     function test_pauseUnpause() public {
         vm.expectEmit(address(market));
-        emit TangibleMarket.Paused(operator);
+        emit ITangibleMarket.Paused(operator);
         vm.prank(operator);
         market.pause();
         assertTrue(market.paused());
-        vm.expectRevert(TangibleMarket.EnforcedPause.selector);
+        vm.expectRevert(ITangibleMarket.EnforcedPause.selector);
         vm.prank(admin);
         market.pause();
         vm.expectRevert(_unauthorized(operator, bytes32(0)));
         vm.prank(operator);
         market.unpause();
         vm.expectEmit(address(market));
-        emit TangibleMarket.Unpaused(admin);
+        emit ITangibleMarket.Unpaused(admin);
         vm.prank(admin);
         market.unpause();
         assertFalse(market.paused());
-        vm.expectRevert(TangibleMarket.ExpectedPause.selector);
+        vm.expectRevert(ITangibleMarket.ExpectedPause.selector);
         vm.prank(admin);
         market.unpause();
-        vm.expectRevert(abi.encodeWithSelector(TangibleMarket.MarketUnauthorizedAccount.selector, stranger));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketUnauthorizedAccount.selector, stranger));
         vm.prank(stranger);
         market.pause();
     }

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+/// @title ITangibleMarket
+/// @notice The events and custom errors of {TangibleMarket} (the registry's and the licences' own are declared in
+/// {TangibleRegistry} and {TangibleLicence}). Amounts in sale events are EUR cents; {Withdrawn} and {Deposited}
+/// are in stablecoin units.
+/// @dev Kept apart from the contract so that clients, indexers and tests can name them without its code; the
+/// contract's ABI is unchanged (inherited events and errors are part of it).
+interface ITangibleMarket {
+    /// @notice A licence owner offered it for resale.
+    event OfferListed(
+        uint256 indexed offerId, uint256 indexed licenceId, address indexed seller, uint64 priceCents
+    );
+    /// @notice An offer's price changed.
+    event OfferUpdated(uint256 indexed offerId, uint64 priceCents);
+    /// @notice An offer was cancelled by its seller, or implicitly when the operator revoked the licence.
+    event OfferCancelled(uint256 indexed offerId);
+    /// @notice An offer was bought: `oldLicenceId` revoked, `newLicenceId` minted to `buyer` (the recipient).
+    event OfferFilled(
+        uint256 indexed offerId, uint256 indexed oldLicenceId, uint256 indexed newLicenceId, address buyer
+    );
+    /// @notice One event per sale with every share (cents) and the account credited with it.
+    /// Primary: `offerId = 0`, `seller = 0`, `sellerCents = 0`. `paymentRef = 0` for crypto payments.
+    event SaleSettled(
+        uint256 indexed licenceId,
+        uint256 indexed offerId,
+        bytes32 indexed paymentRef,
+        address payer,
+        uint64 priceCents,
+        address seller,
+        uint64 sellerCents,
+        address studio,
+        uint64 studioCents,
+        address platform,
+        uint64 platformCents
+    );
+    /// @notice `amount` stablecoin units of `account`'s balance were paid out to `to`.
+    event Withdrawn(address indexed account, address indexed to, uint256 amount);
+    /// @notice `account` deposited `amount` stablecoin units into its balance (e.g. the operator's card float).
+    event Deposited(address indexed account, uint256 amount);
+    /// @notice The platform's fee recipient changed.
+    event PlatformChanged(address indexed previousPlatform, address indexed newPlatform);
+    /// @notice The hold period of card-paid licences changed (seconds).
+    event HoldPeriodChanged(uint24 holdPeriod);
+    /// @notice The market was paused by `account`.
+    event Paused(address account);
+    /// @notice The market was unpaused by `account`.
+    event Unpaused(address account);
+
+    /// @dev The buyer expected `expectedCents` but the price is `actualCents`.
+    error MarketPriceMismatch(uint64 expectedCents, uint64 actualCents);
+    /// @dev A resale price below `minimumCents`.
+    error MarketPriceBelowMinimum(uint64 priceCents, uint64 minimumCents);
+    /// @dev The edition is withdrawn from primary sale.
+    error MarketEditionInactive(uint64 filmId, uint8 quality);
+    /// @dev `offerId` does not exist or is no longer active.
+    error MarketOfferNotActive(uint256 offerId);
+    /// @dev `paymentRef` has already settled a sale.
+    error MarketPaymentRefUsed(bytes32 paymentRef);
+    /// @dev A card settlement needs a non-zero `paymentRef`.
+    error MarketInvalidPaymentRef();
+    /// @dev `licenceId` is a card-paid licence still on hold until `holdUntil`.
+    error MarketLicenceOnHold(uint256 licenceId, uint64 holdUntil);
+    /// @dev `account` does not own `licenceId`.
+    error MarketNotLicenceOwner(address account, uint256 licenceId);
+    /// @dev `licenceId` already has the active offer `offerId`.
+    error MarketOfferExists(uint256 licenceId, uint256 offerId);
+    /// @dev `account`'s balance of `balance` units is below the `needed` units.
+    error MarketInsufficientBalance(address account, uint256 balance, uint256 needed);
+    /// @dev A zero address where a recipient is required.
+    error MarketInvalidRecipient(address recipient);
+    /// @dev A zero amount.
+    error MarketZeroAmount();
+    /// @dev `holdPeriod` exceeds `maxHoldPeriod`.
+    error MarketInvalidHoldPeriod(uint24 holdPeriod, uint24 maxHoldPeriod);
+    /// @dev The stablecoin must have 2 to {MAX_TOKEN_DECIMALS} decimals.
+    error MarketInvalidToken(address token);
+    /// @dev `account` may not perform this action.
+    error MarketUnauthorizedAccount(address account);
+    /// @dev The market is paused.
+    error EnforcedPause();
+    /// @dev The market is not paused.
+    error ExpectedPause();
+}
