@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+import {TangibleTest} from "../utils/TangibleTest.sol";
+
+/// @dev The market's test base: {TangibleTest}'s fixture at a fixed time, a card payment reference, an account
+/// without any role, and the revert data of a missing role. Each feature's tests extend it.
+abstract contract TangibleMarketTest is TangibleTest {
+    bytes32 internal constant REF = keccak256("pi_3OvKq2LkdIwHu7ix0");
+    address internal stranger = makeAddr("stranger");
+    bytes32 internal operatorRole;
+
+    function setUp() public override {
+        super.setUp();
+        vm.warp(1_800_000_000);
+        operatorRole = market.OPERATOR_ROLE();
+    }
+
+    function _unauthorized(address who, bytes32 role) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, who, role);
+    }
+}
