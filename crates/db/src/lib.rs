@@ -4,12 +4,15 @@
 //! Data flows one way: the indexer decodes the contracts' events, appends them to the raw
 //! `events` log and applies them to the derived tables (`studios`, `films`, `editions`,
 //! `licences`, `resale_offers`, `sales`, `withdrawals`, `users`) in the same transaction as
-//! its checkpoint. The schema is in `migrations/` and applied with [`migrate`].
+//! its checkpoint. The schema is in `migrations/`. It is applied with [`migrate`] by one step of
+//! the deploy (`tangible-api migrate`, also run by the development stack before it starts the
+//! services); the services only [`check_migrations`] at start and refuse an outdated schema.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), tangible_db::DbError> {
 //! let pool = tangible_db::connect("postgres://postgres@127.0.0.1:5432/tangible", 8).await?;
-//! tangible_db::migrate(&pool).await?;
+//! tangible_db::migrate(&pool).await?; // the deploy's migrate step
+//! tangible_db::check_migrations(&pool).await?; // each service at start
 //! # Ok(()) }
 //! ```
 //!
@@ -41,6 +44,45 @@ pub enum DbError {
     /// Applying the migrations failed.
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    /// The database's migrations are not this build's ([`require_current_schema`]); the
+    /// source says which.
+    #[error(
+        "the database schema is not this build's; apply the migrations with `{MIGRATE_COMMAND}` \
+         (the deploy's migrate step, TANGIBLE_API_DATABASE_URL naming this database), then start \
+         again"
+    )]
+    SchemaNotCurrent(#[source] Box<DbError>),
+    /// A migration of this build is not applied to the database ([`check_migrations`]).
+    #[error("migration {version} ({description}) is not applied")]
+    MigrationMissing {
+        /// Version (file name prefix) of the first missing migration.
+        version: i64,
+        /// Its description (the rest of its file name).
+        description: String,
+    },
+    /// The database has a migration this build does not have: a newer release migrated it.
+    #[error(
+        "migration {version} is applied but unknown to this build (a newer release migrated the \
+         database)"
+    )]
+    MigrationUnknown {
+        /// Version of the unknown migration.
+        version: i64,
+    },
+    /// An applied migration differs from this build's file, or did not finish.
+    #[error(
+        "migration {version} ({description}) {}",
+        if *.finished { "was applied from a different file than this build's (checksum differs)" }
+        else { "did not finish" }
+    )]
+    MigrationChanged {
+        /// Version of the migration.
+        version: i64,
+        /// Its description.
+        description: String,
+        /// Whether it finished (then its checksum differs).
+        finished: bool,
+    },
 }
 
 /// Result alias of this crate.
@@ -111,9 +153,74 @@ pub fn disable_nagle(port: u16) -> usize {
     }
 }
 
-/// Applies every pending migration (idempotent; safe to call at each start).
+/// Applies every pending migration (idempotent). The deploy's migrate step
+/// (`tangible-api migrate`) and the test fixtures call it; the services only
+/// [`check_migrations`].
 pub async fn migrate(pool: &PgPool) -> Result<()> {
     MIGRATOR.run(pool).await?;
+    Ok(())
+}
+
+/// The deploy's migrate step, named by the services when they refuse an outdated schema (run
+/// with the API's configuration, `TANGIBLE_API_DATABASE_URL`).
+pub const MIGRATE_COMMAND: &str = "tangible-api migrate";
+
+/// [`check_migrations`], a difference wrapped in [`DbError::SchemaNotCurrent`], which says what
+/// to do about it: run [`MIGRATE_COMMAND`]. What a service calls at start.
+pub async fn require_current_schema(pool: &PgPool) -> Result<()> {
+    check_migrations(pool).await.map_err(|e| match e {
+        DbError::MigrationMissing { .. }
+        | DbError::MigrationUnknown { .. }
+        | DbError::MigrationChanged { .. } => DbError::SchemaNotCurrent(Box::new(e)),
+        other => other,
+    })
+}
+
+/// Checks that the migrations applied to the database are exactly this build's embedded ones
+/// ([`MIGRATOR`]), all finished and unchanged; the first difference is the error (a missing
+/// one names its version). A database never migrated misses the first migration.
+pub async fn check_migrations(pool: &PgPool) -> Result<()> {
+    let table: Option<String> = sqlx::query_scalar("SELECT to_regclass('_sqlx_migrations')::text")
+        .fetch_one(pool)
+        .await?;
+    let applied: Vec<(i64, bool, Vec<u8>)> = match table {
+        Some(_) => {
+            sqlx::query_as(
+                "SELECT version, success, checksum FROM _sqlx_migrations ORDER BY version",
+            )
+            .fetch_all(pool)
+            .await?
+        }
+        None => Vec::new(),
+    };
+    let embedded: Vec<_> = MIGRATOR
+        .iter()
+        .filter(|m| !m.migration_type.is_down_migration())
+        .collect();
+    for m in &embedded {
+        match applied.iter().find(|(version, ..)| *version == m.version) {
+            None => {
+                return Err(DbError::MigrationMissing {
+                    version: m.version,
+                    description: m.description.to_string(),
+                });
+            }
+            Some((_, success, checksum)) if !*success || **checksum != *m.checksum => {
+                return Err(DbError::MigrationChanged {
+                    version: m.version,
+                    description: m.description.to_string(),
+                    finished: *success,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some((version, ..)) = applied
+        .iter()
+        .find(|(version, ..)| !embedded.iter().any(|m| m.version == *version))
+    {
+        return Err(DbError::MigrationUnknown { version: *version });
+    }
     Ok(())
 }
 

@@ -76,3 +76,71 @@ async fn a_sale_whose_shares_do_not_sum_to_the_price_is_refused() {
         .unwrap_err();
     assert!(err.to_string().contains("sales_shares_sum"), "{err}");
 }
+
+#[tokio::test]
+async fn check_migrations_names_what_is_missing_until_migrated() {
+    let cluster = tangible_db::testing::shared_cluster().unwrap();
+    let db = TestDatabase::in_cluster(cluster, false).await.unwrap();
+    let first = tangible_db::MIGRATOR.iter().next().unwrap();
+    let last = tangible_db::MIGRATOR.iter().last().unwrap();
+    match tangible_db::check_migrations(db.pool()).await {
+        Err(tangible_db::DbError::MigrationMissing { version, .. }) => {
+            assert_eq!(version, first.version)
+        }
+        other => panic!("an empty database passed the check: {other:?}"),
+    }
+
+    // What a service says: the missing version and the command to run.
+    let err = tangible_db::require_current_schema(db.pool())
+        .await
+        .unwrap_err();
+    let message = anyhow_like(&err);
+    assert!(
+        message.contains(&first.version.to_string())
+            && message.contains(tangible_db::MIGRATE_COMMAND),
+        "{message}"
+    );
+
+    tangible_db::migrate(db.pool()).await.unwrap();
+    tangible_db::check_migrations(db.pool()).await.unwrap();
+    tangible_db::require_current_schema(db.pool())
+        .await
+        .unwrap();
+
+    // The latest migration forgotten: named in the message.
+    sqlx::query("DELETE FROM _sqlx_migrations WHERE version = $1")
+        .bind(last.version)
+        .execute(db.pool())
+        .await
+        .unwrap();
+    let err = tangible_db::check_migrations(db.pool()).await.unwrap_err();
+    assert!(err.to_string().contains(&last.version.to_string()), "{err}");
+    tangible_db::migrate(db.pool()).await.unwrap();
+
+    // A migration from a newer release.
+    sqlx::query(
+        "INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time)
+         VALUES (99990101000000, 'from the future', true, '\\x00', 0)",
+    )
+    .execute(db.pool())
+    .await
+    .unwrap();
+    assert!(matches!(
+        tangible_db::check_migrations(db.pool()).await,
+        Err(tangible_db::DbError::MigrationUnknown {
+            version: 99990101000000
+        })
+    ));
+}
+
+/// The error and its sources, one after the other (as `anyhow`'s `{:#}` prints them).
+fn anyhow_like(err: &dyn std::error::Error) -> String {
+    let mut out = err.to_string();
+    let mut source = err.source();
+    while let Some(e) = source {
+        out.push_str(": ");
+        out.push_str(&e.to_string());
+        source = e.source();
+    }
+    out
+}
