@@ -28,8 +28,23 @@ pub mod metrics;
 pub mod rpc;
 pub mod store;
 
-pub use config::{Args, IndexerConfig};
+pub use config::{Args, IndexerConfig, Settings};
 pub use indexer::{Indexer, StepOutcome};
+
+/// Opens the mirror database's pool and checks that its schema is this build's (the indexer
+/// does not migrate: the deploy's `tangible-api migrate` does); an error names the database
+/// without its password.
+pub async fn open_database(settings: &Settings) -> anyhow::Result<sqlx::PgPool> {
+    use anyhow::Context;
+    let url = &settings.database_url;
+    let pool = tangible_db::connect(url.expose(), settings.db_max_connections)
+        .await
+        .with_context(|| format!("connecting to the database {url}"))?;
+    tangible_db::require_current_schema(&pool)
+        .await
+        .with_context(|| format!("database {url}"))?;
+    Ok(pool)
+}
 
 /// Errors of the indexer.
 #[derive(Debug, thiserror::Error)]

@@ -4,50 +4,30 @@ use anyhow::Context;
 use clap::Parser;
 use tangible_chain::Deployment;
 use tangible_indexer::rpc::HttpRpc;
-use tangible_indexer::{Args, Indexer};
+use tangible_indexer::{Args, Indexer, Settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let args = Args::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    if args.log_json {
-        tracing_subscriber::fmt()
-            .json()
-            .with_env_filter(filter)
-            .init();
-    } else {
-        tracing_subscriber::fmt().with_env_filter(filter).init();
-    }
+    let settings = Settings::load(&Args::parse())?;
+    tangible_service::init_tracing(settings.json_logs);
 
     // Signals are handled from the start, so a stop during start-up is graceful too.
     let (stop, shutdown) = tokio::sync::watch::channel(false);
-    use tokio::signal::unix::{SignalKind, signal};
-    let (mut term, mut int) = (
-        signal(SignalKind::terminate())?,
-        signal(SignalKind::interrupt())?,
-    );
     tokio::spawn(async move {
-        tokio::select! {
-            _ = term.recv() => {}
-            _ = int.recv() => {}
-        }
-        tracing::info!("shutdown requested");
+        tangible_service::shutdown_signal().await;
         let _ = stop.send(true);
     });
-    let deployment = Deployment::load(&args.deployment)?;
-    if let Some(addr) = args.metrics_addr()? {
+    let deployment = Deployment::load(&settings.deployment_file)?;
+    if let Some(addr) = settings.metrics_addr()? {
         tangible_indexer::metrics::install(addr)
             .with_context(|| format!("metrics listener on {addr}"))?;
     }
-    let pool = tangible_db::connect(&args.database_url, args.db_connections)
-        .await
-        .context("database")?;
-    tangible_db::migrate(&pool).await.context("migrations")?;
+    let pool = tangible_indexer::open_database(&settings).await?;
     let rpc = HttpRpc::new(
-        &args.rpc_url,
-        std::time::Duration::from_millis(args.rpc_timeout_ms),
-    )?;
+        settings.rpc_url.expose(),
+        std::time::Duration::from_millis(settings.rpc_timeout_ms),
+    )
+    .with_context(|| format!("node {}", settings.rpc_url))?;
 
     // The node may not be up yet (e.g. `make up` starts everything at once): wait for it.
     let mut delay = std::time::Duration::from_millis(200);
@@ -56,7 +36,7 @@ async fn main() -> anyhow::Result<()> {
             rpc.clone(),
             pool.clone(),
             &deployment,
-            args.indexer_config(),
+            settings.indexer_config(),
         )
         .await
         {

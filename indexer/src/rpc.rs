@@ -66,7 +66,7 @@ impl HttpRpc {
     pub fn new(url: &str, timeout: Duration) -> Result<Self, RpcError> {
         let url = url
             .parse()
-            .map_err(|e| RpcError::Other(format!("invalid RPC URL {url}: {e}")))?;
+            .map_err(|e| RpcError::Other(format!("invalid RPC URL: {e}")))?;
         let provider = ProviderBuilder::new()
             .disable_recommended_fillers()
             .connect_http(url)

@@ -29,17 +29,20 @@ pub(crate) async fn report(
         } else {
             40
         });
-    // The binary's defaults: its flags parsed without arguments (an INDEXER_* variable would
-    // override one, so none may be set).
+    // The binary's defaults: its settings with no file, no flag and only the database set (a
+    // TANGIBLE_INDEXER_* variable would override one, so none may be set).
     anyhow::ensure!(
-        std::env::vars().all(|(k, _)| !k.starts_with("INDEXER_")),
-        "unset the INDEXER_* variables: this measures the binary's default settings"
+        std::env::vars().all(|(k, _)| !k.starts_with("TANGIBLE_INDEXER_")),
+        "unset the TANGIBLE_INDEXER_* variables: this measures the binary's default settings"
     );
-    let shipped = <tangible_indexer::Args as clap::Parser>::try_parse_from([
-        "tangible-indexer",
-        "--database-url",
-        "unused",
-    ])?
+    let shipped = tangible_indexer::Settings::from_sources(
+        None,
+        [(
+            "TANGIBLE_INDEXER_DATABASE_URL".to_owned(),
+            "unused".to_owned(),
+        )],
+        &tangible_indexer::Args::default(),
+    )?
     .indexer_config();
     for (label, confirmations, poll) in [
         (

@@ -7,4 +7,5 @@ mod fixture;
 mod mirror;
 mod outage;
 mod reorg;
+mod schema;
 mod unwind;
