@@ -7,6 +7,22 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
 
+/** Debian's headless Chromium (or $CHROMIUM) as every browser run starts it. */
+export function launch() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
 /**
  * Opens a browser and a page. `name` prefixes the screenshots and log lines; `out` is the
  * screenshot folder.
@@ -25,18 +41,7 @@ export async function open(name, out, { acceptDownloads = false } = {}) {
     if (i >= 0) list.splice(i, 1);
     return i >= 0;
   };
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  });
+  const browser = await launch();
   const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads });
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);

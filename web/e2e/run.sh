@@ -5,75 +5,14 @@
 # catalogue, indexer, and the API serving web/dist with localstripe's fake Stripe.js) on its own
 # ports and run folder (WEB_E2E_RUN), then web/e2e/checkout.mjs (buyer), web/e2e/studio.mjs (studio
 # dashboard) and web/e2e/cli_pay.mjs (`tangible buy --card` paid on the web page) drive Chromium
-# (playwright-core, Debian's /usr/bin/chromium) against the API's URL.
+# (playwright-core, Debian's /usr/bin/chromium) against the API's URL. The startup is
+# web/e2e/stack.sh, shared with the storefront's benchmark (scripts/bench.d/web.sh).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$root"
-export PATH="$root/.tools/bin:$PATH"
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/tangible/target}"
-export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
-
-ANVIL_PORT="${WEB_E2E_ANVIL_PORT:-28545}"
-API_PORT="${WEB_E2E_API_PORT:-28080}"
-STRIPE_PORT="${WEB_E2E_STRIPE_PORT:-28420}"
-PG_PORT="${WEB_E2E_PG_PORT:-54349}"
-METRICS_PORT="${WEB_E2E_METRICS_PORT:-29102}"
-run="${WEB_E2E_RUN:-$root/.run/web-e2e}"
-
-for p in "$ANVIL_PORT" "$API_PORT" "$STRIPE_PORT" "$PG_PORT" "$METRICS_PORT"; do
-  if (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then
-    echo "test-web: port $p is in use (another run?); set WEB_E2E_*_PORT" >&2
-    exit 1
-  fi
-done
-
-if [ "${WEB_E2E_NO_BUILD:-0}" != 1 ]; then
-  echo "test-web: building the binaries (debug)…" >&2
-  cargo build --quiet --locked -p tangible-devstack --bin tangible-stack \
-    -p tangible-api --bin tangible-api -p tangible-indexer --bin tangible-indexer \
-    -p tangible-cli --bin tangible
-fi
-bin="$CARGO_TARGET_DIR/debug"
-
-rm -rf "$run"
-mkdir -p "$run"
-stack_pid=""
-cleanup() {
-  if [ -n "$stack_pid" ] && kill -0 "$stack_pid" 2>/dev/null; then
-    kill -INT "$stack_pid" 2>/dev/null || true
-    for _ in $(seq 1 50); do kill -0 "$stack_pid" 2>/dev/null || break; sleep 0.2; done
-    kill "$stack_pid" 2>/dev/null || true
-  fi
-}
-trap cleanup EXIT
-
-"$bin/tangible-stack" up --bin-dir "$bin" --run-dir "$run" --deployments-dir "$run/deployments" \
-  --anvil-port "$ANVIL_PORT" --api-port "$API_PORT" --stripe-port "$STRIPE_PORT" \
-  --postgres-port "$PG_PORT" --indexer-metrics-port "$METRICS_PORT" --no-masters \
-  >"$run/stack.log" 2>&1 &
-stack_pid=$!
-
-wait_ready() { # url seconds what
-  for _ in $(seq 1 $(($2 * 5))); do
-    if curl -fsS -o /dev/null "$1" 2>/dev/null; then return 0; fi
-    if [ -n "$stack_pid" ] && ! kill -0 "$stack_pid" 2>/dev/null; then
-      echo "test-web: the stack stopped; its log:" >&2; tail -n 40 "$run/stack.log" >&2; return 1
-    fi
-    sleep 0.2
-  done
-  echo "test-web: $3 not ready after $2 s" >&2
-  return 1
-}
-wait_ready "http://127.0.0.1:$API_PORT/readyz" 300 "the stack"
-# The banner (naming the OpenAPI document) is printed once the demo catalogue is deployed.
-for _ in $(seq 1 900); do grep -q "OpenAPI:" "$run/stack.log" 2>/dev/null && break; sleep 0.2; done
-grep -q "OpenAPI:" "$run/stack.log" || { echo "test-web: no stack banner; its log:" >&2; tail -n 40 "$run/stack.log" >&2; exit 1; }
-
-# The devstack's API serves web/dist with localstripe's Stripe.js and a publishable key.
-base="http://127.0.0.1:$API_PORT"
-curl -fsS "$base/v1/config" | grep -q '"stripe_publishable_key":"pk_' \
-  || { echo "test-web: the stack's API publishes no Stripe publishable key" >&2; exit 1; }
+tag=test-web
+. "$root/web/e2e/stack.sh"
 
 out="${WEB_E2E_OUT:-$root/web/e2e-output}"
 node "$root/web/e2e/checkout.mjs" "$base" "$out"
