@@ -5,7 +5,7 @@
 #   scripts/postgres.sh start    initdb (first time) + start, create the database, print its URL
 #   scripts/postgres.sh stop     fast shutdown
 #   scripts/postgres.sh status   running or not, and the URL
-#   scripts/postgres.sh url      print the DATABASE_URL
+#   scripts/postgres.sh url      print the database URL (TANGIBLE_API_DATABASE_URL, TANGIBLE_INDEXER_DATABASE_URL)
 #
 # Environment: PG_PORT (default 54329), PG_DB (default tangible), PG_DATA_DIR (default
 # <repo>/.run/pg, git-ignored), PG_BIN_DIR (default: newest /usr/lib/postgresql/*/bin).

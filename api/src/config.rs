@@ -20,6 +20,24 @@ pub const CONFIG_FILE_ENV: &str = "TANGIBLE_API_CONFIG";
 /// Prefix of the per-field environment variables.
 pub const ENV_PREFIX: &str = "TANGIBLE_API_";
 
+/// What `tangible-api migrate` reads of the API's configuration (same file and variables):
+/// the database only, so the migrate step needs none of the other secrets.
+#[derive(Debug, Clone, Deserialize)]
+pub struct MigrateConfig {
+    /// PostgreSQL URL (`TANGIBLE_API_DATABASE_URL`).
+    pub database_url: SecretUrl,
+    /// JSON log lines instead of human-readable ones.
+    #[serde(default = "defaults::yes")]
+    pub json_logs: bool,
+}
+
+impl MigrateConfig {
+    /// Loads the database fields of the API's configuration (other fields are ignored).
+    pub fn load() -> Result<MigrateConfig, ConfigError> {
+        ConfigLoader::from_env(SERVICE)?.extract()
+    }
+}
+
 /// Shortest accepted certificate validity (the offline lease), seconds.
 pub const MIN_CERTIFICATE_VALIDITY_SECS: u64 = 60;
 /// Longest accepted certificate validity, seconds (366 days).

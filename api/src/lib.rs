@@ -40,8 +40,8 @@ pub mod stripe;
 pub mod telemetry;
 pub mod web;
 
-pub use config::Config;
-pub use startup::Application;
+pub use config::{Config, MigrateConfig};
+pub use startup::{Application, migrate};
 pub use state::AppState;
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (the service shell's signal, shared with the indexer).

@@ -1,5 +1,5 @@
-//! Wiring: [`Application::build`] connects the database, the chain and Stripe, applies the
-//! migrations, opens the content store and its P2P provider, binds the listener and starts the
+//! Wiring: [`Application::build`] connects the database (whose schema [`migrate`], the deploy's
+//! `tangible-api migrate`, applies beforehand), the chain and Stripe, opens the content store and its P2P provider, binds the listener and starts the
 //! workers; [`Application::run_until_stopped`]
 //! serves until a shutdown signal, then drains requests and jobs.
 
@@ -7,6 +7,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderName, HeaderValue, Method, Request, header};
@@ -24,7 +25,7 @@ use tangible_crypto::envelope::Kek;
 
 use crate::auth::TokenSigner;
 use crate::chain::ChainClient;
-use crate::config::Config;
+use crate::config::{Config, MigrateConfig};
 use crate::content::ContentNode;
 use crate::keys::ReleaseLog;
 use crate::state::{AppState, StateParts};
@@ -41,16 +42,18 @@ pub struct Application {
 }
 
 impl Application {
-    /// Connects everything, applies the migrations and binds the listener (port 0 = free port).
+    /// Connects everything, checks that the database schema is this build's (see [`migrate`])
+    /// and binds the listener (port 0 = free port).
     pub async fn build(config: Config) -> anyhow::Result<Application> {
         let db = tangible_db::connect(config.database_url.expose(), config.db_max_connections)
             .await
             .map_err(|e| {
                 anyhow::anyhow!("connecting to the database {}: {e}", config.database_url)
             })?;
-        tangible_db::migrate(&db)
+        // The deploy's migrate step ([`migrate`]) owns the schema; the API only checks it.
+        tangible_db::require_current_schema(&db)
             .await
-            .map_err(|e| anyhow::anyhow!("migrating: {e}"))?;
+            .with_context(|| format!("database {}", config.database_url))?;
         let deployment = Deployment::load(&config.deployment_file)?;
         let chain = ChainClient::new(
             config.rpc_url.expose(),
@@ -153,6 +156,21 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// `tangible-api migrate`: applies the pending migrations to the database of `config` (the
+/// deploy's migrate step, run before the services start; they only check the schema).
+pub async fn migrate(config: &MigrateConfig) -> anyhow::Result<()> {
+    let url = &config.database_url;
+    let db = tangible_db::connect(url.expose(), 2)
+        .await
+        .with_context(|| format!("connecting to the database {url}"))?;
+    tangible_db::migrate(&db)
+        .await
+        .with_context(|| format!("migrating the database {url}"))?;
+    tangible_db::check_migrations(&db).await?;
+    tracing::info!(target: "tangible::api", database = %url, "database schema is current");
+    Ok(())
 }
 
 /// The API's routes ([`routes::router`]) and the web app, wrapped in the middleware (request

@@ -11,6 +11,7 @@ mod payment_method;
 mod purchases;
 mod queue;
 mod recovery;
+mod schema;
 mod service;
 mod studios;
 mod webhooks;

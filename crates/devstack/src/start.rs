@@ -126,13 +126,14 @@ pub(crate) async fn start_on(
         deployment.save(&Deployment::file_in(dir, chain_id))?;
     }
 
-    // Migrate once here, so the indexer and the API never race on the schema.
+    // The deploy's migrate step (`tangible-api migrate`), before the services start: they only
+    // check the schema.
     let pool = progress
         .waiting_for("the database schema to be migrated", async {
+            migrate_command(binaries, &database_url).await?;
             let pool = tangible_db::connect(&database_url, 2)
                 .await
                 .context("connecting to the stack's database")?;
-            tangible_db::migrate(&pool).await.context("migrating")?;
             anyhow::Ok(pool)
         })
         .await?;
@@ -222,11 +223,34 @@ impl Drop for Guard {
     }
 }
 
-/// Removes inherited `TANGIBLE_API_*` variables (a developer's own configuration must not leak
-/// into the stack's processes).
+/// Runs `tangible-api migrate` on the stack's database, as a deploy does before starting the
+/// services.
+async fn migrate_command(binaries: &Binaries, database_url: &str) -> Result<()> {
+    let mut migrate = Command::new(&binaries.api);
+    scrub_env(&mut migrate);
+    migrate
+        .arg("migrate")
+        .env("TANGIBLE_API_DATABASE_URL", database_url)
+        .env("TANGIBLE_API_JSON_LOGS", "false");
+    let out = tokio::process::Command::from(migrate)
+        .output()
+        .await
+        .context("running tangible-api migrate")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "tangible-api migrate failed ({}): {}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    Ok(())
+}
+
+/// Removes inherited `TANGIBLE_API_*` and `TANGIBLE_INDEXER_*` variables (a developer's own
+/// configuration must not leak into the stack's processes).
 fn scrub_env(cmd: &mut Command) {
     for (k, _) in std::env::vars_os() {
-        if k.to_string_lossy().starts_with("TANGIBLE_API_") {
+        let k_str = k.to_string_lossy();
+        if k_str.starts_with("TANGIBLE_API_") || k_str.starts_with("TANGIBLE_INDEXER_") {
             cmd.env_remove(k);
         }
     }
