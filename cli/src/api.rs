@@ -107,16 +107,16 @@ impl Api {
         format!("{}{path}", self.base)
     }
 
-    async fn send<T: DeserializeOwned, B: Serialize + ?Sized>(
+    async fn send<T: DeserializeOwned, B: Serialize + ?Sized, Q: Serialize + ?Sized>(
         &self,
         method: reqwest::Method,
         path: &str,
         body: Option<&B>,
-        query: &[(&str, String)],
+        query: Option<&Q>,
     ) -> Result<T, ApiError> {
         let mut req = self.http.request(method.clone(), self.url(path));
-        if !query.is_empty() {
-            req = req.query(query);
+        if let Some(q) = query {
+            req = req.query(q);
         }
         if let Some(t) = &self.token {
             req = req.bearer_auth(t);
@@ -139,7 +139,19 @@ impl Api {
         path: &str,
         query: &[(&str, String)],
     ) -> Result<T, ApiError> {
-        self.send::<T, ()>(reqwest::Method::GET, path, None, query)
+        let query = (!query.is_empty()).then_some(query);
+        self.send::<T, (), _>(reqwest::Method::GET, path, None, query)
+            .await
+    }
+
+    /// `GET path?query` with the API's own query type (`FilmQuery`, `OfferQuery`, …); `None`
+    /// fields are left out of the query string.
+    pub async fn get_with<T: DeserializeOwned, Q: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        query: &Q,
+    ) -> Result<T, ApiError> {
+        self.send::<T, (), Q>(reqwest::Method::GET, path, None, Some(query))
             .await
     }
 
@@ -149,7 +161,7 @@ impl Api {
         path: &str,
         body: &B,
     ) -> Result<T, ApiError> {
-        self.send(reqwest::Method::POST, path, Some(body), &[])
+        self.send::<T, B, ()>(reqwest::Method::POST, path, Some(body), None)
             .await
     }
 }
@@ -268,5 +280,44 @@ impl Api {
             Some(t) => req.bearer_auth(t),
             None => req,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tangible_api_types::catalogue::{FilmQuery, OfferQuery};
+
+    /// The query string `reqwest` makes of `query` (what [`super::Api::get_with`] sends).
+    fn query_string<Q: serde::Serialize>(query: &Q) -> Option<String> {
+        let req = reqwest::Client::new()
+            .get("http://127.0.0.1:8080/v1/films")
+            .query(query)
+            .build()
+            .expect("a request");
+        req.url().query().map(str::to_owned)
+    }
+
+    #[test]
+    fn the_api_query_types_name_the_api_parameters_and_leave_out_none() {
+        let films = FilmQuery {
+            q: Some("Le film".to_owned()),
+            studio_id: None,
+            year: Some(2026),
+            limit: Some(10),
+            cursor: None,
+        };
+        assert_eq!(
+            query_string(&films).as_deref(),
+            Some("q=Le+film&year=2026&limit=10")
+        );
+        let offers = OfferQuery {
+            film_id: None,
+            status: None,
+            min_price: None,
+            max_price: None,
+            limit: None,
+            cursor: None,
+        };
+        assert_eq!(query_string(&offers), None);
     }
 }

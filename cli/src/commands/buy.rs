@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use alloy::primitives::U256;
 use anyhow::{Context, bail};
 use serde_json::json;
-use tangible_api_types::catalogue::{FilmView, Page};
+use tangible_api_types::catalogue::{FilmQuery, FilmView, Page};
 use tangible_api_types::purchases::{
     PrimaryPurchaseRequest, PurchaseCreated, PurchaseView, ResalePurchaseRequest,
 };
@@ -28,12 +28,14 @@ async fn resolve_film(ctx: &Ctx, film: &str) -> anyhow::Result<FilmView> {
             .await
             .with_context(|| format!("looking up film {id}"));
     }
-    let page: Page<FilmView> = api
-        .get(
-            "/v1/films",
-            &[("q", film.to_owned()), ("limit", "10".into())],
-        )
-        .await?;
+    let query = FilmQuery {
+        q: Some(film.to_owned()),
+        studio_id: None,
+        year: None,
+        limit: Some(10),
+        cursor: None,
+    };
+    let page: Page<FilmView> = api.get_with("/v1/films", &query).await?;
     match page.items.len() {
         0 => bail!("no film matches {film:?}"),
         1 => Ok(page.items.into_iter().next().expect("one item")),

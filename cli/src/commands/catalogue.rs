@@ -2,7 +2,9 @@
 
 use alloy::primitives::U256;
 use serde_json::json;
-use tangible_api_types::catalogue::{FilmView, LicenceView, OfferView, Page};
+use tangible_api_types::catalogue::{
+    FilmQuery, FilmView, LicenceQuery, LicenceView, OfferQuery, OfferView, Page,
+};
 
 use super::Ctx;
 use crate::output;
@@ -107,17 +109,14 @@ pub(super) async fn films(
         }
         return Ok(());
     }
-    let mut query = vec![("limit", limit.clamp(1, 100).to_string())];
-    if let Some(q) = search {
-        query.push(("q", q));
-    }
-    if let Some(s) = studio {
-        query.push(("studio_id", s.to_string()));
-    }
-    if let Some(y) = year {
-        query.push(("year", y.to_string()));
-    }
-    let page: Page<FilmView> = api.get("/v1/films", &query).await?;
+    let query = FilmQuery {
+        q: search,
+        studio_id: studio,
+        year,
+        limit: Some(limit.clamp(1, 100)),
+        cursor: None,
+    };
+    let page: Page<FilmView> = api.get_with("/v1/films", &query).await?;
     if ctx.json {
         output::json(&page.items);
     } else if page.items.is_empty() {
@@ -138,9 +137,14 @@ pub(super) async fn library(ctx: &Ctx) -> anyhow::Result<()> {
     // Online part: what the API's mirror says the wallet owns. Offline, show local only.
     let remote: Option<Vec<LicenceView>> = match ctx
         .api()?
-        .get::<Page<LicenceView>>(
+        .get_with::<Page<LicenceView>, _>(
             "/v1/licences",
-            &[("owner", address.to_string()), ("limit", "100".to_string())],
+            &LicenceQuery {
+                owner: address.to_string(),
+                include_revoked: None,
+                limit: Some(100),
+                cursor: None,
+            },
         )
         .await
     {
@@ -234,11 +238,15 @@ pub(super) async fn offers(
     status: &str,
     mine: bool,
 ) -> anyhow::Result<()> {
-    let mut query = vec![("status", status.to_owned()), ("limit", "100".to_owned())];
-    if let Some(f) = film {
-        query.push(("film_id", f.to_string()));
-    }
-    let page: Page<OfferView> = ctx.api()?.get("/v1/offers", &query).await?;
+    let query = OfferQuery {
+        film_id: film,
+        status: Some(status.to_owned()),
+        min_price: None,
+        max_price: None,
+        limit: Some(100),
+        cursor: None,
+    };
+    let page: Page<OfferView> = ctx.api()?.get_with("/v1/offers", &query).await?;
     let me = if mine { Some(ctx.address()?) } else { None };
     let items: Vec<&OfferView> = page
         .items

@@ -12,7 +12,7 @@ use alloy::primitives::U256;
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use tangible_api_types::catalogue::{LicenceView, Page};
+use tangible_api_types::catalogue::{LicenceQuery, LicenceView, Page};
 use tangible_api_types::content::EditionContent;
 use tangible_api_types::error::codes;
 use tangible_api_types::licences::KeyRelease;
@@ -503,9 +503,14 @@ pub(super) async fn sync(ctx: &mut Ctx) -> anyhow::Result<()> {
     }
     // Licences the wallet owns that this device does not know yet.
     if let Ok(page) = api
-        .get::<Page<LicenceView>>(
+        .get_with::<Page<LicenceView>, _>(
             "/v1/licences",
-            &[("owner", owner.to_string()), ("limit", "100".into())],
+            &LicenceQuery {
+                owner: owner.to_string(),
+                include_revoked: None,
+                limit: Some(100),
+                cursor: None,
+            },
         )
         .await
     {
