@@ -1,10 +1,12 @@
-import { useMemo, useState } from 'preact/hooks';
-import { errorMessage, short } from '../api';
+import { useEffect, useMemo, useState } from 'preact/hooks';
+import { api, errorMessage, short } from '../api';
+import { discoverWallets, type InjectedWallet, type WalletInfo } from '../eip6963';
 import { useLoad, useSession } from '../hooks';
 import { WrongPassword } from '../keystore';
 import { navigate } from '../router';
 import { ErrorBox, Loaded, LongId } from '../ui';
 import {
+  connectInjected,
   loadWallets,
   lock,
   mnemonicProblem,
@@ -42,6 +44,7 @@ function useAction() {
 }
 
 async function afterUnlock(setError: (s: string) => void) {
+  setError('');
   try {
     await signIn();
     const n = next();
@@ -53,9 +56,12 @@ async function afterUnlock(setError: (s: string) => void) {
 
 export function WalletPage() {
   const s = useSession();
-  const [mode, setMode] = useState<'unlock' | 'create' | 'import'>('unlock');
+  const [mode, setMode] = useState<'unlock' | 'create' | 'import' | 'browser'>('unlock');
   const [stored, reload] = useLoad(loadWallets, [s?.address]);
   const { error, setError, busy, run } = useAction();
+  // Wallet extensions announce themselves (EIP-6963) while this page listens.
+  const [injected, setInjected] = useState<InjectedWallet[]>([]);
+  useEffect(() => discoverWallets(setInjected), []);
 
   if (s)
     return (
@@ -67,6 +73,7 @@ export function WalletPage() {
             <LongId value={s.address} />
           </span>
         </p>
+        {s.source.kind === 'injected' && <InjectedNote wallet={s.source.wallet} chainId={s.source.chainId} />}
         <p data-testid="signin-state">
           {signedIn(s) ? (
             <>
@@ -91,11 +98,15 @@ export function WalletPage() {
           <a class="button secondary" href="/library">
             Your library
           </a>
-          <button type="button" class="secondary" onClick={lock}>
-            Lock
+          <button type="button" class="secondary" onClick={() => (setError(''), lock())}>
+            {s.source.kind === 'injected' ? 'Disconnect' : 'Lock'}
           </button>
         </div>
-        <p class="muted small">The key stays in this tab's memory until you lock it or close the tab.</p>
+        <p class="muted small">
+          {s.source.kind === 'injected'
+            ? `The key stays in ${s.source.wallet.name}, which asks you before it signs; this tab keeps only your sign-in until you disconnect or close it.`
+            : "The key stays in this tab's memory until you lock it or close the tab."}
+        </p>
       </section>
     );
 
@@ -104,10 +115,11 @@ export function WalletPage() {
       <h1>Your wallet</h1>
       <p class="muted">
         Your wallet holds the licences you buy. It is a key kept in this browser, encrypted with your password: create one
-        here, or import the recovery phrase of one you already have.
+        here, or import the recovery phrase of one you already have. A wallet extension (such as MetaMask or Rabby) can be
+        used instead: see “Browser wallet”.
       </p>
       <div class="tabs" role="tablist">
-        {(['unlock', 'create', 'import'] as const).map((m) => (
+        {(['unlock', 'create', 'import', 'browser'] as const).map((m) => (
           <button
             key={m}
             type="button"
@@ -116,7 +128,8 @@ export function WalletPage() {
             class={mode === m ? 'tab active' : 'tab'}
             onClick={() => setMode(m)}
           >
-            {m === 'unlock' ? 'Unlock' : m === 'create' ? 'Create' : 'Import'}
+            {m === 'unlock' ? 'Unlock' : m === 'create' ? 'Create' : m === 'import' ? 'Import' : 'Browser wallet'}
+            {m === 'browser' && injected.length > 0 && <span class="badge count">{injected.length}</span>}
           </button>
         ))}
       </div>
@@ -133,21 +146,112 @@ export function WalletPage() {
                 <button type="button" class="link" onClick={() => setMode('import')}>
                   import your recovery phrase
                 </button>
+                {injected.length > 0 && (
+                  <>
+                    , or{' '}
+                    <button type="button" class="link" onClick={() => setMode('browser')}>
+                      use your browser wallet
+                    </button>
+                  </>
+                )}
                 .
               </p>
             ) : (
-              <UnlockForm wallets={ws} />
+              <UnlockForm wallets={ws} signInFailed={setError} />
             )
           }
         </Loaded>
       )}
-      {mode === 'create' && <CreateForm />}
-      {mode === 'import' && <ImportForm />}
+      {mode === 'create' && <CreateForm signInFailed={setError} />}
+      {mode === 'import' && <ImportForm signInFailed={setError} />}
+      {mode === 'browser' && <BrowserWallets wallets={injected} signInFailed={setError} />}
     </section>
   );
 }
 
-function UnlockForm({ wallets }: { wallets: Awaited<ReturnType<typeof loadWallets>> }) {
+/** The icon an extension announced (an image data URI), or nothing. */
+function WalletIcon({ wallet }: { wallet: WalletInfo }) {
+  return wallet.icon ? <img class="wallet-icon" src={wallet.icon} alt="" width={28} height={28} /> : null;
+}
+
+/** The wallet extensions found (EIP-6963): connect one, then sign in with it (EIP-4361). */
+function BrowserWallets({ wallets, signInFailed }: { wallets: InjectedWallet[] } & SignInFailed) {
+  const { error, busy, run } = useAction();
+  const [which, setWhich] = useState('');
+  if (wallets.length === 0)
+    return (
+      <div class="form" data-testid="no-injected">
+        <p>No wallet extension found in this browser.</p>
+        <p class="muted small">
+          Extensions that announce themselves to web pages (EIP-6963: MetaMask, Rabby, Coinbase Wallet and others) are listed
+          here once installed and enabled. Or keep a wallet in this browser: the Create and Import tabs.
+        </p>
+      </div>
+    );
+  return (
+    <div class="form">
+      <p>
+        Sign in with a wallet extension: it shares your address with the shop and signs the sign-in message; your key never
+        leaves it.
+      </p>
+      <ul class="injected" data-testid="injected-wallets">
+        {wallets.map((w) => (
+          <li key={w.info.uuid} class="card">
+            <WalletIcon wallet={w.info} />
+            <span class="injected-name">
+              <strong>{w.info.name}</strong>
+              {w.info.rdns && <span class="muted small rdns">{w.info.rdns}</span>}
+            </span>
+            <button
+              type="button"
+              disabled={busy}
+              onClick={() => {
+                setWhich(w.info.uuid);
+                return run(
+                  async () => {
+                    await connectInjected(w);
+                    await afterUnlock(signInFailed);
+                  },
+                  errorMessage,
+                );
+              }}
+            >
+              {busy && which === w.info.uuid ? 'Waiting for your wallet…' : `Connect ${w.info.name}`}
+            </button>
+          </li>
+        ))}
+      </ul>
+      {error && <ErrorBox>{error}</ErrorBox>}
+    </div>
+  );
+}
+
+/** Which extension the session signs with, and its chain when it is not Tangible's. */
+function InjectedNote({ wallet, chainId }: { wallet: WalletInfo; chainId: number | null }) {
+  const [config] = useLoad(() => api.config(), []);
+  const other = config.state === 'ok' && chainId !== null && chainId !== config.value.chain_id ? config.value.chain_id : null;
+  return (
+    <>
+      <p class="row" data-testid="injected-source">
+        <WalletIcon wallet={wallet} /> Connected through {wallet.name}
+      </p>
+      {other !== null && (
+        <p class="muted small" data-testid="chain-note">
+          {wallet.name} is set to chain {chainId}; Tangible records licences on chain {other}. Signing in and paying by card
+          work either way.
+        </p>
+      )}
+    </>
+  );
+}
+
+/**
+ * What a form calls when signing in fails after the wallet is unlocked: the form is gone by then
+ * (the page shows the unlocked wallet), so the page shows the message.
+ */
+type SignInFailed = { signInFailed: (message: string) => void };
+
+function UnlockForm({ wallets, signInFailed }: { wallets: Awaited<ReturnType<typeof loadWallets>> } & SignInFailed) {
   const [addr, setAddr] = useState(wallets[0]?.address ?? '');
   const [pw, setPw] = useState('');
   const { error, setError, busy, run } = useAction();
@@ -159,7 +263,7 @@ function UnlockForm({ wallets }: { wallets: Awaited<ReturnType<typeof loadWallet
     await run(
       async () => {
         await unlock(w, pw);
-        await afterUnlock(setError);
+        await afterUnlock(signInFailed);
       },
       (err) =>
         err instanceof WrongPassword
@@ -218,7 +322,7 @@ function PasswordFields({ pw, confirm, set }: { pw: string; confirm: string; set
   );
 }
 
-function CreateForm() {
+function CreateForm({ signInFailed }: SignInFailed) {
   const [step, setStep] = useState<'password' | 'words' | 'confirm'>('password');
   const [pw, setPw] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -281,7 +385,7 @@ function CreateForm() {
           async () => {
             await storeAndUnlock(secretFromMnemonic(words.join(' ')), pw);
             setWords([]);
-            await afterUnlock(setError);
+            await afterUnlock(signInFailed);
           },
           (err) => 'Creating the wallet failed: ' + errorMessage(err),
         );
@@ -314,7 +418,7 @@ function CreateForm() {
   );
 }
 
-function ImportForm() {
+function ImportForm({ signInFailed }: SignInFailed) {
   const [phrase, setPhrase] = useState('');
   const [pw, setPw] = useState('');
   const [confirm, setConfirm] = useState('');
@@ -332,7 +436,7 @@ function ImportForm() {
           async () => {
             await storeAndUnlock(isKey ? secretFromHex(phrase) : secretFromMnemonic(phrase), pw);
             setPhrase('');
-            await afterUnlock(setError);
+            await afterUnlock(signInFailed);
           },
           (err) => 'Import failed: ' + errorMessage(err),
         );
