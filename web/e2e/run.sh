@@ -4,8 +4,9 @@
 # Starts the devstack (`tangible-stack up`: anvil, PostgreSQL, localstripe, contracts and demo
 # catalogue, indexer, and the API serving web/dist with localstripe's fake Stripe.js) on its own
 # ports and run folder (WEB_E2E_RUN), then web/e2e/checkout.mjs (buyer), web/e2e/studio.mjs (studio
-# dashboard) and web/e2e/cli_pay.mjs (`tangible buy --card` paid on the web page) drive Chromium
-# (playwright-core, Debian's /usr/bin/chromium) against the API's URL. The startup is
+# dashboard), web/e2e/cli_pay.mjs (`tangible buy --card` paid on the web page) and
+# web/e2e/storefront.mjs (resale offers and price history, bought by card with a wallet extension)
+# drive Chromium (playwright-core, Debian's /usr/bin/chromium) against the API's URL. The startup is
 # web/e2e/stack.sh, shared with the storefront's benchmark (scripts/bench.d/web.sh).
 set -euo pipefail
 
@@ -18,3 +19,4 @@ out="${WEB_E2E_OUT:-$root/web/e2e-output}"
 node "$root/web/e2e/checkout.mjs" "$base" "$out"
 node "$root/web/e2e/studio.mjs" "$base" "$out"
 node "$root/web/e2e/cli_pay.mjs" "$base" "$out" "$bin/tangible"
+node "$root/web/e2e/storefront.mjs" "$base" "$out" "$bin/tangible" "http://127.0.0.1:$ANVIL_PORT"

@@ -175,6 +175,9 @@ export interface Sale {
   studio_cents: number;
   platform_cents: number;
   payment_ref: string | null;
+  /** The offer a resale filled (`/v1/sales` sends it; the statement's lines too). */
+  offer_id?: string | null;
+  seller_address?: string | null;
 }
 export interface Statement {
   studio_id: number;
@@ -198,11 +201,33 @@ export function statementCsvUrl(studioId: number, from: string, to: string): str
   return `/v1/studios/${studioId}/statement${period(from, to, '&format=csv')}`;
 }
 
+/** At most this many pages of 100 are read by `every` (a film's offers, its resales). */
+const MAX_PAGES = 10;
+
+/** Every item of a paged listing (`path` has a query string), up to `MAX_PAGES` pages. */
+async function every<T>(path: string): Promise<{ items: T[]; truncated: boolean }> {
+  const items: T[] = [];
+  let cursor: string | null = null;
+  for (let n = 0; n < MAX_PAGES; n++) {
+    const page: Page<T> = await call<Page<T>>('GET', `${path}&limit=100` + (cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''));
+    items.push(...page.items);
+    cursor = page.next_cursor;
+    if (!cursor) return { items, truncated: false };
+  }
+  return { items, truncated: true };
+}
+
 export const api = {
   config: () => call<PublicConfig>('GET', '/v1/config'),
   films: (q: string) => call<Page<Film>>('GET', '/v1/films?limit=50' + (q ? '&q=' + encodeURIComponent(q) : '')),
   film: (id: number) => call<Film>('GET', `/v1/films/${id}`),
-  offers: (filmId: number) => call<Page<Offer>>('GET', `/v1/offers?film_id=${filmId}&status=active`),
+  /** A film's resale offers with `status` (`active`, `filled`, …), every page. */
+  offers: (filmId: number, status: 'active' | 'filled' = 'active') => every<Offer>(`/v1/offers?film_id=${filmId}&status=${status}`),
+  /** A film's resales (sales of `kind` resale), every page, in event order. */
+  resales: (filmId: number) => every<Sale>(`/v1/sales?film_id=${filmId}&kind=resale`),
+  /** Starts a card purchase of a resale offer: the API prices it from the chain. */
+  buyOffer: (offerId: string, buyer: string) =>
+    call<PurchaseCreated>('POST', `/v1/offers/${encodeURIComponent(offerId)}/purchases`, { buyer_address: buyer }),
   licences: (owner: string) => call<Page<Licence>>('GET', `/v1/licences?owner=${encodeURIComponent(owner)}`),
   nonce: (address: string) => call<Nonce>('POST', '/v1/auth/nonce', { address }),
   login: (message: string, signature: string) => call<Login>('POST', '/v1/auth/login', { message, signature }),

@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { short } from './api';
 import { useSession } from './hooks';
 import { Catalogue } from './pages/Catalogue';
-import { Checkout } from './pages/Checkout';
+import { Checkout, OfferCheckout } from './pages/Checkout';
 import { FilmPage } from './pages/Film';
 import { Library } from './pages/Library';
 import { PayPage } from './pages/Pay';
@@ -46,6 +46,7 @@ function Page({ path }: { path: string }) {
   let m: RegExpMatchArray | null;
   if (path === '/') return <Catalogue />;
   if ((m = path.match(/^\/films\/(\d+)\/buy\/(sd|hd|4k)$/))) return <Checkout filmId={Number(m[1])} quality={m[2] ?? ""} />;
+  if ((m = path.match(/^\/films\/(\d+)\/offers\/(\d{1,78})$/))) return <OfferCheckout filmId={Number(m[1])} offerId={m[2] ?? ''} />;
   if ((m = path.match(/^\/films\/(\d+)$/))) return <FilmPage id={Number(m[1])} />;
   if ((m = path.match(/^\/pay\/([0-9a-f-]{36})$/))) return <PayPage purchaseId={m[1] ?? ''} />;
   if (path === '/wallet') return <WalletPage />;

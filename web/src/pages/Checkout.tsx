@@ -1,6 +1,8 @@
+import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, errorMessage, money, short, type Purchase, type PurchaseCreated } from '../api';
 import { useLoad, useSession } from '../hooks';
+import { isOwnOffer } from '../market';
 import { loadStripe, type CardElement, type StripeClient } from '../stripe';
 import { ErrorBox, Loaded, Loading, LongId, qualityLabel } from '../ui';
 
@@ -9,6 +11,7 @@ type Phase =
   | { kind: 'paying'; step: string }
   | { kind: 'declined'; message: string }
   | { kind: 'failed'; message: string }
+  | { kind: 'repriced'; from: number }
   | { kind: 'progress'; purchase: Purchase | null };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -28,22 +31,9 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
         if (!config.stripe_publishable_key) return <ErrorBox>Card payments are not configured on this server.</ErrorBox>;
         if (!s)
           return (
-            <section>
-              <p>
-                <a href={`/films/${filmId}`}>← {film.title}</a>
-              </p>
-              <h1>
-                Buy {film.title} in {qualityLabel(quality)}
-              </h1>
-              <p class="total">
-                Total <strong>{money(edition.price_cents, config.currency)}</strong>
-              </p>
-              <p>
-                The licence you buy is kept in your wallet: a key in this browser, protected by your password.{' '}
-                <a href={`/wallet?next=${encodeURIComponent(location.pathname)}`}>Unlock or create your wallet</a> to buy; you
-                come back here afterwards.
-              </p>
-            </section>
+            <NeedWallet filmId={filmId} heading={`Buy ${film.title} in ${qualityLabel(quality)}`} title={film.title}>
+              {money(edition.price_cents, config.currency)}
+            </NeedWallet>
           );
         const buyer = s.address;
         return (
@@ -65,6 +55,92 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
   );
 }
 
+/** The checkout's page before a wallet is unlocked: the total, and the way to the wallet page and back. */
+function NeedWallet({ filmId, title, heading, children }: { filmId: number; title: string; heading: string; children: ComponentChildren }) {
+  return (
+    <section>
+      <p>
+        <a href={`/films/${filmId}`}>← {title}</a>
+      </p>
+      <h1>{heading}</h1>
+      <p class="total">
+        Total <strong>{children}</strong>
+      </p>
+      <p>
+        The licence you buy is kept in your wallet: a key in this browser protected by your password, or a wallet extension.{' '}
+        <a href={`/wallet?next=${encodeURIComponent(location.pathname)}`}>Unlock or create your wallet</a> to buy; you come
+        back here afterwards.
+      </p>
+    </section>
+  );
+}
+
+/**
+ * A resale offer bought by card: the same hosted checkout as an edition, for a purchase of the
+ * offer (`POST /v1/offers/{id}/purchases`). The API prices it from the chain; the price shown
+ * here is the listing's, and a different amount is shown before any card is charged.
+ */
+export function OfferCheckout({ filmId, offerId }: { filmId: number; offerId: string }) {
+  const s = useSession();
+  const [data, retry] = useLoad(async () => {
+    const [film, config, offers] = await Promise.all([api.film(filmId), api.config(), api.offers(filmId)]);
+    return { film, config, offer: offers.items.find((o) => o.offer_id === offerId) ?? null };
+  }, [filmId, offerId]);
+  return (
+    <Loaded load={data} what="the checkout" retry={retry}>
+      {({ film, config, offer }) => {
+        const back = (
+          <p>
+            <a href={`/films/${filmId}`}>← {film.title}: editions and other offers</a>
+          </p>
+        );
+        if (!offer)
+          return (
+            <section>
+              {back}
+              <h1>Offer {offerId} is not open</h1>
+              <p data-testid="offer-closed">
+                This offer is no longer for sale: another buyer took it, or its seller withdrew it.
+              </p>
+            </section>
+          );
+        const heading = `Buy ${film.title} in ${qualityLabel(offer.quality)} from another owner`;
+        if (!config.stripe_publishable_key) return <ErrorBox>Card payments are not configured on this server.</ErrorBox>;
+        if (!s)
+          return (
+            <NeedWallet filmId={filmId} heading={heading} title={film.title}>
+              {money(offer.price_cents, config.currency)}
+            </NeedWallet>
+          );
+        if (isOwnOffer(offer, s.address))
+          return (
+            <section>
+              {back}
+              <h1>{heading}</h1>
+              <p data-testid="own-offer">This is your own offer: the licence is already yours.</p>
+            </section>
+          );
+        const buyer = s.address;
+        return (
+          <CardCheckout
+            title={film.title}
+            filmId={filmId}
+            quality={offer.quality}
+            price={offer.price_cents}
+            currency={config.currency}
+            buyer={buyer}
+            seller={offer.seller_address}
+            stripeUrl={config.stripe_js_url}
+            publishableKey={config.stripe_publishable_key}
+            reserve={() => api.buyOffer(offer.offer_id, buyer)}
+            newPurchaseAfterDecline
+          />
+        );
+      }}
+    </Loaded>
+  );
+}
+
 /** The card form and the purchase's progress, for a purchase `reserve` creates (or names). */
 export function CardCheckout(p: {
   title: string;
@@ -75,8 +151,13 @@ export function CardCheckout(p: {
   buyer: string;
   stripeUrl: string;
   publishableKey: string;
-  /** The purchase to pay: a new one from this page, or the one a `tangible buy --card` made. */
-  reserve: () => Promise<Pick<PurchaseCreated, 'purchase_id' | 'client_secret'>>;
+  /** A resale: the offer's seller (the licence is theirs until the sale settles). */
+  seller?: string;
+  /**
+   * The purchase to pay: a new one from this page (with the `amount` the API priced), or the
+   * one a `tangible buy --card` made.
+   */
+  reserve: () => Promise<Pick<PurchaseCreated, 'purchase_id' | 'client_secret'> & { amount?: number }>;
   /**
    * After a decline, pay a new purchase (emulators refuse a second card on a declined intent);
    * otherwise the same one is tried again.
@@ -90,6 +171,8 @@ export function CardCheckout(p: {
   const purchase = useRef<Pick<PurchaseCreated, 'purchase_id' | 'client_secret'> | null>(null);
   const [ready, setReady] = useState<'loading' | 'ok' | string>('loading');
   const [phase, setPhase] = useState<Phase>({ kind: 'form' });
+  // What is charged is the API's amount: shown before paying when it differs from the listing's.
+  const [price, setPrice] = useState(p.price);
   useEffect(() => void (ready === 'ok' && performance.mark('tangible:checkout-ready')), [ready]); // make bench
 
   useEffect(() => {
@@ -114,7 +197,15 @@ export function CardCheckout(p: {
     if (!st) return;
     try {
       setPhase({ kind: 'paying', step: 'Reserving your purchase…' });
-      purchase.current ??= await p.reserve();
+      if (!purchase.current) {
+        const created = await p.reserve();
+        purchase.current = created;
+        if (created.amount !== undefined && created.amount !== price) {
+          setPrice(created.amount);
+          setPhase({ kind: 'repriced', from: price });
+          return;
+        }
+      }
       const pc = purchase.current;
       setPhase({ kind: 'paying', step: 'Checking your card…' });
       const { token, error } = await st.client.createToken(st.card);
@@ -172,11 +263,19 @@ export function CardCheckout(p: {
       </p>
       <h1>
         Buy {p.title} in {qualityLabel(p.quality)}
+        {p.seller && ' from another owner'}
       </h1>
       <p class="total">
-        Total <strong data-testid="total">{money(p.price, p.currency)}</strong>
+        Total <strong data-testid="total">{money(price, p.currency)}</strong>
       </p>
-      {p.fromCli ? (
+      {p.seller ? (
+        <p class="muted small">
+          You buy this {qualityLabel(p.quality)} licence from its owner{' '}
+          <code title={p.seller} data-testid="seller">{short(p.seller)}</code>. Once paid, a new licence is recorded on chain
+          to your wallet <code title={p.buyer}>{short(p.buyer)}</code> and appears in your library; the seller’s is
+          retired, and the seller, the studio and the platform are paid their shares.
+        </p>
+      ) : p.fromCli ? (
         <p class="muted small">
           You buy a licence to this film in {qualityLabel(p.quality)}. Once paid, it is recorded on chain to the
           wallet that started this purchase, <code class="wrap" data-testid="recipient">{p.buyer}</code>: check
@@ -205,13 +304,21 @@ export function CardCheckout(p: {
             </div>
           )}
           {phase.kind === 'failed' && <ErrorBox>Something went wrong: {phase.message}</ErrorBox>}
+          {phase.kind === 'repriced' && (
+            <div class="error" role="alert" data-testid="repriced">
+              <p>
+                <strong>The price is now {money(price, p.currency)}</strong> (it was {money(phase.from, p.currency)} when
+                this page was loaded). Nothing was charged: press Pay to pay the new price, or go back.
+              </p>
+            </div>
+          )}
           {phase.kind === 'paying' && (
             <p role="status" aria-live="polite">
               <span class="spinner" aria-hidden="true" /> {phase.step}
             </p>
           )}
           <button type="submit" disabled={busy || ready !== 'ok'}>
-            Pay {money(p.price, p.currency)}
+            Pay {money(price, p.currency)}
           </button>
         </form>
       )}
