@@ -15,6 +15,7 @@ Configuration: TANGIBLE_API_<FIELD> variables over the TOML file named by TANGIB
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tangible_service::install_crypto_provider();
     let mut args = std::env::args().skip(1);
     match (args.next().as_deref(), args.next()) {
         (None, _) => serve().await,

@@ -120,12 +120,11 @@ impl std::fmt::Debug for StripeGateway {
     }
 }
 
-/// Selects aws-lc-rs as the process's rustls provider, once. Needed because a
-/// workspace build enables both of rustls' providers (another dependency asks
-/// for `ring`), and rustls then panics rather than pick one itself.
+/// Selects the process's rustls provider (the service shell's one, aws-lc-rs) before the
+/// Stripe client builds its TLS configuration: rustls refuses to guess when both of its
+/// providers are compiled in.
 fn install_tls_provider() {
-    // Err means a provider is already installed, which is just as good.
-    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
+    tangible_service::install_crypto_provider();
 }
 
 fn idempotency(key: &str) -> Result<RequestStrategy, GatewayError> {

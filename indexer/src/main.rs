@@ -8,6 +8,7 @@ use tangible_indexer::{Args, Indexer, Settings};
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    tangible_service::install_crypto_provider();
     let settings = Settings::load(&Args::parse())?;
     tangible_service::init_tracing(settings.json_logs);
 

@@ -4,7 +4,8 @@
 //! A binary starts in this order: [`ConfigLoader`] reads its configuration (an optional TOML
 //! file under `TANGIBLE_<SERVICE>_*` variables, see [`config`]) into its own serde struct,
 //! whose database and node URLs are [`SecretUrl`]s that never print their credentials;
-//! [`init_tracing`] installs the logs; the service runs until [`shutdown_signal`] resolves.
+//! [`init_tracing`] installs the logs; [`install_crypto_provider`] picks the one TLS provider;
+//! the service runs until [`shutdown_signal`] resolves.
 //!
 //! ```no_run
 //! # #[derive(serde::Deserialize)]
@@ -21,8 +22,10 @@ pub mod config;
 pub mod secret_url;
 pub mod shutdown;
 pub mod telemetry;
+pub mod tls;
 
 pub use config::{ConfigError, ConfigLoader};
 pub use secret_url::SecretUrl;
 pub use shutdown::shutdown_signal;
 pub use telemetry::init_tracing;
+pub use tls::install_crypto_provider;
