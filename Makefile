@@ -29,7 +29,7 @@ lint: contracts ## formatting and lints: cargo fmt, clippy -D warnings, cargo de
 	cd contracts && $(FORGE) fmt --check
 	cargo clippy --workspace --all-targets --locked -- -D warnings
 	cargo deny --log-level error check bans licenses sources
-	cd web && npx --no-install tsc --noEmit && npx --no-install eslint .
+	cd web && npx --no-install tsc --noEmit && npx --no-install tsc --noEmit -p tsconfig.node.json && npx --no-install eslint .
 
 web: tools ## build the web storefront into web/dist (the API serves it at /)
 	cd web && npx --no-install vite build --logLevel warn

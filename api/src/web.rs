@@ -113,7 +113,9 @@ pub fn with_web(api: Router, dir: &Path, stripe_js_url: &str) -> Router {
     // an old bundle must fail loudly, not parse HTML as JavaScript).
     let assets = ServiceBuilder::new()
         .layer(cache_control(IMMUTABLE))
-        .service(ServeDir::new(dir.join("assets")));
+        // `make web` writes `<asset>.gz` beside each script and style sheet: sent as is
+        // (`Content-Encoding: gzip`, `Vary: Accept-Encoding`) to clients that accept it.
+        .service(ServeDir::new(dir.join("assets")).precompressed_gzip());
     let index = ServiceBuilder::new()
         .layer(cache_control(NO_CACHE))
         .service(ServeFile::new(&index_file));
@@ -191,6 +193,7 @@ mod tests {
         )
         .unwrap();
         std::fs::write(dist.join("assets/index-AbC123.js"), "console.log(1)").unwrap();
+        std::fs::write(dist.join("assets/index-AbC123.js.gz"), GZIPPED).unwrap();
         std::fs::write(dist.join("favicon.svg"), "<svg/>").unwrap();
         std::fs::write(dist.join(".env"), "SECRET=1").unwrap();
         std::fs::write(tmp.path().join("secret.txt"), "SECRET=2").unwrap();
@@ -202,10 +205,29 @@ mod tests {
         (tmp, app)
     }
 
+    /// `console.log(1)` gzipped (`printf 'console.log(1)' | gzip -9n`).
+    const GZIPPED: &[u8] = &[
+        0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x02, 0x03, 0x4b, 0xce, 0xcf, 0x2b, 0xce,
+        0xcf, 0x49, 0xd5, 0xcb, 0xc9, 0x4f, 0xd7, 0x30, 0xd4, 0x04, 0x00, 0x68, 0xfe, 0x01, 0x43,
+        0x0e, 0x00, 0x00, 0x00,
+    ];
+
     async fn get_path(app: &Router, path: &str) -> (StatusCode, axum::http::HeaderMap, String) {
+        get_with(app, path, None).await
+    }
+
+    async fn get_with(
+        app: &Router,
+        path: &str,
+        accept_encoding: Option<&str>,
+    ) -> (StatusCode, axum::http::HeaderMap, String) {
+        let mut req = axum::http::Request::get(path);
+        if let Some(enc) = accept_encoding {
+            req = req.header(header::ACCEPT_ENCODING, enc);
+        }
         let res = app
             .clone()
-            .oneshot(axum::http::Request::get(path).body(Body::empty()).unwrap())
+            .oneshot(req.body(Body::empty()).unwrap())
             .await
             .unwrap();
         let status = res.status();
@@ -260,6 +282,26 @@ mod tests {
                 .unwrap()
                 .starts_with("text/javascript")
         );
+        // A browser that accepts gzip gets the precompressed file, still immutable and typed.
+        let (status, headers, body) =
+            get_with(&app, "/assets/index-AbC123.js", Some("gzip, deflate, br")).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(headers[header::CONTENT_ENCODING], "gzip");
+        assert_eq!(headers[header::CACHE_CONTROL], IMMUTABLE);
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
+        assert_eq!(
+            body,
+            String::from_utf8_lossy(GZIPPED),
+            "the .gz file as it is"
+        );
+        let (_, headers, body) = get_with(&app, "/assets/index-AbC123.js", Some("identity")).await;
+        assert_eq!(body, "console.log(1)");
+        assert!(headers.get(header::CONTENT_ENCODING).is_none());
         let (status, _, body) = get_path(&app, "/assets/index-old.js").await;
         assert_eq!(status, StatusCode::NOT_FOUND);
         assert!(!body.contains("<title>"));
