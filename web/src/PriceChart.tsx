@@ -68,7 +68,8 @@ export function PriceChart({ history, newPrice, label }: { history: PricePoint[]
             <title>{`${fmt(points[i]?.[0] ?? 0)}: ${money(points[i]?.[1] ?? 0)}`}</title>
           </circle>
         ))}
-        <text x={pad.l} y={H - 8} text-anchor="start" class="tick">
+        {/* One time (or all the same): its dot is in the middle, and so is its label. */}
+        <text x={t1 > t0 ? pad.l : pad.l + w / 2} y={H - 8} text-anchor={t1 > t0 ? 'start' : 'middle'} class="tick">
           {fmt(t0)}
         </text>
         {t1 > t0 && (
