@@ -1,7 +1,7 @@
 //! `GET /v1/openapi.json` against the router: every route the router answers is documented
 //! with its method and nothing else is; every response that has a body names its schema; the
 //! bearer security scheme is declared, and exactly the operations that refuse an anonymous
-//! caller (401) are marked with it.
+//! caller (401) are marked with it; path parameters are the template's, the rest are query ones.
 
 use std::collections::BTreeSet;
 
@@ -73,6 +73,23 @@ async fn openapi_documents_every_route_of_the_router_and_its_bearer_scheme() {
                 }
                 _ if BODILESS.contains(&status.as_str()) => {}
                 _ => problems.push(format!("{method} {path} {status}: no content")),
+            }
+        }
+        // A parameter is `in: path` exactly when the path template names it; others are query
+        // (or header) parameters, and never required unless the handler refuses without them.
+        for param in op["parameters"].as_array().into_iter().flatten() {
+            let name = param["name"].as_str().unwrap_or_default();
+            let in_template = path.contains(&format!("{{{name}}}"));
+            match (param["in"].as_str(), in_template) {
+                (Some("path"), true) | (Some("query" | "header"), false) => {}
+                (location, _) => problems.push(format!(
+                    "{method} {path}: parameter {name} is in {location:?} but the template {} it",
+                    if in_template {
+                        "names"
+                    } else {
+                        "does not name"
+                    }
+                )),
             }
         }
         let secured: Vec<&str> = op["security"]

@@ -64,7 +64,7 @@ pub struct FilmView {
 
 /// Film filters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct FilmQuery {
     /// Title contains (case-insensitive).
     pub q: Option<String>,
@@ -108,7 +108,7 @@ pub struct LicenceView {
 
 /// Licence filters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct LicenceQuery {
     /// Owner address (required).
     pub owner: String,
@@ -159,7 +159,7 @@ pub struct OfferView {
 
 /// Offer filters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct OfferQuery {
     /// Film.
     pub film_id: Option<i64>,
@@ -221,7 +221,7 @@ pub struct SaleView {
 
 /// Sale filters.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct SaleQuery {
     /// Film.
     pub film_id: Option<i64>,

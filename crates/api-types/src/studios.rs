@@ -98,7 +98,7 @@ pub struct FilmCreated {
 
 /// Query of a master upload.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct MasterQuery {
     /// Sets or changes the edition's price (required if it was not declared with the film).
