@@ -39,7 +39,7 @@ const PREFIX: &str = "v1";
 
 impl TokenSigner {
     /// A signer with the server secret.
-    pub fn new(secret: SecretString) -> Self {
+    pub const fn new(secret: SecretString) -> Self {
         Self { secret }
     }
 

@@ -186,12 +186,12 @@ impl ChainClient {
     }
 
     /// The deployment.
-    pub fn deployment(&self) -> &Deployment {
+    pub const fn deployment(&self) -> &Deployment {
         &self.deployment
     }
 
     /// The operator's address.
-    pub fn operator(&self) -> Address {
+    pub const fn operator(&self) -> Address {
         self.operator
     }
 

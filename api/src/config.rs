@@ -33,7 +33,7 @@ pub struct MigrateConfig {
 
 impl MigrateConfig {
     /// Loads the database fields of the API's configuration (other fields are ignored).
-    pub fn load() -> Result<MigrateConfig, ConfigError> {
+    pub fn load() -> Result<Self, ConfigError> {
         ConfigLoader::from_env(SERVICE)?.extract()
     }
 }
@@ -187,19 +187,19 @@ mod defaults {
     pub(super) fn listen_addr() -> SocketAddr {
         SocketAddr::from(([127, 0, 0, 1], 8080))
     }
-    pub(super) fn db_max_connections() -> u32 {
+    pub(super) const fn db_max_connections() -> u32 {
         16
     }
-    pub(super) fn webhook_tolerance_secs() -> u64 {
+    pub(super) const fn webhook_tolerance_secs() -> u64 {
         300
     }
     pub(super) fn currency() -> String {
         "eur".to_owned()
     }
-    pub(super) fn token_ttl_secs() -> u64 {
+    pub(super) const fn token_ttl_secs() -> u64 {
         24 * 3600
     }
-    pub(super) fn nonce_ttl_secs() -> u64 {
+    pub(super) const fn nonce_ttl_secs() -> u64 {
         600
     }
     pub(super) fn siwe_domain() -> String {
@@ -214,44 +214,44 @@ mod defaults {
     pub(super) fn stripe_js_url() -> String {
         "http://127.0.0.1:8420/js.stripe.com/v3/".to_owned()
     }
-    pub(super) fn body_limit_bytes() -> usize {
+    pub(super) const fn body_limit_bytes() -> usize {
         64 * 1024
     }
-    pub(super) fn yes() -> bool {
+    pub(super) const fn yes() -> bool {
         true
     }
-    pub(super) fn workers() -> usize {
+    pub(super) const fn workers() -> usize {
         2
     }
-    pub(super) fn worker_poll_ms() -> u64 {
+    pub(super) const fn worker_poll_ms() -> u64 {
         250
     }
-    pub(super) fn settle_max_attempts() -> i32 {
+    pub(super) const fn settle_max_attempts() -> i32 {
         25
     }
-    pub(super) fn retry_base_ms() -> u64 {
+    pub(super) const fn retry_base_ms() -> u64 {
         500
     }
-    pub(super) fn retry_max_ms() -> u64 {
+    pub(super) const fn retry_max_ms() -> u64 {
         60_000
     }
-    pub(super) fn float_warning_cents() -> u64 {
+    pub(super) const fn float_warning_cents() -> u64 {
         10_000
     }
     pub(super) fn kek_id() -> String {
         "kek-1".to_owned()
     }
-    pub(super) fn max_master_bytes() -> u64 {
+    pub(super) const fn max_master_bytes() -> u64 {
         64 << 30
     }
-    pub(super) fn shutdown_grace_secs() -> u64 {
+    pub(super) const fn shutdown_grace_secs() -> u64 {
         20
     }
 }
 
 impl Config {
     /// Loads the file named by `TANGIBLE_API_CONFIG` (if set) and overlays the environment.
-    pub fn load() -> Result<Config, ConfigError> {
+    pub fn load() -> Result<Self, ConfigError> {
         Self::validated(ConfigLoader::from_env(SERVICE)?.extract()?)
     }
 
@@ -259,12 +259,12 @@ impl Config {
     pub fn from_sources(
         file: Option<PathBuf>,
         vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Config, ConfigError> {
+    ) -> Result<Self, ConfigError> {
         let loader = ConfigLoader::from_sources(SERVICE, file.as_deref(), vars)?;
         Self::validated(loader.extract()?)
     }
 
-    fn validated(config: Config) -> Result<Config, ConfigError> {
+    fn validated(config: Self) -> Result<Self, ConfigError> {
         config.validate()?;
         Ok(config)
     }

@@ -84,7 +84,7 @@ impl ContentNode {
     }
 
     /// The store.
-    pub fn store(&self) -> &ContentStore {
+    pub const fn store(&self) -> &ContentStore {
         &self.store
     }
 

@@ -63,7 +63,7 @@ impl EditionRef {
     }
 
     /// The crypto crate's edition id.
-    pub fn id(self) -> EditionId {
+    pub const fn id(self) -> EditionId {
         EditionId::new(self.film_id, self.quality.code())
     }
 }

@@ -165,10 +165,10 @@ impl ReleaseLog {
     /// Starts the writer task on the current runtime; it ends when every handle is dropped.
     /// `sync_commit`: wait for the WAL flush of each batch (see
     /// [`crate::Config::key_release_sync_commit`]).
-    pub fn start(db: PgPool, sync_commit: bool) -> ReleaseLog {
+    pub fn start(db: PgPool, sync_commit: bool) -> Self {
         let (tx, rx) = mpsc::channel::<Pending>(4 * RELEASE_BATCH);
         tokio::spawn(Self::writer(db, rx, sync_commit));
-        ReleaseLog { tx }
+        Self { tx }
     }
 
     async fn writer(db: PgPool, mut rx: mpsc::Receiver<Pending>, sync_commit: bool) {

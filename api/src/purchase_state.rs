@@ -51,7 +51,7 @@ impl PurchaseState {
     ];
 
     /// The stored (and wire) name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::AwaitingPayment => "awaiting_payment",
             Self::Paid => "paid",
@@ -64,8 +64,8 @@ impl PurchaseState {
 
     /// Whether a purchase in this state may move to `next` (a different state). Rewriting the
     /// same state (a repeated outcome) is not a transition: see [`PurchaseState::allows`].
-    pub fn can_move_to(self, next: Self) -> bool {
-        use PurchaseState::*;
+    pub const fn can_move_to(self, next: Self) -> bool {
+        use PurchaseState::{AwaitingPayment, Failed, Fulfilled, Paid, Refunded, Settling};
         matches!(
             (self, next),
             (AwaitingPayment, Paid | Failed)

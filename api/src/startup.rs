@@ -44,7 +44,7 @@ pub struct Application {
 impl Application {
     /// Connects everything, checks that the database schema is this build's (see [`migrate`])
     /// and binds the listener (port 0 = free port).
-    pub async fn build(config: Config) -> anyhow::Result<Application> {
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
         let db = tangible_db::connect(config.database_url.expose(), config.db_max_connections)
             .await
             .map_err(|e| {
@@ -99,7 +99,7 @@ impl Application {
             content,
             releases,
         });
-        Ok(Application { listener, state })
+        Ok(Self { listener, state })
     }
 
     /// The bound address.
@@ -110,7 +110,7 @@ impl Application {
     }
 
     /// The state (tests use its pool and chain client).
-    pub fn state(&self) -> &AppState {
+    pub const fn state(&self) -> &AppState {
         &self.state
     }
 

@@ -47,18 +47,18 @@ pub enum ApiError {
 
 impl ApiError {
     /// The HTTP status, if the API answered.
-    pub fn status(&self) -> Option<u16> {
+    pub const fn status(&self) -> Option<u16> {
         match self {
-            ApiError::Status { status, .. } => Some(*status),
-            ApiError::Transport { .. } => None,
+            Self::Status { status, .. } => Some(*status),
+            Self::Transport { .. } => None,
         }
     }
 
     /// The API's error code, if it answered.
     pub fn code(&self) -> Option<&str> {
         match self {
-            ApiError::Status { code, .. } => Some(code),
-            ApiError::Transport { .. } => None,
+            Self::Status { code, .. } => Some(code),
+            Self::Transport { .. } => None,
         }
     }
 }
@@ -92,7 +92,7 @@ impl Api {
     }
 
     /// The underlying HTTP client.
-    pub fn http(&self) -> &reqwest::Client {
+    pub const fn http(&self) -> &reqwest::Client {
         &self.http
     }
 
@@ -211,9 +211,9 @@ pub struct Session {
 
 impl Session {
     /// The stored session, if any, valid for `api_url` and `address` for at least a minute.
-    pub fn load_valid(home: &Home, api_url: &str, address: Address) -> Option<Session> {
+    pub fn load_valid(home: &Home, api_url: &str, address: Address) -> Option<Self> {
         let text = std::fs::read_to_string(home.session_file()).ok()?;
-        let s: Session = serde_json::from_str(&text).ok()?;
+        let s: Self = serde_json::from_str(&text).ok()?;
         let exp = chrono::DateTime::parse_from_rfc3339(&s.expires_at).ok()?;
         let fresh = exp.timestamp() > chrono::Utc::now().timestamp() + 60;
         (fresh && s.api_url == api_url && s.address == address).then_some(s)

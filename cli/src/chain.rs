@@ -80,7 +80,7 @@ impl Market {
     }
 
     /// The deployment.
-    pub fn deployment(&self) -> &Deployment {
+    pub const fn deployment(&self) -> &Deployment {
         &self.deployment
     }
 

@@ -50,7 +50,7 @@ impl ConfigFile {
     }
 
     /// `self` with every field set in `over` replaced.
-    pub fn merged(mut self, over: &ConfigFile) -> Self {
+    pub fn merged(mut self, over: &Self) -> Self {
         macro_rules! take {
             ($($f:ident),*) => { $( if over.$f.is_some() { self.$f = over.$f.clone(); } )* };
         }

@@ -15,7 +15,7 @@
 pub mod api;
 mod browser;
 pub mod chain;
-mod cli;
+pub mod cli;
 mod commands;
 pub mod config;
 pub mod home;

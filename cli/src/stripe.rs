@@ -120,9 +120,7 @@ impl Stripe {
             bail!("confirming the payment failed: {}", error_message(&body));
         }
         match body["status"].as_str() {
-            Some("succeeded") | Some("processing") | Some("requires_capture") => {
-                Ok(Confirmation::Succeeded)
-            }
+            Some("succeeded" | "processing" | "requires_capture") => Ok(Confirmation::Succeeded),
             Some(other) => Ok(Confirmation::Other(other.to_owned())),
             None => Ok(Confirmation::Other("unknown".to_owned())),
         }

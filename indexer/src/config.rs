@@ -79,34 +79,34 @@ mod defaults {
     pub(super) fn deployment_file() -> PathBuf {
         "deployments/31337.json".into()
     }
-    pub(super) fn confirmations() -> u64 {
+    pub(super) const fn confirmations() -> u64 {
         2
     }
-    pub(super) fn poll_interval_ms() -> u64 {
+    pub(super) const fn poll_interval_ms() -> u64 {
         200
     }
-    pub(super) fn initial_range() -> u64 {
+    pub(super) const fn initial_range() -> u64 {
         100
     }
-    pub(super) fn max_range() -> u64 {
+    pub(super) const fn max_range() -> u64 {
         50_000
     }
-    pub(super) fn target_logs() -> usize {
+    pub(super) const fn target_logs() -> usize {
         10_000
     }
-    pub(super) fn defer_indexes_above() -> u64 {
+    pub(super) const fn defer_indexes_above() -> u64 {
         50_000
     }
-    pub(super) fn reorg_window() -> u64 {
+    pub(super) const fn reorg_window() -> u64 {
         128
     }
-    pub(super) fn rpc_timeout_ms() -> u64 {
+    pub(super) const fn rpc_timeout_ms() -> u64 {
         30_000
     }
     pub(super) fn metrics_addr() -> String {
         "127.0.0.1:9102".to_owned()
     }
-    pub(super) fn db_max_connections() -> u32 {
+    pub(super) const fn db_max_connections() -> u32 {
         4
     }
 }

@@ -20,6 +20,7 @@ const HEX_PAIRS: [[u8; 2]; 256] = {
 };
 
 /// A binary `COPY … FROM STDIN (FORMAT binary)` payload under construction.
+#[derive(Debug)]
 pub struct BinaryCopy {
     buf: Vec<u8>,
     rows: usize,
@@ -43,7 +44,7 @@ impl BinaryCopy {
     }
 
     /// Rows started so far.
-    pub fn rows(&self) -> usize {
+    pub const fn rows(&self) -> usize {
         self.rows
     }
 

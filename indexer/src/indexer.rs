@@ -115,8 +115,7 @@ impl<R: Rpc> Indexer<R> {
             )),
             _ => None,
         };
-        let mut checkpoint = stored.map(|(cp, _)| cp);
-        if let Some(why) = mismatch {
+        let checkpoint = if let Some(why) = mismatch {
             if !cfg.reset_on_mismatch {
                 return Err(IndexerError::DeploymentMismatch(format!(
                     "{why}; use another database or --reset-on-mismatch"
@@ -124,8 +123,10 @@ impl<R: Rpc> Indexer<R> {
             }
             warn!(target: TARGET, %why, "resetting the mirror");
             store::reset(&pool).await?;
-            checkpoint = None;
-        }
+            None
+        } else {
+            stored.map(|(cp, _)| cp)
+        };
         let range = range::initial(&cfg);
         // Indexes deferred by a run that stopped before catching up.
         let deferred = store::deferred_indexes(&pool).await? > 0;
@@ -181,7 +182,7 @@ impl<R: Rpc> Indexer<R> {
     }
 
     /// The last block fully indexed.
-    pub fn checkpoint(&self) -> Option<Checkpoint> {
+    pub const fn checkpoint(&self) -> Option<Checkpoint> {
         self.checkpoint
     }
 
@@ -192,7 +193,7 @@ impl<R: Rpc> Indexer<R> {
     }
 
     /// The current `eth_getLogs` range in blocks.
-    pub fn range(&self) -> u64 {
+    pub const fn range(&self) -> u64 {
         self.range
     }
 

@@ -84,7 +84,7 @@ pub enum IndexerError {
 impl IndexerError {
     /// Whether retrying later can help (node or database unavailable), as opposed to a
     /// configuration or data error that needs an operator.
-    pub fn is_transient(&self) -> bool {
+    pub const fn is_transient(&self) -> bool {
         matches!(self, Self::Rpc(_) | Self::Db(_))
     }
 }

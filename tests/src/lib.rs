@@ -97,7 +97,7 @@ pub struct Run {
 
 impl Run {
     fn from(o: Output) -> Self {
-        Run {
+        Self {
             ok: o.status.success(),
             stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
@@ -108,7 +108,7 @@ impl Run {
 impl User {
     /// A user with an empty home.
     pub fn new(name: &str, endpoints: &Endpoints) -> Result<Self> {
-        Ok(User {
+        Ok(Self {
             name: name.to_owned(),
             home: tempfile::Builder::new()
                 .prefix(&format!("tangible-e2e-{name}-"))

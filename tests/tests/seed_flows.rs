@@ -39,10 +39,10 @@ enum Pay {
 }
 
 impl Pay {
-    fn flag(self) -> &'static str {
+    const fn flag(self) -> &'static str {
         match self {
-            Pay::Card => "--test-card",
-            Pay::Crypto => "--crypto",
+            Self::Card => "--test-card",
+            Self::Crypto => "--crypto",
         }
     }
 }

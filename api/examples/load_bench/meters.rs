@@ -123,7 +123,7 @@ pub(crate) struct FsyncProbe {
 }
 
 impl FsyncProbe {
-    pub(crate) fn start() -> Result<FsyncProbe> {
+    pub(crate) fn start() -> Result<Self> {
         use std::io::Write;
         let mut file = tempfile::tempfile_in(std::env::temp_dir())?;
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -144,7 +144,7 @@ impl FsyncProbe {
             }
             h
         });
-        Ok(FsyncProbe { stop, thread })
+        Ok(Self { stop, thread })
     }
 
     pub(crate) fn finish(self) {
@@ -174,7 +174,7 @@ pub(crate) struct Cpu {
 }
 
 impl Cpu {
-    fn ticks_per_sec() -> f64 {
+    const fn ticks_per_sec() -> f64 {
         100.0 // USER_HZ on Linux
     }
 
@@ -190,7 +190,7 @@ impl Cpu {
         ))
     }
 
-    pub(crate) fn sample(pg_port: u16, anvil_pid: u32) -> Cpu {
+    pub(crate) fn sample(pg_port: u16, anvil_pid: u32) -> Self {
         let secs = |t: u64| t as f64 / Self::ticks_per_sec();
         let this = Self::stat(std::process::id()).map_or(0.0, |(_, t)| secs(t));
         let anvil = Self::stat(anvil_pid).map_or(0.0, |(_, t)| secs(t));
@@ -239,7 +239,7 @@ impl Cpu {
                 ))
             })
             .unwrap_or(0.0);
-        Cpu {
+        Self {
             this,
             postgres,
             anvil,
@@ -247,7 +247,7 @@ impl Cpu {
         }
     }
 
-    pub(crate) fn print_since(&self, before: &Cpu, requests: u64, wall: Duration) {
+    pub(crate) fn print_since(&self, before: &Self, requests: u64, wall: Duration) {
         let per = |v: f64| v / requests.max(1) as f64 * 1e6;
         let (this, pg, anvil, busy) = (
             self.this - before.this,

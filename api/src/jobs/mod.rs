@@ -37,7 +37,7 @@ pub enum JobKind {
 
 impl JobKind {
     /// The stored name.
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Self::Settle => "settle",
             Self::Refund => "refund",

@@ -75,6 +75,7 @@ use crate::state::AppState;
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerScheme)
 )]
+#[derive(Debug)]
 pub struct ApiDoc;
 
 /// The name of the security scheme the authenticated operations name (`security(("bearer" =

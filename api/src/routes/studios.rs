@@ -157,7 +157,9 @@ pub async fn register_studio(
         .await
         .map_err(chain_write_err)?;
     tracing::info!(target: TARGET, studio_id, %admin, %caller, tx_hash = %tx, "studio registered");
-    let commission_tx = if commission != default_bps {
+    let commission_tx = if commission == default_bps {
+        None
+    } else {
         let tx = state
             .chain()
             .set_studio_commission(studio_id, commission)
@@ -165,8 +167,6 @@ pub async fn register_studio(
             .map_err(chain_write_err)?;
         tracing::info!(target: TARGET, studio_id, commission, tx_hash = %tx, "studio commission set");
         Some(tx.to_string())
-    } else {
-        None
     };
     Ok((
         StatusCode::CREATED,

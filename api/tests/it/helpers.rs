@@ -87,7 +87,7 @@ pub(crate) struct RpcProxy {
 }
 
 impl RpcProxy {
-    pub(crate) async fn start(target: SocketAddr) -> RpcProxy {
+    pub(crate) async fn start(target: SocketAddr) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let down = Arc::new(AtomicBool::new(false));
@@ -140,7 +140,7 @@ impl RpcProxy {
                 });
             }
         });
-        RpcProxy {
+        Self {
             addr,
             down,
             cut,
@@ -191,7 +191,7 @@ pub(crate) struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options {
+        Self {
             workers: 2,
             body_limit: 64 * 1024,
             run_worker: true,

@@ -196,8 +196,7 @@ pub(super) async fn library(ctx: &Ctx) -> anyhow::Result<()> {
         };
         let file = match entry {
             Some(e) if e.has_film() => "downloaded",
-            Some(_) => "not downloaded",
-            None => "not downloaded",
+            Some(_) | None => "not downloaded",
         };
         rows.push(json!({
             "licence_id": id.to_string(),

@@ -95,13 +95,16 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
         .map_err(|e| licence_refusal(e, id))
         .context("asking for the film key")?;
     let lib = ctx.library();
-    let mut local = lib.get(id)?.map(|e| e.licence).unwrap_or(LocalLicence {
-        licence_id: id.to_string(),
-        film_id: release.film_id,
-        quality: release.quality,
-        chain_id: release.chain_id,
-        content: None,
-    });
+    let mut local = lib
+        .get(id)?
+        .map(|e| e.licence)
+        .unwrap_or_else(|| LocalLicence {
+            licence_id: id.to_string(),
+            film_id: release.film_id,
+            quality: release.quality,
+            chain_id: release.chain_id,
+            content: None,
+        });
     local.film_id = release.film_id;
     local.quality = release.quality;
     local.chain_id = release.chain_id;
@@ -485,7 +488,7 @@ pub(super) async fn sync(ctx: &mut Ctx) -> anyhow::Result<()> {
                 ctx.say(format!("licence {id}: certificate renewed until {until}"));
                 report.push(json!({"licence_id": id.to_string(), "action": "renewed", "valid_until": cert.certificate.validUntil}));
             }
-            Err(e) if matches!(e.status(), Some(403) | Some(404) | Some(410)) => {
+            Err(e) if matches!(e.status(), Some(403 | 404 | 410)) => {
                 let why = match e.code() {
                     Some(codes::LICENCE_REVOKED) => "revoked",
                     Some(codes::NOT_OWNER) => "no longer owned by this wallet",

@@ -46,7 +46,7 @@ impl Ctx {
             attestation_address: global.attestation_address,
         };
         let file = ConfigFile::load(&home)?;
-        let settings = Settings::resolve(&file.clone().merged(&overrides));
+        let settings = Settings::resolve(&file.merged(&overrides));
         Ok(Self {
             home,
             settings,

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 /// A page of results.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     /// The items.
@@ -22,14 +22,14 @@ impl<T> Page<T> {
         let more = items.len() as i64 > limit;
         items.truncate(limit as usize);
         let next_cursor = more.then(|| items.last().map(cursor)).flatten();
-        Page { items, next_cursor }
+        Self { items, next_cursor }
     }
 }
 
 // ------------------------------------------------------------------ films
 
 /// An edition and its price.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditionView {
     /// `<film_id>-<quality>`: the id of the edition's studio and content endpoints.
@@ -45,7 +45,7 @@ pub struct EditionView {
 }
 
 /// A film with its editions.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilmView {
     /// Film id.
@@ -63,7 +63,7 @@ pub struct FilmView {
 }
 
 /// Film filters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct FilmQuery {
     /// Title contains (case-insensitive).
@@ -81,7 +81,7 @@ pub struct FilmQuery {
 // ------------------------------------------------------------------ licences
 
 /// A licence as mirrored from the chain.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LicenceView {
     /// Licence id (decimal).
@@ -107,7 +107,7 @@ pub struct LicenceView {
 }
 
 /// Licence filters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct LicenceQuery {
     /// Owner address (required).
@@ -122,7 +122,7 @@ pub struct LicenceQuery {
 
 /// A licence's history: the chain of licences it descends from and was replaced by (resales),
 /// every sale that minted one of them and every offer made on them.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LicenceHistory {
     /// The licences of the chain, oldest first (the asked one included).
@@ -136,7 +136,7 @@ pub struct LicenceHistory {
 // ------------------------------------------------------------------ offers
 
 /// A resale offer.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OfferView {
     /// Offer id (decimal).
@@ -158,7 +158,7 @@ pub struct OfferView {
 }
 
 /// Offer filters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct OfferQuery {
     /// Film.
@@ -178,7 +178,7 @@ pub struct OfferQuery {
 // ------------------------------------------------------------------ sales and statements
 
 /// One sale with its split, traceable to its `SaleSettled` event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SaleView {
     /// Transaction of the `SaleSettled` event.
@@ -220,7 +220,7 @@ pub struct SaleView {
 }
 
 /// Sale filters.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 pub struct SaleQuery {
     /// Film.
@@ -242,7 +242,7 @@ pub struct SaleQuery {
 }
 
 /// A studio's royalty statement for a period.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Statement {
     /// Studio.

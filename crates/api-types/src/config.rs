@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// The stablecoin settlements are made in.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StablecoinInfo {
     /// ERC-20 address (0x, lower case).
@@ -15,7 +15,7 @@ pub struct StablecoinInfo {
 }
 
 /// Sign-in (EIP-4361) parameters this API checks.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SiweInfo {
     /// The `domain` a sign-in message must name.
@@ -27,7 +27,7 @@ pub struct SiweInfo {
 /// Public configuration of this deployment: chain, contracts, certificate signer.
 // `D` is the deployment (`tangible_chain::Deployment` in the API and the CLI), a parameter so
 // that this crate needs no chain bindings (a `//` comment: the `///` text is the OpenAPI one).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(bound = ""))]
 pub struct PublicConfig<D> {

@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// How to fetch an edition's encrypted file.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditionContent {
     /// `<film_id>-<quality>`.

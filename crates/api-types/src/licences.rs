@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 // `K` is the wrapped key (`tangible_crypto::ecies::WrappedKey` in the API and the CLI), a
 // parameter so that this crate needs no cryptography (a `//` comment: the `///` text is the
 // OpenAPI one).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[cfg_attr(feature = "openapi", schema(bound = ""))]
 pub struct KeyRelease<K> {

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// A primary purchase request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PrimaryPurchaseRequest {
@@ -18,7 +18,7 @@ pub struct PrimaryPurchaseRequest {
 }
 
 /// A resale purchase request.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResalePurchaseRequest {
@@ -27,7 +27,7 @@ pub struct ResalePurchaseRequest {
 }
 
 /// A created purchase: confirm `client_secret` with Stripe to pay.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PurchaseCreated {
     /// The purchase.
@@ -43,7 +43,7 @@ pub struct PurchaseCreated {
 }
 
 /// One recorded settlement, refund or revocation attempt.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptView {
     /// `settle`, `refund` or `revoke`.
@@ -61,7 +61,7 @@ pub struct AttemptView {
 }
 
 /// A purchase and where it stands.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PurchaseView {
     /// The purchase.
@@ -101,7 +101,7 @@ pub struct PurchaseView {
 }
 
 /// The card paying a purchase, tokenised in the browser by Stripe.js with the publishable key.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PaymentMethodRequest {
@@ -113,7 +113,7 @@ pub struct PaymentMethodRequest {
 }
 
 /// Where the PaymentIntent stands after the server-side confirmation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PaymentResult {
     /// `succeeded` or `processing` (the licence follows: poll `GET /v1/purchases/{id}`), or

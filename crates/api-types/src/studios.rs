@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A studio registration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewStudio {
@@ -20,7 +20,7 @@ pub struct NewStudio {
 }
 
 /// A registered studio.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StudioCreated {
     /// Studio id (on chain).
@@ -40,7 +40,7 @@ pub struct StudioCreated {
 }
 
 /// An edition declared with its film.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewEdition {
@@ -51,7 +51,7 @@ pub struct NewEdition {
 }
 
 /// A film registration.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewFilm {
@@ -65,7 +65,7 @@ pub struct NewFilm {
 }
 
 /// A declared edition.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeclaredEdition {
     /// `<film_id>-<quality>`.
@@ -79,7 +79,7 @@ pub struct DeclaredEdition {
 }
 
 /// A registered film.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FilmCreated {
     /// Film id (on chain).
@@ -97,7 +97,7 @@ pub struct FilmCreated {
 }
 
 /// Query of a master upload.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
 #[serde(deny_unknown_fields)]
 pub struct MasterQuery {
@@ -106,7 +106,7 @@ pub struct MasterQuery {
 }
 
 /// A published master.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MasterPublished {
     /// `<film_id>-<quality>`.
@@ -133,7 +133,7 @@ pub struct MasterPublished {
 }
 
 /// An edition's sale status after a change.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EditionStatus {
     /// `<film_id>-<quality>`.

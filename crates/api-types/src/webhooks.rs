@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// What the API did with an event.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WebhookAck {
     /// Always true for a 2xx.

@@ -43,7 +43,7 @@ pub struct Contracts {
 
 impl Contracts {
     /// The four addresses, for log filters.
-    pub fn all(&self) -> [Address; 4] {
+    pub const fn all(&self) -> [Address; 4] {
         [self.registry, self.licence, self.market, self.stablecoin]
     }
 }
@@ -70,7 +70,7 @@ impl Deployment {
     }
 
     /// Reads a deployment file.
-    pub fn load(path: &Path) -> Result<Deployment, DeploymentError> {
+    pub fn load(path: &Path) -> Result<Self, DeploymentError> {
         let text = std::fs::read_to_string(path).map_err(|source| DeploymentError::Io {
             path: path.to_owned(),
             source,

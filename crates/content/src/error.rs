@@ -90,7 +90,7 @@ pub enum ContentError {
         attempts: usize,
         /// The last provider's error.
         #[source]
-        last: Box<ContentError>,
+        last: Box<Self>,
     },
     /// An HTTP request failed below the status line (connection, body read).
     #[error("HTTP request to {url} failed: {source}")]

@@ -100,7 +100,7 @@ impl From<iroh_blobs::Hash> for ContentHash {
 
 impl From<ContentHash> for iroh_blobs::Hash {
     fn from(h: ContentHash) -> Self {
-        iroh_blobs::Hash::from_bytes(h.0)
+        Self::from_bytes(h.0)
     }
 }
 

@@ -286,18 +286,18 @@ impl Downloader {
     }
 
     /// Sets how long to wait for a connection to a provider (default 15 s).
-    pub fn with_connect_timeout(mut self, timeout: Duration) -> Self {
+    pub const fn with_connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
         self
     }
 
     /// The underlying endpoint.
-    pub fn endpoint(&self) -> &Endpoint {
+    pub const fn endpoint(&self) -> &Endpoint {
         &self.endpoint
     }
 
     /// The store downloads go into.
-    pub fn store(&self) -> &ContentStore {
+    pub const fn store(&self) -> &ContentStore {
         &self.store
     }
 

@@ -405,7 +405,7 @@ impl ContentStore {
         hash: ContentHash,
         range: Range<u64>,
     ) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
-        let ranges = range.start..range.end;
+        let ranges = range;
         self.inner
             .blobs()
             .export_ranges(iroh_blobs::Hash::from(hash), ranges)

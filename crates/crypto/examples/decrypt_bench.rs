@@ -88,7 +88,7 @@ fn thread_cpu_time() -> Duration {
             tv_nsec: 0,
         };
         // SAFETY: `ts` is a valid, writable timespec.
-        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) } == 0 {
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &raw mut ts) } == 0 {
             return Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
         }
     }

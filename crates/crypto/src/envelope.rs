@@ -185,12 +185,12 @@ pub struct KeyRing {
 
 impl KeyRing {
     /// A key ring sealing with `current` and also opening with `retired`.
-    pub fn new(current: Kek, retired: Vec<Kek>) -> Self {
+    pub const fn new(current: Kek, retired: Vec<Kek>) -> Self {
         Self { current, retired }
     }
 
     /// The KEK new keys are sealed with.
-    pub fn current(&self) -> &Kek {
+    pub const fn current(&self) -> &Kek {
         &self.current
     }
 

@@ -263,7 +263,7 @@ impl SiweMessage {
         let issued = field(&mut i, "Issued At: ")?;
         let issued_at = time(i - 1, &issued)?;
 
-        let mut msg = SiweMessage {
+        let mut msg = Self {
             domain: domain.to_owned(),
             address,
             statement,
@@ -350,7 +350,7 @@ pub struct VerifiedLogin {
 
 impl VerifiedLogin {
     /// The signer's address (equal to the message's address).
-    pub fn address(&self) -> Address {
+    pub const fn address(&self) -> Address {
         self.message.address
     }
 }

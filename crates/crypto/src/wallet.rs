@@ -124,7 +124,7 @@ impl Wallet {
     }
 
     /// The Ethereum address.
-    pub fn address(&self) -> Address {
+    pub const fn address(&self) -> Address {
         self.signer.address()
     }
 
@@ -134,7 +134,7 @@ impl Wallet {
     }
 
     /// The alloy signer, for transactions and typed data.
-    pub fn signer(&self) -> &PrivateKeySigner {
+    pub const fn signer(&self) -> &PrivateKeySigner {
         &self.signer
     }
 

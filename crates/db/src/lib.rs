@@ -51,7 +51,7 @@ pub enum DbError {
          (the deploy's migrate step, TANGIBLE_API_DATABASE_URL naming this database), then start \
          again"
     )]
-    SchemaNotCurrent(#[source] Box<DbError>),
+    SchemaNotCurrent(#[source] Box<Self>),
     /// A migration of this build is not applied to the database ([`check_migrations`]).
     #[error("migration {version} ({description}) is not applied")]
     MigrationMissing {

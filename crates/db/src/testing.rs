@@ -176,7 +176,7 @@ impl PgCluster {
     }
 
     /// The TCP port the server listens on (127.0.0.1).
-    pub fn port(&self) -> u16 {
+    pub const fn port(&self) -> u16 {
         self.port
     }
 
@@ -354,7 +354,7 @@ impl TestDatabase {
     }
 
     /// The pool of this database.
-    pub fn pool(&self) -> &PgPool {
+    pub const fn pool(&self) -> &PgPool {
         &self.pool
     }
 

@@ -62,7 +62,7 @@ impl Binaries {
     /// the running executable, its parent — `target/debug` for a test in `target/debug/deps` —
     /// then `$CARGO_TARGET_DIR/release` and `/debug`), anvil from `tangible_chain::anvil`, and
     /// localstripe from `$TANGIBLE_LOCALSTRIPE` or `.tools/venv/bin/localstripe`.
-    pub fn locate(dir: Option<&Path>) -> Result<Binaries> {
+    pub fn locate(dir: Option<&Path>) -> Result<Self> {
         let root = workspace_root();
         let mut dirs: Vec<PathBuf> = Vec::new();
         match dir {
@@ -98,9 +98,9 @@ impl Binaries {
         Self::with_tools(found.join("tangible-api"), found.join("tangible-indexer"))
     }
 
-    fn with_tools(api: PathBuf, indexer: PathBuf) -> Result<Binaries> {
+    fn with_tools(api: PathBuf, indexer: PathBuf) -> Result<Self> {
         let root = workspace_root();
-        let b = Binaries {
+        let b = Self {
             api,
             indexer,
             anvil: anvil_path(&root),
@@ -121,7 +121,7 @@ impl Binaries {
     /// returns their exact paths, read from cargo's JSON messages. Cargo does nothing when they
     /// are up to date. Tests call this once (it is memoised per profile and process) so that they
     /// never run stale binaries: `cargo test` only builds the binaries of the tested package.
-    pub fn build(release: bool) -> Result<Binaries> {
+    pub fn build(release: bool) -> Result<Self> {
         static DEBUG: OnceLock<Result<Binaries, String>> = OnceLock::new();
         static RELEASE: OnceLock<Result<Binaries, String>> = OnceLock::new();
         let cell = if release { &RELEASE } else { &DEBUG };
@@ -130,7 +130,7 @@ impl Binaries {
             .map_err(anyhow::Error::msg)
     }
 
-    fn build_now(release: bool) -> Result<Binaries> {
+    fn build_now(release: bool) -> Result<Self> {
         let mut built = build_bins(
             release,
             &[

@@ -80,8 +80,8 @@ impl DemoInfo {
 
     /// The demo registered on chain as `catalogue`, with its `editions` (masters generated or
     /// uploaded by then).
-    pub(crate) fn new(catalogue: &DemoCatalogue, editions: Vec<DemoEdition>) -> DemoInfo {
-        DemoInfo {
+    pub(crate) fn new(catalogue: &DemoCatalogue, editions: Vec<DemoEdition>) -> Self {
+        Self {
             studio_id: catalogue.studio_id,
             studio_name: "Studio Méliès".to_owned(),
             film_id: catalogue.film_id,

@@ -79,7 +79,7 @@ pub struct StackOptions {
 impl Default for StackOptions {
     /// Free ports, instant mining, demo masters of 2 MiB, a temporary data folder.
     fn default() -> Self {
-        StackOptions {
+        Self {
             ports: Ports::FREE,
             block_time: None,
             upload_demo_masters: true,
@@ -134,7 +134,7 @@ impl Stack {
     /// another process may take it in between: the component then fails to bind it and the
     /// whole stack is started again on newly picked ports (up to 3 times in all). A port given
     /// explicitly is never replaced.
-    pub async fn start(options: StackOptions) -> Result<Stack> {
+    pub async fn start(options: StackOptions) -> Result<Self> {
         Self::start_picking(options, free_port).await
     }
 
@@ -142,7 +142,7 @@ impl Stack {
     async fn start_picking(
         options: StackOptions,
         mut free: impl FnMut() -> Result<u16>,
-    ) -> Result<Stack> {
+    ) -> Result<Self> {
         let binaries = match &options.binaries {
             Some(b) => b.clone(),
             None => Binaries::locate(None)?,
@@ -175,7 +175,7 @@ impl Stack {
                 },
             }
         };
-        Ok(Stack {
+        Ok(Self {
             api_url: s.api_url,
             rpc_url: s.rpc_url,
             chain_id: s.chain_id,

@@ -24,7 +24,7 @@ pub struct Ports {
 
 impl Ports {
     /// Every port picked free at start (tests).
-    pub const FREE: Ports = Ports {
+    pub const FREE: Self = Self {
         anvil: 0,
         api: 0,
         stripe: 0,
@@ -33,7 +33,7 @@ impl Ports {
     };
     /// The fixed ports of `make up`: anvil 8545, API 8080, localstripe 8420, Postgres 54329,
     /// indexer metrics 9102.
-    pub const MAKE_UP: Ports = Ports {
+    pub const MAKE_UP: Self = Self {
         anvil: 8545,
         api: 8080,
         stripe: 8420,
@@ -42,7 +42,7 @@ impl Ports {
     };
 
     /// `(component, port)` pairs.
-    pub fn named(&self) -> [(&'static str, u16); 5] {
+    pub const fn named(&self) -> [(&'static str, u16); 5] {
         [
             ("anvil", self.anvil),
             ("API", self.api),

@@ -31,7 +31,7 @@ pub(crate) struct SpawnOptions {
 
 impl Default for SpawnOptions {
     fn default() -> Self {
-        SpawnOptions {
+        Self {
             stop_signal: libc::SIGTERM,
             death_signal: libc::SIGKILL,
             user: None,
@@ -57,7 +57,7 @@ impl Managed {
         mut cmd: Command,
         log: &Path,
         options: SpawnOptions,
-    ) -> Result<Managed> {
+    ) -> Result<Self> {
         let out = File::options()
             .create(true)
             .append(true)
@@ -80,7 +80,7 @@ impl Managed {
         let program = cmd.get_program().to_string_lossy().into_owned();
         let (child, _) =
             TiedChild::spawn(name, cmd).with_context(|| format!("starting {name} ({program})"))?;
-        Ok(Managed {
+        Ok(Self {
             name: name.to_owned(),
             child,
             options,
@@ -90,9 +90,9 @@ impl Managed {
     }
 
     /// [`Managed::spawn`] with the default options, logging to `<log_dir>/<name>.log`.
-    pub(crate) fn spawn_logged(name: &str, cmd: Command, log_dir: &Path) -> Result<Managed> {
+    pub(crate) fn spawn_logged(name: &str, cmd: Command, log_dir: &Path) -> Result<Self> {
         let log = log_dir.join(format!("{name}.log"));
-        Managed::spawn(name, cmd, &log, SpawnOptions::default())
+        Self::spawn(name, cmd, &log, SpawnOptions::default())
     }
 
     /// The component's name.
@@ -101,7 +101,7 @@ impl Managed {
     }
 
     /// The process id.
-    pub(crate) fn pid(&self) -> i32 {
+    pub(crate) const fn pid(&self) -> i32 {
         self.child.pid()
     }
 

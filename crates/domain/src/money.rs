@@ -30,7 +30,7 @@ pub enum MoneyError {
 
 impl Cents {
     /// Zero euros.
-    pub const ZERO: Cents = Cents(0);
+    pub const ZERO: Self = Self(0);
 
     /// The raw number of cents.
     pub const fn get(self) -> u64 {
@@ -46,14 +46,14 @@ impl Cents {
 
     /// The amount in cents for `units` of a stablecoin with `decimals` decimals, if it is a
     /// whole number of cents.
-    pub fn from_token_units(units: u128, decimals: u8) -> Result<Option<Cents>, MoneyError> {
+    pub fn from_token_units(units: u128, decimals: u8) -> Result<Option<Self>, MoneyError> {
         let per_cent = units_per_cent(decimals)?;
         if !units.is_multiple_of(per_cent) {
             return Ok(None);
         }
         let cents =
             u64::try_from(units / per_cent).map_err(|_| MoneyError::Overflow(units.to_string()))?;
-        Ok(Some(Cents(cents)))
+        Ok(Some(Self(cents)))
     }
 }
 

@@ -25,7 +25,7 @@ pub struct ParseQualityError(pub String);
 
 impl Quality {
     /// Every quality, in code order.
-    pub const ALL: [Quality; 3] = [Quality::Sd, Quality::Hd, Quality::Uhd4k];
+    pub const ALL: [Self; 3] = [Self::Sd, Self::Hd, Self::Uhd4k];
 
     /// The on-chain code.
     pub const fn code(self) -> u8 {
@@ -33,8 +33,8 @@ impl Quality {
     }
 
     /// The quality for an on-chain code.
-    pub fn from_code(code: u8) -> Result<Quality, ParseQualityError> {
-        Quality::ALL
+    pub fn from_code(code: u8) -> Result<Self, ParseQualityError> {
+        Self::ALL
             .into_iter()
             .find(|q| q.code() == code)
             .ok_or_else(|| ParseQualityError(code.to_string()))
@@ -43,9 +43,9 @@ impl Quality {
     /// The API/CLI name: `sd`, `hd` or `4k`.
     pub const fn as_str(self) -> &'static str {
         match self {
-            Quality::Sd => "sd",
-            Quality::Hd => "hd",
-            Quality::Uhd4k => "4k",
+            Self::Sd => "sd",
+            Self::Hd => "hd",
+            Self::Uhd4k => "4k",
         }
     }
 }
@@ -61,9 +61,9 @@ impl FromStr for Quality {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s.to_ascii_lowercase().as_str() {
-            "sd" => Ok(Quality::Sd),
-            "hd" => Ok(Quality::Hd),
-            "4k" | "uhd" | "uhd4k" => Ok(Quality::Uhd4k),
+            "sd" => Ok(Self::Sd),
+            "hd" => Ok(Self::Hd),
+            "4k" | "uhd" | "uhd4k" => Ok(Self::Uhd4k),
             _ => Err(ParseQualityError(s.to_owned())),
         }
     }

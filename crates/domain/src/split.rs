@@ -68,7 +68,7 @@ fn share(amount: u64, bps: Bps) -> u64 {
 impl Split {
     /// A resale: studio `floor(15 %)`, platform `floor(5 %)`, seller the rest (so the seller
     /// receives the rounding remainder). 8 € gives 6.40 / 1.20 / 0.40.
-    pub fn resale(price: Cents) -> Result<Split, SplitError> {
+    pub fn resale(price: Cents) -> Result<Self, SplitError> {
         if price < MIN_RESALE_PRICE {
             return Err(SplitError::BelowMinimum {
                 price,
@@ -77,7 +77,7 @@ impl Split {
         }
         let studio = share(price.0, STUDIO_RESALE_BPS);
         let platform = share(price.0, PLATFORM_RESALE_BPS);
-        Ok(Split {
+        Ok(Self {
             price,
             seller: Cents(price.0 - studio - platform),
             studio: Cents(studio),
@@ -87,7 +87,7 @@ impl Split {
 
     /// A primary sale: the platform takes `floor(price * commission / 10_000)`, the studio the
     /// rest.
-    pub fn primary(price: Cents, commission_bps: Bps) -> Result<Split, SplitError> {
+    pub fn primary(price: Cents, commission_bps: Bps) -> Result<Self, SplitError> {
         if price == Cents::ZERO {
             return Err(SplitError::ZeroPrice);
         }
@@ -98,7 +98,7 @@ impl Split {
             });
         }
         let platform = share(price.0, commission_bps);
-        Ok(Split {
+        Ok(Self {
             price,
             seller: Cents::ZERO,
             studio: Cents(price.0 - platform),

@@ -64,7 +64,7 @@ pub struct Film<'a> {
 impl Film<'static> {
     /// "Film" (2024) of "Studio", with one 4K edition at 13 € whose master hash is
     /// `keccak256("master")`: the chain and API fixtures' film.
-    pub const SINGLE_4K: Film<'static> = Film {
+    pub const SINGLE_4K: Self = Film {
         studio: "Studio",
         commission_bps: None,
         title: "Film",
@@ -89,13 +89,13 @@ pub struct TestChain {
 
 impl TestChain {
     /// A fresh anvil (instant mining) with Tangible deployed.
-    pub async fn deploy() -> TestChain {
+    pub async fn deploy() -> Self {
         Self::deploy_on(tangible_chain::anvil::anvil()).await
     }
 
     /// Starts `anvil` (a builder from `tangible_chain::anvil::anvil()`, with any extra
     /// settings) and deploys Tangible on it.
-    pub async fn deploy_on(anvil: Anvil) -> TestChain {
+    pub async fn deploy_on(anvil: Anvil) -> Self {
         let anvil = anvil
             .try_spawn()
             .expect("anvil starts (run `make tools` first)");
@@ -120,7 +120,7 @@ impl TestChain {
         )
         .await
         .expect("deploy");
-        TestChain {
+        Self {
             anvil,
             provider,
             deployment,

@@ -59,7 +59,7 @@ pub struct LocalStripe {
 impl LocalStripe {
     /// Starts localstripe (blocking, up to 30 s) with `--port 0`, reading the port from its
     /// banner, so no other process can take the port between picking and binding it.
-    pub fn start() -> std::io::Result<LocalStripe> {
+    pub fn start() -> std::io::Result<Self> {
         let bin = localstripe_bin();
         let mut cmd = Command::new(&bin);
         cmd.args(["--port", "0", "--from-scratch"])
@@ -108,7 +108,7 @@ impl LocalStripe {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        Ok(LocalStripe {
+        Ok(Self {
             base: format!("http://127.0.0.1:{port}"),
             _child: child,
         })
@@ -301,7 +301,7 @@ pub struct StripeEndpoint {
 
 impl StripeEndpoint {
     /// A new endpoint on the shared emulator (started on first use).
-    pub fn new() -> StripeEndpoint {
+    pub fn new() -> Self {
         let shared = shared();
         let id = NEXT_ENDPOINT.fetch_add(1, Ordering::Relaxed);
         let listener =
@@ -324,7 +324,7 @@ impl StripeEndpoint {
             let app = axum::Router::new().fallback(proxy).with_state(ctx);
             let _ = axum::serve(listener, app).await;
         });
-        StripeEndpoint {
+        Self {
             id,
             api_base,
             stripe_base: shared.stripe.base().to_owned(),

@@ -90,10 +90,7 @@ pub fn postgres_user() -> Option<(u32, u32)> {
 impl TiedChild {
     /// Spawns `cmd` (already set up with [`prepare`] or [`die_with_parent`]) from a thread that waits for
     /// it; returns the child and its stdout if `cmd` pipes it.
-    pub fn spawn(
-        name: &str,
-        mut cmd: Command,
-    ) -> std::io::Result<(TiedChild, Option<ChildStdout>)> {
+    pub fn spawn(name: &str, mut cmd: Command) -> std::io::Result<(Self, Option<ChildStdout>)> {
         let exit: ExitCell = Arc::new((Mutex::new(None), Condvar::new()));
         let cell = exit.clone();
         let (tx, rx) = std::sync::mpsc::channel();
@@ -116,11 +113,11 @@ impl TiedChild {
         let (pid, stdout) = rx
             .recv()
             .map_err(|_| std::io::Error::other(format!("the thread spawning {name} died")))??;
-        Ok((TiedChild { pid, exit }, stdout))
+        Ok((Self { pid, exit }, stdout))
     }
 
     /// The process id.
-    pub fn pid(&self) -> i32 {
+    pub const fn pid(&self) -> i32 {
         self.pid
     }
 

@@ -24,10 +24,12 @@ pub(crate) async fn report(
     let samples: usize = std::env::var("BENCH_LATENCY_BLOCKS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if std::env::var("BENCH_QUICK").as_deref() == Ok("1") {
-            10
-        } else {
-            40
+        .unwrap_or_else(|| {
+            if std::env::var("BENCH_QUICK").as_deref() == Ok("1") {
+                10
+            } else {
+                40
+            }
         });
     // The binary's defaults: its settings with no file, no flag and only the database set (a
     // TANGIBLE_INDEXER_* variable would override one, so none may be set).

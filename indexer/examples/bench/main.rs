@@ -128,7 +128,7 @@ async fn main() -> anyhow::Result<()> {
     // (label, deferral (secondary-index tables, key tables, re-created on two connections),
     // batches pipelined)
     type Variant<'a> = (&'a str, Option<(&'a [&'a str], &'a [&'a str], bool)>, bool);
-    let variants: [Variant; 5] = [
+    let variants: [Variant<'_>; 5] = [
         (
             "indexer's cold backfill: secondary indexes and keys of the bulk tables deferred, re-created on two connections",
             Some((

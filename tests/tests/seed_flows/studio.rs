@@ -220,7 +220,7 @@ pub(super) async fn studio_flow(w: &World, buyer: &User) {
     let master = std::fs::read(&master_path).unwrap();
     let sha = B256::from_slice(&Sha256::digest(&master));
     let master_arg = master_path.to_str().unwrap();
-    fn upload<'a>(film: &'a str, quality: &'a str, master: &'a str) -> [&'a str; 6] {
+    const fn upload<'a>(film: &'a str, quality: &'a str, master: &'a str) -> [&'a str; 6] {
         ["studio", "upload", film, "--quality", quality, master]
     }
 

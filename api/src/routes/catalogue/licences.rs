@@ -31,7 +31,7 @@ struct LicenceRow {
 
 impl From<LicenceRow> for LicenceView {
     fn from(r: LicenceRow) -> Self {
-        LicenceView {
+        Self {
             licence_id: r.licence_id,
             owner_address: r.owner_address,
             film_id: r.film_id,

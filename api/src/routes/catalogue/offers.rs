@@ -23,7 +23,7 @@ pub(super) struct OfferRow {
 
 impl From<OfferRow> for OfferView {
     fn from(r: OfferRow) -> Self {
-        OfferView {
+        Self {
             offer_id: r.offer_id,
             licence_id: r.licence_id,
             film_id: r.film_id,

@@ -35,7 +35,7 @@ pub(super) struct SaleRow {
 
 impl From<SaleRow> for SaleView {
     fn from(r: SaleRow) -> Self {
-        SaleView {
+        Self {
             tx_hash: r.tx_hash,
             log_index: r.log_index,
             block_number: r.block_number,

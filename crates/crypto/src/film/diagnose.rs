@@ -11,7 +11,7 @@ use super::reader::SeekFn;
 use super::{FilmError, Header, REORDER_SEARCH_DISTANCE, TAG_LEN, read_full};
 
 /// The error for a segment at `position` that does not authenticate, without a diagnosis.
-pub(super) fn auth_failure(position: u64) -> FilmError {
+pub(super) const fn auth_failure(position: u64) -> FilmError {
     if position == 0 {
         FilmError::WrongKey
     } else {

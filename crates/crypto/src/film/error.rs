@@ -85,7 +85,7 @@ impl From<FilmError> for io::Error {
     fn from(e: FilmError) -> Self {
         match e {
             FilmError::Io(e) => e,
-            e => io::Error::new(io::ErrorKind::InvalidData, e),
+            e => Self::new(io::ErrorKind::InvalidData, e),
         }
     }
 }

@@ -172,7 +172,7 @@ impl Window {
         })
     }
 
-    fn file_ptr(&self) -> *mut u8 {
+    const fn file_ptr(&self) -> *mut u8 {
         // SAFETY: `window_len < total`, so the result stays inside the reservation.
         unsafe { self.base.as_ptr().add(self.window_len) }
     }
@@ -329,7 +329,7 @@ impl MappedFilm {
     }
 
     /// The file's header.
-    pub fn header(&self) -> &Header {
+    pub const fn header(&self) -> &Header {
         &self.header
     }
 
@@ -339,7 +339,7 @@ impl MappedFilm {
     }
 
     /// Index of the segment the next call to [`Self::next_segment`] returns.
-    pub fn position(&self) -> u64 {
+    pub const fn position(&self) -> u64 {
         self.next
     }
 

@@ -76,12 +76,12 @@ impl<R: Read> FilmReader<R> {
     }
 
     /// The file's header.
-    pub fn header(&self) -> &Header {
+    pub const fn header(&self) -> &Header {
         &self.header
     }
 
     /// Index of the segment the next call to [`Self::next_segment`] returns.
-    pub fn position(&self) -> u64 {
+    pub const fn position(&self) -> u64 {
         self.next
     }
 

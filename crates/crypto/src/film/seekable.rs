@@ -58,7 +58,7 @@ impl<R: Read + Seek> SeekableFilm<R> {
     }
 
     /// The file's header.
-    pub fn header(&self) -> &Header {
+    pub const fn header(&self) -> &Header {
         &self.header
     }
 

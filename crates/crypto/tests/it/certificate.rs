@@ -40,7 +40,7 @@ fn fixture() -> Fixture {
     }
 }
 
-fn expect(f: &Fixture, now: u64) -> Expectations {
+const fn expect(f: &Fixture, now: u64) -> Expectations {
     Expectations {
         signer: f.platform.address(),
         owner: f.owner,
@@ -102,7 +102,7 @@ fn every_tampered_field_is_caught() {
         },
         LicenceCertificate {
             validUntil: ISSUED + LEASE * 12,
-            ..base.clone()
+            ..base
         },
     ];
     for c in tampered {

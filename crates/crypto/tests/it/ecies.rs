@@ -112,7 +112,7 @@ fn tampering_is_detected() {
         ecies::unwrap_key(&bad, &sk, &ctx()),
         Err(EciesError::Malformed(_))
     ));
-    let mut bad = wrapped.clone();
+    let mut bad = wrapped;
     bad.version = 2;
     assert!(matches!(
         ecies::unwrap_key(&bad, &sk, &ctx()),

@@ -52,7 +52,7 @@ fn wrong_kek_is_refused() {
         Err(EnvelopeError::UnknownKek { .. })
     ));
     // Tampered ciphertext.
-    let mut bad = sealed.clone();
+    let mut bad = sealed;
     bad.ciphertext[3] ^= 1;
     assert!(envelope::open(&kek, &bad).is_err());
 }

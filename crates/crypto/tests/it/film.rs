@@ -91,7 +91,7 @@ fn boundary_lengths(seg: usize) -> Vec<usize> {
 }
 
 /// The bytes of segment `i` (ciphertext and tag) in a film of [`SEG`]-byte segments.
-fn segment_range(i: usize) -> std::ops::Range<usize> {
+const fn segment_range(i: usize) -> std::ops::Range<usize> {
     let start = HEADER_LEN + i * (SEG_US + TAG_LEN);
     start..start + SEG_US + TAG_LEN
 }

@@ -25,7 +25,7 @@ fn message(wallet: &Wallet) -> SiweMessage {
     }
 }
 
-fn expect<'a>(now: DateTime<Utc>) -> Expectations<'a> {
+const fn expect<'a>(now: DateTime<Utc>) -> Expectations<'a> {
     Expectations {
         domain: "tangible.example",
         chain_id: 31337,

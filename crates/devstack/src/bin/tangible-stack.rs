@@ -90,7 +90,7 @@ struct Lock {
 }
 
 impl Lock {
-    fn acquire(run: &Path) -> Result<Lock> {
+    fn acquire(run: &Path) -> Result<Self> {
         std::fs::create_dir_all(run).with_context(|| format!("creating {}", run.display()))?;
         let path = run.join("stack.lock");
         let mut file = std::fs::File::options()
@@ -114,7 +114,7 @@ impl Lock {
         file.set_len(0)?;
         file.rewind()?;
         writeln!(file, "{}", std::process::id())?;
-        Ok(Lock { file })
+        Ok(Self { file })
     }
 }
 

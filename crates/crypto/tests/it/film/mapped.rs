@@ -64,7 +64,7 @@ fn reader_streams_and_stops_after_an_error() {
     assert_eq!(got, plain);
     assert_eq!(film.position(), 4);
 
-    let mut bad = bytes.clone();
+    let mut bad = bytes;
     bad[segment_range(2).start + 3] ^= 0x10;
     let mut film = MappedFilm::open(&key, &temp_file(&bad)).unwrap();
     assert!(film.next_segment().unwrap().is_some());

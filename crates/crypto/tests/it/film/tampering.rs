@@ -171,7 +171,7 @@ fn segments_from_another_file_are_rejected() {
     let plain = plaintext(3 * SEG_US, 9);
     let a = encrypt(&key, &plain);
     let b = encrypt(&key, &plain);
-    let mut spliced = a.clone();
+    let mut spliced = a;
     spliced[segment_range(1)].copy_from_slice(&b[segment_range(1)]);
     assert!(matches!(
         decrypt_all_ways(&key, &spliced),
