@@ -6,7 +6,7 @@
 // usage: node web/e2e/checkout.mjs <base-url> <screenshot-folder>
 import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { check, fillCard as fillCardOn, open } from './harness.mjs';
+import { awaitLibraryLicence, check, fillCard as fillCardOn, open } from './harness.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const out = process.argv[3] ?? 'e2e-output';
@@ -129,14 +129,7 @@ await h.run(async () => {
 
   step('the licence in the library');
   await page.click('text=Go to your library');
-  // The library reads the indexer's mirror: the licence appears once the block is indexed.
-  for (let i = 0; ; i++) {
-    await page.locator('[data-testid=licences] li, [data-testid=no-licence]').first().waitFor();
-    if (await page.locator('[data-testid=licences] li').count()) break;
-    check(i < 30, 'licence indexed within 30 s');
-    await page.waitForTimeout(1000);
-    await page.click('button:has-text("Refresh")');
-  }
+  await awaitLibraryLicence(page);
   const lib = await page.locator('[data-testid=licences]').textContent();
   check(lib.includes('4K') && lib.includes(title), `library lists the 4K licence of ${title}: ${lib}`);
   const id = licenceText.match(/#(\d+)/)?.[1];

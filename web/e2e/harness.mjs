@@ -117,3 +117,15 @@ export async function fillCard(page, number) {
   await el.locator('input[placeholder=cvc]').fill('123');
   await el.locator('input[placeholder=postal_code]').fill('10115');
 }
+
+/** On the library page: waits (refreshing once a second, up to 30 s) until a licence is listed.
+ *  The library reads the indexer's mirror, so a new licence appears once its block is indexed. */
+export async function awaitLibraryLicence(page) {
+  for (let i = 0; ; i++) {
+    await page.locator('[data-testid=licences] li, [data-testid=no-licence]').first().waitFor();
+    if (await page.locator('[data-testid=licences] li').count()) return;
+    check(i < 30, 'licence indexed within 30 s');
+    await page.waitForTimeout(1000);
+    await page.click('button:has-text("Refresh")');
+  }
+}

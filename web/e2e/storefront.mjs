@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { privateKeyToAccount } from 'viem/accounts';
-import { check, fillCard, open } from './harness.mjs';
+import { awaitLibraryLicence, check, fillCard, open } from './harness.mjs';
 
 const [base, out, bin, rpc] = process.argv.slice(2);
 if (!base || !out || !bin || !rpc) throw new Error('usage: storefront.mjs <base-url> <screenshot-folder> <tangible-binary> <rpc-url>');
@@ -180,13 +180,7 @@ await h.run(async () => {
 
   step('the licence in the library');
   await page.click('text=Go to your library');
-  for (let i = 0; ; i++) {
-    await page.locator('[data-testid=licences] li, [data-testid=no-licence]').first().waitFor();
-    if (await page.locator('[data-testid=licences] li').count()) break;
-    check(i < 30, 'licence indexed within 30 s');
-    await page.waitForTimeout(1000);
-    await page.click('button:has-text("Refresh")');
-  }
+  await awaitLibraryLicence(page);
   const lib = await page.locator('[data-testid=licences]').textContent();
   check(lib.includes(licenceId) && lib.includes('HD') && lib.includes(film.title), `the library lists the HD licence #${licenceId}: ${lib}`);
   await h.screenshot('library-resale');
