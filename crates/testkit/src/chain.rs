@@ -26,17 +26,36 @@ pub mod roles {
     pub const PLATFORM: usize = 9;
 }
 
-/// Sends a call and returns its successful receipt; panics if it fails or reverts.
+/// Sends a call and returns its successful receipt; panics if it fails, reverts or is not mined
+/// within a minute.
+///
+/// The receipt is polled by hash rather than through alloy's `get_receipt`: that one asks the
+/// provider's block watcher, which remembers the transactions of blocks it has seen and is
+/// not told about `anvil_reorg`/`anvil_rollback`. After a rollback, the same call from the
+/// same nonce is the same transaction hash as one in a dropped block, so the watcher reported
+/// it confirmed before it was mined again and `get_receipt` failed with `NullResp` (seen once
+/// in CI, in the indexer's reorg test).
 pub async fn mined<P: Provider, D: alloy::contract::CallDecoder>(
     call: alloy::contract::CallBuilder<P, D>,
 ) -> TransactionReceipt {
-    let receipt = call
-        .send()
-        .await
-        .expect("send")
-        .get_receipt()
-        .await
-        .expect("receipt");
+    let pending = call.send().await.expect("send");
+    let hash = *pending.tx_hash();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let receipt = loop {
+        if let Some(receipt) = pending
+            .provider()
+            .get_transaction_receipt(hash)
+            .await
+            .expect("receipt")
+        {
+            break receipt;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "transaction {hash} not mined within 60 s"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    };
     assert!(
         receipt.status(),
         "transaction {} reverted",
