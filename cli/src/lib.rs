@@ -30,8 +30,9 @@ pub use cli::Cli;
 
 /// Runs one command line; errors are printed with their causes and turn into exit code 1.
 pub fn run(cli: Cli) -> ExitCode {
-    // Workspace builds can enable both of rustls' crypto providers; pick one for the process.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+    // Workspace builds can enable both of rustls' crypto providers; pick aws-lc-rs, the one
+    // reqwest and the services use (tangible_service::install_crypto_provider).
+    let _ = rustls::crypto::aws_lc_rs::default_provider().install_default();
     init_tracing(cli.global.verbose);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
