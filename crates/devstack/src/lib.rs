@@ -35,6 +35,7 @@ mod start;
 pub use binaries::{BIN_DIR_ENV, Binaries, build_bins, workspace_root};
 pub use demo::{DemoEdition, DemoInfo, DevAccount};
 pub use ports::{Ports, check_port_free};
+pub use postgres::Postgres;
 
 use ports::{PORT_ATTEMPTS, free_port, port_in_use, resolve, was_free};
 use process::Managed;

@@ -10,8 +10,46 @@ use anyhow::{Context, Result, bail};
 use tangible_db::sqlx::{Connection, Executor, PgConnection};
 use tangible_testkit::postgres;
 
+use crate::DATABASE_NAME;
 use crate::process::{Managed, SpawnOptions, postgres_user};
 use crate::progress::Progress;
+
+/// The stack's private PostgreSQL cluster alone, for running the indexer or the API by hand
+/// (`tangible-stack postgres`): database [`DATABASE_NAME`] on 127.0.0.1, a fresh `initdb` on
+/// every start, the server stopped when this is dropped.
+#[derive(Debug)]
+pub struct Postgres {
+    /// The database's URL (user `postgres`, trust authentication on 127.0.0.1).
+    pub database_url: String,
+    server: Managed,
+}
+
+impl Postgres {
+    /// Starts the cluster in `<run_dir>/pg` (log in `<run_dir>/logs/postgres.log`) on `port`;
+    /// `progress` is told what it waits for.
+    pub async fn start(run_dir: &Path, port: u16, progress: Option<fn(&str)>) -> Result<Self> {
+        let log_dir = run_dir.join("logs");
+        std::fs::create_dir_all(&log_dir)
+            .with_context(|| format!("creating {}", log_dir.display()))?;
+        let server = start(
+            &run_dir.join("pg"),
+            port,
+            DATABASE_NAME,
+            &log_dir.join("postgres.log"),
+            Progress(progress),
+        )
+        .await?;
+        Ok(Self {
+            database_url: format!("postgres://postgres@127.0.0.1:{port}/{DATABASE_NAME}"),
+            server,
+        })
+    }
+
+    /// Stops the server (fast shutdown, then a kill after `grace`).
+    pub fn stop(mut self, grace: Duration) {
+        self.server.stop(grace);
+    }
+}
 
 /// Runs `initdb` into `dir` (emptied first) and starts `postgres` on `port`; returns the
 /// server once database `db` exists. Says what it waits for through `progress`.

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use tangible_devstack::{Binaries, Ports, Stack, StackOptions, check_port_free};
+use tangible_devstack::{Binaries, Ports, Postgres, Stack, StackOptions, check_port_free};
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Tangible's local development stack.
@@ -25,6 +25,20 @@ enum Cmd {
     /// Start anvil, PostgreSQL, localstripe, the contracts with the demo film, the indexer and
     /// the API; print the URLs and a walkthrough; stop everything on Ctrl-C.
     Up(UpArgs),
+    /// Start only the private PostgreSQL cluster `make up` uses (a fresh one, in
+    /// `<run dir>/pg`), print its URL and keep it until Ctrl-C: for running the indexer or the
+    /// API by hand (`tangible-api migrate` creates the schema).
+    Postgres(PostgresArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct PostgresArgs {
+    /// PostgreSQL's port.
+    #[arg(long, env = "PG_PORT", default_value_t = Ports::MAKE_UP.postgres)]
+    port: u16,
+    /// Run folder: the cluster, its log and the lock (shared with `up`: one of them at a time).
+    #[arg(long, default_value = ".run")]
+    run_dir: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -66,13 +80,19 @@ struct UpArgs {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let Cmd::Up(args) = cli.command;
     let result = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .map_err(anyhow::Error::from)
-        .and_then(|rt| rt.block_on(up(args)));
+        .and_then(|rt| {
+            rt.block_on(async {
+                match cli.command {
+                    Cmd::Up(args) => up(args).await,
+                    Cmd::Postgres(args) => postgres(args).await,
+                }
+            })
+        });
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
@@ -201,6 +221,39 @@ async fn up(args: UpArgs) -> Result<()> {
     let _ = stop.await;
     eprintln!("make up: stopped, no process left");
     outcome
+}
+
+async fn postgres(args: PostgresArgs) -> Result<()> {
+    let _lock = Lock::acquire(&args.run_dir)?;
+    if check_port_free("PostgreSQL", args.port).is_err() {
+        bail!(
+            "port {} (PostgreSQL) is already in use by another program; stop it or set PG_PORT \
+             to another port",
+            args.port
+        );
+    }
+    let run_dir = std::path::absolute(&args.run_dir)?;
+    let mut sigint = signal(SignalKind::interrupt())?;
+    let mut sigterm = signal(SignalKind::terminate())?;
+    let pg = tokio::select! {
+        pg = Postgres::start(&run_dir, args.port, Some(|line| eprintln!("postgres: {line}"))) => {
+            pg.context("starting PostgreSQL")?
+        }
+        _ = sigint.recv() => return Ok(()),
+        _ = sigterm.recv() => return Ok(()),
+    };
+    println!(
+        "PostgreSQL is up (log in {}/logs/postgres.log); Ctrl-C stops it.\n\n  export DATABASE_URL={}\n",
+        run_dir.display(),
+        pg.database_url
+    );
+    tokio::select! {
+        _ = sigint.recv() => {}
+        _ = sigterm.recv() => {}
+    }
+    eprintln!("postgres: stopping…");
+    tokio::task::spawn_blocking(move || pg.stop(Duration::from_secs(10))).await?;
+    Ok(())
 }
 
 fn print_banner(stack: &Stack, took: Duration, bin_dir: &Path) {
