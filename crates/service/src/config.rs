@@ -2,8 +2,11 @@
 //! by command-line overrides.
 //!
 //! For the service named `api`:
-//! - `TANGIBLE_API_CONFIG` names an optional TOML file with one top-level key per field
-//!   (`listen_addr = "0.0.0.0:8080"`);
+//! - `TANGIBLE_API_CONFIG` names an optional TOML file with one key per field
+//!   (`listen_addr = "0.0.0.0:8080"`), which may group fields in tables: a key in table
+//!   `[stripe]` sets the field `stripe_<key>` (`[stripe] secret_key = …` is
+//!   `stripe_secret_key`), so the file reads in sections while a field keeps one name in the
+//!   file, the variables and the flags;
 //! - every `TANGIBLE_API_<FIELD>` variable sets the field of that name, upper-cased
 //!   (`listen_addr` ← `TANGIBLE_API_LISTEN_ADDR`) and wins over the file;
 //! - [`ConfigLoader::with_overrides`] (e.g. command-line flags) wins over both.
@@ -78,7 +81,7 @@ impl ConfigLoader {
                 path: path.to_owned(),
                 source,
             })?;
-            figment = figment.merge(Toml::file_exact(path));
+            figment = figment.merge(Sections(Toml::file_exact(path)));
         }
         let prefix = env_prefix(service);
         let vars = vars
@@ -111,6 +114,43 @@ impl ConfigLoader {
                     .join("; "),
             )
         })
+    }
+}
+
+/// A file's tables flattened into fields: `[stripe] secret_key` is the field
+/// `stripe_secret_key` (nested tables join each level with `_`). Fields are flat, so a table
+/// never is a field's value.
+struct Sections<P>(P);
+
+impl<P: Provider> Provider for Sections<P> {
+    fn metadata(&self) -> Metadata {
+        self.0.metadata()
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        Ok(self
+            .0
+            .data()?
+            .into_iter()
+            .map(|(profile, dict)| {
+                let mut flat = Dict::new();
+                flatten(String::new(), dict, &mut flat);
+                (profile, flat)
+            })
+            .collect())
+    }
+}
+
+/// Moves every entry of `dict` into `into`, a table's entries under `<prefix><table>_`.
+fn flatten(prefix: String, dict: Dict, into: &mut Dict) {
+    for (key, value) in dict {
+        let name = format!("{prefix}{key}");
+        match value {
+            Value::Dict(_, table) => flatten(format!("{name}_"), table, into),
+            other => {
+                into.insert(name, other);
+            }
+        }
     }
 }
 
@@ -157,6 +197,10 @@ mod tests {
         limit: Option<u64>,
         #[serde(default)]
         ratio: f64,
+        #[serde(default)]
+        max_range: u64,
+        #[serde(default)]
+        db_pool_max: u32,
     }
 
     fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -190,6 +234,42 @@ mod tests {
         assert!(demo.enabled);
         assert_eq!(demo.limit, Some(7));
         assert_eq!(demo.ratio, 0.5);
+    }
+
+    #[test]
+    fn tables_of_the_file_prefix_their_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("demo.toml");
+        std::fs::write(
+            &path,
+            "name = \"top\"\nworkers = 2\n[max]\nrange = 3\n[db.pool]\nmax = 5\n",
+        )
+        .unwrap();
+        let demo: Demo = ConfigLoader::from_sources("demo", Some(&path), vars(&[]))
+            .unwrap()
+            .extract()
+            .unwrap();
+        assert_eq!(demo.name, "top");
+        assert_eq!(demo.workers, 2);
+        assert_eq!(demo.max_range, 3, "[max] range is the field max_range");
+        assert_eq!(demo.db_pool_max, 5, "[db.pool] max is the field db_pool_max");
+        // A variable still wins over a key given in a table.
+        let demo: Demo = ConfigLoader::from_sources(
+            "demo",
+            Some(&path),
+            vars(&[("TANGIBLE_DEMO_MAX_RANGE", "4")]),
+        )
+        .unwrap()
+        .extract()
+        .unwrap();
+        assert_eq!(demo.max_range, 4);
+        // A table naming no field is refused like an unknown top-level key.
+        std::fs::write(&path, "name = \"top\"\n[nothing]\nhere = 1\n").unwrap();
+        let err = ConfigLoader::from_sources("demo", Some(&path), vars(&[]))
+            .unwrap()
+            .extract::<Demo>()
+            .unwrap_err();
+        assert!(err.to_string().contains("nothing_here"), "{err}");
     }
 
     #[test]
