@@ -2,10 +2,20 @@
 //! `payment_intent.succeeded` → amount/currency check → paid + settlement job;
 //! `payment_intent.payment_failed` → recorded (the buyer may retry another card);
 //! `charge.dispute.created` → revocation job.
+//!
+//! Only a bad signature is refused (400). A correctly signed event is Stripe's word and is
+//! never answered 4xx — Stripe would retry it for days and then disable the endpoint: one the
+//! API cannot parse, or of a type it does not handle, is acknowledged, stored with the outcome
+//! `unparseable_event`, `unparseable_object` or `unhandled_type`, and raised as an operator
+//! alert (an `error` log line with the event id and type, `stripe_webhook_alerts_total{reason}`).
+//! The stored payload never keeps a `client_secret` (a PaymentIntent's lets anyone confirm it):
+//! every such field is removed before the event is written.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
 use sqlx::{Postgres, Row, Transaction};
 use tangible_api_types::webhooks::WebhookAck;
 use uuid::Uuid;
@@ -21,7 +31,8 @@ use crate::stripe::{
 
 /// Receives Stripe events (signed with the endpoint secret).
 #[utoipa::path(post, path = "/v1/webhooks/stripe", request_body(content = String, description = "Stripe event JSON (raw, signed)"),
-    responses((status = 200, body = WebhookAck), (status = 400, description = "bad or stale signature, malformed event", body = ErrorBody)))]
+    responses((status = 200, description = "a correctly signed event, stored (once); one the API cannot parse or does not handle too, raised as an operator alert", body = WebhookAck),
+        (status = 400, description = "missing, forged or stale signature", body = ErrorBody)))]
 pub async fn stripe_webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -45,11 +56,11 @@ pub async fn stripe_webhook(
             e.to_string(),
         ));
     }
-    let event: Event = serde_json::from_slice(&body).map_err(|e| {
-        ApiError::bad_request(codes::INVALID_JSON, format!("not a Stripe event: {e}"))
-    })?;
-    let payload: serde_json::Value =
-        serde_json::from_slice(&body).map_err(|e| anyhow::anyhow!(e))?;
+    let payload = stored_payload(&body);
+    let event: Event = match serde_json::from_slice(&body) {
+        Ok(event) => event,
+        Err(e) => return unparseable_event(&state, &body, payload, &e.to_string()).await,
+    };
 
     let mut tx = state.db().begin().await?;
     let inserted = sqlx::query(
@@ -67,11 +78,18 @@ pub async fn stripe_webhook(
         tracing::info!(target: "tangible::api::webhook", event = %event.id, kind = %event.kind, "duplicate event ignored");
         return Ok(ack(true, "duplicate"));
     }
-    let (purchase_id, outcome) = match event.kind.as_str() {
+    let processed = match event.kind.as_str() {
         "payment_intent.succeeded" => payment_succeeded(&mut tx, &event).await?,
         "payment_intent.payment_failed" => payment_failed(&mut tx, &event).await?,
         "charge.dispute.created" => dispute_created(&mut tx, &event).await?,
-        _ => (None, "ignored".to_owned()),
+        _ => Err(Unprocessed {
+            reason: UNHANDLED_TYPE,
+            detail: "the API does not handle this event type".to_owned(),
+        }),
+    };
+    let (purchase_id, outcome, unprocessed) = match processed {
+        Ok((purchase_id, outcome)) => (purchase_id, outcome, None),
+        Err(u) => (None, u.reason.to_owned(), Some(u)),
     };
     sqlx::query("UPDATE api_stripe_events SET outcome = $2, purchase_id = $3 WHERE event_id = $1")
         .bind(&event.id)
@@ -80,6 +98,10 @@ pub async fn stripe_webhook(
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
+    if let Some(u) = unprocessed {
+        alert(&event.id, &event.kind, &u);
+        return Ok(ack(false, &outcome));
+    }
     if purchase_id.is_some() {
         // A job may have been queued: wake a local worker now instead of at its next poll.
         state.wake_workers();
@@ -88,6 +110,111 @@ pub async fn stripe_webhook(
         purchase_id = ?purchase_id, %outcome, "event processed");
     metrics::counter!("stripe_webhooks_total", "outcome" => outcome.clone()).increment(1);
     Ok(ack(false, &outcome))
+}
+
+/// Outcome of a signed event the API cannot parse at all.
+const UNPARSEABLE_EVENT: &str = "unparseable_event";
+/// Outcome of an event of a handled type whose object the API cannot parse.
+const UNPARSEABLE_OBJECT: &str = "unparseable_object";
+/// Outcome of an event of a type the API does not handle.
+const UNHANDLED_TYPE: &str = "unhandled_type";
+
+/// Why a signed event was stored without being acted on.
+#[derive(Debug)]
+struct Unprocessed {
+    /// The stored outcome, and the alert metric's `reason`.
+    reason: &'static str,
+    /// What went wrong, for the log line.
+    detail: String,
+}
+
+/// What a handler did with an event (its purchase and outcome), or why it could not act.
+type Processed = Result<(Option<Uuid>, String), Unprocessed>;
+
+/// Raises a signed event the API acknowledged without acting on it: an operator must look.
+fn alert(event_id: &str, kind: &str, u: &Unprocessed) {
+    tracing::error!(target: "tangible::api::webhook", event = %event_id, kind = %kind,
+        reason = u.reason, detail = %u.detail,
+        "signed Stripe event stored but not processed: an operator must look at it");
+    metrics::counter!("stripe_webhook_alerts_total", "reason" => u.reason).increment(1);
+    metrics::counter!("stripe_webhooks_total", "outcome" => u.reason).increment(1);
+}
+
+/// The payload as stored: the event's JSON (or, if the body is not JSON, its text as a JSON
+/// string) with every `client_secret` removed, and NUL characters (which PostgreSQL's `jsonb`
+/// refuses) replaced by U+FFFD.
+fn stored_payload(body: &[u8]) -> Value {
+    let mut value = serde_json::from_slice(body)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
+    redact_client_secrets(&mut value);
+    replace_nul(&mut value);
+    value
+}
+
+fn replace_nul(value: &mut Value) {
+    const NUL: char = '\0';
+    match value {
+        Value::String(s) if s.contains(NUL) => *s = s.replace(NUL, "\u{fffd}"),
+        Value::Object(map) => {
+            if map.keys().any(|k| k.contains(NUL)) {
+                *map = std::mem::take(map)
+                    .into_iter()
+                    .map(|(k, v)| (k.replace(NUL, "\u{fffd}"), v))
+                    .collect();
+            }
+            map.values_mut().for_each(replace_nul);
+        }
+        Value::Array(items) => items.iter_mut().for_each(replace_nul),
+        _ => {}
+    }
+}
+
+/// Removes every `client_secret` field, at any depth.
+pub fn redact_client_secrets(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("client_secret");
+            map.values_mut().for_each(redact_client_secrets);
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_client_secrets),
+        _ => {}
+    }
+}
+
+/// A signed body that is not a Stripe event: stored under its `id` (or a digest of the body,
+/// so a redelivery is still a duplicate), acknowledged, and raised as an alert.
+async fn unparseable_event(
+    state: &AppState,
+    body: &[u8],
+    payload: Value,
+    error: &str,
+) -> ApiResult<(StatusCode, axum::Json<WebhookAck>)> {
+    let event_id = payload["id"].as_str().map_or_else(
+        || format!("unparsed_{}", hex::encode(&Sha256::digest(body)[..16])),
+        str::to_owned,
+    );
+    let kind = payload["type"].as_str().unwrap_or("unknown").to_owned();
+    let inserted = sqlx::query(
+        "INSERT INTO api_stripe_events (event_id, event_type, payload, outcome) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (event_id) DO NOTHING",
+    )
+    .bind(&event_id)
+    .bind(&kind)
+    .bind(&payload)
+    .bind(UNPARSEABLE_EVENT)
+    .execute(state.db())
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        tracing::info!(target: "tangible::api::webhook", event = %event_id, kind = %kind, "duplicate event ignored");
+        return Ok(ack(true, "duplicate"));
+    }
+    let u = Unprocessed {
+        reason: UNPARSEABLE_EVENT,
+        detail: format!("not a Stripe event: {error}"),
+    };
+    alert(&event_id, &kind, &u);
+    Ok(ack(false, UNPARSEABLE_EVENT))
 }
 
 fn ack(duplicate: bool, outcome: &str) -> (StatusCode, axum::Json<WebhookAck>) {
@@ -129,29 +256,31 @@ async fn purchase_for_intent(
     .map_err(|e: sqlx::Error| e.into())
 }
 
-fn object<T: serde::de::DeserializeOwned>(event: &Event) -> ApiResult<T> {
-    serde_json::from_value(event.data.object.clone()).map_err(|e| {
-        ApiError::bad_request(
-            codes::INVALID_BODY,
-            format!("event {} object: {e}", event.kind),
-        )
+/// The event's object as `T`; one that does not parse is [`UNPARSEABLE_OBJECT`].
+fn object<T: serde::de::DeserializeOwned>(event: &Event) -> Result<T, Unprocessed> {
+    serde_json::from_value(event.data.object.clone()).map_err(|e| Unprocessed {
+        reason: UNPARSEABLE_OBJECT,
+        detail: format!("event {} object: {e}", event.kind),
     })
 }
 
 async fn payment_succeeded(
     tx: &mut Transaction<'_, Postgres>,
     event: &Event,
-) -> ApiResult<(Option<Uuid>, String)> {
-    let pi: PaymentIntentObject = object(event)?;
+) -> ApiResult<Processed> {
+    let pi: PaymentIntentObject = match object(event) {
+        Ok(pi) => pi,
+        Err(u) => return Ok(Err(u)),
+    };
     let Some((purchase_id, state, amount, currency)) =
         purchase_for_intent(tx, &pi.id, pi.metadata.get(PURCHASE_METADATA_KEY)).await?
     else {
         tracing::warn!(target: "tangible::api::webhook", payment_intent = %pi.id, "payment for an unknown purchase");
-        return Ok((None, "unknown_payment_intent".to_owned()));
+        return Ok(Ok((None, "unknown_payment_intent".to_owned())));
     };
     // Only a purchase awaiting its payment can become paid; any other has seen this payment.
     if !state.can_move_to(PurchaseState::Paid) {
-        return Ok((Some(purchase_id), format!("already_{state}")));
+        return Ok(Ok((Some(purchase_id), format!("already_{state}"))));
     }
     let received = pi.amount_received.unwrap_or(pi.amount);
     if pi.amount != amount || received != amount || !pi.currency.eq_ignore_ascii_case(&currency) {
@@ -172,7 +301,7 @@ async fn payment_succeeded(
         .await?;
         // The money was taken but cannot buy this licence: give it back.
         jobs::enqueue(tx, JobKind::Refund, purchase_id).await?;
-        return Ok((Some(purchase_id), "amount_mismatch".to_owned()));
+        return Ok(Ok((Some(purchase_id), "amount_mismatch".to_owned())));
     }
     sqlx::query(
         "UPDATE api_purchases SET state = $3, payment_intent_id = COALESCE(payment_intent_id, $2), updated_at = now() \
@@ -184,17 +313,17 @@ async fn payment_succeeded(
     .execute(&mut **tx)
     .await?;
     jobs::enqueue(tx, JobKind::Settle, purchase_id).await?;
-    Ok((Some(purchase_id), "paid".to_owned()))
+    Ok(Ok((Some(purchase_id), "paid".to_owned())))
 }
 
-async fn payment_failed(
-    tx: &mut Transaction<'_, Postgres>,
-    event: &Event,
-) -> ApiResult<(Option<Uuid>, String)> {
-    let pi: PaymentIntentObject = object(event)?;
+async fn payment_failed(tx: &mut Transaction<'_, Postgres>, event: &Event) -> ApiResult<Processed> {
+    let pi: PaymentIntentObject = match object(event) {
+        Ok(pi) => pi,
+        Err(u) => return Ok(Err(u)),
+    };
     let found = purchase_for_intent(tx, &pi.id, pi.metadata.get(PURCHASE_METADATA_KEY)).await?;
     let Some((purchase_id, state, _, _)) = found else {
-        return Ok((None, "unknown_payment_intent".to_owned()));
+        return Ok(Ok((None, "unknown_payment_intent".to_owned())));
     };
     if state == PurchaseState::AwaitingPayment {
         // The PaymentIntent stays open: the buyer may try another card.
@@ -206,22 +335,25 @@ async fn payment_failed(
         .execute(&mut **tx)
         .await?;
     }
-    Ok((Some(purchase_id), "payment_failed".to_owned()))
+    Ok(Ok((Some(purchase_id), "payment_failed".to_owned())))
 }
 
 async fn dispute_created(
     tx: &mut Transaction<'_, Postgres>,
     event: &Event,
-) -> ApiResult<(Option<Uuid>, String)> {
-    let dispute: DisputeObject = object(event)?;
+) -> ApiResult<Processed> {
+    let dispute: DisputeObject = match object(event) {
+        Ok(dispute) => dispute,
+        Err(u) => return Ok(Err(u)),
+    };
     let Some(intent) = dispute.payment_intent.as_deref() else {
-        return Ok((None, "dispute_without_payment_intent".to_owned()));
+        return Ok(Ok((None, "dispute_without_payment_intent".to_owned())));
     };
     let Some((purchase_id, state, _, _)) = purchase_for_intent(tx, intent, None).await? else {
-        return Ok((None, "unknown_payment_intent".to_owned()));
+        return Ok(Ok((None, "unknown_payment_intent".to_owned())));
     };
     tracing::warn!(target: "tangible::api::webhook", %purchase_id, dispute = %dispute.id,
         reason = ?dispute.reason, %state, "payment disputed: licence will be revoked");
     jobs::enqueue(tx, JobKind::Revoke, purchase_id).await?;
-    Ok((Some(purchase_id), "revocation_queued".to_owned()))
+    Ok(Ok((Some(purchase_id), "revocation_queued".to_owned())))
 }

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{U256, keccak256};
 use serde_json::{Value, json};
 
-use crate::helpers::{PRICE, WEBHOOK_SECRET, spawn_app};
+use crate::helpers::{PRICE, TestApp, WEBHOOK_SECRET, spawn_app};
 use crate::purchases::{buy_and_pay, settlements_on_chain};
 
 fn now() -> i64 {
@@ -118,13 +118,168 @@ async fn forged_and_stale_signatures_are_rejected_and_nothing_is_stored() {
     assert_eq!(app.count("SELECT count(*) FROM api_jobs").await, 0);
     let (_, view) = app.get_json(&format!("/v1/purchases/{id}")).await;
     assert_eq!(view["state"], "awaiting_payment");
+}
 
-    // Correctly signed but not an event: 400, nothing stored.
+/// Sends `raw` as a webhook body signed with the endpoint secret.
+async fn send_raw(app: &TestApp, raw: &[u8]) -> (reqwest::StatusCode, Value) {
+    let sig = tangible_api::stripe::sign_payload(raw, WEBHOOK_SECRET.as_bytes(), now());
+    let r = app
+        .http
+        .post(app.url("/v1/webhooks/stripe"))
+        .header("stripe-signature", sig)
+        .body(raw.to_vec())
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+/// The stored outcome of every event, by id.
+async fn stored_outcomes(app: &TestApp) -> Vec<(String, String, String)> {
+    sqlx::query_as("SELECT event_id, event_type, outcome FROM api_stripe_events ORDER BY event_id")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn signed_events_the_api_cannot_process_are_acknowledged_stored_and_alerted() {
+    let app = spawn_app().await;
+    let created = app.create_purchase(app.chain.buyer(0).address()).await;
+    let id = created["purchase_id"].as_str().unwrap();
+    let pi = created["payment_intent_id"].as_str().unwrap();
+
+    // A handled type whose object does not parse (no amount): acknowledged, not acted on.
+    let broken = json!({
+        "id": "evt_broken", "object": "event", "type": "payment_intent.succeeded", "created": now(),
+        "data": {"object": {"id": pi, "object": "payment_intent", "currency": "eur",
+            "metadata": {"purchase_id": id}}}
+    });
+    let (status, body) = app.send_webhook(&broken, WEBHOOK_SECRET, now()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "unparseable_object", "{body}");
+    // A type the API does not handle.
+    let unknown = json!({
+        "id": "evt_unknown", "object": "event", "type": "customer.created", "created": now(),
+        "data": {"object": {"id": "cus_1", "object": "customer"}}
+    });
+    let (status, body) = app.send_webhook(&unknown, WEBHOOK_SECRET, now()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "unhandled_type", "{body}");
+    // JSON that is not an event, and a body that is not JSON at all.
     let (status, body) = app
         .send_webhook(&json!({"hello": "world"}), WEBHOOK_SECRET, now())
         .await;
-    assert_eq!(status, 400, "{body}");
-    assert_eq!(app.count("SELECT count(*) FROM api_stripe_events").await, 0);
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "unparseable_event", "{body}");
+    let (status, body) = send_raw(&app, b"\x00 not json").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["outcome"], "unparseable_event", "{body}");
+    // Redelivered, each is a duplicate (the unparseable ones are known by a digest of the body).
+    let (status, body) = send_raw(&app, b"\x00 not json").await;
+    assert_eq!(
+        (status.as_u16(), &body["duplicate"]),
+        (200, &json!(true)),
+        "{body}"
+    );
+    let (status, body) = app.send_webhook(&broken, WEBHOOK_SECRET, now()).await;
+    assert_eq!(
+        (status.as_u16(), &body["duplicate"]),
+        (200, &json!(true)),
+        "{body}"
+    );
+
+    let stored = stored_outcomes(&app).await;
+    assert_eq!(stored.len(), 4, "{stored:?}");
+    assert!(stored.contains(&(
+        "evt_broken".into(),
+        "payment_intent.succeeded".into(),
+        "unparseable_object".into()
+    )));
+    assert!(stored.contains(&(
+        "evt_unknown".into(),
+        "customer.created".into(),
+        "unhandled_type".into()
+    )));
+    let unparsed: Vec<_> = stored
+        .iter()
+        .filter(|(event, kind, outcome)| {
+            event.starts_with("unparsed_") && kind == "unknown" && outcome == "unparseable_event"
+        })
+        .collect();
+    assert_eq!(unparsed.len(), 2, "{stored:?}");
+    // Nothing was acted on.
+    assert_eq!(app.count("SELECT count(*) FROM api_jobs").await, 0);
+    let (_, view) = app.get_json(&format!("/v1/purchases/{id}")).await;
+    assert_eq!(view["state"], "awaiting_payment");
+    // Each is an operator alert: counted by reason (and logged at error level).
+    let metrics = app
+        .http
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for reason in ["unparseable_object", "unhandled_type", "unparseable_event"] {
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with("stripe_webhook_alerts_total")
+                    && l.contains(&format!("reason=\"{reason}\""))),
+            "no alert counted for {reason}"
+        );
+    }
+    // The purchase still completes when the real payment arrives.
+    assert_eq!(app.stripe.pay(pi, crate::purchases::CARD_OK).await, 200);
+    app.wait_fulfilled(id).await;
+}
+
+#[tokio::test]
+async fn stored_events_keep_no_client_secret() {
+    let app = spawn_app().await;
+    let (created, _) = buy_and_pay(&app, 0).await;
+    let id = created["purchase_id"].as_str().unwrap();
+    app.wait_fulfilled(id).await;
+    let secret = created["client_secret"].as_str().unwrap().to_owned();
+    // An event carrying secrets in its object and deeper (previous attributes, a list).
+    let pi = created["payment_intent_id"].as_str().unwrap();
+    let event = json!({
+        "id": "evt_secrets", "object": "event", "type": "payment_intent.payment_failed",
+        "created": now(),
+        "data": {
+            "object": {"id": pi, "object": "payment_intent", "amount": PRICE, "currency": "eur",
+                "client_secret": secret, "metadata": {"purchase_id": id},
+                "charges": {"data": [{"client_secret": "seti_x_secret_y"}]}},
+            "previous_attributes": {"client_secret": "pi_old_secret_z"}
+        }
+    });
+    let (status, body) = app.send_webhook(&event, WEBHOOK_SECRET, now()).await;
+    assert_eq!(status, 200, "{body}");
+
+    let payloads: Vec<(String, String)> =
+        sqlx::query_as("SELECT event_id, payload::text FROM api_stripe_events")
+            .fetch_all(app.db.pool())
+            .await
+            .unwrap();
+    // localstripe's own payment_intent.succeeded and ours.
+    assert!(payloads.len() >= 2, "{payloads:?}");
+    for (event, payload) in &payloads {
+        assert!(
+            !payload.contains("client_secret") && !payload.contains("_secret_"),
+            "{event} keeps a client secret: {payload}"
+        );
+    }
+    // The rest of the event is kept.
+    let kept: Value =
+        sqlx::query_scalar("SELECT payload FROM api_stripe_events WHERE event_id = 'evt_secrets'")
+            .fetch_one(app.db.pool())
+            .await
+            .unwrap();
+    assert_eq!(kept["data"]["object"]["amount"], PRICE);
+    assert_eq!(kept["data"]["object"]["metadata"]["purchase_id"], id);
 }
 
 #[tokio::test]
