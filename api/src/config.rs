@@ -176,6 +176,31 @@ pub struct Config {
     /// Largest accepted master upload, bytes (default 64 GiB).
     #[serde(default = "defaults::max_master_bytes")]
     pub max_master_bytes: u64,
+    /// Requests per minute one client may make to each anonymous endpoint that creates state or
+    /// a Stripe object (`POST /v1/purchases`, `/v1/offers/{id}/purchases`,
+    /// `/v1/purchases/{id}/payment-method`, `/v1/auth/nonce`, `/v1/auth/login`), sustained;
+    /// above it the endpoint answers 429 with `Retry-After` (see [`crate::throttle`]).
+    #[serde(default = "defaults::throttle_anonymous_per_minute")]
+    pub throttle_anonymous_per_minute: u32,
+    /// Requests one client may make at once to each of those endpoints before the sustained
+    /// rate applies.
+    #[serde(default = "defaults::throttle_anonymous_burst")]
+    pub throttle_anonymous_burst: u32,
+    /// Requests per minute one signed-in wallet may make to each signed-in write (key release,
+    /// studio and film registration, master upload, withdraw, reactivate), sustained.
+    #[serde(default = "defaults::throttle_signed_in_per_minute")]
+    pub throttle_signed_in_per_minute: u32,
+    /// Signed-in writes one wallet may make at once to each endpoint before the sustained rate
+    /// applies.
+    #[serde(default = "defaults::throttle_signed_in_burst")]
+    pub throttle_signed_in_burst: u32,
+    /// Header holding the client's IP address, set by a reverse proxy in front of the API
+    /// (`x-real-ip`, `cf-connecting-ip`, or `x-forwarded-for`, of which the last address, the
+    /// one the nearest proxy appended, is used). Unset (default): the client is the TCP peer,
+    /// and no header is trusted — set it only when every request comes through that proxy,
+    /// or clients could name any address.
+    #[serde(default)]
+    pub throttle_client_ip_header: Option<String>,
     /// JSON log lines (production) instead of human-readable ones.
     #[serde(default = "defaults::yes")]
     pub json_logs: bool,
@@ -247,6 +272,18 @@ mod defaults {
     pub(super) const fn shutdown_grace_secs() -> u64 {
         20
     }
+    pub(super) const fn throttle_anonymous_per_minute() -> u32 {
+        20
+    }
+    pub(super) const fn throttle_anonymous_burst() -> u32 {
+        20
+    }
+    pub(super) const fn throttle_signed_in_per_minute() -> u32 {
+        60
+    }
+    pub(super) const fn throttle_signed_in_burst() -> u32 {
+        30
+    }
 }
 
 impl Config {
@@ -309,6 +346,29 @@ impl Config {
                  it is served to every client, so a secret or restricted key is refused"
                     .into(),
             ));
+        }
+        for (name, value) in [
+            (
+                "throttle_anonymous_per_minute",
+                self.throttle_anonymous_per_minute,
+            ),
+            ("throttle_anonymous_burst", self.throttle_anonymous_burst),
+            (
+                "throttle_signed_in_per_minute",
+                self.throttle_signed_in_per_minute,
+            ),
+            ("throttle_signed_in_burst", self.throttle_signed_in_burst),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
+            }
+        }
+        if let Some(header) = &self.throttle_client_ip_header
+            && axum::http::HeaderName::try_from(header.as_str()).is_err()
+        {
+            return Err(ConfigError::Invalid(format!(
+                "throttle_client_ip_header {header:?} is not a header name"
+            )));
         }
         if self.workers == 0 && self.run_worker {
             return Err(ConfigError::Invalid("workers must be at least 1".into()));

@@ -1,11 +1,24 @@
 //! The API's one error type and its JSON body `{"error":{"code","message"}}`.
 //!
 //! Codes are stable strings that clients may match on (see [`codes`]). Internal causes are
-//! logged with their chain and never sent to the client.
+//! logged with their chain and never sent to the client. Every error response of the API's
+//! router has this body: the handlers' and extractors' [`ApiError`]s, and whatever else answers
+//! an error without it (a rejection of an axum extractor, the content files' router) through
+//! [`json_error_bodies`].
 
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 pub use tangible_api_types::error::{ErrorBody, ErrorDetail, codes};
+
+/// Codes the API answers that `tangible_api_types::error::codes` does not list yet.
+pub mod more_codes {
+    /// Too many requests from this client; retry after `Retry-After` seconds (429).
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// A malformed request no more precise code describes (400).
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// The requested range is outside the content (416).
+    pub const RANGE_NOT_SATISFIABLE: &str = "range_not_satisfiable";
+}
 
 /// Every error a handler can return.
 #[derive(Debug, thiserror::Error)]
@@ -163,4 +176,65 @@ impl IntoResponse for ApiError {
         };
         (status, axum::Json(body)).into_response()
     }
+}
+
+/// The stable code of an error status, for error responses made without an [`ApiError`].
+const fn code_of(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => codes::UNAUTHORIZED,
+        404 => codes::NOT_FOUND,
+        405 => codes::METHOD_NOT_ALLOWED,
+        411 => codes::LENGTH_REQUIRED,
+        413 => codes::PAYLOAD_TOO_LARGE,
+        415 => codes::UNSUPPORTED_MEDIA_TYPE,
+        416 => more_codes::RANGE_NOT_SATISFIABLE,
+        422 => codes::INVALID_BODY,
+        429 => more_codes::RATE_LIMITED,
+        502..=504 => codes::UPSTREAM_UNAVAILABLE,
+        500..=599 => codes::INTERNAL,
+        _ => more_codes::BAD_REQUEST,
+    }
+}
+
+/// Longest body of a non-JSON error that is kept as the message (rejections are one line).
+const MAX_ECHOED_ERROR: usize = 1024;
+
+/// Response middleware: an error (4xx, 5xx) answered without a JSON body gets the JSON error
+/// body, `{"error":{"code","message"}}`, with the code of its status; a short text body becomes
+/// the message of a 4xx (a 5xx's is logged, not returned). Status and other headers stay.
+pub async fn json_error_bodies(response: Response) -> Response {
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|ct| ct.starts_with("application/json"));
+    if json {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, MAX_ECHOED_ERROR)
+        .await
+        .ok()
+        .and_then(|b| String::from_utf8(b.to_vec()).ok())
+        .map(|t| t.trim().to_owned())
+        .filter(|t| !t.is_empty());
+    let reason = status
+        .canonical_reason()
+        .unwrap_or("error")
+        .to_ascii_lowercase();
+    let message = if status.is_server_error() {
+        tracing::error!(target: "tangible::api", status = status.as_u16(), body = ?text, "error answered without a body");
+        reason
+    } else {
+        text.unwrap_or(reason)
+    };
+    let mut answer = ApiError::client(status, code_of(status), message).into_response();
+    parts.headers.remove(header::CONTENT_TYPE);
+    parts.headers.remove(header::CONTENT_LENGTH);
+    answer.headers_mut().extend(parts.headers);
+    answer
 }

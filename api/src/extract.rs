@@ -1,8 +1,9 @@
 //! The request extractors and request parsers of the handlers: the bearer token ([`AuthUser`]),
 //! JSON bodies, query strings and raw bodies whose rejections become [`ApiError`]s with stable
-//! codes ([`ApiJson`], [`ApiQuery`], [`RawBody`]), and the edition id in URLs ([`EditionRef`]).
+//! codes ([`ApiJson`], [`ApiQuery`], [`ApiPath`], [`RawBody`]), and the edition id in URLs
+//! ([`EditionRef`]).
 
-use axum::extract::rejection::{BytesRejection, JsonRejection, QueryRejection};
+use axum::extract::rejection::{BytesRejection, JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use tangible_crypto::EditionId;
@@ -129,6 +130,34 @@ where
         match axum::extract::Query::<T>::from_request_parts(parts, state).await {
             Ok(axum::extract::Query(v)) => Ok(Self(v)),
             Err(r) => Err(ApiError::bad_request(codes::INVALID_QUERY, r.body_text())),
+        }
+    }
+}
+
+/// Path parameters whose rejections become [`ApiError`]s: a segment that does not decode
+/// (`/v1/purchases/%FF`) names no resource, `not_found`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for ApiPath<T>
+where
+    axum::extract::Path<T>: FromRequestParts<S, Rejection = PathRejection>,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(Self(v)),
+            Err(r) if r.status().is_client_error() => Err(ApiError::not_found(format!(
+                "no such resource: {}",
+                r.body_text()
+            ))),
+            // A route whose template does not match its handler: a bug.
+            Err(r) => Err(ApiError::Internal(anyhow::anyhow!(
+                "path parameters: {}",
+                r.body_text()
+            ))),
         }
     }
 }

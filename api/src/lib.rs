@@ -19,8 +19,9 @@
 //! Modules depend one way, bottom to top, and never on a module above them: the clients and
 //! plumbing ([`config`], [`chain`], [`stripe`], [`keys`], [`content`], [`error`], [`telemetry`],
 //! [`web`], and [`purchase_state`], the purchase lifecycle and its allowed transitions) →
-//! [`auth`] (tokens) → [`state`] ([`AppState`]) → [`extract`] (request extractors) and
-//! [`jobs`] (the queue and its worker) → [`masters`] (master publication) → [`routes`] →
+//! [`auth`] (tokens) → [`state`] ([`AppState`]) → [`extract`] (request extractors),
+//! [`throttle`] (per-client rate limits) and [`jobs`] (the queue and its worker) → [`masters`]
+//! (master publication) → [`routes`] →
 //! [`startup`] (wiring) → this file and `main.rs`.
 
 pub mod auth;
@@ -38,6 +39,7 @@ pub mod startup;
 pub mod state;
 pub mod stripe;
 pub mod telemetry;
+pub mod throttle;
 pub mod web;
 
 pub use config::{Config, MigrateConfig};

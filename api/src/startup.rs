@@ -137,6 +137,8 @@ impl Application {
         let grace = Duration::from_secs(self.state.config().shutdown_grace_secs);
         let app = with_middleware(self.state.clone());
         let mut server_stop = stop_rx.clone();
+        // The peer address is the client of the rate limits (`throttle`).
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             let _ = server_stop.wait_for(|s| *s).await;
         });

@@ -27,7 +27,7 @@ fn parse_address(s: &str) -> ApiResult<Address> {
 
 /// Issues a single-use sign-in nonce.
 #[utoipa::path(post, path = "/v1/auth/nonce", request_body(content = NonceRequest, description = "optional; `{}` is fine"),
-    responses((status = 200, body = NonceResponse), (status = 422, body = ErrorBody)))]
+    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 200, body = NonceResponse), (status = 422, body = ErrorBody)))]
 pub async fn nonce(
     State(state): State<AppState>,
     RawBody(body): RawBody,
@@ -97,7 +97,7 @@ fn rfc3339(t: DateTime<Utc>) -> String {
 
 /// Verifies a signed sign-in message and returns a bearer token. The nonce is consumed.
 #[utoipa::path(post, path = "/v1/auth/login", request_body = LoginRequest,
-    responses((status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
+    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 200, body = LoginResponse), (status = 401, body = ErrorBody), (status = 400, body = ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(req): ApiJson<LoginRequest>,

@@ -2,14 +2,14 @@
 //! range requests (`/v1/content/{blob_hash}`, the content crate's router). Public: the file is
 //! useless without the edition key, which only licence owners receive.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::Method;
 use sqlx::Row;
 use tangible_api_types::content::EditionContent;
 use tangible_content::ContentHash;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
-use crate::extract::EditionRef;
+use crate::extract::{ApiPath, EditionRef};
 use crate::state::AppState;
 
 /// Path of an encrypted file under `/v1/content` (`super::CONTENT_PREFIX`), where the content
@@ -41,7 +41,7 @@ pub(super) async fn blob() {}
     (status = 503, body = ErrorBody)))]
 pub async fn edition_content(
     State(state): State<AppState>,
-    Path(edition): Path<String>,
+    ApiPath(edition): ApiPath<String>,
 ) -> ApiResult<axum::Json<EditionContent>> {
     let edition = EditionRef::parse(&edition)?;
     let node = state.content().ok_or_else(|| {

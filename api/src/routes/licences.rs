@@ -2,7 +2,7 @@
 //! from the chain (not the mirror) on every request.
 
 use alloy::primitives::U256;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use tangible_crypto::EditionId;
 use tangible_crypto::certificate::{LicenceCertificate, SignedCertificate};
@@ -10,7 +10,7 @@ use tangible_crypto::ecies::{KeyReleaseContext, WrappedKey};
 
 use crate::chain::Licence;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
-use crate::extract::AuthUser;
+use crate::extract::{ApiPath, AuthUser};
 use crate::keys::{self, KeyError};
 use crate::state::AppState;
 
@@ -73,14 +73,14 @@ async fn owned_licence(state: &AppState, user: &AuthUser, id: U256) -> ApiResult
 
 /// Releases the edition key of a licence to its owner, wrapped to the owner's public key.
 #[utoipa::path(post, path = "/v1/licences/{id}/key", params(("id" = String, Path, description = "licence id (decimal or 0x hex)")),
-    security(("bearer" = [])), responses(
+    security(("bearer" = [])), responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 200, body = KeyRelease),
     (status = 401, body = ErrorBody), (status = 403, description = "not the owner", body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 410, description = "revoked", body = ErrorBody)))]
 pub async fn release_key(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<axum::Json<KeyRelease>> {
     let id = parse_licence_id(&id)?;
     let kek = state.kek().ok_or_else(|| {
@@ -148,7 +148,7 @@ pub async fn release_key(
 pub async fn certificate(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<axum::Json<SignedCertificate>> {
     let id = parse_licence_id(&id)?;
     let signer = state.attestation().ok_or_else(|| {

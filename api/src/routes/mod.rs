@@ -13,7 +13,10 @@
 //!   itself under `/v1/content/{blob_hash}` (range requests).
 //!
 //! Every route is in one table, [`routes`], from which both the router and [`endpoints`] (what
-//! the OpenAPI document [`ApiDoc`] must list, checked by a test) are made.
+//! the OpenAPI document [`ApiDoc`] must list, checked by a test) are made; the table also names
+//! the routes that are rate-limited per client, and under which limit ([`crate::throttle`]).
+//! Every error, the router's own (no route, wrong method) and the extractors' included,
+//! answers the JSON error body ([`crate::error::json_error_bodies`]).
 
 pub mod auth;
 pub mod catalogue;
@@ -34,6 +37,7 @@ use utoipa::{Modify, OpenApi};
 
 use crate::error::{ApiError, codes};
 use crate::state::AppState;
+use crate::throttle::{Class, Throttle};
 
 /// The OpenAPI document, generated from the handlers and types.
 #[derive(OpenApi)]
@@ -119,11 +123,20 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// One route of the router: a method, a path and its handler.
+/// One route of the router: a method, a path, its handler, and its rate limit if any.
 struct Route {
     method: Method,
     path: &'static str,
     handler: MethodRouter<AppState>,
+    throttle: Option<Class>,
+}
+
+impl Route {
+    /// The route, rate-limited per client under `class`'s limits.
+    const fn throttled(mut self, class: Class) -> Self {
+        self.throttle = Some(class);
+        self
+    }
 }
 
 fn route<H, T>(method: Method, path: &'static str, handler: H) -> Route
@@ -136,6 +149,7 @@ where
         method,
         path,
         handler: axum::routing::on(filter, handler),
+        throttle: None,
     }
 }
 
@@ -148,20 +162,22 @@ fn routes() -> Vec<Route> {
         route(M::GET, "/metrics", health::metrics),
         route(M::GET, "/v1/openapi.json", openapi),
         route(M::GET, "/v1/config", config::public_config),
-        route(M::POST, "/v1/auth/nonce", auth::nonce),
-        route(M::POST, "/v1/auth/login", auth::login),
-        route(M::POST, "/v1/purchases", purchases::create_primary),
+        route(M::POST, "/v1/auth/nonce", auth::nonce).throttled(Class::Anonymous),
+        route(M::POST, "/v1/auth/login", auth::login).throttled(Class::Anonymous),
+        route(M::POST, "/v1/purchases", purchases::create_primary).throttled(Class::Anonymous),
         route(M::GET, "/v1/purchases/{id}", purchases::get_purchase),
         route(
             M::POST,
             "/v1/purchases/{id}/payment-method",
             purchases::pay_with_card,
-        ),
+        )
+        .throttled(Class::Anonymous),
         route(
             M::POST,
             "/v1/offers/{id}/purchases",
             purchases::create_resale,
-        ),
+        )
+        .throttled(Class::Anonymous),
         route(M::POST, "/v1/webhooks/stripe", webhooks::stripe_webhook),
         route(M::GET, "/v1/films", catalogue::films::list_films),
         route(M::GET, "/v1/films/{id}", catalogue::films::get_film),
@@ -178,25 +194,28 @@ fn routes() -> Vec<Route> {
             "/v1/studios/{id}/statement",
             catalogue::statement::statement,
         ),
-        route(M::POST, "/v1/licences/{id}/key", licences::release_key),
+        route(M::POST, "/v1/licences/{id}/key", licences::release_key).throttled(Class::SignedIn),
         route(
             M::GET,
             "/v1/licences/{id}/certificate",
             licences::certificate,
         ),
-        route(M::POST, "/v1/studios", studios::register_studio),
-        route(M::POST, "/v1/studios/{id}/films", studios::register_film),
-        route(M::PUT, "/v1/editions/{id}/master", studios::upload_master),
+        route(M::POST, "/v1/studios", studios::register_studio).throttled(Class::SignedIn),
+        route(M::POST, "/v1/studios/{id}/films", studios::register_film).throttled(Class::SignedIn),
+        route(M::PUT, "/v1/editions/{id}/master", studios::upload_master)
+            .throttled(Class::SignedIn),
         route(
             M::POST,
             "/v1/editions/{id}/withdraw",
             studios::withdraw_edition,
-        ),
+        )
+        .throttled(Class::SignedIn),
         route(
             M::POST,
             "/v1/editions/{id}/reactivate",
             studios::reactivate_edition,
-        ),
+        )
+        .throttled(Class::SignedIn),
         route(
             M::GET,
             "/v1/editions/{id}/content",
@@ -223,11 +242,20 @@ pub fn endpoints() -> Vec<(Method, String)> {
         .collect()
 }
 
-/// The routes (without the middleware, which `startup::with_middleware` adds).
+/// The routes, the throttled ones behind their limiter, and every error body made JSON (the
+/// rest of the middleware is `startup::with_middleware`'s).
 pub fn router(state: AppState) -> Router {
-    let router = routes()
-        .into_iter()
-        .fold(Router::new(), |router, r| router.route(r.path, r.handler));
+    let throttle = Throttle::new(state.config(), state.tokens().clone());
+    let router = routes().into_iter().fold(Router::new(), |router, r| {
+        let handler = match r.throttle {
+            Some(class) => r
+                .handler
+                .route_layer(throttle.layer(class, &r.method, r.path)),
+            None => r.handler,
+        };
+        router.route(r.path, handler)
+    });
+    throttle.spawn_cleanup();
     let router = match state.content() {
         // The encrypted files themselves: GET/HEAD with single ranges, ETag = the hash.
         Some(node) => router.nest(
@@ -239,5 +267,8 @@ pub fn router(state: AppState) -> Router {
     router
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::map_response(
+            crate::error::json_error_bodies,
+        ))
         .with_state(state)
 }

@@ -2,7 +2,7 @@
 //! amount is the on-chain price (never the client's), settled on chain by the worker.
 
 use alloy::primitives::{Address, U256};
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use secrecy::ExposeSecret;
 use sqlx::Row;
@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::chain::{card_licence_id, payment_ref};
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
-use crate::extract::ApiJson;
+use crate::extract::{ApiJson, ApiPath};
 use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 use crate::stripe::GatewayError;
@@ -118,7 +118,7 @@ async fn create(
 }
 
 /// Starts a card purchase of an edition at its on-chain price.
-#[utoipa::path(post, path = "/v1/purchases", request_body = PrimaryPurchaseRequest, responses(
+#[utoipa::path(post, path = "/v1/purchases", request_body = PrimaryPurchaseRequest, responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 201, body = PurchaseCreated),
     (status = 404, description = "edition not registered", body = ErrorBody),
     (status = 409, description = "edition not on sale", body = ErrorBody),
@@ -165,14 +165,14 @@ pub async fn create_primary(
 
 /// Starts a card purchase of a resale offer at its on-chain price.
 #[utoipa::path(post, path = "/v1/offers/{id}/purchases", request_body = ResalePurchaseRequest,
-    params(("id" = String, Path, description = "offer id (decimal)")), responses(
+    params(("id" = String, Path, description = "offer id (decimal)")), responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 201, body = PurchaseCreated),
     (status = 404, body = ErrorBody),
     (status = 409, description = "offer not active", body = ErrorBody),
     (status = 422, body = ErrorBody)))]
 pub async fn create_resale(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<ResalePurchaseRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<PurchaseCreated>)> {
     let offer_id: U256 = id
@@ -228,7 +228,7 @@ pub async fn create_resale(
     responses((status = 200, body = PurchaseView), (status = 404, body = ErrorBody)))]
 pub async fn get_purchase(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<axum::Json<PurchaseView>> {
     let id: Uuid = id
         .parse()
@@ -318,7 +318,7 @@ fn refusal_message(status: u16, message: String) -> String {
 /// that needs 3-D Secure answers `requires_action`; a declined card answers 402
 /// `card_declined` (the PaymentIntent cannot be retried: start a new purchase).
 #[utoipa::path(post, path = "/v1/purchases/{id}/payment-method", request_body = PaymentMethodRequest,
-    params(("id" = Uuid, Path, description = "purchase id")), responses(
+    params(("id" = Uuid, Path, description = "purchase id")), responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 200, body = PaymentResult),
     (status = 402, description = "card declined", body = ErrorBody),
     (status = 404, description = "no such purchase, or the client secret does not match", body = ErrorBody),
@@ -326,7 +326,7 @@ fn refusal_message(status: u16, message: String) -> String {
     (status = 422, body = ErrorBody)))]
 pub async fn pay_with_card(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<PaymentMethodRequest>,
 ) -> ApiResult<axum::Json<PaymentResult>> {
     let no_purchase = || ApiError::not_found(format!("no purchase {id:?}"));

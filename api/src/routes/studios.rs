@@ -13,7 +13,7 @@
 
 use alloy::primitives::Address;
 use axum::body::Body;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use tangible_api_types::studios::{
     DeclaredEdition, EditionStatus, FilmCreated, MasterPublished, MasterQuery, NewFilm, NewStudio,
@@ -23,7 +23,7 @@ use tangible_domain::Quality;
 
 use crate::chain::Studio;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
-use crate::extract::{ApiJson, ApiQuery, AuthUser, EditionRef};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, EditionRef};
 use crate::masters::{self, MasterUpload, chain_unavailable, chain_write_err, lower};
 use crate::state::AppState;
 
@@ -114,7 +114,7 @@ async fn require_film_admin(state: &AppState, caller: Address, film_id: u64) -> 
 
 /// Registers a studio on chain; the caller (or `admin_address`) becomes its admin.
 #[utoipa::path(post, path = "/v1/studios", request_body = NewStudio, security(("bearer" = [])),
-    responses((status = 201, body = StudioCreated), (status = 401, body = ErrorBody),
+    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 201, body = StudioCreated), (status = 401, body = ErrorBody),
     (status = 403, description = "not_platform_admin", body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn register_studio(
     State(state): State<AppState>,
@@ -187,13 +187,13 @@ pub async fn register_studio(
 /// Registers a film of a studio on chain and declares its editions (studio admin).
 #[utoipa::path(post, path = "/v1/studios/{id}/films", request_body = NewFilm, security(("bearer" = [])),
     params(("id" = u32, Path, description = "studio id")),
-    responses((status = 201, body = FilmCreated), (status = 401, body = ErrorBody),
+    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 201, body = FilmCreated), (status = 401, body = ErrorBody),
     (status = 403, description = "not_studio_admin", body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 422, body = ErrorBody)))]
 pub async fn register_film(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(studio_id): Path<String>,
+    ApiPath(studio_id): ApiPath<String>,
     ApiJson(req): ApiJson<NewFilm>,
 ) -> ApiResult<(StatusCode, axum::Json<FilmCreated>)> {
     let studio_id: u32 = studio_id
@@ -267,7 +267,7 @@ pub async fn register_film(
 #[utoipa::path(put, path = "/v1/editions/{id}/master", security(("bearer" = [])),
     params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`"), MasterQuery),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "the master's bytes; Content-Length required"),
-    responses((status = 200, body = MasterPublished), (status = 400, description = "upload_incomplete", body = ErrorBody),
+    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 200, body = MasterPublished), (status = 400, description = "upload_incomplete", body = ErrorBody),
     (status = 401, body = ErrorBody), (status = 403, description = "not_studio_admin", body = ErrorBody),
     (status = 404, body = ErrorBody), (status = 409, description = "upload_in_progress", body = ErrorBody),
     (status = 411, description = "length_required", body = ErrorBody), (status = 413, body = ErrorBody),
@@ -275,7 +275,7 @@ pub async fn register_film(
 pub async fn upload_master(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(edition): Path<String>,
+    ApiPath(edition): ApiPath<String>,
     ApiQuery(query): ApiQuery<MasterQuery>,
     headers: HeaderMap,
     body: Body,
@@ -437,13 +437,13 @@ async fn set_active(
 /// Withdraws an edition from primary sale (existing licences stay valid; studio admin).
 #[utoipa::path(post, path = "/v1/editions/{id}/withdraw", security(("bearer" = [])),
     params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`")),
-    responses((status = 200, body = EditionStatus), (status = 401, body = ErrorBody),
+    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 200, body = EditionStatus), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "edition_status_unchanged", body = ErrorBody)))]
 pub async fn withdraw_edition(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(edition): Path<String>,
+    ApiPath(edition): ApiPath<String>,
 ) -> ApiResult<axum::Json<EditionStatus>> {
     set_active(state, user, edition, false).await
 }
@@ -451,13 +451,13 @@ pub async fn withdraw_edition(
 /// Returns a withdrawn edition to primary sale (studio admin).
 #[utoipa::path(post, path = "/v1/editions/{id}/reactivate", security(("bearer" = [])),
     params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`")),
-    responses((status = 200, body = EditionStatus), (status = 401, body = ErrorBody),
+    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 200, body = EditionStatus), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "edition_status_unchanged", body = ErrorBody)))]
 pub async fn reactivate_edition(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(edition): Path<String>,
+    ApiPath(edition): ApiPath<String>,
 ) -> ApiResult<axum::Json<EditionStatus>> {
     set_active(state, user, edition, true).await
 }

@@ -30,6 +30,8 @@ static CONTENT_DIRS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicU
 pub(crate) use tangible_testkit::localstripe::{SECRET_KEY as STRIPE_KEY, WEBHOOK_SECRET};
 pub(crate) const PRICE: u64 = 1300;
 pub(crate) const QUALITY: u8 = 2;
+/// A rate limit (per minute, and burst) no test reaches: the tests' default.
+pub(crate) const UNTHROTTLED: &str = "1000000";
 /// The key-encryption key the test API is configured with.
 pub(crate) const KEK_HEX: &str = "4b454b2d746573742d6b65792d6f662d33322d62797465732d2d2d2d2d2d2d2d";
 
@@ -284,6 +286,12 @@ impl TestApp {
                 "ATTESTATION_KEY",
                 hex::encode(self.chain.keys[8].to_bytes()),
             ),
+            // Every test client is 127.0.0.1 and many tests create purchases by the dozen:
+            // no rate limit unless a test sets one (`extra` overrides these; see it::throttle).
+            ("THROTTLE_ANONYMOUS_PER_MINUTE", UNTHROTTLED.to_owned()),
+            ("THROTTLE_ANONYMOUS_BURST", UNTHROTTLED.to_owned()),
+            ("THROTTLE_SIGNED_IN_PER_MINUTE", UNTHROTTLED.to_owned()),
+            ("THROTTLE_SIGNED_IN_BURST", UNTHROTTLED.to_owned()),
         ]
         .into_iter()
         .chain(opts.extra.iter().cloned())

@@ -4,6 +4,7 @@
 mod auth;
 mod catalogue;
 mod config;
+mod errors;
 mod helpers;
 mod licences;
 mod openapi;
@@ -14,4 +15,5 @@ mod recovery;
 mod schema;
 mod service;
 mod studios;
+mod throttle;
 mod webhooks;

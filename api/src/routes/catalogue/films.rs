@@ -1,12 +1,12 @@
 //! Films with their editions and prices: `GET /v1/films` (search by title, studio, year) and
 //! `GET /v1/films/{id}`.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use tangible_api_types::catalogue::{EditionView, FilmQuery, FilmView};
 
 use super::{Page, integer_cursor, like_pattern, limit, quality_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// Wraps a statement selecting films (`film_id, studio_id, studio_name, title, year`, ordered
@@ -122,7 +122,7 @@ pub async fn list_films(
     responses((status = 200, body = FilmView), (status = 404, body = ErrorBody)))]
 pub async fn get_film(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<axum::Json<FilmView>> {
     let id: i64 = id
         .parse()

@@ -1,7 +1,7 @@
 //! Licences from the mirror: `GET /v1/licences` (an owner's) and `GET /v1/licences/{id}/history`
 //! (the chain of licences a resale links, with their sales and offers).
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use chrono::{DateTime, Utc};
 use tangible_api_types::catalogue::{
     LicenceHistory, LicenceQuery, LicenceView, OfferView, SaleView,
@@ -11,7 +11,7 @@ use super::offers::OfferRow;
 use super::sales::SaleRow;
 use super::{Page, address_filter, decimal_cursor, limit, quality_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// A row of `licences` (ids as text).
@@ -78,7 +78,7 @@ pub async fn list_licences(
     responses((status = 200, body = LicenceHistory), (status = 404, body = ErrorBody)))]
 pub async fn licence_history(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<axum::Json<LicenceHistory>> {
     let id =
         decimal_cursor(Some(&id)).map_err(|_| ApiError::not_found(format!("no licence {id:?}")))?;

@@ -1,14 +1,14 @@
 //! A studio's royalty statement: `GET /v1/studios/{id}/statement`, every sale of a period with
 //! the sums of each share, as JSON or CSV.
 
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use tangible_api_types::catalogue::{SaleQuery, Statement};
 
 use super::sales::fetch_sales;
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// A studio's royalty statement (JSON, or CSV with `format=csv`).
@@ -18,7 +18,7 @@ use crate::state::AppState;
         (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn statement(
     State(state): State<AppState>,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<SaleQuery>,
 ) -> ApiResult<Response> {
     let id: i64 = id

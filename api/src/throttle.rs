@@ -1,0 +1,285 @@
+//! Per-client rate limits on the endpoints that create state or Stripe objects, so one client
+//! cannot create PaymentIntents (or nonces, sessions, uploads) by the hundred.
+//!
+//! Each throttled route gets a GCRA limiter of its own (`tower_governor` over `governor`),
+//! keyed by client: a burst of [`Class`]'s size, then its sustained rate per minute; a refused
+//! request answers 429 with `Retry-After` (whole seconds, rounded up) and the JSON error body
+//! `rate_limited`, and counts in `http_requests_throttled_total{method, path, class}`.
+//!
+//! The client ([`ClientKey`]): the TCP peer's address (an IPv6 address by its /64, the block
+//! one subscriber gets), or, when `throttle_client_ip_header` names a header a trusted reverse
+//! proxy sets, the address in that header (the last one of a list). No header is read unless
+//! configured: `X-Forwarded-For` is whatever the client wants it to be. Signed-in writes are
+//! keyed by the wallet of a valid bearer token instead (one wallet cannot spread over
+//! addresses, and users behind one NAT do not share a budget), by address without one.
+//!
+//! Limits live in memory, per API instance: behind N instances a client gets up to N times the
+//! limit. Keys not seen for a while are dropped every minute ([`Throttle::spawn_cleanup`]).
+
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use alloy::primitives::Address;
+use axum::body::Body;
+use axum::extract::ConnectInfo;
+use axum::http::{HeaderName, HeaderValue, Method, Request, Response, StatusCode, header};
+use axum::response::IntoResponse;
+use governor::middleware::NoOpMiddleware;
+use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
+use tower_governor::key_extractor::KeyExtractor;
+use tower_governor::{GovernorError, GovernorLayer};
+
+use crate::auth::TokenSigner;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::error::more_codes::RATE_LIMITED;
+
+/// Which limit a route falls under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// An anonymous request creating state or a Stripe object; keyed by client address.
+    Anonymous,
+    /// A signed-in write; keyed by the token's wallet.
+    SignedIn,
+}
+
+impl Class {
+    /// The label of the metric.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Anonymous => "anonymous",
+            Self::SignedIn => "signed_in",
+        }
+    }
+}
+
+/// Who a request counts against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ClientKey {
+    /// A client address (IPv6 masked to its /64).
+    Ip(IpAddr),
+    /// The wallet of a valid bearer token.
+    Wallet(Address),
+}
+
+/// Finds the [`ClientKey`] of a request (never fails: without a peer address, e.g. a request
+/// handed to the router in-process, the key is the unspecified address).
+#[derive(Clone)]
+pub struct ClientKeyExtractor {
+    ip_header: Option<HeaderName>,
+    /// Set for signed-in writes: a valid token keys by wallet.
+    tokens: Option<TokenSigner>,
+}
+
+impl std::fmt::Debug for ClientKeyExtractor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientKeyExtractor")
+            .field("ip_header", &self.ip_header)
+            .field("by_wallet", &self.tokens.is_some())
+            .finish()
+    }
+}
+
+impl ClientKeyExtractor {
+    fn wallet<T>(&self, req: &Request<T>) -> Option<Address> {
+        let tokens = self.tokens.as_ref()?;
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)?
+            .to_str()
+            .ok()?
+            .strip_prefix("Bearer ")?;
+        tokens
+            .verify(token.trim(), chrono::Utc::now().timestamp())
+            .map(|claims| claims.sub)
+    }
+
+    fn ip<T>(&self, req: &Request<T>) -> IpAddr {
+        let from_header = self.ip_header.as_ref().and_then(|name| {
+            // A list (`X-Forwarded-For: client, proxy1`): the last entry is the one the
+            // nearest proxy wrote; the ones before it came from the client.
+            let value = req.headers().get_all(name).iter().next_back()?;
+            let last = value.to_str().ok()?.rsplit(',').next()?;
+            last.trim().parse::<IpAddr>().ok()
+        });
+        let ip = from_header
+            .or_else(|| {
+                req.extensions()
+                    .get::<ConnectInfo<SocketAddr>>()
+                    .map(|ConnectInfo(addr)| addr.ip())
+            })
+            .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
+        client_block(ip)
+    }
+}
+
+/// The block one client holds: an IPv4 address, an IPv6 /64 (an IPv4-mapped IPv6 address is
+/// its IPv4 address).
+pub fn client_block(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V4(_) => ip,
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+            Some(v4) => IpAddr::V4(v4),
+            None => {
+                let mask = !0u128 << 64;
+                IpAddr::V6(Ipv6Addr::from(u128::from(v6) & mask))
+            }
+        },
+    }
+}
+
+impl KeyExtractor for ClientKeyExtractor {
+    type Key = ClientKey;
+
+    fn extract<T>(&self, req: &Request<T>) -> Result<Self::Key, GovernorError> {
+        Ok(self
+            .wallet(req)
+            .map_or_else(|| ClientKey::Ip(self.ip(req)), ClientKey::Wallet))
+    }
+}
+
+/// One route's limiter (behind the `Arc` its layer holds).
+type Limiter = governor::DefaultKeyedRateLimiter<ClientKey>;
+/// governor's default middleware (no state in the answer).
+type Plain = NoOpMiddleware<governor::clock::QuantaInstant>;
+
+/// The throttle of one router: builds a limiter per throttled route.
+#[derive(Debug)]
+pub struct Throttle {
+    ip_header: Option<HeaderName>,
+    tokens: TokenSigner,
+    anonymous: (u32, u32),
+    signed_in: (u32, u32),
+    limiters: std::sync::Mutex<Vec<Weak<Limiter>>>,
+}
+
+impl Throttle {
+    /// The limits of `config`; `tokens` checks the bearer tokens of signed-in writes.
+    pub fn new(config: &Config, tokens: TokenSigner) -> Self {
+        Self {
+            ip_header: config
+                .throttle_client_ip_header
+                .as_deref()
+                .and_then(|h| HeaderName::try_from(h).ok()),
+            tokens,
+            anonymous: (
+                config.throttle_anonymous_per_minute,
+                config.throttle_anonymous_burst,
+            ),
+            signed_in: (
+                config.throttle_signed_in_per_minute,
+                config.throttle_signed_in_burst,
+            ),
+            limiters: std::sync::Mutex::new(Vec::new()),
+        }
+    }
+
+    /// The layer limiting `method path` (a limiter of its own) under `class`'s limits.
+    pub fn layer(
+        &self,
+        class: Class,
+        method: &Method,
+        path: &'static str,
+    ) -> GovernorLayer<ClientKeyExtractor, Plain, Body> {
+        let (per_minute, burst) = match class {
+            Class::Anonymous => self.anonymous,
+            Class::SignedIn => self.signed_in,
+        };
+        let extractor = ClientKeyExtractor {
+            ip_header: self.ip_header.clone(),
+            tokens: (class == Class::SignedIn).then(|| self.tokens.clone()),
+        };
+        // Validated at load: both at least 1.
+        let period = Duration::from_nanos(60_000_000_000 / u64::from(per_minute.max(1)));
+        let config: GovernorConfig<ClientKeyExtractor, Plain> = GovernorConfigBuilder::default()
+            .period(period.max(Duration::from_nanos(1)))
+            .burst_size(burst.max(1))
+            .key_extractor(extractor)
+            .finish()
+            .expect("a non-zero period and burst");
+        self.limiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(Arc::downgrade(config.limiter()));
+        let method = method.to_string();
+        GovernorLayer::new(config).error_handler(move |error| refused(&error, class, &method, path))
+    }
+
+    /// Every minute, forgets the clients whose limit has fully recovered (memory stays bounded
+    /// by the clients of the last minutes); stops when the router is dropped.
+    pub fn spawn_cleanup(&self) {
+        let limiters = std::mem::take(
+            &mut *self
+                .limiters
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            tick.tick().await;
+            loop {
+                tick.tick().await;
+                let mut alive = 0;
+                for limiter in limiters.iter().filter_map(Weak::upgrade) {
+                    limiter.retain_recent();
+                    limiter.shrink_to_fit();
+                    alive += 1;
+                }
+                if alive == 0 {
+                    return;
+                }
+            }
+        });
+    }
+}
+
+/// The answer to a refused request: 429, `Retry-After`, the JSON error body; counted.
+fn refused(
+    error: &GovernorError,
+    class: Class,
+    method: &str,
+    path: &'static str,
+) -> Response<Body> {
+    match error {
+        GovernorError::TooManyRequests { wait_time, .. } => {
+            // governor's wait is rounded down to whole seconds; the header rounds it up.
+            let retry_after = wait_time.saturating_add(1);
+            metrics::counter!("http_requests_throttled_total",
+                "method" => method.to_owned(), "path" => path, "class" => class.as_str())
+            .increment(1);
+            tracing::info!(target: "tangible::api::throttle", %method, path, class = class.as_str(),
+                retry_after, "request throttled");
+            let mut response = ApiError::client(
+                StatusCode::TOO_MANY_REQUESTS,
+                RATE_LIMITED,
+                format!("too many requests; retry in {retry_after} s"),
+            )
+            .into_response();
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after));
+            response
+        }
+        other => ApiError::Internal(anyhow::anyhow!("throttle: {other}")).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_are_their_64_block_and_mapped_ipv4_is_ipv4() {
+        let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
+        let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
+        let c: IpAddr = "2001:db8:1:3::1".parse().unwrap();
+        assert_eq!(client_block(a), client_block(b));
+        assert_ne!(client_block(a), client_block(c));
+        let mapped: IpAddr = "::ffff:192.0.2.7".parse().unwrap();
+        assert_eq!(client_block(mapped), "192.0.2.7".parse::<IpAddr>().unwrap());
+    }
+}
