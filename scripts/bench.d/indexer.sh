@@ -6,7 +6,8 @@
 # checkpoint, ~1.67 per event) into unindexed tables of the same column types, on one connection
 # and as two concurrent COPYs (the like-for-like yardstick of a two-connection write path);
 # head-follow latency at one block per second, at the shipped defaults (2 confirmations, 200 ms
-# poll) and at 0 confirmations / 50 ms. Targets: end to end >= 30,000 events/s, write path >= 50 %
+# poll) and at 0 confirmations / 50 ms; reorgs of depth 1 and 8 on the whole mirror (time, and rows at
+# or below the fork rewritten, which must be 0). Targets: end to end >= 30,000 events/s, write path >= 50 %
 # of the raw COPY, latency <= 1 block + 200 ms (at 0 confirmations; the shipped 2 add two blocks).
 # BENCH_QUICK=1: 30,000 events (below the 100,000: a smoke run, not the figure).
 set -euo pipefail

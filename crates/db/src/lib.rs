@@ -224,6 +224,22 @@ pub async fn check_migrations(pool: &PgPool) -> Result<()> {
     Ok(())
 }
 
+/// The raw log and each derived table with the block its rows were last written for (an SQL
+/// expression over a row): a reorg whose fork is block `b` may rewrite only the rows for which it
+/// is above `b` (the indexer's unwind test and benchmark check it through `ctid` and `xmin`).
+pub const ROW_BLOCK: &[(&str, &str)] = &[
+    ("events", "block_number"),
+    ("users", "first_seen_block"),
+    ("studios", "updated_block"),
+    ("films", "registered_block"),
+    ("editions", "updated_block"),
+    ("licences", "greatest(minted_block, revoked_block)"),
+    ("resale_offers", "updated_block"),
+    ("sales", "block_number"),
+    ("withdrawals", "block_number"),
+    ("deposits", "block_number"),
+];
+
 /// Every table the indexer derives from the raw event log, in an order in which they can be
 /// emptied and refilled (dependents after their parents).
 pub const DERIVED_TABLES: &[&str] = &[

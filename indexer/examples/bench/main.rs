@@ -10,6 +10,8 @@
 //!    mined → its events queryable, at the binary's defaults (2 confirmations, 200 ms poll)
 //!    and at 0 confirmations with a 50 ms poll (`BENCH_LATENCY_BLOCKS` blocks each, default 40,
 //!    10 with `BENCH_QUICK=1`).
+//! 5. reorgs of depth 1 and 8 on that mirror (issue 11): time to handle each, and the rows at
+//!    or below the fork rewritten (`ctid`/`xmin` compared; must be 0).
 //!
 //! `cargo run --release -p tangible-indexer --example bench` (`BENCH_EVENTS` sets the number
 //! of events, default 100000). Runs on a private PostgreSQL started from the system binaries
@@ -18,6 +20,7 @@
 mod ceiling;
 mod chain;
 mod follow;
+mod unwind;
 mod write;
 
 use std::time::{Duration, Instant};
@@ -346,5 +349,6 @@ async fn main() -> anyhow::Result<()> {
     );
     drop(conn);
 
-    follow::report(&mut chain, &rpc, db.pool(), &cfg).await
+    follow::report(&mut chain, &rpc, db.pool(), &cfg).await?;
+    unwind::report(&chain, &rpc, db.pool(), &deployment, &cfg).await
 }

@@ -10,24 +10,10 @@ use tangible_db::testing::TestDatabase;
 
 use crate::fixture::{self, mined};
 
-/// Each mirror table with the column of the block its row was last written for.
-const TABLES: &[(&str, &str)] = &[
-    ("events", "block_number"),
-    ("users", "first_seen_block"),
-    ("studios", "updated_block"),
-    ("films", "registered_block"),
-    ("editions", "updated_block"),
-    ("licences", "greatest(minted_block, revoked_block)"),
-    ("resale_offers", "updated_block"),
-    ("sales", "block_number"),
-    ("withdrawals", "block_number"),
-    ("deposits", "block_number"),
-];
-
 /// Per table, the physical version (`ctid`, `xmin`) of every row written at or below `fork`.
 async fn versions_at_or_below(pool: &sqlx::PgPool, fork: u64) -> Vec<(&'static str, Vec<String>)> {
     let mut out = Vec::new();
-    for (table, block) in TABLES {
+    for (table, block) in tangible_db::ROW_BLOCK {
         let rows: Vec<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(format!(
             "SELECT ctid::text || ' ' || xmin::text FROM {table} WHERE {block} <= $1 ORDER BY 1"
         )))
