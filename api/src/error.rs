@@ -10,16 +10,6 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 pub use tangible_api_types::error::{ErrorBody, ErrorDetail, codes};
 
-/// Codes the API answers that `tangible_api_types::error::codes` does not list yet.
-pub mod more_codes {
-    /// Too many requests from this client; retry after `Retry-After` seconds (429).
-    pub const RATE_LIMITED: &str = "rate_limited";
-    /// A malformed request no more precise code describes (400).
-    pub const BAD_REQUEST: &str = "bad_request";
-    /// The requested range is outside the content (416).
-    pub const RANGE_NOT_SATISFIABLE: &str = "range_not_satisfiable";
-}
-
 /// Every error a handler can return.
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -187,12 +177,12 @@ const fn code_of(status: StatusCode) -> &'static str {
         411 => codes::LENGTH_REQUIRED,
         413 => codes::PAYLOAD_TOO_LARGE,
         415 => codes::UNSUPPORTED_MEDIA_TYPE,
-        416 => more_codes::RANGE_NOT_SATISFIABLE,
+        416 => codes::RANGE_NOT_SATISFIABLE,
         422 => codes::INVALID_BODY,
-        429 => more_codes::RATE_LIMITED,
+        429 => codes::RATE_LIMITED,
         502..=504 => codes::UPSTREAM_UNAVAILABLE,
         500..=599 => codes::INTERNAL,
-        _ => more_codes::BAD_REQUEST,
+        _ => codes::BAD_REQUEST,
     }
 }
 

@@ -33,7 +33,7 @@ use tower_governor::{GovernorError, GovernorLayer};
 use crate::auth::TokenSigner;
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::error::more_codes::RATE_LIMITED;
+use tangible_api_types::error::codes::RATE_LIMITED;
 
 /// Which limit a route falls under.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -260,6 +260,12 @@ async fn run(
             "KEY_RELEASE_SYNC_COMMIT",
             (!args.async_release_commit).to_string(),
         ),
+        // The generator is one client sending 1,000 key releases a second for 64 wallets:
+        // the bench measures capacity, not the per-client rate limits, so they are lifted.
+        ("THROTTLE_ANONYMOUS_PER_MINUTE", "100000000".to_owned()),
+        ("THROTTLE_ANONYMOUS_BURST", "100000000".to_owned()),
+        ("THROTTLE_SIGNED_IN_PER_MINUTE", "100000000".to_owned()),
+        ("THROTTLE_SIGNED_IN_BURST", "100000000".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (format!("TANGIBLE_API_{k}"), v));

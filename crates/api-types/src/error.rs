@@ -32,6 +32,12 @@ pub mod codes {
     pub const KEY_UNAVAILABLE: &str = "key_unavailable";
     /// The resource does not exist.
     pub const NOT_FOUND: &str = "not_found";
+    /// Too many requests from this client; retry after `Retry-After` seconds (429).
+    pub const RATE_LIMITED: &str = "rate_limited";
+    /// A malformed request no more precise code describes (400).
+    pub const BAD_REQUEST: &str = "bad_request";
+    /// The requested range is outside the content (416).
+    pub const RANGE_NOT_SATISFIABLE: &str = "range_not_satisfiable";
     /// The method is not allowed on this path.
     pub const METHOD_NOT_ALLOWED: &str = "method_not_allowed";
     /// The edition is not on sale.

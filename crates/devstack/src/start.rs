@@ -337,6 +337,13 @@ fn api_command(options: &StackOptions, binaries: &Binaries, env: &ApiEnv<'_>) ->
             "pk_test_tangible_devstack".to_owned(),
         ),
         ("STRIPE_JS_URL", format!("{stripe_url}/js.stripe.com/v3/")),
+        // Every client of a local stack (browser, CLI, the seed-flow and browser tests) is
+        // 127.0.0.1, one client for the per-client rate limits: lifted here, as in the API's
+        // own tests (which test the limits themselves).
+        ("THROTTLE_ANONYMOUS_PER_MINUTE", "1000000".to_owned()),
+        ("THROTTLE_ANONYMOUS_BURST", "1000000".to_owned()),
+        ("THROTTLE_SIGNED_IN_PER_MINUTE", "1000000".to_owned()),
+        ("THROTTLE_SIGNED_IN_BURST", "1000000".to_owned()),
         (
             "WEB_DIR",
             workspace_root().join("web/dist").display().to_string(),

@@ -252,7 +252,10 @@ mod tests {
         assert_eq!(demo.name, "top");
         assert_eq!(demo.workers, 2);
         assert_eq!(demo.max_range, 3, "[max] range is the field max_range");
-        assert_eq!(demo.db_pool_max, 5, "[db.pool] max is the field db_pool_max");
+        assert_eq!(
+            demo.db_pool_max, 5,
+            "[db.pool] max is the field db_pool_max"
+        );
         // A variable still wins over a key given in a table.
         let demo: Demo = ConfigLoader::from_sources(
             "demo",
