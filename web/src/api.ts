@@ -43,6 +43,9 @@ export interface Offer {
   price_cents: number;
   status: string;
   buyer_address: string | null;
+  /** Block and transaction of the listing. */
+  listed_block: number;
+  listed_tx: string;
 }
 export interface Licence {
   licence_id: string;

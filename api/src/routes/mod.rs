@@ -64,6 +64,7 @@ use crate::throttle::{Class, Throttle};
         catalogue::films::list_films,
         catalogue::films::get_film,
         catalogue::offers::list_offers,
+        catalogue::offers::get_offer,
         catalogue::licences::list_licences,
         catalogue::licences::licence_history,
         catalogue::sales::list_sales,
@@ -182,6 +183,7 @@ fn routes() -> Vec<Route> {
         route(M::GET, "/v1/films", catalogue::films::list_films),
         route(M::GET, "/v1/films/{id}", catalogue::films::get_film),
         route(M::GET, "/v1/offers", catalogue::offers::list_offers),
+        route(M::GET, "/v1/offers/{id}", catalogue::offers::get_offer),
         route(M::GET, "/v1/licences", catalogue::licences::list_licences),
         route(
             M::GET,

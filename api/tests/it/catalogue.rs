@@ -93,7 +93,7 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
         .unwrap()
         .newLicenceId;
     // An active offer by Bob? His licence is fine to list (crypto purchase, no hold).
-    mined(market.list(bobs, 2500).from(bob)).await;
+    let listing = mined(market.list(bobs, 2500).from(bob)).await;
     index(&app).await;
 
     // Films: search, filters, pagination.
@@ -160,6 +160,17 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
         filled["items"][0]["buyer_address"],
         bob.to_string().to_lowercase()
     );
+    // One offer by id, whatever its status, with its listing's block and transaction.
+    let id = active["items"][0]["offer_id"].as_str().unwrap();
+    let one = get(&app, &format!("/v1/offers/{id}")).await;
+    assert_eq!(one, active["items"][0]);
+    assert_eq!(one["listed_tx"], listing.transaction_hash.to_string());
+    assert_eq!(one["listed_block"], listing.block_number.unwrap());
+    let filled_id = filled["items"][0]["offer_id"].as_str().unwrap();
+    let one = get(&app, &format!("/v1/offers/{filled_id}")).await;
+    assert_eq!(one["status"], "filled");
+    assert_eq!(app.get_json("/v1/offers/999999").await.0, 404);
+    assert_eq!(app.get_json("/v1/offers/nope").await.0, 404);
     assert_eq!(
         get(&app, "/v1/offers?max_price=1000").await["items"]
             .as_array()

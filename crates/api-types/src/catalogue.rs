@@ -155,6 +155,10 @@ pub struct OfferView {
     pub status: String,
     /// Buyer, when filled.
     pub buyer_address: Option<String>,
+    /// Block of the listing.
+    pub listed_block: i64,
+    /// Transaction of the listing.
+    pub listed_tx: String,
 }
 
 /// Offer filters.

@@ -7,7 +7,7 @@ use tangible_api_types::catalogue::{
     LicenceHistory, LicenceQuery, LicenceView, OfferView, SaleView,
 };
 
-use super::offers::OfferRow;
+use super::offers::{OFFER_SELECT, OfferRow};
 use super::sales::SaleRow;
 use super::{Page, address_filter, decimal_cursor, limit, quality_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -119,12 +119,9 @@ pub async fn licence_history(
     .bind(&ids)
     .fetch_all(&mut *tx)
     .await?;
-    let offers: Vec<OfferRow> = sqlx::query_as(
-        "SELECT o.offer_id::text AS offer_id, o.licence_id::text AS licence_id, l.film_id, l.quality, o.seller_address, \
-                o.price, o.status, o.buyer_address \
-         FROM resale_offers o JOIN licences l ON l.licence_id = o.licence_id \
-         WHERE o.licence_id = ANY($1::numeric[]) ORDER BY o.offer_id",
-    )
+    let offers: Vec<OfferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OFFER_SELECT} WHERE o.licence_id = ANY($1::numeric[]) ORDER BY o.offer_id"
+    )))
     .bind(&ids)
     .fetch_all(&mut *tx)
     .await?;

@@ -1,11 +1,11 @@
-//! Resale offers: `GET /v1/offers` by film, status and price range.
+//! Resale offers: `GET /v1/offers` by film, status and price range, `GET /v1/offers/{id}`.
 
 use axum::extract::State;
 use tangible_api_types::catalogue::{OfferQuery, OfferView};
 
 use super::{Page, decimal_cursor, limit, quality_name};
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiPath, ApiQuery};
 use crate::state::AppState;
 
 /// An offer as selected from `resale_offers` joined to its licence.
@@ -19,6 +19,8 @@ pub(super) struct OfferRow {
     price: i64,
     status: String,
     buyer_address: Option<String>,
+    listed_block: i64,
+    listed_tx: String,
 }
 
 impl From<OfferRow> for OfferView {
@@ -32,9 +34,17 @@ impl From<OfferRow> for OfferView {
             price_cents: r.price,
             status: r.status,
             buyer_address: r.buyer_address,
+            listed_block: r.listed_block,
+            listed_tx: r.listed_tx,
         }
     }
 }
+
+/// An offer's columns, from `resale_offers o` joined to its licence `l`.
+pub(super) const OFFER_SELECT: &str = "SELECT o.offer_id::text AS offer_id, o.licence_id::text AS licence_id, \
+        l.film_id, l.quality, o.seller_address, o.price, o.status, o.buyer_address, \
+        o.listed_block, o.listed_tx \
+     FROM resale_offers o JOIN licences l ON l.licence_id = o.licence_id";
 
 /// Resale offers by film, status and price range.
 #[utoipa::path(get, path = "/v1/offers", params(OfferQuery), responses((status = 200, body = Page<OfferView>), (status = 422, body = ErrorBody)))]
@@ -53,15 +63,13 @@ pub async fn list_offers(
             )));
         }
     };
-    let rows: Vec<OfferRow> = sqlx::query_as(
-        "SELECT o.offer_id::text AS offer_id, o.licence_id::text AS licence_id, l.film_id, l.quality, o.seller_address, \
-                o.price, o.status, o.buyer_address \
-         FROM resale_offers o JOIN licences l ON l.licence_id = o.licence_id \
+    let rows: Vec<OfferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OFFER_SELECT} \
          WHERE ($1::bigint IS NULL OR l.film_id = $1) AND ($2::text IS NULL OR o.status = $2) \
            AND ($3::bigint IS NULL OR o.price >= $3) AND ($4::bigint IS NULL OR o.price <= $4) \
            AND ($5::numeric IS NULL OR o.offer_id > $5::numeric) \
-         ORDER BY o.offer_id LIMIT $6",
-    )
+         ORDER BY o.offer_id LIMIT $6"
+    )))
     .bind(q.film_id)
     .bind(status)
     .bind(q.min_price)
@@ -74,4 +82,23 @@ pub async fn list_offers(
     Ok(axum::Json(Page::from_probe(offers, limit, |o| {
         o.offer_id.clone()
     })))
+}
+
+/// One resale offer, whatever its status.
+#[utoipa::path(get, path = "/v1/offers/{id}", params(("id" = String, Path, description = "offer id (decimal)")),
+    responses((status = 200, body = OfferView), (status = 404, body = ErrorBody)))]
+pub async fn get_offer(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<axum::Json<OfferView>> {
+    let id =
+        decimal_cursor(Some(&id)).map_err(|_| ApiError::not_found(format!("no offer {id:?}")))?;
+    let row: Option<OfferRow> = sqlx::query_as(sqlx::AssertSqlSafe(format!(
+        "{OFFER_SELECT} WHERE o.offer_id = $1::numeric"
+    )))
+    .bind(&id)
+    .fetch_optional(state.db())
+    .await?;
+    row.map(|r| axum::Json(r.into()))
+        .ok_or_else(|| ApiError::not_found(format!("no offer {}", id.unwrap_or_default())))
 }
