@@ -1,0 +1,5 @@
+# setPlatform drops the fees accrued for the previous platform (audit: killed)
+# file: src/TangibleMarket.sol
+/function setPlatform(/,/^    }/{
+/if (credit != 0) _creditAccountCents(previous, credit);/d
+}

@@ -1,0 +1,3 @@
+# a licence can be listed while it already has an active offer
+# file: src/TangibleMarket.sol
+/revert MarketOfferExists(licenceId, current\.offerId);/d

@@ -1,0 +1,3 @@
+# the operator, not the admin, unpauses
+# file: src/TangibleMarket.sol
+s/function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {/function unpause() external onlyRole(OPERATOR_ROLE) {/

@@ -1,0 +1,3 @@
+# cancelOffer is blocked while paused (it must stay open)
+# file: src/TangibleMarket.sol
+s/function cancelOffer(uint256 offerId) external {/function cancelOffer(uint256 offerId) external whenNotPaused {/
