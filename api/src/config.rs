@@ -201,6 +201,25 @@ pub struct Config {
     /// or clients could name any address.
     #[serde(default)]
     pub throttle_client_ip_header: Option<String>,
+    /// How often the reconciliation sweeper (run with the workers, `run_worker`) looks for
+    /// open purchases to re-read from Stripe, seconds.
+    #[serde(default = "defaults::reconcile_interval_secs")]
+    pub reconcile_interval_secs: u64,
+    /// Age of a purchase's last read from Stripe (its creation counts as one) after which the
+    /// sweeper reads its PaymentIntent again, seconds; later reads are spaced by the larger of
+    /// this and a quarter of the purchase's age. A paid card whose webhook was lost is found
+    /// within about this plus `reconcile_interval_secs` when it was paid soon after creation.
+    #[serde(default = "defaults::reconcile_after_secs")]
+    pub reconcile_after_secs: u64,
+    /// Shortest interval between two reads of one purchase's PaymentIntent caused by
+    /// `GET /v1/purchases/{id}`, seconds (polling clients ask Stripe at most this often).
+    #[serde(default = "defaults::reconcile_on_read_secs")]
+    pub reconcile_on_read_secs: u64,
+    /// Age after which a purchase still awaiting its payment is abandoned: its PaymentIntent
+    /// is cancelled at Stripe and the purchase `expired`, seconds (default 24 h, the lifetime
+    /// Stripe gives its own Checkout Sessions).
+    #[serde(default = "defaults::abandon_after_secs")]
+    pub abandon_after_secs: u64,
     /// JSON log lines (production) instead of human-readable ones.
     #[serde(default = "defaults::yes")]
     pub json_logs: bool,
@@ -283,6 +302,18 @@ mod defaults {
     }
     pub(super) const fn throttle_signed_in_burst() -> u32 {
         30
+    }
+    pub(super) const fn reconcile_interval_secs() -> u64 {
+        60
+    }
+    pub(super) const fn reconcile_after_secs() -> u64 {
+        120
+    }
+    pub(super) const fn reconcile_on_read_secs() -> u64 {
+        10
+    }
+    pub(super) const fn abandon_after_secs() -> u64 {
+        24 * 3600
     }
 }
 
@@ -369,6 +400,16 @@ impl Config {
             return Err(ConfigError::Invalid(format!(
                 "throttle_client_ip_header {header:?} is not a header name"
             )));
+        }
+        for (name, value) in [
+            ("reconcile_interval_secs", self.reconcile_interval_secs),
+            ("reconcile_after_secs", self.reconcile_after_secs),
+            ("reconcile_on_read_secs", self.reconcile_on_read_secs),
+            ("abandon_after_secs", self.abandon_after_secs),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
+            }
         }
         if self.workers == 0 && self.run_worker {
             return Err(ConfigError::Invalid("workers must be at least 1".into()));
@@ -542,6 +583,31 @@ mod tests {
             MIN_CERTIFICATE_VALIDITY_SECS
         );
         assert!(with(&[("CERTIFICATE_VALIDITY_DAYS", "366")]).is_ok());
+    }
+
+    #[test]
+    fn reconciliation_defaults_and_zero_refused() {
+        let c = Config::from_sources(None, base()).unwrap();
+        assert_eq!(
+            (
+                c.reconcile_interval_secs,
+                c.reconcile_after_secs,
+                c.reconcile_on_read_secs,
+                c.abandon_after_secs
+            ),
+            (60, 120, 10, 86_400)
+        );
+        for name in [
+            "RECONCILE_INTERVAL_SECS",
+            "RECONCILE_AFTER_SECS",
+            "RECONCILE_ON_READ_SECS",
+            "ABANDON_AFTER_SECS",
+        ] {
+            let mut vars = base();
+            vars.push((format!("{ENV_PREFIX}{name}"), "0".into()));
+            let err = Config::from_sources(None, vars).unwrap_err().to_string();
+            assert!(err.contains(&name.to_lowercase()), "{err}");
+        }
     }
 
     #[test]

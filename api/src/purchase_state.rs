@@ -1,15 +1,24 @@
 //! The lifecycle of a card purchase and its allowed transitions, in one place.
 //!
 //! ```text
-//! awaiting_payment ──(webhook: paid)──> paid ──(settle job)──> settling ──> fulfilled
-//!        │                                                        │
-//!        │ (Stripe error at creation, amount mismatch)            │ (gave up, refund failed)
-//!        └──────────────────────> failed <────────────────────────┤
-//!                                   │                             │ (settlement impossible)
-//!                                   └─────────> refunded <────────┘
+//!                  (webhook or reconciliation: paid)
+//! awaiting_payment ─────────────────────> paid ──(settle job)──> settling ──> fulfilled
+//!     │      │                             ^                        │
+//!     │      │ (abandoned: PaymentIntent   │ (a payment that        │
+//!     │      │  cancelled at Stripe)       │  still arrived)        │
+//!     │      └──────────> expired ─────────┘                        │
+//!     │                      │                                      │
+//!     │ (Stripe error at creation, amount mismatch, intent          │ (gave up, refund failed)
+//!     │  cancelled outside the API)                                 │
+//!     └──────────────────────┴─────────> failed <───────────────────┤
+//!                                          │                        │ (settlement impossible)
+//!                                          └──────> refunded <──────┘
 //! ```
 //!
-//! `fulfilled` and `refunded` are final. The state is stored as text in `api_purchases.state`
+//! `fulfilled` and `refunded` are final. `expired` is not: its PaymentIntent is cancelled, so
+//! Stripe takes no payment for it any more, but should one have been taken anyway (a payment
+//! racing the cancellation) it moves on to `paid` and is settled, or refunded by the settle job
+//! when settling is no longer possible — never charged without a licence. The state is stored as text in `api_purchases.state`
 //! (the values of [`PurchaseState::as_str`], checked by the table's `CHECK`), and binds and
 //! decodes as text.
 
@@ -37,17 +46,21 @@ pub enum PurchaseState {
     Failed,
     /// The payment was refunded (final).
     Refunded,
+    /// Abandoned: still unpaid `abandon_after_secs` after its creation, its PaymentIntent was
+    /// cancelled at Stripe (see `jobs::reconcile`).
+    Expired,
 }
 
 impl PurchaseState {
     /// Every state.
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 7] = [
         Self::AwaitingPayment,
         Self::Paid,
         Self::Settling,
         Self::Fulfilled,
         Self::Failed,
         Self::Refunded,
+        Self::Expired,
     ];
 
     /// The stored (and wire) name.
@@ -59,16 +72,20 @@ impl PurchaseState {
             Self::Fulfilled => "fulfilled",
             Self::Failed => "failed",
             Self::Refunded => "refunded",
+            Self::Expired => "expired",
         }
     }
 
     /// Whether a purchase in this state may move to `next` (a different state). Rewriting the
     /// same state (a repeated outcome) is not a transition: see [`PurchaseState::allows`].
     pub const fn can_move_to(self, next: Self) -> bool {
-        use PurchaseState::{AwaitingPayment, Failed, Fulfilled, Paid, Refunded, Settling};
+        use PurchaseState::{
+            AwaitingPayment, Expired, Failed, Fulfilled, Paid, Refunded, Settling,
+        };
         matches!(
             (self, next),
-            (AwaitingPayment, Paid | Failed)
+            (AwaitingPayment, Paid | Failed | Expired)
+                | (Expired, Paid | Failed)
                 | (Paid, Settling)
                 | (Settling, Fulfilled | Failed | Refunded)
                 | (Failed, Refunded)
@@ -137,9 +154,12 @@ mod tests {
 
     /// The lifecycle as the purchase routes, the webhook and the jobs drive it, written out
     /// pair by pair (not derived from `can_move_to`).
-    const ALLOWED: [(PurchaseState, PurchaseState); 7] = [
+    const ALLOWED: [(PurchaseState, PurchaseState); 10] = [
         (AwaitingPayment, Paid),
         (AwaitingPayment, Failed),
+        (AwaitingPayment, Expired),
+        (Expired, Paid),
+        (Expired, Failed),
         (Paid, Settling),
         (Settling, Fulfilled),
         (Settling, Failed),
@@ -174,7 +194,7 @@ mod tests {
             assert!(from.allows(from));
         }
         assert!(Fulfilled.is_final() && Refunded.is_final());
-        for state in [AwaitingPayment, Paid, Settling, Failed] {
+        for state in [AwaitingPayment, Paid, Settling, Failed, Expired] {
             assert!(!state.is_final(), "{state}");
         }
         assert!(!Refunded.allows(Fulfilled) && !Failed.allows(Fulfilled));
@@ -183,7 +203,8 @@ mod tests {
 
     #[test]
     fn stored_names_are_the_tables_values_and_parse_back() {
-        // The CHECK of api_purchases.state (crates/db/migrations/20261124000000_api_tables.sql).
+        // The CHECK of api_purchases.state (crates/db/migrations/20261124000000_api_tables.sql,
+        // `expired` added by 20261202160000_api_purchases_reconcile.sql).
         let stored = [
             "awaiting_payment",
             "paid",
@@ -191,6 +212,7 @@ mod tests {
             "fulfilled",
             "failed",
             "refunded",
+            "expired",
         ];
         assert_eq!(PurchaseState::ALL.map(PurchaseState::as_str), stored);
         for name in stored {

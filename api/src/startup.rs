@@ -133,6 +133,7 @@ impl Application {
                 ));
             }
             workers.spawn(jobs::run_maintenance(self.state.clone(), stop_rx.clone()));
+            workers.spawn(jobs::run_reconciler(self.state.clone(), stop_rx.clone()));
         }
         let grace = Duration::from_secs(self.state.config().shutdown_grace_secs);
         let app = with_middleware(self.state.clone());

@@ -11,7 +11,8 @@ use serde::Deserialize;
 use sha2::Sha256;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::payment_intent::{
-    ConfirmPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent, UpdatePaymentIntent,
+    CancelPaymentIntent, ConfirmPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent,
+    UpdatePaymentIntent,
 };
 use stripe_core::refund::{CreateRefund, ListRefund};
 
@@ -89,6 +90,47 @@ impl From<IntentStateReply> for IntentState {
         Self {
             status: r.status,
             client_secret: r.client_secret.map(Into::into),
+            last_payment_error: r.last_payment_error.and_then(|e| e.message),
+        }
+    }
+}
+
+/// The fields of a PaymentIntent the reconciliation reads (those of its webhook's object, and
+/// its status).
+#[derive(miniserde::Deserialize)]
+struct IntentDetailsReply {
+    id: String,
+    status: String,
+    amount: i64,
+    amount_received: Option<i64>,
+    currency: String,
+    metadata: Option<HashMap<String, String>>,
+    last_payment_error: Option<PaymentErrorReply>,
+}
+
+/// A PaymentIntent as Stripe has it now: what its `payment_intent.succeeded` event would carry,
+/// and its status (read by the reconciliation, `jobs::reconcile`).
+#[derive(Debug, Clone)]
+pub struct IntentDetails {
+    /// The intent, as a webhook event's object.
+    pub intent: PaymentIntentObject,
+    /// `requires_payment_method`, `requires_action`, `processing`, `succeeded`, `canceled`, …
+    pub status: String,
+    /// Stripe's explanation of the last failed payment attempt, when there is one.
+    pub last_payment_error: Option<String>,
+}
+
+impl From<IntentDetailsReply> for IntentDetails {
+    fn from(r: IntentDetailsReply) -> Self {
+        Self {
+            intent: PaymentIntentObject {
+                id: r.id,
+                amount: r.amount,
+                amount_received: r.amount_received,
+                currency: r.currency,
+                metadata: r.metadata.unwrap_or_default(),
+            },
+            status: r.status,
             last_payment_error: r.last_payment_error.and_then(|e| e.message),
         }
     }
@@ -214,6 +256,35 @@ impl StripeGateway {
         payment_intent_id: &str,
     ) -> Result<IntentState, GatewayError> {
         let intent: IntentStateReply = RetrievePaymentIntent::new(payment_intent_id)
+            .build()
+            .customize()
+            .send(&self.client)
+            .await?;
+        Ok(intent.into())
+    }
+
+    /// Reads a PaymentIntent with its amount, currency and metadata (the reconciliation's view).
+    pub async fn payment_intent_details(
+        &self,
+        payment_intent_id: &str,
+    ) -> Result<IntentDetails, GatewayError> {
+        let intent: IntentDetailsReply = RetrievePaymentIntent::new(payment_intent_id)
+            .build()
+            .customize()
+            .send(&self.client)
+            .await?;
+        Ok(intent.into())
+    }
+
+    /// Cancels a PaymentIntent nobody paid: Stripe takes no payment for it afterwards. Stripe
+    /// refuses (`Refused`, 400) an intent that is `succeeded`, `processing` or already
+    /// `canceled`. No `cancellation_reason` is sent (Stripe would take `abandoned`, but the
+    /// emulator refuses any parameter); the purchase records why.
+    pub async fn cancel_payment_intent(
+        &self,
+        payment_intent_id: &str,
+    ) -> Result<IntentState, GatewayError> {
+        let intent: IntentStateReply = CancelPaymentIntent::new(payment_intent_id)
             .build()
             .customize()
             .send(&self.client)

@@ -6,6 +6,10 @@
 //! already settled is recorded as such, never sent twice. Every attempt is recorded in
 //! `api_settlement_attempts` with its outcome. The attempts themselves (settle, refund, revoke)
 //! are in `steps`; this module claims jobs, records each attempt and moves purchase and job on.
+//!
+//! Beside the queue: [`payment`], what a succeeded payment does to its purchase (shared by the
+//! webhook and the reconciliation), and [`reconcile`], the re-reading of open purchases from
+//! Stripe (a lost webhook, an abandoned PaymentIntent).
 
 use std::time::Duration;
 
@@ -17,7 +21,11 @@ use uuid::Uuid;
 use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 
+pub mod payment;
+pub mod reconcile;
 mod steps;
+
+pub use reconcile::run_reconciler;
 
 use steps::{Step, load, refund, revoke, settle};
 

@@ -88,7 +88,10 @@ pub(super) async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> any
                 Some("purchase already fulfilled"),
             ));
         }
-        PurchaseState::Refunded | PurchaseState::Failed | PurchaseState::AwaitingPayment => {
+        PurchaseState::Refunded
+        | PurchaseState::Failed
+        | PurchaseState::AwaitingPayment
+        | PurchaseState::Expired => {
             return Ok(done(
                 "failed",
                 None,
@@ -257,7 +260,8 @@ pub(super) async fn revoke(state: &AppState, p: &Purchase) -> Step {
         PurchaseState::Fulfilled => {}
         other @ (PurchaseState::AwaitingPayment
         | PurchaseState::Failed
-        | PurchaseState::Refunded) => {
+        | PurchaseState::Refunded
+        | PurchaseState::Expired) => {
             return done(
                 "failed",
                 None,

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use crate::chain::{card_licence_id, payment_ref};
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiJson, ApiPath};
+use crate::jobs::reconcile;
 use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 use crate::stripe::GatewayError;
@@ -223,7 +224,9 @@ pub async fn create_resale(
     .await
 }
 
-/// A purchase's state, licence id and transaction once fulfilled, and its attempts.
+/// A purchase's state, licence id and transaction once fulfilled, and its attempts. A purchase
+/// still awaiting its payment (or paid) is first re-read from Stripe, at most once per
+/// `reconcile_on_read_secs` (see `jobs::reconcile`).
 #[utoipa::path(get, path = "/v1/purchases/{id}", params(("id" = Uuid, Path, description = "purchase id")),
     responses((status = 200, body = PurchaseView), (status = 404, body = ErrorBody)))]
 pub async fn get_purchase(
@@ -233,6 +236,9 @@ pub async fn get_purchase(
     let id: Uuid = id
         .parse()
         .map_err(|_| ApiError::not_found(format!("no purchase {id:?}")))?;
+    // An open purchase is re-read from Stripe, at most once per `reconcile_on_read_secs`, so a
+    // lost webhook does not leave a polling client waiting for the sweeper.
+    reconcile::on_read(&state, id).await;
     let row = sqlx::query(
         "SELECT kind, state, film_id, quality, offer_id, buyer_address, amount_cents, currency, payment_intent_id, \
                 licence_id, tx_hash, failure_code, failure_message, refund_id, revoked_tx_hash \

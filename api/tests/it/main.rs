@@ -11,6 +11,7 @@ mod openapi;
 mod payment_method;
 mod purchases;
 mod queue;
+mod reconcile;
 mod recovery;
 mod schema;
 mod service;

@@ -8,6 +8,10 @@
 //! (its `id`, or its `payment_intent` for charges, refunds and disputes) to the webhook URL of
 //! the test that created it, and drops events about anything else.
 //!
+//! A test can stop its webhooks from arriving ([`StripeEndpoint::set_webhook_delivery`]): dropped,
+//! as by an unreachable endpoint or a lost delivery, or held and delivered later on demand
+//! ([`StripeEndpoint::release_held_webhooks`]).
+//!
 //! [`LocalStripe::start`] runs a private emulator instead (benchmarks).
 
 use std::collections::HashMap;
@@ -131,11 +135,33 @@ impl LocalStripe {
     }
 }
 
+/// What happens to the webhook events of one test's PaymentIntents.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum WebhookDelivery {
+    /// Forwarded to the test's webhook URL (the default).
+    #[default]
+    Deliver,
+    /// Acknowledged to the emulator and thrown away, as a delivery lost on the way (the
+    /// emulator sends each event once). Counted: [`StripeEndpoint::dropped_webhooks`].
+    Drop,
+    /// Kept, in order, until [`StripeEndpoint::release_held_webhooks`] delivers them.
+    Hold,
+}
+
+/// A webhook delivery kept back: its body and its signature-carrying headers.
+type HeldEvent = (Vec<(String, axum::http::HeaderValue)>, Bytes);
+
 /// Which test owns which PaymentIntent, and where each test wants its webhooks.
 #[derive(Default)]
 struct Routes {
     owners: HashMap<String, u64>,
     webhooks: HashMap<u64, String>,
+    delivery: HashMap<u64, WebhookDelivery>,
+    /// Types of the events dropped, per test.
+    dropped: HashMap<u64, Vec<String>>,
+    held: HashMap<u64, Vec<HeldEvent>>,
+    /// `METHOD /path` of every Stripe API request made through each test's proxy.
+    requests: HashMap<u64, Vec<String>>,
 }
 
 /// The emulator shared by the tests of this process, the router, and the runtime they run on.
@@ -219,22 +245,51 @@ async fn route_webhook(State(ctx): State<Ctx>, headers: HeaderMap, body: Bytes) 
     let Ok(event) = serde_json::from_slice::<Value>(&body) else {
         return StatusCode::BAD_REQUEST;
     };
-    let target = payment_intent_of(&event).and_then(|pi| {
-        let routes = lock(&ctx.routes);
-        routes
-            .owners
-            .get(pi)
-            .and_then(|endpoint| routes.webhooks.get(endpoint))
-            .cloned()
-    });
+    let forwarded: Vec<(String, axum::http::HeaderValue)> =
+        [header::CONTENT_TYPE.as_str(), "stripe-signature"]
+            .into_iter()
+            .filter_map(|name| headers.get(name).map(|v| (name.to_owned(), v.clone())))
+            .collect();
+    let target = {
+        let mut routes = lock(&ctx.routes);
+        let Some(endpoint) =
+            payment_intent_of(&event).and_then(|pi| routes.owners.get(pi).copied())
+        else {
+            return StatusCode::OK;
+        };
+        match routes.delivery.get(&endpoint).copied().unwrap_or_default() {
+            WebhookDelivery::Deliver => routes.webhooks.get(&endpoint).cloned(),
+            WebhookDelivery::Drop => {
+                let kind = event["type"].as_str().unwrap_or("").to_owned();
+                routes.dropped.entry(endpoint).or_default().push(kind);
+                None
+            }
+            WebhookDelivery::Hold => {
+                routes
+                    .held
+                    .entry(endpoint)
+                    .or_default()
+                    .push((forwarded.clone(), body.clone()));
+                None
+            }
+        }
+    };
     let Some(url) = target else {
         return StatusCode::OK;
     };
-    let mut request = ctx.http.post(url).body(body);
-    for name in [header::CONTENT_TYPE.as_str(), "stripe-signature"] {
-        if let Some(value) = headers.get(name) {
-            request = request.header(name, value);
-        }
+    deliver(&ctx.http, &url, &forwarded, body).await
+}
+
+/// Posts one webhook event to `url`; the answer's status.
+async fn deliver(
+    http: &reqwest::Client,
+    url: &str,
+    headers: &[(String, axum::http::HeaderValue)],
+    body: Bytes,
+) -> StatusCode {
+    let mut request = http.post(url).body(body);
+    for (name, value) in headers {
+        request = request.header(name, value);
     }
     match request.send().await {
         Ok(r) => r.status(),
@@ -250,6 +305,11 @@ async fn proxy(State(ctx): State<Ctx>, request: Request) -> Response {
         return status_response(StatusCode::BAD_REQUEST);
     };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
+    lock(&ctx.routes)
+        .requests
+        .entry(ctx.endpoint)
+        .or_default()
+        .push(format!("{} {}", parts.method, parts.uri.path()));
     let mut forward = ctx
         .http
         .request(parts.method, format!("{}{path}", ctx.stripe_base))
@@ -350,6 +410,67 @@ impl StripeEndpoint {
             .insert(self.id, url.to_owned());
     }
 
+    /// `METHOD /path` of every Stripe API request the API under test made so far, in order.
+    pub fn requests(&self) -> Vec<String> {
+        lock(&shared().routes)
+            .requests
+            .get(&self.id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Delivers, drops or holds the webhook events of this test's PaymentIntents from now on.
+    pub fn set_webhook_delivery(&self, delivery: WebhookDelivery) {
+        lock(&shared().routes).delivery.insert(self.id, delivery);
+    }
+
+    /// The types of the events dropped so far ([`WebhookDelivery::Drop`]), in order.
+    pub fn dropped_webhooks(&self) -> Vec<String> {
+        lock(&shared().routes)
+            .dropped
+            .get(&self.id)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// The types of the events held and not released yet ([`WebhookDelivery::Hold`]), in order.
+    pub fn held_webhooks(&self) -> Vec<String> {
+        lock(&shared().routes)
+            .held
+            .get(&self.id)
+            .map(|held| {
+                held.iter()
+                    .map(|(_, body)| {
+                        serde_json::from_slice::<Value>(body).map_or_else(
+                            |_| String::new(),
+                            |e| e["type"].as_str().unwrap_or("").to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Delivers the held events, in order, to the registered webhook URL (with their
+    /// original signatures); returns each answer's status. Events arriving afterwards follow
+    /// the delivery mode in force.
+    pub async fn release_held_webhooks(&self) -> Vec<StatusCode> {
+        let (held, url) = {
+            let mut routes = lock(&shared().routes);
+            let held = routes.held.remove(&self.id).unwrap_or_default();
+            (held, routes.webhooks.get(&self.id).cloned())
+        };
+        let Some(url) = url else {
+            return Vec::new();
+        };
+        let http = reqwest::Client::new();
+        let mut statuses = Vec::with_capacity(held.len());
+        for (headers, body) in held {
+            statuses.push(deliver(&http, &url, &headers, body).await);
+        }
+        statuses
+    }
+
     async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         reqwest::Client::new()
             .post(format!("{}{path}", self.stripe_base))
@@ -428,6 +549,10 @@ impl Drop for StripeEndpoint {
         if let Some(shared) = SHARED.get() {
             let mut routes = lock(&shared.routes);
             routes.webhooks.remove(&self.id);
+            routes.delivery.remove(&self.id);
+            routes.dropped.remove(&self.id);
+            routes.held.remove(&self.id);
+            routes.requests.remove(&self.id);
             routes.owners.retain(|_, owner| *owner != self.id);
         }
     }
