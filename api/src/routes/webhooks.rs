@@ -16,7 +16,7 @@ use axum::http::{HeaderMap, StatusCode};
 use secrecy::ExposeSecret;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{Postgres, Transaction};
 use tangible_api_types::webhooks::WebhookAck;
 use uuid::Uuid;
 
@@ -228,32 +228,13 @@ fn ack(duplicate: bool, outcome: &str) -> (StatusCode, axum::Json<WebhookAck>) {
     )
 }
 
-/// The purchase of a PaymentIntent, locked for update.
+/// The purchase of a PaymentIntent, locked for update (shared with the reconciliation).
 async fn purchase_for_intent(
     tx: &mut Transaction<'_, Postgres>,
     intent_id: &str,
     metadata_purchase: Option<&String>,
 ) -> ApiResult<Option<(Uuid, PurchaseState, i64, String)>> {
-    let by_metadata = metadata_purchase.and_then(|s| s.parse::<Uuid>().ok());
-    let row = sqlx::query(
-        "SELECT purchase_id, state, amount_cents, currency FROM api_purchases \
-         WHERE payment_intent_id = $1 OR (purchase_id = $2 AND (payment_intent_id IS NULL OR payment_intent_id = $1)) \
-         LIMIT 1 FOR UPDATE",
-    )
-    .bind(intent_id)
-    .bind(by_metadata)
-    .fetch_optional(&mut **tx)
-    .await?;
-    row.map(|r| {
-        Ok((
-            r.try_get("purchase_id")?,
-            r.try_get("state")?,
-            r.try_get("amount_cents")?,
-            r.try_get("currency")?,
-        ))
-    })
-    .transpose()
-    .map_err(|e: sqlx::Error| e.into())
+    Ok(jobs::payment::purchase_for_intent(tx, intent_id, metadata_purchase).await?)
 }
 
 /// The event's object as `T`; one that does not parse is [`UNPARSEABLE_OBJECT`].
@@ -272,48 +253,8 @@ async fn payment_succeeded(
         Ok(pi) => pi,
         Err(u) => return Ok(Err(u)),
     };
-    let Some((purchase_id, state, amount, currency)) =
-        purchase_for_intent(tx, &pi.id, pi.metadata.get(PURCHASE_METADATA_KEY)).await?
-    else {
-        tracing::warn!(target: "tangible::api::webhook", payment_intent = %pi.id, "payment for an unknown purchase");
-        return Ok(Ok((None, "unknown_payment_intent".to_owned())));
-    };
-    // Only a purchase awaiting its payment can become paid; any other has seen this payment.
-    if !state.can_move_to(PurchaseState::Paid) {
-        return Ok(Ok((Some(purchase_id), format!("already_{state}"))));
-    }
-    let received = pi.amount_received.unwrap_or(pi.amount);
-    if pi.amount != amount || received != amount || !pi.currency.eq_ignore_ascii_case(&currency) {
-        let message = format!(
-            "paid {received} {} (intent amount {}), expected {amount} {currency}",
-            pi.currency, pi.amount
-        );
-        tracing::error!(target: "tangible::api::webhook", %purchase_id, payment_intent = %pi.id, %message, "amount mismatch");
-        sqlx::query(
-            "UPDATE api_purchases SET state = $4, failure_code = 'amount_mismatch', failure_message = $2, \
-             payment_intent_id = COALESCE(payment_intent_id, $3), updated_at = now() WHERE purchase_id = $1",
-        )
-        .bind(purchase_id)
-        .bind(&message)
-        .bind(&pi.id)
-        .bind(PurchaseState::Failed)
-        .execute(&mut **tx)
-        .await?;
-        // The money was taken but cannot buy this licence: give it back.
-        jobs::enqueue(tx, JobKind::Refund, purchase_id).await?;
-        return Ok(Ok((Some(purchase_id), "amount_mismatch".to_owned())));
-    }
-    sqlx::query(
-        "UPDATE api_purchases SET state = $3, payment_intent_id = COALESCE(payment_intent_id, $2), updated_at = now() \
-         WHERE purchase_id = $1",
-    )
-    .bind(purchase_id)
-    .bind(&pi.id)
-    .bind(PurchaseState::Paid)
-    .execute(&mut **tx)
-    .await?;
-    jobs::enqueue(tx, JobKind::Settle, purchase_id).await?;
-    Ok(Ok((Some(purchase_id), "paid".to_owned())))
+    // The same code records a payment the reconciliation finds at Stripe (jobs::reconcile).
+    Ok(Ok(jobs::payment::payment_succeeded(tx, &pi).await?))
 }
 
 async fn payment_failed(tx: &mut Transaction<'_, Postgres>, event: &Event) -> ApiResult<Processed> {
