@@ -123,7 +123,7 @@ async fn wait_fulfilled(
         }
         match view.state.as_str() {
             "fulfilled" => break Ok(view),
-            "failed" | "refunded" => {
+            "failed" | "refunded" | "expired" => {
                 break Err(anyhow::anyhow!(
                     "purchase {} {}: {} {}",
                     view.purchase_id,

@@ -68,7 +68,8 @@ pub struct PurchaseView {
     pub purchase_id: Uuid,
     /// `primary` or `resale`.
     pub kind: String,
-    /// `awaiting_payment`, `paid`, `settling`, `fulfilled`, `failed` or `refunded`.
+    /// `awaiting_payment`, `paid`, `settling`, `fulfilled`, `failed`, `refunded` or `expired`
+    /// (abandoned unpaid: its PaymentIntent was cancelled).
     pub state: String,
     /// Film.
     pub film_id: u64,

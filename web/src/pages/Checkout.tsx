@@ -247,7 +247,7 @@ export function CardCheckout(p: {
       for (;;) {
         const cur = await api.purchase(pc.purchase_id);
         setPhase({ kind: 'progress', purchase: cur });
-        if (['fulfilled', 'failed', 'refunded'].includes(cur.state)) break;
+        if (['fulfilled', 'failed', 'refunded', 'expired'].includes(cur.state)) break;
         await sleep(700);
       }
     } catch (err) {
@@ -336,6 +336,15 @@ export function Progress({ purchase, fromCli = false }: { purchase: Purchase | n
     { label: at >= 1 ? 'Payment confirmed' : 'Confirming the payment…', done: at >= 1 },
     { label: at >= 3 ? 'Licence minted on chain' : 'Minting your licence on chain…', done: at >= 3 },
   ];
+  if (st === 'expired')
+    return (
+      <div class="error" role="alert" data-testid="purchase-expired">
+        <p>
+          <strong>This purchase expired before it was paid.</strong> Nothing was charged; start a new purchase from
+          the film's page.
+        </p>
+      </div>
+    );
   if (st === 'failed' || st === 'refunded')
     return (
       <div class="error" role="alert" data-testid="purchase-failed">
