@@ -8,7 +8,7 @@
 # unmutated copy runs first and must pass. Prints one line per mutant and the kill rate; exits 1 if any
 # mutant survives, does not apply or does not compile.
 #
-# Usage: scripts/mutants.sh [NAME-PATTERN]   e.g. scripts/mutants.sh 'M0[4-9]*'
+# Usage: scripts/mutants.sh [NAME-PATTERN...]   e.g. scripts/mutants.sh 'M0[4-9]*' 'M1[01]*'
 # Env:   MUTANT_JOBS  parallel workers (default 2; each runs one single-threaded forge at a time)
 #        FORGE        forge binary (default .tools/bin/forge)
 set -euo pipefail
@@ -16,12 +16,12 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 forge="${FORGE:-$root/.tools/bin/forge}"
 jobs="${MUTANT_JOBS:-2}"
-pattern="${1:-*}"
+patterns=("${@:-*}")
 mutants_dir="$root/scripts/mutants.d"
 
 [[ -x "$forge" ]] || { echo "mutants: forge not found at $forge (run make tools)" >&2; exit 2; }
-mapfile -t mutants < <(cd "$mutants_dir" && ls -1 $pattern.sed 2>/dev/null | sed 's/\.sed$//' | sort)
-(( ${#mutants[@]} > 0 )) || { echo "mutants: no mutant matches '$pattern' in $mutants_dir" >&2; exit 2; }
+mapfile -t mutants < <(cd "$mutants_dir" && for p in "${patterns[@]}"; do ls -1 $p.sed 2>/dev/null; done | sed 's/\.sed$//' | sort -u)
+(( ${#mutants[@]} > 0 )) || { echo "mutants: no mutant matches '${patterns[*]}' in $mutants_dir" >&2; exit 2; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/tangible-mutants.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
