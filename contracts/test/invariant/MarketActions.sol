@@ -1,0 +1,462 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MarketModel} from "./MarketModel.sol";
+
+/// @dev The actions of {MarketHandler}: each one picks its arguments from the model, predicts whether the call
+/// must succeed, makes it and records the outcome ({MarketModel-_outcome}); on an expected success it updates the
+/// model. Sales and offers, balances, then administration and the registry.
+abstract contract MarketActions is MarketModel {
+    // ------------------------------------------------------------------ sales
+
+    function _buyPrimary(uint256 seed) internal {
+        uint256 e = _rand(seed, "edition") % _eds.length;
+        EditionModel memory ed = _eds[e];
+        address buyer = _poolAt(_rand(seed, "buyer"));
+        address recipient = _recipient(seed);
+        uint64 expected = _expectedPrice(seed, ed.price);
+        bool expectOk = !modelPaused && ed.active && expected == ed.price && recipient != address(0);
+        vm.prank(buyer);
+        try market.buyPrimary(ed.filmId, ed.quality, expected, recipient) returns (uint256 id) {
+            if (_outcome(Action.BuyPrimary, true, expectOk, true)) {
+                _checkEq(id, modelNextLicenceId, "buyPrimary: licence id not sequential");
+                modelNextLicenceId++;
+                _mintModel(id, recipient, ed.filmId, ed.quality, 0);
+                _primarySplit(ed, ed.price);
+                _tokenIn(uint256(ed.price) * unitsPerCent);
+            }
+        } catch {
+            _outcome(Action.BuyPrimary, true, expectOk, false);
+        }
+    }
+
+    function _settleCardPrimary(uint256 seed) internal {
+        EditionModel memory ed = _eds[_rand(seed, "edition") % _eds.length];
+        address caller = _settler(seed);
+        bytes32 ref = _ref(seed);
+        address recipient = _recipient(seed);
+        uint64 expected = _expectedPrice(seed, ed.price);
+        uint256 cost = uint256(ed.price) * unitsPerCent;
+        bool auth = modelOperator[caller];
+        bool expectOk = auth && !modelPaused && ed.active && expected == ed.price && recipient != address(0)
+            && ref != bytes32(0) && !refUsed[ref] && modelCredit[caller] >= cost;
+        vm.prank(caller);
+        try market.settleCardPrimary(ed.filmId, ed.quality, expected, recipient, ref) returns (uint256 id) {
+            if (_outcome(Action.SettleCardPrimary, auth, expectOk, true)) {
+                _checkEq(id, cardId(ref), "settleCardPrimary: card licence id");
+                _useRef(ref);
+                _mintModel(id, recipient, ed.filmId, ed.quality, _holdUntil());
+                _primarySplit(ed, ed.price);
+                modelCredit[caller] -= cost;
+            }
+        } catch {
+            _outcome(Action.SettleCardPrimary, auth, expectOk, false);
+        }
+    }
+
+    function _list(uint256 seed) internal {
+        uint256 id = _pickListable(seed);
+        LicenceModel memory l = _lic[id];
+        address caller = _caller(_rand(seed, "caller"), l.owner == address(0) ? _poolAt(seed) : l.owner);
+        uint256 r = _rand(seed, "price");
+        // Both casts are safe: the values are below 100,001.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 price = r % 10 == 0 ? uint64(r % 20) : uint64(_bound(r, 20, 100_000));
+        bool auth = l.owner != address(0) && caller == l.owner;
+        // forge-lint: disable-next-line(block-timestamp)
+        bool offHold = l.holdUntil <= block.timestamp;
+        bool expectOk = auth && !modelPaused && l.live && offHold && price >= 20 && l.offerId == 0;
+        vm.prank(caller);
+        try market.list(id, price) returns (uint256 offerId) {
+            if (_outcome(Action.List, auth, expectOk, true)) {
+                _checkEq(offerId, modelNextOfferId, "list: offer id not sequential");
+                modelNextOfferId++;
+                _off[offerId] = OfferModel(id, price, true);
+                _allOffers.push(offerId);
+                activeOffers.push(offerId);
+                _activeIndex[offerId] = activeOffers.length;
+                _lic[id].offerId = offerId;
+            }
+        } catch {
+            _outcome(Action.List, auth, expectOk, false);
+        }
+    }
+
+    function _updateOffer(uint256 seed) internal {
+        uint256 offerId = _pickOffer(seed);
+        OfferModel memory o = _off[offerId];
+        address seller = _lic[o.licenceId].owner;
+        address caller = _caller(_rand(seed, "caller"), seller == address(0) ? _poolAt(seed) : seller);
+        uint256 r = _rand(seed, "price");
+        // Both casts are safe: the values are below 100,001.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint64 price = r % 12 == 0 ? uint64(r % 20) : uint64(_bound(r, 20, 100_000));
+        bool auth = seller != address(0) && caller == seller;
+        bool expectOk = auth && o.active && !modelPaused && price >= 20;
+        vm.prank(caller);
+        try market.updateOffer(offerId, price) {
+            if (_outcome(Action.UpdateOffer, auth, expectOk, true)) _off[offerId].price = price;
+        } catch {
+            _outcome(Action.UpdateOffer, auth, expectOk, false);
+        }
+    }
+
+    function _cancelOffer(uint256 seed) internal {
+        uint256 offerId = _pickOffer(seed);
+        OfferModel memory o = _off[offerId];
+        address seller = _lic[o.licenceId].owner;
+        address caller = _caller(_rand(seed, "caller"), seller == address(0) ? _poolAt(seed) : seller);
+        bool auth = seller != address(0) && caller == seller;
+        bool expectOk = auth && o.active; // allowed while paused
+        vm.prank(caller);
+        try market.cancelOffer(offerId) {
+            if (_outcome(Action.CancelOffer, auth, expectOk, true)) _closeOffer(offerId);
+        } catch {
+            _outcome(Action.CancelOffer, auth, expectOk, false);
+        }
+    }
+
+    function _buyOffer(uint256 seed) internal {
+        uint256 offerId = _pickOffer(seed);
+        OfferModel memory o = _off[offerId];
+        address buyer = _poolAt(_rand(seed, "buyer"));
+        address recipient = _recipient(seed);
+        uint64 expected = _expectedPrice(seed, o.price);
+        bool expectOk = o.active && !modelPaused && expected == o.price && recipient != address(0);
+        vm.prank(buyer);
+        try market.buyOffer(offerId, expected, recipient) returns (uint256 id) {
+            if (_outcome(Action.BuyOffer, true, expectOk, true)) {
+                _checkEq(id, modelNextLicenceId, "buyOffer: licence id not sequential");
+                modelNextLicenceId++;
+                _resaleModel(offerId, id, recipient, 0);
+                _tokenIn(uint256(o.price) * unitsPerCent);
+            }
+        } catch {
+            _outcome(Action.BuyOffer, true, expectOk, false);
+        }
+    }
+
+    function _settleCardOffer(uint256 seed) internal {
+        uint256 offerId = _pickOffer(seed);
+        OfferModel memory o = _off[offerId];
+        address caller = _settler(seed);
+        bytes32 ref = _ref(seed);
+        address recipient = _recipient(seed);
+        uint64 expected = _expectedPrice(seed, o.price);
+        uint256 cost = uint256(o.price) * unitsPerCent;
+        bool auth = modelOperator[caller];
+        bool expectOk = auth && o.active && !modelPaused && expected == o.price && recipient != address(0)
+            && ref != bytes32(0) && !refUsed[ref] && modelCredit[caller] >= cost;
+        vm.prank(caller);
+        try market.settleCardOffer(offerId, expected, recipient, ref) returns (uint256 id) {
+            if (_outcome(Action.SettleCardOffer, auth, expectOk, true)) {
+                _checkEq(id, cardId(ref), "settleCardOffer: card licence id");
+                _useRef(ref);
+                modelCredit[caller] -= cost;
+                _resaleModel(offerId, id, recipient, _holdUntil());
+            }
+        } catch {
+            _outcome(Action.SettleCardOffer, auth, expectOk, false);
+        }
+    }
+
+    /// @dev Half of the picks are any licence ever minted, so revocation does not empty the live set.
+    function _revoke(uint256 seed) internal {
+        (uint256 id,) = _pickLicence(seed);
+        uint256 any = _rand(seed, "any");
+        if (any % 2 == 0 && allLicences.length != 0) id = allLicences[(any >> 8) % allLicences.length];
+        LicenceModel memory l = _lic[id];
+        address caller = _caller(_rand(seed, "caller"), _rand(seed, "op2") % 4 == 0 ? operator2 : operator);
+        uint256 r = _rand(seed, "reason");
+        // Both casts are safe: the values are at most 255.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint8 reason = r % 10 == 0 ? (r % 20 == 0 ? 0 : uint8(_bound(r, 4, 255))) : uint8(1 + r % 3);
+        bool auth = modelOperator[caller];
+        bool expectOk = auth && l.live && reason >= 1 && reason <= 3; // allowed while paused
+        vm.prank(caller);
+        try market.revoke(id, reason) {
+            if (_outcome(Action.Revoke, auth, expectOk, true)) {
+                if (l.offerId != 0) _closeOffer(l.offerId);
+                _revokeModel(id, reason);
+            }
+        } catch {
+            _outcome(Action.Revoke, auth, expectOk, false);
+        }
+    }
+
+    // ------------------------------------------------------------------ balances
+
+    function _deposit(uint256 seed) internal {
+        address caller = _rand(seed, "who") % 3 == 0 ? _poolAt(seed) : operator;
+        uint256 r = _rand(seed, "amount");
+        uint256 amount = r % 16 == 0 ? 0 : _bound(r, 1, 10_000 * 1e6);
+        bool expectOk = !modelPaused && amount > 0;
+        vm.prank(caller);
+        try market.deposit(amount) {
+            if (_outcome(Action.Deposit, true, expectOk, true)) {
+                modelCredit[caller] += amount;
+                _tokenIn(amount);
+            }
+        } catch {
+            _outcome(Action.Deposit, true, expectOk, false);
+        }
+    }
+
+    /// @dev Anyone withdraws (part of) their balance; sometimes more than it, or to address 0.
+    function _withdraw(uint256 seed) internal {
+        address caller = _withBalance(seed);
+        _withdrawAs(Action.Withdraw, caller, seed, modelCredit[caller]);
+    }
+
+    /// @dev The operator withdraws part of its card float; one time in four someone else tries to take it.
+    function _withdrawFloat(uint256 seed) internal {
+        address caller = _caller(seed, operator);
+        uint256 cap = caller == operator ? modelCredit[operator] / 8 : modelCredit[operator];
+        _withdrawAs(Action.WithdrawFloat, caller, seed, cap);
+    }
+
+    function _withdrawAs(Action action, address caller, uint256 seed, uint256 cap) internal {
+        uint256 credit = modelCredit[caller];
+        uint256 r = _rand(seed, "amount");
+        uint256 amount;
+        if (r % 10 == 0) amount = _bound(r, credit + 1, credit + 1e12);
+        else if (r % 29 == 0) amount = 0;
+        else amount = _bound(r, 1, cap == 0 ? 1 : cap);
+        uint256 t = _rand(seed, "to") % 32;
+        address to = t == 0 ? address(0) : (t < 16 ? caller : sink);
+        bool auth = amount <= credit; // taking more than one's own balance is unauthorised
+        bool expectOk = auth && !modelPaused && amount > 0 && to != address(0);
+        vm.prank(caller);
+        try market.withdraw(to, amount) {
+            if (_outcome(action, auth, expectOk, true)) {
+                modelCredit[caller] -= amount;
+                _tokenOut(amount);
+            }
+        } catch {
+            _outcome(action, auth, expectOk, false);
+        }
+    }
+
+    function _withdrawStudio(uint256 seed) internal {
+        uint256 r = _rand(seed, "studio");
+        // Both casts are safe: studioCount is a uint32 of the fixture (2).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 studioId = r % 20 == 0 ? uint32(studioCount + 1) : uint32(1 + r % studioCount);
+        StudioModel memory s = _studios[studioId];
+        uint256 who = _rand(seed, "who") % 4;
+        address authorised = who == 0 ? s.royalty : (who == 1 ? s.admin : operator);
+        address caller = _caller(_rand(seed, "caller"), authorised == address(0) ? operator : authorised);
+        bool exists = studioId <= studioCount;
+        bool auth = exists && (caller == s.royalty || caller == s.admin || modelOperator[caller]);
+        bool expectOk = auth && !modelPaused && s.creditCents > 0;
+        vm.prank(caller);
+        try market.withdrawStudio(studioId) {
+            if (_outcome(Action.WithdrawStudio, auth, expectOk, true)) {
+                _tokenOut(uint256(s.creditCents) * unitsPerCent);
+                _studios[studioId].creditCents = 0;
+            }
+        } catch {
+            _outcome(Action.WithdrawStudio, auth, expectOk, false);
+        }
+    }
+
+    function _withdrawPlatform(uint256 seed) internal {
+        address caller = _caller(seed, _rand(seed, "who") % 2 == 0 ? admin : operator);
+        bool auth = caller == admin || modelOperator[caller];
+        bool expectOk = auth && !modelPaused && modelPlatformCents > 0;
+        vm.prank(caller);
+        try market.withdrawPlatform() {
+            if (_outcome(Action.WithdrawPlatform, auth, expectOk, true)) {
+                _tokenOut(uint256(modelPlatformCents) * unitsPerCent);
+                modelPlatformCents = 0;
+            }
+        } catch {
+            _outcome(Action.WithdrawPlatform, auth, expectOk, false);
+        }
+    }
+
+    // ------------------------------------------------------------------ admin and registry
+
+    /// @return paused Whether this call paused the market.
+    function _pause(uint256 seed) internal returns (bool paused) {
+        address caller = _caller(seed, _rand(seed, "who") % 2 == 0 ? admin : operator);
+        bool auth = caller == admin || modelOperator[caller];
+        bool expectOk = auth && !modelPaused;
+        vm.prank(caller);
+        try market.pause() {
+            paused = _outcome(Action.Pause, auth, expectOk, true);
+            if (paused) modelPaused = true;
+        } catch {
+            _outcome(Action.Pause, auth, expectOk, false);
+        }
+    }
+
+    function _unpauseAs(address caller) internal {
+        bool auth = caller == admin;
+        bool expectOk = auth && modelPaused;
+        vm.prank(caller);
+        try market.unpause() {
+            if (_outcome(Action.Unpause, auth, expectOk, true)) modelPaused = false;
+        } catch {
+            _outcome(Action.Unpause, auth, expectOk, false);
+        }
+    }
+
+    /// @dev One random action while the market is paused: pausable ones must revert, the others (cancel,
+    /// revoke, registry and admin changes) still work.
+    function _probe(uint256 seed) internal {
+        uint256 k = seed % 12;
+        if (k == 0) _buyPrimary(seed);
+        else if (k == 1) _settleCardPrimary(seed);
+        else if (k == 2) _list(seed);
+        else if (k == 3) _updateOffer(seed);
+        else if (k == 4) _cancelOffer(seed);
+        else if (k == 5) _buyOffer(seed);
+        else if (k == 6) _settleCardOffer(seed);
+        else if (k == 7) _revoke(seed);
+        else if (k == 8) _deposit(seed);
+        else if (k == 9) _withdrawStudio(seed);
+        else if (k == 10) _withdrawPlatform(seed);
+        else _withdraw(seed);
+    }
+
+    /// @dev Hold periods up to 4 days (the warp goes further), sometimes the maximum, sometimes too long.
+    function _setHoldPeriod(uint256 seed) internal {
+        address caller = _caller(seed, admin);
+        uint256 r = _rand(seed, "hold");
+        uint24 hold;
+        if (r % 10 == 0) hold = uint24(_bound(r, uint256(90 days) + 1, type(uint24).max));
+        else if (r % 50 == 1) hold = 90 days;
+        else if (r % 5 == 2) hold = 0;
+        else hold = uint24(_bound(r, 1, 4 days));
+        bool auth = caller == admin;
+        bool expectOk = auth && hold <= 90 days;
+        vm.prank(caller);
+        try market.setHoldPeriod(hold) {
+            if (_outcome(Action.SetHoldPeriod, auth, expectOk, true)) modelHold = hold;
+        } catch {
+            _outcome(Action.SetHoldPeriod, auth, expectOk, false);
+        }
+    }
+
+    function _updateEdition(uint256 seed) internal {
+        uint256 e = _rand(seed, "edition") % _eds.length;
+        EditionModel memory ed = _eds[e];
+        address caller = _studioCaller(seed, ed.studioId);
+        uint256 r = _rand(seed, "price");
+        uint64 price = r % 20 == 0 ? 0 : uint64(_bound(r, 1, 5_000));
+        bytes32 master = r % 33 == 0 ? bytes32(0) : keccak256(abi.encode("master", r));
+        bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
+        bool expectOk = auth && price > 0 && master != bytes32(0);
+        vm.prank(caller);
+        try market.updateEdition(ed.filmId, ed.quality, master, price) {
+            if (_outcome(Action.UpdateEdition, auth, expectOk, true)) _eds[e].price = price;
+        } catch {
+            _outcome(Action.UpdateEdition, auth, expectOk, false);
+        }
+    }
+
+    /// @dev Withdraws a random edition, or reactivates a withdrawn one (so editions are mostly on sale).
+    function _setEditionActive(uint256 seed, bool active) internal {
+        uint256 e = _rand(seed, "edition") % _eds.length;
+        if (active && _rand(seed, "pick") % 8 != 0) {
+            for (uint256 i = 0; i < _eds.length; i++) {
+                uint256 j = (e + i) % _eds.length;
+                if (!_eds[j].active) {
+                    e = j;
+                    break;
+                }
+            }
+        }
+        EditionModel memory ed = _eds[e];
+        address caller = _studioCaller(seed, ed.studioId);
+        bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
+        bool expectOk = auth && ed.active != active;
+        Action action = active ? Action.ReactivateEdition : Action.WithdrawEdition;
+        vm.prank(caller);
+        bool ok;
+        if (active) {
+            try market.reactivateEdition(ed.filmId, ed.quality) {
+                ok = true;
+            } catch {}
+        } else {
+            try market.withdrawEdition(ed.filmId, ed.quality) {
+                ok = true;
+            } catch {}
+        }
+        if (_outcome(action, auth, expectOk, ok)) _eds[e].active = active;
+    }
+
+    function _setCommission(uint256 seed) internal {
+        uint32 studioId = uint32(1 + _rand(seed, "studio") % studioCount);
+        address caller = _caller(seed, _rand(seed, "who") % 2 == 0 ? admin : operator);
+        uint256 r = _rand(seed, "bps");
+        // Both casts are safe: the values are bounded to uint16.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint16 bps = r % 10 == 0 ? uint16(_bound(r, 3_001, type(uint16).max)) : uint16(r % 3_001);
+        bool auth = caller == admin || modelOperator[caller];
+        bool expectOk = auth && bps <= 3_000;
+        vm.prank(caller);
+        try market.setStudioCommission(studioId, bps) {
+            if (_outcome(Action.SetCommission, auth, expectOk, true)) _studios[studioId].bps = bps;
+        } catch {
+            _outcome(Action.SetCommission, auth, expectOk, false);
+        }
+    }
+
+    /// @dev Changes a studio's royalty recipient (accrued earnings move to the previous one's balance).
+    function _updateStudio(uint256 seed) internal {
+        uint32 studioId = uint32(1 + _rand(seed, "studio") % studioCount);
+        StudioModel memory s = _studios[studioId];
+        address caller = _studioCaller(seed, studioId);
+        address next = royaltyChoices[_rand(seed, "next") % royaltyChoices.length];
+        bool auth = modelOperator[caller] || caller == s.admin;
+        vm.prank(caller);
+        try market.updateStudio(studioId, s.admin, next, "Studio") {
+            if (_outcome(Action.UpdateStudio, auth, auth, true) && next != s.royalty) {
+                modelCredit[s.royalty] += uint256(s.creditCents) * unitsPerCent;
+                _studios[studioId].creditCents = 0;
+                _studios[studioId].royalty = next;
+            }
+        } catch {
+            _outcome(Action.UpdateStudio, auth, auth, false);
+        }
+    }
+
+    /// @dev Changes the platform account (accrued fees move to the previous one's balance).
+    function _setPlatform(uint256 seed) internal {
+        address caller = _caller(seed, admin);
+        address next = platformChoices[_rand(seed, "next") % platformChoices.length];
+        bool auth = caller == admin;
+        vm.prank(caller);
+        try market.setPlatform(next) {
+            if (_outcome(Action.SetPlatform, auth, auth, true)) {
+                modelCredit[modelPlatform] += uint256(modelPlatformCents) * unitsPerCent;
+                modelPlatformCents = 0;
+                modelPlatform = next;
+            }
+        } catch {
+            _outcome(Action.SetPlatform, auth, auth, false);
+        }
+    }
+
+    /// @dev Grants or revokes the operator role of `operator2`, which then settles card sales or cannot.
+    function _setOperatorRole(uint256 seed) internal {
+        address caller = _caller(seed, admin);
+        bool grant = _rand(seed, "grant") % 2 == 0;
+        bytes32 role = market.OPERATOR_ROLE();
+        bool auth = caller == admin;
+        vm.prank(caller);
+        bool ok;
+        if (grant) {
+            try market.grantRole(role, operator2) {
+                ok = true;
+            } catch {}
+        } else {
+            try market.revokeRole(role, operator2) {
+                ok = true;
+            } catch {}
+        }
+        if (_outcome(Action.SetOperatorRole, auth, auth, ok)) modelOperator[operator2] = grant;
+    }
+}

@@ -1,0 +1,510 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {CommonBase} from "forge-std/Base.sol";
+import {StdCheats} from "forge-std/StdCheats.sol";
+import {StdUtils} from "forge-std/StdUtils.sol";
+import {TangibleMarket} from "../../src/TangibleMarket.sol";
+import {TangibleLicence} from "../../src/TangibleLicence.sol";
+import {TestEuro} from "../../src/TestEuro.sol";
+
+/// @dev The model and bookkeeping half of {MarketHandler}: the fixture, the model of everything the market should
+/// hold (licences, offers, balances, accruals, roles, pause, hold period, editions), the per-action counters, the
+/// views the invariants read, the model updates shared by the actions, the outcome bookkeeping ({_outcome},
+/// {_violate}) and the seeded picks of callers, licences, offers and references. The actions are in
+/// {MarketActions}, the fuzzer's entry points in {MarketHandler}.
+abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
+    // ------------------------------------------------------------------ actions
+
+    enum Action {
+        BuyPrimary,
+        SettleCardPrimary,
+        List,
+        UpdateOffer,
+        CancelOffer,
+        BuyOffer,
+        SettleCardOffer,
+        Revoke,
+        Deposit,
+        Withdraw,
+        WithdrawFloat,
+        WithdrawStudio,
+        WithdrawPlatform,
+        Pause,
+        Unpause,
+        SetHoldPeriod,
+        UpdateEdition,
+        WithdrawEdition,
+        ReactivateEdition,
+        SetCommission,
+        UpdateStudio,
+        SetPlatform,
+        SetOperatorRole,
+        Warp,
+        DirectTransfer
+    }
+
+    uint256 public constant ACTION_COUNT = 25; // checked against the enum in the constructor
+
+    // ------------------------------------------------------------------ model types
+
+    struct LicenceModel {
+        address owner;
+        uint64 filmId;
+        uint8 quality;
+        uint32 holdUntil;
+        bool live;
+        uint8 reason;
+        uint256 offerId; // active offer, 0 = none
+    }
+
+    struct OfferModel {
+        uint256 licenceId;
+        uint64 price;
+        bool active;
+    }
+
+    struct EditionModel {
+        uint64 filmId;
+        uint8 quality;
+        uint32 studioId;
+        uint64 price;
+        bool active;
+    }
+
+    struct StudioModel {
+        address admin;
+        address royalty;
+        uint16 bps;
+        uint64 creditCents;
+    }
+
+    // ------------------------------------------------------------------ fixture
+
+    TangibleMarket public immutable market;
+    TestEuro public immutable euro;
+    uint256 public immutable unitsPerCent;
+    address public immutable admin;
+    address public immutable operator;
+    address public immutable operator2; // gets and loses OPERATOR_ROLE during the run
+    address public immutable sink; // receives withdrawals, holds nothing in the market
+    /// @dev Longest single warp: longer than the usual hold periods so holds expire within a run.
+    uint256 public immutable maxWarp;
+
+    address[] public users; // licence holders and buyers
+    address[] public pool; // every account that calls the market (users, roles, payees, a stranger)
+    address[] public royaltyChoices;
+    address[] public platformChoices;
+
+    // ------------------------------------------------------------------ model
+
+    mapping(uint256 id => LicenceModel) internal _lic;
+    uint256[] public allLicences;
+    uint256[] internal _live;
+    mapping(uint256 id => uint256) internal _liveIndex; // index + 1
+
+    mapping(uint256 offerId => OfferModel) internal _off;
+    uint256[] internal _allOffers;
+    uint256[] public activeOffers;
+    mapping(uint256 offerId => uint256) internal _activeIndex; // index + 1
+
+    EditionModel[] internal _eds;
+    mapping(uint256 key => uint256) internal _edIndex; // index + 1
+    mapping(uint32 studioId => StudioModel) internal _studios;
+    uint32 public studioCount;
+
+    mapping(address account => uint256) public modelCredit; // stablecoin units
+    mapping(address account => uint256) public modelLive; // live licences held
+    mapping(address account => bool) public modelOperator;
+    address public modelPlatform;
+    uint64 public modelPlatformCents;
+    bool public modelPaused;
+    uint24 public modelHold;
+    uint256 public modelTokenHeld;
+    uint256 public modelNextLicenceId;
+    uint256 public modelNextOfferId;
+
+    uint256 internal _refNonce;
+    bytes32[] public usedRefs;
+    mapping(bytes32 ref => bool) public refUsed;
+
+    // ------------------------------------------------------------------ ghosts
+
+    uint256[ACTION_COUNT] internal _ok;
+    uint256[ACTION_COUNT] internal _rejected;
+    uint256[ACTION_COUNT] internal _denied;
+    uint256 public violations;
+    string public firstViolation;
+    bool public ghostUnauthorisedSuccess;
+    uint256 public ghostTokenIn;
+    uint256 public ghostTokenOut;
+
+    constructor(
+        TangibleMarket market_,
+        TestEuro euro_,
+        address admin_,
+        address operator_,
+        address[] memory users_,
+        address[] memory others_,
+        address[] memory royaltyChoices_,
+        address[] memory platformChoices_,
+        uint256 maxWarp_
+    ) {
+        require(uint256(type(Action).max) + 1 == ACTION_COUNT, "ACTION_COUNT");
+        market = market_;
+        euro = euro_;
+        unitsPerCent = market_.unitsPerCent();
+        admin = admin_;
+        operator = operator_;
+        operator2 = makeAddr("operator2");
+        sink = makeAddr("sink");
+        maxWarp = maxWarp_;
+        users = users_;
+        royaltyChoices = royaltyChoices_;
+        platformChoices = platformChoices_;
+        for (uint256 i = 0; i < users_.length; i++) {
+            pool.push(users_[i]);
+        }
+        for (uint256 i = 0; i < others_.length; i++) {
+            pool.push(others_[i]);
+        }
+        pool.push(operator2);
+        for (uint256 i = 0; i < pool.length; i++) {
+            vm.prank(pool[i]);
+            euro.approve(address(market_), type(uint256).max);
+            modelCredit[pool[i]] = market_.balanceOfCredit(pool[i]);
+        }
+        modelOperator[operator_] = true;
+        modelPlatform = market_.platform();
+        modelHold = market_.holdPeriod();
+        modelTokenHeld = euro_.balanceOf(address(market_));
+        modelNextLicenceId = market_.nextLicenceId();
+        modelNextOfferId = market_.nextOfferId();
+        studioCount = market_.studioCount();
+        for (uint32 s = 1; s <= studioCount; s++) {
+            TangibleMarket.StudioInfo memory info = market_.studio(s);
+            _studios[s] = StudioModel(info.admin, info.royaltyRecipient, info.commissionBps, info.creditCents);
+        }
+        for (uint64 f = 1; f <= market_.filmCount(); f++) {
+            for (uint8 q = 0; q <= market_.MAX_QUALITY(); q++) {
+                try market_.edition(f, q) returns (TangibleMarket.EditionInfo memory e) {
+                    _eds.push(EditionModel(f, q, e.studioId, e.priceCents, e.active));
+                    _edIndex[_key(f, q)] = _eds.length;
+                } catch {}
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ views for the invariants
+
+    function poolCount() external view returns (uint256) {
+        return pool.length;
+    }
+
+    function userCount() external view returns (uint256) {
+        return users.length;
+    }
+
+    function licenceCount() external view returns (uint256) {
+        return allLicences.length;
+    }
+
+    function liveCount() external view returns (uint256) {
+        return _live.length;
+    }
+
+    function activeOfferCount() external view returns (uint256) {
+        return activeOffers.length;
+    }
+
+    function usedRefCount() external view returns (uint256) {
+        return usedRefs.length;
+    }
+
+    function licenceModel(uint256 id) external view returns (LicenceModel memory) {
+        return _lic[id];
+    }
+
+    function offerModel(uint256 offerId) external view returns (OfferModel memory) {
+        return _off[offerId];
+    }
+
+    function studioModel(uint32 studioId) external view returns (StudioModel memory) {
+        return _studios[studioId];
+    }
+
+    function okCount(uint256 action) external view returns (uint256) {
+        return _ok[action];
+    }
+
+    function rejectedCount(uint256 action) external view returns (uint256) {
+        return _rejected[action];
+    }
+
+    function deniedCount(uint256 action) external view returns (uint256) {
+        return _denied[action];
+    }
+
+    /// @dev The card licence id of `ref`, computed here independently of the market.
+    function cardId(bytes32 ref) public pure returns (uint256) {
+        return uint256(keccak256(abi.encode(ref))) | (1 << 255);
+    }
+
+    /// @dev The payment reference the next fresh card settlement will use (never used so far).
+    function nextFreshRef() public view returns (bytes32) {
+        return keccak256(abi.encode("tangible-invariant-ref", _refNonce));
+    }
+
+    function actionName(uint256 action) external pure returns (string memory) {
+        string[ACTION_COUNT] memory names = [
+            "buyPrimary",
+            "settleCardPrimary",
+            "list",
+            "updateOffer",
+            "cancelOffer",
+            "buyOffer",
+            "settleCardOffer",
+            "revoke",
+            "deposit",
+            "withdraw",
+            "withdrawFloat",
+            "withdrawStudio",
+            "withdrawPlatform",
+            "pause",
+            "unpause",
+            "setHoldPeriod",
+            "updateEdition",
+            "withdrawEdition",
+            "reactivateEdition",
+            "setStudioCommission",
+            "updateStudio",
+            "setPlatform",
+            "grant/revokeOperator",
+            "warp",
+            "directTransfer"
+        ];
+        return names[action];
+    }
+
+    // ------------------------------------------------------------------ model updates
+
+    function _mintModel(uint256 id, address to, uint64 filmId, uint8 quality, uint32 holdUntil) internal {
+        if (_lic[id].owner != address(0)) _violate("licence id minted twice");
+        _lic[id] = LicenceModel(to, filmId, quality, holdUntil, true, 0, 0);
+        allLicences.push(id);
+        _live.push(id);
+        _liveIndex[id] = _live.length;
+        modelLive[to]++;
+        // The market's record of the new licence must match at once (hold included).
+        try market.licence(id) returns (TangibleLicence.LicenceInfo memory m) {
+            // forge-lint: disable-next-line(block-timestamp)
+            bool mintedNow = m.acquiredAt == block.timestamp;
+            if (
+                m.owner != to || m.filmId != filmId || m.quality != quality || m.holdUntil != holdUntil
+                    || m.revoked || !mintedNow
+            ) _violate("minted licence differs from the model");
+        } catch {
+            _violate("minted licence not found");
+        }
+    }
+
+    function _revokeModel(uint256 id, uint8 reason) internal {
+        LicenceModel storage l = _lic[id];
+        l.live = false;
+        l.reason = reason;
+        modelLive[l.owner]--;
+        uint256 i = _liveIndex[id] - 1;
+        uint256 last = _live[_live.length - 1];
+        _live[i] = last;
+        _liveIndex[last] = i + 1;
+        _live.pop();
+        delete _liveIndex[id];
+    }
+
+    function _closeOffer(uint256 offerId) internal {
+        _off[offerId].active = false;
+        _lic[_off[offerId].licenceId].offerId = 0;
+        uint256 i = _activeIndex[offerId] - 1;
+        uint256 last = activeOffers[activeOffers.length - 1];
+        activeOffers[i] = last;
+        _activeIndex[last] = i + 1;
+        activeOffers.pop();
+        delete _activeIndex[offerId];
+    }
+
+    function _resaleModel(uint256 offerId, uint256 newId, address recipient, uint32 holdUntil) internal {
+        OfferModel memory o = _off[offerId];
+        LicenceModel memory old = _lic[o.licenceId];
+        _closeOffer(offerId);
+        _revokeModel(o.licenceId, 0);
+        _mintModel(newId, recipient, old.filmId, old.quality, holdUntil);
+        // Independent split rule: 15 % studio and 5 % platform floored, the seller gets the rest.
+        uint64 studioCents = uint64((uint256(o.price) * 15) / 100);
+        uint64 platformCents = uint64(uint256(o.price) / 20);
+        uint64 sellerCents = o.price - studioCents - platformCents;
+        modelCredit[old.owner] += uint256(sellerCents) * unitsPerCent;
+        _studios[_eds[_edIndex[_key(old.filmId, old.quality)] - 1].studioId].creditCents += studioCents;
+        modelPlatformCents += platformCents;
+    }
+
+    function _primarySplit(EditionModel memory ed, uint64 price) internal {
+        StudioModel storage s = _studios[ed.studioId];
+        uint64 platformCents = uint64((uint256(price) * s.bps) / 10_000);
+        s.creditCents += price - platformCents;
+        modelPlatformCents += platformCents;
+    }
+
+    function _useRef(bytes32 ref) internal {
+        refUsed[ref] = true;
+        usedRefs.push(ref);
+        if (ref == nextFreshRef()) _refNonce++;
+    }
+
+    function _tokenIn(uint256 amount) internal {
+        modelTokenHeld += amount;
+        ghostTokenIn += amount;
+    }
+
+    function _tokenOut(uint256 amount) internal {
+        modelTokenHeld -= amount;
+        ghostTokenOut += amount;
+    }
+
+    function _holdUntil() internal view returns (uint32) {
+        return modelHold == 0 ? 0 : uint32(block.timestamp) + modelHold;
+    }
+
+    // ------------------------------------------------------------------ outcome bookkeeping
+
+    /// @dev Records an attempt of `action` and whether it matched the model's prediction.
+    /// @return expected The call succeeded as predicted: the caller updates the model. An unexpected success is
+    /// recorded as a violation and leaves the model as it was.
+    function _outcome(Action action, bool auth, bool expectOk, bool ok) internal returns (bool expected) {
+        uint256 a = uint256(action);
+        if (ok) {
+            _ok[a]++;
+            if (!auth) {
+                ghostUnauthorisedSuccess = true;
+                _violate(string.concat(this.actionName(a), ": an unauthorised caller succeeded"));
+            } else if (!expectOk) {
+                _violate(string.concat(this.actionName(a), ": succeeded where the model expects a revert"));
+            }
+        } else {
+            _rejected[a]++;
+            if (!auth) _denied[a]++;
+            if (expectOk) {
+                _violate(string.concat(this.actionName(a), ": reverted where the model expects success"));
+            }
+        }
+        return ok && expectOk;
+    }
+
+    function _violate(string memory what) internal {
+        if (violations == 0) firstViolation = what;
+        violations++;
+    }
+
+    function _checkEq(uint256 a, uint256 b, string memory what) internal {
+        if (a != b) _violate(what);
+    }
+
+    // ------------------------------------------------------------------ picks
+
+    function _rand(uint256 seed, string memory salt) internal pure returns (uint256) {
+        return uint256(keccak256(abi.encode(seed, salt)));
+    }
+
+    function _poolAt(uint256 seed) internal view returns (address) {
+        return pool[seed % pool.length];
+    }
+
+    function _user(uint256 seed) internal view returns (address) {
+        return users[seed % users.length];
+    }
+
+    /// @dev The authorised account three times in four, else any account of the pool.
+    function _caller(uint256 seed, address authorised) internal view returns (address) {
+        uint256 r = _rand(seed, "caller");
+        return r % 4 == 0 ? _poolAt(r >> 8) : authorised;
+    }
+
+    /// @dev A card settler: the operator, sometimes operator2 (whether it holds the role or not), or anyone.
+    function _settler(uint256 seed) internal view returns (address) {
+        return _caller(seed, _rand(seed, "op2") % 5 == 0 ? operator2 : operator);
+    }
+
+    /// @dev The studio's admin or an operator, or anyone.
+    function _studioCaller(uint256 seed, uint32 studioId) internal view returns (address) {
+        return _caller(seed, _rand(seed, "who") % 2 == 0 ? _studios[studioId].admin : operator);
+    }
+
+    /// @dev A user, address 0 one time in 32.
+    function _recipient(uint256 seed) internal view returns (address) {
+        uint256 r = _rand(seed, "recipient");
+        return r % 32 == 0 ? address(0) : _user(r >> 8);
+    }
+
+    /// @dev The right price seven times in eight, else one cent off.
+    function _expectedPrice(uint256 seed, uint64 price) internal pure returns (uint64) {
+        uint256 r = _rand(seed, "expected");
+        if (r % 8 != 0) return price;
+        return (r >> 8) % 2 == 0 || price == 0 ? price + 1 : price - 1;
+    }
+
+    /// @dev A fresh payment reference 7 times in 8, else a used one (if any) or zero.
+    function _ref(uint256 seed) internal view returns (bytes32) {
+        uint256 r = _rand(seed, "ref");
+        if (r % 8 != 0) return nextFreshRef();
+        if (r % 16 == 0 || usedRefs.length == 0) return bytes32(0);
+        return usedRefs[(r >> 8) % usedRefs.length];
+    }
+
+    /// @dev A live licence 85 % of the time, else any minted one (revoked included) or one never minted.
+    function _pickLicence(uint256 seed) internal view returns (uint256 id, bool live) {
+        uint256 r = _rand(seed, "licence");
+        if (r % 20 < 17 && _live.length != 0) return (_live[(r >> 8) % _live.length], true);
+        if (r % 20 < 19 && allLicences.length != 0) {
+            id = allLicences[(r >> 8) % allLicences.length];
+            return (id, _lic[id].live);
+        }
+        return ((r >> 8) % type(uint128).max + type(uint64).max, false); // never minted
+    }
+
+    /// @dev For listing: four times in five a live licence without an offer and off hold, if one is found quickly.
+    function _pickListable(uint256 seed) internal view returns (uint256 id) {
+        (id,) = _pickLicence(seed);
+        if (_rand(seed, "listable") % 5 == 0 || _live.length == 0) return id;
+        uint256 start = _rand(seed, "start");
+        for (uint256 i = 0; i < 8 && i < _live.length; i++) {
+            uint256 c = _live[(start + i) % _live.length];
+            LicenceModel memory l = _lic[c];
+            // forge-lint: disable-next-line(block-timestamp)
+            if (l.offerId == 0 && l.holdUntil <= block.timestamp) return c;
+        }
+        return id;
+    }
+
+    /// @dev An active offer 85 % of the time, else any offer ever listed or one never listed.
+    function _pickOffer(uint256 seed) internal view returns (uint256) {
+        uint256 r = _rand(seed, "offer");
+        if (r % 20 < 17 && activeOffers.length != 0) return activeOffers[(r >> 8) % activeOffers.length];
+        if (r % 20 < 19 && _allOffers.length != 0) return _allOffers[(r >> 8) % _allOffers.length];
+        return modelNextOfferId + 1 + (r >> 8) % 1000; // never listed
+    }
+
+    /// @dev An account with a balance (if one is found quickly), else any account of the pool.
+    function _withBalance(uint256 seed) internal view returns (address) {
+        uint256 start = _rand(seed, "who");
+        if (start % 5 != 0) {
+            for (uint256 i = 0; i < pool.length; i++) {
+                address a = pool[(start + i) % pool.length];
+                if (modelCredit[a] != 0 && a != operator) return a;
+            }
+        }
+        return _poolAt(start);
+    }
+
+    function _key(uint64 filmId, uint8 quality) internal pure returns (uint256) {
+        return (uint256(filmId) << 8) | quality;
+    }
+}
