@@ -102,13 +102,19 @@ pub async fn run_reconciler(state: AppState, mut stop: watch::Receiver<bool>) {
 pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
     let c = state.config();
     let mut total = 0;
+    // Each purchase at most once per sweep: one whose read or cancel fails stays due (the
+    // abandonment clause does not look at the last read), and batch after batch would claim it
+    // again at once — a hot loop on Stripe that never returns once a batch is full of them.
+    let started: chrono::DateTime<chrono::Utc> = sqlx::query_scalar("SELECT now()")
+        .fetch_one(state.db())
+        .await?;
     loop {
         // Due: the last read (or the creation) is older than max(after, age / 4); or the
         // purchase is unpaid past the abandonment age (re-tried each sweep until it is closed).
         let claimed: Vec<Uuid> = sqlx::query_scalar(
             "UPDATE api_purchases SET stripe_checked_at = now() WHERE purchase_id IN ( \
                  SELECT purchase_id FROM api_purchases \
-                 WHERE state = ANY($1) AND ( \
+                 WHERE state = ANY($1) AND COALESCE(stripe_checked_at, created_at) < $6 AND ( \
                      COALESCE(stripe_checked_at, created_at) <= now() - make_interval(secs => \
                          greatest($2::float8, extract(epoch FROM now() - created_at)::float8 / 4)) \
                      OR (state = $3 AND created_at <= now() - make_interval(secs => $4::float8))) \
@@ -123,6 +129,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
         .bind(PurchaseState::AwaitingPayment)
         .bind(c.abandon_after_secs as f64)
         .bind(BATCH)
+        .bind(started)
         .fetch_all(state.db())
         .await?;
         let n = claimed.len();

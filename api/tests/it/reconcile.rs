@@ -250,6 +250,53 @@ async fn abandoned_purchase_has_its_payment_intent_cancelled_and_expires() {
     assert_eq!(stored_state(&app, id).await, "expired");
 }
 
+/// More abandoned purchases than a sweep's batch, whose PaymentIntent Stripe does not know (every
+/// cancel and read fails): each sweep tries each once, instead of claiming them again and again
+/// in one sweep that never ends (found by the attack review: a hot loop on Stripe).
+#[tokio::test]
+async fn abandoned_purchases_stripe_keeps_failing_on_are_tried_once_per_sweep() {
+    let app = app_with(&[
+        ("RECONCILE_INTERVAL_SECS", 1),
+        ("RECONCILE_AFTER_SECS", 3600),
+        ("RECONCILE_ON_READ_SECS", 3600),
+        ("ABANDON_AFTER_SECS", 3600),
+    ])
+    .await;
+    let n = 101;
+    for _ in 0..n {
+        app.create_purchase(app.chain.buyer(0).address()).await;
+    }
+    // Two days old, with intents Stripe answers 404 for.
+    sqlx::query(
+        "UPDATE api_purchases SET created_at = now() - interval '2 days', \
+             payment_intent_id = 'pi_missing_' || purchase_id",
+    )
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    tokio::time::sleep(Duration::from_secs(4)).await;
+    let calls = app
+        .stripe
+        .requests()
+        .iter()
+        .filter(|r| r.contains("pi_missing_"))
+        .count();
+    // A sweep a second for 4 s, each trying each purchase once (a cancel, maybe a read): at
+    // most ~5 sweeps × 2 calls × n. The hot loop made thousands.
+    assert!(calls >= n, "the sweeper never tried them: {calls} calls");
+    assert!(
+        calls <= 10 * n,
+        "{calls} Stripe calls for {n} purchases in 4 s"
+    );
+    for state in sqlx::query_scalar::<_, String>("SELECT state FROM api_purchases")
+        .fetch_all(app.db.pool())
+        .await
+        .unwrap()
+    {
+        assert_eq!(state, "awaiting_payment");
+    }
+}
+
 #[tokio::test]
 async fn a_payment_reaching_an_expired_purchase_is_still_settled() {
     // The race Stripe's cancellation closes, forced: the payment went through, then the
