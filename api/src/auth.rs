@@ -3,6 +3,8 @@
 //! keys are wrapped to it). Stateless: any API instance with the same secret accepts them.
 
 use alloy::primitives::Address;
+use axum::http::HeaderMap;
+use axum::http::header::AUTHORIZATION;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
@@ -56,6 +58,20 @@ impl TokenSigner {
         let signed = format!("{PREFIX}.{body}");
         let tag = URL_SAFE_NO_PAD.encode(self.mac(signed.as_bytes()).finalize().into_bytes());
         format!("{signed}.{tag}")
+    }
+
+    /// The claims of the request's valid, unexpired bearer token (`Authorization: Bearer <token>`);
+    /// the reason in words when there is none.
+    pub fn verify_request(&self, headers: &HeaderMap) -> Result<Claims, &'static str> {
+        let header = headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .ok_or("missing bearer token")?;
+        let token = header
+            .strip_prefix("Bearer ")
+            .ok_or("expected `Authorization: Bearer <token>`")?;
+        self.verify(token.trim(), chrono::Utc::now().timestamp())
+            .ok_or("invalid or expired token")
     }
 
     /// The claims of a valid, unexpired token.

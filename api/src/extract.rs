@@ -24,19 +24,11 @@ impl FromRequestParts<AppState> for AuthUser {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("missing bearer token"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .ok_or_else(|| ApiError::unauthorized("expected `Authorization: Bearer <token>`"))?;
         state
             .tokens()
-            .verify(token.trim(), chrono::Utc::now().timestamp())
+            .verify_request(&parts.headers)
             .map(AuthUser)
-            .ok_or_else(|| ApiError::unauthorized("invalid or expired token"))
+            .map_err(ApiError::unauthorized)
     }
 }
 

@@ -84,14 +84,9 @@ impl std::fmt::Debug for ClientKeyExtractor {
 impl ClientKeyExtractor {
     fn wallet<T>(&self, req: &Request<T>) -> Option<Address> {
         let tokens = self.tokens.as_ref()?;
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)?
-            .to_str()
-            .ok()?
-            .strip_prefix("Bearer ")?;
         tokens
-            .verify(token.trim(), chrono::Utc::now().timestamp())
+            .verify_request(req.headers())
+            .ok()
             .map(|claims| claims.sub)
     }
 

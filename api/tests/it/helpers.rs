@@ -373,6 +373,18 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// The Prometheus text of `GET /metrics`.
+    pub(crate) async fn metrics(&self) -> String {
+        self.http
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    }
+
     pub(crate) async fn get_json(&self, path: &str) -> (reqwest::StatusCode, Value) {
         let r = self.http.get(self.url(path)).send().await.unwrap();
         let status = r.status();

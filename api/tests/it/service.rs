@@ -34,15 +34,7 @@ async fn health_readiness_metrics_and_openapi() {
     assert_eq!(body["database"]["status"], "ok");
     app.rpc.set_down(false);
 
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(metrics.contains("http_requests_total"), "{metrics}");
     assert!(metrics.contains("operator_float_cents"), "{metrics}");
 

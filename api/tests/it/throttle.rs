@@ -140,15 +140,7 @@ async fn a_burst_of_anonymous_purchases_is_cut_at_the_limit_and_other_clients_ar
     assert_eq!(intents_at_stripe(&app).await as u64, created + 1);
 
     // Refusals are counted per route.
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     assert!(
         metrics
             .lines()

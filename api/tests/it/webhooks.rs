@@ -214,15 +214,7 @@ async fn signed_events_the_api_cannot_process_are_acknowledged_stored_and_alerte
     let (_, view) = app.get_json(&format!("/v1/purchases/{id}")).await;
     assert_eq!(view["state"], "awaiting_payment");
     // Each is an operator alert: counted by reason (and logged at error level).
-    let metrics = app
-        .http
-        .get(app.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.metrics().await;
     for reason in ["unparseable_object", "unhandled_type", "unparseable_event"] {
         assert!(
             metrics
