@@ -96,3 +96,12 @@ if [ "${BOOTSTRAP_SKIP_CHROMIUM:-0}" != 1 ] && ! command -v chromium >/dev/null 
   $SUDO apt-get update -qq && $SUDO apt-get install -y -qq chromium >/dev/null
 fi
 # --- end of the web block
+# --- ffmpeg (Debian) for the demo films (issue 15: real video with a burned-in timecode, which
+# needs a font) and for the playback tests that decode what the players are served.
+if [ "${BOOTSTRAP_SKIP_FFMPEG:-0}" != 1 ] && { ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1 \
+    || [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; }; then
+  echo "bootstrap: installing ffmpeg and fonts-dejavu-core (apt) for the demo films" >&2
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq && $SUDO apt-get install -y -qq ffmpeg fonts-dejavu-core >/dev/null
+fi
+
