@@ -7,6 +7,12 @@
 //! once. Every web response carries a strict Content-Security-Policy: scripts only from this
 //! origin and the configured Stripe.js origin, no inline script, connections to the same two.
 //!
+//! `/sw.js` is the app's service worker (it plays downloaded films and keeps the app shell for
+//! offline use): a stable name at the root so its scope is the whole site, never cached (a
+//! browser checks it for updates on every navigation) and a 404 when missing — never
+//! `index.html`. The policy allows it (`worker-src 'self'`) and the player's `<video>`, whose
+//! source is a same-origin URL the worker answers (`media-src 'self'`).
+//!
 //! Files are served by tower-http's `ServeDir`; only names made of `[A-Za-z0-9._-]` segments
 //! not starting with a dot reach it, so no request can leave the folder or read a hidden file. A missing `dist/` is a log line at startup, not an error: the
 //! API then serves its routes only.
@@ -27,6 +33,8 @@ use tower_http::set_header::SetResponseHeaderLayer;
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// `Cache-Control` of `index.html` and the other unhashed files.
 pub const NO_CACHE: &str = "no-cache";
+/// The service worker's file name under the site's folder, served at `/sw.js`.
+pub const SERVICE_WORKER: &str = "sw.js";
 
 /// Whether `path` belongs to the API (and never to the web app).
 pub fn is_api_path(path: &str) -> bool {
@@ -60,6 +68,7 @@ pub fn content_security_policy(stripe_js_url: &str) -> String {
     format!(
         "default-src 'none'; script-src 'self' {js}; connect-src 'self' {connect}; \
          frame-src {frame}; img-src 'self' data:; style-src 'self'; font-src 'self'; \
+         media-src 'self'; worker-src 'self'; \
          base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
     )
 }
@@ -123,6 +132,10 @@ pub fn with_web(api: Router, dir: &Path, stripe_js_url: &str) -> Router {
     let top = ServiceBuilder::new()
         .layer(cache_control(NO_CACHE))
         .service(ServeDir::new(dir).fallback(ServeFile::new(&index_file)));
+    // The service worker: its file or a 404 (a page must never register index.html as one).
+    let worker = ServiceBuilder::new()
+        .layer(cache_control(NO_CACHE))
+        .service(ServeFile::new(dir.join(SERVICE_WORKER)));
     let site = Router::new()
         .nest_service(
             "/assets",
@@ -140,10 +153,12 @@ pub fn with_web(api: Router, dir: &Path, stripe_js_url: &str) -> Router {
             }),
         )
         .fallback_service(tower::service_fn(move |req: Request| {
-            let (top, index) = (top.clone(), index.clone());
+            let (top, index, worker) = (top.clone(), index.clone(), worker.clone());
             async move {
                 let rel = req.uri().path().trim_start_matches('/');
-                let response = if !rel.contains('/') && safe_relative(rel) {
+                let response = if rel == SERVICE_WORKER {
+                    worker.oneshot(req).await?.map(Body::new)
+                } else if !rel.contains('/') && safe_relative(rel) {
                     top.oneshot(req).await?.map(Body::new)
                 } else {
                     index.oneshot(req).await?.map(Body::new)
@@ -195,6 +210,11 @@ mod tests {
         std::fs::write(dist.join("assets/index-AbC123.js"), "console.log(1)").unwrap();
         std::fs::write(dist.join("assets/index-AbC123.js.gz"), GZIPPED).unwrap();
         std::fs::write(dist.join("favicon.svg"), "<svg/>").unwrap();
+        std::fs::write(
+            dist.join("sw.js"),
+            "self.addEventListener('fetch', () => {})",
+        )
+        .unwrap();
         std::fs::write(dist.join(".env"), "SECRET=1").unwrap();
         std::fs::write(tmp.path().join("secret.txt"), "SECRET=2").unwrap();
         let api = Router::new()
@@ -307,6 +327,38 @@ mod tests {
         assert!(!body.contains("<title>"));
         let (status, headers, body) = get_path(&app, "/favicon.svg").await;
         assert_eq!((status, body.as_str()), (StatusCode::OK, "<svg/>"));
+        assert_eq!(headers[header::CACHE_CONTROL], NO_CACHE);
+    }
+
+    #[tokio::test]
+    async fn the_service_worker_is_served_uncached_at_the_root_and_allowed_by_the_policy() {
+        let (dir, app) = site();
+        let (status, headers, body) = get_path(&app, "/sw.js").await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.starts_with("self.addEventListener"), "{body}");
+        assert_eq!(headers[header::CACHE_CONTROL], NO_CACHE);
+        assert!(
+            headers[header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .starts_with("text/javascript")
+        );
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(csp.contains("worker-src 'self';"), "{csp}");
+        assert!(csp.contains("media-src 'self';"), "{csp}");
+        assert_eq!(headers[header::X_CONTENT_TYPE_OPTIONS], "nosniff");
+        // The page's own policy lets it register the worker and play the worker's stream.
+        let (_, headers, _) = get_path(&app, "/library").await;
+        let csp = headers[header::CONTENT_SECURITY_POLICY].to_str().unwrap();
+        assert!(
+            csp.contains("worker-src 'self';") && csp.contains("media-src 'self';"),
+            "{csp}"
+        );
+        // Without a built worker: a 404, not index.html served as a script.
+        std::fs::remove_file(dir.path().join("dist/sw.js")).unwrap();
+        let (status, headers, body) = get_path(&app, "/sw.js").await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert!(!body.contains("<title>"), "{body}");
         assert_eq!(headers[header::CACHE_CONTROL], NO_CACHE);
     }
 

@@ -59,6 +59,9 @@ export interface Licence {
 }
 export interface PublicConfig {
   chain_id: number;
+  /** Signer of licence certificates (`null`: this API issues none). */
+  attestation_address: string | null;
+  certificate_validity_secs: number;
   currency: string;
   stripe_publishable_key: string | null;
   stripe_js_url: string;
@@ -96,6 +99,16 @@ export interface Purchase {
   tx_hash: string | null;
   failure_code: string | null;
   failure_message: string | null;
+}
+/** `GET /v1/editions/{id}/content`: where an edition's encrypted file is. */
+export interface EditionContent {
+  edition_id: string;
+  film_id: number;
+  quality: string;
+  master_hash: string;
+  blob_hash: string;
+  size: number;
+  http_url: string;
 }
 export interface PaymentResult {
   status: string;
@@ -262,6 +275,11 @@ export const api = {
     call<FilmCreated>('POST', `/v1/studios/${studioId}/films`, { title, year, editions }, token),
   setEditionActive: (token: string, editionId: string, active: boolean) =>
     call<EditionStatus>('POST', `/v1/editions/${editionId}/${active ? 'reactivate' : 'withdraw'}`, undefined, token),
+  editionContent: (filmId: number, quality: string) => call<EditionContent>('GET', `/v1/editions/${filmId}-${quality}/content`),
+  /** The edition key of a licence, ECIES-wrapped to the signed-in owner's key. */
+  releaseKey: <T>(token: string, licenceId: string) => call<T>('POST', `/v1/licences/${licenceId}/key`, undefined, token),
+  /** The signed certificate for offline play. */
+  certificate: <T>(token: string, licenceId: string) => call<T>('GET', `/v1/licences/${licenceId}/certificate`, undefined, token),
   statement: (studioId: number, from: string, to: string) =>
     call<Statement>('GET', `/v1/studios/${studioId}/statement${period(from, to)}`),
 };

@@ -8,6 +8,7 @@ import { Checkout, OfferCheckout } from './pages/Checkout';
 import { FilmPage } from './pages/Film';
 import { Library } from './pages/Library';
 import { PayPage } from './pages/Pay';
+import { registerWorker } from './film/worker';
 import { WalletPage } from './pages/Wallet';
 import { onLinkClick, usePath } from './router';
 import { ErrorBox, Loading } from './ui';
@@ -42,6 +43,31 @@ function Studio({ path }: { path: string }) {
   return <mod.StudioRoutes path={path} />;
 }
 
+// The player too (with the certificate's EIP-712 check): its chunk is in the worker's app shell,
+// so it loads offline.
+type PlayerModule = { PlayerPage: FunctionComponent<{ licence: string }> };
+let player: Promise<PlayerModule> | null = null;
+function Player({ licence }: { licence: string }) {
+  const [mod, setMod] = useState<PlayerModule | 'failed' | null>(null);
+  useEffect(() => {
+    let live = true;
+    player ??= import('./pages/Player');
+    player.then(
+      (m) => live && setMod(m),
+      () => {
+        player = null;
+        if (live) setMod('failed');
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, []);
+  if (mod === 'failed') return <ErrorBox>The player could not be loaded. Check your connection.</ErrorBox>;
+  if (!mod) return <Loading what="the player" />;
+  return <mod.PlayerPage licence={licence} />;
+}
+
 function Page({ path }: { path: string }) {
   let m: RegExpMatchArray | null;
   if (path === '/') return <Catalogue />;
@@ -51,6 +77,7 @@ function Page({ path }: { path: string }) {
   if ((m = path.match(/^\/pay\/([0-9a-f-]{36})$/))) return <PayPage purchaseId={m[1] ?? ''} />;
   if (path === '/wallet') return <WalletPage />;
   if (path === '/library') return <Library />;
+  if ((m = path.match(/^\/play\/(\d{1,78})$/))) return <Player licence={m[1] ?? ''} />;
   if (path === '/studio' || path.startsWith('/studio/')) return <Studio path={path} />;
   return (
     <section>
@@ -104,5 +131,6 @@ function App() {
   );
 }
 
+registerWorker();
 const root = document.getElementById('app');
 if (root) render(<App />, root);

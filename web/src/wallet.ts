@@ -53,7 +53,7 @@ export function passwordProblem(pw: string, confirm: string): string | null {
  * wallet extension (EIP-1193, found through EIP-6963) that keeps its key and signs on request.
  */
 export type Source =
-  | { kind: 'keystore'; account: PrivateKeyAccount }
+  | { kind: 'keystore'; account: PrivateKeyAccount; secret: Uint8Array }
   | { kind: 'injected'; wallet: WalletInfo; chainId: number | null };
 
 export interface Session {
@@ -77,6 +77,9 @@ export function subscribe(f: () => void): () => void {
   return () => listeners.delete(f);
 }
 function set(s: Session | null, follow: (() => void) | null = null) {
+  // The keystore key of a session that ends is wiped (the new session keeps its own copy).
+  const old = session?.source;
+  if (old?.kind === 'keystore' && (s?.source.kind !== 'keystore' || s.source.secret !== old.secret)) old.secret.fill(0);
   if (s?.address !== session?.address || s?.source.kind !== session?.source.kind) {
     unfollow?.();
     unfollow = follow;
@@ -85,13 +88,17 @@ function set(s: Session | null, follow: (() => void) | null = null) {
   listeners.forEach((f) => f());
 }
 
-/** Starts a session with the account of `secret`, then wipes `secret`. */
+/**
+ * Starts a session with the account of `secret`, then wipes `secret`; the session keeps a copy in
+ * memory (for the ECIES unwrap of released film keys), wiped when the session ends.
+ */
 function start(secret: Uint8Array): Session {
   const account = privateKeyToAccount(`0x${bytesToHex(secret)}`);
+  const own = secret.slice();
   secret.fill(0);
   const s: Session = {
     address: account.address,
-    source: { kind: 'keystore', account },
+    source: { kind: 'keystore', account, secret: own },
     signMessage: (message) => account.signMessage({ message }),
     login: null,
   };
@@ -198,6 +205,11 @@ export async function signIn(): Promise<Login> {
   const login = await api.login(message, signature);
   if (session === s) set({ ...s, login });
   return login;
+}
+
+/** The unlocked keystore's secret key, for `unwrapKey`; `null` for an extension's session. */
+export function sessionSecret(s: Session | null): Uint8Array | null {
+  return s?.source.kind === 'keystore' ? s.source.secret : null;
 }
 
 export function signedIn(s: Session | null): boolean {

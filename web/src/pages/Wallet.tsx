@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { api, errorMessage, short } from '../api';
+import { api, ApiError, errorMessage, short } from '../api';
 import { discoverWallets, type InjectedWallet, type WalletInfo } from '../eip6963';
 import { useLoad, useSession } from '../hooks';
 import { WrongPassword } from '../keystore';
@@ -50,6 +50,9 @@ async function afterUnlock(setError: (s: string) => void) {
     const n = next();
     if (n) navigate(n);
   } catch (e) {
+    // Offline: the wallet is unlocked (stored films play from their certificates); go on.
+    const n = next();
+    if (e instanceof ApiError && e.code === 'network' && n) return navigate(n);
     setError('Wallet unlocked, but signing in failed: ' + errorMessage(e));
   }
 }

@@ -1,0 +1,136 @@
+// Answering a media element's range request over a film's plaintext, decrypting only the
+// segments that hold the bytes asked for (pure of the service worker's globals, so the tests run
+// it in Node): the first segment is opened before the response is built, the rest as the
+// element reads, one segment read ahead. Every tag is checked; a bad one ends the stream with an
+// error (the element stops) and is reported through `onError`.
+import { openSegment, segmentCount, segmentsFor, type FilmHeader } from '../film/format';
+
+export interface SealedSource {
+  readonly header: FilmHeader;
+  /** Ciphertext ‖ tag of segment `i`, as stored. */
+  sealed(i: number): Promise<Uint8Array<ArrayBuffer>>;
+}
+
+/** A few plaintext segments kept in memory (never in storage) for re-reads around a seek. */
+export class SegmentMemo {
+  private map = new Map<number, Promise<Uint8Array>>();
+  constructor(private readonly size = 4) {}
+  get(i: number, open: () => Promise<Uint8Array>): Promise<Uint8Array> {
+    let p = this.map.get(i);
+    if (p) {
+      this.map.delete(i);
+    } else {
+      p = open();
+      p.catch(() => this.map.delete(i));
+    }
+    this.map.set(i, p);
+    while (this.map.size > this.size) {
+      const oldest = this.map.keys().next().value as number;
+      this.map.delete(oldest);
+    }
+    return p;
+  }
+  clear() {
+    this.map.clear();
+  }
+}
+
+export type ByteRange = { start: number; end: number } | 'unsatisfiable';
+
+/** Parses a single `Range: bytes=a-b | a- | -n` over `total` bytes; `null` when absent. */
+export function parseRange(header: string | null, total: number): ByteRange | null {
+  if (!header) return null;
+  const m = /^bytes=(\d*)-(\d*)$/.exec(header.trim());
+  if (!m || (m[1] === '' && m[2] === '')) return 'unsatisfiable';
+  let start: number, end: number;
+  if (m[1] === '') {
+    const n = Number(m[2]);
+    if (n === 0) return 'unsatisfiable';
+    start = Math.max(0, total - n);
+    end = total - 1;
+  } else {
+    start = Number(m[1]);
+    end = m[2] === '' ? total - 1 : Math.min(Number(m[2]), total - 1);
+  }
+  if (start >= total || end < start) return 'unsatisfiable';
+  return { start, end };
+}
+
+export interface FilmStream {
+  key: CryptoKey;
+  source: SealedSource;
+  memo: SegmentMemo;
+}
+
+function segment(film: FilmStream, i: number): Promise<Uint8Array> {
+  return film.memo.get(i, async () => openSegment(film.key, film.source.header, i, await film.source.sealed(i)));
+}
+
+/**
+ * The response to `rangeHeader` over `film`'s plaintext (`type` its media type). Rejects when
+ * the first segment does not open (bad tag, missing chunk); later failures error the body.
+ */
+export async function respond(
+  film: FilmStream,
+  rangeHeader: string | null,
+  type: string,
+  onError: (e: unknown) => void,
+): Promise<Response> {
+  const h = film.source.header;
+  const total = h.plaintextLen;
+  const r = parseRange(rangeHeader, total);
+  if (r === 'unsatisfiable')
+    return new Response(null, { status: 416, headers: { 'Content-Range': `bytes */${total}`, 'Accept-Ranges': 'bytes' } });
+  const { start, end } = r ?? { start: 0, end: total - 1 };
+  const headers: Record<string, string> = {
+    'Content-Type': type,
+    'Accept-Ranges': 'bytes',
+    'Content-Length': String(total === 0 ? 0 : end - start + 1),
+    'Cache-Control': 'no-store',
+  };
+  if (r) headers['Content-Range'] = `bytes ${start}-${end}/${total}`;
+  if (total === 0) return new Response(null, { status: r ? 206 : 200, headers });
+  const [first, last] = segmentsFor(h, start, end);
+  const n = segmentCount(h);
+  // The first segment before the answer: a tampered start is an error, not an empty 206.
+  const head = await segment(film, first);
+  let i = first;
+  let ahead: Promise<Uint8Array> | null = null;
+  /** Starts opening segment `i + 1` if the range needs it (its failure is seen by `pull`). */
+  const prefetch = () => {
+    ahead = i <= last && i < n ? segment(film, i) : null;
+    ahead?.catch(() => {});
+  };
+  const slice = (plain: Uint8Array, idx: number) => {
+    const base = idx * h.segmentSize;
+    return plain.subarray(Math.max(0, start - base), Math.min(plain.length, end + 1 - base));
+  };
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        controller.enqueue(slice(head, i));
+        i++;
+        prefetch();
+      },
+      async pull(controller) {
+        if (i > last || i >= n || !ahead) return controller.close();
+        try {
+          const plain = await ahead;
+          controller.enqueue(slice(plain, i));
+          i++;
+          prefetch();
+          if (!ahead) controller.close();
+        } catch (e) {
+          onError(e);
+          controller.error(e);
+        }
+      },
+      cancel() {
+        ahead?.catch(() => {});
+        ahead = null;
+      },
+    },
+    { highWaterMark: 1 },
+  );
+  return new Response(body, { status: r ? 206 : 200, headers });
+}
