@@ -3,9 +3,13 @@
 // a page whose console errors, page errors, failed requests and unexpected HTTP errors are
 // collected as problems (a scenario lists the ones it provokes), screenshots at 390 and 1440 px
 // that must not scroll sideways, and the pass/fail ending.
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { privateKeyToAccount } from 'viem/accounts';
 
 /** Debian's headless Chromium (or $CHROMIUM) as every browser run starts it. */
 export function launch() {
@@ -36,6 +40,10 @@ export async function open(name, out, { acceptDownloads = false } = {}) {
   const expectedConsole = [];
   /** Request failures a scenario provokes (URL substrings), each consumed when seen. */
   const expectedFailures = [];
+  /** Regexes of problems a scenario provokes any number of times (its offline part): matched
+   *  against the console line, the failed request's URL, or the HTTP error's URL. */
+  const tolerated = [];
+  const tolerates = (text) => tolerated.some((re) => re.test(text));
   const consume = (list, match) => {
     const i = list.findIndex(match);
     if (i >= 0) list.splice(i, 1);
@@ -46,16 +54,16 @@ export async function open(name, out, { acceptDownloads = false } = {}) {
   const page = await context.newPage();
   page.setDefaultTimeout(20_000);
   page.on('console', (m) => {
-    if (m.type() === 'error' && !consume(expectedConsole, (re) => re.test(m.text())))
+    if (m.type() === 'error' && !tolerates(m.text()) && !consume(expectedConsole, (re) => re.test(m.text())))
       problems.push(`console error: ${m.text()}`);
   });
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('requestfailed', (r) => {
-    if (!consume(expectedFailures, (u) => r.url().includes(u)))
+    if (!tolerates(r.url()) && !consume(expectedFailures, (u) => r.url().includes(u)))
       problems.push(`request failed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`);
   });
   page.on('response', (r) => {
-    if (r.status() >= 400 && !consume(expectedErrors, (e) => r.url().includes(e.path) && r.status() === e.status))
+    if (r.status() >= 400 && !tolerates(r.url()) && !consume(expectedErrors, (e) => r.url().includes(e.path) && r.status() === e.status))
       problems.push(`HTTP ${r.status()}: ${r.request().method()} ${r.url()}`);
   });
 
@@ -68,6 +76,8 @@ export async function open(name, out, { acceptDownloads = false } = {}) {
     expectedErrors,
     expectedConsole,
     expectedFailures,
+    tolerated,
+    context,
     step: (s) => console.log(`test-web: ${s}`),
     /** Full-page screenshots at 1440 and 390 px; a page wider than the window is a problem. */
     async screenshot(what) {
@@ -128,4 +138,118 @@ export async function awaitLibraryLicence(page) {
     await page.waitForTimeout(1000);
     await page.click('button:has-text("Refresh")');
   }
+}
+
+// --- Films for the playback scenarios (web/e2e/playback.mjs, web/e2e/bench_playback.mjs).
+
+/**
+ * Writes a real film with ffmpeg: H.264 (a moving test pattern with its frame counter and a
+ * burned-in running timecode) and AAC (a tone), MP4 with the index first (`faststart`), a key
+ * frame every second so a seek lands quickly. Returns its path.
+ */
+export function makeFilm(path, { seconds = 16, width = 1280, height = 720, bitrate = '6M' } = {}) {
+  const font = '/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf';
+  const draw = existsSync(font)
+    ? `,drawtext=fontfile=${font}:text='%{pts\\:hms}':x=20:y=20:fontsize=${Math.round(height / 12)}:fontcolor=white:box=1:boxcolor=black@0.6`
+    : '';
+  execFileSync(
+    'ffmpeg',
+    ['-hide_banner', '-loglevel', 'error', '-y',
+      '-f', 'lavfi', '-i', `testsrc2=size=${width}x${height}:rate=25:duration=${seconds}${draw}`,
+      '-f', 'lavfi', '-i', `sine=frequency=440:sample_rate=48000:duration=${seconds}`,
+      '-c:v', 'libx264', '-preset', 'veryfast', '-pix_fmt', 'yuv420p', '-b:v', bitrate, '-maxrate', bitrate, '-bufsize', bitrate,
+      '-g', '25', '-keyint_min', '25', '-sc_threshold', '0',
+      '-c:a', 'aac', '-b:a', '128k', '-movflags', '+faststart', '-fflags', '+bitexact', path],
+    { stdio: 'inherit' },
+  );
+  return path;
+}
+
+/** A bearer token for a fresh key (Sign-In with Ethereum against the API at `base`). */
+export async function signInKey(base, privateKey) {
+  const account = privateKeyToAccount(privateKey);
+  const post = async (path, body, token) => {
+    const r = await fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      body: JSON.stringify(body),
+    });
+    const json = await r.json().catch(() => null);
+    if (!r.ok) throw new Error(`POST ${path}: ${r.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  const nonce = await post('/v1/auth/nonce', { address: account.address });
+  const signature = await account.signMessage({ message: nonce.message });
+  const { token } = await post('/v1/auth/login', { message: nonce.message, signature });
+  return { account, token, post: (path, body) => post(path, body, token) };
+}
+
+/**
+ * Publishes `file` as the HD edition of a new film of a new studio (a fresh studio key, through
+ * the API as the studio dashboard does) and waits until the catalogue lists it. Returns the film id.
+ */
+export async function publishFilm(base, file, title) {
+  const studio = await signInKey(base, `0x${randomBytes(32).toString('hex')}`);
+  const { studio_id } = await studio.post('/v1/studios', { name: `Playback ${title}`, royalty_address: studio.account.address });
+  const { film_id } = await studio.post(`/v1/studios/${studio_id}/films`, { title, year: 2026, editions: [{ quality: 'hd', price_cents: 500 }] });
+  const body = readFileSync(file);
+  const r = await fetch(`${base}/v1/editions/${film_id}-hd/master`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/octet-stream', authorization: `Bearer ${studio.token}` },
+    body,
+  });
+  if (!r.ok) throw new Error(`master upload: ${r.status} ${await r.text()}`);
+  for (let i = 0; ; i++) {
+    const f = await fetch(`${base}/v1/films/${film_id}`).then((x) => (x.ok ? x.json() : null));
+    if (f?.editions?.some((e) => e.quality === 'hd' && e.active)) return film_id;
+    if (i > 60) throw new Error(`film ${film_id} not in the catalogue within 60 s`);
+    await new Promise((res) => setTimeout(res, 1000));
+  }
+}
+
+/**
+ * A local HTTP proxy in front of the API (`target`), so a scenario can make the API unreachable
+ * for the page and its service worker alike (`stop`), and slow the film downloads (`slow` ms
+ * before each answer under /v1/content/). `ranges` lists the Range headers of those requests.
+ */
+export async function startProxy(target) {
+  const t = new URL(target);
+  const sockets = new Set();
+  const state = { slow: 0, ranges: [] };
+  const server = http.createServer((req, res) => {
+    const go = () => {
+      const up = http.request(
+        { host: t.hostname, port: t.port, method: req.method, path: req.url, headers: { ...req.headers, host: t.host } },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    };
+    if (req.url.startsWith('/v1/content/')) {
+      state.ranges.push(req.headers.range ?? '');
+      if (state.slow) return void setTimeout(go, state.slow);
+    }
+    go();
+  });
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  await new Promise((res) => server.listen(0, '127.0.0.1', res));
+  const port = server.address().port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    state,
+    /** Closes the port and every open connection: the API is unreachable. */
+    stop: () => {
+      const closed = new Promise((res) => server.close(res));
+      for (const s of sockets) s.destroy();
+      return closed;
+    },
+    /** Listens again on the same port. */
+    start: () => new Promise((res) => server.listen(port, '127.0.0.1', res)),
+  };
 }

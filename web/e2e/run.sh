@@ -6,6 +6,7 @@
 # ports and run folder (WEB_E2E_RUN), then web/e2e/checkout.mjs (buyer), web/e2e/studio.mjs (studio
 # dashboard), web/e2e/cli_pay.mjs (`tangible buy --card` paid on the web page) and
 # web/e2e/storefront.mjs (resale offers and price history, bought by card with a wallet extension)
+# and web/e2e/playback.mjs (download, the service worker's decrypting player, offline, tamper, expiry)
 # drive Chromium (playwright-core, Debian's /usr/bin/chromium) against the API's URL. The startup is
 # web/e2e/stack.sh, shared with the storefront's benchmark (scripts/bench.d/web.sh).
 set -euo pipefail
@@ -20,3 +21,4 @@ node "$root/web/e2e/checkout.mjs" "$base" "$out"
 node "$root/web/e2e/studio.mjs" "$base" "$out"
 node "$root/web/e2e/cli_pay.mjs" "$base" "$out" "$bin/tangible"
 node "$root/web/e2e/storefront.mjs" "$base" "$out" "$bin/tangible" "http://127.0.0.1:$ANVIL_PORT"
+node "$root/web/e2e/playback.mjs" "$base" "$out"

@@ -64,7 +64,10 @@ export async function download(
 ): Promise<StoredFilm> {
   const id = licence.licence_id;
   const [content, config] = await Promise.all([api.editionContent(licence.film_id, licence.quality), api.config()]);
-  const url = new URL(content.http_url, location.href).href;
+  // The API that serves this app serves its content under /v1/content too; another origin's URL
+  // (an absolute PUBLIC_URL behind a proxy) is outside the page's connect-src.
+  const announced = new URL(content.http_url, location.href);
+  const url = announced.origin === location.origin ? announced.href : new URL(`/v1/content/${content.blob_hash}`, location.href).href;
   let meta = await loadMeta(id);
   if (meta && meta.blobHash !== content.blob_hash) {
     // The edition's file changed (a new master): start again.

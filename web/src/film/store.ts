@@ -7,8 +7,8 @@
 import type { WrappedKey } from '../ecies';
 import { chunkCount, chunkRange, HEADER_LEN, parseHeader, segmentOffset, segmentPlainLen, TAG_LEN, type FilmHeader } from './format';
 
-/** Segments per stored chunk (8 MiB of a 1 MiB-segment film). */
-export const SEGMENTS_PER_CHUNK = 8;
+/** Segments per stored chunk (4 MiB of a 1 MiB-segment film). */
+export const SEGMENTS_PER_CHUNK = 4;
 
 /** The signed EIP-712 licence certificate as `GET /v1/licences/{id}/certificate` answers it. */
 export interface SignedCertificate {

@@ -48,8 +48,12 @@ export async function ask(m: PageToWorker): Promise<WorkerToPage> {
   return answer;
 }
 
-/** The virtual URL the worker answers for a stored film. */
-export const streamUrl = (licence: string) => `${STREAM_PREFIX}${licence}`;
+/**
+ * The virtual URL the worker answers for a stored film, fresh for each playback: Chromium shares
+ * media data between elements by URL within a page, so a film played before must not be read
+ * again from that memory once its key was handed over anew (a stored copy altered since must fail).
+ */
+export const streamUrl = (licence: string) => `${STREAM_PREFIX}${licence}?playback=${crypto.randomUUID()}`;
 
 /**
  * Imports the raw edition key as a non-extractable CryptoKey and wipes the bytes: what the page

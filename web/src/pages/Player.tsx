@@ -19,7 +19,7 @@ import { sessionSecret, signedIn, type Session } from '../wallet';
 type State =
   | { kind: 'checking' }
   | { kind: 'refused'; message: string }
-  | { kind: 'ready'; film: StoredFilm; note: string; key: CryptoKey }
+  | { kind: 'ready'; film: StoredFilm; note: string; key: CryptoKey; src: string }
   | { kind: 'failed'; message: string };
 
 /** A fresh certificate when the API answers; `null` when it cannot be reached (offline). */
@@ -75,7 +75,7 @@ async function prepare(licence: string, s: Session): Promise<State> {
   })) as Uint8Array<ArrayBuffer>;
   const key = await filmKey(raw);
   await handOver(licence, key, film.perChunk);
-  return { kind: 'ready', film, note: `${note} Offline play allowed until ${verdict.validUntil.toLocaleString()}.`, key };
+  return { kind: 'ready', film, note: `${note} Offline play allowed until ${verdict.validUntil.toLocaleString()}.`, key, src: streamUrl(licence) };
 }
 
 export function PlayerPage({ licence }: { licence: string }) {
@@ -163,7 +163,7 @@ function Player({ licence, session }: { licence: string; session: Session }) {
             <video
               ref={video}
               data-testid="video"
-              src={streamUrl(licence)}
+              src={state.src}
               controls
               playsInline
               preload="auto"
