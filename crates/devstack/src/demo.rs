@@ -85,7 +85,7 @@ impl DemoInfo {
             studio_id: catalogue.studio_id,
             studio_name: "Studio Méliès".to_owned(),
             film_id: catalogue.film_id,
-            film_title: "Le Voyage dans la Lune".to_owned(),
+            film_title: FILM_TITLE.to_owned(),
             film_year: 1902,
             editions,
             operator: account(chain::OPERATOR),
@@ -96,6 +96,9 @@ impl DemoInfo {
         }
     }
 }
+
+/// The demo film's title (also burned into its demo masters).
+pub(crate) const FILM_TITLE: &str = "Le Voyage dans la Lune";
 
 /// The editions registered on chain, with no master generated or uploaded yet.
 pub(crate) fn registered_editions(catalogue: &DemoCatalogue) -> Vec<DemoEdition> {

@@ -12,7 +12,8 @@
 //! Where things are: `start` starts the components in order (the processes themselves in
 //! `postgres`, `chain`, `localstripe` and `process`), `ready` waits for the indexer and the
 //! API, `progress` says what is being waited for, `demo` holds what the stack hands back
-//! about its demo catalogue and accounts.
+//! about its demo catalogue and accounts, `films` generates the demo films that are uploaded as
+//! its masters, and `masters` uploads them.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -23,6 +24,7 @@ use tangible_chain::Deployment;
 mod binaries;
 pub mod chain;
 mod demo;
+pub mod films;
 mod localstripe;
 pub mod masters;
 mod ports;
@@ -34,6 +36,7 @@ mod start;
 
 pub use binaries::{BIN_DIR_ENV, Binaries, build_bins, workspace_root};
 pub use demo::{DemoEdition, DemoInfo, DevAccount};
+pub use films::DemoFilms;
 pub use ports::{Ports, check_port_free};
 pub use postgres::Postgres;
 
@@ -57,7 +60,10 @@ pub struct StackOptions {
     pub block_time: Option<u64>,
     /// Generate the demo masters and upload them through the API (HD and 4K).
     pub upload_demo_masters: bool,
-    /// Size of the generated HD master in bytes; the 4K master is twice as large.
+    /// The demo masters: real films ([`films`]), this long per edition.
+    pub demo_films: DemoFilms,
+    /// Ignored: the demo masters are real films now, sized by [`StackOptions::demo_films`].
+    /// Kept only so that callers still setting it compile; to be removed with them.
     pub demo_master_bytes: usize,
     /// Folder for the cluster, logs, masters and deployment file; emptied parts are recreated
     /// on every start. `None`: a temporary folder removed when the stack stops.
@@ -78,13 +84,15 @@ pub struct StackOptions {
 }
 
 impl Default for StackOptions {
-    /// Free ports, instant mining, demo masters of 2 MiB, a temporary data folder.
+    /// Free ports, instant mining, demo films of 12 s (HD) and 4 s (4K), a temporary data
+    /// folder.
     fn default() -> Self {
         Self {
             ports: Ports::FREE,
             block_time: None,
             upload_demo_masters: true,
-            demo_master_bytes: 2 << 20,
+            demo_films: DemoFilms::default(),
+            demo_master_bytes: 0,
             data_dir: None,
             deployments_dir: None,
             binaries: None,

@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, Result};
 use tangible_chain::Deployment;
 use tangible_db::sqlx;
-use tangible_domain::Quality;
 
 use crate::demo::{self, DemoEdition, DemoInfo};
 use crate::process::Managed;
@@ -18,8 +17,9 @@ use crate::progress::Progress;
 use crate::ready::{api_has_route, wait_master_hashes, wait_mirrored, wait_ready};
 use crate::{
     Binaries, DATABASE_NAME, Ports, STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, StackOptions, chain,
-    localstripe, masters, postgres, workspace_root,
+    films, localstripe, masters, postgres, workspace_root,
 };
+use films::FilmSpec;
 
 /// A started stack, before it owns its temporary folder.
 pub(crate) struct Started {
@@ -357,9 +357,16 @@ fn api_command(options: &StackOptions, binaries: &Binaries, env: &ApiEnv<'_>) ->
     api
 }
 
-/// Generates the demo masters into `<data>/masters/` (HD: [`StackOptions::demo_master_bytes`],
-/// 4K: twice that) and, when the API has the master route, uploads them as the studio admin
-/// and waits until the indexer mirrored their hashes.
+/// Where film progress goes when the stack is silent: encoding a film takes seconds, and a
+/// test's output should say why it waited.
+fn say_on_stderr(line: &str) {
+    eprintln!("{line}");
+}
+
+/// Generates the demo masters into `<data>/masters/` (real films, [`StackOptions::demo_films`]
+/// long, from the film cache; the editions are encoded side by side the first time) and, when
+/// the API has the master route, uploads them as the studio admin and waits until the indexer
+/// mirrored their hashes.
 async fn upload_demo_masters(
     options: &StackOptions,
     data_dir: &Path,
@@ -370,15 +377,30 @@ async fn upload_demo_masters(
     children: &[Managed],
 ) -> Result<()> {
     let progress = Progress(options.progress);
-    for e in editions.iter_mut() {
-        let len = match e.quality {
-            Quality::Uhd4k => options.demo_master_bytes * 2,
-            _ => options.demo_master_bytes,
-        };
-        let path = data_dir
-            .join("masters")
-            .join(format!("film-{film_id}-{}.bin", e.quality));
-        masters::generate_master(&path, film_id, e.quality, len)?;
+    let say = options.progress.unwrap_or(say_on_stderr);
+    let jobs: Vec<(FilmSpec, PathBuf)> = editions
+        .iter()
+        .map(|e| {
+            let path = data_dir
+                .join("masters")
+                .join(format!("film-{film_id}-{}.mp4", e.quality));
+            (options.demo_films.spec(demo::FILM_TITLE, e.quality), path)
+        })
+        .collect();
+    let paths: Vec<PathBuf> = jobs.iter().map(|(_, p)| p.clone()).collect();
+    tokio::task::spawn_blocking(move || {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = jobs
+                .iter()
+                .map(|(spec, path)| s.spawn(move || films::generate_film(spec, path, say)))
+                .collect();
+            handles
+                .into_iter()
+                .try_for_each(|h| h.join().expect("a film encoder thread panicked"))
+        })
+    })
+    .await??;
+    for (e, path) in editions.iter_mut().zip(paths) {
         e.master_file = Some(path);
     }
     if !api_has_route(api_url, masters::is_master_route).await? {

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use tangible_devstack::{Binaries, Stack, StackOptions, check_port_free};
+use tangible_devstack::{Binaries, DemoFilms, Stack, StackOptions, check_port_free, films};
 use tangible_domain::Quality;
 
 fn sha256(data: &[u8]) -> [u8; 32] {
@@ -41,7 +41,6 @@ async fn stack_starts_serves_the_demo_film_and_stops_without_leftovers() {
     let binaries = Binaries::build(false).expect("building tangible-api and tangible-indexer");
     let stack = Stack::start(StackOptions {
         binaries: Some(binaries),
-        demo_master_bytes: 64 * 1024,
         ..StackOptions::default()
     })
     .await
@@ -107,22 +106,24 @@ async fn stack_starts_serves_the_demo_film_and_stops_without_leftovers() {
             "the served file contains the plaintext"
         );
     }
-    let expected_4k = stack
-        .demo
-        .editions
-        .iter()
-        .find(|e| e.quality == Quality::Uhd4k);
-    let hd = stack.demo.edition(Quality::Hd).unwrap();
-    let uhd = expected_4k.unwrap();
-    let (hd_len, uhd_len) = (
-        std::fs::metadata(hd.master_file.as_ref().unwrap())
-            .unwrap()
-            .len(),
-        std::fs::metadata(uhd.master_file.as_ref().unwrap())
-            .unwrap()
-            .len(),
-    );
-    assert_eq!((hd_len, uhd_len), (64 * 1024, 128 * 1024));
+    // The masters are the demo films: HD and 4K video of their size and length.
+    for e in &stack.demo.editions {
+        let path = e.master_file.as_ref().unwrap();
+        let p = films::probe(path.to_str().unwrap()).unwrap();
+        assert_eq!(
+            (p.width, p.height),
+            films::dimensions(e.quality),
+            "{}: {p:?}",
+            e.quality
+        );
+        let seconds = DemoFilms::default().seconds(e.quality);
+        assert!((p.duration - f64::from(seconds)).abs() < 0.1, "{p:?}");
+        assert_eq!(
+            (p.video_codec.as_str(), p.audio_codec.as_str()),
+            ("h264", "aac")
+        );
+    }
+    assert!(stack.demo.edition(Quality::Uhd4k).is_some());
 
     // The chain the stack reports is the one the deployment file names.
     let deployment = tangible_chain::Deployment::load(&stack.deployment_file).unwrap();

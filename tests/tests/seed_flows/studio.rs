@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use alloy::primitives::{Address, B256};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
+use tangible_devstack::films::{FilmSpec, generate_film};
 use tangible_domain::{Cents, Quality, Split};
 use tangible_e2e::User;
 
@@ -27,6 +28,14 @@ async fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
         assert!(Instant::now() < deadline, "{what}: not within 30 s");
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
+}
+
+/// Writes the HD edition of `title` (a real 6 s film from the devstack's film cache, encoded
+/// the first time) to `path`, as the studio's master.
+fn studio_film(title: &str, path: &std::path::Path) {
+    let spec = FilmSpec::edition(title, Quality::Hd, 6);
+    tokio::task::block_in_place(|| generate_film(&spec, path, |l| eprintln!("{l}")))
+        .unwrap_or_else(|e| panic!("generating the {title} film: {e:#}"));
 }
 
 /// `verify --decrypt` of `licence` (expected to fail): its checks, and `play`'s refusal.
@@ -84,16 +93,10 @@ async fn refuses_a_tampered_or_replaced_film(
     let v = buyer.json(&["verify", "--decrypt", licence]);
     assert_eq!(v["ok"], true, "the restored file verifies: {v}");
 
-    // The studio uploads another master (same size, other bytes) to the same edition.
+    // The studio uploads another master (a recut: the same edition, another film) to it.
     let film_id_n: u64 = film_id.parse().unwrap();
-    let new_path = admin.home().join("metropolis-hd-recut.bin");
-    tangible_devstack::masters::generate_master(
-        &new_path,
-        film_id_n ^ 0x5eed,
-        Quality::Hd,
-        master.len(),
-    )
-    .unwrap();
+    let new_path = admin.home().join("metropolis-hd-recut.mp4");
+    studio_film("Metropolis (recut)", &new_path);
     let new_master = std::fs::read(&new_path).unwrap();
     assert!(new_master != master);
     let new_sha = B256::from_slice(&Sha256::digest(&new_master));
@@ -208,16 +211,15 @@ pub(super) async fn studio_flow(w: &World, buyer: &User) {
     );
     let film_id_s = film_id.to_string();
 
-    // A master of a few MiB (not a multiple of the 1 MiB segment).
-    let master_path = admin.home().join("metropolis-hd.bin");
-    tangible_devstack::masters::generate_master(
-        &master_path,
-        film_id,
-        Quality::Hd,
-        (2 << 20) + 4_321,
-    )
-    .unwrap();
+    // A master of a few MiB (a real film; not a multiple of the 1 MiB segment).
+    let master_path = admin.home().join("metropolis-hd.mp4");
+    studio_film("Metropolis", &master_path);
     let master = std::fs::read(&master_path).unwrap();
+    assert!(
+        master.len() > 2 << 20 && !master.len().is_multiple_of(1 << 20),
+        "a master of several segments, the last one partial: {} bytes",
+        master.len()
+    );
     let sha = B256::from_slice(&Sha256::digest(&master));
     let master_arg = master_path.to_str().unwrap();
     const fn upload<'a>(film: &'a str, quality: &'a str, master: &'a str) -> [&'a str; 6] {

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
-use tangible_devstack::{Binaries, Ports, Postgres, Stack, StackOptions, check_port_free};
+use tangible_devstack::{
+    Binaries, DemoFilms, Ports, Postgres, Stack, StackOptions, check_port_free,
+};
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Tangible's local development stack.
@@ -64,9 +66,12 @@ struct UpArgs {
     /// Do not generate and upload the demo masters.
     #[arg(long)]
     no_masters: bool,
-    /// Size of the generated HD master in MiB (4K: twice).
-    #[arg(long, default_value_t = 4)]
-    master_mib: usize,
+    /// Length of the HD demo film in seconds (a real film, encoded once and cached).
+    #[arg(long, default_value_t = DemoFilms::default().hd_seconds)]
+    hd_seconds: u32,
+    /// Length of the 4K demo film in seconds (4K costs the most to encode).
+    #[arg(long, default_value_t = DemoFilms::default().uhd_seconds)]
+    uhd_seconds: u32,
     /// Run folder: the cluster, logs, masters and the lock (`.run/` of the clone).
     #[arg(long, default_value = ".run")]
     run_dir: PathBuf,
@@ -179,7 +184,11 @@ async fn up(args: UpArgs) -> Result<()> {
         ports,
         block_time: args.block_time,
         upload_demo_masters: !args.no_masters,
-        demo_master_bytes: args.master_mib << 20,
+        demo_films: DemoFilms {
+            hd_seconds: args.hd_seconds,
+            uhd_seconds: args.uhd_seconds,
+            ..DemoFilms::default()
+        },
         data_dir: Some(run_dir.clone()),
         deployments_dir: Some(std::path::absolute(&args.deployments_dir)?),
         binaries: Some(binaries),
@@ -187,6 +196,7 @@ async fn up(args: UpArgs) -> Result<()> {
         indexer_args: Vec::new(),
         // One line per wait, so a slow step (a first initdb, a cold build's API) is named.
         progress: Some(|line| eprintln!("make up: {line}")),
+        ..StackOptions::default()
     };
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
