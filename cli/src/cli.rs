@@ -120,12 +120,29 @@ pub enum Command {
         #[arg(long)]
         decrypt: bool,
     },
-    /// Decrypt and play a licence's film to a file or stdout (segment by segment).
+    /// Play a licence's film: serve it decrypted on a loopback-only address
+    /// (http://127.0.0.1:<port>/<random token>/film.mp4, seekable) and open a video player on
+    /// it; the plaintext never touches the disk. Ownership and revocation are checked with the
+    /// API when it can be reached, else (offline) the cached certificate decides. The server
+    /// stops when the player exits (without a player: on Ctrl-C).
     Play {
         /// The licence id.
         licence: String,
-        /// Output file, or `-` for stdout (pipe into a player: `| mpv -`).
-        #[arg(short, long, default_value = "-")]
+        /// The player to open, a command and its arguments separated by spaces; the URL is
+        /// added as the last argument. Default: the first of mpv, vlc and ffplay on PATH.
+        #[arg(long, env = "TANGIBLE_PLAYER", value_name = "CMD")]
+        player: Option<String>,
+        /// Open no player: print the URL and serve until Ctrl-C.
+        #[arg(long, conflicts_with = "player")]
+        no_player: bool,
+    },
+    /// Write a licence's film, decrypted, to a file (or `-` for stdout). The plaintext on disk
+    /// can be watched by anyone who gets the file, without the licence: prefer `play`.
+    Export {
+        /// The licence id.
+        licence: String,
+        /// Output file, or `-` for stdout.
+        #[arg(short, long)]
         output: PathBuf,
     },
     /// List a licence for resale on the market.
@@ -348,5 +365,26 @@ mod tests {
             panic!("a buy command");
         };
         assert!(args.pay.card && args.pay.no_open && !args.pay.test_card && !args.pay.crypto);
+    }
+
+    #[test]
+    fn play_serves_and_only_export_writes_a_file() {
+        for ok in [
+            "play 7",
+            "play 7 --no-player",
+            "play 7 --player mpv",
+            "export 7 -o film.mp4",
+            "export 7 --output -",
+        ] {
+            assert!(parse(ok).is_ok(), "{ok}: {:?}", parse(ok).err());
+        }
+        for bad in [
+            "play 7 -o film.mp4",
+            "play 7 --output -",
+            "play 7 --player mpv --no-player",
+            "export 7",
+        ] {
+            assert!(parse(bad).is_err(), "{bad} should be refused");
+        }
     }
 }

@@ -6,8 +6,10 @@
 //! stablecoin from the wallet ([`chain`]), downloads the encrypted film over P2P with an HTTP
 //! fallback, and keeps everything in a local [`library`]: the encrypted file exactly as
 //! downloaded, the film key wrapped to the wallet's public key, and the signed certificate.
-//! Nothing is decrypted at rest: `play` decrypts segment by segment into a stream, after
-//! checking the certificate offline. `sync` refreshes certificates and erases the local copy of
+//! Nothing is decrypted at rest: `play` serves the film on a loopback-only HTTP address to a
+//! video player ([`film_server`]), decrypting only the segments each request covers, after
+//! checking the licence with the API (or, offline, the cached certificate); only `export`
+//! writes plaintext to a file, and warns. `sync` refreshes certificates and erases the local copy of
 //! a licence that was revoked or resold.
 //!
 //! Where things live is decided by [`home::Home`] (`--home` / `TANGIBLE_HOME`).
@@ -18,6 +20,7 @@ pub mod chain;
 pub mod cli;
 mod commands;
 pub mod config;
+pub mod film_server;
 pub mod home;
 pub mod library;
 pub mod output;

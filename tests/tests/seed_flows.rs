@@ -1,7 +1,9 @@
 //! The two flows of the product seed, run with the `tangible` binary exactly as users run them,
 //! on one local stack (anvil, Postgres, localstripe, indexer, API with the demo film in HD and
 //! 4K), paid by card and in stablecoin; then the stack is stopped and the buyers verify and play
-//! offline. Also: an expired certificate blocks offline play until `sync`.
+//! offline. Also: an expired certificate blocks offline play until `sync`; a real film plays
+//! through `tangible play`'s loopback server and seeks (see [`playback`]); a revoked licence
+//! does not play while the API answers.
 //!
 //! Every sale is checked against sources other than the project's own reports: its
 //! `SaleSettled` event from `eth_getLogs` (prices as literals), the balances it moved on chain
@@ -29,6 +31,8 @@ use tangible_e2e::{Endpoints, User, tangible_bin};
 
 #[path = "seed_flows/money.rs"]
 mod money;
+#[path = "seed_flows/playback.rs"]
+mod playback;
 #[path = "seed_flows/studio.rs"]
 mod studio;
 
@@ -179,12 +183,24 @@ async fn buy_and_download(
     licence
 }
 
+/// The film of `licence` as `tangible export` writes it (the one command that writes the
+/// plaintext to a file), or the error it printed.
 fn play_to_vec(user: &User, licence: &str, extra: &[(&str, &str)]) -> Result<Vec<u8>, String> {
     let out = user.home().join(format!("played-{licence}"));
-    let r = user.run(&["play", licence, "-o", out.to_str().unwrap()], extra);
+    let r = user.run(&["export", licence, "-o", out.to_str().unwrap()], extra);
     if !r.ok {
+        assert!(
+            !out.exists(),
+            "a failed export leaves no file: {}",
+            r.stderr
+        );
         return Err(r.stderr);
     }
+    assert!(
+        r.stderr.contains("warning") && r.stderr.contains("plaintext"),
+        "export warns about the plaintext on disk: {}",
+        r.stderr
+    );
     let bytes = std::fs::read(&out).unwrap();
     std::fs::remove_file(&out).unwrap();
     Ok(bytes)
@@ -269,6 +285,10 @@ async fn resale(
     );
     w.check_paid((pay, 800), buyer_addr, (&before, &after), &sale, &bought)
         .await;
+
+    // Before the seller syncs, the copy is still on the device with a certificate valid
+    // offline: `play` asks the API, which says revoked.
+    playback::revoked_does_not_play(seller, licence);
 
     // The seller's client erases its copy on sync; the key is refused from now on.
     assert!(seller.licence_dir(licence).join("film.tgf").is_file());
@@ -398,6 +418,9 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     // A new studio publishes a film with the CLI; Carol buys it; the statement shows it.
     studio::studio_flow(&w, &carol).await;
 
+    // A real film (ffmpeg), played through the loopback server by a player that seeks.
+    playback::playback_flow(&w, &carol).await;
+
     // An expired certificate blocks offline play until `sync` renews it. The client's test
     // clock (TANGIBLE_TEST_NOW) is put one second past the certificate's end of validity.
     let cert: Value = serde_json::from_str(
@@ -406,7 +429,11 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     .unwrap();
     let issued = cert["certificate"]["issuedAt"].as_u64().unwrap();
     let after_lease = (cert["certificate"]["validUntil"].as_u64().unwrap() + 1).to_string();
-    let clock = [("TANGIBLE_TEST_NOW", after_lease.as_str())];
+    // Offline (the API unreachable): the cached certificate decides.
+    let clock = [
+        ("TANGIBLE_TEST_NOW", after_lease.as_str()),
+        playback::OFFLINE,
+    ];
     let refused = play_to_vec(&alice, &alice_4k, &clock).expect_err("expired: refused");
     assert!(
         refused.contains("expired") && refused.contains("tangible sync"),
@@ -438,7 +465,8 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
         changed.contains("CHANGED") && changed.contains("--accept-signer-change"),
         "a new signer is refused: {changed}"
     );
-    let offline = play_to_vec(&alice, &alice_4k, &[]).expect_err("offline: the pin decides");
+    let offline =
+        play_to_vec(&alice, &alice_4k, &[playback::OFFLINE]).expect_err("offline: the pin decides");
     assert!(offline.contains("is not valid"), "{offline}");
     alice.json(&["--accept-signer-change", "sync"]);
     assert_eq!(pinned(&pin), w.stack.demo.attestation.address);

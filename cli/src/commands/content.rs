@@ -1,7 +1,8 @@
-//! `download`, `verify`, `play`, `sync`: getting a licence's encrypted film, key and
-//! certificate; checking them offline; stream-decrypting; refreshing certificates and erasing
-//! what is no longer owned.
+//! `download`, `verify`, `sync`: getting a licence's encrypted film, key and certificate;
+//! checking them offline; refreshing certificates and erasing what is no longer owned. Also the
+//! decryption `verify --decrypt` and `export` share ([`decrypt_into`]); `play` is in `play.rs`.
 
+use std::fs::File;
 #[cfg(not(unix))]
 use std::io::BufReader;
 use std::io::{Read, Write};
@@ -24,7 +25,7 @@ use tangible_crypto::ecies::{KeyReleaseContext, WrappedKey};
 use tangible_crypto::film::FilmReader;
 #[cfg(unix)]
 use tangible_crypto::film::MappedFilm;
-use tangible_crypto::film::{HEADER_LEN, Header};
+use tangible_crypto::film::{FilmKey, HEADER_LEN, Header};
 
 use super::Ctx;
 use super::trust::{accept_certificate, check_certificate, online_signer};
@@ -73,7 +74,7 @@ fn parse_location(c: &EditionContent, api: &Api) -> anyhow::Result<ContentLocati
 }
 
 /// Explains API refusals about a licence in user terms.
-fn licence_refusal(e: ApiError, id: U256) -> anyhow::Error {
+pub(super) fn licence_refusal(e: ApiError, id: U256) -> anyhow::Error {
     match e.code() {
         Some(codes::NOT_OWNER) => {
             anyhow::anyhow!("licence {id} is not owned by this wallet ({e})")
@@ -165,7 +166,7 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
             "certificate_valid_until": cert.certificate.validUntil,
         }));
     } else {
-        println!("Licence {id}: ready to play offline (tangible play {id} -o film.mp4)");
+        println!("Licence {id}: ready to play, offline too (tangible play {id})");
     }
     Ok(())
 }
@@ -361,15 +362,9 @@ pub(super) fn verify(ctx: &mut Ctx, licence: &str, decrypt: bool) -> anyhow::Res
     Ok(())
 }
 
-/// Unwraps the key with the wallet and decrypts the licence's film segment by segment into
-/// `out`, hashing the plaintext. Returns the bytes written and the SHA-256, or `None` when the
-/// reader of `out` went away (a player closing the pipe).
-fn decrypt_into(
-    ctx: &mut Ctx,
-    entry: &Entry,
-    out: &mut dyn Write,
-    show_progress: bool,
-) -> anyhow::Result<Option<(u64, [u8; 32])>> {
+/// Unwraps the licence's film key with the wallet and opens its film file, checking both
+/// belong to the licence.
+pub(super) fn unlock_film(ctx: &mut Ctx, entry: &Entry) -> anyhow::Result<(FilmKey, File)> {
     let id = &entry.licence.licence_id;
     let stored = entry
         .key()?
@@ -386,7 +381,27 @@ fn decrypt_into(
         .wallet()?
         .unwrap_key(&stored.wrapped_key, &stored.context)
         .context("unwrapping the film key with the wallet")?;
-    let file = std::fs::File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
+    let header = read_header(&path)?;
+    anyhow::ensure!(
+        header.edition.film_id == entry.licence.film_id
+            && header.edition.quality == entry.licence.quality,
+        "the file is edition {} which is not this licence's edition",
+        header.edition
+    );
+    Ok((key, file))
+}
+
+/// Unwraps the key with the wallet and decrypts the licence's film segment by segment into
+/// `out`, hashing the plaintext. Returns the bytes written and the SHA-256, or `None` when the
+/// reader of `out` went away (a player closing the pipe).
+pub(super) fn decrypt_into(
+    ctx: &mut Ctx,
+    entry: &Entry,
+    out: &mut dyn Write,
+    show_progress: bool,
+) -> anyhow::Result<Option<(u64, [u8; 32])>> {
+    let (key, file) = unlock_film(ctx, entry)?;
     // Mapped: AES-GCM reads the ciphertext straight from the page cache (no read() copy).
     #[cfg(unix)]
     let mut reader = MappedFilm::open(&key, &file).context("opening the film")?;
@@ -394,11 +409,6 @@ fn decrypt_into(
     let mut reader = FilmReader::new_seekable(&key, BufReader::with_capacity(1 << 20, file))
         .context("opening the film")?;
     let h = reader.header();
-    anyhow::ensure!(
-        h.edition.film_id == entry.licence.film_id && h.edition.quality == entry.licence.quality,
-        "the file is edition {} which is not this licence's edition",
-        h.edition
-    );
     let bar = output::bytes_bar(h.plaintext_len, "decrypting");
     if !show_progress || ctx.json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -424,47 +434,13 @@ fn decrypt_into(
     Ok(Some((written, sha.finalize().into())))
 }
 
-fn check_master_hash(digest: &[u8; 32], cert: &SignedCertificate) -> anyhow::Result<()> {
+pub(super) fn check_master_hash(digest: &[u8; 32], cert: &SignedCertificate) -> anyhow::Result<()> {
     anyhow::ensure!(
         *digest == cert.certificate.masterHash.0,
         "the decrypted film's SHA-256 0x{} differs from the master hash {} registered on chain",
         hex::encode(digest),
         cert.certificate.masterHash
     );
-    Ok(())
-}
-
-pub(super) fn play(ctx: &mut Ctx, licence: &str, output_path: &Path) -> anyhow::Result<()> {
-    let id = parse_id(licence, "licence")?;
-    let entry = ctx.library().require(id)?;
-    let cert = check_certificate(ctx, &entry)?;
-    let to_stdout = output_path == Path::new("-");
-    let mut out: Box<dyn Write> = if to_stdout {
-        Box::new(std::io::stdout().lock())
-    } else {
-        Box::new(std::io::BufWriter::new(
-            std::fs::File::create(output_path)
-                .with_context(|| format!("creating {}", output_path.display()))?,
-        ))
-    };
-    let Some((written, digest)) = decrypt_into(ctx, &entry, &mut out, !to_stdout)? else {
-        // The player closed the pipe: stop quietly.
-        return Ok(());
-    };
-    drop(out);
-    check_master_hash(&digest, &cert)?;
-    if !to_stdout {
-        if ctx.json {
-            output::json(
-                &json!({ "licence_id": id.to_string(), "output": output_path, "bytes": written }),
-            );
-        } else {
-            println!(
-                "Played licence {id}: {written} bytes to {}",
-                output_path.display()
-            );
-        }
-    }
     Ok(())
 }
 

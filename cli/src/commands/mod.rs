@@ -3,6 +3,7 @@
 mod buy;
 mod catalogue;
 mod content;
+mod play;
 mod studio;
 mod trust;
 mod wallet;
@@ -172,7 +173,12 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             content::download(&mut ctx, &licence, http_only).await
         }
         Command::Verify { licence, decrypt } => content::verify(&mut ctx, &licence, decrypt),
-        Command::Play { licence, output } => content::play(&mut ctx, &licence, &output),
+        Command::Play {
+            licence,
+            player,
+            no_player,
+        } => play::play(&mut ctx, &licence, player.as_deref(), no_player).await,
+        Command::Export { licence, output } => play::export(&mut ctx, &licence, &output).await,
         Command::Resell { licence, price } => buy::resell(&mut ctx, &licence, price).await,
         Command::Offers { film, status, mine } => {
             catalogue::offers(&ctx, film, &status, mine).await

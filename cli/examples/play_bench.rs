@@ -1,0 +1,175 @@
+//! Throughput of `tangible play`'s loopback film server next to the mapped decrypt of the same
+//! file, in one run (issue 15 target: server ≥ 0.8× mapped decrypt).
+//!
+//! ```text
+//! cargo run --release -p tangible-cli --example play_bench               # 1 GiB
+//! cargo run --release -p tangible-cli --example play_bench -- --mib 256  # quick
+//! ```
+//!
+//! 1. Encrypts a film of the given size (1 MiB segments) into a temp dir.
+//! 2. Mapped decrypt: file → `io::sink()` through `film::decrypt_file` (memory map, one thread):
+//!    the ceiling a server built on the same reader can approach.
+//! 3. Loopback server: [`FilmServer`] (the server `tangible play` runs, on a 2-worker runtime as
+//!    in the CLI) answers one `GET` for the whole film; a client thread reads it from a plain
+//!    TCP socket into a 1 MiB buffer and throws it away (what a player's HTTP reader does).
+//!    Time from the request to the last byte.
+//!
+//! Passes alternate; each figure is the best of five by wall-clock time (the machine may be
+//! shared). Prints both figures, the ratio, the target and the machine.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use tangible_cli::film_server::FilmServer;
+use tangible_crypto::film::{self, EditionId, FilmKey, Header};
+
+const MIB: u64 = 1 << 20;
+const PASSES: usize = 5;
+const TARGET: f64 = 0.8;
+
+/// Pseudo-random plaintext without holding it all: one random MiB, repeated.
+struct Repeating {
+    block: Vec<u8>,
+    pos: usize,
+    left: u64,
+}
+
+impl Read for Repeating {
+    fn read(&mut self, out: &mut [u8]) -> io::Result<usize> {
+        let n = out
+            .len()
+            .min(self.block.len() - self.pos)
+            .min(usize::try_from(self.left).unwrap_or(usize::MAX));
+        out[..n].copy_from_slice(&self.block[self.pos..self.pos + n]);
+        self.pos = (self.pos + n) % self.block.len();
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+fn mib_arg() -> u64 {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == "--mib" {
+            return args
+                .next()
+                .and_then(|v| v.parse().ok())
+                .expect("--mib takes a number");
+        }
+    }
+    std::env::var("TANGIBLE_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1024)
+}
+
+/// Reads the whole answer to one GET from a plain socket; returns the body bytes received.
+fn fetch(url: &str) -> io::Result<u64> {
+    let rest = url.strip_prefix("http://").expect("an http URL");
+    let (authority, path) = rest.split_once('/').expect("a path");
+    let mut s = TcpStream::connect(authority)?;
+    write!(
+        s,
+        "GET /{path} HTTP/1.1\r\nHost: {authority}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut buf = vec![0u8; MIB as usize];
+    let mut total = 0u64;
+    let mut header_end = None;
+    let mut head = Vec::new();
+    loop {
+        let n = s.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        if header_end.is_none() {
+            head.extend_from_slice(&buf[..n.min(4096)]);
+            header_end = head
+                .windows(4)
+                .position(|w| w == b"\r\n\r\n")
+                .map(|p| p + 4);
+        }
+        total += n as u64;
+    }
+    let head_len = header_end.expect("an HTTP answer") as u64;
+    Ok(total - head_len)
+}
+
+fn gbps(bytes: u64, d: Duration) -> f64 {
+    bytes as f64 / d.as_secs_f64() / 1e9
+}
+
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default();
+    format!("{cores} cores ({cpu}), load {load} (1/5/15 min)")
+}
+
+fn main() -> anyhow::Result<()> {
+    let mib = mib_arg();
+    let len = mib * MIB;
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("bench.tgf");
+    let key = FilmKey::generate();
+    let header = Header::new(EditionId::new(1, 3), len)?;
+    let block: Vec<u8> = (0..MIB).map(|_| rand::random::<u8>()).collect();
+    film::encrypt(
+        &key,
+        &header,
+        Repeating {
+            block,
+            pos: 0,
+            left: len,
+        },
+        BufWriter::with_capacity(MIB as usize, File::create(&path)?),
+    )?;
+    println!("machine: {}", machine());
+    println!(
+        "film: {mib} MiB, 1 MiB segments, in {}",
+        dir.path().display()
+    );
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    let server = rt.block_on(FilmServer::start(key.clone(), File::open(&path)?))?;
+    let url = server.url();
+    // Warm the page cache and both paths once.
+    film::decrypt_file(&key, &File::open(&path)?, io::sink())?;
+    assert_eq!(fetch(&url)?, len, "the server sends the whole film");
+
+    let (mut mapped, mut served) = (Duration::MAX, Duration::MAX);
+    for _ in 0..PASSES {
+        let t = Instant::now();
+        film::decrypt_file(&key, &File::open(&path)?, io::sink())?;
+        mapped = mapped.min(t.elapsed());
+        let t = Instant::now();
+        let got = fetch(&url)?;
+        served = served.min(t.elapsed());
+        assert_eq!(got, len);
+    }
+    rt.block_on(server.shutdown())?;
+    let (m, s) = (gbps(len, mapped), gbps(len, served));
+    println!("mapped decrypt (film::decrypt_file → sink, 1 thread): {m:.2} GB/s");
+    println!("loopback server (GET whole film, plain TCP reader):   {s:.2} GB/s");
+    println!(
+        "ratio server / mapped: {:.2} (target ≥ {TARGET:.2}: {})",
+        s / m,
+        if s / m >= TARGET { "met" } else { "NOT met" }
+    );
+    println!("machine after: {}", machine());
+    Ok(())
+}
