@@ -10,8 +10,9 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use clap::{Parser, Subcommand};
 use tangible_devstack::{
-    Binaries, DemoFilms, Ports, Postgres, Stack, StackOptions, check_port_free,
+    Binaries, DemoFilms, Ports, Postgres, Stack, StackOptions, check_port_free, films,
 };
+use tangible_domain::Quality;
 use tokio::signal::unix::{SignalKind, signal};
 
 /// Tangible's local development stack.
@@ -31,6 +32,25 @@ enum Cmd {
     /// `<run dir>/pg`), print its URL and keep it until Ctrl-C: for running the indexer or the
     /// API by hand (`tangible-api migrate` creates the schema).
     Postgres(PostgresArgs),
+    /// Write a demo film (the one `up` uploads, from the film cache; encoded and cached the
+    /// first time) and say how long it took and how large it is.
+    Film(FilmArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct FilmArgs {
+    /// The edition: sd, hd or 4k.
+    #[arg(long, default_value = "hd")]
+    quality: Quality,
+    /// Length in seconds (default: the demo film's for that edition).
+    #[arg(long)]
+    seconds: Option<u32>,
+    /// The title burned in.
+    #[arg(long, default_value = "Le Voyage dans la Lune")]
+    title: String,
+    /// Where to write the film.
+    #[arg(short, long, default_value = "film.mp4")]
+    output: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]
@@ -95,6 +115,7 @@ fn main() -> std::process::ExitCode {
                 match cli.command {
                     Cmd::Up(args) => up(args).await,
                     Cmd::Postgres(args) => postgres(args).await,
+                    Cmd::Film(args) => film(&args),
                 }
             })
         });
@@ -231,6 +252,25 @@ async fn up(args: UpArgs) -> Result<()> {
     let _ = stop.await;
     eprintln!("make up: stopped, no process left");
     outcome
+}
+
+/// `tangible-stack film`: one demo film, timed.
+fn film(args: &FilmArgs) -> Result<()> {
+    let seconds = args
+        .seconds
+        .unwrap_or_else(|| DemoFilms::default().seconds(args.quality));
+    let spec = films::FilmSpec::edition(&args.title, args.quality, seconds);
+    let started = std::time::Instant::now();
+    films::generate_film(&spec, &args.output, |line| eprintln!("{line}"))?;
+    let size = std::fs::metadata(&args.output)?.len();
+    println!(
+        "{} {} s: {} ({size} bytes) in {:.1} s",
+        spec.label,
+        seconds,
+        args.output.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn postgres(args: PostgresArgs) -> Result<()> {
@@ -388,7 +428,7 @@ Press Ctrl-C to stop everything.
         b2_i = buyer2.index,
         bin_dir = bin_dir.display(),
         master_4k = d
-            .edition(tangible_domain::Quality::Uhd4k)
+            .edition(Quality::Uhd4k)
             .and_then(|e| e.master_file.as_ref())
             .map(|p| p.display().to_string())
             .unwrap_or_default(),
