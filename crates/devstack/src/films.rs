@@ -12,16 +12,16 @@
 //! Why `+faststart` rather than a fragmented MP4 (measured with headless Chromium 156 and
 //! ffmpeg 5.1 against a range-capable HTTP server throttled to 4 MB/s, the 12 s HD film,
 //! seeking to 80 %): with the index at the front Chromium reads the file from byte 0, gets
-//! the metadata in one request (29–57 ms) and seeks with one range request that starts where
-//! the 9.6 s keyframe is (byte 4,325,376 of 5,736,340), first frame after 208–251 ms;
+//! the metadata in one request (29–57 ms) and seeks with one range request starting near the
+//! keyframe before 9.6 s (byte 4,325,376 of 5.7 MB), first frame after 208–251 ms;
 //! `ffmpeg -ss 9.6 -i <url>` made two requests (589,824 bytes read). A fragmented MP4
 //! (`frag_keyframe+empty_moov+default_base_moof`) has no index: both Chromium and ffmpeg
-//! hopped through every fragment of the file at open (14 range requests, 1.5 MB read before
-//! the metadata, 1.7 MB for the ffmpeg seek) — one request per second of film for a long
+//! hopped through every fragment of the file at open (Chromium: 13 range requests and 1.5 MB
+//! read before the metadata; ffmpeg: 1.7 MB read for the seek), one request per second of
 //! film. With `+global_sidx` Chromium first read the file's tail, then seeked well, but made
-//! more requests than with `+faststart` for the same result. Both Chromium's `<video>` and
-//! ffmpeg/mpv/VLC play a `+faststart` MP4 progressively, so it is the one layout every
-//! client here streams and seeks.
+//! three times the requests of `+faststart` for the same result. Chromium's `<video>` and
+//! ffmpeg (mpv reads through ffmpeg's demuxer) play a `+faststart` MP4 progressively, so it is
+//! the layout every client here streams and seeks.
 //!
 //! Deterministic: the same parameters and the same ffmpeg build give the same bytes (one
 //! encoder thread, `bitexact` flags, no metadata or creation time). Generated films are cached
@@ -29,6 +29,9 @@
 //! of every parameter, the ffmpeg build (`ffmpeg -version`) and the font; a film is encoded
 //! into a temporary file of that folder and renamed into place, so concurrent generations
 //! never expose a partial file. [`generate_film`] copies the cached film to where it is asked.
+//! `ffmpeg -version` does not name the libx264 build: after an upgrade of libx264 alone, a
+//! fresh encoding may differ from the cached film (both are valid; the stack uses the cached
+//! one everywhere; clear the folder to re-encode).
 
 use std::fmt::Write as _;
 use std::io::ErrorKind;

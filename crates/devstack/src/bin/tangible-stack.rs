@@ -390,7 +390,8 @@ Walkthrough (copy-paste in another terminal):
   # a test card from here; a card licence is held 3 days before it can be resold)
   L=$(tangible --get licence_id buy {film} --quality 4k --crypto)
   tangible download $L && tangible verify $L
-  tangible play $L -o $ALICE/film.bin && cmp $ALICE/film.bin {master_4k} && echo identical
+  tangible play $L        # the 4K film in mpv, vlc or ffplay, from a loopback URL (--no-player)
+  tangible export $L -o $ALICE/film.mp4 && cmp $ALICE/film.mp4 {master_4k} && echo identical
   O=$(tangible --get offer_id resell $L --price 8.00)
   export TANGIBLE_HOME=$BOB                                      # buyer #{b2_i}
   echo $BUYER2_KEY | tangible wallet import --private-key && tangible login
