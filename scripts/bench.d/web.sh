@@ -19,3 +19,4 @@ echo "targets (issue 14): initial JS ≤ 250 kB gzipped | catalogue interactive 
 (cd web && npx --no-install vite build --logLevel warn)
 . "$root/web/e2e/stack.sh"
 node "$root/web/e2e/bench.mjs" "$base" "$root/web/dist"
+node "$root/web/e2e/bench_playback.mjs" "$base"   # the browser player (issue 15): worker decrypt vs bare WebCrypto, first frame, seek p95

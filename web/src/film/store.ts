@@ -175,7 +175,9 @@ export async function saveChunk(id: string, k: number, bytes: Uint8Array<ArrayBu
  * Used by the service worker; a missing chunk is an error (the film is not fully downloaded).
  */
 export class SegmentSource {
-  private files = new Map<number, File>();
+  /** The last chunks read (ciphertext only), each read from OPFS in one call: a file read from a
+   *  worker is a round trip to the browser process, so 4 segments per read, not 1. */
+  private chunks = new Map<number, Promise<Uint8Array<ArrayBuffer>>>();
   private constructor(
     private dir: FileSystemDirectoryHandle,
     readonly header: FilmHeader,
@@ -188,17 +190,24 @@ export class SegmentSource {
     return dir && header ? new SegmentSource(dir, header, perChunk) : null;
   }
 
+  private chunk(k: number): Promise<Uint8Array<ArrayBuffer>> {
+    let p = this.chunks.get(k);
+    if (!p) {
+      p = readFile(this.dir, chunkName(k)).then(async (f) => {
+        if (!f) throw new Error(`chunk ${k} is not stored (the download is incomplete)`);
+        return new Uint8Array(await f.arrayBuffer());
+      });
+      p.catch(() => this.chunks.delete(k));
+      this.chunks.set(k, p);
+      while (this.chunks.size > 2) this.chunks.delete(this.chunks.keys().next().value as number);
+    }
+    return p;
+  }
+
   async sealed(i: number): Promise<Uint8Array<ArrayBuffer>> {
     const k = Math.floor(i / this.perChunk);
-    let f = this.files.get(k);
-    if (!f) {
-      const got = await readFile(this.dir, chunkName(k));
-      if (!got) throw new Error(`segment ${i} is not stored (the download is incomplete)`);
-      f = got;
-      this.files.set(k, f);
-    }
+    const bytes = await this.chunk(k);
     const start = segmentOffset(this.header, i) - chunkRange(this.header, this.perChunk, k)[0];
-    const len = segmentPlainLen(this.header, i) + TAG_LEN;
-    return new Uint8Array(await f.slice(start, start + len).arrayBuffer());
+    return bytes.slice(start, start + segmentPlainLen(this.header, i) + TAG_LEN);
   }
 }

@@ -166,7 +166,7 @@ function Player({ licence, session }: { licence: string; session: Session }) {
               src={state.src}
               controls
               playsInline
-              preload="auto"
+              preload="metadata"
               onError={onVideoError}
             />
           )}

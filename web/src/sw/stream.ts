@@ -1,7 +1,7 @@
 // Answering a media element's range request over a film's plaintext, decrypting only the
 // segments that hold the bytes asked for (pure of the service worker's globals, so the tests run
 // it in Node): the first segment is opened before the response is built, the rest as the
-// element reads, one segment read ahead. Every tag is checked; a bad one ends the stream with an
+// element reads, up to four segments opened ahead. Every tag is checked; a bad one ends the stream with an
 // error (the element stops) and is reported through `onError`.
 import { openSegment, segmentCount, segmentsFor, type FilmHeader } from '../film/format';
 
@@ -14,7 +14,7 @@ export interface SealedSource {
 /** A few plaintext segments kept in memory (never in storage) for re-reads around a seek. */
 export class SegmentMemo {
   private map = new Map<number, Promise<Uint8Array>>();
-  constructor(private readonly size = 4) {}
+  constructor(private readonly size = 8) {}
   get(i: number, open: () => Promise<Uint8Array>): Promise<Uint8Array> {
     let p = this.map.get(i);
     if (p) {
@@ -34,6 +34,9 @@ export class SegmentMemo {
     this.map.clear();
   }
 }
+
+/** Segments opened ahead of the reader of one answer. */
+const READ_AHEAD = 4;
 
 export type ByteRange = { start: number; end: number } | 'unsatisfiable';
 
@@ -91,15 +94,21 @@ export async function respond(
   if (r) headers['Content-Range'] = `bytes ${start}-${end}/${total}`;
   if (total === 0) return new Response(null, { status: r ? 206 : 200, headers });
   const [first, last] = segmentsFor(h, start, end);
-  const n = segmentCount(h);
+  const stop = Math.min(last, segmentCount(h) - 1);
   // The first segment before the answer: a tampered start is an error, not an empty 206.
   const head = await segment(film, first);
-  let i = first;
-  let ahead: Promise<Uint8Array> | null = null;
-  /** Starts opening segment `i + 1` if the range needs it (its failure is seen by `pull`). */
-  const prefetch = () => {
-    ahead = i <= last && i < n ? segment(film, i) : null;
-    ahead?.catch(() => {});
+  /** Segments being opened ahead of the reader (WebCrypto works off the worker's thread, so a
+   *  few in flight keep it busy while the page reads), oldest first; `at` is the oldest's index. */
+  const queue: Promise<Uint8Array>[] = [];
+  let at = first + 1;
+  let cancelled = false;
+  let scheduled = first + 1;
+  const fill = () => {
+    while (queue.length < READ_AHEAD && scheduled <= stop) {
+      const p = segment(film, scheduled++);
+      p.catch(() => {}); // seen by `pull`
+      queue.push(p);
+    }
   };
   const slice = (plain: Uint8Array, idx: number) => {
     const base = idx * h.segmentSize;
@@ -108,29 +117,33 @@ export async function respond(
   const body = new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(slice(head, i));
-        i++;
-        prefetch();
+        controller.enqueue(slice(head, first));
+        fill();
+        if (!queue.length) controller.close();
       },
       async pull(controller) {
-        if (i > last || i >= n || !ahead) return controller.close();
+        const next = queue.shift();
+        if (!next) return controller.close();
+        let plain: Uint8Array;
         try {
-          const plain = await ahead;
-          controller.enqueue(slice(plain, i));
-          i++;
-          prefetch();
-          if (!ahead) controller.close();
+          plain = await next;
         } catch (e) {
+          if (cancelled) return;
           onError(e);
-          controller.error(e);
+          return controller.error(e);
         }
+        // The element cancels a request it no longer needs (a seek): not a failure of the film.
+        if (cancelled) return;
+        controller.enqueue(slice(plain, at++));
+        fill();
+        if (!queue.length) controller.close();
       },
       cancel() {
-        ahead?.catch(() => {});
-        ahead = null;
+        cancelled = true;
+        queue.length = 0;
       },
     },
-    { highWaterMark: 1 },
+    { highWaterMark: READ_AHEAD },
   );
   return new Response(body, { status: r ? 206 : 200, headers });
 }

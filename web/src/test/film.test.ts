@@ -200,6 +200,21 @@ describe('service worker range answers', () => {
     expect((await respond(stream, 'bytes=1000-', 'video/mp4', () => {})).status).toBe(416);
   });
 
+  it('a request cancelled while segments are being opened is not a failure of the film', async () => {
+    const { stream } = await film();
+    // A slow store: the cancel arrives while the next segments are still being read.
+    const slow = { header: stream.source.header, sealed: async (i: number) => (await new Promise((res) => setTimeout(res, 20)), stream.source.sealed(i)) };
+    const errors: unknown[] = [];
+    const r = await respond({ ...stream, source: slow }, 'bytes=0-', 'video/mp4', (e) => errors.push(e));
+    const body = r.body;
+    if (!body) throw new Error('no body');
+    const reader = body.getReader();
+    await reader.read();
+    await reader.cancel();
+    await new Promise((res) => setTimeout(res, 50));
+    expect(errors).toEqual([]);
+  });
+
   it('refuses a tampered first segment and ends the stream at a tampered later one', async () => {
     const good = await seal(plain, 64, raw);
     const h = parseHeader(good);
