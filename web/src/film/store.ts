@@ -176,7 +176,7 @@ export async function saveChunk(id: string, k: number, bytes: Uint8Array<ArrayBu
  */
 export class SegmentSource {
   /** The last chunks read (ciphertext only), each read from OPFS in one call: a file read from a
-   *  worker is a round trip to the browser process, so 4 segments per read, not 1. */
+   *  worker is a round trip to the browser process, so 4 segments per read, not 1; the next one is read while the last is decrypted. */
   private chunks = new Map<number, Promise<Uint8Array<ArrayBuffer>>>();
   private constructor(
     private dir: FileSystemDirectoryHandle,
@@ -199,7 +199,7 @@ export class SegmentSource {
       });
       p.catch(() => this.chunks.delete(k));
       this.chunks.set(k, p);
-      while (this.chunks.size > 2) this.chunks.delete(this.chunks.keys().next().value as number);
+      while (this.chunks.size > 3) this.chunks.delete(this.chunks.keys().next().value as number);
     }
     return p;
   }

@@ -36,7 +36,7 @@ export class SegmentMemo {
 }
 
 /** Segments opened ahead of the reader of one answer. */
-const READ_AHEAD = 4;
+const READ_AHEAD = 8;
 
 export type ByteRange = { start: number; end: number } | 'unsatisfiable';
 
