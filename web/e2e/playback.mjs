@@ -30,6 +30,7 @@ const site = proxy.url;
 const password = 'playback password 1';
 /** The Range headers of the <video>'s requests to the worker's stream URL. */
 const streamRanges = [];
+if (process.env.PLAYBACK_DEBUG) page.on('console', (m) => console.log(`console ${m.type()}: ${m.text()}`));
 page.on('request', (r) => {
   if (r.url().includes('/stream/')) streamRanges.push(r.headers().range ?? '');
 });
@@ -58,7 +59,9 @@ async function playUntil(t, seconds = 30) {
       return s;
     }
     check(Date.now() < end, `playing to ${t} s within ${seconds} s: ${JSON.stringify(s)}`);
-    check(!(await page.locator('[data-testid=play-error]').count()), `no playback error: ${await page.locator('[data-testid=play-error]').textContent().catch(() => '')}`);
+    // (The message is read only when there is one: textContent() waits for the element.)
+    if (await page.locator('[data-testid=play-error]').count())
+      check(false, `no playback error: ${await page.locator('[data-testid=play-error]').textContent()}`);
     await page.waitForTimeout(200);
   }
 }

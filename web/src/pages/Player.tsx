@@ -130,10 +130,21 @@ function Player({ licence, session }: { licence: string; session: Session }) {
     }
     setError(message);
   };
+  const [retried, setRetried] = useState(false);
   const onVideoError = async () => {
     if (error) return;
     const r = await ask({ type: 'status', licence }).catch(() => null);
-    const why = r?.type === 'status' && r.failure ? r.failure : 'The browser could not decode this film.';
+    const err = video.current?.error;
+    // A media error the worker did not cause (no failed segment): loaded once more under a fresh
+    // URL before giving up. Headless Chromium sometimes refuses the first load of the stream URL
+    // ("Media load rejected by URL safety check"), cause not found; a tampered film is not retried.
+    if (!(r?.type === 'status' && r.failure) && !retried && state.kind === 'ready') {
+      setRetried(true);
+      setState({ ...state, src: streamUrl(licence) });
+      return;
+    }
+    const detail = err ? ` (media error ${err.code}${err.message ? `: ${err.message}` : ''})` : '';
+    const why = r?.type === 'status' && r.failure ? r.failure : `The browser could not play this film${detail}.`;
     halt(why);
   };
   return (
