@@ -13,6 +13,9 @@
 //!    in the CLI) answers one `GET` for the whole film; a client thread reads it from a plain
 //!    TCP socket into a 1 MiB buffer and throws it away (what a player's HTTP reader does).
 //!    Time from the request to the last byte.
+//! 4. The transport's ceiling: a bare loopback TCP stream of the same length (a thread writing a
+//!    1 MiB buffer, no HTTP, no decryption) read by the same client: what any loopback server
+//!    can deliver to a player on this machine.
 //!
 //! Passes alternate; each figure is the best of five by wall-clock time (the machine may be
 //! shared). Prints both figures, the ratio, the target and the machine.
@@ -96,6 +99,33 @@ fn fetch(url: &str) -> io::Result<u64> {
     Ok(total - head_len)
 }
 
+/// A bare TCP sender of `len` bytes per connection, for the transport's ceiling.
+fn bare_sender(len: u64) -> io::Result<String> {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    std::thread::spawn(move || {
+        let block = vec![7u8; MIB as usize];
+        for conn in listener.incoming() {
+            let Ok(mut c) = conn else { break };
+            let mut req = [0u8; 1024];
+            let _ = c.read(&mut req);
+            let _ = c.write_all(b"HTTP/1.1 200 OK\r\n\r\n");
+            let mut left = len;
+            while left > 0 {
+                let n = left.min(MIB) as usize;
+                if c.write_all(&block[..n]).is_err() {
+                    break;
+                }
+                left -= n as u64;
+            }
+            // Close after the client does, so that no reset cuts the end of the stream.
+            let _ = c.shutdown(std::net::Shutdown::Write);
+            let _ = io::copy(&mut c, &mut io::sink());
+        }
+    });
+    Ok(format!("http://{addr}/bare"))
+}
+
 fn gbps(bytes: u64, d: Duration) -> f64 {
     bytes as f64 / d.as_secs_f64() / 1e9
 }
@@ -151,8 +181,12 @@ fn main() -> anyhow::Result<()> {
     film::decrypt_file(&key, &File::open(&path)?, io::sink())?;
     assert_eq!(fetch(&url)?, len, "the server sends the whole film");
 
-    let (mut mapped, mut served) = (Duration::MAX, Duration::MAX);
+    let bare_url = bare_sender(len)?;
+    let (mut mapped, mut served, mut bare) = (Duration::MAX, Duration::MAX, Duration::MAX);
     for _ in 0..PASSES {
+        let t = Instant::now();
+        assert_eq!(fetch(&bare_url)?, len);
+        bare = bare.min(t.elapsed());
         let t = Instant::now();
         film::decrypt_file(&key, &File::open(&path)?, io::sink())?;
         mapped = mapped.min(t.elapsed());
@@ -162,9 +196,13 @@ fn main() -> anyhow::Result<()> {
         assert_eq!(got, len);
     }
     rt.block_on(server.shutdown())?;
-    let (m, s) = (gbps(len, mapped), gbps(len, served));
+    let (m, s, b) = (gbps(len, mapped), gbps(len, served), gbps(len, bare));
     println!("mapped decrypt (film::decrypt_file → sink, 1 thread): {m:.2} GB/s");
     println!("loopback server (GET whole film, plain TCP reader):   {s:.2} GB/s");
+    println!(
+        "bare loopback TCP, same reader (no HTTP, no decryption): {b:.2} GB/s (the transport's ceiling)"
+    );
+    println!("ratio server / bare TCP: {:.2}", s / b);
     println!(
         "ratio server / mapped: {:.2} (target ≥ {TARGET:.2}: {})",
         s / m,

@@ -2,7 +2,8 @@
 # `tangible play` (issue 15): throughput of the loopback film server (one GET of the whole film,
 # read by a plain TCP client) next to, in the same run, the mapped decrypt of the same file
 # (`film::decrypt_file` to a sink, one thread). Target: server >= 0.8x mapped decrypt.
-# Prints both figures, the ratio, the target and the machine (cores, CPU, load).
+# Also the transport's ceiling: a bare loopback TCP stream of the same length, same reader.
+# Prints the figures, the ratios, the target and the machine (cores, CPU, load).
 # BENCH_QUICK=1: 256 MiB (default 1 GiB).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
