@@ -129,10 +129,13 @@ pub enum Command {
         /// The licence id.
         licence: String,
         /// The player to open, a command and its arguments separated by spaces; the URL is
-        /// added as the last argument. Default: the first of mpv, vlc and ffplay on PATH.
-        #[arg(long, env = "TANGIBLE_PLAYER", value_name = "CMD")]
+        /// added as the last argument. Default: `TANGIBLE_PLAYER` if set, else the first of
+        /// mpv, vlc and ffplay on PATH.
+        // Not `env = …`: clap would count a set TANGIBLE_PLAYER as `--player` and refuse
+        // `--no-player` beside it.
+        #[arg(long, value_name = "CMD")]
         player: Option<String>,
-        /// Open no player: print the URL and serve until Ctrl-C.
+        /// Open no player (whatever `TANGIBLE_PLAYER` says): print the URL and serve until Ctrl-C.
         #[arg(long, conflicts_with = "player")]
         no_player: bool,
     },

@@ -346,8 +346,6 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     blocking(|| tangible_bin().expect("building the tangible client")).await;
     let stack = Stack::start(StackOptions {
         binaries: Some(binaries),
-        // Several 1 MiB segments per file.
-        demo_master_bytes: (3 << 20) + 12_345,
         ..StackOptions::default()
     })
     .await

@@ -177,7 +177,10 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             licence,
             player,
             no_player,
-        } => play::play(&mut ctx, &licence, player.as_deref(), no_player).await,
+        } => {
+            let player = player.or_else(|| std::env::var("TANGIBLE_PLAYER").ok());
+            play::play(&mut ctx, &licence, player.as_deref(), no_player).await
+        }
         Command::Export { licence, output } => play::export(&mut ctx, &licence, &output).await,
         Command::Resell { licence, price } => buy::resell(&mut ctx, &licence, price).await,
         Command::Offers { film, status, mine } => {

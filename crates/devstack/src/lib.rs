@@ -62,9 +62,6 @@ pub struct StackOptions {
     pub upload_demo_masters: bool,
     /// The demo masters: real films ([`films`]), this long per edition.
     pub demo_films: DemoFilms,
-    /// Ignored: the demo masters are real films now, sized by [`StackOptions::demo_films`].
-    /// Kept only so that callers still setting it compile; to be removed with them.
-    pub demo_master_bytes: usize,
     /// Folder for the cluster, logs, masters and deployment file; emptied parts are recreated
     /// on every start. `None`: a temporary folder removed when the stack stops.
     pub data_dir: Option<PathBuf>,
@@ -92,7 +89,6 @@ impl Default for StackOptions {
             block_time: None,
             upload_demo_masters: true,
             demo_films: DemoFilms::default(),
-            demo_master_bytes: 0,
             data_dir: None,
             deployments_dir: None,
             binaries: None,

@@ -217,7 +217,6 @@ async fn up(args: UpArgs) -> Result<()> {
         indexer_args: Vec::new(),
         // One line per wait, so a slow step (a first initdb, a cold build's API) is named.
         progress: Some(|line| eprintln!("make up: {line}")),
-        ..StackOptions::default()
     };
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sigterm = signal(SignalKind::terminate())?;
