@@ -7,7 +7,9 @@ use zeroize::Zeroize;
 use super::backend::{AesBackend, current_backend};
 use super::{FilmKey, HEADER_LEN, Header, NONCE_PREFIX_LEN, Result, TAG_LEN};
 
-/// The key schedule of one backend.
+/// The key schedule of one backend. (`ring` keeps its schedule inline, aws-lc-rs behind a
+/// pointer: one value per open film, so the size difference does not matter.)
+#[allow(clippy::large_enum_variant)]
 enum Key {
     Ring(ring::aead::LessSafeKey),
     AwsLc(aws_lc_rs::aead::LessSafeKey),
