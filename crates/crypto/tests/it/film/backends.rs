@@ -170,3 +170,61 @@ proptest! {
         prop_assert_eq!(&ring[0].1, &FilmError::WrongKey.to_string());
     }
 }
+
+/// Run by [`a_bad_backend_setting_fails_every_film_operation_clearly`] in a child process with
+/// `TANGIBLE_AES_BACKEND=openssl` (the choice is made once per process, so not in this one).
+#[test]
+#[ignore = "run as a child process by a_bad_backend_setting_fails_every_film_operation_clearly"]
+fn child_with_a_bad_backend_setting() {
+    assert_eq!(
+        std::env::var(film::BACKEND_ENV).as_deref(),
+        Ok("openssl"),
+        "run only by the parent test"
+    );
+    let key = FilmKey::generate();
+    let header = Header::new(EditionId::new(1, 1), 3).unwrap();
+    let err = film::encrypt(&key, &header, &b"abc"[..], io::sink()).unwrap_err();
+    assert!(matches!(err, FilmError::Backend(_)), "{err}");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("TANGIBLE_AES_BACKEND=\"openssl\"") && msg.contains("\"aws-lc\""),
+        "{msg}"
+    );
+    assert!(film::backend_choice().is_err());
+    // A thread override still works (tests and benches name their backend)...
+    let mut sealed = Vec::new();
+    film::with_backend(AesBackend::Ring, || {
+        film::encrypt(&key, &header, &b"abc"[..], &mut sealed)
+    })
+    .unwrap();
+    // ... and without it every decoder refuses with the same error.
+    let errors = [
+        film::decrypt(&key, Cursor::new(&sealed), io::sink()).unwrap_err(),
+        film::decrypt_file(&key, &temp_file(&sealed), io::sink()).unwrap_err(),
+        SeekableFilm::open(&key, Cursor::new(&sealed)).unwrap_err(),
+    ];
+    for err in errors {
+        assert!(matches!(err, FilmError::Backend(_)), "{err}");
+        assert_eq!(err.to_string(), msg);
+    }
+}
+
+#[test]
+fn a_bad_backend_setting_fails_every_film_operation_clearly() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "film::backends::child_with_a_bad_backend_setting",
+            "--ignored",
+            "--test-threads=1",
+        ])
+        .env(film::BACKEND_ENV, "openssl")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success() && stdout.contains("1 passed"),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
