@@ -471,8 +471,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         cpu_model()
     );
     println!("cpu: {}", cpu_features());
-    let choice = film::backend_choice()?;
-    println!("film AES-256-GCM backend of this process: {choice}");
+    let choosing = Instant::now();
+    let choice = film::backend_choice().unwrap_or_else(|e| {
+        eprintln!("decrypt_bench: {e}");
+        std::process::exit(2)
+    });
+    println!(
+        "film AES-256-GCM backend of this process: {choice}; chosen in {:.0} µs",
+        choosing.elapsed().as_secs_f64() * 1e6
+    );
     println!(
         "film: {mib} MiB plaintext, {} KiB segments",
         film::DEFAULT_SEGMENT_SIZE / 1024

@@ -11,7 +11,7 @@
 //!   makes every film operation fail with [`UnknownAesBackend`] (a typo must not silently
 //!   measure);
 //! * otherwise both are timed opening the same 64 KiB buffer in place (best of eight, alternated,
-//!   about a millisecond all told) and the faster one is kept ([`BackendChoice::Measured`]).
+//!   well under a millisecond all told) and the faster one is kept ([`BackendChoice::Measured`]).
 //!
 //! [`with_backend`] overrides the choice on the current thread (tests, benchmarks).
 
@@ -126,7 +126,7 @@ thread_local! {
 }
 
 /// The process's backend and how it was chosen: [`BACKEND_ENV`] if set, else a measurement, made
-/// once (the first call pays about a millisecond). Ignores [`with_backend`].
+/// once (the first call pays for it: well under a millisecond). Ignores [`with_backend`].
 ///
 /// # Errors
 /// [`UnknownAesBackend`] if [`BACKEND_ENV`] is set to something else than a backend's name.
