@@ -17,17 +17,20 @@
 //!   mapping a file another process may change).
 //!
 //! Every plaintext buffer is wiped when dropped and reused between segments ([`Zeroizing`]
-//! buffers; the mapped path's plaintext window is wiped explicitly). The hot path is `ring`'s
-//! AES-256-GCM: in place for streams, out of place for mapped files.
+//! buffers; the mapped path's plaintext window is wiped explicitly). The hot path is AES-256-GCM
+//! from `ring` or aws-lc-rs, whichever is faster on the CPU ([`AesBackend`], chosen once per
+//! process by measurement or by `TANGIBLE_AES_BACKEND`; same bytes, same errors): in place for
+//! streams, out of place for mapped files.
 //!
 //! The parts: `key` (the film key), `header` (the header and the segment geometry), `error`,
-//! `cipher` (sealing one segment), `reader` ([`FilmReader`]), `seekable` ([`SeekableFilm`]),
+//! `backend` (choosing the AES-GCM implementation), `cipher` (sealing one segment on it), `reader` ([`FilmReader`]), `seekable` ([`SeekableFilm`]),
 //! `diagnose` (telling a reordered segment from a tampered one) and `mapped` (Unix).
 
 use std::io::{self, Read, Seek, Write};
 
 use zeroize::Zeroizing;
 
+mod backend;
 mod cipher;
 mod diagnose;
 mod error;
@@ -38,6 +41,10 @@ mod mapped;
 mod reader;
 mod seekable;
 
+pub use backend::{
+    AesBackend, BACKEND_ENV, BackendChoice, UnknownAesBackend, backend_choice, current_backend,
+    with_backend,
+};
 pub use error::{FilmError, Result};
 pub use header::{EditionId, Header};
 pub use key::FilmKey;
@@ -99,7 +106,7 @@ pub fn encrypt<R: Read, W: Write>(
     mut out: W,
 ) -> Result<u64> {
     header.validate()?;
-    let cipher = SegmentCipher::new(key, header);
+    let cipher = SegmentCipher::new(key, header)?;
     out.write_all(&cipher.aad)?;
     let mut buf = Zeroizing::new(vec![0u8; header.buffer_len()]);
     let count = header.segment_count();

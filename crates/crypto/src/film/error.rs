@@ -72,6 +72,9 @@ pub enum FilmError {
     /// A previous call on this reader failed; it cannot continue.
     #[error("the film reader already failed")]
     AlreadyFailed,
+    /// `TANGIBLE_AES_BACKEND` names no AES-256-GCM backend (see [`super::AesBackend`]).
+    #[error(transparent)]
+    Backend(#[from] super::UnknownAesBackend),
     /// An I/O error from the underlying reader or writer.
     #[error("I/O error: {0}")]
     Io(#[from] io::Error),

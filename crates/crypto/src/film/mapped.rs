@@ -6,11 +6,13 @@
 //! ciphertext from the mapped page-cache pages and writes the plaintext into a reused
 //! plaintext window, so each ciphertext byte is read from memory once, by the AES-GCM code.
 //!
-//! `ring` 0.17 (the project's AES-GCM; see `README.md` for why not aws-lc-rs) has no
-//! separate-input open, but [`ring::aead::LessSafeKey::open_in_place_separate_tag`] takes one
+//! The segment is opened on the process's AES-256-GCM backend ([`super::AesBackend`]). aws-lc-rs
+//! has a separate-input open (`open_separate_gather`: ciphertext slice in, plaintext slice out);
+//! `ring` 0.17 has none, but [`ring::aead::LessSafeKey::open_in_place_separate_tag`] takes one
 //! buffer and a `src` offset: it reads the ciphertext at `in_out[src..]` and writes the plaintext
-//! to `in_out[..len]`, touching nothing in between. So the window and the file are laid out
-//! next to each other in one reservation of address space:
+//! to `in_out[..len]`, touching nothing in between. So that both run on the same memory, the
+//! window and the file are laid out next to each other in one reservation of address space
+//! (aws-lc-rs gets the two ends of it as two slices):
 //!
 //! ```text
 //! reservation (PROT_NONE)   base                  file_at (multiple of 2 MiB)
@@ -23,10 +25,10 @@
 //! folios whole: measured here, a quarter of the page faults of a page-aligned mapping for the
 //! same file (see `README.md`).
 //!
-//! The file pages are only ever read (ring writes only `in_out[..len]`, inside the window), so
-//! they stay the page cache's own pages: no copy, no copy-on-write. They are mapped writable
-//! (`MAP_PRIVATE`, copy-on-write) only because `ring` takes a `&mut [u8]`: a stray write would
-//! land in a private copy, never in the file.
+//! The file pages are only ever read (either backend writes only `in_out[..len]`, inside the
+//! window), so they stay the page cache's own pages: no copy, no copy-on-write. They are mapped
+//! writable (`MAP_PRIVATE`, copy-on-write) only because `ring` takes a `&mut [u8]`: a stray
+//! write would land in a private copy, never in the file.
 //!
 //! Concurrent changes to the file are the caller's to rule out, as for any memory map:
 //! * a file **truncated** by another process while mapped makes the reader's access past the new
@@ -49,7 +51,6 @@ use std::os::unix::fs::FileExt;
 use std::os::unix::io::AsRawFd;
 use std::ptr::NonNull;
 
-use ring::aead::{Aad, Tag};
 use zeroize::Zeroize;
 
 use super::{
@@ -158,6 +159,14 @@ impl Window {
             }
             // Read-ahead hint for a film that is not in the page cache yet; failure is harmless.
             libc::madvise(f, file_len, libc::MADV_SEQUENTIAL);
+            // Where transparent huge pages are `madvise` (or `always`), a film read from disk
+            // through this mapping then lands in 2 MiB page-cache folios, which later faults map
+            // whole (one page-table entry per 2 MiB, not 512): without it the page cache filled
+            // by the mapping's read-ahead is made of small folios and every later mapped decrypt
+            // of the film spends more time in page faults and unmapping than in AES-GCM (see
+            // `README.md`). A film already in the page cache keeps its folios; failure (THP off)
+            // is harmless.
+            libc::madvise(f, file_len, libc::MADV_HUGEPAGE);
         }
         let non_null = |p: *mut libc::c_void| {
             NonNull::new(p.cast::<u8>()).expect("mmap does not return null on success")
@@ -208,20 +217,11 @@ impl Window {
         // SAFETY: `base .. base + src + len` lies inside the reservation (`offset + len +
         // TAG_LEN <= file_len`, checked by `copy_from_file`), all of it mapped readable and
         // writable (window, then the private file mapping). `&mut self` guarantees no other
-        // reference into the reservation is alive. `ring` writes only `in_out[..len]` (the
+        // reference into the reservation is alive. The cipher writes only `in_out[..len]` (the
         // window, as `len <= window_len`) and reads `in_out[src..]`.
         let in_out = unsafe { std::slice::from_raw_parts_mut(self.base.as_ptr(), src + len) };
         self.dirty = self.dirty.max(len);
-        cipher
-            .key
-            .open_in_place_separate_tag(
-                cipher.nonce(index, last),
-                Aad::from(&cipher.aad),
-                Tag::from(tag),
-                in_out,
-                src..,
-            )
-            .is_ok()
+        cipher.open_separate(index, last, in_out, src, &tag)
     }
 
     /// The first `len` bytes of the plaintext window.
@@ -317,7 +317,7 @@ impl MappedFilm {
             Err(_) => return Ok(None),
         };
         Ok(Some(Self {
-            cipher: SegmentCipher::new(key, &header),
+            cipher: SegmentCipher::new(key, &header)?,
             file: file.try_clone()?,
             window,
             header,

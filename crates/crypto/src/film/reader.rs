@@ -53,7 +53,7 @@ impl<R: Read> FilmReader<R> {
     /// Reads and validates the header of a film coming from a stream.
     pub fn new(key: &FilmKey, mut inner: R) -> Result<Self> {
         let header = read_header(&mut inner)?;
-        Ok(Self::with_header(key, inner, header, None))
+        Self::with_header(key, inner, header, None)
     }
 
     fn with_header(
@@ -61,9 +61,9 @@ impl<R: Read> FilmReader<R> {
         inner: R,
         header: Header,
         seek: Option<(SeekFn<R>, u64)>,
-    ) -> Self {
-        Self {
-            cipher: SegmentCipher::new(key, &header),
+    ) -> Result<Self> {
+        Ok(Self {
+            cipher: SegmentCipher::new(key, &header)?,
             buf: Zeroizing::new(vec![0u8; header.buffer_len()]),
             inner,
             header,
@@ -72,7 +72,7 @@ impl<R: Read> FilmReader<R> {
             end: 0,
             failed: false,
             seek,
-        }
+        })
     }
 
     /// The file's header.
@@ -161,12 +161,7 @@ impl<R: Read + Seek> FilmReader<R> {
     pub fn new_seekable(key: &FilmKey, mut inner: R) -> Result<Self> {
         let start = inner.stream_position()?;
         let header = read_header(&mut inner)?;
-        Ok(Self::with_header(
-            key,
-            inner,
-            header,
-            Some((seek_to::<R>, start)),
-        ))
+        Self::with_header(key, inner, header, Some((seek_to::<R>, start)))
     }
 }
 

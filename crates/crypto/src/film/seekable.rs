@@ -49,7 +49,7 @@ impl<R: Read + Seek> SeekableFilm<R> {
             return Err(FilmError::TrailingData);
         }
         Ok(Self {
-            cipher: SegmentCipher::new(key, &header),
+            cipher: SegmentCipher::new(key, &header)?,
             buf: Zeroizing::new(vec![0u8; header.buffer_len()]),
             inner,
             start,

@@ -7,6 +7,7 @@ use std::io::{Cursor, Read, Write};
 use proptest::prelude::*;
 use tangible_crypto::film::{self, EditionId, FilmError, FilmKey, HEADER_LEN, Header, TAG_LEN};
 
+mod backends;
 #[cfg(unix)]
 mod mapped;
 mod reading;
