@@ -6,9 +6,10 @@
 //! studio, so the API checks the caller's authority itself (see `routes::studios`) before
 //! sending.
 //!
-//! Every write goes through [`sender`]: the operator's nonces are allocated in Postgres, one
-//! send at a time across all API instances, with gaps (a transaction the node lost) recovered,
-//! so that instances sharing the key never race for a nonce (see that module for the design).
+//! Every write goes through the `sender` module (`chain/sender.rs`): the operator's nonces are
+//! allocated in Postgres, one send at a time across all API instances, with gaps (a
+//! transaction the node lost) recovered, so that instances sharing the key never race for a
+//! nonce (see that module for the design and why it was chosen over an elected sender).
 
 use std::time::Duration;
 
@@ -18,10 +19,10 @@ use alloy::providers::{DynProvider, PendingTransactionBuilder, Provider, Provide
 use alloy::rpc::types::{Filter, TransactionReceipt};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
+use sqlx::PgPool;
 use tangible_chain::Deployment;
 use tangible_chain::bindings::TangibleMarket::{self, TangibleMarketErrors};
 use tangible_chain::bindings::TestEuro;
-use sqlx::PgPool;
 use tokio::sync::OnceCell;
 
 mod sender;
@@ -167,7 +168,7 @@ impl ChainClient {
     }
 
     /// Connects to `rpc_url` with the operator's key; its nonces are allocated in `db` (shared
-    /// by every instance using the key, see [`sender`]).
+    /// by every instance using the key, see the `sender` module).
     pub fn new(
         rpc_url: &str,
         deployment: Deployment,
@@ -350,7 +351,7 @@ impl ChainClient {
         Ok(self.send_receipt(purpose, call).await?.transaction_hash)
     }
 
-    /// Simulates, sends (through [`sender`], which allocates the nonce) and waits for the
+    /// Simulates, sends (through the `sender` module, which allocates the nonce) and waits for the
     /// receipt of a successful transaction. `purpose` names it in `api_operator_txs`.
     async fn send_receipt<D: alloy::contract::CallDecoder>(
         &self,
@@ -360,7 +361,10 @@ impl ChainClient {
         let call = call.from(self.operator);
         // Simulate first: a revert is decoded here and nothing is sent.
         call.call_raw().await.map_err(|e| self.contract_err(e))?;
-        let gas = call.estimate_gas().await.map_err(|e| self.contract_err(e))?;
+        let gas = call
+            .estimate_gas()
+            .await
+            .map_err(|e| self.contract_err(e))?;
         // Sends are pipelined: the state the estimate read may change before this one is
         // mined (the chain charges only the gas used).
         let req = call
@@ -466,7 +470,10 @@ impl ChainClient {
     ) -> Result<(u32, B256), ChainError> {
         let market = self.market();
         let receipt = self
-            .send_receipt("registerStudio", market.registerStudio(admin, royalty_recipient, name))
+            .send_receipt(
+                "registerStudio",
+                market.registerStudio(admin, royalty_recipient, name),
+            )
             .await?;
         let ev: TangibleMarket::StudioRegistered = self.event(&receipt)?;
         Ok((ev.studioId, receipt.transaction_hash))
@@ -479,8 +486,11 @@ impl ChainClient {
         commission_bps: u16,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send("setStudioCommission", market.setStudioCommission(studio_id, commission_bps))
-            .await
+        self.send(
+            "setStudioCommission",
+            market.setStudioCommission(studio_id, commission_bps),
+        )
+        .await
     }
 
     /// Registers a film of `studio_id` (`registerFilm`, operator key); returns its id and tx.
@@ -507,8 +517,11 @@ impl ChainClient {
         price_cents: u64,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send("registerEdition", market.registerEdition(film_id, quality, master_hash, price_cents))
-            .await
+        self.send(
+            "registerEdition",
+            market.registerEdition(film_id, quality, master_hash, price_cents),
+        )
+        .await
     }
 
     /// Changes an edition's master hash and price (`updateEdition`, operator key).
@@ -520,8 +533,11 @@ impl ChainClient {
         price_cents: u64,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send("updateEdition", market.updateEdition(film_id, quality, master_hash, price_cents))
-            .await
+        self.send(
+            "updateEdition",
+            market.updateEdition(film_id, quality, master_hash, price_cents),
+        )
+        .await
     }
 
     /// Withdraws (`active = false`) or reactivates an edition (operator key).
@@ -533,9 +549,14 @@ impl ChainClient {
     ) -> Result<B256, ChainError> {
         let market = self.market();
         if active {
-            self.send("reactivateEdition", market.reactivateEdition(film_id, quality)).await
+            self.send(
+                "reactivateEdition",
+                market.reactivateEdition(film_id, quality),
+            )
+            .await
         } else {
-            self.send("withdrawEdition", market.withdrawEdition(film_id, quality)).await
+            self.send("withdrawEdition", market.withdrawEdition(film_id, quality))
+                .await
         }
     }
 
@@ -549,8 +570,11 @@ impl ChainClient {
         payment_ref: B256,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send("settleCardPrimary", market.settleCardPrimary(film_id, quality, price_cents, recipient, payment_ref))
-            .await
+        self.send(
+            "settleCardPrimary",
+            market.settleCardPrimary(film_id, quality, price_cents, recipient, payment_ref),
+        )
+        .await
     }
 
     /// Settles a card payment for a resale offer (`settleCardOffer`).
@@ -562,8 +586,11 @@ impl ChainClient {
         payment_ref: B256,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send("settleCardOffer", market.settleCardOffer(offer_id, price_cents, recipient, payment_ref))
-            .await
+        self.send(
+            "settleCardOffer",
+            market.settleCardOffer(offer_id, price_cents, recipient, payment_ref),
+        )
+        .await
     }
 
     /// Revokes a licence (`reason`: 1 chargeback, 2 fraud, 3 other).

@@ -46,7 +46,7 @@ use sqlx::{PgPool, Postgres, Transaction};
 use tokio::sync::Mutex;
 
 /// How long a sender waits for the row lock (all instances' sends queue on it).
-const LOCK_WAIT: &str = "30s";
+const LOCK_WAIT: &str = "15s";
 /// The longest the lock is held: the node's answers within it are bounded by this.
 const LOCKED_FOR: Duration = Duration::from_secs(20);
 /// Sends retried at once when the node refuses the nonce (a sender outside the API).
@@ -94,7 +94,12 @@ pub(super) struct Sender {
 }
 
 impl Sender {
-    pub(super) fn new(db: PgPool, chain_id: u64, wallet: EthereumWallet, operator: Address) -> Self {
+    pub(super) fn new(
+        db: PgPool,
+        chain_id: u64,
+        wallet: EthereumWallet,
+        operator: Address,
+    ) -> Self {
         Self {
             db,
             chain_id: i64::try_from(chain_id).unwrap_or(i64::MAX),
@@ -176,7 +181,17 @@ impl Sender {
             Broadcast::NonceTaken(e) => return Ok(Err(e)),
             Broadcast::Refused(e) => return Err(SendError::Node(e)),
         }
-        record(&mut tx, self.chain_id, &operator, nonce, hash, &raw, purpose, None).await?;
+        record(
+            &mut tx,
+            self.chain_id,
+            &operator,
+            nonce,
+            hash,
+            &raw,
+            purpose,
+            None,
+        )
+        .await?;
         sqlx::query(
             "UPDATE api_operator_nonces SET next_nonce = $3, updated_at = now() \
              WHERE chain_id = $1 AND operator = $2",
@@ -249,7 +264,17 @@ impl Sender {
             metrics::counter!("operator_nonce_gaps_total", "fill" => "noop").increment(1);
             tracing::warn!(target: "tangible::api::chain", nonce, tx_hash = %hash, "filled a gap in the operator's nonces with a no-op");
             let replaced = known.map(|(_, _, h)| h.as_str());
-            record(tx, self.chain_id, &operator, nonce, hash, &raw, "noop", replaced).await?;
+            record(
+                tx,
+                self.chain_id,
+                &operator,
+                nonce,
+                hash,
+                &raw,
+                "noop",
+                replaced,
+            )
+            .await?;
         }
         Ok(())
     }

@@ -90,7 +90,9 @@ async fn settle_burst(instances: usize) -> Duration {
     }
     let deadline = Instant::now() + Duration::from_secs(180);
     while app
-        .count("SELECT count(*) FROM api_purchases WHERE state IN ('fulfilled', 'failed', 'refunded')")
+        .count(
+            "SELECT count(*) FROM api_purchases WHERE state IN ('fulfilled', 'failed', 'refunded')",
+        )
         .await
         < BURST as i64
     {
@@ -266,10 +268,7 @@ async fn a_transaction_the_node_lost_is_sent_again_before_the_next_one() {
         alloy::consensus::Transaction::nonce(&mined),
         u64::try_from(nonce).unwrap()
     );
-    assert_eq!(
-        pending_nonce(&app).await,
-        u64::try_from(nonce).unwrap() + 2
-    );
+    assert_eq!(pending_nonce(&app).await, u64::try_from(nonce).unwrap() + 2);
 }
 
 #[tokio::test]
@@ -312,11 +311,11 @@ async fn a_lost_transaction_the_node_refuses_is_replaced_by_a_no_op() {
     assert_eq!(noop.to, Some(app.chain.keys[0].address()));
     // The first settlement was never mined: its job retries it after its receipt wait.
     let pi = first["payment_intent_id"].as_str().unwrap();
-    assert_eq!(settlements_on_chain(&app, keccak256(pi.as_bytes())).await, 0);
     assert_eq!(
-        pending_nonce(&app).await,
-        u64::try_from(nonce).unwrap() + 2
+        settlements_on_chain(&app, keccak256(pi.as_bytes())).await,
+        0
     );
+    assert_eq!(pending_nonce(&app).await, u64::try_from(nonce).unwrap() + 2);
 }
 
 #[tokio::test]
@@ -333,11 +332,10 @@ async fn the_nonce_lock_of_an_instance_that_dies_is_released_with_its_connection
     .execute(&mut other)
     .await
     .unwrap();
-    let locked: i64 =
-        sqlx::query_scalar("SELECT next_nonce FROM api_operator_nonces FOR UPDATE")
-            .fetch_one(&mut other)
-            .await
-            .unwrap();
+    let locked: i64 = sqlx::query_scalar("SELECT next_nonce FROM api_operator_nonces FOR UPDATE")
+        .fetch_one(&mut other)
+        .await
+        .unwrap();
     assert_eq!(locked, 0);
     let before = pending_nonce(&app).await;
     let (bought, pref) = buy_and_pay(&app, 0).await;
@@ -346,10 +344,7 @@ async fn the_nonce_lock_of_an_instance_that_dies_is_released_with_its_connection
     tokio::time::sleep(Duration::from_secs(1)).await;
     // This instance waits for the row: nothing sent.
     assert_eq!(pending_nonce(&app).await, before);
-    assert_eq!(
-        app.count("SELECT count(*) FROM api_operator_txs").await,
-        0
-    );
+    assert_eq!(app.count("SELECT count(*) FROM api_operator_txs").await, 0);
     // The other instance dies: its connection closes without a commit.
     drop(other);
     let view = app.wait_fulfilled(id).await;
