@@ -6,22 +6,28 @@
 //! studio, so the API checks the caller's authority itself (see `routes::studios`) before
 //! sending.
 //!
-//! Sends are serialized by a lock so that concurrent settlements from this process never race
-//! for the operator's nonce (the node's pending nonce is read for each send); another instance
-//! racing for the same nonce gets an RPC error and retries with backoff.
+//! Every write goes through the `sender` module (`chain/sender.rs`): the operator's nonces are
+//! allocated in Postgres, one send at a time across all API instances, with gaps (a
+//! transaction the node lost) recovered, so that instances sharing the key never race for a
+//! nonce (see that module for the design and why it was chosen over an elected sender).
 
 use std::time::Duration;
 
 use alloy::network::EthereumWallet;
 use alloy::primitives::{Address, B256, U256, keccak256};
-use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::providers::{DynProvider, PendingTransactionBuilder, Provider, ProviderBuilder};
 use alloy::rpc::types::{Filter, TransactionReceipt};
 use alloy::signers::local::PrivateKeySigner;
 use alloy::sol_types::SolEvent;
+use sqlx::PgPool;
 use tangible_chain::Deployment;
 use tangible_chain::bindings::TangibleMarket::{self, TangibleMarketErrors};
 use tangible_chain::bindings::TestEuro;
-use tokio::sync::{Mutex, OnceCell};
+use tokio::sync::OnceCell;
+
+mod sender;
+
+use alloy::network::TransactionBuilder;
 
 /// Bit set in every card licence id (see `cardLicenceId` in the contract).
 const CARD_ID_FLAG: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
@@ -116,7 +122,7 @@ pub struct ChainClient {
     provider: DynProvider,
     deployment: Deployment,
     operator: Address,
-    send_lock: Mutex<()>,
+    sender: sender::Sender,
     stablecoin: OnceCell<Stablecoin>,
 }
 
@@ -161,8 +167,14 @@ impl ChainClient {
         }
     }
 
-    /// Connects to `rpc_url` with the operator's key.
-    pub fn new(rpc_url: &str, deployment: Deployment, operator_key: &str) -> anyhow::Result<Self> {
+    /// Connects to `rpc_url` with the operator's key; its nonces are allocated in `db` (shared
+    /// by every instance using the key, see the `sender` module).
+    pub fn new(
+        rpc_url: &str,
+        deployment: Deployment,
+        operator_key: &str,
+        db: PgPool,
+    ) -> anyhow::Result<Self> {
         let signer: PrivateKeySigner = operator_key
             .trim()
             .parse()
@@ -171,16 +183,18 @@ impl ChainClient {
         let url = rpc_url
             .parse()
             .map_err(|e| anyhow::anyhow!("rpc_url: {e}"))?;
+        let wallet = EthereumWallet::from(signer);
         let provider = ProviderBuilder::new()
-            .wallet(EthereumWallet::from(signer))
+            .wallet(wallet.clone())
             .connect_http(url)
             .erased();
+        let sender = sender::Sender::new(db, deployment.chain_id, wallet, operator);
         Ok(Self {
             rpc_url: rpc_url.to_owned(),
             provider,
             deployment,
             operator,
-            send_lock: Mutex::new(()),
+            sender,
             stablecoin: OnceCell::new(),
         })
     }
@@ -331,23 +345,40 @@ impl ChainClient {
 
     async fn send<D: alloy::contract::CallDecoder>(
         &self,
+        purpose: &'static str,
         call: alloy::contract::CallBuilder<&DynProvider, D>,
     ) -> Result<B256, ChainError> {
-        Ok(self.send_receipt(call).await?.transaction_hash)
+        Ok(self.send_receipt(purpose, call).await?.transaction_hash)
     }
 
-    /// Simulates, sends (serialized) and waits for the receipt of a successful transaction.
+    /// Simulates, sends (through the `sender` module, which allocates the nonce) and waits for the
+    /// receipt of a successful transaction. `purpose` names it in `api_operator_txs`.
     async fn send_receipt<D: alloy::contract::CallDecoder>(
         &self,
+        purpose: &'static str,
         call: alloy::contract::CallBuilder<&DynProvider, D>,
     ) -> Result<TransactionReceipt, ChainError> {
+        let call = call.from(self.operator);
         // Simulate first: a revert is decoded here and nothing is sent.
         call.call_raw().await.map_err(|e| self.contract_err(e))?;
-        let pending = {
-            let _guard = self.send_lock.lock().await;
-            call.send().await.map_err(|e| self.contract_err(e))?
-        };
-        let receipt = pending
+        let gas = call
+            .estimate_gas()
+            .await
+            .map_err(|e| self.contract_err(e))?;
+        // Sends are pipelined: the state the estimate read may change before this one is
+        // mined (the chain charges only the gas used).
+        let req = call
+            .into_transaction_request()
+            .with_gas_limit(gas.saturating_add(gas / 5));
+        let req = sender::with_fees(&self.provider, req)
+            .await
+            .map_err(|e| self.rpc_err(e))?;
+        let hash = self
+            .sender
+            .send(&self.provider, req, purpose)
+            .await
+            .map_err(|e| self.rpc_err(e))?;
+        let receipt = PendingTransactionBuilder::new(self.provider.root().clone(), hash)
             .with_timeout(Some(Duration::from_secs(60)))
             .get_receipt()
             .await
@@ -439,7 +470,10 @@ impl ChainClient {
     ) -> Result<(u32, B256), ChainError> {
         let market = self.market();
         let receipt = self
-            .send_receipt(market.registerStudio(admin, royalty_recipient, name))
+            .send_receipt(
+                "registerStudio",
+                market.registerStudio(admin, royalty_recipient, name),
+            )
             .await?;
         let ev: TangibleMarket::StudioRegistered = self.event(&receipt)?;
         Ok((ev.studioId, receipt.transaction_hash))
@@ -452,8 +486,11 @@ impl ChainClient {
         commission_bps: u16,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send(market.setStudioCommission(studio_id, commission_bps))
-            .await
+        self.send(
+            "setStudioCommission",
+            market.setStudioCommission(studio_id, commission_bps),
+        )
+        .await
     }
 
     /// Registers a film of `studio_id` (`registerFilm`, operator key); returns its id and tx.
@@ -465,7 +502,7 @@ impl ChainClient {
     ) -> Result<(u64, B256), ChainError> {
         let market = self.market();
         let receipt = self
-            .send_receipt(market.registerFilm(studio_id, title, year))
+            .send_receipt("registerFilm", market.registerFilm(studio_id, title, year))
             .await?;
         let ev: TangibleMarket::FilmRegistered = self.event(&receipt)?;
         Ok((ev.filmId, receipt.transaction_hash))
@@ -480,8 +517,11 @@ impl ChainClient {
         price_cents: u64,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send(market.registerEdition(film_id, quality, master_hash, price_cents))
-            .await
+        self.send(
+            "registerEdition",
+            market.registerEdition(film_id, quality, master_hash, price_cents),
+        )
+        .await
     }
 
     /// Changes an edition's master hash and price (`updateEdition`, operator key).
@@ -493,8 +533,11 @@ impl ChainClient {
         price_cents: u64,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send(market.updateEdition(film_id, quality, master_hash, price_cents))
-            .await
+        self.send(
+            "updateEdition",
+            market.updateEdition(film_id, quality, master_hash, price_cents),
+        )
+        .await
     }
 
     /// Withdraws (`active = false`) or reactivates an edition (operator key).
@@ -506,9 +549,14 @@ impl ChainClient {
     ) -> Result<B256, ChainError> {
         let market = self.market();
         if active {
-            self.send(market.reactivateEdition(film_id, quality)).await
+            self.send(
+                "reactivateEdition",
+                market.reactivateEdition(film_id, quality),
+            )
+            .await
         } else {
-            self.send(market.withdrawEdition(film_id, quality)).await
+            self.send("withdrawEdition", market.withdrawEdition(film_id, quality))
+                .await
         }
     }
 
@@ -522,8 +570,11 @@ impl ChainClient {
         payment_ref: B256,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send(market.settleCardPrimary(film_id, quality, price_cents, recipient, payment_ref))
-            .await
+        self.send(
+            "settleCardPrimary",
+            market.settleCardPrimary(film_id, quality, price_cents, recipient, payment_ref),
+        )
+        .await
     }
 
     /// Settles a card payment for a resale offer (`settleCardOffer`).
@@ -535,14 +586,17 @@ impl ChainClient {
         payment_ref: B256,
     ) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send(market.settleCardOffer(offer_id, price_cents, recipient, payment_ref))
-            .await
+        self.send(
+            "settleCardOffer",
+            market.settleCardOffer(offer_id, price_cents, recipient, payment_ref),
+        )
+        .await
     }
 
     /// Revokes a licence (`reason`: 1 chargeback, 2 fraud, 3 other).
     pub async fn revoke(&self, licence_id: U256, reason: u8) -> Result<B256, ChainError> {
         let market = self.market();
-        self.send(market.revoke(licence_id, reason)).await
+        self.send("revoke", market.revoke(licence_id, reason)).await
     }
 }
 

@@ -59,6 +59,7 @@ impl Application {
             config.rpc_url.expose(),
             deployment,
             config.operator_key.expose_secret(),
+            db.clone(),
         )?;
         let stripe = StripeGateway::new(
             config.stripe_secret_key.clone(),

@@ -7,6 +7,7 @@ mod config;
 mod errors;
 mod helpers;
 mod licences;
+mod nonces;
 mod openapi;
 mod payment_method;
 mod purchases;
