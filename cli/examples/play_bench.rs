@@ -18,7 +18,11 @@
 //!    can deliver to a player on this machine.
 //!
 //! Passes alternate; each figure is the best of five by wall-clock time (the machine may be
-//! shared). Prints both figures, the ratio, the target and the machine.
+//! shared). Prints the figures, the ratios, the target and the machine; then where the time
+//! goes: the CPU time per GB of each path (all threads, from `/proc/self/task/*/schedstat`; the
+//! reader's apart; lowest of the passes) and the throughput that CPU time alone would allow on
+//! the machine's cores, idle. A path whose wall-clock figure is far below that bound is waiting
+//! (for the other processes of a loaded machine, or on the loopback socket), not computing.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -151,19 +155,20 @@ fn cpu_ns() -> (u64, u64) {
     )
 }
 
-/// One timed pass: wall-clock time, CPU time of all threads and of the calling thread.
+/// One timed pass (or the best of several): wall-clock time, CPU time of the calling thread
+/// (the reader) and of all the others (server or sender).
 #[derive(Clone, Copy)]
 struct Pass {
     wall: Duration,
-    cpu: Duration,
+    others_cpu: Duration,
     own_cpu: Duration,
 }
 
 impl Pass {
     const NONE: Self = Self {
         wall: Duration::MAX,
-        cpu: Duration::ZERO,
-        own_cpu: Duration::ZERO,
+        others_cpu: Duration::MAX,
+        own_cpu: Duration::MAX,
     };
 
     /// Runs `f`, timed.
@@ -172,20 +177,31 @@ impl Pass {
         let out = f();
         let wall = t.elapsed();
         let (c2, o2) = cpu_ns();
-        let ns = |a: u64, b: u64| Duration::from_nanos(b.saturating_sub(a));
+        let own = o2.saturating_sub(o);
+        let all = c2.saturating_sub(c);
         (
             out,
             Self {
                 wall,
-                cpu: ns(c, c2),
-                own_cpu: ns(o, o2),
+                others_cpu: Duration::from_nanos(all.saturating_sub(own)),
+                own_cpu: Duration::from_nanos(own),
             },
         )
     }
 
-    /// The faster of the two.
+    /// Each figure the lower of the two (CPU time varies less from pass to pass than the
+    /// wall clock on a shared machine, but still does).
     fn best(self, other: Self) -> Self {
-        if other.wall < self.wall { other } else { self }
+        Self {
+            wall: self.wall.min(other.wall),
+            others_cpu: self.others_cpu.min(other.others_cpu),
+            own_cpu: self.own_cpu.min(other.own_cpu),
+        }
+    }
+
+    /// CPU time of all threads.
+    fn cpu(self) -> Duration {
+        self.others_cpu + self.own_cpu
     }
 }
 
@@ -269,21 +285,23 @@ fn main() -> anyhow::Result<()> {
         "bare loopback TCP, same reader (no HTTP, no decryption): {b:.2} GB/s (the transport's ceiling)"
     );
     println!("ratio server / bare TCP: {:.2}", s / b);
-    // Where the time goes: CPU seconds per GB of each path (fastest pass), the reader's apart,
-    // and the throughput that CPU time allows on this machine's cores if nothing else ran.
+    // Where the time goes: CPU seconds per GB of each path (lowest of the passes), the reader's
+    // apart, and the throughput that CPU time alone would allow on this machine's cores if
+    // nothing else ran and the work spread evenly over them (an upper bound: loopback TCP
+    // does not spread evenly, see the bare stream's wall-clock figure).
     let per_gb = |d: Duration| d.as_secs_f64() / (len as f64 / 1e9);
     let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
     println!(
         "CPU s per GB: mapped decrypt {:.3}; server {:.3} + reader {:.3}; bare sender {:.3} + reader {:.3}",
-        per_gb(mapped.cpu),
-        per_gb(served.cpu - served.own_cpu),
+        per_gb(mapped.cpu()),
+        per_gb(served.others_cpu),
         per_gb(served.own_cpu),
-        per_gb(bare.cpu - bare.own_cpu),
+        per_gb(bare.others_cpu),
         per_gb(bare.own_cpu),
     );
-    let bound = |p: Pass| cores / per_gb(p.cpu);
+    let bound = |p: Pass| cores / per_gb(p.cpu());
     println!(
-        "CPU-bound ceilings on {cores} idle cores: server + reader {:.2} GB/s ({:.2}x mapped), \
+        "CPU-time bounds on {cores} idle cores: server + reader {:.2} GB/s ({:.2}x mapped), \
          bare TCP + reader {:.2} GB/s ({:.2}x mapped)",
         bound(served),
         bound(served) / m,
