@@ -18,7 +18,11 @@
 //!    can deliver to a player on this machine.
 //!
 //! Passes alternate; each figure is the best of five by wall-clock time (the machine may be
-//! shared). Prints both figures, the ratio, the target and the machine.
+//! shared). Prints the figures, the ratios, the target and the machine; then where the time
+//! goes: the CPU time per GB of each path (all threads, from `/proc/self/task/*/schedstat`; the
+//! reader's apart; lowest of the passes) and the throughput that CPU time alone would allow on
+//! the machine's cores, idle. A path whose wall-clock figure is far below that bound is waiting
+//! (for the other processes of a loaded machine, or on the loopback socket), not computing.
 
 use std::fs::File;
 use std::io::{self, BufWriter, Read, Write};
@@ -126,6 +130,81 @@ fn bare_sender(len: u64) -> io::Result<String> {
     Ok(format!("http://{addr}/bare"))
 }
 
+/// CPU time used so far, in nanoseconds, by all the threads of this process (server, reader,
+/// sender) and by the calling thread (the reader): the first field of
+/// `/proc/self/task/*/schedstat` and of `/proc/thread-self/schedstat`. Threads that ended are
+/// not counted; none of the measured ones ends during a pass (tokio keeps its blocking threads
+/// for ten seconds).
+fn cpu_ns() -> (u64, u64) {
+    let first = |p: std::path::PathBuf| -> Option<u64> {
+        std::fs::read_to_string(p)
+            .ok()?
+            .split_whitespace()
+            .next()?
+            .parse()
+            .ok()
+    };
+    let all = std::fs::read_dir("/proc/self/task").map_or(0, |tasks| {
+        tasks
+            .filter_map(|t| first(t.ok()?.path().join("schedstat")))
+            .sum()
+    });
+    (
+        all,
+        first("/proc/thread-self/schedstat".into()).unwrap_or(0),
+    )
+}
+
+/// One timed pass (or the best of several): wall-clock time, CPU time of the calling thread
+/// (the reader) and of all the others (server or sender).
+#[derive(Clone, Copy)]
+struct Pass {
+    wall: Duration,
+    others_cpu: Duration,
+    own_cpu: Duration,
+}
+
+impl Pass {
+    const NONE: Self = Self {
+        wall: Duration::MAX,
+        others_cpu: Duration::MAX,
+        own_cpu: Duration::MAX,
+    };
+
+    /// Runs `f`, timed.
+    fn run<T>(f: impl FnOnce() -> T) -> (T, Self) {
+        let ((c, o), t) = (cpu_ns(), Instant::now());
+        let out = f();
+        let wall = t.elapsed();
+        let (c2, o2) = cpu_ns();
+        let own = o2.saturating_sub(o);
+        let all = c2.saturating_sub(c);
+        (
+            out,
+            Self {
+                wall,
+                others_cpu: Duration::from_nanos(all.saturating_sub(own)),
+                own_cpu: Duration::from_nanos(own),
+            },
+        )
+    }
+
+    /// Each figure the lower of the two (CPU time varies less from pass to pass than the
+    /// wall clock on a shared machine, but still does).
+    fn best(self, other: Self) -> Self {
+        Self {
+            wall: self.wall.min(other.wall),
+            others_cpu: self.others_cpu.min(other.others_cpu),
+            own_cpu: self.own_cpu.min(other.own_cpu),
+        }
+    }
+
+    /// CPU time of all threads.
+    fn cpu(self) -> Duration {
+        self.others_cpu + self.own_cpu
+    }
+}
+
 fn gbps(bytes: u64, d: Duration) -> f64 {
     bytes as f64 / d.as_secs_f64() / 1e9
 }
@@ -182,27 +261,53 @@ fn main() -> anyhow::Result<()> {
     assert_eq!(fetch(&url)?, len, "the server sends the whole film");
 
     let bare_url = bare_sender(len)?;
-    let (mut mapped, mut served, mut bare) = (Duration::MAX, Duration::MAX, Duration::MAX);
+    let (mut mapped, mut served, mut bare) = (Pass::NONE, Pass::NONE, Pass::NONE);
     for _ in 0..PASSES {
-        let t = Instant::now();
-        assert_eq!(fetch(&bare_url)?, len);
-        bare = bare.min(t.elapsed());
-        let t = Instant::now();
-        film::decrypt_file(&key, &File::open(&path)?, io::sink())?;
-        mapped = mapped.min(t.elapsed());
-        let t = Instant::now();
-        let got = fetch(&url)?;
-        served = served.min(t.elapsed());
-        assert_eq!(got, len);
+        let (got, pass) = Pass::run(|| fetch(&bare_url));
+        assert_eq!(got?, len);
+        bare = bare.best(pass);
+        let (got, pass) = Pass::run(|| film::decrypt_file(&key, &File::open(&path)?, io::sink()));
+        got?;
+        mapped = mapped.best(pass);
+        let (got, pass) = Pass::run(|| fetch(&url));
+        assert_eq!(got?, len);
+        served = served.best(pass);
     }
     rt.block_on(server.shutdown())?;
-    let (m, s, b) = (gbps(len, mapped), gbps(len, served), gbps(len, bare));
+    let (m, s, b) = (
+        gbps(len, mapped.wall),
+        gbps(len, served.wall),
+        gbps(len, bare.wall),
+    );
     println!("mapped decrypt (film::decrypt_file → sink, 1 thread): {m:.2} GB/s");
     println!("loopback server (GET whole film, plain TCP reader):   {s:.2} GB/s");
     println!(
         "bare loopback TCP, same reader (no HTTP, no decryption): {b:.2} GB/s (the transport's ceiling)"
     );
     println!("ratio server / bare TCP: {:.2}", s / b);
+    // Where the time goes: CPU seconds per GB of each path (lowest of the passes), the reader's
+    // apart, and the throughput that CPU time alone would allow on this machine's cores if
+    // nothing else ran and the work spread evenly over them (an upper bound: loopback TCP
+    // does not spread evenly, see the bare stream's wall-clock figure).
+    let per_gb = |d: Duration| d.as_secs_f64() / (len as f64 / 1e9);
+    let cores = std::thread::available_parallelism().map_or(1, usize::from) as f64;
+    println!(
+        "CPU s per GB: mapped decrypt {:.3}; server {:.3} + reader {:.3}; bare sender {:.3} + reader {:.3}",
+        per_gb(mapped.cpu()),
+        per_gb(served.others_cpu),
+        per_gb(served.own_cpu),
+        per_gb(bare.others_cpu),
+        per_gb(bare.own_cpu),
+    );
+    let bound = |p: Pass| cores / per_gb(p.cpu());
+    println!(
+        "CPU-time bounds on {cores} idle cores: server + reader {:.2} GB/s ({:.2}x mapped), \
+         bare TCP + reader {:.2} GB/s ({:.2}x mapped)",
+        bound(served),
+        bound(served) / m,
+        bound(bare),
+        bound(bare) / m
+    );
     println!(
         "ratio server / mapped: {:.2} (target ≥ {TARGET:.2}: {})",
         s / m,

@@ -19,9 +19,10 @@
 //!   else `application/octet-stream`).
 //! * Random access: a request decrypts only the segments it covers, each authenticated before
 //!   any of its bytes is sent, in a blocking thread feeding the response body through a channel
-//!   of a few segments; the film is never held in memory. Plaintext chunks are wiped when
-//!   dropped. A mapped reader (`MappedFilm`, one plaintext window each) is kept per concurrent
-//!   request in a small pool.
+//!   of a few segments; the film is never held in memory. A mapped reader (`MappedFilm`, one
+//!   plaintext window each) is kept per concurrent request in a small pool, and so are the chunk
+//!   buffers (a dozen segments' worth): reused, not reallocated and wiped per chunk, which cost
+//!   more than the decryption. Both are wiped when they leave their pool or the server stops.
 //! * A segment that does not authenticate: if it is the request's first, the answer is 500;
 //!   later, the connection is cut (the body ends with an error, so the player cannot mistake a
 //!   short body for the film). Either way nothing unauthenticated is sent, the error is printed
@@ -49,6 +50,9 @@ use zeroize::Zeroizing;
 const IN_FLIGHT: usize = 4;
 /// Mapped readers kept for reuse between requests.
 const POOL: usize = 4;
+/// Plaintext chunk buffers kept for reuse: the chunks in flight of two requests, plus the one
+/// being filled and the one being written, each.
+const BUFFERS: usize = 2 * (IN_FLIGHT + 2);
 
 /// What the film's first bytes say it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -102,6 +106,7 @@ struct Shared {
     token: String,
     media: MediaType,
     pool: Mutex<Vec<MappedFilm>>,
+    buffers: Arc<Buffers>,
     stats: Stats,
     failures: mpsc::UnboundedSender<ServeFailure>,
 }
@@ -176,6 +181,7 @@ impl FilmServer {
             token: token.clone(),
             media,
             pool: Mutex::new(vec![first]),
+            buffers: Arc::default(),
             stats: Stats::default(),
             failures: failures_tx,
         });
@@ -335,6 +341,59 @@ async fn serve_film(
         .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
+/// Plaintext chunk buffers, reused: a chunk's buffer comes back here once the socket has taken
+/// its bytes. Allocating (and wiping, on drop) a fresh segment-sized buffer per chunk cost more
+/// than the decryption: `zeroize` wipes byte by byte, and the allocator hands out fresh pages
+/// each time. A buffer is wiped when it leaves the pool for good: beyond [`BUFFERS`] kept, or
+/// when the server stops. (A reused buffer holds the plaintext of a chunk already sent until it
+/// is overwritten, as the mapped readers' windows kept in their pool do.)
+#[derive(Default)]
+struct Buffers {
+    free: Mutex<Vec<Zeroizing<Vec<u8>>>>,
+}
+
+impl Buffers {
+    /// A chunk holding a copy of `plain`, in a reused buffer if one is free.
+    fn chunk(self: &Arc<Self>, plain: &[u8]) -> Bytes {
+        let mut buf = self
+            .free
+            .lock()
+            .ok()
+            .and_then(|mut f| f.pop())
+            .unwrap_or_default();
+        buf.clear();
+        buf.extend_from_slice(plain);
+        Bytes::from_owner(PlainChunk {
+            buf: Some(buf),
+            home: Arc::clone(self),
+        })
+    }
+}
+
+/// The owner of a chunk's bytes: gives its buffer back to the pool when the chunk is dropped.
+struct PlainChunk {
+    buf: Option<Zeroizing<Vec<u8>>>,
+    home: Arc<Buffers>,
+}
+
+impl AsRef<[u8]> for PlainChunk {
+    fn as_ref(&self) -> &[u8] {
+        self.buf.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl Drop for PlainChunk {
+    fn drop(&mut self) {
+        if let Some(buf) = self.buf.take()
+            && let Ok(mut free) = self.home.free.lock()
+            && free.len() < BUFFERS
+        {
+            free.push(buf);
+        }
+        // Otherwise the buffer is dropped here, which wipes it.
+    }
+}
+
 type Chunk = Result<Bytes, std::io::Error>;
 
 /// Starts decrypting `range` in a blocking thread; waits for its first chunk, so that a first
@@ -386,7 +445,7 @@ fn produce(s: &Shared, range: RangeInclusive<u64>, tx: &mpsc::Sender<Chunk>) {
         };
         let from = (pos - seg_start) as usize;
         let to = (plain.len() as u64).min(end + 1 - seg_start) as usize;
-        let chunk = Bytes::from_owner(Zeroizing::new(plain[from..to].to_vec()));
+        let chunk = s.buffers.chunk(&plain[from..to]);
         if tx.blocking_send(Ok(chunk)).is_err() {
             // The player closed the connection (a seek, or the end).
             break;

@@ -3,7 +3,9 @@
 # read by a plain TCP client) next to, in the same run, the mapped decrypt of the same file
 # (`film::decrypt_file` to a sink, one thread). Target: server >= 0.8x mapped decrypt.
 # Also the transport's ceiling: a bare loopback TCP stream of the same length, same reader.
-# Prints the figures, the ratios, the target and the machine (cores, CPU, load).
+# Prints the figures, the ratios, the target and the machine (cores, CPU, load), then the CPU
+# time per GB of each path (server threads and reader apart) and the throughput that CPU time
+# alone would allow on the machine's cores, idle.
 # BENCH_QUICK=1: 256 MiB (default 1 GiB).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
