@@ -166,7 +166,7 @@ fn routes() -> Vec<Route> {
         route(M::POST, "/v1/auth/nonce", auth::nonce).throttled(Class::Anonymous),
         route(M::POST, "/v1/auth/login", auth::login).throttled(Class::Anonymous),
         route(M::POST, "/v1/purchases", purchases::create_primary).throttled(Class::Anonymous),
-        route(M::GET, "/v1/purchases/{id}", purchases::get_purchase),
+        route(M::GET, "/v1/purchases/{id}", purchases::get_purchase).throttled(Class::Polling),
         route(
             M::POST,
             "/v1/purchases/{id}/payment-method",
@@ -257,7 +257,7 @@ pub fn router(state: AppState) -> Router {
         };
         router.route(r.path, handler)
     });
-    throttle.spawn_cleanup();
+    throttle.spawn_cleanup(std::sync::Arc::downgrade(state.budgets()));
     let router = match state.content() {
         // The encrypted files themselves: GET/HEAD with single ranges, ETag = the hash.
         Some(node) => router.nest(

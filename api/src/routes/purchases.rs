@@ -51,7 +51,11 @@ struct NewPurchase {
 async fn create(
     state: &AppState,
     p: NewPurchase,
+    path: &'static str,
 ) -> ApiResult<(StatusCode, axum::Json<PurchaseCreated>)> {
+    // Only a purchase that will create a PaymentIntent spends the global budget (a refused
+    // request does not), so junk requests cannot lock buyers out.
+    state.budgets().payment_intent(path)?;
     let purchase_id = Uuid::new_v4();
     let currency = state.config().currency.clone();
     let amount = i64::try_from(p.amount).map_err(|_| anyhow::anyhow!("price overflows"))?;
@@ -118,7 +122,8 @@ async fn create(
     ))
 }
 
-/// Starts a card purchase of an edition at its on-chain price.
+/// Starts a card purchase of an edition at its on-chain price. Answers 429 over the client's
+/// limit or the instance's PaymentIntents-per-minute budget.
 #[utoipa::path(post, path = "/v1/purchases", request_body = PrimaryPurchaseRequest, responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 201, body = PurchaseCreated),
     (status = 404, description = "edition not registered", body = ErrorBody),
@@ -160,6 +165,7 @@ pub async fn create_primary(
             buyer,
             amount: edition.price_cents,
         },
+        "/v1/purchases",
     )
     .await
 }
@@ -220,6 +226,7 @@ pub async fn create_resale(
             buyer,
             amount: offer.price_cents,
         },
+        "/v1/offers/{id}/purchases",
     )
     .await
 }
@@ -228,7 +235,8 @@ pub async fn create_resale(
 /// still awaiting its payment (or paid) is first re-read from Stripe, at most once per
 /// `reconcile_on_read_secs` (see `jobs::reconcile`).
 #[utoipa::path(get, path = "/v1/purchases/{id}", params(("id" = Uuid, Path, description = "purchase id")),
-    responses((status = 200, body = PurchaseView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PurchaseView), (status = 404, body = ErrorBody),
+        (status = 429, description = "rate_limited: this client polls too often, retry after `Retry-After` seconds", body = ErrorBody)))]
 pub async fn get_purchase(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -390,6 +398,9 @@ pub async fn pay_with_card(
         }
         _ => {}
     }
+    // A card reaches Stripe: one attempt of the purchase's budget (stolen cards are tested by
+    // trying card after card on one purchase).
+    state.budgets().card_attempt(purchase_id)?;
     match stripe.attach_payment_method(&pi, &req.payment_method).await {
         Ok(()) => {}
         Err(GatewayError::Refused { status, message }) => {
