@@ -155,6 +155,57 @@ fn reconciliation_defaults_and_zero_refused() {
 }
 
 #[test]
+fn throttle_settings_read_from_file_and_environment_and_zero_refused() {
+    let names = [
+        "THROTTLE_ANONYMOUS_PER_MINUTE",
+        "THROTTLE_ANONYMOUS_BURST",
+        "THROTTLE_SIGNED_IN_PER_MINUTE",
+        "THROTTLE_SIGNED_IN_BURST",
+        "THROTTLE_POLLING_PER_MINUTE",
+        "THROTTLE_POLLING_BURST",
+        "THROTTLE_PAYMENT_INTENTS_PER_MINUTE",
+        "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+        "THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR",
+        "THROTTLE_OPERATOR_TX_PER_WALLET_BURST",
+        "THROTTLE_OPERATOR_TX_PER_HOUR",
+        "THROTTLE_STRIPE_READS_PER_SECOND",
+    ];
+    // The same name in the file (lower case) and the environment; the environment wins.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api.toml");
+    let toml: String = names
+        .iter()
+        .map(|n| format!("{} = 7\n", n.to_lowercase()))
+        .collect();
+    std::fs::write(&path, toml).unwrap();
+    let mut vars = base();
+    vars.push((
+        format!("{ENV_PREFIX}THROTTLE_STRIPE_READS_PER_SECOND"),
+        "9".into(),
+    ));
+    let c = Config::from_sources(Some(path), vars).unwrap();
+    assert_eq!(
+        (
+            c.throttle_polling_per_minute,
+            c.throttle_polling_burst,
+            c.throttle_payment_intents_per_minute,
+            c.throttle_card_attempts_per_purchase_per_hour,
+            c.throttle_operator_tx_per_wallet_per_hour,
+            c.throttle_operator_tx_per_wallet_burst,
+            c.throttle_operator_tx_per_hour,
+            c.throttle_stripe_reads_per_second,
+        ),
+        (7, 7, 7, 7, 7, 7, 7, 9)
+    );
+    for name in names {
+        let mut vars = base();
+        vars.push((format!("{ENV_PREFIX}{name}"), "0".into()));
+        let err = Config::from_sources(None, vars).unwrap_err().to_string();
+        assert!(err.contains(&name.to_lowercase()), "{err}");
+    }
+}
+
+#[test]
 fn publishable_key_only() {
     let mut vars = base();
     vars.push((

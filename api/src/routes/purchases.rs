@@ -330,7 +330,9 @@ fn refusal_message(status: u16, message: String) -> String {
 /// PaymentIntent and confirms it server-side with the secret key (Stripe's documented
 /// server-side confirmation), so a client never needs more than the publishable key. A card
 /// that needs 3-D Secure answers `requires_action`; a declined card answers 402
-/// `card_declined` (the PaymentIntent cannot be retried: start a new purchase).
+/// `card_declined` (the PaymentIntent cannot be retried: start a new purchase). Each call that
+/// reaches Stripe counts against the purchase's `throttle_card_attempts_per_purchase_per_hour`
+/// (429 over it).
 #[utoipa::path(post, path = "/v1/purchases/{id}/payment-method", request_body = PaymentMethodRequest,
     params(("id" = Uuid, Path, description = "purchase id")), responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 200, body = PaymentResult),
@@ -367,6 +369,11 @@ pub async fn pay_with_card(
     {
         return Err(no_purchase());
     }
+    // Every call that reaches Stripe is one attempt of the purchase's budget: stolen cards
+    // are tested by trying card after card on one purchase, and a repeated call (even on a
+    // paid intent) is a Stripe read. Purchase ids are unguessable (UUIDv4), so only a client
+    // that knows one can spend its attempts.
+    state.budgets().card_attempt(purchase_id)?;
     let stripe = state.stripe();
     let intent = stripe
         .payment_intent(&pi)
@@ -398,9 +405,6 @@ pub async fn pay_with_card(
         }
         _ => {}
     }
-    // A card reaches Stripe: one attempt of the purchase's budget (stolen cards are tested by
-    // trying card after card on one purchase).
-    state.budgets().card_attempt(purchase_id)?;
     match stripe.attach_payment_method(&pi, &req.payment_method).await {
         Ok(()) => {}
         Err(GatewayError::Refused { status, message }) => {

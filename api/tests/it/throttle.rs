@@ -452,3 +452,23 @@ async fn operator_transactions_have_a_budget_per_wallet_and_in_total() {
         );
     }
 }
+
+#[tokio::test]
+async fn repeated_payment_calls_that_only_read_the_intent_count_as_card_attempts() {
+    let app = spawn_app_with(limited(vec![(
+        "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+        "2".to_owned(),
+    )]))
+    .await;
+    let p = app.create_purchase(app.chain.buyer(0).address()).await;
+    let path = format!("/v1/purchases/{}/payment-method", p["purchase_id"].as_str().unwrap());
+    let card = app.stripe.payment_method(crate::purchases::CARD_OK).await;
+    let body = json!({"payment_method": card, "client_secret": p["client_secret"]});
+    let r = app.http.post(app.url(&path)).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    // Paid: a repeated call charges nothing but still reads the PaymentIntent from Stripe, so it
+    // counts too (else one client secret is one Stripe read per request, for ever).
+    let r = app.http.post(app.url(&path)).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_throttled(app.http.post(app.url(&path)).json(&body).send().await.unwrap()).await;
+}
