@@ -194,6 +194,14 @@ pub struct Config {
     /// applies.
     #[serde(default = "defaults::throttle_signed_in_burst")]
     pub throttle_signed_in_burst: u32,
+    /// Signed-in writes per minute one client address may make to each signed-in write, all
+    /// its wallets together, sustained: fresh wallets cost nothing, so the per-wallet limit
+    /// alone does not hold.
+    #[serde(default = "defaults::throttle_signed_in_per_address_per_minute")]
+    pub throttle_signed_in_per_address_per_minute: u32,
+    /// Signed-in writes one address may make at once to each endpoint, all its wallets together.
+    #[serde(default = "defaults::throttle_signed_in_per_address_burst")]
+    pub throttle_signed_in_per_address_burst: u32,
     /// Reads per minute one client may make of `GET /v1/purchases/{id}` (a polling page), sustained;
     /// each read may cost a database query and a Stripe read.
     #[serde(default = "defaults::throttle_polling_per_minute")]
@@ -339,6 +347,12 @@ mod defaults {
     pub(super) const fn throttle_signed_in_burst() -> u32 {
         30
     }
+    pub(super) const fn throttle_signed_in_per_address_per_minute() -> u32 {
+        300
+    }
+    pub(super) const fn throttle_signed_in_per_address_burst() -> u32 {
+        100
+    }
     pub(super) const fn throttle_polling_per_minute() -> u32 {
         120
     }
@@ -449,6 +463,14 @@ impl Config {
                 self.throttle_signed_in_per_minute,
             ),
             ("throttle_signed_in_burst", self.throttle_signed_in_burst),
+            (
+                "throttle_signed_in_per_address_per_minute",
+                self.throttle_signed_in_per_address_per_minute,
+            ),
+            (
+                "throttle_signed_in_per_address_burst",
+                self.throttle_signed_in_per_address_burst,
+            ),
             (
                 "throttle_polling_per_minute",
                 self.throttle_polling_per_minute,

@@ -11,7 +11,9 @@
 //! proxy sets, the address in that header (the last one of a list). No header is read unless
 //! configured: `X-Forwarded-For` is whatever the client wants it to be. Signed-in writes are
 //! keyed by the wallet of a valid bearer token instead (one wallet cannot spread over
-//! addresses, and users behind one NAT do not share a budget), by address without one.
+//! addresses, and users behind one NAT do not share a budget), by address without one; and,
+//! since fresh wallets cost nothing, by address as well, under a larger limit
+//! ([`Class::SignedInAddress`]) all the address's wallets share.
 //!
 //! `GET /v1/purchases/{id}` (a page polling its purchase) has a limit of its own per client
 //! ([`Class::Polling`]).
@@ -65,6 +67,8 @@ pub enum Class {
     Anonymous,
     /// A signed-in write; keyed by the token's wallet.
     SignedIn,
+    /// A signed-in write, counted by client address too (all its wallets together).
+    SignedInAddress,
     /// A read polled by clients (`GET /v1/purchases/{id}`); keyed by client address.
     Polling,
     /// The PaymentIntents created by all clients together ([`Budgets::payment_intent`]).
@@ -83,6 +87,7 @@ impl Class {
         match self {
             Self::Anonymous => "anonymous",
             Self::SignedIn => "signed_in",
+            Self::SignedInAddress => "signed_in_address",
             Self::Polling => "polling",
             Self::PaymentIntents => "payment_intents",
             Self::CardAttempts => "card_attempts",
@@ -184,6 +189,7 @@ pub struct Throttle {
     tokens: TokenSigner,
     anonymous: (u32, u32),
     signed_in: (u32, u32),
+    signed_in_address: (u32, u32),
     polling: (u32, u32),
     limiters: std::sync::Mutex<Vec<Weak<Limiter>>>,
 }
@@ -205,6 +211,10 @@ impl Throttle {
                 config.throttle_signed_in_per_minute,
                 config.throttle_signed_in_burst,
             ),
+            signed_in_address: (
+                config.throttle_signed_in_per_address_per_minute,
+                config.throttle_signed_in_per_address_burst,
+            ),
             polling: (
                 config.throttle_polling_per_minute,
                 config.throttle_polling_burst,
@@ -222,6 +232,7 @@ impl Throttle {
     ) -> GovernorLayer<ClientKeyExtractor, Plain, Body> {
         let (per_minute, burst) = match class {
             Class::SignedIn => self.signed_in,
+            Class::SignedInAddress => self.signed_in_address,
             Class::Polling => self.polling,
             // The budgets are not route layers; an anonymous route's limit is the fallback.
             _ => self.anonymous,

@@ -267,6 +267,11 @@ async fn run(
         ("THROTTLE_ANONYMOUS_BURST", "100000000".to_owned()),
         ("THROTTLE_SIGNED_IN_PER_MINUTE", "100000000".to_owned()),
         ("THROTTLE_SIGNED_IN_BURST", "100000000".to_owned()),
+        (
+            "THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE",
+            "100000000".to_owned(),
+        ),
+        ("THROTTLE_SIGNED_IN_PER_ADDRESS_BURST", "100000000".to_owned()),
         ("THROTTLE_POLLING_PER_MINUTE", "100000000".to_owned()),
         ("THROTTLE_POLLING_BURST", "100000000".to_owned()),
         ("THROTTLE_PAYMENT_INTENTS_PER_MINUTE", "100000000".to_owned()),

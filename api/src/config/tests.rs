@@ -161,6 +161,8 @@ fn throttle_settings_read_from_file_and_environment_and_zero_refused() {
         "THROTTLE_ANONYMOUS_BURST",
         "THROTTLE_SIGNED_IN_PER_MINUTE",
         "THROTTLE_SIGNED_IN_BURST",
+        "THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE",
+        "THROTTLE_SIGNED_IN_PER_ADDRESS_BURST",
         "THROTTLE_POLLING_PER_MINUTE",
         "THROTTLE_POLLING_BURST",
         "THROTTLE_PAYMENT_INTENTS_PER_MINUTE",
@@ -186,6 +188,8 @@ fn throttle_settings_read_from_file_and_environment_and_zero_refused() {
     let c = Config::from_sources(Some(path), vars).unwrap();
     assert_eq!(
         (
+            c.throttle_signed_in_per_address_per_minute,
+            c.throttle_signed_in_per_address_burst,
             c.throttle_polling_per_minute,
             c.throttle_polling_burst,
             c.throttle_payment_intents_per_minute,
@@ -195,7 +199,7 @@ fn throttle_settings_read_from_file_and_environment_and_zero_refused() {
             c.throttle_operator_tx_per_hour,
             c.throttle_stripe_reads_per_second,
         ),
-        (7, 7, 7, 7, 7, 7, 7, 9)
+        (7, 7, 7, 7, 7, 7, 7, 7, 7, 9)
     );
     for name in names {
         let mut vars = base();

@@ -250,6 +250,11 @@ pub fn router(state: AppState) -> Router {
     let throttle = Throttle::new(state.config(), state.tokens().clone());
     let router = routes().into_iter().fold(Router::new(), |router, r| {
         let handler = match r.throttle {
+            // Per wallet, and (checked first) per address for all its wallets together.
+            Some(Class::SignedIn) => r
+                .handler
+                .route_layer(throttle.layer(Class::SignedIn, &r.method, r.path))
+                .route_layer(throttle.layer(Class::SignedInAddress, &r.method, r.path)),
             Some(class) => r
                 .handler
                 .route_layer(throttle.layer(class, &r.method, r.path)),

@@ -292,6 +292,11 @@ impl TestApp {
             ("THROTTLE_ANONYMOUS_BURST", UNTHROTTLED.to_owned()),
             ("THROTTLE_SIGNED_IN_PER_MINUTE", UNTHROTTLED.to_owned()),
             ("THROTTLE_SIGNED_IN_BURST", UNTHROTTLED.to_owned()),
+            (
+                "THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE",
+                UNTHROTTLED.to_owned(),
+            ),
+            ("THROTTLE_SIGNED_IN_PER_ADDRESS_BURST", UNTHROTTLED.to_owned()),
             ("THROTTLE_POLLING_PER_MINUTE", UNTHROTTLED.to_owned()),
             ("THROTTLE_POLLING_BURST", UNTHROTTLED.to_owned()),
             ("THROTTLE_PAYMENT_INTENTS_PER_MINUTE", UNTHROTTLED.to_owned()),

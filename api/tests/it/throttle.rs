@@ -472,3 +472,57 @@ async fn repeated_payment_calls_that_only_read_the_intent_count_as_card_attempts
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     assert_throttled(app.http.post(app.url(&path)).json(&body).send().await.unwrap()).await;
 }
+
+#[tokio::test]
+async fn fresh_wallets_from_one_address_share_its_signed_in_limit() {
+    use alloy::signers::local::PrivateKeySigner;
+    // Each wallet may make 3 signed-in writes at once; one address 5, whatever its wallets.
+    let app = spawn_app_with(limited(vec![
+        ("THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE", "1".to_owned()),
+        ("THROTTLE_SIGNED_IN_PER_ADDRESS_BURST", "5".to_owned()),
+    ]))
+    .await;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        // Signing in costs nothing: a new wallet, a new per-wallet budget.
+        let token = sign_in(&app, &PrivateKeySigner::random()).await;
+        for _ in 0..3 {
+            let r = app
+                .http
+                .post(app.url("/v1/licences/1/key"))
+                .bearer_auth(&token)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            answers.push(r);
+        }
+    }
+    let mut passed = 0;
+    for r in answers {
+        if r.status() == 429 {
+            assert_throttled(r).await;
+        } else {
+            passed += 1;
+        }
+    }
+    assert!((1..=6).contains(&passed), "{passed} of 9 signed-in writes from one address passed");
+    // Another address is not refused.
+    let token = sign_in(&app, &PrivateKeySigner::random()).await;
+    let r = client_from(Ipv4Addr::new(127, 0, 0, 4))
+        .post(app.url("/v1/licences/1/key"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 429);
+    let metrics = app.metrics().await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("http_requests_throttled_total")
+                && l.contains("class=\"signed_in_address\"")),
+        "no refusal counter in:\n{metrics}"
+    );
+}

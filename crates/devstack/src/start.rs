@@ -345,6 +345,11 @@ fn api_command(options: &StackOptions, binaries: &Binaries, env: &ApiEnv<'_>) ->
         ("THROTTLE_ANONYMOUS_BURST", "1000000".to_owned()),
         ("THROTTLE_SIGNED_IN_PER_MINUTE", "1000000".to_owned()),
         ("THROTTLE_SIGNED_IN_BURST", "1000000".to_owned()),
+        (
+            "THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE",
+            "1000000".to_owned(),
+        ),
+        ("THROTTLE_SIGNED_IN_PER_ADDRESS_BURST", "1000000".to_owned()),
         ("THROTTLE_POLLING_PER_MINUTE", "1000000".to_owned()),
         ("THROTTLE_POLLING_BURST", "1000000".to_owned()),
         ("THROTTLE_PAYMENT_INTENTS_PER_MINUTE", "1000000".to_owned()),
