@@ -51,10 +51,10 @@ use governor::Quota;
 use governor::clock::Clock;
 use governor::middleware::NoOpMiddleware;
 use std::num::NonZeroU32;
-use uuid::Uuid;
 use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
 use tower_governor::{GovernorError, GovernorLayer};
+use uuid::Uuid;
 
 use crate::auth::TokenSigner;
 use crate::config::Config;

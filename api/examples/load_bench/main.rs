@@ -271,13 +271,28 @@ async fn run(
             "THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE",
             "100000000".to_owned(),
         ),
-        ("THROTTLE_SIGNED_IN_PER_ADDRESS_BURST", "100000000".to_owned()),
+        (
+            "THROTTLE_SIGNED_IN_PER_ADDRESS_BURST",
+            "100000000".to_owned(),
+        ),
         ("THROTTLE_POLLING_PER_MINUTE", "100000000".to_owned()),
         ("THROTTLE_POLLING_BURST", "100000000".to_owned()),
-        ("THROTTLE_PAYMENT_INTENTS_PER_MINUTE", "100000000".to_owned()),
-        ("THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR", "100000000".to_owned()),
-        ("THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR", "100000000".to_owned()),
-        ("THROTTLE_OPERATOR_TX_PER_WALLET_BURST", "100000000".to_owned()),
+        (
+            "THROTTLE_PAYMENT_INTENTS_PER_MINUTE",
+            "100000000".to_owned(),
+        ),
+        (
+            "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+            "100000000".to_owned(),
+        ),
+        (
+            "THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR",
+            "100000000".to_owned(),
+        ),
+        (
+            "THROTTLE_OPERATOR_TX_PER_WALLET_BURST",
+            "100000000".to_owned(),
+        ),
         ("THROTTLE_OPERATOR_TX_PER_HOUR", "100000000".to_owned()),
         ("THROTTLE_STRIPE_READS_PER_SECOND", "100000000".to_owned()),
     ]

@@ -156,9 +156,7 @@ pub async fn register_studio(
             "only a platform admin may register a studio for another wallet or set its commission",
         ));
     }
-    state
-        .budgets()
-        .operator_tx(caller, "POST", "/v1/studios")?;
+    state.budgets().operator_tx(caller, "POST", "/v1/studios")?;
     let (studio_id, tx) = state
         .chain()
         .register_studio(admin, royalty, name.clone())

@@ -146,7 +146,14 @@ async fn every_error_answers_the_json_error_body() {
             401,
             "unauthorized",
         ),
-        (Method::GET, "/v1/purchases/", None, vec![], 404, "not_found"),
+        (
+            Method::GET,
+            "/v1/purchases/",
+            None,
+            vec![],
+            404,
+            "not_found",
+        ),
         (
             Method::POST,
             "/v1/purchases/00000000-0000-0000-0000-000000000000/payment-method",

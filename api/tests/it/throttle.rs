@@ -308,7 +308,8 @@ async fn polling_a_purchase_is_limited_per_client() {
     }
     let ok = statuses.iter().filter(|s| **s == 200).count();
     assert!(
-        (1..=POLL_BURST + 1).contains(&ok) && ok + statuses.iter().filter(|s| **s == 429).count() == statuses.len(),
+        (1..=POLL_BURST + 1).contains(&ok)
+            && ok + statuses.iter().filter(|s| **s == 429).count() == statuses.len(),
         "{statuses:?}"
     );
     // Another client polls freely.
@@ -375,13 +376,19 @@ async fn card_attempts_on_one_purchase_are_capped() {
     let p = app.create_purchase(app.chain.buyer(0).address()).await;
     let q = app.create_purchase(app.chain.buyer(1).address()).await;
     let pay = |p: &Value, card: String| {
-        let path = format!("/v1/purchases/{}/payment-method", p["purchase_id"].as_str().unwrap());
+        let path = format!(
+            "/v1/purchases/{}/payment-method",
+            p["purchase_id"].as_str().unwrap()
+        );
         let body = json!({"payment_method": card, "client_secret": p["client_secret"]});
         app.http.post(app.url(&path)).json(&body).send()
     };
     // A carder tries card after card on one purchase: two reach Stripe, the third is refused.
     for _ in 0..2 {
-        let card = app.stripe.payment_method(crate::purchases::CARD_DECLINED).await;
+        let card = app
+            .stripe
+            .payment_method(crate::purchases::CARD_DECLINED)
+            .await;
         let r = pay(&p, card).await.unwrap();
         assert_ne!(r.status(), 429, "{}", r.text().await.unwrap_or_default());
     }
@@ -407,7 +414,12 @@ async fn operator_transactions_have_a_budget_per_wallet_and_in_total() {
     })
     .await;
     let operator = app.chain.keys[0].address();
-    let sent_before = app.chain.provider.get_transaction_count(operator).await.unwrap();
+    let sent_before = app
+        .chain
+        .provider
+        .get_transaction_count(operator)
+        .await
+        .unwrap();
     // Fresh wallets: signing in costs an attacker nothing.
     let wallets: Vec<PrivateKeySigner> = (0..3).map(|_| PrivateKeySigner::random()).collect();
     let mut tokens = Vec::new();
@@ -418,13 +430,17 @@ async fn operator_transactions_have_a_budget_per_wallet_and_in_total() {
         app.http
             .post(app.url("/v1/studios"))
             .bearer_auth(token)
-            .json(&json!({"name": "Spam Pictures", "royalty_address": wallet.address().to_string()}))
+            .json(
+                &json!({"name": "Spam Pictures", "royalty_address": wallet.address().to_string()}),
+            )
             .send()
     };
     // The first wallet: a studio and a film (its burst of 2, across routes), then refused.
     let r = studio(&tokens[0], &wallets[0]).await.unwrap();
     assert_eq!(r.status(), 201);
-    let studio_id = r.json::<Value>().await.unwrap()["studio_id"].as_u64().unwrap();
+    let studio_id = r.json::<Value>().await.unwrap()["studio_id"]
+        .as_u64()
+        .unwrap();
     let r = app
         .http
         .post(app.url(&format!("/v1/studios/{studio_id}/films")))
@@ -439,7 +455,13 @@ async fn operator_transactions_have_a_budget_per_wallet_and_in_total() {
     assert_eq!(studio(&tokens[1], &wallets[1]).await.unwrap().status(), 201);
     // A third fresh wallet, its own budget untouched: the global budget refuses it.
     assert_throttled(studio(&tokens[2], &wallets[2]).await.unwrap()).await;
-    let sent = app.chain.provider.get_transaction_count(operator).await.unwrap() - sent_before;
+    let sent = app
+        .chain
+        .provider
+        .get_transaction_count(operator)
+        .await
+        .unwrap()
+        - sent_before;
     assert_eq!(sent, 3, "operator transactions sent");
     let metrics = app.metrics().await;
     for class in ["operator_tx_wallet", "operator_tx_global"] {
@@ -461,16 +483,39 @@ async fn repeated_payment_calls_that_only_read_the_intent_count_as_card_attempts
     )]))
     .await;
     let p = app.create_purchase(app.chain.buyer(0).address()).await;
-    let path = format!("/v1/purchases/{}/payment-method", p["purchase_id"].as_str().unwrap());
+    let path = format!(
+        "/v1/purchases/{}/payment-method",
+        p["purchase_id"].as_str().unwrap()
+    );
     let card = app.stripe.payment_method(crate::purchases::CARD_OK).await;
     let body = json!({"payment_method": card, "client_secret": p["client_secret"]});
-    let r = app.http.post(app.url(&path)).json(&body).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url(&path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
     // Paid: a repeated call charges nothing but still reads the PaymentIntent from Stripe, so it
     // counts too (else one client secret is one Stripe read per request, for ever).
-    let r = app.http.post(app.url(&path)).json(&body).send().await.unwrap();
+    let r = app
+        .http
+        .post(app.url(&path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
-    assert_throttled(app.http.post(app.url(&path)).json(&body).send().await.unwrap()).await;
+    assert_throttled(
+        app.http
+            .post(app.url(&path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
 }
 
 #[tokio::test]
@@ -506,7 +551,10 @@ async fn fresh_wallets_from_one_address_share_its_signed_in_limit() {
             passed += 1;
         }
     }
-    assert!((1..=6).contains(&passed), "{passed} of 9 signed-in writes from one address passed");
+    assert!(
+        (1..=6).contains(&passed),
+        "{passed} of 9 signed-in writes from one address passed"
+    );
     // Another address is not refused.
     let token = sign_in(&app, &PrivateKeySigner::random()).await;
     let r = client_from(Ipv4Addr::new(127, 0, 0, 4))

@@ -353,9 +353,18 @@ fn api_command(options: &StackOptions, binaries: &Binaries, env: &ApiEnv<'_>) ->
         ("THROTTLE_POLLING_PER_MINUTE", "1000000".to_owned()),
         ("THROTTLE_POLLING_BURST", "1000000".to_owned()),
         ("THROTTLE_PAYMENT_INTENTS_PER_MINUTE", "1000000".to_owned()),
-        ("THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR", "1000000".to_owned()),
-        ("THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR", "1000000".to_owned()),
-        ("THROTTLE_OPERATOR_TX_PER_WALLET_BURST", "1000000".to_owned()),
+        (
+            "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+            "1000000".to_owned(),
+        ),
+        (
+            "THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR",
+            "1000000".to_owned(),
+        ),
+        (
+            "THROTTLE_OPERATOR_TX_PER_WALLET_BURST",
+            "1000000".to_owned(),
+        ),
         ("THROTTLE_OPERATOR_TX_PER_HOUR", "1000000".to_owned()),
         ("THROTTLE_STRIPE_READS_PER_SECOND", "1000000".to_owned()),
         (
