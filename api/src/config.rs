@@ -245,6 +245,13 @@ pub struct Config {
     /// or clients could name any address.
     #[serde(default)]
     pub throttle_client_ip_header: Option<String>,
+    /// The peers whose `throttle_client_ip_header` is believed, comma separated: addresses or
+    /// CIDR blocks (`10.0.0.0/8, 2001:db8::/32`). A request from any other peer (the API's port
+    /// reached directly, bypassing the proxy) is keyed by the peer's own address, whatever the
+    /// header says. Default: loopback and private networks, where a reverse proxy usually is;
+    /// set the proxy's public ranges (e.g. a CDN's) when it connects from them.
+    #[serde(default = "defaults::throttle_trusted_proxies")]
+    pub throttle_trusted_proxies: String,
     /// How often the reconciliation sweeper (run with the workers, `run_worker`) looks for
     /// open purchases to re-read from Stripe, seconds.
     #[serde(default = "defaults::reconcile_interval_secs")]
@@ -376,6 +383,9 @@ mod defaults {
     }
     pub(super) const fn throttle_stripe_reads_per_second() -> u32 {
         20
+    }
+    pub(super) fn throttle_trusted_proxies() -> String {
+        "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7".to_owned()
     }
     pub(super) const fn reconcile_interval_secs() -> u64 {
         60
@@ -512,6 +522,8 @@ impl Config {
                 "throttle_client_ip_header {header:?} is not a header name"
             )));
         }
+        crate::throttle::parse_trusted_proxies(&self.throttle_trusted_proxies)
+            .map_err(|e| ConfigError::Invalid(format!("throttle_trusted_proxies: {e}")))?;
         for (name, value) in [
             ("reconcile_interval_secs", self.reconcile_interval_secs),
             ("reconcile_after_secs", self.reconcile_after_secs),

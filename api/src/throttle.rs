@@ -8,8 +8,9 @@
 //!
 //! The client ([`ClientKey`]): the TCP peer's address (an IPv6 address by its /64, the block
 //! one subscriber gets), or, when `throttle_client_ip_header` names a header a trusted reverse
-//! proxy sets, the address in that header (the last one of a list). No header is read unless
-//! configured: `X-Forwarded-For` is whatever the client wants it to be. Signed-in writes are
+//! proxy sets and the peer is one of `throttle_trusted_proxies`, the address in that header
+//! (the last one of a list). No header is read unless configured, nor from any other peer:
+//! `X-Forwarded-For` is whatever the client wants it to be. Signed-in writes are
 //! keyed by the wallet of a valid bearer token instead (one wallet cannot spread over
 //! addresses, and users behind one NAT do not share a budget), by address without one; and,
 //! since fresh wallets cost nothing, by address as well, under a larger limit
@@ -50,6 +51,7 @@ use axum::response::IntoResponse;
 use governor::Quota;
 use governor::clock::Clock;
 use governor::middleware::NoOpMiddleware;
+use ipnet::IpNet;
 use std::num::NonZeroU32;
 use tower_governor::governor::{GovernorConfig, GovernorConfigBuilder};
 use tower_governor::key_extractor::KeyExtractor;
@@ -111,6 +113,8 @@ pub enum ClientKey {
 #[derive(Clone)]
 pub struct ClientKeyExtractor {
     ip_header: Option<HeaderName>,
+    /// The peers whose `ip_header` is believed.
+    trusted_proxies: Arc<[IpNet]>,
     /// Set for signed-in writes: a valid token keys by wallet.
     tokens: Option<TokenSigner>,
 }
@@ -134,21 +138,49 @@ impl ClientKeyExtractor {
     }
 
     fn ip<T>(&self, req: &Request<T>) -> IpAddr {
-        let from_header = self.ip_header.as_ref().and_then(|name| {
-            // A list (`X-Forwarded-For: client, proxy1`): the last entry is the one the
-            // nearest proxy wrote; the ones before it came from the client.
-            let value = req.headers().get_all(name).iter().next_back()?;
-            let last = value.to_str().ok()?.rsplit(',').next()?;
-            last.trim().parse::<IpAddr>().ok()
-        });
+        let peer = req
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(addr)| canonical(addr.ip()));
+        // The header is believed only from a trusted proxy: reached directly, the API keys a
+        // request by its peer, whatever the header says.
+        let trusted = peer.is_some_and(|p| self.trusted_proxies.iter().any(|net| net.contains(&p)));
+        let from_header = self
+            .ip_header
+            .as_ref()
+            .filter(|_| trusted)
+            .and_then(|name| {
+                // A list (`X-Forwarded-For: client, proxy1`): the last entry is the one the
+                // nearest proxy wrote; the ones before it came from the client.
+                let value = req.headers().get_all(name).iter().next_back()?;
+                let last = value.to_str().ok()?.rsplit(',').next()?;
+                last.trim().parse::<IpAddr>().ok()
+            });
         let ip = from_header
-            .or_else(|| {
-                req.extensions()
-                    .get::<ConnectInfo<SocketAddr>>()
-                    .map(|ConnectInfo(addr)| addr.ip())
-            })
+            .or(peer)
             .unwrap_or(IpAddr::V6(Ipv6Addr::UNSPECIFIED));
         client_block(ip)
+    }
+}
+
+/// Parses `throttle_trusted_proxies`: comma-separated addresses or CIDR blocks.
+pub fn parse_trusted_proxies(list: &str) -> Result<Vec<IpNet>, String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{s:?} is not an address or a CIDR block"))
+        })
+        .collect()
+}
+
+/// An IPv4-mapped IPv6 address as its IPv4 address; any other as it is.
+fn canonical(ip: IpAddr) -> IpAddr {
+    match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        IpAddr::V4(_) => ip,
     }
 }
 
@@ -186,6 +218,7 @@ type Plain = NoOpMiddleware<governor::clock::QuantaInstant>;
 #[derive(Debug)]
 pub struct Throttle {
     ip_header: Option<HeaderName>,
+    trusted_proxies: Arc<[IpNet]>,
     tokens: TokenSigner,
     anonymous: (u32, u32),
     signed_in: (u32, u32),
@@ -202,6 +235,10 @@ impl Throttle {
                 .throttle_client_ip_header
                 .as_deref()
                 .and_then(|h| HeaderName::try_from(h).ok()),
+            // Validated at load.
+            trusted_proxies: parse_trusted_proxies(&config.throttle_trusted_proxies)
+                .unwrap_or_default()
+                .into(),
             tokens,
             anonymous: (
                 config.throttle_anonymous_per_minute,
@@ -239,6 +276,7 @@ impl Throttle {
         };
         let extractor = ClientKeyExtractor {
             ip_header: self.ip_header.clone(),
+            trusted_proxies: self.trusted_proxies.clone(),
             tokens: (class == Class::SignedIn).then(|| self.tokens.clone()),
         };
         // Validated at load: both at least 1.

@@ -230,3 +230,35 @@ fn publishable_key_only() {
         assert!(err.contains("publishable") && !err.contains(bad), "{err}");
     }
 }
+
+#[test]
+fn trusted_proxies_are_addresses_or_cidr_blocks() {
+    let c = Config::from_sources(None, base()).unwrap();
+    let default = crate::throttle::parse_trusted_proxies(&c.throttle_trusted_proxies).unwrap();
+    assert!(
+        default
+            .iter()
+            .any(|n| n.contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()))
+    );
+    assert!(
+        !default
+            .iter()
+            .any(|n| n.contains(&"203.0.113.1".parse::<std::net::IpAddr>().unwrap()))
+    );
+    let mut vars = base();
+    vars.push((
+        format!("{ENV_PREFIX}THROTTLE_TRUSTED_PROXIES"),
+        "192.0.2.1, 2001:db8::/32".into(),
+    ));
+    assert!(Config::from_sources(None, vars).is_ok());
+    let mut vars = base();
+    vars.push((
+        format!("{ENV_PREFIX}THROTTLE_TRUSTED_PROXIES"),
+        "10.0.0.0/8, proxy.example".into(),
+    ));
+    let err = Config::from_sources(None, vars).unwrap_err().to_string();
+    assert!(
+        err.contains("throttle_trusted_proxies") && err.contains("proxy.example"),
+        "{err}"
+    );
+}

@@ -574,3 +574,32 @@ async fn fresh_wallets_from_one_address_share_its_signed_in_limit() {
         "no refusal counter in:\n{metrics}"
     );
 }
+
+#[tokio::test]
+async fn a_proxy_header_from_a_peer_that_is_not_a_trusted_proxy_is_ignored() {
+    // The header is configured, but the API is reached directly (its port left open): the
+    // peer, 127.0.0.1, is not one of the trusted proxies, so the header names nobody.
+    let app = spawn_app_with(limited(vec![
+        ("THROTTLE_CLIENT_IP_HEADER", "x-forwarded-for".to_owned()),
+        (
+            "THROTTLE_TRUSTED_PROXIES",
+            "10.0.0.0/8, 192.0.2.1".to_owned(),
+        ),
+    ]))
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..2 * BURST {
+        // A new address per request, as a spoofer would send.
+        let r = app
+            .http
+            .post(app.url("/v1/auth/nonce"))
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .json(&json!({"address": app.chain.buyer(0).address().to_string()}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count() as u64;
+    assert_eq!(ok, BURST, "{statuses:?}");
+}
