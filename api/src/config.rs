@@ -194,6 +194,50 @@ pub struct Config {
     /// applies.
     #[serde(default = "defaults::throttle_signed_in_burst")]
     pub throttle_signed_in_burst: u32,
+    /// Signed-in writes per minute one client address may make to each signed-in write, all
+    /// its wallets together, sustained: fresh wallets cost nothing, so the per-wallet limit
+    /// alone does not hold.
+    #[serde(default = "defaults::throttle_signed_in_per_address_per_minute")]
+    pub throttle_signed_in_per_address_per_minute: u32,
+    /// Signed-in writes one address may make at once to each endpoint, all its wallets together.
+    #[serde(default = "defaults::throttle_signed_in_per_address_burst")]
+    pub throttle_signed_in_per_address_burst: u32,
+    /// Reads per minute one client may make of `GET /v1/purchases/{id}` (a polling page), sustained;
+    /// each read may cost a database query and a Stripe read.
+    #[serde(default = "defaults::throttle_polling_per_minute")]
+    pub throttle_polling_per_minute: u32,
+    /// Reads of `GET /v1/purchases/{id}` one client may make at once before the sustained rate
+    /// applies.
+    #[serde(default = "defaults::throttle_polling_burst")]
+    pub throttle_polling_burst: u32,
+    /// PaymentIntents this instance may create per minute for all clients together (primary and
+    /// resale purchases), at most that many at once: the cap that holds when many addresses
+    /// (a botnet, an IPv6 block of many /64s) each stay under their own limit.
+    #[serde(default = "defaults::throttle_payment_intents_per_minute")]
+    pub throttle_payment_intents_per_minute: u32,
+    /// Card payments (`POST /v1/purchases/{id}/payment-method`) one purchase may attempt per hour,
+    /// at most that many at once: a purchase is not a card-testing machine.
+    #[serde(default = "defaults::throttle_card_attempts_per_purchase_per_hour")]
+    pub throttle_card_attempts_per_purchase_per_hour: u32,
+    /// Operator transactions (paid with the operator's gas) one signed-in wallet may cause per
+    /// hour, sustained: registering studios and films, uploading masters, withdrawing and
+    /// reactivating editions, all routes together.
+    #[serde(default = "defaults::throttle_operator_tx_per_wallet_per_hour")]
+    pub throttle_operator_tx_per_wallet_per_hour: u32,
+    /// Operator transactions one wallet may cause at once before the hourly rate applies.
+    #[serde(default = "defaults::throttle_operator_tx_per_wallet_burst")]
+    pub throttle_operator_tx_per_wallet_burst: u32,
+    /// Operator transactions all signed-in wallets together may cause per hour (at most that
+    /// many at once): fresh wallets cost nothing, the operator's gas does. Settlements of paid
+    /// purchases are not counted (they are paid for).
+    #[serde(default = "defaults::throttle_operator_tx_per_hour")]
+    pub throttle_operator_tx_per_hour: u32,
+    /// Reads of PaymentIntents this instance may make from Stripe per second (at most that many
+    /// at once), for `GET /v1/purchases/{id}` and the reconciliation sweeper together: a read
+    /// over the cap is skipped by a GET (it answers the stored state) and waited for by the
+    /// sweeper, so polling cannot spend Stripe's rate limit that purchases need.
+    #[serde(default = "defaults::throttle_stripe_reads_per_second")]
+    pub throttle_stripe_reads_per_second: u32,
     /// Header holding the client's IP address, set by a reverse proxy in front of the API
     /// (`x-real-ip`, `cf-connecting-ip`, or `x-forwarded-for`, of which the last address, the
     /// one the nearest proxy appended, is used). Unset (default): the client is the TCP peer,
@@ -201,6 +245,13 @@ pub struct Config {
     /// or clients could name any address.
     #[serde(default)]
     pub throttle_client_ip_header: Option<String>,
+    /// The peers whose `throttle_client_ip_header` is believed, comma separated: addresses or
+    /// CIDR blocks (`10.0.0.0/8, 2001:db8::/32`). A request from any other peer (the API's port
+    /// reached directly, bypassing the proxy) is keyed by the peer's own address, whatever the
+    /// header says. Default: loopback and private networks, where a reverse proxy usually is;
+    /// set the proxy's public ranges (e.g. a CDN's) when it connects from them.
+    #[serde(default = "defaults::throttle_trusted_proxies")]
+    pub throttle_trusted_proxies: String,
     /// How often the reconciliation sweeper (run with the workers, `run_worker`) looks for
     /// open purchases to re-read from Stripe, seconds.
     #[serde(default = "defaults::reconcile_interval_secs")]
@@ -303,6 +354,39 @@ mod defaults {
     pub(super) const fn throttle_signed_in_burst() -> u32 {
         30
     }
+    pub(super) const fn throttle_signed_in_per_address_per_minute() -> u32 {
+        300
+    }
+    pub(super) const fn throttle_signed_in_per_address_burst() -> u32 {
+        100
+    }
+    pub(super) const fn throttle_polling_per_minute() -> u32 {
+        120
+    }
+    pub(super) const fn throttle_polling_burst() -> u32 {
+        30
+    }
+    pub(super) const fn throttle_payment_intents_per_minute() -> u32 {
+        60
+    }
+    pub(super) const fn throttle_card_attempts_per_purchase_per_hour() -> u32 {
+        5
+    }
+    pub(super) const fn throttle_operator_tx_per_wallet_per_hour() -> u32 {
+        20
+    }
+    pub(super) const fn throttle_operator_tx_per_wallet_burst() -> u32 {
+        10
+    }
+    pub(super) const fn throttle_operator_tx_per_hour() -> u32 {
+        200
+    }
+    pub(super) const fn throttle_stripe_reads_per_second() -> u32 {
+        20
+    }
+    pub(super) fn throttle_trusted_proxies() -> String {
+        "127.0.0.0/8, ::1/128, 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16, fc00::/7".to_owned()
+    }
     pub(super) const fn reconcile_interval_secs() -> u64 {
         60
     }
@@ -389,6 +473,43 @@ impl Config {
                 self.throttle_signed_in_per_minute,
             ),
             ("throttle_signed_in_burst", self.throttle_signed_in_burst),
+            (
+                "throttle_signed_in_per_address_per_minute",
+                self.throttle_signed_in_per_address_per_minute,
+            ),
+            (
+                "throttle_signed_in_per_address_burst",
+                self.throttle_signed_in_per_address_burst,
+            ),
+            (
+                "throttle_polling_per_minute",
+                self.throttle_polling_per_minute,
+            ),
+            ("throttle_polling_burst", self.throttle_polling_burst),
+            (
+                "throttle_payment_intents_per_minute",
+                self.throttle_payment_intents_per_minute,
+            ),
+            (
+                "throttle_card_attempts_per_purchase_per_hour",
+                self.throttle_card_attempts_per_purchase_per_hour,
+            ),
+            (
+                "throttle_operator_tx_per_wallet_per_hour",
+                self.throttle_operator_tx_per_wallet_per_hour,
+            ),
+            (
+                "throttle_operator_tx_per_wallet_burst",
+                self.throttle_operator_tx_per_wallet_burst,
+            ),
+            (
+                "throttle_operator_tx_per_hour",
+                self.throttle_operator_tx_per_hour,
+            ),
+            (
+                "throttle_stripe_reads_per_second",
+                self.throttle_stripe_reads_per_second,
+            ),
         ] {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
@@ -401,6 +522,8 @@ impl Config {
                 "throttle_client_ip_header {header:?} is not a header name"
             )));
         }
+        crate::throttle::parse_trusted_proxies(&self.throttle_trusted_proxies)
+            .map_err(|e| ConfigError::Invalid(format!("throttle_trusted_proxies: {e}")))?;
         for (name, value) in [
             ("reconcile_interval_secs", self.reconcile_interval_secs),
             ("reconcile_after_secs", self.reconcile_after_secs),

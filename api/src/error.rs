@@ -23,6 +23,15 @@ pub enum ApiError {
         /// Explanation for the client.
         message: String,
     },
+    /// Refused under a rate limit or budget (429): answered with `Retry-After` (whole seconds)
+    /// and the code `rate_limited` (see [`crate::throttle`]).
+    #[error("{message}")]
+    RateLimited {
+        /// Seconds after which the request may succeed.
+        retry_after_secs: u64,
+        /// Explanation for the client.
+        message: String,
+    },
     /// A dependency is unreachable (503).
     #[error("{what} unavailable: {source:#}")]
     Unavailable {
@@ -100,6 +109,7 @@ impl ApiError {
     pub const fn status(&self) -> StatusCode {
         match self {
             Self::Client { status, .. } => *status,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -109,6 +119,7 @@ impl ApiError {
     pub const fn code(&self) -> &'static str {
         match self {
             Self::Client { code, .. } => code,
+            Self::RateLimited { .. } => codes::RATE_LIMITED,
             Self::Unavailable { .. } => codes::UPSTREAM_UNAVAILABLE,
             Self::Internal(_) => codes::INTERNAL,
         }
@@ -147,8 +158,14 @@ impl From<sqlx::Error> for ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            Self::RateLimited {
+                retry_after_secs, ..
+            } => Some(*retry_after_secs),
+            _ => None,
+        };
         let message = match &self {
-            Self::Client { message, .. } => message.clone(),
+            Self::Client { message, .. } | Self::RateLimited { message, .. } => message.clone(),
             Self::Unavailable { what, source } => {
                 tracing::warn!(target: "tangible::api", what, error = %format!("{source:#}"), "dependency unavailable");
                 format!("{what} is unavailable, try again later")
@@ -164,7 +181,13 @@ impl IntoResponse for ApiError {
                 message,
             },
         };
-        (status, axum::Json(body)).into_response()
+        let mut response = (status, axum::Json(body)).into_response();
+        if let Some(secs) = retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, axum::http::HeaderValue::from(secs));
+        }
+        response
     }
 }
 

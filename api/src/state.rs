@@ -16,6 +16,7 @@ use crate::config::Config;
 use crate::content::ContentNode;
 use crate::keys::{ReleaseLog, SealedKeyCache};
 use crate::stripe::StripeGateway;
+use crate::throttle::Budgets;
 
 /// Shared state of the handlers and workers.
 #[derive(Clone, Debug)]
@@ -28,6 +29,7 @@ struct Inner {
     parts: StateParts,
     job_wakeup: tokio::sync::Notify,
     sealed_keys: SealedKeyCache,
+    budgets: Arc<Budgets>,
 }
 
 /// What [`AppState::new`] is built from (the rest starts empty).
@@ -46,10 +48,12 @@ pub(crate) struct StateParts {
 }
 
 impl AppState {
-    /// The state of `parts`, with an empty sealed-key cache and no worker waiting.
+    /// The state of `parts`, with an empty sealed-key cache, no worker waiting, and the full
+    /// budgets of its configuration.
     pub(crate) fn new(parts: StateParts) -> Self {
         Self {
             inner: Arc::new(Inner {
+                budgets: Arc::new(Budgets::new(&parts.config)),
                 parts,
                 sealed_keys: SealedKeyCache::default(),
                 job_wakeup: tokio::sync::Notify::new(),
@@ -104,6 +108,11 @@ impl AppState {
     /// The key-release recorder (batched, durable before a key is returned).
     pub fn releases(&self) -> &ReleaseLog {
         &self.inner.parts.releases
+    }
+    /// The budgets of what costs the platform money (PaymentIntents, card attempts, operator
+    /// transactions, Stripe reads), shared by every client of this instance.
+    pub fn budgets(&self) -> &Arc<Budgets> {
+        &self.inner.budgets
     }
     /// The Prometheus handle.
     pub fn metrics(&self) -> &PrometheusHandle {

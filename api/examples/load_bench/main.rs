@@ -261,11 +261,40 @@ async fn run(
             (!args.async_release_commit).to_string(),
         ),
         // The generator is one client sending 1,000 key releases a second for 64 wallets:
-        // the bench measures capacity, not the per-client rate limits, so they are lifted.
+        // the bench measures capacity, not the per-client rate limits or the budgets, so
+        // they are lifted.
         ("THROTTLE_ANONYMOUS_PER_MINUTE", "100000000".to_owned()),
         ("THROTTLE_ANONYMOUS_BURST", "100000000".to_owned()),
         ("THROTTLE_SIGNED_IN_PER_MINUTE", "100000000".to_owned()),
         ("THROTTLE_SIGNED_IN_BURST", "100000000".to_owned()),
+        (
+            "THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE",
+            "100000000".to_owned(),
+        ),
+        (
+            "THROTTLE_SIGNED_IN_PER_ADDRESS_BURST",
+            "100000000".to_owned(),
+        ),
+        ("THROTTLE_POLLING_PER_MINUTE", "100000000".to_owned()),
+        ("THROTTLE_POLLING_BURST", "100000000".to_owned()),
+        (
+            "THROTTLE_PAYMENT_INTENTS_PER_MINUTE",
+            "100000000".to_owned(),
+        ),
+        (
+            "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+            "100000000".to_owned(),
+        ),
+        (
+            "THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR",
+            "100000000".to_owned(),
+        ),
+        (
+            "THROTTLE_OPERATOR_TX_PER_WALLET_BURST",
+            "100000000".to_owned(),
+        ),
+        ("THROTTLE_OPERATOR_TX_PER_HOUR", "100000000".to_owned()),
+        ("THROTTLE_STRIPE_READS_PER_SECOND", "100000000".to_owned()),
     ]
     .into_iter()
     .map(|(k, v)| (format!("TANGIBLE_API_{k}"), v));

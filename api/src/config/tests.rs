@@ -155,6 +155,61 @@ fn reconciliation_defaults_and_zero_refused() {
 }
 
 #[test]
+fn throttle_settings_read_from_file_and_environment_and_zero_refused() {
+    let names = [
+        "THROTTLE_ANONYMOUS_PER_MINUTE",
+        "THROTTLE_ANONYMOUS_BURST",
+        "THROTTLE_SIGNED_IN_PER_MINUTE",
+        "THROTTLE_SIGNED_IN_BURST",
+        "THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE",
+        "THROTTLE_SIGNED_IN_PER_ADDRESS_BURST",
+        "THROTTLE_POLLING_PER_MINUTE",
+        "THROTTLE_POLLING_BURST",
+        "THROTTLE_PAYMENT_INTENTS_PER_MINUTE",
+        "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+        "THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR",
+        "THROTTLE_OPERATOR_TX_PER_WALLET_BURST",
+        "THROTTLE_OPERATOR_TX_PER_HOUR",
+        "THROTTLE_STRIPE_READS_PER_SECOND",
+    ];
+    // The same name in the file (lower case) and the environment; the environment wins.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("api.toml");
+    let toml: String = names
+        .iter()
+        .map(|n| format!("{} = 7\n", n.to_lowercase()))
+        .collect();
+    std::fs::write(&path, toml).unwrap();
+    let mut vars = base();
+    vars.push((
+        format!("{ENV_PREFIX}THROTTLE_STRIPE_READS_PER_SECOND"),
+        "9".into(),
+    ));
+    let c = Config::from_sources(Some(path), vars).unwrap();
+    assert_eq!(
+        (
+            c.throttle_signed_in_per_address_per_minute,
+            c.throttle_signed_in_per_address_burst,
+            c.throttle_polling_per_minute,
+            c.throttle_polling_burst,
+            c.throttle_payment_intents_per_minute,
+            c.throttle_card_attempts_per_purchase_per_hour,
+            c.throttle_operator_tx_per_wallet_per_hour,
+            c.throttle_operator_tx_per_wallet_burst,
+            c.throttle_operator_tx_per_hour,
+            c.throttle_stripe_reads_per_second,
+        ),
+        (7, 7, 7, 7, 7, 7, 7, 7, 7, 9)
+    );
+    for name in names {
+        let mut vars = base();
+        vars.push((format!("{ENV_PREFIX}{name}"), "0".into()));
+        let err = Config::from_sources(None, vars).unwrap_err().to_string();
+        assert!(err.contains(&name.to_lowercase()), "{err}");
+    }
+}
+
+#[test]
 fn publishable_key_only() {
     let mut vars = base();
     vars.push((
@@ -174,4 +229,36 @@ fn publishable_key_only() {
         let err = Config::from_sources(None, vars).unwrap_err().to_string();
         assert!(err.contains("publishable") && !err.contains(bad), "{err}");
     }
+}
+
+#[test]
+fn trusted_proxies_are_addresses_or_cidr_blocks() {
+    let c = Config::from_sources(None, base()).unwrap();
+    let default = crate::throttle::parse_trusted_proxies(&c.throttle_trusted_proxies).unwrap();
+    assert!(
+        default
+            .iter()
+            .any(|n| n.contains(&"127.0.0.1".parse::<std::net::IpAddr>().unwrap()))
+    );
+    assert!(
+        !default
+            .iter()
+            .any(|n| n.contains(&"203.0.113.1".parse::<std::net::IpAddr>().unwrap()))
+    );
+    let mut vars = base();
+    vars.push((
+        format!("{ENV_PREFIX}THROTTLE_TRUSTED_PROXIES"),
+        "192.0.2.1, 2001:db8::/32".into(),
+    ));
+    assert!(Config::from_sources(None, vars).is_ok());
+    let mut vars = base();
+    vars.push((
+        format!("{ENV_PREFIX}THROTTLE_TRUSTED_PROXIES"),
+        "10.0.0.0/8, proxy.example".into(),
+    ));
+    let err = Config::from_sources(None, vars).unwrap_err().to_string();
+    assert!(
+        err.contains("throttle_trusted_proxies") && err.contains("proxy.example"),
+        "{err}"
+    );
 }

@@ -12,6 +12,9 @@
 //!   waiting for the sweeper, but cannot turn polling into more than one Stripe request per
 //!   interval and purchase.
 //!
+//! Both stay within `throttle_stripe_reads_per_second` (shared, [`crate::throttle::Budgets`]):
+//! the sweeper waits for a read, a GET over it answers the stored state without asking Stripe.
+//!
 //! Both claim the read with one conditional `UPDATE` of `api_purchases.stripe_checked_at` (row
 //! locks skipped), so instances and concurrent requests never read the same purchase twice in an
 //! interval.
@@ -134,6 +137,8 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
         .await?;
         let n = claimed.len();
         for purchase_id in claimed {
+            // Within the instance's Stripe reads per second, which polling shares.
+            state.budgets().stripe_read().await;
             if let Err(e) = reconcile_one(state, purchase_id).await {
                 tracing::warn!(target: "tangible::api::reconcile", %purchase_id, error = %format!("{e:#}"),
                     "reconciliation failed; the next sweep tries again");
@@ -150,6 +155,34 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
 /// `reconcile_on_read_secs` (creation counts as a read), waiting for Stripe at most
 /// [`ON_READ_TIMEOUT`]. Errors are logged, never returned: the client gets the stored state.
 pub async fn on_read(state: &AppState, purchase_id: Uuid) {
+    // Due for a read? Asked first, so that polling a purchase that is not due (or does not
+    // exist) never spends the instance's Stripe reads.
+    let due = sqlx::query_scalar::<_, bool>(
+        "SELECT EXISTS (SELECT 1 FROM api_purchases \
+         WHERE purchase_id = $1 AND state = ANY($2) \
+           AND COALESCE(stripe_checked_at, created_at) <= now() - make_interval(secs => $3::float8))",
+    )
+    .bind(purchase_id)
+    .bind([
+        PurchaseState::AwaitingPayment.as_str(),
+        PurchaseState::Paid.as_str(),
+    ])
+    .bind(state.config().reconcile_on_read_secs as f64)
+    .fetch_one(state.db())
+    .await;
+    match due {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            tracing::warn!(target: "tangible::api::reconcile", %purchase_id, error = %e, "checking a re-read failed");
+            return;
+        }
+    }
+    // Over the Stripe reads of this second: answer the stored state; the next poll or the
+    // sweeper reads it.
+    if !state.budgets().stripe_read_now() {
+        return;
+    }
     let claimed = sqlx::query_scalar::<_, Uuid>(
         "UPDATE api_purchases SET stripe_checked_at = now() \
          WHERE purchase_id = $1 AND state = ANY($2) \

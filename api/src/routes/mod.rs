@@ -166,7 +166,7 @@ fn routes() -> Vec<Route> {
         route(M::POST, "/v1/auth/nonce", auth::nonce).throttled(Class::Anonymous),
         route(M::POST, "/v1/auth/login", auth::login).throttled(Class::Anonymous),
         route(M::POST, "/v1/purchases", purchases::create_primary).throttled(Class::Anonymous),
-        route(M::GET, "/v1/purchases/{id}", purchases::get_purchase),
+        route(M::GET, "/v1/purchases/{id}", purchases::get_purchase).throttled(Class::Polling),
         route(
             M::POST,
             "/v1/purchases/{id}/payment-method",
@@ -250,6 +250,11 @@ pub fn router(state: AppState) -> Router {
     let throttle = Throttle::new(state.config(), state.tokens().clone());
     let router = routes().into_iter().fold(Router::new(), |router, r| {
         let handler = match r.throttle {
+            // Per wallet, and (checked first) per address for all its wallets together.
+            Some(Class::SignedIn) => r
+                .handler
+                .route_layer(throttle.layer(Class::SignedIn, &r.method, r.path))
+                .route_layer(throttle.layer(Class::SignedInAddress, &r.method, r.path)),
             Some(class) => r
                 .handler
                 .route_layer(throttle.layer(class, &r.method, r.path)),
@@ -257,7 +262,7 @@ pub fn router(state: AppState) -> Router {
         };
         router.route(r.path, handler)
     });
-    throttle.spawn_cleanup();
+    throttle.spawn_cleanup(std::sync::Arc::downgrade(state.budgets()));
     let router = match state.content() {
         // The encrypted files themselves: GET/HEAD with single ranges, ETag = the hash.
         Some(node) => router.nest(

@@ -51,7 +51,11 @@ struct NewPurchase {
 async fn create(
     state: &AppState,
     p: NewPurchase,
+    path: &'static str,
 ) -> ApiResult<(StatusCode, axum::Json<PurchaseCreated>)> {
+    // Only a purchase that will create a PaymentIntent spends the global budget (a refused
+    // request does not), so junk requests cannot lock buyers out.
+    state.budgets().payment_intent(path)?;
     let purchase_id = Uuid::new_v4();
     let currency = state.config().currency.clone();
     let amount = i64::try_from(p.amount).map_err(|_| anyhow::anyhow!("price overflows"))?;
@@ -118,7 +122,8 @@ async fn create(
     ))
 }
 
-/// Starts a card purchase of an edition at its on-chain price.
+/// Starts a card purchase of an edition at its on-chain price. Answers 429 over the client's
+/// limit or the instance's PaymentIntents-per-minute budget.
 #[utoipa::path(post, path = "/v1/purchases", request_body = PrimaryPurchaseRequest, responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 201, body = PurchaseCreated),
     (status = 404, description = "edition not registered", body = ErrorBody),
@@ -160,6 +165,7 @@ pub async fn create_primary(
             buyer,
             amount: edition.price_cents,
         },
+        "/v1/purchases",
     )
     .await
 }
@@ -220,6 +226,7 @@ pub async fn create_resale(
             buyer,
             amount: offer.price_cents,
         },
+        "/v1/offers/{id}/purchases",
     )
     .await
 }
@@ -228,7 +235,8 @@ pub async fn create_resale(
 /// still awaiting its payment (or paid) is first re-read from Stripe, at most once per
 /// `reconcile_on_read_secs` (see `jobs::reconcile`).
 #[utoipa::path(get, path = "/v1/purchases/{id}", params(("id" = Uuid, Path, description = "purchase id")),
-    responses((status = 200, body = PurchaseView), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = PurchaseView), (status = 404, body = ErrorBody),
+        (status = 429, description = "rate_limited: this client polls too often, retry after `Retry-After` seconds", body = ErrorBody)))]
 pub async fn get_purchase(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<String>,
@@ -322,7 +330,9 @@ fn refusal_message(status: u16, message: String) -> String {
 /// PaymentIntent and confirms it server-side with the secret key (Stripe's documented
 /// server-side confirmation), so a client never needs more than the publishable key. A card
 /// that needs 3-D Secure answers `requires_action`; a declined card answers 402
-/// `card_declined` (the PaymentIntent cannot be retried: start a new purchase).
+/// `card_declined` (the PaymentIntent cannot be retried: start a new purchase). Each call that
+/// reaches Stripe counts against the purchase's `throttle_card_attempts_per_purchase_per_hour`
+/// (429 over it).
 #[utoipa::path(post, path = "/v1/purchases/{id}/payment-method", request_body = PaymentMethodRequest,
     params(("id" = Uuid, Path, description = "purchase id")), responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 200, body = PaymentResult),
@@ -359,6 +369,11 @@ pub async fn pay_with_card(
     {
         return Err(no_purchase());
     }
+    // Every call that reaches Stripe is one attempt of the purchase's budget: stolen cards
+    // are tested by trying card after card on one purchase, and a repeated call (even on a
+    // paid intent) is a Stripe read. Purchase ids are unguessable (UUIDv4), so only a client
+    // that knows one can spend its attempts.
+    state.budgets().card_attempt(purchase_id)?;
     let stripe = state.stripe();
     let intent = stripe
         .payment_intent(&pi)

@@ -10,6 +10,11 @@
 //!   platform's decision);
 //! - films, editions, masters: the studio's admin as registered on chain (`studio(id).admin`),
 //!   or a platform admin acting for the studio.
+//!
+//! Every transaction caused here is paid with the operator's gas: each spends one of the
+//! caller's operator-transaction budget and of the instance's hourly one
+//! ([`crate::throttle::Budgets::operator_tx`]), checked once the caller's authority is, so a
+//! refused caller spends nothing.
 
 use alloy::primitives::Address;
 use axum::body::Body;
@@ -151,6 +156,7 @@ pub async fn register_studio(
             "only a platform admin may register a studio for another wallet or set its commission",
         ));
     }
+    state.budgets().operator_tx(caller, "POST", "/v1/studios")?;
     let (studio_id, tx) = state
         .chain()
         .register_studio(admin, royalty, name.clone())
@@ -217,6 +223,9 @@ pub async fn register_film(
         editions.push((q, check_price(e.price_cents)?));
     }
     require_studio_admin(&state, user.0.sub, studio_id).await?;
+    state
+        .budgets()
+        .operator_tx(user.0.sub, "POST", "/v1/studios/{id}/films")?;
     let (film_id, tx) = state
         .chain()
         .register_film(studio_id, title.clone(), req.year)
@@ -379,6 +388,11 @@ async fn upload_master_checked(
             )));
         }
     };
+    // Registering (or updating) the edition is an operator transaction: counted before the
+    // body is read.
+    state
+        .budgets()
+        .operator_tx(caller, "PUT", "/v1/editions/{id}/master")?;
     let _slot = content.begin_upload(id).ok_or_else(|| {
         ApiError::conflict(
             codes::UPLOAD_IN_PROGRESS,
@@ -421,6 +435,12 @@ async fn set_active(
             "edition {edition} is not on chain yet (upload its master first)"
         )));
     }
+    let path = if active {
+        "/v1/editions/{id}/reactivate"
+    } else {
+        "/v1/editions/{id}/withdraw"
+    };
+    state.budgets().operator_tx(user.0.sub, "POST", path)?;
     let tx = state
         .chain()
         .set_edition_active(id.film_id, id.quality, active)

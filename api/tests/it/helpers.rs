@@ -292,6 +292,34 @@ impl TestApp {
             ("THROTTLE_ANONYMOUS_BURST", UNTHROTTLED.to_owned()),
             ("THROTTLE_SIGNED_IN_PER_MINUTE", UNTHROTTLED.to_owned()),
             ("THROTTLE_SIGNED_IN_BURST", UNTHROTTLED.to_owned()),
+            (
+                "THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE",
+                UNTHROTTLED.to_owned(),
+            ),
+            (
+                "THROTTLE_SIGNED_IN_PER_ADDRESS_BURST",
+                UNTHROTTLED.to_owned(),
+            ),
+            ("THROTTLE_POLLING_PER_MINUTE", UNTHROTTLED.to_owned()),
+            ("THROTTLE_POLLING_BURST", UNTHROTTLED.to_owned()),
+            (
+                "THROTTLE_PAYMENT_INTENTS_PER_MINUTE",
+                UNTHROTTLED.to_owned(),
+            ),
+            (
+                "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+                UNTHROTTLED.to_owned(),
+            ),
+            (
+                "THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR",
+                UNTHROTTLED.to_owned(),
+            ),
+            (
+                "THROTTLE_OPERATOR_TX_PER_WALLET_BURST",
+                UNTHROTTLED.to_owned(),
+            ),
+            ("THROTTLE_OPERATOR_TX_PER_HOUR", UNTHROTTLED.to_owned()),
+            ("THROTTLE_STRIPE_READS_PER_SECOND", UNTHROTTLED.to_owned()),
         ]
         .into_iter()
         .chain(opts.extra.iter().cloned())

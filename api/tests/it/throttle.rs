@@ -223,3 +223,383 @@ async fn signed_in_writes_have_their_own_limit_per_wallet() {
         .unwrap();
     assert_ne!(r.status(), 429);
 }
+
+/// Sends `body` to `POST /v1/purchases` from `client`.
+async fn purchase_from(app: &TestApp, client: &reqwest::Client, body: &Value) -> reqwest::Response {
+    client
+        .post(app.url("/v1/purchases"))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn payment_intent_creations_have_a_global_cap_that_many_addresses_do_not_lift() {
+    // Each address stays within its own burst (5); together they would create 20 intents.
+    const CAP: u64 = 8;
+    let app = spawn_app_with(limited(vec![(
+        "THROTTLE_PAYMENT_INTENTS_PER_MINUTE",
+        CAP.to_string(),
+    )]))
+    .await;
+    let body = purchase_body(&app);
+    let started = Instant::now();
+    let mut answers = Vec::new();
+    for host in 2..6u8 {
+        let client = client_from(Ipv4Addr::new(127, 0, 0, host));
+        for _ in 0..BURST {
+            answers.push(purchase_from(&app, &client, &body).await);
+        }
+    }
+    // The cap refills CAP tokens a minute.
+    let allowed = CAP + started.elapsed().as_secs() * CAP / 60;
+    let created = answers.iter().filter(|r| r.status() == 201).count() as u64;
+    for r in answers {
+        match r.status().as_u16() {
+            201 => {}
+            429 => assert_throttled(r).await,
+            other => panic!("unexpected {other}: {}", r.text().await.unwrap_or_default()),
+        }
+    }
+    assert!(
+        (CAP..=allowed).contains(&created),
+        "{created} created from 4 addresses, the global cap is {CAP} (up to {allowed} with refill)"
+    );
+    assert_eq!(intents_at_stripe(&app).await as u64, created);
+    // A refused request (invalid) does not spend the cap: only creations count, so junk
+    // requests cannot lock buyers out. (Checked after the cap is spent: still a 422, not 429.)
+    let client = client_from(Ipv4Addr::new(127, 0, 0, 9));
+    let r = client
+        .post(app.url("/v1/purchases"))
+        .json(&json!({"film_id": app.chain.film_id, "quality": "8k",
+            "buyer_address": app.chain.buyer(0).address().to_string()}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let metrics = app.metrics().await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("http_requests_throttled_total")
+                && l.contains("class=\"payment_intents\"")),
+        "no refusal counter in:\n{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn polling_a_purchase_is_limited_per_client() {
+    const POLL_BURST: usize = 10;
+    let app = spawn_app_with(limited(vec![
+        ("THROTTLE_POLLING_PER_MINUTE", "1".to_owned()),
+        ("THROTTLE_POLLING_BURST", POLL_BURST.to_string()),
+    ]))
+    .await;
+    let created = app.create_purchase(app.chain.buyer(0).address()).await;
+    let path = format!("/v1/purchases/{}", created["purchase_id"].as_str().unwrap());
+    let mut statuses = Vec::new();
+    for _ in 0..3 * POLL_BURST {
+        let r = app.http.get(app.url(&path)).send().await.unwrap();
+        statuses.push(r.status().as_u16());
+        if r.status() == 429 {
+            assert_throttled(r).await;
+        }
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count();
+    assert!(
+        (1..=POLL_BURST + 1).contains(&ok)
+            && ok + statuses.iter().filter(|s| **s == 429).count() == statuses.len(),
+        "{statuses:?}"
+    );
+    // Another client polls freely.
+    let other = client_from(Ipv4Addr::new(127, 0, 0, 3));
+    let r = other.get(app.url(&path)).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn stripe_reads_caused_by_polling_are_capped_per_second() {
+    const READS: u64 = 2;
+    const PURCHASES: usize = 12;
+    let app = spawn_app_with(Options {
+        extra: vec![
+            ("THROTTLE_STRIPE_READS_PER_SECOND", READS.to_string()),
+            // Every GET may read (one second after creation); the sweeper stays away.
+            ("RECONCILE_ON_READ_SECS", "1".to_owned()),
+            ("RECONCILE_INTERVAL_SECS", "3600".to_owned()),
+            ("RECONCILE_AFTER_SECS", "3600".to_owned()),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let mut ids = Vec::new();
+    for _ in 0..PURCHASES {
+        let p = app.create_purchase(app.chain.buyer(0).address()).await;
+        ids.push(p["purchase_id"].as_str().unwrap().to_owned());
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    let started = Instant::now();
+    let app = &app;
+    let answers: Vec<reqwest::StatusCode> = futures::stream::iter(ids.iter())
+        .map(|id| async move {
+            app.http
+                .get(app.url(&format!("/v1/purchases/{id}")))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        })
+        .buffer_unordered(PURCHASES)
+        .collect()
+        .await;
+    // Every poll is answered (with the stored state when Stripe is not asked).
+    assert!(answers.iter().all(|s| *s == 200), "{answers:?}");
+    let allowed = READS + started.elapsed().as_secs() * READS + READS;
+    // A purchase read from Stripe has its read time stamped.
+    let read = app
+        .count("SELECT count(*) FROM api_purchases WHERE stripe_checked_at IS NOT NULL")
+        .await as u64;
+    assert!(
+        (1..=allowed).contains(&read),
+        "{read} of {PURCHASES} polls read Stripe; the cap allows {allowed}"
+    );
+}
+
+#[tokio::test]
+async fn card_attempts_on_one_purchase_are_capped() {
+    let app = spawn_app_with(limited(vec![(
+        "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+        "2".to_owned(),
+    )]))
+    .await;
+    let p = app.create_purchase(app.chain.buyer(0).address()).await;
+    let q = app.create_purchase(app.chain.buyer(1).address()).await;
+    let pay = |p: &Value, card: String| {
+        let path = format!(
+            "/v1/purchases/{}/payment-method",
+            p["purchase_id"].as_str().unwrap()
+        );
+        let body = json!({"payment_method": card, "client_secret": p["client_secret"]});
+        app.http.post(app.url(&path)).json(&body).send()
+    };
+    // A carder tries card after card on one purchase: two reach Stripe, the third is refused.
+    for _ in 0..2 {
+        let card = app
+            .stripe
+            .payment_method(crate::purchases::CARD_DECLINED)
+            .await;
+        let r = pay(&p, card).await.unwrap();
+        assert_ne!(r.status(), 429, "{}", r.text().await.unwrap_or_default());
+    }
+    let card = app.stripe.payment_method(crate::purchases::CARD_OK).await;
+    assert_throttled(pay(&p, card).await.unwrap()).await;
+    // Another purchase has its own attempts.
+    let card = app.stripe.payment_method(crate::purchases::CARD_OK).await;
+    let r = pay(&q, card).await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+}
+
+#[tokio::test]
+async fn operator_transactions_have_a_budget_per_wallet_and_in_total() {
+    use alloy::providers::Provider;
+    use alloy::signers::local::PrivateKeySigner;
+    let app = spawn_app_with(Options {
+        extra: vec![
+            ("THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR", "1".to_owned()),
+            ("THROTTLE_OPERATOR_TX_PER_WALLET_BURST", "2".to_owned()),
+            ("THROTTLE_OPERATOR_TX_PER_HOUR", "3".to_owned()),
+        ],
+        ..Options::default()
+    })
+    .await;
+    let operator = app.chain.keys[0].address();
+    let sent_before = app
+        .chain
+        .provider
+        .get_transaction_count(operator)
+        .await
+        .unwrap();
+    // Fresh wallets: signing in costs an attacker nothing.
+    let wallets: Vec<PrivateKeySigner> = (0..3).map(|_| PrivateKeySigner::random()).collect();
+    let mut tokens = Vec::new();
+    for w in &wallets {
+        tokens.push(sign_in(&app, w).await);
+    }
+    let studio = |token: &str, wallet: &PrivateKeySigner| {
+        app.http
+            .post(app.url("/v1/studios"))
+            .bearer_auth(token)
+            .json(
+                &json!({"name": "Spam Pictures", "royalty_address": wallet.address().to_string()}),
+            )
+            .send()
+    };
+    // The first wallet: a studio and a film (its burst of 2, across routes), then refused.
+    let r = studio(&tokens[0], &wallets[0]).await.unwrap();
+    assert_eq!(r.status(), 201);
+    let studio_id = r.json::<Value>().await.unwrap()["studio_id"]
+        .as_u64()
+        .unwrap();
+    let r = app
+        .http
+        .post(app.url(&format!("/v1/studios/{studio_id}/films")))
+        .bearer_auth(&tokens[0])
+        .json(&json!({"title": "Spam", "year": 2020}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    assert_throttled(studio(&tokens[0], &wallets[0]).await.unwrap()).await;
+    // A second fresh wallet: the third transaction of the hour, the last of the global budget.
+    assert_eq!(studio(&tokens[1], &wallets[1]).await.unwrap().status(), 201);
+    // A third fresh wallet, its own budget untouched: the global budget refuses it.
+    assert_throttled(studio(&tokens[2], &wallets[2]).await.unwrap()).await;
+    let sent = app
+        .chain
+        .provider
+        .get_transaction_count(operator)
+        .await
+        .unwrap()
+        - sent_before;
+    assert_eq!(sent, 3, "operator transactions sent");
+    let metrics = app.metrics().await;
+    for class in ["operator_tx_wallet", "operator_tx_global"] {
+        assert!(
+            metrics
+                .lines()
+                .any(|l| l.starts_with("http_requests_throttled_total")
+                    && l.contains(&format!("class=\"{class}\""))),
+            "no {class} refusal counted in:\n{metrics}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn repeated_payment_calls_that_only_read_the_intent_count_as_card_attempts() {
+    let app = spawn_app_with(limited(vec![(
+        "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+        "2".to_owned(),
+    )]))
+    .await;
+    let p = app.create_purchase(app.chain.buyer(0).address()).await;
+    let path = format!(
+        "/v1/purchases/{}/payment-method",
+        p["purchase_id"].as_str().unwrap()
+    );
+    let card = app.stripe.payment_method(crate::purchases::CARD_OK).await;
+    let body = json!({"payment_method": card, "client_secret": p["client_secret"]});
+    let r = app
+        .http
+        .post(app.url(&path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    // Paid: a repeated call charges nothing but still reads the PaymentIntent from Stripe, so it
+    // counts too (else one client secret is one Stripe read per request, for ever).
+    let r = app
+        .http
+        .post(app.url(&path))
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap_or_default());
+    assert_throttled(
+        app.http
+            .post(app.url(&path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn fresh_wallets_from_one_address_share_its_signed_in_limit() {
+    use alloy::signers::local::PrivateKeySigner;
+    // Each wallet may make 3 signed-in writes at once; one address 5, whatever its wallets.
+    let app = spawn_app_with(limited(vec![
+        ("THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE", "1".to_owned()),
+        ("THROTTLE_SIGNED_IN_PER_ADDRESS_BURST", "5".to_owned()),
+    ]))
+    .await;
+    let mut answers = Vec::new();
+    for _ in 0..3 {
+        // Signing in costs nothing: a new wallet, a new per-wallet budget.
+        let token = sign_in(&app, &PrivateKeySigner::random()).await;
+        for _ in 0..3 {
+            let r = app
+                .http
+                .post(app.url("/v1/licences/1/key"))
+                .bearer_auth(&token)
+                .json(&json!({}))
+                .send()
+                .await
+                .unwrap();
+            answers.push(r);
+        }
+    }
+    let mut passed = 0;
+    for r in answers {
+        if r.status() == 429 {
+            assert_throttled(r).await;
+        } else {
+            passed += 1;
+        }
+    }
+    assert!(
+        (1..=6).contains(&passed),
+        "{passed} of 9 signed-in writes from one address passed"
+    );
+    // Another address is not refused.
+    let token = sign_in(&app, &PrivateKeySigner::random()).await;
+    let r = client_from(Ipv4Addr::new(127, 0, 0, 4))
+        .post(app.url("/v1/licences/1/key"))
+        .bearer_auth(&token)
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
+    assert_ne!(r.status(), 429);
+    let metrics = app.metrics().await;
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("http_requests_throttled_total")
+                && l.contains("class=\"signed_in_address\"")),
+        "no refusal counter in:\n{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn a_proxy_header_from_a_peer_that_is_not_a_trusted_proxy_is_ignored() {
+    // The header is configured, but the API is reached directly (its port left open): the
+    // peer, 127.0.0.1, is not one of the trusted proxies, so the header names nobody.
+    let app = spawn_app_with(limited(vec![
+        ("THROTTLE_CLIENT_IP_HEADER", "x-forwarded-for".to_owned()),
+        (
+            "THROTTLE_TRUSTED_PROXIES",
+            "10.0.0.0/8, 192.0.2.1".to_owned(),
+        ),
+    ]))
+    .await;
+    let mut statuses = Vec::new();
+    for i in 0..2 * BURST {
+        // A new address per request, as a spoofer would send.
+        let r = app
+            .http
+            .post(app.url("/v1/auth/nonce"))
+            .header("x-forwarded-for", format!("203.0.113.{i}"))
+            .json(&json!({"address": app.chain.buyer(0).address().to_string()}))
+            .send()
+            .await
+            .unwrap();
+        statuses.push(r.status().as_u16());
+    }
+    let ok = statuses.iter().filter(|s| **s == 200).count() as u64;
+    assert_eq!(ok, BURST, "{statuses:?}");
+}

@@ -338,12 +338,35 @@ fn api_command(options: &StackOptions, binaries: &Binaries, env: &ApiEnv<'_>) ->
         ),
         ("STRIPE_JS_URL", format!("{stripe_url}/js.stripe.com/v3/")),
         // Every client of a local stack (browser, CLI, the seed-flow and browser tests) is
-        // 127.0.0.1, one client for the per-client rate limits: lifted here, as in the API's
-        // own tests (which test the limits themselves).
+        // 127.0.0.1, one client for the per-client rate limits, and the seed flow and e2e tests
+        // start purchases, studios and films by the dozen: limits and budgets are lifted here,
+        // as in the API's own tests (which test them).
         ("THROTTLE_ANONYMOUS_PER_MINUTE", "1000000".to_owned()),
         ("THROTTLE_ANONYMOUS_BURST", "1000000".to_owned()),
         ("THROTTLE_SIGNED_IN_PER_MINUTE", "1000000".to_owned()),
         ("THROTTLE_SIGNED_IN_BURST", "1000000".to_owned()),
+        (
+            "THROTTLE_SIGNED_IN_PER_ADDRESS_PER_MINUTE",
+            "1000000".to_owned(),
+        ),
+        ("THROTTLE_SIGNED_IN_PER_ADDRESS_BURST", "1000000".to_owned()),
+        ("THROTTLE_POLLING_PER_MINUTE", "1000000".to_owned()),
+        ("THROTTLE_POLLING_BURST", "1000000".to_owned()),
+        ("THROTTLE_PAYMENT_INTENTS_PER_MINUTE", "1000000".to_owned()),
+        (
+            "THROTTLE_CARD_ATTEMPTS_PER_PURCHASE_PER_HOUR",
+            "1000000".to_owned(),
+        ),
+        (
+            "THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR",
+            "1000000".to_owned(),
+        ),
+        (
+            "THROTTLE_OPERATOR_TX_PER_WALLET_BURST",
+            "1000000".to_owned(),
+        ),
+        ("THROTTLE_OPERATOR_TX_PER_HOUR", "1000000".to_owned()),
+        ("THROTTLE_STRIPE_READS_PER_SECOND", "1000000".to_owned()),
         (
             "WEB_DIR",
             workspace_root().join("web/dist").display().to_string(),
