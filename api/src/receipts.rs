@@ -61,10 +61,12 @@ impl BuyerEmail {
         if s.bytes().any(|b| b.is_ascii_control() || b == b' ') {
             return Err(EmailError::Syntax);
         }
-        let address: Address = s.parse().map_err(|_| EmailError::Syntax)?;
-        if address.user().len() > MAX_LOCAL_LEN {
+        if s.rsplit_once('@')
+            .is_some_and(|(local, _)| local.len() > MAX_LOCAL_LEN)
+        {
             return Err(EmailError::TooLong);
         }
+        let address: Address = s.parse().map_err(|_| EmailError::Syntax)?;
         let domain = address.domain();
         if domain.starts_with('[')
             || domain.parse::<std::net::IpAddr>().is_ok()
