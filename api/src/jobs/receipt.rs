@@ -41,7 +41,7 @@ pub(super) async fn enqueue_if_wanted(
     Ok(queued > 0)
 }
 
-fn done(outcome: &'static str, detail: String) -> Step {
+const fn done(outcome: &'static str, detail: String) -> Step {
     Step::Done {
         outcome,
         tx: None,
