@@ -12,7 +12,7 @@ use mail_parser::MessageParser;
 use serde_json::{Value, json};
 use tangible_testkit::{Film, SmtpSink};
 
-use crate::helpers::{Options, PRICE, RpcProxy, TestApp, spawn_app_with};
+use crate::helpers::{Options, PRICE, RpcProxy, TestApp, WEBHOOK_SECRET, spawn_app_with};
 use crate::purchases::CARD_OK;
 
 const FROM: &str = "Tangible receipts <receipts@tangible.test>";
@@ -275,10 +275,39 @@ async fn the_buyer_erases_the_email_and_no_receipt_follows() {
 
     assert_eq!(app.stripe.pay(pi, CARD_OK).await, 200);
     app.wait_fulfilled(id).await;
+    // Stripe's events carry the address it was given (on the intent and its charge): the inbox
+    // stores them without it.
+    let charge = json!({
+        "id": "evt_charge_with_receipt_email", "object": "event", "type": "charge.succeeded",
+        "created": chrono::Utc::now().timestamp(),
+        "data": {"object": {"id": "ch_1", "object": "charge", "payment_intent": pi,
+            "receipt_email": "erase.me@example.com"},
+            "previous_attributes": {"receipt_email": "Erase.Me@example.com"}}
+    });
+    let (status, body) = app
+        .send_webhook(&charge, WEBHOOK_SECRET, chrono::Utc::now().timestamp())
+        .await;
+    assert_eq!(status, 200, "{body}");
     app.wait_idle().await;
     assert!(
         sink.messages().is_empty(),
         "no receipt to an erased address"
+    );
+    let copies: i64 = sqlx::query_scalar(
+        "SELECT (SELECT count(*) FROM api_stripe_events WHERE lower(payload::text) LIKE '%erase.me@%') \
+              + (SELECT count(*) FROM api_purchases WHERE lower(receipt_email) LIKE '%erase.me@%')",
+    )
+    .fetch_one(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        copies, 0,
+        "no copy of the erased address is left in the database"
+    );
+    assert_eq!(
+        app.count("SELECT count(*) FROM api_stripe_events WHERE event_id = 'evt_charge_with_receipt_email'")
+            .await,
+        1
     );
     assert_eq!(
         app.count("SELECT count(*) FROM api_jobs WHERE kind = 'receipt'")

@@ -24,3 +24,14 @@ ALTER TABLE api_jobs ADD CONSTRAINT api_jobs_kind_check
 ALTER TABLE api_settlement_attempts DROP CONSTRAINT IF EXISTS api_settlement_attempts_outcome_check;
 ALTER TABLE api_settlement_attempts ADD CONSTRAINT api_settlement_attempts_outcome_check
     CHECK (outcome IN ('fulfilled', 'already_settled', 'retry', 'impossible', 'refunded', 'revoked', 'failed', 'sent', 'skipped'));
+
+-- Stored Stripe events no longer keep the buyer's address (PaymentIntents and charges carry it
+-- as `receipt_email`): the API removes it before storing an event (api/src/routes/webhooks.rs),
+-- so an erasure leaves no copy in the inbox; this removes the copies stored before.
+UPDATE api_stripe_events
+SET payload = payload #- '{data,object,receipt_email}'
+WHERE payload #> '{data,object}' ? 'receipt_email';
+
+UPDATE api_stripe_events
+SET payload = payload #- '{data,previous_attributes,receipt_email}'
+WHERE payload #> '{data,previous_attributes}' ? 'receipt_email';
