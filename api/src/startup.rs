@@ -28,6 +28,7 @@ use crate::chain::ChainClient;
 use crate::config::{Config, MigrateConfig};
 use crate::content::ContentNode;
 use crate::keys::ReleaseLog;
+use crate::receipts::Mailer;
 use crate::state::{AppState, StateParts};
 use crate::stripe::StripeGateway;
 use crate::{jobs, routes, telemetry, web};
@@ -88,6 +89,19 @@ impl Application {
             None => None,
         };
         let releases = ReleaseLog::start(db.clone(), config.key_release_sync_commit);
+        let mailer = match (&config.smtp_url, &config.smtp_from) {
+            (Some(url), Some(from)) => {
+                let mailer = Mailer::new(url, from)?;
+                tracing::info!(target: "tangible::api::receipts", smtp = %mailer.server(),
+                    from = %mailer.from(), "receipts enabled: fulfilled purchases with an email address are mailed a receipt");
+                Some(mailer)
+            }
+            _ => {
+                tracing::info!(target: "tangible::api::receipts",
+                    "receipts disabled: smtp_url is not set (buyers' addresses are still stored and passed to Stripe)");
+                None
+            }
+        };
         let state = AppState::new(StateParts {
             config,
             db,
@@ -99,6 +113,7 @@ impl Application {
             attestation,
             content,
             releases,
+            mailer,
         });
         Ok(Self { listener, state })
     }

@@ -1,5 +1,5 @@
 //! The state shared by the handlers and the workers: configuration, database pool, chain and
-//! Stripe clients, token signer, key custody and the content node. `startup` builds it;
+//! Stripe clients, token signer, key custody, the content node and the receipts' mailer. `startup` builds it;
 //! everything above the clients (extractors, jobs, masters, routes) reads it through
 //! [`AppState`]'s accessors.
 
@@ -15,6 +15,7 @@ use crate::chain::ChainClient;
 use crate::config::Config;
 use crate::content::ContentNode;
 use crate::keys::{ReleaseLog, SealedKeyCache};
+use crate::receipts::Mailer;
 use crate::stripe::StripeGateway;
 use crate::throttle::Budgets;
 
@@ -45,6 +46,7 @@ pub(crate) struct StateParts {
     pub(crate) attestation: Option<PrivateKeySigner>,
     pub(crate) content: Option<Arc<ContentNode>>,
     pub(crate) releases: ReleaseLog,
+    pub(crate) mailer: Option<Mailer>,
 }
 
 impl AppState {
@@ -113,6 +115,10 @@ impl AppState {
     /// transactions, Stripe reads), shared by every client of this instance.
     pub fn budgets(&self) -> &Arc<Budgets> {
         &self.inner.budgets
+    }
+    /// The SMTP mailer of the purchase receipts, when `smtp_url` is configured.
+    pub fn mailer(&self) -> Option<&Mailer> {
+        self.inner.parts.mailer.as_ref()
     }
     /// The Prometheus handle.
     pub fn metrics(&self) -> &PrometheusHandle {

@@ -198,13 +198,15 @@ impl StripeGateway {
         })
     }
 
-    /// Creates a PaymentIntent of `amount` cents in `currency`, tagged with the purchase id.
+    /// Creates a PaymentIntent of `amount` cents in `currency`, tagged with the purchase id,
+    /// with the buyer's `receipt_email` if given (Stripe mails its payment receipt there).
     /// `idempotency_key` makes a retried creation return the same intent.
     pub async fn create_payment_intent(
         &self,
         amount_cents: u64,
         currency: &str,
         purchase_id: &str,
+        receipt_email: Option<&str>,
         idempotency_key: &str,
     ) -> Result<CreatedIntent, GatewayError> {
         let currency: stripe_types::Currency = currency
@@ -215,8 +217,11 @@ impl StripeGateway {
         let metadata = HashMap::from([(PURCHASE_METADATA_KEY.to_owned(), purchase_id.to_owned())]);
         // async-stripe builds and sends the request (idempotency, retries); the answer is read
         // into our own minimal type, which also accepts the emulator's sparser objects.
-        let intent: IntentReply = CreatePaymentIntent::new(amount, currency)
-            .metadata(metadata)
+        let mut create = CreatePaymentIntent::new(amount, currency).metadata(metadata);
+        if let Some(email) = receipt_email {
+            create = create.receipt_email(email);
+        }
+        let intent: IntentReply = create
             .build()
             .customize()
             .request_strategy(idempotency(idempotency_key)?)

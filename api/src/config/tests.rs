@@ -262,3 +262,49 @@ fn trusted_proxies_are_addresses_or_cidr_blocks() {
         "{err}"
     );
 }
+
+#[test]
+fn smtp_settings_go_together_and_the_password_stays_hidden() {
+    let with = |extra: &[(&str, &str)]| {
+        let mut vars = base();
+        vars.extend(
+            extra
+                .iter()
+                .map(|(k, v)| (format!("{ENV_PREFIX}{k}"), (*v).to_owned())),
+        );
+        Config::from_sources(None, vars)
+    };
+    let off = with(&[]).unwrap();
+    assert!(off.smtp_url.is_none() && off.smtp_from.is_none());
+    let on = with(&[
+        ("SMTP_URL", "smtps://mailer:hunter2@smtp.example.com:465"),
+        ("SMTP_FROM", "Tangible <receipts@tangible.example>"),
+    ])
+    .unwrap();
+    assert!(!format!("{on:?}").contains("hunter2"));
+    for (extra, needle) in [
+        (&[("SMTP_URL", "smtp://127.0.0.1:25")][..], "smtp_from"),
+        (
+            &[("SMTP_FROM", "receipts@tangible.example")][..],
+            "smtp_url",
+        ),
+        (
+            &[
+                ("SMTP_URL", "smtp://127.0.0.1:25"),
+                ("SMTP_FROM", "not a mailbox"),
+            ][..],
+            "smtp_from",
+        ),
+        (
+            &[
+                ("SMTP_URL", "http://mailer:hunter2@127.0.0.1:25"),
+                ("SMTP_FROM", "receipts@tangible.example"),
+            ][..],
+            "smtp_url",
+        ),
+    ] {
+        let err = with(extra).unwrap_err().to_string();
+        assert!(err.contains(needle), "{extra:?}: {err}");
+        assert!(!err.contains("hunter2"), "{err}");
+    }
+}

@@ -1,11 +1,13 @@
-//! The durable job queue (Postgres) and the worker that settles, refunds and revokes.
+//! The durable job queue (Postgres) and the worker that settles, refunds, revokes and mails
+//! receipts.
 //!
 //! Jobs are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so several workers and several
 //! API instances share the queue, and a job whose worker died is claimed again once its lease
 //! runs out. Settlement is idempotent because the chain is read first: a `paymentRef` that
 //! already settled is recorded as such, never sent twice. Every attempt is recorded in
 //! `api_settlement_attempts` with its outcome. The attempts themselves (settle, refund, revoke)
-//! are in `steps`; this module claims jobs, records each attempt and moves purchase and job on.
+//! are in `steps`, the receipt mailing in `receipt`; this module claims jobs, records each
+//! attempt and moves purchase and job on.
 //!
 //! Beside the queue: [`payment`], what a succeeded payment does to its purchase (shared by the
 //! webhook and the reconciliation), and [`reconcile`], the re-reading of open purchases from
@@ -22,6 +24,7 @@ use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 
 pub mod payment;
+mod receipt;
 pub mod reconcile;
 mod steps;
 
@@ -41,6 +44,8 @@ pub enum JobKind {
     Refund,
     /// Revoke a disputed purchase's licence.
     Revoke,
+    /// Mail a fulfilled purchase's receipt to its buyer's address.
+    Receipt,
 }
 
 impl JobKind {
@@ -50,6 +55,7 @@ impl JobKind {
             Self::Settle => "settle",
             Self::Refund => "refund",
             Self::Revoke => "revoke",
+            Self::Receipt => "receipt",
         }
     }
 
@@ -58,6 +64,7 @@ impl JobKind {
             "settle" => Some(Self::Settle),
             "refund" => Some(Self::Refund),
             "revoke" => Some(Self::Revoke),
+            "receipt" => Some(Self::Receipt),
             _ => None,
         }
     }
@@ -145,7 +152,9 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
         JobKind::Settle => settle(state, job, &mut purchase).await?,
         JobKind::Refund => refund(state, job, &purchase).await,
         JobKind::Revoke => revoke(state, &purchase).await,
+        JobKind::Receipt => receipt::send(state, job).await?,
     };
+    let mut wake = false;
     let db = state.db();
     let mut tx = db.begin().await?;
     let (outcome, tx_hash, detail) = match &step {
@@ -240,6 +249,10 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
                     .await?;
                     tracing::info!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, outcome,
                         licence_id = ?purchase.licence_id, tx_hash = ?tx_hash, "purchase fulfilled");
+                    // The receipt, if the buyer gave an address and this instance mails them.
+                    if state.mailer().is_some() {
+                        wake = receipt::enqueue_if_wanted(&mut tx, job.purchase_id).await?;
+                    }
                 }
                 JobKind::Refund if outcome == "refunded" => {
                     // Stripe refunded: recorded whatever the state (logged if out of the lifecycle).
@@ -279,6 +292,9 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
         }
     }
     tx.commit().await?;
+    if wake {
+        state.wake_workers();
+    }
     Ok(())
 }
 

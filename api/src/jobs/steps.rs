@@ -1,5 +1,5 @@
 //! One attempt of a job: settle a paid purchase on chain, refund it through Stripe, or revoke
-//! its licence after a dispute. Each returns a [`Step`]; the queue (the parent module) records
+//! its licence after a dispute (the receipt's attempt is in `receipt`). Each returns a [`Step`]; the queue (the parent module) records
 //! it and moves the purchase and the job on.
 
 use alloy::primitives::{Address, B256, U256};

@@ -4,7 +4,8 @@
 //!   signer) a client needs to trust it.
 //! - [`health`]: liveness, readiness (database, RPC, Stripe, operator float), metrics.
 //! - [`auth`]: wallet sign-in (EIP-4361).
-//! - [`purchases`]: card purchases (primary and resale) and their state.
+//! - [`purchases`]: card purchases (primary and resale), their state, and the erasure of a
+//!   buyer's receipt address.
 //! - [`webhooks`]: the Stripe webhook.
 //! - [`catalogue`]: films, offers, licences, sales and royalty statements from the indexer's mirror.
 //! - [`licences`]: key release and offline certificates (owner's token, checked on chain).
@@ -58,6 +59,7 @@ use crate::throttle::{Class, Throttle};
         purchases::create_resale,
         purchases::get_purchase,
         purchases::pay_with_card,
+        purchases::erase_email,
         webhooks::stripe_webhook,
         licences::release_key,
         licences::certificate,
@@ -171,6 +173,12 @@ fn routes() -> Vec<Route> {
             M::POST,
             "/v1/purchases/{id}/payment-method",
             purchases::pay_with_card,
+        )
+        .throttled(Class::Anonymous),
+        route(
+            M::DELETE,
+            "/v1/purchases/{id}/email",
+            purchases::erase_email,
         )
         .throttled(Class::Anonymous),
         route(

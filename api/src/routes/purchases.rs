@@ -1,5 +1,6 @@
 //! Card purchases: a primary edition or a resale offer, paid with a Stripe PaymentIntent whose
-//! amount is the on-chain price (never the client's), settled on chain by the worker.
+//! amount is the on-chain price (never the client's), settled on chain by the worker. The buyer
+//! may give an email address for a receipt (`receipts`), which they can have erased.
 
 use alloy::primitives::{Address, U256};
 use axum::extract::State;
@@ -7,8 +8,8 @@ use axum::http::StatusCode;
 use secrecy::ExposeSecret;
 use sqlx::Row;
 use tangible_api_types::purchases::{
-    AttemptView, PaymentMethodRequest, PaymentResult, PrimaryPurchaseRequest, PurchaseCreated,
-    PurchaseView, ResalePurchaseRequest,
+    AttemptView, EraseEmailRequest, PaymentMethodRequest, PaymentResult, PrimaryPurchaseRequest,
+    PurchaseCreated, PurchaseView, ResalePurchaseRequest,
 };
 use tangible_domain::Quality;
 use uuid::Uuid;
@@ -18,8 +19,9 @@ use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiJson, ApiPath};
 use crate::jobs::reconcile;
 use crate::purchase_state::PurchaseState;
+use crate::receipts::BuyerEmail;
 use crate::state::AppState;
-use crate::stripe::GatewayError;
+use crate::stripe::{GatewayError, IntentState};
 
 /// Parses a buyer address (non-zero).
 pub fn parse_buyer(s: &str) -> ApiResult<Address> {
@@ -35,6 +37,17 @@ pub fn parse_buyer(s: &str) -> ApiResult<Address> {
     Ok(a)
 }
 
+/// Parses the optional receipt address of a purchase request; blank counts as none. The error
+/// never repeats the address.
+pub fn parse_receipt_email(s: Option<&str>) -> ApiResult<Option<BuyerEmail>> {
+    match s.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => BuyerEmail::parse(s)
+            .map(Some)
+            .map_err(|e| ApiError::invalid_field(format!("receipt_email {e}"))),
+    }
+}
+
 fn chain_unavailable(e: crate::chain::ChainError) -> ApiError {
     ApiError::unavailable("chain node", e)
 }
@@ -46,6 +59,7 @@ struct NewPurchase {
     offer_id: Option<U256>,
     buyer: Address,
     amount: u64,
+    receipt_email: Option<BuyerEmail>,
 }
 
 async fn create(
@@ -62,8 +76,9 @@ async fn create(
     let film_id =
         i64::try_from(p.film_id).map_err(|_| ApiError::invalid_field("film_id too large"))?;
     sqlx::query(
-        "INSERT INTO api_purchases (purchase_id, kind, film_id, quality, offer_id, buyer_address, amount_cents, currency) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO api_purchases (purchase_id, kind, film_id, quality, offer_id, buyer_address, amount_cents, currency, \
+                receipt_email) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(purchase_id)
     .bind(p.kind)
@@ -73,12 +88,19 @@ async fn create(
     .bind(p.buyer.to_string().to_lowercase())
     .bind(amount)
     .bind(&currency)
+    .bind(p.receipt_email.as_ref().map(BuyerEmail::as_str))
     .execute(state.db())
     .await?;
     let key = format!("purchase-{purchase_id}");
     let intent = match state
         .stripe()
-        .create_payment_intent(p.amount, &currency, &purchase_id.to_string(), &key)
+        .create_payment_intent(
+            p.amount,
+            &currency,
+            &purchase_id.to_string(),
+            p.receipt_email.as_ref().map(BuyerEmail::as_str),
+            &key,
+        )
         .await
     {
         Ok(i) => i,
@@ -108,7 +130,8 @@ async fn create(
     .execute(state.db())
     .await?;
     tracing::info!(target: "tangible::api::purchases", %purchase_id, kind = p.kind, film_id = p.film_id,
-        quality = p.quality, amount_cents = p.amount, payment_intent = %intent.id, "purchase created");
+        quality = p.quality, amount_cents = p.amount, payment_intent = %intent.id,
+        receipt_email = p.receipt_email.as_ref().map(BuyerEmail::masked), "purchase created");
     metrics::counter!("purchases_created_total", "kind" => p.kind).increment(1);
     Ok((
         StatusCode::CREATED,
@@ -138,6 +161,7 @@ pub async fn create_primary(
         .parse()
         .map_err(|e: tangible_domain::ParseQualityError| ApiError::invalid_field(e.to_string()))?;
     let buyer = parse_buyer(&req.buyer_address)?;
+    let receipt_email = parse_receipt_email(req.receipt_email.as_deref())?;
     let edition = state
         .chain()
         .edition(req.film_id, quality.code())
@@ -164,6 +188,7 @@ pub async fn create_primary(
             offer_id: None,
             buyer,
             amount: edition.price_cents,
+            receipt_email,
         },
         "/v1/purchases",
     )
@@ -188,6 +213,7 @@ pub async fn create_resale(
         .filter(|o: &U256| !o.is_zero())
         .ok_or_else(|| ApiError::not_found(format!("no offer {id:?}")))?;
     let buyer = parse_buyer(&req.buyer_address)?;
+    let receipt_email = parse_receipt_email(req.receipt_email.as_deref())?;
     let offer = state
         .chain()
         .offer(offer_id)
@@ -225,6 +251,7 @@ pub async fn create_resale(
             offer_id: Some(offer_id),
             buyer,
             amount: offer.price_cents,
+            receipt_email,
         },
         "/v1/offers/{id}/purchases",
     )
@@ -249,7 +276,8 @@ pub async fn get_purchase(
     reconcile::on_read(&state, id).await;
     let row = sqlx::query(
         "SELECT kind, state, film_id, quality, offer_id, buyer_address, amount_cents, currency, payment_intent_id, \
-                licence_id, tx_hash, failure_code, failure_message, refund_id, revoked_tx_hash \
+                licence_id, tx_hash, failure_code, failure_message, refund_id, revoked_tx_hash, \
+                receipt_email IS NOT NULL AS receipt_email_on_file, receipt_sent_at \
          FROM api_purchases WHERE purchase_id = $1",
     )
     .bind(id)
@@ -303,6 +331,10 @@ pub async fn get_purchase(
         failure_message: row.try_get("failure_message")?,
         refund_id: row.try_get("refund_id")?,
         revoked_tx_hash: row.try_get("revoked_tx_hash")?,
+        receipt_email_on_file: row.try_get("receipt_email_on_file")?,
+        receipt_sent_at: row
+            .try_get::<Option<chrono::DateTime<chrono::Utc>>, _>("receipt_sent_at")?
+            .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         state: purchase_state.as_str().to_owned(),
         attempts,
     }))
@@ -374,21 +406,10 @@ pub async fn pay_with_card(
     // paid intent) is a Stripe read. Purchase ids are unguessable (UUIDv4), so only a client
     // that knows one can spend its attempts.
     state.budgets().card_attempt(purchase_id)?;
+    let intent = buyers_intent(&state, &pi, &req.client_secret)
+        .await?
+        .ok_or_else(no_purchase)?;
     let stripe = state.stripe();
-    let intent = stripe
-        .payment_intent(&pi)
-        .await
-        .map_err(|e| ApiError::unavailable("stripe", e))?;
-    let known = intent
-        .client_secret
-        .as_ref()
-        .map_or("", |s| s.expose_secret());
-    if !bool::from(subtle::ConstantTimeEq::ct_eq(
-        known.as_bytes(),
-        req.client_secret.as_bytes(),
-    )) {
-        return Err(no_purchase());
-    }
     match intent.status.as_str() {
         "succeeded" | "processing" | "requires_action" | "requires_capture" => {
             // Already paid or waiting for 3-D Secure: a repeated call changes nothing.
@@ -442,4 +463,76 @@ pub async fn pay_with_card(
         ))),
         Err(e) => Err(ApiError::unavailable("stripe", e)),
     }
+}
+
+/// The PaymentIntent `pi`, read from Stripe, if `client_secret` is its client secret (what the
+/// buyer who started the purchase holds); `None` otherwise. The secret is `<pi>_secret_…` and is
+/// compared in constant time with Stripe's copy.
+async fn buyers_intent(
+    state: &AppState,
+    pi: &str,
+    client_secret: &str,
+) -> ApiResult<Option<IntentState>> {
+    if !client_secret
+        .strip_prefix(pi)
+        .is_some_and(|rest| rest.starts_with("_secret_"))
+    {
+        return Ok(None);
+    }
+    let intent = state
+        .stripe()
+        .payment_intent(pi)
+        .await
+        .map_err(|e| ApiError::unavailable("stripe", e))?;
+    let known = intent
+        .client_secret
+        .as_ref()
+        .map_or("", |s| s.expose_secret());
+    let matches = bool::from(subtle::ConstantTimeEq::ct_eq(
+        known.as_bytes(),
+        client_secret.as_bytes(),
+    ));
+    Ok(matches.then_some(intent))
+}
+
+/// Erases the receipt email address of a purchase, at the buyer's request (the buyer proves
+/// who they are with the purchase's client secret, as for paying). The address is removed from
+/// the purchase and no receipt is sent afterwards; when it was erased is recorded. Erasing a
+/// purchase that has no address answers 204 too. Stripe keeps the copy it was given for its
+/// own payment receipt (see the README).
+#[utoipa::path(delete, path = "/v1/purchases/{id}/email", request_body = EraseEmailRequest,
+    params(("id" = Uuid, Path, description = "purchase id")), responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody),
+    (status = 204, description = "the address is erased (or there was none)"),
+    (status = 404, description = "no such purchase, or the client secret does not match", body = ErrorBody),
+    (status = 422, body = ErrorBody),
+    (status = 503, description = "Stripe is unavailable to check the client secret", body = ErrorBody)))]
+pub async fn erase_email(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<EraseEmailRequest>,
+) -> ApiResult<StatusCode> {
+    let no_purchase = || ApiError::not_found(format!("no purchase {id:?}"));
+    let purchase_id: Uuid = id.parse().map_err(|_| no_purchase())?;
+    let pi: Option<String> =
+        sqlx::query_scalar("SELECT payment_intent_id FROM api_purchases WHERE purchase_id = $1")
+            .bind(purchase_id)
+            .fetch_optional(state.db())
+            .await?
+            .ok_or_else(no_purchase)?;
+    let pi = pi.ok_or_else(no_purchase)?;
+    buyers_intent(&state, &pi, &req.client_secret)
+        .await?
+        .ok_or_else(no_purchase)?;
+    let erased = sqlx::query(
+        "UPDATE api_purchases SET receipt_email = NULL, receipt_email_erased_at = now(), updated_at = now() \
+         WHERE purchase_id = $1 AND receipt_email IS NOT NULL",
+    )
+    .bind(purchase_id)
+    .execute(state.db())
+    .await?
+    .rows_affected()
+        > 0;
+    tracing::info!(target: "tangible::api::purchases", %purchase_id, erased, "receipt email erasure requested by the buyer");
+    metrics::counter!("receipt_emails_erased_total").increment(u64::from(erased));
+    Ok(StatusCode::NO_CONTENT)
 }

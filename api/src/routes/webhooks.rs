@@ -8,8 +8,9 @@
 //! API cannot parse, or of a type it does not handle, is acknowledged, stored with the outcome
 //! `unparseable_event`, `unparseable_object` or `unhandled_type`, and raised as an operator
 //! alert (an `error` log line with the event id and type, `stripe_webhook_alerts_total{reason}`).
-//! The stored payload never keeps a `client_secret` (a PaymentIntent's lets anyone confirm it):
-//! every such field is removed before the event is written.
+//! The stored payload never keeps a `client_secret` (a PaymentIntent's lets anyone confirm it)
+//! nor a `receipt_email` (the buyer's address lives in the purchase only, where the buyer can
+//! have it erased): every such field is removed before the event is written.
 
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
@@ -141,12 +142,13 @@ fn alert(event_id: &str, kind: &str, u: &Unprocessed) {
 }
 
 /// The payload as stored: the event's JSON (or, if the body is not JSON, its text as a JSON
-/// string) with every `client_secret` removed, and NUL characters (which PostgreSQL's `jsonb`
+/// string) with every `client_secret` and `receipt_email` removed, and NUL characters (which PostgreSQL's `jsonb`
 /// refuses) replaced by U+FFFD.
 fn stored_payload(body: &[u8]) -> Value {
     let mut value = serde_json::from_slice(body)
         .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(body).into_owned()));
     redact_client_secrets(&mut value);
+    redact_receipt_emails(&mut value);
     replace_nul(&mut value);
     value
 }
@@ -177,6 +179,19 @@ pub fn redact_client_secrets(value: &mut Value) {
             map.values_mut().for_each(redact_client_secrets);
         }
         Value::Array(items) => items.iter_mut().for_each(redact_client_secrets),
+        _ => {}
+    }
+}
+
+/// Removes every `receipt_email` field, at any depth (Stripe's PaymentIntents and charges carry
+/// the address the purchase gave them).
+fn redact_receipt_emails(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("receipt_email");
+            map.values_mut().for_each(redact_receipt_emails);
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_receipt_emails),
         _ => {}
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests of tangible-api against real parts: a private PostgreSQL (tangible-db's
-//! harness), anvil with the contracts deployed (tangible-chain), and the `localstripe` emulator.
+//! harness), anvil with the contracts deployed (tangible-chain), the `localstripe` emulator, and
+//! aiosmtpd (receipts).
 
 mod auth;
 mod catalogue;
@@ -12,6 +13,7 @@ mod openapi;
 mod payment_method;
 mod purchases;
 mod queue;
+mod receipts;
 mod reconcile;
 mod recovery;
 mod schema;

@@ -219,6 +219,7 @@ pub(super) async fn buy(ctx: &mut Ctx, args: BuyArgs) -> anyhow::Result<()> {
                     film_id,
                     quality: quality.as_str().to_owned(),
                     buyer_address: buyer.to_string(),
+                    receipt_email: None,
                 },
             )
             .await
@@ -273,6 +274,7 @@ pub(super) async fn buy_offer(ctx: &mut Ctx, offer: &str, pay: PayArgs) -> anyho
                 &format!("/v1/offers/{offer_id}/purchases"),
                 &ResalePurchaseRequest {
                     buyer_address: buyer.to_string(),
+                    receipt_email: None,
                 },
             )
             .await

@@ -1,5 +1,6 @@
 //! Card purchases: `POST /v1/purchases` (primary), `POST /v1/offers/{id}/purchases` (resale),
-//! `GET /v1/purchases/{id}` and `POST /v1/purchases/{id}/payment-method`.
+//! `GET /v1/purchases/{id}`, `POST /v1/purchases/{id}/payment-method` and
+//! `DELETE /v1/purchases/{id}/email`.
 
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -15,6 +16,12 @@ pub struct PrimaryPurchaseRequest {
     pub quality: String,
     /// Who receives the licence (0x…).
     pub buyer_address: String,
+    /// Where to mail the receipt (film, amount, licence id, transaction) once the purchase is
+    /// fulfilled; Stripe's own payment receipt goes there too. Optional: absent, `null` or blank
+    /// means no receipt. At most 254 characters, `local@domain.tld`. Kept with the purchase,
+    /// never on chain, erased on request (`DELETE /v1/purchases/{id}/email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_email: Option<String>,
 }
 
 /// A resale purchase request.
@@ -24,6 +31,12 @@ pub struct PrimaryPurchaseRequest {
 pub struct ResalePurchaseRequest {
     /// Who receives the licence (0x…).
     pub buyer_address: String,
+    /// Where to mail the receipt (film, amount, licence id, transaction) once the purchase is
+    /// fulfilled; Stripe's own payment receipt goes there too. Optional: absent, `null` or blank
+    /// means no receipt. At most 254 characters, `local@domain.tld`. Kept with the purchase,
+    /// never on chain, erased on request (`DELETE /v1/purchases/{id}/email`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub receipt_email: Option<String>,
 }
 
 /// A created purchase: confirm `client_secret` with Stripe to pay.
@@ -46,11 +59,12 @@ pub struct PurchaseCreated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptView {
-    /// `settle`, `refund` or `revoke`.
+    /// `settle`, `refund`, `revoke` or `receipt`.
     pub kind: String,
     /// Attempt number of its job.
     pub attempt: i32,
-    /// `fulfilled`, `already_settled`, `retry`, `impossible`, `refunded`, `revoked`, `failed`.
+    /// `fulfilled`, `already_settled`, `retry`, `impossible`, `refunded`, `revoked`, `failed`,
+    /// `sent` or `skipped` (a receipt with no address left to send to, or already sent).
     pub outcome: String,
     /// Transaction, when one was sent.
     pub tx_hash: Option<String>,
@@ -97,7 +111,14 @@ pub struct PurchaseView {
     pub refund_id: Option<String>,
     /// Revocation transaction after a dispute.
     pub revoked_tx_hash: Option<String>,
-    /// Every settlement/refund/revocation attempt, oldest first.
+    /// Whether an email address for the receipt is on file (the address itself is never
+    /// shown: anyone with the purchase id can read this view).
+    #[serde(default)]
+    pub receipt_email_on_file: bool,
+    /// When the receipt was accepted by the mail server (RFC 3339), once sent.
+    #[serde(default)]
+    pub receipt_sent_at: Option<String>,
+    /// Every settlement/refund/revocation/receipt attempt, oldest first.
     pub attempts: Vec<AttemptView>,
 }
 
@@ -123,4 +144,14 @@ pub struct PaymentResult {
     pub status: String,
     /// Stripe's explanation, when there is one.
     pub message: Option<String>,
+}
+
+/// `DELETE /v1/purchases/{id}/email`: erases the receipt address of a purchase.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct EraseEmailRequest {
+    /// The purchase's PaymentIntent client secret, as returned by `POST /v1/purchases`: proves
+    /// the caller is the buyer who started the purchase.
+    pub client_secret: String,
 }

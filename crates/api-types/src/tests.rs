@@ -39,9 +39,14 @@ fn a_purchase_view_keeps_the_api_field_names() {
         "failure_message": null,
         "refund_id": null,
         "revoked_tx_hash": null,
+        "receipt_email_on_file": true,
+        "receipt_sent_at": "2026-12-02T10:00:01.000Z",
         "attempts": [{
             "kind": "settle", "attempt": 1, "outcome": "fulfilled", "tx_hash": "0xabc",
             "detail": null, "at": "2026-12-02T10:00:00Z"
+        }, {
+            "kind": "receipt", "attempt": 1, "outcome": "sent", "tx_hash": null,
+            "detail": "to b***@example.com", "at": "2026-12-02T10:00:01Z"
         }]
     }));
     assert_eq!(
@@ -127,6 +132,9 @@ fn the_error_body_is_code_and_message_under_error() {
 fn request_bodies_refuse_unknown_fields() {
     let ok = json!({"film_id": 1, "quality": "hd", "buyer_address": "0x00"});
     round_trip::<PrimaryPurchaseRequest>(ok);
+    let with_email = json!({"film_id": 1, "quality": "hd", "buyer_address": "0x00",
+        "receipt_email": "b@example.com"});
+    round_trip::<PrimaryPurchaseRequest>(with_email);
     let extra = json!({"film_id": 1, "quality": "hd", "buyer_address": "0x00", "price": 1});
     assert!(serde_json::from_value::<PrimaryPurchaseRequest>(extra).is_err());
     assert!(serde_json::from_value::<LoginRequest>(json!({"message": "m"})).is_err());

@@ -5,6 +5,8 @@
 //!   functions), and [`mined`], which sends a call and insists on a successful receipt;
 //! - [`localstripe`] (feature `stripe`): the Stripe emulator, one per test process, each test
 //!   with its own [`StripeEndpoint`];
+//! - [`smtp`] (feature `smtp`): aiosmtpd, a real SMTP server storing what it receives in a
+//!   Maildir the test reads ([`SmtpSink`]);
 //! - [`postgres`]: the private PostgreSQL server's command lines;
 //! - [`process`]: child processes that die with their parent.
 //!
@@ -17,10 +19,14 @@ mod chain;
 pub mod localstripe;
 pub mod postgres;
 pub mod process;
+#[cfg(feature = "smtp")]
+pub mod smtp;
 
 #[cfg(feature = "chain")]
 pub use chain::{Film, TestChain, mined, roles};
 #[cfg(feature = "stripe")]
 pub use localstripe::{LocalStripe, StripeEndpoint};
+#[cfg(feature = "smtp")]
+pub use smtp::SmtpSink;
 #[cfg(feature = "chain")]
 pub use tangible_domain::{Cents, Quality};

@@ -12,6 +12,10 @@
 //! as by an unreachable endpoint or a lost delivery, or held and delivered later on demand
 //! ([`StripeEndpoint::release_held_webhooks`]).
 //!
+//! The emulator refuses parameters it does not know; the proxy takes `receipt_email` out of a
+//! PaymentIntent creation (Stripe stores it on the intent and mails its own receipt there) and
+//! remembers it per intent ([`StripeEndpoint::receipt_email`]).
+//!
 //! [`LocalStripe::start`] runs a private emulator instead (benchmarks).
 
 use std::collections::HashMap;
@@ -162,6 +166,8 @@ struct Routes {
     held: HashMap<u64, Vec<HeldEvent>>,
     /// `METHOD /path` of every Stripe API request made through each test's proxy.
     requests: HashMap<u64, Vec<String>>,
+    /// The `receipt_email` each PaymentIntent was created with (taken out by the proxy).
+    receipt_emails: HashMap<String, String>,
 }
 
 /// The emulator shared by the tests of this process, the router, and the runtime they run on.
@@ -297,13 +303,37 @@ async fn deliver(
     }
 }
 
+/// `body` (a form) without the parameter `name`, and that parameter's value if it was there.
+fn take_form_param(body: Bytes, name: &str) -> (Bytes, Option<String>) {
+    let mut taken = None;
+    let mut rest = url::form_urlencoded::Serializer::new(String::new());
+    for (key, value) in url::form_urlencoded::parse(&body) {
+        if key == name {
+            taken = Some(value.into_owned());
+        } else {
+            rest.append_pair(&key, &value);
+        }
+    }
+    match taken {
+        Some(value) => (Bytes::from(rest.finish()), Some(value)),
+        None => (body, None),
+    }
+}
+
 /// Forwards a Stripe API request of one test to the emulator, and notes the PaymentIntents
-/// in the answer as that test's.
+/// in the answer as that test's (and the `receipt_email` each was created with, which the
+/// emulator would refuse).
 async fn proxy(State(ctx): State<Ctx>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let Ok(body) = axum::body::to_bytes(body, usize::MAX).await else {
         return status_response(StatusCode::BAD_REQUEST);
     };
+    let (body, receipt_email) =
+        if parts.method == axum::http::Method::POST && parts.uri.path() == "/v1/payment_intents" {
+            take_form_param(body, "receipt_email")
+        } else {
+            (body, None)
+        };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     lock(&ctx.routes)
         .requests
@@ -331,7 +361,11 @@ async fn proxy(State(ctx): State<Ctx>, request: Request) -> Response {
         && object["object"] == "payment_intent"
         && let Some(id) = object["id"].as_str()
     {
-        lock(&ctx.routes).owners.insert(id.to_owned(), ctx.endpoint);
+        let mut routes = lock(&ctx.routes);
+        routes.owners.insert(id.to_owned(), ctx.endpoint);
+        if let Some(email) = receipt_email {
+            routes.receipt_emails.insert(id.to_owned(), email);
+        }
     }
     let mut response = Response::new(Body::from(bytes));
     *response.status_mut() = status;
@@ -417,6 +451,14 @@ impl StripeEndpoint {
             .get(&self.id)
             .cloned()
             .unwrap_or_default()
+    }
+
+    /// The `receipt_email` the PaymentIntent was created with, if any.
+    pub fn receipt_email(&self, payment_intent: &str) -> Option<String> {
+        lock(&shared().routes)
+            .receipt_emails
+            .get(payment_intent)
+            .cloned()
     }
 
     /// Delivers, drops or holds the webhook events of this test's PaymentIntents from now on.
