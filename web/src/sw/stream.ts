@@ -3,10 +3,11 @@
 // it in Node): the first segment is opened before the response is built, the rest as the
 // element reads. Segments are decrypted one at a time, a few ahead of the reader, while the store
 // reads further ahead (the next chunk's OPFS read overlaps this one's decrypts): in Chromium,
-// WebCrypto decrypts run side by side were never faster in total than the same decrypts one after
-// the other, at times much slower, and they hold more memory (docs/BENCHMARKS.md, "browser
-// player"). Every tag is checked; a bad one ends the stream with an error (the element stops)
-// and is reported through `onError`.
+// WebCrypto decrypts run side by side were faster than one after the other in some runs and far
+// slower in others (8 in flight: a fifth of the speed), and they hold more memory
+// (docs/BENCHMARKS.md, "browser player"); one at a time is the steady choice. Every tag is
+// checked; a bad one ends the stream with an error (the element stops) and is reported through
+// `onError`.
 import { openSegment, segmentCount, segmentsFor, type FilmHeader } from '../film/format';
 
 export interface SealedSource {
