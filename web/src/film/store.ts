@@ -5,7 +5,7 @@
 //   films/<licence id>/chunk-<k>   encrypted segments [k·perChunk, (k+1)·perChunk), as downloaded
 // Only encrypted bytes and the wrapped key are stored: never plaintext, never the raw key.
 import type { WrappedKey } from '../ecies';
-import { chunkCount, chunkRange, HEADER_LEN, parseHeader, segmentOffset, segmentPlainLen, TAG_LEN, type FilmHeader } from './format';
+import { chunkCount, chunkRange, HEADER_LEN, parseHeader, segmentCount, segmentOffset, segmentPlainLen, TAG_LEN, type FilmHeader } from './format';
 
 /** Segments per stored chunk (4 MiB of a 1 MiB-segment film). */
 export const SEGMENTS_PER_CHUNK = 4;
@@ -171,12 +171,12 @@ export async function saveChunk(id: string, k: number, bytes: Uint8Array<ArrayBu
 }
 
 /**
- * Reads stored segments (ciphertext ‖ tag, as stored) of a film, one chunk file open at a time.
+ * Reads stored segments (ciphertext ‖ tag, as stored) of a film, a whole chunk file at a time.
  * Used by the service worker; a missing chunk is an error (the film is not fully downloaded).
  */
 export class SegmentSource {
-  /** The last chunks read (ciphertext only), each read from OPFS in one call: a file read from a
-   *  worker is a round trip to the browser process, so 4 segments per read, not 1; the next one is read while the last is decrypted. */
+  /** The chunks read last or read ahead (ciphertext only), each read from OPFS in one call: a file
+   *  read from a worker is a round trip to the browser process, so 4 segments per read, not 1. */
   private chunks = new Map<number, Promise<Uint8Array<ArrayBuffer>>>();
   private constructor(
     private dir: FileSystemDirectoryHandle,
@@ -192,22 +192,30 @@ export class SegmentSource {
 
   private chunk(k: number): Promise<Uint8Array<ArrayBuffer>> {
     let p = this.chunks.get(k);
-    if (!p) {
+    if (p) {
+      this.chunks.delete(k);
+    } else {
       p = readFile(this.dir, chunkName(k)).then(async (f) => {
         if (!f) throw new Error(`chunk ${k} is not stored (the download is incomplete)`);
         return new Uint8Array(await f.arrayBuffer());
       });
       p.catch(() => this.chunks.delete(k));
-      this.chunks.set(k, p);
-      while (this.chunks.size > 3) this.chunks.delete(this.chunks.keys().next().value as number);
     }
+    // Most recently used last; the oldest dropped.
+    this.chunks.set(k, p);
+    while (this.chunks.size > 4) this.chunks.delete(this.chunks.keys().next().value as number);
     return p;
+  }
+
+  prefetch(i: number): void {
+    if (i < segmentCount(this.header)) void this.chunk(Math.floor(i / this.perChunk)).catch(() => {});
   }
 
   async sealed(i: number): Promise<Uint8Array<ArrayBuffer>> {
     const k = Math.floor(i / this.perChunk);
     const bytes = await this.chunk(k);
     const start = segmentOffset(this.header, i) - chunkRange(this.header, this.perChunk, k)[0];
-    return bytes.slice(start, start + segmentPlainLen(this.header, i) + TAG_LEN);
+    // A view, not a copy: WebCrypto reads it and the chunk stays unchanged.
+    return bytes.subarray(start, start + segmentPlainLen(this.header, i) + TAG_LEN);
   }
 }

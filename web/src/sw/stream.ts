@@ -1,14 +1,21 @@
 // Answering a media element's range request over a film's plaintext, decrypting only the
 // segments that hold the bytes asked for (pure of the service worker's globals, so the tests run
 // it in Node): the first segment is opened before the response is built, the rest as the
-// element reads, up to four segments opened ahead. Every tag is checked; a bad one ends the stream with an
-// error (the element stops) and is reported through `onError`.
+// element reads. Segments are decrypted one at a time, a few ahead of the reader, while the store
+// reads further ahead (the next chunk's OPFS read overlaps this one's decrypts): in Chromium,
+// WebCrypto decrypts run side by side were faster than one after the other in some runs and far
+// slower in others (8 in flight: a fifth of the speed), and they hold more memory
+// (docs/BENCHMARKS.md, "browser player"); one at a time is the steady choice. Every tag is
+// checked; a bad one ends the stream with an error (the element stops) and is reported through
+// `onError`.
 import { openSegment, segmentCount, segmentsFor, type FilmHeader } from '../film/format';
 
 export interface SealedSource {
   readonly header: FilmHeader;
   /** Ciphertext ‖ tag of segment `i`, as stored. */
   sealed(i: number): Promise<Uint8Array<ArrayBuffer>>;
+  /** A hint that segment `i` will be asked for soon: its storage may be read now. */
+  prefetch?(i: number): void;
 }
 
 /** A few plaintext segments kept in memory (never in storage) for re-reads around a seek. */
@@ -35,7 +42,9 @@ export class SegmentMemo {
   }
 }
 
-/** Segments opened ahead of the reader of one answer. */
+/** Segments decrypted ahead of the reader of one answer (one decryption at a time). */
+const DECRYPT_AHEAD = 4;
+/** Segments whose storage is read ahead of the next decryption. */
 const READ_AHEAD = 8;
 
 export type ByteRange = { start: number; end: number } | 'unsatisfiable';
@@ -97,17 +106,29 @@ export async function respond(
   const stop = Math.min(last, segmentCount(h) - 1);
   // The first segment before the answer: a tampered start is an error, not an empty 206.
   const head = await segment(film, first);
-  /** Segments being opened ahead of the reader (WebCrypto works off the worker's thread, so a
-   *  few in flight keep it busy while the page reads), oldest first; `at` is the oldest's index. */
+  /** Segments being opened ahead of the reader, oldest first, each decryption chained after the
+   *  previous one's; `at` is the oldest's index. The store reads `READ_AHEAD` segments further. */
   const queue: Promise<Uint8Array>[] = [];
   let at = first + 1;
   let cancelled = false;
   let scheduled = first + 1;
+  let prefetched = first;
+  let tail: Promise<unknown> = Promise.resolve();
   const fill = () => {
-    while (queue.length < READ_AHEAD && scheduled <= stop) {
-      const p = segment(film, scheduled++);
+    while (queue.length < DECRYPT_AHEAD && scheduled <= stop) {
+      const i = scheduled++;
+      // After the previous decryption, failed or not (`pull` meets that failure first).
+      const p = tail.then(
+        () => (cancelled ? new Uint8Array() : segment(film, i)),
+        () => (cancelled ? new Uint8Array() : segment(film, i)),
+      );
       p.catch(() => {}); // seen by `pull`
+      tail = p;
       queue.push(p);
+    }
+    for (const until = Math.min(stop, scheduled - 1 + READ_AHEAD); prefetched < until; ) {
+      prefetched += 1;
+      film.source.prefetch?.(prefetched);
     }
   };
   const slice = (plain: Uint8Array, idx: number) => {
@@ -143,7 +164,7 @@ export async function respond(
         queue.length = 0;
       },
     },
-    { highWaterMark: READ_AHEAD },
+    { highWaterMark: DECRYPT_AHEAD },
   );
   return new Response(body, { status: r ? 206 : 200, headers });
 }

@@ -215,6 +215,27 @@ describe('service worker range answers', () => {
     expect(errors).toEqual([]);
   });
 
+  it('opens one segment at a time and asks the store to read ahead, within the range', async () => {
+    const { stream } = await film();
+    let inFlight = 0;
+    let most = 0;
+    const hints: number[] = [];
+    const source = {
+      header: stream.source.header,
+      sealed: async (i: number) => {
+        most = Math.max(most, ++inFlight);
+        await new Promise((res) => setTimeout(res, 5));
+        inFlight -= 1;
+        return stream.source.sealed(i);
+      },
+      prefetch: (i: number) => hints.push(i),
+    };
+    const r = await respond({ ...stream, source }, 'bytes=0-700', 'video/mp4', () => {});
+    expect(await bytes(r)).toEqual(plain.slice(0, 701));
+    expect(most).toBe(1);
+    expect(hints).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+  });
+
   it('refuses a tampered first segment and ends the stream at a tampered later one', async () => {
     const good = await seal(plain, 64, raw);
     const h = parseHeader(good);
