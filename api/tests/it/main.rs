@@ -4,6 +4,8 @@
 mod auth;
 mod catalogue;
 mod config;
+mod deadline;
+mod disputes;
 mod errors;
 mod helpers;
 mod licences;
