@@ -7,7 +7,7 @@ use alloy::primitives::keccak256;
 use serde_json::{Value, json};
 
 use crate::helpers::{Options, PRICE, TestApp, WEBHOOK_SECRET, mined, spawn_app_with};
-use crate::purchases::{buy_and_pay, settlements_on_chain};
+use crate::purchases::{CARD_OK, buy_and_pay, settlements_on_chain};
 
 /// The states a purchase went through, from its audited transitions.
 pub(crate) fn path(view: &Value) -> Vec<String> {
@@ -144,6 +144,68 @@ async fn settlement_blocked_past_the_bound_is_refunded_with_its_reason() {
             .await,
         0
     );
+}
+
+/// What keeps a settlement from completing in [`other_blocked_settlements_are_refunded_too`].
+#[derive(Debug, Clone, Copy)]
+enum Blocker {
+    /// The operator's float is drained (below one sale).
+    FloatExhausted,
+    /// The chain node cannot be reached (the refund goes ahead without reading the chain).
+    RpcDown,
+}
+
+#[tokio::test]
+async fn other_blocked_settlements_are_refunded_too() {
+    for blocker in [Blocker::FloatExhausted, Blocker::RpcDown] {
+        let app = spawn_app_with(Options {
+            extra: vec![("SETTLEMENT_DEADLINE_SECS", "3".to_owned())],
+            ..Options::default()
+        })
+        .await;
+        let market = app.chain.market();
+        let operator = app.chain.keys[0].address();
+        let float = market.balanceOfCredit(operator).call().await.unwrap();
+        let expected = match blocker {
+            Blocker::FloatExhausted => {
+                mined(market.withdraw(operator, float)).await;
+                "float too low"
+            }
+            Blocker::RpcDown => "rpc",
+        };
+        let created = app.create_purchase(app.chain.buyer(0).address()).await;
+        let pi = created["payment_intent_id"].as_str().unwrap();
+        let payment_ref = keccak256(pi.as_bytes());
+        if let Blocker::RpcDown = blocker {
+            app.rpc.set_down(true);
+        }
+        assert_eq!(app.stripe.pay(pi, CARD_OK).await, 200);
+        let id = created["purchase_id"].as_str().unwrap();
+        let view = app
+            .wait_for_state(id, &["fulfilled", "failed", "refunded"])
+            .await;
+        assert_eq!(view["state"], "refunded", "{blocker:?}: {view:#}");
+        assert_eq!(
+            view["failure_code"], "settlement_deadline_exceeded",
+            "{blocker:?}: {view:#}"
+        );
+        let message = view["failure_message"].as_str().unwrap();
+        assert!(message.contains(expected), "{blocker:?}: {message}");
+        let refund_id = view["refund_id"].as_str().unwrap();
+        let refund = app.stripe.get(&format!("/v1/refunds/{refund_id}")).await;
+        assert_eq!(refund["amount"], PRICE, "{blocker:?}: {refund}");
+        // Unblocked afterwards, nothing settles it late.
+        app.rpc.set_down(false);
+        if let Blocker::FloatExhausted = blocker {
+            mined(market.deposit(float)).await;
+        }
+        app.wait_idle().await;
+        assert_eq!(
+            settlements_on_chain(&app, payment_ref).await,
+            0,
+            "{blocker:?}"
+        );
+    }
 }
 
 #[tokio::test]
