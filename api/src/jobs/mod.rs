@@ -324,7 +324,8 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 {
                     sqlx::query(
                         "UPDATE api_purchases SET state = $3, tx_hash = COALESCE($2, tx_hash), \
-                         state_reason = 'settled_before_refund', updated_at = now() WHERE purchase_id = $1",
+                         state_reason = 'settled_before_refund', failure_code = NULL, failure_message = NULL, \
+                         updated_at = now() WHERE purchase_id = $1",
                     )
                     .bind(job.purchase_id)
                     .bind(tx_hash.map(|t| t.to_string()))
