@@ -7,7 +7,7 @@ use alloy::primitives::{Address, U256};
 use serde_json::{Value, json};
 
 use crate::deadline::{charge_refunded_event, path};
-use crate::helpers::{PRICE, QUALITY, TestApp, WEBHOOK_SECRET, spawn_app};
+use crate::helpers::{PRICE, QUALITY, TestApp, WEBHOOK_SECRET, mined, spawn_app};
 use crate::purchases::buy_and_pay;
 
 fn dispute_event(event_id: &str, kind: &str, dispute_id: &str, pi: &str, status: &str) -> Value {
@@ -207,6 +207,38 @@ async fn a_refund_made_at_stripe_revokes_the_licence() {
             Some("fulfilled"),
             Some("licence_revoked_refunded_outside_api")
         ),
+        "{last}"
+    );
+}
+
+#[tokio::test]
+async fn a_won_dispute_that_cannot_reinstate_is_refunded() {
+    let app = spawn_app().await;
+    let (id, pi, licence) = fulfilled(&app).await;
+    disputed_and_revoked(&app, &id, &pi, licence).await;
+    // The studio withdrew the edition meanwhile: no new licence can be minted.
+    mined(
+        app.chain
+            .market()
+            .withdrawEdition(app.chain.film_id, QUALITY)
+            .from(app.chain.studio_admin),
+    )
+    .await;
+    let won = dispute_event("evt_dp_won", "charge.dispute.closed", "dp_1", &pi, "won");
+    assert_eq!(post(&app, &won).await, "reinstatement_queued");
+    let view = app
+        .wait_for_state(&id, &["reinstated", "refunded", "failed"])
+        .await;
+    assert_eq!(view["state"], "refunded", "{view:#}");
+    assert_eq!(view["failure_code"], "reinstatement_impossible", "{view:#}");
+    assert!(view["reinstated_licence_id"].is_null(), "{view:#}");
+    let refund_id = view["refund_id"].as_str().unwrap();
+    let refund = app.stripe.get(&format!("/v1/refunds/{refund_id}")).await;
+    assert_eq!(refund["amount"], PRICE, "{refund}");
+    let last = view["transitions"].as_array().unwrap().last().unwrap();
+    assert_eq!(
+        (last["from"].as_str(), last["reason"].as_str()),
+        (Some("revoked"), Some("reinstatement_impossible")),
         "{last}"
     );
 }
