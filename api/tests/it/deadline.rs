@@ -176,7 +176,7 @@ async fn other_blocked_settlements_are_refunded_too() {
         let created = app.create_purchase(app.chain.buyer(0).address()).await;
         let pi = created["payment_intent_id"].as_str().unwrap();
         let payment_ref = keccak256(pi.as_bytes());
-        if let Blocker::RpcDown = blocker {
+        if matches!(blocker, Blocker::RpcDown) {
             app.rpc.set_down(true);
         }
         assert_eq!(app.stripe.pay(pi, CARD_OK).await, 200);
@@ -196,7 +196,7 @@ async fn other_blocked_settlements_are_refunded_too() {
         assert_eq!(refund["amount"], PRICE, "{blocker:?}: {refund}");
         // Unblocked afterwards, nothing settles it late.
         app.rpc.set_down(false);
-        if let Blocker::FloatExhausted = blocker {
+        if matches!(blocker, Blocker::FloatExhausted) {
             mined(market.deposit(float)).await;
         }
         app.wait_idle().await;
