@@ -329,8 +329,23 @@ async fn dispute_closed(tx: &mut Transaction<'_, Postgres>, event: &Event) -> Ap
         return Ok(Ok((None, "unknown_payment_intent".to_owned())));
     };
     let status = dispute.status.as_deref().unwrap_or("unknown");
+    // Revoked because of a dispute (not of a refund made at Stripe: that money went back).
+    let revoked_by_dispute = match state {
+        PurchaseState::Disputed => true,
+        PurchaseState::Revoked => {
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT revoke_reason FROM api_purchases WHERE purchase_id = $1",
+            )
+            .bind(purchase_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .as_deref()
+                == Some("dispute")
+        }
+        _ => false,
+    };
     let outcome = match status {
-        "won" if matches!(state, PurchaseState::Disputed | PurchaseState::Revoked) => {
+        "won" if revoked_by_dispute => {
             jobs::requeue(tx, JobKind::Reinstate, purchase_id).await?;
             "reinstatement_queued"
         }

@@ -209,6 +209,21 @@ async fn a_refund_made_at_stripe_revokes_the_licence() {
         ),
         "{last}"
     );
+    // The money went back: a dispute "won" afterwards gives no new licence.
+    let won = dispute_event(
+        "evt_dp_after_refund",
+        "charge.dispute.closed",
+        "dp_9",
+        &pi,
+        "won",
+    );
+    assert_eq!(post(&app, &won).await, "dispute_closed_ignored");
+    app.wait_idle().await;
+    assert_eq!(
+        app.count("SELECT count(*) FROM api_jobs WHERE kind = 'reinstate'")
+            .await,
+        0
+    );
 }
 
 #[tokio::test]
