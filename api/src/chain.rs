@@ -37,6 +37,13 @@ pub fn payment_ref(payment_intent_id: &str) -> B256 {
     keccak256(payment_intent_id.as_bytes())
 }
 
+/// The payment reference of the reinstatement of a PaymentIntent's purchase (a dispute closed
+/// won): `keccak256(pi id ‖ "/reinstatement")`, so the new licence is settled once, with its
+/// own id, never confused with the first settlement.
+pub fn reinstatement_ref(payment_intent_id: &str) -> B256 {
+    keccak256(format!("{payment_intent_id}/reinstatement").as_bytes())
+}
+
 /// The licence id a card settlement with `payment_ref` mints (the contract's `cardLicenceId`).
 pub fn card_licence_id(payment_ref: B256) -> U256 {
     U256::from_be_bytes(keccak256(payment_ref.as_slice()).0) | CARD_ID_FLAG

@@ -114,16 +114,26 @@ pub struct Config {
     /// Idle poll interval of a worker, milliseconds.
     #[serde(default = "defaults::worker_poll_ms")]
     pub worker_poll_ms: u64,
-    /// Attempts of a job before it is given up (marked dead, purchase failed).
+    /// Attempts of a job before it is given up (marked dead). A settlement (or reinstatement)
+    /// given up is refunded, as one past `settlement_deadline_secs` is.
     #[serde(default = "defaults::settle_max_attempts")]
     pub settle_max_attempts: i32,
+    /// Longest time a paid purchase may wait for its settlement on chain (a paused market, an
+    /// exhausted float, an RPC outage), seconds from the payment: past it, the next failed
+    /// attempt gives up and the payment is refunded, with the reason recorded
+    /// (`failure_code = settlement_deadline_exceeded`). The same bound applies to a
+    /// reinstatement after a dispute closed won, from the dispute's closing.
+    #[serde(default = "defaults::settlement_deadline_secs")]
+    pub settlement_deadline_secs: u64,
     /// First retry delay, milliseconds (doubles per attempt).
     #[serde(default = "defaults::retry_base_ms")]
     pub retry_base_ms: u64,
     /// Longest retry delay, milliseconds.
     #[serde(default = "defaults::retry_max_ms")]
     pub retry_max_ms: u64,
-    /// Operator float (cents) under which `/readyz` warns and the float metric is flagged low.
+    /// Operator float (cents) under which `/readyz` warns, the float metric is flagged low and
+    /// an operator alert is raised (`operator_alerts_total{reason="float_low"}`, an error log
+    /// line), before the float runs out and settlements wait. Set it above a few sales.
     #[serde(default = "defaults::float_warning_cents")]
     pub float_warning_cents: u64,
     /// Longest wait for in-flight requests and jobs at shutdown, seconds.
@@ -335,6 +345,9 @@ mod defaults {
     pub(super) const fn settle_max_attempts() -> i32 {
         25
     }
+    pub(super) const fn settlement_deadline_secs() -> u64 {
+        15 * 60
+    }
     pub(super) const fn retry_base_ms() -> u64 {
         500
     }
@@ -540,6 +553,7 @@ impl Config {
             ("reconcile_after_secs", self.reconcile_after_secs),
             ("reconcile_on_read_secs", self.reconcile_on_read_secs),
             ("abandon_after_secs", self.abandon_after_secs),
+            ("settlement_deadline_secs", self.settlement_deadline_secs),
         ] {
             if value == 0 {
                 return Err(ConfigError::Invalid(format!("{name} must be at least 1")));

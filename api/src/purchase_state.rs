@@ -8,14 +8,27 @@
 //!     │      │  cancelled at Stripe)       │  still arrived)        │
 //!     │      └──────────> expired ─────────┘                        │
 //!     │                      │                                      │
-//!     │ (Stripe error at creation, amount mismatch, intent          │ (gave up, refund failed)
+//!     │ (Stripe error at creation, amount mismatch, intent          │ (refund failed)
 //!     │  cancelled outside the API)                                 │
 //!     └──────────────────────┴─────────> failed <───────────────────┤
-//!                                          │                        │ (settlement impossible)
-//!                                          └──────> refunded <──────┘
+//!                                          │                        │ (settlement impossible,
+//!                                          └──────> refunded <──────┘  or not done within
+//!                                                                      `settlement_deadline_secs`)
 //! ```
 //!
-//! `fulfilled` and `refunded` are final. `expired` is not: its PaymentIntent is cancelled, so
+//! After fulfilment, from Stripe's word (webhooks) and the revoke and reinstate jobs:
+//!
+//! ```text
+//! fulfilled, reinstated ──(charge.dispute.created)──> disputed ──(revoke job)──> revoked
+//! fulfilled, reinstated ──(charge.refunded outside the API; revoke job)───────> revoked
+//! disputed, revoked ──(charge.dispute.closed, lost)──> dispute_lost
+//! revoked ──(charge.dispute.closed, won; reinstate job: a new licence)──> reinstated
+//! revoked ──(won, but no new licence can be minted: refund job)──> refunded
+//! ```
+//!
+//! `refunded` and `dispute_lost` are final; `fulfilled` is final unless Stripe reports a dispute
+//! or a refund made outside the API. A dispute closed won gives the buyer a new licence
+//! (`reinstated`); a `reinstated` purchase can be disputed or refunded again. `expired` is not: its PaymentIntent is cancelled, so
 //! Stripe takes no payment for it any more, but should one have been taken anyway (a payment
 //! racing the cancellation) it moves on to `paid` and is settled, or refunded by the settle job
 //! when settling is no longer possible — never charged without a licence. The state is stored as text in `api_purchases.state`
@@ -49,11 +62,19 @@ pub enum PurchaseState {
     /// Abandoned: still unpaid `abandon_after_secs` after its creation, its PaymentIntent was
     /// cancelled at Stripe (see `jobs::reconcile`).
     Expired,
+    /// Fulfilled, then disputed (`charge.dispute.created`): its licence is being revoked.
+    Disputed,
+    /// Its licence was revoked on chain (after a dispute, or a refund made outside the API).
+    Revoked,
+    /// The dispute was closed won: a new licence was minted to the same buyer.
+    Reinstated,
+    /// The dispute was closed lost: the licence stays revoked (final).
+    DisputeLost,
 }
 
 impl PurchaseState {
     /// Every state.
-    pub const ALL: [Self; 7] = [
+    pub const ALL: [Self; 11] = [
         Self::AwaitingPayment,
         Self::Paid,
         Self::Settling,
@@ -61,6 +82,10 @@ impl PurchaseState {
         Self::Failed,
         Self::Refunded,
         Self::Expired,
+        Self::Disputed,
+        Self::Revoked,
+        Self::Reinstated,
+        Self::DisputeLost,
     ];
 
     /// The stored (and wire) name.
@@ -73,6 +98,10 @@ impl PurchaseState {
             Self::Failed => "failed",
             Self::Refunded => "refunded",
             Self::Expired => "expired",
+            Self::Disputed => "disputed",
+            Self::Revoked => "revoked",
+            Self::Reinstated => "reinstated",
+            Self::DisputeLost => "dispute_lost",
         }
     }
 
@@ -80,7 +109,8 @@ impl PurchaseState {
     /// same state (a repeated outcome) is not a transition: see [`PurchaseState::allows`].
     pub const fn can_move_to(self, next: Self) -> bool {
         use PurchaseState::{
-            AwaitingPayment, Expired, Failed, Fulfilled, Paid, Refunded, Settling,
+            AwaitingPayment, DisputeLost, Disputed, Expired, Failed, Fulfilled, Paid, Refunded,
+            Reinstated, Revoked, Settling,
         };
         matches!(
             (self, next),
@@ -89,6 +119,9 @@ impl PurchaseState {
                 | (Paid, Settling)
                 | (Settling, Fulfilled | Failed | Refunded)
                 | (Failed, Refunded)
+                | (Fulfilled | Reinstated, Disputed | Revoked)
+                | (Disputed, Revoked | DisputeLost)
+                | (Revoked, Reinstated | DisputeLost | Refunded)
         )
     }
 
@@ -154,7 +187,7 @@ mod tests {
 
     /// The lifecycle as the purchase routes, the webhook and the jobs drive it, written out
     /// pair by pair (not derived from `can_move_to`).
-    const ALLOWED: [(PurchaseState, PurchaseState); 10] = [
+    const ALLOWED: [(PurchaseState, PurchaseState); 19] = [
         (AwaitingPayment, Paid),
         (AwaitingPayment, Failed),
         (AwaitingPayment, Expired),
@@ -165,6 +198,15 @@ mod tests {
         (Settling, Failed),
         (Settling, Refunded),
         (Failed, Refunded),
+        (Fulfilled, Disputed),
+        (Fulfilled, Revoked),
+        (Disputed, Revoked),
+        (Disputed, DisputeLost),
+        (Revoked, Reinstated),
+        (Revoked, DisputeLost),
+        (Revoked, Refunded),
+        (Reinstated, Disputed),
+        (Reinstated, Revoked),
     ];
 
     #[test]
@@ -193,18 +235,33 @@ mod tests {
             );
             assert!(from.allows(from));
         }
-        assert!(Fulfilled.is_final() && Refunded.is_final());
-        for state in [AwaitingPayment, Paid, Settling, Failed, Expired] {
+        assert!(Refunded.is_final() && DisputeLost.is_final());
+        for state in [
+            AwaitingPayment,
+            Paid,
+            Settling,
+            Failed,
+            Expired,
+            Fulfilled,
+            Disputed,
+            Revoked,
+            Reinstated,
+        ] {
             assert!(!state.is_final(), "{state}");
         }
         assert!(!Refunded.allows(Fulfilled) && !Failed.allows(Fulfilled));
         assert!(!Fulfilled.allows(Refunded) && !Fulfilled.allows(Failed));
+        // A licence is never given back without a revocation first, nor a dispute reopened
+        // into a fulfilment.
+        assert!(!Disputed.allows(Reinstated) && !Disputed.allows(Fulfilled));
+        assert!(!Revoked.allows(Fulfilled) && !DisputeLost.allows(Reinstated));
     }
 
     #[test]
     fn stored_names_are_the_tables_values_and_parse_back() {
         // The CHECK of api_purchases.state (crates/db/migrations/20261124000000_api_tables.sql,
-        // `expired` added by 20261202160000_api_purchases_reconcile.sql).
+        // `expired` added by 20261202160000_api_purchases_reconcile.sql, the dispute states by
+        // 20261203120000_api_purchase_disputes.sql).
         let stored = [
             "awaiting_payment",
             "paid",
@@ -213,6 +270,10 @@ mod tests {
             "failed",
             "refunded",
             "expired",
+            "disputed",
+            "revoked",
+            "reinstated",
+            "dispute_lost",
         ];
         assert_eq!(PurchaseState::ALL.map(PurchaseState::as_str), stored);
         for name in stored {

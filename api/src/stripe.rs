@@ -466,6 +466,23 @@ pub struct DisputeObject {
     /// The dispute's reason.
     #[serde(default)]
     pub reason: Option<String>,
+    /// Its status: on `charge.dispute.closed`, `won` (the merchant keeps the payment) or
+    /// `lost` (the money went back to the card holder); others while it is open.
+    #[serde(default)]
+    pub status: Option<String>,
+}
+
+/// The fields of a Charge (`charge.refunded`) the API reads.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ChargeObject {
+    /// `ch_…`.
+    pub id: String,
+    /// The PaymentIntent the charge belongs to.
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+    /// True once the whole amount is refunded (a partial refund leaves it false).
+    #[serde(default)]
+    pub refunded: bool,
 }
 
 /// The fields of a listed refund the API reads.

@@ -99,7 +99,20 @@ export interface Purchase {
   tx_hash: string | null;
   failure_code: string | null;
   failure_message: string | null;
+  /** The new licence minted when a dispute was closed won (state `reinstated`). */
+  reinstated_licence_id?: string | null;
 }
+/** Purchase states no further polling changes (after fulfilment, only Stripe's word does). */
+export const SETTLED_PURCHASE_STATES = [
+  'fulfilled',
+  'failed',
+  'refunded',
+  'expired',
+  'disputed',
+  'revoked',
+  'reinstated',
+  'dispute_lost',
+];
 /** `GET /v1/editions/{id}/content`: where an edition's encrypted file is. */
 export interface EditionContent {
   edition_id: string;

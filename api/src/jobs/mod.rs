@@ -1,13 +1,19 @@
-//! The durable job queue (Postgres) and the worker that settles, refunds, revokes and mails
-//! receipts.
+//! The durable job queue (Postgres) and the worker that settles, refunds, revokes, reinstates
+//! and mails receipts.
 //!
 //! Jobs are claimed with `FOR UPDATE SKIP LOCKED` and a lease, so several workers and several
 //! API instances share the queue, and a job whose worker died is claimed again once its lease
 //! runs out. Settlement is idempotent because the chain is read first: a `paymentRef` that
 //! already settled is recorded as such, never sent twice. Every attempt is recorded in
-//! `api_settlement_attempts` with its outcome. The attempts themselves (settle, refund, revoke)
-//! are in `steps`, the receipt mailing in `receipt`; this module claims jobs, records each
-//! attempt and moves purchase and job on.
+//! `api_settlement_attempts` with its outcome. The attempts themselves (settle, refund, revoke,
+//! reinstate) are in `steps`, the receipt mailing in `receipt`; this module claims jobs, records
+//! each attempt and moves purchase and job on.
+//!
+//! No charge without a licence or a refund: a settlement (or a reinstatement after a dispute
+//! closed won) still failing `settlement_deadline_secs` after its job was queued, or after
+//! `settle_max_attempts`, is given up and refunded, the reason kept in `failure_code`. Every
+//! give-up is an operator alert (an `error` log line and `operator_alerts_total{reason}`), as
+//! is a low operator float ([`run_maintenance`]).
 //!
 //! Beside the queue: [`payment`], what a succeeded payment does to its purchase (shared by the
 //! webhook and the reconciliation), and [`reconcile`], the re-reading of open purchases from
@@ -30,7 +36,7 @@ mod steps;
 
 pub use reconcile::run_reconciler;
 
-use steps::{Step, load, refund, revoke, settle};
+use steps::{Step, load, refund, reinstate, revoke, settle};
 
 /// How long a claimed job is reserved for its worker.
 const LEASE_SECS: f64 = 120.0;
@@ -42,10 +48,12 @@ pub enum JobKind {
     Settle,
     /// Refund a purchase through Stripe.
     Refund,
-    /// Revoke a disputed purchase's licence.
+    /// Revoke a disputed (or refunded at Stripe) purchase's licence.
     Revoke,
     /// Mail a fulfilled purchase's receipt to its buyer's address.
     Receipt,
+    /// Mint a new licence to the buyer of a purchase whose dispute was closed won.
+    Reinstate,
 }
 
 impl JobKind {
@@ -56,6 +64,7 @@ impl JobKind {
             Self::Refund => "refund",
             Self::Revoke => "revoke",
             Self::Receipt => "receipt",
+            Self::Reinstate => "reinstate",
         }
     }
 
@@ -65,6 +74,7 @@ impl JobKind {
             "refund" => Some(Self::Refund),
             "revoke" => Some(Self::Revoke),
             "receipt" => Some(Self::Receipt),
+            "reinstate" => Some(Self::Reinstate),
             _ => None,
         }
     }
@@ -84,12 +94,42 @@ pub async fn enqueue(
     Ok(())
 }
 
+/// Queues a job again: a new one, or one of the same kind and purchase that is over (`done` or
+/// `dead`) is reset (attempts, creation time), in the caller's transaction. One still queued or
+/// running is left as it is. (A second dispute or refund after a reinstatement revokes again.)
+pub async fn requeue(
+    tx: &mut Transaction<'_, Postgres>,
+    kind: JobKind,
+    purchase_id: Uuid,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "INSERT INTO api_jobs (kind, purchase_id) VALUES ($1, $2) \
+         ON CONFLICT (kind, purchase_id) DO UPDATE SET state = 'queued', attempts = 0, run_at = now(), \
+             created_at = now(), locked_until = NULL, locked_by = NULL, updated_at = now() \
+         WHERE api_jobs.state IN ('done', 'dead')",
+    )
+    .bind(kind.as_str())
+    .bind(purchase_id)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Raises an operator alert: an `error` log line and `operator_alerts_total{reason}`.
+pub(crate) fn alert(reason: &'static str, purchase_id: Option<Uuid>, detail: &str) {
+    tracing::error!(target: "tangible::api::alert", reason, purchase_id = ?purchase_id, %detail,
+        "operator alert");
+    metrics::counter!("operator_alerts_total", "reason" => reason).increment(1);
+}
+
 #[derive(Debug)]
 struct Job {
     job_id: i64,
     kind: JobKind,
     purchase_id: Uuid,
     attempts: i32,
+    /// Seconds since the job was queued (for `settlement_deadline_secs`).
+    age_secs: f64,
 }
 
 async fn claim(db: &PgPool, worker: &str) -> sqlx::Result<Option<Job>> {
@@ -100,7 +140,8 @@ async fn claim(db: &PgPool, worker: &str) -> sqlx::Result<Option<Job>> {
              SELECT job_id FROM api_jobs \
              WHERE (state = 'queued' AND run_at <= now()) OR (state = 'running' AND locked_until < now()) \
              ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-         RETURNING job_id, kind, purchase_id, attempts",
+         RETURNING job_id, kind, purchase_id, attempts, \
+             EXTRACT(EPOCH FROM now() - created_at)::float8 AS age_secs",
     )
     .bind(worker)
     .bind(LEASE_SECS)
@@ -114,6 +155,7 @@ async fn claim(db: &PgPool, worker: &str) -> sqlx::Result<Option<Job>> {
             .ok_or_else(|| sqlx::Error::Protocol(format!("unknown job kind {kind}")))?,
         purchase_id: row.try_get("purchase_id")?,
         attempts: row.try_get("attempts")?,
+        age_secs: row.try_get("age_secs")?,
     }))
 }
 
@@ -153,6 +195,7 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
         JobKind::Refund => refund(state, job, &purchase).await,
         JobKind::Revoke => revoke(state, &purchase).await,
         JobKind::Receipt => receipt::send(state, job).await?,
+        JobKind::Reinstate => reinstate(state, &purchase).await?,
     };
     let mut wake = false;
     let db = state.db();
@@ -167,7 +210,11 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
         Step::Retry(d) => ("retry", None, Some(d.clone())),
     };
     let max = state.config().settle_max_attempts;
-    let give_up = matches!(step, Step::Retry(_)) && job.attempts >= max;
+    let deadline = state.config().settlement_deadline_secs;
+    // A settlement or reinstatement is bounded in time as well as in attempts.
+    let past_deadline =
+        matches!(job.kind, JobKind::Settle | JobKind::Reinstate) && job.age_secs >= deadline as f64;
+    let give_up = matches!(step, Step::Retry(_)) && (job.attempts >= max || past_deadline);
     let outcome = if give_up { "failed" } else { outcome };
     sqlx::query(
         "INSERT INTO api_settlement_attempts (job_id, purchase_id, kind, attempt, outcome, tx_hash, detail) \
@@ -201,31 +248,29 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
         }
         Step::Retry(detail) => {
             tracing::error!(target: "tangible::api::jobs", job_id = job.job_id, purchase_id = %job.purchase_id,
-                kind = job.kind.as_str(), %detail, "giving up after {max} attempts");
+                kind = job.kind.as_str(), attempts = job.attempts, age_secs = job.age_secs, %detail, "giving up");
             finish_job(&mut tx, job.job_id, "dead", Some(&detail)).await?;
-            if job.kind == JobKind::Settle {
-                check_transition(job, purchase.state, PurchaseState::Failed);
-                set_state(
-                    &mut tx,
-                    job.purchase_id,
-                    PurchaseState::Failed,
-                    Some(("settlement_gave_up", &detail)),
-                )
-                .await?;
-            }
+            give_up_job(
+                &mut tx,
+                job,
+                purchase.state,
+                past_deadline,
+                deadline,
+                &detail,
+            )
+            .await?;
         }
         Step::Impossible(detail) => {
-            tracing::warn!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, %detail, "settlement impossible, refunding");
+            tracing::warn!(target: "tangible::api::jobs", purchase_id = %job.purchase_id,
+                kind = job.kind.as_str(), %detail, "impossible, refunding");
             finish_job(&mut tx, job.job_id, "done", Some(&detail)).await?;
-            sqlx::query(
-                "UPDATE api_purchases SET failure_code = 'settlement_impossible', failure_message = $2, updated_at = now() \
-                 WHERE purchase_id = $1",
-            )
-            .bind(job.purchase_id)
-            .bind(&detail)
-            .execute(&mut *tx)
-            .await?;
-            enqueue(&mut tx, JobKind::Refund, job.purchase_id).await?;
+            let code = if job.kind == JobKind::Reinstate {
+                alert("reinstatement_impossible", Some(job.purchase_id), &detail);
+                "reinstatement_impossible"
+            } else {
+                "settlement_impossible"
+            };
+            refund_for(&mut tx, job.purchase_id, code, &detail).await?;
         }
         Step::Done {
             outcome,
@@ -255,10 +300,12 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
                     }
                 }
                 JobKind::Refund if outcome == "refunded" => {
-                    // Stripe refunded: recorded whatever the state (logged if out of the lifecycle).
+                    // Stripe refunded: recorded whatever the state (logged if out of the lifecycle),
+                    // the refund's reason (failure code) kept with the transition.
                     check_transition(job, purchase.state, PurchaseState::Refunded);
                     sqlx::query(
-                        "UPDATE api_purchases SET state = $3, refund_id = $2, updated_at = now() WHERE purchase_id = $1",
+                        "UPDATE api_purchases SET state = $3, refund_id = $2, state_reason = failure_code, \
+                         updated_at = now() WHERE purchase_id = $1",
                     )
                     .bind(job.purchase_id)
                     .bind(step_detail.as_deref())
@@ -280,12 +327,59 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
                     .await?;
                     tracing::error!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, detail = ?step_detail, "refund failed: needs an operator");
                 }
+                // The settlement landed after all (found on chain before refunding): no refund.
+                JobKind::Refund
+                    if outcome == "already_settled"
+                        && purchase.state == PurchaseState::Settling
+                        && check_transition(job, purchase.state, PurchaseState::Fulfilled) =>
+                {
+                    sqlx::query(
+                        "UPDATE api_purchases SET state = $3, tx_hash = COALESCE($2, tx_hash), \
+                         state_reason = 'settled_before_refund', failure_code = NULL, failure_message = NULL, \
+                         updated_at = now() WHERE purchase_id = $1",
+                    )
+                    .bind(job.purchase_id)
+                    .bind(tx_hash.map(|t| t.to_string()))
+                    .bind(PurchaseState::Fulfilled)
+                    .execute(&mut *tx)
+                    .await?;
+                    tracing::warn!(target: "tangible::api::jobs", purchase_id = %job.purchase_id,
+                        "settled on chain before its refund: fulfilled, not refunded");
+                }
                 JobKind::Revoke if outcome == "revoked" => {
-                    sqlx::query("UPDATE api_purchases SET revoked_tx_hash = $2, updated_at = now() WHERE purchase_id = $1")
-                        .bind(job.purchase_id)
-                        .bind(tx_hash.map(|t| t.to_string()))
-                        .execute(&mut *tx)
-                        .await?;
+                    // Fulfilled, disputed or reinstated → revoked; a dispute already closed
+                    // lost stays `dispute_lost` (its licence is now revoked too).
+                    sqlx::query(
+                        "UPDATE api_purchases SET revoked_tx_hash = COALESCE($2, revoked_tx_hash), \
+                             state = CASE WHEN state IN ('fulfilled', 'disputed', 'reinstated') THEN 'revoked' ELSE state END, \
+                             state_reason = CASE WHEN state IN ('fulfilled', 'disputed', 'reinstated') \
+                                 THEN 'licence_revoked_' || COALESCE(revoke_reason, 'dispute') ELSE state_reason END, \
+                             updated_at = now() \
+                         WHERE purchase_id = $1",
+                    )
+                    .bind(job.purchase_id)
+                    .bind(tx_hash.map(|t| t.to_string()))
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                JobKind::Reinstate
+                    if outcome == "reinstated"
+                        && check_transition(job, purchase.state, PurchaseState::Reinstated) =>
+                {
+                    sqlx::query(
+                        "UPDATE api_purchases SET state = $4, reinstated_licence_id = $2, \
+                             reinstated_tx_hash = COALESCE($3, reinstated_tx_hash), state_reason = 'dispute_won', \
+                             updated_at = now() \
+                         WHERE purchase_id = $1 AND state = 'revoked'",
+                    )
+                    .bind(job.purchase_id)
+                    .bind(step_detail.as_deref())
+                    .bind(tx_hash.map(|t| t.to_string()))
+                    .bind(PurchaseState::Reinstated)
+                    .execute(&mut *tx)
+                    .await?;
+                    tracing::info!(target: "tangible::api::jobs", purchase_id = %job.purchase_id,
+                        licence_id = ?step_detail, tx_hash = ?tx_hash, "licence reinstated after a dispute closed won");
                 }
                 _ => {}
             }
@@ -296,6 +390,74 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
         state.wake_workers();
     }
     Ok(())
+}
+
+/// A job given up (out of attempts, or a settlement past its deadline): a settlement or a
+/// reinstatement is refunded (never charged without a licence), a refund that cannot be made
+/// fails the purchase; each is an operator alert.
+async fn give_up_job(
+    tx: &mut Transaction<'_, Postgres>,
+    job: &Job,
+    from: PurchaseState,
+    past_deadline: bool,
+    deadline_secs: u64,
+    detail: &str,
+) -> sqlx::Result<()> {
+    let (code, what) = match (job.kind, past_deadline) {
+        (JobKind::Settle, true) => ("settlement_deadline_exceeded", "not settled"),
+        (JobKind::Settle, false) => ("settlement_gave_up", "not settled"),
+        (JobKind::Reinstate, true) => ("reinstatement_deadline_exceeded", "not reinstated"),
+        (JobKind::Reinstate, false) => ("reinstatement_gave_up", "not reinstated"),
+        (JobKind::Refund, _) => {
+            alert("refund_gave_up", Some(job.purchase_id), detail);
+            if check_transition(job, from, PurchaseState::Failed) {
+                set_state(
+                    tx,
+                    job.purchase_id,
+                    PurchaseState::Failed,
+                    Some(("refund_failed", detail)),
+                )
+                .await?;
+            }
+            return Ok(());
+        }
+        (JobKind::Revoke, _) => {
+            alert("revocation_gave_up", Some(job.purchase_id), detail);
+            return Ok(());
+        }
+    };
+    let message = if past_deadline {
+        format!(
+            "{what} within {deadline_secs} s ({} attempts): refunded; last error: {detail}",
+            job.attempts
+        )
+    } else {
+        format!(
+            "{what} after {} attempts: refunded; last error: {detail}",
+            job.attempts
+        )
+    };
+    alert(code, Some(job.purchase_id), &message);
+    refund_for(tx, job.purchase_id, code, &message).await
+}
+
+/// Records why a purchase is refunded and queues its refund.
+async fn refund_for(
+    tx: &mut Transaction<'_, Postgres>,
+    purchase_id: Uuid,
+    code: &str,
+    message: &str,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE api_purchases SET failure_code = $2, failure_message = $3, updated_at = now() \
+         WHERE purchase_id = $1",
+    )
+    .bind(purchase_id)
+    .bind(code)
+    .bind(message)
+    .execute(&mut **tx)
+    .await?;
+    enqueue(tx, JobKind::Refund, purchase_id).await
 }
 
 async fn finish_job(
@@ -360,20 +522,30 @@ fn backoff(state: &AppState, attempts: i32) -> Duration {
 }
 
 /// Periodic upkeep beside the workers: publishes the operator's float (`operator_float_cents`,
-/// warning in the log when it is under `float_warning_cents`) and deletes login nonces that
+/// an operator alert `float_low` when it falls under `float_warning_cents`) and deletes login nonces that
 /// expired more than an hour ago (a spent nonce stays until then, so a replay is refused).
 pub async fn run_maintenance(state: AppState, mut stop: watch::Receiver<bool>) {
     let every = Duration::from_secs(30);
+    // The float was low at the last reading: alert once when it falls low, not every round.
+    let mut was_low = false;
     loop {
         match state.chain().operator_float_cents().await {
             Ok(cents) => {
                 metrics::gauge!("operator_float_cents").set(cents as f64);
                 let low = cents < state.config().float_warning_cents;
                 metrics::gauge!("operator_float_low").set(if low { 1.0 } else { 0.0 });
-                if low {
-                    tracing::warn!(target: "tangible::api::jobs", float_cents = cents,
-                        threshold_cents = state.config().float_warning_cents, "operator float is low: top it up with deposit()");
+                if low && !was_low {
+                    alert(
+                        "float_low",
+                        None,
+                        &format!(
+                            "operator float {cents} cents is below {} cents: top it up with deposit() \
+                             before card settlements wait (and are refunded past settlement_deadline_secs)",
+                            state.config().float_warning_cents
+                        ),
+                    );
                 }
+                was_low = low;
             }
             Err(e) => {
                 tracing::warn!(target: "tangible::api::jobs", error = %e, "cannot read the operator float")

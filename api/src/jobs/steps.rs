@@ -1,5 +1,7 @@
-//! One attempt of a job: settle a paid purchase on chain, refund it through Stripe, or revoke
-//! its licence after a dispute (the receipt's attempt is in `receipt`). Each returns a [`Step`]; the queue (the parent module) records
+//! One attempt of a job: settle a paid purchase on chain, refund it through Stripe, revoke its
+//! licence after a dispute (or a refund made at Stripe), or give its buyer a new licence after
+//! a dispute closed won (reinstate); the receipt's attempt is in `receipt`. Each returns a
+//! [`Step`]; the queue (the parent module) records
 //! it and moves the purchase and the job on.
 
 use alloy::primitives::{Address, B256, U256};
@@ -8,13 +10,15 @@ use tangible_chain::bindings::TangibleMarket::TangibleMarketErrors as E;
 use uuid::Uuid;
 
 use super::Job;
-use crate::chain::{ChainError, payment_ref};
+use crate::chain::{ChainError, card_licence_id, payment_ref, reinstatement_ref};
 use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 use crate::stripe::GatewayError;
 
 /// Revocation reason for a card chargeback.
 const REASON_CHARGEBACK: u8 = 1;
+/// Revocation reason "other": a refund made at Stripe outside the API.
+const REASON_OTHER: u8 = 3;
 
 /// The result of one attempt.
 #[derive(Debug)]
@@ -44,12 +48,17 @@ pub(super) struct Purchase {
     amount: u64,
     payment_intent_id: Option<String>,
     pub(super) licence_id: Option<U256>,
+    /// The licence minted by a reinstatement, if any (the live one then).
+    reinstated_licence_id: Option<U256>,
+    /// Why the revoke job revokes (`dispute` or `refunded_outside_api`).
+    revoke_reason: Option<String>,
 }
 
 /// Reads the purchase of a job.
 pub(super) async fn load(db: &PgPool, id: Uuid) -> anyhow::Result<Purchase> {
     let r = sqlx::query(
-        "SELECT kind, state, film_id, quality, offer_id, buyer_address, amount_cents, payment_intent_id, licence_id \
+        "SELECT kind, state, film_id, quality, offer_id, buyer_address, amount_cents, payment_intent_id, licence_id, \
+                reinstated_licence_id, revoke_reason \
          FROM api_purchases WHERE purchase_id = $1",
     )
     .bind(id)
@@ -57,6 +66,7 @@ pub(super) async fn load(db: &PgPool, id: Uuid) -> anyhow::Result<Purchase> {
     .await?;
     let offer: Option<String> = r.try_get("offer_id")?;
     let licence: Option<String> = r.try_get("licence_id")?;
+    let reinstated: Option<String> = r.try_get("reinstated_licence_id")?;
     Ok(Purchase {
         kind: r.try_get("kind")?,
         state: r.try_get("state")?,
@@ -67,6 +77,8 @@ pub(super) async fn load(db: &PgPool, id: Uuid) -> anyhow::Result<Purchase> {
         amount: u64::try_from(r.try_get::<i64, _>("amount_cents")?)?,
         payment_intent_id: r.try_get("payment_intent_id")?,
         licence_id: licence.map(|l| l.parse()).transpose()?,
+        reinstated_licence_id: reinstated.map(|l| l.parse()).transpose()?,
+        revoke_reason: r.try_get("revoke_reason")?,
     })
 }
 
@@ -86,6 +98,16 @@ pub(super) async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> any
                 "already_settled",
                 None,
                 Some("purchase already fulfilled"),
+            ));
+        }
+        PurchaseState::Disputed
+        | PurchaseState::Revoked
+        | PurchaseState::Reinstated
+        | PurchaseState::DisputeLost => {
+            return Ok(done(
+                "already_settled",
+                None,
+                Some(&format!("purchase is {}: settled long ago", p.state)),
             ));
         }
         PurchaseState::Refunded
@@ -186,29 +208,38 @@ pub(super) async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> any
                 ),
                 _ => Step::Retry("paymentRef reported used; confirming on the next attempt".into()),
             },
-            E::MarketEditionInactive(_) => Step::Impossible("edition withdrawn from sale".into()),
-            E::MarketOfferNotActive(_) => {
-                Step::Impossible("offer no longer active (sold or cancelled)".into())
-            }
-            E::MarketPriceMismatch(m) => Step::Impossible(format!(
-                "price is now {} cents, {} paid",
-                m.actualCents, m.expectedCents
-            )),
-            E::RegistryEditionNotFound(_) | E::RegistryFilmNotFound(_) => {
-                Step::Impossible("edition does not exist".into())
-            }
-            E::MarketInvalidRecipient(_) => Step::Impossible("invalid recipient".into()),
-            E::MarketInsufficientBalance(b) => {
-                metrics::counter!("operator_float_exhausted_total").increment(1);
-                Step::Retry(format!(
-                    "operator float too low: {} units, {} needed",
-                    b.balance, b.needed
-                ))
-            }
-            other => Step::Retry(format!("contract reverted: {other:?}")),
+            other => reverted(other),
         },
         Err(e) => Step::Retry(e.to_string()),
     })
+}
+
+/// What a settlement's revert means: impossible (refund), or worth another attempt (a paused
+/// market, an exhausted float: bounded by `settlement_deadline_secs`).
+fn reverted(r: E) -> Step {
+    match r {
+        E::MarketEditionInactive(_) => Step::Impossible("edition withdrawn from sale".into()),
+        E::MarketOfferNotActive(_) => {
+            Step::Impossible("offer no longer active (sold or cancelled)".into())
+        }
+        E::MarketPriceMismatch(m) => Step::Impossible(format!(
+            "price is now {} cents, {} paid",
+            m.actualCents, m.expectedCents
+        )),
+        E::RegistryEditionNotFound(_) | E::RegistryFilmNotFound(_) => {
+            Step::Impossible("edition does not exist".into())
+        }
+        E::MarketInvalidRecipient(_) => Step::Impossible("invalid recipient".into()),
+        E::MarketInsufficientBalance(b) => {
+            metrics::counter!("operator_float_exhausted_total").increment(1);
+            Step::Retry(format!(
+                "operator float too low: {} units, {} needed",
+                b.balance, b.needed
+            ))
+        }
+        E::EnforcedPause(_) => Step::Retry("the market is paused".into()),
+        other => Step::Retry(format!("contract reverted: {other:?}")),
+    }
 }
 
 fn done(outcome: &'static str, tx: Option<B256>, detail: Option<&str>) -> Step {
@@ -227,6 +258,25 @@ pub(super) async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
     let Some(intent) = p.payment_intent_id.as_deref() else {
         return done("failed", None, Some("no PaymentIntent to refund"));
     };
+    // A settlement given up may still have landed (a transaction mined after its attempt
+    // timed out): the chain is read first, and a licence found means no refund. If the chain
+    // cannot be read, the refund goes ahead: never charged without a licence.
+    if matches!(p.state, PurchaseState::Paid | PurchaseState::Settling) {
+        match already_settled(state, payment_ref(intent)).await {
+            Ok(Some(tx)) => {
+                return done(
+                    "already_settled",
+                    tx,
+                    Some("settled on chain before the refund"),
+                );
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, error = %e,
+                    "cannot read the chain before refunding: refunding anyway");
+            }
+        }
+    }
     let purchase_id = job.purchase_id.to_string();
     // A previous attempt may have refunded at Stripe and died before recording it. The
     // idempotency key below covers a retry within Stripe's key lifetime only (and the
@@ -251,13 +301,18 @@ pub(super) async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
     }
 }
 
-/// Revokes the licence of a disputed purchase once it is settled.
+/// Revokes the live licence of a purchase (the reinstated one, if any) once it is settled:
+/// after a dispute (as a chargeback) or a refund made at Stripe (as "other").
 pub(super) async fn revoke(state: &AppState, p: &Purchase) -> Step {
     match p.state {
         PurchaseState::Paid | PurchaseState::Settling => {
             return Step::Retry("waiting for the settlement before revoking".into());
         }
-        PurchaseState::Fulfilled => {}
+        PurchaseState::Fulfilled
+        | PurchaseState::Disputed
+        | PurchaseState::Revoked
+        | PurchaseState::Reinstated
+        | PurchaseState::DisputeLost => {}
         other @ (PurchaseState::AwaitingPayment
         | PurchaseState::Failed
         | PurchaseState::Refunded
@@ -269,8 +324,12 @@ pub(super) async fn revoke(state: &AppState, p: &Purchase) -> Step {
             );
         }
     }
-    let Some(licence_id) = p.licence_id else {
+    let Some(licence_id) = p.reinstated_licence_id.or(p.licence_id) else {
         return done("failed", None, Some("no licence id"));
+    };
+    let (reason, why) = match p.revoke_reason.as_deref() {
+        Some("refunded_outside_api") => (REASON_OTHER, "refunded outside the API"),
+        _ => (REASON_CHARGEBACK, "chargeback"),
     };
     match state.chain().licence(licence_id).await {
         Ok(Some(l)) if l.revoked => return done("revoked", None, Some("licence already revoked")),
@@ -278,14 +337,83 @@ pub(super) async fn revoke(state: &AppState, p: &Purchase) -> Step {
         Ok(None) => return Step::Retry("licence not found on chain yet".into()),
         Err(e) => return Step::Retry(e.to_string()),
     }
-    match state.chain().revoke(licence_id, REASON_CHARGEBACK).await {
+    match state.chain().revoke(licence_id, reason).await {
         Ok(tx) => {
-            tracing::warn!(target: "tangible::api::jobs", licence_id = %licence_id, tx_hash = %tx, "licence revoked after a dispute");
-            done("revoked", Some(tx), Some("chargeback"))
+            tracing::warn!(target: "tangible::api::jobs", licence_id = %licence_id, tx_hash = %tx, why, "licence revoked");
+            done("revoked", Some(tx), Some(why))
         }
         Err(ChainError::Reverted(r)) if matches!(*r, E::LicenceIsRevoked(_)) => {
             done("revoked", None, Some("licence already revoked"))
         }
         Err(e) => Step::Retry(e.to_string()),
     }
+}
+
+/// Gives the buyer of a purchase whose dispute was closed won a new licence of the same
+/// edition, once its first licence is revoked: a primary card settlement at the edition's
+/// current price, paid from the float, under [`reinstatement_ref`] (so once only). The
+/// `detail` of a done step is the new licence id (decimal). A withdrawn edition makes it
+/// impossible: the buyer is refunded instead.
+pub(super) async fn reinstate(state: &AppState, p: &Purchase) -> anyhow::Result<Step> {
+    match p.state {
+        PurchaseState::Revoked => {}
+        PurchaseState::Disputed => {
+            return Ok(Step::Retry(
+                "waiting for the revocation before reinstating".into(),
+            ));
+        }
+        PurchaseState::Reinstated => {
+            return Ok(done("already_settled", None, Some("already reinstated")));
+        }
+        other => {
+            return Ok(done(
+                "failed",
+                None,
+                Some(&format!("purchase is {other}: nothing to reinstate")),
+            ));
+        }
+    }
+    let intent = p
+        .payment_intent_id
+        .as_deref()
+        .ok_or_else(|| anyhow::anyhow!("revoked purchase without a PaymentIntent"))?;
+    let pref = reinstatement_ref(intent);
+    let licence = card_licence_id(pref).to_string();
+    match already_settled(state, pref).await {
+        Ok(Some(tx)) => return Ok(done("reinstated", tx, Some(&licence))),
+        Ok(None) => {}
+        Err(e) => return Ok(Step::Retry(e.to_string())),
+    }
+    let chain = state.chain();
+    let price = match chain.edition(p.film_id, p.quality).await {
+        Ok(Some(e)) if e.active => e.price_cents,
+        Ok(Some(_)) => {
+            return Ok(Step::Impossible(format!(
+                "edition {}/{} was withdrawn from sale: no new licence can be minted",
+                p.film_id, p.quality
+            )));
+        }
+        Ok(None) => {
+            return Ok(Step::Impossible(format!(
+                "edition {}/{} does not exist",
+                p.film_id, p.quality
+            )));
+        }
+        Err(e) => return Ok(Step::Retry(e.to_string())),
+    };
+    Ok(
+        match chain
+            .settle_card_primary(p.film_id, p.quality, price, p.buyer, pref)
+            .await
+        {
+            Ok(tx) => done("reinstated", Some(tx), Some(&licence)),
+            Err(ChainError::Reverted(r)) => match *r {
+                E::MarketPaymentRefUsed(_) => Step::Retry(
+                    "reinstatement reported settled; confirming on the next attempt".into(),
+                ),
+                other => reverted(other),
+            },
+            Err(e) => Step::Retry(e.to_string()),
+        },
+    )
 }

@@ -9,7 +9,7 @@ use secrecy::ExposeSecret;
 use sqlx::Row;
 use tangible_api_types::purchases::{
     AttemptView, EraseEmailRequest, PaymentMethodRequest, PaymentResult, PrimaryPurchaseRequest,
-    PurchaseCreated, PurchaseView, ResalePurchaseRequest,
+    PurchaseCreated, PurchaseView, ResalePurchaseRequest, TransitionView,
 };
 use tangible_domain::Quality;
 use uuid::Uuid;
@@ -276,7 +276,7 @@ pub async fn get_purchase(
     reconcile::on_read(&state, id).await;
     let row = sqlx::query(
         "SELECT kind, state, film_id, quality, offer_id, buyer_address, amount_cents, currency, payment_intent_id, \
-                licence_id, tx_hash, failure_code, failure_message, refund_id, revoked_tx_hash, \
+                licence_id, tx_hash, failure_code, failure_message, refund_id, revoked_tx_hash, reinstated_licence_id, \
                 receipt_email IS NOT NULL AS receipt_email_on_file, receipt_sent_at \
          FROM api_purchases WHERE purchase_id = $1",
     )
@@ -305,8 +305,35 @@ pub async fn get_purchase(
         })
     })
     .collect::<Result<Vec<_>, sqlx::Error>>()?;
+    let transitions = sqlx::query(
+        "SELECT from_state, to_state, reason, at FROM api_purchase_transitions \
+         WHERE purchase_id = $1 ORDER BY transition_id",
+    )
+    .bind(id)
+    .fetch_all(state.db())
+    .await?
+    .into_iter()
+    .map(|r| {
+        Ok(TransitionView {
+            from: r.try_get("from_state")?,
+            to: r.try_get("to_state")?,
+            reason: r.try_get("reason")?,
+            at: r
+                .try_get::<chrono::DateTime<chrono::Utc>, _>("at")?
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        })
+    })
+    .collect::<Result<Vec<_>, sqlx::Error>>()?;
     let purchase_state: PurchaseState = row.try_get("state")?;
-    let fulfilled = purchase_state == PurchaseState::Fulfilled;
+    // A licence was minted: fulfilled, or fulfilled then disputed, revoked or reinstated.
+    let fulfilled = matches!(
+        purchase_state,
+        PurchaseState::Fulfilled
+            | PurchaseState::Disputed
+            | PurchaseState::Revoked
+            | PurchaseState::Reinstated
+            | PurchaseState::DisputeLost
+    );
     let quality: i16 = row.try_get("quality")?;
     let quality = Quality::from_code(u8::try_from(quality).unwrap_or(u8::MAX))
         .map(|q| q.as_str().to_owned())
@@ -336,7 +363,9 @@ pub async fn get_purchase(
             .try_get::<Option<chrono::DateTime<chrono::Utc>>, _>("receipt_sent_at")?
             .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
         state: purchase_state.as_str().to_owned(),
+        reinstated_licence_id: row.try_get("reinstated_licence_id")?,
         attempts,
+        transitions,
     }))
 }
 

@@ -1,7 +1,10 @@
 //! The Stripe webhook: signature on the raw body, the event stored once (inbox), then
 //! `payment_intent.succeeded` → amount/currency check → paid + settlement job;
 //! `payment_intent.payment_failed` → recorded (the buyer may retry another card);
-//! `charge.dispute.created` → revocation job.
+//! `charge.dispute.created` → `disputed` + revocation job; `charge.dispute.closed` → won: a
+//! reinstatement job (a new licence for the buyer), lost: `dispute_lost` (stays revoked);
+//! `charge.refunded` of a fulfilled purchase (a refund made at Stripe, outside the API) →
+//! revocation job. Every state change is audited (`api_purchase_transitions`).
 //!
 //! Only a bad signature is refused (400). A correctly signed event is Stripe's word and is
 //! never answered 4xx — Stripe would retry it for days and then disable the endpoint: one the
@@ -27,7 +30,8 @@ use crate::jobs::{self, JobKind};
 use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 use crate::stripe::{
-    DisputeObject, Event, PURCHASE_METADATA_KEY, PaymentIntentObject, verify_signature,
+    ChargeObject, DisputeObject, Event, PURCHASE_METADATA_KEY, PaymentIntentObject,
+    verify_signature,
 };
 
 /// Receives Stripe events (signed with the endpoint secret).
@@ -83,6 +87,8 @@ pub async fn stripe_webhook(
         "payment_intent.succeeded" => payment_succeeded(&mut tx, &event).await?,
         "payment_intent.payment_failed" => payment_failed(&mut tx, &event).await?,
         "charge.dispute.created" => dispute_created(&mut tx, &event).await?,
+        "charge.dispute.closed" => dispute_closed(&mut tx, &event).await?,
+        "charge.refunded" => charge_refunded(&mut tx, &event).await?,
         _ => Err(Unprocessed {
             reason: UNHANDLED_TYPE,
             detail: "the API does not handle this event type".to_owned(),
@@ -310,6 +316,148 @@ async fn dispute_created(
     };
     tracing::warn!(target: "tangible::api::webhook", %purchase_id, dispute = %dispute.id,
         reason = ?dispute.reason, %state, "payment disputed: licence will be revoked");
-    jobs::enqueue(tx, JobKind::Revoke, purchase_id).await?;
+    // A purchase not settled yet is revoked by the job once it is (it waits).
+    let to = state
+        .can_move_to(PurchaseState::Disputed)
+        .then_some(PurchaseState::Disputed);
+    let reason = format!(
+        "dispute {} opened ({})",
+        dispute.id,
+        dispute.reason.as_deref().unwrap_or("no reason given")
+    );
+    set_after_event(tx, purchase_id, to, &reason, Some("dispute")).await?;
+    jobs::requeue(tx, JobKind::Revoke, purchase_id).await?;
     Ok(Ok((Some(purchase_id), "revocation_queued".to_owned())))
+}
+
+/// `charge.dispute.closed`: won gives the buyer a licence again (a reinstatement job, run once
+/// the first licence is revoked); lost is recorded (`dispute_lost`, the licence stays revoked).
+async fn dispute_closed(tx: &mut Transaction<'_, Postgres>, event: &Event) -> ApiResult<Processed> {
+    let dispute: DisputeObject = match object(event) {
+        Ok(dispute) => dispute,
+        Err(u) => return Ok(Err(u)),
+    };
+    let Some(intent) = dispute.payment_intent.as_deref() else {
+        return Ok(Ok((None, "dispute_without_payment_intent".to_owned())));
+    };
+    let Some((purchase_id, state, _, _)) = purchase_for_intent(tx, intent, None).await? else {
+        return Ok(Ok((None, "unknown_payment_intent".to_owned())));
+    };
+    let status = dispute.status.as_deref().unwrap_or("unknown");
+    // Revoked because of a dispute (not of a refund made at Stripe: that money went back).
+    let revoked_by_dispute = match state {
+        PurchaseState::Disputed => true,
+        PurchaseState::Revoked => {
+            sqlx::query_scalar::<_, Option<String>>(
+                "SELECT revoke_reason FROM api_purchases WHERE purchase_id = $1",
+            )
+            .bind(purchase_id)
+            .fetch_one(&mut **tx)
+            .await?
+            .as_deref()
+                == Some("dispute")
+        }
+        _ => false,
+    };
+    let outcome = match status {
+        "won" if revoked_by_dispute => {
+            jobs::requeue(tx, JobKind::Reinstate, purchase_id).await?;
+            "reinstatement_queued"
+        }
+        "lost" if state.can_move_to(PurchaseState::DisputeLost) => {
+            let reason = format!("dispute {} closed lost", dispute.id);
+            set_after_event(
+                tx,
+                purchase_id,
+                Some(PurchaseState::DisputeLost),
+                &reason,
+                None,
+            )
+            .await?;
+            "dispute_lost"
+        }
+        "won" | "lost" => {
+            // Out of the lifecycle (e.g. a dispute the API never saw opened): an operator looks.
+            jobs::alert(
+                "dispute_closed_out_of_lifecycle",
+                Some(purchase_id),
+                &format!(
+                    "dispute {} closed {status} on a {state} purchase",
+                    dispute.id
+                ),
+            );
+            "dispute_closed_ignored"
+        }
+        _ => "dispute_closed_other",
+    };
+    tracing::warn!(target: "tangible::api::webhook", %purchase_id, dispute = %dispute.id, status, %state, outcome,
+        "dispute closed");
+    Ok(Ok((Some(purchase_id), outcome.to_owned())))
+}
+
+/// `charge.refunded`: a purchase the API did not refund itself (fulfilled or reinstated: a
+/// refund made from the Stripe dashboard) has its licence revoked. The API's own refunds
+/// (a purchase being refunded, or refunded) are only recorded.
+async fn charge_refunded(
+    tx: &mut Transaction<'_, Postgres>,
+    event: &Event,
+) -> ApiResult<Processed> {
+    let charge: ChargeObject = match object(event) {
+        Ok(charge) => charge,
+        Err(u) => return Ok(Err(u)),
+    };
+    let Some(intent) = charge.payment_intent.as_deref() else {
+        return Ok(Ok((None, "charge_without_payment_intent".to_owned())));
+    };
+    let Some((purchase_id, state, _, _)) = purchase_for_intent(tx, intent, None).await? else {
+        return Ok(Ok((None, "unknown_payment_intent".to_owned())));
+    };
+    if !matches!(state, PurchaseState::Fulfilled | PurchaseState::Reinstated) {
+        return Ok(Ok((Some(purchase_id), format!("refund_of_{state}"))));
+    }
+    if !charge.refunded {
+        // Part of the amount only: the licence stays, an operator decides.
+        jobs::alert(
+            "partial_refund_outside_api",
+            Some(purchase_id),
+            &format!("charge {} partly refunded at Stripe", charge.id),
+        );
+        return Ok(Ok((Some(purchase_id), "partial_refund".to_owned())));
+    }
+    tracing::warn!(target: "tangible::api::webhook", %purchase_id, charge = %charge.id, %state,
+        "refunded outside the API: licence will be revoked");
+    set_after_event(
+        tx,
+        purchase_id,
+        None,
+        &format!("charge {} refunded outside the API", charge.id),
+        Some("refunded_outside_api"),
+    )
+    .await?;
+    jobs::requeue(tx, JobKind::Revoke, purchase_id).await?;
+    Ok(Ok((Some(purchase_id), "revocation_queued".to_owned())))
+}
+
+/// Writes what an event did to a purchase: its new state (if any, audited with `reason`), and
+/// why its licence is to be revoked (if it is).
+async fn set_after_event(
+    tx: &mut Transaction<'_, Postgres>,
+    purchase_id: Uuid,
+    to: Option<PurchaseState>,
+    reason: &str,
+    revoke_reason: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "UPDATE api_purchases SET state = COALESCE($2, state), \
+             state_reason = CASE WHEN $2 IS NULL THEN state_reason ELSE $3 END, \
+             revoke_reason = COALESCE($4, revoke_reason), updated_at = now() \
+         WHERE purchase_id = $1",
+    )
+    .bind(purchase_id)
+    .bind(to)
+    .bind(reason)
+    .bind(revoke_reason)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }

@@ -5,6 +5,8 @@
 mod auth;
 mod catalogue;
 mod config;
+mod deadline;
+mod disputes;
 mod errors;
 mod helpers;
 mod licences;

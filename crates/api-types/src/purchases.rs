@@ -59,17 +59,32 @@ pub struct PurchaseCreated {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptView {
-    /// `settle`, `refund`, `revoke` or `receipt`.
+    /// `settle`, `refund`, `revoke`, `reinstate` or `receipt`.
     pub kind: String,
     /// Attempt number of its job.
     pub attempt: i32,
     /// `fulfilled`, `already_settled`, `retry`, `impossible`, `refunded`, `revoked`, `failed`,
-    /// `sent` or `skipped` (a receipt with no address left to send to, or already sent).
+    /// `reinstated`, `sent` or `skipped` (a receipt with no address left to send to, or already
+    /// sent).
     pub outcome: String,
     /// Transaction, when one was sent.
     pub tx_hash: Option<String>,
     /// Detail (error or reason).
     pub detail: Option<String>,
+    /// When (RFC 3339).
+    pub at: String,
+}
+
+/// One change of a purchase's state (its creation: no `from`), as audited.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TransitionView {
+    /// The state it left (none for the creation).
+    pub from: Option<String>,
+    /// The state it entered.
+    pub to: String,
+    /// Why (a failure code, `dispute dp_… opened (fraudulent)`, `dispute_won`, …), when known.
+    pub reason: Option<String>,
     /// When (RFC 3339).
     pub at: String,
 }
@@ -83,7 +98,9 @@ pub struct PurchaseView {
     /// `primary` or `resale`.
     pub kind: String,
     /// `awaiting_payment`, `paid`, `settling`, `fulfilled`, `failed`, `refunded` or `expired`
-    /// (abandoned unpaid: its PaymentIntent was cancelled).
+    /// (abandoned unpaid: its PaymentIntent was cancelled); after fulfilment, `disputed`,
+    /// `revoked` (its licence revoked: a dispute, or a refund made at Stripe), `reinstated`
+    /// (a dispute closed won: a new licence, `reinstated_licence_id`) or `dispute_lost`.
     pub state: String,
     /// Film.
     pub film_id: u64,
@@ -99,7 +116,7 @@ pub struct PurchaseView {
     pub currency: String,
     /// The Stripe PaymentIntent.
     pub payment_intent_id: Option<String>,
-    /// The minted licence (decimal), once fulfilled.
+    /// The minted licence (decimal), once fulfilled (kept when it is later revoked).
     pub licence_id: Option<String>,
     /// The settlement transaction, once fulfilled.
     pub tx_hash: Option<String>,
@@ -118,8 +135,14 @@ pub struct PurchaseView {
     /// When the receipt was accepted by the mail server (RFC 3339), once sent.
     #[serde(default)]
     pub receipt_sent_at: Option<String>,
-    /// Every settlement/refund/revocation/receipt attempt, oldest first.
+    /// The new licence (decimal) minted to the buyer when a dispute was closed won.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reinstated_licence_id: Option<String>,
+    /// Every settlement/refund/revocation/reinstatement/receipt attempt, oldest first.
     pub attempts: Vec<AttemptView>,
+    /// Every state change, oldest first (the audit trail).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub transitions: Vec<TransitionView>,
 }
 
 /// The card paying a purchase, tokenised in the browser by Stripe.js with the publishable key.

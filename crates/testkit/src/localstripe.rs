@@ -513,7 +513,9 @@ impl StripeEndpoint {
         statuses
     }
 
-    async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
+    /// POSTs a form to `path` on the emulator with the secret key (as the Stripe dashboard or
+    /// another server would act on the account).
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> reqwest::Response {
         reqwest::Client::new()
             .post(format!("{}{path}", self.stripe_base))
             .basic_auth(SECRET_KEY, Some(""))

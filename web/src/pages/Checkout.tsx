@@ -1,6 +1,15 @@
 import type { ComponentChildren } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, errorMessage, money, short, type Purchase, type PurchaseCreated } from '../api';
+import {
+  ApiError,
+  SETTLED_PURCHASE_STATES,
+  api,
+  errorMessage,
+  money,
+  short,
+  type Purchase,
+  type PurchaseCreated,
+} from '../api';
 import { useLoad, useSession } from '../hooks';
 import { isOwnOffer } from '../market';
 import { loadStripe, type CardElement, type StripeClient } from '../stripe';
@@ -247,7 +256,7 @@ export function CardCheckout(p: {
       for (;;) {
         const cur = await api.purchase(pc.purchase_id);
         setPhase({ kind: 'progress', purchase: cur });
-        if (['fulfilled', 'failed', 'refunded', 'expired'].includes(cur.state)) break;
+        if (SETTLED_PURCHASE_STATES.includes(cur.state)) break;
         await sleep(700);
       }
     } catch (err) {
@@ -342,6 +351,23 @@ export function Progress({ purchase, fromCli = false }: { purchase: Purchase | n
         <p>
           <strong>This purchase expired before it was paid.</strong> Nothing was charged; start a new purchase from
           the film's page.
+        </p>
+      </div>
+    );
+  if (st === 'disputed' || st === 'revoked' || st === 'dispute_lost')
+    return (
+      <div class="error" role="alert" data-testid="purchase-revoked">
+        <p>
+          <strong>This licence was revoked.</strong> The payment was disputed or refunded with the card issuer.
+        </p>
+      </div>
+    );
+  if (st === 'reinstated')
+    return (
+      <div class="success" data-testid="purchase-reinstated">
+        <p>
+          <strong>It’s yours again.</strong> The dispute of this payment was closed and the payment stands: a new
+          licence was issued, number <LongId prefix="#" value={purchase?.reinstated_licence_id ?? ''} />.
         </p>
       </div>
     );
