@@ -425,6 +425,11 @@ async fn give_up_job(
             alert("revocation_gave_up", Some(job.purchase_id), detail);
             return Ok(());
         }
+        // The purchase is fulfilled whatever becomes of its receipt: the mail is only given up.
+        (JobKind::Receipt, _) => {
+            alert("receipt_gave_up", Some(job.purchase_id), detail);
+            return Ok(());
+        }
     };
     let message = if past_deadline {
         format!(
