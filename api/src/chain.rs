@@ -25,7 +25,10 @@ use tangible_chain::bindings::TangibleMarket::{self, TangibleMarketErrors};
 use tangible_chain::bindings::TestEuro;
 use tokio::sync::OnceCell;
 
+mod history;
 mod sender;
+
+pub use history::{FloatMovement, FloatMovementKind, Settlement};
 
 use alloy::network::TransactionBuilder;
 

@@ -22,7 +22,9 @@
 //! plumbing ([`config`], [`chain`], [`stripe`], [`keys`], [`content`], [`error`], [`telemetry`],
 //! [`web`], [`receipts`] (buyer addresses and the SMTP mailer), and [`purchase_state`], the purchase lifecycle and its allowed transitions) →
 //! [`auth`] (tokens) → [`state`] ([`AppState`]) → [`extract`] (request extractors),
-//! [`throttle`] (per-client rate limits) and [`jobs`] (the queue and its worker) → [`masters`]
+//! [`throttle`] (per-client rate limits), [`jobs`] (the queue and its worker) and
+//! [`reconciliation`] (the money report) and [`operator`] (the console's reads and actions) →
+//! [`masters`]
 //! (master publication) → [`routes`] →
 //! [`startup`] (wiring) → this file and `main.rs`.
 
@@ -35,8 +37,10 @@ pub mod extract;
 pub mod jobs;
 pub mod keys;
 pub mod masters;
+pub mod operator;
 pub mod purchase_state;
 pub mod receipts;
+pub mod reconciliation;
 pub mod routes;
 pub mod startup;
 pub mod state;

@@ -186,6 +186,64 @@ pub enum Command {
     /// Studio tools: register a studio and films, upload masters, royalty statements.
     #[command(subcommand)]
     Studio(StudioCommand),
+    /// Operator console (platform admin's wallet): money reconciliation, dead jobs, refunds by
+    /// hand, failed refunds, the float, alerts.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+/// Operator console commands (the wallet must hold the platform's admin role).
+#[derive(Debug, Subcommand)]
+pub enum AdminCommand {
+    /// Money reconciliation of a period: Σ Stripe charges = Σ settled on chain + Σ refunded +
+    /// Σ pending, to the cent, with every mismatch. Exits 1 when the period does not reconcile.
+    Reconcile {
+        /// Start: a date (YYYY-MM-DD, UTC) or an RFC 3339 instant.
+        #[arg(long)]
+        from: String,
+        /// End: a date (included) or an RFC 3339 instant (excluded).
+        #[arg(long)]
+        to: String,
+    },
+    /// Jobs of the queue in a state (default: dead, i.e. given up).
+    Jobs {
+        /// `dead`, `queued`, `running` or `done`.
+        #[arg(long, default_value = "dead")]
+        state: String,
+        /// At most this many (1–200).
+        #[arg(long, default_value_t = 50)]
+        limit: i64,
+    },
+    /// Queue a dead job again.
+    Retry {
+        /// The job id.
+        job: i64,
+        /// Why (kept in the audit record).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Refund a failed purchase (its refund refused or never made).
+    Refund {
+        /// The purchase id.
+        purchase: String,
+        /// Why (kept in the audit record).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Purchases still charged whose refund failed.
+    FailedRefunds,
+    /// The operator's float and its latest movements.
+    Float {
+        /// At most this many movements (1–200).
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// The latest operator alerts.
+    Alerts {
+        /// At most this many (1–200).
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
 }
 
 /// Wallet commands.

@@ -22,7 +22,7 @@
 use std::time::Duration;
 
 use rand::Rng;
-use sqlx::{PgPool, Postgres, Row, Transaction};
+use sqlx::{PgExecutor, PgPool, Postgres, Row, Transaction};
 use tokio::sync::watch;
 use uuid::Uuid;
 
@@ -115,11 +115,25 @@ pub async fn requeue(
     Ok(())
 }
 
-/// Raises an operator alert: an `error` log line and `operator_alerts_total{reason}`.
-pub(crate) fn alert(reason: &'static str, purchase_id: Option<Uuid>, detail: &str) {
+/// Raises an operator alert: a row of `api_alerts` (the console's list, written through `db`,
+/// so in the caller's transaction when it passes one: the alert stands or falls with the change
+/// that raised it), an `error` log line and `operator_alerts_total{reason}`.
+pub(crate) async fn alert<'e, E: PgExecutor<'e>>(
+    db: E,
+    reason: &'static str,
+    purchase_id: Option<Uuid>,
+    detail: &str,
+) -> sqlx::Result<()> {
+    sqlx::query("INSERT INTO api_alerts (reason, purchase_id, detail) VALUES ($1, $2, $3)")
+        .bind(reason)
+        .bind(purchase_id)
+        .bind(detail)
+        .execute(db)
+        .await?;
     tracing::error!(target: "tangible::api::alert", reason, purchase_id = ?purchase_id, %detail,
         "operator alert");
     metrics::counter!("operator_alerts_total", "reason" => reason).increment(1);
+    Ok(())
 }
 
 #[derive(Debug)]
@@ -265,7 +279,13 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
                 kind = job.kind.as_str(), %detail, "impossible, refunding");
             finish_job(&mut tx, job.job_id, "done", Some(&detail)).await?;
             let code = if job.kind == JobKind::Reinstate {
-                alert("reinstatement_impossible", Some(job.purchase_id), &detail);
+                alert(
+                    &mut *tx,
+                    "reinstatement_impossible",
+                    Some(job.purchase_id),
+                    &detail,
+                )
+                .await?;
                 "reinstatement_impossible"
             } else {
                 "settlement_impossible"
@@ -325,7 +345,16 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
                     .bind(PurchaseState::Failed)
                     .execute(&mut *tx)
                     .await?;
-                    tracing::error!(target: "tangible::api::jobs", purchase_id = %job.purchase_id, detail = ?step_detail, "refund failed: needs an operator");
+                    // Stripe refused: an operator looks (the console lists it, and can retry).
+                    alert(
+                        &mut *tx,
+                        "refund_refused",
+                        Some(job.purchase_id),
+                        step_detail
+                            .as_deref()
+                            .unwrap_or("stripe refused the refund"),
+                    )
+                    .await?;
                 }
                 // The settlement landed after all (found on chain before refunding): no refund.
                 JobKind::Refund
@@ -409,7 +438,7 @@ async fn give_up_job(
         (JobKind::Reinstate, true) => ("reinstatement_deadline_exceeded", "not reinstated"),
         (JobKind::Reinstate, false) => ("reinstatement_gave_up", "not reinstated"),
         (JobKind::Refund, _) => {
-            alert("refund_gave_up", Some(job.purchase_id), detail);
+            alert(&mut **tx, "refund_gave_up", Some(job.purchase_id), detail).await?;
             if check_transition(job, from, PurchaseState::Failed) {
                 set_state(
                     tx,
@@ -422,12 +451,18 @@ async fn give_up_job(
             return Ok(());
         }
         (JobKind::Revoke, _) => {
-            alert("revocation_gave_up", Some(job.purchase_id), detail);
+            alert(
+                &mut **tx,
+                "revocation_gave_up",
+                Some(job.purchase_id),
+                detail,
+            )
+            .await?;
             return Ok(());
         }
         // The purchase is fulfilled whatever becomes of its receipt: the mail is only given up.
         (JobKind::Receipt, _) => {
-            alert("receipt_gave_up", Some(job.purchase_id), detail);
+            alert(&mut **tx, "receipt_gave_up", Some(job.purchase_id), detail).await?;
             return Ok(());
         }
     };
@@ -442,7 +477,7 @@ async fn give_up_job(
             job.attempts
         )
     };
-    alert(code, Some(job.purchase_id), &message);
+    alert(&mut **tx, code, Some(job.purchase_id), &message).await?;
     refund_for(tx, job.purchase_id, code, &message).await
 }
 
@@ -540,15 +575,14 @@ pub async fn run_maintenance(state: AppState, mut stop: watch::Receiver<bool>) {
                 let low = cents < state.config().float_warning_cents;
                 metrics::gauge!("operator_float_low").set(if low { 1.0 } else { 0.0 });
                 if low && !was_low {
-                    alert(
-                        "float_low",
-                        None,
-                        &format!(
-                            "operator float {cents} cents is below {} cents: top it up with deposit() \
-                             before card settlements wait (and are refunded past settlement_deadline_secs)",
-                            state.config().float_warning_cents
-                        ),
+                    let detail = format!(
+                        "operator float {cents} cents is below {} cents: top it up with deposit() \
+                         before card settlements wait (and are refunded past settlement_deadline_secs)",
+                        state.config().float_warning_cents
                     );
+                    if let Err(e) = alert(state.db(), "float_low", None, &detail).await {
+                        tracing::warn!(target: "tangible::api::jobs", error = %e, "recording the float alert failed");
+                    }
                 }
                 was_low = low;
             }

@@ -10,6 +10,8 @@
 //! - [`catalogue`]: films, offers, licences, sales and royalty statements from the indexer's mirror.
 //! - [`licences`]: key release and offline certificates (owner's token, checked on chain).
 //! - [`studios`]: studios, films, editions and master uploads (studio admin's token).
+//! - [`admin`]: the operator console: dead jobs, refunds by hand, failed refunds, the float,
+//!   alerts and the money reconciliation report (platform admins).
 //! - [`content`]: where an edition's encrypted file is served (P2P ticket, HTTP URL); the file
 //!   itself under `/v1/content/{blob_hash}` (range requests).
 //!
@@ -19,6 +21,7 @@
 //! Every error, the router's own (no route, wrong method) and the extractors' included,
 //! answers the JSON error body ([`crate::error::json_error_bodies`]).
 
+pub mod admin;
 pub mod auth;
 pub mod catalogue;
 pub mod config;
@@ -78,6 +81,13 @@ use crate::throttle::{Class, Throttle};
         studios::reactivate_edition,
         content::edition_content,
         content::blob,
+        admin::reconciliation,
+        admin::jobs,
+        admin::retry_job,
+        admin::refund_purchase,
+        admin::failed_refunds,
+        admin::float,
+        admin::alerts,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerScheme)
@@ -231,6 +241,18 @@ fn routes() -> Vec<Route> {
             "/v1/editions/{id}/content",
             content::edition_content,
         ),
+        route(M::GET, "/v1/admin/reconciliation", admin::reconciliation).throttled(Class::SignedIn),
+        route(M::GET, "/v1/admin/jobs", admin::jobs).throttled(Class::SignedIn),
+        route(M::POST, "/v1/admin/jobs/{id}/retry", admin::retry_job).throttled(Class::SignedIn),
+        route(
+            M::POST,
+            "/v1/admin/purchases/{id}/refund",
+            admin::refund_purchase,
+        )
+        .throttled(Class::SignedIn),
+        route(M::GET, "/v1/admin/refunds/failed", admin::failed_refunds).throttled(Class::SignedIn),
+        route(M::GET, "/v1/admin/float", admin::float).throttled(Class::SignedIn),
+        route(M::GET, "/v1/admin/alerts", admin::alerts).throttled(Class::SignedIn),
     ]
 }
 

@@ -104,9 +104,12 @@ pub async fn stripe_webhook(
         .bind(purchase_id)
         .execute(&mut *tx)
         .await?;
+    // Recorded with the event: both stand, or neither (and Stripe sends the event again).
+    if let Some(u) = &unprocessed {
+        alert(&mut *tx, &event.id, &event.kind, u).await?;
+    }
     tx.commit().await?;
-    if let Some(u) = unprocessed {
-        alert(&event.id, &event.kind, &u);
+    if unprocessed.is_some() {
         return Ok(ack(false, &outcome));
     }
     if purchase_id.is_some() {
@@ -139,12 +142,29 @@ struct Unprocessed {
 type Processed = Result<(Option<Uuid>, String), Unprocessed>;
 
 /// Raises a signed event the API acknowledged without acting on it: an operator must look.
-fn alert(event_id: &str, kind: &str, u: &Unprocessed) {
+async fn alert<'e, E: sqlx::PgExecutor<'e>>(
+    db: E,
+    event_id: &str,
+    kind: &str,
+    u: &Unprocessed,
+) -> ApiResult<()> {
     tracing::error!(target: "tangible::api::webhook", event = %event_id, kind = %kind,
         reason = u.reason, detail = %u.detail,
         "signed Stripe event stored but not processed: an operator must look at it");
     metrics::counter!("stripe_webhook_alerts_total", "reason" => u.reason).increment(1);
     metrics::counter!("stripe_webhooks_total", "outcome" => u.reason).increment(1);
+    // In the console's list of alerts too (the event itself is in api_stripe_events).
+    jobs::alert(
+        db,
+        u.reason,
+        None,
+        &format!(
+            "Stripe event {event_id} ({kind}) stored but not processed: {}",
+            u.detail
+        ),
+    )
+    .await?;
+    Ok(())
 }
 
 /// The payload as stored: the event's JSON (or, if the body is not JSON, its text as a JSON
@@ -215,6 +235,7 @@ async fn unparseable_event(
         str::to_owned,
     );
     let kind = payload["type"].as_str().unwrap_or("unknown").to_owned();
+    let mut tx = state.db().begin().await?;
     let inserted = sqlx::query(
         "INSERT INTO api_stripe_events (event_id, event_type, payload, outcome) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (event_id) DO NOTHING",
@@ -223,7 +244,7 @@ async fn unparseable_event(
     .bind(&kind)
     .bind(&payload)
     .bind(UNPARSEABLE_EVENT)
-    .execute(state.db())
+    .execute(&mut *tx)
     .await?
     .rows_affected();
     if inserted == 0 {
@@ -234,7 +255,8 @@ async fn unparseable_event(
         reason: UNPARSEABLE_EVENT,
         detail: format!("not a Stripe event: {error}"),
     };
-    alert(&event_id, &kind, &u);
+    alert(&mut *tx, &event_id, &kind, &u).await?;
+    tx.commit().await?;
     Ok(ack(false, UNPARSEABLE_EVENT))
 }
 
@@ -379,13 +401,15 @@ async fn dispute_closed(tx: &mut Transaction<'_, Postgres>, event: &Event) -> Ap
         "won" | "lost" => {
             // Out of the lifecycle (e.g. a dispute the API never saw opened): an operator looks.
             jobs::alert(
+                &mut **tx,
                 "dispute_closed_out_of_lifecycle",
                 Some(purchase_id),
                 &format!(
                     "dispute {} closed {status} on a {state} purchase",
                     dispute.id
                 ),
-            );
+            )
+            .await?;
             "dispute_closed_ignored"
         }
         _ => "dispute_closed_other",
@@ -418,10 +442,12 @@ async fn charge_refunded(
     if !charge.refunded {
         // Part of the amount only: the licence stays, an operator decides.
         jobs::alert(
+            &mut **tx,
             "partial_refund_outside_api",
             Some(purchase_id),
             &format!("charge {} partly refunded at Stripe", charge.id),
-        );
+        )
+        .await?;
         return Ok(Ok((Some(purchase_id), "partial_refund".to_owned())));
     }
     tracing::warn!(target: "tangible::api::webhook", %purchase_id, charge = %charge.id, %state,

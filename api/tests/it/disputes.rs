@@ -10,7 +10,13 @@ use crate::deadline::{charge_refunded_event, path};
 use crate::helpers::{PRICE, QUALITY, TestApp, WEBHOOK_SECRET, mined, spawn_app};
 use crate::purchases::buy_and_pay;
 
-fn dispute_event(event_id: &str, kind: &str, dispute_id: &str, pi: &str, status: &str) -> Value {
+pub(crate) fn dispute_event(
+    event_id: &str,
+    kind: &str,
+    dispute_id: &str,
+    pi: &str,
+    status: &str,
+) -> Value {
     json!({
         "id": event_id, "object": "event", "type": kind, "created": chrono::Utc::now().timestamp(),
         "data": {"object": {"id": dispute_id, "object": "dispute", "amount": PRICE,
@@ -18,7 +24,7 @@ fn dispute_event(event_id: &str, kind: &str, dispute_id: &str, pi: &str, status:
     })
 }
 
-async fn post(app: &TestApp, event: &Value) -> String {
+pub(crate) async fn post(app: &TestApp, event: &Value) -> String {
     let (status, body) = app
         .send_webhook(event, WEBHOOK_SECRET, chrono::Utc::now().timestamp())
         .await;

@@ -5,6 +5,7 @@
 mod auth;
 mod catalogue;
 mod config;
+mod console;
 mod deadline;
 mod disputes;
 mod errors;
@@ -17,6 +18,7 @@ mod purchases;
 mod queue;
 mod receipts;
 mod reconcile;
+mod reconciliation;
 mod recovery;
 mod schema;
 mod service;

@@ -1,5 +1,6 @@
 //! One module per group of commands; [`dispatch`] runs one command line.
 
+mod admin;
 mod buy;
 mod catalogue;
 mod content;
@@ -190,5 +191,6 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::BuyOffer { offer, pay } => buy::buy_offer(&mut ctx, &offer, pay).await,
         Command::Sync => content::sync(&mut ctx).await,
         Command::Studio(cmd) => studio::run(&mut ctx, cmd).await,
+        Command::Admin(cmd) => admin::run(&mut ctx, cmd).await,
     }
 }

@@ -60,6 +60,11 @@ pub mod codes {
     pub const EDITION_STATUS_UNCHANGED: &str = "edition_status_unchanged";
     /// The edition already exists, or no more films can be registered.
     pub const CONFLICT: &str = "conflict";
+    /// 409: the job is not dead (only a job given up can be retried by an operator).
+    pub const JOB_NOT_DEAD: &str = "job_not_dead";
+    /// 409: the purchase is not in a state an operator may refund it from (`failed`), or a
+    /// refund of it is already under way.
+    pub const NOT_REFUNDABLE: &str = "not_refundable";
     /// A dependency (database, chain node, Stripe) is unreachable.
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
     /// A bug or an unexpected failure; details are in the server log.

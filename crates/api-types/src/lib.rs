@@ -12,6 +12,9 @@
 //! - [`auth`]: wallet sign-in.
 //! - [`purchases`]: card purchases and their state.
 //! - [`webhooks`]: the Stripe webhook's answer.
+//! - [`reconciliation`]: the money reconciliation report (platform admins).
+//! - [`admin`]: the operator console: dead jobs, refunds by hand, failed refunds, the float,
+//!   alerts (platform admins).
 //! - [`licences`]: key release.
 //! - [`catalogue`]: films, offers, licences, sales, statements, and the [`catalogue::Page`]
 //!   every list comes in.
@@ -23,6 +26,7 @@
 //! turns on. Two fields whose types belong to heavier crates (the deployment of
 //! [`config::PublicConfig`], the wrapped key of [`licences::KeyRelease`]) are type parameters.
 
+pub mod admin;
 pub mod auth;
 pub mod catalogue;
 pub mod config;
@@ -31,6 +35,7 @@ pub mod error;
 pub mod health;
 pub mod licences;
 pub mod purchases;
+pub mod reconciliation;
 pub mod studios;
 pub mod webhooks;
 

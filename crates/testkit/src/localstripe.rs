@@ -168,6 +168,9 @@ struct Routes {
     requests: HashMap<u64, Vec<String>>,
     /// The `receipt_email` each PaymentIntent was created with (taken out by the proxy).
     receipt_emails: HashMap<String, String>,
+    /// Per test, the message of the refusal the proxy answers refund creations with, instead
+    /// of forwarding them (see [`StripeEndpoint::refuse_refunds`]).
+    refuse_refunds: HashMap<u64, String>,
 }
 
 /// The emulator shared by the tests of this process, the router, and the runtime they run on.
@@ -335,11 +338,22 @@ async fn proxy(State(ctx): State<Ctx>, request: Request) -> Response {
             (body, None)
         };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-    lock(&ctx.routes)
-        .requests
-        .entry(ctx.endpoint)
-        .or_default()
-        .push(format!("{} {}", parts.method, parts.uri.path()));
+    let refusal = {
+        let mut routes = lock(&ctx.routes);
+        routes
+            .requests
+            .entry(ctx.endpoint)
+            .or_default()
+            .push(format!("{} {}", parts.method, parts.uri.path()));
+        let creates_refund =
+            parts.method == axum::http::Method::POST && parts.uri.path() == "/v1/refunds";
+        creates_refund
+            .then(|| routes.refuse_refunds.get(&ctx.endpoint).cloned())
+            .flatten()
+    };
+    if let Some(message) = refusal {
+        return refused_refund(&message);
+    }
     let mut forward = ctx
         .http
         .request(parts.method, format!("{}{path}", ctx.stripe_base))
@@ -374,6 +388,20 @@ async fn proxy(State(ctx): State<Ctx>, request: Request) -> Response {
             response.headers_mut().insert(name, value.clone());
         }
     }
+    response
+}
+
+/// Stripe's answer to a refund it refuses (e.g. of a charge under dispute): 400 with an
+/// `invalid_request_error`.
+fn refused_refund(message: &str) -> Response {
+    let body = serde_json::json!({"error": {
+        "type": "invalid_request_error", "code": "charge_disputed", "message": message}});
+    let mut response = Response::new(Body::from(body.to_string()));
+    *response.status_mut() = StatusCode::BAD_REQUEST;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        axum::http::HeaderValue::from_static("application/json"),
+    );
     response
 }
 
@@ -464,6 +492,18 @@ impl StripeEndpoint {
     /// Delivers, drops or holds the webhook events of this test's PaymentIntents from now on.
     pub fn set_webhook_delivery(&self, delivery: WebhookDelivery) {
         lock(&shared().routes).delivery.insert(self.id, delivery);
+    }
+
+    /// From now on, refund creations through this test's proxy are refused as Stripe refuses
+    /// one (400, `invalid_request_error`, with `message`) instead of reaching the emulator,
+    /// which never refuses to refund a succeeded charge; `None` forwards them again. The only
+    /// Stripe answer of the tests that is made up, and only because the emulator cannot give it.
+    pub fn refuse_refunds(&self, message: Option<&str>) {
+        let mut routes = lock(&shared().routes);
+        match message {
+            Some(m) => routes.refuse_refunds.insert(self.id, m.to_owned()),
+            None => routes.refuse_refunds.remove(&self.id),
+        };
     }
 
     /// The types of the events dropped so far ([`WebhookDelivery::Drop`]), in order.
@@ -597,6 +637,7 @@ impl Drop for StripeEndpoint {
             routes.dropped.remove(&self.id);
             routes.held.remove(&self.id);
             routes.requests.remove(&self.id);
+            routes.refuse_refunds.remove(&self.id);
             routes.owners.retain(|_, owner| *owner != self.id);
         }
     }
