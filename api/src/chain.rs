@@ -101,6 +101,20 @@ pub struct Licence {
     pub quality: u8,
     /// Revoked (resold, charged back, fraud).
     pub revoked: bool,
+    /// Why, when revoked: [`REVOKED_FOR_RESALE`] (replaced by its buyer's licence), 1
+    /// chargeback, 2 fraud, 3 other (the contract's `REASON_*`).
+    pub revoke_reason: u8,
+}
+
+/// The revocation reason of a licence replaced by a resale (`REASON_RESALE`): its sale stands.
+pub const REVOKED_FOR_RESALE: u8 = 0;
+
+impl Licence {
+    /// Revoked for something other than a resale (a chargeback, a refund, fraud): the money
+    /// of its sale no longer stands for a licence.
+    pub const fn revoked_unsold(&self) -> bool {
+        self.revoked && self.revoke_reason != REVOKED_FOR_RESALE
+    }
 }
 
 /// A studio as the chain sees it.
@@ -304,6 +318,7 @@ impl ChainClient {
                 film_id: l.filmId,
                 quality: l.quality,
                 revoked: l.revoked,
+                revoke_reason: l.reason,
             })),
             Err(e) => match self.contract_err(e) {
                 ChainError::Reverted(_) => Ok(None),

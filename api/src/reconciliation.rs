@@ -13,7 +13,8 @@
 //! - `stripe_charged` counts `A`;
 //! - `settled` counts the prices of its settlements **on chain** (`SaleSettled` events under its
 //!   `paymentRef = keccak256(pi)` or its reinstatement's `keccak256(pi ‖ "/reinstatement")`)
-//!   whose licence is **not revoked**;
+//!   whose licence is **not revoked**, or revoked only because it was resold (replaced by its
+//!   buyer's licence: that sale stands);
 //! - `refunded` counts `R`, plus `A − R` when the purchase's dispute closed lost (state
 //!   `dispute_lost`: the bank took the money back; also reported as `charged_back`);
 //! - `pending` counts `A − refunded` when nothing is settled yet and the money is still in
@@ -359,11 +360,12 @@ pub async fn report(
         }
         let mut settled = Vec::with_capacity(mine.len());
         for s in &mine {
+            // A licence resold since was replaced by its buyer's: its sale still stands.
             let revoked = state
                 .chain()
                 .licence(s.licence_id)
                 .await?
-                .is_some_and(|l| l.revoked);
+                .is_some_and(|l| l.revoked_unsold());
             settled.push((cents(s.price_cents), revoked));
         }
         let facts = ChargeFacts {

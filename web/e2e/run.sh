@@ -4,10 +4,13 @@
 # Starts the devstack (`tangible-stack up`: anvil, PostgreSQL, localstripe, contracts and demo
 # catalogue, indexer, and the API serving web/dist with localstripe's fake Stripe.js) on its own
 # ports and run folder (WEB_E2E_RUN), then web/e2e/checkout.mjs (buyer), web/e2e/studio.mjs (studio
-# dashboard), web/e2e/cli_pay.mjs (`tangible buy --card` paid on the web page) and
-# web/e2e/storefront.mjs (resale offers and price history, bought by card with a wallet extension)
-# and web/e2e/playback.mjs (download, the service worker's decrypting player, offline, tamper, expiry)
-# drive Chromium (playwright-core, Debian's /usr/bin/chromium) against the API's URL. The startup is
+# dashboard), web/e2e/cli_pay.mjs (`tangible buy --card` paid on the web page),
+# web/e2e/storefront.mjs (resale offers and price history, bought by card with a wallet extension),
+# web/e2e/playback.mjs (download, the service worker's decrypting player, offline, tamper, expiry)
+# and, last, web/e2e/operator.mjs (the operator console: refused to a fresh key; for the platform
+# admin, anvil's account 0, the float, a reconciliation of today that must balance after the card
+# purchases of the scenarios before it, failed refunds, dead jobs and alerts) drive Chromium
+# (playwright-core, Debian's /usr/bin/chromium) against the API's URL. The startup is
 # web/e2e/stack.sh, shared with the storefront's benchmark (scripts/bench.d/web.sh).
 set -euo pipefail
 
@@ -22,3 +25,4 @@ node "$root/web/e2e/studio.mjs" "$base" "$out"
 node "$root/web/e2e/cli_pay.mjs" "$base" "$out" "$bin/tangible"
 node "$root/web/e2e/storefront.mjs" "$base" "$out" "$bin/tangible" "http://127.0.0.1:$ANVIL_PORT"
 node "$root/web/e2e/playback.mjs" "$base" "$out"
+node "$root/web/e2e/operator.mjs" "$base" "$out"

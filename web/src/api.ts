@@ -220,6 +220,103 @@ export interface Statement {
   lines: Sale[];
 }
 
+// --- The operator console (`/v1/admin/*`, platform admins only: 403 `not_platform_admin`).
+export type FloatMovementKind = 'deposit' | 'withdrawal' | 'card_settlement' | 'credit';
+/** One movement of the operator's float on chain (`cents` signed: negative out of the float). */
+export interface FloatMovement {
+  kind: FloatMovementKind;
+  cents: number;
+  balance_after_cents: number;
+  licence_id: string | null;
+  payment_ref: string | null;
+  tx_hash: string | null;
+  block_number: number | null;
+  at: string | null;
+}
+/** `GET /v1/admin/float`: the float card settlements are paid from, and its latest movements. */
+export interface FloatView {
+  operator: string;
+  balance_cents: number;
+  warning_cents: number;
+  low: boolean;
+  /** Newest first. */
+  movements: FloatMovement[];
+}
+export interface AlertView {
+  alert_id: number;
+  reason: string;
+  purchase_id: string | null;
+  detail: string;
+  created_at: string;
+}
+export type JobState = 'dead' | 'queued' | 'running' | 'done';
+export interface JobView {
+  job_id: number;
+  /** `settle`, `refund`, `revoke`, `receipt` or `reinstate`. */
+  kind: string;
+  purchase_id: string;
+  purchase_state: string;
+  state: JobState;
+  attempts: number;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+/** What an operator's retry or refund queued (202). */
+export interface ActionQueued {
+  action_id: number;
+  job_id: number;
+  kind: string;
+  purchase_id: string;
+  purchase_state: string;
+}
+export interface FailedRefund {
+  purchase_id: string;
+  payment_intent_id: string | null;
+  amount_cents: number;
+  failure_code: string | null;
+  last_refund_error: string | null;
+  refund_attempts: number;
+  last_attempt_at: string;
+}
+export type MismatchKind =
+  | 'unaccounted'
+  | 'unknown_payment_ref'
+  | 'settled_without_charge'
+  | 'amount_mismatch'
+  | 'settled_and_refunded'
+  | 'refund_not_recorded'
+  | 'over_accounted'
+  | 'stripe_unreadable';
+export interface Mismatch {
+  kind_of_mismatch: MismatchKind;
+  purchase_id: string | null;
+  payment_intent_id: string | null;
+  payment_ref: string | null;
+  state: string | null;
+  stripe_cents: number;
+  stripe_refunded_cents: number;
+  chain_cents: number;
+  tx_hashes: string[];
+  detail: string;
+}
+/** `GET /v1/admin/reconciliation`: charged = settled + refunded + pending, to the cent. */
+export interface ReconciliationReport {
+  /** `[from, to)`, RFC 3339. */
+  period: { from: string; to: string };
+  charges: number;
+  stripe_charged_cents: number;
+  settled_cents: number;
+  refunded_cents: number;
+  charged_back_cents: number;
+  pending_cents: number;
+  revoked_settlements_cents: number;
+  /** charged − (settled + refunded + pending). */
+  difference: number;
+  mismatches: Mismatch[];
+  method: string;
+}
+
 /** A period's query string (`from` inclusive, `to` exclusive, RFC 3339). */
 function period(from: string, to: string, extra = ''): string {
   return `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}${extra}`;
@@ -295,6 +392,19 @@ export const api = {
   certificate: <T>(token: string, licenceId: string) => call<T>('GET', `/v1/licences/${licenceId}/certificate`, undefined, token),
   statement: (studioId: number, from: string, to: string) =>
     call<Statement>('GET', `/v1/studios/${studioId}/statement${period(from, to)}`),
+  // The operator console (platform admins only).
+  adminFloat: (token: string, limit: number) => call<FloatView>('GET', `/v1/admin/float?limit=${limit}`, undefined, token),
+  adminAlerts: (token: string, limit: number) => call<AlertView[]>('GET', `/v1/admin/alerts?limit=${limit}`, undefined, token),
+  adminJobs: (token: string, state: JobState, limit: number) =>
+    call<JobView[]>('GET', `/v1/admin/jobs?state=${state}&limit=${limit}`, undefined, token),
+  retryJob: (token: string, jobId: number, reason: string) =>
+    call<ActionQueued>('POST', `/v1/admin/jobs/${jobId}/retry`, { reason }, token),
+  failedRefunds: (token: string, limit: number) => call<FailedRefund[]>('GET', `/v1/admin/refunds/failed?limit=${limit}`, undefined, token),
+  refundPurchase: (token: string, purchaseId: string, reason: string) =>
+    call<ActionQueued>('POST', `/v1/admin/purchases/${encodeURIComponent(purchaseId)}/refund`, { reason }, token),
+  /** `from` and `to` are UTC days (`YYYY-MM-DD`), both included. */
+  reconciliation: (token: string, from: string, to: string) =>
+    call<ReconciliationReport>('GET', `/v1/admin/reconciliation?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, undefined, token),
 };
 
 /** The API's error reply as an `ApiError` (for requests not made through `call`). */

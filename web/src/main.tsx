@@ -43,6 +43,34 @@ function Studio({ path }: { path: string }) {
   return <mod.StudioRoutes path={path} />;
 }
 
+// The operator console likewise (platform admins only).
+type OperatorModule = { OperatorPage: FunctionComponent };
+let operator: Promise<OperatorModule> | null = null;
+function Operator() {
+  const [mod, setMod] = useState<OperatorModule | 'failed' | null>(null);
+  const [tick, setTick] = useState(0);
+  useEffect(() => {
+    let live = true;
+    operator ??= import('./operator/Operator');
+    operator.then(
+      (m) => live && setMod(m),
+      () => {
+        operator = null;
+        if (live) setMod('failed');
+      },
+    );
+    return () => {
+      live = false;
+    };
+  }, [tick]);
+  if (mod === 'failed')
+    return (
+      <ErrorBox retry={() => (setMod(null), setTick(tick + 1))}>The operator console could not be loaded. Check your connection.</ErrorBox>
+    );
+  if (!mod) return <Loading what="the operator console" />;
+  return <mod.OperatorPage />;
+}
+
 // The player too (with the certificate's EIP-712 check): its chunk is in the worker's app shell,
 // so it loads offline.
 type PlayerModule = { PlayerPage: FunctionComponent<{ licence: string }> };
@@ -79,6 +107,7 @@ function Page({ path }: { path: string }) {
   if (path === '/library') return <Library />;
   if ((m = path.match(/^\/play\/(\d{1,78})$/))) return <Player licence={m[1] ?? ''} />;
   if (path === '/studio' || path.startsWith('/studio/')) return <Studio path={path} />;
+  if (path === '/operator') return <Operator />;
   return (
     <section>
       <h1>Page not found</h1>
@@ -127,6 +156,13 @@ function App() {
         {/* A navigation (even to the same page, e.g. "Films" from a search) starts the page afresh. */}
         <Page key={key} path={path} />
       </main>
+      <footer class="foot">
+        <nav aria-label="Operations">
+          <a href="/operator" aria-current={path === '/operator' ? 'page' : undefined} data-testid="operator-link">
+            Operator console
+          </a>
+        </nav>
+      </footer>
     </>
   );
 }

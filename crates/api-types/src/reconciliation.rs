@@ -97,8 +97,8 @@ pub struct ReconciliationReport {
     pub charges: u64,
     /// Σ amounts of the succeeded charges created in the period.
     pub stripe_charged_cents: i64,
-    /// Σ settled on chain for those charges (live licences: not revoked), plus every
-    /// settlement in the period under an unknown payment reference.
+    /// Σ settled on chain for those charges (live licences: not revoked, or replaced by a
+    /// resale), plus every settlement in the period under an unknown payment reference.
     pub settled_cents: i64,
     /// Σ returned to the cardholders: Stripe refunds, and the amount of lost disputes
     /// (`charged_back_cents`).

@@ -27,13 +27,28 @@ pub(crate) async fn start(bin: &Path, port: u16, log_dir: &Path) -> Result<Manag
     Ok(child)
 }
 
-/// Registers `url` as localstripe's webhook, signed with [`STRIPE_WEBHOOK_SECRET`].
+/// The event types the API handles, the only ones its endpoint subscribes to (as
+/// deploy/README.md tells an operator to set up at Stripe): any other type reaching the API is
+/// stored and raised as an `unhandled_type` alert, and localstripe also emits
+/// `balance.available` events for every charge.
+const WEBHOOK_EVENTS: [&str; 5] = [
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "charge.dispute.created",
+    "charge.dispute.closed",
+    "charge.refunded",
+];
+
+/// Registers `url` as localstripe's webhook for [`WEBHOOK_EVENTS`], signed with
+/// [`STRIPE_WEBHOOK_SECRET`].
 pub(crate) async fn register_webhook(stripe_url: &str, url: &str) -> Result<()> {
+    let mut form = vec![("url", url), ("secret", STRIPE_WEBHOOK_SECRET)];
+    form.extend(WEBHOOK_EVENTS.iter().map(|e| ("events[]", *e)));
     let r = reqwest::Client::builder()
         .timeout(Duration::from_secs(30))
         .build()?
         .post(format!("{stripe_url}/_config/webhooks/tangible"))
-        .form(&[("url", url), ("secret", STRIPE_WEBHOOK_SECRET)])
+        .form(&form)
         .send()
         .await
         .context("registering the webhook in localstripe")?;
