@@ -14,7 +14,7 @@ use tangible_api_types::admin::{
 };
 use uuid::Uuid;
 
-use crate::chain::ChainError;
+use crate::chain::{ChainError, payment_ref};
 use crate::jobs::{self, JobKind};
 use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
@@ -37,6 +37,9 @@ pub enum OperatorError {
     /// Only a dead job can be retried.
     #[error("{0}")]
     JobNotDead(String),
+    /// The job may not run again (a settlement or reinstatement whose refund is decided).
+    #[error("{0}")]
+    NotRetryable(String),
     /// The purchase cannot be refunded by hand now.
     #[error("{0}")]
     NotRefundable(String),
@@ -66,7 +69,13 @@ pub fn limit(limit: Option<i64>) -> Result<i64, OperatorError> {
 pub fn reason(reason: &str) -> Result<&str, OperatorError> {
     let r = reason.trim();
     let n = r.chars().count();
-    if !(3..=500).contains(&n) || r.chars().any(char::is_control) {
+    // No control characters, and none that reorder or hide text where it is shown (bidi
+    // overrides and isolates, zero-width characters, line and paragraph separators).
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+    };
+    if !(3..=500).contains(&n) || r.chars().any(hidden) {
         return Err(OperatorError::Invalid(
             "reason must be 3 to 500 characters of text".into(),
         ));
@@ -165,6 +174,27 @@ pub async fn retry_job(
     let kind: String = row.try_get("kind")?;
     let purchase_id: Uuid = row.try_get("purchase_id")?;
     let purchase_state: String = row.try_get("purchase_state")?;
+    // A settlement or reinstatement given up was answered with a refund: once a refund is
+    // decided (queued, running or made), minting would give the buyer the licence and the
+    // money. Only a purchase still waiting for its licence, with no refund, may settle again.
+    if matches!(kind.as_str(), "settle" | "reinstate") {
+        let waiting = match kind.as_str() {
+            "settle" => ["paid", "settling"].contains(&purchase_state.as_str()),
+            _ => purchase_state == "revoked",
+        };
+        let refund: Option<String> = sqlx::query_scalar(
+            "SELECT state FROM api_jobs WHERE kind = 'refund' AND purchase_id = $1",
+        )
+        .bind(purchase_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if !waiting || refund.is_some() {
+            return Err(OperatorError::NotRetryable(format!(
+                "job {job_id} ({kind}) cannot run again: purchase {purchase_id} is {purchase_state}{}",
+                refund.map_or_else(String::new, |r| format!(" and its refund is {r}"))
+            )));
+        }
+    }
     sqlx::query(
         "UPDATE api_jobs SET state = 'queued', attempts = 0, run_at = now(), created_at = now(), \
              locked_until = NULL, locked_by = NULL, updated_at = now() WHERE job_id = $1",
@@ -224,6 +254,12 @@ pub async fn refund_purchase(
     if !charged {
         return Err(OperatorError::NotRefundable(format!(
             "PaymentIntent {intent} of purchase {purchase_id} has no succeeded charge: nothing to refund"
+        )));
+    }
+    // A settlement that landed after its give-up: the buyer has the licence, no refund by hand.
+    if state.chain().payment_ref_used(payment_ref(&intent)).await? {
+        return Err(OperatorError::NotRefundable(format!(
+            "purchase {purchase_id} is settled on chain (its licence is live): not refunded by hand"
         )));
     }
     let mut tx = state.db().begin().await?;
@@ -396,5 +432,12 @@ mod tests {
         assert!(reason("ok").is_err());
         assert!(reason(&"x".repeat(501)).is_err());
         assert!(reason("line\nbreak").is_err());
+        assert!(reason("refund \u{202E}dnufer").is_err());
+        assert!(reason("zero\u{200B}width").is_err());
+        assert!(reason("line\u{2028}separator").is_err());
+        assert_eq!(
+            reason("remboursé à la main").unwrap(),
+            "remboursé à la main"
+        );
     }
 }

@@ -94,6 +94,9 @@ pub enum ReconciliationError {
     /// The chain could not be read.
     #[error("chain: {0}")]
     Chain(#[from] ChainError),
+    /// Another report is being made on this instance.
+    #[error("a reconciliation report is already being made: retry when it is done")]
+    Busy,
 }
 
 /// Parses a period bound: a date (`YYYY-MM-DD`: its first instant, UTC; the day after's when it
@@ -118,18 +121,37 @@ fn parse_bound(field: &str, s: &str, end: bool) -> Result<DateTime<Utc>, Reconci
         })
 }
 
+/// The longest period one report covers (its cost grows with the purchases in it).
+pub const MAX_PERIOD: TimeDelta = TimeDelta::days(366);
+
 /// The period `[from, to)` of `from` and `to` as the query gives them (see
-/// [`tangible_api_types::reconciliation::ReconciliationQuery`]).
+/// [`tangible_api_types::reconciliation::ReconciliationQuery`]): after 2000-01-01, at most
+/// [`MAX_PERIOD`] long.
 pub fn parse_period(from: &str, to: &str) -> Result<Period, ReconciliationError> {
     let from = parse_bound("from", from, false)?;
     let to = parse_bound("to", to, true)?;
+    let earliest = DateTime::from_timestamp(946_684_800, 0).unwrap_or_default();
+    if from < earliest {
+        return Err(ReconciliationError::Period(
+            "the period must start in 2000 or later".into(),
+        ));
+    }
     if to <= from {
         return Err(ReconciliationError::Period(
             "the period must end after it starts".into(),
         ));
     }
+    if to - from > MAX_PERIOD {
+        return Err(ReconciliationError::Period(format!(
+            "a report covers at most {} days: split the period",
+            MAX_PERIOD.num_days()
+        )));
+    }
     Ok(Period { from, to })
 }
+
+/// One report at a time per instance: each reads every charge of its period from Stripe.
+static REPORTING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(1);
 
 /// What one charge's money became, and what is wrong with it.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -235,6 +257,9 @@ pub async fn report(
     state: &AppState,
     period: Period,
 ) -> Result<ReconciliationReport, ReconciliationError> {
+    let _one = REPORTING
+        .try_acquire()
+        .map_err(|_| ReconciliationError::Busy)?;
     let rows = sqlx::query(
         "SELECT purchase_id, payment_intent_id, state, refund_id, revoke_reason, created_at \
          FROM api_purchases WHERE payment_intent_id IS NOT NULL \
@@ -271,14 +296,15 @@ pub async fn report(
         .iter()
         .map(|p| p.payment_intent_id.clone())
         .collect();
-    let charges: Vec<Result<Option<ChargeSummary>, String>> = futures::stream::iter(
-        intents
-            .into_iter()
-            .map(|pi| async move { stripe.charge_of(&pi).await.map_err(|e| e.to_string()) }),
-    )
-    .buffered(STRIPE_CONCURRENCY)
-    .collect()
-    .await;
+    let charges: Vec<Result<Option<ChargeSummary>, String>> =
+        futures::stream::iter(intents.into_iter().map(|pi| async move {
+            // Within the Stripe read budget the polling and the sweeper share.
+            state.budgets().stripe_read().await;
+            stripe.charge_of(&pi).await.map_err(|e| e.to_string())
+        }))
+        .buffered(STRIPE_CONCURRENCY)
+        .collect()
+        .await;
 
     let mut report = ReconciliationReport {
         period: period.clone(),
@@ -539,5 +565,16 @@ mod tests {
         let p = parse_period("2026-12-01T10:00:00Z", "2026-12-01T11:00:00+01:00").unwrap_err();
         assert!(p.to_string().contains("end after"), "{p}");
         assert!(parse_period("yesterday", "2026-12-31").is_err());
+        // Bounded: no year before 2000 (nor the far ends of the calendar), at most a year long.
+        for (from, to) in [
+            ("-262143-01-01", "2026-12-31"),
+            ("-4713-01-01", "2026-12-31"),
+            ("1999-12-31", "2000-01-01"),
+            ("2000-01-01", "2099-12-31"),
+            ("2026-01-01", "+262142-12-31"),
+        ] {
+            assert!(parse_period(from, to).is_err(), "{from} → {to}");
+        }
+        assert!(parse_period("2026-01-01", "2026-12-31").is_ok());
     }
 }

@@ -183,6 +183,13 @@ pub enum Command {
     },
     /// Refresh certificates; erase local copies of licences revoked or no longer owned.
     Sync,
+    /// Serve the library's encrypted films to other owners over P2P and announce them to the
+    /// API (downloads try owners' clients before the API's node), until Ctrl-C.
+    Seed {
+        /// Stop after this many seconds.
+        #[arg(long = "for", value_name = "SECONDS")]
+        for_secs: Option<u64>,
+    },
     /// Studio tools: register a studio and films, upload masters, royalty statements.
     #[command(subcommand)]
     Studio(StudioCommand),

@@ -52,6 +52,8 @@ impl Pay {
 }
 
 struct World {
+    /// The `download --json` answer of the last `buy_and_download`.
+    last_download: std::sync::Mutex<Value>,
     stack: Stack,
     endpoints: Endpoints,
     provider: DynProvider,
@@ -172,6 +174,7 @@ async fn buy_and_download(
         got["source"], "P2P",
         "the encrypted film arrives over P2P: {got}"
     );
+    *w.last_download.lock().unwrap() = got;
     // The library holds the encrypted file, never the plaintext.
     let stored = std::fs::read(user.licence_dir(&licence).join("film.tgf")).unwrap();
     assert_eq!(&stored[..8], b"TANGFILM");
@@ -361,6 +364,7 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
         .connect_http(stack.rpc_url.parse().unwrap())
         .erased();
     let w = World {
+        last_download: std::sync::Mutex::new(Value::Null),
         film: stack.demo.film_id.to_string(),
         stack,
         endpoints,
@@ -377,9 +381,56 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     let alice_4k =
         buy_and_download(&w, &alice, alice_addr, (Quality::Uhd4k, 1300), Pay::Card).await;
 
-    // Seed flow 1, in stablecoin.
+    // Alice's client seeds her film over P2P and announces it to the API (issue 17).
+    let mut seeder = alice
+        .command(&["--json", "seed", "--for", "600"], &[])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::inherit())
+        .spawn()
+        .expect("tangible seed starts");
+    let seeding: Value = {
+        let mut line = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(seeder.stdout.as_mut().unwrap()),
+            &mut line,
+        )
+        .unwrap();
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("seed's first line {line:?}: {e}"))
+    };
+    assert_eq!(
+        seeding["seeding"][0]["licence_id"],
+        alice_4k.as_str(),
+        "{seeding}"
+    );
+    let alice_node = seeding["node_id"].as_str().unwrap().to_owned();
+    let content: Value = money::get_json(
+        reqwest::Client::new().get(format!(
+            "{}/v1/editions/{}-4k/content",
+            w.endpoints.api_url, w.film
+        )),
+        "the edition's providers",
+    )
+    .await;
+    let providers = content["providers"].as_array().unwrap();
+    assert_eq!(
+        providers.len(),
+        2,
+        "alice's node, then the API's: {content:#}"
+    );
+    assert_eq!(
+        providers[1], content["provider"],
+        "the API's node last: {content:#}"
+    );
+
+    // Seed flow 1, in stablecoin: Dora's client downloads the film from Alice's, not the API's.
     let (dora, dora_addr) = w.buyer(3, "dora");
     let dora_4k = buy_and_download(&w, &dora, dora_addr, (Quality::Uhd4k, 1300), Pay::Crypto).await;
+    let got = w.last_download.lock().unwrap().clone();
+    assert_eq!(
+        got["provider"],
+        alice_node.as_str(),
+        "served by Alice's client: {got}"
+    );
 
     // Seed flow 2, by card: Bob bought HD by card, lists it at 8 €, Carol pays by card.
     let (bob, bob_addr) = w.buyer(1, "bob");
@@ -476,14 +527,13 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     // with the CLI as the platform admin (the operator account on this stack).
     let operator = User::new("operator", &w.endpoints).expect("a user home");
     operator.import_key(&w.stack.demo.operator.private_key);
-    let report = operator.json(&[
-        "admin",
-        "reconcile",
-        "--from",
-        "2000-01-01",
-        "--to",
-        "2099-12-31",
-    ]);
+    let day = |d: i64| {
+        (chrono::Utc::now() + chrono::TimeDelta::days(d))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let (from, to) = (day(-1), day(1));
+    let report = operator.json(&["admin", "reconcile", "--from", &from, "--to", &to]);
     assert_eq!(
         (report["difference"].as_i64(), &report["mismatches"]),
         (Some(0), &serde_json::json!([])),
@@ -513,6 +563,9 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     // types the API does not handle: the endpoint subscribes to the handled ones only).
     let alerts = operator.json(&["admin", "alerts"]);
     assert_eq!(alerts, serde_json::json!([]), "{alerts:#}");
+
+    let _ = seeder.kill();
+    let _ = seeder.wait();
 
     // Offline: the whole stack stops; verify and play need nothing but the local library.
     let World { stack, .. } = w;

@@ -144,6 +144,9 @@ struct Job {
     attempts: i32,
     /// Seconds since the job was queued (for `settlement_deadline_secs`).
     age_secs: f64,
+    /// When it was queued, Unix microseconds: a job queued again (by an operator) is a new
+    /// request to Stripe, with its own idempotency key.
+    queued_at_us: i64,
 }
 
 async fn claim(db: &PgPool, worker: &str) -> sqlx::Result<Option<Job>> {
@@ -155,7 +158,8 @@ async fn claim(db: &PgPool, worker: &str) -> sqlx::Result<Option<Job>> {
              WHERE (state = 'queued' AND run_at <= now()) OR (state = 'running' AND locked_until < now()) \
              ORDER BY run_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
          RETURNING job_id, kind, purchase_id, attempts, \
-             EXTRACT(EPOCH FROM now() - created_at)::float8 AS age_secs",
+             EXTRACT(EPOCH FROM now() - created_at)::float8 AS age_secs, \
+             (EXTRACT(EPOCH FROM created_at) * 1000000)::int8 AS queued_at_us",
     )
     .bind(worker)
     .bind(LEASE_SECS)
@@ -170,6 +174,7 @@ async fn claim(db: &PgPool, worker: &str) -> sqlx::Result<Option<Job>> {
         purchase_id: row.try_get("purchase_id")?,
         attempts: row.try_get("attempts")?,
         age_secs: row.try_get("age_secs")?,
+        queued_at_us: row.try_get("queued_at_us")?,
     }))
 }
 
@@ -353,6 +358,27 @@ async fn process(state: &AppState, job: &Job) -> anyhow::Result<()> {
                         step_detail
                             .as_deref()
                             .unwrap_or("stripe refused the refund"),
+                    )
+                    .await?;
+                }
+                // A failed purchase (or a reinstatement given up) found settled on chain before
+                // its refund: the buyer has a live licence, so no refund; an operator looks.
+                JobKind::Refund
+                    if outcome == "already_settled"
+                        && matches!(
+                            purchase.state,
+                            PurchaseState::Failed | PurchaseState::Revoked
+                        ) =>
+                {
+                    alert(
+                        &mut *tx,
+                        "refund_skipped_settled",
+                        Some(job.purchase_id),
+                        &format!(
+                            "not refunded: a {} purchase is settled on chain (transaction {})",
+                            purchase.state,
+                            tx_hash.map_or_else(|| "unknown".to_owned(), |t| t.to_string())
+                        ),
                     )
                     .await?;
                 }

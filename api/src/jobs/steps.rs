@@ -259,10 +259,19 @@ pub(super) async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
         return done("failed", None, Some("no PaymentIntent to refund"));
     };
     // A settlement given up may still have landed (a transaction mined after its attempt
-    // timed out): the chain is read first, and a licence found means no refund. If the chain
-    // cannot be read, the refund goes ahead: never charged without a licence.
-    if matches!(p.state, PurchaseState::Paid | PurchaseState::Settling) {
-        match already_settled(state, payment_ref(intent)).await {
+    // timed out, or a settlement an operator retried): the chain is read first, and a live
+    // licence found means no refund — for a purchase waiting for its settlement or failed, its
+    // payment reference; for one whose reinstatement was given up, the reinstatement's. If the
+    // chain cannot be read, the refund goes ahead: never charged without a licence.
+    let pref = match p.state {
+        PurchaseState::Paid | PurchaseState::Settling | PurchaseState::Failed => {
+            Some(payment_ref(intent))
+        }
+        PurchaseState::Revoked => Some(reinstatement_ref(intent)),
+        _ => None,
+    };
+    if let Some(pref) = pref {
+        match already_settled(state, pref).await {
             Ok(Some(tx)) => {
                 return done(
                     "already_settled",
@@ -288,7 +297,9 @@ pub(super) async fn refund(state: &AppState, job: &Job, p: &Purchase) -> Step {
         Ok(None) => {}
         Err(e) => return Step::Retry(e.to_string()),
     }
-    let key = format!("refund-{}", job.purchase_id);
+    // One key per queued job: retries of one job share it; a refund an operator queues again
+    // after Stripe refused is a new request (Stripe replays a key's answer for 24 h).
+    let key = format!("refund-{}-{}", job.purchase_id, job.queued_at_us);
     // The purchase row changes with the attempt record, in one transaction (see `process`).
     match state.stripe().refund(intent, &purchase_id, &key).await {
         Ok(refund_id) => done("refunded", None, Some(&refund_id)),

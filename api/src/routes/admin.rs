@@ -46,6 +46,7 @@ impl From<OperatorError> for ApiError {
             OperatorError::Invalid(m) => Self::invalid_field(m),
             OperatorError::NotFound(m) => Self::not_found(m),
             OperatorError::JobNotDead(m) => Self::conflict(codes::JOB_NOT_DEAD, m),
+            OperatorError::NotRetryable(m) => Self::conflict(codes::NOT_RETRYABLE, m),
             OperatorError::NotRefundable(m) => Self::conflict(codes::NOT_REFUNDABLE, m),
             OperatorError::Chain(e) => chain_unavailable(e),
             OperatorError::Stripe(e) => Self::unavailable("stripe", e),
@@ -60,7 +61,8 @@ impl From<OperatorError> for ApiError {
     responses((status = 200, body = ReconciliationReport),
         (status = 401, body = ErrorBody),
         (status = 403, description = "not_platform_admin", body = ErrorBody),
-        (status = 422, description = "invalid_field: a malformed or empty period", body = ErrorBody),
+        (status = 409, description = "conflict: another report is being made on this instance", body = ErrorBody),
+        (status = 422, description = "invalid_field: a malformed or empty period, one before 2000 or longer than 366 days", body = ErrorBody),
         (status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody),
         (status = 503, description = "upstream_unavailable: the chain node", body = ErrorBody)))]
 pub async fn reconciliation(
@@ -77,6 +79,7 @@ pub async fn reconciliation(
             ReconciliationError::Period(m) => ApiError::invalid_field(m),
             ReconciliationError::Chain(e) => chain_unavailable(e),
             ReconciliationError::Db(e) => ApiError::Internal(e.into()),
+            ReconciliationError::Busy => ApiError::conflict(codes::CONFLICT, e.to_string()),
         })?;
     tracing::info!(target: TARGET, %caller, from = %report.period.from, to = %report.period.to,
         charged = report.stripe_charged_cents, difference = report.difference,
@@ -106,14 +109,15 @@ pub async fn jobs(
 }
 
 /// Queues a dead job again (its attempts and its deadline start over); the action and its
-/// reason are recorded. Platform admins only.
+/// reason are recorded. A settlement or reinstatement runs again only while its purchase still
+/// waits for it and no refund of it was queued. Platform admins only.
 #[utoipa::path(post, path = "/v1/admin/jobs/{id}/retry", params(("id" = i64, Path, description = "The job id")),
     request_body = OperatorAction, security(("bearer" = [])),
     responses((status = 202, body = ActionQueued),
         (status = 401, body = ErrorBody),
         (status = 403, description = "not_platform_admin", body = ErrorBody),
         (status = 404, description = "not_found: no such job", body = ErrorBody),
-        (status = 409, description = "job_not_dead: the job is queued, running or done", body = ErrorBody),
+        (status = 409, description = "job_not_dead: the job is queued, running or done; not_retryable: a settlement or reinstatement whose purchase is refunded (or being refunded), or no longer waiting for it", body = ErrorBody),
         (status = 422, description = "invalid_field: a reason of 3–500 characters is required", body = ErrorBody),
         (status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody),
         (status = 503, description = "upstream_unavailable: the chain node", body = ErrorBody)))]
@@ -139,7 +143,7 @@ pub async fn retry_job(
         (status = 401, body = ErrorBody),
         (status = 403, description = "not_platform_admin", body = ErrorBody),
         (status = 404, description = "not_found: no such purchase", body = ErrorBody),
-        (status = 409, description = "not_refundable: not failed, nothing charged, or a refund under way", body = ErrorBody),
+        (status = 409, description = "not_refundable: not failed, nothing charged, settled on chain, or a refund under way", body = ErrorBody),
         (status = 422, description = "invalid_field: a reason of 3–500 characters is required", body = ErrorBody),
         (status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody),
         (status = 503, description = "upstream_unavailable: the chain node or Stripe", body = ErrorBody)))]

@@ -69,6 +69,15 @@ pub async fn edition_content(
         .try_get::<String, _>("blob_hash")?
         .parse()
         .map_err(anyhow::Error::new)?;
+    let own = node.provider_addr().to_string();
+    let mut providers = super::providers::live_providers(
+        state.db(),
+        i64::try_from(id.film_id).map_err(anyhow::Error::new)?,
+        i16::from(id.quality),
+    )
+    .await?;
+    providers.retain(|p| *p != own);
+    providers.push(own);
     Ok(axum::Json(EditionContent {
         edition_id: edition.to_string(),
         film_id: id.film_id,
@@ -80,5 +89,6 @@ pub async fn edition_content(
         ticket: node.ticket(blob).to_string(),
         provider: node.provider_addr().to_string(),
         http_url: node.http_url(blob),
+        providers,
     }))
 }

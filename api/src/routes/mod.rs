@@ -12,6 +12,7 @@
 //! - [`studios`]: studios, films, editions and master uploads (studio admin's token).
 //! - [`admin`]: the operator console: dead jobs, refunds by hand, failed refunds, the float,
 //!   alerts and the money reconciliation report (platform admins).
+//! - [`providers`]: owners' clients announcing that they seed an edition.
 //! - [`content`]: where an edition's encrypted file is served (P2P ticket, HTTP URL); the file
 //!   itself under `/v1/content/{blob_hash}` (range requests).
 //!
@@ -28,6 +29,7 @@ pub mod config;
 pub mod content;
 pub mod health;
 pub mod licences;
+pub mod providers;
 pub mod purchases;
 pub mod studios;
 pub mod webhooks;
@@ -81,6 +83,7 @@ use crate::throttle::{Class, Throttle};
         studios::reactivate_edition,
         content::edition_content,
         content::blob,
+        providers::announce,
         admin::reconciliation,
         admin::jobs,
         admin::retry_job,
@@ -241,6 +244,8 @@ fn routes() -> Vec<Route> {
             "/v1/editions/{id}/content",
             content::edition_content,
         ),
+        route(M::POST, "/v1/editions/{id}/providers", providers::announce)
+            .throttled(Class::SignedIn),
         route(M::GET, "/v1/admin/reconciliation", admin::reconciliation).throttled(Class::SignedIn),
         route(M::GET, "/v1/admin/jobs", admin::jobs).throttled(Class::SignedIn),
         route(M::POST, "/v1/admin/jobs/{id}/retry", admin::retry_job).throttled(Class::SignedIn),

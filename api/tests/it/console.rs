@@ -128,6 +128,27 @@ async fn a_refused_refund_is_listed_alerted_and_refunded_when_an_operator_retrie
         "{alerts:#}"
     );
 
+    // Its settlement is dead, but its refund is decided: settling it now would pay twice.
+    let (_, dead) = admin_get(&app, &admin, "/v1/admin/jobs").await;
+    let settle = dead
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|j| j["purchase_id"] == id && j["kind"] == "settle")
+        .unwrap_or_else(|| panic!("the given-up settlement is not listed: {dead:#}"));
+    let (s, body) = admin_post(
+        &app,
+        &admin,
+        &format!("/v1/admin/jobs/{}/retry", settle["job_id"]),
+        &json!({"reason": "market unpaused"}),
+    )
+    .await;
+    assert_eq!(
+        (s, &body["error"]["code"]),
+        (409, &json!("not_retryable")),
+        "{body}"
+    );
+
     // Bad requests are refused before anything is queued.
     let (s, body) = admin_post(
         &app,

@@ -14,6 +14,7 @@ mod licences;
 mod nonces;
 mod openapi;
 mod payment_method;
+mod providers;
 mod purchases;
 mod queue;
 mod receipts;

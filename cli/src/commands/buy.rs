@@ -122,8 +122,10 @@ async fn wait_fulfilled(
             b.set_message(format!("purchase {}: {}", view.purchase_id, view.state));
         }
         match view.state.as_str() {
-            "fulfilled" => break Ok(view),
-            "failed" | "refunded" | "expired" => {
+            // A dispute closed won gives a new licence (`reinstated`): a licence all the same.
+            "fulfilled" | "reinstated" => break Ok(view),
+            // After fulfilment, the card's holder disputed the payment before this wait ended.
+            "failed" | "refunded" | "expired" | "disputed" | "revoked" | "dispute_lost" => {
                 break Err(anyhow::anyhow!(
                     "purchase {} {}: {} {}",
                     view.purchase_id,
@@ -231,8 +233,10 @@ pub(super) async fn buy(ctx: &mut Ctx, args: BuyArgs) -> anyhow::Result<()> {
         ));
         let view = pay_by_card(ctx, &created, &args.pay).await?;
         let licence = parse_id(
-            view.licence_id
+            // The live licence: the reinstated one after a dispute closed won.
+            view.reinstated_licence_id
                 .as_deref()
+                .or(view.licence_id.as_deref())
                 .context("fulfilled without a licence id")?,
             "licence",
         )?;
@@ -285,8 +289,10 @@ pub(super) async fn buy_offer(ctx: &mut Ctx, offer: &str, pay: PayArgs) -> anyho
         ));
         let view = pay_by_card(ctx, &created, &pay).await?;
         let licence = parse_id(
-            view.licence_id
+            // The live licence: the reinstated one after a dispute closed won.
+            view.reinstated_licence_id
                 .as_deref()
+                .or(view.licence_id.as_deref())
                 .context("fulfilled without a licence id")?,
             "licence",
         )?;

@@ -49,7 +49,10 @@ fn parse_location(c: &EditionContent, api: &Api) -> anyhow::Result<ContentLocati
         .trim_start_matches("0x")
         .parse()
         .context("the API's content hash is not a BLAKE3 hash")?;
-    let mut providers = Vec::new();
+    // The API's list, owners' seeding clients first, then its own node; older APIs give only
+    // the ticket and the provider.
+    let mut providers: Vec<ProviderAddr> =
+        c.providers.iter().filter_map(|p| p.parse().ok()).collect();
     for t in [&c.ticket, &c.provider] {
         if let Ok(ticket) = t.parse::<tangible_content::p2p::ContentTicket>() {
             providers.push(ticket.provider);
@@ -57,6 +60,8 @@ fn parse_location(c: &EditionContent, api: &Api) -> anyhow::Result<ContentLocati
             providers.push(p);
         }
     }
+    let mut seen = std::collections::HashSet::new();
+    providers.retain(|p| seen.insert(p.0.id));
     let u = c.http_url.as_str();
     let http_url = (!u.is_empty()).then(|| {
         if u.starts_with('/') {
@@ -142,13 +147,19 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
     let location = parse_location(&described, &api)?;
     let dest = entry.film_path();
     let mut entry = entry;
-    let source = if dest.is_file() && hash_file(&dest)? == location.hash {
+    let (source, provider) = if dest.is_file() && hash_file(&dest)? == location.hash {
         ctx.say(format!("Film already downloaded: {}", dest.display()));
-        "local"
+        ("local", None)
     } else {
-        let source = fetch(ctx, &api, &location, &dest, http_only).await?;
-        ctx.say(format!("Downloaded over {source}: {}", dest.display()));
-        source
+        let (source, provider) = fetch(ctx, &api, &location, &dest, http_only).await?;
+        match &provider {
+            Some(p) => ctx.say(format!(
+                "Downloaded over {source} from node {p}: {}",
+                dest.display()
+            )),
+            None => ctx.say(format!("Downloaded over {source}: {}", dest.display())),
+        }
+        (source, provider)
     };
     let size = std::fs::metadata(&dest)?.len();
     entry.licence.content = Some(ContentInfo {
@@ -163,6 +174,7 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
             "hash": location.hash.to_hex(),
             "size": size,
             "source": source,
+            "provider": provider,
             "certificate_valid_until": cert.certificate.validUntil,
         }));
     } else {
@@ -178,7 +190,7 @@ async fn fetch(
     location: &ContentLocation,
     dest: &Path,
     http_only: bool,
-) -> anyhow::Result<&'static str> {
+) -> anyhow::Result<(&'static str, Option<String>)> {
     let bar = output::bytes_bar(location.size.unwrap_or(0), "downloading");
     if ctx.json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -203,7 +215,7 @@ async fn fetch(
         }
         .await;
         match outcome {
-            Ok(_) => {
+            Ok(outcome) => {
                 store
                     .export(location.hash, dest)
                     .await
@@ -212,7 +224,7 @@ async fn fetch(
                 let _ = store.remove(location.hash).await;
                 let _ = store.shutdown().await;
                 bar.finish_and_clear();
-                return Ok("P2P");
+                return Ok(("P2P", Some(outcome.provider.to_string())));
             }
             Err(e) => {
                 let _ = store.shutdown().await;
@@ -231,7 +243,7 @@ async fn fetch(
         .await
         .context("downloading the film over HTTP")?;
     bar.finish_and_clear();
-    Ok("HTTP")
+    Ok(("HTTP", None))
 }
 
 /// BLAKE3 of a file, streamed.

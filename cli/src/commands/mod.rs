@@ -5,6 +5,7 @@ mod buy;
 mod catalogue;
 mod content;
 mod play;
+mod seed;
 mod studio;
 mod trust;
 mod wallet;
@@ -190,6 +191,7 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::CancelOffer { offer } => buy::cancel_offer(&mut ctx, &offer).await,
         Command::BuyOffer { offer, pay } => buy::buy_offer(&mut ctx, &offer, pay).await,
         Command::Sync => content::sync(&mut ctx).await,
+        Command::Seed { for_secs } => seed::seed(&mut ctx, for_secs).await,
         Command::Studio(cmd) => studio::run(&mut ctx, cmd).await,
         Command::Admin(cmd) => admin::run(&mut ctx, cmd).await,
     }

@@ -24,4 +24,36 @@ pub struct EditionContent {
     pub provider: String,
     /// HTTP URL of the file (range requests); a path when no public URL is configured.
     pub http_url: String,
+    /// Every live provider of the file (iroh endpoint tickets) in the order to try them:
+    /// owners' clients that announced they seed it (latest announcement first), then the API's
+    /// own node (`provider`). Download from the first ones; the HTTP URL is the last resort.
+    #[serde(default)]
+    pub providers: Vec<String>,
+}
+
+/// `POST /v1/editions/{id}/providers`: a client seeding the edition's encrypted file announces
+/// its iroh node (see `tangible_content::announce` for the message the node signs).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProviderAnnouncement {
+    /// A licence of the edition the signed-in wallet owns (checked on chain).
+    pub licence_id: String,
+    /// The node's address (iroh endpoint ticket, `endpoint…`).
+    pub provider: String,
+    /// Until when (Unix seconds; at most 15 minutes ahead): announce again before then.
+    pub expires_at: u64,
+    /// The node's ed25519 signature of the announcement, hex.
+    pub signature: String,
+}
+
+/// An announcement recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ProviderAnnounced {
+    /// `<film_id>-<quality>`.
+    pub edition_id: String,
+    /// The node's id.
+    pub node_id: String,
+    /// Listed until then (Unix seconds).
+    pub expires_at: u64,
 }

@@ -65,6 +65,11 @@ pub mod codes {
     /// 409: the purchase is not in a state an operator may refund it from (`failed`), or a
     /// refund of it is already under way.
     pub const NOT_REFUNDABLE: &str = "not_refundable";
+    /// 409: the job may not run again (a settlement or reinstatement whose purchase is refunded,
+    /// or being refunded).
+    pub const NOT_RETRYABLE: &str = "not_retryable";
+    /// 409: the wallet already announces as many seeding nodes as it may.
+    pub const TOO_MANY_ANNOUNCEMENTS: &str = "too_many_announcements";
     /// A dependency (database, chain node, Stripe) is unreachable.
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
     /// A bug or an unexpected failure; details are in the server log.

@@ -13,7 +13,10 @@
 //! 4. If P2P fails, the client falls back to HTTP range requests against
 //!    [`http::router`] on the content node, with [`http::download_to_file`] /
 //!    [`http::download_into_store`], which resume partial files and verify the hash at the end.
+//! 5. A client that seeds announces its node to the API with an [`announce`] message signed by
+//!    the node's key; the API lists live announcements beside its own node as providers.
 
+pub mod announce;
 pub mod error;
 pub mod hash;
 pub mod http;

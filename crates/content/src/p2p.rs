@@ -260,6 +260,8 @@ pub struct FetchOutcome {
     pub resumed_from: u64,
     /// Payload bytes received in this download.
     pub transferred: u64,
+    /// The provider that delivered it (its endpoint id).
+    pub provider: iroh::EndpointId,
     /// Wall time of this download.
     pub elapsed: Duration,
 }
@@ -364,6 +366,7 @@ impl Downloader {
                     size,
                     resumed_from: size,
                     transferred: 0,
+                    provider: provider.0.id,
                     elapsed: started.elapsed(),
                 });
             }
@@ -425,6 +428,7 @@ impl Downloader {
             size: info.size,
             resumed_from: have,
             transferred,
+            provider: provider.0.id,
             elapsed,
         })
     }

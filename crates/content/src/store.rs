@@ -197,6 +197,32 @@ impl ContentStore {
         Ok(info)
     }
 
+    /// Imports a file the store then serves **in place** (iroh-blobs keeps only its hash tree
+    /// beside; the data is read from `path`), for a client that seeds the films of its library
+    /// without a second copy on disk. The file must not change afterwards; remove it from the
+    /// store ([`Self::remove`]) before deleting it. Falls back to a copy where the store cannot
+    /// reference the file.
+    pub async fn import_file_in_place(&self, path: impl AsRef<Path>) -> Result<BlobInfo> {
+        let path = std::path::absolute(path.as_ref()).map_err(ContentError::io(path.as_ref()))?;
+        tokio::fs::metadata(&path)
+            .await
+            .map_err(ContentError::io(&path))?;
+        let progress = self.inner.blobs().add_path_with_opts(AddPathOptions {
+            path: path.clone(),
+            format: BlobFormat::Raw,
+            mode: ImportMode::TryReference,
+        });
+        let tt = progress
+            .temp_tag()
+            .await
+            .map_err(ContentError::store("importing a file in place"))?;
+        let hash = ContentHash::from(tt.hash());
+        let info = self.commit(hash).await?;
+        drop(tt);
+        info!(target: TARGET, %hash, size = info.size, path = %path.display(), "file imported in place");
+        Ok(info)
+    }
+
     /// Imports from any async reader (a network stream, an encryptor's output), streaming in
     /// 1 MiB pieces.
     pub async fn import_reader<R>(&self, reader: R) -> Result<BlobInfo>
