@@ -39,8 +39,9 @@
 //! refund or an open dispute, or a purchase the API calls fulfilled that the chain never
 //! settled); a live settlement at another price than `A` (`amount_mismatch`); a live
 //! settlement and money returned (`settled_and_refunded`: double value); a refund at Stripe the
-//! API has not recorded (`refund_not_recorded`); more accounted than charged otherwise
-//! (`over_accounted`). Outside charges: a purchase settled on chain whose PaymentIntent has no
+//! API has not recorded (`refund_not_recorded`); money pending for longer than it can be
+//! (`stale_pending`: in flight over a day, a dispute open over 130 days); more accounted than
+//! charged otherwise (`over_accounted`). Outside charges: a purchase settled on chain whose PaymentIntent has no
 //! succeeded charge (`settled_without_charge`, period by purchase creation), a settlement under
 //! an unknown payment reference (`unknown_payment_ref`), and a charge Stripe did not answer for
 //! (`stripe_unreadable`: the report is then incomplete). `difference` is the identity's
@@ -176,6 +177,26 @@ struct ChargeFacts<'a> {
     dispute_open: bool,
     /// (price, licence revoked) of each settlement under its payment references.
     settlements: Vec<(i64, bool)>,
+    /// The purchase has not moved for longer than money may legitimately stay pending (see
+    /// [`stale`]).
+    stale: bool,
+}
+
+/// How long a charged purchase may wait for its settlement or refund: a day (settlements are
+/// refunded past `settlement_deadline_secs`, minutes).
+const IN_FLIGHT_FOR: TimeDelta = TimeDelta::days(1);
+/// How long a dispute may stay open: card networks close them within about 120 days.
+const DISPUTE_OPEN_FOR: TimeDelta = TimeDelta::days(130);
+
+/// Money pending for longer than it can be: an in-flight purchase untouched for
+/// [`IN_FLIGHT_FOR`], or a dispute the API still sees open after [`DISPUTE_OPEN_FOR`] (one
+/// Stripe closed without the API hearing of it, an inquiry closed as `warning_closed`, say).
+fn stale(state: &str, dispute_open: bool, unchanged_for: TimeDelta) -> bool {
+    if dispute_open {
+        unchanged_for > DISPUTE_OPEN_FOR
+    } else {
+        IN_FLIGHT.contains(&state) && unchanged_for > IN_FLIGHT_FOR
+    }
 }
 
 /// The states in which a charged purchase's money is legitimately not yet settled nor refunded.
@@ -216,8 +237,11 @@ fn classify(f: &ChargeFacts<'_>) -> Classified {
     if f.refunded_at_stripe > 0 && !f.refund_recorded {
         mismatches.push(MismatchKind::RefundNotRecorded);
     }
+    if pending > 0 && f.stale {
+        mismatches.push(MismatchKind::StalePending);
+    }
     let diff = f.amount - (settled + refunded + pending);
-    if mismatches.is_empty() {
+    if mismatches.iter().all(|m| *m == MismatchKind::StalePending) {
         if diff > 0 {
             mismatches.push(MismatchKind::Unaccounted);
         } else if diff < 0 {
@@ -242,6 +266,7 @@ struct PurchaseRow {
     refund_id: Option<String>,
     revoke_reason: Option<String>,
     created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
 }
 
 fn in_period(period: &Period, unix: i64) -> bool {
@@ -261,7 +286,7 @@ pub async fn report(
         .try_acquire()
         .map_err(|_| ReconciliationError::Busy)?;
     let rows = sqlx::query(
-        "SELECT purchase_id, payment_intent_id, state, refund_id, revoke_reason, created_at \
+        "SELECT purchase_id, payment_intent_id, state, refund_id, revoke_reason, created_at, updated_at \
          FROM api_purchases WHERE payment_intent_id IS NOT NULL \
            AND created_at >= $1 AND created_at < $2 ORDER BY created_at, purchase_id",
     )
@@ -279,6 +304,7 @@ pub async fn report(
                 refund_id: r.try_get("refund_id")?,
                 revoke_reason: r.try_get("revoke_reason")?,
                 created_at: r.try_get("created_at")?,
+                updated_at: r.try_get("updated_at")?,
             })
         })
         .collect::<Result<_, sqlx::Error>>()?;
@@ -394,15 +420,17 @@ pub async fn report(
                 .is_some_and(|l| l.revoked_unsold());
             settled.push((cents(s.price_cents), revoked));
         }
+        let dispute_open = p.state == "disputed"
+            || (p.state == "revoked" && p.revoke_reason.as_deref() == Some("dispute"));
         let facts = ChargeFacts {
             amount: charge.amount_cents,
             refunded_at_stripe: charge.refunded_cents,
             state: &p.state,
             refund_recorded: (p.state == "refunded" && p.refund_id.is_some())
                 || p.revoke_reason.as_deref() == Some("refunded_outside_api"),
-            dispute_open: p.state == "disputed"
-                || (p.state == "revoked" && p.revoke_reason.as_deref() == Some("dispute")),
+            dispute_open,
             settlements: settled,
+            stale: stale(&p.state, dispute_open, Utc::now() - p.updated_at),
         };
         let c = classify(&facts);
         report.charges += 1;
@@ -505,6 +533,7 @@ mod tests {
             refund_recorded: state == "refunded",
             dispute_open: state == "revoked",
             settlements,
+            stale: false,
         }
     }
 
@@ -555,6 +584,22 @@ mod tests {
             kinds("reinstated", 0, vec![(1300, false), (1300, false)]),
             [MismatchKind::OverAccounted]
         );
+    }
+
+    #[test]
+    fn money_pending_for_too_long_is_named() {
+        // A dispute still open after the networks' window, an in-flight purchase after a day.
+        let mut f = facts("revoked", 0, vec![(1300, true)]);
+        f.stale = stale("revoked", true, TimeDelta::days(131));
+        let c = classify(&f);
+        assert_eq!(
+            (c.pending, c.mismatches),
+            (1300, vec![MismatchKind::StalePending])
+        );
+        assert!(!stale("revoked", true, TimeDelta::days(60)));
+        assert!(stale("settling", false, TimeDelta::hours(25)));
+        assert!(!stale("settling", false, TimeDelta::hours(2)));
+        assert!(!stale("fulfilled", false, TimeDelta::days(400)));
     }
 
     #[test]

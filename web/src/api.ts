@@ -221,7 +221,7 @@ export interface Statement {
 }
 
 // --- The operator console (`/v1/admin/*`, platform admins only: 403 `not_platform_admin`).
-export type FloatMovementKind = 'deposit' | 'withdrawal' | 'card_settlement' | 'credit';
+export type FloatMovementKind = 'deposit' | 'withdrawal' | 'card_settlement';
 /** One movement of the operator's float on chain (`cents` signed: negative out of the float). */
 export interface FloatMovement {
   kind: FloatMovementKind;

@@ -40,9 +40,6 @@ pub enum FloatMovementKind {
     Withdrawal,
     /// A card sale paid from the float (`settleCard*`: the operator is the payer).
     CardSettlement,
-    /// A share of a sale credited to the operator's account (when it is also the platform,
-    /// say).
-    Credit,
 }
 
 impl FloatMovementKind {
@@ -52,7 +49,6 @@ impl FloatMovementKind {
             Self::Deposit => "deposit",
             Self::Withdrawal => "withdrawal",
             Self::CardSettlement => "card_settlement",
-            Self::Credit => "credit",
         }
     }
 }
@@ -64,7 +60,7 @@ pub struct FloatMovement {
     pub kind: FloatMovementKind,
     /// Signed amount, cents (negative: out of the float).
     pub cents: i64,
-    /// The licence of a settlement or credit.
+    /// The licence of a card settlement.
     pub licence_id: Option<U256>,
     /// The payment reference of a card settlement.
     pub payment_ref: Option<B256>,
@@ -156,8 +152,10 @@ impl ChainClient {
     }
 
     /// Every movement of the operator's balance in the market (its card float) since the
-    /// deployment, in chain order: deposits, withdrawals, card sales it paid, shares credited to
-    /// it. Their sum is its balance now (the console checks and shows it).
+    /// deployment, in chain order: deposits, withdrawals, card sales it paid. Their sum is its
+    /// balance now, provided the operator account is neither the platform nor a studio's
+    /// royalty recipient (whose withdrawals emit the same `Withdrawn(account)` event): keep
+    /// the operator key to the operator role.
     pub async fn float_movements(&self) -> Result<Vec<FloatMovement>, ChainError> {
         let per_cent = self.stablecoin().await?.units_per_cent.max(U256::from(1));
         let to_cents = |units: U256| signed(u64::try_from(units / per_cent).unwrap_or(u64::MAX));
@@ -220,38 +218,20 @@ impl ChainClient {
                         continue;
                     };
                     let d = &ev.inner.data;
-                    let credited: u64 = [
-                        (d.seller, d.sellerCents),
-                        (d.studio, d.studioCents),
-                        (d.platform, d.platformCents),
-                    ]
-                    .iter()
-                    .filter(|(who, _)| *who == operator)
-                    .map(|(_, c)| *c)
-                    .sum();
-                    if d.payer != operator && credited == 0 {
+                    // Card sales the operator paid from the float. (Shares of a sale credited
+                    // to the operator as seller, studio or platform accrue elsewhere: not float.)
+                    if d.payer != operator {
                         continue;
                     }
                     let at = self.block_time(log, &mut times).await?;
                     let reference = (d.paymentRef != B256::ZERO).then_some(d.paymentRef);
-                    if d.payer == operator {
-                        push(
-                            FloatMovementKind::CardSettlement,
-                            -signed(d.priceCents),
-                            Some(d.licenceId),
-                            reference,
-                            at,
-                        );
-                    }
-                    if credited > 0 {
-                        push(
-                            FloatMovementKind::Credit,
-                            signed(credited),
-                            Some(d.licenceId),
-                            reference,
-                            at,
-                        );
-                    }
+                    push(
+                        FloatMovementKind::CardSettlement,
+                        -signed(d.priceCents),
+                        Some(d.licenceId),
+                        reference,
+                        at,
+                    );
                 }
             }
         }

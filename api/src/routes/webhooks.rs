@@ -436,6 +436,22 @@ async fn charge_refunded(
     let Some((purchase_id, state, _, _)) = purchase_for_intent(tx, intent, None).await? else {
         return Ok(Ok((None, "unknown_payment_intent".to_owned())));
     };
+    if state == PurchaseState::Failed && charge.refunded {
+        // A failed purchase (its refund refused, say) refunded from the Stripe dashboard: the
+        // money went back, which is what the purchase was waiting for.
+        set_after_event(
+            tx,
+            purchase_id,
+            Some(PurchaseState::Refunded),
+            &format!("charge {} refunded outside the API", charge.id),
+            Some("refunded_outside_api"),
+        )
+        .await?;
+        return Ok(Ok((
+            Some(purchase_id),
+            "failed_refunded_outside_api".to_owned(),
+        )));
+    }
     if !matches!(state, PurchaseState::Fulfilled | PurchaseState::Reinstated) {
         return Ok(Ok((Some(purchase_id), format!("refund_of_{state}"))));
     }

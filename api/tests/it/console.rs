@@ -6,9 +6,9 @@ use alloy::primitives::U256;
 use serde_json::{Value, json};
 
 use crate::auth::sign_in;
-use crate::deadline::path;
+use crate::deadline::{charge_refunded_event, path};
 use crate::disputes::{dispute_event, post};
-use crate::helpers::{Options, PRICE, TestApp, mined, spawn_app_with};
+use crate::helpers::{Options, PRICE, TestApp, WEBHOOK_SECRET, mined, spawn_app_with};
 use crate::purchases::buy_and_pay;
 
 /// What Stripe answers a refund of a charge under dispute (the test's Stripe proxy answers it:
@@ -258,6 +258,46 @@ async fn a_refused_refund_is_listed_alerted_and_refunded_when_an_operator_retrie
                 "Stripe support cleared the charge".into()
             ),
         ]
+    );
+
+    // Another purchase whose refund Stripe refused is refunded from the Stripe dashboard
+    // instead: its charge.refunded event records it refunded, and it leaves the list.
+    mined(market.pause()).await;
+    app.stripe.refuse_refunds(Some(REFUSAL));
+    let (created, _) = buy_and_pay(&app, 2).await;
+    let second = created["purchase_id"].as_str().unwrap();
+    let second_pi = created["payment_intent_id"].as_str().unwrap();
+    let view = app
+        .wait_for_state(second, &["failed", "refunded", "fulfilled"])
+        .await;
+    assert_eq!(view["state"], "failed", "{view:#}");
+    app.wait_idle().await;
+    mined(market.unpause()).await;
+    app.stripe.refuse_refunds(None);
+    let refund = app
+        .stripe
+        .post("/v1/refunds", &[("payment_intent", second_pi)])
+        .await;
+    assert!(refund.status().is_success());
+    let event = charge_refunded_event(&app, "evt_console_dashboard_refund", second_pi).await;
+    let (s, body) = app
+        .send_webhook(&event, WEBHOOK_SECRET, chrono::Utc::now().timestamp())
+        .await;
+    assert_eq!(
+        (s.as_u16(), body["outcome"].as_str()),
+        (200, Some("failed_refunded_outside_api")),
+        "{body}"
+    );
+    let (_, view) = app.get_json(&format!("/v1/purchases/{second}")).await;
+    assert_eq!(view["state"], "refunded", "{view:#}");
+    let (_, failed) = admin_get(&app, &admin, "/v1/admin/refunds/failed").await;
+    assert!(
+        failed
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|f| f["purchase_id"] != second),
+        "{failed:#}"
     );
 
     // A fulfilled purchase keeps its licence: not refundable by hand.

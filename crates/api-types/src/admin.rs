@@ -91,13 +91,13 @@ pub struct FailedRefundView {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FloatMovement {
     /// `deposit` (topped up), `withdrawal` (paid out), `card_settlement` (a card sale paid from
-    /// the float) or `credit` (a share of a sale credited to the operator's account).
+    /// the float).
     pub kind: String,
     /// Signed amount, cents (negative: out of the float).
     pub cents: i64,
     /// The float just after it, cents (computed back from the balance now).
     pub balance_after_cents: i64,
-    /// The licence, for a card settlement or a credit.
+    /// The licence, for a card settlement.
     pub licence_id: Option<String>,
     /// The payment reference of a card settlement (`keccak256(PaymentIntent id)`).
     pub payment_ref: Option<String>,

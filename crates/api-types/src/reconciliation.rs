@@ -57,6 +57,10 @@ pub enum MismatchKind {
     OverAccounted,
     /// The charge could not be read from Stripe (the report is then incomplete).
     StripeUnreadable,
+    /// Counted pending for longer than it can be: a purchase waiting for its settlement or
+    /// refund for over a day, or a dispute the API still sees open after 130 days (Stripe closed
+    /// it without the API hearing of it).
+    StalePending,
 }
 
 /// One mismatch, with the purchase it is about (none for an unknown payment reference).

@@ -76,7 +76,6 @@ const MOVEMENT: Record<FloatMovementKind, string> = {
   deposit: 'Deposit',
   withdrawal: 'Withdrawal',
   card_settlement: 'Card settlement',
-  credit: 'Credit',
 };
 export function movementLabel(kind: string): string {
   return MOVEMENT[kind as FloatMovementKind] ?? humanize(kind);
