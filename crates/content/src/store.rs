@@ -176,25 +176,7 @@ impl ContentStore {
     /// file is never held in memory). Importing a file that is already stored is a no-op that
     /// returns the same hash.
     pub async fn import_file(&self, path: impl AsRef<Path>) -> Result<BlobInfo> {
-        let path = std::path::absolute(path.as_ref()).map_err(ContentError::io(path.as_ref()))?;
-        // Fail early with a clear error instead of an opaque one from the store actor.
-        tokio::fs::metadata(&path)
-            .await
-            .map_err(ContentError::io(&path))?;
-        let progress = self.inner.blobs().add_path_with_opts(AddPathOptions {
-            path: path.clone(),
-            format: BlobFormat::Raw,
-            mode: ImportMode::Copy,
-        });
-        let tt = progress
-            .temp_tag()
-            .await
-            .map_err(ContentError::store("importing a file"))?;
-        let hash = ContentHash::from(tt.hash());
-        let info = self.commit(hash).await?;
-        drop(tt);
-        info!(target: TARGET, %hash, size = info.size, path = %path.display(), "file imported");
-        Ok(info)
+        self.import_path(path.as_ref(), ImportMode::Copy).await
     }
 
     /// Imports a file the store then serves **in place** (iroh-blobs keeps only its hash tree
@@ -203,23 +185,30 @@ impl ContentStore {
     /// store ([`Self::remove`]) before deleting it. Falls back to a copy where the store cannot
     /// reference the file.
     pub async fn import_file_in_place(&self, path: impl AsRef<Path>) -> Result<BlobInfo> {
-        let path = std::path::absolute(path.as_ref()).map_err(ContentError::io(path.as_ref()))?;
+        self.import_path(path.as_ref(), ImportMode::TryReference)
+            .await
+    }
+
+    /// Imports the file at `path`, copied or referenced (`mode`).
+    async fn import_path(&self, path: &Path, mode: ImportMode) -> Result<BlobInfo> {
+        let path = std::path::absolute(path).map_err(ContentError::io(path))?;
+        // Fail early with a clear error instead of an opaque one from the store actor.
         tokio::fs::metadata(&path)
             .await
             .map_err(ContentError::io(&path))?;
         let progress = self.inner.blobs().add_path_with_opts(AddPathOptions {
             path: path.clone(),
             format: BlobFormat::Raw,
-            mode: ImportMode::TryReference,
+            mode,
         });
         let tt = progress
             .temp_tag()
             .await
-            .map_err(ContentError::store("importing a file in place"))?;
+            .map_err(ContentError::store("importing a file"))?;
         let hash = ContentHash::from(tt.hash());
         let info = self.commit(hash).await?;
         drop(tt);
-        info!(target: TARGET, %hash, size = info.size, path = %path.display(), "file imported in place");
+        info!(target: TARGET, %hash, size = info.size, path = %path.display(), ?mode, "file imported");
         Ok(info)
     }
 
