@@ -9,18 +9,23 @@
 //! (BLAKE3 while writing to the store). Memory is bounded by the pipe (4 MiB), one segment and
 //! the store's import buffers, whatever the master's size.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read};
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use alloy::primitives::B256;
 use bytes::Bytes;
-use futures::{Stream, TryStreamExt};
+use futures::future::{BoxFuture, Shared};
+use futures::{FutureExt, Stream, TryStreamExt};
 use sha2::{Digest, Sha256};
-use tangible_content::p2p::{ContentTicket, Provider, ProviderAddr, endpoint_builder};
+use tangible_content::iroh::SecretKey;
+use tangible_content::p2p::{
+    ContentTicket, Downloader, Provider, ProviderAddr, ProviderOptions, endpoint_builder,
+};
+use tangible_content::swarm::SwarmOptions;
 use tangible_content::{BlobInfo, ContentError, ContentHash, ContentStore};
 use tangible_crypto::film::{self, FilmError, Header};
 use tangible_crypto::{EditionId, FilmKey};
@@ -33,12 +38,40 @@ const PIPE_BYTES: usize = 4 << 20;
 const PROGRESS_EVERY: u64 = 256 << 20;
 
 /// The content store and the P2P provider serving it.
+///
+/// The provider's key is kept in the content folder (`p2p-node.key`), so the node id, which
+/// other instances and the holdings table (`crate::content_nodes`) name, survives restarts. An
+/// operator may pause the P2P provider ([`ContentNode::set_p2p`]); HTTP keeps serving.
 #[derive(Debug)]
 pub struct ContentNode {
     store: ContentStore,
-    provider: Provider,
+    provider: RwLock<Option<Arc<Provider>>>,
+    key: SecretKey,
+    p2p_bind: Option<SocketAddr>,
     public_url: Option<String>,
     uploading: Mutex<HashSet<EditionId>>,
+    replicating: Mutex<HashMap<ContentHash, Replication>>,
+    switching: tokio::sync::Mutex<()>,
+}
+
+/// A fetch of a blob from other nodes, shared by every request waiting for it.
+type Replication = Shared<BoxFuture<'static, Result<u64, String>>>;
+
+/// The longest a fetch from other nodes may take (then the next request starts another).
+const REPLICATION_LIMIT: Duration = Duration::from_secs(30 * 60);
+
+/// Removes a replication's entry when it ends or is dropped.
+struct ReplicationDone {
+    node: Arc<ContentNode>,
+    hash: ContentHash,
+}
+
+impl Drop for ReplicationDone {
+    fn drop(&mut self) {
+        if let Ok(mut running) = self.node.replicating.lock() {
+            running.remove(&self.hash);
+        }
+    }
 }
 
 /// An upload slot for one edition, released on drop.
@@ -56,6 +89,54 @@ impl Drop for UploadSlot {
     }
 }
 
+/// The node key kept in `dir` (created on first start, owner-only).
+fn node_key(dir: &Path) -> Result<SecretKey, ContentError> {
+    let path = dir.join("p2p-node.key");
+    let io = |source| ContentError::Io {
+        path: path.clone(),
+        source,
+    };
+    if let Ok(text) = std::fs::read_to_string(&path) {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).map_err(io)?.permissions().mode();
+            if mode & 0o077 != 0 {
+                return Err(ContentError::Parse {
+                    kind: "node key",
+                    detail: format!(
+                        "{} is readable by others (mode {:o}): chmod 600 it",
+                        path.display(),
+                        mode & 0o777
+                    ),
+                });
+            }
+        }
+        let bytes: [u8; 32] = hex::decode(text.trim())
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| ContentError::Parse {
+                kind: "node key",
+                detail: format!("{} is not a 32-byte hex key", path.display()),
+            })?;
+        return Ok(SecretKey::from_bytes(&bytes));
+    }
+    // Written whole to a temporary file, synced, then renamed: a crash leaves no empty key.
+    let key = SecretKey::generate();
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let tmp = dir.join("p2p-node.key.tmp");
+    let _ = std::fs::remove_file(&tmp);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(&tmp).map_err(io)?;
+    std::io::Write::write_all(&mut f, hex::encode(key.to_bytes()).as_bytes()).map_err(io)?;
+    f.sync_all().map_err(io)?;
+    std::fs::rename(&tmp, &path).map_err(io)?;
+    Ok(key)
+}
+
 impl ContentNode {
     /// Opens the store in `dir` and starts the P2P provider (bound to `p2p_bind`, or every
     /// interface on a random port).
@@ -65,21 +146,17 @@ impl ContentNode {
         public_url: Option<String>,
     ) -> Result<Self, ContentError> {
         let store = ContentStore::open(dir).await?;
-        let builder = match p2p_bind {
-            Some(addr) => endpoint_builder()
-                .clear_ip_transports()
-                .bind_addr(addr)
-                .map_err(|e| ContentError::Bind {
-                    source: Box::new(e),
-                })?,
-            None => endpoint_builder(),
-        };
-        let provider = Provider::spawn(&store, builder).await?;
+        let key = node_key(dir)?;
+        let provider = spawn_provider(&store, &key, p2p_bind).await?;
         Ok(Self {
             store,
-            provider,
+            provider: RwLock::new(Some(Arc::new(provider))),
+            key,
+            p2p_bind,
             public_url: public_url.map(|u| u.trim_end_matches('/').to_owned()),
             uploading: Mutex::new(HashSet::new()),
+            replicating: Mutex::new(HashMap::new()),
+            switching: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -88,14 +165,54 @@ impl ContentNode {
         &self.store
     }
 
-    /// The provider's address (what clients dial).
-    pub fn provider_addr(&self) -> ProviderAddr {
-        self.provider.addr()
+    /// The node id (the provider's endpoint id, stable across restarts).
+    pub fn node_id(&self) -> String {
+        self.key.public().to_string()
     }
 
-    /// A P2P ticket for `hash` on this node.
-    pub fn ticket(&self, hash: ContentHash) -> ContentTicket {
-        self.provider.ticket(hash)
+    fn provider(&self) -> Option<Arc<Provider>> {
+        self.provider.read().ok().and_then(|p| p.clone())
+    }
+
+    /// The provider's address (what clients dial); `None` while P2P is paused.
+    pub fn provider_addr(&self) -> Option<ProviderAddr> {
+        self.provider().map(|p| p.addr())
+    }
+
+    /// A P2P ticket for `hash` on this node; `None` while P2P is paused.
+    pub fn ticket(&self, hash: ContentHash) -> Option<ContentTicket> {
+        self.provider().map(|p| p.ticket(hash))
+    }
+
+    /// Payload bytes this node's provider sent over P2P since it (re)started.
+    pub fn uploaded(&self) -> u64 {
+        self.provider().map_or(0, |p| p.uploaded())
+    }
+
+    /// Starts or stops serving over P2P (an operator's switch: shed the delivery load onto
+    /// seeders and other instances, or drain this instance). Returns the address served, if any.
+    pub async fn set_p2p(&self, serving: bool) -> Result<Option<ProviderAddr>, ContentError> {
+        // One switch at a time: two concurrent starts would bind two providers.
+        let _one = self.switching.lock().await;
+        if serving {
+            if let Some(addr) = self.provider_addr() {
+                return Ok(Some(addr));
+            }
+            let provider = spawn_provider(&self.store, &self.key, self.p2p_bind).await?;
+            let addr = provider.addr();
+            if let Ok(mut slot) = self.provider.write() {
+                *slot = Some(Arc::new(provider));
+            }
+            tracing::info!(target: TARGET, %addr, "P2P serving resumed");
+            Ok(Some(addr))
+        } else {
+            let taken = self.provider.write().ok().and_then(|mut p| p.take());
+            if let Some(p) = taken {
+                p.shutdown().await?;
+                tracing::info!(target: TARGET, "P2P serving paused");
+            }
+            Ok(None)
+        }
     }
 
     /// The HTTP URL of `hash` (absolute when a public URL is configured, else a path).
@@ -116,15 +233,110 @@ impl ContentNode {
         })
     }
 
+    /// Fetches `hash` into this node's store from `sources` (other instances, seeders) over
+    /// iroh, all at once, verified; concurrent callers for the same hash share one fetch.
+    /// Returns the size stored.
+    pub async fn replicate(
+        self: &Arc<Self>,
+        hash: ContentHash,
+        sources: Vec<ProviderAddr>,
+    ) -> Result<u64, String> {
+        if let Ok(Some(size)) = self.store.size(hash).await {
+            return Ok(size);
+        }
+        let fetch = {
+            let Ok(mut running) = self.replicating.lock() else {
+                return Err("replication registry poisoned".to_owned());
+            };
+            running
+                .entry(hash)
+                .or_insert_with(|| {
+                    let node = Arc::clone(self);
+                    async move {
+                        // The entry goes when this ends, finished or dropped.
+                        let _done = ReplicationDone {
+                            node: node.clone(),
+                            hash,
+                        };
+                        tokio::time::timeout(REPLICATION_LIMIT, node.fetch_from(hash, &sources))
+                            .await
+                            .unwrap_or_else(|_| {
+                                Err(format!(
+                                    "not fetched within {} s",
+                                    REPLICATION_LIMIT.as_secs()
+                                ))
+                            })
+                    }
+                    .boxed()
+                    .shared()
+                })
+                .clone()
+        };
+        fetch.await
+    }
+
+    /// Whether a fetch of `hash` from other nodes is running.
+    pub fn replicating(&self, hash: ContentHash) -> bool {
+        self.replicating
+            .lock()
+            .is_ok_and(|running| running.contains_key(&hash))
+    }
+
+    async fn fetch_from(&self, hash: ContentHash, sources: &[ProviderAddr]) -> Result<u64, String> {
+        if sources.is_empty() {
+            return Err(format!("no other node holds {hash}"));
+        }
+        let started = Instant::now();
+        tracing::info!(target: TARGET, %hash, sources = sources.len(), "replicating a blob from other nodes");
+        let downloader = Downloader::bind(self.store.clone(), endpoint_builder())
+            .await
+            .map_err(|e| e.to_string())?
+            .with_connect_timeout(Duration::from_secs(10));
+        let r = downloader
+            .fetch_swarm(hash, sources, SwarmOptions::default(), |_| {})
+            .await;
+        downloader.close().await;
+        let outcome = r.map_err(|e| e.to_string())?;
+        tracing::info!(target: TARGET, %hash, size = outcome.size,
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            from = ?outcome.providers.iter().filter(|p| p.bytes > 0).map(|p| p.provider.fmt_short().to_string()).collect::<Vec<_>>(),
+            "blob replicated");
+        Ok(outcome.size)
+    }
+
     /// Stops the provider and flushes the store.
     pub async fn shutdown(&self) {
-        if let Err(e) = self.provider.shutdown().await {
+        if let Err(e) = self.set_p2p(false).await {
             tracing::warn!(target: TARGET, error = %e, "stopping the P2P provider");
         }
         if let Err(e) = self.store.shutdown().await {
             tracing::warn!(target: TARGET, error = %e, "closing the content store");
         }
     }
+}
+
+/// The provider of `store` under `key`, bound to `p2p_bind` (or every interface, random port).
+async fn spawn_provider(
+    store: &ContentStore,
+    key: &SecretKey,
+    p2p_bind: Option<SocketAddr>,
+) -> Result<Provider, ContentError> {
+    let builder = match p2p_bind {
+        Some(addr) => endpoint_builder()
+            .clear_ip_transports()
+            .bind_addr(addr)
+            .map_err(|e| ContentError::Bind {
+                source: Box::new(e),
+            })?,
+        None => endpoint_builder(),
+    };
+    // Uploads are counted (operators' figures, the swarm benchmark); not capped.
+    let options = ProviderOptions {
+        max_upload_bytes_per_sec: None,
+        count_upload: true,
+        ..ProviderOptions::default()
+    };
+    Provider::spawn_with(store, builder.secret_key(key.clone()), options).await
 }
 
 /// What an upload produced.

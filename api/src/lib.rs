@@ -32,6 +32,7 @@ pub mod auth;
 pub mod chain;
 pub mod config;
 pub mod content;
+pub mod content_nodes;
 pub mod error;
 pub mod extract;
 pub mod jobs;

@@ -251,11 +251,16 @@ async fn ingest_and_register(
     .bind(lower(caller))
     .execute(state.db())
     .await?;
+    // Other instances find the file here (`content_nodes`).
+    if let Err(e) = crate::content_nodes::record_holding(state.db(), &node, blob.hash).await {
+        tracing::warn!(target: TARGET, error = %e, blob = %blob.hash, "recording the holding failed; it is recorded at the next start");
+    }
     // The previous file of this edition is no longer announced: reclaim its space.
     if let Some(old) = previous.and_then(|h| h.parse::<tangible_content::ContentHash>().ok())
         && old != blob.hash
     {
         let _ = store.remove(old).await;
+        let _ = crate::content_nodes::forget_holding(state.db(), &node, old).await;
     }
     tracing::info!(target: TARGET, %edition, master_hash = %ingested.master_hash, blob = %blob.hash,
         tx_hash = ?tx, "master published");

@@ -129,8 +129,8 @@ async fn record_action(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     actor: Address,
     action: &str,
-    purchase_id: Uuid,
-    job_id: i64,
+    purchase_id: Option<Uuid>,
+    job_id: Option<i64>,
     reason: &str,
 ) -> sqlx::Result<i64> {
     sqlx::query_scalar(
@@ -202,7 +202,15 @@ pub async fn retry_job(
     .bind(job_id)
     .execute(&mut *tx)
     .await?;
-    let action_id = record_action(&mut tx, actor, "retry_job", purchase_id, job_id, reason).await?;
+    let action_id = record_action(
+        &mut tx,
+        actor,
+        "retry_job",
+        Some(purchase_id),
+        Some(job_id),
+        reason,
+    )
+    .await?;
     tx.commit().await?;
     state.wake_workers();
     tracing::warn!(target: "tangible::api::admin", %actor, job_id, %kind, %purchase_id, reason,
@@ -297,8 +305,8 @@ pub async fn refund_purchase(
         &mut tx,
         actor,
         "refund_purchase",
-        purchase_id,
-        job_id,
+        Some(purchase_id),
+        Some(job_id),
         reason,
     )
     .await?;
@@ -413,6 +421,36 @@ pub async fn alerts(state: &AppState, limit: i64) -> Result<Vec<AlertView>, Oper
         })
         .collect::<sqlx::Result<_>>()
         .map_err(Into::into)
+}
+
+/// Starts or stops the P2P serving of this instance's content node; the action and its reason
+/// are recorded.
+pub async fn switch_p2p(
+    state: &AppState,
+    actor: Address,
+    node: &crate::content::ContentNode,
+    serving: bool,
+    reason: &str,
+) -> Result<(), OperatorError> {
+    let what = if serving { "resumed" } else { "paused" };
+    // Recorded before it is done: no switch without its record (a failure is recorded too).
+    let mut tx = state.db().begin().await?;
+    record_action(
+        &mut tx,
+        actor,
+        "content_p2p",
+        None,
+        None,
+        &format!("P2P {what} on node {}: {reason}", node.node_id()),
+    )
+    .await?;
+    tx.commit().await?;
+    node.set_p2p(serving)
+        .await
+        .map_err(|e| OperatorError::Invalid(format!("the P2P node could not be {what}: {e}")))?;
+    crate::content_nodes::refresh(state.db(), node).await?;
+    tracing::warn!(target: "tangible::api::admin", %actor, node = %node.node_id(), serving, "operator switched P2P serving");
+    Ok(())
 }
 
 #[cfg(test)]

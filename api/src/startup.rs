@@ -88,6 +88,11 @@ impl Application {
             )),
             None => None,
         };
+        if let Some(node) = &content {
+            crate::content_nodes::register(&db, node)
+                .await
+                .map_err(|e| e.context("registering the content node"))?;
+        }
         let releases = ReleaseLog::start(db.clone(), config.key_release_sync_commit);
         let mailer = match (&config.smtp_url, &config.smtp_from) {
             (Some(url), Some(from)) => {
@@ -150,6 +155,13 @@ impl Application {
             }
             workers.spawn(jobs::run_maintenance(self.state.clone(), stop_rx.clone()));
             workers.spawn(jobs::run_reconciler(self.state.clone(), stop_rx.clone()));
+        }
+        if let Some(node) = self.state.content() {
+            workers.spawn(crate::content_nodes::heartbeat(
+                self.state.db().clone(),
+                node.clone(),
+                stop_rx.clone(),
+            ));
         }
         let grace = Duration::from_secs(self.state.config().shutdown_grace_secs);
         let app = with_middleware(self.state.clone());

@@ -164,6 +164,16 @@ impl Api {
         self.send::<T, B, ()>(reqwest::Method::POST, path, Some(body), None)
             .await
     }
+
+    /// `PUT path` with a JSON body.
+    pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.send::<T, B, ()>(reqwest::Method::PUT, path, Some(body), None)
+            .await
+    }
 }
 
 /// Turns an answer of the API into `T` (success) or [`ApiError::Status`] with the code and

@@ -108,6 +108,9 @@ pub enum Command {
         /// Skip P2P and use HTTP range requests only.
         #[arg(long)]
         http_only: bool,
+        /// Seeding while it runs.
+        #[command(flatten)]
+        seed: SeedArgs,
     },
     /// Verify a licence offline: certificate signature, owner, validity, file integrity
     /// (BLAKE3 of the encrypted file as published; with --decrypt, every segment's
@@ -138,6 +141,9 @@ pub enum Command {
         /// Open no player (whatever `TANGIBLE_PLAYER` says): print the URL and serve until Ctrl-C.
         #[arg(long, conflicts_with = "player")]
         no_player: bool,
+        /// Seeding while it runs.
+        #[command(flatten)]
+        seed: SeedArgs,
     },
     /// Write a licence's film, decrypted, to a file (or `-` for stdout). The plaintext on disk
     /// can be watched by anyone who gets the file, without the licence: prefer `play`.
@@ -182,13 +188,21 @@ pub enum Command {
         pay: PayArgs,
     },
     /// Refresh certificates; erase local copies of licences revoked or no longer owned.
-    Sync,
+    Sync {
+        /// Seeding while it runs.
+        #[command(flatten)]
+        seed: SeedArgs,
+    },
     /// Serve the library's encrypted films to other owners over P2P and announce them to the
-    /// API (downloads try owners' clients before the API's node), until Ctrl-C.
+    /// API (downloads try owners' clients before the API's node), until Ctrl-C. Films erased by
+    /// `sync` stop being served within seconds; films downloaded meanwhile start.
     Seed {
         /// Stop after this many seconds.
         #[arg(long = "for", value_name = "SECONDS")]
         for_secs: Option<u64>,
+        /// Upload cap in MB/s, all peers together (0.1 or more, e.g. 2.5); default: none.
+        #[arg(long, env = "TANGIBLE_MAX_UPLOAD", value_name = "MB/S", value_parser = parse_rate)]
+        max_upload: Option<f64>,
     },
     /// Studio tools: register a studio and films, upload masters, royalty statements.
     #[command(subcommand)]
@@ -250,6 +264,16 @@ pub enum AdminCommand {
         /// At most this many (1–200).
         #[arg(long, default_value_t = 20)]
         limit: i64,
+    },
+    /// Start or stop the P2P serving of the API instance that answers (HTTP keeps serving;
+    /// seeders and the other instances carry P2P delivery meanwhile).
+    P2p {
+        /// `on` or `off`.
+        #[arg(value_parser = ["on", "off"])]
+        state: String,
+        /// Why (kept in the audit record).
+        #[arg(long)]
+        reason: String,
     },
 }
 
@@ -455,4 +479,40 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }
     }
+}
+
+/// Seeding beside `download`, `play` and `sync`: the library's films are served to other owners
+/// over P2P while the command runs (see `tangible seed`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct SeedArgs {
+    /// Do not serve the library to other owners while this command runs.
+    #[arg(long)]
+    pub no_seed: bool,
+    /// Upload cap in MB/s when seeding, all peers together (0.1 or more, e.g. 2.5); default:
+    /// none.
+    #[arg(long, env = "TANGIBLE_MAX_UPLOAD", value_name = "MB/S", value_parser = parse_rate)]
+    pub max_upload: Option<f64>,
+}
+
+impl SeedArgs {
+    /// The upload cap in bytes per second.
+    pub fn max_upload_bytes(&self) -> Option<u64> {
+        // Validated finite and at least 0.1 MB/s by `parse_rate`.
+        self.max_upload.map(|mb| (mb * 1e6) as u64)
+    }
+}
+
+/// An upload rate in MB/s: a positive decimal number.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of MB/s (e.g. 2.5)"))?;
+    // Below 0.1 MB/s a piece would take downloaders longer than they wait for one.
+    if !v.is_finite() || !(0.1..=100_000.0).contains(&v) {
+        return Err(format!(
+            "`{s}`: the upload cap must be between 0.1 and 100000 MB/s"
+        ));
+    }
+    Ok(v)
 }

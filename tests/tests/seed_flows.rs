@@ -31,6 +31,8 @@ use tangible_e2e::{Endpoints, User, tangible_bin};
 
 #[path = "seed_flows/money.rs"]
 mod money;
+#[path = "seed_flows/p2p.rs"]
+mod p2p;
 #[path = "seed_flows/playback.rs"]
 mod playback;
 #[path = "seed_flows/studio.rs"]
@@ -382,55 +384,94 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
         buy_and_download(&w, &alice, alice_addr, (Quality::Uhd4k, 1300), Pay::Card).await;
 
     // Alice's client seeds her film over P2P and announces it to the API (issue 17).
-    let mut seeder = alice
-        .command(&["--json", "seed", "--for", "600"], &[])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .expect("tangible seed starts");
-    let seeding: Value = {
-        let mut line = String::new();
-        std::io::BufRead::read_line(
-            &mut std::io::BufReader::new(seeder.stdout.as_mut().unwrap()),
-            &mut line,
-        )
-        .unwrap();
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("seed's first line {line:?}: {e}"))
-    };
+    let alice_seed = p2p::Seeding::start(&alice);
     assert_eq!(
-        seeding["seeding"][0]["licence_id"],
+        alice_seed.started["seeding"][0]["licence_id"],
         alice_4k.as_str(),
-        "{seeding}"
+        "{}",
+        alice_seed.started
     );
-    let alice_node = seeding["node_id"].as_str().unwrap().to_owned();
-    let content: Value = money::get_json(
-        reqwest::Client::new().get(format!(
-            "{}/v1/editions/{}-4k/content",
-            w.endpoints.api_url, w.film
-        )),
-        "the edition's providers",
-    )
-    .await;
+    let content = p2p::content(&w, "4k").await;
     let providers = content["providers"].as_array().unwrap();
     assert_eq!(
         providers.len(),
         2,
         "alice's node, then the API's: {content:#}"
     );
+    assert_eq!(providers[0], alice_seed.provider(), "{content:#}");
     assert_eq!(
         providers[1], content["provider"],
         "the API's node last: {content:#}"
     );
+    let film_size = content["size"].as_u64().unwrap();
 
-    // Seed flow 1, in stablecoin: Dora's client downloads the film from Alice's, not the API's.
+    // The operator stops the API's P2P node (the console's switch; HTTP still serves): the
+    // edition is then delivered by Alice's client alone.
+    let operator = User::new("operator", &w.endpoints).expect("a user home");
+    operator.import_key(&w.stack.demo.operator.private_key);
+    let off = operator.json(&[
+        "admin",
+        "p2p",
+        "off",
+        "--reason",
+        "owners carry delivery (seed flows)",
+    ]);
+    assert_eq!(off["serving"], false, "{off}");
+    let content = p2p::content(&w, "4k").await;
+    assert_eq!(
+        content["providers"],
+        serde_json::json!([alice_seed.provider()]),
+        "only Alice's client is listed: {content:#}"
+    );
+
+    // Seed flow 1, in stablecoin: Dora's client downloads the whole film from Alice's.
     let (dora, dora_addr) = w.buyer(3, "dora");
     let dora_4k = buy_and_download(&w, &dora, dora_addr, (Quality::Uhd4k, 1300), Pay::Crypto).await;
     let got = w.last_download.lock().unwrap().clone();
     assert_eq!(
-        got["provider"],
-        alice_node.as_str(),
-        "served by Alice's client: {got}"
+        p2p::bytes_by_node(&got),
+        vec![(alice_seed.node_id().to_owned(), film_size)],
+        "every byte from Alice's client: {got}"
     );
+    assert_eq!(got["provider"], alice_seed.node_id(), "{got}");
+    let on = operator.json(&["admin", "p2p", "on", "--reason", "back to normal"]);
+    assert_eq!(on["serving"], true, "{on}");
+
+    // Dora seeds too, but her copy gets damaged on disk while she serves it: Frank's download
+    // drops her node (its data does not verify) and completes from Alice's and the API's.
+    let dora_seed = p2p::Seeding::start(&dora);
+    let dora_file = dora.licence_dir(&dora_4k).join("film.tgf");
+    p2p::flip_every_mib(&dora_file);
+    let (frank, frank_addr) = w.buyer(5, "frank");
+    let content = p2p::content(&w, "4k").await;
+    assert_eq!(
+        content["providers"][0],
+        dora_seed.provider(),
+        "the latest seeder first: {content:#}"
+    );
+    buy_and_download(&w, &frank, frank_addr, (Quality::Uhd4k, 1300), Pay::Crypto).await;
+    let got = w.last_download.lock().unwrap().clone();
+    let reports = got["providers"].as_array().unwrap();
+    let dora_report = reports
+        .iter()
+        .find(|r| r["provider"] == dora_seed.node_id())
+        .unwrap_or_else(|| panic!("Dora's node was tried: {got}"));
+    assert!(
+        dora_report["dropped"]
+            .as_str()
+            .is_some_and(|why| why.contains("bad transfer")),
+        "the corrupting peer is dropped: {got}"
+    );
+    let delivered: u64 = p2p::bytes_by_node(&got)
+        .iter()
+        .filter(|(node, _)| node != dora_seed.node_id())
+        .map(|(_, b)| b)
+        .sum();
+    assert!(delivered > 0, "{got}");
+    // (`download` checked the whole file's BLAKE3 against the published hash.)
+    assert_eq!(got["size"].as_u64(), Some(film_size), "{got}");
+    drop(dora_seed);
+    p2p::flip_every_mib(&dora_file);
 
     // Seed flow 2, by card: Bob bought HD by card, lists it at 8 €, Carol pays by card.
     let (bob, bob_addr) = w.buyer(1, "bob");
@@ -442,6 +483,16 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
         "a card licence is on hold at first: {on_hold}"
     );
     pass_hold_period(&w).await;
+    // Bob's client seeds his HD copy while he resells it; once his `sync` erased it, it stops.
+    let bob_seed = p2p::Seeding::start(&bob);
+    let hd_hash = p2p::content(&w, "hd").await["blob_hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        p2p::serves(bob_seed.provider(), &hd_hash).await,
+        "Bob's node serves his film"
+    );
     resale(
         &w,
         (&bob, bob_addr),
@@ -450,10 +501,26 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
         Pay::Card,
     )
     .await;
+    bob_seed.wait_for("that it stopped seeding the resold licence", |v| {
+        v["event"] == "stopped" && v["licence_id"] == bob_hd.as_str()
+    });
+    assert!(
+        !p2p::serves(bob_seed.provider(), &hd_hash).await,
+        "a former owner's node no longer serves the film"
+    );
+    let listed = p2p::content(&w, "hd").await;
+    assert!(
+        !listed["providers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|p| p == bob_seed.provider()),
+        "nor is it listed: {listed:#}"
+    );
+    drop(bob_seed);
 
     // Seed flow 2, in stablecoin: Erin lists, Frank pays from his wallet.
     let (erin, erin_addr) = w.buyer(4, "erin");
-    let (frank, frank_addr) = w.buyer(5, "frank");
     let erin_hd = buy_and_download(&w, &erin, erin_addr, (Quality::Hd, 900), Pay::Crypto).await;
     resale(
         &w,
@@ -525,8 +592,6 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     // Seed 004, the operator's side: every card payment of this run reconciles to the cent
     // (Stripe charges = settled on chain), and the float's history matches the chain — read
     // with the CLI as the platform admin (the operator account on this stack).
-    let operator = User::new("operator", &w.endpoints).expect("a user home");
-    operator.import_key(&w.stack.demo.operator.private_key);
     let day = |d: i64| {
         (chrono::Utc::now() + chrono::TimeDelta::days(d))
             .format("%Y-%m-%d")
@@ -564,8 +629,7 @@ async fn seed_flows_by_card_and_in_stablecoin_then_offline_play() {
     let alerts = operator.json(&["admin", "alerts"]);
     assert_eq!(alerts, serde_json::json!([]), "{alerts:#}");
 
-    let _ = seeder.kill();
-    let _ = seeder.wait();
+    drop(alice_seed);
 
     // Offline: the whole stack stops; verify and play need nothing but the local library.
     let World { stack, .. } = w;

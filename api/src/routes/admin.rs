@@ -7,8 +7,8 @@ use alloy::primitives::Address;
 use axum::extract::State;
 use axum::http::StatusCode;
 use tangible_api_types::admin::{
-    ActionQueued, AlertView, FailedRefundView, FloatView, JobView, JobsQuery, LimitQuery,
-    OperatorAction,
+    ActionQueued, AlertView, ContentP2pState, ContentP2pSwitch, FailedRefundView, FloatView,
+    JobView, JobsQuery, LimitQuery, OperatorAction,
 };
 use tangible_api_types::reconciliation::{ReconciliationQuery, ReconciliationReport};
 use uuid::Uuid;
@@ -215,4 +215,33 @@ pub async fn alerts(
     platform_admin(&state, &user).await?;
     let limit = operator::limit(q.limit)?;
     Ok(axum::Json(operator::alerts(&state, limit).await?))
+}
+
+/// Starts or stops this instance's P2P serving (the instance that answers; HTTP keeps serving,
+/// and seeders and the other instances carry P2P delivery meanwhile): to shed load or drain an
+/// instance. The action and its reason are recorded. Platform admins only.
+#[utoipa::path(put, path = "/v1/admin/content/p2p",
+    request_body = ContentP2pSwitch, security(("bearer" = [])),
+    responses((status = 200, body = ContentP2pState),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not_platform_admin", body = ErrorBody),
+        (status = 422, description = "invalid_field: a reason of 3–500 characters is required; or the node could not be started", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody),
+        (status = 503, description = "upstream_unavailable: the chain node; or this instance serves no content", body = ErrorBody)))]
+pub async fn content_p2p(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(body): ApiJson<ContentP2pSwitch>,
+) -> ApiResult<axum::Json<ContentP2pState>> {
+    let caller = platform_admin(&state, &user).await?;
+    let reason = operator::reason(&body.reason)?;
+    let node = crate::masters::content_node(&state)?;
+    operator::switch_p2p(&state, caller, &node, body.serving, reason).await?;
+    let provider = node.provider_addr().map(|a| a.to_string());
+    Ok(axum::Json(ContentP2pState {
+        node_id: node.node_id(),
+        serving: provider.is_some(),
+        provider,
+        uploaded_bytes: node.uploaded(),
+    }))
 }

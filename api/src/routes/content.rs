@@ -7,7 +7,9 @@ use axum::http::Method;
 use sqlx::Row;
 use tangible_api_types::content::EditionContent;
 use tangible_content::ContentHash;
+use tangible_content::p2p::{ContentTicket, ProviderAddr};
 
+use crate::content_nodes;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiPath, EditionRef};
 use crate::state::AppState;
@@ -69,15 +71,37 @@ pub async fn edition_content(
         .try_get::<String, _>("blob_hash")?
         .parse()
         .map_err(anyhow::Error::new)?;
-    let own = node.provider_addr().to_string();
-    let mut providers = super::providers::live_providers(
-        state.db(),
-        i64::try_from(id.film_id).map_err(anyhow::Error::new)?,
-        i16::from(id.quality),
-    )
-    .await?;
-    providers.retain(|p| *p != own);
-    providers.push(own);
+    let film_id = i64::try_from(id.film_id).map_err(anyhow::Error::new)?;
+    let seeders =
+        super::providers::live_providers(state.db(), film_id, i16::from(id.quality)).await?;
+    // The API nodes that hold the file: this one (when it holds it and serves P2P), then the
+    // other live instances that do. One that does not hold it fetches it in the background.
+    let mut api_nodes: Vec<ProviderAddr> = Vec::new();
+    if node
+        .store()
+        .contains(blob)
+        .await
+        .map_err(anyhow::Error::new)?
+    {
+        api_nodes.extend(node.provider_addr());
+    } else if !node.replicating(blob) {
+        let (db, node, sources) = (
+            state.db().clone(),
+            node.clone(),
+            seeders.iter().filter_map(|p| p.parse().ok()).collect(),
+        );
+        tokio::spawn(async move {
+            if let Err(e) = content_nodes::ensure_held(&db, &node, blob, sources).await {
+                tracing::warn!(target: "tangible::api::content", %blob, error = %e, "fetching a published file from the other nodes failed");
+            }
+        });
+    }
+    api_nodes.extend(content_nodes::other_holders(state.db(), node, blob).await?);
+    let api_text: Vec<String> = api_nodes.iter().map(ToString::to_string).collect();
+    let mut providers = seeders;
+    providers.retain(|p| !api_text.contains(p));
+    providers.extend(api_text.iter().cloned());
+    let first = api_nodes.first();
     Ok(axum::Json(EditionContent {
         edition_id: edition.to_string(),
         film_id: id.film_id,
@@ -86,9 +110,18 @@ pub async fn edition_content(
         blob_hash: blob.to_hex(),
         size: u64::try_from(row.try_get::<i64, _>("encrypted_size")?)
             .map_err(anyhow::Error::new)?,
-        ticket: node.ticket(blob).to_string(),
-        provider: node.provider_addr().to_string(),
+        ticket: first
+            .map(|p| {
+                ContentTicket {
+                    provider: p.clone(),
+                    hash: blob,
+                }
+                .to_string()
+            })
+            .unwrap_or_default(),
+        provider: first.map(ToString::to_string).unwrap_or_default(),
         http_url: node.http_url(blob),
         providers,
+        api_providers: api_text,
     }))
 }

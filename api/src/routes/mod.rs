@@ -91,6 +91,7 @@ use crate::throttle::{Class, Throttle};
         admin::failed_refunds,
         admin::float,
         admin::alerts,
+        admin::content_p2p,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerScheme)
@@ -258,6 +259,7 @@ fn routes() -> Vec<Route> {
         route(M::GET, "/v1/admin/refunds/failed", admin::failed_refunds).throttled(Class::SignedIn),
         route(M::GET, "/v1/admin/float", admin::float).throttled(Class::SignedIn),
         route(M::GET, "/v1/admin/alerts", admin::alerts).throttled(Class::SignedIn),
+        route(M::PUT, "/v1/admin/content/p2p", admin::content_p2p).throttled(Class::SignedIn),
     ]
 }
 
@@ -302,7 +304,12 @@ pub fn router(state: AppState) -> Router {
         // The encrypted files themselves: GET/HEAD with single ranges, ETag = the hash.
         Some(node) => router.nest(
             CONTENT_PREFIX,
-            tangible_content::http::router(node.store().clone()).with_state(()),
+            tangible_content::http::router(node.store().clone())
+                .with_state(())
+                .layer(axum::middleware::from_fn_with_state(
+                    (state.db().clone(), node.clone()),
+                    crate::content_nodes::fetch_missing,
+                )),
         ),
         None => router,
     };

@@ -25,19 +25,30 @@ pub const MAX_TTL_SECS: u64 = 15 * 60;
 pub const MAX_PER_WALLET: i64 = 16;
 /// Peers listed per edition.
 const LISTED: i64 = 8;
+/// Seeding nodes of one wallet listed per edition (the others are not shown: one owner cannot
+/// fill the list).
+const LISTED_PER_WALLET: i64 = 2;
+/// Addresses an announced node may give.
+const MAX_ADDRESSES: usize = 8;
 
 /// The live seeders of an edition, latest announcement first: announcements not expired whose
-/// licence the indexer's mirror does not show revoked (resold, charged back).
+/// licence the indexer's mirror does not show revoked (resold, charged back), at most
+/// [`LISTED_PER_WALLET`] per wallet and [`LISTED`] in all.
 pub async fn live_providers(db: &PgPool, film_id: i64, quality: i16) -> sqlx::Result<Vec<String>> {
     sqlx::query_scalar(
-        "SELECT p.provider FROM api_content_providers p \
-         WHERE p.film_id = $1 AND p.quality = $2 AND p.expires_at > now() \
-           AND NOT EXISTS (SELECT 1 FROM licences l WHERE l.licence_id = p.licence_id AND l.revoked) \
-         ORDER BY p.announced_at DESC LIMIT $3",
+        "SELECT provider FROM ( \
+           SELECT p.provider, p.announced_at, \
+                  row_number() OVER (PARTITION BY p.wallet ORDER BY p.announced_at DESC) AS nth \
+           FROM api_content_providers p \
+           WHERE p.film_id = $1 AND p.quality = $2 AND p.expires_at > now() \
+             AND NOT EXISTS (SELECT 1 FROM licences l WHERE l.licence_id = p.licence_id AND l.revoked) \
+         ) live WHERE nth <= $4 \
+         ORDER BY announced_at DESC LIMIT $3",
     )
     .bind(film_id)
     .bind(quality)
     .bind(LISTED)
+    .bind(LISTED_PER_WALLET)
     .fetch_all(db)
     .await
 }
@@ -70,6 +81,12 @@ pub async fn announce(
         .provider
         .parse()
         .map_err(|e| ApiError::invalid_field(format!("provider: {e}")))?;
+    // A node reachable at a few addresses; more is a way to aim downloaders at many hosts.
+    if provider.0.addrs.len() > MAX_ADDRESSES {
+        return Err(ApiError::invalid_field(format!(
+            "provider: at most {MAX_ADDRESSES} addresses"
+        )));
+    }
     let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0);
     if body.expires_at <= now || body.expires_at > now + MAX_TTL_SECS {
         return Err(ApiError::invalid_field(format!(

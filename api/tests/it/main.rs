@@ -10,6 +10,7 @@ mod deadline;
 mod disputes;
 mod errors;
 mod helpers;
+mod instances;
 mod licences;
 mod nonces;
 mod openapi;

@@ -17,7 +17,7 @@ use crate::auth::sign_in;
 use crate::helpers::{TestApp, mined, spawn_app};
 
 /// Deterministic, incompressible-enough master bytes.
-fn master_bytes(len: usize) -> Vec<u8> {
+pub(crate) fn master_bytes(len: usize) -> Vec<u8> {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
     (0..len)
         .map(|_| {
@@ -40,12 +40,17 @@ async fn send(app: &TestApp, req: reqwest::RequestBuilder, token: Option<&str>) 
     (status, r.json().await.unwrap_or(Value::Null))
 }
 
-async fn post(app: &TestApp, path: &str, token: Option<&str>, body: &Value) -> (u16, Value) {
+pub(crate) async fn post(
+    app: &TestApp,
+    path: &str,
+    token: Option<&str>,
+    body: &Value,
+) -> (u16, Value) {
     send(app, app.http.post(app.url(path)).json(body), token).await
 }
 
 /// PUTs `data` as a streamed body (64 KiB chunks, explicit Content-Length).
-async fn upload(
+pub(crate) async fn upload(
     app: &TestApp,
     edition: &str,
     token: &str,

@@ -1,9 +1,10 @@
-//! `admin reconcile | jobs | retry | refund | failed-refunds | float | alerts`: the operator
+//! `admin reconcile | jobs | retry | refund | failed-refunds | float | alerts | p2p`: the operator
 //! console against `/v1/admin/*`, signed in as a platform admin's wallet.
 
 use anyhow::Context;
 use tangible_api_types::admin::{
-    ActionQueued, AlertView, FailedRefundView, FloatView, JobView, OperatorAction,
+    ActionQueued, AlertView, ContentP2pState, ContentP2pSwitch, FailedRefundView, FloatView,
+    JobView, OperatorAction,
 };
 use tangible_api_types::reconciliation::ReconciliationReport;
 
@@ -57,6 +58,29 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: AdminCommand) -> anyhow::Result<()> 
                         j.last_error.as_deref().unwrap_or("")
                     );
                 }
+            }
+        }
+        AdminCommand::P2p { state, reason } => {
+            let body = ContentP2pSwitch {
+                serving: state == "on",
+                reason,
+            };
+            let now: ContentP2pState = api
+                .put("/v1/admin/content/p2p", &body)
+                .await
+                .context("switching the API's P2P serving")?;
+            if ctx.json {
+                output::json(&now);
+            } else if now.serving {
+                println!(
+                    "Node {} serves over P2P ({} bytes uploaded since it started).",
+                    now.node_id, now.uploaded_bytes
+                );
+            } else {
+                println!(
+                    "Node {} no longer serves over P2P (HTTP still does).",
+                    now.node_id
+                );
             }
         }
         AdminCommand::Retry { job, reason } => {

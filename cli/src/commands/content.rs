@@ -18,6 +18,7 @@ use tangible_api_types::content::EditionContent;
 use tangible_api_types::error::codes;
 use tangible_api_types::licences::KeyRelease;
 use tangible_content::p2p::{Downloader, ProviderAddr, endpoint_builder};
+use tangible_content::swarm::{ProviderReport, SwarmOptions};
 use tangible_content::{ContentHash, ContentStore};
 use tangible_crypto::certificate::SignedCertificate;
 use tangible_crypto::ecies::{KeyReleaseContext, WrappedKey};
@@ -27,10 +28,11 @@ use tangible_crypto::film::FilmReader;
 use tangible_crypto::film::MappedFilm;
 use tangible_crypto::film::{FilmKey, HEADER_LEN, Header};
 
-use super::Ctx;
 use super::trust::{accept_certificate, check_certificate, online_signer};
+use super::{Ctx, seed};
 use crate::api::{Api, ApiError};
 use crate::chain::parse_id;
+use crate::cli::SeedArgs;
 use crate::library::{ContentInfo, Entry, LocalLicence, StoredKey};
 use crate::output;
 
@@ -40,6 +42,8 @@ struct ContentLocation {
     hash: ContentHash,
     size: Option<u64>,
     providers: Vec<ProviderAddr>,
+    /// The API's nodes among the providers: asked only for pieces no client holds.
+    api_nodes: Vec<tangible_content::iroh::EndpointId>,
     http_url: Option<String>,
 }
 
@@ -62,6 +66,16 @@ fn parse_location(c: &EditionContent, api: &Api) -> anyhow::Result<ContentLocati
     }
     let mut seen = std::collections::HashSet::new();
     providers.retain(|p| seen.insert(p.0.id));
+    let mut api_nodes: Vec<_> = c
+        .api_providers
+        .iter()
+        .filter_map(|p| p.parse::<ProviderAddr>().ok())
+        .map(|p| p.0.id)
+        .collect();
+    // An API that does not name its nodes: the one of its ticket.
+    if let Ok(p) = c.provider.parse::<ProviderAddr>() {
+        api_nodes.push(p.0.id);
+    }
     let u = c.http_url.as_str();
     let http_url = (!u.is_empty()).then(|| {
         if u.starts_with('/') {
@@ -74,6 +88,7 @@ fn parse_location(c: &EditionContent, api: &Api) -> anyhow::Result<ContentLocati
         hash,
         size: Some(c.size),
         providers,
+        api_nodes,
         http_url,
     })
 }
@@ -91,7 +106,12 @@ pub(super) fn licence_refusal(e: ApiError, id: U256) -> anyhow::Error {
     }
 }
 
-pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> anyhow::Result<()> {
+pub(super) async fn download(
+    ctx: &mut Ctx,
+    licence: &str,
+    http_only: bool,
+    seed_args: &SeedArgs,
+) -> anyhow::Result<()> {
     let id = parse_id(licence, "licence")?;
     let api = ctx.authed_api().await?;
     // 1. The key, wrapped to this wallet (the API checks ownership on chain).
@@ -147,20 +167,80 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
     let location = parse_location(&described, &api)?;
     let dest = entry.film_path();
     let mut entry = entry;
-    let (source, provider) = if dest.is_file() && hash_file(&dest)? == location.hash {
+    let (source, reports) = if dest.is_file() && hash_file(&dest)? == location.hash {
         ctx.say(format!("Film already downloaded: {}", dest.display()));
-        ("local", None)
+        ("local", Vec::new())
     } else {
-        let (source, provider) = fetch(ctx, &api, &location, &dest, http_only).await?;
-        match &provider {
-            Some(p) => ctx.say(format!(
-                "Downloaded over {source} from node {p}: {}",
-                dest.display()
-            )),
-            None => ctx.say(format!("Downloaded over {source}: {}", dest.display())),
+        // The home's store holds partial downloads (resumed by the next run) and is what the
+        // seeder serves; when another process of this home holds it, download aside.
+        let store = if http_only {
+            None
+        } else {
+            match seed::open_home_store(ctx).await {
+                Some(s) => Some((s, None)),
+                None => aside_store(ctx).await.map(|(s, dir)| (s, Some(dir))),
+            }
+        };
+        let mut seeder = match &store {
+            Some((s, None)) => seed::beside(ctx, Some(s), seed_args, false).await,
+            _ => None,
+        };
+        // Serve the pieces as they arrive: other owners downloading now fetch them from here.
+        if let Some(s) = seeder.as_mut() {
+            let film = seed::Seeded {
+                licence_id: id.to_string(),
+                edition: format!("{}-{}", release.film_id, quality.as_str()),
+                hash: location.hash,
+                size: location.size.unwrap_or(0),
+            };
+            s.announce_download(ctx, film).await;
         }
-        (source, provider)
+        let fetched = fetch(ctx, &api, &location, &dest, store.as_ref().map(|(s, _)| s)).await;
+        if let Some(s) = seeder {
+            s.stop().await;
+        }
+        if let Some((s, aside)) = store {
+            let _ = s.shutdown().await;
+            if let Some(dir) = aside {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+        }
+        let (source, reports) = fetched?;
+        let from: Vec<String> = reports
+            .iter()
+            .filter(|r| r.bytes > 0)
+            .map(|r| {
+                format!(
+                    "{} ({:.1} MB)",
+                    r.provider.fmt_short(),
+                    r.bytes as f64 / 1e6
+                )
+            })
+            .collect();
+        if from.is_empty() {
+            ctx.say(format!("Downloaded over {source}: {}", dest.display()));
+        } else {
+            ctx.say(format!(
+                "Downloaded over {source} from {}: {}",
+                from.join(", "),
+                dest.display()
+            ));
+        }
+        for r in reports.iter().filter(|r| r.dropped.is_some()) {
+            ctx.say(format!(
+                "  node {} was dropped: {}",
+                r.provider.fmt_short(),
+                r.dropped.as_deref().unwrap_or_default()
+            ));
+        }
+        (source, reports)
     };
+    // The node that delivered the most (older clients read this field).
+    let provider = reports
+        .iter()
+        .filter(|r| r.bytes > 0)
+        .max_by_key(|r| r.bytes)
+        .map(|r| r.provider.to_string());
     let size = std::fs::metadata(&dest)?.len();
     entry.licence.content = Some(ContentInfo {
         hash: location.hash.to_hex(),
@@ -175,6 +255,7 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
             "size": size,
             "source": source,
             "provider": provider,
+            "providers": reports,
             "certificate_valid_until": cert.certificate.validUntil,
         }));
     } else {
@@ -183,14 +264,25 @@ pub(super) async fn download(ctx: &mut Ctx, licence: &str, http_only: bool) -> a
     Ok(())
 }
 
-/// Fetches the file over P2P, falling back to HTTP; returns which one delivered.
+/// A private store for a download while another process of this home holds the home's store
+/// (`None` when that one is taken too: the download goes over HTTP).
+async fn aside_store(ctx: &Ctx) -> Option<(ContentStore, std::path::PathBuf)> {
+    let dir = ctx
+        .home
+        .root()
+        .join(format!("store-aside-{}", std::process::id()));
+    ContentStore::open(&dir).await.ok().map(|s| (s, dir))
+}
+
+/// Fetches the file over P2P from every provider at once (into `store`), falling back to HTTP
+/// last; returns which one delivered and what each P2P provider did.
 async fn fetch(
     ctx: &Ctx,
     api: &Api,
     location: &ContentLocation,
     dest: &Path,
-    http_only: bool,
-) -> anyhow::Result<(&'static str, Option<String>)> {
+    store: Option<&ContentStore>,
+) -> anyhow::Result<(&'static str, Vec<ProviderReport>)> {
     let bar = output::bytes_bar(location.size.unwrap_or(0), "downloading");
     if ctx.json {
         bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
@@ -199,16 +291,23 @@ async fn fetch(
         bar.set_length(p.total);
         bar.set_position(p.done);
     };
-    if !http_only && !location.providers.is_empty() {
-        let store = ContentStore::open(ctx.home.store_dir())
-            .await
-            .context("opening the content store")?;
+    let mut reports = Vec::new();
+    if let Some(store) = store.filter(|_| !location.providers.is_empty()) {
         let outcome = async {
             let downloader = Downloader::bind(store.clone(), endpoint_builder())
                 .await?
                 .with_connect_timeout(Duration::from_secs(10));
             let r = downloader
-                .fetch_from_any(location.hash, &location.providers, progress)
+                .fetch_swarm(
+                    location.hash,
+                    &location.providers,
+                    SwarmOptions {
+                        last_resort: location.api_nodes.clone(),
+                        shuffle: true,
+                        ..SwarmOptions::default()
+                    },
+                    progress,
+                )
                 .await;
             downloader.close().await;
             r
@@ -216,18 +315,23 @@ async fn fetch(
         .await;
         match outcome {
             Ok(outcome) => {
+                // The store's file moves into the library and stays referenced by the store:
+                // one copy on disk, served in place by the seeder.
+                if dest.exists() {
+                    std::fs::remove_file(dest)
+                        .with_context(|| format!("replacing {}", dest.display()))?;
+                }
                 store
-                    .export(location.hash, dest)
+                    .export_in_place(location.hash, dest)
                     .await
                     .context("writing the film into the library")?;
-                // The library copy is the one kept; drop the store's copy.
-                let _ = store.remove(location.hash).await;
-                let _ = store.shutdown().await;
                 bar.finish_and_clear();
-                return Ok(("P2P", Some(outcome.provider.to_string())));
+                return Ok(("P2P", outcome.providers));
             }
             Err(e) => {
-                let _ = store.shutdown().await;
+                if let tangible_content::ContentError::Swarm { providers, .. } = &e {
+                    reports.clone_from(providers);
+                }
                 tracing::warn!(target: "tangible::cli", error = %e, "P2P download failed, falling back to HTTP");
                 if !ctx.json {
                     bar.suspend(|| eprintln!("P2P download failed ({e}); trying HTTP…"));
@@ -243,7 +347,7 @@ async fn fetch(
         .await
         .context("downloading the film over HTTP")?;
     bar.finish_and_clear();
-    Ok(("HTTP", None))
+    Ok(("HTTP", reports))
 }
 
 /// BLAKE3 of a file, streamed.
@@ -456,8 +560,12 @@ pub(super) fn check_master_hash(digest: &[u8; 32], cert: &SignedCertificate) -> 
     Ok(())
 }
 
-pub(super) async fn sync(ctx: &mut Ctx) -> anyhow::Result<()> {
+pub(super) async fn sync(ctx: &mut Ctx, seed_args: &SeedArgs) -> anyhow::Result<()> {
     let api = ctx.authed_api().await?;
+    // Films erased below leave the store too; a `seed` running in another process (holding the
+    // store) notices within seconds and stops serving them.
+    let store = seed::open_home_store(ctx).await;
+    let mut seeder = seed::beside(ctx, store.as_ref(), seed_args, false).await;
     let lib = ctx.library();
     let owner = ctx.address()?;
     let mut report = Vec::new();
@@ -482,7 +590,19 @@ pub(super) async fn sync(ctx: &mut Ctx) -> anyhow::Result<()> {
                     Some(codes::NOT_OWNER) => "no longer owned by this wallet",
                     _ => "unknown to the chain",
                 };
+                let held = entry
+                    .licence
+                    .content
+                    .as_ref()
+                    .and_then(|c| c.hash.parse().ok());
                 lib.erase(id)?;
+                if let (Some(store), Some(hash)) = (&store, held) {
+                    let _ = store.remove(hash).await;
+                }
+                // Not served a moment longer by this process.
+                if let Some(s) = seeder.as_mut() {
+                    let _ = s.rescan(ctx).await;
+                }
                 ctx.say(format!(
                     "licence {id}: {why} — local film, key and certificate erased"
                 ));
@@ -517,6 +637,12 @@ pub(super) async fn sync(ctx: &mut Ctx) -> anyhow::Result<()> {
                 report.push(json!({"licence_id": id.to_string(), "action": "not_downloaded"}));
             }
         }
+    }
+    if let Some(s) = seeder {
+        s.stop().await;
+    }
+    if let Some(store) = store {
+        let _ = store.shutdown().await;
     }
     if ctx.json {
         output::json(&report);

@@ -171,17 +171,20 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         } => catalogue::films(&ctx, id, search, studio, year, limit).await,
         Command::Buy(args) => buy::buy(&mut ctx, args).await,
         Command::Library => catalogue::library(&ctx).await,
-        Command::Download { licence, http_only } => {
-            content::download(&mut ctx, &licence, http_only).await
-        }
+        Command::Download {
+            licence,
+            http_only,
+            seed,
+        } => content::download(&mut ctx, &licence, http_only, &seed).await,
         Command::Verify { licence, decrypt } => content::verify(&mut ctx, &licence, decrypt),
         Command::Play {
             licence,
             player,
             no_player,
+            seed,
         } => {
             let player = player.or_else(|| std::env::var("TANGIBLE_PLAYER").ok());
-            play::play(&mut ctx, &licence, player.as_deref(), no_player).await
+            play::play(&mut ctx, &licence, player.as_deref(), no_player, &seed).await
         }
         Command::Export { licence, output } => play::export(&mut ctx, &licence, &output).await,
         Command::Resell { licence, price } => buy::resell(&mut ctx, &licence, price).await,
@@ -190,8 +193,17 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::CancelOffer { offer } => buy::cancel_offer(&mut ctx, &offer).await,
         Command::BuyOffer { offer, pay } => buy::buy_offer(&mut ctx, &offer, pay).await,
-        Command::Sync => content::sync(&mut ctx).await,
-        Command::Seed { for_secs } => seed::seed(&mut ctx, for_secs).await,
+        Command::Sync { seed } => content::sync(&mut ctx, &seed).await,
+        Command::Seed {
+            for_secs,
+            max_upload,
+        } => {
+            let options = crate::cli::SeedArgs {
+                no_seed: false,
+                max_upload,
+            };
+            seed::seed(&mut ctx, for_secs, &options).await
+        }
         Command::Studio(cmd) => studio::run(&mut ctx, cmd).await,
         Command::Admin(cmd) => admin::run(&mut ctx, cmd).await,
     }

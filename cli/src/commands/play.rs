@@ -27,11 +27,12 @@ use sha2::{Digest, Sha256};
 use tangible_crypto::certificate::SignedCertificate;
 use tangible_crypto::film::{FilmKey, MappedFilm};
 
-use super::Ctx;
 use super::content::{check_master_hash, decrypt_into, licence_refusal, unlock_film};
 use super::trust::{accept_certificate, check_certificate, online_signer};
+use super::{Ctx, seed};
 use crate::api::ApiError;
 use crate::chain::parse_id;
+use crate::cli::SeedArgs;
 use crate::film_server::FilmServer;
 use crate::library::Entry;
 use crate::output;
@@ -262,10 +263,18 @@ pub(super) async fn play(
     licence: &str,
     player: Option<&str>,
     no_player: bool,
+    seed_args: &SeedArgs,
 ) -> anyhow::Result<()> {
     let id = parse_id(licence, "licence")?;
     let entry = ctx.library().require(id)?;
     let (cert, authority) = authorise(ctx, &entry).await?;
+    // The library is served to other owners while the film plays (announced when online).
+    let store = if seed_args.no_seed {
+        None
+    } else {
+        seed::open_home_store(ctx).await
+    };
+    let seeder = seed::beside(ctx, store.as_ref(), seed_args, authority == Authority::Api).await;
     let (key, file) = unlock_film(ctx, &entry)?;
     let player = if no_player {
         None
@@ -337,8 +346,16 @@ pub(super) async fn play(
         None => None,
     };
 
+    // Announcements last 10 minutes; a film plays longer.
+    let mut renew = tokio::time::interval(seed::RENEW_EVERY);
+    renew.reset();
     let outcome: anyhow::Result<()> = loop {
         tokio::select! {
+            _ = renew.tick(), if seeder.is_some() => {
+                if let Some(s) = &seeder {
+                    s.renew().await;
+                }
+            }
             status = player_exit(&mut child) => {
                 match status {
                     Ok(s) if !s.success() => eprintln!("The player exited with {s}."),
@@ -377,6 +394,12 @@ pub(super) async fn play(
     }
     let (requests, bytes) = server.served();
     server.shutdown().await?;
+    if let Some(s) = seeder {
+        s.stop().await;
+    }
+    if let Some(store) = store {
+        let _ = store.shutdown().await;
+    }
     outcome?;
     if ctx.json {
         output::json(&json!({

@@ -149,3 +149,28 @@ pub struct AlertView {
     /// When.
     pub created_at: DateTime<Utc>,
 }
+
+/// `PUT /v1/admin/content/p2p`: start or stop this instance's P2P serving (HTTP keeps serving;
+/// seeders and other instances carry P2P delivery meanwhile).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContentP2pSwitch {
+    /// `true` to serve over P2P, `false` to stop.
+    pub serving: bool,
+    /// Why (3–500 characters; kept with the action).
+    pub reason: String,
+}
+
+/// The P2P serving of the instance that answered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ContentP2pState {
+    /// Its content node id (stable across restarts).
+    pub node_id: String,
+    /// Whether it serves over P2P.
+    pub serving: bool,
+    /// Its P2P address when serving (iroh endpoint ticket).
+    pub provider: Option<String>,
+    /// Payload bytes it uploaded over P2P since its provider (re)started.
+    pub uploaded_bytes: u64,
+}

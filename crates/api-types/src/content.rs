@@ -18,17 +18,24 @@ pub struct EditionContent {
     pub blob_hash: String,
     /// Size of the encrypted file, bytes.
     pub size: u64,
-    /// iroh-blobs ticket (`blob…`): the provider's address and the hash.
+    /// iroh-blobs ticket (`blob…`) of an API node that holds the file: its address and the
+    /// hash. Empty while no API node holding it serves P2P (the `providers` may still list
+    /// seeders; HTTP serves it).
     pub ticket: String,
-    /// The provider's address alone (iroh endpoint ticket, `endpoint…`).
+    /// That API node's address alone (iroh endpoint ticket, `endpoint…`); empty likewise.
     pub provider: String,
     /// HTTP URL of the file (range requests); a path when no public URL is configured.
     pub http_url: String,
-    /// Every live provider of the file (iroh endpoint tickets) in the order to try them:
-    /// owners' clients that announced they seed it (latest announcement first), then the API's
-    /// own node (`provider`). Download from the first ones; the HTTP URL is the last resort.
+    /// Every live provider of the file (iroh endpoint tickets), to fetch from at once: owners'
+    /// clients that announced they seed it (latest announcement first), then the API nodes
+    /// (instances behind the same database) that hold it and serve P2P (`provider` first). The
+    /// HTTP URL is the last resort.
     #[serde(default)]
     pub providers: Vec<String>,
+    /// The API nodes among `providers`: a downloader asks them only for the pieces no client
+    /// holds, so that a swarm of downloaders costs the platform about one copy.
+    #[serde(default)]
+    pub api_providers: Vec<String>,
 }
 
 /// `POST /v1/editions/{id}/providers`: a client seeding the edition's encrypted file announces

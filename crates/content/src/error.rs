@@ -92,6 +92,22 @@ pub enum ContentError {
         #[source]
         last: Box<Self>,
     },
+    /// A download from several providers ended with every provider dropped before the file was
+    /// whole. Verified pieces stay in the store; the next download resumes from them.
+    #[error(
+        "no provider could finish {hash}: {have} of {total} bytes held (kept for resume); {}",
+        crate::swarm::describe(providers)
+    )]
+    Swarm {
+        /// The hash being downloaded.
+        hash: ContentHash,
+        /// Verified bytes held locally.
+        have: u64,
+        /// Size of the file (0 if no provider proved it).
+        total: u64,
+        /// What each provider did and why it was dropped.
+        providers: Vec<crate::swarm::ProviderReport>,
+    },
     /// An HTTP request failed below the status line (connection, body read).
     #[error("HTTP request to {url} failed: {source}")]
     Http {

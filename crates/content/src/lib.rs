@@ -9,7 +9,9 @@
 //!    buyers a [`p2p::ContentTicket`] (provider address + hash) as a string.
 //! 3. The buyer's client fetches the hash with a [`p2p::Downloader`] into its own store:
 //!    BLAKE3-verified while streaming, resumable after an interruption, with a progress
-//!    callback. Every client that holds a file can run a provider too.
+//!    callback. Every client that holds a file can run a provider too;
+//!    [`swarm`] fetches one file from several providers at once, piece by piece, dropping a
+//!    provider that sends bad data or stalls.
 //! 4. If P2P fails, the client falls back to HTTP range requests against
 //!    [`http::router`] on the content node, with [`http::download_to_file`] /
 //!    [`http::download_into_store`], which resume partial files and verify the hash at the end.
@@ -22,6 +24,7 @@ pub mod hash;
 pub mod http;
 pub mod p2p;
 pub mod store;
+pub mod swarm;
 
 pub use error::{ContentError, Result};
 pub use hash::ContentHash;

@@ -463,6 +463,31 @@ impl ContentStore {
         Ok(size)
     }
 
+    /// Moves a stored file out to `dest` and keeps serving it from there: the store's data file
+    /// is renamed to `dest` (copied when that is another filesystem) and the store references
+    /// it, so the file exists once on disk and a provider of this store serves it in place.
+    /// `dest` must not exist. Returns the size.
+    pub async fn export_in_place(&self, hash: ContentHash, dest: impl AsRef<Path>) -> Result<u64> {
+        self.require(hash).await?;
+        let dest = std::path::absolute(dest.as_ref()).map_err(ContentError::io(dest.as_ref()))?;
+        let size = self
+            .inner
+            .blobs()
+            .export_with_opts(iroh_blobs::api::proto::ExportPathRequest {
+                hash: iroh_blobs::Hash::from(hash),
+                mode: iroh_blobs::api::proto::ExportMode::TryReference,
+                target: dest.clone(),
+            })
+            .finish()
+            .await
+            .map_err(|e| ContentError::Store {
+                context: "exporting a file in place",
+                source: Box::new(e),
+            })?;
+        debug!(target: TARGET, %hash, size, dest = %dest.display(), "file exported in place");
+        Ok(size)
+    }
+
     async fn require(&self, hash: ContentHash) -> Result<u64> {
         self.size(hash)
             .await?

@@ -41,3 +41,22 @@ pub(crate) fn write_file(dir: &Path, name: &str, data: &[u8]) -> std::path::Path
     std::fs::write(&path, data).unwrap();
     path
 }
+
+/// Flips one byte at each offset of `path` (again to undo it): a provider serving the file then
+/// sends bytes that do not match its hash tree there.
+pub(crate) fn flip_bytes(path: &Path, offsets: &[u64]) {
+    use std::io::{Read, Seek, SeekFrom, Write};
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+        .unwrap();
+    for &at in offsets {
+        let mut b = [0u8; 1];
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.read_exact(&mut b).unwrap();
+        f.seek(SeekFrom::Start(at)).unwrap();
+        f.write_all(&[b[0] ^ 0x80]).unwrap();
+    }
+    f.sync_all().unwrap();
+}

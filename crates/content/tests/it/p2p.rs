@@ -15,7 +15,7 @@ use tangible_content::{
 };
 use tokio::sync::Notify;
 
-use crate::common::{init_tracing, open_store, random_bytes, temp_store};
+use crate::common::{flip_bytes, init_tracing, open_store, random_bytes, temp_store};
 
 const MIB: usize = 1 << 20;
 
@@ -330,21 +330,7 @@ async fn corrupted_data_from_a_provider_is_rejected() {
     // Flip one byte of the provider's data file on disk (its BLAKE3 outboard stays intact):
     // the provider now sends bytes that do not match the hash tree.
     let data_file = pstore.root().join("data").join(format!("{hash}.data"));
-    {
-        use std::io::{Read, Seek, SeekFrom, Write};
-        let mut f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open(&data_file)
-            .unwrap();
-        let at = 3 * MIB as u64 + 100;
-        let mut b = [0u8; 1];
-        f.seek(SeekFrom::Start(at)).unwrap();
-        f.read_exact(&mut b).unwrap();
-        f.seek(SeekFrom::Start(at)).unwrap();
-        f.write_all(&[b[0] ^ 0x80]).unwrap();
-        f.sync_all().unwrap();
-    }
+    flip_bytes(&data_file, &[3 * MIB as u64 + 100]);
     let provider = Provider::spawn(&pstore, loopback_endpoint_builder())
         .await
         .unwrap();

@@ -266,3 +266,27 @@ async fn crash_mid_import_leaves_nothing_visible() {
     );
     store.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_in_place_moves_the_file_out_and_keeps_serving_it() {
+    init_tracing();
+    let (dir, store) = temp_store().await;
+    let data = random_bytes(3 * 1024 * 1024 + 5, 21);
+    let hash = store.import_bytes(data.clone()).await.unwrap().hash;
+    let owned = store.root().join("data").join(format!("{hash}.data"));
+    assert!(owned.is_file(), "imported bytes are the store's own file");
+    let dest = dir.path().join("library-film.tgf");
+    assert_eq!(
+        store.export_in_place(hash, &dest).await.unwrap(),
+        data.len() as u64
+    );
+    assert_eq!(std::fs::read(&dest).unwrap(), data);
+    assert!(!owned.exists(), "moved, not copied: one file on disk");
+    assert_eq!(store.size(hash).await.unwrap(), Some(data.len() as u64));
+    // The store reads the exported file: a byte changed there is what it serves now.
+    let mut changed = data.clone();
+    changed[10] ^= 0xff;
+    std::fs::write(&dest, &changed).unwrap();
+    let read = store.read_range(hash, 0..16).await.unwrap();
+    assert_eq!(read[10], changed[10]);
+}
