@@ -213,12 +213,12 @@ pub struct Config {
     /// Signed-in writes one address may make at once to each endpoint, all its wallets together.
     #[serde(default = "defaults::throttle_signed_in_per_address_burst")]
     pub throttle_signed_in_per_address_burst: u32,
-    /// Reads per minute one client may make of `GET /v1/purchases/{id}` (a polling page), sustained;
-    /// each read may cost a database query and a Stripe read.
+    /// Reads per minute one client may make of `GET /v1/purchases/{id}` (a polling page) and of
+    /// `GET /v1/editions/{id}/content`, each, sustained; a read may cost a database query and a
+    /// Stripe read, or start fetching a film from the other instances.
     #[serde(default = "defaults::throttle_polling_per_minute")]
     pub throttle_polling_per_minute: u32,
-    /// Reads of `GET /v1/purchases/{id}` one client may make at once before the sustained rate
-    /// applies.
+    /// Reads of each of those one client may make at once before the sustained rate applies.
     #[serde(default = "defaults::throttle_polling_burst")]
     pub throttle_polling_burst: u32,
     /// PaymentIntents this instance may create per minute for all clients together (primary and

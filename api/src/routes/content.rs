@@ -40,6 +40,7 @@ pub(super) async fn blob() {}
     params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`")),
     responses((status = 200, body = EditionContent),
     (status = 404, description = "not_found or content_unavailable", body = ErrorBody),
+    (status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody),
     (status = 503, body = ErrorBody)))]
 pub async fn edition_content(
     State(state): State<AppState>,

@@ -244,7 +244,9 @@ fn routes() -> Vec<Route> {
             M::GET,
             "/v1/editions/{id}/content",
             content::edition_content,
-        ),
+        )
+        // It may start fetching the file from the other instances.
+        .throttled(Class::Polling),
         route(M::POST, "/v1/editions/{id}/providers", providers::announce)
             .throttled(Class::SignedIn),
         route(M::GET, "/v1/admin/reconciliation", admin::reconciliation).throttled(Class::SignedIn),
