@@ -90,9 +90,8 @@ struct Announcer {
     api: Api,
     key: SecretKey,
     wallet: String,
-    /// The node's address, as signed.
+    /// The node's address, as signed and announced.
     address: ProviderAddr,
-    provider: String,
 }
 
 impl Announcer {
@@ -102,7 +101,7 @@ impl Announcer {
         let expires_at = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or(0) + ttl;
         let body = ProviderAnnouncement {
             licence_id: film.licence_id.clone(),
-            provider: self.provider.clone(),
+            provider: self.address.to_string(),
             expires_at,
             signature: announce::sign(
                 &self.key,
@@ -174,7 +173,6 @@ impl Seeder {
                     api,
                     key,
                     wallet: ctx.address()?.to_string().to_lowercase(),
-                    provider: provider.addr().to_string(),
                     address: provider.addr(),
                 }),
                 Err(e) => {
@@ -316,7 +314,6 @@ impl Seeder {
                         api,
                         key,
                         wallet: wallet.to_string().to_lowercase(),
-                        provider: self.provider.addr().to_string(),
                         address: self.provider.addr(),
                     });
                 }
