@@ -569,18 +569,20 @@ impl ChainClient {
         .await
     }
 
-    /// Changes an edition's master hash and price (`updateEdition`, operator key).
+    /// Changes an edition's master hash and price (`updateEdition`, operator key); `reason` is
+    /// recorded on chain when the master hash changes.
     pub async fn update_edition(
         &self,
         film_id: u64,
         quality: u8,
         master_hash: B256,
         price_cents: u64,
+        reason: String,
     ) -> Result<B256, ChainError> {
         let market = self.market();
         self.send(
             "updateEdition",
-            market.updateEdition(film_id, quality, master_hash, price_cents),
+            market.updateEdition(film_id, quality, master_hash, price_cents, reason),
         )
         .await
     }

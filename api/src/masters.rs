@@ -25,7 +25,7 @@ use crate::state::AppState;
 const TARGET: &str = "tangible::api::studios";
 
 /// A master to publish.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct MasterUpload {
     /// The edition.
     pub edition: EditionRef,
@@ -37,6 +37,8 @@ pub struct MasterUpload {
     pub declared_len: u64,
     /// Who uploads it.
     pub caller: Address,
+    /// Why it replaces the master on chain, if it does (validated, see [`MasterQuery::reason`]).
+    pub reason: Option<String>,
 }
 
 /// The content node, or 503 when `content_dir` is not configured.
@@ -84,6 +86,24 @@ pub(crate) fn chain_write_err(e: ChainError) -> ApiError {
                 | TangibleMarketErrors::RegistryFilmLimitReached(_) => {
                     ApiError::conflict(codes::CONFLICT, message)
                 }
+                TangibleMarketErrors::RegistryFilmQuotaReached(q) => ApiError::conflict(
+                    codes::FILM_QUOTA_REACHED,
+                    format!(
+                        "studio {} has registered as many films as its quota allows; a platform \
+                         admin can raise it",
+                        q.studioId
+                    ),
+                ),
+                TangibleMarketErrors::RegistryEditionSuspended(s) => ApiError::conflict(
+                    codes::EDITION_SUSPENDED,
+                    format!(
+                        "the platform suspended edition {}-{}: only the platform can lift that",
+                        s.filmId, s.quality
+                    ),
+                ),
+                TangibleMarketErrors::RegistryReasonRequired(_) => ApiError::invalid_field(
+                    "a reason is required to replace the master of an edition on chain",
+                ),
                 _ => ApiError::Internal(anyhow::anyhow!(message)),
             }
         }
@@ -136,7 +156,7 @@ pub async fn record(state: &AppState, upload: MasterUpload) -> ApiResult<Recorde
         declared_len,
         caller,
         ..
-    } = upload;
+    } = upload.clone();
     let id = edition.id();
     let film = i64::try_from(edition.film_id).map_err(anyhow::Error::new)?;
     let upload_id = Uuid::new_v4();
@@ -158,6 +178,7 @@ impl RecordedUpload {
     /// Publishes the master read from `body`, then records the outcome (row, metrics, log).
     pub async fn publish(self, state: &AppState, body: Body) -> ApiResult<MasterPublished> {
         let Self { upload_id, upload } = self;
+        let edition = upload.edition;
         let result = ingest_and_register(state, upload, body).await;
         match &result {
             Ok(p) => {
@@ -168,7 +189,7 @@ impl RecordedUpload {
             Err(e) => {
                 finish_upload(state, upload_id, "failed", None, Some(e.to_string())).await;
                 metrics::counter!("master_uploads_total", "outcome" => "failed").increment(1);
-                tracing::warn!(target: TARGET, %upload_id, edition = %upload.edition, error = %e, "master upload failed");
+                tracing::warn!(target: TARGET, %upload_id, %edition, error = %e, "master upload failed");
             }
         }
         result
@@ -188,6 +209,7 @@ async fn ingest_and_register(
         on_chain,
         declared_len,
         caller,
+        reason,
     } = upload;
     let node = content_node(state)?;
     let id = edition.id();
@@ -211,12 +233,16 @@ async fn ingest_and_register(
                 .register_edition(id.film_id, id.quality, ingested.master_hash, price)
                 .await,
         ),
-        Some(e) if e.master_hash != ingested.master_hash || e.price_cents != price => Some(
-            state
-                .chain()
-                .update_edition(id.film_id, id.quality, ingested.master_hash, price)
-                .await,
-        ),
+        Some(e) if e.master_hash != ingested.master_hash || e.price_cents != price => {
+            // A new master of an edition on chain is recorded with why (`MasterReplaced`).
+            let reason = reason.unwrap_or_else(|| format!("master re-uploaded by {caller}"));
+            Some(
+                state
+                    .chain()
+                    .update_edition(id.film_id, id.quality, ingested.master_hash, price, reason)
+                    .await,
+            )
+        }
         Some(_) => None,
     };
     let tx = match sent.transpose() {

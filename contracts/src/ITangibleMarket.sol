@@ -39,6 +39,10 @@ interface ITangibleMarket {
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
     /// @notice `account` deposited `amount` stablecoin units into its balance (e.g. the operator's card float).
     event Deposited(address indexed account, uint256 amount);
+    /// @notice Accrued earnings (a studio's or the platform's cents) moved into `account`'s withdrawable balance:
+    /// when a studio's royalty recipient or the platform address changes, or an accumulator would overflow.
+    /// `amount` is in stablecoin units.
+    event EarningsCredited(address indexed account, uint256 amount);
     /// @notice The platform's fee recipient changed.
     event PlatformChanged(address indexed previousPlatform, address indexed newPlatform);
     /// @notice The hold period of card-paid licences changed (seconds).
@@ -78,6 +82,9 @@ interface ITangibleMarket {
     error MarketInvalidToken(address token);
     /// @dev `account` may not perform this action.
     error MarketUnauthorizedAccount(address account);
+    /// @dev The last holder of `DEFAULT_ADMIN_ROLE` cannot renounce it or have it revoked: a market without an
+    /// admin could never be unpaused, and every balance would stay frozen.
+    error MarketLastAdmin();
     /// @dev The market is paused.
     error EnforcedPause();
     /// @dev The market is not paused.

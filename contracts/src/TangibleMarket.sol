@@ -87,6 +87,8 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
     Counters private _counters;
     mapping(uint256 offerId => uint256 licenceId) private _offerLicences;
     mapping(uint256 licenceId => ActiveOffer) private _activeOffers;
+    /// @dev Number of `DEFAULT_ADMIN_ROLE` holders, kept >= 1 after construction (see {MarketLastAdmin}).
+    uint256 private _adminCount;
 
     modifier whenNotPaused() {
         if (_config.paused) revert EnforcedPause();
@@ -552,8 +554,25 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
     }
 
     function _creditAccountCents(address account, uint64 cents) internal override {
+        uint256 amount = uint256(cents) * unitsPerCent; // < 2**64 * 1e16 < 2**118 (<= 18 decimals)
         // forge-lint: disable-next-line(unsafe-typecast)
-        _accounts[account].credit += uint184(uint256(cents) * unitsPerCent); // < 2**64 * 1e16 < 2**118 (<= 18 decimals)
+        _accounts[account].credit += uint184(amount);
+        emit EarningsCredited(account, amount);
+    }
+
+    /// @dev Counts admins as they are granted (see {MarketLastAdmin}).
+    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        granted = super._grantRole(role, account);
+        if (granted && role == DEFAULT_ADMIN_ROLE) ++_adminCount;
+    }
+
+    /// @dev Refuses to remove the last admin (renounce or revoke).
+    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == DEFAULT_ADMIN_ROLE) {
+            if (_adminCount == 1) revert MarketLastAdmin();
+            --_adminCount;
+        }
     }
 
     /// @dev Reverts unless the caller owns the live licence `licenceId`.

@@ -10,6 +10,11 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// from its own storage instead of paying for cross-contract calls. Studio functions are callable by the studio
 /// admin or by an `OPERATOR_ROLE` holder (the API registers on behalf of studios); commissions are set by the
 /// platform (`DEFAULT_ADMIN_ROLE` or `OPERATOR_ROLE`).
+///
+/// Film ids live in 24 bits of each licence slot, a space of 16,777,215 films for the whole market. So that no
+/// one can exhaust it (each film costs its registrant about 27k gas), only the platform registers studios (the
+/// API does so once a platform admin approved the studio), and each studio registers at most its film quota
+/// ({DEFAULT_FILM_QUOTA} at registration, changed only by `DEFAULT_ADMIN_ROLE`).
 abstract contract TangibleRegistry is AccessControl {
     /// @notice Role of the platform's operator key (API, minting worker, settlement).
     bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
@@ -19,6 +24,8 @@ abstract contract TangibleRegistry is AccessControl {
     uint16 public constant DEFAULT_COMMISSION_BPS = SplitLib.DEFAULT_COMMISSION_BPS;
     /// @notice Highest quality code: 0 = SD, 1 = HD, 2 = UHD 4K.
     uint8 public constant MAX_QUALITY = 2;
+    /// @notice Films a newly registered studio may register before the platform admin raises its quota.
+    uint16 public constant DEFAULT_FILM_QUOTA = 1000;
     /// @dev Film ids are sequential and stored in 24 bits inside each licence slot.
     uint64 internal constant _MAX_FILM_ID = type(uint24).max;
 
@@ -27,6 +34,7 @@ abstract contract TangibleRegistry is AccessControl {
         address royaltyRecipient;
         uint16 commissionBps;
         uint64 creditCents; // studio earnings not yet withdrawn, see {TangibleMarket-withdrawStudio}
+        uint16 filmsLeft; // films the studio may still register, see {setStudioFilmQuota}
     }
 
     /// @dev Film record. `studioId == 0` means the film does not exist.
@@ -40,6 +48,7 @@ abstract contract TangibleRegistry is AccessControl {
         uint64 priceCents; // 0 = edition not registered
         uint32 studioId;
         bool active;
+        bool suspended; // withdrawn by the platform: the studio cannot reactivate it, see {suspendEdition}
     }
 
     /// @notice Read-only view of an edition.
@@ -50,6 +59,7 @@ abstract contract TangibleRegistry is AccessControl {
         bytes32 masterHash;
         uint64 priceCents;
         bool active;
+        bool suspended;
     }
 
     /// @notice Read-only view of a studio.
@@ -96,6 +106,20 @@ abstract contract TangibleRegistry is AccessControl {
     event EditionUpdated(uint64 indexed filmId, uint8 indexed quality, bytes32 masterHash, uint64 priceCents);
     /// @notice An edition was withdrawn from (`active = false`) or returned to (`active = true`) primary sale.
     event EditionStatusChanged(uint64 indexed filmId, uint8 indexed quality, bool active);
+    /// @notice The platform suspended an edition (`suspended = true`: withdrawn from sale, and its studio may not
+    /// reactivate it) or lifted the suspension, for `reason`.
+    event EditionSuspended(uint64 indexed filmId, uint8 indexed quality, bool suspended, string reason);
+    /// @notice An edition's master hash changed from `previousMasterHash` for the studio's `reason`; licences
+    /// already sold now give access to the new master (same edition key).
+    event MasterReplaced(
+        uint64 indexed filmId,
+        uint8 indexed quality,
+        bytes32 previousMasterHash,
+        bytes32 masterHash,
+        string reason
+    );
+    /// @notice A studio's film quota (films it may still register) was set.
+    event StudioFilmQuotaChanged(uint32 indexed studioId, uint16 filmsLeft);
 
     /// @dev `studioId` is not a registered studio.
     error RegistryStudioNotFound(uint32 studioId);
@@ -121,6 +145,14 @@ abstract contract TangibleRegistry is AccessControl {
     error RegistryEditionStatusUnchanged(uint64 filmId, uint8 quality, bool active);
     /// @dev No more film ids are available (film ids are 24-bit).
     error RegistryFilmLimitReached();
+    /// @dev `studioId` has registered as many films as its quota allows; the platform admin may raise it.
+    error RegistryFilmQuotaReached(uint32 studioId);
+    /// @dev The platform suspended the edition: only the platform lifts that ({unsuspendEdition}).
+    error RegistryEditionSuspended(uint64 filmId, uint8 quality);
+    /// @dev The edition's suspension is already in the requested state.
+    error RegistrySuspensionUnchanged(uint64 filmId, uint8 quality, bool suspended);
+    /// @dev Changing a master hash, or suspending an edition, needs a non-empty reason (recorded in the event).
+    error RegistryReasonRequired();
 
     /// @dev Reverts unless the caller is the studio's admin or holds `OPERATOR_ROLE`.
     modifier onlyStudioOrOperator(uint32 studioId) {
@@ -130,20 +162,19 @@ abstract contract TangibleRegistry is AccessControl {
 
     // ------------------------------------------------------------------ studios
 
-    /// @notice Registers a studio with the default commission. A studio may register itself
-    /// (`admin == msg.sender`); an operator may register any admin.
+    /// @notice Registers a studio with the default commission and film quota. Platform admin or operator only
+    /// (the API registers a studio once a platform admin approved it): a studio cannot register itself, so nobody
+    /// can mint studios, and their film quotas, to exhaust the film id space.
     /// @dev Emits a {StudioRegistered} event.
     function registerStudio(address admin, address royaltyRecipient, string calldata name)
         external
         returns (uint32 studioId)
     {
+        _checkAdminOrOperatorAccount(0);
         if (admin == address(0)) revert RegistryInvalidAddress(admin);
         if (royaltyRecipient == address(0)) revert RegistryInvalidAddress(royaltyRecipient);
-        if (admin != msg.sender && !hasRole(OPERATOR_ROLE, msg.sender)) {
-            revert RegistryUnauthorizedStudioAccount(msg.sender, 0);
-        }
         studioId = ++_studioCount;
-        _studios[studioId] = Studio(royaltyRecipient, DEFAULT_COMMISSION_BPS, 0);
+        _studios[studioId] = Studio(royaltyRecipient, DEFAULT_COMMISSION_BPS, 0, DEFAULT_FILM_QUOTA);
         _studioAdmins[studioId] = admin;
         _studioNames[studioId] = name;
         emit StudioRegistered(studioId, admin, royaltyRecipient, DEFAULT_COMMISSION_BPS, name);
@@ -186,15 +217,28 @@ abstract contract TangibleRegistry is AccessControl {
         );
     }
 
+    /// @notice Sets how many more films `studioId` may register. Platform admin only (not the operator: a
+    /// stolen operator key must not be able to open the film id space to a studio it controls).
+    /// @dev Emits a {StudioFilmQuotaChanged} event.
+    function setStudioFilmQuota(uint32 studioId, uint16 filmsLeft) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _requireStudio(studioId);
+        _studios[studioId].filmsLeft = filmsLeft;
+        emit StudioFilmQuotaChanged(studioId, filmsLeft);
+    }
+
     // ------------------------------------------------------------------ films and editions
 
-    /// @notice Registers a film of `studioId`. Studio admin or operator.
+    /// @notice Registers a film of `studioId`, within the studio's film quota. Studio admin or operator.
     /// @dev Film ids are sequential from 1. Emits a {FilmRegistered} event.
     function registerFilm(uint32 studioId, string calldata title, uint16 year)
         external
         onlyStudioOrOperator(studioId)
         returns (uint64 filmId)
     {
+        Studio storage s = _studios[studioId];
+        uint16 left = s.filmsLeft;
+        if (left == 0) revert RegistryFilmQuotaReached(studioId);
+        s.filmsLeft = left - 1;
         filmId = ++_filmCount;
         if (filmId > _MAX_FILM_ID) revert RegistryFilmLimitReached();
         _films[filmId] = Film(studioId, year);
@@ -212,19 +256,33 @@ abstract contract TangibleRegistry is AccessControl {
         if (priceCents == 0) revert RegistryInvalidPrice(priceCents);
         uint256 key = _editionKey(filmId, quality);
         if (_editions[key].priceCents != 0) revert RegistryEditionExists(filmId, quality);
-        _editions[key] = Edition(priceCents, studioId, true);
+        _editions[key] = Edition(priceCents, studioId, true, false);
         _masterHashes[key] = masterHash;
         emit EditionRegistered(filmId, quality, masterHash, priceCents);
     }
 
-    /// @notice Changes an edition's master hash and price. Studio admin or operator.
-    /// @dev Emits an {EditionUpdated} event.
-    function updateEdition(uint64 filmId, uint8 quality, bytes32 masterHash, uint64 priceCents) external {
+    /// @notice Changes an edition's price and, with a non-empty `reason`, its master hash. Studio admin or
+    /// operator. Buyers and holders are bound to the edition, not to one master: a replaced master (a corrected
+    /// encode, say) is what every licence of the edition then gives access to, so the change is recorded with its
+    /// reason on chain ({MasterReplaced}). `reason` is ignored when the master hash does not change.
+    /// @dev Emits an {EditionUpdated} event, and a {MasterReplaced} event when the master hash changes.
+    function updateEdition(
+        uint64 filmId,
+        uint8 quality,
+        bytes32 masterHash,
+        uint64 priceCents,
+        string calldata reason
+    ) external {
         (uint256 key, Edition storage e) = _studioEdition(filmId, quality);
         if (masterHash == bytes32(0)) revert RegistryInvalidMasterHash();
         if (priceCents == 0) revert RegistryInvalidPrice(priceCents);
+        bytes32 previous = _masterHashes[key];
+        if (previous != masterHash) {
+            if (bytes(reason).length == 0) revert RegistryReasonRequired();
+            _masterHashes[key] = masterHash;
+            emit MasterReplaced(filmId, quality, previous, masterHash, reason);
+        }
         e.priceCents = priceCents;
-        _masterHashes[key] = masterHash;
         emit EditionUpdated(filmId, quality, masterHash, priceCents);
     }
 
@@ -235,10 +293,34 @@ abstract contract TangibleRegistry is AccessControl {
         _setEditionActive(filmId, quality, false);
     }
 
-    /// @notice Returns a withdrawn edition to primary sale. Studio admin or operator.
+    /// @notice Returns a withdrawn edition to primary sale. Studio admin or operator; not while the platform
+    /// suspends it.
     /// @dev Emits an {EditionStatusChanged} event.
     function reactivateEdition(uint64 filmId, uint8 quality) external {
         _setEditionActive(filmId, quality, true);
+    }
+
+    /// @notice Withdraws an edition from primary sale on the platform's authority, for `reason`: its studio
+    /// cannot reactivate it until the platform lifts the suspension. Platform admin or operator. Existing
+    /// licences stay valid and resellable.
+    /// @dev Emits an {EditionSuspended} event, and an {EditionStatusChanged} event if the edition was active.
+    function suspendEdition(uint64 filmId, uint8 quality, string calldata reason) external {
+        Edition storage e = _platformEdition(filmId, quality, true, reason);
+        e.suspended = true;
+        if (e.active) {
+            e.active = false;
+            emit EditionStatusChanged(filmId, quality, false);
+        }
+        emit EditionSuspended(filmId, quality, true, reason);
+    }
+
+    /// @notice Lifts the platform's suspension of an edition, for `reason`; the edition stays withdrawn until its
+    /// studio reactivates it. Platform admin or operator.
+    /// @dev Emits an {EditionSuspended} event.
+    function unsuspendEdition(uint64 filmId, uint8 quality, string calldata reason) external {
+        Edition storage e = _platformEdition(filmId, quality, false, reason);
+        e.suspended = false;
+        emit EditionSuspended(filmId, quality, false, reason);
     }
 
     // ------------------------------------------------------------------ views
@@ -266,6 +348,12 @@ abstract contract TangibleRegistry is AccessControl {
         );
     }
 
+    /// @notice How many more films `studioId` may register.
+    function studioFilmsLeft(uint32 studioId) external view returns (uint16) {
+        _requireStudio(studioId);
+        return _studios[studioId].filmsLeft;
+    }
+
     /// @notice A film's studio and year.
     function film(uint64 filmId) external view returns (uint32 studioId, uint16 year) {
         studioId = _requireFilm(filmId);
@@ -277,7 +365,8 @@ abstract contract TangibleRegistry is AccessControl {
         uint256 key = _editionKey(filmId, quality);
         Edition memory e = _editions[key];
         if (e.priceCents == 0) revert RegistryEditionNotFound(filmId, quality);
-        info = EditionInfo(filmId, quality, e.studioId, _masterHashes[key], e.priceCents, e.active);
+        info =
+            EditionInfo(filmId, quality, e.studioId, _masterHashes[key], e.priceCents, e.active, e.suspended);
     }
 
     // ------------------------------------------------------------------ internal
@@ -288,6 +377,7 @@ abstract contract TangibleRegistry is AccessControl {
     function _setEditionActive(uint64 filmId, uint8 quality, bool active) private {
         (, Edition storage e) = _studioEdition(filmId, quality);
         if (e.active == active) revert RegistryEditionStatusUnchanged(filmId, quality, active);
+        if (active && e.suspended) revert RegistryEditionSuspended(filmId, quality);
         e.active = active;
         emit EditionStatusChanged(filmId, quality, active);
     }
@@ -302,6 +392,28 @@ abstract contract TangibleRegistry is AccessControl {
         e = _editions[key];
         if (e.priceCents == 0) revert RegistryEditionNotFound(filmId, quality);
         _checkStudioOrOperator(e.studioId);
+    }
+
+    /// @dev Loads an existing edition for a platform suspension change to `suspended`, with its checks: platform
+    /// admin or operator, a reason, and a change of state.
+    function _platformEdition(uint64 filmId, uint8 quality, bool suspended, string calldata reason)
+        private
+        view
+        returns (Edition storage e)
+    {
+        _checkAdminOrOperatorAccount(0);
+        if (bytes(reason).length == 0) revert RegistryReasonRequired();
+        e = _editions[_editionKey(filmId, quality)];
+        if (e.priceCents == 0) revert RegistryEditionNotFound(filmId, quality);
+        if (e.suspended == suspended) revert RegistrySuspensionUnchanged(filmId, quality, suspended);
+    }
+
+    /// @dev Reverts unless the caller holds `DEFAULT_ADMIN_ROLE` or `OPERATOR_ROLE` (`studioId` names the studio
+    /// acted on in the error, 0 for none).
+    function _checkAdminOrOperatorAccount(uint32 studioId) internal view {
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && !hasRole(OPERATOR_ROLE, msg.sender)) {
+            revert RegistryUnauthorizedStudioAccount(msg.sender, studioId);
+        }
     }
 
     function _checkStudioOrOperator(uint32 studioId) internal view {

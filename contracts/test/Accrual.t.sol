@@ -29,7 +29,7 @@ contract AccrualTest is TangibleTest {
         vm.prank(admin);
         market.setStudioCommission(studioId, bps);
         vm.prank(studioAdmin);
-        market.updateEdition(filmId, SD, MASTER_SD, price);
+        market.updateEdition(filmId, SD, MASTER_SD, price, "re-encode");
         _fund(alice, uint256(price) * UNITS);
         vm.prank(alice);
         market.buyPrimary(filmId, SD, price, alice);
@@ -191,7 +191,7 @@ contract AccrualTest is TangibleTest {
 
     /// @dev Registers the fixture's studio, film and SD edition on market `m`.
     function _registerOn(TangibleMarket m) internal {
-        vm.prank(studioAdmin);
+        vm.prank(operator);
         studioId = m.registerStudio(studioAdmin, royalty, "Studio Lumiere");
         vm.startPrank(operator);
         filmId = m.registerFilm(studioId, "Le Voyage", 1902);

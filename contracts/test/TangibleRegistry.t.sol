@@ -13,10 +13,10 @@ contract TangibleRegistryTest is TangibleTest {
 
     // ------------------------------------------------------------------ studios
 
-    function test_registerStudio_self() public {
+    function test_registerStudio_byAdmin() public {
         vm.expectEmit(address(market));
         emit TangibleRegistry.StudioRegistered(2, alice, bob, 1000, "Alice Films");
-        vm.prank(alice);
+        vm.prank(admin);
         uint32 id = market.registerStudio(alice, bob, "Alice Films");
         assertEq(id, 2);
         assertEq(market.studioCount(), 2);
@@ -26,6 +26,7 @@ contract TangibleRegistryTest is TangibleTest {
         assertEq(s.commissionBps, market.DEFAULT_COMMISSION_BPS());
         assertEq(s.creditCents, 0);
         assertEq(s.name, "Alice Films");
+        assertEq(market.studioFilmsLeft(id), market.DEFAULT_FILM_QUOTA());
     }
 
     function test_registerStudio_byOperatorForAnyAdmin() public {
@@ -43,7 +44,7 @@ contract TangibleRegistryTest is TangibleTest {
     }
 
     function test_registerStudio_revert_zeroAddresses() public {
-        vm.startPrank(alice);
+        vm.startPrank(operator);
         vm.expectRevert(abi.encodeWithSelector(TangibleRegistry.RegistryInvalidAddress.selector, address(0)));
         market.registerStudio(address(0), alice, "x");
         vm.expectRevert(abi.encodeWithSelector(TangibleRegistry.RegistryInvalidAddress.selector, address(0)));
@@ -258,7 +259,7 @@ contract TangibleRegistryTest is TangibleTest {
         vm.expectEmit(address(market));
         emit TangibleRegistry.EditionUpdated(filmId, HD, newMaster, 1500);
         vm.prank(studioAdmin);
-        market.updateEdition(filmId, HD, newMaster, 1500);
+        market.updateEdition(filmId, HD, newMaster, 1500, "re-encode");
         TangibleRegistry.EditionInfo memory e = market.edition(filmId, HD);
         assertEq(e.masterHash, newMaster);
         assertEq(e.priceCents, 1500);
@@ -271,17 +272,17 @@ contract TangibleRegistryTest is TangibleTest {
             )
         );
         vm.prank(stranger);
-        market.updateEdition(filmId, HD, MASTER_HD, 1);
+        market.updateEdition(filmId, HD, MASTER_HD, 1, "re-encode");
 
         vm.startPrank(operator);
         vm.expectRevert(
             abi.encodeWithSelector(TangibleRegistry.RegistryEditionNotFound.selector, filmId, uint8(3))
         );
-        market.updateEdition(filmId, 3, MASTER_HD, 1);
+        market.updateEdition(filmId, 3, MASTER_HD, 1, "re-encode");
         vm.expectRevert(TangibleRegistry.RegistryInvalidMasterHash.selector);
-        market.updateEdition(filmId, HD, bytes32(0), 1);
+        market.updateEdition(filmId, HD, bytes32(0), 1, "re-encode");
         vm.expectRevert(abi.encodeWithSelector(TangibleRegistry.RegistryInvalidPrice.selector, uint64(0)));
-        market.updateEdition(filmId, HD, MASTER_HD, 0);
+        market.updateEdition(filmId, HD, MASTER_HD, 0, "re-encode");
         vm.stopPrank();
     }
 

@@ -52,10 +52,18 @@ fn parse_address(field: &str, s: &str) -> ApiResult<Address> {
 }
 
 fn parse_name(field: &str, s: &str) -> ApiResult<String> {
+    parse_text(field, s, MAX_NAME_CHARS)
+}
+
+/// Longest reason for replacing a master (recorded on chain: kept short).
+const MAX_REASON_CHARS: usize = 200;
+
+/// `s` trimmed, 1 to `max` characters, no control character.
+fn parse_text(field: &str, s: &str, max: usize) -> ApiResult<String> {
     let t = s.trim();
-    if t.is_empty() || t.chars().count() > MAX_NAME_CHARS || t.chars().any(char::is_control) {
+    if t.is_empty() || t.chars().count() > max || t.chars().any(char::is_control) {
         return Err(ApiError::invalid_field(format!(
-            "{field} must be 1 to {MAX_NAME_CHARS} characters without control characters"
+            "{field} must be 1 to {max} characters without control characters"
         )));
     }
     Ok(t.to_owned())
@@ -363,6 +371,11 @@ async fn upload_master_checked(
     if let Some(p) = query.price_cents {
         check_price(p)?;
     }
+    let reason = query
+        .reason
+        .as_deref()
+        .map(|r| parse_text("reason", r, MAX_REASON_CHARS))
+        .transpose()?;
     require_film_admin(&state, caller, edition.film_id).await?;
     let id = edition.id();
     let on_chain = state
@@ -405,6 +418,7 @@ async fn upload_master_checked(
         on_chain,
         declared_len,
         caller,
+        reason,
     };
     let recorded = masters::record(&state, upload).await?;
     let body = body

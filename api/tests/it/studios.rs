@@ -248,9 +248,13 @@ async fn a_studio_uploads_a_master_that_buyers_fetch_over_p2p_and_http_and_decry
         "the released key decrypts the download to the master"
     );
 
-    // Re-uploading a new master with a new price updates the chain; the key stays the same.
+    // Re-uploading a new master with a new price updates the chain, with the studio's reason
+    // recorded next to the hashes before and after; the key stays the same.
     let data2 = master_bytes(2 * 1024 * 1024 + 1);
-    let (s, second) = upload(&app, &edition, &admin_token, &data2, "?price_cents=1100").await;
+    let (s, body) = upload(&app, &edition, &admin_token, &data2, "?reason=%20%20").await;
+    assert_error(s, &body, 422, "invalid_field");
+    let query = "?price_cents=1100&reason=audio%20desync%20fixed";
+    let (s, second) = upload(&app, &edition, &admin_token, &data2, query).await;
     assert_eq!(s, 200, "{second}");
     let e = market.edition(film_id, 1).call().await.unwrap();
     assert_eq!(
@@ -258,6 +262,19 @@ async fn a_studio_uploads_a_master_that_buyers_fetch_over_p2p_and_http_and_decry
         second["master_hash"].as_str().unwrap()
     );
     assert_eq!(e.priceCents, 1100);
+    let replaced = market
+        .MasterReplaced_filter()
+        .from_block(0)
+        .query()
+        .await
+        .unwrap();
+    let (ev, _) = replaced.last().expect("a MasterReplaced event");
+    assert_eq!(ev.reason, "audio desync fixed");
+    assert_eq!(ev.previousMasterHash, sha);
+    assert_eq!(
+        ev.masterHash.to_string(),
+        second["master_hash"].as_str().unwrap()
+    );
     let r = app
         .http
         .get(app.url(&format!(

@@ -349,7 +349,7 @@ abstract contract MarketActions is MarketModel {
         bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
         bool expectOk = auth && price > 0 && master != bytes32(0);
         vm.prank(caller);
-        try market.updateEdition(ed.filmId, ed.quality, master, price) {
+        try market.updateEdition(ed.filmId, ed.quality, master, price, "re-encode") {
             if (_outcome(Action.UpdateEdition, auth, expectOk, true)) _eds[e].price = price;
         } catch {
             _outcome(Action.UpdateEdition, auth, expectOk, false);
@@ -362,7 +362,7 @@ abstract contract MarketActions is MarketModel {
         if (active && _rand(seed, "pick") % 8 != 0) {
             for (uint256 i = 0; i < _eds.length; i++) {
                 uint256 j = (e + i) % _eds.length;
-                if (!_eds[j].active) {
+                if (!_eds[j].active && !_eds[j].suspended) {
                     e = j;
                     break;
                 }
@@ -371,7 +371,8 @@ abstract contract MarketActions is MarketModel {
         EditionModel memory ed = _eds[e];
         address caller = _studioCaller(seed, ed.studioId);
         bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
-        bool expectOk = auth && ed.active != active;
+        // A platform suspension keeps the studio (and the operator acting for it) from reactivating.
+        bool expectOk = auth && ed.active != active && !(active && ed.suspended);
         Action action = active ? Action.ReactivateEdition : Action.WithdrawEdition;
         vm.prank(caller);
         bool ok;
@@ -385,6 +386,37 @@ abstract contract MarketActions is MarketModel {
             } catch {}
         }
         if (_outcome(action, auth, expectOk, ok)) _eds[e].active = active;
+    }
+
+    /// @dev Suspends an edition on the platform's authority, or lifts a suspension, as the admin, an operator, the
+    /// studio's admin or anyone.
+    function _setSuspended(uint256 seed) internal {
+        uint256 e = _rand(seed, "edition") % _eds.length;
+        EditionModel memory ed = _eds[e];
+        // Rare and lifted soon (seven times in eight), so that editions return to sale and the sales keep their
+        // coverage floors; three calls in four on an edition on sale try to lift what is not suspended (a revert
+        // the model predicts).
+        uint256 r = _rand(seed, "again");
+        bool suspend = ed.suspended ? r % 8 == 0 : r % 4 == 0;
+        uint256 who = _rand(seed, "who") % 3;
+        address caller = _caller(seed, who == 0 ? admin : who == 1 ? operator : _studios[ed.studioId].admin);
+        bool auth = modelOperator[caller] || caller == admin;
+        bool expectOk = auth && ed.suspended != suspend;
+        vm.prank(caller);
+        bool ok;
+        if (suspend) {
+            try market.suspendEdition(ed.filmId, ed.quality, "handler") {
+                ok = true;
+            } catch {}
+        } else {
+            try market.unsuspendEdition(ed.filmId, ed.quality, "handler") {
+                ok = true;
+            } catch {}
+        }
+        if (_outcome(Action.SuspendEdition, auth, expectOk, ok)) {
+            _eds[e].suspended = suspend;
+            if (suspend) _eds[e].active = false;
+        }
     }
 
     function _setCommission(uint256 seed) internal {

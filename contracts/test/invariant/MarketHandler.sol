@@ -61,10 +61,11 @@ contract MarketHandler is MarketActions {
             this.setPlatform.selector,
             this.setOperatorRole.selector,
             this.warp.selector,
-            this.tryDirectTransfer.selector
+            this.tryDirectTransfer.selector,
+            this.suspendEdition.selector
         ];
         uint8[ACTION_COUNT] memory weight =
-            [3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1];
+            [3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 2];
         uint256 n;
         for (uint256 i = 0; i < ACTION_COUNT; i++) {
             n += weight[i];
@@ -159,6 +160,10 @@ contract MarketHandler is MarketActions {
 
     function reactivateEdition(uint256 seed) external {
         _setEditionActive(seed, true);
+    }
+
+    function suspendEdition(uint256 seed) external {
+        _setSuspended(seed);
     }
 
     function setStudioCommission(uint256 seed) external {

@@ -41,10 +41,11 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         SetPlatform,
         SetOperatorRole,
         Warp,
-        DirectTransfer
+        DirectTransfer,
+        SuspendEdition
     }
 
-    uint256 public constant ACTION_COUNT = 25; // checked against the enum in the constructor
+    uint256 public constant ACTION_COUNT = 26; // checked against the enum in the constructor
 
     // ------------------------------------------------------------------ model types
 
@@ -70,6 +71,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         uint32 studioId;
         uint64 price;
         bool active;
+        bool suspended;
     }
 
     struct StudioModel {
@@ -188,7 +190,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         for (uint64 f = 1; f <= market_.filmCount(); f++) {
             for (uint8 q = 0; q <= market_.MAX_QUALITY(); q++) {
                 try market_.edition(f, q) returns (TangibleMarket.EditionInfo memory e) {
-                    _eds.push(EditionModel(f, q, e.studioId, e.priceCents, e.active));
+                    _eds.push(EditionModel(f, q, e.studioId, e.priceCents, e.active, e.suspended));
                     _edIndex[_key(f, q)] = _eds.length;
                 } catch {}
             }
@@ -281,7 +283,8 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             "setPlatform",
             "grant/revokeOperator",
             "warp",
-            "directTransfer"
+            "directTransfer",
+            "suspendEdition"
         ];
         return names[action];
     }

@@ -39,7 +39,7 @@ contract TangibleMarketPrimaryTest is TangibleMarketTest {
         vm.prank(admin);
         market.setStudioCommission(studioId, bps);
         vm.prank(studioAdmin);
-        market.updateEdition(filmId, SD, MASTER_SD, price);
+        market.updateEdition(filmId, SD, MASTER_SD, price, "re-encode");
         _fund(alice, uint256(price) * UNITS);
         vm.prank(alice);
         market.buyPrimary(filmId, SD, price, alice);
@@ -73,7 +73,7 @@ contract TangibleMarketPrimaryTest is TangibleMarketTest {
     function test_buyPrimary_revert_studioRaisedPriceInFront() public {
         _fund(alice, 100 * 1e6);
         vm.prank(studioAdmin);
-        market.updateEdition(filmId, HD, MASTER_HD, 5000);
+        market.updateEdition(filmId, HD, MASTER_HD, 5000, "re-encode");
         vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketPriceMismatch.selector, PRICE_HD, 5000));
         vm.prank(alice);
         market.buyPrimary(filmId, HD, PRICE_HD, alice);

@@ -37,7 +37,7 @@ abstract contract TangibleTest is Test {
     function setUp() public virtual {
         euro = new TestEuro(address(this));
         market = new TangibleMarket(euro, admin, operator, platform);
-        vm.prank(studioAdmin);
+        vm.prank(operator);
         studioId = market.registerStudio(studioAdmin, royalty, "Studio Lumiere");
         vm.startPrank(operator);
         filmId = market.registerFilm(studioId, "Le Voyage", 1902);

@@ -58,6 +58,10 @@ pub mod codes {
     pub const CONTENT_UNAVAILABLE: &str = "content_unavailable";
     /// The edition is already withdrawn (or already on sale).
     pub const EDITION_STATUS_UNCHANGED: &str = "edition_status_unchanged";
+    /// 409: the studio registered as many films as its quota allows (a platform admin raises it).
+    pub const FILM_QUOTA_REACHED: &str = "film_quota_reached";
+    /// 409: the platform suspended the edition; its studio cannot return it to sale.
+    pub const EDITION_SUSPENDED: &str = "edition_suspended";
     /// The edition already exists, or no more films can be registered.
     pub const CONFLICT: &str = "conflict";
     /// 409: the job is not dead (only a job given up can be retried by an operator).

@@ -103,6 +103,11 @@ pub struct FilmCreated {
 pub struct MasterQuery {
     /// Sets or changes the edition's price (required if it was not declared with the film).
     pub price_cents: Option<u64>,
+    /// Why the master of an edition already on chain is replaced (1 to 200 characters), recorded on
+    /// chain with the hashes before and after (`MasterReplaced`). Without it a replacement is
+    /// recorded as "master re-uploaded by <address>".
+    #[serde(default)]
+    pub reason: Option<String>,
 }
 
 /// A published master.

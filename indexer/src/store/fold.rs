@@ -176,7 +176,12 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
             | TangibleEvent::Unpaused(_)
             | TangibleEvent::RoleGranted(_)
             | TangibleEvent::RoleRevoked(_)
-            | TangibleEvent::RoleAdminChanged(_) => {}
+            | TangibleEvent::RoleAdminChanged(_)
+            // A suspension also emits `EditionStatusChanged`, which the catalogue folds.
+            | TangibleEvent::EditionSuspended(_)
+            | TangibleEvent::MasterReplaced(_)
+            | TangibleEvent::StudioFilmQuotaChanged(_)
+            | TangibleEvent::EarningsCredited(_) => {}
         }
     }
     Ok(p)

@@ -71,7 +71,7 @@ pub(crate) async fn operations(c: &Chain, mut ix: Option<&mut Indexer<HttpRpc>>)
     )
     .await;
     mined(
-        m.updateEdition(c.film_id, 1, keccak256("hd v2"), 950)
+        m.updateEdition(c.film_id, 1, keccak256("hd v2"), 950, "re-encode".into())
             .from(c.studio_admin),
     )
     .await;

@@ -90,7 +90,7 @@ async fn rows_updated_above_the_fork_get_back_their_state_at_the_fork() {
     )
     .await;
     mined(
-        m.updateEdition(c.film_id, 1, B256::repeat_byte(7), 990)
+        m.updateEdition(c.film_id, 1, B256::repeat_byte(7), 990, "re-encode".into())
             .from(c.studio_admin),
     )
     .await;

@@ -93,7 +93,7 @@ async fn primary_split_matches_the_contract() {
         mined(market.setStudioCommission(c.studio_id, bps)).await;
         mined(
             market
-                .updateEdition(c.film_id, 2, keccak256("master"), price)
+                .updateEdition(c.film_id, 2, keccak256("master"), price, "re-encode".into())
                 .from(c.accounts.studio_admin),
         )
         .await;
