@@ -39,6 +39,10 @@ interface ITangibleMarket {
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
     /// @notice `account` deposited `amount` stablecoin units into its balance (e.g. the operator's card float).
     event Deposited(address indexed account, uint256 amount);
+    /// @notice The treasury, the only address an operator's (or former operator's) balance may be withdrawn to,
+    /// changed (also at
+    /// construction: the admin).
+    event TreasuryChanged(address indexed previousTreasury, address indexed newTreasury);
     /// @notice Accrued earnings (a studio's or the platform's cents) moved into `account`'s withdrawable balance:
     /// when a studio's royalty recipient or the platform address changes, or an accumulator would overflow.
     /// `amount` is in stablecoin units.
@@ -82,6 +86,9 @@ interface ITangibleMarket {
     error MarketInvalidToken(address token);
     /// @dev `account` may not perform this action.
     error MarketUnauthorizedAccount(address account);
+    /// @dev An account that holds or held `OPERATOR_ROLE` withdraws only to the treasury (see
+    /// {TangibleMarket-treasury}).
+    error MarketNotTreasury(address to, address treasury);
     /// @dev The last holder of `DEFAULT_ADMIN_ROLE` cannot renounce it or have it revoked: a market without an
     /// admin could never be unpaused, and every balance would stay frozen.
     error MarketLastAdmin();

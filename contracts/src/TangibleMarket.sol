@@ -87,6 +87,11 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
     Counters private _counters;
     mapping(uint256 offerId => uint256 licenceId) private _offerLicences;
     mapping(uint256 licenceId => ActiveOffer) private _activeOffers;
+    /// @dev Where operators' withdrawals go (see {treasury}).
+    address private _treasury;
+    /// @dev Accounts that ever held `OPERATOR_ROLE`: their balance (a card float) goes to the treasury only, even
+    /// after the role is renounced or revoked (a stolen key renouncing its role must not free the float).
+    mapping(address account => bool) private _floatAccounts;
     /// @dev Number of `DEFAULT_ADMIN_ROLE` holders, kept >= 1 after construction (see {MarketLastAdmin}).
     uint256 private _adminCount;
 
@@ -113,8 +118,10 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         if (operator != address(0)) _grantRole(OPERATOR_ROLE, operator);
         _config = Config(platform_, DEFAULT_HOLD_PERIOD, false, 0);
         _counters = Counters(1, 1);
+        _treasury = admin;
         emit PlatformChanged(address(0), platform_);
         emit HoldPeriodChanged(DEFAULT_HOLD_PERIOD);
+        emit TreasuryChanged(address(0), admin);
     }
 
     // ------------------------------------------------------------------ primary sales
@@ -252,9 +259,15 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
     }
 
     /// @notice Pays `amount` units of the caller's balance (seller proceeds, float, flushed earnings) to `to`.
+    /// An `OPERATOR_ROLE` holder (the card float) may pay only the {treasury}: a stolen operator key cannot send
+    /// the float to itself.
     /// @dev Emits a {Withdrawn} event.
     function withdraw(address to, uint256 amount) external nonReentrant whenNotPaused {
         if (to == address(0)) revert MarketInvalidRecipient(to);
+        if (_floatAccounts[msg.sender]) {
+            address t = _treasury;
+            if (to != t) revert MarketNotTreasury(to, t);
+        }
         if (amount == 0) revert MarketZeroAmount();
         _debit(msg.sender, amount);
         emit Withdrawn(msg.sender, to, amount);
@@ -305,6 +318,14 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         emit PlatformChanged(previous, newPlatform);
     }
 
+    /// @notice Sets the treasury, the only address operators withdraw to. Platform admin.
+    /// @dev Emits a {TreasuryChanged} event.
+    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newTreasury == address(0)) revert MarketInvalidRecipient(newTreasury);
+        emit TreasuryChanged(_treasury, newTreasury);
+        _treasury = newTreasury;
+    }
+
     /// @notice Sets the hold period of card-paid licences (seconds, at most {MAX_HOLD_PERIOD}). Platform admin.
     /// Applies to licences minted afterwards.
     /// @dev Emits a {HoldPeriodChanged} event.
@@ -332,6 +353,11 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
     }
 
     // ------------------------------------------------------------------ views
+
+    /// @notice The only address an `OPERATOR_ROLE` holder's {withdraw} may pay.
+    function treasury() external view returns (address) {
+        return _treasury;
+    }
 
     /// @notice True while the market is paused.
     function paused() external view returns (bool) {
@@ -560,10 +586,15 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         emit EarningsCredited(account, amount);
     }
 
-    /// @dev Counts admins as they are granted (see {MarketLastAdmin}).
+    /// @dev Counts admins as they are granted (see {MarketLastAdmin}), refusing the admin role to accounts
+    /// nobody can act for (address 0, the market); marks operators' accounts as float accounts for good.
     function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
+        if (role == DEFAULT_ADMIN_ROLE && (account == address(0) || account == address(this))) {
+            revert RegistryInvalidAddress(account);
+        }
         granted = super._grantRole(role, account);
         if (granted && role == DEFAULT_ADMIN_ROLE) ++_adminCount;
+        if (role == OPERATOR_ROLE) _floatAccounts[account] = true;
     }
 
     /// @dev Refuses to remove the last admin (renounce or revoke).

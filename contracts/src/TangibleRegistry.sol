@@ -49,6 +49,7 @@ abstract contract TangibleRegistry is AccessControl {
         uint32 studioId;
         bool active;
         bool suspended; // withdrawn by the platform: the studio cannot reactivate it, see {suspendEdition}
+        bool suspendedByAdmin; // only `DEFAULT_ADMIN_ROLE` lifts it, not an operator
     }
 
     /// @notice Read-only view of an edition.
@@ -149,6 +150,8 @@ abstract contract TangibleRegistry is AccessControl {
     error RegistryFilmQuotaReached(uint32 studioId);
     /// @dev The platform suspended the edition: only the platform lifts that ({unsuspendEdition}).
     error RegistryEditionSuspended(uint64 filmId, uint8 quality);
+    /// @dev The studio has `filmsLeft` films left, not the count the admin's change expected.
+    error RegistryFilmQuotaMismatch(uint32 studioId, uint16 filmsLeft);
     /// @dev The edition's suspension is already in the requested state.
     error RegistrySuspensionUnchanged(uint64 filmId, uint8 quality, bool suspended);
     /// @dev Changing a master hash, or suspending an edition, needs a non-empty reason (recorded in the event).
@@ -180,13 +183,17 @@ abstract contract TangibleRegistry is AccessControl {
         emit StudioRegistered(studioId, admin, royaltyRecipient, DEFAULT_COMMISSION_BPS, name);
     }
 
-    /// @notice Changes a studio's admin, royalty recipient and name. Studio admin or operator.
+    /// @notice Changes a studio's admin, royalty recipient and name. The studio's admin only: not the operator,
+    /// so that a stolen operator key cannot re-point a studio's royalties or take over its administration.
     /// @dev Studio earnings accrued for the previous royalty recipient are credited to that address's
     /// withdrawable balance first. Emits a {StudioUpdated} event.
     function updateStudio(uint32 studioId, address admin, address royaltyRecipient, string calldata name)
         external
-        onlyStudioOrOperator(studioId)
     {
+        _requireStudio(studioId);
+        if (_studioAdmins[studioId] != msg.sender) {
+            revert RegistryUnauthorizedStudioAccount(msg.sender, studioId);
+        }
         if (admin == address(0)) revert RegistryInvalidAddress(admin);
         if (royaltyRecipient == address(0)) revert RegistryInvalidAddress(royaltyRecipient);
         Studio storage s = _studios[studioId];
@@ -217,12 +224,19 @@ abstract contract TangibleRegistry is AccessControl {
         );
     }
 
-    /// @notice Sets how many more films `studioId` may register. Platform admin only (not the operator: a
-    /// stolen operator key must not be able to open the film id space to a studio it controls).
+    /// @notice Sets how many more films `studioId` may register, from `expectedFilmsLeft` (so that a studio
+    /// cannot spend its old quota between the admin's decision and its transaction, then receive the new one
+    /// too). Platform admin only.
     /// @dev Emits a {StudioFilmQuotaChanged} event.
-    function setStudioFilmQuota(uint32 studioId, uint16 filmsLeft) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setStudioFilmQuota(uint32 studioId, uint16 expectedFilmsLeft, uint16 filmsLeft)
+        external
+        onlyRole(DEFAULT_ADMIN_ROLE)
+    {
         _requireStudio(studioId);
-        _studios[studioId].filmsLeft = filmsLeft;
+        Studio storage s = _studios[studioId];
+        uint16 current = s.filmsLeft;
+        if (current != expectedFilmsLeft) revert RegistryFilmQuotaMismatch(studioId, current);
+        s.filmsLeft = filmsLeft;
         emit StudioFilmQuotaChanged(studioId, filmsLeft);
     }
 
@@ -256,7 +270,7 @@ abstract contract TangibleRegistry is AccessControl {
         if (priceCents == 0) revert RegistryInvalidPrice(priceCents);
         uint256 key = _editionKey(filmId, quality);
         if (_editions[key].priceCents != 0) revert RegistryEditionExists(filmId, quality);
-        _editions[key] = Edition(priceCents, studioId, true, false);
+        _editions[key] = Edition(priceCents, studioId, true, false, false);
         _masterHashes[key] = masterHash;
         emit EditionRegistered(filmId, quality, masterHash, priceCents);
     }
@@ -274,6 +288,8 @@ abstract contract TangibleRegistry is AccessControl {
         string calldata reason
     ) external {
         (uint256 key, Edition storage e) = _studioEdition(filmId, quality);
+        // Frozen while suspended: the platform lifts a suspension on the master it reviewed.
+        if (e.suspended) revert RegistryEditionSuspended(filmId, quality);
         if (masterHash == bytes32(0)) revert RegistryInvalidMasterHash();
         if (priceCents == 0) revert RegistryInvalidPrice(priceCents);
         bytes32 previous = _masterHashes[key];
@@ -301,12 +317,14 @@ abstract contract TangibleRegistry is AccessControl {
     }
 
     /// @notice Withdraws an edition from primary sale on the platform's authority, for `reason`: its studio
-    /// cannot reactivate it until the platform lifts the suspension. Platform admin or operator. Existing
-    /// licences stay valid and resellable.
+    /// cannot reactivate it, nor change its price or master, until the platform lifts the suspension. Platform
+    /// admin or operator; a suspension by the admin is lifted by the admin only. Existing licences stay valid and
+    /// resellable.
     /// @dev Emits an {EditionSuspended} event, and an {EditionStatusChanged} event if the edition was active.
     function suspendEdition(uint64 filmId, uint8 quality, string calldata reason) external {
         Edition storage e = _platformEdition(filmId, quality, true, reason);
         e.suspended = true;
+        e.suspendedByAdmin = hasRole(DEFAULT_ADMIN_ROLE, msg.sender);
         if (e.active) {
             e.active = false;
             emit EditionStatusChanged(filmId, quality, false);
@@ -315,11 +333,13 @@ abstract contract TangibleRegistry is AccessControl {
     }
 
     /// @notice Lifts the platform's suspension of an edition, for `reason`; the edition stays withdrawn until its
-    /// studio reactivates it. Platform admin or operator.
+    /// studio reactivates it. Platform admin, or operator for a suspension an operator made.
     /// @dev Emits an {EditionSuspended} event.
     function unsuspendEdition(uint64 filmId, uint8 quality, string calldata reason) external {
         Edition storage e = _platformEdition(filmId, quality, false, reason);
+        if (e.suspendedByAdmin) _checkRole(DEFAULT_ADMIN_ROLE);
         e.suspended = false;
+        e.suspendedByAdmin = false;
         emit EditionSuspended(filmId, quality, false, reason);
     }
 

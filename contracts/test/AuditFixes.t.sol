@@ -7,9 +7,9 @@ import {TangibleTest} from "./utils/TangibleTest.sol";
 import {TangibleRegistry} from "../src/TangibleRegistry.sol";
 import {ITangibleMarket} from "../src/ITangibleMarket.sol";
 
-/// @notice The contracts audit of 2026-12-02 (`shared/reviews/contracts-audit-2026-12-02.md`), findings M-3, L-1,
-/// L-2, L-4 and informational 4: each test replays the finding's exploit, or the gap it names, against today's
-/// contracts and checks that it no longer works.
+/// @notice The contracts audit of 2026-12-02 (`shared/reviews/contracts-audit-2026-12-02.md`), findings M-3, M-4
+/// (a and b), L-1, L-2, L-4 and informational 4: each test replays the finding's exploit, or the gap it names,
+/// against today's contracts and checks that it no longer works.
 contract AuditFixesTest is TangibleTest {
     address internal stranger = makeAddr("stranger");
 
@@ -41,8 +41,9 @@ contract AuditFixesTest is TangibleTest {
         );
         vm.expectEmit(address(market));
         emit TangibleRegistry.StudioFilmQuotaChanged(studioId, 3);
+        uint16 left = market.DEFAULT_FILM_QUOTA() - 1;
         vm.prank(admin);
-        market.setStudioFilmQuota(studioId, 3);
+        market.setStudioFilmQuota(studioId, left, 3);
 
         uint64 before = market.filmCount();
         vm.startPrank(studioAdmin);
@@ -69,13 +70,32 @@ contract AuditFixesTest is TangibleTest {
                 )
             );
             vm.prank(who);
-            market.setStudioFilmQuota(studioId, type(uint16).max);
+            market.setStudioFilmQuota(studioId, 0, type(uint16).max);
         }
         vm.prank(admin);
-        market.setStudioFilmQuota(studioId, 1);
+        market.setStudioFilmQuota(studioId, 0, 1);
         vm.prank(studioAdmin);
         market.registerFilm(studioId, "approved", 2026);
         assertEq(market.filmCount(), before + 4);
+    }
+
+    /// Review of the fix (F7): the admin cuts a studio's quota from 20 to 5; the studio, seeing the transaction
+    /// coming, spends its 20 first. The admin's change names the quota it expects, so it fails instead of
+    /// granting 5 more.
+    function test_M3_aQuotaCutCannotBeOverrun() public {
+        uint16 left = market.studioFilmsLeft(studioId);
+        vm.prank(admin);
+        market.setStudioFilmQuota(studioId, left, 2);
+        vm.startPrank(studioAdmin);
+        market.registerFilm(studioId, "front-run 1", 2026);
+        market.registerFilm(studioId, "front-run 2", 2026);
+        vm.stopPrank();
+        vm.expectRevert(
+            abi.encodeWithSelector(TangibleRegistry.RegistryFilmQuotaMismatch.selector, studioId, 0)
+        );
+        vm.prank(admin);
+        market.setStudioFilmQuota(studioId, 2, 5);
+        assertEq(market.studioFilmsLeft(studioId), 0);
     }
 
     /// The quota does not cost the sale path anything: it shares the studio's hot slot, and a sale leaves it.
@@ -85,6 +105,77 @@ contract AuditFixesTest is TangibleTest {
         _buyCard(SD, bob, keccak256("card"));
         assertEq(market.studioFilmsLeft(studioId), left);
         assertGt(_studioCredit(), 0);
+    }
+
+    // ------------------------------------------------------------------ M-4: the operator key's blast radius
+
+    /// M-4a: a stolen operator key took the whole card float in one call, to itself. It can now pay the float only
+    /// to the treasury the admin set, and only the admin moves the treasury.
+    function test_M4a_aStolenOperatorKeyCannotTakeTheFloat() public {
+        uint256 float = _credit(operator);
+        assertEq(float, FLOAT);
+        for (uint256 i = 0; i < 2; i++) {
+            address to = i == 0 ? operator : stranger;
+            vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketNotTreasury.selector, to, admin));
+            vm.prank(operator);
+            market.withdraw(to, float);
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                operator,
+                market.DEFAULT_ADMIN_ROLE()
+            )
+        );
+        vm.prank(operator);
+        market.setTreasury(operator);
+
+        // The admin's treasury receives it.
+        assertEq(market.treasury(), admin, "the admin at deployment");
+        vm.expectEmit(address(market));
+        emit ITangibleMarket.TreasuryChanged(admin, carol);
+        vm.prank(admin);
+        market.setTreasury(carol);
+        vm.prank(operator);
+        market.withdraw(carol, float);
+        assertEq(euro.balanceOf(carol), float);
+
+        // Review of the fix (WT1): the stolen key renounces its role to clear the check, then withdraws to itself.
+        // An account that ever held the role pays the treasury only, renounced or revoked.
+        _deposit(operator, 10 * UNITS);
+        bytes32 role = market.OPERATOR_ROLE();
+        vm.prank(operator);
+        market.renounceRole(role, operator);
+        assertFalse(market.hasRole(role, operator));
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketNotTreasury.selector, operator, carol));
+        vm.prank(operator);
+        market.withdraw(operator, 10 * UNITS);
+        vm.prank(operator);
+        market.withdraw(carol, 10 * UNITS);
+        assertEq(euro.balanceOf(carol), float + 10 * UNITS);
+    }
+
+    /// M-4b: a stolen operator key re-pointed a studio's royalties and admin to itself. Only the studio's own admin
+    /// changes them now.
+    function test_M4b_aStolenOperatorKeyCannotTakeOverAStudio() public {
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                TangibleRegistry.RegistryUnauthorizedStudioAccount.selector, operator, studioId
+            )
+        );
+        vm.prank(operator);
+        market.updateStudio(studioId, operator, operator, "Hijacked");
+        // Not the platform admin either: the studio's royalties are the studio's.
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                TangibleRegistry.RegistryUnauthorizedStudioAccount.selector, admin, studioId
+            )
+        );
+        vm.prank(admin);
+        market.updateStudio(studioId, admin, admin, "Hijacked");
+        TangibleRegistry.StudioInfo memory s = market.studio(studioId);
+        assertEq(s.admin, studioAdmin);
+        assertEq(s.royaltyRecipient, royalty);
     }
 
     // ------------------------------------------------------------------ L-1: operator withdrawal undone
@@ -144,6 +235,45 @@ contract AuditFixesTest is TangibleTest {
         market.reactivateEdition(filmId, HD);
         assertTrue(market.edition(filmId, HD).active);
         _buyCrypto(alice, HD, alice);
+    }
+
+    /// Review of the fix (F4): an admin's suspension (a takedown) is not the operator key's to lift.
+    function test_L1_anAdminSuspensionIsTheAdminsToLift() public {
+        vm.prank(admin);
+        market.suspendEdition(filmId, HD, "takedown notice");
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IAccessControl.AccessControlUnauthorizedAccount.selector,
+                operator,
+                market.DEFAULT_ADMIN_ROLE()
+            )
+        );
+        vm.prank(operator);
+        market.unsuspendEdition(filmId, HD, "looks fine");
+        vm.prank(admin);
+        market.unsuspendEdition(filmId, HD, "notice withdrawn");
+        // An operator's suspension, the operator lifts.
+        vm.prank(operator);
+        market.suspendEdition(filmId, HD, "report");
+        vm.prank(operator);
+        market.unsuspendEdition(filmId, HD, "report unfounded");
+        assertFalse(market.edition(filmId, HD).suspended);
+    }
+
+    /// Review of the fix (F3b): while suspended, the edition's master and price are frozen, so the platform lifts
+    /// the suspension of the master it reviewed.
+    function test_L1_aSuspendedEditionIsFrozen() public {
+        vm.prank(operator);
+        market.suspendEdition(filmId, HD, "report");
+        for (uint256 i = 0; i < 2; i++) {
+            address who = i == 0 ? studioAdmin : operator;
+            vm.expectRevert(
+                abi.encodeWithSelector(TangibleRegistry.RegistryEditionSuspended.selector, filmId, HD)
+            );
+            vm.prank(who);
+            market.updateEdition(filmId, HD, keccak256("other"), 1, "swap");
+        }
+        assertEq(market.edition(filmId, HD).masterHash, MASTER_HD);
     }
 
     function test_L1_suspensionChecks() public {
@@ -250,6 +380,18 @@ contract AuditFixesTest is TangibleTest {
         vm.prank(operator);
         market.withdrawStudio(studioId);
         assertGt(euro.balanceOf(royalty), 0);
+    }
+
+    /// Review of the fix (F6): handing the admin role to an account nobody can act for, then leaving, would be the
+    /// same frozen end state. The role cannot go to address 0 or to the market itself.
+    function test_L2_theAdminRoleGoesOnlyToAnAccountSomeoneHolds() public {
+        bytes32 role = market.DEFAULT_ADMIN_ROLE();
+        for (uint256 i = 0; i < 2; i++) {
+            address to = i == 0 ? address(0) : address(market);
+            vm.expectRevert(abi.encodeWithSelector(TangibleRegistry.RegistryInvalidAddress.selector, to));
+            vm.prank(admin);
+            market.grantRole(role, to);
+        }
     }
 
     // ------------------------------------------------------------------ informational 4: silent flush

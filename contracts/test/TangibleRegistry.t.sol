@@ -52,7 +52,7 @@ contract TangibleRegistryTest is TangibleTest {
         vm.stopPrank();
     }
 
-    function test_updateStudio_byAdminAndOperator() public {
+    function test_updateStudio_byItsAdmin() public {
         vm.expectEmit(address(market));
         emit TangibleRegistry.StudioUpdated(studioId, alice, bob, 1000, "Renamed");
         vm.prank(studioAdmin);
@@ -62,7 +62,7 @@ contract TangibleRegistryTest is TangibleTest {
         assertEq(s.royaltyRecipient, bob);
         assertEq(s.name, "Renamed");
 
-        vm.prank(operator);
+        vm.prank(alice);
         market.updateStudio(studioId, studioAdmin, royalty, "Back");
         assertEq(market.studio(studioId).admin, studioAdmin);
         // the old admin lost its rights
@@ -107,7 +107,7 @@ contract TangibleRegistryTest is TangibleTest {
         vm.prank(stranger);
         market.updateStudio(studioId, stranger, stranger, "x");
 
-        vm.startPrank(operator);
+        vm.startPrank(studioAdmin);
         vm.expectRevert(abi.encodeWithSelector(TangibleRegistry.RegistryStudioNotFound.selector, uint32(9)));
         market.updateStudio(9, alice, alice, "x");
         vm.expectRevert(abi.encodeWithSelector(TangibleRegistry.RegistryStudioNotFound.selector, uint32(0)));

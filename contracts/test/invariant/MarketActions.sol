@@ -224,8 +224,12 @@ abstract contract MarketActions is MarketModel {
         else amount = _bound(r, 1, cap == 0 ? 1 : cap);
         uint256 t = _rand(seed, "to") % 32;
         address to = t == 0 ? address(0) : (t < 16 ? caller : sink);
+        // An account that ever held the operator role pays only the treasury (the admin, never changed here), one
+        // time in eight elsewhere.
+        if (modelFloatAccount[caller] && t != 0 && t % 8 != 1) to = admin;
         bool auth = amount <= credit; // taking more than one's own balance is unauthorised
-        bool expectOk = auth && !modelPaused && amount > 0 && to != address(0);
+        bool expectOk = auth && !modelPaused && amount > 0 && to != address(0)
+            && (!modelFloatAccount[caller] || to == admin);
         vm.prank(caller);
         try market.withdraw(to, amount) {
             if (_outcome(action, auth, expectOk, true)) {
@@ -341,13 +345,19 @@ abstract contract MarketActions is MarketModel {
 
     function _updateEdition(uint256 seed) internal {
         uint256 e = _rand(seed, "edition") % _eds.length;
+        // Mostly an edition that is not suspended (a suspended one is frozen: a revert the model predicts).
+        if (_rand(seed, "pick") % 4 != 0) {
+            for (uint256 i = 0; i < _eds.length && _eds[e].suspended; i++) {
+                e = (e + 1) % _eds.length;
+            }
+        }
         EditionModel memory ed = _eds[e];
         address caller = _studioCaller(seed, ed.studioId);
         uint256 r = _rand(seed, "price");
         uint64 price = r % 20 == 0 ? 0 : uint64(_bound(r, 1, 5_000));
         bytes32 master = r % 33 == 0 ? bytes32(0) : keccak256(abi.encode("master", r));
         bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
-        bool expectOk = auth && price > 0 && master != bytes32(0);
+        bool expectOk = auth && price > 0 && master != bytes32(0) && !ed.suspended; // frozen while suspended
         vm.prank(caller);
         try market.updateEdition(ed.filmId, ed.quality, master, price, "re-encode") {
             if (_outcome(Action.UpdateEdition, auth, expectOk, true)) _eds[e].price = price;
@@ -401,7 +411,8 @@ abstract contract MarketActions is MarketModel {
         uint256 who = _rand(seed, "who") % 3;
         address caller = _caller(seed, who == 0 ? admin : who == 1 ? operator : _studios[ed.studioId].admin);
         bool auth = modelOperator[caller] || caller == admin;
-        bool expectOk = auth && ed.suspended != suspend;
+        // The admin's suspension is the admin's to lift.
+        bool expectOk = auth && ed.suspended != suspend && (suspend || !ed.byAdmin || caller == admin);
         vm.prank(caller);
         bool ok;
         if (suspend) {
@@ -415,6 +426,7 @@ abstract contract MarketActions is MarketModel {
         }
         if (_outcome(Action.SuspendEdition, auth, expectOk, ok)) {
             _eds[e].suspended = suspend;
+            _eds[e].byAdmin = suspend && caller == admin;
             if (suspend) _eds[e].active = false;
         }
     }
@@ -440,9 +452,10 @@ abstract contract MarketActions is MarketModel {
     function _updateStudio(uint256 seed) internal {
         uint32 studioId = uint32(1 + _rand(seed, "studio") % studioCount);
         StudioModel memory s = _studios[studioId];
-        address caller = _studioCaller(seed, studioId);
+        // The studio's admin, one time in eight an operator (refused: audit M-4b), or anyone.
+        address caller = _rand(seed, "op") % 8 == 0 ? operator : _caller(seed, s.admin);
         address next = royaltyChoices[_rand(seed, "next") % royaltyChoices.length];
-        bool auth = modelOperator[caller] || caller == s.admin;
+        bool auth = caller == s.admin; // the studio's admin only, not an operator
         vm.prank(caller);
         try market.updateStudio(studioId, s.admin, next, "Studio") {
             if (_outcome(Action.UpdateStudio, auth, auth, true) && next != s.royalty) {
@@ -489,6 +502,9 @@ abstract contract MarketActions is MarketModel {
                 ok = true;
             } catch {}
         }
-        if (_outcome(Action.SetOperatorRole, auth, auth, ok)) modelOperator[operator2] = grant;
+        if (_outcome(Action.SetOperatorRole, auth, auth, ok)) {
+            modelOperator[operator2] = grant;
+            if (grant) modelFloatAccount[operator2] = true;
+        }
     }
 }

@@ -72,6 +72,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         uint64 price;
         bool active;
         bool suspended;
+        bool byAdmin; // suspended by the admin
     }
 
     struct StudioModel {
@@ -118,6 +119,8 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     mapping(address account => uint256) public modelCredit; // stablecoin units
     mapping(address account => uint256) public modelLive; // live licences held
     mapping(address account => bool) public modelOperator;
+    /// @dev Accounts that ever held `OPERATOR_ROLE`: they withdraw to the treasury (the admin) only.
+    mapping(address account => bool) public modelFloatAccount;
     address public modelPlatform;
     uint64 public modelPlatformCents;
     bool public modelPaused;
@@ -177,6 +180,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             modelCredit[pool[i]] = market_.balanceOfCredit(pool[i]);
         }
         modelOperator[operator_] = true;
+        modelFloatAccount[operator_] = true;
         modelPlatform = market_.platform();
         modelHold = market_.holdPeriod();
         modelTokenHeld = euro_.balanceOf(address(market_));
@@ -190,7 +194,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         for (uint64 f = 1; f <= market_.filmCount(); f++) {
             for (uint8 q = 0; q <= market_.MAX_QUALITY(); q++) {
                 try market_.edition(f, q) returns (TangibleMarket.EditionInfo memory e) {
-                    _eds.push(EditionModel(f, q, e.studioId, e.priceCents, e.active, e.suspended));
+                    _eds.push(EditionModel(f, q, e.studioId, e.priceCents, e.active, e.suspended, false));
                     _edIndex[_key(f, q)] = _eds.length;
                 } catch {}
             }

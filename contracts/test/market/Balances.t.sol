@@ -38,7 +38,9 @@ contract TangibleMarketBalancesTest is TangibleMarketTest {
         market.deposit(1);
     }
 
-    function test_withdraw_floatToOtherAddress() public {
+    function test_withdraw_floatToTheTreasury() public {
+        vm.prank(admin);
+        market.setTreasury(carol);
         vm.expectEmit(address(market));
         emit ITangibleMarket.Withdrawn(operator, carol, 10 * 1e6);
         vm.prank(operator);

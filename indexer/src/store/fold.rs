@@ -181,7 +181,8 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
             | TangibleEvent::EditionSuspended(_)
             | TangibleEvent::MasterReplaced(_)
             | TangibleEvent::StudioFilmQuotaChanged(_)
-            | TangibleEvent::EarningsCredited(_) => {}
+            | TangibleEvent::EarningsCredited(_)
+            | TangibleEvent::TreasuryChanged(_) => {}
         }
     }
     Ok(p)
