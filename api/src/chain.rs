@@ -524,6 +524,44 @@ impl ChainClient {
         Ok((ev.studioId, receipt.transaction_hash))
     }
 
+    /// The studios registered for `admin` from block `from` on (`StudioRegistered` events, by
+    /// their indexed admin): id, transaction, name as registered; oldest first.
+    pub async fn studios_registered_for(
+        &self,
+        admin: Address,
+        from: u64,
+    ) -> Result<Vec<(u32, B256, String)>, ChainError> {
+        let filter = Filter::new()
+            .address(self.deployment.contracts.market)
+            .event_signature(TangibleMarket::StudioRegistered::SIGNATURE_HASH)
+            .topic2(admin.into_word())
+            .from_block(from.max(self.deployment.deployment_block));
+        let logs = self
+            .provider
+            .get_logs(&filter)
+            .await
+            .map_err(|e| self.rpc_err(e))?;
+        Ok(logs
+            .iter()
+            .filter_map(|l| {
+                let ev = l.log_decode::<TangibleMarket::StudioRegistered>().ok()?;
+                Some((
+                    ev.inner.data.studioId,
+                    l.transaction_hash?,
+                    ev.inner.data.name,
+                ))
+            })
+            .collect())
+    }
+
+    /// The chain's latest block number.
+    pub async fn head(&self) -> Result<u64, ChainError> {
+        self.provider
+            .get_block_number()
+            .await
+            .map_err(|e| self.rpc_err(e))
+    }
+
     /// Sets a studio's primary commission (`setStudioCommission`, operator key).
     pub async fn set_studio_commission(
         &self,

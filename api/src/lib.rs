@@ -46,6 +46,7 @@ pub mod routes;
 pub mod startup;
 pub mod state;
 pub mod stripe;
+pub mod studio_applications;
 pub mod telemetry;
 pub mod throttle;
 pub mod web;

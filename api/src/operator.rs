@@ -65,17 +65,19 @@ pub fn limit(limit: Option<i64>) -> Result<i64, OperatorError> {
     }
 }
 
+/// A character that must not appear in text shown to others: a control character, or one that
+/// reorders or hides text where it is shown (bidi overrides and isolates, zero-width characters,
+/// line and paragraph separators).
+pub fn hidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
+}
+
 /// An action's reason, checked (kept in the audit record).
 pub fn reason(reason: &str) -> Result<&str, OperatorError> {
     let r = reason.trim();
     let n = r.chars().count();
-    // No control characters, and none that reorder or hide text where it is shown (bidi
-    // overrides and isolates, zero-width characters, line and paragraph separators).
-    let hidden = |c: char| {
-        c.is_control()
-            || matches!(c, '\u{200B}'..='\u{200F}' | '\u{2028}'..='\u{202E}' | '\u{2060}'..='\u{2069}' | '\u{FEFF}')
-    };
-    if !(3..=500).contains(&n) || r.chars().any(hidden) {
+    if !(3..=500).contains(&n) || r.chars().any(hidden_char) {
         return Err(OperatorError::Invalid(
             "reason must be 3 to 500 characters of text".into(),
         ));
@@ -125,7 +127,7 @@ pub async fn jobs(
     Ok(rows.iter().map(job_view).collect::<sqlx::Result<_>>()?)
 }
 
-async fn record_action(
+pub(crate) async fn record_action(
     tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     actor: Address,
     action: &str,

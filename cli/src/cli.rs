@@ -265,6 +265,28 @@ pub enum AdminCommand {
         #[arg(long, default_value_t = 20)]
         limit: i64,
     },
+    /// Studio applications (default: those waiting for a decision).
+    StudioApplications {
+        /// `pending`, `registering`, `approved` or `rejected`.
+        #[arg(long, default_value = "pending", value_parser = ["pending", "registering", "approved", "rejected"])]
+        state: String,
+    },
+    /// Approve a studio application: the studio is registered on chain, its applicant its admin.
+    ApproveStudio {
+        /// The application id.
+        application: i64,
+        /// Why (kept with the application and in the audit record).
+        #[arg(long)]
+        reason: String,
+    },
+    /// Reject a studio application (the applicant sees the reason).
+    RejectStudio {
+        /// The application id.
+        application: i64,
+        /// Why (kept with the application and in the audit record).
+        #[arg(long)]
+        reason: String,
+    },
     /// Start or stop the P2P serving of the API instance that answers (HTTP keeps serving;
     /// seeders and the other instances carry P2P delivery meanwhile).
     P2p {
@@ -353,7 +375,8 @@ pub struct BuyArgs {
 /// Studio commands.
 #[derive(Debug, Subcommand)]
 pub enum StudioCommand {
-    /// Register a studio administered by the wallet.
+    /// Register a studio administered by the wallet: an application that a platform admin
+    /// approves (a platform admin's wallet registers at once).
     Register {
         /// Studio name.
         #[arg(long)]
@@ -362,6 +385,8 @@ pub enum StudioCommand {
         #[arg(long)]
         royalty: Option<Address>,
     },
+    /// The wallet's studio applications and where they stand.
+    Applications,
     /// Register a film of a studio.
     Film {
         /// The studio id.

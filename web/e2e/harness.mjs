@@ -185,12 +185,35 @@ export async function signInKey(base, privateKey) {
 }
 
 /**
+ * The devstack's platform admin: anvil's account 0 (mnemonic "test test … junk"), a public,
+ * well-known development key — the deployer, operator and holder of the market's
+ * DEFAULT_ADMIN_ROLE (crates/devstack/src/chain.rs: ANVIL_KEYS[OPERATOR]).
+ */
+export const OPERATOR_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
+
+/**
+ * Approves studio application `applicationId` as the devstack's platform admin (the studio is
+ * registered on chain, the applicant its admin). Returns the new studio's id.
+ */
+export async function approveStudio(base, applicationId, reason = 'Approved by the browser scenarios') {
+  const admin = await signInKey(base, OPERATOR_KEY);
+  const app = await admin.post(`/v1/admin/studio-applications/${applicationId}/approve`, { reason });
+  if (app?.state !== 'approved' || !Number.isInteger(app?.studio_id))
+    throw new Error(`application ${applicationId} not approved: ${JSON.stringify(app)}`);
+  return app.studio_id;
+}
+
+/**
  * Publishes `file` as the HD edition of a new film of a new studio (a fresh studio key, through
- * the API as the studio dashboard does) and waits until the catalogue lists it. Returns the film id.
+ * the API as the studio dashboard does: its application, 202, approved by the platform admin)
+ * and waits until the catalogue lists it. Returns the film id.
  */
 export async function publishFilm(base, file, title) {
   const studio = await signInKey(base, `0x${randomBytes(32).toString('hex')}`);
-  const { studio_id } = await studio.post('/v1/studios', { name: `Playback ${title}`, royalty_address: studio.account.address });
+  const application = await studio.post('/v1/studios', { name: `Playback ${title}`, royalty_address: studio.account.address });
+  if (application?.state !== 'pending' || !Number.isInteger(application?.application_id))
+    throw new Error(`POST /v1/studios: not a pending application (202): ${JSON.stringify(application)}`);
+  const studio_id = await approveStudio(base, application.application_id);
   const { film_id } = await studio.post(`/v1/studios/${studio_id}/films`, { title, year: 2026, editions: [{ quality: 'hd', price_cents: 500 }] });
   const body = readFileSync(file);
   const r = await fetch(`${base}/v1/editions/${film_id}-hd/master`, {

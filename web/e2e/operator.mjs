@@ -4,8 +4,12 @@
 // not_platform_admin, and nothing else is shown). Then, after "Lock", the devstack's platform
 // admin — anvil's account 0, the deployer, operator and holder of the market's DEFAULT_ADMIN_ROLE
 // (crates/devstack/src/chain.rs: ANVIL_KEYS[OPERATOR], `DeployConfig { admin: operator, … }`) —
-// imports its key and signs in: the float shows a balance > 0 (as GET /v1/admin/float gives it)
-// and the devstack's deposit among its movements; today's reconciliation reconciles to the cent
+// imports its key and signs in: a studio application made from a fresh key through the API
+// (POST /v1/studios, 202) is listed under "Studio applications" (name, applicant, royalty
+// address, time); "Reject" with no reason is refused with the reason's message, then with a
+// reason the row leaves the pending list and GET /v1/studios/applications?state=rejected lists it
+// rejected with that reason (the approval is studio.mjs's, through the API); the float shows a
+// balance > 0 (as GET /v1/admin/float gives it) and the devstack's deposit among its movements; today's reconciliation reconciles to the cent
 // with the amounts of GET /v1/admin/reconciliation; the failed refunds, dead jobs and alerts
 // list what the API lists (likely nothing: "None", "No alert"); "Refresh" reloads every section.
 // Screenshots at 390 and 1440 px; any console error, page error, failed request or unexpected
@@ -14,14 +18,14 @@
 //
 // usage: node web/e2e/operator.mjs <base-url> <screenshot-folder>
 import { randomBytes } from 'node:crypto';
-import { check, open, signInKey } from './harness.mjs';
+import { OPERATOR_KEY, check, open, signInKey } from './harness.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const out = process.argv[3] ?? 'e2e-output';
-/** Anvil's account 0 (mnemonic "test test … junk"): a public, well-known development key. */
-const OPERATOR_KEY = '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80';
 /** What the console asks for when it opens (the reconciliation waits for "Run report"). */
 const LISTS = ['/v1/admin/float', '/v1/admin/refunds/failed', '/v1/admin/jobs', '/v1/admin/alerts'];
+// (…and the pending studio applications, GET /v1/studios/applications?state=pending, which
+// answers a wallet that is not a platform admin its own: no 403 there.)
 
 const h = await open('operator', out);
 const { page, expectedErrors, expectedConsole, step } = h;
@@ -91,6 +95,56 @@ await h.run(async () => {
     return json;
   }
 
+  step('a studio application from a fresh key: listed, an empty reason refused, then rejected with a reason');
+  const applicant = await signInKey(base, '0x' + randomBytes(32).toString('hex'));
+  const studioName = `Applicant ${Date.now().toString(36)}`;
+  const applied = await fetch(base + '/v1/studios', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${applicant.token}` },
+    body: JSON.stringify({ name: studioName, royalty_address: applicant.account.address }),
+  });
+  const application = await applied.json().catch(() => null);
+  check(applied.status === 202 && application?.state === 'pending', `POST /v1/studios by a fresh key: 202 pending (${applied.status} ${JSON.stringify(application)})`);
+  const appId = application.application_id;
+  // The console read its lists at sign-in, before this application: "Refresh" reads them again.
+  await page.click('[data-testid=operator-refresh]');
+  const apps = page.locator('[data-testid=operator-studio-applications]');
+  const row = apps.locator(`[data-testid=studio-application-${appId}]`);
+  await row.waitFor({ timeout: 30_000 });
+  const rowText = (await row.textContent()) ?? '';
+  check(rowText.includes(studioName), `the studio's name in the row: "${rowText}"`);
+  check(rowText.includes(applicant.account.address), `the applicant's address in the row: "${rowText}"`);
+  check(rowText.includes(application.royalty_address), `the royalty address in the row: "${rowText}"`);
+  check(rowText.includes(`${new Date(Date.parse(application.applied_at)).toISOString().slice(0, 16).replace('T', ' ')} UTC`), `the time it was sent: "${rowText}"`);
+  const pendingNow = await get('/v1/studios/applications?state=pending');
+  const listed = await apps.locator('[data-testid=studio-applications] tbody tr').evaluateAll((trs) => trs.map((tr) => tr.getAttribute('data-application-id')));
+  check(listed.join() === pendingNow.applications.map((a) => String(a.application_id)).join(), `the pending applications: ${listed} = the API's ${pendingNow.applications.map((a) => a.application_id)}`);
+  check((await row.locator('button:has-text("Approve")').count()) === 1 && (await row.locator('button:has-text("Reject")').count()) === 1, 'Approve and Reject on the row');
+  await screenshot('studio-applications');
+  await row.locator('button:has-text("Reject")').click();
+  const reasonForm = row.locator('[data-testid=reason-form]');
+  await reasonForm.locator('button[type=submit]').click();
+  const reasonError = row.locator('[data-testid=reason-error]');
+  await reasonError.waitFor();
+  check(((await reasonError.textContent()) ?? '').includes('Enter the reason'), `an empty reason is refused: "${await reasonError.textContent()}"`);
+  check((await get('/v1/studios/applications?state=pending')).applications.some((a) => a.application_id === appId), 'nothing sent: still pending');
+  await screenshot('studio-application-reason');
+  const reason = `No such company (${studioName})`;
+  await reasonForm.locator('input[name=reason]').fill(reason);
+  await reasonForm.locator('button[type=submit]').click();
+  const decided = apps.locator('[data-testid=application-decided]');
+  await decided.waitFor({ timeout: 30_000 });
+  const decidedText = (await decided.textContent()) ?? '';
+  check(decidedText.includes(`Rejected “${studioName}”`) && decidedText.includes(reason), `the rejection said: "${decidedText}"`);
+  await row.waitFor({ state: 'detached', timeout: 30_000 });
+  await apps.locator('[data-testid=studio-applications-empty], [data-testid=studio-applications] tbody tr').first().waitFor();
+  const rejected = await get('/v1/studios/applications?state=rejected');
+  const ours = rejected.applications.find((a) => a.application_id === appId);
+  check(ours?.state === 'rejected' && ours.reason === reason, `listed rejected with its reason: ${JSON.stringify(ours)}`);
+  check(ours.decided_by?.toLowerCase() === admin.account.address.toLowerCase() && ours.studio_id === null, `decided by the platform admin, no studio: ${JSON.stringify(ours)}`);
+  check(!(await get('/v1/studios/applications?state=pending')).applications.some((a) => a.application_id === appId), 'no longer pending');
+  await screenshot('studio-application-rejected');
+
   step('the float: a balance, the threshold, and the deposit among its movements');
   const float = await get('/v1/admin/float?limit=100');
   check(float.balance_cents > 0, `a float on the stack: ${JSON.stringify(float)}`);
@@ -157,11 +211,13 @@ await h.run(async () => {
   step('Refresh reloads every section (and the report)');
   const seen = [];
   const follow = (r) => {
-    if (r.url().includes('/v1/admin/')) seen.push(new URL(r.url()).pathname);
+    if (r.url().includes('/v1/admin/') || r.url().includes('/v1/studios/applications')) seen.push(new URL(r.url()).pathname);
   };
   page.on('response', follow);
   await page.click('[data-testid=operator-refresh]');
-  await until('the five answers', 60, async () => [...LISTS, '/v1/admin/reconciliation'].every((p) => seen.includes(p)));
+  await until('the six answers', 60, async () =>
+    [...LISTS, '/v1/studios/applications', '/v1/admin/reconciliation'].every((p) => seen.includes(p)),
+  );
   page.off('response', follow);
   await page.locator('[data-testid=float-balance]').waitFor();
   await status.waitFor({ timeout: 60_000 });

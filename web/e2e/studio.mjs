@@ -1,5 +1,7 @@
 // The studio dashboard in headless Chromium against the same devstack as checkout.mjs: a studio
-// registers itself and a film, uploads a master (a first attempt broken on purpose, then the
+// applies for registration (202: the page says the application waits for a platform admin),
+// is approved by the devstack's platform admin through the API and reaches its studio page on
+// its own (the dashboard checks again every 5 s), registers a film, uploads a master (a first attempt broken on purpose, then the
 // restart, the progress bar reaching 100 %), withdraws and reactivates the edition, sees the
 // film in the catalogue, sells it (card checkout), and reads the sale in its royalty statement,
 // whose CSV download must match GET /v1/studios/{id}/statement. A film titled with an HTML/script
@@ -10,7 +12,7 @@
 /* global window, document, MutationObserver */
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { check, open } from './harness.mjs';
+import { approveStudio, check, open } from './harness.mjs';
 
 const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const out = process.argv[3] ?? 'e2e-output';
@@ -82,8 +84,25 @@ await h.run(async () => {
   await page.keyboard.press('Tab');
   check((await focused()) === 'Register studio', `then to the button (${await focused()})`);
   await page.keyboard.press('Enter');
-  await page.waitForURL(/\/studio\/\d+$/, { timeout: 60_000 });
+
+  step('the application waits for a platform admin; once approved, the page opens the studio on its own');
+  const pending = page.locator('[data-testid=studio-applications] li[data-state=pending]');
+  await pending.waitFor({ timeout: 60_000 });
+  const pendingText = (await pending.textContent()) ?? '';
+  const applicationId = Number((await pending.getAttribute('data-testid'))?.match(/^studio-application-(\d+)$/)?.[1]);
+  check(applicationId > 0, `the application's id on its card: ${await pending.getAttribute('data-testid')}`);
+  check(
+    pendingText.includes(`Application sent — a platform admin must approve Studio ${stamp} before you can add films`),
+    `the pending application is said: "${pendingText}"`,
+  );
+  check(pendingText.includes(`Application #${applicationId}`) && /sent \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/.test(pendingText), `its id and date: "${pendingText}"`);
+  check(new URL(page.url()).pathname === '/studio', `still on the dashboard while it waits: ${page.url()}`);
+  await page.locator('[data-testid=check-application]').waitFor();
+  await screenshot('application-pending');
+  const approvedId = await approveStudio(base, applicationId, `Studio scenario ${stamp}`);
+  await page.waitForURL(/\/studio\/\d+$/, { timeout: 30_000 });
   const studioId = Number(new URL(page.url()).pathname.split('/').pop());
+  check(studioId === approvedId, `the page opened the approved studio: #${studioId} = #${approvedId}`);
   await page.getByRole('heading', { name: `Studio ${stamp} (studio #${studioId})` }).waitFor();
 
   step('register a film (invalid fields first)');

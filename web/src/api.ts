@@ -128,7 +128,8 @@ export interface PaymentResult {
   message: string | null;
 }
 
-async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+/** A request to the API: its status and its JSON (`null` when empty); an error reply is thrown. */
+async function request(method: string, path: string, body?: unknown, token?: string): Promise<{ status: number; json: unknown }> {
   const headers: Record<string, string> = { Accept: 'application/json' };
   if (body !== undefined) headers['Content-Type'] = 'application/json';
   if (token) headers['Authorization'] = `Bearer ${token}`;
@@ -151,7 +152,11 @@ async function call<T>(method: string, path: string, body?: unknown, token?: str
     const err = (json as { error?: { code?: string; message?: string } } | null)?.error;
     throw new ApiError(res.status, err?.code ?? 'http_' + res.status, err?.message ?? `Request failed (${res.status}).`);
   }
-  return json as T;
+  return { status: res.status, json };
+}
+
+async function call<T>(method: string, path: string, body?: unknown, token?: string): Promise<T> {
+  return (await request(method, path, body, token)).json as T;
 }
 
 export interface StudioCreated {
@@ -162,6 +167,98 @@ export interface StudioCreated {
   commission_bps: number;
   tx_hash: string;
 }
+/** Where a studio application stands: `registering` while its approval is sent to the chain. */
+export type StudioApplicationState = 'pending' | 'registering' | 'approved' | 'rejected';
+export const STUDIO_APPLICATION_STATES: readonly StudioApplicationState[] = ['pending', 'registering', 'approved', 'rejected'];
+/** A wallet's request for a studio, which a platform admin approves (the studio is registered
+ *  on chain, the applicant its admin) or rejects, with a reason the applicant sees. */
+export interface StudioApplication {
+  application_id: number;
+  state: StudioApplicationState;
+  name: string;
+  admin_address: string;
+  royalty_address: string;
+  /** RFC 3339. */
+  applied_at: string;
+  decided_by: string | null;
+  decided_at: string | null;
+  reason: string | null;
+  studio_id: number | null;
+  tx_hash: string | null;
+}
+/** What `POST /v1/studios` did: registered at once (a platform admin's call, 201), or recorded
+ *  an application a platform admin must approve (anyone else's, 202). */
+export type StudioRegistration = { kind: 'created'; studio: StudioCreated } | { kind: 'application'; application: StudioApplication };
+
+/** An answer not shaped as the API documents it (a proxy's page, another API version). */
+function unexpected(status: number, what: string): ApiError {
+  return new ApiError(status, 'unexpected_reply', `The server's answer is not ${what} (status ${status}).`);
+}
+const isId = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+const isText = (v: unknown): v is string => typeof v === 'string';
+const isList = (v: unknown): v is unknown[] => Array.isArray(v);
+const isInstant = (v: unknown): v is string => isText(v) && !Number.isNaN(Date.parse(v));
+const isApplicationState = (v: unknown): v is StudioApplicationState =>
+  isText(v) && (STUDIO_APPLICATION_STATES as readonly string[]).includes(v);
+const orNull =
+  <T,>(f: (v: unknown) => v is T) =>
+  (v: unknown): v is T | null =>
+    v === null || f(v);
+
+/** The fields of a JSON object, each read with its check; `fail` is thrown at the first miss. */
+function fields(v: unknown, fail: () => ApiError) {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw fail();
+  const o = v as Record<string, unknown>;
+  return <T,>(key: string, check: (x: unknown) => x is T): T => {
+    const x = o[key];
+    if (!check(x)) throw fail();
+    return x;
+  };
+}
+
+/** A studio application from the API's JSON (`status` names the reply in the error), checked. */
+export function parseStudioApplication(v: unknown, status = 200): StudioApplication {
+  const f = fields(v, () => unexpected(status, 'a studio application'));
+  return {
+    application_id: f('application_id', isId),
+    state: f('state', isApplicationState),
+    name: f('name', isText),
+    admin_address: f('admin_address', isText),
+    royalty_address: f('royalty_address', isText),
+    applied_at: f('applied_at', isInstant),
+    decided_by: f('decided_by', orNull(isText)),
+    decided_at: f('decided_at', orNull(isInstant)),
+    reason: f('reason', orNull(isText)),
+    studio_id: f('studio_id', orNull(isId)),
+    tx_hash: f('tx_hash', orNull(isText)),
+  };
+}
+
+/** A registered studio from the API's JSON, checked. */
+export function parseStudioCreated(v: unknown, status = 201): StudioCreated {
+  const f = fields(v, () => unexpected(status, 'a registered studio'));
+  return {
+    studio_id: f('studio_id', isId),
+    name: f('name', isText),
+    admin_address: f('admin_address', isText),
+    royalty_address: f('royalty_address', isText),
+    commission_bps: f('commission_bps', isId),
+    tx_hash: f('tx_hash', isText),
+  };
+}
+
+/** `POST /v1/studios`'s answer by its status: 202 an application, 201 (or 200) the studio. */
+export function parseStudioRegistration(status: number, json: unknown): StudioRegistration {
+  if (status === 202) return { kind: 'application', application: parseStudioApplication(json, status) };
+  return { kind: 'created', studio: parseStudioCreated(json, status) };
+}
+
+/** `GET /v1/studios/applications`' answer, checked. */
+export function parseStudioApplications(json: unknown, status = 200): StudioApplication[] {
+  const list = fields(json, () => unexpected(status, 'a list of studio applications'))('applications', isList);
+  return list.map((a) => parseStudioApplication(a, status));
+}
+
 export interface DeclaredEdition {
   edition_id: string;
   quality: string;
@@ -379,8 +476,18 @@ export const api = {
     } while (cursor);
     return { items, next_cursor: null };
   },
-  registerStudio: (token: string, name: string, royaltyAddress: string) =>
-    call<StudioCreated>('POST', '/v1/studios', { name, royalty_address: royaltyAddress }, token),
+  /** A platform admin's call registers the studio at once; anyone else's is an application
+   *  (409 `application_pending` when the caller's previous one still waits). */
+  registerStudio: async (token: string, name: string, royaltyAddress: string): Promise<StudioRegistration> => {
+    const r = await request('POST', '/v1/studios', { name, royalty_address: royaltyAddress }, token);
+    return parseStudioRegistration(r.status, r.json);
+  },
+  /** Studio applications (pending ones oldest first, others latest first; at most 200): everyone's for a platform admin, the
+   *  caller's own for anyone else; only those in `state` if given. */
+  studioApplications: async (token: string, state?: StudioApplicationState): Promise<StudioApplication[]> => {
+    const r = await request('GET', '/v1/studios/applications' + (state ? `?state=${state}` : ''), undefined, token);
+    return parseStudioApplications(r.json, r.status);
+  },
   registerFilm: (token: string, studioId: number, title: string, year: number, editions: { quality: string; price_cents: number }[]) =>
     call<FilmCreated>('POST', `/v1/studios/${studioId}/films`, { title, year, editions }, token),
   setEditionActive: (token: string, editionId: string, active: boolean) =>
@@ -402,6 +509,15 @@ export const api = {
   failedRefunds: (token: string, limit: number) => call<FailedRefund[]>('GET', `/v1/admin/refunds/failed?limit=${limit}`, undefined, token),
   refundPurchase: (token: string, purchaseId: string, reason: string) =>
     call<ActionQueued>('POST', `/v1/admin/purchases/${encodeURIComponent(purchaseId)}/refund`, { reason }, token),
+  /** Registers the applicant's studio on chain (a few seconds) and answers it `approved`. */
+  approveStudioApplication: async (token: string, id: number, reason: string): Promise<StudioApplication> => {
+    const r = await request('POST', `/v1/admin/studio-applications/${id}/approve`, { reason }, token);
+    return parseStudioApplication(r.json, r.status);
+  },
+  rejectStudioApplication: async (token: string, id: number, reason: string): Promise<StudioApplication> => {
+    const r = await request('POST', `/v1/admin/studio-applications/${id}/reject`, { reason }, token);
+    return parseStudioApplication(r.json, r.status);
+  },
   /** `from` and `to` are UTC days (`YYYY-MM-DD`), both included. */
   reconciliation: (token: string, from: string, to: string) =>
     call<ReconciliationReport>('GET', `/v1/admin/reconciliation?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`, undefined, token),

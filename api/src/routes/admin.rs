@@ -11,14 +11,19 @@ use tangible_api_types::admin::{
     JobView, JobsQuery, LimitQuery, OperatorAction,
 };
 use tangible_api_types::reconciliation::{ReconciliationQuery, ReconciliationReport};
+use tangible_api_types::studios::StudioApplication;
 use uuid::Uuid;
 
+use crate::chain::ChainError;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, AuthUser};
 use crate::masters::chain_unavailable;
+use crate::masters::chain_write_err;
 use crate::operator::{self, OperatorError};
 use crate::reconciliation::{self, ReconciliationError};
+use crate::routes::studios::application_err;
 use crate::state::AppState;
+use crate::studio_applications::{self, Claimed};
 
 const TARGET: &str = "tangible::api::admin";
 
@@ -244,4 +249,137 @@ pub async fn content_p2p(
         provider,
         uploaded_bytes: node.uploaded(),
     }))
+}
+
+/// Approves a studio application: the studio is registered on chain (operator key) with the
+/// applicant as its admin, the default commission and film quota; the decision and its reason
+/// are recorded. Platform admins only.
+#[utoipa::path(post, path = "/v1/admin/studio-applications/{id}/approve", params(("id" = i64, Path, description = "The application id")),
+    request_body = OperatorAction, security(("bearer" = [])),
+    responses((status = 200, body = StudioApplication),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not_platform_admin", body = ErrorBody),
+        (status = 404, description = "not_found: no such application", body = ErrorBody),
+        (status = 409, description = "not_pending: already decided, or its registration is in flight", body = ErrorBody),
+        (status = 422, description = "invalid_field: a reason of 3–500 characters is required", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody),
+        (status = 503, description = "upstream_unavailable: the chain node", body = ErrorBody)))]
+pub async fn approve_studio(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<OperatorAction>,
+) -> ApiResult<axum::Json<StudioApplication>> {
+    let caller = platform_admin(&state, &user).await?;
+    let reason = operator::reason(&body.reason)?;
+    let db = state.db();
+    let chain = state.chain();
+    let head = chain.head().await.map_err(chain_unavailable)?;
+    let app = match studio_applications::claim(db, id, caller, head)
+        .await
+        .map_err(application_err)?
+    {
+        Claimed::Register(app) => app,
+        Claimed::Recover {
+            app,
+            since_block,
+            stale,
+        } => {
+            // An earlier approval's registration may be on chain: this applicant's studios
+            // registered since its claim that no application names yet.
+            let applicant: Address = app.admin_address.parse().map_err(anyhow::Error::new)?;
+            for (studio_id, tx, _name) in chain
+                .studios_registered_for(applicant, since_block)
+                .await
+                .map_err(chain_unavailable)?
+            {
+                if !studio_applications::studio_linked(db, studio_id)
+                    .await
+                    .map_err(application_err)?
+                {
+                    tracing::info!(target: TARGET, application_id = id, studio_id, %caller, tx_hash = %tx, "studio application recovered: registered before");
+                    let done =
+                        studio_applications::finish_approval(db, id, caller, reason, studio_id, tx)
+                            .await
+                            .map_err(application_err)?;
+                    return Ok(axum::Json(done));
+                }
+            }
+            if !stale {
+                return Err(application_err(
+                    studio_applications::ApplicationError::InFlight(id),
+                ));
+            }
+            studio_applications::claim_again(db, id, caller, head)
+                .await
+                .map_err(application_err)?
+        }
+    };
+    // The registration is an operator transaction: counted like the others (once claimed, so a
+    // refused or repeated approval spends nothing).
+    if let Err(e) =
+        state
+            .budgets()
+            .operator_tx(caller, "POST", "/v1/admin/studio-applications/{id}/approve")
+    {
+        release_or_log(db, id).await;
+        return Err(e);
+    }
+    let applicant: Address = app.admin_address.parse().map_err(anyhow::Error::new)?;
+    let royalty: Address = app.royalty_address.parse().map_err(anyhow::Error::new)?;
+    let (studio_id, tx) = match chain
+        .register_studio(applicant, royalty, app.name.clone())
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => {
+            // Refused on chain: nothing registered, the application waits again. Anything else
+            // (a receipt not seen in time) may still be mined: the row stays `registering`, and
+            // approving again looks for the studio on chain first.
+            if matches!(e, ChainError::Reverted(_) | ChainError::Failed(_)) {
+                release_or_log(db, id).await;
+            }
+            return Err(chain_write_err(e));
+        }
+    };
+    tracing::info!(target: TARGET, application_id = id, studio_id, %applicant, %caller, tx_hash = %tx, "studio application approved");
+    let done = studio_applications::finish_approval(db, id, caller, reason, studio_id, tx)
+        .await
+        .map_err(application_err)?;
+    Ok(axum::Json(done))
+}
+
+/// Gives a claimed application back to `pending`; a failure leaves it `registering`, which
+/// approving again recovers.
+async fn release_or_log(db: &sqlx::PgPool, id: i64) {
+    if let Err(e) = studio_applications::release(db, id).await {
+        tracing::error!(target: TARGET, application_id = id, error = %e, "studio application left registering");
+    }
+}
+
+/// Rejects a pending studio application, with the reason the applicant sees. Platform admins
+/// only.
+#[utoipa::path(post, path = "/v1/admin/studio-applications/{id}/reject", params(("id" = i64, Path, description = "The application id")),
+    request_body = OperatorAction, security(("bearer" = [])),
+    responses((status = 200, body = StudioApplication),
+        (status = 401, body = ErrorBody),
+        (status = 403, description = "not_platform_admin", body = ErrorBody),
+        (status = 404, description = "not_found: no such application", body = ErrorBody),
+        (status = 409, description = "not_pending: already decided", body = ErrorBody),
+        (status = 422, description = "invalid_field: a reason of 3–500 characters is required", body = ErrorBody),
+        (status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody),
+        (status = 503, description = "upstream_unavailable: the chain node", body = ErrorBody)))]
+pub async fn reject_studio(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<OperatorAction>,
+) -> ApiResult<axum::Json<StudioApplication>> {
+    let caller = platform_admin(&state, &user).await?;
+    let reason = operator::reason(&body.reason)?;
+    let rejected = studio_applications::reject(state.db(), id, caller, reason)
+        .await
+        .map_err(application_err)?;
+    tracing::info!(target: TARGET, application_id = id, %caller, "studio application rejected");
+    Ok(axum::Json(rejected))
 }

@@ -77,6 +77,7 @@ use crate::throttle::{Class, Throttle};
         catalogue::sales::list_sales,
         catalogue::statement::statement,
         studios::register_studio,
+        studios::studio_applications,
         studios::register_film,
         studios::upload_master,
         studios::withdraw_edition,
@@ -92,6 +93,8 @@ use crate::throttle::{Class, Throttle};
         admin::float,
         admin::alerts,
         admin::content_p2p,
+        admin::approve_studio,
+        admin::reject_studio,
     ),
     components(schemas(crate::error::ErrorBody, crate::error::ErrorDetail)),
     modifiers(&BearerScheme)
@@ -225,6 +228,12 @@ fn routes() -> Vec<Route> {
             licences::certificate,
         ),
         route(M::POST, "/v1/studios", studios::register_studio).throttled(Class::SignedIn),
+        route(
+            M::GET,
+            "/v1/studios/applications",
+            studios::studio_applications,
+        )
+        .throttled(Class::SignedIn),
         route(M::POST, "/v1/studios/{id}/films", studios::register_film).throttled(Class::SignedIn),
         route(M::PUT, "/v1/editions/{id}/master", studios::upload_master)
             .throttled(Class::SignedIn),
@@ -262,6 +271,18 @@ fn routes() -> Vec<Route> {
         route(M::GET, "/v1/admin/float", admin::float).throttled(Class::SignedIn),
         route(M::GET, "/v1/admin/alerts", admin::alerts).throttled(Class::SignedIn),
         route(M::PUT, "/v1/admin/content/p2p", admin::content_p2p).throttled(Class::SignedIn),
+        route(
+            M::POST,
+            "/v1/admin/studio-applications/{id}/approve",
+            admin::approve_studio,
+        )
+        .throttled(Class::SignedIn),
+        route(
+            M::POST,
+            "/v1/admin/studio-applications/{id}/reject",
+            admin::reject_studio,
+        )
+        .throttled(Class::SignedIn),
     ]
 }
 

@@ -4,10 +4,10 @@
 //! Who signs: every transaction is sent with the API's operator key (`OPERATOR_ROLE` may act for
 //! any studio in the registry). The API therefore checks the caller's authority itself, on chain,
 //! before sending anything:
-//! - registering a studio: any signed-in wallet, which becomes the studio's admin (the contract
-//!   lets any account register itself); another admin or a commission other than the
-//!   contract's default needs the platform's `DEFAULT_ADMIN_ROLE` (commissions are the
-//!   platform's decision);
+//! - registering a studio: a platform admin (`DEFAULT_ADMIN_ROLE`) at once, for any admin and
+//!   commission; any other signed-in wallet applies, and the studio, with that wallet as its
+//!   admin, is registered when a platform admin approves the application
+//!   ([`crate::studio_applications`]: studios cost gas and film ids, contracts audit M-3);
 //! - films, editions, masters: the studio's admin as registered on chain (`studio(id).admin`),
 //!   or a platform admin acting for the studio.
 //!
@@ -20,9 +20,10 @@ use alloy::primitives::Address;
 use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use tangible_api_types::studios::{
     DeclaredEdition, EditionStatus, FilmCreated, MasterPublished, MasterQuery, NewFilm, NewStudio,
-    StudioCreated,
+    StudioApplication, StudioApplications, StudioApplicationsQuery, StudioCreated,
 };
 use tangible_domain::Quality;
 
@@ -31,6 +32,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, EditionRef};
 use crate::masters::{self, MasterUpload, chain_unavailable, chain_write_err, lower};
 use crate::state::AppState;
+use crate::studio_applications;
 
 const TARGET: &str = "tangible::api::studios";
 /// Longest studio name or film title, characters.
@@ -58,12 +60,13 @@ fn parse_name(field: &str, s: &str) -> ApiResult<String> {
 /// Longest reason for replacing a master (recorded on chain: kept short).
 const MAX_REASON_CHARS: usize = 200;
 
-/// `s` trimmed, 1 to `max` characters, no control character.
+/// `s` trimmed, 1 to `max` characters, none that hides or reorders text (a platform admin
+/// reviews studio names: [`crate::operator::hidden_char`]).
 fn parse_text(field: &str, s: &str, max: usize) -> ApiResult<String> {
     let t = s.trim();
-    if t.is_empty() || t.chars().count() > max || t.chars().any(char::is_control) {
+    if t.is_empty() || t.chars().count() > max || t.chars().any(crate::operator::hidden_char) {
         return Err(ApiError::invalid_field(format!(
-            "{field} must be 1 to {max} characters without control characters"
+            "{field} must be 1 to {max} characters without control, bidi or zero-width characters"
         )));
     }
     Ok(t.to_owned())
@@ -125,15 +128,23 @@ async fn require_film_admin(state: &AppState, caller: Address, film_id: u64) -> 
 
 // ------------------------------------------------------------------ studios
 
-/// Registers a studio on chain; the caller (or `admin_address`) becomes its admin.
+/// Registers a studio on chain (a platform admin: at once, 201), or records the caller's
+/// application for one (anyone else: 202; the studio, with the caller as its admin, is
+/// registered when a platform admin approves it).
 #[utoipa::path(post, path = "/v1/studios", request_body = NewStudio, security(("bearer" = [])),
-    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 201, body = StudioCreated), (status = 401, body = ErrorBody),
-    (status = 403, description = "not_platform_admin", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody),
+    (status = 201, description = "registered (platform admin)", body = StudioCreated),
+    (status = 202, description = "an application, waiting for a platform admin", body = StudioApplication),
+    (status = 401, body = ErrorBody),
+    (status = 403, description = "not_platform_admin: another admin or commission asked by a wallet that is not a platform admin", body = ErrorBody),
+    (status = 409, description = "application_pending: this wallet's application already waits; recently_rejected: its last one was rejected less than 24 hours ago", body = ErrorBody),
+    (status = 422, body = ErrorBody),
+    (status = 503, description = "applications_full: too many applications wait for a decision; upstream_unavailable: the chain node", body = ErrorBody)))]
 pub async fn register_studio(
     State(state): State<AppState>,
     user: AuthUser,
     ApiJson(req): ApiJson<NewStudio>,
-) -> ApiResult<(StatusCode, axum::Json<StudioCreated>)> {
+) -> ApiResult<Response> {
     let caller = user.0.sub;
     let name = parse_name("name", &req.name)?;
     let royalty = parse_address("royalty_address", &req.royalty_address)?;
@@ -152,17 +163,23 @@ pub async fn register_studio(
             "commission_bps must be at most {max_bps}"
         )));
     }
-    if (admin != caller || commission != default_bps)
-        && !state
-            .chain()
-            .is_platform_admin(caller)
-            .await
-            .map_err(chain_unavailable)?
-    {
+    let platform_admin = state
+        .chain()
+        .is_platform_admin(caller)
+        .await
+        .map_err(chain_unavailable)?;
+    if (admin != caller || commission != default_bps) && !platform_admin {
         return Err(ApiError::forbidden(
             codes::NOT_PLATFORM_ADMIN,
             "only a platform admin may register a studio for another wallet or set its commission",
         ));
+    }
+    if !platform_admin {
+        let application = studio_applications::apply(state.db(), caller, &name, royalty)
+            .await
+            .map_err(application_err)?;
+        tracing::info!(target: TARGET, application_id = application.application_id, %caller, "studio application recorded");
+        return Ok((StatusCode::ACCEPTED, axum::Json(application)).into_response());
     }
     state.budgets().operator_tx(caller, "POST", "/v1/studios")?;
     let (studio_id, tx) = state
@@ -193,7 +210,51 @@ pub async fn register_studio(
             tx_hash: tx.to_string(),
             commission_tx_hash: commission_tx,
         }),
-    ))
+    )
+        .into_response())
+}
+
+/// A studio application error as the client's.
+pub(crate) fn application_err(e: studio_applications::ApplicationError) -> ApiError {
+    use studio_applications::ApplicationError as E;
+    match e {
+        E::AlreadyPending(_) => ApiError::conflict(codes::APPLICATION_PENDING, e.to_string()),
+        E::RecentlyRejected(_) => ApiError::conflict(codes::RECENTLY_REJECTED, e.to_string()),
+        E::QueueFull => ApiError::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::APPLICATIONS_FULL,
+            e.to_string(),
+        ),
+        E::NotFound(_) => ApiError::not_found(e.to_string()),
+        E::NotPending { .. } | E::InFlight(_) => {
+            ApiError::conflict(codes::NOT_PENDING, e.to_string())
+        }
+        E::Db(db) => ApiError::Internal(db.into()),
+    }
+}
+
+/// Studio applications (waiting ones oldest first, others latest first; at most 200): everyone's for a platform admin, the
+/// caller's own for anyone else.
+#[utoipa::path(get, path = "/v1/studios/applications", params(StudioApplicationsQuery), security(("bearer" = [])),
+    responses((status = 200, body = StudioApplications), (status = 401, body = ErrorBody),
+    (status = 422, body = ErrorBody),
+    (status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody)))]
+pub async fn studio_applications(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(query): ApiQuery<StudioApplicationsQuery>,
+) -> ApiResult<axum::Json<StudioApplications>> {
+    let caller = user.0.sub;
+    let everyone = state
+        .chain()
+        .is_platform_admin(caller)
+        .await
+        .map_err(chain_unavailable)?;
+    let applications =
+        studio_applications::list(state.db(), (!everyone).then_some(caller), query.state)
+            .await
+            .map_err(application_err)?;
+    Ok(axum::Json(StudioApplications { applications }))
 }
 
 // ------------------------------------------------------------------ films

@@ -8,7 +8,7 @@ use tangible_content::p2p::{ContentTicket, Downloader, loopback_endpoint_builder
 
 use crate::auth::sign_in;
 use crate::helpers::{Options, TestApp, spawn_app};
-use crate::studios::{master_bytes, post, upload};
+use crate::studios::{approved_studio, master_bytes, post, upload};
 
 /// A second instance of `app`'s API (same database, chain and Stripe; its own content folder).
 async fn second_instance(app: &TestApp) -> (String, tokio::sync::oneshot::Sender<()>) {
@@ -56,14 +56,12 @@ async fn two_instances_behind_one_database_each_serve_an_edition_uploaded_throug
     let http = &app.http;
     let admin = app.chain.keys[6].clone();
     let token = sign_in(&app, &admin).await;
-    let (s, studio) = post(
+    let studio = approved_studio(
         &app,
-        "/v1/studios",
-        Some(&token),
+        &token,
         &json!({"name": "Deux Salles", "royalty_address": app.chain.keys[7].address().to_string()}),
     )
     .await;
-    assert_eq!(s, 201, "{studio}");
     let (s, film) = post(
         &app,
         &format!("/v1/studios/{}/films", studio["studio_id"]),

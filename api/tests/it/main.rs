@@ -24,6 +24,7 @@ mod reconciliation;
 mod recovery;
 mod schema;
 mod service;
+mod studio_applications;
 mod studios;
 mod throttle;
 mod webhooks;

@@ -49,6 +49,28 @@ pub(crate) async fn post(
     send(app, app.http.post(app.url(path)).json(body), token).await
 }
 
+/// `token`'s wallet applies for a studio with `body` (202, no transaction), and the platform
+/// admin (anvil account 0) approves it: the approved application, with its `studio_id`.
+pub(crate) async fn approved_studio(app: &TestApp, token: &str, body: &Value) -> Value {
+    let (s, application) = post(app, "/v1/studios", Some(token), body).await;
+    assert_eq!(s, 202, "{application}");
+    assert_eq!(application["state"], "pending", "{application}");
+    let platform = sign_in(app, &app.chain.keys[0].clone()).await;
+    let (s, approved) = post(
+        app,
+        &format!(
+            "/v1/admin/studio-applications/{}/approve",
+            application["application_id"]
+        ),
+        Some(&platform),
+        &json!({"reason": "rights verified"}),
+    )
+    .await;
+    assert_eq!(s, 200, "{approved}");
+    assert_eq!(approved["state"], "approved", "{approved}");
+    approved
+}
+
 /// PUTs `data` as a streamed body (64 KiB chunks, explicit Content-Length).
 pub(crate) async fn upload(
     app: &TestApp,
@@ -87,21 +109,20 @@ async fn a_studio_uploads_a_master_that_buyers_fetch_over_p2p_and_http_and_decry
     let royalty = app.chain.keys[7].address();
     let admin_token = sign_in(&app, &admin).await;
 
-    // Register a studio (the caller becomes its admin) and a film with an HD edition.
-    let (s, studio) = post(
+    // Register a studio (applied for by the caller, who becomes its admin once a platform admin
+    // approves) and a film with an HD edition.
+    let studio = approved_studio(
         &app,
-        "/v1/studios",
-        Some(&admin_token),
+        &admin_token,
         &json!({"name": "Studio Lumière", "royalty_address": royalty.to_string()}),
     )
     .await;
-    assert_eq!(s, 201, "{studio}");
     let studio_id = studio["studio_id"].as_u64().unwrap() as u32;
     let on_chain = market.studio(studio_id).call().await.unwrap();
     assert_eq!(on_chain.admin, admin.address());
     assert_eq!(on_chain.royaltyRecipient, royalty);
     assert_eq!(on_chain.name, "Studio Lumière");
-    assert_eq!(studio["commission_bps"], on_chain.commissionBps);
+    assert_eq!(on_chain.commissionBps, 1000);
 
     let (s, film) = post(
         &app,

@@ -408,7 +408,7 @@ async fn operator_transactions_have_a_budget_per_wallet_and_in_total() {
         extra: vec![
             ("THROTTLE_OPERATOR_TX_PER_WALLET_PER_HOUR", "1".to_owned()),
             ("THROTTLE_OPERATOR_TX_PER_WALLET_BURST", "2".to_owned()),
-            ("THROTTLE_OPERATOR_TX_PER_HOUR", "3".to_owned()),
+            ("THROTTLE_OPERATOR_TX_PER_HOUR", "4".to_owned()),
         ],
         ..Options::default()
     })
@@ -420,41 +420,63 @@ async fn operator_transactions_have_a_budget_per_wallet_and_in_total() {
         .get_transaction_count(operator)
         .await
         .unwrap();
-    // Fresh wallets: signing in costs an attacker nothing.
+    // Fresh wallets: signing in and applying for a studio cost an attacker nothing (no
+    // transaction: a platform admin decides).
     let wallets: Vec<PrivateKeySigner> = (0..3).map(|_| PrivateKeySigner::random()).collect();
     let mut tokens = Vec::new();
     for w in &wallets {
         tokens.push(sign_in(&app, w).await);
     }
-    let studio = |token: &str, wallet: &PrivateKeySigner| {
-        app.http
+    for (token, wallet) in tokens.iter().zip(&wallets) {
+        let r = app
+            .http
             .post(app.url("/v1/studios"))
             .bearer_auth(token)
             .json(
                 &json!({"name": "Spam Pictures", "royalty_address": wallet.address().to_string()}),
             )
             .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap_or_default());
+    }
+    // The platform admin registers studios for two of them (its burst of 2), then is refused.
+    let platform = sign_in(&app, &app.chain.keys[0].clone()).await;
+    let register_for = |wallet: &PrivateKeySigner| {
+        app.http
+            .post(app.url("/v1/studios"))
+            .bearer_auth(&platform)
+            .json(
+                &json!({"name": "Partner", "royalty_address": wallet.address().to_string(),
+                          "admin_address": wallet.address().to_string()}),
+            )
+            .send()
     };
-    // The first wallet: a studio and a film (its burst of 2, across routes), then refused.
-    let r = studio(&tokens[0], &wallets[0]).await.unwrap();
-    assert_eq!(r.status(), 201);
-    let studio_id = r.json::<Value>().await.unwrap()["studio_id"]
-        .as_u64()
-        .unwrap();
-    let r = app
-        .http
-        .post(app.url(&format!("/v1/studios/{studio_id}/films")))
-        .bearer_auth(&tokens[0])
-        .json(&json!({"title": "Spam", "year": 2020}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
-    assert_throttled(studio(&tokens[0], &wallets[0]).await.unwrap()).await;
-    // A second fresh wallet: the third transaction of the hour, the last of the global budget.
-    assert_eq!(studio(&tokens[1], &wallets[1]).await.unwrap().status(), 201);
-    // A third fresh wallet, its own budget untouched: the global budget refuses it.
-    assert_throttled(studio(&tokens[2], &wallets[2]).await.unwrap()).await;
+    let mut studios = Vec::new();
+    for w in &wallets[..2] {
+        let r = register_for(w).await.unwrap();
+        assert_eq!(r.status(), 201);
+        studios.push(
+            r.json::<Value>().await.unwrap()["studio_id"]
+                .as_u64()
+                .unwrap(),
+        );
+    }
+    assert_throttled(register_for(&wallets[2]).await.unwrap()).await;
+    // The first studio's admin: two films (its own burst; the global budget's last two).
+    let film = |token: &str, studio: u64| {
+        app.http
+            .post(app.url(&format!("/v1/studios/{studio}/films")))
+            .bearer_auth(token)
+            .json(&json!({"title": "Spam", "year": 2020}))
+            .send()
+    };
+    for _ in 0..2 {
+        let r = film(&tokens[0], studios[0]).await.unwrap();
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap_or_default());
+    }
+    // The second studio's admin, its own budget untouched: the global budget refuses it.
+    assert_throttled(film(&tokens[1], studios[1]).await.unwrap()).await;
     let sent = app
         .chain
         .provider
@@ -462,7 +484,7 @@ async fn operator_transactions_have_a_budget_per_wallet_and_in_total() {
         .await
         .unwrap()
         - sent_before;
-    assert_eq!(sent, 3, "operator transactions sent");
+    assert_eq!(sent, 4, "operator transactions sent");
     let metrics = app.metrics().await;
     for class in ["operator_tx_wallet", "operator_tx_global"] {
         assert!(

@@ -7,6 +7,7 @@ use tangible_api_types::admin::{
     JobView, OperatorAction,
 };
 use tangible_api_types::reconciliation::ReconciliationReport;
+use tangible_api_types::studios::{StudioApplication, StudioApplications};
 
 use super::Ctx;
 use crate::cli::AdminCommand;
@@ -82,6 +83,39 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: AdminCommand) -> anyhow::Result<()> 
                     now.node_id
                 );
             }
+        }
+        AdminCommand::StudioApplications { state } => {
+            let list: StudioApplications = api
+                .get("/v1/studios/applications", &[("state", state)])
+                .await
+                .context("listing the studio applications")?;
+            super::studio::show_applications(ctx, &list.applications);
+        }
+        AdminCommand::ApproveStudio {
+            application,
+            reason,
+        } => {
+            let app: StudioApplication = api
+                .post(
+                    &format!("/v1/admin/studio-applications/{application}/approve"),
+                    &OperatorAction { reason },
+                )
+                .await
+                .with_context(|| format!("approving studio application {application}"))?;
+            show_decision(ctx, &app);
+        }
+        AdminCommand::RejectStudio {
+            application,
+            reason,
+        } => {
+            let app: StudioApplication = api
+                .post(
+                    &format!("/v1/admin/studio-applications/{application}/reject"),
+                    &OperatorAction { reason },
+                )
+                .await
+                .with_context(|| format!("rejecting studio application {application}"))?;
+            show_decision(ctx, &app);
         }
         AdminCommand::Retry { job, reason } => {
             let queued: ActionQueued = api
@@ -225,5 +259,25 @@ fn print_report(r: &ReconciliationReport) {
                 .unwrap_or_else(|| "-".into()),
             m.detail
         );
+    }
+}
+
+/// Prints a decided studio application (or its JSON).
+fn show_decision(ctx: &Ctx, app: &StudioApplication) {
+    if ctx.json {
+        output::json(app);
+        return;
+    }
+    match (app.studio_id, &app.tx_hash) {
+        (Some(id), Some(tx)) => println!(
+            "Application {} approved: studio {id} \"{}\" registered for {} (tx {tx}).",
+            app.application_id, app.name, app.admin_address
+        ),
+        _ => println!(
+            "Application {} {}: {}",
+            app.application_id,
+            app.state.as_str(),
+            app.reason.as_deref().unwrap_or("")
+        ),
     }
 }

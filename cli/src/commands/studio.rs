@@ -6,7 +6,8 @@ use serde::Serialize;
 use tangible_api_types::catalogue::{FilmView, Statement};
 use tangible_api_types::error::codes;
 use tangible_api_types::studios::{
-    FilmCreated, MasterPublished, NewEdition, NewFilm, NewStudio, StudioCreated,
+    FilmCreated, MasterPublished, NewEdition, NewFilm, NewStudio, StudioApplication,
+    StudioApplications, StudioCreated,
 };
 
 use super::Ctx;
@@ -21,7 +22,7 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
                 None => ctx.address()?,
             };
             let api = ctx.authed_api().await?;
-            let created: StudioCreated = api
+            let registered: Registered = api
                 .post(
                     "/v1/studios",
                     &NewStudio {
@@ -33,7 +34,26 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
                 )
                 .await
                 .context("registering the studio")?;
-            show(ctx, &created, "Studio registered");
+            match registered {
+                Registered::Studio(created) => show(ctx, &created, "Studio registered"),
+                Registered::Application(app) => {
+                    show(ctx, &app, "Studio application sent");
+                    if !ctx.json {
+                        println!(
+                            "A platform admin must approve application {} before the studio exists; `tangible studio applications` shows where it stands.",
+                            app.application_id
+                        );
+                    }
+                }
+            }
+        }
+        StudioCommand::Applications => {
+            let api = ctx.authed_api().await?;
+            let list: StudioApplications = api
+                .get("/v1/studios/applications", &[])
+                .await
+                .context("listing the studio applications")?;
+            show_applications(ctx, &list.applications);
         }
         StudioCommand::Film {
             studio,
@@ -220,5 +240,41 @@ async fn upload(
             )))
         }
         Err(e) => Err(anyhow::Error::new(e).context(what)),
+    }
+}
+
+/// What `POST /v1/studios` answers: the studio (201, a platform admin) or an application (202).
+#[derive(Debug, serde::Deserialize)]
+#[serde(untagged)]
+enum Registered {
+    Studio(StudioCreated),
+    Application(StudioApplication),
+}
+
+/// Prints studio applications, one line each (or JSON).
+pub(super) fn show_applications(ctx: &Ctx, apps: &[StudioApplication]) {
+    if ctx.json {
+        output::json(&apps);
+        return;
+    }
+    if apps.is_empty() {
+        println!("No studio application.");
+        return;
+    }
+    for a in apps {
+        let outcome = match (a.studio_id, &a.reason) {
+            (Some(id), _) => format!("studio {id}"),
+            (None, Some(r)) => format!("\"{r}\""),
+            (None, None) => String::new(),
+        };
+        println!(
+            "application {:>5}  {:<11} {:<30} admin {}  applied {}  {}",
+            a.application_id,
+            a.state.as_str(),
+            a.name,
+            a.admin_address,
+            a.applied_at.format("%Y-%m-%d %H:%M"),
+            outcome
+        );
     }
 }

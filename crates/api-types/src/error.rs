@@ -58,6 +58,14 @@ pub mod codes {
     pub const CONTENT_UNAVAILABLE: &str = "content_unavailable";
     /// The edition is already withdrawn (or already on sale).
     pub const EDITION_STATUS_UNCHANGED: &str = "edition_status_unchanged";
+    /// 409: the caller already has a studio application waiting for a platform admin.
+    pub const APPLICATION_PENDING: &str = "application_pending";
+    /// 409: the wallet's last studio application was rejected less than 24 hours ago.
+    pub const RECENTLY_REJECTED: &str = "recently_rejected";
+    /// 503: too many studio applications wait for a decision.
+    pub const APPLICATIONS_FULL: &str = "applications_full";
+    /// 409: the studio application was already decided.
+    pub const NOT_PENDING: &str = "not_pending";
     /// 409: the studio registered as many films as its quota allows (a platform admin raises it).
     pub const FILM_QUOTA_REACHED: &str = "film_quota_reached";
     /// 409: the platform suspended the edition; its studio cannot return it to sale.

@@ -148,3 +148,88 @@ pub struct EditionStatus {
     /// The registry transaction.
     pub tx_hash: String,
 }
+
+/// Where a studio application stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum StudioApplicationState {
+    /// Waiting for a platform admin.
+    Pending,
+    /// Approved; its registration on chain is being sent.
+    Registering,
+    /// Approved and registered on chain (`studio_id`, `tx_hash`).
+    Approved,
+    /// Rejected (`reason`).
+    Rejected,
+}
+
+impl StudioApplicationState {
+    /// The state as stored and sent: `pending`, `registering`, `approved`, `rejected`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Registering => "registering",
+            Self::Approved => "approved",
+            Self::Rejected => "rejected",
+        }
+    }
+
+    /// Parses [`Self::as_str`]'s text.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::Pending,
+            Self::Registering,
+            Self::Approved,
+            Self::Rejected,
+        ]
+        .into_iter()
+        .find(|v| v.as_str() == s)
+    }
+}
+
+/// A wallet's request for a studio, decided by a platform admin (`POST /v1/studios` answers it
+/// with 202 to a caller that is not a platform admin).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StudioApplication {
+    /// Application id.
+    pub application_id: i64,
+    /// Where it stands.
+    pub state: StudioApplicationState,
+    /// The studio's name.
+    pub name: String,
+    /// The applicant, who becomes the studio's admin.
+    pub admin_address: String,
+    /// Receives the studio's earnings.
+    pub royalty_address: String,
+    /// When it was sent.
+    pub applied_at: chrono::DateTime<chrono::Utc>,
+    /// The platform admin who decided.
+    pub decided_by: Option<String>,
+    /// When.
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// The admin's reason.
+    pub reason: Option<String>,
+    /// The studio registered on approval.
+    pub studio_id: Option<u32>,
+    /// Its registration transaction.
+    pub tx_hash: Option<String>,
+}
+
+/// Studio applications: waiting ones oldest first, others latest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct StudioApplications {
+    /// At most 200.
+    pub applications: Vec<StudioApplication>,
+}
+
+/// Query of `GET /v1/studios/applications`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams), into_params(parameter_in = Query))]
+#[serde(deny_unknown_fields)]
+pub struct StudioApplicationsQuery {
+    /// Only those in this state.
+    pub state: Option<StudioApplicationState>,
+}

@@ -82,7 +82,8 @@ fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
 fn publish_and_buy(w: &World, buyer: &User) -> (String, Vec<u8>) {
     let admin = User::new("playback-studio", &w.endpoints).expect("a user home");
     admin.json(&["wallet", "new"]);
-    let studio = admin.json(&["studio", "register", "--name", "Testcard Pictures (e2e)"]);
+    let studio =
+        super::studio::approved_studio(w, &admin, "playback-approver", "Testcard Pictures (e2e)");
     let studio_id = studio["studio_id"].as_u64().unwrap().to_string();
     let film = admin.json(&[
         "studio",

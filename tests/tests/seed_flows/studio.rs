@@ -166,18 +166,47 @@ async fn refuses_a_tampered_or_replaced_film(
     assert!(played == new_master, "the buyer plays the new master");
 }
 
+/// `studio`'s wallet applies for a studio named `name`, and the devstack's platform admin (the
+/// operator's key, a home named `approver`) approves it: the approved application, with the
+/// studio's id. The application waits until then: no studio to register films in.
+pub(super) fn approved_studio(w: &World, studio: &User, approver: &str, name: &str) -> Value {
+    let application = studio.json(&["studio", "register", "--name", name]);
+    assert_eq!(application["state"], "pending", "{application}");
+    let id = application["application_id"].as_i64().unwrap().to_string();
+    let mine = studio.json(&["studio", "applications"]);
+    assert_eq!(mine[0]["application_id"].as_i64().unwrap().to_string(), id);
+    assert_eq!(mine[0]["state"], "pending");
+    let again = studio.fails(&["studio", "register", "--name", name], &[]);
+    assert!(again.contains("application_pending"), "{again}");
+
+    let admin = User::new(approver, &w.endpoints).expect("a user home");
+    admin.import_key(&w.stack.demo.operator.private_key);
+    let approved = admin.json(&[
+        "admin",
+        "approve-studio",
+        &id,
+        "--reason",
+        "rights verified",
+    ]);
+    assert_eq!(approved["state"], "approved", "{approved}");
+    assert_eq!(approved["admin_address"], application["admin_address"]);
+    assert!(approved["studio_id"].as_u64().is_some(), "{approved}");
+    approved
+}
+
 pub(super) async fn studio_flow(w: &World, buyer: &User) {
     let admin = User::new("studio-admin", &w.endpoints).expect("a user home");
     let wallet = admin.json(&["wallet", "new"]);
     let admin_addr: Address = wallet["address"].as_str().unwrap().parse().unwrap();
     let addr = |v: &Value| v.as_str().and_then(|a| a.parse::<Address>().ok());
 
-    // A studio and a film, with HD and 4K declared at 5.00 and 7.50 €.
-    let studio = admin.json(&["studio", "register", "--name", "Studio Lumière (e2e)"]);
+    // A studio (applied for, approved by the platform) and a film, with HD and 4K declared at
+    // 5.00 and 7.50 €.
+    let studio = approved_studio(w, &admin, "studio-approver", "Studio Lumière (e2e)");
     assert_eq!(addr(&studio["admin_address"]), Some(admin_addr));
     assert_eq!(addr(&studio["royalty_address"]), Some(admin_addr));
     let studio_id = studio["studio_id"].as_u64().unwrap().to_string();
-    let commission = studio["commission_bps"].as_u64().unwrap();
+    let commission = tangible_domain::DEFAULT_COMMISSION_BPS;
     let film = admin.json(&[
         "studio",
         "film",
@@ -284,7 +313,7 @@ pub(super) async fn studio_flow(w: &World, buyer: &User) {
     refuses_a_tampered_or_replaced_film(w, (&admin, &film_id_s), buyer, &licence, &master).await;
 
     // The royalty statement shows the sale and the studio's share.
-    let expected = Split::primary(Cents(500), u16::try_from(commission).unwrap()).unwrap();
+    let expected = Split::primary(Cents(500), commission).unwrap();
     let statement = eventually("the sale in the statement", || {
         let s = admin.json(&["studio", "statement", &studio_id]);
         (s["sales"] == 1).then_some(s)

@@ -1,6 +1,7 @@
 // The operator console (loaded on demand, platform admins only — the API checks the market's
 // admin role on chain at every request): the operator's float and its movements, the money
-// reconciliation of a period, failed refunds and dead jobs with their "refund" / "retry" (a
+// reconciliation of a period, the studio applications waiting for approval ("approve" /
+// "reject"), failed refunds and dead jobs with their "refund" / "retry" (each action with a
 // reason required), and recent alerts.
 import type { ComponentChildren, JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
@@ -16,6 +17,7 @@ import {
   type FloatView,
   type JobView,
   type ReconciliationReport,
+  type StudioApplication,
 } from '../api';
 import { useLoad, useSession, type Load } from '../hooks';
 import { Loaded } from '../ui';
@@ -46,6 +48,9 @@ function consoleError(e: unknown): string {
   if (e instanceof ApiError && e.code === 'not_platform_admin') return 'This wallet is not a platform admin.';
   if (e instanceof ApiError && e.code === 'job_not_dead') return `This job is not dead any more (retried, running or done): ${e.message}`;
   if (e instanceof ApiError && e.code === 'not_refundable') return `This purchase cannot be refunded now: ${e.message}`;
+  if (e instanceof ApiError && e.code === 'not_pending')
+    return `This application is not pending any more (decided, or its approval is under way): ${e.message}. Refresh the list.`;
+  if (e instanceof ApiError && e.code === 'not_found') return `Not found: ${e.message}. Refresh the list.`;
   return errorMessage(e);
 }
 
@@ -88,6 +93,7 @@ function Console({ token, address }: { token: string; address: string }) {
   const [refunds, reloadRefunds] = useLoad(guarded(() => api.failedRefunds(token, ROWS)), [token]);
   const [jobs, reloadJobs] = useLoad(guarded(() => api.adminJobs(token, 'dead', ROWS)), [token]);
   const [alerts, reloadAlerts] = useLoad(guarded(() => api.adminAlerts(token, ROWS)), [token]);
+  const [applications, reloadApplications] = useLoad(guarded(() => api.studioApplications(token, 'pending')), [token]);
   const [period, setPeriod] = useState<{ from: string; to: string } | null>(null);
   const [report, rerun] = useLoad(
     guarded(() => (period ? api.reconciliation(token, period.from, period.to) : Promise.resolve(null))),
@@ -124,6 +130,7 @@ function Console({ token, address }: { token: string; address: string }) {
     reloadRefunds();
     reloadJobs();
     reloadAlerts();
+    reloadApplications();
     if (period) rerun();
   };
   return (
@@ -143,6 +150,7 @@ function Console({ token, address }: { token: string; address: string }) {
         retry={rerun}
         run={(p) => (period && p.from === period.from && p.to === period.to ? rerun() : setPeriod(p))}
       />
+      <StudioApplicationsSection load={applications} reload={reloadApplications} token={token} />
       <FailedRefundsSection load={refunds} reload={reloadRefunds} token={token} />
       <DeadJobsSection load={jobs} reload={reloadJobs} token={token} />
       <AlertsSection load={alerts} retry={reloadAlerts} />
@@ -438,27 +446,27 @@ function Report({ r }: { r: ReconciliationReport }) {
 
 // ------------------------------------------------------------------ actions with a reason
 
-/** A row's action: the button opens an inline reason field (3–500 characters), checked before it is sent. */
-function ReasonAction(p: {
+/**
+ * A reason field (3–500 characters, checked before anything is sent), its submit and "Cancel";
+ * `progress` is said while the action is sent, and a refusal is shown under the field.
+ */
+function ReasonForm<T>(p: {
   id: string;
-  label: 'Refund' | 'Retry';
-  send: (reason: string) => Promise<ActionQueued>;
-  onQueued: (q: ActionQueued) => void;
+  submit: string;
+  sending: string;
+  progress?: string;
+  failure: string;
+  send: (reason: string) => Promise<T>;
+  onDone: (r: T) => void;
+  onCancel: () => void;
 }) {
-  const [open, setOpen] = useState(false);
   const [reason, setReason] = useState('');
   const [error, setError] = useState('');
   const [busy, setBusy] = useState(false);
   const input = useRef<HTMLInputElement>(null);
   useEffect(() => {
-    if (open) input.current?.focus();
-  }, [open]);
-  if (!open)
-    return (
-      <button type="button" class="small" onClick={() => setOpen(true)}>
-        {p.label}
-      </button>
-    );
+    input.current?.focus();
+  }, []);
   const submit = async (e: Event) => {
     e.preventDefault();
     const problem = reasonProblem(reason);
@@ -466,19 +474,16 @@ function ReasonAction(p: {
     if (problem) return input.current?.focus();
     setBusy(true);
     try {
-      const q = await p.send(reason.trim());
-      setOpen(false);
-      setReason('');
-      p.onQueued(q);
+      const r = await p.send(reason.trim());
+      p.onDone(r);
     } catch (err) {
-      setError(`${p.label === 'Refund' ? 'The refund' : 'The retry'} was not queued: ${consoleError(err)}`);
-    } finally {
+      setError(`${p.failure}: ${consoleError(err)}`);
       setBusy(false);
     }
   };
   const fid = `${p.id}-reason`;
   return (
-    <form class="reason-form" onSubmit={submit} noValidate data-testid="reason-form">
+    <form class="reason-form" onSubmit={submit} noValidate data-testid="reason-form" aria-busy={busy}>
       <label for={fid}>Reason</label>
       <input
         ref={input}
@@ -493,12 +498,17 @@ function ReasonAction(p: {
       />
       <span class="row">
         <button type="submit" class="small" disabled={busy}>
-          {busy ? 'Sending…' : p.label === 'Refund' ? 'Send refund' : 'Send retry'}
+          {busy ? p.sending : p.submit}
         </button>
-        <button type="button" class="secondary small" disabled={busy} onClick={() => (setOpen(false), setError(''))}>
+        <button type="button" class="secondary small" disabled={busy} onClick={p.onCancel}>
           Cancel
         </button>
       </span>
+      {busy && p.progress && (
+        <span class="muted small" role="status" data-testid="reason-progress">
+          <span class="spinner" aria-hidden="true" /> {p.progress}
+        </span>
+      )}
       {error && (
         <span id={`${fid}-error`} class="field-error" role="alert" data-testid="reason-error">
           {error}
@@ -508,11 +518,152 @@ function ReasonAction(p: {
   );
 }
 
+/** A row's action: the button opens an inline reason field, checked before it is sent. */
+function ReasonAction(p: {
+  id: string;
+  label: 'Refund' | 'Retry';
+  send: (reason: string) => Promise<ActionQueued>;
+  onQueued: (q: ActionQueued) => void;
+}) {
+  const [open, setOpen] = useState(false);
+  if (!open)
+    return (
+      <button type="button" class="small" onClick={() => setOpen(true)}>
+        {p.label}
+      </button>
+    );
+  return (
+    <ReasonForm
+      id={p.id}
+      submit={p.label === 'Refund' ? 'Send refund' : 'Send retry'}
+      sending="Sending…"
+      failure={`${p.label === 'Refund' ? 'The refund' : 'The retry'} was not queued`}
+      send={p.send}
+      onDone={(q) => {
+        setOpen(false);
+        p.onQueued(q);
+      }}
+      onCancel={() => setOpen(false)}
+    />
+  );
+}
+
 function Queued({ text }: { text: string }) {
   return (
     <div class="success" role="status" data-testid="action-queued">
       <p>{text}</p>
     </div>
+  );
+}
+
+// ------------------------------------------------------------------ studio applications
+
+/** Approve or reject a pending application: either opens the reason field (one at a time). */
+function DecideApplication(p: { app: StudioApplication; token: string; onDecided: (a: StudioApplication) => void }) {
+  const [mode, setMode] = useState<'approve' | 'reject' | null>(null);
+  const id = p.app.application_id;
+  if (!mode)
+    return (
+      <span class="row decide">
+        <button type="button" class="small" onClick={() => setMode('approve')}>
+          Approve
+        </button>
+        <button type="button" class="secondary small" onClick={() => setMode('reject')}>
+          Reject
+        </button>
+      </span>
+    );
+  const approve = mode === 'approve';
+  return (
+    <ReasonForm
+      key={mode}
+      id={`${mode}-application-${id}`}
+      submit={approve ? 'Approve studio' : 'Reject application'}
+      sending={approve ? 'Approving…' : 'Rejecting…'}
+      progress={approve ? 'Registering the studio on chain (a few seconds)…' : 'Recording the rejection…'}
+      failure={`The application was not ${approve ? 'approved' : 'rejected'}`}
+      send={(reason) =>
+        approve ? api.approveStudioApplication(p.token, id, reason) : api.rejectStudioApplication(p.token, id, reason)
+      }
+      onDone={(a) => {
+        setMode(null);
+        p.onDecided(a);
+      }}
+      onCancel={() => setMode(null)}
+    />
+  );
+}
+
+/** What a decision did: the studio registered (its id and transaction), or the rejection. */
+function Decided({ a }: { a: StudioApplication }) {
+  return (
+    <div class="success" role="status" data-testid="application-decided" data-application-id={a.application_id} data-state={a.state}>
+      {a.state === 'approved' ? (
+        <p>
+          Approved “{a.name}” (application #{a.application_id}): registered on chain as{' '}
+          <strong data-testid="decided-studio">studio #{a.studio_id ?? '?'}</strong>, transaction <Tx hash={a.tx_hash} />.
+        </p>
+      ) : a.state === 'rejected' ? (
+        <p>
+          Rejected “{a.name}” (application #{a.application_id}). The applicant sees your reason: “{a.reason ?? ''}”.
+        </p>
+      ) : (
+        <p>
+          “{a.name}” (application #{a.application_id}) is now {humanize(a.state).toLowerCase()}.
+        </p>
+      )}
+    </div>
+  );
+}
+
+function StudioApplicationsSection({ load, reload, token }: { load: Load<StudioApplication[]>; reload: () => void; token: string }) {
+  const [decided, setDecided] = useState<StudioApplication | null>(null);
+  return (
+    <Section
+      id="ops-studio-applications"
+      title="Studio applications"
+      testid="operator-studio-applications"
+      intro="Wallets asking to register a studio, oldest first. Approve registers it on chain with the applicant as its admin; Reject refuses it. Either needs a reason, which the applicant sees."
+    >
+      {decided && <Decided a={decided} />}
+      <Loaded load={load} what="the studio applications" retry={reload}>
+        {(rows) =>
+          rows.length === 0 ? (
+            <p class="muted" data-testid="studio-applications-empty">
+              None: no studio application waits for a decision.
+            </p>
+          ) : (
+            <Table testid="studio-applications" caption="Studio applications waiting for a decision" head={['Application', 'Studio name', 'Applicant', 'Royalty address', 'Applied', '']}>
+              {rows.map((a) => (
+                <tr key={a.application_id} data-testid={`studio-application-${a.application_id}`} data-application-id={a.application_id}>
+                  <Cell label="Application">#{a.application_id}</Cell>
+                  <Cell label="Studio name" class="text">
+                    <strong>{a.name}</strong>
+                  </Cell>
+                  <Cell label="Applicant">
+                    <code class="id">{a.admin_address}</code>
+                  </Cell>
+                  <Cell label="Royalty address">
+                    <code class="id">{a.royalty_address}</code>
+                  </Cell>
+                  <Cell label="Applied">{when(a.applied_at)}</Cell>
+                  <Cell label="Action" class="action">
+                    <DecideApplication
+                      app={a}
+                      token={token}
+                      onDecided={(d) => {
+                        setDecided(d);
+                        reload();
+                      }}
+                    />
+                  </Cell>
+                </tr>
+              ))}
+            </Table>
+          )
+        }
+      </Loaded>
+    </Section>
   );
 }
 

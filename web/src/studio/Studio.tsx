@@ -1,15 +1,25 @@
-// The studio dashboard (loaded on demand): register a studio and its films, upload masters with
-// progress, withdraw/reactivate editions, and the royalty statement with its chart and CSV.
+// The studio dashboard (loaded on demand): register a studio (a platform admin's wallet at once,
+// any other by an application a platform admin approves, checked again every 5 s while it waits)
+// and its films, upload masters with progress, withdraw/reactivate editions, and the royalty
+// statement with its chart and CSV.
 import type { JSX } from 'preact';
-import { useRef, useState } from 'preact/hooks';
-import { ApiError, api, errorMessage, money, short, type Film, type MasterPublished, type Page } from '../api';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { ApiError, api, errorMessage, money, short, type Film, type MasterPublished, type Page, type StudioApplication } from '../api';
 import { useLoad, useSession, type Load } from '../hooks';
 import { navigate } from '../router';
-import { ErrorBox, Loaded, LongId, qualityLabel } from '../ui';
+import { ErrorBox, Loaded, Loading, LongId, qualityLabel } from '../ui';
 import { signedIn, type Session } from '../wallet';
 import {
+  APPLICATION_POLL_MS,
   QUALITIES,
   addressProblem,
+  applicationBadge,
+  applicationOpen,
+  applicationText,
+  approvedStudios,
+  justApproved,
+  ownApplications,
+  utcTime,
   knownFilms,
   knownStudios,
   nameProblem,
@@ -33,6 +43,8 @@ export function StudioRoutes({ path }: { path: string }) {
 /** What an API refusal means to a studio. */
 function studioError(e: unknown): string {
   if (e instanceof ApiError && e.status === 401) return 'Your sign-in has expired: sign in again on the wallet page.';
+  if (e instanceof ApiError && e.code === 'application_pending')
+    return 'you already have a studio application waiting for a platform admin (shown above). You can apply for another studio once it is decided.';
   if (e instanceof ApiError && e.code === 'not_studio_admin')
     return `Your wallet is not this studio's admin, so it cannot change it (${e.message}).`;
   return errorMessage(e);
@@ -91,13 +103,172 @@ function Field(p: {
 
 // ------------------------------------------------------------------ home: register or open a studio
 
+/** The signed-in wallet's studio applications, checked again every 5 s while one waits. */
+interface Applications {
+  /** Its own, waiting ones first (`null` until the first answer). */
+  list: StudioApplication[] | null;
+  /** The last check's failure ('' when it answered). */
+  error: string;
+  checking: boolean;
+  checkedAt: Date | null;
+  /** Checks now (and again every 5 s while one waits). */
+  checkNow: () => void;
+  /** An application just sent (202): shown at once, checked in 5 s. */
+  add: (a: StudioApplication) => void;
+}
+
+/**
+ * Reads the wallet's applications; while one waits, reads them again every 5 s. When one seen
+ * waiting is approved, its studio is remembered and opened, as a studio registered at once is.
+ * Approved applications found otherwise (approved while away) join "Your studios".
+ */
+function useApplications(s: Signed): Applications {
+  const token = s.login.token;
+  const address = s.address;
+  const [list, setList] = useState<StudioApplication[] | null>(null);
+  const [error, setError] = useState('');
+  const [checking, setChecking] = useState(false);
+  const [checkedAt, setCheckedAt] = useState<Date | null>(null);
+  const [kick, setKick] = useState({ n: 0, delay: 0 });
+  /** Applications seen waiting on this page: their approval opens the studio. */
+  const watched = useRef(new Set<number>());
+  const waiting = useRef(false);
+
+  useEffect(() => {
+    let live = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const check = async () => {
+      setChecking(true);
+      let again = false;
+      try {
+        const all = await api.studioApplications(token);
+        if (!live) return;
+        for (const k of approvedStudios(all, address)) if (!knownStudios(address).some((x) => x.id === k.id)) rememberStudio(address, k);
+        const done = justApproved(all, watched.current);
+        if (done) {
+          rememberStudio(address, { id: done.studio_id, name: done.name });
+          navigate(`/studio/${done.studio_id}`);
+          return;
+        }
+        const mine = ownApplications(all, address);
+        for (const a of mine) if (applicationOpen(a)) watched.current.add(a.application_id);
+        waiting.current = again = mine.some(applicationOpen);
+        setList(mine);
+        setError('');
+        setCheckedAt(new Date());
+      } catch (e) {
+        if (!live) return;
+        setError(studioError(e));
+        // A network hiccup while one waits: try again; an expired sign-in: stop.
+        again = waiting.current && !(e instanceof ApiError && e.status === 401);
+      } finally {
+        if (live) {
+          setChecking(false);
+          if (again) timer = setTimeout(() => void check(), APPLICATION_POLL_MS);
+        }
+      }
+    };
+    timer = setTimeout(() => void check(), kick.delay);
+    return () => {
+      live = false;
+      clearTimeout(timer);
+    };
+  }, [token, address, kick]);
+
+  return {
+    list,
+    error,
+    checking,
+    checkedAt,
+    checkNow: () => setKick((k) => ({ n: k.n + 1, delay: 0 })),
+    add: (a) => {
+      watched.current.add(a.application_id);
+      waiting.current = true;
+      setList((l) => ownApplications([a, ...(l ?? []).filter((x) => x.application_id !== a.application_id)], address));
+      setError('');
+      setKick((k) => ({ n: k.n + 1, delay: APPLICATION_POLL_MS }));
+    },
+  };
+}
+
+/** The wallet's waiting and rejected applications, with "Check again" while one waits. */
+function ApplicationList({ apps, focus }: { apps: Applications; focus: number | null }) {
+  useEffect(() => {
+    if (focus !== null) document.getElementById(`application-${focus}`)?.focus();
+  }, [focus]);
+  if (apps.list === null)
+    return apps.error ? (
+      <ErrorBox retry={apps.checkNow}>Could not load your studio applications: {apps.error}</ErrorBox>
+    ) : (
+      <Loading what="your studio applications" />
+    );
+  if (apps.list.length === 0) return null;
+  const open = apps.list.some(applicationOpen);
+  return (
+    <section aria-labelledby="studio-apps" data-testid="studio-applications">
+      <h2 id="studio-apps">Your studio applications</h2>
+      <ul class="studios applications" aria-live="polite">
+        {apps.list.map((a) => {
+          const t = applicationText(a);
+          return (
+            <li
+              key={a.application_id}
+              id={`application-${a.application_id}`}
+              tabIndex={-1}
+              class={`card application ${a.state}`}
+              data-testid={`studio-application-${a.application_id}`}
+              data-state={a.state}
+            >
+              <p>
+                <span class={a.state === 'rejected' ? 'badge danger' : 'badge'}>{applicationBadge(a.state)}</span>{' '}
+                <strong data-testid="application-headline">{t.headline}</strong>
+              </p>
+              <p class="muted small">
+                Application #{a.application_id}, sent <time dateTime={a.applied_at}>{utcTime(a.applied_at)}</time>
+                {a.decided_at && (
+                  <>
+                    ; decided <time dateTime={a.decided_at}>{utcTime(a.decided_at)}</time>
+                  </>
+                )}
+                . Royalties to <code title={a.royalty_address}>{short(a.royalty_address)}</code>.
+              </p>
+              {a.state === 'rejected' && (
+                <p data-testid="application-reason">
+                  The admin's reason: {a.reason ? <q>{a.reason}</q> : <span class="muted">none given</span>}
+                </p>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+      {apps.error && (
+        <p class="field-error" role="alert">
+          Could not check again: {apps.error}
+        </p>
+      )}
+      {open && (
+        <p class="row">
+          <button type="button" class="secondary" disabled={apps.checking} onClick={apps.checkNow} data-testid="check-application">
+            {apps.checking ? 'Checking…' : 'Check again'}
+          </button>
+          <span class="muted small">
+            {apps.checkedAt && `Checked at ${apps.checkedAt.toLocaleTimeString()}; `}checked again every {APPLICATION_POLL_MS / 1000} s while it waits.
+          </span>
+        </p>
+      )}
+    </section>
+  );
+}
+
 function StudioHome({ s }: { s: Signed }) {
+  const apps = useApplications(s);
   const known = knownStudios(s.address);
   const [name, setName] = useState('');
   const [royalty, setRoyalty] = useState<string>(s.address);
   const [errs, setErrs] = useState<{ name?: string | null; royalty?: string | null }>({});
   const [busy, setBusy] = useState(false);
   const [failed, setFailed] = useState('');
+  const [sent, setSent] = useState<number | null>(null);
   const [openId, setOpenId] = useState('');
   const [openErr, setOpenErr] = useState('');
 
@@ -109,11 +280,19 @@ function StudioHome({ s }: { s: Signed }) {
     setBusy(true);
     setFailed('');
     try {
-      const st = await api.registerStudio(s.login.token, name.trim(), royalty.trim());
-      rememberStudio(s.address, { id: st.studio_id, name: st.name });
-      navigate(`/studio/${st.studio_id}`);
+      const r = await api.registerStudio(s.login.token, name.trim(), royalty.trim());
+      if (r.kind === 'created') {
+        rememberStudio(s.address, { id: r.studio.studio_id, name: r.studio.name });
+        navigate(`/studio/${r.studio.studio_id}`);
+      } else {
+        // An application: a platform admin must approve it (the page checks every 5 s).
+        apps.add(r.application);
+        setSent(r.application.application_id);
+        setName('');
+      }
     } catch (err) {
       setFailed('The studio was not registered: ' + studioError(err));
+      if (err instanceof ApiError && err.code === 'application_pending') apps.checkNow();
     } finally {
       setBusy(false);
     }
@@ -132,7 +311,8 @@ function StudioHome({ s }: { s: Signed }) {
       <h1>Studio dashboard</h1>
       <p class="muted">
         Signed in as <code title={s.address}>{short(s.address)}</code>. Registering a studio and its films sends the
-        chain transactions for you; no ETH is needed.
+        chain transactions for you; no ETH is needed. A new studio is registered once a platform admin approves its
+        application.
       </p>
       {known.length > 0 && (
         <>
@@ -149,6 +329,7 @@ function StudioHome({ s }: { s: Signed }) {
           </ul>
         </>
       )}
+      <ApplicationList apps={apps} focus={sent} />
       <div class="columns">
         <form class="form card" onSubmit={register} noValidate aria-labelledby="reg-studio">
           <h2 id="reg-studio">Register a studio</h2>
@@ -166,9 +347,12 @@ function StudioHome({ s }: { s: Signed }) {
             )}
           </Field>
           {failed && <ErrorBox>{failed}</ErrorBox>}
+          {!failed && apps.list?.some(applicationOpen) && (
+            <p class="muted small">Your application above waits for a platform admin: you can apply for another studio once it is decided.</p>
+          )}
           <p>
             <button type="submit" disabled={busy}>
-              {busy ? 'Registering on chain…' : 'Register studio'}
+              {busy ? 'Sending…' : 'Register studio'}
             </button>
           </p>
         </form>

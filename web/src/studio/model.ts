@@ -1,6 +1,6 @@
-// The studio dashboard's pure parts: form checks, the statement's period and chart buckets, and
-// what this browser remembers (studio ids, declared editions: nothing secret) in localStorage.
-import type { Sale } from '../api';
+// The studio dashboard's pure parts: form checks, the statement's period and chart buckets, what
+// a studio application's state reads as, and what this browser remembers (studio ids, declared editions: nothing secret) in localStorage.
+import type { Sale, StudioApplication } from '../api';
 
 export const QUALITIES = ['sd', 'hd', '4k'] as const;
 export const MAX_NAME = 200;
@@ -84,6 +84,72 @@ export function buckets(lines: Sale[], from: string, to: string): Bucket[] {
     b.studio += l.studio_cents;
   }
   return [...out.values()];
+}
+
+// --- Studio applications (a wallet that is not a platform admin applies; an admin decides).
+
+/** How often the dashboard checks a waiting application again. */
+export const APPLICATION_POLL_MS = 5000;
+
+/** Still waiting for a platform admin (or for the approved studio's registration on chain). */
+export function applicationOpen(a: Pick<StudioApplication, 'state'>): boolean {
+  return a.state === 'pending' || a.state === 'registering';
+}
+
+/** An instant as "2026-05-03 14:02 UTC" (what the API sent when it is not one). */
+export function utcTime(iso: string): string {
+  const t = Date.parse(iso);
+  return Number.isNaN(t) ? iso : `${new Date(t).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+}
+
+/** An application's state in a word or two (its badge). */
+export function applicationBadge(state: StudioApplication['state']): string {
+  return { pending: 'Waiting for approval', registering: 'Approved, registering', approved: 'Approved', rejected: 'Rejected' }[state];
+}
+
+/** What an application says to its applicant: a headline, and when it was sent / decided. */
+export function applicationText(a: StudioApplication): { headline: string; detail: string } {
+  const sent = `Application #${a.application_id}, sent ${utcTime(a.applied_at)}`;
+  const decided = a.decided_at ? `; decided ${utcTime(a.decided_at)}` : '';
+  switch (a.state) {
+    case 'pending':
+      return { headline: `Application sent — a platform admin must approve ${a.name} before you can add films.`, detail: `${sent}.` };
+    case 'registering':
+      return { headline: `${a.name} is approved: the studio is being registered on chain…`, detail: `${sent}.` };
+    case 'approved':
+      return {
+        headline: a.studio_id === null ? `${a.name} is approved.` : `${a.name} is approved: it is studio #${a.studio_id}.`,
+        detail: `${sent}${decided}.`,
+      };
+    case 'rejected':
+      return { headline: `${a.name} was not approved by the platform.`, detail: `${sent}${decided}.` };
+  }
+}
+
+/**
+ * The applications a wallet sees on its dashboard: its own (a platform admin is answered
+ * everyone's), those waiting first, then the rejected ones (with their reason); latest first.
+ * The approved ones are studios, listed as such.
+ */
+export function ownApplications(list: StudioApplication[], address: string): StudioApplication[] {
+  const me = address.toLowerCase();
+  const mine = list.filter((a) => a.admin_address.toLowerCase() === me && a.state !== 'approved');
+  const latest = (x: StudioApplication, y: StudioApplication) => Date.parse(y.applied_at) - Date.parse(x.applied_at) || y.application_id - x.application_id;
+  return [...mine.filter(applicationOpen).sort(latest), ...mine.filter((a) => !applicationOpen(a)).sort(latest)];
+}
+
+/** A wallet's approved applications, as the studios they registered. */
+export function approvedStudios(list: StudioApplication[], address: string): KnownStudio[] {
+  const me = address.toLowerCase();
+  return list.flatMap((a) =>
+    a.admin_address.toLowerCase() === me && a.state === 'approved' && a.studio_id !== null ? [{ id: a.studio_id, name: a.name }] : [],
+  );
+}
+
+/** The first application seen waiting (`watched`) that is now approved with its studio, if any. */
+export function justApproved(list: StudioApplication[], watched: ReadonlySet<number>): (StudioApplication & { studio_id: number }) | null {
+  for (const a of list) if (a.state === 'approved' && a.studio_id !== null && watched.has(a.application_id)) return { ...a, studio_id: a.studio_id };
+  return null;
 }
 
 // --- What this browser remembers (not secret: ids and the prices a studio declared).
