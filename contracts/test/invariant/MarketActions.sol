@@ -224,12 +224,11 @@ abstract contract MarketActions is MarketModel {
         else amount = _bound(r, 1, cap == 0 ? 1 : cap);
         uint256 t = _rand(seed, "to") % 32;
         address to = t == 0 ? address(0) : (t < 16 ? caller : sink);
-        // An account that ever held the operator role pays only the treasury (the admin, never changed here), one
-        // time in eight elsewhere.
-        if (modelFloatAccount[caller] && t != 0 && t % 8 != 1) to = admin;
+        // An account that ever held the operator role pays only the treasury, one time in eight elsewhere.
+        if (modelFloatAccount[caller] && t != 0 && t % 8 != 1) to = modelTreasury;
         bool auth = amount <= credit; // taking more than one's own balance is unauthorised
         bool expectOk = auth && !modelPaused && amount > 0 && to != address(0)
-            && (!modelFloatAccount[caller] || to == admin);
+            && (!modelFloatAccount[caller] || to == modelTreasury);
         vm.prank(caller);
         try market.withdraw(to, amount) {
             if (_outcome(action, auth, expectOk, true)) {
@@ -403,11 +402,10 @@ abstract contract MarketActions is MarketModel {
     function _setSuspended(uint256 seed) internal {
         uint256 e = _rand(seed, "edition") % _eds.length;
         EditionModel memory ed = _eds[e];
-        // Rare and lifted soon (seven times in eight), so that editions return to sale and the sales keep their
-        // coverage floors; three calls in four on an edition on sale try to lift what is not suspended (a revert
-        // the model predicts).
-        uint256 r = _rand(seed, "again");
-        bool suspend = ed.suspended ? r % 8 == 0 : r % 4 == 0;
+        // Rare and lifted soon, so that editions return to sale and the sales keep their coverage floors: one call
+        // in eight suspends (an edition already suspended: a revert the model predicts), the others lift (one not
+        // suspended: a predicted revert too).
+        bool suspend = _rand(seed, "again") % 8 == 0;
         uint256 who = _rand(seed, "who") % 3;
         address caller = _caller(seed, who == 0 ? admin : who == 1 ? operator : _studios[ed.studioId].admin);
         bool auth = modelOperator[caller] || caller == admin;
@@ -428,6 +426,41 @@ abstract contract MarketActions is MarketModel {
             _eds[e].suspended = suspend;
             _eds[e].byAdmin = suspend && caller == admin;
             if (suspend) _eds[e].active = false;
+        }
+    }
+
+    /// @dev The admin moves the treasury between itself and the sink (address 0 one time in sixteen: refused);
+    /// anyone else is refused.
+    function _setTreasury(uint256 seed) internal {
+        address caller = _caller(seed, admin);
+        uint256 r = _rand(seed, "treasury");
+        address next = r % 16 == 0 ? address(0) : (r % 2 == 0 ? admin : sink);
+        bool auth = caller == admin;
+        bool expectOk = auth && next != address(0);
+        vm.prank(caller);
+        try market.setTreasury(next) {
+            if (_outcome(Action.SetTreasury, auth, expectOk, true)) modelTreasury = next;
+        } catch {
+            _outcome(Action.SetTreasury, auth, expectOk, false);
+        }
+    }
+
+    /// @dev The admin sets a studio's film quota from the value it expects (one time in eight a stale one:
+    /// refused); the operator (one time in eight) and anyone else are refused.
+    function _setFilmQuota(uint256 seed) internal {
+        uint32 studioId = uint32(1 + _rand(seed, "studio") % studioCount);
+        uint16 current = _studios[studioId].filmsLeft;
+        uint256 r = _rand(seed, "quota");
+        uint16 expected = r % 8 == 0 ? current ^ 1 : current;
+        uint16 next = uint16(_bound(r >> 8, 0, 2_000));
+        address caller = _rand(seed, "op") % 8 == 0 ? operator : _caller(seed, admin);
+        bool auth = caller == admin;
+        bool expectOk = auth && expected == current;
+        vm.prank(caller);
+        try market.setStudioFilmQuota(studioId, expected, next) {
+            if (_outcome(Action.SetFilmQuota, auth, expectOk, true)) _studios[studioId].filmsLeft = next;
+        } catch {
+            _outcome(Action.SetFilmQuota, auth, expectOk, false);
         }
     }
 

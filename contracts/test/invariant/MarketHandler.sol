@@ -62,10 +62,12 @@ contract MarketHandler is MarketActions {
             this.setOperatorRole.selector,
             this.warp.selector,
             this.tryDirectTransfer.selector,
-            this.suspendEdition.selector
+            this.suspendEdition.selector,
+            this.setTreasury.selector,
+            this.setStudioFilmQuota.selector
         ];
         uint8[ACTION_COUNT] memory weight =
-            [3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 2];
+            [3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 2, 1, 1];
         uint256 n;
         for (uint256 i = 0; i < ACTION_COUNT; i++) {
             n += weight[i];
@@ -164,6 +166,14 @@ contract MarketHandler is MarketActions {
 
     function suspendEdition(uint256 seed) external {
         _setSuspended(seed);
+    }
+
+    function setTreasury(uint256 seed) external {
+        _setTreasury(seed);
+    }
+
+    function setStudioFilmQuota(uint256 seed) external {
+        _setFilmQuota(seed);
     }
 
     function setStudioCommission(uint256 seed) external {

@@ -88,10 +88,12 @@ contract MarketInvariantTest is TangibleTest {
         uint256 held = euro.balanceOf(address(market));
         assertEq(held, initialHeld + handler.ghostTokenIn() - handler.ghostTokenOut(), "token in - out");
         assertEq(held, handler.modelTokenHeld(), "held == model");
+        assertEq(market.treasury(), handler.modelTreasury(), "treasury == model");
         uint256 liabilities = uint256(market.platformCreditCents()) * UNITS;
         for (uint32 s = 1; s <= market.studioCount(); s++) {
             uint64 accrued = market.studio(s).creditCents;
             assertEq(accrued, handler.studioModel(s).creditCents, "studio accrual == model");
+            assertEq(market.studioFilmsLeft(s), handler.studioModel(s).filmsLeft, "film quota == model");
             liabilities += uint256(accrued) * UNITS;
         }
         for (uint256 i = 0; i < handler.poolCount(); i++) {
@@ -220,10 +222,13 @@ contract MarketInvariantTest is TangibleTest {
 
     /// @dev Least successes of each action in one run (see {MarketHandler.Action}; a direct transfer never
     /// succeeds). About a third of the smallest count seen over 22 runs of 2,048 calls (fuzz seeds 1 and 2), and
-    /// at least four standard deviations below the mean, so a healthy campaign does not trip them.
+    /// at least four standard deviations below the mean, so a healthy campaign does not trip them. Since platform
+    /// suspensions keep editions off sale for a while, a run's primary sales vary more (13 seen once with
+    /// suspensions twice as frequent as now): buyPrimary's floor went from 15 to 10, and the three newest actions
+    /// (suspension, treasury, film quota: 11–27 successes in the runs seen) have a floor of 3.
     function _minPerRun(uint256 action) internal pure returns (uint256) {
-        uint8[26] memory floors = [
-            15, // buyPrimary
+        uint8[28] memory floors = [
+            10, // buyPrimary
             8, // settleCardPrimary
             30, // list
             5, // updateOffer
@@ -248,7 +253,9 @@ contract MarketInvariantTest is TangibleTest {
             6, // grant/revokeOperator
             40, // warp
             0, // directTransfer
-            3 // suspendEdition (and its lifting)
+            3, // suspendEdition (and its lifting)
+            3, // setTreasury
+            3 // setStudioFilmQuota
         ];
         return floors[action];
     }

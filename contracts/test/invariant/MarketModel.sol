@@ -42,10 +42,12 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         SetOperatorRole,
         Warp,
         DirectTransfer,
-        SuspendEdition
+        SuspendEdition,
+        SetTreasury,
+        SetFilmQuota
     }
 
-    uint256 public constant ACTION_COUNT = 26; // checked against the enum in the constructor
+    uint256 public constant ACTION_COUNT = 28; // checked against the enum in the constructor
 
     // ------------------------------------------------------------------ model types
 
@@ -80,6 +82,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         address royalty;
         uint16 bps;
         uint64 creditCents;
+        uint16 filmsLeft;
     }
 
     // ------------------------------------------------------------------ fixture
@@ -121,6 +124,8 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     mapping(address account => bool) public modelOperator;
     /// @dev Accounts that ever held `OPERATOR_ROLE`: they withdraw to the treasury (the admin) only.
     mapping(address account => bool) public modelFloatAccount;
+    /// @dev Where float accounts withdraw (the admin at deployment).
+    address public modelTreasury;
     address public modelPlatform;
     uint64 public modelPlatformCents;
     bool public modelPaused;
@@ -181,6 +186,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         }
         modelOperator[operator_] = true;
         modelFloatAccount[operator_] = true;
+        modelTreasury = admin_;
         modelPlatform = market_.platform();
         modelHold = market_.holdPeriod();
         modelTokenHeld = euro_.balanceOf(address(market_));
@@ -189,7 +195,13 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         studioCount = market_.studioCount();
         for (uint32 s = 1; s <= studioCount; s++) {
             TangibleMarket.StudioInfo memory info = market_.studio(s);
-            _studios[s] = StudioModel(info.admin, info.royaltyRecipient, info.commissionBps, info.creditCents);
+            _studios[s] = StudioModel(
+                info.admin,
+                info.royaltyRecipient,
+                info.commissionBps,
+                info.creditCents,
+                market_.studioFilmsLeft(s)
+            );
         }
         for (uint64 f = 1; f <= market_.filmCount(); f++) {
             for (uint8 q = 0; q <= market_.MAX_QUALITY(); q++) {
@@ -288,7 +300,9 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             "grant/revokeOperator",
             "warp",
             "directTransfer",
-            "suspendEdition"
+            "suspendEdition",
+            "setTreasury",
+            "setStudioFilmQuota"
         ];
         return names[action];
     }
