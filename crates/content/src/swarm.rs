@@ -188,16 +188,18 @@ impl Holdings {
     }
 
     /// Whether provider `me` holds `piece` and, if it is a last resort, no other live provider
-    /// known to hold it exists.
+    /// holds it or may hold it (one that has not said what it holds yet).
     fn may_serve(&self, me: usize, piece: &ChunkRanges) -> bool {
         // Until a provider said what it holds, it is asked nothing (it may be a downloader
         // itself; one that does not answer is assumed whole after a few seconds).
         if !self.holds(me, piece, false) {
             return false;
         }
+        // A last resort also waits for the other providers' first word: taking a piece before a
+        // peer's bitfield arrived would load the API with what the peer holds.
         !self.last_resort[me]
             || !(0..self.ranges.len())
-                .any(|j| j != me && !self.last_resort[j] && self.holds(j, piece, false))
+                .any(|j| j != me && !self.last_resort[j] && self.holds(j, piece, true))
     }
 
     fn set(&self, i: usize, ranges: ChunkRanges) {
