@@ -401,11 +401,15 @@ abstract contract MarketActions is MarketModel {
     /// studio's admin or anyone.
     function _setSuspended(uint256 seed) internal {
         uint256 e = _rand(seed, "edition") % _eds.length;
-        EditionModel memory ed = _eds[e];
-        // Rare and lifted soon, so that editions return to sale and the sales keep their coverage floors: one call
-        // in eight suspends (an edition already suspended: a revert the model predicts), the others lift (one not
-        // suspended: a predicted revert too).
+        // One call in eight suspends; the others lift, a suspended edition when there is one (so that
+        // suspensions are short and the sales keep their floors), else one that is not (a predicted revert).
         bool suspend = _rand(seed, "again") % 8 == 0;
+        if (!suspend) {
+            for (uint256 i = 0; i < _eds.length && !_eds[e].suspended; i++) {
+                e = (e + 1) % _eds.length;
+            }
+        }
+        EditionModel memory ed = _eds[e];
         uint256 who = _rand(seed, "who") % 3;
         address caller = _caller(seed, who == 0 ? admin : who == 1 ? operator : _studios[ed.studioId].admin);
         bool auth = modelOperator[caller] || caller == admin;

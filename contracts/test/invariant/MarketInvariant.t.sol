@@ -225,8 +225,7 @@ contract MarketInvariantTest is TangibleTest {
     /// at least four standard deviations below the mean, so a healthy campaign does not trip them. Since platform
     /// suspensions keep editions off sale for a while, a run's primary sales vary more (13 seen once with
     /// suspensions twice as frequent as now): buyPrimary's floor went from 15 to 10, and the three newest actions
-    /// (suspension, treasury, film quota: 11–27 successes in the last runs seen) have a floor of 3, the suspension
-    /// 1 (it succeeds one call in eight or so, and a run with 2 was seen).
+    /// (treasury, film quota) have a floor of 3, the suspension and its lifting 1.
     function _minPerRun(uint256 action) internal pure returns (uint256) {
         uint8[28] memory floors = [
             10, // buyPrimary
@@ -254,7 +253,7 @@ contract MarketInvariantTest is TangibleTest {
             6, // grant/revokeOperator
             40, // warp
             0, // directTransfer
-            1, // suspendEdition (and its lifting)
+            1, // suspendEdition (and its lifting): 8–12 per run seen
             3, // setTreasury
             3 // setStudioFilmQuota
         ];
