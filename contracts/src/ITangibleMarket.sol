@@ -47,6 +47,17 @@ interface ITangibleMarket {
     /// when a studio's royalty recipient or the platform address changes, or an accumulator would overflow.
     /// `amount` is in stablecoin units.
     event EarningsCredited(address indexed account, uint256 amount);
+    /// @notice The shares of the sale that minted `licenceId` (see {SaleSettled}) are pending until `clearAt`:
+    /// a card payment, or a sale of a licence whose own sale was pending (`tainted`).
+    event SalePending(uint256 indexed licenceId, uint32 clearAt, bool tainted);
+    /// @notice The pending shares of the sale that minted `licenceId` were credited to their recipients.
+    event SaleCleared(uint256 indexed licenceId);
+    /// @notice The pending shares of the sale that minted `licenceId`, `amount` stablecoin units in all, were
+    /// given back to `refundedTo` (the operator's float for a card sale, the buyer for a tainted sale) when the
+    /// licence, or one it was sold on as, was revoked inside the clearance window.
+    event SaleClawedBack(uint256 indexed licenceId, address indexed refundedTo, uint256 amount);
+    /// @notice The clearance period of card-paid money changed (seconds).
+    event ClearancePeriodChanged(uint32 clearancePeriod);
     /// @notice The platform's fee recipient changed.
     event PlatformChanged(address indexed previousPlatform, address indexed newPlatform);
     /// @notice The hold period of card-paid licences changed (seconds).
@@ -82,6 +93,10 @@ interface ITangibleMarket {
     error MarketZeroAmount();
     /// @dev `holdPeriod` exceeds `maxHoldPeriod`.
     error MarketInvalidHoldPeriod(uint24 holdPeriod, uint24 maxHoldPeriod);
+    /// @dev `clearancePeriod` exceeds `maxClearancePeriod`.
+    error MarketInvalidClearancePeriod(uint32 clearancePeriod, uint32 maxClearancePeriod);
+    /// @dev {TangibleMarket-clearSales} found no sale due among the ids it was given.
+    error MarketNothingCleared();
     /// @dev The stablecoin must have 2 to {MAX_TOKEN_DECIMALS} decimals.
     error MarketInvalidToken(address token);
     /// @dev `account` may not perform this action.

@@ -217,7 +217,7 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
 
     /// @notice Sets the metadata base URI (`tokenURI = baseURI + id`). Platform admin.
     /// @dev Emits a {BaseURIChanged} event.
-    function setBaseURI(string calldata baseURI) external onlyRole(DEFAULT_ADMIN_ROLE) {
+    function setBaseURI(string calldata baseURI) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
         _baseTokenURI = baseURI;
         emit BaseURIChanged(baseURI);
     }

@@ -5,9 +5,10 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
-import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {TangibleLicence} from "./TangibleLicence.sol";
-import {ITangibleMarket} from "./ITangibleMarket.sol";
+import {TangibleRegistry} from "./TangibleRegistry.sol";
+import {TangibleMarketCore} from "./TangibleMarketCore.sol";
+import {TangibleMarketAdmin} from "./TangibleMarketAdmin.sol";
 import {SplitLib} from "./lib/SplitLib.sol";
 
 /// @title TangibleMarket
@@ -21,106 +22,31 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// Card licence ids are derived from the payment reference ({cardLicenceId}); a licence slot is never cleared,
 /// so a second settlement with the same `paymentRef` finds its id taken: single use forever, without a separate
 /// storage slot. Crypto licence ids are sequential from 1 (always < 2**64, card ids always >= 2**255).
-contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleMarket {
+contract TangibleMarket is TangibleMarketCore {
     using SafeERC20 for IERC20;
 
-    /// @notice Default hold period of card-paid licences: 3 days.
-    uint24 public constant DEFAULT_HOLD_PERIOD = 3 days;
-    /// @notice Longest configurable hold period: 90 days.
-    uint24 public constant MAX_HOLD_PERIOD = 90 days;
-    /// @notice Smallest resale price in cents (every share > 0).
-    uint64 public constant MIN_RESALE_PRICE_CENTS = SplitLib.MIN_RESALE_PRICE_CENTS;
-    /// @notice Most decimals the settlement stablecoin may have.
-    uint8 public constant MAX_TOKEN_DECIMALS = 18;
-    /// @dev Bit set in every card licence id, never in a sequential one.
-    uint256 private constant _CARD_ID_FLAG = 1 << 255;
-
-    /// @dev Hot configuration slot, read on every sale and credited with the platform's share.
-    struct Config {
-        address platform;
-        uint24 holdPeriod;
-        bool paused;
-        uint64 platformCreditCents;
-    }
-
-    /// @dev Sequential id counters.
-    struct Counters {
-        uint64 nextLicenceId;
-        uint64 nextOfferId;
-    }
-
-    /// @dev The active offer of a licence (`priceCents == 0`: none).
-    struct ActiveOffer {
-        uint64 offerId;
-        uint64 priceCents;
-    }
-
-    /// @notice Read-only view of an offer.
-    struct OfferInfo {
-        uint256 licenceId;
-        address seller;
-        uint64 priceCents; // 0 once inactive
-        bool active;
-    }
-
-    /// @dev One sale's settlement record, see {SaleSettled}.
-    struct Sale {
-        uint256 licenceId;
-        uint256 offerId;
-        bytes32 paymentRef;
-        address payer;
-        uint64 priceCents;
-        address seller;
-        uint64 sellerCents;
-        address studio;
-        uint64 studioCents;
-        address platform;
-        uint64 platformCents;
-    }
-
-    /// @notice The settlement stablecoin.
-    IERC20 public immutable token;
-    /// @notice Stablecoin units per EUR cent.
-    uint256 public immutable unitsPerCent;
-
-    Config private _config;
-    Counters private _counters;
-    mapping(uint256 offerId => uint256 licenceId) private _offerLicences;
-    mapping(uint256 licenceId => ActiveOffer) private _activeOffers;
-    /// @dev Where operators' withdrawals go (see {treasury}).
-    address private _treasury;
-    /// @dev Accounts that ever held `OPERATOR_ROLE`: their balance (a card float) goes to the treasury only, even
-    /// after the role is renounced or revoked (a stolen key renouncing its role must not free the float).
-    mapping(address account => bool) private _floatAccounts;
-    /// @dev Number of `DEFAULT_ADMIN_ROLE` holders, kept >= 1 after construction (see {MarketLastAdmin}).
-    uint256 private _adminCount;
-
-    modifier whenNotPaused() {
-        if (_config.paused) revert EnforcedPause();
-        _;
-    }
+    /// @dev The admin module ({TangibleMarketAdmin}), deployed with the market.
+    address private immutable _admin;
 
     /// @param token_ The EUR stablecoin (2 to {MAX_TOKEN_DECIMALS} decimals).
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` (platform governance: roles, hold period, platform address).
     /// @param operator Receives `OPERATOR_ROLE` (card settlement, revocation, registration on behalf of studios);
     /// may be address 0 and granted later.
     /// @param platform_ Account credited with the platform's shares.
-    constructor(IERC20Metadata token_, address admin, address operator, address platform_) {
-        uint8 decimals = token_.decimals();
-        // At most 18 decimals: a uint64-cent amount in units (< 2**64 * 1e16 < 2**118) then always fits the
-        // uint184 balances, with room for 2**66 maximal credits per account.
-        if (decimals < 2 || decimals > MAX_TOKEN_DECIMALS) revert MarketInvalidToken(address(token_));
+    constructor(IERC20Metadata token_, address admin, address operator, address platform_)
+        TangibleMarketCore(token_)
+    {
         if (admin == address(0)) revert RegistryInvalidAddress(admin);
         if (platform_ == address(0)) revert MarketInvalidRecipient(platform_);
-        token = token_;
-        unitsPerCent = 10 ** (decimals - 2);
+        _admin = address(new TangibleMarketAdmin(token_));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         if (operator != address(0)) _grantRole(OPERATOR_ROLE, operator);
         _config = Config(platform_, DEFAULT_HOLD_PERIOD, false, 0);
-        _counters = Counters(1, 1);
+        _counters = Counters(1, 1, DEFAULT_CLEARANCE_PERIOD);
         _treasury = admin;
         emit PlatformChanged(address(0), platform_);
         emit HoldPeriodChanged(DEFAULT_HOLD_PERIOD);
+        emit ClearancePeriodChanged(DEFAULT_CLEARANCE_PERIOD);
         emit TreasuryChanged(address(0), admin);
     }
 
@@ -136,13 +62,15 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         returns (uint256 licenceId)
     {
         licenceId = _nextLicenceId();
-        uint64 price = _sellPrimary(licenceId, filmId, quality, expectedPriceCents, recipient, bytes32(0), 0);
+        uint64 price =
+            _sellPrimary(licenceId, filmId, quality, expectedPriceCents, recipient, bytes32(0), false);
         token.safeTransferFrom(msg.sender, address(this), price * unitsPerCent);
     }
 
     /// @notice Settles a card payment for a primary sale: the operator pays from its deposited float, names the
     /// buyer as `recipient` and the card payment as `paymentRef` (single use forever). The licence id is
-    /// {cardLicenceId}(`paymentRef`) and the licence is on hold for the hold period. Operator only.
+    /// {cardLicenceId}(`paymentRef`), the licence is on hold for the hold period and the studio's and platform's
+    /// shares are pending for the clearance period ({pendingSale}). Operator only.
     /// @dev Emits {Transfer}, {LicenceMinted} and {SaleSettled} events.
     function settleCardPrimary(
         uint64 filmId,
@@ -154,9 +82,8 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         // No nonReentrant: this path makes no external call (the float is an internal balance).
         _checkOperator();
         licenceId = _cardLicence(paymentRef);
-        uint64 price = _sellPrimary(
-            licenceId, filmId, quality, expectedPriceCents, recipient, paymentRef, _config.holdPeriod
-        );
+        uint64 price =
+            _sellPrimary(licenceId, filmId, quality, expectedPriceCents, recipient, paymentRef, true);
         _debit(msg.sender, price * unitsPerCent);
     }
 
@@ -207,12 +134,13 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         returns (uint256 licenceId)
     {
         licenceId = _nextLicenceId();
-        uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, bytes32(0), 0);
+        uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, bytes32(0), false);
         token.safeTransferFrom(msg.sender, address(this), price * unitsPerCent);
     }
 
     /// @notice Settles a card payment for offer `offerId`: like {buyOffer}, paid from the operator's float, the
-    /// new licence id is {cardLicenceId}(`paymentRef`) and carries the hold period. Operator only.
+    /// new licence id is {cardLicenceId}(`paymentRef`), carries the hold period, and every share is pending for
+    /// the clearance period ({pendingSale}). Operator only.
     /// @dev Emits {Transfer} (x2), {LicenceRevoked}, {LicenceMinted}, {OfferFilled} and {SaleSettled} events.
     function settleCardOffer(
         uint256 offerId,
@@ -223,29 +151,11 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         // No nonReentrant: this path makes no external call (the float is an internal balance).
         _checkOperator();
         licenceId = _cardLicence(paymentRef);
-        uint64 price =
-            _fillOffer(offerId, expectedPriceCents, recipient, licenceId, paymentRef, _config.holdPeriod);
+        uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, paymentRef, true);
         _debit(msg.sender, price * unitsPerCent);
     }
 
     // ------------------------------------------------------------------ operator
-
-    /// @notice Revokes a licence (1 = chargeback, 2 = fraud, 3 = other) and cancels its active offer, if any.
-    /// Operator only; allowed while paused.
-    /// @dev Emits {OfferCancelled} (if an offer was active), {Transfer} and {LicenceRevoked} events.
-    function revoke(uint256 licenceId, uint8 reason) external onlyRole(OPERATOR_ROLE) {
-        if (reason == REASON_RESALE || reason > REASON_OTHER) revert LicenceInvalidReason(reason);
-        Licence storage l = _licences[licenceId];
-        Licence memory m = l;
-        if (m.owner == address(0)) revert ERC721NonexistentToken(licenceId);
-        if (_isRevoked(m)) revert LicenceIsRevoked(licenceId);
-        ActiveOffer memory o = _activeOffers[licenceId];
-        if (o.priceCents != 0) {
-            delete _activeOffers[licenceId];
-            emit OfferCancelled(o.offerId);
-        }
-        _revokeLicence(licenceId, l, m.owner, reason, 0);
-    }
 
     // ------------------------------------------------------------------ balances
 
@@ -304,37 +214,6 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
 
     // ------------------------------------------------------------------ admin
 
-    /// @notice Sets the platform's fee recipient; fees accrued so far are credited to the previous recipient's
-    /// balance. Platform admin.
-    /// @dev Emits a {PlatformChanged} event.
-    function setPlatform(address newPlatform) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newPlatform == address(0)) revert MarketInvalidRecipient(newPlatform);
-        Config storage c = _config;
-        address previous = c.platform;
-        uint64 credit = c.platformCreditCents;
-        c.platform = newPlatform;
-        c.platformCreditCents = 0;
-        if (credit != 0) _creditAccountCents(previous, credit);
-        emit PlatformChanged(previous, newPlatform);
-    }
-
-    /// @notice Sets the treasury, the only address operators withdraw to. Platform admin.
-    /// @dev Emits a {TreasuryChanged} event.
-    function setTreasury(address newTreasury) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (newTreasury == address(0)) revert MarketInvalidRecipient(newTreasury);
-        emit TreasuryChanged(_treasury, newTreasury);
-        _treasury = newTreasury;
-    }
-
-    /// @notice Sets the hold period of card-paid licences (seconds, at most {MAX_HOLD_PERIOD}). Platform admin.
-    /// Applies to licences minted afterwards.
-    /// @dev Emits a {HoldPeriodChanged} event.
-    function setHoldPeriod(uint24 holdPeriod_) external onlyRole(DEFAULT_ADMIN_ROLE) {
-        if (holdPeriod_ > MAX_HOLD_PERIOD) revert MarketInvalidHoldPeriod(holdPeriod_, MAX_HOLD_PERIOD);
-        _config.holdPeriod = holdPeriod_;
-        emit HoldPeriodChanged(holdPeriod_);
-    }
-
     /// @notice Pauses sales, listings, deposits and withdrawals. Platform admin or operator.
     /// @dev Emits a {Paused} event.
     function pause() external {
@@ -367,6 +246,20 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
     /// @notice Hold period of card-paid licences, in seconds.
     function holdPeriod() external view returns (uint24) {
         return _config.holdPeriod;
+    }
+
+    /// @notice Clearance period of card-paid money, in seconds (see {pendingSale}).
+    function clearancePeriod() external view returns (uint32) {
+        return _counters.clearancePeriod;
+    }
+
+    /// @notice The shares of the sale that minted `licenceId` that are not credited yet (`clearAt == 0`: none).
+    /// A card-paid sale's shares, and every share of a sale of a licence whose own sale is still pending
+    /// (`tainted`), stay pending until `clearAt`: the card payment's time plus the clearance period, or the
+    /// licence sold's own `clearAt` if later. {clearSales} credits them after `clearAt`; {revoke} before it
+    /// gives them back to whoever paid.
+    function pendingSale(uint256 licenceId) external view returns (PendingSale memory) {
+        return _pending[licenceId];
     }
 
     /// @notice The platform's fee recipient.
@@ -429,7 +322,7 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         uint64 expectedPriceCents,
         address recipient,
         bytes32 paymentRef,
-        uint32 holdPeriod_
+        bool card
     ) private returns (uint64 price) {
         if (recipient == address(0)) revert MarketInvalidRecipient(recipient);
         Edition memory e = _editions[_editionKey(filmId, quality)];
@@ -442,14 +335,9 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         sale.paymentRef = paymentRef;
         sale.payer = msg.sender;
         sale.priceCents = price;
-        _creditStudioAndPlatform(sale, e.studioId, true);
-        _mintLicence(
-            licenceId,
-            recipient,
-            filmId,
-            quality,
-            holdPeriod_ == 0 ? 0 : uint32(block.timestamp) + holdPeriod_
-        );
+        _split(sale, e.studioId, true);
+        _book(sale, e.studioId, card ? _clearAt() : 0, false);
+        _mintLicence(licenceId, recipient, filmId, quality, card ? _holdUntil() : 0);
         _emitSale(sale);
     }
 
@@ -459,7 +347,7 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         address recipient,
         uint256 newLicenceId,
         bytes32 paymentRef,
-        uint32 holdPeriod_
+        bool card
     ) private returns (uint64 price) {
         if (recipient == address(0)) revert MarketInvalidRecipient(recipient);
         uint256 oldLicenceId = _offerLicences[offerId];
@@ -478,59 +366,72 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         sale.payer = msg.sender;
         sale.priceCents = price;
         sale.seller = m.owner;
-        uint8 quality = _quality(m);
-        _creditStudioAndPlatform(sale, _editions[_editionKey(m.filmId, quality)].studioId, false);
-
+        bool held =
+            _bookResale(sale, _editions[_editionKey(m.filmId, _quality(m))].studioId, oldLicenceId, card);
         _revokeLicence(oldLicenceId, l, m.owner, REASON_RESALE, newLicenceId);
-        // forge-lint: disable-next-line(unsafe-typecast)
-        _accounts[m.owner].credit += uint184(sale.sellerCents * unitsPerCent); // < 2**64 * 1e16 < 2**118 (<= 18 decimals)
-        _mintLicence(
-            newLicenceId,
-            recipient,
-            m.filmId,
-            quality,
-            holdPeriod_ == 0 ? 0 : uint32(block.timestamp) + holdPeriod_
-        );
+        _mintLicence(newLicenceId, recipient, m.filmId, _quality(m), held ? _holdUntil() : 0);
         emit OfferFilled(offerId, oldLicenceId, newLicenceId, recipient);
         _emitSale(sale);
     }
 
-    /// @dev Splits `sale.priceCents` (primary or resale) and credits the studio and platform shares.
-    function _creditStudioAndPlatform(Sale memory sale, uint32 studioId, bool primary) private {
-        Studio storage s = _studios[studioId];
-        Studio memory sm = s;
-        uint64 studioCents;
-        uint64 platformCents;
+    /// @dev Splits `sale.priceCents` (primary or resale) into `sale`'s shares and recipients.
+    function _split(Sale memory sale, uint32 studioId, bool primary) private view {
+        Studio memory sm = _studios[studioId];
         if (primary) {
-            (studioCents, platformCents) = SplitLib.primary(sale.priceCents, sm.commissionBps);
+            (sale.studioCents, sale.platformCents) = SplitLib.primary(sale.priceCents, sm.commissionBps);
         } else {
-            uint64 sellerCents;
-            (sellerCents, studioCents, platformCents) = SplitLib.resale(sale.priceCents);
-            sale.sellerCents = sellerCents;
+            (sale.sellerCents, sale.studioCents, sale.platformCents) = SplitLib.resale(sale.priceCents);
         }
-        s.creditCents = _accrue(sm.royaltyRecipient, sm.creditCents, studioCents);
-        Config storage c = _config;
-        c.platformCreditCents = _accrue(c.platform, c.platformCreditCents, platformCents);
         sale.studio = sm.royaltyRecipient;
-        sale.studioCents = studioCents;
-        sale.platform = c.platform;
-        sale.platformCents = platformCents;
+        sale.platform = _config.platform;
     }
 
-    /// @dev New value of a uint64 accumulator of `recipient`'s earnings (studio or platform cents) after adding
-    /// `cents`. Any uint64 price is a valid sale price, so the sum may exceed 2**64 - 1 after enough large sales:
-    /// the accrued cents then move to `recipient`'s withdrawable balance (uint184 units, see
-    /// {_creditAccountCents}) and the accumulator restarts at `cents`. A sale never reverts because of earlier
-    /// sales, and every share is still credited once to the account {SaleSettled} names.
-    function _accrue(address recipient, uint64 accrued, uint64 cents) private returns (uint64) {
-        unchecked {
-            // Both operands < 2**64: no overflow in 256 bits.
-            uint256 sum = uint256(accrued) + cents;
-            // forge-lint: disable-next-line(unsafe-typecast)
-            if (sum <= type(uint64).max) return uint64(sum); // checked on this line
+    /// @dev Credits `sale`'s shares at once (`clearAt == 0`), or records them as pending until `clearAt`.
+    function _book(Sale memory sale, uint32 studioId, uint32 clearAt, bool tainted) private {
+        if (clearAt != 0) {
+            PendingSale storage p = _pending[sale.licenceId];
+            (p.sellerCents, p.studioCents, p.platformCents) =
+            (sale.sellerCents, sale.studioCents, sale.platformCents);
+            (p.clearAt, p.studioId) = (clearAt, studioId);
+            if (sale.seller != address(0) || tainted) (p.seller, p.tainted) = (sale.seller, tainted);
+            emit SalePending(sale.licenceId, clearAt, tainted);
+            return;
         }
-        _creditAccountCents(recipient, accrued);
-        return cents;
+        Studio storage s = _studios[studioId];
+        s.creditCents = _accrue(sale.studio, s.creditCents, sale.studioCents);
+        Config storage c = _config;
+        c.platformCreditCents = _accrue(sale.platform, c.platformCreditCents, sale.platformCents);
+        if (sale.sellerCents != 0) _creditUnits(sale.seller, sale.sellerCents);
+    }
+
+    /// @dev Books a resale of `oldLicenceId` as {_book}; returns whether the new licence goes on hold. A licence
+    /// whose own sale is still pending (uncleared card money) passes its clearance time on: the whole sale stays
+    /// pending until then, and {revoke} can follow it to the new licence.
+    function _bookResale(Sale memory sale, uint32 studioId, uint256 oldLicenceId, bool card)
+        private
+        returns (bool held)
+    {
+        _split(sale, studioId, false);
+        uint32 clearAt = card ? _clearAt() : 0;
+        uint32 taintedUntil = _pending[oldLicenceId].clearAt;
+        // forge-lint: disable-next-line(block-timestamp)
+        bool tainted = taintedUntil > block.timestamp;
+        if (tainted) {
+            if (taintedUntil > clearAt) clearAt = taintedUntil;
+            _successors[oldLicenceId] = sale.licenceId;
+        }
+        _book(sale, studioId, clearAt, tainted);
+        return card || tainted;
+    }
+
+    /// @dev Clearance time of a card payment made now.
+    function _clearAt() private view returns (uint32) {
+        return uint32(block.timestamp) + _counters.clearancePeriod;
+    }
+
+    /// @dev Hold time of a licence minted now by a card payment or from an uncleared licence.
+    function _holdUntil() private view returns (uint32) {
+        return uint32(block.timestamp) + _config.holdPeriod;
     }
 
     function _emitSale(Sale memory s) private {
@@ -579,33 +480,6 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
         }
     }
 
-    function _creditAccountCents(address account, uint64 cents) internal override {
-        uint256 amount = uint256(cents) * unitsPerCent; // < 2**64 * 1e16 < 2**118 (<= 18 decimals)
-        // forge-lint: disable-next-line(unsafe-typecast)
-        _accounts[account].credit += uint184(amount);
-        emit EarningsCredited(account, amount);
-    }
-
-    /// @dev Counts admins as they are granted (see {MarketLastAdmin}), refusing the admin role to accounts
-    /// nobody can act for (address 0, the market); marks operators' accounts as float accounts for good.
-    function _grantRole(bytes32 role, address account) internal override returns (bool granted) {
-        if (role == DEFAULT_ADMIN_ROLE && (account == address(0) || account == address(this))) {
-            revert RegistryInvalidAddress(account);
-        }
-        granted = super._grantRole(role, account);
-        if (granted && role == DEFAULT_ADMIN_ROLE) ++_adminCount;
-        if (role == OPERATOR_ROLE) _floatAccounts[account] = true;
-    }
-
-    /// @dev Refuses to remove the last admin (renounce or revoke).
-    function _revokeRole(bytes32 role, address account) internal override returns (bool revoked) {
-        revoked = super._revokeRole(role, account);
-        if (revoked && role == DEFAULT_ADMIN_ROLE) {
-            if (_adminCount == 1) revert MarketLastAdmin();
-            --_adminCount;
-        }
-    }
-
     /// @dev Reverts unless the caller owns the live licence `licenceId`.
     function _checkSeller(uint256 licenceId, Licence memory l) private view {
         if (l.owner == address(0)) revert ERC721NonexistentToken(licenceId);
@@ -630,6 +504,111 @@ contract TangibleMarket is TangibleLicence, ReentrancyGuardTransient, ITangibleM
     function _checkAdminOrOperator() private view {
         if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && !hasRole(OPERATOR_ROLE, msg.sender)) {
             revert MarketUnauthorizedAccount(msg.sender);
+        }
+    }
+
+    // ------------------------------------------------------------------ forwarded to the admin module
+
+    /// @inheritdoc TangibleRegistry
+    function registerStudio(address, address, string calldata) external override returns (uint32) {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function updateStudio(uint32, address, address, string calldata) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function setStudioCommission(uint32, uint16) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function setStudioFilmQuota(uint32, uint16, uint16) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function registerFilm(uint32, string calldata, uint16) external override returns (uint64) {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function registerEdition(uint64, uint8, bytes32, uint64) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function updateEdition(uint64, uint8, bytes32, uint64, string calldata) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function withdrawEdition(uint64, uint8) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function reactivateEdition(uint64, uint8) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function suspendEdition(uint64, uint8, string calldata) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function unsuspendEdition(uint64, uint8, string calldata) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleLicence
+    function setBaseURI(string calldata) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function revoke(uint256, uint8) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function clearSales(uint256[] calldata) external override returns (uint256) {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function setPlatform(address) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function setTreasury(address) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function setHoldPeriod(uint24) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function setClearancePeriod(uint32) external override {
+        _delegate();
+    }
+
+    /// @dev Runs the call in {TangibleMarketAdmin}'s code on this contract's storage and returns or reverts with
+    /// its result (same arguments, same `msg.sender`).
+    function _delegate() private {
+        address target = _admin;
+        assembly ("memory-safe") {
+            calldatacopy(0, 0, calldatasize())
+            let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)
+            returndatacopy(0, 0, returndatasize())
+            if iszero(ok) { revert(0, returndatasize()) }
+            return(0, returndatasize())
         }
     }
 }

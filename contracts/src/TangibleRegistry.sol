@@ -171,6 +171,7 @@ abstract contract TangibleRegistry is AccessControl {
     /// @dev Emits a {StudioRegistered} event.
     function registerStudio(address admin, address royaltyRecipient, string calldata name)
         external
+        virtual
         returns (uint32 studioId)
     {
         _checkAdminOrOperatorAccount(0);
@@ -189,6 +190,7 @@ abstract contract TangibleRegistry is AccessControl {
     /// withdrawable balance first. Emits a {StudioUpdated} event.
     function updateStudio(uint32 studioId, address admin, address royaltyRecipient, string calldata name)
         external
+        virtual
     {
         _requireStudio(studioId);
         if (_studioAdmins[studioId] != msg.sender) {
@@ -211,7 +213,7 @@ abstract contract TangibleRegistry is AccessControl {
 
     /// @notice Sets a studio's primary commission, at most {MAX_COMMISSION_BPS}. Platform admin or operator.
     /// @dev Emits a {StudioUpdated} event.
-    function setStudioCommission(uint32 studioId, uint16 commissionBps) external {
+    function setStudioCommission(uint32 studioId, uint16 commissionBps) external virtual {
         if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) _checkRole(OPERATOR_ROLE);
         _requireStudio(studioId);
         if (commissionBps > MAX_COMMISSION_BPS) {
@@ -230,6 +232,7 @@ abstract contract TangibleRegistry is AccessControl {
     /// @dev Emits a {StudioFilmQuotaChanged} event.
     function setStudioFilmQuota(uint32 studioId, uint16 expectedFilmsLeft, uint16 filmsLeft)
         external
+        virtual
         onlyRole(DEFAULT_ADMIN_ROLE)
     {
         _requireStudio(studioId);
@@ -246,6 +249,7 @@ abstract contract TangibleRegistry is AccessControl {
     /// @dev Film ids are sequential from 1. Emits a {FilmRegistered} event.
     function registerFilm(uint32 studioId, string calldata title, uint16 year)
         external
+        virtual
         onlyStudioOrOperator(studioId)
         returns (uint64 filmId)
     {
@@ -262,7 +266,10 @@ abstract contract TangibleRegistry is AccessControl {
     /// @notice Registers the edition `(filmId, quality)`, active, with its encrypted master's hash and price.
     /// Studio admin or operator.
     /// @dev Emits an {EditionRegistered} event.
-    function registerEdition(uint64 filmId, uint8 quality, bytes32 masterHash, uint64 priceCents) external {
+    function registerEdition(uint64 filmId, uint8 quality, bytes32 masterHash, uint64 priceCents)
+        external
+        virtual
+    {
         uint32 studioId = _requireFilm(filmId);
         _checkStudioOrOperator(studioId);
         if (quality > MAX_QUALITY) revert RegistryInvalidQuality(quality);
@@ -286,7 +293,7 @@ abstract contract TangibleRegistry is AccessControl {
         bytes32 masterHash,
         uint64 priceCents,
         string calldata reason
-    ) external {
+    ) external virtual {
         (uint256 key, Edition storage e) = _studioEdition(filmId, quality);
         // Frozen while suspended: the platform lifts a suspension on the master it reviewed.
         if (e.suspended) revert RegistryEditionSuspended(filmId, quality);
@@ -305,14 +312,14 @@ abstract contract TangibleRegistry is AccessControl {
     /// @notice Withdraws an edition from primary sale (existing licences stay valid and resellable).
     /// Studio admin or operator.
     /// @dev Emits an {EditionStatusChanged} event.
-    function withdrawEdition(uint64 filmId, uint8 quality) external {
+    function withdrawEdition(uint64 filmId, uint8 quality) external virtual {
         _setEditionActive(filmId, quality, false);
     }
 
     /// @notice Returns a withdrawn edition to primary sale. Studio admin or operator; not while the platform
     /// suspends it.
     /// @dev Emits an {EditionStatusChanged} event.
-    function reactivateEdition(uint64 filmId, uint8 quality) external {
+    function reactivateEdition(uint64 filmId, uint8 quality) external virtual {
         _setEditionActive(filmId, quality, true);
     }
 
@@ -321,7 +328,7 @@ abstract contract TangibleRegistry is AccessControl {
     /// admin or operator; a suspension by the admin is lifted by the admin only. Existing licences stay valid and
     /// resellable.
     /// @dev Emits an {EditionSuspended} event, and an {EditionStatusChanged} event if the edition was active.
-    function suspendEdition(uint64 filmId, uint8 quality, string calldata reason) external {
+    function suspendEdition(uint64 filmId, uint8 quality, string calldata reason) external virtual {
         Edition storage e = _platformEdition(filmId, quality, true, reason);
         e.suspended = true;
         e.suspendedByAdmin = hasRole(DEFAULT_ADMIN_ROLE, msg.sender);
@@ -335,7 +342,7 @@ abstract contract TangibleRegistry is AccessControl {
     /// @notice Lifts the platform's suspension of an edition, for `reason`; the edition stays withdrawn until its
     /// studio reactivates it. Platform admin, or operator for a suspension an operator made.
     /// @dev Emits an {EditionSuspended} event.
-    function unsuspendEdition(uint64 filmId, uint8 quality, string calldata reason) external {
+    function unsuspendEdition(uint64 filmId, uint8 quality, string calldata reason) external virtual {
         Edition storage e = _platformEdition(filmId, quality, false, reason);
         if (e.suspendedByAdmin) _checkRole(DEFAULT_ADMIN_ROLE);
         e.suspended = false;

@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+import {TangibleLicence} from "./TangibleLicence.sol";
+import {ITangibleMarket} from "./ITangibleMarket.sol";
+import {SplitLib} from "./lib/SplitLib.sol";
+
+/// @title TangibleMarketCore
+/// @notice What {TangibleMarket} and {TangibleMarketAdmin} share: the whole storage layout, the constants and the
+/// cold administrative functions (implemented here, run by {TangibleMarketAdmin} in the market's storage).
+/// @dev Both contracts inherit this one and nothing else with storage, so their layouts are the same slot for
+/// slot: {TangibleMarket} forwards the cold functions to {TangibleMarketAdmin} by `delegatecall`, which keeps the
+/// market under the 24,576-byte code limit (EIP-170) with one address and one ABI.
+abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransient, ITangibleMarket {
+    /// @notice Default hold period of card-paid licences: 3 days.
+    uint24 public constant DEFAULT_HOLD_PERIOD = 3 days;
+    /// @notice Longest configurable hold period: 90 days.
+    uint24 public constant MAX_HOLD_PERIOD = 90 days;
+    /// @notice Default clearance period of card-paid money: 120 days, the usual card dispute window (see
+    /// {pendingSale}).
+    uint32 public constant DEFAULT_CLEARANCE_PERIOD = 120 days;
+    /// @notice Longest configurable clearance period: 180 days.
+    uint32 public constant MAX_CLEARANCE_PERIOD = 180 days;
+    /// @dev Most resales one {revoke} follows (a longer chain is unwound by revoking again, see {revoke}).
+    uint256 internal constant _MAX_HOPS = 32;
+    /// @notice Smallest resale price in cents (every share > 0).
+    uint64 public constant MIN_RESALE_PRICE_CENTS = SplitLib.MIN_RESALE_PRICE_CENTS;
+    /// @notice Most decimals the settlement stablecoin may have.
+    uint8 public constant MAX_TOKEN_DECIMALS = 18;
+    /// @dev Bit set in every card licence id, never in a sequential one.
+    uint256 internal constant _CARD_ID_FLAG = 1 << 255;
+
+    /// @dev Hot configuration slot, read on every sale and credited with the platform's share.
+    struct Config {
+        address platform;
+        uint24 holdPeriod;
+        bool paused;
+        uint64 platformCreditCents;
+    }
+
+    /// @dev Sequential id counters.
+    struct Counters {
+        uint64 nextLicenceId;
+        uint64 nextOfferId;
+        uint32 clearancePeriod; // see {pendingSale}
+    }
+
+    /// @dev The active offer of a licence (`priceCents == 0`: none).
+    struct ActiveOffer {
+        uint64 offerId;
+        uint64 priceCents;
+    }
+
+    /// @notice Read-only view of an offer.
+    struct OfferInfo {
+        uint256 licenceId;
+        address seller;
+        uint64 priceCents; // 0 once inactive
+        bool active;
+    }
+
+    /// @notice The shares of a sale that are not credited yet (see {pendingSale}). One slot, plus a second one
+    /// for resales (`seller`).
+    struct PendingSale {
+        uint64 sellerCents;
+        uint64 studioCents;
+        uint64 platformCents;
+        uint32 clearAt; // 0: nothing pending
+        uint32 studioId;
+        address seller;
+        bool tainted; // pending because the licence sold was itself uncleared: refunded to the buyer
+    }
+
+    /// @dev One sale's settlement record, see {SaleSettled}.
+    struct Sale {
+        uint256 licenceId;
+        uint256 offerId;
+        bytes32 paymentRef;
+        address payer;
+        uint64 priceCents;
+        address seller;
+        uint64 sellerCents;
+        address studio;
+        uint64 studioCents;
+        address platform;
+        uint64 platformCents;
+    }
+
+    /// @notice The settlement stablecoin.
+    IERC20 public immutable token;
+    /// @notice Stablecoin units per EUR cent.
+    uint256 public immutable unitsPerCent;
+
+    Config internal _config;
+    Counters internal _counters;
+    mapping(uint256 offerId => uint256 licenceId) internal _offerLicences;
+    mapping(uint256 licenceId => ActiveOffer) internal _activeOffers;
+    /// @dev Where operators' withdrawals go (see {treasury}).
+    address internal _treasury;
+    /// @dev Accounts that ever held `OPERATOR_ROLE`: their balance (a card float) goes to the treasury only, even
+    /// after the role is renounced or revoked (a stolen key renouncing its role must not free the float).
+    mapping(address account => bool) internal _floatAccounts;
+    /// @dev Number of `DEFAULT_ADMIN_ROLE` holders, kept >= 1 after construction (see {MarketLastAdmin}).
+    uint256 internal _adminCount;
+    /// @dev Pending shares of card-paid sales and of sales of uncleared licences, by the licence the sale minted.
+    mapping(uint256 licenceId => PendingSale) internal _pending;
+    /// @dev The licence that replaced an uncleared licence sold on (followed by {revoke}).
+    mapping(uint256 licenceId => uint256 successor) internal _successors;
+
+    modifier whenNotPaused() {
+        if (_config.paused) revert EnforcedPause();
+        _;
+    }
+
+    /// @param token_ The EUR stablecoin (2 to {MAX_TOKEN_DECIMALS} decimals).
+    constructor(IERC20Metadata token_) {
+        uint8 decimals = token_.decimals();
+        // At most 18 decimals: a uint64-cent amount in units (< 2**64 * 1e16 < 2**118) then always fits the
+        // uint184 balances, with room for 2**66 maximal credits per account.
+        if (decimals < 2 || decimals > MAX_TOKEN_DECIMALS) revert MarketInvalidToken(address(token_));
+        token = token_;
+        unitsPerCent = 10 ** (decimals - 2);
+    }
+
+    // ------------------------------------------------------------------ operator and admin (run by the admin module)
+
+    /// @notice Revokes a licence (1 = chargeback, 2 = fraud, 3 = other), cancels its active offer, if any, and
+    /// unwinds its sale while it is pending: the pending shares go back to the operator's float (card sale) or
+    /// to the buyer (sale of an uncleared licence). A licence resold while uncleared is followed to the licence
+    /// that replaced it, each sale on the way is unwound the same way, and the live one at the end is revoked:
+    /// a dispute inside the clearance window recovers every pending share and leaves no clean licence behind.
+    /// At most 32 resales per call; revoking the last licence reached goes on. Operator only; allowed while
+    /// paused.
+    /// @dev Emits {SaleClawedBack} (per unwound sale), {OfferCancelled} (if an offer was active), {Transfer} and
+    /// {LicenceRevoked} events.
+    function revoke(uint256 licenceId, uint8 reason) external virtual onlyRole(OPERATOR_ROLE) {
+        if (reason == REASON_RESALE || reason > REASON_OTHER) revert LicenceInvalidReason(reason);
+        uint256 id = licenceId;
+        bool unwound;
+        for (uint256 hop;; ++hop) {
+            Licence storage l = _licences[id];
+            Licence memory m = l;
+            if (m.owner == address(0)) revert ERC721NonexistentToken(id);
+            unwound = _clawBack(id, m.owner) || unwound;
+            if (!_isRevoked(m)) {
+                ActiveOffer memory o = _activeOffers[id];
+                if (o.priceCents != 0) {
+                    delete _activeOffers[id];
+                    emit OfferCancelled(o.offerId);
+                }
+                _revokeLicence(id, l, m.owner, reason, 0);
+                return;
+            }
+            uint256 next = _successors[id];
+            // forge-lint: disable-next-line(block-timestamp)
+            if (hop == _MAX_HOPS || next == 0 || _pending[next].clearAt <= block.timestamp) break;
+            id = next;
+        }
+        if (!unwound) revert LicenceIsRevoked(licenceId);
+    }
+
+    /// @notice Credits the shares of the sales that minted `licenceIds` whose clearance time has passed (see
+    /// {TangibleMarket-pendingSale}); skips the ids with nothing pending or not yet due, so that nobody can make a
+    /// batch fail by clearing one of its sales first. Anyone; allowed while paused.
+    /// @dev Emits a {SaleCleared} event per sale cleared. Reverts with {MarketNothingCleared} when none was.
+    function clearSales(uint256[] calldata licenceIds) external virtual returns (uint256 cleared) {
+        for (uint256 i; i < licenceIds.length; ++i) {
+            uint256 id = licenceIds[i];
+            PendingSale memory p = _pending[id];
+            // forge-lint: disable-next-line(block-timestamp)
+            if (p.clearAt == 0 || p.clearAt > block.timestamp) continue;
+            delete _pending[id];
+            if (p.sellerCents != 0) _creditUnits(p.seller, p.sellerCents);
+            Studio storage s = _studios[p.studioId];
+            s.creditCents = _accrue(s.royaltyRecipient, s.creditCents, p.studioCents);
+            Config storage c = _config;
+            c.platformCreditCents = _accrue(c.platform, c.platformCreditCents, p.platformCents);
+            emit SaleCleared(id);
+            ++cleared;
+        }
+        if (cleared == 0) revert MarketNothingCleared();
+    }
+
+    /// @notice Sets the platform's fee recipient; fees accrued so far are credited to the previous recipient's
+    /// balance. Platform admin.
+    /// @dev Emits a {PlatformChanged} event.
+    function setPlatform(address newPlatform) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newPlatform == address(0)) revert MarketInvalidRecipient(newPlatform);
+        Config storage c = _config;
+        address previous = c.platform;
+        uint64 credit = c.platformCreditCents;
+        c.platform = newPlatform;
+        c.platformCreditCents = 0;
+        if (credit != 0) _creditAccountCents(previous, credit);
+        emit PlatformChanged(previous, newPlatform);
+    }
+
+    /// @notice Sets the treasury, the only address operators withdraw to. Platform admin.
+    /// @dev Emits a {TreasuryChanged} event.
+    function setTreasury(address newTreasury) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (newTreasury == address(0)) revert MarketInvalidRecipient(newTreasury);
+        emit TreasuryChanged(_treasury, newTreasury);
+        _treasury = newTreasury;
+    }
+
+    /// @notice Sets the hold period of card-paid licences (seconds, at most {MAX_HOLD_PERIOD}). Platform admin.
+    /// Applies to licences minted afterwards.
+    /// @dev Emits a {HoldPeriodChanged} event.
+    function setHoldPeriod(uint24 holdPeriod_) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (holdPeriod_ > MAX_HOLD_PERIOD) revert MarketInvalidHoldPeriod(holdPeriod_, MAX_HOLD_PERIOD);
+        _config.holdPeriod = holdPeriod_;
+        emit HoldPeriodChanged(holdPeriod_);
+    }
+
+    /// @notice Sets the clearance period of card-paid money (seconds, at most {MAX_CLEARANCE_PERIOD}). Platform
+    /// admin. Applies to sales made afterwards.
+    /// @dev Emits a {ClearancePeriodChanged} event.
+    function setClearancePeriod(uint32 clearancePeriod_) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
+        if (clearancePeriod_ > MAX_CLEARANCE_PERIOD) {
+            revert MarketInvalidClearancePeriod(clearancePeriod_, MAX_CLEARANCE_PERIOD);
+        }
+        _counters.clearancePeriod = clearancePeriod_;
+        emit ClearancePeriodChanged(clearancePeriod_);
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    /// @dev Gives back the pending shares of the sale that minted `licenceId`, if its clearance time has not
+    /// passed: to the buyer (`owner`) when the sale was pending because the licence sold was uncleared, else to
+    /// the operator calling (the card sale was paid from its float). Returns whether anything was pending.
+    function _clawBack(uint256 licenceId, address owner) internal returns (bool) {
+        PendingSale memory p = _pending[licenceId];
+        // forge-lint: disable-next-line(block-timestamp)
+        if (p.clearAt <= block.timestamp) return false;
+        delete _pending[licenceId];
+        address to = p.tainted ? owner : msg.sender;
+        uint256 amount = (uint256(p.sellerCents) + p.studioCents + p.platformCents) * unitsPerCent;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _accounts[to].credit += uint184(amount); // < 3 * 2**64 * 1e16 < 2**120
+        emit SaleClawedBack(licenceId, to, amount);
+        return true;
+    }
+
+    /// @dev Credits `cents` to `account`'s withdrawable balance (a seller's share).
+    function _creditUnits(address account, uint64 cents) internal {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _accounts[account].credit += uint184(cents * unitsPerCent); // < 2**64 * 1e16 < 2**118 (<= 18 decimals)
+    }
+
+    /// @dev New value of a uint64 accumulator of `recipient`'s earnings (studio or platform cents) after adding
+    /// `cents`. Any uint64 price is a valid sale price, so the sum may exceed 2**64 - 1 after enough large sales:
+    /// the accrued cents then move to `recipient`'s withdrawable balance (uint184 units, see
+    /// {_creditAccountCents}) and the accumulator restarts at `cents`. A sale never reverts because of earlier
+    /// sales, and every share is still credited once to the account {SaleSettled} names.
+    function _accrue(address recipient, uint64 accrued, uint64 cents) internal returns (uint64) {
+        unchecked {
+            // Both operands < 2**64: no overflow in 256 bits.
+            uint256 sum = uint256(accrued) + cents;
+            // forge-lint: disable-next-line(unsafe-typecast)
+            if (sum <= type(uint64).max) return uint64(sum); // checked on this line
+        }
+        _creditAccountCents(recipient, accrued);
+        return cents;
+    }
+
+    function _creditAccountCents(address account, uint64 cents) internal virtual override {
+        uint256 amount = uint256(cents) * unitsPerCent; // < 2**64 * 1e16 < 2**118 (<= 18 decimals)
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _accounts[account].credit += uint184(amount);
+        emit EarningsCredited(account, amount);
+    }
+
+    /// @dev Counts admins as they are granted (see {MarketLastAdmin}), refusing the admin role to accounts
+    /// nobody can act for (address 0, the market); marks operators' accounts as float accounts for good.
+    function _grantRole(bytes32 role, address account) internal virtual override returns (bool granted) {
+        if (role == DEFAULT_ADMIN_ROLE && (account == address(0) || account == address(this))) {
+            revert RegistryInvalidAddress(account);
+        }
+        granted = super._grantRole(role, account);
+        if (granted && role == DEFAULT_ADMIN_ROLE) ++_adminCount;
+        if (role == OPERATOR_ROLE) _floatAccounts[account] = true;
+    }
+
+    /// @dev Refuses to remove the last admin (renounce or revoke).
+    function _revokeRole(bytes32 role, address account) internal virtual override returns (bool revoked) {
+        revoked = super._revokeRole(role, account);
+        if (revoked && role == DEFAULT_ADMIN_ROLE) {
+            if (_adminCount == 1) revert MarketLastAdmin();
+            --_adminCount;
+        }
+    }
+}
