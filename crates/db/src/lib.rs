@@ -238,6 +238,7 @@ pub const ROW_BLOCK: &[(&str, &str)] = &[
     ("sales", "block_number"),
     ("withdrawals", "block_number"),
     ("deposits", "block_number"),
+    ("sale_clearances", "block_number"),
 ];
 
 /// Every table the indexer derives from the raw event log, in an order in which they can be
@@ -251,4 +252,5 @@ pub const DERIVED_TABLES: &[&str] = &[
     "sales",
     "withdrawals",
     "deposits",
+    "sale_clearances",
 ];

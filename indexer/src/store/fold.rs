@@ -8,7 +8,7 @@ use super::catalogue::{
     Catalogue, EditionStatus, EditionUpdate, NewEdition, NewFilm, NewStudio, StudioUpdate,
 };
 use super::licences::{Licences, NewLicence, Revocation};
-use super::money::{Deposit, Money, Withdrawal};
+use super::money::{Clearance, ClearanceKind, Deposit, Money, Withdrawal};
 use super::offers::{NewOffer, OfferClosed, OfferPrice, Offers};
 use super::sales::{self, NewSale};
 use super::users::Users;
@@ -165,12 +165,43 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
                 account: ev.account,
                 amount: ev.amount,
             }),
+            TangibleEvent::SalePending(ev) => p.money.clearances.push(Clearance {
+                tx: r.tx_hash,
+                log_index: r.log_index as i64,
+                block,
+                licence: ev.licenceId,
+                kind: ClearanceKind::Pending {
+                    clear_at: ev.clearAt.into(),
+                    tainted: ev.tainted,
+                },
+            }),
+            TangibleEvent::SaleCleared(ev) => p.money.clearances.push(Clearance {
+                tx: r.tx_hash,
+                log_index: r.log_index as i64,
+                block,
+                licence: ev.licenceId,
+                kind: ClearanceKind::Cleared,
+            }),
+            TangibleEvent::SaleClawedBack(ev) => {
+                p.users.see(ev.refundedTo, r);
+                p.money.clearances.push(Clearance {
+                    tx: r.tx_hash,
+                    log_index: r.log_index as i64,
+                    block,
+                    licence: ev.licenceId,
+                    kind: ClearanceKind::ClawedBack {
+                        refunded_to: ev.refundedTo,
+                        amount: ev.amount,
+                    },
+                });
+            }
             // Kept in the raw log only.
             TangibleEvent::Transfer(_)
             | TangibleEvent::Approval(_)
             | TangibleEvent::ApprovalForAll(_)
             | TangibleEvent::PlatformChanged(_)
             | TangibleEvent::HoldPeriodChanged(_)
+            | TangibleEvent::ClearancePeriodChanged(_)
             | TangibleEvent::BaseURIChanged(_)
             | TangibleEvent::Paused(_)
             | TangibleEvent::Unpaused(_)

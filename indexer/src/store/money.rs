@@ -1,5 +1,6 @@
-//! The market's money moves: `withdrawals` (`Withdrawn`) and `deposits` (`Deposited`), one
-//! row per event, keyed by `(tx_hash, log_index)`.
+//! The market's money moves: `withdrawals` (`Withdrawn`), `deposits` (`Deposited`) and the
+//! clearance of card money, `sale_clearances` (`SalePending`, `SaleCleared`, `SaleClawedBack`),
+//! one row per event, keyed by `(tx_hash, log_index)`.
 
 use alloy::primitives::{Address, B256, U256};
 use sqlx::PgConnection;
@@ -28,15 +29,37 @@ pub(super) struct Deposit {
     pub(super) amount: U256,
 }
 
+/// What a `sale_clearances` row records.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) enum ClearanceKind {
+    /// `SalePending`: the sale's shares are pending until `clear_at` (unix seconds).
+    Pending { clear_at: i64, tainted: bool },
+    /// `SaleCleared`: the shares were credited to their recipients.
+    Cleared,
+    /// `SaleClawedBack`: `amount` units went back to `refunded_to`.
+    ClawedBack { refunded_to: Address, amount: U256 },
+}
+
+/// One `sale_clearances` row: a step in the clearance of the sale that minted `licence`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct Clearance {
+    pub(super) tx: B256,
+    pub(super) log_index: i64,
+    pub(super) block: i64,
+    pub(super) licence: U256,
+    pub(super) kind: ClearanceKind,
+}
+
 /// The money rows of a batch, one field per statement.
 #[derive(Debug, Default)]
 pub(super) struct Money {
     pub(super) withdrawals: Vec<Withdrawal>,
     pub(super) deposits: Vec<Deposit>,
+    pub(super) clearances: Vec<Clearance>,
 }
 
 impl Money {
-    /// Both appends, skipping rows already stored.
+    /// The three appends, skipping rows already stored.
     pub(super) async fn write(&self, conn: &mut PgConnection) -> Result<()> {
         let w = &self.withdrawals;
         if !w.is_empty() {
@@ -71,12 +94,66 @@ impl Money {
             .execute(&mut *conn)
             .await?;
         }
+        let c = &self.clearances;
+        if !c.is_empty() {
+            let kind = |r: &Clearance| match r.kind {
+                ClearanceKind::Pending { .. } => "pending",
+                ClearanceKind::Cleared => "cleared",
+                ClearanceKind::ClawedBack { .. } => "clawed_back",
+            };
+            sqlx::query(
+                "INSERT INTO sale_clearances (tx_hash, log_index, block_number, licence_id, kind, clear_at, tainted, refunded_to, amount_units)
+                 SELECT txh, li, blk, l::numeric, k, ca, ta, rt, amt::numeric
+                 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::bigint[], $7::bool[], $8::text[], $9::text[])
+                      AS t(txh, li, blk, l, k, ca, ta, rt, amt)
+                 ON CONFLICT (tx_hash, log_index) DO NOTHING",
+            )
+            .bind(c.iter().map(|r| hex0x(r.tx)).collect::<Vec<_>>())
+            .bind(c.iter().map(|r| r.log_index).collect::<Vec<_>>())
+            .bind(c.iter().map(|r| r.block).collect::<Vec<_>>())
+            .bind(c.iter().map(|r| dec(r.licence)).collect::<Vec<_>>())
+            .bind(c.iter().map(kind).collect::<Vec<_>>())
+            .bind(
+                (c.iter())
+                    .map(|r| match r.kind {
+                        ClearanceKind::Pending { clear_at, .. } => Some(clear_at),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                (c.iter())
+                    .map(|r| match r.kind {
+                        ClearanceKind::Pending { tainted, .. } => Some(tainted),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                (c.iter())
+                    .map(|r| match &r.kind {
+                        ClearanceKind::ClawedBack { refunded_to, .. } => Some(hex0x(*refunded_to)),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                (c.iter())
+                    .map(|r| match &r.kind {
+                        ClearanceKind::ClawedBack { amount, .. } => Some(dec(*amount)),
+                        _ => None,
+                    })
+                    .collect::<Vec<_>>(),
+            )
+            .execute(&mut *conn)
+            .await?;
+        }
         Ok(())
     }
 
     /// Deletes the money moves above block `to`.
     pub(super) async fn unwind(conn: &mut PgConnection, to: u64) -> Result<()> {
-        for table in ["withdrawals", "deposits"] {
+        for table in ["withdrawals", "deposits", "sale_clearances"] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE block_number > $1"
             )))

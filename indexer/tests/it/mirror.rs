@@ -38,6 +38,8 @@ pub(crate) struct Ops {
     pub(crate) l4: U256,
     pub(crate) card: U256,
     pub(crate) card2: U256,
+    /// A card sale charged back before its clearance time.
+    pub(crate) card3: U256,
     pub(crate) pref: B256,
     pub(crate) pref2: B256,
     /// The head after the resale, before the cancellations and revocations.
@@ -117,6 +119,18 @@ pub(crate) async fn operations(c: &Chain, mut ix: Option<&mut Indexer<HttpRpc>>)
     let pref2 = fixture::payment_ref(2);
     let r = mined(m.settleCardOffer(offer4, 600, b0, pref2).from(op)).await;
     let card2 = fixture::licence_of(&r);
+    // Card money is pending until its clearance time: a third card sale charged back before
+    // it (its shares go back to the float), then past it, the first two credited.
+    let pref3 = fixture::payment_ref(3);
+    let r = mined(m.settleCardPrimary(c.film2_id, 1, 700, b1, pref3).from(op)).await;
+    let card3 = fixture::licence_of(&r);
+    mined(m.revoke(card3, 1).from(op)).await;
+    let period = m.clearancePeriod().call().await.unwrap();
+    let _: serde_json::Value = (c.provider)
+        .raw_request("evm_increaseTime".into(), [u64::from(period) + 1])
+        .await
+        .unwrap();
+    mined(m.clearSales(vec![card, card2]).from(b1)).await;
     let credit = m.balanceOfCredit(b1).call().await.unwrap();
     mined(m.withdraw(b0, credit).from(b1)).await;
     mined(m.withdrawStudio(c.studio2_id).from(c.studio2_admin)).await;
@@ -131,6 +145,7 @@ pub(crate) async fn operations(c: &Chain, mut ix: Option<&mut Indexer<HttpRpc>>)
         l4,
         card,
         card2,
+        card3,
         pref,
         pref2,
         after_resale,
@@ -213,7 +228,9 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
             .fetch_all(pool)
             .await
             .unwrap();
-    let mut expected_ids: Vec<U256> = vec![ops.l1, ops.l2, ops.l3, ops.l4, ops.card, ops.card2];
+    let mut expected_ids: Vec<U256> = vec![
+        ops.l1, ops.l2, ops.l3, ops.l4, ops.card, ops.card2, ops.card3,
+    ];
     expected_ids.sort();
     assert_eq!(
         ids,
@@ -301,7 +318,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert_eq!(sales.len(), 6);
+    assert_eq!(sales.len(), 7);
     let resale = &sales[1];
     assert_eq!(
         (resale.0.as_str(), resale.1, resale.2, resale.3, resale.4),
@@ -312,7 +329,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     // Both studios' films sold, so a sale's studio cannot be right by accident.
     let studios: Vec<Option<i64>> = sales.iter().map(|s| s.7).collect();
     let (s1, s2) = (Some(c.studio_id as i64), Some(c.studio2_id as i64));
-    assert_eq!(studios, [s1, s1, s1, s1, s2, s2]);
+    assert_eq!(studios, [s1, s1, s1, s1, s2, s2, s2]);
     for (licence, pref) in [(ops.card, ops.pref), (ops.card2, ops.pref2)] {
         let card_sale: (Option<String>, String) = sqlx::query_as(
             "SELECT payment_ref, payer_address FROM sales WHERE licence_id = $1::numeric",
@@ -326,7 +343,30 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
 
     // Every sale, withdrawal and deposit row, field by field, against the decoded logs.
     let (sales, withdrawals, deposits) = assert_rows_match_logs(&c, pool).await;
-    assert_eq!((sales, withdrawals, deposits), (6, 5, 2));
+    assert_eq!((sales, withdrawals, deposits), (7, 5, 2));
+    // Clearance: three card sales pending, two cleared, one clawed back to the float.
+    let clearances: Vec<(String, String, Option<String>)> = sqlx::query_as(
+        "SELECT licence_id::text, kind, refunded_to FROM sale_clearances ORDER BY block_number, log_index",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let (card, card2, card3) = (
+        ops.card.to_string(),
+        ops.card2.to_string(),
+        ops.card3.to_string(),
+    );
+    assert_eq!(
+        clearances,
+        vec![
+            (card.clone(), "pending".to_owned(), None),
+            (card2.clone(), "pending".to_owned(), None),
+            (card3.clone(), "pending".to_owned(), None),
+            (card3, "clawed_back".to_owned(), Some(hex(op))),
+            (card, "cleared".to_owned(), None),
+            (card2, "cleared".to_owned(), None),
+        ]
+    );
 
     // Users.
     let users: Vec<String> = sqlx::query_scalar("SELECT address FROM users")

@@ -193,14 +193,17 @@ async fn the_whole_operation_sequence_is_re_derived_exactly_after_a_reorg_and_an
     assert_eq!(catch_up(&mut ix).await, None);
     let revoked_before: i64 =
         fixture::count(db.pool(), "SELECT count(*) FROM licences WHERE revoked").await;
-    assert_eq!(revoked_before, 3, "the revocation and both resales");
+    assert_eq!(
+        revoked_before, 4,
+        "the two revocations (fraud, chargeback) and both resales"
+    );
     // The HD price changed in the sequence: the new block buys the 4K edition.
     c.reorg(2, c.purchase_tx(2, 1300)).await;
     let seen = catch_up(&mut ix).await;
     assert!(matches!(seen, Some(1..=2)), "reorg not detected: {seen:?}");
     assert_eq!(
         fixture::count(db.pool(), "SELECT count(*) FROM sales").await,
-        6 + 1,
+        7 + 1,
         "the sequence's sales and the new block's purchase"
     );
     let reference = fixture::reference(&c).await;
@@ -211,7 +214,12 @@ async fn the_whole_operation_sequence_is_re_derived_exactly_after_a_reorg_and_an
             .fetch_all(db.pool())
             .await
             .unwrap();
-    let mut expected = vec![ops.l1.to_string(), ops.l2.to_string(), ops.l4.to_string()];
+    let mut expected = vec![
+        ops.l1.to_string(),
+        ops.l2.to_string(),
+        ops.l4.to_string(),
+        ops.card3.to_string(),
+    ];
     expected.sort();
     assert_eq!(
         revoked, expected,
@@ -235,6 +243,7 @@ async fn the_whole_operation_sequence_is_re_derived_exactly_after_a_reorg_and_an
         ("SELECT count(*) FROM sales", 2),
         ("SELECT count(*) FROM withdrawals", 0),
         ("SELECT count(*) FROM deposits", 0),
+        ("SELECT count(*) FROM sale_clearances", 0),
     ] {
         let n = fixture::count(db.pool(), query).await;
         assert_eq!(n, left, "{query} after the rollback");
