@@ -562,6 +562,36 @@ impl ChainClient {
             .map_err(|e| self.rpc_err(e))
     }
 
+    /// `account`'s withdrawable balance in the market, stablecoin units (`balanceOfCredit`).
+    pub async fn credit_of(&self, account: Address) -> Result<U256, ChainError> {
+        self.market()
+            .balanceOfCredit(account)
+            .call()
+            .await
+            .map_err(|e| self.contract_err(e))
+    }
+
+    /// The timestamp of the chain's latest block, unix seconds (the clock the contract's
+    /// clearance times are read against).
+    pub async fn head_timestamp(&self) -> Result<u64, ChainError> {
+        let block = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| self.rpc_err(e))?
+            .ok_or_else(|| ChainError::Rpc("the node has no latest block".into()))?;
+        Ok(block.header.timestamp)
+    }
+
+    /// Credits the pending shares of the sales that minted `licence_ids` whose clearance time
+    /// has passed (`clearSales`; the contract skips the others and reverts only when none was
+    /// due).
+    pub async fn clear_sales(&self, licence_ids: Vec<U256>) -> Result<B256, ChainError> {
+        let market = self.market();
+        self.send("clearSales", market.clearSales(licence_ids))
+            .await
+    }
+
     /// Sets a studio's primary commission (`setStudioCommission`, operator key).
     pub async fn set_studio_commission(
         &self,

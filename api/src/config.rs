@@ -277,6 +277,23 @@ pub struct Config {
     /// `GET /v1/purchases/{id}`, seconds (polling clients ask Stripe at most this often).
     #[serde(default = "defaults::reconcile_on_read_secs")]
     pub reconcile_on_read_secs: u64,
+    /// How often the maintenance loop runs, seconds: the operator float's gauge and alert, the
+    /// clearance of card sales that became due, the cleanup of spent login nonces.
+    #[serde(default = "defaults::maintenance_interval_secs")]
+    pub maintenance_interval_secs: u64,
+    /// Largest amount of one card purchase, cents (default 500 €): a stolen card buys at most
+    /// this much in one payment, whatever the price of the edition or offer (422
+    /// `card_amount_over_limit` above it).
+    #[serde(default = "defaults::card_max_purchase_cents")]
+    pub card_max_purchase_cents: u64,
+    /// Most a buyer's wallet may buy by card over `card_buyer_period_secs`, cents (default
+    /// 1,000 €): purchases that failed, expired or were refunded do not count (422
+    /// `card_buyer_limit_reached` over it).
+    #[serde(default = "defaults::card_buyer_limit_cents")]
+    pub card_buyer_limit_cents: u64,
+    /// The period of `card_buyer_limit_cents`, seconds (default 7 days).
+    #[serde(default = "defaults::card_buyer_period_secs")]
+    pub card_buyer_period_secs: u64,
     /// Age after which a purchase still awaiting its payment is abandoned: its PaymentIntent
     /// is cancelled at Stripe and the purchase `expired`, seconds (default 24 h, the lifetime
     /// Stripe gives its own Checkout Sessions).
@@ -420,6 +437,18 @@ mod defaults {
     pub(super) const fn reconcile_on_read_secs() -> u64 {
         10
     }
+    pub(super) const fn maintenance_interval_secs() -> u64 {
+        30
+    }
+    pub(super) const fn card_max_purchase_cents() -> u64 {
+        50_000
+    }
+    pub(super) const fn card_buyer_limit_cents() -> u64 {
+        100_000
+    }
+    pub(super) const fn card_buyer_period_secs() -> u64 {
+        7 * 24 * 3600
+    }
     pub(super) const fn abandon_after_secs() -> u64 {
         24 * 3600
     }
@@ -553,6 +582,10 @@ impl Config {
             ("reconcile_after_secs", self.reconcile_after_secs),
             ("reconcile_on_read_secs", self.reconcile_on_read_secs),
             ("abandon_after_secs", self.abandon_after_secs),
+            ("maintenance_interval_secs", self.maintenance_interval_secs),
+            ("card_max_purchase_cents", self.card_max_purchase_cents),
+            ("card_buyer_limit_cents", self.card_buyer_limit_cents),
+            ("card_buyer_period_secs", self.card_buyer_period_secs),
             ("settlement_deadline_secs", self.settlement_deadline_secs),
         ] {
             if value == 0 {

@@ -40,6 +40,9 @@ pub enum FloatMovementKind {
     Withdrawal,
     /// A card sale paid from the float (`settleCard*`: the operator is the payer).
     CardSettlement,
+    /// A card sale unwound before its clearance time (a chargeback, a refund): its pending
+    /// shares came back to the float (`SaleClawedBack` to the operator).
+    Clawback,
 }
 
 impl FloatMovementKind {
@@ -49,6 +52,7 @@ impl FloatMovementKind {
             Self::Deposit => "deposit",
             Self::Withdrawal => "withdrawal",
             Self::CardSettlement => "card_settlement",
+            Self::Clawback => "clawback",
         }
     }
 }
@@ -152,7 +156,8 @@ impl ChainClient {
     }
 
     /// Every movement of the operator's balance in the market (its card float) since the
-    /// deployment, in chain order: deposits, withdrawals, card sales it paid. Their sum is its
+    /// deployment, in chain order: deposits, withdrawals, card sales it paid, card sales unwound
+    /// before clearance (the money back). Their sum is its
     /// balance now, provided the operator account is neither the platform nor a studio's
     /// royalty recipient (whose withdrawals emit the same `Withdrawn(account)` event): keep
     /// the operator key to the operator role.
@@ -176,6 +181,11 @@ impl ChainClient {
             (
                 TangibleMarket::SaleSettled::SIGNATURE_HASH,
                 FloatMovementKind::CardSettlement,
+                None,
+            ),
+            (
+                TangibleMarket::SaleClawedBack::SIGNATURE_HASH,
+                FloatMovementKind::Clawback,
                 None,
             ),
         ] {
@@ -213,7 +223,19 @@ impl ChainClient {
                     let at = self.block_time(log, &mut times).await?;
                     push(*kind, -to_cents(ev.inner.data.amount), None, None, at);
                 }
-                _ => {
+                FloatMovementKind::Clawback => {
+                    let Ok(ev) = log.log_decode::<TangibleMarket::SaleClawedBack>() else {
+                        continue;
+                    };
+                    let d = &ev.inner.data;
+                    // `refundedTo` is the second topic; a buyer's refund is not float.
+                    if d.refundedTo != operator {
+                        continue;
+                    }
+                    let at = self.block_time(log, &mut times).await?;
+                    push(*kind, to_cents(d.amount), Some(d.licenceId), None, at);
+                }
+                FloatMovementKind::CardSettlement => {
                     let Ok(ev) = log.log_decode::<TangibleMarket::SaleSettled>() else {
                         continue;
                     };

@@ -29,6 +29,7 @@ use uuid::Uuid;
 use crate::purchase_state::PurchaseState;
 use crate::state::AppState;
 
+pub mod clearance;
 pub mod payment;
 mod receipt;
 pub mod reconcile;
@@ -588,10 +589,11 @@ fn backoff(state: &AppState, attempts: i32) -> Duration {
 }
 
 /// Periodic upkeep beside the workers: publishes the operator's float (`operator_float_cents`,
-/// an operator alert `float_low` when it falls under `float_warning_cents`) and deletes login nonces that
+/// an operator alert `float_low` when it falls under `float_warning_cents`), credits the card
+/// sales whose clearance time has passed ([`clearance::sweep`]) and deletes login nonces that
 /// expired more than an hour ago (a spent nonce stays until then, so a replay is refused).
 pub async fn run_maintenance(state: AppState, mut stop: watch::Receiver<bool>) {
-    let every = Duration::from_secs(30);
+    let every = Duration::from_secs(state.config().maintenance_interval_secs);
     // The float was low at the last reading: alert once when it falls low, not every round.
     let mut was_low = false;
     loop {
@@ -615,6 +617,9 @@ pub async fn run_maintenance(state: AppState, mut stop: watch::Receiver<bool>) {
             Err(e) => {
                 tracing::warn!(target: "tangible::api::jobs", error = %e, "cannot read the operator float")
             }
+        }
+        if let Err(e) = clearance::sweep(&state).await {
+            tracing::warn!(target: "tangible::api::jobs", error = %format!("{e:#}"), "clearing due sales failed");
         }
         if let Err(e) =
             sqlx::query("DELETE FROM api_login_nonces WHERE expires_at < now() - interval '1 hour'")

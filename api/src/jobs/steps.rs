@@ -343,7 +343,13 @@ pub(super) async fn revoke(state: &AppState, p: &Purchase) -> Step {
         _ => (REASON_CHARGEBACK, "chargeback"),
     };
     match state.chain().licence(licence_id).await {
-        Ok(Some(l)) if l.revoked => return done("revoked", None, Some("licence already revoked")),
+        // Revoked for something else than a resale: nothing left to unwind.
+        Ok(Some(l)) if l.revoked_unsold() => {
+            return done("revoked", None, Some("licence already revoked"));
+        }
+        // Live, or resold: the contract follows a resale made while the card payment was
+        // still pending to the licence that replaced it, gives back every pending share and
+        // revokes the live licence at the end (`LicenceIsRevoked` when nothing was pending).
         Ok(Some(_)) => {}
         Ok(None) => return Step::Retry("licence not found on chain yet".into()),
         Err(e) => return Step::Retry(e.to_string()),

@@ -9,6 +9,7 @@
 //! - [`webhooks`]: the Stripe webhook.
 //! - [`catalogue`]: films, offers, licences, sales and royalty statements from the indexer's mirror.
 //! - [`licences`]: key release and offline certificates (owner's token, checked on chain).
+//! - [`accounts`]: an account's withdrawable credit, pending shares and money moves.
 //! - [`studios`]: studios, films, editions and master uploads (studio admin's token).
 //! - [`admin`]: the operator console: dead jobs, refunds by hand, failed refunds, the float,
 //!   alerts and the money reconciliation report (platform admins).
@@ -22,6 +23,7 @@
 //! Every error, the router's own (no route, wrong method) and the extractors' included,
 //! answers the JSON error body ([`crate::error::json_error_bodies`]).
 
+pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod catalogue;
@@ -76,6 +78,7 @@ use crate::throttle::{Class, Throttle};
         catalogue::licences::licence_history,
         catalogue::sales::list_sales,
         catalogue::statement::statement,
+        accounts::account,
         studios::register_studio,
         studios::studio_applications,
         studios::register_film,
@@ -216,6 +219,7 @@ fn routes() -> Vec<Route> {
             catalogue::licences::licence_history,
         ),
         route(M::GET, "/v1/sales", catalogue::sales::list_sales),
+        route(M::GET, "/v1/accounts/{address}", accounts::account).throttled(Class::Anonymous),
         route(
             M::GET,
             "/v1/studios/{id}/statement",

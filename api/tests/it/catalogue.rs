@@ -10,7 +10,7 @@ use tangible_indexer::{Indexer, IndexerConfig};
 use crate::helpers::{PRICE, QUALITY, TestApp, mined, spawn_app};
 use crate::purchases::buy_and_pay;
 
-async fn index(app: &TestApp) {
+pub(crate) async fn index(app: &TestApp) {
     let rpc = HttpRpc::new(
         &app.chain.anvil.endpoint(),
         std::time::Duration::from_secs(10),

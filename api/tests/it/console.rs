@@ -454,9 +454,16 @@ async fn a_dead_job_is_listed_and_retried_and_the_float_history_adds_up() {
         .iter()
         .map(|m| m["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["card_settlement", "deposit"], "{float:#}");
-    assert_eq!(movements[0]["cents"], -(PRICE as i64));
+    // Newest first: the chargeback gave the card sale's pending shares back to the float.
+    assert_eq!(
+        kinds,
+        ["clawback", "card_settlement", "deposit"],
+        "{float:#}"
+    );
+    assert_eq!(movements[0]["cents"], PRICE as i64);
     assert_eq!(movements[0]["licence_id"], licence.to_string());
+    assert_eq!(movements[1]["cents"], -(PRICE as i64));
+    assert_eq!(movements[1]["licence_id"], licence.to_string());
     assert_eq!(movements[0]["balance_after_cents"], float["balance_cents"]);
     let oldest = movements.last().unwrap();
     assert_eq!(

@@ -288,6 +288,9 @@ impl TestApp {
             ),
             // Every test client is 127.0.0.1 and many tests create purchases by the dozen:
             // no rate limit unless a test sets one (`extra` overrides these; see it::throttle).
+            // Many tests buy by card dozens of times with one wallet: no card limit unless a
+            // test sets one (it::clearance).
+            ("CARD_BUYER_LIMIT_CENTS", UNTHROTTLED.to_owned()),
             ("THROTTLE_ANONYMOUS_PER_MINUTE", UNTHROTTLED.to_owned()),
             ("THROTTLE_ANONYMOUS_BURST", UNTHROTTLED.to_owned()),
             ("THROTTLE_SIGNED_IN_PER_MINUTE", UNTHROTTLED.to_owned()),

@@ -4,6 +4,7 @@
 
 mod auth;
 mod catalogue;
+mod clearance;
 mod config;
 mod console;
 mod deadline;

@@ -84,6 +84,12 @@ pub mod codes {
     pub const TOO_MANY_ANNOUNCEMENTS: &str = "too_many_announcements";
     /// A dependency (database, chain node, Stripe) is unreachable.
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
+    /// 422: a card purchase above the largest amount one card payment may carry
+    /// (`card_max_purchase_cents`).
+    pub const CARD_AMOUNT_OVER_LIMIT: &str = "card_amount_over_limit";
+    /// 422: the buyer's card purchases over the period would pass their limit
+    /// (`card_buyer_limit_cents` per `card_buyer_period_secs`).
+    pub const CARD_BUYER_LIMIT_REACHED: &str = "card_buyer_limit_reached";
     /// A bug or an unexpected failure; details are in the server log.
     pub const INTERNAL: &str = "internal";
 }

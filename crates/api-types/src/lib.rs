@@ -26,6 +26,7 @@
 //! turns on. Two fields whose types belong to heavier crates (the deployment of
 //! [`config::PublicConfig`], the wrapped key of [`licences::KeyRelease`]) are type parameters.
 
+pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod catalogue;

@@ -61,6 +61,11 @@ pub struct DeployConfig {
     pub operator: Address,
     /// Account credited with the platform's shares.
     pub platform: Address,
+    /// Clearance period of card money to set after deployment, seconds (`setClearancePeriod`,
+    /// sent by the admin, which must then be the provider's signer); `None` keeps the
+    /// contract's default of 120 days. Local stacks shorten it so that a walkthrough can see
+    /// pending money clear.
+    pub clearance_period: Option<u32>,
 }
 
 /// Sends a prepared contract call and waits for a successful receipt.
@@ -125,6 +130,13 @@ pub async fn deploy_all<P: Provider + Clone>(
         DeployError::Unexpected("TangibleMarket deployment has no contract address".into())
     })?;
     let deployment_block = first_block.or(receipt.block_number).unwrap_or_default();
+    if let Some(period) = cfg.clearance_period {
+        let market = TangibleMarket::new(market, provider);
+        send!(
+            "setting the clearance period",
+            market.setClearancePeriod(period).from(cfg.admin)
+        );
+    }
 
     Ok(Deployment {
         chain_id,

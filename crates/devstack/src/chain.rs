@@ -82,6 +82,11 @@ pub(crate) fn signers() -> Vec<PrivateKeySigner> {
         .collect()
 }
 
+/// Clearance period of card money on the local chain, seconds: 10 minutes instead of the
+/// contract's 120 days, so that a walkthrough sees a card sale's shares go from pending to
+/// available (the API's maintenance loop clears them once due).
+pub const DEV_CLEARANCE_PERIOD: u32 = 600;
+
 /// Deploys Tangible, registers the demo catalogue, funds every account and deposits the
 /// operator's float.
 pub(crate) async fn deploy_demo(rpc_url: &str) -> Result<(Deployment, DemoCatalogue)> {
@@ -108,6 +113,7 @@ pub(crate) async fn deploy_demo(rpc_url: &str) -> Result<(Deployment, DemoCatalo
             admin: operator,
             operator,
             platform: keys[PLATFORM].address(),
+            clearance_period: Some(DEV_CLEARANCE_PERIOD),
         },
     )
     .await

@@ -323,6 +323,8 @@ fn api_command(options: &StackOptions, binaries: &Binaries, env: &ApiEnv<'_>) ->
         ("SIWE_DOMAIN", host),
         ("SIWE_URI", api_url.to_owned()),
         ("WORKER_POLL_MS", "100".to_owned()),
+        // Card sales clear a few seconds after their (local, 10-minute) clearance time.
+        ("MAINTENANCE_INTERVAL_SECS", "2".to_owned()),
         ("RETRY_BASE_MS", "200".to_owned()),
         ("RETRY_MAX_MS", "2000".to_owned()),
         ("SHUTDOWN_GRACE_SECS", "3".to_owned()),

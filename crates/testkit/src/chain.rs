@@ -135,6 +135,7 @@ impl TestChain {
                 admin: operator,
                 operator,
                 platform: keys[roles::PLATFORM].address(),
+                clearance_period: None,
             },
         )
         .await

@@ -35,6 +35,10 @@ struct Args {
     /// Account credited with the platform's shares (default: the deployer).
     #[arg(long, env = "PLATFORM_ADDRESS")]
     platform: Option<Address>,
+    /// Clearance period of card money, seconds (at most 180 days; default: the contract's
+    /// 120 days). Needs the deployer to be the admin.
+    #[arg(long, env = "CLEARANCE_PERIOD_SECS")]
+    clearance_period: Option<u32>,
     /// Folder of deployment files.
     #[arg(long, default_value = "deployments")]
     out: PathBuf,
@@ -68,6 +72,7 @@ async fn main() -> Result<()> {
         admin: args.admin.unwrap_or(deployer),
         operator: args.operator.unwrap_or(deployer),
         platform: args.platform.unwrap_or(deployer),
+        clearance_period: args.clearance_period,
     };
     let deployment = deploy::deploy_all(&provider, &cfg)
         .await
