@@ -162,6 +162,14 @@ pub enum Command {
         #[arg(long)]
         price: tangible_domain::Cents,
     },
+    /// My money on the market: what I can withdraw now, what is pending until its clearance
+    /// time (shares of card sales, which a card dispute can still take back) and my latest
+    /// money moves.
+    Balance {
+        /// Another account than mine.
+        #[arg(long)]
+        account: Option<alloy::primitives::Address>,
+    },
     /// Resale offers on the market.
     Offers {
         /// Only offers for this film.

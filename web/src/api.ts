@@ -318,7 +318,7 @@ export interface Statement {
 }
 
 // --- The operator console (`/v1/admin/*`, platform admins only: 403 `not_platform_admin`).
-export type FloatMovementKind = 'deposit' | 'withdrawal' | 'card_settlement';
+export type FloatMovementKind = 'deposit' | 'withdrawal' | 'card_settlement' | 'clawback';
 /** One movement of the operator's float on chain (`cents` signed: negative out of the float). */
 export interface FloatMovement {
   kind: FloatMovementKind;
@@ -414,6 +414,31 @@ export interface ReconciliationReport {
   method: string;
 }
 
+/** A share of a pending sale (`GET /v1/accounts/{address}`). */
+export interface PendingShare {
+  licence_id: string;
+  role: 'seller' | 'studio' | 'platform';
+  cents: number;
+  /** Unix seconds, chain time. */
+  clear_at: number;
+  tainted: boolean;
+}
+/** An account's money on the market: amounts in stablecoin units (decimal strings) unless `_cents`. */
+export interface AccountView {
+  address: string;
+  credit_units: string;
+  units_per_cent: string;
+  pending_cents: number;
+  pending: PendingShare[];
+  history: { kind: string; amount_units: string; pending: boolean; licence_id: string | null; to_address: string | null; tx_hash: string; block_number: number }[];
+}
+
+/** Whole cents of a stablecoin amount (`units` and `perCent` decimal strings), rounded down. */
+export function unitsToCents(units: string, perCent: string): number {
+  const per = BigInt(perCent || '1') || 1n;
+  return Number(BigInt(units) / per);
+}
+
 /** A period's query string (`from` inclusive, `to` exclusive, RFC 3339). */
 function period(from: string, to: string, extra = ''): string {
   return `?from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}${extra}`;
@@ -452,6 +477,7 @@ export const api = {
   buyOffer: (offerId: string, buyer: string) =>
     call<PurchaseCreated>('POST', `/v1/offers/${encodeURIComponent(offerId)}/purchases`, { buyer_address: buyer }),
   licences: (owner: string) => call<Page<Licence>>('GET', `/v1/licences?owner=${encodeURIComponent(owner)}`),
+  account: (address: string) => call<AccountView>('GET', `/v1/accounts/${encodeURIComponent(address)}`),
   nonce: (address: string) => call<Nonce>('POST', '/v1/auth/nonce', { address }),
   login: (message: string, signature: string) => call<Login>('POST', '/v1/auth/login', { message, signature }),
   buy: (filmId: number, quality: string, buyer: string) =>

@@ -278,3 +278,66 @@ pub(super) async fn offers(
     }
     Ok(())
 }
+
+/// `balance`: the account's withdrawable credit, pending shares and latest money moves
+/// (`GET /v1/accounts/{address}`).
+pub(super) async fn balance(
+    ctx: &Ctx,
+    account: Option<alloy::primitives::Address>,
+) -> anyhow::Result<()> {
+    let address = match account {
+        Some(a) => a,
+        None => ctx.address()?,
+    };
+    let view: tangible_api_types::accounts::AccountView = ctx
+        .api()?
+        .get(&format!("/v1/accounts/{address}"), &[])
+        .await?;
+    if ctx.json {
+        output::json(&view);
+        return Ok(());
+    }
+    let per_cent: alloy::primitives::U256 = view.units_per_cent.parse()?;
+    let cents = |units: &str| -> anyhow::Result<String> {
+        let u: alloy::primitives::U256 = units.parse()?;
+        let c = u / per_cent.max(alloy::primitives::U256::from(1));
+        Ok(output::euros(i64::try_from(c).unwrap_or(i64::MAX)))
+    };
+    println!("account    {}", view.address);
+    println!("available  {} €", cents(&view.credit_units)?);
+    println!("pending    {} €", output::euros(view.pending_cents));
+    for p in &view.pending {
+        let when = chrono::DateTime::from_timestamp(p.clear_at, 0)
+            .map_or_else(|| p.clear_at.to_string(), |t| t.to_rfc3339());
+        println!(
+            "  {} € as {} of the sale of licence {}, clears at {when} (chain time){}",
+            output::euros(p.cents),
+            p.role,
+            p.licence_id,
+            if p.tainted {
+                ", the licence sold had not cleared"
+            } else {
+                ""
+            }
+        );
+    }
+    if !view.history.is_empty() {
+        println!("latest moves:");
+    }
+    for m in &view.history {
+        println!(
+            "  block {} {}{} {} €{}  tx {}",
+            m.block_number,
+            m.kind,
+            if m.pending { " (pending)" } else { "" },
+            cents(&m.amount_units)?,
+            m.licence_id
+                .as_ref()
+                .map(|l| format!(" licence {l}"))
+                .or_else(|| m.to_address.as_ref().map(|t| format!(" to {t}")))
+                .unwrap_or_default(),
+            m.tx_hash
+        );
+    }
+    Ok(())
+}

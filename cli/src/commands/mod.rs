@@ -188,6 +188,7 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Export { licence, output } => play::export(&mut ctx, &licence, &output).await,
         Command::Resell { licence, price } => buy::resell(&mut ctx, &licence, price).await,
+        Command::Balance { account } => catalogue::balance(&ctx, account).await,
         Command::Offers { film, status, mine } => {
             catalogue::offers(&ctx, film, &status, mine).await
         }

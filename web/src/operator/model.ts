@@ -76,6 +76,7 @@ const MOVEMENT: Record<FloatMovementKind, string> = {
   deposit: 'Deposit',
   withdrawal: 'Withdrawal',
   card_settlement: 'Card settlement',
+  clawback: 'Chargeback: pending sale returned',
 };
 export function movementLabel(kind: string): string {
   return MOVEMENT[kind as FloatMovementKind] ?? humanize(kind);

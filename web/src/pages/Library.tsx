@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, errorMessage, short, type Licence } from '../api';
+import { api, ApiError, errorMessage, money, short, unitsToCents, type AccountView, type Licence } from '../api';
 import { download } from '../film/download';
 import { deleteStored, listStored, type StoredFilm } from '../film/store';
 import { useLoad, useSession } from '../hooks';
@@ -71,6 +71,7 @@ function LibraryOf({ session }: { session: Session }) {
       <p class="muted">
         The films you own: licences held by your wallet <code title={owner}>{short(owner)}</code>
       </p>
+      <Money owner={owner} />
       <Loaded load={shelf} what="your licences" retry={retry}>
         {(s) => (
           <>
@@ -246,5 +247,45 @@ function Storage({ licence, title, stored, session }: { licence: Licence; title:
         </ErrorBox>
       )}
     </div>
+  );
+}
+
+/**
+ * What the wallet can withdraw now, and what is pending: the shares of card sales (its resales
+ * bought by card) until the card payment can no longer be disputed.
+ */
+function Money({ owner }: { owner: string }) {
+  const [account, retry] = useLoad(() => api.account(owner), [owner]);
+  return (
+    <Loaded load={account} what="your balance" retry={retry}>
+      {(a: AccountView) => {
+        const available = unitsToCents(a.credit_units, a.units_per_cent);
+        if (available === 0 && a.pending_cents === 0) return null;
+        return (
+          <div class="card" data-testid="money">
+            <h2>Your money</h2>
+            <p>
+              Available: <strong data-testid="available">{money(available)}</strong>
+              {a.pending_cents > 0 && (
+                <>
+                  {' '}
+                  · Pending: <strong data-testid="pending">{money(a.pending_cents)}</strong>
+                </>
+              )}
+            </p>
+            {a.pending.length > 0 && (
+              <ul class="muted small">
+                {a.pending.map((p) => (
+                  <li key={`${p.licence_id}-${p.role}`}>
+                    {money(p.cents)} from the sale of licence <LongId prefix="#" value={p.licence_id} />, available from{' '}
+                    {new Date(p.clear_at * 1000).toLocaleString()} (a card payment can be disputed until then)
+                  </li>
+                ))}
+              </ul>
+            )}
+          </div>
+        );
+      }}
+    </Loaded>
   );
 }

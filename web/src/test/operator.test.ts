@@ -87,6 +87,7 @@ describe('operator console: amounts, times and kinds', () => {
   });
   it('names kinds', () => {
     expect(movementLabel('card_settlement')).toBe('Card settlement');
+    expect(movementLabel('clawback')).toBe('Chargeback: pending sale returned');
     expect(movementLabel('deposit')).toBe('Deposit');
     expect(movementLabel('something_new')).toBe('Something new');
     expect(mismatchLabel('unknown_payment_ref')).toBe('Unknown payment reference');
