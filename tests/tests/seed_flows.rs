@@ -158,6 +158,26 @@ async fn buy_and_download(
     assert_eq!(sale.studio, w.stack.demo.studio.address);
     assert_eq!(sale.platform, w.stack.demo.platform.address);
     assert_eq!(sale.studioCents + sale.platformCents, cents);
+    if pay == Pay::Card {
+        // Card money stays pending until its clearance time; the API credits it then.
+        let pending = w.pending_of(&licence).await;
+        assert_eq!(
+            (
+                pending.studio_cents,
+                pending.platform_cents,
+                pending.tainted
+            ),
+            (sale.studioCents, sale.platformCents, false),
+            "a card sale's shares are pending"
+        );
+        let now = w.ledger(address).await;
+        assert_eq!(
+            (now.studio_cents, now.platform_cents),
+            (before.studio_cents, before.platform_cents),
+            "nothing is credited before clearance"
+        );
+        w.clear_when_due(&licence).await;
+    }
     let after = w.ledger(address).await;
     assert_eq!(
         after.studio_cents - before.studio_cents,
@@ -268,6 +288,20 @@ async fn resale(
             expected.platform.get()
         )
     );
+    if pay == Pay::Card {
+        // Pending first: nothing reaches the seller, the studio or the platform before the
+        // card payment clears (a dispute before then would take it all back).
+        let pending = w.pending_of(&new_licence).await;
+        assert_eq!(
+            (pending.seller, pending.seller_cents),
+            (seller_addr, 640),
+            "the seller's 6.40 € are pending"
+        );
+        assert_eq!((pending.studio_cents, pending.platform_cents), (120, 40));
+        let now = market.balanceOfCredit(seller_addr).call().await.unwrap();
+        assert_eq!(now, credit_before, "nothing available before clearance");
+        w.clear_when_due(&new_licence).await;
+    }
     // Every side of the money, read on chain: the seller, the studio and the platform are
     // credited, and the payer (the operator's float for a card, the buyer's stablecoin
     // otherwise) is debited the 8.00 €.

@@ -21,6 +21,18 @@ pub(super) struct Ledger {
     pub(super) platform_cents: u64,
 }
 
+/// The pending shares of a sale (`pendingSale`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct Pending {
+    pub(super) seller: Address,
+    pub(super) seller_cents: u64,
+    pub(super) studio_cents: u64,
+    pub(super) platform_cents: u64,
+    /// Unix seconds; 0: nothing pending.
+    pub(super) clear_at: u32,
+    pub(super) tainted: bool,
+}
+
 /// The JSON answer to `request`, which must succeed (`what` names it in the panic).
 pub(super) async fn get_json(request: reqwest::RequestBuilder, what: &str) -> Value {
     request
@@ -55,6 +67,54 @@ impl World {
                 .unwrap()
                 .creditCents,
             platform_cents: market.platformCreditCents().call().await.unwrap(),
+        }
+    }
+
+    /// The pending shares of the sale that minted `licence` (`clear_at == 0`: none).
+    pub(super) async fn pending_of(&self, licence: &str) -> Pending {
+        let id: U256 = licence.parse().unwrap();
+        let p = self.market().pendingSale(id).call().await.unwrap();
+        Pending {
+            seller: p.seller,
+            seller_cents: p.sellerCents,
+            studio_cents: p.studioCents,
+            platform_cents: p.platformCents,
+            clear_at: p.clearAt,
+            tainted: p.tainted,
+        }
+    }
+
+    /// Moves the chain's clock past the clearance time of the sale that minted `licence` and
+    /// waits for the API's maintenance loop to credit it (`clearSales`, from the indexer's
+    /// mirror of `SalePending`).
+    pub(super) async fn clear_when_due(&self, licence: &str) {
+        use alloy::providers::Provider;
+        let pending = self.pending_of(licence).await;
+        assert_ne!(pending.clear_at, 0, "{licence} has a pending sale");
+        let head = (self.provider)
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .unwrap()
+            .unwrap()
+            .header
+            .timestamp;
+        let wait = u64::from(pending.clear_at).saturating_sub(head) + 1;
+        let _: Value = (self.provider)
+            .raw_request("evm_increaseTime".into(), [wait])
+            .await
+            .unwrap();
+        let _: Value = self
+            .provider
+            .raw_request("evm_mine".into(), ())
+            .await
+            .unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.pending_of(licence).await.clear_at != 0 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the API never cleared the sale of {licence}"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(250)).await;
         }
     }
 
