@@ -58,6 +58,9 @@ interface ITangibleMarket {
     event SaleClawedBack(uint256 indexed licenceId, address indexed refundedTo, uint256 amount);
     /// @notice The clearance period of card-paid money changed (seconds).
     event ClearancePeriodChanged(uint32 clearancePeriod);
+    /// @notice `seller`'s signed order with nonce `nonce` was carried out (`action`: 0 list, 1 reprice, 2 cancel;
+    /// the action's own event follows).
+    event OrderExecuted(address indexed seller, uint32 nonce, uint8 action);
     /// @notice The platform's fee recipient changed.
     event PlatformChanged(address indexed previousPlatform, address indexed newPlatform);
     /// @notice The hold period of card-paid licences changed (seconds).
@@ -97,6 +100,12 @@ interface ITangibleMarket {
     error MarketInvalidClearancePeriod(uint32 clearancePeriod, uint32 maxClearancePeriod);
     /// @dev {TangibleMarket-clearSales} found no sale due among the ids it was given.
     error MarketNothingCleared();
+    /// @dev A signed order's action is not 0 (list), 1 (reprice) or 2 (cancel).
+    error MarketInvalidOrder(uint8 action);
+    /// @dev A signed order past its deadline.
+    error MarketOrderExpired(uint256 deadline);
+    /// @dev The signature is not `seller`'s over the order with its current nonce, on this chain and market.
+    error MarketInvalidSignature(address seller);
     /// @dev The stablecoin must have 2 to {MAX_TOKEN_DECIMALS} decimals.
     error MarketInvalidToken(address token);
     /// @dev `account` may not perform this action.

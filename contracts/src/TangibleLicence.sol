@@ -47,9 +47,10 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     /// account's `OPERATOR_ROLE` membership (kept in sync by {_grantRole}/{_revokeRole}) so that a card
     /// settlement checks the role in the slot it debits anyway.
     struct Account {
-        uint64 licences;
+        uint32 licences;
         uint184 credit;
         bool operator;
+        uint32 orderNonce; // next signed order's nonce, see {TangibleMarket-relayOrder}
     }
 
     /// @notice Read-only view of a licence, revoked or not.
@@ -238,7 +239,7 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
             sstore(l.slot, packed)
         }
         unchecked {
-            // A count of live licences cannot reach 2**64.
+            // A count of live licences cannot reach 2**32 (each costs a mint).
             _accounts[to].licences += 1;
         }
         emit Transfer(address(0), to, licenceId);

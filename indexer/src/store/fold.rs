@@ -202,6 +202,9 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
             | TangibleEvent::PlatformChanged(_)
             | TangibleEvent::HoldPeriodChanged(_)
             | TangibleEvent::ClearancePeriodChanged(_)
+            // The order's own event (listed, repriced, cancelled) follows it in the same
+            // transaction and names the seller.
+            | TangibleEvent::OrderExecuted(_)
             | TangibleEvent::BaseURIChanged(_)
             | TangibleEvent::Paused(_)
             | TangibleEvent::Unpaused(_)
