@@ -165,6 +165,26 @@ impl Api {
             .await
     }
 
+    /// `PATCH path` with a JSON body.
+    pub async fn patch<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.send::<T, B, ()>(reqwest::Method::PATCH, path, Some(body), None)
+            .await
+    }
+
+    /// `DELETE path` with a JSON body.
+    pub async fn delete<T: DeserializeOwned, B: Serialize + ?Sized>(
+        &self,
+        path: &str,
+        body: &B,
+    ) -> Result<T, ApiError> {
+        self.send::<T, B, ()>(reqwest::Method::DELETE, path, Some(body), None)
+            .await
+    }
+
     /// `PUT path` with a JSON body.
     pub async fn put<T: DeserializeOwned, B: Serialize + ?Sized>(
         &self,

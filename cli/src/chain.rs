@@ -230,6 +230,18 @@ impl Market {
         Ok((offer, receipt.transaction_hash))
     }
 
+    /// Changes an offer's price.
+    pub async fn update_offer(&self, offer_id: U256, price_cents: u64) -> anyhow::Result<B256> {
+        let market = self.market();
+        let receipt = self
+            .send(
+                market.updateOffer(offer_id, price_cents),
+                "repricing the offer",
+            )
+            .await?;
+        Ok(receipt.transaction_hash)
+    }
+
     /// Cancels an offer.
     pub async fn cancel_offer(&self, offer_id: U256) -> anyhow::Result<B256> {
         let market = self.market();

@@ -154,13 +154,30 @@ pub enum Command {
         #[arg(short, long)]
         output: PathBuf,
     },
-    /// List a licence for resale on the market.
+    /// List a licence for resale on the market. By default the wallet signs the order and the
+    /// API's operator submits it (no ETH needed); `--direct` sends the transaction from the
+    /// wallet.
     Resell {
         /// The licence id.
         licence: String,
         /// Price in euros (e.g. 8.00).
         #[arg(long)]
         price: tangible_domain::Cents,
+        /// Send the transaction from the wallet (pays the gas) instead of a signed order.
+        #[arg(long)]
+        direct: bool,
+    },
+    /// Change the price of one of my resale offers (a signed order the API submits, or
+    /// `--direct`).
+    Reprice {
+        /// The offer id.
+        offer: String,
+        /// New price in euros.
+        #[arg(long)]
+        price: tangible_domain::Cents,
+        /// Send the transaction from the wallet instead of a signed order.
+        #[arg(long)]
+        direct: bool,
     },
     /// My money on the market: what I can withdraw now, what is pending until its clearance
     /// time (shares of card sales, which a card dispute can still take back) and my latest
@@ -182,10 +199,13 @@ pub enum Command {
         #[arg(long)]
         mine: bool,
     },
-    /// Cancel one of my resale offers.
+    /// Cancel one of my resale offers (a signed order the API submits, or `--direct`).
     CancelOffer {
         /// The offer id.
         offer: String,
+        /// Send the transaction from the wallet instead of a signed order.
+        #[arg(long)]
+        direct: bool,
     },
     /// Buy a resale offer, by card or in stablecoin.
     BuyOffer {

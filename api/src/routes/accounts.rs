@@ -38,12 +38,17 @@ pub async fn account(
         .await
         .map_err(|e| ApiError::unavailable("chain node", e))?
         .units_per_cent;
+    let order_nonce = chain
+        .order_nonce(account)
+        .await
+        .map_err(|e| ApiError::unavailable("chain node", e))?;
     let pending = pending_shares(&state, &key).await?;
     let history = history(&state, &key, per_cent).await?;
     Ok(axum::Json(AccountView {
         address: key,
         credit_units: credit.to_string(),
         units_per_cent: per_cent.to_string(),
+        order_nonce,
         pending_cents: pending.iter().map(|p| p.cents).sum(),
         pending,
         history,

@@ -10,6 +10,7 @@
 //! - [`catalogue`]: films, offers, licences, sales and royalty statements from the indexer's mirror.
 //! - [`licences`]: key release and offline certificates (owner's token, checked on chain).
 //! - [`accounts`]: an account's withdrawable credit, pending shares and money moves.
+//! - [`orders`]: sellers' signed resale orders (list, reprice, cancel), relayed by the operator.
 //! - [`studios`]: studios, films, editions and master uploads (studio admin's token).
 //! - [`admin`]: the operator console: dead jobs, refunds by hand, failed refunds, the float,
 //!   alerts and the money reconciliation report (platform admins).
@@ -31,6 +32,7 @@ pub mod config;
 pub mod content;
 pub mod health;
 pub mod licences;
+pub mod orders;
 pub mod providers;
 pub mod purchases;
 pub mod studios;
@@ -79,6 +81,9 @@ use crate::throttle::{Class, Throttle};
         catalogue::sales::list_sales,
         catalogue::statement::statement,
         accounts::account,
+        orders::list,
+        orders::reprice,
+        orders::cancel,
         studios::register_studio,
         studios::studio_applications,
         studios::register_film,
@@ -212,6 +217,9 @@ fn routes() -> Vec<Route> {
         route(M::GET, "/v1/films/{id}", catalogue::films::get_film),
         route(M::GET, "/v1/offers", catalogue::offers::list_offers),
         route(M::GET, "/v1/offers/{id}", catalogue::offers::get_offer),
+        route(M::POST, "/v1/offers", orders::list).throttled(Class::Anonymous),
+        route(M::PATCH, "/v1/offers/{id}", orders::reprice).throttled(Class::Anonymous),
+        route(M::DELETE, "/v1/offers/{id}", orders::cancel).throttled(Class::Anonymous),
         route(M::GET, "/v1/licences", catalogue::licences::list_licences),
         route(
             M::GET,

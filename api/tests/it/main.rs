@@ -15,6 +15,7 @@ mod instances;
 mod licences;
 mod nonces;
 mod openapi;
+mod orders;
 mod payment_method;
 mod providers;
 mod purchases;

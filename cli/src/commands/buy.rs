@@ -6,10 +6,15 @@ use std::time::{Duration, Instant};
 use alloy::primitives::U256;
 use anyhow::{Context, bail};
 use serde_json::json;
+use tangible_api_types::accounts::AccountView;
 use tangible_api_types::catalogue::{FilmQuery, FilmView, Page};
+use tangible_api_types::orders::{
+    CancelOrderRequest, ListOrderRequest, OrderRelayed, RepriceOrderRequest,
+};
 use tangible_api_types::purchases::{
     PrimaryPurchaseRequest, PurchaseCreated, PurchaseView, ResalePurchaseRequest,
 };
+use tangible_chain::orders::{Order, OrderAction, domain};
 use tangible_domain::{Cents, Quality};
 
 use super::Ctx;
@@ -325,12 +330,21 @@ pub(super) async fn buy_offer(ctx: &mut Ctx, offer: &str, pay: PayArgs) -> anyho
     }
 }
 
-pub(super) async fn resell(ctx: &mut Ctx, licence: &str, price: Cents) -> anyhow::Result<()> {
+pub(super) async fn resell(
+    ctx: &mut Ctx,
+    licence: &str,
+    price: Cents,
+    direct: bool,
+) -> anyhow::Result<()> {
     let licence = parse_id(licence, "licence")?;
     tangible_domain::Split::resale(price)
         .with_context(|| format!("{price} € is not a valid resale price"))?;
-    let market = ctx.market().await?;
-    let (offer, tx) = market.list(licence, price.get()).await?;
+    let (offer, tx) = if direct {
+        ctx.market().await?.list(licence, price.get()).await?
+    } else {
+        let r = signed_order(ctx, OrderAction::List, licence, price.get()).await?;
+        (r.offer_id.parse()?, r.tx_hash.parse()?)
+    };
     if ctx.json {
         output::json(&json!({
             "offer_id": offer.to_string(),
@@ -347,16 +361,110 @@ pub(super) async fn resell(ctx: &mut Ctx, licence: &str, price: Cents) -> anyhow
     Ok(())
 }
 
-pub(super) async fn cancel_offer(ctx: &mut Ctx, offer: &str) -> anyhow::Result<()> {
+pub(super) async fn reprice(
+    ctx: &mut Ctx,
+    offer: &str,
+    price: Cents,
+    direct: bool,
+) -> anyhow::Result<()> {
     let offer_id = parse_id(offer, "offer")?;
-    let market = ctx.market().await?;
-    let tx = market.cancel_offer(offer_id).await?;
+    tangible_domain::Split::resale(price)
+        .with_context(|| format!("{price} € is not a valid resale price"))?;
+    let tx = if direct {
+        ctx.market()
+            .await?
+            .update_offer(offer_id, price.get())
+            .await?
+    } else {
+        let r = signed_order(ctx, OrderAction::Reprice, offer_id, price.get()).await?;
+        r.tx_hash.parse()?
+    };
+    if ctx.json {
+        output::json(
+            &json!({ "offer_id": offer_id.to_string(), "price_cents": price.get(), "tx_hash": tx.to_string() }),
+        );
+    } else {
+        println!("Offer {offer_id} now at {price} € (transaction {tx})");
+    }
+    Ok(())
+}
+
+pub(super) async fn cancel_offer(ctx: &mut Ctx, offer: &str, direct: bool) -> anyhow::Result<()> {
+    let offer_id = parse_id(offer, "offer")?;
+    let tx = if direct {
+        ctx.market().await?.cancel_offer(offer_id).await?
+    } else {
+        let r = signed_order(ctx, OrderAction::Cancel, offer_id, 0).await?;
+        r.tx_hash.parse()?
+    };
     if ctx.json {
         output::json(&json!({ "offer_id": offer_id.to_string(), "tx_hash": tx.to_string() }));
     } else {
         println!("Offer {offer_id} cancelled (transaction {tx})");
     }
     Ok(())
+}
+
+/// Signs a resale order with the wallet (EIP-712, the account's next order nonce from the API,
+/// valid one hour) and has the API's operator submit it: the wallet needs no ETH.
+async fn signed_order(
+    ctx: &mut Ctx,
+    action: OrderAction,
+    target: U256,
+    price_cents: u64,
+) -> anyhow::Result<OrderRelayed> {
+    use alloy::signers::SignerSync;
+    let deployment = ctx.deployment().await?;
+    let seller = ctx.address()?;
+    let api = ctx.api()?;
+    let account: AccountView = api.get(&format!("/v1/accounts/{seller}"), &[]).await?;
+    let deadline = u64::try_from(chrono::Utc::now().timestamp())? + 3600;
+    let order = Order::new(
+        seller,
+        action,
+        target,
+        price_cents,
+        account.order_nonce,
+        deadline,
+    );
+    let digest = order.digest(&domain(deployment.chain_id, deployment.contracts.market));
+    let signature = ctx
+        .wallet()?
+        .signer()
+        .sign_hash_sync(&digest)
+        .context("signing the order")?;
+    let signature = alloy::hex::encode_prefixed(signature.as_bytes());
+    let seller_address = seller.to_string();
+    let relayed = match action {
+        OrderAction::List => {
+            let body = ListOrderRequest {
+                seller_address,
+                licence_id: target.to_string(),
+                price_cents,
+                deadline,
+                signature,
+            };
+            api.post("/v1/offers", &body).await?
+        }
+        OrderAction::Reprice => {
+            let body = RepriceOrderRequest {
+                seller_address,
+                price_cents,
+                deadline,
+                signature,
+            };
+            api.patch(&format!("/v1/offers/{target}"), &body).await?
+        }
+        OrderAction::Cancel => {
+            let body = CancelOrderRequest {
+                seller_address,
+                deadline,
+                signature,
+            };
+            api.delete(&format!("/v1/offers/{target}"), &body).await?
+        }
+    };
+    Ok(relayed)
 }
 
 #[cfg(test)]

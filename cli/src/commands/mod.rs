@@ -187,12 +187,21 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             play::play(&mut ctx, &licence, player.as_deref(), no_player, &seed).await
         }
         Command::Export { licence, output } => play::export(&mut ctx, &licence, &output).await,
-        Command::Resell { licence, price } => buy::resell(&mut ctx, &licence, price).await,
+        Command::Resell {
+            licence,
+            price,
+            direct,
+        } => buy::resell(&mut ctx, &licence, price, direct).await,
+        Command::Reprice {
+            offer,
+            price,
+            direct,
+        } => buy::reprice(&mut ctx, &offer, price, direct).await,
         Command::Balance { account } => catalogue::balance(&ctx, account).await,
         Command::Offers { film, status, mine } => {
             catalogue::offers(&ctx, film, &status, mine).await
         }
-        Command::CancelOffer { offer } => buy::cancel_offer(&mut ctx, &offer).await,
+        Command::CancelOffer { offer, direct } => buy::cancel_offer(&mut ctx, &offer, direct).await,
         Command::BuyOffer { offer, pay } => buy::buy_offer(&mut ctx, &offer, pay).await,
         Command::Sync { seed } => content::sync(&mut ctx, &seed).await,
         Command::Seed {

@@ -13,6 +13,8 @@ pub struct AccountView {
     pub credit_units: String,
     /// Stablecoin units per euro cent.
     pub units_per_cent: String,
+    /// The nonce the account's next signed resale order must carry (`POST /v1/offers`).
+    pub order_nonce: u32,
     /// Sum of `pending`, cents: shares of card sales (and of sales of licences whose card
     /// payment has not cleared) that become withdrawable at their clearance time, unless the
     /// payment is disputed before.

@@ -84,6 +84,10 @@ pub mod codes {
     pub const TOO_MANY_ANNOUNCEMENTS: &str = "too_many_announcements";
     /// A dependency (database, chain node, Stripe) is unreachable.
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
+    /// 422: a signed order past its deadline.
+    pub const ORDER_EXPIRED: &str = "order_expired";
+    /// 409: the licence was paid by card and is on hold until the date in the message.
+    pub const LICENCE_ON_HOLD: &str = "licence_on_hold";
     /// 422: a card purchase above the largest amount one card payment may carry
     /// (`card_max_purchase_cents`).
     pub const CARD_AMOUNT_OVER_LIMIT: &str = "card_amount_over_limit";

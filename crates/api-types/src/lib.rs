@@ -35,6 +35,7 @@ pub mod content;
 pub mod error;
 pub mod health;
 pub mod licences;
+pub mod orders;
 pub mod purchases;
 pub mod reconciliation;
 pub mod studios;

@@ -1,0 +1,235 @@
+//! Signed resale orders, relayed by the operator for sellers who hold no ETH (issue 12 item
+//! 1): `POST /v1/offers` lists a licence, `PATCH /v1/offers/{id}` reprices an offer,
+//! `DELETE /v1/offers/{id}` cancels it. The body carries the seller's EIP-712 signature over
+//! the order with its next nonce (`GET /v1/accounts/{address}`, `order_nonce`).
+//!
+//! Before any gas is spent: the fields are checked, the signer is recovered and must be the
+//! seller (a contract wallet's ERC-1271 signature is left to the chain), and the seller's
+//! budget of operator transactions is taken (429 over it: a flood of orders from one wallet
+//! costs nothing). The contract then checks everything again (signature, nonce, deadline,
+//! ownership, hold, price) and consumes the nonce, so a replayed or forged order changes
+//! nothing on chain whatever this code does.
+
+use alloy::primitives::{Address, Bytes, U256};
+use axum::extract::State;
+use axum::http::StatusCode;
+use tangible_api_types::orders::{
+    CancelOrderRequest, ListOrderRequest, OrderRelayed, RepriceOrderRequest,
+};
+use tangible_chain::bindings::TangibleMarket::TangibleMarketErrors as E;
+use tangible_chain::orders::{Order, OrderAction};
+
+use crate::chain::ChainError;
+use crate::error::{ApiError, ApiResult, ErrorBody, codes};
+use crate::extract::{ApiJson, ApiPath};
+use crate::state::AppState;
+
+/// Latest deadline an order may name, from now.
+const MAX_DEADLINE_SECS: u64 = 30 * 24 * 3600;
+/// Smallest resale price, cents (the contract's `MIN_RESALE_PRICE_CENTS`).
+const MIN_PRICE_CENTS: u64 = 20;
+
+/// Lists a licence for resale from the seller's signed order.
+#[utoipa::path(post, path = "/v1/offers", request_body = ListOrderRequest,
+    responses((status = 201, body = OrderRelayed),
+        (status = 403, description = "not_owner: the seller does not own the licence", body = ErrorBody),
+        (status = 404, body = ErrorBody),
+        (status = 409, description = "licence_on_hold, licence_revoked, conflict (already offered)", body = ErrorBody),
+        (status = 422, description = "invalid_field, invalid_signature, order_expired", body = ErrorBody),
+        (status = 429, description = "rate_limited: this seller, or everyone, caused too many transactions; retry after `Retry-After` seconds", body = ErrorBody),
+        (status = 503, body = ErrorBody)))]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<ListOrderRequest>,
+) -> ApiResult<(StatusCode, axum::Json<OrderRelayed>)> {
+    let licence = parse_id(&req.licence_id, "licence_id")?;
+    check_price(req.price_cents)?;
+    let relayed = relay(
+        &state,
+        (
+            &req.seller_address,
+            OrderAction::List,
+            licence,
+            req.price_cents,
+        ),
+        (req.deadline, &req.signature),
+        ("POST", "/v1/offers"),
+    )
+    .await?;
+    Ok((StatusCode::CREATED, axum::Json(relayed)))
+}
+
+/// Reprices an offer from the seller's signed order.
+#[utoipa::path(patch, path = "/v1/offers/{id}", request_body = RepriceOrderRequest,
+    params(("id" = String, Path, description = "offer id (decimal)")),
+    responses((status = 200, body = OrderRelayed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "invalid_field, invalid_signature, order_expired", body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn reprice(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<RepriceOrderRequest>,
+) -> ApiResult<axum::Json<OrderRelayed>> {
+    let offer = parse_id(&id, "offer id")?;
+    check_price(req.price_cents)?;
+    relay(
+        &state,
+        (
+            &req.seller_address,
+            OrderAction::Reprice,
+            offer,
+            req.price_cents,
+        ),
+        (req.deadline, &req.signature),
+        ("PATCH", "/v1/offers/{id}"),
+    )
+    .await
+    .map(axum::Json)
+}
+
+/// Cancels an offer from the seller's signed order (price 0 in the order).
+#[utoipa::path(delete, path = "/v1/offers/{id}", request_body = CancelOrderRequest,
+    params(("id" = String, Path, description = "offer id (decimal)")),
+    responses((status = 200, body = OrderRelayed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "invalid_field, invalid_signature, order_expired", body = ErrorBody),
+        (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(req): ApiJson<CancelOrderRequest>,
+) -> ApiResult<axum::Json<OrderRelayed>> {
+    let offer = parse_id(&id, "offer id")?;
+    relay(
+        &state,
+        (&req.seller_address, OrderAction::Cancel, offer, 0),
+        (req.deadline, &req.signature),
+        ("DELETE", "/v1/offers/{id}"),
+    )
+    .await
+    .map(axum::Json)
+}
+
+fn parse_id(s: &str, what: &str) -> ApiResult<U256> {
+    s.trim()
+        .parse::<U256>()
+        .ok()
+        .filter(|v| !v.is_zero())
+        .ok_or_else(|| ApiError::invalid_field(format!("{what} {s:?} is not an id")))
+}
+
+fn check_price(cents: u64) -> ApiResult<()> {
+    if cents < MIN_PRICE_CENTS {
+        return Err(ApiError::invalid_field(format!(
+            "price_cents {cents}: a resale costs at least {MIN_PRICE_CENTS} cents"
+        )));
+    }
+    Ok(())
+}
+
+/// Checks an order, takes the seller's transaction budget and relays it.
+async fn relay(
+    state: &AppState,
+    (seller, action, target, price): (&str, OrderAction, U256, u64),
+    (deadline, signature): (u64, &str),
+    (method, path): (&str, &'static str),
+) -> ApiResult<OrderRelayed> {
+    let seller: Address = seller
+        .trim()
+        .parse()
+        .ok()
+        .filter(|a: &Address| !a.is_zero())
+        .ok_or_else(|| {
+            ApiError::invalid_field(format!("seller_address {seller:?} is not an address"))
+        })?;
+    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
+    if deadline < now {
+        return Err(ApiError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            codes::ORDER_EXPIRED,
+            format!("the order expired at {deadline} (unix seconds); sign a new one"),
+        ));
+    }
+    if deadline > now + MAX_DEADLINE_SECS {
+        return Err(ApiError::invalid_field(format!(
+            "deadline {deadline}: at most {MAX_DEADLINE_SECS} s from now"
+        )));
+    }
+    let sig = alloy::hex::decode(signature.trim())
+        .map_err(|_| ApiError::invalid_field("signature is not hex"))?;
+    if sig.is_empty() || sig.len() > 1024 {
+        return Err(ApiError::invalid_field("signature must be 1 to 1024 bytes"));
+    }
+    let chain = state.chain();
+    let unavailable = |e: ChainError| ApiError::unavailable("chain node", e);
+    let nonce = chain.order_nonce(seller).await.map_err(unavailable)?;
+    let order = Order::new(seller, action, target, price, nonce, deadline);
+    if order.signer(&chain.order_domain(), &sig) != Some(seller)
+        && !chain.has_code(seller).await.map_err(unavailable)?
+    {
+        return Err(ApiError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            codes::INVALID_SIGNATURE,
+            format!(
+                "the signature is not {seller}'s over this order with nonce {nonce} (the account's \
+                 order_nonce): nothing was sent"
+            ),
+        ));
+    }
+    state.budgets().operator_tx(seller, method, path)?;
+    let (offer, tx) = chain
+        .relay_order(&order, Bytes::from(sig))
+        .await
+        .map_err(refused)?;
+    tracing::info!(target: "tangible::api::orders", %seller, action = action as u8, %target,
+        price_cents = price, nonce, %offer, tx_hash = %tx, "signed order relayed");
+    metrics::counter!("orders_relayed_total", "action" => path).increment(1);
+    Ok(OrderRelayed {
+        offer_id: offer.to_string(),
+        seller_address: seller.to_string().to_lowercase(),
+        nonce,
+        tx_hash: tx.to_string(),
+    })
+}
+
+/// What the contract refused, as the client's error.
+fn refused(e: ChainError) -> ApiError {
+    let ChainError::Reverted(r) = e else {
+        return ApiError::unavailable("chain node", e);
+    };
+    let message = format!("the market refused the order: {r:?}");
+    match *r {
+        E::MarketNotLicenceOwner(_) => ApiError::forbidden(codes::NOT_OWNER, message),
+        E::ERC721NonexistentToken(_) => ApiError::not_found(message),
+        E::MarketOfferNotActive(_) => {
+            ApiError::client(StatusCode::NOT_FOUND, codes::OFFER_NOT_ACTIVE, message)
+        }
+        E::LicenceIsRevoked(_) => ApiError::conflict(codes::LICENCE_REVOKED, message),
+        E::MarketLicenceOnHold(h) => ApiError::conflict(
+            codes::LICENCE_ON_HOLD,
+            format!(
+                "the licence was paid by card and is on hold until {} (unix seconds)",
+                h.holdUntil
+            ),
+        ),
+        E::MarketOfferExists(_) => ApiError::conflict(codes::CONFLICT, message),
+        E::MarketOrderExpired(_) => ApiError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            codes::ORDER_EXPIRED,
+            message,
+        ),
+        E::MarketInvalidSignature(_) => ApiError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            codes::INVALID_SIGNATURE,
+            message,
+        ),
+        E::MarketPriceBelowMinimum(_) | E::MarketInvalidOrder(_) => {
+            ApiError::invalid_field(message)
+        }
+        E::EnforcedPause(_) => ApiError::client(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::UPSTREAM_UNAVAILABLE,
+            "the market is paused: listings are suspended",
+        ),
+        other => ApiError::Internal(anyhow::anyhow!("the market refused the order: {other:?}")),
+    }
+}
