@@ -44,7 +44,7 @@ test-contracts: contracts ## forge unit, fuzz and invariant suites (coverage pri
 	cd contracts && $(FORGE) snapshot --check --match-test test_gas
 	@FORGE=$(FORGE) bash scripts/mutants.sh $(AUDIT_MUTANTS)
 
-mutants: contracts ## mutation testing: every hand-kept mutant of the market (scripts/mutants.d) killed by the invariant suite (~7 min)
+mutants: contracts ## mutation testing: every hand-kept mutant of the market (scripts/mutants.d) killed by the invariant suite (~18 min)
 	@FORGE=$(FORGE) bash scripts/mutants.sh
 
 test-rust: contracts ## Rust unit, property and integration tests (anvil, Postgres, emulators)

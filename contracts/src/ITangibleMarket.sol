@@ -53,8 +53,8 @@ interface ITangibleMarket {
     /// @notice The pending shares of the sale that minted `licenceId` were credited to their recipients.
     event SaleCleared(uint256 indexed licenceId);
     /// @notice The pending shares of the sale that minted `licenceId`, `amount` stablecoin units in all, were
-    /// given back to `refundedTo` (the operator's float for a card sale, the buyer for a tainted sale) when the
-    /// licence, or one it was sold on as, was revoked inside the clearance window.
+    /// given back to `refundedTo` (the operator's float for a card sale, the buyer for a crypto-paid tainted
+    /// sale) when the licence, or one it was sold on as, was revoked inside the clearance window.
     event SaleClawedBack(uint256 indexed licenceId, address indexed refundedTo, uint256 amount);
     /// @notice The clearance period of card-paid money changed (seconds).
     event ClearancePeriodChanged(uint32 clearancePeriod);

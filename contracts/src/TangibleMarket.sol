@@ -415,7 +415,7 @@ contract TangibleMarket is TangibleMarketCore {
         sale.payer = msg.sender;
         sale.priceCents = price;
         _split(sale, e.studioId, true);
-        _book(sale, e.studioId, card ? _clearAt() : 0, false);
+        _book(sale, e.studioId, card ? _clearAt() : 0, 0);
         _mintLicence(licenceId, recipient, filmId, quality, card ? _holdUntil() : 0);
         _emitSale(sale);
     }
@@ -466,13 +466,16 @@ contract TangibleMarket is TangibleMarketCore {
     }
 
     /// @dev Credits `sale`'s shares at once (`clearAt == 0`), or records them as pending until `clearAt`.
-    function _book(Sale memory sale, uint32 studioId, uint32 clearAt, bool tainted) private {
+    function _book(Sale memory sale, uint32 studioId, uint32 clearAt, uint32 taintedUntil) private {
         if (clearAt != 0) {
             PendingSale storage p = _pending[sale.licenceId];
             (p.sellerCents, p.studioCents, p.platformCents) =
             (sale.sellerCents, sale.studioCents, sale.platformCents);
             (p.clearAt, p.studioId) = (clearAt, studioId);
-            if (sale.seller != address(0) || tainted) (p.seller, p.tainted) = (sale.seller, tainted);
+            bool tainted = taintedUntil != 0;
+            if (sale.seller != address(0) || tainted) {
+                (p.seller, p.tainted, p.taintedUntil) = (sale.seller, tainted, taintedUntil);
+            }
             emit SalePending(sale.licenceId, clearAt, tainted);
             return;
         }
@@ -498,8 +501,10 @@ contract TangibleMarket is TangibleMarketCore {
         if (tainted) {
             if (taintedUntil > clearAt) clearAt = taintedUntil;
             _successors[oldLicenceId] = sale.licenceId;
+        } else {
+            taintedUntil = 0;
         }
-        _book(sale, studioId, clearAt, tainted);
+        _book(sale, studioId, clearAt, taintedUntil);
         return card || tainted;
     }
 

@@ -71,7 +71,8 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         uint32 clearAt; // 0: nothing pending
         uint32 studioId;
         address seller;
-        bool tainted; // pending because the licence sold was itself uncleared: refunded to the buyer
+        bool tainted; // pending because the licence sold was itself uncleared: refunded to a crypto buyer
+        uint32 taintedUntil; // the licence sold's clearance time: {revoke} follows a resale only before it
     }
 
     /// @dev One sale's settlement record, see {SaleSettled}.
@@ -128,12 +129,12 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     // ------------------------------------------------------------------ operator and admin (run by the admin module)
 
     /// @notice Revokes a licence (1 = chargeback, 2 = fraud, 3 = other), cancels its active offer, if any, and
-    /// unwinds its sale while it is pending: the pending shares go back to the operator's float (card sale) or
-    /// to the buyer (sale of an uncleared licence). A licence resold while uncleared is followed to the licence
-    /// that replaced it, each sale on the way is unwound the same way, and the live one at the end is revoked:
-    /// a dispute inside the clearance window recovers every pending share and leaves no clean licence behind.
-    /// At most 32 resales per call; revoking the last licence reached goes on. Operator only; allowed while
-    /// paused.
+    /// unwinds its sale while it is pending: the pending shares go back to the operator's float (card sale,
+    /// tainted or not) or to the buyer (crypto-paid sale of an uncleared licence). A licence resold while
+    /// uncleared is followed to the licence that replaced it, each sale on the way is unwound the same way, and
+    /// the live one at the end is revoked: a dispute inside the clearance window recovers every pending share
+    /// and leaves no clean licence behind. At most 32 resales per call; revoking the last licence reached goes
+    /// on. Operator only; allowed while paused.
     /// @dev Emits {SaleClawedBack} (per unwound sale), {OfferCancelled} (if an offer was active), {Transfer} and
     /// {LicenceRevoked} events.
     function revoke(uint256 licenceId, uint8 reason) external virtual onlyRole(OPERATOR_ROLE) {
@@ -156,7 +157,9 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
             }
             uint256 next = _successors[id];
             // forge-lint: disable-next-line(block-timestamp)
-            if (hop == _MAX_HOPS || next == 0 || _pending[next].clearAt <= block.timestamp) break;
+            // Only while the licence sold was uncleared: a dispute that comes after its clearance time
+            // must not unwind a later sale (say a card buyer's, pending for its own payment).
+            if (hop == _MAX_HOPS || next == 0 || _pending[next].taintedUntil <= block.timestamp) break;
             id = next;
         }
         if (!unwound) revert LicenceIsRevoked(licenceId);
@@ -229,14 +232,17 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     // ------------------------------------------------------------------ internal
 
     /// @dev Gives back the pending shares of the sale that minted `licenceId`, if its clearance time has not
-    /// passed: to the buyer (`owner`) when the sale was pending because the licence sold was uncleared, else to
-    /// the operator calling (the card sale was paid from its float). Returns whether anything was pending.
+    /// passed: to the operator calling when the sale was card-paid (a card licence id: it was paid from the
+    /// float, and the card holder is refunded off chain), tainted or not; else (a crypto-paid sale of an
+    /// uncleared licence) to the buyer (`owner`). Returns whether anything was pending.
     function _clawBack(uint256 licenceId, address owner) internal returns (bool) {
         PendingSale memory p = _pending[licenceId];
         // forge-lint: disable-next-line(block-timestamp)
         if (p.clearAt <= block.timestamp) return false;
         delete _pending[licenceId];
-        address to = p.tainted ? owner : msg.sender;
+        // Never the buyer of a card-paid sale: a stolen card buying an uncleared licence would be refunded
+        // in stablecoin, withdrawable at once, when its chargeback revokes the licence.
+        address to = p.tainted && licenceId & _CARD_ID_FLAG == 0 ? owner : msg.sender;
         uint256 amount = (uint256(p.sellerCents) + p.studioCents + p.platformCents) * unitsPerCent;
         // forge-lint: disable-next-line(unsafe-typecast)
         _accounts[to].credit += uint184(amount); // < 3 * 2**64 * 1e16 < 2**120

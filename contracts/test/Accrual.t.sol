@@ -148,7 +148,8 @@ contract AccrualTest is TangibleTest {
         uint64 studioBefore = _studioCredit();
         uint64 platformBefore = market.platformCreditCents();
         vm.prank(operator);
-        market.settleCardOffer(offerId, price, bob, "ref2");
+        uint256 newId = market.settleCardOffer(offerId, price, bob, "ref2");
+        _clearPendingResale(newId, price, aliceBefore);
 
         (uint64 seller, uint64 studio, uint64 plat) = _expectedResale(price);
         assertEq(_credit(alice) - aliceBefore, uint256(seller) * upc, "seller units");
@@ -156,6 +157,22 @@ contract AccrualTest is TangibleTest {
         assertEq(_studioCredit() - studioBefore, studio, "studio cents");
         assertEq(market.platformCreditCents() - platformBefore, plat, "platform cents");
         assertEq(uint256(seller) + studio + plat, price, "shares sum to the price");
+    }
+
+    /// @dev The card resale that minted `newId` (of a card licence still uncleared, so tainted) credits nothing
+    /// before its clearAt: every share is pending. Clears it at clearAt.
+    function _clearPendingResale(uint256 newId, uint64 price, uint256 aliceBefore) internal {
+        TangibleMarket.PendingSale memory p = market.pendingSale(newId);
+        (uint64 seller, uint64 studio, uint64 plat) = _expectedResale(price);
+        assertEq(p.sellerCents, seller, "pending seller cents");
+        assertEq(p.studioCents, studio, "pending studio cents");
+        assertEq(p.platformCents, plat, "pending platform cents");
+        assertTrue(p.tainted, "tainted");
+        assertEq(_credit(alice), aliceBefore, "nothing credited before clearance");
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = newId;
+        vm.warp(p.clearAt);
+        market.clearSales(ids);
     }
 
     /// @dev Funds the operator's float for an SD licence and a resale at `price`, settles the licence to alice by

@@ -1,3 +1,5 @@
-# the seller is credited one cent too many on a resale (audit: killed)
-# file: src/TangibleMarket.sol
-s/uint184(sale\.sellerCents \* unitsPerCent)/uint184((sale.sellerCents + 1) * unitsPerCent)/
+# the seller is credited one cent too many on a resale (at once, or when its pending sale clears) (audit: killed)
+# file: src/TangibleMarketCore.sol
+/function _creditUnits(/,/^    }/{
+s/uint184(cents \* unitsPerCent)/uint184((cents + 1) * unitsPerCent)/
+}

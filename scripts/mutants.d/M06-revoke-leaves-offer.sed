@@ -1,5 +1,5 @@
 # revoke leaves the licence's offer open (audit: killed)
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 /function revoke(/,/^    }/{
-/delete _activeOffers\[licenceId\];/d
+/delete _activeOffers\[id\];/d
 }

@@ -1,5 +1,5 @@
-# a card-paid resale mints the new licence without a hold (audit: survived)
+# a card-paid resale mints the new licence without a hold (unless the licence sold was uncleared) (audit: survived)
 # file: src/TangibleMarket.sol
-/function settleCardOffer(/,/^    }/{
-s/paymentRef, _config\.holdPeriod)/paymentRef, 0)/
+/function _bookResale(/,/^    }/{
+s/return card || tainted;/return tainted;/
 }

@@ -1,5 +1,5 @@
 # setPlatform drops the fees accrued for the previous platform (audit: killed)
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 /function setPlatform(/,/^    }/{
 /if (credit != 0) _creditAccountCents(previous, credit);/d
 }

@@ -1,3 +1,5 @@
 # primary sales do not accrue the platform's commission (audit: killed)
 # file: src/TangibleMarket.sol
-s/c\.platformCreditCents = _accrue(c\.platform, c\.platformCreditCents, platformCents);/if (!primary) c.platformCreditCents = _accrue(c.platform, c.platformCreditCents, platformCents);/
+/function _split(/,/^    }/{
+s/\(SplitLib\.primary(sale\.priceCents, sm\.commissionBps);\)/\1 sale.platformCents = 0;/
+}

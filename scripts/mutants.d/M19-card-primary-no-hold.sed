@@ -1,5 +1,5 @@
 # a card-paid primary licence is minted without a hold
 # file: src/TangibleMarket.sol
-/function settleCardPrimary(/,/^    }/{
-s/paymentRef, _config\.holdPeriod/paymentRef, 0/
+/function _sellPrimary(/,/^    }/{
+s/card ? _holdUntil() : 0/0/
 }

@@ -1,3 +1,3 @@
 # setHoldPeriod accepts more than MAX_HOLD_PERIOD
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 /revert MarketInvalidHoldPeriod(holdPeriod_, MAX_HOLD_PERIOD);/d

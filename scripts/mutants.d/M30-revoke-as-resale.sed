@@ -1,3 +1,3 @@
 # the operator may revoke with reason 0 (resale)
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 s/if (reason == REASON_RESALE || reason > REASON_OTHER)/if (reason > REASON_OTHER)/

@@ -1,3 +1,3 @@
 # the operator, not the admin, sets the hold period
-# file: src/TangibleMarket.sol
-s/function setHoldPeriod(uint24 holdPeriod_) external onlyRole(DEFAULT_ADMIN_ROLE) {/function setHoldPeriod(uint24 holdPeriod_) external onlyRole(OPERATOR_ROLE) {/
+# file: src/TangibleMarketCore.sol
+s/function setHoldPeriod(uint24 holdPeriod_) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {/function setHoldPeriod(uint24 holdPeriod_) external virtual onlyRole(OPERATOR_ROLE) {/

@@ -57,4 +57,10 @@ contract GasTest is TangibleTest {
     function test_gas_resaleBuy() public {
         market.buyOffer(offerId, 1_000, freshRecipient);
     }
+
+    /// @dev The same offer bought by card: the operator settles it from its float, the new licence is held and
+    /// every share is recorded as pending for the clearance period instead of credited.
+    function test_gas_cardResaleBuy() public {
+        market.settleCardOffer(offerId, 1_000, freshRecipient, keccak256("pi_3OvKq2LkdIwHu7ix1"));
+    }
 }

@@ -46,7 +46,7 @@ abstract contract MarketActions is MarketModel {
                 _checkEq(id, cardId(ref), "settleCardPrimary: card licence id");
                 _useRef(ref);
                 _mintModel(id, recipient, ed.filmId, ed.quality, _holdUntil());
-                _primarySplit(ed, ed.price);
+                _cardPrimaryModel(id, ed);
                 modelCredit[caller] -= cost;
             }
         } catch {
@@ -117,7 +117,7 @@ abstract contract MarketActions is MarketModel {
     }
 
     function _buyOffer(uint256 seed) internal {
-        uint256 offerId = _pickOffer(seed);
+        uint256 offerId = _pickOfferToBuy(seed);
         OfferModel memory o = _off[offerId];
         address buyer = _poolAt(_rand(seed, "buyer"));
         address recipient = _recipient(seed);
@@ -128,7 +128,7 @@ abstract contract MarketActions is MarketModel {
             if (_outcome(Action.BuyOffer, true, expectOk, true)) {
                 _checkEq(id, modelNextLicenceId, "buyOffer: licence id not sequential");
                 modelNextLicenceId++;
-                _resaleModel(offerId, id, recipient, 0);
+                _resaleModel(offerId, id, recipient, false);
                 _tokenIn(uint256(o.price) * unitsPerCent);
             }
         } catch {
@@ -137,7 +137,7 @@ abstract contract MarketActions is MarketModel {
     }
 
     function _settleCardOffer(uint256 seed) internal {
-        uint256 offerId = _pickOffer(seed);
+        uint256 offerId = _pickOfferToBuy(seed);
         OfferModel memory o = _off[offerId];
         address caller = _settler(seed);
         bytes32 ref = _ref(seed);
@@ -153,35 +153,152 @@ abstract contract MarketActions is MarketModel {
                 _checkEq(id, cardId(ref), "settleCardOffer: card licence id");
                 _useRef(ref);
                 modelCredit[caller] -= cost;
-                _resaleModel(offerId, id, recipient, _holdUntil());
+                _resaleModel(offerId, id, recipient, true);
             }
         } catch {
             _outcome(Action.SettleCardOffer, auth, expectOk, false);
         }
     }
 
-    /// @dev Half of the picks are any licence ever minted, so revocation does not empty the live set.
+    /// @dev A third of the picks are a licence whose sale is pending, not due yet if one is found quickly (it is
+    /// clawed back, and followed to its successors if resold), a third any licence ever minted, so revocation does
+    /// not empty the live set.
     function _revoke(uint256 seed) internal {
         (uint256 id,) = _pickLicence(seed);
         uint256 any = _rand(seed, "any");
-        if (any % 2 == 0 && allLicences.length != 0) id = allLicences[(any >> 8) % allLicences.length];
-        LicenceModel memory l = _lic[id];
+        if (any % 3 == 0 && pendingIds.length != 0) id = _pickUncleared(any >> 8);
+        else if (any % 3 == 1 && allLicences.length != 0) id = allLicences[(any >> 8) % allLicences.length];
         address caller = _caller(_rand(seed, "caller"), _rand(seed, "op2") % 4 == 0 ? operator2 : operator);
         uint256 r = _rand(seed, "reason");
         // Both casts are safe: the values are at most 255.
         // forge-lint: disable-next-line(unsafe-typecast)
         uint8 reason = r % 10 == 0 ? (r % 20 == 0 ? 0 : uint8(_bound(r, 4, 255))) : uint8(1 + r % 3);
         bool auth = modelOperator[caller];
-        bool expectOk = auth && l.live && reason >= 1 && reason <= 3; // allowed while paused
+        // allowed while paused
+        bool expectOk = auth && reason >= 1 && reason <= 3 && _revokeWalk(id, reason, caller, false);
         vm.prank(caller);
         try market.revoke(id, reason) {
-            if (_outcome(Action.Revoke, auth, expectOk, true)) {
-                if (l.offerId != 0) _closeOffer(l.offerId);
-                _revokeModel(id, reason);
-            }
+            if (_outcome(Action.Revoke, auth, expectOk, true)) _revokeWalk(id, reason, caller, true);
         } catch {
             _outcome(Action.Revoke, auth, expectOk, false);
         }
+    }
+
+    /// @dev The path of `revoke(id, reason)` by `caller`, in the model: each licence on it gives back its sale's
+    /// pending shares if not due yet (to the operator calling for a card-paid sale, to the buyer for a crypto-paid
+    /// tainted one); a live licence is revoked (its offer cancelled) and ends the path; a revoked one leads to the
+    /// licence that replaced it while that one's sale is pending, at most {MAX_HOPS} times. Returns whether the
+    /// call must succeed (something was given back or revoked); with `commit`, updates the model.
+    function _revokeWalk(uint256 id, uint8 reason, address caller, bool commit) internal returns (bool ok) {
+        if (_lic[id].owner == address(0)) return false; // never minted
+        for (uint256 hop = 0;; hop++) {
+            LicenceModel memory l = _lic[id];
+            PendingModel memory p = _pend[id];
+            // forge-lint: disable-next-line(block-timestamp)
+            if (p.clearAt > block.timestamp) {
+                ok = true;
+                if (commit) {
+                    address to = p.tainted && !p.card ? l.owner : caller;
+                    modelCredit[to] += pendingUnits(id);
+                    _removePending(id);
+                    ghostClawbacks++;
+                    if (to != caller) ghostBuyerRefunds++;
+                    if (p.tainted && p.card) ghostTaintedCardClawbacks++;
+                    if (hop != 0) ghostHops++;
+                }
+            }
+            if (l.live) {
+                if (commit) {
+                    if (l.offerId != 0) _closeOffer(l.offerId);
+                    _revokeModel(id, reason);
+                }
+                return true;
+            }
+            uint256 next = successorOf[id];
+            // forge-lint: disable-next-line(block-timestamp)
+            if (hop == MAX_HOPS || next == 0 || _pend[next].taintedUntil <= block.timestamp) return ok;
+            id = next;
+        }
+    }
+
+    /// @dev Anyone clears a batch of one to four licence ids: mostly pending sales (the first one due when one is
+    /// found quickly), sometimes any licence (its sale cleared, clawed back or never pending) or one never minted,
+    /// possibly twice. The market skips what it cannot clear and reverts only when nothing was due; allowed while
+    /// paused.
+    function _clearSales(uint256 seed) internal {
+        uint256[] memory ids = new uint256[](1 + _rand(seed, "n") % 4);
+        for (uint256 i = 0; i < ids.length; i++) {
+            uint256 r = _rand(seed, string.concat("id", vm.toString(i)));
+            if (r % 8 != 0 && pendingIds.length != 0) {
+                ids[i] = pendingIds[(r >> 8) % pendingIds.length];
+            } else if (r % 16 != 0 && allLicences.length != 0) {
+                ids[i] = allLicences[(r >> 8) % allLicences.length];
+            } else {
+                ids[i] = (r >> 8) % type(uint128).max + type(uint64).max; // never minted
+            }
+        }
+        if (_rand(seed, "due") % 4 != 0) ids[0] = _pickDue(seed, ids[0]);
+        // The ids the market must clear, in order (a repeated id is cleared once).
+        bool[] memory due = new bool[](ids.length);
+        uint256 expected;
+        for (uint256 i = 0; i < ids.length; i++) {
+            uint32 clearAt = _pend[ids[i]].clearAt;
+            // forge-lint: disable-next-line(block-timestamp)
+            due[i] = clearAt != 0 && clearAt <= block.timestamp;
+            for (uint256 j = 0; j < i && due[i]; j++) {
+                if (ids[j] == ids[i]) due[i] = false;
+            }
+            if (due[i]) expected++;
+        }
+        address caller = _poolAt(_rand(seed, "caller"));
+        vm.prank(caller);
+        try market.clearSales(ids) returns (uint256 cleared) {
+            if (_outcome(Action.ClearSales, true, expected != 0, true)) {
+                _checkEq(cleared, expected, "clearSales: number cleared");
+                for (uint256 i = 0; i < ids.length; i++) {
+                    if (due[i]) _clearModel(ids[i]);
+                }
+            }
+        } catch {
+            _outcome(Action.ClearSales, true, expected != 0, false);
+        }
+    }
+
+    /// @dev Credits the model's pending sale of `id` to its seller, studio and platform.
+    function _clearModel(uint256 id) internal {
+        PendingModel memory p = _pend[id];
+        modelCredit[p.seller] += uint256(p.sellerCents) * unitsPerCent;
+        _studios[p.studioId].creditCents += p.studioCents;
+        modelPlatformCents += p.platformCents;
+        _removePending(id);
+        ghostCleared++;
+    }
+
+    /// @dev A licence whose sale is pending and not due yet, if one of the first eight looked at is (one time in
+    /// two, first one of those that was resold: revoke follows it to its successor), else any licence whose sale
+    /// is pending (there must be one).
+    function _pickUncleared(uint256 r) internal view returns (uint256) {
+        if (r % 2 == 0) {
+            for (uint256 i = 0; i < 16 && i < pendingIds.length; i++) {
+                uint256 id = pendingIds[(r + i) % pendingIds.length];
+                if (successorOf[id] != 0 && _uncleared(id)) return id;
+            }
+        }
+        for (uint256 i = 0; i < 8 && i < pendingIds.length; i++) {
+            uint256 id = pendingIds[(r + i) % pendingIds.length];
+            if (_uncleared(id)) return id;
+        }
+        return pendingIds[r % pendingIds.length];
+    }
+
+    /// @dev A pending sale that is due, if one of the first eight looked at is, else `fallback_`.
+    function _pickDue(uint256 seed, uint256 fallback_) internal view returns (uint256) {
+        uint256 start = _rand(seed, "start");
+        for (uint256 i = 0; i < 8 && i < pendingIds.length; i++) {
+            uint256 id = pendingIds[(start + i) % pendingIds.length];
+            if (!_uncleared(id)) return id;
+        }
+        return fallback_;
     }
 
     // ------------------------------------------------------------------ balances
@@ -306,9 +423,9 @@ abstract contract MarketActions is MarketModel {
     }
 
     /// @dev One random action while the market is paused: pausable ones must revert, the others (cancel,
-    /// revoke, registry and admin changes) still work.
+    /// revoke, clearing, registry and admin changes) still work.
     function _probe(uint256 seed) internal {
-        uint256 k = seed % 12;
+        uint256 k = seed % 14;
         if (k == 0) _buyPrimary(seed);
         else if (k == 1) _settleCardPrimary(seed);
         else if (k == 2) _list(seed);
@@ -320,6 +437,8 @@ abstract contract MarketActions is MarketModel {
         else if (k == 8) _deposit(seed);
         else if (k == 9) _withdrawStudio(seed);
         else if (k == 10) _withdrawPlatform(seed);
+        else if (k == 11) _clearSales(seed);
+        else if (k == 12) _setClearancePeriod(seed);
         else _withdraw(seed);
     }
 
@@ -339,6 +458,28 @@ abstract contract MarketActions is MarketModel {
             if (_outcome(Action.SetHoldPeriod, auth, expectOk, true)) modelHold = hold;
         } catch {
             _outcome(Action.SetHoldPeriod, auth, expectOk, false);
+        }
+    }
+
+    /// @dev Clearance periods of 5 to 30 days (longer than the holds, so that uncleared licences are resold, and a
+    /// few of the handler's warps, so that sales clear, and are clawed back before), 0 (card money clears at once)
+    /// one time in five, rarely the maximum, sometimes too long; by the admin, one time in eight an operator
+    /// (refused), or anyone.
+    function _setClearancePeriod(uint256 seed) internal {
+        address caller = _rand(seed, "op") % 8 == 0 ? operator : _caller(seed, admin);
+        uint256 r = _rand(seed, "clearance");
+        uint32 period;
+        if (r % 10 == 0) period = uint32(_bound(r, uint256(180 days) + 1, type(uint32).max));
+        else if (r % 64 == 1) period = 180 days;
+        else if (r % 5 == 2) period = 0;
+        else period = uint32(_bound(r, 5 days, 30 days));
+        bool auth = caller == admin;
+        bool expectOk = auth && period <= 180 days;
+        vm.prank(caller);
+        try market.setClearancePeriod(period) {
+            if (_outcome(Action.SetClearancePeriod, auth, expectOk, true)) modelClearance = period;
+        } catch {
+            _outcome(Action.SetClearancePeriod, auth, expectOk, false);
         }
     }
 

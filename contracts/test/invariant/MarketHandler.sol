@@ -7,8 +7,9 @@ import {MarketActions} from "./MarketActions.sol";
 import {MarketModel} from "./MarketModel.sol";
 
 /// @dev Model-based handler of the market. It keeps its own model of everything the market should hold
-/// (licences, offers, balances, accruals, roles, pause, hold period, editions), picks live licences and active
-/// offers from that model, warps past holds and uses fresh payment references. Every action is tried by the
+/// (licences, offers, balances, accruals, pending sales, roles, pause, hold and clearance periods, editions), picks
+/// live licences, active offers and pending sales from that model, warps past holds and clearance times and uses
+/// fresh payment references. Every action is tried by the
 /// authorised account most of the time and by any account of the pool otherwise, sometimes with a bad argument;
 /// the model predicts whether the call must succeed. A call whose outcome differs from the prediction is
 /// recorded as a violation (and an unauthorised call that succeeds also sets {ghostUnauthorisedSuccess}); the
@@ -34,7 +35,9 @@ contract MarketHandler is MarketActions {
     {}
 
     /// @dev The selectors the fuzzer calls, each repeated by its weight (the fuzzer picks uniformly from the
-    /// list): sales and listings more often than administration, so resales happen many times per run.
+    /// list): sales and listings more often than administration, so resales happen many times per run. The
+    /// suspension has weight 3 (2 before clearSales and setClearancePeriod joined: one run in 59 then suspended
+    /// nothing, under its floor of 1).
     function actionSelectors() external pure returns (bytes4[] memory s) {
         bytes4[ACTION_COUNT] memory all = [
             this.buyPrimary.selector,
@@ -64,10 +67,12 @@ contract MarketHandler is MarketActions {
             this.tryDirectTransfer.selector,
             this.suspendEdition.selector,
             this.setTreasury.selector,
-            this.setStudioFilmQuota.selector
+            this.setStudioFilmQuota.selector,
+            this.clearSales.selector,
+            this.setClearancePeriod.selector
         ];
         uint8[ACTION_COUNT] memory weight =
-            [3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 2, 1, 1];
+            [3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 3, 1, 1, 2, 1];
         uint256 n;
         for (uint256 i = 0; i < ACTION_COUNT; i++) {
             n += weight[i];
@@ -174,6 +179,14 @@ contract MarketHandler is MarketActions {
 
     function setStudioFilmQuota(uint256 seed) external {
         _setFilmQuota(seed);
+    }
+
+    function clearSales(uint256 seed) external {
+        _clearSales(seed);
+    }
+
+    function setClearancePeriod(uint256 seed) external {
+        _setClearancePeriod(seed);
     }
 
     function setStudioCommission(uint256 seed) external {

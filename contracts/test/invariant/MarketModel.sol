@@ -9,7 +9,8 @@ import {TangibleLicence} from "../../src/TangibleLicence.sol";
 import {TestEuro} from "../../src/TestEuro.sol";
 
 /// @dev The model and bookkeeping half of {MarketHandler}: the fixture, the model of everything the market should
-/// hold (licences, offers, balances, accruals, roles, pause, hold period, editions), the per-action counters, the
+/// hold (licences, offers, balances, accruals, pending sales and the licences that replaced uncleared ones, roles,
+/// pause, hold and clearance periods, editions), the per-action counters, the
 /// views the invariants read, the model updates shared by the actions, the outcome bookkeeping ({_outcome},
 /// {_violate}) and the seeded picks of callers, licences, offers and references. The actions are in
 /// {MarketActions}, the fuzzer's entry points in {MarketHandler}.
@@ -44,10 +45,14 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         DirectTransfer,
         SuspendEdition,
         SetTreasury,
-        SetFilmQuota
+        SetFilmQuota,
+        ClearSales,
+        SetClearancePeriod
     }
 
-    uint256 public constant ACTION_COUNT = 28; // checked against the enum in the constructor
+    uint256 public constant ACTION_COUNT = 30; // checked against the enum in the constructor
+    /// @dev Most resales one revoke follows (the market's `_MAX_HOPS`).
+    uint256 internal constant MAX_HOPS = 32;
 
     // ------------------------------------------------------------------ model types
 
@@ -59,6 +64,19 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         bool live;
         uint8 reason;
         uint256 offerId; // active offer, 0 = none
+    }
+
+    /// @dev The shares of a sale not credited yet, by the licence the sale minted (see `pendingSale`).
+    struct PendingModel {
+        uint64 sellerCents;
+        uint64 studioCents;
+        uint64 platformCents;
+        uint32 clearAt; // 0: nothing pending
+        uint32 studioId;
+        address seller;
+        bool tainted; // the licence sold was itself uncleared
+        bool card; // paid from an operator's float: a clawback goes back to the float, tainted or not
+        uint32 taintedUntil; // the licence sold's clearance time (tainted sales): revoke follows only before it
     }
 
     struct OfferModel {
@@ -134,6 +152,14 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     uint256 public modelNextLicenceId;
     uint256 public modelNextOfferId;
 
+    mapping(uint256 id => PendingModel) internal _pend;
+    uint256[] public pendingIds; // licences whose sale is pending (due or not)
+    mapping(uint256 id => uint256) internal _pendingIndex; // index + 1
+    /// @dev The licence that replaced an uncleared licence sold on.
+    mapping(uint256 id => uint256) public successorOf;
+    uint32 public modelClearance;
+    uint256 public modelPendingUnits; // every pending share, in units
+
     uint256 internal _refNonce;
     bytes32[] public usedRefs;
     mapping(bytes32 ref => bool) public refUsed;
@@ -148,6 +174,12 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     bool public ghostUnauthorisedSuccess;
     uint256 public ghostTokenIn;
     uint256 public ghostTokenOut;
+    uint256 public ghostTaintedSales; // resales of an uncleared licence
+    uint256 public ghostCleared; // pending sales credited by clearSales
+    uint256 public ghostClawbacks; // pending sales given back by revoke
+    uint256 public ghostBuyerRefunds; // of which to the buyer (crypto-paid tainted sales)
+    uint256 public ghostTaintedCardClawbacks; // of which card sales of an uncleared licence (to the float)
+    uint256 public ghostHops; // of which reached by following a licence that replaced a revoked one
 
     constructor(
         TangibleMarket market_,
@@ -189,6 +221,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         modelTreasury = admin_;
         modelPlatform = market_.platform();
         modelHold = market_.holdPeriod();
+        modelClearance = market_.clearancePeriod();
         modelTokenHeld = euro_.balanceOf(address(market_));
         modelNextLicenceId = market_.nextLicenceId();
         modelNextOfferId = market_.nextOfferId();
@@ -237,6 +270,24 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
 
     function usedRefCount() external view returns (uint256) {
         return usedRefs.length;
+    }
+
+    function pendingCount() external view returns (uint256) {
+        return pendingIds.length;
+    }
+
+    function allPendingIds() external view returns (uint256[] memory) {
+        return pendingIds;
+    }
+
+    function pendingModel(uint256 id) external view returns (PendingModel memory) {
+        return _pend[id];
+    }
+
+    /// @dev The units the model's pending sale of `id` holds.
+    function pendingUnits(uint256 id) public view returns (uint256) {
+        PendingModel memory p = _pend[id];
+        return (uint256(p.sellerCents) + p.studioCents + p.platformCents) * unitsPerCent;
     }
 
     function licenceModel(uint256 id) external view returns (LicenceModel memory) {
@@ -302,7 +353,9 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             "directTransfer",
             "suspendEdition",
             "setTreasury",
-            "setStudioFilmQuota"
+            "setStudioFilmQuota",
+            "clearSales",
+            "setClearancePeriod"
         ];
         return names[action];
     }
@@ -353,19 +406,50 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         delete _activeIndex[offerId];
     }
 
-    function _resaleModel(uint256 offerId, uint256 newId, address recipient, uint32 holdUntil) internal {
+    /// @dev A resale of offer `offerId` minted `newId` to `recipient`, paid by card (the operator's float) or in
+    /// stablecoin. The shares are pending until `clearAt` if the sale was paid by card or the licence sold is still
+    /// uncleared (tainted: it passes its `clearAt` on, is followed by revoke, and the new licence is held), else
+    /// credited at once.
+    function _resaleModel(uint256 offerId, uint256 newId, address recipient, bool card) internal {
         OfferModel memory o = _off[offerId];
         LicenceModel memory old = _lic[o.licenceId];
+        uint32 oldClearAt = _pend[o.licenceId].clearAt;
+        // forge-lint: disable-next-line(block-timestamp)
+        bool tainted = oldClearAt > block.timestamp;
+        uint32 clearAt = card ? _clearAt() : 0;
+        if (tainted) {
+            if (oldClearAt > clearAt) clearAt = oldClearAt;
+            successorOf[o.licenceId] = newId;
+            ghostTaintedSales++;
+        }
         _closeOffer(offerId);
         _revokeModel(o.licenceId, 0);
-        _mintModel(newId, recipient, old.filmId, old.quality, holdUntil);
+        _mintModel(newId, recipient, old.filmId, old.quality, card || tainted ? _holdUntil() : 0);
         // Independent split rule: 15 % studio and 5 % platform floored, the seller gets the rest.
         uint64 studioCents = uint64((uint256(o.price) * 15) / 100);
         uint64 platformCents = uint64(uint256(o.price) / 20);
         uint64 sellerCents = o.price - studioCents - platformCents;
-        modelCredit[old.owner] += uint256(sellerCents) * unitsPerCent;
-        _studios[_eds[_edIndex[_key(old.filmId, old.quality)] - 1].studioId].creditCents += studioCents;
-        modelPlatformCents += platformCents;
+        uint32 studioId = _eds[_edIndex[_key(old.filmId, old.quality)] - 1].studioId;
+        if (clearAt != 0) {
+            _addPending(
+                newId,
+                PendingModel(
+                    sellerCents,
+                    studioCents,
+                    platformCents,
+                    clearAt,
+                    studioId,
+                    old.owner,
+                    tainted,
+                    card,
+                    tainted ? oldClearAt : 0
+                )
+            );
+        } else {
+            modelCredit[old.owner] += uint256(sellerCents) * unitsPerCent;
+            _studios[studioId].creditCents += studioCents;
+            modelPlatformCents += platformCents;
+        }
     }
 
     function _primarySplit(EditionModel memory ed, uint64 price) internal {
@@ -373,6 +457,54 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         uint64 platformCents = uint64((uint256(price) * s.bps) / 10_000);
         s.creditCents += price - platformCents;
         modelPlatformCents += platformCents;
+    }
+
+    /// @dev A card primary sale of `id`: the studio's and the platform's shares are pending.
+    function _cardPrimaryModel(uint256 id, EditionModel memory ed) internal {
+        uint64 platformCents = uint64((uint256(ed.price) * _studios[ed.studioId].bps) / 10_000);
+        _addPending(
+            id,
+            PendingModel(
+                0,
+                ed.price - platformCents,
+                platformCents,
+                _clearAt(),
+                ed.studioId,
+                address(0),
+                false,
+                true,
+                0
+            )
+        );
+    }
+
+    /// @dev Records a pending sale; the market's record must match at once.
+    function _addPending(uint256 id, PendingModel memory p) internal {
+        _pend[id] = p;
+        modelPendingUnits += pendingUnits(id);
+        pendingIds.push(id);
+        _pendingIndex[id] = pendingIds.length;
+        if (!_samePending(id)) _violate("pending sale differs from the model");
+    }
+
+    function _removePending(uint256 id) internal {
+        modelPendingUnits -= pendingUnits(id);
+        delete _pend[id];
+        uint256 i = _pendingIndex[id] - 1;
+        uint256 last = pendingIds[pendingIds.length - 1];
+        pendingIds[i] = last;
+        _pendingIndex[last] = i + 1;
+        pendingIds.pop();
+        delete _pendingIndex[id];
+    }
+
+    /// @dev Whether the market's pending record of `id` is the model's (all zero when the model has none).
+    function _samePending(uint256 id) internal view returns (bool) {
+        TangibleMarket.PendingSale memory m = market.pendingSale(id);
+        PendingModel memory p = _pend[id];
+        return m.sellerCents == p.sellerCents && m.studioCents == p.studioCents
+            && m.platformCents == p.platformCents && m.clearAt == p.clearAt && m.studioId == p.studioId
+            && m.seller == p.seller && m.tainted == p.tainted;
     }
 
     function _useRef(bytes32 ref) internal {
@@ -391,8 +523,15 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         ghostTokenOut += amount;
     }
 
+    /// @dev Hold of a licence minted now by a card payment or from an uncleared licence (with a hold period of 0
+    /// it ends at once: the minting time).
     function _holdUntil() internal view returns (uint32) {
-        return modelHold == 0 ? 0 : uint32(block.timestamp) + modelHold;
+        return uint32(block.timestamp) + modelHold;
+    }
+
+    /// @dev Clearance time of a card payment made now.
+    function _clearAt() internal view returns (uint32) {
+        return uint32(block.timestamp) + modelClearance;
     }
 
     // ------------------------------------------------------------------ outcome bookkeeping
@@ -491,10 +630,20 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         return ((r >> 8) % type(uint128).max + type(uint64).max, false); // never minted
     }
 
-    /// @dev For listing: four times in five a live licence without an offer and off hold, if one is found quickly.
+    /// @dev For listing: four times in five a live licence without an offer and off hold, if one is found quickly;
+    /// one time in three of those, one whose sale is still uncleared (so that uncleared licences are resold).
     function _pickListable(uint256 seed) internal view returns (uint256 id) {
         (id,) = _pickLicence(seed);
         if (_rand(seed, "listable") % 5 == 0 || _live.length == 0) return id;
+        if (_rand(seed, "uncleared") % 3 == 0) {
+            uint256 from = _rand(seed, "from");
+            for (uint256 i = 0; i < 8 && i < pendingIds.length; i++) {
+                uint256 c = pendingIds[(from + i) % pendingIds.length];
+                LicenceModel memory l = _lic[c];
+                // forge-lint: disable-next-line(block-timestamp)
+                if (l.live && l.offerId == 0 && l.holdUntil <= block.timestamp && _uncleared(c)) return c;
+            }
+        }
         uint256 start = _rand(seed, "start");
         for (uint256 i = 0; i < 8 && i < _live.length; i++) {
             uint256 c = _live[(start + i) % _live.length];
@@ -503,6 +652,25 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             if (l.offerId == 0 && l.holdUntil <= block.timestamp) return c;
         }
         return id;
+    }
+
+    /// @dev For buying: one time in three an active offer of a licence whose sale is still uncleared, if one is
+    /// found quickly, else as {_pickOffer}.
+    function _pickOfferToBuy(uint256 seed) internal view returns (uint256) {
+        if (_rand(seed, "uncleared") % 3 == 0) {
+            uint256 from = _rand(seed, "from");
+            for (uint256 i = 0; i < 8 && i < activeOffers.length; i++) {
+                uint256 offerId = activeOffers[(from + i) % activeOffers.length];
+                if (_uncleared(_off[offerId].licenceId)) return offerId;
+            }
+        }
+        return _pickOffer(seed);
+    }
+
+    /// @dev Whether the sale that minted `id` is pending and not due yet.
+    function _uncleared(uint256 id) internal view returns (bool) {
+        // forge-lint: disable-next-line(block-timestamp)
+        return _pend[id].clearAt > block.timestamp;
     }
 
     /// @dev An active offer 85 % of the time, else any offer ever listed or one never listed.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {Vm} from "forge-std/Test.sol";
 import {IERC721Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {IERC721} from "@openzeppelin/contracts/token/ERC721/IERC721.sol";
 import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
@@ -77,11 +78,25 @@ contract TangibleMarketAdminTest is TangibleMarketTest {
 
     function test_revoke_withoutOffer() public {
         uint256 id = _buyCard(HD, alice, REF);
+        uint256 floatBefore = _credit(operator);
         vm.recordLogs();
         vm.prank(operator);
         market.revoke(id, 2);
-        assertEq(vm.getRecordedLogs().length, 2); // Transfer + LicenceRevoked, no OfferCancelled
+        // SaleClawedBack (the card sale is still pending) + Transfer + LicenceRevoked, no OfferCancelled
+        Vm.Log[] memory logs = vm.getRecordedLogs();
+        assertEq(logs.length, 3);
+        assertEq(logs[0].topics[0], ITangibleMarket.SaleClawedBack.selector);
+        assertEq(logs[1].topics[0], IERC721.Transfer.selector);
+        assertEq(logs[2].topics[0], TangibleLicence.LicenceRevoked.selector);
         assertEq(market.licence(id).reason, 2);
+        assertEq(_credit(operator) - floatBefore, uint256(PRICE_HD) * UNITS); // back to the float
+
+        // A crypto licence has nothing pending: Transfer + LicenceRevoked only.
+        uint256 id2 = _buyCrypto(alice, HD, alice);
+        vm.recordLogs();
+        vm.prank(operator);
+        market.revoke(id2, 2);
+        assertEq(vm.getRecordedLogs().length, 2);
     }
 
     function test_revoke_reverts() public {

@@ -291,6 +291,11 @@ contract TangibleMarketOffersTest is TangibleMarketTest {
         uint256 floatBefore = _credit(operator);
         uint256 newId = market.cardLicenceId(REF);
         (uint64 sellerCents, uint64 studioCents, uint64 platformCents) = _expectedResale(1234);
+        uint64 studioBefore = _studioCredit();
+        uint64 platformBefore = market.platformCreditCents();
+        uint32 clearAt = 1_800_000_000 + 120 days;
+        vm.expectEmit(address(market));
+        emit ITangibleMarket.SalePending(newId, clearAt, false);
         vm.expectEmit(address(market));
         emit ITangibleMarket.SaleSettled(
             newId,
@@ -308,10 +313,31 @@ contract TangibleMarketOffersTest is TangibleMarketTest {
         vm.prank(operator);
         assertEq(market.settleCardOffer(offerId, 1234, bob, REF), newId);
         assertEq(floatBefore - _credit(operator), 1234 * UNITS);
-        assertEq(_credit(alice), uint256(sellerCents) * UNITS);
         assertEq(market.ownerOf(newId), bob);
         assertTrue(market.paymentRefUsed(REF));
         assertEq(market.licence(oldId).reason, 0);
+
+        // Every share is pending for the clearance period: nothing credited to the seller, studio or platform.
+        TangibleMarket.PendingSale memory p = market.pendingSale(newId);
+        assertEq(p.sellerCents, sellerCents);
+        assertEq(p.studioCents, studioCents);
+        assertEq(p.platformCents, platformCents);
+        assertEq(p.clearAt, clearAt);
+        assertEq(p.seller, alice);
+        assertFalse(p.tainted); // the licence sold was paid in stablecoin
+        assertEq(_credit(alice), 0);
+        assertEq(_studioCredit(), studioBefore);
+        assertEq(market.platformCreditCents(), platformBefore);
+
+        // Cleared after clearAt: credited exactly as SaleSettled named them.
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = newId;
+        vm.warp(clearAt);
+        vm.prank(stranger);
+        market.clearSales(ids);
+        assertEq(_credit(alice), uint256(sellerCents) * UNITS);
+        assertEq(_studioCredit() - studioBefore, studioCents);
+        assertEq(market.platformCreditCents() - platformBefore, platformCents);
     }
 
     function test_settleCardOffer_reverts() public {

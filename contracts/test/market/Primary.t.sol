@@ -3,6 +3,7 @@ pragma solidity 0.8.30;
 
 import {IERC20Errors} from "@openzeppelin/contracts/interfaces/draft-IERC6093.sol";
 import {TangibleMarketTest} from "./TangibleMarketTest.sol";
+import {TangibleMarket} from "../../src/TangibleMarket.sol";
 import {ITangibleMarket} from "../../src/ITangibleMarket.sol";
 import {TangibleLicence} from "../../src/TangibleLicence.sol";
 import {TangibleRegistry} from "../../src/TangibleRegistry.sol";
@@ -112,7 +113,10 @@ contract TangibleMarketPrimaryTest is TangibleMarketTest {
         uint256 floatBefore = _credit(operator);
         uint256 tokenBefore = euro.balanceOf(address(market));
         (uint64 studioCents, uint64 platformCents) = _expectedPrimary(PRICE_4K, 1000);
+        uint32 clearAt = 1_800_000_000 + 120 days;
 
+        vm.expectEmit(address(market));
+        emit ITangibleMarket.SalePending(expectedId, clearAt, false);
         vm.expectEmit(address(market));
         emit TangibleLicence.LicenceMinted(
             expectedId, alice, filmId, UHD, 1_800_000_000, 1_800_000_000 + 3 days
@@ -139,9 +143,34 @@ contract TangibleMarketPrimaryTest is TangibleMarketTest {
         assertTrue(market.paymentRefUsed(REF));
         assertEq(floatBefore - _credit(operator), uint256(PRICE_4K) * UNITS);
         assertEq(euro.balanceOf(address(market)), tokenBefore); // no token moved: paid from the float
+        assertEq(market.nextLicenceId(), 1); // sequential ids untouched
+
+        // The studio's and the platform's shares are pending for the clearance period (120 days by default).
+        TangibleMarket.PendingSale memory p = market.pendingSale(id);
+        assertEq(p.studioCents, studioCents);
+        assertEq(p.platformCents, platformCents);
+        assertEq(p.sellerCents, 0);
+        assertEq(p.clearAt, clearAt);
+        assertEq(p.studioId, studioId);
+        assertEq(p.seller, address(0));
+        assertFalse(p.tainted);
+        assertEq(_studioCredit(), 0);
+        assertEq(market.platformCreditCents(), 0);
+        uint256[] memory ids = new uint256[](1);
+        ids[0] = id;
+        vm.warp(clearAt - 1);
+        vm.expectRevert(ITangibleMarket.MarketNothingCleared.selector);
+        market.clearSales(ids);
+
+        // Once cleared (by anyone), they are credited exactly.
+        vm.warp(clearAt);
+        vm.expectEmit(address(market));
+        emit ITangibleMarket.SaleCleared(id);
+        vm.prank(stranger);
+        market.clearSales(ids);
         assertEq(_studioCredit(), studioCents);
         assertEq(market.platformCreditCents(), platformCents);
-        assertEq(market.nextLicenceId(), 1); // sequential ids untouched
+        assertEq(market.pendingSale(id).clearAt, 0);
     }
 
     function test_settleCardPrimary_revert_paymentRefUsed_forever() public {
@@ -205,10 +234,17 @@ contract TangibleMarketPrimaryTest is TangibleMarketTest {
         uint256 id = _buyCard(SD, alice, REF);
         assertEq(market.licence(id).holdUntil, block.timestamp + 1 days);
 
+        vm.expectRevert(
+            abi.encodeWithSelector(ITangibleMarket.MarketLicenceOnHold.selector, id, block.timestamp + 1 days)
+        );
+        _list(alice, id, 500);
+
         vm.prank(admin);
         market.setHoldPeriod(0);
         uint256 id2 = _buyCard(SD, alice, keccak256("other"));
-        assertEq(market.licence(id2).holdUntil, 0);
+        // No hold: it ends the moment the licence is minted (a card licence's hold is minting time + period).
+        assertEq(market.licence(id2).holdUntil, block.timestamp);
+        assertEq(market.licence(id2).holdUntil, market.licence(id2).acquiredAt);
         _list(alice, id2, 500); // no hold: listable at once
     }
 
