@@ -42,6 +42,10 @@ pub async fn account(
         .order_nonce(account)
         .await
         .map_err(|e| ApiError::unavailable("chain node", e))?;
+    let chain_time = chain
+        .head_timestamp()
+        .await
+        .map_err(|e| ApiError::unavailable("chain node", e))?;
     let pending = pending_shares(&state, &key).await?;
     let history = history(&state, &key, per_cent).await?;
     Ok(axum::Json(AccountView {
@@ -49,6 +53,7 @@ pub async fn account(
         credit_units: credit.to_string(),
         units_per_cent: per_cent.to_string(),
         order_nonce,
+        chain_time,
         pending_cents: pending.iter().map(|p| p.cents).sum(),
         pending,
         history,

@@ -141,12 +141,22 @@ async fn relay(
         .ok_or_else(|| {
             ApiError::invalid_field(format!("seller_address {seller:?} is not an address"))
         })?;
-    let now = u64::try_from(chrono::Utc::now().timestamp()).unwrap_or_default();
-    if deadline < now {
+    let chain = state.chain();
+    let unavailable = |e: ChainError| ApiError::unavailable("chain node", e);
+    // The contract checks the deadline against the chain's clock, which a node may have moved
+    // away from the wall clock.
+    let chain_now = chain.head_timestamp().await.map_err(unavailable)?;
+    let now = u64::try_from(chrono::Utc::now().timestamp())
+        .unwrap_or_default()
+        .max(chain_now);
+    if deadline < chain_now {
         return Err(ApiError::client(
             StatusCode::UNPROCESSABLE_ENTITY,
             codes::ORDER_EXPIRED,
-            format!("the order expired at {deadline} (unix seconds); sign a new one"),
+            format!(
+                "the order expired at {deadline} (unix seconds; the chain's clock is at \
+                 {chain_now}); sign a new one"
+            ),
         ));
     }
     if deadline > now + MAX_DEADLINE_SECS {
@@ -159,8 +169,6 @@ async fn relay(
     if sig.is_empty() || sig.len() > 1024 {
         return Err(ApiError::invalid_field("signature must be 1 to 1024 bytes"));
     }
-    let chain = state.chain();
-    let unavailable = |e: ChainError| ApiError::unavailable("chain node", e);
     let nonce = chain.order_nonce(seller).await.map_err(unavailable)?;
     let order = Order::new(seller, action, target, price, nonce, deadline);
     if order.signer(&chain.order_domain(), &sig) != Some(seller)

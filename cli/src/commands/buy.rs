@@ -418,7 +418,10 @@ async fn signed_order(
     let seller = ctx.address()?;
     let api = ctx.api()?;
     let account: AccountView = api.get(&format!("/v1/accounts/{seller}"), &[]).await?;
-    let deadline = u64::try_from(chrono::Utc::now().timestamp())? + 3600;
+    // An hour from now by the later of the two clocks: the chain checks the deadline against
+    // its own, which a local node may have moved ahead.
+    let now = u64::try_from(chrono::Utc::now().timestamp())?;
+    let deadline = now.max(account.chain_time) + 3600;
     let order = Order::new(
         seller,
         action,

@@ -15,6 +15,9 @@ pub struct AccountView {
     pub units_per_cent: String,
     /// The nonce the account's next signed resale order must carry (`POST /v1/offers`).
     pub order_nonce: u32,
+    /// The chain's clock (the latest block's timestamp, unix seconds): an order's deadline is
+    /// checked against it, and it may run ahead of or behind the wall clock.
+    pub chain_time: u64,
     /// Sum of `pending`, cents: shares of card sales (and of sales of licences whose card
     /// payment has not cleared) that become withdrawable at their clearance time, unless the
     /// payment is disputed before.
