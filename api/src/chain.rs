@@ -26,6 +26,7 @@ use tangible_chain::bindings::TestEuro;
 use tokio::sync::OnceCell;
 
 mod history;
+mod orders;
 mod sender;
 
 pub use history::{FloatMovement, FloatMovementKind, Settlement};
@@ -373,18 +374,8 @@ impl ChainClient {
 
     /// The operator's float in cents (its withdrawable balance in the market).
     pub async fn operator_float_cents(&self) -> Result<u64, ChainError> {
-        let m = self.market();
-        let units = m
-            .balanceOfCredit(self.operator)
-            .call()
-            .await
-            .map_err(|e| self.contract_err(e))?;
-        let per_cent = m
-            .unitsPerCent()
-            .call()
-            .await
-            .map_err(|e| self.contract_err(e))?;
-        let per_cent = U256::from(per_cent).max(U256::from(1));
+        let units = self.credit_of(self.operator).await?;
+        let per_cent = self.stablecoin().await?.units_per_cent.max(U256::from(1));
         Ok(u64::try_from(units / per_cent).unwrap_or(u64::MAX))
     }
 
@@ -569,57 +560,6 @@ impl ChainClient {
             .call()
             .await
             .map_err(|e| self.contract_err(e))
-    }
-
-    /// The nonce `seller`'s next signed order must carry (`orderNonce`).
-    pub async fn order_nonce(&self, seller: Address) -> Result<u32, ChainError> {
-        self.market()
-            .orderNonce(seller)
-            .call()
-            .await
-            .map_err(|e| self.contract_err(e))
-    }
-
-    /// Whether `account` has code (a contract wallet, whose signatures only the chain checks).
-    pub async fn has_code(&self, account: Address) -> Result<bool, ChainError> {
-        let code = self
-            .provider
-            .get_code_at(account)
-            .await
-            .map_err(|e| self.rpc_err(e))?;
-        Ok(!code.is_empty())
-    }
-
-    /// The chain id and market of the signed orders' EIP-712 domain.
-    pub const fn order_domain(&self) -> alloy::sol_types::Eip712Domain {
-        tangible_chain::orders::domain(self.deployment.chain_id, self.deployment.contracts.market)
-    }
-
-    /// Submits `seller`'s signed order (`relayOrder`) and returns the offer id and transaction.
-    pub async fn relay_order(
-        &self,
-        order: &tangible_chain::orders::Order,
-        signature: alloy::primitives::Bytes,
-    ) -> Result<(U256, B256), ChainError> {
-        let market = self.market();
-        let receipt = self
-            .send_receipt(
-                "relayOrder",
-                market.relayOrder(
-                    order.seller,
-                    order.action,
-                    order.target,
-                    order.priceCents,
-                    order.deadline,
-                    signature,
-                ),
-            )
-            .await?;
-        let offer = match order.action {
-            0 => self.event::<TangibleMarket::OfferListed>(&receipt)?.offerId,
-            _ => order.target,
-        };
-        Ok((offer, receipt.transaction_hash))
     }
 
     /// The timestamp of the chain's latest block, unix seconds (the clock the contract's

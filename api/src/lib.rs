@@ -23,12 +23,14 @@
 //! [`web`], [`receipts`] (buyer addresses and the SMTP mailer), and [`purchase_state`], the purchase lifecycle and its allowed transitions) →
 //! [`auth`] (tokens) → [`state`] ([`AppState`]) → [`extract`] (request extractors),
 //! [`throttle`] (per-client rate limits), [`jobs`] (the queue and its worker) and
-//! [`reconciliation`] (the money report) and [`operator`] (the console's reads and actions) →
+//! [`reconciliation`] (the money report), [`operator`] (the console's reads and actions) and
+//! [`card_limits`] (caps on card purchases) →
 //! [`masters`]
 //! (master publication) → [`routes`] →
 //! [`startup`] (wiring) → this file and `main.rs`.
 
 pub mod auth;
+pub mod card_limits;
 pub mod chain;
 pub mod config;
 pub mod content;

@@ -7,10 +7,9 @@ import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol
 import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {TangibleLicence} from "./TangibleLicence.sol";
 import {TangibleRegistry} from "./TangibleRegistry.sol";
-import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
-import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
 import {TangibleMarketCore} from "./TangibleMarketCore.sol";
 import {TangibleMarketAdmin} from "./TangibleMarketAdmin.sol";
+import {TangibleOffers} from "./TangibleOffers.sol";
 import {SplitLib} from "./lib/SplitLib.sol";
 
 /// @title TangibleMarket
@@ -24,23 +23,8 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// Card licence ids are derived from the payment reference ({cardLicenceId}); a licence slot is never cleared,
 /// so a second settlement with the same `paymentRef` finds its id taken: single use forever, without a separate
 /// storage slot. Crypto licence ids are sequential from 1 (always < 2**64, card ids always >= 2**255).
-contract TangibleMarket is TangibleMarketCore {
+contract TangibleMarket is TangibleOffers {
     using SafeERC20 for IERC20;
-
-    /// @notice EIP-712 type of a seller's signed resale order (see {relayOrder}).
-    bytes32 public constant ORDER_TYPEHASH = keccak256(
-        "Order(address seller,uint8 action,uint256 target,uint64 priceCents,uint32 nonce,uint256 deadline)"
-    );
-    /// @notice Order action: list licence `target`.
-    uint8 public constant ORDER_LIST = 0;
-    /// @notice Order action: reprice offer `target`.
-    uint8 public constant ORDER_REPRICE = 1;
-    /// @notice Order action: cancel offer `target`.
-    uint8 public constant ORDER_CANCEL = 2;
-    bytes32 private constant _DOMAIN_TYPEHASH =
-        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
-    bytes32 private constant _NAME_HASH = keccak256("Tangible");
-    bytes32 private constant _VERSION_HASH = keccak256("1");
 
     /// @dev The admin module ({TangibleMarketAdmin}), deployed with the market.
     address private immutable _admin;
@@ -104,92 +88,7 @@ contract TangibleMarket is TangibleMarketCore {
         _debit(msg.sender, price * unitsPerCent);
     }
 
-    // ------------------------------------------------------------------ resale offers
-
-    /// @notice Offers `licenceId` for resale at `priceCents` (>= {MIN_RESALE_PRICE_CENTS}). Owner only; the
-    /// licence must not be revoked, on hold, or already offered.
-    /// @dev Emits an {OfferListed} event.
-    function list(uint256 licenceId, uint64 priceCents) external whenNotPaused returns (uint256 offerId) {
-        return _list(msg.sender, licenceId, priceCents);
-    }
-
-    /// @notice Changes the price of an active offer. Seller only.
-    /// @dev Emits an {OfferUpdated} event.
-    function updateOffer(uint256 offerId, uint64 priceCents) external whenNotPaused {
-        _updateOffer(msg.sender, offerId, priceCents);
-    }
-
-    /// @notice Cancels an active offer. Seller only; allowed while paused.
-    /// @dev Emits an {OfferCancelled} event.
-    function cancelOffer(uint256 offerId) external {
-        _cancelOffer(msg.sender, offerId);
-    }
-
-    /// @notice Carries out a resale order `seller` signed (EIP-712, {ORDER_TYPEHASH} in the domain
-    /// {domainSeparator}): list licence `target` at `priceCents` ({ORDER_LIST}), reprice offer `target`
-    /// ({ORDER_REPRICE}) or cancel it ({ORDER_CANCEL}), exactly as `seller` calling {list}, {updateOffer} or
-    /// {cancelOffer} would. The order carries `seller`'s next order nonce ({orderNonce}), consumed here, so it runs
-    /// once; it is refused after `deadline`, on another chain or another market. The signature is an ECDSA one
-    /// (low `s` only) or, for a contract account, ERC-1271's. Anyone may submit it: the API's operator relays the
-    /// orders of sellers who hold no ETH. Returns the offer id.
-    /// @dev Emits {OrderExecuted}, then the event of the action.
-    function relayOrder(
-        address seller,
-        uint8 action,
-        uint256 target,
-        uint64 priceCents,
-        uint256 deadline,
-        bytes calldata signature
-    ) external returns (uint256 offerId) {
-        if (action > ORDER_CANCEL) revert MarketInvalidOrder(action);
-        if (action != ORDER_CANCEL && _config.paused) revert EnforcedPause();
-        // forge-lint: disable-next-line(block-timestamp)
-        if (block.timestamp > deadline) revert MarketOrderExpired(deadline);
-        uint32 nonce = _accounts[seller].orderNonce++;
-        bytes32 digest = MessageHashUtils.toTypedDataHash(
-            domainSeparator(),
-            keccak256(abi.encode(ORDER_TYPEHASH, seller, action, target, priceCents, nonce, deadline))
-        );
-        if (!SignatureChecker.isValidSignatureNow(seller, digest, signature)) {
-            revert MarketInvalidSignature(seller);
-        }
-        emit OrderExecuted(seller, nonce, action);
-        if (action == ORDER_LIST) return _list(seller, target, priceCents);
-        if (action == ORDER_REPRICE) _updateOffer(seller, target, priceCents);
-        else _cancelOffer(seller, target);
-        return target;
-    }
-
-    /// @dev {list} for `seller`.
-    function _list(address seller, uint256 licenceId, uint64 priceCents) private returns (uint256 offerId) {
-        Licence memory l = _licences[licenceId];
-        _checkSeller(seller, licenceId, l);
-        // forge-lint: disable-next-line(block-timestamp)
-        if (l.holdUntil > block.timestamp) revert MarketLicenceOnHold(licenceId, l.holdUntil);
-        _checkResalePrice(priceCents);
-        ActiveOffer memory current = _activeOffers[licenceId];
-        if (current.priceCents != 0) revert MarketOfferExists(licenceId, current.offerId);
-        offerId = _counters.nextOfferId++;
-        _offerLicences[offerId] = licenceId;
-        // forge-lint: disable-next-line(unsafe-typecast)
-        _activeOffers[licenceId] = ActiveOffer(uint64(offerId), priceCents); // offer ids are a uint64 counter
-        emit OfferListed(offerId, licenceId, seller, priceCents);
-    }
-
-    /// @dev {updateOffer} for `seller`.
-    function _updateOffer(address seller, uint256 offerId, uint64 priceCents) private {
-        (, ActiveOffer storage o) = _sellerOffer(seller, offerId);
-        _checkResalePrice(priceCents);
-        o.priceCents = priceCents;
-        emit OfferUpdated(offerId, priceCents);
-    }
-
-    /// @dev {cancelOffer} for `seller`.
-    function _cancelOffer(address seller, uint256 offerId) private {
-        (uint256 licenceId,) = _sellerOffer(seller, offerId);
-        delete _activeOffers[licenceId];
-        emit OfferCancelled(offerId);
-    }
+    // ------------------------------------------------------------------ resale fills (listing: {TangibleOffers})
 
     /// @notice Buys offer `offerId` for `recipient`, paid by the caller in stablecoin. Revokes the seller's
     /// licence (reason resale), mints a new licence to `recipient` and splits the price 80/15/5.
@@ -221,8 +120,6 @@ contract TangibleMarket is TangibleMarketCore {
         uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, paymentRef, true);
         _debit(msg.sender, price * unitsPerCent);
     }
-
-    // ------------------------------------------------------------------ operator
 
     // ------------------------------------------------------------------ balances
 
@@ -347,18 +244,6 @@ contract TangibleMarket is TangibleMarketCore {
     /// @notice The id the next crypto-paid licence will get.
     function nextLicenceId() external view returns (uint256) {
         return _counters.nextLicenceId;
-    }
-
-    /// @notice The nonce `account`'s next signed order must carry (see {relayOrder}).
-    function orderNonce(address account) external view returns (uint32) {
-        return _accounts[account].orderNonce;
-    }
-
-    /// @notice The EIP-712 domain separator of signed orders: name "Tangible", version "1", this chain, this
-    /// market (computed on each call, so a fork's chain id is honoured).
-    function domainSeparator() public view returns (bytes32) {
-        return
-            keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
     }
 
     /// @notice The id the next offer will get.
@@ -561,31 +446,6 @@ contract TangibleMarket is TangibleMarketCore {
             // balance >= amount, checked above.
             // forge-lint: disable-next-line(unsafe-typecast)
             a.credit = uint184(balance - amount); // balance is a uint184
-        }
-    }
-
-    /// @dev Reverts unless the caller owns the live licence `licenceId`.
-    function _checkSeller(address seller, uint256 licenceId, Licence memory l) private pure {
-        if (l.owner == address(0)) revert ERC721NonexistentToken(licenceId);
-        if (_isRevoked(l)) revert LicenceIsRevoked(licenceId);
-        if (l.owner != seller) revert MarketNotLicenceOwner(seller, licenceId);
-    }
-
-    /// @dev Loads an active offer whose licence `seller` owns.
-    function _sellerOffer(address seller, uint256 offerId)
-        private
-        view
-        returns (uint256 licenceId, ActiveOffer storage o)
-    {
-        licenceId = _offerLicences[offerId];
-        o = _activeOffers[licenceId];
-        if (o.priceCents == 0 || o.offerId != offerId) revert MarketOfferNotActive(offerId);
-        if (_licences[licenceId].owner != seller) revert MarketNotLicenceOwner(seller, licenceId);
-    }
-
-    function _checkResalePrice(uint64 priceCents) private pure {
-        if (priceCents < MIN_RESALE_PRICE_CENTS) {
-            revert MarketPriceBelowMinimum(priceCents, MIN_RESALE_PRICE_CENTS);
         }
     }
 

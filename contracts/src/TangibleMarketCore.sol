@@ -156,9 +156,9 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
                 return;
             }
             uint256 next = _successors[id];
-            // forge-lint: disable-next-line(block-timestamp)
             // Only while the licence sold was uncleared: a dispute that comes after its clearance time
             // must not unwind a later sale (say a card buyer's, pending for its own payment).
+            // forge-lint: disable-next-line(block-timestamp)
             if (hop == _MAX_HOPS || next == 0 || _pending[next].taintedUntil <= block.timestamp) break;
             id = next;
         }

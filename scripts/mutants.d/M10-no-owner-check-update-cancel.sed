@@ -1,5 +1,5 @@
 # updateOffer and cancelOffer skip the seller check (audit: survived)
-# file: src/TangibleMarket.sol
+# file: src/TangibleOffers.sol
 /function _sellerOffer(/,/^    }/{
 /revert MarketNotLicenceOwner(seller, licenceId);/d
 }

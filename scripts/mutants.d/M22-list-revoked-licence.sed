@@ -1,5 +1,5 @@
 # a revoked licence can be listed
-# file: src/TangibleMarket.sol
+# file: src/TangibleOffers.sol
 /function _checkSeller(/,/^    }/{
 /revert LicenceIsRevoked(licenceId);/d
 }

@@ -1,5 +1,5 @@
 # anyone can list a licence they do not own
-# file: src/TangibleMarket.sol
+# file: src/TangibleOffers.sol
 /function _checkSeller(/,/^    }/{
 /revert MarketNotLicenceOwner(seller, licenceId);/d
 }

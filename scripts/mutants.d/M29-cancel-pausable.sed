@@ -1,3 +1,3 @@
 # cancelOffer is blocked while paused (it must stay open)
-# file: src/TangibleMarket.sol
+# file: src/TangibleOffers.sol
 s/function cancelOffer(uint256 offerId) external {/function cancelOffer(uint256 offerId) external whenNotPaused {/

@@ -217,5 +217,24 @@ await h.run(async () => {
   await page.locator('[data-testid=offer-closed]').waitFor();
   await h.screenshot('offer-closed');
 
+  step("the seller's library: the card resale's 6.01 € share is pending until the card payment clears");
+  await page.goto(`${base}/wallet?next=/library`);
+  await page.getByRole('tab', { name: 'Import' }).click();
+  await page.fill('textarea', SELLER_KEY);
+  await page.fill('input[name=password]', 'seller password 123');
+  await page.fill('input[name=confirm]', 'seller password 123');
+  await page.click('text=Import wallet');
+  await page.locator('[data-testid=money]').waitFor({ timeout: 60_000 });
+  const pending = await until('the pending share in the money panel', 30_000, async () => {
+    const t = (await page.locator('[data-testid=money]').textContent()) ?? '';
+    if (t.includes('€6.01')) return t;
+    await page.reload();
+    await page.locator('[data-testid=money]').waitFor();
+    return null;
+  });
+  check((await page.locator('[data-testid=pending]').textContent()).trim() === '€6.01', `pending €6.01: ${pending}`);
+  check(pending.includes('can be disputed'), `the panel says why it is pending: ${pending}`);
+  await h.screenshot('library-money');
+
 });
 for (const home of homes) rmSync(home, { recursive: true, force: true });

@@ -17,30 +17,14 @@ use crate::state::AppState;
 /// Most sales one `clearSales` transaction credits (about 30k gas each).
 const BATCH: i64 = 100;
 
-/// What one sweep did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Swept {
-    /// No sale was due.
-    Nothing,
-    /// `clearSales` credited this many sales' shares in the transaction.
-    Cleared {
-        /// Sales sent (the contract skipped those someone cleared first).
-        sales: usize,
-        /// The transaction.
-        tx: alloy::primitives::B256,
-    },
-}
-
-/// Sends one `clearSales` for up to [`BATCH`] due sales, oldest first.
-pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
+/// Sends one `clearSales` for up to `BATCH` (100) due sales, oldest first; returns how many it sent
+/// (0 when none was due, or when someone else had cleared them all first).
+pub async fn sweep(state: &AppState) -> anyhow::Result<usize> {
     let chain = state.chain();
     let now = i64::try_from(chain.head_timestamp().await?)?;
     let due: Vec<String> = sqlx::query_scalar(
-        "SELECT p.licence_id::text FROM sale_clearances p \
-         WHERE p.kind = 'pending' AND p.clear_at <= $1 \
-           AND NOT EXISTS (SELECT 1 FROM sale_clearances c \
-                           WHERE c.licence_id = p.licence_id AND c.kind <> 'pending') \
-         ORDER BY p.clear_at, p.licence_id LIMIT $2",
+        "SELECT licence_id::text FROM sales_pending WHERE clear_at <= $1 \
+         ORDER BY clear_at, licence_id LIMIT $2",
     )
     .bind(now)
     .bind(BATCH)
@@ -48,7 +32,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
     .await?;
     metrics::gauge!("sales_due_for_clearance").set(due.len() as f64);
     if due.is_empty() {
-        return Ok(Swept::Nothing);
+        return Ok(0);
     }
     let ids = due
         .iter()
@@ -59,7 +43,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
         Ok(tx) => {
             tracing::info!(target: "tangible::api::clearance", sales, tx_hash = %tx, "pending sales cleared");
             metrics::counter!("sales_cleared_total").increment(sales as u64);
-            Ok(Swept::Cleared { sales, tx })
+            Ok(sales)
         }
         // Every one was cleared by someone else since the indexer's last block.
         Err(ChainError::Reverted(r))
@@ -68,7 +52,7 @@ pub async fn sweep(state: &AppState) -> anyhow::Result<Swept> {
                 tangible_chain::bindings::TangibleMarket::TangibleMarketErrors::MarketNothingCleared(_)
             ) =>
         {
-            Ok(Swept::Nothing)
+            Ok(0)
         }
         Err(e) => Err(e.into()),
     }

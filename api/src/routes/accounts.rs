@@ -2,7 +2,7 @@
 //! for it until its clearance time, and its latest money moves (from the indexer's mirror:
 //! `sales`, `sale_clearances`, `withdrawals`, `deposits`). Public, like the chain it reads.
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::U256;
 use axum::extract::State;
 use sqlx::Row;
 use tangible_api_types::accounts::{AccountMove, AccountView, PendingShare};
@@ -23,31 +23,22 @@ pub async fn account(
     State(state): State<AppState>,
     ApiPath(address): ApiPath<String>,
 ) -> ApiResult<axum::Json<AccountView>> {
-    let account: Address = address
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::invalid_field(format!("{address:?} is not an address")))?;
+    let account = super::parse_address("address", &address)?;
     let key = account.to_string().to_lowercase();
     let chain = state.chain();
-    let credit = chain
-        .credit_of(account)
-        .await
-        .map_err(|e| ApiError::unavailable("chain node", e))?;
-    let per_cent = chain
-        .stablecoin()
-        .await
-        .map_err(|e| ApiError::unavailable("chain node", e))?
-        .units_per_cent;
-    let order_nonce = chain
-        .order_nonce(account)
-        .await
-        .map_err(|e| ApiError::unavailable("chain node", e))?;
-    let chain_time = chain
-        .head_timestamp()
-        .await
-        .map_err(|e| ApiError::unavailable("chain node", e))?;
-    let pending = pending_shares(&state, &key).await?;
-    let history = history(&state, &key, per_cent).await?;
+    // The four chain reads are independent: one round trip's wait, not four.
+    let (credit, stablecoin, order_nonce, chain_time) = tokio::try_join!(
+        chain.credit_of(account),
+        chain.stablecoin(),
+        chain.order_nonce(account),
+        chain.head_timestamp(),
+    )
+    .map_err(|e| ApiError::unavailable("chain node", e))?;
+    let per_cent = stablecoin.units_per_cent;
+    let (pending, history) = tokio::try_join!(
+        pending_shares(&state, &key),
+        history(&state, &key, per_cent)
+    )?;
     Ok(axum::Json(AccountView {
         address: key,
         credit_units: credit.to_string(),
@@ -66,11 +57,8 @@ async fn pending_shares(state: &AppState, account: &str) -> ApiResult<Vec<Pendin
     let rows = sqlx::query(
         "SELECT s.licence_id::text AS licence_id, s.seller_address, s.seller_cents, s.studio_address, \
                 s.studio_cents, s.platform_address, s.platform_cents, p.clear_at, p.tainted \
-         FROM sale_clearances p JOIN sales s ON s.licence_id = p.licence_id \
-         WHERE p.kind = 'pending' \
-           AND NOT EXISTS (SELECT 1 FROM sale_clearances c \
-                           WHERE c.licence_id = p.licence_id AND c.kind <> 'pending') \
-           AND (s.seller_address = $1 OR s.studio_address = $1 OR s.platform_address = $1) \
+         FROM sales_pending p JOIN sales s ON s.licence_id = p.licence_id \
+         WHERE (s.seller_address = $1 OR s.studio_address = $1 OR s.platform_address = $1) \
          ORDER BY p.clear_at, s.licence_id LIMIT 1000",
     )
     .bind(account)
@@ -109,9 +97,7 @@ async fn history(state: &AppState, account: &str, per_cent: U256) -> ApiResult<V
         "SELECT * FROM ( \
            SELECT 'sale' AS kind, s.seller_cents::text AS cents, NULL::text AS units, \
                   s.licence_id::text AS licence_id, NULL AS to_address, s.tx_hash, s.block_number, s.log_index, \
-                  EXISTS (SELECT 1 FROM sale_clearances p WHERE p.licence_id = s.licence_id AND p.kind = 'pending') \
-                  AND NOT EXISTS (SELECT 1 FROM sale_clearances c WHERE c.licence_id = s.licence_id AND c.kind <> 'pending') \
-                  AS pending \
+                  EXISTS (SELECT 1 FROM sales_pending p WHERE p.licence_id = s.licence_id) AS pending \
            FROM sales s WHERE s.seller_address = $1 \
            UNION ALL \
            SELECT CASE c.kind WHEN 'cleared' THEN 'cleared' ELSE 'clawed_back' END, s.seller_cents::text, NULL, \

@@ -114,6 +114,22 @@ pub struct ApiDoc;
 /// []))`): the token `POST /v1/auth/login` returns, as `Authorization: Bearer <token>`.
 pub const BEARER: &str = "bearer";
 
+/// Parses the address a request names in `field`; the zero address is refused (422).
+pub(crate) fn parse_address(
+    field: &str,
+    s: &str,
+) -> crate::error::ApiResult<alloy::primitives::Address> {
+    let a: alloy::primitives::Address = s.trim().parse().map_err(|_| {
+        crate::error::ApiError::invalid_field(format!("{field} {s:?} is not an address"))
+    })?;
+    if a.is_zero() {
+        return Err(crate::error::ApiError::invalid_field(format!(
+            "{field} must not be the zero address"
+        )));
+    }
+    Ok(a)
+}
+
 /// Declares the [`BEARER`] security scheme.
 struct BearerScheme;
 

@@ -10,7 +10,7 @@
 //! ownership, hold, price) and consumes the nonce, so a replayed or forged order changes
 //! nothing on chain whatever this code does.
 
-use alloy::primitives::{Address, Bytes, U256};
+use alloy::primitives::{Bytes, U256};
 use axum::extract::State;
 use axum::http::StatusCode;
 use tangible_api_types::orders::{
@@ -133,14 +133,7 @@ async fn relay(
     (deadline, signature): (u64, &str),
     (method, path): (&str, &'static str),
 ) -> ApiResult<OrderRelayed> {
-    let seller: Address = seller
-        .trim()
-        .parse()
-        .ok()
-        .filter(|a: &Address| !a.is_zero())
-        .ok_or_else(|| {
-            ApiError::invalid_field(format!("seller_address {seller:?} is not an address"))
-        })?;
+    let seller = super::parse_address("seller_address", seller)?;
     let chain = state.chain();
     let unavailable = |e: ChainError| ApiError::unavailable("chain node", e);
     // The contract checks the deadline against the chain's clock, which a node may have moved

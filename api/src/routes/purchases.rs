@@ -25,16 +25,7 @@ use crate::stripe::{GatewayError, IntentState};
 
 /// Parses a buyer address (non-zero).
 pub fn parse_buyer(s: &str) -> ApiResult<Address> {
-    let a: Address = s
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::invalid_field(format!("buyer_address {s:?} is not an address")))?;
-    if a == Address::ZERO {
-        return Err(ApiError::invalid_field(
-            "buyer_address must not be the zero address",
-        ));
-    }
-    Ok(a)
+    super::parse_address("buyer_address", s)
 }
 
 /// Parses the optional receipt address of a purchase request; blank counts as none. The error
@@ -79,7 +70,7 @@ async fn create(
     // The caps and the insert in one transaction under the buyer's lock: two purchases
     // started at once cannot both pass the limit.
     let mut tx = state.db().begin().await?;
-    check_card_limits(state, &mut tx, &buyer, amount).await?;
+    crate::card_limits::check(state, &mut tx, &buyer, amount).await?;
     sqlx::query(
         "INSERT INTO api_purchases (purchase_id, kind, film_id, quality, offer_id, buyer_address, amount_cents, currency, \
                 receipt_email) \
@@ -149,55 +140,6 @@ async fn create(
             currency,
         }),
     ))
-}
-
-/// Refuses a card purchase of `amount` cents above `card_max_purchase_cents`, or one that would
-/// take `buyer`'s card purchases over the last `card_buyer_period_secs` past
-/// `card_buyer_limit_cents` (purchases that failed, expired or were refunded do not count).
-/// Takes the buyer's transaction-scoped advisory lock first. Together with the clearance of card
-/// money on chain (pending until the dispute window closes), this bounds what one stolen card,
-/// or one wallet, can push through the card path.
-async fn check_card_limits(
-    state: &AppState,
-    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-    buyer: &str,
-    amount: i64,
-) -> ApiResult<()> {
-    let config = state.config();
-    let max = i64::try_from(config.card_max_purchase_cents).unwrap_or(i64::MAX);
-    if amount > max {
-        return Err(ApiError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            codes::CARD_AMOUNT_OVER_LIMIT,
-            format!("a card payment carries at most {max} cents; this purchase is {amount} cents"),
-        ));
-    }
-    sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended('card-limit:' || $1, 0))")
-        .bind(buyer)
-        .execute(&mut **tx)
-        .await?;
-    let period = i64::try_from(config.card_buyer_period_secs).unwrap_or(i64::MAX);
-    let spent: i64 = sqlx::query_scalar(
-        "SELECT COALESCE(SUM(amount_cents), 0)::bigint FROM api_purchases \
-         WHERE buyer_address = $1 AND created_at > now() - make_interval(secs => $2) \
-           AND state NOT IN ('failed', 'expired', 'refunded')",
-    )
-    .bind(buyer)
-    .bind(period as f64)
-    .fetch_one(&mut **tx)
-    .await?;
-    let limit = i64::try_from(config.card_buyer_limit_cents).unwrap_or(i64::MAX);
-    if spent.saturating_add(amount) > limit {
-        return Err(ApiError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            codes::CARD_BUYER_LIMIT_REACHED,
-            format!(
-                "this wallet bought {spent} cents by card over the last {period} s; {amount} more \
-                 would pass the limit of {limit} cents"
-            ),
-        ));
-    }
-    Ok(())
 }
 
 /// Starts a card purchase of an edition at its on-chain price. Answers 429 over the client's

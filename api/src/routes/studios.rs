@@ -27,6 +27,7 @@ use tangible_api_types::studios::{
 };
 use tangible_domain::Quality;
 
+use super::parse_address;
 use crate::chain::Studio;
 use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, AuthUser, EditionRef};
@@ -39,19 +40,6 @@ const TARGET: &str = "tangible::api::studios";
 const MAX_NAME_CHARS: usize = 200;
 /// Highest edition price accepted, cents (1,000,000 €).
 pub const MAX_PRICE_CENTS: u64 = 100_000_000;
-
-fn parse_address(field: &str, s: &str) -> ApiResult<Address> {
-    let a: Address = s
-        .trim()
-        .parse()
-        .map_err(|_| ApiError::invalid_field(format!("{field} {s:?} is not an address")))?;
-    if a == Address::ZERO {
-        return Err(ApiError::invalid_field(format!(
-            "{field} must not be the zero address"
-        )));
-    }
-    Ok(a)
-}
 
 fn parse_name(field: &str, s: &str) -> ApiResult<String> {
     parse_text(field, s, MAX_NAME_CHARS)

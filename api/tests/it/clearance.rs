@@ -8,19 +8,8 @@ use serde_json::json;
 use tangible_chain::bindings::TangibleMarket;
 
 use crate::catalogue::index;
-use crate::disputes::{dispute_event, post};
+use crate::disputes::{dispute_event, fulfilled, post};
 use crate::helpers::{Options, PRICE, TestApp, mined, spawn_app, spawn_app_with};
-use crate::purchases::buy_and_pay;
-
-/// A fulfilled card purchase by buyer `i`: (purchase id, PaymentIntent, licence id).
-async fn fulfilled(app: &TestApp, i: usize) -> (String, String, U256) {
-    let (created, _) = buy_and_pay(app, i).await;
-    let id = created["purchase_id"].as_str().unwrap().to_owned();
-    let view = app.wait_fulfilled(&id).await;
-    let licence = view["licence_id"].as_str().unwrap().parse().unwrap();
-    let pi = created["payment_intent_id"].as_str().unwrap().to_owned();
-    (id, pi, licence)
-}
 
 async fn float(app: &TestApp) -> U256 {
     (app.chain.market())
@@ -68,7 +57,7 @@ async fn a_card_sale_stays_pending_and_a_dispute_gives_it_back_to_the_float() {
     let float_before = float(&app).await;
     let studio_before = market.studio(1).call().await.unwrap().creditCents;
     let platform_before = market.platformCreditCents().call().await.unwrap();
-    let (id, pi, licence) = fulfilled(&app, 0).await;
+    let (id, pi, licence) = fulfilled(&app).await;
 
     // Paid from the float, credited to nobody yet: pending for the clearance period.
     let per_cent = units_per_cent(&app).await;
@@ -122,7 +111,7 @@ async fn a_dispute_follows_a_card_licence_resold_before_its_payment_cleared() {
     let market = app.chain.market();
     let (seller, buyer) = (app.chain.buyer(0).address(), app.chain.buyer(1).address());
     let float_before = float(&app).await;
-    let (id, pi, licence) = fulfilled(&app, 0).await;
+    let (id, pi, licence) = fulfilled(&app).await;
 
     // After the hold, the card buyer resells to a second wallet for 0.20 € (the laundering
     // move of the review): the new licence inherits the pending clearance.
@@ -213,7 +202,7 @@ async fn due_card_sales_are_credited_by_the_maintenance_loop() {
     let market = app.chain.market();
     let platform = market.platform().call().await.unwrap();
     let platform_before = market.platformCreditCents().call().await.unwrap();
-    let (_, _, licence) = fulfilled(&app, 0).await;
+    let (_, _, licence) = fulfilled(&app).await;
     let pending = market.pendingSale(licence).call().await.unwrap();
     index(&app).await;
     let (_, account) = app.get_json(&format!("/v1/accounts/{platform}")).await;

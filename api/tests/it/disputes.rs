@@ -33,7 +33,7 @@ pub(crate) async fn post(app: &TestApp, event: &Value) -> String {
 }
 
 /// A fulfilled card purchase by buyer 0: (purchase id, PaymentIntent, licence id).
-async fn fulfilled(app: &TestApp) -> (String, String, U256) {
+pub(crate) async fn fulfilled(app: &TestApp) -> (String, String, U256) {
     let (created, _) = buy_and_pay(app, 0).await;
     let id = created["purchase_id"].as_str().unwrap().to_owned();
     let view = app.wait_fulfilled(&id).await;

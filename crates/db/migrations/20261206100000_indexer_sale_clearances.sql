@@ -16,3 +16,12 @@ CREATE TABLE IF NOT EXISTS sale_clearances (
     PRIMARY KEY (tx_hash, log_index)
 );
 CREATE INDEX IF NOT EXISTS sale_clearances_licence_idx ON sale_clearances (licence_id, kind);
+
+-- The sales still pending: a `pending` row with no `cleared` or `clawed_back` row after it (the
+-- one definition the API's clearance sweep and account views read).
+CREATE OR REPLACE VIEW sales_pending AS
+SELECT p.licence_id, p.clear_at, p.tainted, p.tx_hash, p.block_number
+FROM sale_clearances p
+WHERE p.kind = 'pending'
+  AND NOT EXISTS (SELECT 1 FROM sale_clearances c
+                  WHERE c.licence_id = p.licence_id AND c.kind <> 'pending');

@@ -165,35 +165,24 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
                 account: ev.account,
                 amount: ev.amount,
             }),
-            TangibleEvent::SalePending(ev) => p.money.clearances.push(Clearance {
-                tx: r.tx_hash,
-                log_index: r.log_index as i64,
-                block,
-                licence: ev.licenceId,
-                kind: ClearanceKind::Pending {
+            TangibleEvent::SalePending(ev) => {
+                let kind = ClearanceKind::Pending {
                     clear_at: ev.clearAt.into(),
                     tainted: ev.tainted,
-                },
-            }),
-            TangibleEvent::SaleCleared(ev) => p.money.clearances.push(Clearance {
-                tx: r.tx_hash,
-                log_index: r.log_index as i64,
-                block,
-                licence: ev.licenceId,
-                kind: ClearanceKind::Cleared,
-            }),
+                };
+                p.money.clearances.push(Clearance::of(r, ev.licenceId, kind));
+            }
+            TangibleEvent::SaleCleared(ev) => {
+                let kind = ClearanceKind::Cleared;
+                p.money.clearances.push(Clearance::of(r, ev.licenceId, kind));
+            }
             TangibleEvent::SaleClawedBack(ev) => {
                 p.users.see(ev.refundedTo, r);
-                p.money.clearances.push(Clearance {
-                    tx: r.tx_hash,
-                    log_index: r.log_index as i64,
-                    block,
-                    licence: ev.licenceId,
-                    kind: ClearanceKind::ClawedBack {
-                        refunded_to: ev.refundedTo,
-                        amount: ev.amount,
-                    },
-                });
+                let kind = ClearanceKind::ClawedBack {
+                    refunded_to: ev.refundedTo,
+                    amount: ev.amount,
+                };
+                p.money.clearances.push(Clearance::of(r, ev.licenceId, kind));
             }
             // Kept in the raw log only.
             TangibleEvent::Transfer(_)

@@ -6,7 +6,7 @@ use alloy::primitives::{Address, B256, U256};
 use sqlx::PgConnection;
 
 use crate::Result;
-use crate::decode::{dec, hex0x};
+use crate::decode::{RawEvent, dec, hex0x};
 
 /// A `Withdrawn`: one `withdrawals` row.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -48,6 +48,19 @@ pub(super) struct Clearance {
     pub(super) block: i64,
     pub(super) licence: U256,
     pub(super) kind: ClearanceKind,
+}
+
+impl Clearance {
+    /// The row of a clearance event of the sale that minted `licence`.
+    pub(super) const fn of(raw: &RawEvent, licence: U256, kind: ClearanceKind) -> Self {
+        Self {
+            tx: raw.tx_hash,
+            log_index: raw.log_index as i64,
+            block: raw.block_number as i64,
+            licence,
+            kind,
+        }
+    }
 }
 
 /// The money rows of a batch, one field per statement.

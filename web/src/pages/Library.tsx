@@ -276,9 +276,10 @@ function Money({ owner }: { owner: string }) {
             {a.pending.length > 0 && (
               <ul class="muted small">
                 {a.pending.map((p) => (
-                  <li key={`${p.licence_id}-${p.role}`}>
-                    {money(p.cents)} from the sale of licence <LongId prefix="#" value={p.licence_id} />, available from{' '}
-                    {new Date(p.clear_at * 1000).toLocaleString()} (a card payment can be disputed until then)
+                  <li key={`${p.licence_id}-${p.role}`} title={`The sale that minted licence #${p.licence_id}`}>
+                    {money(p.cents)} from {p.role === 'seller' ? 'a resale of yours' : 'a sale'}, available from{' '}
+                    {new Date(p.clear_at * 1000).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })} (a card payment
+                    can be disputed until then)
                   </li>
                 ))}
               </ul>

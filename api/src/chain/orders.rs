@@ -1,0 +1,64 @@
+//! Signed resale orders on chain: the seller's next nonce, the EIP-712 domain, and the
+//! operator's submission of an order (`relayOrder`) for a seller who holds no ETH.
+
+use alloy::primitives::{Address, B256, Bytes, U256};
+use alloy::providers::Provider;
+use tangible_chain::bindings::TangibleMarket;
+use tangible_chain::orders::{Order, OrderAction};
+
+use super::{ChainClient, ChainError};
+
+impl ChainClient {
+    /// The nonce `seller`'s next signed order must carry (`orderNonce`).
+    pub async fn order_nonce(&self, seller: Address) -> Result<u32, ChainError> {
+        self.market()
+            .orderNonce(seller)
+            .call()
+            .await
+            .map_err(|e| self.contract_err(e))
+    }
+
+    /// Whether `account` has code (a contract wallet, whose signatures only the chain checks).
+    pub async fn has_code(&self, account: Address) -> Result<bool, ChainError> {
+        let code = self
+            .provider
+            .get_code_at(account)
+            .await
+            .map_err(|e| self.rpc_err(e))?;
+        Ok(!code.is_empty())
+    }
+
+    /// The chain id and market of the signed orders' EIP-712 domain.
+    pub const fn order_domain(&self) -> alloy::sol_types::Eip712Domain {
+        tangible_chain::orders::domain(self.deployment.chain_id, self.deployment.contracts.market)
+    }
+
+    /// Submits `seller`'s signed order (`relayOrder`) and returns the offer id and transaction.
+    pub async fn relay_order(
+        &self,
+        order: &Order,
+        signature: Bytes,
+    ) -> Result<(U256, B256), ChainError> {
+        let market = self.market();
+        let receipt = self
+            .send_receipt(
+                "relayOrder",
+                market.relayOrder(
+                    order.seller,
+                    order.action,
+                    order.target,
+                    order.priceCents,
+                    order.deadline,
+                    signature,
+                ),
+            )
+            .await?;
+        // A listing's offer id is new (its event); a reprice or cancellation names its offer.
+        let offer = if order.action == OrderAction::List as u8 {
+            self.event::<TangibleMarket::OfferListed>(&receipt)?.offerId
+        } else {
+            order.target
+        };
+        Ok((offer, receipt.transaction_hash))
+    }
+}

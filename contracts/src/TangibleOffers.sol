@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {MessageHashUtils} from "@openzeppelin/contracts/utils/cryptography/MessageHashUtils.sol";
+import {SignatureChecker} from "@openzeppelin/contracts/utils/cryptography/SignatureChecker.sol";
+import {TangibleMarketCore} from "./TangibleMarketCore.sol";
+
+/// @title TangibleOffers
+/// @notice Resale offers of {TangibleMarket}: listed, repriced and cancelled by the licence owner, directly or
+/// by an EIP-712 order the owner signed and anyone submits ({relayOrder}). Fills are the market's.
+/// @dev Declares no storage (the layout is {TangibleMarketCore}'s), so the admin module stays aligned.
+abstract contract TangibleOffers is TangibleMarketCore {
+    /// @notice EIP-712 type of a seller's signed resale order (see {relayOrder}).
+    bytes32 public constant ORDER_TYPEHASH = keccak256(
+        "Order(address seller,uint8 action,uint256 target,uint64 priceCents,uint32 nonce,uint256 deadline)"
+    );
+    /// @notice Order action: list licence `target`.
+    uint8 public constant ORDER_LIST = 0;
+    /// @notice Order action: reprice offer `target`.
+    uint8 public constant ORDER_REPRICE = 1;
+    /// @notice Order action: cancel offer `target`.
+    uint8 public constant ORDER_CANCEL = 2;
+    bytes32 private constant _DOMAIN_TYPEHASH =
+        keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
+    bytes32 private constant _NAME_HASH = keccak256("Tangible");
+    bytes32 private constant _VERSION_HASH = keccak256("1");
+
+    /// @notice Offers `licenceId` for resale at `priceCents` (>= {MIN_RESALE_PRICE_CENTS}). Owner only; the
+    /// licence must not be revoked, on hold, or already offered.
+    /// @dev Emits an {OfferListed} event.
+    function list(uint256 licenceId, uint64 priceCents) external whenNotPaused returns (uint256 offerId) {
+        return _list(msg.sender, licenceId, priceCents);
+    }
+
+    /// @notice Changes the price of an active offer. Seller only.
+    /// @dev Emits an {OfferUpdated} event.
+    function updateOffer(uint256 offerId, uint64 priceCents) external whenNotPaused {
+        _updateOffer(msg.sender, offerId, priceCents);
+    }
+
+    /// @notice Cancels an active offer. Seller only; allowed while paused.
+    /// @dev Emits an {OfferCancelled} event.
+    function cancelOffer(uint256 offerId) external {
+        _cancelOffer(msg.sender, offerId);
+    }
+
+    /// @notice Carries out a resale order `seller` signed (EIP-712, {ORDER_TYPEHASH} in the domain
+    /// {domainSeparator}): list licence `target` at `priceCents` ({ORDER_LIST}), reprice offer `target`
+    /// ({ORDER_REPRICE}) or cancel it ({ORDER_CANCEL}), exactly as `seller` calling {list}, {updateOffer} or
+    /// {cancelOffer} would. The order carries `seller`'s next order nonce ({orderNonce}), consumed here, so it runs
+    /// once; it is refused after `deadline`, on another chain or another market. The signature is an ECDSA one
+    /// (low `s` only) or, for a contract account, ERC-1271's. Anyone may submit it: the API's operator relays the
+    /// orders of sellers who hold no ETH. Returns the offer id.
+    /// @dev Emits {OrderExecuted}, then the event of the action.
+    function relayOrder(
+        address seller,
+        uint8 action,
+        uint256 target,
+        uint64 priceCents,
+        uint256 deadline,
+        bytes calldata signature
+    ) external returns (uint256 offerId) {
+        if (action > ORDER_CANCEL) revert MarketInvalidOrder(action);
+        if (action != ORDER_CANCEL && _config.paused) revert EnforcedPause();
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > deadline) revert MarketOrderExpired(deadline);
+        uint32 nonce = _accounts[seller].orderNonce++;
+        bytes32 digest = MessageHashUtils.toTypedDataHash(
+            domainSeparator(),
+            keccak256(abi.encode(ORDER_TYPEHASH, seller, action, target, priceCents, nonce, deadline))
+        );
+        if (!SignatureChecker.isValidSignatureNow(seller, digest, signature)) {
+            revert MarketInvalidSignature(seller);
+        }
+        emit OrderExecuted(seller, nonce, action);
+        if (action == ORDER_LIST) return _list(seller, target, priceCents);
+        if (action == ORDER_REPRICE) _updateOffer(seller, target, priceCents);
+        else _cancelOffer(seller, target);
+        return target;
+    }
+
+    /// @dev {list} for `seller`.
+    function _list(address seller, uint256 licenceId, uint64 priceCents) internal returns (uint256 offerId) {
+        Licence memory l = _licences[licenceId];
+        _checkSeller(seller, licenceId, l);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (l.holdUntil > block.timestamp) revert MarketLicenceOnHold(licenceId, l.holdUntil);
+        _checkResalePrice(priceCents);
+        ActiveOffer memory current = _activeOffers[licenceId];
+        if (current.priceCents != 0) revert MarketOfferExists(licenceId, current.offerId);
+        offerId = _counters.nextOfferId++;
+        _offerLicences[offerId] = licenceId;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _activeOffers[licenceId] = ActiveOffer(uint64(offerId), priceCents); // offer ids are a uint64 counter
+        emit OfferListed(offerId, licenceId, seller, priceCents);
+    }
+
+    /// @dev {updateOffer} for `seller`.
+    function _updateOffer(address seller, uint256 offerId, uint64 priceCents) internal {
+        (, ActiveOffer storage o) = _sellerOffer(seller, offerId);
+        _checkResalePrice(priceCents);
+        o.priceCents = priceCents;
+        emit OfferUpdated(offerId, priceCents);
+    }
+
+    /// @dev {cancelOffer} for `seller`.
+    function _cancelOffer(address seller, uint256 offerId) internal {
+        (uint256 licenceId,) = _sellerOffer(seller, offerId);
+        delete _activeOffers[licenceId];
+        emit OfferCancelled(offerId);
+    }
+
+    /// @notice The nonce `account`'s next signed order must carry (see {relayOrder}).
+    function orderNonce(address account) external view returns (uint32) {
+        return _accounts[account].orderNonce;
+    }
+
+    /// @notice The EIP-712 domain separator of signed orders: name "Tangible", version "1", this chain, this
+    /// market (computed on each call, so a fork's chain id is honoured).
+    function domainSeparator() public view returns (bytes32) {
+        return
+            keccak256(abi.encode(_DOMAIN_TYPEHASH, _NAME_HASH, _VERSION_HASH, block.chainid, address(this)));
+    }
+
+    /// @dev Reverts unless the caller owns the live licence `licenceId`.
+    function _checkSeller(address seller, uint256 licenceId, Licence memory l) internal pure {
+        if (l.owner == address(0)) revert ERC721NonexistentToken(licenceId);
+        if (_isRevoked(l)) revert LicenceIsRevoked(licenceId);
+        if (l.owner != seller) revert MarketNotLicenceOwner(seller, licenceId);
+    }
+
+    /// @dev Loads an active offer whose licence `seller` owns.
+    function _sellerOffer(address seller, uint256 offerId)
+        internal
+        view
+        returns (uint256 licenceId, ActiveOffer storage o)
+    {
+        licenceId = _offerLicences[offerId];
+        o = _activeOffers[licenceId];
+        if (o.priceCents == 0 || o.offerId != offerId) revert MarketOfferNotActive(offerId);
+        if (_licences[licenceId].owner != seller) revert MarketNotLicenceOwner(seller, licenceId);
+    }
+
+    function _checkResalePrice(uint64 priceCents) internal pure {
+        if (priceCents < MIN_RESALE_PRICE_CENTS) {
+            revert MarketPriceBelowMinimum(priceCents, MIN_RESALE_PRICE_CENTS);
+        }
+    }
+}
