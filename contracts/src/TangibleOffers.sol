@@ -32,16 +32,21 @@ abstract contract TangibleOffers is TangibleMarketCore {
         return _list(msg.sender, licenceId, priceCents);
     }
 
-    /// @notice Changes the price of an active offer. Seller only.
+    /// @notice Changes the price of an active offer. Seller only. Voids the seller's signed orders not yet
+    /// submitted ({orderNonce} moves on).
     /// @dev Emits an {OfferUpdated} event.
     function updateOffer(uint256 offerId, uint64 priceCents) external whenNotPaused {
         _updateOffer(msg.sender, offerId, priceCents);
+        ++_accounts[msg.sender].orderNonce;
     }
 
-    /// @notice Cancels an active offer. Seller only; allowed while paused.
+    /// @notice Cancels an active offer. Seller only; allowed while paused. Voids the seller's signed orders not
+    /// yet submitted ({orderNonce} moves on): a stale order (say a cheap listing signed earlier, its signature
+    /// made public by a failed submission) cannot outlive the seller's own cancellation or reprice.
     /// @dev Emits an {OfferCancelled} event.
     function cancelOffer(uint256 offerId) external {
         _cancelOffer(msg.sender, offerId);
+        ++_accounts[msg.sender].orderNonce;
     }
 
     /// @notice Carries out a resale order `seller` signed (EIP-712, {ORDER_TYPEHASH} in the domain

@@ -213,6 +213,30 @@ contract OrdersTest is TangibleTest {
         assertEq(market.offer(offerId).seller, address(wallet));
     }
 
+    /// @dev Found by an attack review: a signed order the seller never meant to use (a 0.20 EUR listing whose
+    /// submission failed during the hold, so its signature is public) must not outlive the seller's own
+    /// cancellation, nor a signed reprice the seller's own reprice.
+    function test_directCancelOrReprice_voidsUnsubmittedOrders() public {
+        uint256 deadline = block.timestamp + 30 days;
+        bytes memory cheap = _order(0, licence, 20, deadline);
+        vm.prank(seller);
+        uint256 offerId = market.list(licence, 100_000);
+        vm.prank(seller);
+        market.cancelOffer(offerId);
+        assertEq(market.orderNonce(seller), 1, "the cancellation moved the nonce on");
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidSignature.selector, seller));
+        _relay(0, licence, 20, deadline, cheap);
+
+        vm.prank(seller);
+        offerId = market.list(licence, 5_000);
+        bytes memory low = _order(1, offerId, 20, deadline);
+        vm.prank(seller);
+        market.updateOffer(offerId, 50_000);
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidSignature.selector, seller));
+        _relay(1, offerId, 20, deadline, low);
+        assertEq(market.offer(offerId).priceCents, 50_000);
+    }
+
     function test_cardLicenceOnHold_cannotBeRelayedEither() public {
         uint256 card = _buyCard(HD, seller, keccak256("pi_hold"));
         uint256 deadline = block.timestamp + 1 hours;
