@@ -1,3 +1,3 @@
 # list and updateOffer accept prices below the 20-cent minimum
-# file: src/TangibleMarket.sol
+# file: src/TangibleOffers.sol
 s/if (priceCents < MIN_RESALE_PRICE_CENTS) {/if (priceCents == 0) {/

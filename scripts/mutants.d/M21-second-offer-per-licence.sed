@@ -1,3 +1,3 @@
 # a licence can be listed while it already has an active offer
-# file: src/TangibleMarket.sol
+# file: src/TangibleOffers.sol
 /revert MarketOfferExists(licenceId, current\.offerId);/d
