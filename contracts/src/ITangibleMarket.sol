@@ -58,9 +58,13 @@ interface ITangibleMarket {
     event SaleClawedBack(uint256 indexed licenceId, address indexed refundedTo, uint256 amount);
     /// @notice The clearance period of card-paid money changed (seconds).
     event ClearancePeriodChanged(uint32 clearancePeriod);
-    /// @notice `seller`'s signed order with nonce `nonce` was carried out (`action`: 0 list, 1 reprice, 2 cancel;
-    /// the action's own event follows).
+    /// @notice `seller`'s signed order with nonce `nonce` was carried out (`action`: 0 list, 1 reprice, 2 cancel,
+    /// 3 buy an edition with credit, 4 buy an offer with credit, 5 withdraw credit; the action's own event
+    /// follows).
     event OrderExecuted(address indexed seller, uint32 nonce, uint8 action);
+    /// @notice `account` paid the sale that minted `licenceId` with `amount` stablecoin units of its balance (a
+    /// signed credit order, {TangibleMarket-relayCreditOrder}); the sale's {SaleSettled} names it as payer.
+    event CreditSpent(address indexed account, uint256 indexed licenceId, uint256 amount);
     /// @notice The platform's fee recipient changed.
     event PlatformChanged(address indexed previousPlatform, address indexed newPlatform);
     /// @notice The hold period of card-paid licences changed (seconds).
@@ -100,7 +104,8 @@ interface ITangibleMarket {
     error MarketInvalidClearancePeriod(uint32 clearancePeriod, uint32 maxClearancePeriod);
     /// @dev {TangibleMarket-clearSales} found no sale due among the ids it was given.
     error MarketNothingCleared();
-    /// @dev A signed order's action is not 0 (list), 1 (reprice) or 2 (cancel).
+    /// @dev A signed order's action is not one its function carries out (0 to 2: {TangibleOffers-relayOrder}; 3 to
+    /// 5: {TangibleMarket-relayCreditOrder}), or a credit purchase names no edition.
     error MarketInvalidOrder(uint8 action);
     /// @dev A signed order past its deadline.
     error MarketOrderExpired(uint256 deadline);

@@ -64,7 +64,7 @@ contract TangibleMarket is TangibleOffers {
     {
         licenceId = _nextLicenceId();
         uint64 price =
-            _sellPrimary(licenceId, filmId, quality, expectedPriceCents, recipient, bytes32(0), false);
+            _sellPrimary(licenceId, filmId, quality, expectedPriceCents, recipient, bytes32(0), msg.sender);
         token.safeTransferFrom(msg.sender, address(this), price * unitsPerCent);
     }
 
@@ -84,7 +84,7 @@ contract TangibleMarket is TangibleOffers {
         _checkOperator();
         licenceId = _cardLicence(paymentRef);
         uint64 price =
-            _sellPrimary(licenceId, filmId, quality, expectedPriceCents, recipient, paymentRef, true);
+            _sellPrimary(licenceId, filmId, quality, expectedPriceCents, recipient, paymentRef, msg.sender);
         _debit(msg.sender, price * unitsPerCent);
     }
 
@@ -100,7 +100,7 @@ contract TangibleMarket is TangibleOffers {
         returns (uint256 licenceId)
     {
         licenceId = _nextLicenceId();
-        uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, bytes32(0), false);
+        uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, bytes32(0), msg.sender);
         token.safeTransferFrom(msg.sender, address(this), price * unitsPerCent);
     }
 
@@ -117,7 +117,7 @@ contract TangibleMarket is TangibleOffers {
         // No nonReentrant: this path makes no external call (the float is an internal balance).
         _checkOperator();
         licenceId = _cardLicence(paymentRef);
-        uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, paymentRef, true);
+        uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, paymentRef, msg.sender);
         _debit(msg.sender, price * unitsPerCent);
     }
 
@@ -137,15 +137,79 @@ contract TangibleMarket is TangibleOffers {
     /// the float to itself.
     /// @dev Emits a {Withdrawn} event.
     function withdraw(address to, uint256 amount) external nonReentrant whenNotPaused {
-        if (to == address(0)) revert MarketInvalidRecipient(to);
-        if (_floatAccounts[msg.sender]) {
-            address t = _treasury;
-            if (to != t) revert MarketNotTreasury(to, t);
+        _withdraw(msg.sender, to, amount);
+    }
+
+    /// @notice Carries out a credit order `account` signed (EIP-712, {CREDIT_ORDER_TYPEHASH} in the domain
+    /// {domainSeparator}), paid from `account`'s balance: buy edition `target` (`filmId << 8 | quality`,
+    /// {ORDER_BUY_PRIMARY}) or offer `target` ({ORDER_BUY_OFFER}) for `to` at `amountCents` (the price, which must
+    /// not have changed), or pay `amountCents` of the balance to `to` ({ORDER_WITHDRAW}, `target` 0), exactly as
+    /// `account` calling {buyPrimary}, {buyOffer} or {withdraw} would, without holding the stablecoin or ETH. The
+    /// order carries `account`'s next order nonce ({orderNonce}, shared with resale orders), consumed here; it
+    /// is refused after `deadline`, on another chain or another market. Anyone may submit it: the API's operator
+    /// relays it. Returns the licence minted (0 for a withdrawal).
+    /// @dev Emits {OrderExecuted}, then the action's events ({CreditSpent} and the sale's, or {Withdrawn}).
+    function relayCreditOrder(
+        address account,
+        uint8 action,
+        uint256 target,
+        uint64 amountCents,
+        address to,
+        uint256 deadline,
+        bytes calldata signature
+    ) external nonReentrant whenNotPaused returns (uint256 licenceId) {
+        if (action < ORDER_BUY_PRIMARY || action > ORDER_WITHDRAW) {
+            revert MarketInvalidOrder(action);
         }
-        if (amount == 0) revert MarketZeroAmount();
-        _debit(msg.sender, amount);
-        emit Withdrawn(msg.sender, to, amount);
-        token.safeTransfer(to, amount);
+        // forge-lint: disable-next-line(block-timestamp)
+        if (block.timestamp > deadline) revert MarketOrderExpired(deadline);
+        uint32 nonce = _accounts[account].orderNonce++;
+        _checkSignature(
+            account, _creditOrderHash(account, action, target, amountCents, to, nonce, deadline), signature
+        );
+        emit OrderExecuted(account, nonce, action);
+        return _spendCredit(account, action, target, amountCents, to);
+    }
+
+    /// @dev EIP-712 struct hash of a credit order.
+    function _creditOrderHash(
+        address account,
+        uint8 action,
+        uint256 target,
+        uint64 amountCents,
+        address to,
+        uint32 nonce,
+        uint256 deadline
+    ) private pure returns (bytes32) {
+        return keccak256(
+            abi.encode(CREDIT_ORDER_TYPEHASH, account, action, target, amountCents, to, nonce, deadline)
+        );
+    }
+
+    /// @dev Carries out a verified credit order (see {relayCreditOrder}).
+    function _spendCredit(address account, uint8 action, uint256 target, uint64 amountCents, address to)
+        private
+        returns (uint256 licenceId)
+    {
+        if (action == ORDER_WITHDRAW) {
+            if (target != 0) revert MarketInvalidOrder(action);
+            _withdraw(account, to, uint256(amountCents) * unitsPerCent);
+            return 0;
+        }
+        licenceId = _nextLicenceId();
+        uint64 price;
+        if (action == ORDER_BUY_PRIMARY) {
+            if (target >> 72 != 0) revert MarketInvalidOrder(action);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            price = _sellPrimary(
+                licenceId, uint64(target >> 8), uint8(target), amountCents, to, bytes32(0), account
+            );
+        } else {
+            price = _fillOffer(target, amountCents, to, licenceId, bytes32(0), account);
+        }
+        uint256 units = price * unitsPerCent;
+        _debit(account, units);
+        emit CreditSpent(account, licenceId, units);
     }
 
     /// @notice Pays a studio's accrued earnings to its royalty recipient. Studio admin, royalty recipient or
@@ -286,9 +350,10 @@ contract TangibleMarket is TangibleOffers {
         uint64 expectedPriceCents,
         address recipient,
         bytes32 paymentRef,
-        bool card
+        address payer
     ) private returns (uint64 price) {
         if (recipient == address(0)) revert MarketInvalidRecipient(recipient);
+        bool card = paymentRef != bytes32(0); // card settlements always carry one ({_cardLicence})
         Edition memory e = _editions[_editionKey(filmId, quality)];
         price = e.priceCents;
         if (price == 0) revert RegistryEditionNotFound(filmId, quality);
@@ -297,7 +362,7 @@ contract TangibleMarket is TangibleOffers {
         Sale memory sale;
         sale.licenceId = licenceId;
         sale.paymentRef = paymentRef;
-        sale.payer = msg.sender;
+        sale.payer = payer;
         sale.priceCents = price;
         _split(sale, e.studioId, true);
         _book(sale, e.studioId, card ? _clearAt() : 0, 0);
@@ -311,7 +376,7 @@ contract TangibleMarket is TangibleOffers {
         address recipient,
         uint256 newLicenceId,
         bytes32 paymentRef,
-        bool card
+        address payer
     ) private returns (uint64 price) {
         if (recipient == address(0)) revert MarketInvalidRecipient(recipient);
         uint256 oldLicenceId = _offerLicences[offerId];
@@ -327,11 +392,15 @@ contract TangibleMarket is TangibleOffers {
         sale.licenceId = newLicenceId;
         sale.offerId = offerId;
         sale.paymentRef = paymentRef;
-        sale.payer = msg.sender;
+        sale.payer = payer;
         sale.priceCents = price;
         sale.seller = m.owner;
-        bool held =
-            _bookResale(sale, _editions[_editionKey(m.filmId, _quality(m))].studioId, oldLicenceId, card);
+        bool held = _bookResale(
+            sale,
+            _editions[_editionKey(m.filmId, _quality(m))].studioId,
+            oldLicenceId,
+            paymentRef != bytes32(0)
+        );
         _revokeLicence(oldLicenceId, l, m.owner, REASON_RESALE, newLicenceId);
         _mintLicence(newLicenceId, recipient, m.filmId, _quality(m), held ? _holdUntil() : 0);
         emit OfferFilled(offerId, oldLicenceId, newLicenceId, recipient);
@@ -436,6 +505,20 @@ contract TangibleMarket is TangibleOffers {
         if (!_accounts[msg.sender].operator) {
             revert AccessControlUnauthorizedAccount(msg.sender, OPERATOR_ROLE);
         }
+    }
+
+    /// @dev {withdraw} of `account`'s balance. A float account (an operator's, or a former operator's) pays only
+    /// the {treasury}.
+    function _withdraw(address account, address to, uint256 amount) private {
+        if (to == address(0)) revert MarketInvalidRecipient(to);
+        if (_floatAccounts[account]) {
+            address t = _treasury;
+            if (to != t) revert MarketNotTreasury(to, t);
+        }
+        if (amount == 0) revert MarketZeroAmount();
+        _debit(account, amount);
+        emit Withdrawn(account, to, amount);
+        token.safeTransfer(to, amount);
     }
 
     function _debit(address account, uint256 amount) private {

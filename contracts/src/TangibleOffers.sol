@@ -20,6 +20,17 @@ abstract contract TangibleOffers is TangibleMarketCore {
     uint8 public constant ORDER_REPRICE = 1;
     /// @notice Order action: cancel offer `target`.
     uint8 public constant ORDER_CANCEL = 2;
+    /// @notice EIP-712 type of an account's signed order spending or withdrawing its credit (see
+    /// {TangibleMarket-relayCreditOrder}). Same domain and nonce sequence as {ORDER_TYPEHASH}.
+    bytes32 public constant CREDIT_ORDER_TYPEHASH = keccak256(
+        "CreditOrder(address account,uint8 action,uint256 target,uint64 amountCents,address to,uint32 nonce,uint256 deadline)"
+    );
+    /// @notice Credit order action: buy edition `target` (`filmId << 8 | quality`) for `to`.
+    uint8 public constant ORDER_BUY_PRIMARY = 3;
+    /// @notice Credit order action: buy offer `target` for `to`.
+    uint8 public constant ORDER_BUY_OFFER = 4;
+    /// @notice Credit order action: pay `amountCents` of the balance to `to`.
+    uint8 public constant ORDER_WITHDRAW = 5;
     bytes32 private constant _DOMAIN_TYPEHASH =
         keccak256("EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)");
     bytes32 private constant _NAME_HASH = keccak256("Tangible");
@@ -70,13 +81,11 @@ abstract contract TangibleOffers is TangibleMarketCore {
         // forge-lint: disable-next-line(block-timestamp)
         if (block.timestamp > deadline) revert MarketOrderExpired(deadline);
         uint32 nonce = _accounts[seller].orderNonce++;
-        bytes32 digest = MessageHashUtils.toTypedDataHash(
-            domainSeparator(),
-            keccak256(abi.encode(ORDER_TYPEHASH, seller, action, target, priceCents, nonce, deadline))
+        _checkSignature(
+            seller,
+            keccak256(abi.encode(ORDER_TYPEHASH, seller, action, target, priceCents, nonce, deadline)),
+            signature
         );
-        if (!SignatureChecker.isValidSignatureNow(seller, digest, signature)) {
-            revert MarketInvalidSignature(seller);
-        }
         emit OrderExecuted(seller, nonce, action);
         if (action == ORDER_LIST) return _list(seller, target, priceCents);
         if (action == ORDER_REPRICE) _updateOffer(seller, target, priceCents);
@@ -113,6 +122,15 @@ abstract contract TangibleOffers is TangibleMarketCore {
         (uint256 licenceId,) = _sellerOffer(seller, offerId);
         delete _activeOffers[licenceId];
         emit OfferCancelled(offerId);
+    }
+
+    /// @dev Reverts unless `signature` is `signer`'s (ECDSA, or ERC-1271 for a contract) over the EIP-712 struct
+    /// hash `structHash` in {domainSeparator}.
+    function _checkSignature(address signer, bytes32 structHash, bytes calldata signature) internal view {
+        bytes32 digest = MessageHashUtils.toTypedDataHash(domainSeparator(), structHash);
+        if (!SignatureChecker.isValidSignatureNow(signer, digest, signature)) {
+            revert MarketInvalidSignature(signer);
+        }
     }
 
     /// @notice The nonce `account`'s next signed order must carry (see {relayOrder}).
