@@ -147,7 +147,8 @@ contract TangibleMarket is TangibleOffers {
     /// `account` calling {buyPrimary}, {buyOffer} or {withdraw} would, without holding the stablecoin or ETH. The
     /// order carries `account`'s next order nonce ({orderNonce}, shared with resale orders), consumed here; it
     /// is refused after `deadline`, on another chain or another market. Anyone may submit it: the API's operator
-    /// relays it. Returns the licence minted (0 for a withdrawal).
+    /// relays it. A float account (an operator's) may not buy with it: its float pays only card sales, which stay
+    /// pending ({settleCardPrimary}). Returns the licence minted (0 for a withdrawal).
     /// @dev Emits {OrderExecuted}, then the action's events ({CreditSpent} and the sale's, or {Withdrawn}).
     function relayCreditOrder(
         address account,
@@ -196,14 +197,19 @@ contract TangibleMarket is TangibleOffers {
             _withdraw(account, to, uint256(amountCents) * unitsPerCent);
             return 0;
         }
+        // A float (an operator's, or a former operator's) pays card sales only, pending until they clear: spent
+        // here, its sale would be credited at once, a way around the treasury-only withdrawal (audit M-4a).
+        if (_floatAccounts[account]) revert MarketUnauthorizedAccount(account);
         licenceId = _nextLicenceId();
         uint64 price;
         if (action == ORDER_BUY_PRIMARY) {
             if (target >> 72 != 0) revert MarketInvalidOrder(action);
+            // target < 2**72, checked above: filmId is its upper 64 bits, quality its low byte.
             // forge-lint: disable-next-line(unsafe-typecast)
-            price = _sellPrimary(
-                licenceId, uint64(target >> 8), uint8(target), amountCents, to, bytes32(0), account
-            );
+            uint64 filmId = uint64(target >> 8);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            uint8 quality = uint8(target);
+            price = _sellPrimary(licenceId, filmId, quality, amountCents, to, bytes32(0), account);
         } else {
             price = _fillOffer(target, amountCents, to, licenceId, bytes32(0), account);
         }
