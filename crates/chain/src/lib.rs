@@ -6,7 +6,8 @@
 //! - [`deploy`]: deploys the stablecoin (locally) and `TangibleMarket` (registry, licences and
 //!   market in one contract) with its admin, operator and platform accounts, and writes the
 //!   deployment file; used by the `tangible-deploy` binary, the local stack and tests.
-//! - [`orders`]: the EIP-712 resale orders a seller signs for `relayOrder`.
+//! - [`orders`]: the EIP-712 orders an account signs for `relayOrder` (resale) and
+//!   `relayCreditOrder` (spend or withdraw its credit).
 //! - [`anvil`]: an anvil node from the pinned Foundry binary, for tests and the local stack.
 
 pub mod bindings;

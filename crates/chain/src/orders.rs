@@ -1,7 +1,8 @@
-//! Signed resale orders (`TangibleMarket.relayOrder`): the EIP-712 type and domain a seller
-//! signs, so that someone else (the API's operator) can submit the order for a seller who holds
-//! no ETH. The contract checks the same signature on chain; these give clients the hash to sign
-//! and the API the signer to check before it spends gas.
+//! Signed orders: resale orders (`TangibleMarket.relayOrder`) and credit orders
+//! (`relayCreditOrder`: buy with one's credit, withdraw it). The EIP-712 types and domain an
+//! account signs, so that someone else (the API's operator) can submit the order for an account
+//! that holds no ETH. The contract checks the same signature on chain; these give clients the
+//! hash to sign and the API the signer to check before it spends gas.
 
 use alloy::primitives::{Address, B256, Signature, U256};
 use alloy::sol_types::{Eip712Domain, SolStruct, eip712_domain};
@@ -17,6 +18,19 @@ alloy::sol! {
         uint32 nonce;
         uint256 deadline;
     }
+
+    /// An account's order spending or withdrawing its credit, as the contract hashes it
+    /// (`CREDIT_ORDER_TYPEHASH`). Same domain and nonce sequence as [`Order`].
+    #[derive(Debug, PartialEq, Eq)]
+    struct CreditOrder {
+        address account;
+        uint8 action;
+        uint256 target;
+        uint64 amountCents;
+        address to;
+        uint32 nonce;
+        uint256 deadline;
+    }
 }
 
 /// What an order does (`action`).
@@ -28,6 +42,22 @@ pub enum OrderAction {
     Reprice = 1,
     /// Cancel offer `target` (`priceCents` 0).
     Cancel = 2,
+}
+
+/// What a credit order does (`action`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CreditAction {
+    /// Buy edition `target` ([`edition_target`]) for `to` at `amountCents`.
+    BuyPrimary = 3,
+    /// Buy offer `target` for `to` at `amountCents`.
+    BuyOffer = 4,
+    /// Pay `amountCents` of the balance to `to` (`target` 0).
+    Withdraw = 5,
+}
+
+/// A credit order's `target` for edition `(film_id, quality)`: `film_id << 8 | quality`.
+pub fn edition_target(film_id: u64, quality: u8) -> U256 {
+    (U256::from(film_id) << 8) | U256::from(quality)
 }
 
 /// The EIP-712 domain of the market `market` on chain `chain_id`.
@@ -65,13 +95,49 @@ impl Order {
         self.eip712_signing_hash(domain)
     }
 
-    /// The address that signed `signature` (65 bytes `r ‖ s ‖ v`) over this order, if the
-    /// signature is well formed (a contract account's ERC-1271 signature recovers nothing
-    /// useful: only the chain can check it).
+    /// The address that signed `signature` over this order (see [`recover`]).
     pub fn signer(&self, domain: &Eip712Domain, signature: &[u8]) -> Option<Address> {
-        let sig = Signature::try_from(signature).ok()?;
-        sig.recover_address_from_prehash(&self.digest(domain)).ok()
+        recover(self.digest(domain), signature)
     }
+}
+
+impl CreditOrder {
+    /// A credit order of `account` with nonce `nonce`.
+    pub fn new(
+        account: Address,
+        action: CreditAction,
+        (target, amount_cents, to): (U256, u64, Address),
+        nonce: u32,
+        deadline: u64,
+    ) -> Self {
+        Self {
+            account,
+            action: action as u8,
+            target,
+            amountCents: amount_cents,
+            to,
+            nonce,
+            deadline: U256::from(deadline),
+        }
+    }
+
+    /// The hash the account signs (EIP-712 `\x19\x01 ‖ domain ‖ struct`).
+    pub fn digest(&self, domain: &Eip712Domain) -> B256 {
+        self.eip712_signing_hash(domain)
+    }
+
+    /// The address that signed `signature` over this order (see [`recover`]).
+    pub fn signer(&self, domain: &Eip712Domain, signature: &[u8]) -> Option<Address> {
+        recover(self.digest(domain), signature)
+    }
+}
+
+/// The address that signed `signature` (65 bytes `r ‖ s ‖ v`) over `digest`, if the signature
+/// is well formed (a contract account's ERC-1271 signature recovers nothing useful: only the
+/// chain can check it).
+fn recover(digest: B256, signature: &[u8]) -> Option<Address> {
+    let sig = Signature::try_from(signature).ok()?;
+    sig.recover_address_from_prehash(&digest).ok()
 }
 
 #[cfg(test)]
@@ -98,5 +164,28 @@ mod tests {
         cheaper.priceCents = 20;
         assert_ne!(cheaper.signer(&d, &sig), Some(key.address()));
         assert_eq!(order.signer(&d, &sig[..64]), None);
+    }
+
+    #[test]
+    fn a_credit_order_is_not_a_resale_order() {
+        let key = PrivateKeySigner::random();
+        let d = domain(31337, Address::repeat_byte(7));
+        let to = Address::repeat_byte(9);
+        let credit = CreditOrder::new(
+            key.address(),
+            CreditAction::Withdraw,
+            (U256::ZERO, 640, to),
+            3,
+            99,
+        );
+        let sig = key.sign_hash_sync(&credit.digest(&d)).unwrap().as_bytes();
+        assert_eq!(credit.signer(&d, &sig), Some(key.address()));
+        let mut elsewhere = credit.clone();
+        elsewhere.to = Address::repeat_byte(10);
+        assert_ne!(elsewhere.signer(&d, &sig), Some(key.address()));
+        // The same fields as a resale order hash to another digest (another type).
+        let resale = Order::new(key.address(), OrderAction::List, U256::ZERO, 640, 3, 99);
+        assert_ne!(resale.digest(&d), credit.digest(&d));
+        assert_eq!(edition_target(42, 2), U256::from((42u64 << 8) | 2));
     }
 }
