@@ -239,6 +239,7 @@ pub const ROW_BLOCK: &[(&str, &str)] = &[
     ("withdrawals", "block_number"),
     ("deposits", "block_number"),
     ("sale_clearances", "block_number"),
+    ("credit_spends", "block_number"),
 ];
 
 /// Every table the indexer derives from the raw event log, in an order in which they can be
@@ -253,4 +254,5 @@ pub const DERIVED_TABLES: &[&str] = &[
     "withdrawals",
     "deposits",
     "sale_clearances",
+    "credit_spends",
 ];

@@ -8,7 +8,7 @@ use super::catalogue::{
     Catalogue, EditionStatus, EditionUpdate, NewEdition, NewFilm, NewStudio, StudioUpdate,
 };
 use super::licences::{Licences, NewLicence, Revocation};
-use super::money::{Clearance, ClearanceKind, Deposit, Money, Withdrawal};
+use super::money::{Clearance, ClearanceKind, CreditSpend, Deposit, Money, Withdrawal};
 use super::offers::{NewOffer, OfferClosed, OfferPrice, Offers};
 use super::sales::{self, NewSale};
 use super::users::Users;
@@ -163,6 +163,14 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
                 log_index: r.log_index as i64,
                 block,
                 account: ev.account,
+                amount: ev.amount,
+            }),
+            TangibleEvent::CreditSpent(ev) => p.money.credit_spends.push(CreditSpend {
+                tx: r.tx_hash,
+                log_index: r.log_index as i64,
+                block,
+                account: ev.account,
+                licence: ev.licenceId,
                 amount: ev.amount,
             }),
             TangibleEvent::SalePending(ev) => {

@@ -21,7 +21,7 @@
 //! - `fold`: decoded events → one typed row batch per statement (`Projection`), a pure
 //!   function; then one module per table family writes its rows: `users`, `catalogue`
 //!   (studios, films, editions), `licences`, `offers` (resale offers), `sales`, `money`
-//!   (withdrawals, deposits, sale_clearances).
+//!   (withdrawals, deposits, sale_clearances, credit_spends).
 
 mod batch;
 pub mod checkpoint;

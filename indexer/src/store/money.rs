@@ -1,5 +1,5 @@
-//! The market's money moves: `withdrawals` (`Withdrawn`), `deposits` (`Deposited`) and the
-//! clearance of card money, `sale_clearances` (`SalePending`, `SaleCleared`, `SaleClawedBack`),
+//! The market's money moves: `withdrawals` (`Withdrawn`), `deposits` (`Deposited`),
+//! `credit_spends` (`CreditSpent`) and the clearance of card money, `sale_clearances` (`SalePending`, `SaleCleared`, `SaleClawedBack`),
 //! one row per event, keyed by `(tx_hash, log_index)`.
 
 use alloy::primitives::{Address, B256, U256};
@@ -26,6 +26,17 @@ pub(super) struct Deposit {
     pub(super) log_index: i64,
     pub(super) block: i64,
     pub(super) account: Address,
+    pub(super) amount: U256,
+}
+
+/// A `CreditSpent`: one `credit_spends` row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct CreditSpend {
+    pub(super) tx: B256,
+    pub(super) log_index: i64,
+    pub(super) block: i64,
+    pub(super) account: Address,
+    pub(super) licence: U256,
     pub(super) amount: U256,
 }
 
@@ -68,11 +79,12 @@ impl Clearance {
 pub(super) struct Money {
     pub(super) withdrawals: Vec<Withdrawal>,
     pub(super) deposits: Vec<Deposit>,
+    pub(super) credit_spends: Vec<CreditSpend>,
     pub(super) clearances: Vec<Clearance>,
 }
 
 impl Money {
-    /// The three appends, skipping rows already stored.
+    /// The four appends, skipping rows already stored.
     pub(super) async fn write(&self, conn: &mut PgConnection) -> Result<()> {
         let w = &self.withdrawals;
         if !w.is_empty() {
@@ -104,6 +116,23 @@ impl Money {
             .bind(d.iter().map(|r| r.block).collect::<Vec<_>>())
             .bind(d.iter().map(|r| hex0x(r.account)).collect::<Vec<_>>())
             .bind(d.iter().map(|r| dec(r.amount)).collect::<Vec<_>>())
+            .execute(&mut *conn)
+            .await?;
+        }
+        let s = &self.credit_spends;
+        if !s.is_empty() {
+            sqlx::query(
+                "INSERT INTO credit_spends (tx_hash, log_index, block_number, account_address, licence_id, amount_units)
+                 SELECT txh, li, blk, a, l::numeric, amt::numeric
+                 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::text[], $5::text[], $6::text[]) AS t(txh, li, blk, a, l, amt)
+                 ON CONFLICT (tx_hash, log_index) DO NOTHING",
+            )
+            .bind(s.iter().map(|r| hex0x(r.tx)).collect::<Vec<_>>())
+            .bind(s.iter().map(|r| r.log_index).collect::<Vec<_>>())
+            .bind(s.iter().map(|r| r.block).collect::<Vec<_>>())
+            .bind(s.iter().map(|r| hex0x(r.account)).collect::<Vec<_>>())
+            .bind(s.iter().map(|r| dec(r.licence)).collect::<Vec<_>>())
+            .bind(s.iter().map(|r| dec(r.amount)).collect::<Vec<_>>())
             .execute(&mut *conn)
             .await?;
         }
@@ -166,7 +195,12 @@ impl Money {
 
     /// Deletes the money moves above block `to`.
     pub(super) async fn unwind(conn: &mut PgConnection, to: u64) -> Result<()> {
-        for table in ["withdrawals", "deposits", "sale_clearances"] {
+        for table in [
+            "withdrawals",
+            "deposits",
+            "credit_spends",
+            "sale_clearances",
+        ] {
             sqlx::query(sqlx::AssertSqlSafe(format!(
                 "DELETE FROM {table} WHERE block_number > $1"
             )))

@@ -20,7 +20,7 @@ use crate::{IndexerError, Result};
 pub async fn reset(pool: &PgPool) -> Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query(
-        "TRUNCATE events, blocks, checkpoints, users, studios, films, editions, licences, resale_offers, sales, withdrawals, deposits, sale_clearances",
+        "TRUNCATE events, blocks, checkpoints, users, studios, films, editions, licences, resale_offers, sales, withdrawals, deposits, sale_clearances, credit_spends",
     )
     .execute(&mut *tx)
     .await?;
@@ -56,7 +56,8 @@ pub async fn rollback_to(pool: &PgPool, identity: &Identity, ancestor: Checkpoin
 }
 
 /// Unwinds every derived table to its state at block `to` (reth's `unwind`): the append-only
-/// tables (users, licences, sales, withdrawals, deposits, sale_clearances) delete their rows above it; the keyed
+/// tables (users, licences, sales, withdrawals, deposits, sale_clearances,
+/// credit_spends) delete their rows above it; the keyed
 /// ones (studios, editions, resale offers, licence revocations) delete the rows created above
 /// it and re-derive the rows updated above it from their own events at or below it in the raw
 /// log, which must still hold them (delete the raw log above `to` afterwards).
@@ -125,7 +126,7 @@ fn raw_event(r: &PgRow) -> Result<RawEvent> {
 /// of the contract; the fold skips those kept in the raw log only).
 pub async fn recompute_derived(conn: &mut PgConnection, chain_id: u64) -> Result<()> {
     sqlx::query(
-        "TRUNCATE studios, films, editions, licences, resale_offers, sales, withdrawals, deposits, sale_clearances",
+        "TRUNCATE studios, films, editions, licences, resale_offers, sales, withdrawals, deposits, sale_clearances, credit_spends",
     )
     .execute(&mut *conn)
     .await?;

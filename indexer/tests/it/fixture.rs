@@ -305,6 +305,10 @@ const SNAPSHOT: &[(&str, &str)] = &[
         "SELECT coalesce(json_agg(x ORDER BY x.block_number, x.log_index), '[]')::text FROM deposits x",
     ),
     (
+        "credit_spends",
+        "SELECT coalesce(json_agg(x ORDER BY x.block_number, x.log_index), '[]')::text FROM credit_spends x",
+    ),
+    (
         "sale_clearances",
         "SELECT coalesce(json_agg(x ORDER BY x.block_number, x.log_index), '[]')::text FROM sale_clearances x",
     ),

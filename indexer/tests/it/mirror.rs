@@ -40,6 +40,8 @@ pub(crate) struct Ops {
     pub(crate) card2: U256,
     /// A card sale charged back before its clearance time.
     pub(crate) card3: U256,
+    /// Bought by buyer 0 with its credit (a signed credit order the operator submitted).
+    pub(crate) credit: U256,
     pub(crate) pref: B256,
     pub(crate) pref2: B256,
     /// The head after the resale, before the cancellations and revocations.
@@ -56,6 +58,44 @@ fn offer_of(r: &TransactionReceipt) -> U256 {
 /// listing with a price update and its resale, a listing cancelled by its seller, one cancelled
 /// by an operator revocation, a card resale, deposits and every kind of withdrawal. `ix`, if
 /// given, is synced after the registry updates, after the resale and at the end.
+/// Buyer 0 buys edition `(film, 1)` at `price` with its credit: a credit order signed with its
+/// anvil key, submitted by the operator.
+async fn spend_credit(c: &Chain, film: u64, price: u64) -> U256 {
+    use alloy::signers::SignerSync;
+    use tangible_chain::orders::{CreditAction, CreditOrder, domain, edition_target};
+    let m = c.market();
+    let key: alloy::signers::local::PrivateKeySigner = c.anvil.keys()
+        [tangible_testkit::roles::BUYER]
+        .clone()
+        .into();
+    assert_eq!(key.address(), c.buyers[0]);
+    let nonce = m.orderNonce(key.address()).call().await.unwrap();
+    let deadline = u64::MAX >> 1;
+    let order = CreditOrder::new(
+        key.address(),
+        CreditAction::BuyPrimary,
+        (edition_target(film, 1), price, key.address()),
+        nonce,
+        deadline,
+    );
+    let d = domain(c.deployment.chain_id, c.deployment.contracts.market);
+    let sig = key.sign_hash_sync(&order.digest(&d)).unwrap();
+    let r = mined(
+        m.relayCreditOrder(
+            order.account,
+            order.action,
+            order.target,
+            order.amountCents,
+            order.to,
+            order.deadline,
+            sig.as_bytes().to_vec().into(),
+        )
+        .from(c.deployer),
+    )
+    .await;
+    fixture::licence_of(&r)
+}
+
 pub(crate) async fn operations(c: &Chain, mut ix: Option<&mut Indexer<HttpRpc>>) -> Ops {
     let m = c.market();
     let [b0, b1] = c.buyers;
@@ -106,6 +146,9 @@ pub(crate) async fn operations(c: &Chain, mut ix: Option<&mut Indexer<HttpRpc>>)
     let pref = fixture::payment_ref(1);
     let r = mined(m.settleCardPrimary(c.film_id, 1, 950, b0, pref).from(op)).await;
     let card = fixture::licence_of(&r);
+    // Part of the resale's proceeds spent on the second studio's film by a signed credit order
+    // the operator submits (`CreditSpent`).
+    let credit_licence = spend_credit(c, c.film2_id, 700).await;
     let credit = m.balanceOfCredit(b0).call().await.unwrap();
     mined(m.withdraw(b0, credit).from(b0)).await;
     mined(m.withdrawStudio(c.studio_id).from(c.studio_admin)).await;
@@ -146,6 +189,7 @@ pub(crate) async fn operations(c: &Chain, mut ix: Option<&mut Indexer<HttpRpc>>)
         card,
         card2,
         card3,
+        credit: credit_licence,
         pref,
         pref2,
         after_resale,
@@ -229,7 +273,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
             .await
             .unwrap();
     let mut expected_ids: Vec<U256> = vec![
-        ops.l1, ops.l2, ops.l3, ops.l4, ops.card, ops.card2, ops.card3,
+        ops.l1, ops.l2, ops.l3, ops.l4, ops.card, ops.card2, ops.card3, ops.credit,
     ];
     expected_ids.sort();
     assert_eq!(
@@ -318,7 +362,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     .fetch_all(pool)
     .await
     .unwrap();
-    assert_eq!(sales.len(), 7);
+    assert_eq!(sales.len(), 8);
     let resale = &sales[1];
     assert_eq!(
         (resale.0.as_str(), resale.1, resale.2, resale.3, resale.4),
@@ -329,7 +373,17 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     // Both studios' films sold, so a sale's studio cannot be right by accident.
     let studios: Vec<Option<i64>> = sales.iter().map(|s| s.7).collect();
     let (s1, s2) = (Some(c.studio_id as i64), Some(c.studio2_id as i64));
-    assert_eq!(studios, [s1, s1, s1, s1, s2, s2, s2]);
+    assert_eq!(studios, [s1, s1, s1, s1, s2, s2, s2, s2]);
+    // The purchase paid with credit: buyer 0 paid it, from its balance.
+    let (spent, payer): (String, String) = sqlx::query_as(
+        "SELECT c.amount_units::text, s.payer_address FROM credit_spends c JOIN sales s USING (licence_id)",
+    )
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    assert_eq!(payer, hex(b0));
+    let per_cent = c.market().unitsPerCent().call().await.unwrap();
+    assert_eq!(spent, (U256::from(700) * per_cent).to_string());
     for (licence, pref) in [(ops.card, ops.pref), (ops.card2, ops.pref2)] {
         let card_sale: (Option<String>, String) = sqlx::query_as(
             "SELECT payment_ref, payer_address FROM sales WHERE licence_id = $1::numeric",
@@ -343,7 +397,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
 
     // Every sale, withdrawal and deposit row, field by field, against the decoded logs.
     let (sales, withdrawals, deposits) = assert_rows_match_logs(&c, pool).await;
-    assert_eq!((sales, withdrawals, deposits), (7, 5, 2));
+    assert_eq!((sales, withdrawals, deposits), (8, 5, 2));
     // Clearance: three card sales pending, two cleared, one clawed back to the float.
     let clearances: Vec<(String, String, Option<String>)> = sqlx::query_as(
         "SELECT licence_id::text, kind, refunded_to FROM sale_clearances ORDER BY block_number, log_index",
@@ -455,7 +509,7 @@ fn object(pairs: Vec<(&str, Value)>) -> BTreeMap<String, Value> {
 }
 
 /// Compares every `sales`, `withdrawals` and `deposits` row with the `SaleSettled`,
-/// `Withdrawn` and `Deposited` events of `eth_getLogs`, decoded with the contract bindings;
+/// `Withdrawn`, `Deposited` and `CreditSpent` events of `eth_getLogs`, decoded with the contract bindings;
 /// a sale's film and quality come from its licence's `LicenceMinted`, its studio from the
 /// film's `FilmRegistered`. Returns the three row counts.
 pub(crate) async fn assert_rows_match_logs(c: &Chain, pool: &PgPool) -> (usize, usize, usize) {
@@ -487,6 +541,7 @@ pub(crate) async fn assert_rows_match_logs(c: &Chain, pool: &PgPool) -> (usize, 
         }
     };
     let (mut sales, mut withdrawals, mut deposits) = (Vec::new(), Vec::new(), Vec::new());
+    let mut spends = Vec::new();
     for l in &logs {
         let place = |mut fields: Vec<(&'static str, Value)>| {
             let n = l.block_number.unwrap();
@@ -555,12 +610,20 @@ pub(crate) async fn assert_rows_match_logs(c: &Chain, pool: &PgPool) -> (usize, 
                 ("account_address", json!(hex(e.account))),
                 ("amount_units", json!(e.amount.to_string())),
             ])));
+        } else if let Ok(e) = l.log_decode::<TangibleMarket::CreditSpent>() {
+            let e = e.inner.data;
+            spends.push(object(place(vec![
+                ("account_address", json!(hex(e.account))),
+                ("licence_id", json!(e.licenceId.to_string())),
+                ("amount_units", json!(e.amount.to_string())),
+            ])));
         }
     }
     for (table, expected) in [
         ("sales", &sales),
         ("withdrawals", &withdrawals),
         ("deposits", &deposits),
+        ("credit_spends", &spends),
     ] {
         let (actual, columns) = rows(pool, table).await;
         assert_rows(table, &columns, &actual, expected);

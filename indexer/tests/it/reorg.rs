@@ -203,7 +203,7 @@ async fn the_whole_operation_sequence_is_re_derived_exactly_after_a_reorg_and_an
     assert!(matches!(seen, Some(1..=2)), "reorg not detected: {seen:?}");
     assert_eq!(
         fixture::count(db.pool(), "SELECT count(*) FROM sales").await,
-        7 + 1,
+        8 + 1,
         "the sequence's sales and the new block's purchase"
     );
     let reference = fixture::reference(&c).await;
@@ -244,6 +244,7 @@ async fn the_whole_operation_sequence_is_re_derived_exactly_after_a_reorg_and_an
         ("SELECT count(*) FROM withdrawals", 0),
         ("SELECT count(*) FROM deposits", 0),
         ("SELECT count(*) FROM sale_clearances", 0),
+        ("SELECT count(*) FROM credit_spends", 0),
     ] {
         let n = fixture::count(db.pool(), query).await;
         assert_eq!(n, left, "{query} after the rollback");
