@@ -25,6 +25,8 @@ use tangible_chain::bindings::TangibleMarket::{self, TangibleMarketErrors};
 use tangible_chain::bindings::TestEuro;
 use tokio::sync::OnceCell;
 
+mod credit;
+pub use credit::CreditRelayed;
 mod history;
 mod orders;
 mod sender;
@@ -127,6 +129,8 @@ pub struct Studio {
     pub royalty_recipient: Address,
     /// Primary commission of the platform, basis points.
     pub commission_bps: u16,
+    /// Earnings cleared and not yet withdrawn, cents (`withdrawStudio` pays them).
+    pub credit_cents: u64,
     /// Name.
     pub name: String,
 }
@@ -449,6 +453,7 @@ impl ChainClient {
                 admin: s.admin,
                 royalty_recipient: s.royaltyRecipient,
                 commission_bps: s.commissionBps,
+                credit_cents: s.creditCents,
                 name: s.name,
             })),
             Err(e) => self.absent_if(e, |r| {

@@ -1,6 +1,7 @@
 //! `GET /v1/accounts/{address}`: what an account can withdraw (read on chain), what is pending
 //! for it until its clearance time, and its latest money moves (from the indexer's mirror:
-//! `sales`, `sale_clearances`, `withdrawals`, `deposits`). Public, like the chain it reads.
+//! `sales`, `sale_clearances`, `withdrawals`, `deposits`, `credit_spends`). Public, like the
+//! chain it reads.
 
 use alloy::primitives::U256;
 use axum::extract::State;
@@ -91,7 +92,8 @@ async fn pending_shares(state: &AppState, account: &str) -> ApiResult<Vec<Pendin
 }
 
 /// The account's latest money moves: its seller's shares (pending or not), their clearance
-/// or clawback, refunds of unwound sales, withdrawals and deposits.
+/// or clawback, refunds of unwound sales, withdrawals, deposits and purchases paid with its
+/// credit.
 async fn history(state: &AppState, account: &str, per_cent: U256) -> ApiResult<Vec<AccountMove>> {
     let rows = sqlx::query(
         "SELECT * FROM ( \
@@ -113,6 +115,9 @@ async fn history(state: &AppState, account: &str, per_cent: U256) -> ApiResult<V
            UNION ALL \
            SELECT 'deposit', NULL, d.amount_units::text, NULL, NULL, d.tx_hash, d.block_number, d.log_index, false \
            FROM deposits d WHERE d.account_address = $1 \
+           UNION ALL \
+           SELECT 'credit_purchase', NULL, c.amount_units::text, c.licence_id::text, NULL, c.tx_hash, c.block_number, c.log_index, false \
+           FROM credit_spends c WHERE c.account_address = $1 \
          ) m ORDER BY block_number DESC, log_index DESC LIMIT $2",
     )
     .bind(account)

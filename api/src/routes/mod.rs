@@ -30,6 +30,7 @@ pub mod auth;
 pub mod catalogue;
 pub mod config;
 pub mod content;
+pub mod credit;
 pub mod health;
 pub mod licences;
 pub mod orders;
@@ -81,6 +82,9 @@ use crate::throttle::{Class, Throttle};
         catalogue::sales::list_sales,
         catalogue::statement::statement,
         accounts::account,
+        credit::purchase,
+        credit::withdraw,
+        credit::studio_withdraw,
         orders::list,
         orders::reprice,
         orders::cancel,
@@ -244,6 +248,24 @@ fn routes() -> Vec<Route> {
         ),
         route(M::GET, "/v1/sales", catalogue::sales::list_sales),
         route(M::GET, "/v1/accounts/{address}", accounts::account).throttled(Class::Anonymous),
+        route(
+            M::POST,
+            "/v1/accounts/{address}/purchases",
+            credit::purchase,
+        )
+        .throttled(Class::Anonymous),
+        route(
+            M::POST,
+            "/v1/accounts/{address}/withdrawals",
+            credit::withdraw,
+        )
+        .throttled(Class::Anonymous),
+        route(
+            M::POST,
+            "/v1/studios/{id}/withdrawals",
+            credit::studio_withdraw,
+        )
+        .throttled(Class::SignedIn),
         route(
             M::GET,
             "/v1/studios/{id}/statement",

@@ -10,7 +10,7 @@
 //! ownership, hold, price) and consumes the nonce, so a replayed or forged order changes
 //! nothing on chain whatever this code does.
 
-use alloy::primitives::{Bytes, U256};
+use alloy::primitives::{Address, Bytes, U256};
 use axum::extract::State;
 use axum::http::StatusCode;
 use tangible_api_types::orders::{
@@ -109,7 +109,7 @@ pub async fn cancel(
     .map(axum::Json)
 }
 
-fn parse_id(s: &str, what: &str) -> ApiResult<U256> {
+pub(super) fn parse_id(s: &str, what: &str) -> ApiResult<U256> {
     s.trim()
         .parse::<U256>()
         .ok()
@@ -135,50 +135,18 @@ async fn relay(
 ) -> ApiResult<OrderRelayed> {
     let seller = super::parse_address("seller_address", seller)?;
     let chain = state.chain();
-    let unavailable = |e: ChainError| ApiError::unavailable("chain node", e);
-    // The contract checks the deadline against the chain's clock, which a node may have moved
-    // away from the wall clock.
-    let chain_now = chain.head_timestamp().await.map_err(unavailable)?;
-    let now = u64::try_from(chrono::Utc::now().timestamp())
-        .unwrap_or_default()
-        .max(chain_now);
-    if deadline < chain_now {
-        return Err(ApiError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            codes::ORDER_EXPIRED,
-            format!(
-                "the order expired at {deadline} (unix seconds; the chain's clock is at \
-                 {chain_now}); sign a new one"
-            ),
-        ));
-    }
-    if deadline > now + MAX_DEADLINE_SECS {
-        return Err(ApiError::invalid_field(format!(
-            "deadline {deadline}: at most {MAX_DEADLINE_SECS} s from now"
-        )));
-    }
-    let sig = alloy::hex::decode(signature.trim())
-        .map_err(|_| ApiError::invalid_field("signature is not hex"))?;
-    if sig.is_empty() || sig.len() > 1024 {
-        return Err(ApiError::invalid_field("signature must be 1 to 1024 bytes"));
-    }
-    let nonce = chain.order_nonce(seller).await.map_err(unavailable)?;
-    let order = Order::new(seller, action, target, price, nonce, deadline);
-    if order.signer(&chain.order_domain(), &sig) != Some(seller)
-        && !chain.has_code(seller).await.map_err(unavailable)?
-    {
-        return Err(ApiError::client(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            codes::INVALID_SIGNATURE,
-            format!(
-                "the signature is not {seller}'s over this order with nonce {nonce} (the account's \
-                 order_nonce): nothing was sent"
-            ),
-        ));
-    }
+    let signed = Signed::check(state, seller, deadline, signature).await?;
+    let order = Order::new(seller, action, target, price, signed.nonce, deadline);
+    signed
+        .require_signer(
+            state,
+            order.signer(&chain.order_domain(), &signed.signature),
+        )
+        .await?;
     state.budgets().operator_tx(seller, method, path)?;
+    let nonce = signed.nonce;
     let (offer, tx) = chain
-        .relay_order(&order, Bytes::from(sig))
+        .relay_order(&order, Bytes::from(signed.signature))
         .await
         .map_err(refused)?;
     tracing::info!(target: "tangible::api::orders", %seller, action = action as u8, %target,
@@ -192,8 +160,93 @@ async fn relay(
     })
 }
 
+/// A signed order's parts checked before any gas is spent: its deadline against the chain's
+/// clock, its signature's encoding, and the signer's current nonce (the one it must carry).
+pub(super) struct Signed {
+    /// Who must have signed.
+    pub(super) account: Address,
+    /// The account's next order nonce, read on chain.
+    pub(super) nonce: u32,
+    /// The signature's bytes.
+    pub(super) signature: Vec<u8>,
+}
+
+impl Signed {
+    /// Checks `deadline` and decodes `signature` of `account`'s order, and reads its nonce.
+    pub(super) async fn check(
+        state: &AppState,
+        account: Address,
+        deadline: u64,
+        signature: &str,
+    ) -> ApiResult<Self> {
+        let chain = state.chain();
+        let unavailable = |e: ChainError| ApiError::unavailable("chain node", e);
+        // The contract checks the deadline against the chain's clock, which a node may have
+        // moved away from the wall clock.
+        let chain_now = chain.head_timestamp().await.map_err(unavailable)?;
+        let now = u64::try_from(chrono::Utc::now().timestamp())
+            .unwrap_or_default()
+            .max(chain_now);
+        if deadline < chain_now {
+            return Err(ApiError::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                codes::ORDER_EXPIRED,
+                format!(
+                    "the order expired at {deadline} (unix seconds; the chain's clock is at \
+                     {chain_now}); sign a new one"
+                ),
+            ));
+        }
+        if deadline > now + MAX_DEADLINE_SECS {
+            return Err(ApiError::invalid_field(format!(
+                "deadline {deadline}: at most {MAX_DEADLINE_SECS} s from now"
+            )));
+        }
+        let signature = alloy::hex::decode(signature.trim())
+            .map_err(|_| ApiError::invalid_field("signature is not hex"))?;
+        if signature.is_empty() || signature.len() > 1024 {
+            return Err(ApiError::invalid_field("signature must be 1 to 1024 bytes"));
+        }
+        let nonce = chain.order_nonce(account).await.map_err(unavailable)?;
+        Ok(Self {
+            account,
+            nonce,
+            signature,
+        })
+    }
+
+    /// Refuses the order unless `recovered` (the signer of the order with [`Self::nonce`]) is
+    /// the account, or the account is a contract wallet (whose ERC-1271 signature only the
+    /// chain can check).
+    pub(super) async fn require_signer(
+        &self,
+        state: &AppState,
+        recovered: Option<Address>,
+    ) -> ApiResult<()> {
+        let account = self.account;
+        if recovered == Some(account)
+            || state
+                .chain()
+                .has_code(account)
+                .await
+                .map_err(|e| ApiError::unavailable("chain node", e))?
+        {
+            return Ok(());
+        }
+        Err(ApiError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            codes::INVALID_SIGNATURE,
+            format!(
+                "the signature is not {account}'s over this order with nonce {} (the account's \
+                 order_nonce): nothing was sent",
+                self.nonce
+            ),
+        ))
+    }
+}
+
 /// What the contract refused, as the client's error.
-fn refused(e: ChainError) -> ApiError {
+pub(super) fn refused(e: ChainError) -> ApiError {
     let ChainError::Reverted(r) = e else {
         return ApiError::unavailable("chain node", e);
     };
@@ -223,13 +276,34 @@ fn refused(e: ChainError) -> ApiError {
             codes::INVALID_SIGNATURE,
             message,
         ),
-        E::MarketPriceBelowMinimum(_) | E::MarketInvalidOrder(_) => {
+        E::MarketPriceBelowMinimum(_) | E::MarketInvalidOrder(_) | E::MarketZeroAmount(_) => {
             ApiError::invalid_field(message)
+        }
+        E::RegistryEditionNotFound(_) | E::RegistryStudioNotFound(_) => {
+            ApiError::not_found(message)
+        }
+        E::MarketEditionInactive(_) => ApiError::conflict(codes::EDITION_NOT_ON_SALE, message),
+        E::MarketPriceMismatch(m) => ApiError::conflict(
+            codes::PRICE_CHANGED,
+            format!(
+                "the price is now {} cents, not the {} signed: sign a new order",
+                m.actualCents, m.expectedCents
+            ),
+        ),
+        E::MarketInsufficientBalance(b) => ApiError::conflict(
+            codes::INSUFFICIENT_CREDIT,
+            format!(
+                "the account's credit is {} units, {} are needed",
+                b.balance, b.needed
+            ),
+        ),
+        E::MarketNotTreasury(_) | E::MarketInvalidRecipient(_) => {
+            ApiError::forbidden(codes::INVALID_RECIPIENT, message)
         }
         E::EnforcedPause(_) => ApiError::client(
             StatusCode::SERVICE_UNAVAILABLE,
             codes::UPSTREAM_UNAVAILABLE,
-            "the market is paused: listings are suspended",
+            "the market is paused: listings, sales and withdrawals are suspended",
         ),
         other => ApiError::Internal(anyhow::anyhow!("the market refused the order: {other:?}")),
     }

@@ -75,7 +75,7 @@ fn check_price(price_cents: u64) -> ApiResult<u64> {
 }
 
 /// The studio, if `caller` is its admin on chain or a platform admin.
-async fn require_studio_admin(
+pub(super) async fn require_studio_admin(
     state: &AppState,
     caller: Address,
     studio_id: u32,

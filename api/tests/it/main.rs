@@ -7,6 +7,7 @@ mod catalogue;
 mod clearance;
 mod config;
 mod console;
+mod credit;
 mod deadline;
 mod disputes;
 mod errors;

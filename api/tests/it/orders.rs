@@ -12,7 +12,7 @@ use tangible_chain::orders::{Order, OrderAction, domain};
 use crate::helpers::{Options, PRICE, QUALITY, TestApp, mined, spawn_app, spawn_app_with};
 
 /// A fresh wallet (no ETH) owning a licence bought in stablecoin by buyer 0 as a gift.
-async fn seller_with_licence(app: &TestApp) -> (PrivateKeySigner, U256) {
+pub(crate) async fn seller_with_licence(app: &TestApp) -> (PrivateKeySigner, U256) {
     let seller = PrivateKeySigner::random();
     let payer = app.chain.buyer(0).address();
     let market = app.chain.market();
@@ -29,7 +29,7 @@ async fn seller_with_licence(app: &TestApp) -> (PrivateKeySigner, U256) {
     (seller, licence)
 }
 
-fn signed(app: &TestApp, key: &PrivateKeySigner, order: &Order) -> String {
+pub(crate) fn signed(app: &TestApp, key: &PrivateKeySigner, order: &Order) -> String {
     let d = domain(
         app.chain.deployment.chain_id,
         app.chain.deployment.contracts.market,
@@ -38,15 +38,20 @@ fn signed(app: &TestApp, key: &PrivateKeySigner, order: &Order) -> String {
     alloy::hex::encode_prefixed(sig.as_bytes())
 }
 
-fn in_an_hour() -> u64 {
+pub(crate) fn in_an_hour() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp()).unwrap() + 3600
 }
 
-async fn nonce(app: &TestApp, who: Address) -> u32 {
+pub(crate) async fn nonce(app: &TestApp, who: Address) -> u32 {
     app.chain.market().orderNonce(who).call().await.unwrap()
 }
 
-async fn send(app: &TestApp, method: reqwest::Method, path: &str, body: &Value) -> (u16, Value) {
+pub(crate) async fn send(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    body: &Value,
+) -> (u16, Value) {
     let r = app
         .http
         .request(method, app.url(path))

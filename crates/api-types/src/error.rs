@@ -86,6 +86,13 @@ pub mod codes {
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
     /// 422: a signed order past its deadline.
     pub const ORDER_EXPIRED: &str = "order_expired";
+    /// 409: the price changed since the order was signed.
+    pub const PRICE_CHANGED: &str = "price_changed";
+    /// 409: the account's credit does not cover the order.
+    pub const INSUFFICIENT_CREDIT: &str = "insufficient_credit";
+    /// 403: the recipient may not receive this payment (the zero address; an operator's float pays
+    /// only the treasury).
+    pub const INVALID_RECIPIENT: &str = "invalid_recipient";
     /// 409: the licence was paid by card and is on hold until the date in the message.
     pub const LICENCE_ON_HOLD: &str = "licence_on_hold";
     /// 422: a card purchase above the largest amount one card payment may carry
