@@ -214,6 +214,41 @@ impl Market {
         Ok((licence, receipt.transaction_hash))
     }
 
+    /// Submits the wallet's own signed credit order (`relayCreditOrder`: the `--direct` path of
+    /// `buy --credit`); returns the licence minted and the transaction.
+    pub async fn relay_credit_order(
+        &self,
+        order: &tangible_chain::orders::CreditOrder,
+        signature: alloy::primitives::Bytes,
+    ) -> anyhow::Result<(U256, B256)> {
+        let market = self.market();
+        let receipt = self
+            .send(
+                market.relayCreditOrder(
+                    order.account,
+                    order.action,
+                    order.target,
+                    order.amountCents,
+                    order.to,
+                    order.deadline,
+                    signature,
+                ),
+                "buying with the credit",
+            )
+            .await?;
+        let licence = minted_licence(&receipt)?;
+        Ok((licence, receipt.transaction_hash))
+    }
+
+    /// Pays `units` of the wallet's credit to `to` (`withdraw`); returns the transaction.
+    pub async fn withdraw(&self, to: Address, units: U256) -> anyhow::Result<B256> {
+        let market = self.market();
+        let receipt = self
+            .send(market.withdraw(to, units), "withdrawing the credit")
+            .await?;
+        Ok(receipt.transaction_hash)
+    }
+
     /// Lists a licence for resale; returns the offer id and the transaction.
     pub async fn list(&self, licence_id: U256, price_cents: u64) -> anyhow::Result<(U256, B256)> {
         let market = self.market();

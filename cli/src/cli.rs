@@ -187,6 +187,20 @@ pub enum Command {
         #[arg(long)]
         account: Option<alloy::primitives::Address>,
     },
+    /// Pay my credit on the market (what `balance` shows as available) to my wallet or any
+    /// address, in stablecoin. By default the wallet signs the order and the API's operator
+    /// submits it (no ETH needed); `--direct` sends the transaction from the wallet.
+    Withdraw {
+        /// Euros to withdraw (default: all the available credit).
+        #[arg(long)]
+        amount: Option<tangible_domain::Cents>,
+        /// Where to pay (default: my wallet).
+        #[arg(long)]
+        to: Option<alloy::primitives::Address>,
+        /// Send the transaction from the wallet instead of a signed order.
+        #[arg(long)]
+        direct: bool,
+    },
     /// Resale offers on the market.
     Offers {
         /// Only offers for this film.
@@ -364,17 +378,24 @@ pub struct PayArgs {
     /// browser when there is one), then waits until the licence is minted.
     #[arg(
         long,
-        conflicts_with_all = ["test_card", "crypto"],
-        required_unless_present_any = ["test_card", "crypto"]
+        conflicts_with_all = ["test_card", "crypto", "credit"],
+        required_unless_present_any = ["test_card", "crypto", "credit"]
     )]
     pub card: bool,
     /// Pay with a Stripe test card from this client (development only: needs the Stripe
     /// *test* secret key, TANGIBLE_STRIPE_KEY=sk_test_…; a live key is refused).
-    #[arg(long, conflicts_with = "crypto")]
+    #[arg(long, conflicts_with_all = ["crypto", "credit"])]
     pub test_card: bool,
     /// Pay in stablecoin from the wallet (approve + market call).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "credit")]
     pub crypto: bool,
+    /// Pay with my credit on the market (proceeds of my resales): the wallet signs the order
+    /// and the API's operator submits it (no ETH needed), or `--direct`.
+    #[arg(long)]
+    pub credit: bool,
+    /// With --credit: send the signed order from the wallet (pays the gas).
+    #[arg(long, requires = "credit")]
+    pub direct: bool,
     /// Test card number for --test-card.
     #[arg(long, default_value = "4242424242424242", conflicts_with_all = ["card", "crypto"])]
     pub card_number: String,
@@ -444,6 +465,13 @@ pub enum StudioCommand {
         price: Option<tangible_domain::Cents>,
         /// The master file.
         file: PathBuf,
+    },
+    /// Have a studio's cleared earnings paid to its royalty recipient (studio admin; the API's
+    /// operator pays the gas).
+    Withdraw {
+        /// The studio id.
+        #[arg(long)]
+        studio: u32,
     },
     /// Royalty statement of a studio.
     Statement {

@@ -19,12 +19,12 @@
 
 use std::time::{Duration, Instant};
 
-use alloy::primitives::{Address, U256};
+use alloy::primitives::{Address, U256, keccak256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::Filter;
 use alloy::sol_types::SolEvent;
 use serde_json::Value;
-use tangible_chain::bindings::TangibleMarket;
+use tangible_chain::bindings::{TangibleMarket, TestEuro};
 use tangible_devstack::{Binaries, Stack, StackOptions};
 use tangible_domain::{Quality, Split};
 use tangible_e2e::{Endpoints, User, tangible_bin};
@@ -317,6 +317,28 @@ async fn resale(
         credit_after - credit_before,
         U256::from(640) * per_cent,
         "the seller is credited 6.40 €"
+    );
+    // The seller takes the money out without ETH: a credit order the wallet signs and the
+    // API's operator submits, to an address of the seller's choice (issue 12).
+    let bank = Address::from_word(keccak256(format!("bank of {licence}")));
+    let token = TestEuro::new(w.stack.deployment.contracts.stablecoin, w.provider.clone());
+    let eth_before = w.provider.get_balance(seller_addr).await.unwrap();
+    let paid = seller.json(&["withdraw", "--amount", "6.40", "--to", &bank.to_string()]);
+    assert_eq!(paid["amount_cents"], 640, "{paid}");
+    assert_eq!(
+        token.balanceOf(bank).call().await.unwrap(),
+        U256::from(640) * per_cent,
+        "6.40 € reached the seller's bank address"
+    );
+    assert_eq!(
+        market.balanceOfCredit(seller_addr).call().await.unwrap(),
+        credit_before,
+        "the credit is spent"
+    );
+    assert_eq!(
+        w.provider.get_balance(seller_addr).await.unwrap(),
+        eth_before,
+        "the withdrawal cost the seller no ETH"
     );
     let after = w.ledger(buyer_addr).await;
     assert_eq!(

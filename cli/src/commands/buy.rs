@@ -1,12 +1,12 @@
-//! `buy`, `buy-offer`, `resell`, `cancel-offer`: purchases by card (API + Stripe) or in
-//! stablecoin (the wallet pays the market), and resale listings (the wallet calls the market).
+//! `buy`, `buy-offer`, `resell`, `reprice`, `cancel-offer`: purchases by card (API + Stripe),
+//! in stablecoin (the wallet pays the market) or with the credit (`credit`), and resale orders
+//! (signed by the wallet and relayed by the API, or sent from the wallet).
 
 use std::time::{Duration, Instant};
 
 use alloy::primitives::U256;
 use anyhow::{Context, bail};
 use serde_json::json;
-use tangible_api_types::accounts::AccountView;
 use tangible_api_types::catalogue::{FilmQuery, FilmView, Page};
 use tangible_api_types::orders::{
     CancelOrderRequest, ListOrderRequest, OrderRelayed, RepriceOrderRequest,
@@ -216,7 +216,24 @@ pub(super) async fn buy(ctx: &mut Ctx, args: BuyArgs) -> anyhow::Result<()> {
             film.title
         );
     }
-    if args.pay.card || args.pay.test_card {
+    if args.pay.credit {
+        let price = u64::try_from(edition.price_cents).context("edition price")?;
+        ctx.say(format!(
+            "Paying {} € from your credit for \"{}\" ({quality})…",
+            output::euros(edition.price_cents),
+            film.title
+        ));
+        let purchase = super::credit::Purchase::Edition(film_id, quality);
+        let (licence, tx) = super::credit::buy(ctx, purchase, price, args.pay.direct).await?;
+        record(
+            ctx,
+            licence,
+            film_id,
+            quality,
+            &tx,
+            json!({ "amount_cents": price, "paid_with": "credit" }),
+        )
+    } else if args.pay.card || args.pay.test_card {
         let buyer = ctx.address()?;
         let created: PurchaseCreated = ctx
             .api()?
@@ -275,7 +292,25 @@ pub(super) async fn buy(ctx: &mut Ctx, args: BuyArgs) -> anyhow::Result<()> {
 
 pub(super) async fn buy_offer(ctx: &mut Ctx, offer: &str, pay: PayArgs) -> anyhow::Result<()> {
     let offer_id = parse_id(offer, "offer")?;
-    if pay.card || pay.test_card {
+    if pay.credit {
+        let market = ctx.market().await?;
+        let price = market.offer_price(offer_id).await?;
+        ctx.say(format!(
+            "Paying {} € from your credit for offer {offer_id}…",
+            output::euros(price as i64)
+        ));
+        let purchase = super::credit::Purchase::Offer(offer_id);
+        let (licence, tx) = super::credit::buy(ctx, purchase, price, pay.direct).await?;
+        let info = market.licence(licence).await?;
+        record(
+            ctx,
+            licence,
+            info.0,
+            Quality::from_code(info.1).context("licence quality")?,
+            &tx,
+            json!({ "offer_id": offer_id.to_string(), "amount_cents": price, "paid_with": "credit" }),
+        )
+    } else if pay.card || pay.test_card {
         let buyer = ctx.address()?;
         let created: PurchaseCreated = ctx
             .api()?
@@ -413,15 +448,9 @@ async fn signed_order(
     target: U256,
     price_cents: u64,
 ) -> anyhow::Result<OrderRelayed> {
-    use alloy::signers::SignerSync;
     let deployment = ctx.deployment().await?;
     let seller = ctx.address()?;
-    let api = ctx.api()?;
-    let account: AccountView = api.get(&format!("/v1/accounts/{seller}"), &[]).await?;
-    // An hour from now by the later of the two clocks: the chain checks the deadline against
-    // its own, which a local node may have moved ahead.
-    let now = u64::try_from(chrono::Utc::now().timestamp())?;
-    let deadline = now.max(account.chain_time) + 3600;
+    let (account, deadline) = super::credit::order_terms(ctx, seller).await?;
     let order = Order::new(
         seller,
         action,
@@ -431,12 +460,8 @@ async fn signed_order(
         deadline,
     );
     let digest = order.digest(&domain(deployment.chain_id, deployment.contracts.market));
-    let signature = ctx
-        .wallet()?
-        .signer()
-        .sign_hash_sync(&digest)
-        .context("signing the order")?;
-    let signature = alloy::hex::encode_prefixed(signature.as_bytes());
+    let signature = alloy::hex::encode_prefixed(super::credit::sign(ctx, &digest)?);
+    let api = ctx.api()?;
     let seller_address = seller.to_string();
     let relayed = match action {
         OrderAction::List => {

@@ -4,6 +4,7 @@ mod admin;
 mod buy;
 mod catalogue;
 mod content;
+mod credit;
 mod play;
 mod seed;
 mod studio;
@@ -198,6 +199,9 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             direct,
         } => buy::reprice(&mut ctx, &offer, price, direct).await,
         Command::Balance { account } => catalogue::balance(&ctx, account).await,
+        Command::Withdraw { amount, to, direct } => {
+            credit::withdraw(&mut ctx, amount, to, direct).await
+        }
         Command::Offers { film, status, mine } => {
             catalogue::offers(&ctx, film, &status, mine).await
         }

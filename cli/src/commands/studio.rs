@@ -105,6 +105,7 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
             v["listed"] = listed.into();
             show(ctx, &v, "Master uploaded");
         }
+        StudioCommand::Withdraw { studio } => super::credit::studio_withdraw(ctx, studio).await?,
         StudioCommand::Statement {
             studio,
             from,
