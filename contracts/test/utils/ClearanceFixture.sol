@@ -22,7 +22,7 @@ abstract contract ClearanceFixture is TangibleTest {
     /// @dev Every licence minted by the helpers below, for {_assertConserved}.
     uint256[] internal _ids;
 
-    function setUp() public override {
+    function setUp() public virtual override {
         super.setUp();
         vm.warp(T0);
     }
