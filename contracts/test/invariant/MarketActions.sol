@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {MarketModel} from "./MarketModel.sol";
+import {MarketOrderActions} from "./MarketOrderActions.sol";
 
 /// @dev The actions of {MarketHandler}: each one picks its arguments from the model, predicts whether the call
 /// must succeed, makes it and records the outcome ({MarketModel-_outcome}); on an expected success it updates the
 /// model. Sales and offers, balances, then administration and the registry.
-abstract contract MarketActions is MarketModel {
+abstract contract MarketActions is MarketOrderActions {
     // ------------------------------------------------------------------ sales
 
     function _buyPrimary(uint256 seed) internal {
@@ -71,11 +71,7 @@ abstract contract MarketActions is MarketModel {
             if (_outcome(Action.List, auth, expectOk, true)) {
                 _checkEq(offerId, modelNextOfferId, "list: offer id not sequential");
                 modelNextOfferId++;
-                _off[offerId] = OfferModel(id, price, true);
-                _allOffers.push(offerId);
-                activeOffers.push(offerId);
-                _activeIndex[offerId] = activeOffers.length;
-                _lic[id].offerId = offerId;
+                _openOffer(offerId, id, price);
             }
         } catch {
             _outcome(Action.List, auth, expectOk, false);
@@ -95,7 +91,10 @@ abstract contract MarketActions is MarketModel {
         bool expectOk = auth && o.active && !modelPaused && price >= 20;
         vm.prank(caller);
         try market.updateOffer(offerId, price) {
-            if (_outcome(Action.UpdateOffer, auth, expectOk, true)) _off[offerId].price = price;
+            if (_outcome(Action.UpdateOffer, auth, expectOk, true)) {
+                _off[offerId].price = price;
+                _nextNonce(caller, "updateOffer");
+            }
         } catch {
             _outcome(Action.UpdateOffer, auth, expectOk, false);
         }
@@ -110,7 +109,10 @@ abstract contract MarketActions is MarketModel {
         bool expectOk = auth && o.active; // allowed while paused
         vm.prank(caller);
         try market.cancelOffer(offerId) {
-            if (_outcome(Action.CancelOffer, auth, expectOk, true)) _closeOffer(offerId);
+            if (_outcome(Action.CancelOffer, auth, expectOk, true)) {
+                _closeOffer(offerId);
+                _nextNonce(caller, "cancelOffer");
+            }
         } catch {
             _outcome(Action.CancelOffer, auth, expectOk, false);
         }
@@ -422,10 +424,10 @@ abstract contract MarketActions is MarketModel {
         }
     }
 
-    /// @dev One random action while the market is paused: pausable ones must revert, the others (cancel,
-    /// revoke, clearing, registry and admin changes) still work.
+    /// @dev One random action while the market is paused: pausable ones must revert, the others (cancel, signed
+    /// or not, revoke, clearing, registry and admin changes) still work.
     function _probe(uint256 seed) internal {
-        uint256 k = seed % 14;
+        uint256 k = seed % 16;
         if (k == 0) _buyPrimary(seed);
         else if (k == 1) _settleCardPrimary(seed);
         else if (k == 2) _list(seed);
@@ -439,6 +441,8 @@ abstract contract MarketActions is MarketModel {
         else if (k == 10) _withdrawPlatform(seed);
         else if (k == 11) _clearSales(seed);
         else if (k == 12) _setClearancePeriod(seed);
+        else if (k == 13) _relayOrder(seed);
+        else if (k == 14) _relayCreditOrder(seed);
         else _withdraw(seed);
     }
 

@@ -9,13 +9,14 @@ import {MarketModel} from "./MarketModel.sol";
 /// @dev Model-based handler of the market. It keeps its own model of everything the market should hold
 /// (licences, offers, balances, accruals, pending sales, roles, pause, hold and clearance periods, editions), picks
 /// live licences, active offers and pending sales from that model, warps past holds and clearance times and uses
-/// fresh payment references. Every action is tried by the
+/// fresh payment references, and signs orders with the pool's keys (relayed by anyone). Every action is tried by the
 /// authorised account most of the time and by any account of the pool otherwise, sometimes with a bad argument;
 /// the model predicts whether the call must succeed. A call whose outcome differs from the prediction is
 /// recorded as a violation (and an unauthorised call that succeeds also sets {ghostUnauthorisedSuccess}); the
 /// invariants check both are clean and compare the model with the market after every call.
 /// Each action's successes, rejections and rejections of unauthorised callers are counted per run.
-/// The model and its bookkeeping are in {MarketModel}, the actions in {MarketActions}; this contract is the
+/// The model and its bookkeeping are in {MarketModel}, the actions in {MarketActions} and, for signed orders,
+/// {MarketOrderActions}; this contract is the
 /// fuzzer's surface: the weighted selectors and one entry point per action.
 contract MarketHandler is MarketActions {
     constructor(
@@ -69,10 +70,12 @@ contract MarketHandler is MarketActions {
             this.setTreasury.selector,
             this.setStudioFilmQuota.selector,
             this.clearSales.selector,
-            this.setClearancePeriod.selector
+            this.setClearancePeriod.selector,
+            this.relayOrder.selector,
+            this.relayCreditOrder.selector
         ];
         uint8[ACTION_COUNT] memory weight =
-            [3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 3, 1, 1, 2, 1];
+            [3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 3, 1, 1, 2, 1, 3, 4];
         uint256 n;
         for (uint256 i = 0; i < ACTION_COUNT; i++) {
             n += weight[i];
@@ -187,6 +190,14 @@ contract MarketHandler is MarketActions {
 
     function setClearancePeriod(uint256 seed) external {
         _setClearancePeriod(seed);
+    }
+
+    function relayOrder(uint256 seed) external {
+        _relayOrder(seed);
+    }
+
+    function relayCreditOrder(uint256 seed) external {
+        _relayCreditOrder(seed);
     }
 
     function setStudioCommission(uint256 seed) external {

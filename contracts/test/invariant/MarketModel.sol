@@ -47,10 +47,12 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         SetTreasury,
         SetFilmQuota,
         ClearSales,
-        SetClearancePeriod
+        SetClearancePeriod,
+        RelayOrder,
+        RelayCreditOrder
     }
 
-    uint256 public constant ACTION_COUNT = 30; // checked against the enum in the constructor
+    uint256 public constant ACTION_COUNT = 32; // checked against the enum in the constructor
     /// @dev Most resales one revoke follows (the market's `_MAX_HOPS`).
     uint256 internal constant MAX_HOPS = 32;
 
@@ -160,6 +162,12 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     uint32 public modelClearance;
     uint256 public modelPendingUnits; // every pending share, in units
 
+    /// @dev Each account's next signed-order nonce (`orderNonce`): moved on by its orders carried out and by its
+    /// own updateOffer and cancelOffer.
+    mapping(address account => uint32) public modelNonce;
+    /// @dev The private key of every account of the pool (see {registerKey}), which signs its orders.
+    mapping(address account => uint256) internal _keys;
+
     uint256 internal _refNonce;
     bytes32[] public usedRefs;
     mapping(bytes32 ref => bool) public refUsed;
@@ -180,6 +188,12 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     uint256 public ghostBuyerRefunds; // of which to the buyer (crypto-paid tainted sales)
     uint256 public ghostTaintedCardClawbacks; // of which card sales of an uncleared licence (to the float)
     uint256 public ghostHops; // of which reached by following a licence that replaced a revoked one
+    uint256 public ghostRelayedLists; // resale orders carried out: listings
+    uint256 public ghostRelayedChanges; // resale orders carried out: reprices and cancellations
+    uint256 public ghostCreditPrimaries; // credit orders carried out: editions bought
+    uint256 public ghostCreditResales; // credit orders carried out: offers bought
+    uint256 public ghostCreditTainted; // of which of an uncleared licence (pending)
+    uint256 public ghostCreditWithdrawals; // credit orders carried out: withdrawals
 
     constructor(
         TangibleMarket market_,
@@ -244,6 +258,19 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
                 } catch {}
             }
         }
+    }
+
+    /// @dev Registers the key of a pool account (set-up only: not one of the fuzzed selectors).
+    function registerKey(uint256 key) external {
+        _keys[vm.addr(key)] = key;
+    }
+
+    /// @dev Whether every account of the pool can sign (the set-up registered its key).
+    function allKeysRegistered() external view returns (bool) {
+        for (uint256 i = 0; i < pool.length; i++) {
+            if (_keys[pool[i]] == 0) return false;
+        }
+        return true;
     }
 
     // ------------------------------------------------------------------ views for the invariants
@@ -355,7 +382,9 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             "setTreasury",
             "setStudioFilmQuota",
             "clearSales",
-            "setClearancePeriod"
+            "setClearancePeriod",
+            "relayOrder",
+            "relayCreditOrder"
         ];
         return names[action];
     }
@@ -393,6 +422,24 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         _liveIndex[last] = i + 1;
         _live.pop();
         delete _liveIndex[id];
+    }
+
+    /// @dev Offer `offerId` of licence `id` at `price`, just listed.
+    function _openOffer(uint256 offerId, uint256 id, uint64 price) internal {
+        _off[offerId] = OfferModel(id, price, true);
+        _allOffers.push(offerId);
+        activeOffers.push(offerId);
+        _activeIndex[offerId] = activeOffers.length;
+        _lic[id].offerId = offerId;
+    }
+
+    /// @dev `account`'s order nonce moved on (an order carried out, its own reprice or cancellation); the market's
+    /// must follow at once.
+    function _nextNonce(address account, string memory what) internal {
+        modelNonce[account]++;
+        if (market.orderNonce(account) != modelNonce[account]) {
+            _violate(string.concat(what, ": order nonce"));
+        }
     }
 
     function _closeOffer(uint256 offerId) internal {
