@@ -35,7 +35,7 @@ web: tools ## build the web storefront into web/dist (the API serves it at /)
 	cd web && npx --no-install vite build --logLevel warn
 
 # The invariant run with -vv prints its per-action coverage (and fails below the floors); the six
-# mutants the contracts audit found surviving must be killed by it (all 35: make mutants).
+# mutants the contracts audit found surviving must be killed by it (all of scripts/mutants.d: make mutants).
 AUDIT_MUTANTS := 'M0[4589]-*' 'M1[01]-*'
 
 test-contracts: contracts ## forge unit, fuzz and invariant suites (coverage printed), gas snapshot check, the audit's six mutants
