@@ -175,10 +175,9 @@ abstract contract MarketOrderActions is MarketModel {
     /// {_buyOffer} picks: offers are dearer, fewer accounts cover them), mostly by an account whose credit covers
     /// it, or withdraw (5 in 16), by an account with credit; one time in sixteen an action relayCreditOrder does
     /// not carry out. Withdrawals: sometimes more than the credit, 0, to address 0 or with a target; one in six by
-    /// a float account (the operator's or operator2's), to the treasury one time in two. The float accounts buy
-    /// nothing here: the market credits such a purchase at once, around the treasury-only rule
-    /// (CreditOrdersTest.test_floatAccount_cannotBuyWithItsFloat fails until it refuses them; {_predictCredit}
-    /// already expects the refusal, so that {_payer} may pick them once it does).
+    /// a float account (the operator's or operator2's), to the treasury one time in two. One purchase in eight is
+    /// signed by a float account, which the market must refuse (its sale would be credited at once, around the
+    /// treasury-only rule).
     function _creditOrder(uint256 seed, Signed memory o) internal view {
         uint256 r = _rand(seed, "credit");
         uint256 k = r % 16;
@@ -196,12 +195,14 @@ abstract contract MarketOrderActions is MarketModel {
             o.amount = _expectedPrice(seed, ed.price);
             o.to = _recipient(seed);
             o.account = _payer(seed, uint256(ed.price) * unitsPerCent);
+            if (_rand(seed, "float buy") % 8 == 0) o.account = (r >> 24) % 2 == 0 ? operator : operator2;
         } else if (o.action == BUY_OFFER) {
             o.target = _pickOfferToBuy(seed);
             uint64 price = _off[o.target].price;
             o.amount = _expectedPrice(seed, price);
             o.to = _recipient(seed);
             o.account = _payer(seed, uint256(price) * unitsPerCent);
+            if (_rand(seed, "float buy") % 8 == 0) o.account = (r >> 24) % 2 == 0 ? operator : operator2;
         } else {
             if (_rand(seed, "float") % 6 == 0) o.account = (r >> 24) % 2 == 0 ? operator : operator2;
             else o.account = _payer(seed, 0);
@@ -224,7 +225,7 @@ abstract contract MarketOrderActions is MarketModel {
     }
 
     /// @dev Three times in four an account whose credit covers `cost` (not 0), if there is one, else one with a
-    /// balance ({_withBalance}); never a float account (see {_creditOrder}).
+    /// balance ({_withBalance}); never a float account ({_creditOrder} picks those itself).
     function _payer(uint256 seed, uint256 cost) internal view returns (address a) {
         uint256 start = _rand(seed, "payer");
         if (start % 4 != 0 && cost != 0) {
@@ -245,7 +246,7 @@ abstract contract MarketOrderActions is MarketModel {
         // forge-lint: disable-next-line(block-timestamp)
         bool live = o.deadline >= block.timestamp && !modelPaused && o.to != address(0);
         uint256 credit = modelCredit[o.account];
-        // A float account's purchase would be refused (see {_creditOrder}: not generated until it is).
+        // A float account's purchase is refused (see {_creditOrder}).
         bool floatBuy = modelFloatAccount[o.account] && o.action != WITHDRAW;
         if (o.action == WITHDRAW) {
             auth = o.valid && uint256(o.amount) * unitsPerCent <= credit;
