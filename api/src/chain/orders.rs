@@ -33,6 +33,26 @@ impl ChainClient {
         tangible_chain::orders::domain(self.deployment.chain_id, self.deployment.contracts.market)
     }
 
+    /// Simulates `seller`'s signed order from the operator (`eth_call`): the contract's refusal,
+    /// if any, with nothing sent (an ERC-1271 wallet's signature is checked here too).
+    pub async fn check_order(&self, order: &Order, signature: &Bytes) -> Result<(), ChainError> {
+        let market = self.market();
+        market
+            .relayOrder(
+                order.seller,
+                order.action,
+                order.target,
+                order.priceCents,
+                order.deadline,
+                signature.clone(),
+            )
+            .from(self.operator)
+            .call_raw()
+            .await
+            .map_err(|e| self.contract_err(e))?;
+        Ok(())
+    }
+
     /// Submits `seller`'s signed order (`relayOrder`) and returns the offer id and transaction.
     pub async fn relay_order(
         &self,

@@ -7,8 +7,8 @@
 //!   studio's royalty recipient.
 //!
 //! The operator submits each. As for resale orders (`routes::orders`), before any gas: the
-//! fields are checked, the signer recovered, the account's budget of operator transactions
-//! taken, and the transaction simulated (a refusal costs nothing). The contract checks the
+//! fields are checked, the signer recovered, the transaction simulated (a refusal costs neither
+//! gas nor budget), then the account's budget of operator transactions taken. The contract checks the
 //! signature, nonce, deadline, price and balance again, so nothing here can spend an account's
 //! credit without its signature.
 
@@ -27,6 +27,9 @@ use crate::state::AppState;
 
 /// Tracing target.
 const TARGET: &str = "tangible::api::credit";
+/// Latest deadline a credit order may name, from now: a credit order the chain refuses (say,
+/// too little credit) stays valid until its deadline, so it is kept short.
+const MAX_DEADLINE_SECS: u64 = 2 * 3600;
 
 /// Buys an edition or an offer with the account's credit, from its signed credit order.
 #[utoipa::path(post, path = "/v1/accounts/{address}/purchases", request_body = CreditPurchaseRequest,
@@ -126,7 +129,7 @@ async fn relay(
     path: &'static str,
 ) -> ApiResult<CreditOrderRelayed> {
     let chain = state.chain();
-    let signed = Signed::check(state, account, deadline, signature).await?;
+    let signed = Signed::check(state, account, (deadline, MAX_DEADLINE_SECS), signature).await?;
     let order = CreditOrder::new(account, action, (target, cents, to), signed.nonce, deadline);
     signed
         .require_signer(
@@ -134,10 +137,16 @@ async fn relay(
             order.signer(&chain.order_domain(), &signed.signature),
         )
         .await?;
+    // Simulated first: a refused order costs neither gas nor anyone's budget.
+    let signature = Bytes::from(signed.signature);
+    chain
+        .check_credit_order(&order, &signature)
+        .await
+        .map_err(refused)?;
     state.budgets().operator_tx(account, "POST", path)?;
     let nonce = signed.nonce;
     let done = chain
-        .relay_credit_order(&order, Bytes::from(signed.signature))
+        .relay_credit_order(&order, signature)
         .await
         .map_err(refused)?;
     tracing::info!(target: TARGET, %account, action = action as u8, %target, cents, %to, nonce,

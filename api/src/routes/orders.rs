@@ -4,9 +4,9 @@
 //! the order with its next nonce (`GET /v1/accounts/{address}`, `order_nonce`).
 //!
 //! Before any gas is spent: the fields are checked, the signer is recovered and must be the
-//! seller (a contract wallet's ERC-1271 signature is left to the chain), and the seller's
-//! budget of operator transactions is taken (429 over it: a flood of orders from one wallet
-//! costs nothing). The contract then checks everything again (signature, nonce, deadline,
+//! seller (a contract wallet's ERC-1271 signature is left to the chain), the order is simulated
+//! (a refusal costs neither gas nor budget), and the seller's budget of operator transactions
+//! is taken (429 over it: a flood of orders from one wallet costs nothing). The contract then checks everything again (signature, nonce, deadline,
 //! ownership, hold, price) and consumes the nonce, so a replayed or forged order changes
 //! nothing on chain whatever this code does.
 
@@ -24,8 +24,11 @@ use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiJson, ApiPath};
 use crate::state::AppState;
 
-/// Latest deadline an order may name, from now.
+/// Latest deadline a resale order may name, from now.
 const MAX_DEADLINE_SECS: u64 = 30 * 24 * 3600;
+/// Earliest deadline an order may name, from the chain's clock: an order that would expire
+/// between its simulation and its block would revert at the operator's cost.
+const MIN_DEADLINE_SECS: u64 = 60;
 /// Smallest resale price, cents (the contract's `MIN_RESALE_PRICE_CENTS`).
 const MIN_PRICE_CENTS: u64 = 20;
 
@@ -135,7 +138,7 @@ async fn relay(
 ) -> ApiResult<OrderRelayed> {
     let seller = super::parse_address("seller_address", seller)?;
     let chain = state.chain();
-    let signed = Signed::check(state, seller, deadline, signature).await?;
+    let signed = Signed::check(state, seller, (deadline, MAX_DEADLINE_SECS), signature).await?;
     let order = Order::new(seller, action, target, price, signed.nonce, deadline);
     signed
         .require_signer(
@@ -143,10 +146,17 @@ async fn relay(
             order.signer(&chain.order_domain(), &signed.signature),
         )
         .await?;
+    // Simulated first: an order the chain would refuse costs neither gas nor anyone's budget
+    // (a flood of refused orders cannot use up the operator's hourly budget).
+    let signature = Bytes::from(signed.signature);
+    chain
+        .check_order(&order, &signature)
+        .await
+        .map_err(refused)?;
     state.budgets().operator_tx(seller, method, path)?;
     let nonce = signed.nonce;
     let (offer, tx) = chain
-        .relay_order(&order, Bytes::from(signed.signature))
+        .relay_order(&order, signature)
         .await
         .map_err(refused)?;
     tracing::info!(target: "tangible::api::orders", %seller, action = action as u8, %target,
@@ -172,11 +182,12 @@ pub(super) struct Signed {
 }
 
 impl Signed {
-    /// Checks `deadline` and decodes `signature` of `account`'s order, and reads its nonce.
+    /// Checks `deadline` (at least [`MIN_DEADLINE_SECS`] ahead of the chain's clock, at most
+    /// `max_secs` from now) and decodes `signature` of `account`'s order, and reads its nonce.
     pub(super) async fn check(
         state: &AppState,
         account: Address,
-        deadline: u64,
+        (deadline, max_secs): (u64, u64),
         signature: &str,
     ) -> ApiResult<Self> {
         let chain = state.chain();
@@ -187,19 +198,19 @@ impl Signed {
         let now = u64::try_from(chrono::Utc::now().timestamp())
             .unwrap_or_default()
             .max(chain_now);
-        if deadline < chain_now {
+        if deadline < chain_now + MIN_DEADLINE_SECS {
             return Err(ApiError::client(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 codes::ORDER_EXPIRED,
                 format!(
-                    "the order expired at {deadline} (unix seconds; the chain's clock is at \
-                     {chain_now}); sign a new one"
+                    "the order expires at {deadline} (unix seconds), less than \
+                     {MIN_DEADLINE_SECS} s after the chain's clock ({chain_now}); sign a new one"
                 ),
             ));
         }
-        if deadline > now + MAX_DEADLINE_SECS {
+        if deadline > now + max_secs {
             return Err(ApiError::invalid_field(format!(
-                "deadline {deadline}: at most {MAX_DEADLINE_SECS} s from now"
+                "deadline {deadline}: at most {max_secs} s from now"
             )));
         }
         let signature = alloy::hex::decode(signature.trim())
@@ -300,6 +311,11 @@ pub(super) fn refused(e: ChainError) -> ApiError {
         E::MarketNotTreasury(_) | E::MarketInvalidRecipient(_) => {
             ApiError::forbidden(codes::INVALID_RECIPIENT, message)
         }
+        E::MarketUnauthorizedAccount(_) => ApiError::forbidden(
+            codes::FLOAT_ACCOUNT,
+            "an operator's float pays card sales and the treasury only: it cannot buy with a \
+             credit order",
+        ),
         E::EnforcedPause(_) => ApiError::client(
             StatusCode::SERVICE_UNAVAILABLE,
             codes::UPSTREAM_UNAVAILABLE,

@@ -194,6 +194,47 @@ async fn a_seller_without_eth_spends_and_withdraws_its_proceeds_by_signed_orders
         U256::ZERO,
         "the seller never held ETH"
     );
+    // An order expiring within a minute of the chain's clock could expire between its
+    // simulation and its block, at the operator's cost: refused.
+    let head = app
+        .chain
+        .provider
+        .get_block(alloy::eips::BlockId::latest())
+        .await
+        .unwrap();
+    let soon = head.unwrap().header.timestamp + 30;
+    let order = CreditOrder::new(
+        seller,
+        CreditAction::Withdraw,
+        (U256::ZERO, 10, bank),
+        3,
+        soon,
+    );
+    let body = json!({"to_address": bank.to_string(), "amount_cents": 10,
+        "deadline": soon, "signature": signed_credit(&app, &key, &order)});
+    let (status, err) = send(&app, Method::POST, &wpath, &body).await;
+    assert_eq!(
+        (status, code(&err)),
+        (422, &json!("order_expired")),
+        "{err}"
+    );
+    // A credit order may not live for days (a refused one stays valid until its deadline).
+    let later = in_an_hour() + 24 * 3600;
+    let order = CreditOrder::new(
+        seller,
+        CreditAction::Withdraw,
+        (U256::ZERO, 10, bank),
+        3,
+        later,
+    );
+    let body = json!({"to_address": bank.to_string(), "amount_cents": 10,
+        "deadline": later, "signature": signed_credit(&app, &key, &order)});
+    let (status, err) = send(&app, Method::POST, &wpath, &body).await;
+    assert_eq!(
+        (status, code(&err)),
+        (422, &json!("invalid_field")),
+        "{err}"
+    );
 
     // The account's history: the sale, the purchase with credit and the withdrawal.
     index(&app).await;
@@ -315,4 +356,27 @@ async fn a_studio_admin_collects_the_studio_earnings_through_the_api() {
     assert_eq!(r.status(), 409);
     let err: Value = r.json().await.unwrap();
     assert_eq!(code(&err), &json!("insufficient_credit"), "{err}");
+}
+
+#[tokio::test]
+async fn the_operators_float_cannot_buy_with_a_credit_order() {
+    let app = spawn_app().await;
+    let operator = app.chain.keys[0].clone();
+    let d = tangible_chain::orders::edition_target(app.chain.film_id, QUALITY);
+    let order = CreditOrder::new(
+        operator.address(),
+        CreditAction::BuyPrimary,
+        (d, PRICE, operator.address()),
+        nonce(&app, operator.address()).await,
+        in_an_hour(),
+    );
+    let body = json!({"edition_id": format!("{}-4k", app.chain.film_id), "price_cents": PRICE,
+        "deadline": order.deadline.to::<u64>(), "signature": signed_credit(&app, &operator, &order)});
+    let path = format!("/v1/accounts/{}/purchases", operator.address());
+    let (status, err) = send(&app, Method::POST, &path, &body).await;
+    assert_eq!(
+        (status, code(&err)),
+        (403, &json!("float_account")),
+        "{err}"
+    );
 }

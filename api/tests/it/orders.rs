@@ -200,6 +200,22 @@ async fn a_flood_of_orders_from_one_wallet_is_refused_with_429_and_costs_no_gas(
     assert_eq!(status, 201, "{listed}");
     let offer = listed["offer_id"].as_str().unwrap().to_owned();
     let path = format!("/v1/offers/{offer}");
+    // Orders the chain refuses (an offer that does not exist) cost no budget: the simulation
+    // refuses them before the budget is taken, so a flood of them cannot use it up.
+    for _ in 0..3 {
+        let o = Order::new(
+            seller,
+            OrderAction::Reprice,
+            U256::from(999),
+            900,
+            1,
+            deadline,
+        );
+        let body = json!({"seller_address": seller.to_string(), "price_cents": 900, "deadline": deadline,
+            "signature": signed(&app, &key, &o)});
+        let (status, err) = send(&app, reqwest::Method::PATCH, "/v1/offers/999", &body).await;
+        assert_eq!(status, 404, "{err}");
+    }
     let mut statuses = Vec::new();
     for n in 1..=4u32 {
         let price = 800 + u64::from(n);

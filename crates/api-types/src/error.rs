@@ -93,6 +93,8 @@ pub mod codes {
     /// 403: the recipient may not receive this payment (the zero address; an operator's float pays
     /// only the treasury).
     pub const INVALID_RECIPIENT: &str = "invalid_recipient";
+    /// 403: an operator's float account may not buy with a credit order.
+    pub const FLOAT_ACCOUNT: &str = "float_account";
     /// 409: the licence was paid by card and is on hold until the date in the message.
     pub const LICENCE_ON_HOLD: &str = "licence_on_hold";
     /// 422: a card purchase above the largest amount one card payment may carry
