@@ -221,20 +221,9 @@ impl Market {
         order: &tangible_chain::orders::CreditOrder,
         signature: alloy::primitives::Bytes,
     ) -> anyhow::Result<(U256, B256)> {
-        let market = self.market();
+        let call = order.relay_call(signature);
         let receipt = self
-            .send(
-                market.relayCreditOrder(
-                    order.account,
-                    order.action,
-                    order.target,
-                    order.amountCents,
-                    order.to,
-                    order.deadline,
-                    signature,
-                ),
-                "buying with the credit",
-            )
+            .send(self.market().call_builder(&call), "buying with the credit")
             .await?;
         let licence = minted_licence(&receipt)?;
         Ok((licence, receipt.transaction_hash))

@@ -20,51 +20,15 @@ pub struct CreditRelayed {
 }
 
 impl ChainClient {
-    /// Simulates `account`'s signed credit order from the operator (`eth_call`): the contract's
-    /// refusal, if any, with nothing sent.
-    pub async fn check_credit_order(
-        &self,
-        order: &CreditOrder,
-        signature: &Bytes,
-    ) -> Result<(), ChainError> {
-        let market = self.market();
-        market
-            .relayCreditOrder(
-                order.account,
-                order.action,
-                order.target,
-                order.amountCents,
-                order.to,
-                order.deadline,
-                signature.clone(),
-            )
-            .from(self.operator)
-            .call_raw()
-            .await
-            .map_err(|e| self.contract_err(e))?;
-        Ok(())
-    }
-
     /// Submits `account`'s signed credit order (`relayCreditOrder`).
     pub async fn relay_credit_order(
         &self,
         order: &CreditOrder,
         signature: Bytes,
     ) -> Result<CreditRelayed, ChainError> {
-        let market = self.market();
+        let call = order.relay_call(signature);
         let receipt = self
-            .send_receipt(
-                "relayCreditOrder",
-                market.relayCreditOrder(
-                    order.account,
-                    order.action,
-                    order.target,
-                    order.amountCents,
-                    order.to,
-                    order.deadline,
-                    signature,
-                ),
-            )
+            .send_receipt("relayCreditOrder", self.market().call_builder(&call))
             .await?;
         let tx_hash = receipt.transaction_hash;
         if order.action == CreditAction::Withdraw as u8 {

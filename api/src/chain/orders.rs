@@ -33,19 +33,11 @@ impl ChainClient {
         tangible_chain::orders::domain(self.deployment.chain_id, self.deployment.contracts.market)
     }
 
-    /// Simulates `seller`'s signed order from the operator (`eth_call`): the contract's refusal,
-    /// if any, with nothing sent (an ERC-1271 wallet's signature is checked here too).
-    pub async fn check_order(&self, order: &Order, signature: &Bytes) -> Result<(), ChainError> {
-        let market = self.market();
-        market
-            .relayOrder(
-                order.seller,
-                order.action,
-                order.target,
-                order.priceCents,
-                order.deadline,
-                signature.clone(),
-            )
+    /// Simulates `call` from the operator (`eth_call`): the contract's refusal, if any, with
+    /// nothing sent (a signed order's ERC-1271 signature is checked there too).
+    pub async fn simulate<C: alloy::sol_types::SolCall>(&self, call: &C) -> Result<(), ChainError> {
+        self.market()
+            .call_builder(call)
             .from(self.operator)
             .call_raw()
             .await
@@ -59,19 +51,9 @@ impl ChainClient {
         order: &Order,
         signature: Bytes,
     ) -> Result<(U256, B256), ChainError> {
-        let market = self.market();
+        let call = order.relay_call(signature);
         let receipt = self
-            .send_receipt(
-                "relayOrder",
-                market.relayOrder(
-                    order.seller,
-                    order.action,
-                    order.target,
-                    order.priceCents,
-                    order.deadline,
-                    signature,
-                ),
-            )
+            .send_receipt("relayOrder", self.market().call_builder(&call))
             .await?;
         // A listing's offer id is new (its event); a reprice or cancellation names its offer.
         let offer = if order.action == OrderAction::List as u8 {

@@ -140,7 +140,7 @@ async fn relay(
     // Simulated first: a refused order costs neither gas nor anyone's budget.
     let signature = Bytes::from(signed.signature);
     chain
-        .check_credit_order(&order, &signature)
+        .simulate(&order.relay_call(signature.clone()))
         .await
         .map_err(refused)?;
     state.budgets().operator_tx(account, "POST", path)?;

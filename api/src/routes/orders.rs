@@ -150,7 +150,7 @@ async fn relay(
     // (a flood of refused orders cannot use up the operator's hourly budget).
     let signature = Bytes::from(signed.signature);
     chain
-        .check_order(&order, &signature)
+        .simulate(&order.relay_call(signature.clone()))
         .await
         .map_err(refused)?;
     state.budgets().operator_tx(seller, method, path)?;

@@ -308,29 +308,30 @@ async fn a_studio_admin_collects_the_studio_earnings_through_the_api() {
     let before = stablecoin(&app, royalty).await;
     let path = format!("/v1/studios/{}/withdrawals", film.studioId);
 
+    // POST `path` with `token` (none: anonymous).
+    let post = |token: Option<String>| {
+        let req = app.http.post(app.url(&path));
+        let req = match token {
+            Some(t) => req.bearer_auth(t),
+            None => req,
+        };
+        async move {
+            let r = req.send().await.unwrap();
+            (
+                r.status().as_u16(),
+                r.json::<Value>().await.unwrap_or(Value::Null),
+            )
+        }
+    };
+
     // A stranger, signed in, may not.
     let stranger = sign_in(&app, app.chain.buyer(2)).await;
-    let r = app
-        .http
-        .post(app.url(&path))
-        .bearer_auth(&stranger)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 403);
-    let r = app.http.post(app.url(&path)).send().await.unwrap();
-    assert_eq!(r.status(), 401, "signed in only");
+    assert_eq!(post(Some(stranger)).await.0, 403);
+    assert_eq!(post(None).await.0, 401, "signed in only");
 
     let admin = sign_in(&app, &app.chain.keys[roles::STUDIO_ADMIN]).await;
-    let r = app
-        .http
-        .post(app.url(&path))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 201);
-    let done: Value = r.json().await.unwrap();
+    let (status, done) = post(Some(admin.clone())).await;
+    assert_eq!(status, 201, "{done}");
     let per_cent = market.unitsPerCent().call().await.unwrap();
     let paid = U256::from(studio.creditCents) * per_cent;
     assert_eq!(done["amount_units"], paid.to_string());
@@ -346,15 +347,8 @@ async fn a_studio_admin_collects_the_studio_earnings_through_the_api() {
         0
     );
     // Nothing left: refused before any transaction.
-    let r = app
-        .http
-        .post(app.url(&path))
-        .bearer_auth(&admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 409);
-    let err: Value = r.json().await.unwrap();
+    let (status, err) = post(Some(admin)).await;
+    assert_eq!(status, 409);
     assert_eq!(code(&err), &json!("insufficient_credit"), "{err}");
 }
 

@@ -43,15 +43,17 @@ pub(super) fn sign(ctx: &mut Ctx, hash: &alloy::primitives::B256) -> anyhow::Res
     Ok(signature.as_bytes().to_vec())
 }
 
-/// A credit order of the wallet, signed.
+/// A credit order of the wallet with the nonce and deadline of `terms` ([`order_terms`]),
+/// signed.
 async fn signed_credit_order(
     ctx: &mut Ctx,
+    (view, deadline): &(AccountView, u64),
     action: CreditAction,
     (target, cents, to): (U256, u64, Address),
 ) -> anyhow::Result<(CreditOrder, Vec<u8>)> {
     let deployment = ctx.deployment().await?;
     let account = ctx.address()?;
-    let (view, deadline) = order_terms(ctx, account).await?;
+    let deadline = *deadline;
     let order = CreditOrder::new(
         account,
         action,
@@ -84,8 +86,9 @@ pub(super) async fn buy(
         Purchase::Edition(film, q) => (CreditAction::BuyPrimary, edition_target(film, q.code())),
         Purchase::Offer(id) => (CreditAction::BuyOffer, id),
     };
+    let terms = order_terms(ctx, account).await?;
     let (order, signature) =
-        signed_credit_order(ctx, action, (target, price_cents, account)).await?;
+        signed_credit_order(ctx, &terms, action, (target, price_cents, account)).await?;
     if direct {
         let (licence, tx) = ctx
             .market()
@@ -133,7 +136,8 @@ pub(super) async fn withdraw(
     if to == Address::ZERO {
         bail!("--to: not the zero address");
     }
-    let (view, _) = order_terms(ctx, account).await?;
+    let terms = order_terms(ctx, account).await?;
+    let view = &terms.0;
     let per_cent: U256 = view.units_per_cent.parse().context("units per cent")?;
     let credit: U256 = view.credit_units.parse().context("credit")?;
     let available = u64::try_from(credit / per_cent.max(U256::from(1))).unwrap_or(u64::MAX);
@@ -168,7 +172,8 @@ pub(super) async fn withdraw(
             .to_string()
     } else {
         let (order, signature) =
-            signed_credit_order(ctx, CreditAction::Withdraw, (U256::ZERO, cents, to)).await?;
+            signed_credit_order(ctx, &terms, CreditAction::Withdraw, (U256::ZERO, cents, to))
+                .await?;
         let body = CreditWithdrawalRequest {
             to_address: to.to_string(),
             amount_cents: cents,

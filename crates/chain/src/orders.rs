@@ -4,8 +4,10 @@
 //! that holds no ETH. The contract checks the same signature on chain; these give clients the
 //! hash to sign and the API the signer to check before it spends gas.
 
-use alloy::primitives::{Address, B256, Signature, U256};
+use alloy::primitives::{Address, B256, Bytes, Signature, U256};
 use alloy::sol_types::{Eip712Domain, SolStruct, eip712_domain};
+
+use crate::bindings::TangibleMarket;
 
 alloy::sol! {
     /// A seller's resale order, as the contract hashes it (`ORDER_TYPEHASH`).
@@ -99,6 +101,19 @@ impl Order {
     pub fn signer(&self, domain: &Eip712Domain, signature: &[u8]) -> Option<Address> {
         recover(self.digest(domain), signature)
     }
+
+    /// The market call that carries out this order (`relayOrder`), for
+    /// `TangibleMarketInstance::call_builder`.
+    pub const fn relay_call(&self, signature: Bytes) -> TangibleMarket::relayOrderCall {
+        TangibleMarket::relayOrderCall {
+            seller: self.seller,
+            action: self.action,
+            target: self.target,
+            priceCents: self.priceCents,
+            deadline: self.deadline,
+            signature,
+        }
+    }
 }
 
 impl CreditOrder {
@@ -129,6 +144,20 @@ impl CreditOrder {
     /// The address that signed `signature` over this order (see [`recover`]).
     pub fn signer(&self, domain: &Eip712Domain, signature: &[u8]) -> Option<Address> {
         recover(self.digest(domain), signature)
+    }
+
+    /// The market call that carries out this order (`relayCreditOrder`), for
+    /// `TangibleMarketInstance::call_builder`.
+    pub const fn relay_call(&self, signature: Bytes) -> TangibleMarket::relayCreditOrderCall {
+        TangibleMarket::relayCreditOrderCall {
+            account: self.account,
+            action: self.action,
+            target: self.target,
+            amountCents: self.amountCents,
+            to: self.to,
+            deadline: self.deadline,
+            signature,
+        }
     }
 }
 

@@ -80,19 +80,8 @@ async fn spend_credit(c: &Chain, film: u64, price: u64) -> U256 {
     );
     let d = domain(c.deployment.chain_id, c.deployment.contracts.market);
     let sig = key.sign_hash_sync(&order.digest(&d)).unwrap();
-    let r = mined(
-        m.relayCreditOrder(
-            order.account,
-            order.action,
-            order.target,
-            order.amountCents,
-            order.to,
-            order.deadline,
-            sig.as_bytes().to_vec().into(),
-        )
-        .from(c.deployer),
-    )
-    .await;
+    let call = order.relay_call(sig.as_bytes().to_vec().into());
+    let r = mined(m.call_builder(&call).from(c.deployer)).await;
     fixture::licence_of(&r)
 }
 
