@@ -59,6 +59,8 @@ export interface Licence {
 }
 export interface PublicConfig {
   chain_id: number;
+  /** The deployment: the market's address is the EIP-712 domain of signed orders. */
+  deployment: { contracts: { market: string } };
   /** Signer of licence certificates (`null`: this API issues none). */
   attestation_address: string | null;
   certificate_validity_secs: number;
@@ -415,6 +417,28 @@ export interface ReconciliationReport {
 }
 
 /** A share of a pending sale (`GET /v1/accounts/{address}`). */
+/** The operator's transaction for a signed resale order (`POST`/`PATCH`/`DELETE /v1/offers`). */
+export interface OrderRelayed {
+  offer_id: string;
+  seller_address: string;
+  nonce: number;
+  tx_hash: string;
+}
+/** The operator's transaction for a signed credit order (a purchase or a withdrawal). */
+export interface CreditOrderRelayed {
+  account_address: string;
+  /** The licence minted (purchases). */
+  licence_id: string | null;
+  amount_units: string;
+  nonce: number;
+  tx_hash: string;
+}
+/** What every signed order carries besides its terms: its deadline (chain time) and signature. */
+export interface SignedPart {
+  deadline: number;
+  signature: string;
+}
+
 export interface PendingShare {
   licence_id: string;
   role: 'seller' | 'studio' | 'platform';
@@ -428,6 +452,10 @@ export interface AccountView {
   address: string;
   credit_units: string;
   units_per_cent: string;
+  /** The nonce the account's next signed order (resale or credit) must carry. */
+  order_nonce: number;
+  /** The chain's clock (Unix seconds): signed orders' deadlines are measured against it. */
+  chain_time: number;
   pending_cents: number;
   pending: PendingShare[];
   history: { kind: string; amount_units: string; pending: boolean; licence_id: string | null; to_address: string | null; tx_hash: string; block_number: number }[];
@@ -478,6 +506,22 @@ export const api = {
     call<PurchaseCreated>('POST', `/v1/offers/${encodeURIComponent(offerId)}/purchases`, { buyer_address: buyer }),
   licences: (owner: string) => call<Page<Licence>>('GET', `/v1/licences?owner=${encodeURIComponent(owner)}`),
   account: (address: string) => call<AccountView>('GET', `/v1/accounts/${encodeURIComponent(address)}`),
+  // Signed orders, relayed by the operator (the account needs no ETH).
+  listOffer: (seller: string, licenceId: string, priceCents: number, signed: SignedPart) =>
+    call<OrderRelayed>('POST', '/v1/offers', { seller_address: seller, licence_id: licenceId, price_cents: priceCents, ...signed }),
+  repriceOffer: (seller: string, offerId: string, priceCents: number, signed: SignedPart) =>
+    call<OrderRelayed>('PATCH', `/v1/offers/${encodeURIComponent(offerId)}`, { seller_address: seller, price_cents: priceCents, ...signed }),
+  cancelOffer: (seller: string, offerId: string, signed: SignedPart) =>
+    call<OrderRelayed>('DELETE', `/v1/offers/${encodeURIComponent(offerId)}`, { seller_address: seller, ...signed }),
+  /** Buys an edition (`{ edition_id: '<film>-<quality>' }`) or an offer (`{ offer_id }`) with the account's credit. */
+  creditPurchase: (account: string, what: { edition_id: string } | { offer_id: string }, priceCents: number, signed: SignedPart) =>
+    call<CreditOrderRelayed>('POST', `/v1/accounts/${encodeURIComponent(account)}/purchases`, { ...what, price_cents: priceCents, ...signed }),
+  withdrawCredit: (account: string, to: string, amountCents: number, signed: SignedPart) =>
+    call<CreditOrderRelayed>('POST', `/v1/accounts/${encodeURIComponent(account)}/withdrawals`, {
+      to_address: to,
+      amount_cents: amountCents,
+      ...signed,
+    }),
   nonce: (address: string) => call<Nonce>('POST', '/v1/auth/nonce', { address }),
   login: (message: string, signature: string) => call<Login>('POST', '/v1/auth/login', { message, signature }),
   buy: (filmId: number, quality: string, buyer: string) =>

@@ -130,3 +130,16 @@ export function layout(points: [number, number][], w: number, h: number, top: nu
 export function isOwnOffer(o: Offer, address: string | null | undefined): boolean {
   return !!address && o.seller_address.toLowerCase() === address.toLowerCase();
 }
+
+/** The smallest resale price, cents (the contract's `MIN_RESALE_PRICE_CENTS`). */
+export const MIN_RESALE_CENTS = 20;
+
+/**
+ * A resale's split, cents, as the contract computes it (`SplitLib.resale`): the studio 15 % and
+ * the platform 5 %, each rounded down, and the seller the rest.
+ */
+export function resaleSplit(priceCents: number): { seller: number; studio: number; platform: number } {
+  const studio = Math.floor((priceCents * 1500) / 10000);
+  const platform = Math.floor((priceCents * 500) / 10000);
+  return { seller: priceCents - studio - platform, studio, platform };
+}

@@ -5,8 +5,8 @@ import { generateMnemonic, validateMnemonic } from '@scure/bip39';
 import { wordlist } from '@scure/bip39/wordlists/english.js';
 import { bytesToHex, hexToBytes } from '@noble/hashes/utils.js';
 import { mnemonicToAccount, privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts';
-import { createClient, custom, getAddress, isAddress } from 'viem';
-import { getChainId, requestAddresses, signMessage } from 'viem/actions';
+import { createClient, custom, getAddress, isAddress, type TypedData, type TypedDataDefinition } from 'viem';
+import { getChainId, requestAddresses, signMessage, signTypedData } from 'viem/actions';
 import { createSiweMessage } from 'viem/siwe';
 import { api, errorMessage, type Login } from './api';
 import type { InjectedWallet, WalletInfo } from './eip6963';
@@ -61,6 +61,8 @@ export interface Session {
   source: Source;
   /** Signs an EIP-191 personal message (`personal_sign`) with the session's key. */
   signMessage(message: string): Promise<`0x${string}`>;
+  /** Signs EIP-712 typed data (`eth_signTypedData_v4`): a resale or credit order. */
+  signTypedData<const T extends TypedData, P extends keyof T & string>(data: TypedDataDefinition<T, P>): Promise<`0x${string}`>;
   login: Login | null;
 }
 
@@ -100,6 +102,7 @@ function start(secret: Uint8Array): Session {
     address: account.address,
     source: { kind: 'keystore', account, secret: own },
     signMessage: (message) => account.signMessage({ message }),
+    signTypedData: (data) => account.signTypedData(data),
     login: null,
   };
   set(s);
@@ -141,6 +144,17 @@ export async function connectInjected(w: InjectedWallet): Promise<Session> {
     signMessage: async (message) => {
       try {
         return await signMessage(client, { account: address, message });
+      } catch (e) {
+        throw new Error(
+          rejectedByUser(e) ? `You declined to sign in ${w.info.name}.` : `${w.info.name} did not sign: ${errorMessage(e)}`,
+          { cause: e },
+        );
+      }
+    },
+    signTypedData: async (data) => {
+      try {
+        // The generic definition, checked where it is built (orders.ts), is viem's own type.
+        return await signTypedData(client, { account: address, ...(data as TypedDataDefinition) });
       } catch (e) {
         throw new Error(
           rejectedByUser(e) ? `You declined to sign in ${w.info.name}.` : `${w.info.name} did not sign: ${errorMessage(e)}`,
