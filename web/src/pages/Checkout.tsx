@@ -7,13 +7,18 @@ import {
   errorMessage,
   money,
   short,
+  type CreditOrderRelayed,
+  type PublicConfig,
   type Purchase,
   type PurchaseCreated,
 } from '../api';
 import { useLoad, useSession } from '../hooks';
 import { isOwnOffer } from '../market';
+import { editionTarget } from '../orders';
 import { loadStripe, type CardElement, type StripeClient } from '../stripe';
 import { ErrorBox, Loaded, Loading, LongId, qualityLabel } from '../ui';
+import type { Session } from '../wallet';
+import { CreditPaid, CreditPay, type CreditGood } from './CreditPay';
 
 type Phase =
   | { kind: 'form' }
@@ -57,6 +62,11 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
             publishableKey={config.stripe_publishable_key}
             reserve={() => api.buy(filmId, quality, buyer)}
             newPurchaseAfterDecline
+            credit={{
+              session: s,
+              config,
+              good: { kind: 'edition', editionId: `${filmId}-${quality}`, target: editionTarget(filmId, quality) },
+            }}
           />
         );
       }}
@@ -143,6 +153,7 @@ export function OfferCheckout({ filmId, offerId }: { filmId: number; offerId: st
             publishableKey={config.stripe_publishable_key}
             reserve={() => api.buyOffer(offer.offer_id, buyer)}
             newPurchaseAfterDecline
+            credit={{ session: s, config, good: { kind: 'offer', offerId: offer.offer_id, target: BigInt(offer.offer_id) } }}
           />
         );
       }}
@@ -174,6 +185,8 @@ export function CardCheckout(p: {
   newPurchaseAfterDecline?: boolean;
   /** Paid for `tangible buy --card`: the licence goes to the command's wallet. */
   fromCli?: boolean;
+  /** The other way to pay, when the buyer's wallet is this page's: its credit on the market. */
+  credit?: { session: Session; config: PublicConfig; good: CreditGood };
 }) {
   const mount = useRef<HTMLDivElement>(null);
   const stripe = useRef<{ client: StripeClient; card: CardElement } | null>(null);
@@ -182,6 +195,7 @@ export function CardCheckout(p: {
   const [phase, setPhase] = useState<Phase>({ kind: 'form' });
   // What is charged is the API's amount: shown before paying when it differs from the listing's.
   const [price, setPrice] = useState(p.price);
+  const [paidByCredit, setPaidByCredit] = useState<CreditOrderRelayed | null>(null);
   useEffect(() => void (ready === 'ok' && performance.mark('tangible:checkout-ready')), [ready]); // make bench
 
   useEffect(() => {
@@ -296,7 +310,11 @@ export function CardCheckout(p: {
           your wallet <code title={p.buyer}>{short(p.buyer)}</code> and appears in your library.
         </p>
       )}
-      {phase.kind !== 'progress' && (
+      {paidByCredit && <CreditPaid paid={paidByCredit} />}
+      {p.credit && !paidByCredit && phase.kind !== 'progress' && (
+        <CreditPay {...p.credit} price={price} disabled={busy} onPaid={setPaidByCredit} />
+      )}
+      {phase.kind !== 'progress' && !paidByCredit && (
         <form onSubmit={pay} class="form" noValidate>
           <fieldset disabled={busy}>
             <legend>Card</legend>

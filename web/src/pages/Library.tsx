@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import { api, ApiError, errorMessage, money, short, unitsToCents, type AccountView, type Licence } from '../api';
+import { api, ApiError, errorMessage, short, type Licence, type PublicConfig } from '../api';
 import { download } from '../film/download';
 import { deleteStored, listStored, type StoredFilm } from '../film/store';
 import { useLoad, useSession } from '../hooks';
 import { ErrorBox, Loaded, LongId, qualityLabel } from '../ui';
 import { signedIn, type Session } from '../wallet';
+import { Money } from './Money';
+import { Resale, type OpenOffer } from './Resale';
 
 export function Library() {
   const s = useSession();
@@ -28,6 +30,12 @@ interface Shelf {
   /** Stored copies deleted by this sync (licences this wallet no longer owns). */
   removed: StoredFilm[];
   offline: boolean;
+  /** The owner's open resale offers, by licence id. */
+  offers: Map<string, OpenOffer>;
+  /** The chain's clock when loaded (card holds end in chain time). */
+  chainTime: number;
+  /** The server's configuration (the domain of signed orders); `null` offline. */
+  config: PublicConfig | null;
 }
 
 /**
@@ -44,10 +52,21 @@ async function loadShelf(owner: string): Promise<Shelf> {
   } catch (e) {
     if (!(e instanceof ApiError && e.code === 'network')) throw e;
     const stored = new Map(mine.map((f) => [f.licenceId, f]));
-    return { items: [], titles: new Map(), stored, removed: [], offline: true };
+    return { items: [], titles: new Map(), stored, removed: [], offline: true, offers: new Map(), chainTime: 0, config: null };
   }
   const ids = [...new Set(page.items.map((l) => l.film_id))];
-  const films = await Promise.all(ids.map((id) => api.film(id).catch(() => null)));
+  const [films, filmOffers, account, config] = await Promise.all([
+    Promise.all(ids.map((id) => api.film(id).catch(() => null))),
+    Promise.all(ids.map((id) => api.offers(id))),
+    api.account(owner),
+    api.config(),
+  ]);
+  const offers = new Map(
+    filmOffers
+      .flatMap((o) => o.items)
+      .filter((o) => o.seller_address.toLowerCase() === owner.toLowerCase())
+      .map((o) => [o.licence_id, { offerId: o.offer_id, priceCents: o.price_cents }] as const),
+  );
   const titles = new Map(films.flatMap((f) => (f ? [[f.film_id, f.title] as const] : [])));
   const owned = new Set(page.items.map((l) => l.licence_id));
   const removed: StoredFilm[] = [];
@@ -59,7 +78,7 @@ async function loadShelf(owner: string): Promise<Shelf> {
         removed.push(f);
       }
   const stored = new Map(mine.filter((f) => owned.has(f.licenceId)).map((f) => [f.licenceId, f]));
-  return { items: page.items, titles, stored, removed, offline: false };
+  return { items: page.items, titles, stored, removed, offline: false, offers, chainTime: account.chain_time, config };
 }
 
 function LibraryOf({ session }: { session: Session }) {
@@ -71,10 +90,10 @@ function LibraryOf({ session }: { session: Session }) {
       <p class="muted">
         The films you own: licences held by your wallet <code title={owner}>{short(owner)}</code>
       </p>
-      <Money owner={owner} />
       <Loaded load={shelf} what="your licences" retry={retry}>
         {(s) => (
           <>
+            {s.config && <Money session={session} config={s.config} />}
             {s.removed.length > 0 && (
               <p class="notice" role="status" data-testid="sync-removed">
                 Deleted from this browser, as this wallet no longer owns them: {s.removed.map((f) => f.title).join(', ')}.
@@ -131,7 +150,7 @@ function OnlineShelf({ shelf, session, retry }: { shelf: Shelf; session: Session
     return (
       <div data-testid="no-licence">
         <p class="muted">
-          No licence yet. <a href="/">Browse the catalogue</a>. A licence just bought appears here within a few seconds; press
+          This wallet holds no licence. <a href="/">Browse the catalogue</a>. A licence just bought appears here within a few seconds; press
           Refresh if it does not.
         </p>
         <button type="button" class="secondary" onClick={retry}>
@@ -158,6 +177,15 @@ function OnlineShelf({ shelf, session, retry }: { shelf: Shelf; session: Session
               Transaction <LongId value={l.tx_hash} />
             </p>
             {!l.revoked && <Storage licence={l} title={title} stored={shelf.stored.get(l.licence_id) ?? null} session={session} />}
+            {!l.revoked && shelf.config && (
+              <Resale
+                licence={l}
+                offer={shelf.offers.get(l.licence_id) ?? null}
+                chainTime={shelf.chainTime}
+                config={shelf.config}
+                session={session}
+              />
+            )}
           </li>
         );
       })}
@@ -247,46 +275,5 @@ function Storage({ licence, title, stored, session }: { licence: Licence; title:
         </ErrorBox>
       )}
     </div>
-  );
-}
-
-/**
- * What the wallet can withdraw now, and what is pending: the shares of card sales (its resales
- * bought by card) until the card payment can no longer be disputed.
- */
-function Money({ owner }: { owner: string }) {
-  const [account, retry] = useLoad(() => api.account(owner), [owner]);
-  return (
-    <Loaded load={account} what="your balance" retry={retry}>
-      {(a: AccountView) => {
-        const available = unitsToCents(a.credit_units, a.units_per_cent);
-        if (available === 0 && a.pending_cents === 0) return null;
-        return (
-          <div class="card" data-testid="money">
-            <h2>Your money</h2>
-            <p>
-              Available: <strong data-testid="available">{money(available)}</strong>
-              {a.pending_cents > 0 && (
-                <>
-                  {' '}
-                  · Pending: <strong data-testid="pending">{money(a.pending_cents)}</strong>
-                </>
-              )}
-            </p>
-            {a.pending.length > 0 && (
-              <ul class="muted small">
-                {a.pending.map((p) => (
-                  <li key={`${p.licence_id}-${p.role}`} title={`The sale that minted licence #${p.licence_id}`}>
-                    {money(p.cents)} from {p.role === 'seller' ? 'a resale of yours' : 'a sale'}, available from{' '}
-                    {new Date(p.clear_at * 1000).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })} (a card payment
-                    can be disputed until then)
-                  </li>
-                ))}
-              </ul>
-            )}
-          </div>
-        );
-      }}
-    </Loaded>
   );
 }

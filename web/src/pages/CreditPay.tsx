@@ -1,0 +1,93 @@
+// The checkout's other way to pay: with the credit the wallet's resales earned. A credit order
+// the wallet signs and Tangible's operator sends (`POST /v1/accounts/{address}/purchases`): the
+// licence is minted at once, and the wallet needs no ETH. Shown only when the available credit
+// covers the price.
+import { useState } from 'preact/hooks';
+import { api, errorMessage, money, unitsToCents, type CreditOrderRelayed, type PublicConfig } from '../api';
+import { useLoad } from '../hooks';
+import { signCreditOrder, type CreditAction } from '../orders';
+import { ErrorBox, LongId } from '../ui';
+import type { Session } from '../wallet';
+import { SENDING, SIGNING } from './Resale';
+
+/** What a credit purchase buys: an edition (`<film>-<quality>`) or an offer, with its order's target. */
+export type CreditGood =
+  | { kind: 'edition'; editionId: string; target: bigint }
+  | { kind: 'offer'; offerId: string; target: bigint };
+
+type Phase = { kind: 'idle' } | { kind: 'busy'; step: string } | { kind: 'failed'; message: string };
+
+export function CreditPay({
+  session,
+  config,
+  good,
+  price,
+  disabled,
+  onPaid,
+}: {
+  session: Session;
+  config: PublicConfig;
+  good: CreditGood;
+  price: number;
+  /** The card payment is under way. */
+  disabled: boolean;
+  onPaid: (r: CreditOrderRelayed) => void;
+}) {
+  const [account] = useLoad(() => api.account(session.address), [session.address]);
+  const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
+  if (account.state !== 'ok') return null;
+  const available = unitsToCents(account.value.credit_units, account.value.units_per_cent);
+  if (available < price) return null;
+
+  const pay = async () => {
+    const action: CreditAction = good.kind === 'edition' ? 'buyEdition' : 'buyOffer';
+    try {
+      setPhase({ kind: 'busy', step: SIGNING });
+      const signed = await signCreditOrder(session, config, action, good.target, price);
+      setPhase({ kind: 'busy', step: SENDING });
+      const what = good.kind === 'edition' ? { edition_id: good.editionId } : { offer_id: good.offerId };
+      onPaid(await api.creditPurchase(session.address, what, price, signed));
+    } catch (e) {
+      setPhase({ kind: 'failed', message: errorMessage(e) });
+    }
+  };
+  const busy = phase.kind === 'busy';
+  return (
+    <div class="card" data-testid="credit-pay">
+      <h2>Pay with your balance</h2>
+      <p>
+        Your resales earned you <strong data-testid="credit-available">{money(available, config.currency)}</strong>: enough for
+        this licence, with no card.
+      </p>
+      <button type="button" disabled={busy || disabled} onClick={() => void pay()}>
+        Pay {money(price, config.currency)} from your balance
+      </button>
+      {phase.kind === 'busy' && (
+        <p role="status" aria-live="polite" class="small">
+          <span class="spinner" aria-hidden="true" /> {phase.step}
+        </p>
+      )}
+      {phase.kind === 'failed' && <ErrorBox>{phase.message}</ErrorBox>}
+    </div>
+  );
+}
+
+/** A credit purchase done: the licence minted, and its transaction. */
+export function CreditPaid({ paid }: { paid: CreditOrderRelayed }) {
+  return (
+    <div class="success" data-testid="credit-fulfilled" role="status">
+      <p>
+        <strong>It’s yours.</strong> Paid from your balance; the licence is in your wallet and your library.
+      </p>
+      <p class="small">
+        Licence number <LongId prefix="#" value={paid.licence_id ?? ''} />
+      </p>
+      <p class="muted small">
+        Recorded on chain in transaction <LongId value={paid.tx_hash} />
+      </p>
+      <a class="button" href="/library">
+        Go to your library
+      </a>
+    </div>
+  );
+}

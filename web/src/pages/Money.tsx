@@ -1,0 +1,133 @@
+// The library's money panel: what the wallet can spend or withdraw now (its resales' proceeds),
+// what is pending, and a withdrawal to any address. The withdrawal is a credit order the wallet
+// signs and Tangible's operator sends (`POST /v1/accounts/{address}/withdrawals`): no ETH needed.
+import { useState } from 'preact/hooks';
+import { api, errorMessage, money, unitsToCents, type AccountView, type PublicConfig } from '../api';
+import { useLoad } from '../hooks';
+import { signCreditOrder } from '../orders';
+import { addressProblem, parsePrice } from '../studio/model';
+import { Loaded } from '../ui';
+import type { Session } from '../wallet';
+import { RelayStatus, SENDING, SIGNING, chainDate, type RelayPhase } from './Resale';
+
+/**
+ * What the wallet can withdraw now, and what is pending: the shares of card sales (its resales
+ * bought by card) until the card payment can no longer be disputed.
+ */
+export function Money({ session, config }: { session: Session; config: PublicConfig }) {
+  const owner = session.address;
+  const [account, retry] = useLoad(() => api.account(owner), [owner]);
+  return (
+    <Loaded load={account} what="your balance" retry={retry}>
+      {(a: AccountView) => {
+        const available = unitsToCents(a.credit_units, a.units_per_cent);
+        if (available === 0 && a.pending_cents === 0) return null;
+        return (
+          <div class="card money" data-testid="money">
+            <h2>Your money</h2>
+            <p>
+              Available: <strong data-testid="available">{money(available, config.currency)}</strong>
+              {a.pending_cents > 0 && (
+                <>
+                  {' '}
+                  · Pending: <strong data-testid="pending">{money(a.pending_cents, config.currency)}</strong>
+                </>
+              )}
+            </p>
+            {a.pending.length > 0 && (
+              <ul class="muted small">
+                {a.pending.map((p) => (
+                  <li key={`${p.licence_id}-${p.role}`} title={`The sale that minted licence #${p.licence_id}`}>
+                    {money(p.cents, config.currency)} from {p.role === 'seller' ? 'a resale of yours' : 'a sale'}, available
+                    from {chainDate(p.clear_at)} (a card payment can be disputed until then)
+                  </li>
+                ))}
+              </ul>
+            )}
+            {available > 0 && (
+              <>
+                <p class="muted small">
+                  Spend it on a film (choose “Pay with your balance” at the checkout) or withdraw it to any address.
+                </p>
+                <Withdraw session={session} config={config} available={available} done={retry} />
+              </>
+            )}
+          </div>
+        );
+      }}
+    </Loaded>
+  );
+}
+
+/** Pays part or all of the available credit to an address, in the market's stablecoin. */
+function Withdraw({ session, config, available, done }: { session: Session; config: PublicConfig; available: number; done: () => void }) {
+  const [amount, setAmount] = useState((available / 100).toFixed(2));
+  const [to, setTo] = useState('');
+  const [touched, setTouched] = useState(false);
+  const [phase, setPhase] = useState<RelayPhase>({ kind: 'idle' });
+  const parsed = parsePrice(amount);
+  const amountProblem =
+    'error' in parsed
+      ? 'Enter an amount in euros, like 6.40.'
+      : parsed.cents > available
+        ? `You can withdraw at most ${money(available, config.currency)}.`
+        : null;
+  const toProblem = addressProblem(to);
+  const busy = phase.kind === 'busy';
+
+  const submit = async (e: Event) => {
+    e.preventDefault();
+    setTouched(true);
+    if (amountProblem || toProblem || !('cents' in parsed)) return;
+    const cents = parsed.cents;
+    try {
+      setPhase({ kind: 'busy', step: SIGNING });
+      const signed = await signCreditOrder(session, config, 'withdraw', 0n, cents, to.trim());
+      setPhase({ kind: 'busy', step: SENDING });
+      const r = await api.withdrawCredit(session.address, to.trim(), cents, signed);
+      setPhase({ kind: 'done', message: `${money(cents, config.currency)} sent to ${to.trim()}.`, tx: r.tx_hash });
+      // The panel re-reads the balance; the message stays with the new figures.
+      setTimeout(done, 2500);
+    } catch (err) {
+      setPhase({ kind: 'failed', message: errorMessage(err) });
+    }
+  };
+
+  return (
+    <form class="withdraw" onSubmit={submit} noValidate data-testid="withdraw">
+      <div class="row">
+        <label class="field">
+          Amount (€)
+          <input
+            name="amount"
+            class="narrow"
+            inputMode="decimal"
+            autoComplete="off"
+            value={amount}
+            aria-invalid={touched && !!amountProblem}
+            onInput={(e) => setAmount(e.currentTarget.value)}
+          />
+        </label>
+        <label class="field grow">
+          To the address
+          <input
+            name="to"
+            class="mono"
+            placeholder="0x…"
+            autoComplete="off"
+            spellcheck={false}
+            value={to}
+            aria-invalid={touched && !!toProblem}
+            onInput={(e) => setTo(e.currentTarget.value)}
+          />
+        </label>
+        <button type="submit" disabled={busy}>
+          Withdraw
+        </button>
+      </div>
+      {touched && amountProblem && <p class="field-error">{amountProblem}</p>}
+      {touched && toProblem && <p class="field-error">{toProblem}</p>}
+      <RelayStatus phase={phase} testid="withdraw-done" />
+    </form>
+  );
+}
