@@ -9,7 +9,9 @@
 # web/e2e/playback.mjs (download, the service worker's decrypting player, offline, tamper, expiry)
 # and, last, web/e2e/operator.mjs (the operator console: refused to a fresh key; for the platform
 # admin, anvil's account 0, the float, a reconciliation of today that must balance after the card
-# purchases of the scenarios before it, failed refunds, dead jobs and alerts) drive Chromium
+# purchases of the scenarios before it, failed refunds, dead jobs and alerts), then
+# web/e2e/resale.mjs (a card-only wallet with 0 ETH resells, spends and withdraws its proceeds
+# through signed orders; it moves anvil's clock, so it runs last) drive Chromium
 # (playwright-core, Debian's /usr/bin/chromium) against the API's URL. The startup is
 # web/e2e/stack.sh, shared with the storefront's benchmark (scripts/bench.d/web.sh).
 set -euo pipefail
@@ -26,3 +28,4 @@ node "$root/web/e2e/cli_pay.mjs" "$base" "$out" "$bin/tangible"
 node "$root/web/e2e/storefront.mjs" "$base" "$out" "$bin/tangible" "http://127.0.0.1:$ANVIL_PORT"
 node "$root/web/e2e/playback.mjs" "$base" "$out"
 node "$root/web/e2e/operator.mjs" "$base" "$out"
+node "$root/web/e2e/resale.mjs" "$base" "$out" "$bin/tangible" "http://127.0.0.1:$ANVIL_PORT" "http://127.0.0.1:$STRIPE_PORT"

@@ -1,0 +1,228 @@
+// Seed flow 2 on the web for a card-only buyer whose wallet holds 0 ETH (issue 12), in headless
+// Chromium: a fresh wallet, imported into the browser, buys the HD edition by card; its library
+// says the licence is on hold; once the hold has passed (anvil's clock moved forward) it puts the
+// licence on sale, reprices the offer, withdraws it and lists it again (each a signed order the
+// operator sends); another buyer pays the offer by card (the `tangible` CLI with a test card);
+// the seller's 80 % is pending, then available once the card payment's clearance time has passed
+// (anvil's clock again); the seller buys another licence with that credit at the checkout, and
+// withdraws the rest to a fresh address, whose stablecoin balance is then read from the chain.
+// The seller's ETH balance is 0 at the start and at the end. It moves the chain's clock, so it
+// runs after every other scenario.
+//
+// usage: node web/e2e/resale.mjs <base-url> <screenshot-folder> <tangible-binary> <rpc-url> <stripe-url>
+/* global document */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPublicClient, createTestClient, http, parseAbi } from 'viem';
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
+import { awaitLibraryLicence, check, fillCard, open, signInKey } from './harness.mjs';
+
+const [base, out, bin, rpc, stripe] = process.argv.slice(2);
+if (!base || !out || !bin || !rpc || !stripe)
+  throw new Error('usage: resale.mjs <base-url> <screenshot-folder> <tangible-binary> <rpc-url> <stripe-url>');
+
+const FILM = 1; // the demo film: HD 9.00 €
+// anvil's account 9 (well known, local only), a card buyer no other scenario uses.
+const CARD_BUYER_KEY = '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6';
+// anvil's account 1: the demo studio's admin and royalty recipient (crates/devstack: STUDIO).
+const STUDIO_ADMIN_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
+// The devstack's localstripe accepts this test key (crates/devstack: STRIPE_SECRET_KEY).
+const STRIPE_TEST_KEY = 'sk_test_tangible_devstack';
+
+const sellerKey = generatePrivateKey();
+const seller = privateKeyToAccount(sellerKey);
+const payee = privateKeyToAccount(generatePrivateKey()).address; // where the rest is withdrawn
+const chain = createPublicClient({ transport: http(rpc) });
+const anvil = createTestClient({ mode: 'anvil', transport: http(rpc) });
+const MARKET_ABI = parseAbi(['function holdPeriod() view returns (uint256)', 'function clearancePeriod() view returns (uint256)']);
+const ERC20_ABI = parseAbi(['function balanceOf(address) view returns (uint256)']);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const getJson = async (path) => {
+  const res = await fetch(base + path);
+  if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+  return res.json();
+};
+/** Polls `f` (async) every 300 ms until it returns a value, for at most `ms`. */
+async function until(what, ms, f) {
+  for (const end = Date.now() + ms; Date.now() < end; await sleep(300)) {
+    const v = await f();
+    if (v) return v;
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+/** Moves anvil's clock `secs` forward and mines a block at the new time. */
+async function warp(secs) {
+  await anvil.increaseTime({ seconds: Number(secs) });
+  await anvil.mine({ blocks: 1 });
+}
+const offer = async (id) => (await getJson(`/v1/offers?film_id=${FILM}&status=all&limit=100`)).items.find((o) => o.offer_id === id);
+
+const h = await open('resale', out);
+const { page, step } = h;
+/**
+ * Opens `path` as the app's own links do (a click the router takes): a page load would lock the
+ * wallet, whose key lives in this tab's memory only.
+ */
+const visit = (path) =>
+  page.evaluate((p) => {
+    const a = document.createElement('a');
+    a.href = p;
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }, path);
+const home = mkdtempSync(join(tmpdir(), 'tangible-resale-'));
+
+await h.run(async () => {
+  const config = await getJson('/v1/config');
+  const market = config.deployment.contracts.market;
+  const ethOfSeller = () => chain.getBalance({ address: seller.address });
+  check((await ethOfSeller()) === 0n, 'the fresh wallet holds 0 ETH');
+
+  step('a fresh wallet (0 ETH) imported into the browser, signed in, buys HD by card');
+  await page.goto(`${base}/wallet?next=/films/${FILM}/buy/hd`);
+  await page.getByRole('tab', { name: 'Import' }).click();
+  await page.fill('textarea', sellerKey);
+  await page.fill('input[name=password]', 'resale seller password');
+  await page.fill('input[name=confirm]', 'resale seller password');
+  await page.click('text=Import wallet');
+  await page.locator('[data-testid=card-element] input[placeholder=number]').waitFor({ timeout: 60_000 });
+  check((await page.locator('[data-testid=credit-pay]').count()) === 0, 'no "pay with your balance" without credit');
+  await fillCard(page, '4242424242424242');
+  await page.click('button:has-text("Pay ")');
+  await page.locator('[data-testid=fulfilled]').waitFor({ timeout: 90_000 });
+  const licence = (await page.locator('[data-testid=fulfilled]').textContent()).match(/#(\d+)/)?.[1];
+  check(licence, 'the card licence number is shown');
+
+  step('the library: the card licence is on hold');
+  await page.click('text=Go to your library');
+  await awaitLibraryLicence(page);
+  const card = page.locator(`[data-licence="${licence}"]`);
+  const hold = await card.locator('[data-testid=resale-hold]').textContent();
+  check(hold.includes('You can resell this licence from'), `the hold is explained: ${hold}`);
+  check((await card.locator('[data-testid=resale] form').count()) === 0, 'no resale form during the hold');
+  await h.screenshot('library-hold');
+
+  step("the hold passes (anvil's clock), the licence goes on sale at 25.00, bad prices refused");
+  await warp((await chain.readContract({ address: market, abi: MARKET_ABI, functionName: 'holdPeriod' })) + 1n);
+  await visit('/library');
+  await card.locator('[data-testid=resale] input[name=price]').waitFor();
+  const price = card.locator('input[name=price]');
+  await price.fill('0.10');
+  await card.getByRole('button', { name: 'Put on sale' }).click();
+  check((await card.locator('.field-error').textContent()).includes('at least €0.20'), 'a price under 0.20 € is refused here');
+  await price.fill('twelve');
+  check((await card.locator('.field-error').textContent()).includes('Enter a price in euros'), 'a price that is not a number');
+  await price.fill('25');
+  check((await card.locator('[data-testid=resale-split]').textContent()).includes('you receive €20.00'), 'the seller share of 25.00 is shown');
+  await h.screenshot('resale-form');
+  await card.getByRole('button', { name: 'Put on sale' }).click();
+  await card.locator('[data-testid=resale-done]').waitFor({ timeout: 60_000 });
+  check((await card.locator('[data-testid=offer-price]').textContent()) === '€25.00', 'on sale for 25.00');
+  const first = (await card.locator('[data-testid=offer-link]').getAttribute('href')).split('/').pop();
+  const listed = await until('the offer in the mirror', 30_000, async () => {
+    const o = await offer(first);
+    return o?.status === 'active' && o;
+  });
+  check(listed.price_cents === 2500 && listed.licence_id === licence, `the mirror's offer: ${JSON.stringify(listed)}`);
+  check(listed.seller_address.toLowerCase() === seller.address.toLowerCase(), 'offered by the seller');
+  await h.screenshot('resale-listed');
+
+  step('reprice to 20.00, withdraw the offer, list again at 20.00');
+  await price.fill('20.00');
+  await card.getByRole('button', { name: 'Change the price' }).click();
+  await card.getByText('The price of your offer is now €20.00.').waitFor({ timeout: 60_000 });
+  await until('the new price in the mirror', 30_000, async () => (await offer(first))?.price_cents === 2000);
+  await card.getByRole('button', { name: 'Withdraw the offer' }).click();
+  await card.getByText('Your offer is withdrawn').waitFor({ timeout: 60_000 });
+  await until('the offer cancelled in the mirror', 30_000, async () => (await offer(first))?.status === 'cancelled');
+  await card.getByRole('button', { name: 'Put on sale' }).click();
+  await card.getByText('On sale for €20.00').first().waitFor({ timeout: 60_000 });
+  const second = (await card.locator('[data-testid=offer-link]').getAttribute('href')).split('/').pop();
+  check(second !== first, 'a new offer');
+  await until('the second offer in the mirror', 30_000, async () => (await offer(second))?.status === 'active');
+
+  step('another buyer pays the offer by card (tangible buy-offer --test-card)');
+  const env = { ...process.env, TANGIBLE_HOME: home, TANGIBLE_API_URL: base, TANGIBLE_RPC_URL: rpc, TANGIBLE_PASSWORD: 'resale-e2e' };
+  Object.assign(env, { TANGIBLE_STRIPE_URL: stripe, TANGIBLE_STRIPE_KEY: STRIPE_TEST_KEY });
+  execFileSync(bin, ['wallet', 'import', '--private-key'], { env, input: `${CARD_BUYER_KEY}\n` });
+  const bought = JSON.parse(execFileSync(bin, ['--json', 'buy-offer', second, '--test-card'], { env }).toString());
+  check(bought.paid_with === 'card', `paid by card: ${JSON.stringify(bought)}`);
+
+  step("the seller's 16.00 € is pending, then available after the clearance time");
+  await visit('/library');
+  const money = page.locator('[data-testid=money]');
+  await until('the pending 16.00 €', 30_000, async () => {
+    await visit('/library');
+    // The licence is sold: the shelf is empty until the credit buys another.
+    await page.locator('[data-testid=licences], [data-testid=no-licence]').first().waitFor();
+    return (await money.count()) && (await money.locator('[data-testid=pending]').count()) && (await money.locator('[data-testid=pending]').textContent()) === '€16.00';
+  });
+  check((await money.locator('[data-testid=available]').textContent()) === '€0.00', 'nothing available before clearance');
+  check((await money.locator('[data-testid=withdraw]').count()) === 0, 'no withdrawal form with nothing available');
+  await h.screenshot('money-pending');
+  await warp((await chain.readContract({ address: market, abi: MARKET_ABI, functionName: 'clearancePeriod' })) + 1n);
+  await until('the 16.00 € available', 60_000, async () => {
+    await visit('/library');
+    // The licence is sold: the shelf is empty until the credit buys another.
+    await page.locator('[data-testid=licences], [data-testid=no-licence]').first().waitFor();
+    return (await money.count()) && (await money.locator('[data-testid=available]').textContent()) === '€16.00';
+  });
+  await h.screenshot('money-available');
+
+  step('buy the HD edition with the credit at the checkout');
+  await visit(`/films/${FILM}/buy/hd`);
+  const creditPay = page.locator('[data-testid=credit-pay]');
+  await creditPay.waitFor();
+  check((await creditPay.locator('[data-testid=credit-available]').textContent()) === '€16.00', 'the checkout offers the 16.00 €');
+  await h.screenshot('checkout-credit');
+  await creditPay.getByRole('button', { name: 'Pay €9.00 from your balance' }).click();
+  await page.locator('[data-testid=credit-fulfilled]').waitFor({ timeout: 60_000 });
+  const creditLicence = (await page.locator('[data-testid=credit-fulfilled]').textContent()).match(/#(\d+)/)?.[1];
+  check(creditLicence && creditLicence !== licence, `a new licence: ${creditLicence}`);
+  await h.screenshot('checkout-credit-paid');
+
+  step('withdraw the remaining 7.00 € to another address; bad inputs refused');
+  await page.click('text=Go to your library');
+  const withdraw = page.locator('[data-testid=withdraw]');
+  await withdraw.waitFor();
+  check((await money.locator('[data-testid=available]').textContent()) === '€7.00', 'available 7.00 after the purchase');
+  check((await page.locator(`[data-licence="${creditLicence}"]`).count()) === 1, 'the credit-bought licence in the library');
+  await withdraw.locator('input[name=amount]').fill('7.01');
+  await withdraw.locator('input[name=to]').fill('0x1234');
+  await withdraw.getByRole('button', { name: 'Withdraw' }).click();
+  const errors = await withdraw.locator('.field-error').allTextContents();
+  check(errors.some((e) => e.includes('at most €7.00')) && errors.some((e) => e.includes('Enter an address')), `refused: ${errors}`);
+  await withdraw.locator('input[name=amount]').fill('7.00');
+  await withdraw.locator('input[name=to]').fill(payee);
+  await h.screenshot('withdraw-form');
+  await withdraw.getByRole('button', { name: 'Withdraw' }).click();
+  await withdraw.locator('[data-testid=withdraw-done]').waitFor({ timeout: 60_000 });
+  const units = await chain.readContract({ address: config.stablecoin.address, abi: ERC20_ABI, functionName: 'balanceOf', args: [payee] });
+  check(units === 700n * BigInt(config.stablecoin.units_per_cent), `the payee holds 7.00 € of stablecoin: ${units}`);
+  await h.screenshot('withdrawn');
+  await until('the panel re-read (nothing left)', 30_000, async () => (await money.count()) === 0);
+
+  step('the studio collects its cleared royalties through the API');
+  const studioId = (await getJson(`/v1/films/${FILM}`)).studio_id;
+  const studio = await signInKey(base, STUDIO_ADMIN_KEY);
+  const balanceOf = (who) => chain.readContract({ address: config.stablecoin.address, abi: ERC20_ABI, functionName: 'balanceOf', args: [who] });
+  const before = await balanceOf(studio.account.address);
+  const collected = await studio.post(`/v1/studios/${studioId}/withdrawals`, {});
+  check(collected.to_address.toLowerCase() === studio.account.address.toLowerCase(), `paid to the royalty recipient: ${JSON.stringify(collected)}`);
+  // At least the studio's 15 % of this scenario's resale (3.00 €) and 90 % of its two HD sales.
+  check(BigInt(collected.amount_units) >= 300n * BigInt(config.stablecoin.units_per_cent), `the amount: ${JSON.stringify(collected)}`);
+  check((await balanceOf(studio.account.address)) - before === BigInt(collected.amount_units), 'the recipient received exactly that');
+
+  step('the seller still holds 0 ETH');
+  check((await ethOfSeller()) === 0n, 'the seller paid no gas');
+  await until("the credit purchase and the withdrawal in the account's history", 30_000, async () => {
+    const kinds = (await getJson(`/v1/accounts/${seller.address}`)).history.map((m) => m.kind);
+    return kinds.includes('credit_purchase') && kinds.includes('withdrawal');
+  });
+});
+rmSync(home, { recursive: true, force: true });
+
