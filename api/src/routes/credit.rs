@@ -36,7 +36,7 @@ const MAX_DEADLINE_SECS: u64 = 2 * 3600;
     params(("address" = String, Path, description = "the account whose credit pays (0x hex)")),
     responses((status = 201, body = CreditOrderRelayed),
         (status = 404, description = "no such edition, or offer_not_active", body = ErrorBody),
-        (status = 409, description = "price_changed, insufficient_credit, edition_not_on_sale", body = ErrorBody),
+        (status = 409, description = "price_changed, insufficient_credit, edition_not_on_sale, order_in_flight (another order of this account is being sent)", body = ErrorBody),
         (status = 422, description = "invalid_field, invalid_signature, order_expired", body = ErrorBody),
         (status = 429, description = "rate_limited: this account, or everyone, caused too many transactions; retry after `Retry-After` seconds", body = ErrorBody),
         (status = 503, body = ErrorBody)))]
@@ -93,7 +93,7 @@ pub async fn purchase(
     params(("address" = String, Path, description = "the account whose credit pays (0x hex)")),
     responses((status = 201, body = CreditOrderRelayed),
         (status = 403, description = "invalid_recipient: an operator's float pays only the treasury", body = ErrorBody),
-        (status = 409, description = "insufficient_credit", body = ErrorBody),
+        (status = 409, description = "insufficient_credit, order_in_flight", body = ErrorBody),
         (status = 422, description = "invalid_field, invalid_signature, order_expired", body = ErrorBody),
         (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn withdraw(

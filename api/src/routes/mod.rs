@@ -33,6 +33,7 @@ pub mod content;
 pub mod credit;
 pub mod health;
 pub mod licences;
+mod order_lock;
 pub mod orders;
 pub mod providers;
 pub mod purchases;

@@ -37,7 +37,7 @@ const MIN_PRICE_CENTS: u64 = 20;
     responses((status = 201, body = OrderRelayed),
         (status = 403, description = "not_owner: the seller does not own the licence", body = ErrorBody),
         (status = 404, body = ErrorBody),
-        (status = 409, description = "licence_on_hold, licence_revoked, conflict (already offered)", body = ErrorBody),
+        (status = 409, description = "licence_on_hold, licence_revoked, conflict (already offered), order_in_flight (another order of this seller is being sent)", body = ErrorBody),
         (status = 422, description = "invalid_field, invalid_signature, order_expired", body = ErrorBody),
         (status = 429, description = "rate_limited: this seller, or everyone, caused too many transactions; retry after `Retry-After` seconds", body = ErrorBody),
         (status = 503, body = ErrorBody)))]
@@ -66,6 +66,7 @@ pub async fn list(
 #[utoipa::path(patch, path = "/v1/offers/{id}", request_body = RepriceOrderRequest,
     params(("id" = String, Path, description = "offer id (decimal)")),
     responses((status = 200, body = OrderRelayed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "order_in_flight: another order of this seller is being sent", body = ErrorBody),
         (status = 422, description = "invalid_field, invalid_signature, order_expired", body = ErrorBody),
         (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn reprice(
@@ -94,6 +95,7 @@ pub async fn reprice(
 #[utoipa::path(delete, path = "/v1/offers/{id}", request_body = CancelOrderRequest,
     params(("id" = String, Path, description = "offer id (decimal)")),
     responses((status = 200, body = OrderRelayed), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "order_in_flight: another order of this seller is being sent", body = ErrorBody),
         (status = 422, description = "invalid_field, invalid_signature, order_expired", body = ErrorBody),
         (status = 429, body = ErrorBody), (status = 503, body = ErrorBody)))]
 pub async fn cancel(
@@ -171,7 +173,8 @@ async fn relay(
 }
 
 /// A signed order's parts checked before any gas is spent: its deadline against the chain's
-/// clock, its signature's encoding, and the signer's current nonce (the one it must carry).
+/// clock, its signature's encoding, and the signer's current nonce (the one it must carry),
+/// read under the account's order lock (`routes::order_lock`).
 pub(super) struct Signed {
     /// Who must have signed.
     pub(super) account: Address,
@@ -179,6 +182,8 @@ pub(super) struct Signed {
     pub(super) nonce: u32,
     /// The signature's bytes.
     pub(super) signature: Vec<u8>,
+    /// The account's order lock, held until the order is mined or refused.
+    _lock: super::order_lock::OrderLock,
 }
 
 impl Signed {
@@ -218,11 +223,15 @@ impl Signed {
         if signature.is_empty() || signature.len() > 1024 {
             return Err(ApiError::invalid_field("signature must be 1 to 1024 bytes"));
         }
+        // Locked before the nonce is read: a second copy of an order in flight would otherwise
+        // read the same nonce and pass every check.
+        let lock = super::order_lock::lock(state, account).await?;
         let nonce = chain.order_nonce(account).await.map_err(unavailable)?;
         Ok(Self {
             account,
             nonce,
             signature,
+            _lock: lock,
         })
     }
 

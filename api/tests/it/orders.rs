@@ -242,3 +242,48 @@ async fn a_flood_of_orders_from_one_wallet_is_refused_with_429_and_costs_no_gas(
         "the refused orders never reached the chain"
     );
 }
+
+#[tokio::test]
+async fn copies_of_one_signed_order_posted_together_reach_the_chain_once() {
+    let app = spawn_app().await;
+    let (key, licence) = seller_with_licence(&app).await;
+    let seller = key.address();
+    let operator = app.chain.keys[0].address();
+    let sent_before = app
+        .chain
+        .provider
+        .get_transaction_count(operator)
+        .await
+        .unwrap();
+    let deadline = in_an_hour();
+    let order = Order::new(seller, OrderAction::List, licence, 800, 0, deadline);
+    let body = json!({"seller_address": seller.to_string(), "licence_id": licence.to_string(),
+        "price_cents": 800, "deadline": deadline, "signature": signed(&app, &key, &order)});
+    // A double click, or a client retrying a slow answer: the copies overlap.
+    let answers = futures::future::join_all(
+        (0..4).map(|_| send(&app, reqwest::Method::POST, "/v1/offers", &body)),
+    )
+    .await;
+    let listed = answers.iter().filter(|(s, _)| *s == 201).count();
+    assert_eq!(listed, 1, "one copy lists: {answers:?}");
+    for (status, err) in answers.iter().filter(|(s, _)| *s != 201) {
+        let code = err["error"]["code"].as_str().unwrap_or_default();
+        assert!(
+            (*status, code) == (409, "order_in_flight")
+                || (*status, code) == (422, "invalid_signature"),
+            "a copy is refused before anything is sent (in flight, or its nonce spent): {answers:?}"
+        );
+    }
+    let sent = app
+        .chain
+        .provider
+        .get_transaction_count(operator)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent - sent_before,
+        1,
+        "the operator sent one transaction, not one per copy"
+    );
+    assert_eq!(nonce(&app, seller).await, 1);
+}

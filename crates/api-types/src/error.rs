@@ -88,6 +88,8 @@ pub mod codes {
     pub const ORDER_EXPIRED: &str = "order_expired";
     /// 409: the price changed since the order was signed.
     pub const PRICE_CHANGED: &str = "price_changed";
+    /// 409: another signed order of the same account is being sent; retry once it is mined.
+    pub const ORDER_IN_FLIGHT: &str = "order_in_flight";
     /// 409: the account's credit does not cover the order.
     pub const INSUFFICIENT_CREDIT: &str = "insufficient_credit";
     /// 403: the recipient may not receive this payment (the zero address; an operator's float pays
