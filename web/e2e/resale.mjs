@@ -1,35 +1,31 @@
 // Seed flow 2 on the web for a card-only buyer whose wallet holds 0 ETH (issue 12), in headless
 // Chromium: a fresh wallet, imported into the browser, buys the HD edition by card; its library
 // says the licence is on hold; once the hold has passed (anvil's clock moved forward) it puts the
-// licence on sale, reprices the offer, withdraws it and lists it again (each a signed order the
-// operator sends); another buyer pays the offer by card (the `tangible` CLI with a test card);
-// the seller's 80 % is pending, then available once the card payment's clearance time has passed
-// (anvil's clock again); the seller buys another licence with that credit at the checkout, and
-// withdraws the rest to a fresh address, whose stablecoin balance is then read from the chain.
-// The seller's ETH balance is 0 at the start and at the end. It moves the chain's clock, so it
-// runs after every other scenario.
+// licence on sale, sees its own offer page, reprices the offer, withdraws it and lists it again
+// (each a signed order the operator sends); another buyer, in a second browser, opens that offer's
+// card checkout, the seller lowers the price meanwhile, and the buyer is shown the new price
+// before paying it by card; the seller's 80 % is pending, then available once the card payment's
+// clearance time has passed (anvil's clock again); the seller buys another licence with that
+// credit at the checkout, withdraws the rest to a fresh address (whose stablecoin balance is read
+// from the chain) and reads every move in the money panel's history; the studio collects its
+// royalties through the API. The seller's ETH balance is 0 at the start and at the end. It moves
+// the chain's clock, so it runs after every other scenario.
 //
-// usage: node web/e2e/resale.mjs <base-url> <screenshot-folder> <tangible-binary> <rpc-url> <stripe-url>
+// usage: node web/e2e/resale.mjs <base-url> <screenshot-folder> <rpc-url>
 /* global document */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createPublicClient, createTestClient, http, parseAbi } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
 import { awaitLibraryLicence, check, fillCard, open, signInKey } from './harness.mjs';
 
-const [base, out, bin, rpc, stripe] = process.argv.slice(2);
-if (!base || !out || !bin || !rpc || !stripe)
-  throw new Error('usage: resale.mjs <base-url> <screenshot-folder> <tangible-binary> <rpc-url> <stripe-url>');
+const [base, out, rpc] = process.argv.slice(2);
+if (!base || !out || !rpc) throw new Error('usage: resale.mjs <base-url> <screenshot-folder> <rpc-url>');
 
 const FILM = 1; // the demo film: HD 9.00 €
-// anvil's account 9 (well known, local only), a card buyer no other scenario uses.
+// anvil's account 9 (well known, local only), a card buyer no other scenario uses (its ETH is
+// not used: it pays by card).
 const CARD_BUYER_KEY = '0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6';
 // anvil's account 1: the demo studio's admin and royalty recipient (crates/devstack: STUDIO).
 const STUDIO_ADMIN_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
-// The devstack's localstripe accepts this test key (crates/devstack: STRIPE_SECRET_KEY).
-const STRIPE_TEST_KEY = 'sk_test_tangible_devstack';
 
 const sellerKey = generatePrivateKey();
 const seller = privateKeyToAccount(sellerKey);
@@ -61,6 +57,8 @@ async function warp(secs) {
 const offer = async (id) => (await getJson(`/v1/offers?film_id=${FILM}&status=all&limit=100`)).items.find((o) => o.offer_id === id);
 
 const h = await open('resale', out);
+/** The second buyer's browser while it is open (closed by the scenario, or on failure below). */
+let buyer = null;
 const { page, step } = h;
 /**
  * Opens `path` as the app's own links do (a click the router takes): a page load would lock the
@@ -74,7 +72,6 @@ const visit = (path) =>
     a.click();
     a.remove();
   }, path);
-const home = mkdtempSync(join(tmpdir(), 'tangible-resale-'));
 
 await h.run(async () => {
   const config = await getJson('/v1/config');
@@ -131,26 +128,56 @@ await h.run(async () => {
   check(listed.seller_address.toLowerCase() === seller.address.toLowerCase(), 'offered by the seller');
   await h.screenshot('resale-listed');
 
-  step('reprice to 20.00, withdraw the offer, list again at 20.00');
-  await price.fill('20.00');
+  step('the offer page is the seller\'s own');
+  await visit(`/films/${FILM}/offers/${first}`);
+  await page.locator('[data-testid=own-offer]').waitFor();
+  await h.screenshot('own-offer');
+  await visit('/library');
+
+  step('reprice to 22.00, withdraw the offer, list again at 25.00');
+  await price.fill('22.00');
   await card.getByRole('button', { name: 'Change the price' }).click();
-  await card.getByText('The price of your offer is now €20.00.').waitFor({ timeout: 60_000 });
-  await until('the new price in the mirror', 30_000, async () => (await offer(first))?.price_cents === 2000);
+  await card.getByText('The price of your offer is now €22.00.').waitFor({ timeout: 60_000 });
+  await until('the new price in the mirror', 30_000, async () => (await offer(first))?.price_cents === 2200);
   await card.getByRole('button', { name: 'Withdraw the offer' }).click();
   await card.getByText('Your offer is withdrawn').waitFor({ timeout: 60_000 });
   await until('the offer cancelled in the mirror', 30_000, async () => (await offer(first))?.status === 'cancelled');
+  await price.fill('25');
   await card.getByRole('button', { name: 'Put on sale' }).click();
-  await card.getByText('On sale for €20.00').first().waitFor({ timeout: 60_000 });
+  await card.getByText('On sale for €25.00').first().waitFor({ timeout: 60_000 });
   const second = (await card.locator('[data-testid=offer-link]').getAttribute('href')).split('/').pop();
   check(second !== first, 'a new offer');
   await until('the second offer in the mirror', 30_000, async () => (await offer(second))?.status === 'active');
 
-  step('another buyer pays the offer by card (tangible buy-offer --test-card)');
-  const env = { ...process.env, TANGIBLE_HOME: home, TANGIBLE_API_URL: base, TANGIBLE_RPC_URL: rpc, TANGIBLE_PASSWORD: 'resale-e2e' };
-  Object.assign(env, { TANGIBLE_STRIPE_URL: stripe, TANGIBLE_STRIPE_KEY: STRIPE_TEST_KEY });
-  execFileSync(bin, ['wallet', 'import', '--private-key'], { env, input: `${CARD_BUYER_KEY}\n` });
-  const bought = JSON.parse(execFileSync(bin, ['--json', 'buy-offer', second, '--test-card'], { env }).toString());
-  check(bought.paid_with === 'card', `paid by card: ${JSON.stringify(bought)}`);
+  step('another buyer, in another browser, opens the offer checkout at 25.00');
+  const b = await open('resale-buyer', out);
+  buyer = b;
+  await b.page.goto(`${base}/wallet?next=/films/${FILM}/offers/${second}`);
+  await b.page.getByRole('tab', { name: 'Import' }).click();
+  await b.page.fill('textarea', CARD_BUYER_KEY);
+  await b.page.fill('input[name=password]', 'resale buyer password');
+  await b.page.fill('input[name=confirm]', 'resale buyer password');
+  await b.page.click('text=Import wallet');
+  await b.page.locator('[data-testid=card-element] input[placeholder=number]').waitFor({ timeout: 60_000 });
+  check((await b.page.locator('[data-testid=total]').textContent()) === '€25.00', 'the checkout shows 25.00');
+
+  step('the seller lowers the price to 20.00 meanwhile; the buyer is shown the new price before any charge');
+  await price.fill('20.00');
+  await card.getByRole('button', { name: 'Change the price' }).click();
+  await card.getByText('The price of your offer is now €20.00.').waitFor({ timeout: 60_000 });
+  await fillCard(b.page, '4242424242424242');
+  await b.page.click('button:has-text("Pay ")');
+  await b.page.locator('[data-testid=repriced]').waitFor({ timeout: 30_000 });
+  const repriced = await b.page.locator('[data-testid=repriced]').textContent();
+  check(repriced.includes('The price is now €20.00') && repriced.includes('it was €25.00'), `the new price explained: ${repriced}`);
+  await b.screenshot('offer-repriced');
+  await b.page.click('button:has-text("Pay €20.00")');
+  await b.page.locator('[data-testid=fulfilled]').waitFor({ timeout: 90_000 });
+  await b.screenshot('offer-bought');
+  await b.browser.close();
+  h.problems.push(...b.problems.map((p) => `buyer's browser: ${p}`));
+  buyer = null;
+  await until('the offer filled in the mirror', 30_000, async () => (await offer(second))?.status === 'filled');
 
   step("the seller's 16.00 € is pending, then available after the clearance time");
   await visit('/library');
@@ -204,7 +231,17 @@ await h.run(async () => {
   const units = await chain.readContract({ address: config.stablecoin.address, abi: ERC20_ABI, functionName: 'balanceOf', args: [payee] });
   check(units === 700n * BigInt(config.stablecoin.units_per_cent), `the payee holds 7.00 € of stablecoin: ${units}`);
   await h.screenshot('withdrawn');
-  await until('the panel re-read (nothing left)', 30_000, async () => (await money.count()) === 0);
+  await until('the panel re-read (nothing left)', 30_000, async () => (await money.locator('[data-testid=available]').textContent()) === '€0.00');
+  const history = await until('the moves in the panel', 30_000, async () => {
+    await visit('/library');
+    await money.locator('[data-testid=money-history]').waitFor();
+    const kinds = await money.locator('[data-testid=money-history] li').evaluateAll((lis) => lis.map((li) => li.getAttribute('data-kind')));
+    return ['withdrawal', 'credit_purchase', 'cleared', 'sale'].every((k) => kinds.includes(k)) && kinds;
+  });
+  check(history[0] === 'withdrawal', `newest first: ${history}`);
+  const text = await money.locator('[data-testid=money-history]').textContent();
+  check(text.includes(`Withdrawn to ${payee}`) && text.includes('− €7.00') && text.includes('− €9.00') && text.includes('+ €16.00'), `the history: ${text}`);
+  await h.screenshot('money-history');
 
   step('the studio collects its cleared royalties through the API');
   const studioId = (await getJson(`/v1/films/${FILM}`)).studio_id;
@@ -224,5 +261,5 @@ await h.run(async () => {
     return kinds.includes('credit_purchase') && kinds.includes('withdrawal');
   });
 });
-rmSync(home, { recursive: true, force: true });
+await buyer?.browser.close().catch(() => {});
 

@@ -240,7 +240,14 @@ function Storage({ licence, title, stored, session }: { licence: Licence; title:
         <a class="button" href={`/play/${licence.licence_id}`}>
           Play
         </a>
-        <span class="muted small">Stored in this browser ({mb(film.size)} MB, encrypted)</span>
+        <span class="muted small">
+          Stored in this browser ({mb(film.size)} MB, encrypted)
+          {film.certificate && (
+            <span data-testid="offline-until">
+              ; plays offline until {new Date(film.certificate.certificate.validUntil * 1000).toLocaleString()}
+            </span>
+          )}
+        </span>
         <button type="button" class="link small" onClick={remove}>
           Delete from this browser
         </button>

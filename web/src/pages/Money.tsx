@@ -2,11 +2,12 @@
 // what is pending, and a withdrawal to any address. The withdrawal is a credit order the wallet
 // signs and Tangible's operator sends (`POST /v1/accounts/{address}/withdrawals`): no ETH needed.
 import { useState } from 'preact/hooks';
+import { getAddress, isAddress } from 'viem';
 import { api, errorMessage, money, unitsToCents, type AccountView, type PublicConfig } from '../api';
 import { useLoad } from '../hooks';
 import { signCreditOrder } from '../orders';
 import { addressProblem, parsePrice } from '../studio/model';
-import { Loaded } from '../ui';
+import { Loaded, LongId } from '../ui';
 import type { Session } from '../wallet';
 import { RelayStatus, SENDING, SIGNING, chainDate, type RelayPhase } from './Resale';
 
@@ -21,7 +22,7 @@ export function Money({ session, config }: { session: Session; config: PublicCon
     <Loaded load={account} what="your balance" retry={retry}>
       {(a: AccountView) => {
         const available = unitsToCents(a.credit_units, a.units_per_cent);
-        if (available === 0 && a.pending_cents === 0) return null;
+        if (available === 0 && a.pending_cents === 0 && a.history.length === 0) return null;
         return (
           <div class="card money" data-testid="money">
             <h2>Your money</h2>
@@ -52,10 +53,61 @@ export function Money({ session, config }: { session: Session; config: PublicCon
                 <Withdraw session={session} config={config} available={available} done={retry} />
               </>
             )}
+            {a.history.length > 0 && <History account={a} currency={config.currency} />}
           </div>
         );
       }}
     </Loaded>
+  );
+}
+
+type Move = AccountView['history'][number];
+
+/** What a move does to the balance (+ in, − out, = a pending amount becoming available) and says. */
+function describe(m: Move): { sign: '+' | '−' | '='; what: string } {
+  switch (m.kind) {
+    case 'sale':
+      return { sign: '+', what: m.pending ? 'Your share of a resale, pending until the card payment clears' : 'Your share of a resale' };
+    case 'cleared':
+      return { sign: '=', what: 'A card payment cleared: that share is now available' };
+    case 'clawed_back':
+      return { sign: '−', what: 'Taken back: the card payment of that sale was disputed' };
+    case 'refund':
+      return { sign: '+', what: 'Refunded: a disputed sale was undone' };
+    case 'withdrawal':
+      return { sign: '−', what: `Withdrawn to ${m.to_address && isAddress(m.to_address) ? getAddress(m.to_address) : 'an address'}` };
+    case 'deposit':
+      return { sign: '+', what: 'Deposited' };
+    case 'credit_purchase':
+      return { sign: '−', what: 'A licence bought with your balance' };
+    default:
+      return { sign: '=', what: m.kind };
+  }
+}
+
+/** The account's latest money moves, newest first, each with its transaction. */
+function History({ account, currency }: { account: AccountView; currency: string }) {
+  return (
+    <details class="history" open data-testid="money-history">
+      <summary>History</summary>
+      <ul>
+        {account.history.map((m) => {
+          const d = describe(m);
+          return (
+            <li key={`${m.tx_hash}-${m.kind}-${m.licence_id ?? ''}`} data-kind={m.kind}>
+              <span class="amount">
+                {d.sign === '=' ? '' : d.sign} {money(unitsToCents(m.amount_units, account.units_per_cent), currency)}
+              </span>{' '}
+              <span class="wrap">{d.what}</span>
+              <span class="muted small">
+                {' '}
+                · block {m.block_number} · <LongId value={m.tx_hash} />
+              </span>
+            </li>
+          );
+        })}
+      </ul>
+    </details>
   );
 }
 
