@@ -67,6 +67,14 @@ pub enum ChainError {
     /// The node could not be reached or gave no usable answer (retry later).
     #[error("rpc: {0}")]
     Rpc(String),
+    /// The transaction was sent but no receipt came in time: it may still be mined.
+    #[error("transaction {hash} sent, no receipt yet: {why}")]
+    NotMined {
+        /// The transaction sent.
+        hash: B256,
+        /// Why the wait ended.
+        why: String,
+    },
 }
 
 /// An edition as the chain sees it.
@@ -422,7 +430,12 @@ impl ChainClient {
             .with_timeout(Some(Duration::from_secs(60)))
             .get_receipt()
             .await
-            .map_err(|e| self.rpc_err(e))?;
+            // Sent: whatever ended the wait, the caller must be told the hash (a retry would
+            // send a second transaction).
+            .map_err(|e| ChainError::NotMined {
+                hash,
+                why: self.rpc_err(e).to_string(),
+            })?;
         if !receipt.status() {
             return Err(ChainError::Failed(receipt.transaction_hash));
         }

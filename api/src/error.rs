@@ -251,3 +251,16 @@ pub async fn json_error_bodies(response: Response) -> Response {
     answer.headers_mut().extend(parts.headers);
     answer
 }
+
+/// 503 `transaction_pending` for a transaction sent whose receipt did not come in time: the
+/// message names it, so that the client follows it rather than sending the request again.
+pub(crate) fn not_mined(hash: alloy::primitives::B256) -> ApiError {
+    ApiError::client(
+        StatusCode::SERVICE_UNAVAILABLE,
+        codes::TRANSACTION_PENDING,
+        format!(
+            "transaction {hash} was sent but is not mined yet; it may still be: follow it (or \
+             the account's order_nonce) before trying again"
+        ),
+    )
+}

@@ -108,6 +108,7 @@ pub(crate) fn chain_write_err(e: ChainError) -> ApiError {
             }
         }
         ChainError::Rpc(_) => chain_unavailable(e),
+        ChainError::NotMined { hash, .. } => crate::error::not_mined(hash),
         ChainError::Failed(_) => ApiError::Internal(e.into()),
     }
 }

@@ -28,10 +28,16 @@ pub struct AppState {
 #[derive(Debug)]
 struct Inner {
     parts: StateParts,
+    /// The pool of the signed orders' locks (`routes::order_lock`), apart from `parts.db`.
+    order_locks: PgPool,
     job_wakeup: tokio::sync::Notify,
     sealed_keys: SealedKeyCache,
     budgets: Arc<Budgets>,
 }
+
+/// Signed orders sent at once, across accounts (each holds a connection of its own pool until
+/// its transaction is mined; the operator's sender sends one transaction at a time anyway).
+const ORDER_LOCK_CONNECTIONS: u32 = 8;
 
 /// What [`AppState::new`] is built from (the rest starts empty).
 #[derive(Debug)]
@@ -53,8 +59,14 @@ impl AppState {
     /// The state of `parts`, with an empty sealed-key cache, no worker waiting, and the full
     /// budgets of its configuration.
     pub(crate) fn new(parts: StateParts) -> Self {
+        // Lazy: no connection until an order comes; the main pool's options (same database).
+        let order_locks = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(ORDER_LOCK_CONNECTIONS)
+            .acquire_timeout(std::time::Duration::from_secs(2))
+            .connect_lazy_with((*parts.db.connect_options()).clone());
         Self {
             inner: Arc::new(Inner {
+                order_locks,
                 budgets: Arc::new(Budgets::new(&parts.config)),
                 parts,
                 sealed_keys: SealedKeyCache::default(),
@@ -70,6 +82,10 @@ impl AppState {
     /// The database pool.
     pub fn db(&self) -> &PgPool {
         &self.inner.parts.db
+    }
+    /// The pool holding the signed orders' locks, one connection per order being sent.
+    pub(crate) fn order_locks(&self) -> &PgPool {
+        &self.inner.order_locks
     }
     /// The chain client.
     pub fn chain(&self) -> &ChainClient {

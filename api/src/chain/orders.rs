@@ -1,6 +1,7 @@
 //! Signed resale orders on chain: the seller's next nonce, the EIP-712 domain, and the
 //! operator's submission of an order (`relayOrder`) for a seller who holds no ETH.
 
+use alloy::eips::BlockId;
 use alloy::primitives::{Address, B256, Bytes, U256};
 use alloy::providers::Provider;
 use tangible_chain::bindings::TangibleMarket;
@@ -9,11 +10,14 @@ use tangible_chain::orders::{Order, OrderAction};
 use super::{ChainClient, ChainError};
 
 impl ChainClient {
-    /// The nonce `seller`'s next signed order must carry (`orderNonce`).
+    /// The nonce `seller`'s next signed order must carry (`orderNonce`), counting the orders
+    /// sent and not yet mined (read at the `pending` block): an order whose transaction waits
+    /// in the node's pool has spent its nonce already.
     pub async fn order_nonce(&self, seller: Address) -> Result<u32, ChainError> {
         self.market()
             .orderNonce(seller)
             .call()
+            .block(BlockId::pending())
             .await
             .map_err(|e| self.contract_err(e))
     }
@@ -33,12 +37,14 @@ impl ChainClient {
         tangible_chain::orders::domain(self.deployment.chain_id, self.deployment.contracts.market)
     }
 
-    /// Simulates `call` from the operator (`eth_call`): the contract's refusal, if any, with
-    /// nothing sent (a signed order's ERC-1271 signature is checked there too).
+    /// Simulates `call` from the operator (`eth_call` on the `pending` block, after the
+    /// transactions sent and not yet mined): the contract's refusal, if any, with nothing sent
+    /// (a signed order's ERC-1271 signature is checked there too).
     pub async fn simulate<C: alloy::sol_types::SolCall>(&self, call: &C) -> Result<(), ChainError> {
         self.market()
             .call_builder(call)
             .from(self.operator)
+            .block(BlockId::pending())
             .call_raw()
             .await
             .map_err(|e| self.contract_err(e))?;

@@ -129,21 +129,18 @@ async fn relay(
     path: &'static str,
 ) -> ApiResult<CreditOrderRelayed> {
     let chain = state.chain();
-    let signed = Signed::check(state, account, (deadline, MAX_DEADLINE_SECS), signature).await?;
+    let mut signed =
+        Signed::check(state, account, (deadline, MAX_DEADLINE_SECS), signature).await?;
     let order = CreditOrder::new(account, action, (target, cents, to), signed.nonce, deadline);
+    let signature = Bytes::from(signed.signature.clone());
     signed
-        .require_signer(
+        .authorize(
             state,
             order.signer(&chain.order_domain(), &signed.signature),
+            &order.relay_call(signature.clone()),
+            ("POST", path),
         )
         .await?;
-    // Simulated first: a refused order costs neither gas nor anyone's budget.
-    let signature = Bytes::from(signed.signature);
-    chain
-        .simulate(&order.relay_call(signature.clone()))
-        .await
-        .map_err(refused)?;
-    state.budgets().operator_tx(account, "POST", path)?;
     let nonce = signed.nonce;
     let done = chain
         .relay_credit_order(&order, signature)

@@ -140,22 +140,17 @@ async fn relay(
 ) -> ApiResult<OrderRelayed> {
     let seller = super::parse_address("seller_address", seller)?;
     let chain = state.chain();
-    let signed = Signed::check(state, seller, (deadline, MAX_DEADLINE_SECS), signature).await?;
+    let mut signed = Signed::check(state, seller, (deadline, MAX_DEADLINE_SECS), signature).await?;
     let order = Order::new(seller, action, target, price, signed.nonce, deadline);
+    let signature = Bytes::from(signed.signature.clone());
     signed
-        .require_signer(
+        .authorize(
             state,
             order.signer(&chain.order_domain(), &signed.signature),
+            &order.relay_call(signature.clone()),
+            (method, path),
         )
         .await?;
-    // Simulated first: an order the chain would refuse costs neither gas nor anyone's budget
-    // (a flood of refused orders cannot use up the operator's hourly budget).
-    let signature = Bytes::from(signed.signature);
-    chain
-        .simulate(&order.relay_call(signature.clone()))
-        .await
-        .map_err(refused)?;
-    state.budgets().operator_tx(seller, method, path)?;
     let nonce = signed.nonce;
     let (offer, tx) = chain
         .relay_order(&order, signature)
@@ -174,7 +169,7 @@ async fn relay(
 
 /// A signed order's parts checked before any gas is spent: its deadline against the chain's
 /// clock, its signature's encoding, and the signer's current nonce (the one it must carry),
-/// read under the account's order lock (`routes::order_lock`).
+/// read again under the account's order lock (`routes::order_lock`) once the signer is known.
 pub(super) struct Signed {
     /// Who must have signed.
     pub(super) account: Address,
@@ -182,8 +177,9 @@ pub(super) struct Signed {
     pub(super) nonce: u32,
     /// The signature's bytes.
     pub(super) signature: Vec<u8>,
-    /// The account's order lock, held until the order is mined or refused.
-    _lock: super::order_lock::OrderLock,
+    /// The account's order lock, taken by [`Self::authorize`] and held until the order is
+    /// mined or refused.
+    lock: Option<super::order_lock::OrderLock>,
 }
 
 impl Signed {
@@ -223,26 +219,58 @@ impl Signed {
         if signature.is_empty() || signature.len() > 1024 {
             return Err(ApiError::invalid_field("signature must be 1 to 1024 bytes"));
         }
-        // Locked before the nonce is read: a second copy of an order in flight would otherwise
-        // read the same nonce and pass every check.
-        let lock = super::order_lock::lock(state, account).await?;
         let nonce = chain.order_nonce(account).await.map_err(unavailable)?;
         Ok(Self {
             account,
             nonce,
             signature,
-            _lock: lock,
+            lock: None,
         })
+    }
+
+    /// What every signed order goes through before its transaction is sent: the signer
+    /// checked ([`Self::require_signer`]), then `call` simulated — an order the chain would
+    /// refuse costs neither gas nor anyone's budget, so a flood of refused orders cannot use up
+    /// the operator's hourly budget — and last the account's operator-transaction budget taken
+    /// (429 over it).
+    pub(super) async fn authorize<C: alloy::sol_types::SolCall>(
+        &mut self,
+        state: &AppState,
+        recovered: Option<Address>,
+        call: &C,
+        (method, path): (&str, &'static str),
+    ) -> ApiResult<()> {
+        self.require_signer(state, recovered).await?;
+        // Only the account's own signed order takes its lock (a stranger's post cannot block
+        // the account). Under the lock the nonce is read again: a copy of this order that was
+        // sent meanwhile has spent it, and this one must not be sent too.
+        let lock = super::order_lock::lock(state, self.account).await?;
+        let now = state
+            .chain()
+            .order_nonce(self.account)
+            .await
+            .map_err(|e| ApiError::unavailable("chain node", e))?;
+        if now != self.nonce {
+            return Err(ApiError::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                codes::INVALID_SIGNATURE,
+                format!(
+                    "this order's nonce {} was just used (the account's order_nonce is now \
+                     {now}): nothing was sent",
+                    self.nonce
+                ),
+            ));
+        }
+        self.lock = Some(lock);
+        state.chain().simulate(call).await.map_err(refused)?;
+        state.budgets().operator_tx(self.account, method, path)?;
+        Ok(())
     }
 
     /// Refuses the order unless `recovered` (the signer of the order with [`Self::nonce`]) is
     /// the account, or the account is a contract wallet (whose ERC-1271 signature only the
     /// chain can check).
-    pub(super) async fn require_signer(
-        &self,
-        state: &AppState,
-        recovered: Option<Address>,
-    ) -> ApiResult<()> {
+    async fn require_signer(&self, state: &AppState, recovered: Option<Address>) -> ApiResult<()> {
         let account = self.account;
         if recovered == Some(account)
             || state
@@ -267,8 +295,10 @@ impl Signed {
 
 /// What the contract refused, as the client's error.
 pub(super) fn refused(e: ChainError) -> ApiError {
-    let ChainError::Reverted(r) = e else {
-        return ApiError::unavailable("chain node", e);
+    let r = match e {
+        ChainError::Reverted(r) => r,
+        ChainError::NotMined { hash, .. } => return crate::error::not_mined(hash),
+        other => return ApiError::unavailable("chain node", other),
     };
     let message = format!("the market refused the order: {r:?}");
     match *r {

@@ -82,6 +82,9 @@ pub mod codes {
     pub const NOT_RETRYABLE: &str = "not_retryable";
     /// 409: the wallet already announces as many seeding nodes as it may.
     pub const TOO_MANY_ANNOUNCEMENTS: &str = "too_many_announcements";
+    /// 503: a transaction was sent but not mined in time; the message names it. It may still be
+    /// mined: follow it before sending the request again.
+    pub const TRANSACTION_PENDING: &str = "transaction_pending";
     /// A dependency (database, chain node, Stripe) is unreachable.
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
     /// 422: a signed order past its deadline.
