@@ -333,12 +333,14 @@ mod tests {
             q: Some("Le film".to_owned()),
             studio_id: None,
             year: Some(2026),
+            quality: Some("4k".to_owned()),
+            max_price: Some(1000),
             limit: Some(10),
             cursor: None,
         };
         assert_eq!(
             query_string(&films).as_deref(),
-            Some("q=Le+film&year=2026&limit=10")
+            Some("q=Le+film&year=2026&quality=4k&max_price=1000&limit=10")
         );
         let offers = OfferQuery {
             film_id: None,

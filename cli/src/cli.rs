@@ -92,6 +92,13 @@ pub enum Command {
         /// Only this year.
         #[arg(long)]
         year: Option<i32>,
+        /// Only films with an edition of this quality on sale (sd, hd, 4k).
+        #[arg(long)]
+        quality: Option<tangible_domain::Quality>,
+        /// Only films with an edition on sale at this price in euros or less (with
+        /// --quality: that edition).
+        #[arg(long, value_name = "EUROS")]
+        max_price: Option<tangible_domain::Cents>,
         /// At most this many films.
         #[arg(long, default_value_t = 20)]
         limit: i64,

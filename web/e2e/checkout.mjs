@@ -37,6 +37,27 @@ await h.run(async () => {
   await page.fill('#q', 'zzzz-no-such-film');
   await page.click('form[role=search] button');
   await page.getByText('No film matches').waitFor();
+  // Filters on the editions on sale (the demo film: HD 9.00 €, 4K 13.00 €), kept in the address.
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.locator('[data-testid=films] li h2', { hasText: title }).waitFor();
+  const listed = () => page.locator('[data-testid=films] li h2').allTextContents();
+  await page.selectOption('select[name=quality]', 'sd');
+  await page.locator('[data-testid=no-film]').waitFor();
+  await page.selectOption('select[name=quality]', '4k');
+  await page.locator('[data-testid=films] li h2', { hasText: title }).waitFor();
+  await page.fill('input[name=max]', 'cheap');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  check((await page.locator('.field-error').textContent()).includes('Enter a price in euros'), 'a price filter that is not a price');
+  await page.fill('input[name=max]', '12');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.locator('[data-testid=no-film]').waitFor();
+  check(page.url().endsWith('/?quality=4k&max=12'), `the filters in the address: ${page.url()}`);
+  await page.selectOption('select[name=quality]', 'hd');
+  await page.locator('[data-testid=films] li h2', { hasText: title }).waitFor();
+  check((await listed()).includes(title), `HD up to 12 € lists ${title}`);
+  await screenshot('catalogue-filtered');
+  await page.getByRole('button', { name: 'Clear' }).click();
+  await page.locator('[data-testid=films] li').first().waitFor();
 
   step('pages before a wallet: an unknown address, the library');
   await page.goto(base + '/no-such-page');

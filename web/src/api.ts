@@ -30,6 +30,10 @@ export interface Film {
   year: number;
   editions: Edition[];
 }
+export interface CatalogueFilters {
+  quality?: string;
+  maxPrice?: number;
+}
 export interface Page<T> {
   items: T[];
   next_cursor: string | null;
@@ -60,7 +64,7 @@ export interface Licence {
 export interface PublicConfig {
   chain_id: number;
   /** The deployment: the market's address is the EIP-712 domain of signed orders. */
-  deployment: { contracts: { market: string } };
+  deployment: { contracts: { market: string } & Record<string, string> };
   /** Signer of licence certificates (`null`: this API issues none). */
   attestation_address: string | null;
   certificate_validity_secs: number;
@@ -495,7 +499,14 @@ async function every<T>(path: string): Promise<{ items: T[]; truncated: boolean 
 
 export const api = {
   config: () => call<PublicConfig>('GET', '/v1/config'),
-  films: (q: string) => call<Page<Film>>('GET', '/v1/films?limit=50' + (q ? '&q=' + encodeURIComponent(q) : '')),
+  /** The catalogue: a title search, and films with an edition on sale of `quality` and at most `maxPrice` cents. */
+  films: (q: string, filters: CatalogueFilters = {}) => {
+    const p = new URLSearchParams({ limit: '50' });
+    if (q) p.set('q', q);
+    if (filters.quality) p.set('quality', filters.quality);
+    if (filters.maxPrice !== undefined) p.set('max_price', String(filters.maxPrice));
+    return call<Page<Film>>('GET', `/v1/films?${p}`);
+  },
   film: (id: number) => call<Film>('GET', `/v1/films/${id}`),
   /** A film's resale offers with `status` (`active`, `filled`, …), every page. */
   offers: (filmId: number, status: 'active' | 'filled' = 'active') => every<Offer>(`/v1/offers?film_id=${filmId}&status=${status}`),

@@ -112,6 +112,39 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
             .len(),
         1
     );
+    // Filters on the editions on sale: quality, highest price, both on the same edition.
+    let ids = |page: Value| -> Vec<u64> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["film_id"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(ids(get(&app, "/v1/films?quality=hd").await), [voyage]);
+    assert_eq!(
+        ids(get(&app, "/v1/films?quality=4k").await),
+        [app.chain.film_id, voyage]
+    );
+    assert_eq!(ids(get(&app, "/v1/films?max_price=900").await), [voyage]);
+    assert_eq!(
+        ids(get(&app, "/v1/films?max_price=899").await),
+        Vec::<u64>::new()
+    );
+    assert_eq!(
+        ids(get(&app, "/v1/films?quality=4k&max_price=1000").await),
+        Vec::<u64>::new(),
+        "the 4K edition is 13 €: the 9 € edition is HD"
+    );
+    for bad in ["quality=8k", "max_price=-1"] {
+        let r = app
+            .http
+            .get(app.url(&format!("/v1/films?{bad}")))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 422, "{bad}");
+    }
     assert_eq!(
         get(&app, "/v1/films?q=%25").await["items"]
             .as_array()

@@ -37,6 +37,8 @@ async fn resolve_film(ctx: &Ctx, film: &str) -> anyhow::Result<FilmView> {
         q: Some(film.to_owned()),
         studio_id: None,
         year: None,
+        quality: None,
+        max_price: None,
         limit: Some(10),
         cursor: None,
     };

@@ -91,12 +91,24 @@ fn print_film(f: &FilmView) {
     }
 }
 
+/// What `tangible films` narrows the catalogue to (`GET /v1/films`).
+pub(super) struct FilmFilters {
+    /// Title contains.
+    pub(super) search: Option<String>,
+    /// Studio.
+    pub(super) studio: Option<i64>,
+    /// Year.
+    pub(super) year: Option<i32>,
+    /// An edition of this quality on sale.
+    pub(super) quality: Option<tangible_domain::Quality>,
+    /// An edition on sale at this price or less.
+    pub(super) max_price: Option<tangible_domain::Cents>,
+}
+
 pub(super) async fn films(
     ctx: &Ctx,
     id: Option<u64>,
-    search: Option<String>,
-    studio: Option<i64>,
-    year: Option<i32>,
+    filters: FilmFilters,
     limit: i64,
 ) -> anyhow::Result<()> {
     let api = ctx.api()?;
@@ -110,9 +122,13 @@ pub(super) async fn films(
         return Ok(());
     }
     let query = FilmQuery {
-        q: search,
-        studio_id: studio,
-        year,
+        q: filters.search,
+        studio_id: filters.studio,
+        year: filters.year,
+        quality: filters.quality.map(|q| q.as_str().to_owned()),
+        max_price: filters
+            .max_price
+            .map(|c| i64::try_from(c.get()).unwrap_or(i64::MAX)),
         limit: Some(limit.clamp(1, 100)),
         cursor: None,
     };

@@ -168,8 +168,19 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             search,
             studio,
             year,
+            quality,
+            max_price,
             limit,
-        } => catalogue::films(&ctx, id, search, studio, year, limit).await,
+        } => {
+            let filters = catalogue::FilmFilters {
+                search,
+                studio,
+                year,
+                quality,
+                max_price,
+            };
+            catalogue::films(&ctx, id, filters, limit).await
+        }
         Command::Buy(args) => buy::buy(&mut ctx, args).await,
         Command::Library => catalogue::library(&ctx).await,
         Command::Download {

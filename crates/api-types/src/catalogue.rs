@@ -72,6 +72,11 @@ pub struct FilmQuery {
     pub studio_id: Option<i64>,
     /// Year.
     pub year: Option<i32>,
+    /// Only films with an edition of this quality on sale (`sd`, `hd`, `4k`).
+    pub quality: Option<String>,
+    /// Only films with an edition on sale at this price or less, cents (with `quality`: that
+    /// edition).
+    pub max_price: Option<i64>,
     /// Page size (1..=100, default 20).
     pub limit: Option<i64>,
     /// From a previous page's `next_cursor`.

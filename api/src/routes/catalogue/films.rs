@@ -1,5 +1,5 @@
-//! Films with their editions and prices: `GET /v1/films` (search by title, studio, year) and
-//! `GET /v1/films/{id}`.
+//! Films with their editions and prices: `GET /v1/films` (search by title, studio, year, an
+//! edition's quality and price) and `GET /v1/films/{id}`.
 
 use axum::extract::State;
 use tangible_api_types::catalogue::{EditionView, FilmQuery, FilmView};
@@ -80,7 +80,8 @@ fn films_from_rows(rows: Vec<FilmEditionRow>) -> Result<Vec<FilmView>, sqlx::Err
     Ok(films)
 }
 
-/// Films, searchable by title, studio and year.
+/// Films, searchable by title, studio and year, and filtered by the editions on sale (quality,
+/// highest price).
 #[utoipa::path(get, path = "/v1/films", params(FilmQuery), responses((status = 200, body = Page<FilmView>), (status = 422, body = ErrorBody)))]
 pub async fn list_films(
     State(state): State<AppState>,
@@ -88,6 +89,22 @@ pub async fn list_films(
 ) -> ApiResult<axum::Json<Page<FilmView>>> {
     let limit = limit(q.limit)?;
     let cursor = integer_cursor(q.cursor.as_deref())?;
+    let quality = q
+        .quality
+        .as_deref()
+        .map(|v| {
+            v.parse::<tangible_domain::Quality>()
+                .map(|q| i16::from(q.code()))
+                .map_err(|_| {
+                    ApiError::invalid_field(format!("quality {v:?}: expected sd, hd or 4k"))
+                })
+        })
+        .transpose()?;
+    if let Some(p) = q.max_price.filter(|p| *p < 0) {
+        return Err(ApiError::invalid_field(format!(
+            "max_price {p}: a price in cents, 0 or more"
+        )));
+    }
     // Only the filters given go into the statement (values are bound, never formatted in), so
     // the planner picks the matching index (`films (studio_id, film_id)`, `films (year,
     // film_id)`) instead of one generic plan for every combination.
@@ -103,6 +120,18 @@ pub async fn list_films(
     }
     if let Some(year) = q.year {
         qb.push(" AND f.year = ").push_bind(year);
+    }
+    if quality.is_some() || q.max_price.is_some() {
+        // One edition on sale must meet both (a 4K edition under 10 €, not any 4K and any
+        // edition under 10 €).
+        qb.push(" AND EXISTS (SELECT 1 FROM editions x WHERE x.film_id = f.film_id AND x.active");
+        if let Some(code) = quality {
+            qb.push(" AND x.quality = ").push_bind(code);
+        }
+        if let Some(max) = q.max_price {
+            qb.push(" AND x.price_cents <= ").push_bind(max);
+        }
+        qb.push(")");
     }
     if let Some(after) = cursor {
         qb.push(" AND f.film_id > ").push_bind(after);
