@@ -4,7 +4,7 @@
 // The types and the domain are the market's (`TangibleOffers`, as crates/chain/src/orders.rs
 // writes them); the contract checks the signature, the nonce and the deadline again.
 import { getAddress } from 'viem';
-import { api, type PublicConfig, type SignedPart } from './api';
+import { api, ApiError, type PublicConfig, type SignedPart } from './api';
 import type { Session } from './wallet';
 
 export const ORDER_TYPES = {
@@ -53,12 +53,6 @@ function domain(config: PublicConfig) {
   } as const;
 }
 
-/** The account's next order nonce and a deadline, both from the chain (through the API). */
-async function nonceAndDeadline(address: string): Promise<{ nonce: number; deadline: number }> {
-  const a = await api.account(address);
-  return { nonce: a.order_nonce, deadline: a.chain_time + VALIDITY_SECS };
-}
-
 /** The target of a primary purchase: `filmId << 8 | quality code`. */
 export function editionTarget(filmId: number, quality: string): bigint {
   const code = QUALITY_CODE[quality];
@@ -66,61 +60,112 @@ export function editionTarget(filmId: number, quality: string): bigint {
   return (BigInt(filmId) << 8n) | BigInt(code);
 }
 
+/** Signs an order with the nonce and deadline it is given. */
+export type OrderSigner = (nonce: number, deadline: number) => Promise<`0x${string}`>;
+
 /**
- * Signs a resale order of the session's account: `target` is the licence (list) or the offer
+ * A resale order of the session's account: `target` is the licence (list) or the offer
  * (reprice, cancel); a cancel's price is 0.
  */
-export async function signResaleOrder(
+export function resaleOrder(
   session: Session,
   config: PublicConfig,
   action: ResaleAction,
   target: string,
   priceCents: number,
-): Promise<SignedPart> {
-  const { nonce, deadline } = await nonceAndDeadline(session.address);
-  const signature = await session.signTypedData({
-    domain: domain(config),
-    types: ORDER_TYPES,
-    primaryType: 'Order',
-    message: {
-      seller: session.address,
-      action: ACTION[action],
-      target: BigInt(target),
-      priceCents: BigInt(priceCents),
-      nonce,
-      deadline: BigInt(deadline),
-    },
-  });
-  return { deadline, signature };
+): OrderSigner {
+  return (nonce, deadline) =>
+    session.signTypedData({
+      domain: domain(config),
+      types: ORDER_TYPES,
+      primaryType: 'Order',
+      message: {
+        seller: session.address,
+        action: ACTION[action],
+        target: BigInt(target),
+        priceCents: BigInt(priceCents),
+        nonce,
+        deadline: BigInt(deadline),
+      },
+    });
 }
 
 /**
- * Signs a credit order of the session's account: a purchase (`target` the edition's or the
- * offer's, `amountCents` its price, the licence to `to`, by default the account itself) or a withdrawal
+ * A credit order of the session's account: a purchase (`target` the edition's or the offer's,
+ * `amountCents` its price, the licence to `to`, by default the account itself) or a withdrawal
  * (`amountCents` to `to`).
  */
-export async function signCreditOrder(
+export function creditOrder(
   session: Session,
   config: PublicConfig,
   action: CreditAction,
   target: bigint,
   amountCents: number,
   to: string = session.address,
-): Promise<SignedPart> {
-  const { nonce, deadline } = await nonceAndDeadline(session.address);
-  const signature = await session.signTypedData({
-    domain: domain(config),
-    types: CREDIT_ORDER_TYPES,
-    primaryType: 'CreditOrder',
-    message: {
-      account: session.address,
-      action: ACTION[action],
-      target,
-      amountCents: BigInt(amountCents),
-      to: getAddress(to),
-      nonce,
-      deadline: BigInt(deadline),
-    },
-  });
-  return { deadline, signature };
+): OrderSigner {
+  return (nonce, deadline) =>
+    session.signTypedData({
+      domain: domain(config),
+      types: CREDIT_ORDER_TYPES,
+      primaryType: 'CreditOrder',
+      message: {
+        account: session.address,
+        action: ACTION[action],
+        target,
+        amountCents: BigInt(amountCents),
+        to: getAddress(to),
+        nonce,
+        deadline: BigInt(deadline),
+      },
+    });
+}
+
+/** Per account (lower case): the nonce of an order posted whose outcome is unknown. */
+const unsettled = new Map<string, number>();
+
+/**
+ * Whether the API's answer `e` settles an order: a refusal before anything was sent. A network
+ * failure, a 5xx (`transaction_pending` among them) or a copy of it in flight (`order_in_flight`)
+ * leaves its outcome unknown: it may still run.
+ */
+export function settles(e: unknown): boolean {
+  return e instanceof ApiError && e.status >= 400 && e.status < 500 && e.code !== 'order_in_flight';
+}
+
+/** Said when an order of the account ran since an attempt whose outcome was unknown. */
+export const EARLIER_ORDER_RAN =
+  'An order of this wallet was recorded on chain since your last attempt, which may be that attempt: check your balance, history and library before trying again.';
+
+/**
+ * Signs an order with the account's next nonce (read at the chain's pending block) and a
+ * deadline 15 minutes after the chain's clock, then `post`s it. A retry can never run an action
+ * twice: every order of an account shares one nonce sequence, so two orders signed with the same
+ * nonce run at most once together; and after an attempt whose outcome is unknown, a nonce that
+ * moved on means an order ran, so the retry stops and says so instead of signing a second one.
+ */
+export async function sendOrder<T>(
+  session: Session,
+  sign: OrderSigner,
+  post: (signed: SignedPart) => Promise<T>,
+  onSending: () => void = () => {},
+): Promise<T> {
+  const who = session.address.toLowerCase();
+  const a = await api.account(session.address);
+  const earlier = unsettled.get(who);
+  if (earlier !== undefined && a.order_nonce > earlier) {
+    unsettled.delete(who);
+    throw new Error(EARLIER_ORDER_RAN);
+  }
+  const deadline = a.chain_time + VALIDITY_SECS;
+  const signed = { deadline, signature: await sign(a.order_nonce, deadline) };
+  onSending();
+  unsettled.set(who, a.order_nonce);
+  try {
+    const r = await post(signed);
+    unsettled.delete(who);
+    return r;
+  } catch (e) {
+    if (settles(e)) unsettled.delete(who);
+    throw e;
+  }
 }

@@ -196,6 +196,8 @@ export function CardCheckout(p: {
   // What is charged is the API's amount: shown before paying when it differs from the listing's.
   const [price, setPrice] = useState(p.price);
   const [paidByCredit, setPaidByCredit] = useState<CreditOrderRelayed | null>(null);
+  // A payment from the balance under way, or of unknown outcome: the card must not pay too.
+  const [creditBusy, setCreditBusy] = useState(false);
   useEffect(() => void (ready === 'ok' && performance.mark('tangible:checkout-ready')), [ready]); // make bench
 
   useEffect(() => {
@@ -312,11 +314,11 @@ export function CardCheckout(p: {
       )}
       {paidByCredit && <CreditPaid paid={paidByCredit} />}
       {p.credit && !paidByCredit && phase.kind !== 'progress' && (
-        <CreditPay {...p.credit} price={price} disabled={busy} onPaid={setPaidByCredit} />
+        <CreditPay {...p.credit} price={price} disabled={busy} onPaid={setPaidByCredit} onBusy={setCreditBusy} />
       )}
       {phase.kind !== 'progress' && !paidByCredit && (
         <form onSubmit={pay} class="form" noValidate>
-          <fieldset disabled={busy}>
+          <fieldset disabled={busy || creditBusy}>
             <legend>Card</legend>
             <div ref={mount} class="card-element" data-testid="card-element" />
             {ready === 'loading' && <Loading what="the card form" />}
@@ -344,7 +346,7 @@ export function CardCheckout(p: {
               <span class="spinner" aria-hidden="true" /> {phase.step}
             </p>
           )}
-          <button type="submit" disabled={busy || ready !== 'ok'}>
+          <button type="submit" disabled={busy || creditBusy || ready !== 'ok'}>
             Pay {money(price, p.currency)}
           </button>
         </form>

@@ -5,7 +5,7 @@
 import { useState } from 'preact/hooks';
 import { api, errorMessage, money, unitsToCents, type CreditOrderRelayed, type PublicConfig } from '../api';
 import { useLoad } from '../hooks';
-import { signCreditOrder, type CreditAction } from '../orders';
+import { EARLIER_ORDER_RAN, creditOrder, sendOrder, settles, type CreditAction } from '../orders';
 import { ErrorBox, LongId } from '../ui';
 import type { Session } from '../wallet';
 import { SENDING, SIGNING } from './Resale';
@@ -15,7 +15,7 @@ export type CreditGood =
   | { kind: 'edition'; editionId: string; target: bigint }
   | { kind: 'offer'; offerId: string; target: bigint };
 
-type Phase = { kind: 'idle' } | { kind: 'busy'; step: string } | { kind: 'failed'; message: string };
+type Phase = { kind: 'idle' } | { kind: 'busy'; step: string } | { kind: 'failed'; message: string; unsure: boolean };
 
 export function CreditPay({
   session,
@@ -24,6 +24,7 @@ export function CreditPay({
   price,
   disabled,
   onPaid,
+  onBusy,
 }: {
   session: Session;
   config: PublicConfig;
@@ -32,6 +33,8 @@ export function CreditPay({
   /** The card payment is under way. */
   disabled: boolean;
   onPaid: (r: CreditOrderRelayed) => void;
+  /** Whether a payment from the balance is under way or may have run: the card must wait. */
+  onBusy: (busy: boolean) => void;
 }) {
   const [account] = useLoad(() => api.account(session.address), [session.address]);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
@@ -41,14 +44,27 @@ export function CreditPay({
 
   const pay = async () => {
     const action: CreditAction = good.kind === 'edition' ? 'buyEdition' : 'buyOffer';
+    let sent = false;
     try {
       setPhase({ kind: 'busy', step: SIGNING });
-      const signed = await signCreditOrder(session, config, action, good.target, price);
-      setPhase({ kind: 'busy', step: SENDING });
+      onBusy(true);
       const what = good.kind === 'edition' ? { edition_id: good.editionId } : { offer_id: good.offerId };
-      onPaid(await api.creditPurchase(session.address, what, price, signed));
+      const paid = await sendOrder(
+        session,
+        creditOrder(session, config, action, good.target, price),
+        (signed) => api.creditPurchase(session.address, what, price, signed),
+        () => {
+          sent = true;
+          setPhase({ kind: 'busy', step: SENDING });
+        },
+      );
+      onPaid(paid);
     } catch (e) {
-      setPhase({ kind: 'failed', message: errorMessage(e) });
+      // Refused before anything ran: the card is free to pay. Otherwise the balance may have
+      // paid (or may still): the card stays off, and a retry here says how it ended.
+      const unsure = (sent && !settles(e)) || (e instanceof Error && e.message === EARLIER_ORDER_RAN);
+      if (!unsure) onBusy(false);
+      setPhase({ kind: 'failed', message: errorMessage(e), unsure });
     }
   };
   const busy = phase.kind === 'busy';
@@ -67,7 +83,13 @@ export function CreditPay({
           <span class="spinner" aria-hidden="true" /> {phase.step}
         </p>
       )}
-      {phase.kind === 'failed' && <ErrorBox>{phase.message}</ErrorBox>}
+      {phase.kind === 'failed' && (
+        <ErrorBox>
+          {phase.message}
+          {phase.unsure &&
+            ' Your balance may have paid: check your library before paying again. Pressing this button again is safe (it pays at most once); the card stays off meanwhile.'}
+        </ErrorBox>
+      )}
     </div>
   );
 }

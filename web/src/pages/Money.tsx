@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { getAddress, isAddress } from 'viem';
 import { api, errorMessage, money, unitsToCents, type AccountView, type PublicConfig } from '../api';
 import { useLoad } from '../hooks';
-import { signCreditOrder } from '../orders';
+import { creditOrder, sendOrder } from '../orders';
 import { addressProblem, parsePrice } from '../studio/model';
 import { Loaded, LongId } from '../ui';
 import type { Session } from '../wallet';
@@ -111,6 +111,22 @@ function History({ account, currency }: { account: AccountView; currency: string
   );
 }
 
+/**
+ * Why `v` cannot receive a withdrawal: not an address, a mistyped one (its EIP-55 checksum, when
+ * written in mixed case, does not match), or one of Tangible's own contracts (the stablecoin sent
+ * there would be lost).
+ */
+export function payeeProblem(v: string, config: PublicConfig): string | null {
+  const shape = addressProblem(v);
+  if (shape) return shape;
+  const a = v.trim();
+  if (!isAddress(a, { strict: true })) return 'This address has a typing mistake (its checksum does not match): copy it again.';
+  if (/^0x0{40}$/.test(a)) return 'Not the zero address.';
+  if (Object.values(config.deployment.contracts).some((c) => c.toLowerCase() === a.toLowerCase()))
+    return "This is one of Tangible's contracts: money sent there would be lost. Give your own address.";
+  return null;
+}
+
 /** Pays part or all of the available credit to an address, in the market's stablecoin. */
 function Withdraw({ session, config, available, done }: { session: Session; config: PublicConfig; available: number; done: () => void }) {
   const [amount, setAmount] = useState((available / 100).toFixed(2));
@@ -124,7 +140,7 @@ function Withdraw({ session, config, available, done }: { session: Session; conf
       : parsed.cents > available
         ? `You can withdraw at most ${money(available, config.currency)}.`
         : null;
-  const toProblem = addressProblem(to);
+  const toProblem = payeeProblem(to, config);
   const busy = phase.kind === 'busy';
 
   const submit = async (e: Event) => {
@@ -133,11 +149,15 @@ function Withdraw({ session, config, available, done }: { session: Session; conf
     if (amountProblem || toProblem || !('cents' in parsed)) return;
     const cents = parsed.cents;
     try {
+      const payee = getAddress(to.trim());
       setPhase({ kind: 'busy', step: SIGNING });
-      const signed = await signCreditOrder(session, config, 'withdraw', 0n, cents, to.trim());
-      setPhase({ kind: 'busy', step: SENDING });
-      const r = await api.withdrawCredit(session.address, to.trim(), cents, signed);
-      setPhase({ kind: 'done', message: `${money(cents, config.currency)} sent to ${to.trim()}.`, tx: r.tx_hash });
+      const r = await sendOrder(
+        session,
+        creditOrder(session, config, 'withdraw', 0n, cents, payee),
+        (signed) => api.withdrawCredit(session.address, payee, cents, signed),
+        () => setPhase({ kind: 'busy', step: SENDING }),
+      );
+      setPhase({ kind: 'done', message: `${money(cents, config.currency)} sent to ${payee}.`, tx: r.tx_hash });
       // The panel re-reads the balance; the message stays with the new figures.
       setTimeout(done, 2500);
     } catch (err) {

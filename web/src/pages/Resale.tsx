@@ -2,9 +2,9 @@
 // Each is an EIP-712 order the wallet signs and Tangible's operator sends (`POST`, `PATCH`,
 // `DELETE /v1/offers`), so a buyer who paid by card and holds no ETH resells all the same.
 import { useState } from 'preact/hooks';
-import { api, errorMessage, money, type Licence, type OrderRelayed, type PublicConfig } from '../api';
+import { api, errorMessage, money, type Licence, type OrderRelayed, type PublicConfig, type SignedPart } from '../api';
 import { MIN_RESALE_CENTS, resaleSplit } from '../market';
-import { signResaleOrder, type ResaleAction } from '../orders';
+import { resaleOrder, sendOrder, type ResaleAction } from '../orders';
 import { parsePrice } from '../studio/model';
 import { ErrorBox, LongId } from '../ui';
 import type { Session } from '../wallet';
@@ -94,13 +94,16 @@ export function Resale({
     const target = action === 'list' || !open ? licence.licence_id : open.offerId;
     try {
       setPhase({ kind: 'busy', step: SIGNING });
-      const signed = await signResaleOrder(session, config, action, target, price);
-      setPhase({ kind: 'busy', step: SENDING });
       const seller = session.address;
-      let r: OrderRelayed;
-      if (action === 'list') r = await api.listOffer(seller, target, price, signed);
-      else if (action === 'reprice') r = await api.repriceOffer(seller, target, price, signed);
-      else r = await api.cancelOffer(seller, target, signed);
+      const post = (signed: SignedPart): Promise<OrderRelayed> =>
+        action === 'list'
+          ? api.listOffer(seller, target, price, signed)
+          : action === 'reprice'
+            ? api.repriceOffer(seller, target, price, signed)
+            : api.cancelOffer(seller, target, signed);
+      const r = await sendOrder(session, resaleOrder(session, config, action, target, price), post, () =>
+        setPhase({ kind: 'busy', step: SENDING }),
+      );
       if (action === 'cancel') {
         setOpen(null);
         setPhase({ kind: 'done', message: 'Your offer is withdrawn: the licence is no longer for sale.', tx: r.tx_hash });

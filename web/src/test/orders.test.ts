@@ -1,7 +1,10 @@
 import { recoverTypedDataAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
-import { describe, expect, it } from 'vitest';
-import { CREDIT_ORDER_TYPES, ORDER_TYPES, editionTarget } from '../orders';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { ApiError, type PublicConfig, type SignedPart } from '../api';
+import { CREDIT_ORDER_TYPES, EARLIER_ORDER_RAN, ORDER_TYPES, editionTarget, resaleOrder, sendOrder, settles } from '../orders';
+import { payeeProblem } from '../pages/Money';
+import type { Session } from '../wallet';
 import { resaleSplit } from '../market';
 import source from '../../../contracts/src/TangibleOffers.sol?raw';
 
@@ -43,5 +46,78 @@ describe('resale split', () => {
       const s = resaleSplit(p);
       expect(s.seller + s.studio + s.platform).toBe(p);
     }
+  });
+});
+
+describe('sending signed orders', () => {
+  const address = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8';
+  let nonce = 0;
+  const signatures: number[] = [];
+  const session = {
+    address,
+    signTypedData: async (d: { message: { nonce: number } }) => {
+      signatures.push(d.message.nonce);
+      return '0x01';
+    },
+  } as unknown as Session;
+  const config = { chain_id: 31337, deployment: { contracts: { market: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } } } as PublicConfig;
+  beforeEach(() => {
+    signatures.length = 0;
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ order_nonce: nonce, chain_time: 1_000 }), { status: 200 }));
+  });
+  afterEach(() => vi.unstubAllGlobals());
+  const order = () => resaleOrder(session, config, 'list', '7', 900);
+  const lost = () => Promise.reject(new ApiError(0, 'network', 'The server cannot be reached.'));
+
+  it('sign with the nonce and a deadline from the chain, and post once', async () => {
+    nonce = 4;
+    const posted: SignedPart[] = [];
+    const r = await sendOrder(session, order(), async (s) => (posted.push(s), 'done'));
+    expect(r).toBe('done');
+    expect(signatures).toEqual([4]);
+    expect(posted).toEqual([{ deadline: 1_000 + 15 * 60, signature: '0x01' }]);
+  });
+
+  it('stop a retry when an order ran after an attempt whose outcome is unknown', async () => {
+    nonce = 5;
+    await expect(sendOrder(session, order(), lost)).rejects.toThrow('cannot be reached');
+    nonce = 6; // the lost attempt ran after all
+    await expect(sendOrder(session, order(), async () => 'twice')).rejects.toThrow(EARLIER_ORDER_RAN);
+    expect(signatures).toEqual([5]);
+    // Said once: the next attempt is a new order.
+    await expect(sendOrder(session, order(), async () => 'new')).resolves.toBe('new');
+    expect(signatures).toEqual([5, 6]);
+  });
+
+  it('retry with the same nonce when the unknown attempt has not run', async () => {
+    nonce = 8;
+    await expect(sendOrder(session, order(), lost)).rejects.toThrow();
+    await expect(sendOrder(session, order(), async () => 'ok')).resolves.toBe('ok');
+    expect(signatures).toEqual([8, 8]);
+  });
+
+  it('a refusal settles the attempt, and an identical order in flight does not', async () => {
+    nonce = 10;
+    const refused = () => Promise.reject(new ApiError(409, 'insufficient_credit', 'no'));
+    await expect(sendOrder(session, order(), refused)).rejects.toThrow('no');
+    nonce = 11; // another order of the wallet ran: nothing to warn about
+    await expect(sendOrder(session, order(), async () => 'ok')).resolves.toBe('ok');
+    expect(settles(new ApiError(409, 'order_in_flight', ''))).toBe(false);
+    expect(settles(new ApiError(503, 'transaction_pending', ''))).toBe(false);
+    expect(settles(new ApiError(422, 'invalid_signature', ''))).toBe(true);
+  });
+});
+
+describe('withdrawal addresses', () => {
+  const config = {
+    deployment: { contracts: { market: '0x5FbDB2315678afecb367f032d93F642f64180aa3', stablecoin: '0xe7f1725E7734CE288F8367e1Bb143E90bb3F0512' } },
+  } as unknown as PublicConfig;
+  it('refuse a mistyped checksum, the zero address and Tangible contracts', () => {
+    expect(payeeProblem('0x70997970C51812dc3A010C7d01b50e0d17dc79C8', config)).toBeNull();
+    expect(payeeProblem('0x70997970c51812dc3a010c7d01b50e0d17dc79c8', config)).toBeNull();
+    expect(payeeProblem('0x70997970C51812dc3A010C7d01b50e0d17dc79c8', config)).toMatch(/checksum/);
+    expect(payeeProblem('0x1234', config)).toMatch(/Enter an address/);
+    expect(payeeProblem('0x0000000000000000000000000000000000000000', config)).toMatch(/zero/);
+    expect(payeeProblem('0xe7f1725e7734ce288f8367e1bb143e90bb3f0512', config)).toMatch(/contracts/);
   });
 });
