@@ -131,6 +131,10 @@ pub struct Config {
     /// Longest retry delay, milliseconds.
     #[serde(default = "defaults::retry_max_ms")]
     pub retry_max_ms: u64,
+    /// Seconds the API waits for a transaction's receipt before answering that it was sent and
+    /// is not mined yet (`transaction_pending`, with its hash).
+    #[serde(default = "defaults::receipt_timeout_secs")]
+    pub receipt_timeout_secs: u64,
     /// Operator float (cents) under which `/readyz` warns, the float metric is flagged low and
     /// an operator alert is raised (`operator_alerts_total{reason="float_low"}`, an error log
     /// line), before the float runs out and settlements wait. Set it above a few sales.
@@ -370,6 +374,9 @@ mod defaults {
     }
     pub(super) const fn retry_max_ms() -> u64 {
         60_000
+    }
+    pub(super) const fn receipt_timeout_secs() -> u64 {
+        60
     }
     pub(super) const fn float_warning_cents() -> u64 {
         10_000

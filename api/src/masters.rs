@@ -249,7 +249,11 @@ async fn ingest_and_register(
     let tx = match sent.transpose() {
         Ok(tx) => tx,
         Err(e) => {
-            let _ = store.remove(blob.hash).await;
+            // A transaction sent and not mined yet may still put the edition on sale: its
+            // content stays (uploading it again records it).
+            if !matches!(e, ChainError::NotMined { .. }) {
+                let _ = store.remove(blob.hash).await;
+            }
             return Err(chain_write_err(e));
         }
     };

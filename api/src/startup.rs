@@ -61,7 +61,8 @@ impl Application {
             deployment,
             config.operator_key.expose_secret(),
             db.clone(),
-        )?;
+        )?
+        .with_receipt_timeout(Duration::from_secs(config.receipt_timeout_secs.max(1)));
         let stripe = StripeGateway::new(
             config.stripe_secret_key.clone(),
             config.stripe_api_base.clone(),

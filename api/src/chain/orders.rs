@@ -51,6 +51,24 @@ impl ChainClient {
         Ok(())
     }
 
+    /// Waits until transaction `hash` is mined, or the chain's clock passes `deadline` (a
+    /// signed order cannot run after its deadline), or `cap` has elapsed, whichever is first.
+    pub async fn wait_mined(&self, hash: B256, deadline: u64, cap: std::time::Duration) {
+        let end = tokio::time::Instant::now() + cap;
+        while tokio::time::Instant::now() < end {
+            if matches!(
+                self.provider.get_transaction_receipt(hash).await,
+                Ok(Some(_))
+            ) {
+                return;
+            }
+            if self.head_timestamp().await.is_ok_and(|t| t > deadline) {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+        }
+    }
+
     /// Submits `seller`'s signed order (`relayOrder`) and returns the offer id and transaction.
     pub async fn relay_order(
         &self,

@@ -21,7 +21,7 @@ use tangible_api_types::accounts::{
 use tangible_chain::orders::{CreditAction, CreditOrder, edition_target};
 
 use super::orders::{Signed, refused};
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::error::{ApiError, ApiResult, ErrorBody, codes};
 use crate::extract::{ApiJson, ApiPath, AuthUser, EditionRef};
 use crate::state::AppState;
 
@@ -106,6 +106,13 @@ pub async fn withdraw(
     if to == Address::ZERO {
         return Err(ApiError::invalid_field("to_address: not the zero address"));
     }
+    let c = &state.chain().deployment().contracts;
+    if [c.registry, c.licence, c.market, c.stablecoin].contains(&to) {
+        return Err(ApiError::forbidden(
+            codes::INVALID_RECIPIENT,
+            format!("to_address {to} is one of Tangible's contracts: the money would be lost"),
+        ));
+    }
     if req.amount_cents == 0 {
         return Err(ApiError::invalid_field("amount_cents must be above 0"));
     }
@@ -142,8 +149,10 @@ async fn relay(
         )
         .await?;
     let nonce = signed.nonce;
-    let done = chain
-        .relay_credit_order(&order, signature)
+    let done = signed
+        .send(state, deadline, move |state| async move {
+            state.chain().relay_credit_order(&order, signature).await
+        })
         .await
         .map_err(refused)?;
     tracing::info!(target: TARGET, %account, action = action as u8, %target, cents, %to, nonce,

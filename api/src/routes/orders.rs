@@ -29,6 +29,10 @@ const MAX_DEADLINE_SECS: u64 = 30 * 24 * 3600;
 /// Earliest deadline an order may name, from the chain's clock: an order that would expire
 /// between its simulation and its block would revert at the operator's cost.
 const MIN_DEADLINE_SECS: u64 = 60;
+/// Longest an account's order lock is kept for a transaction sent and not mined (its
+/// connection is one of the lock pool's few): past it, the transaction has most likely been
+/// dropped by the node.
+const HOLD_UNMINED: std::time::Duration = std::time::Duration::from_secs(600);
 /// Smallest resale price, cents (the contract's `MIN_RESALE_PRICE_CENTS`).
 const MIN_PRICE_CENTS: u64 = 20;
 
@@ -152,8 +156,10 @@ async fn relay(
         )
         .await?;
     let nonce = signed.nonce;
-    let (offer, tx) = chain
-        .relay_order(&order, signature)
+    let (offer, tx) = signed
+        .send(state, deadline, move |state| async move {
+            state.chain().relay_order(&order, signature).await
+        })
         .await
         .map_err(refused)?;
     tracing::info!(target: "tangible::api::orders", %seller, action = action as u8, %target,
@@ -165,6 +171,16 @@ async fn relay(
         nonce,
         tx_hash: tx.to_string(),
     })
+}
+
+/// Who signed an order, as far as the API can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Signer {
+    /// The account's key (the signature recovers to it).
+    Key,
+    /// The account has code (a contract wallet, or an EOA delegating by EIP-7702): only the
+    /// chain can check its signature.
+    Contract,
 }
 
 /// A signed order's parts checked before any gas is spent: its deadline against the chain's
@@ -228,6 +244,43 @@ impl Signed {
         })
     }
 
+    /// Sends the order's transaction (`send`) in a task of its own that owns the account's
+    /// order lock: a request cancelled half-way (the client went away) does not release it, and
+    /// when the receipt does not come in time the lock is kept until the transaction is mined,
+    /// the order's `deadline` has passed on chain, or [`HOLD_UNMINED`] has elapsed. Meanwhile a
+    /// copy of the order answers 409 `order_in_flight`, on any node (some L2 nodes do not show
+    /// unmined transactions in their `pending` block).
+    pub(super) async fn send<T, F, Fut>(
+        mut self,
+        state: &AppState,
+        deadline: u64,
+        send: F,
+    ) -> Result<T, ChainError>
+    where
+        F: FnOnce(AppState) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<T, ChainError>> + Send,
+        T: Send + 'static,
+    {
+        let lock = self.lock.take();
+        let state = state.clone();
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            let result = send(state.clone()).await;
+            let unmined = match &result {
+                Err(ChainError::NotMined { hash, .. }) => Some(*hash),
+                _ => None,
+            };
+            // The requester may be gone: the result is then dropped, the lock still held.
+            let _ = tx.send(result);
+            if let Some(hash) = unmined {
+                state.chain().wait_mined(hash, deadline, HOLD_UNMINED).await;
+            }
+            drop(lock);
+        });
+        rx.await
+            .unwrap_or_else(|_| Err(ChainError::Rpc("the order's sending task ended".to_owned())))
+    }
+
     /// What every signed order goes through before its transaction is sent: the signer
     /// checked ([`Self::require_signer`]), then `call` simulated — an order the chain would
     /// refuse costs neither gas nor anyone's budget, so a flood of refused orders cannot use up
@@ -240,7 +293,11 @@ impl Signed {
         call: &C,
         (method, path): (&str, &'static str),
     ) -> ApiResult<()> {
-        self.require_signer(state, recovered).await?;
+        if self.require_signer(state, recovered).await? == Signer::Contract {
+            // Anyone can post for a contract wallet (its ERC-1271 check is on chain): only an
+            // order the chain accepts may take its lock.
+            state.chain().simulate(call).await.map_err(refused)?;
+        }
         // Only the account's own signed order takes its lock (a stranger's post cannot block
         // the account). Under the lock the nonce is read again: a copy of this order that was
         // sent meanwhile has spent it, and this one must not be sent too.
@@ -270,16 +327,22 @@ impl Signed {
     /// Refuses the order unless `recovered` (the signer of the order with [`Self::nonce`]) is
     /// the account, or the account is a contract wallet (whose ERC-1271 signature only the
     /// chain can check).
-    async fn require_signer(&self, state: &AppState, recovered: Option<Address>) -> ApiResult<()> {
+    async fn require_signer(
+        &self,
+        state: &AppState,
+        recovered: Option<Address>,
+    ) -> ApiResult<Signer> {
         let account = self.account;
-        if recovered == Some(account)
-            || state
-                .chain()
-                .has_code(account)
-                .await
-                .map_err(|e| ApiError::unavailable("chain node", e))?
+        if recovered == Some(account) {
+            return Ok(Signer::Key);
+        }
+        if state
+            .chain()
+            .has_code(account)
+            .await
+            .map_err(|e| ApiError::unavailable("chain node", e))?
         {
-            return Ok(());
+            return Ok(Signer::Contract);
         }
         Err(ApiError::client(
             StatusCode::UNPROCESSABLE_ENTITY,

@@ -162,6 +162,23 @@ async fn a_seller_without_eth_spends_and_withdraws_its_proceeds_by_signed_orders
         (422, &json!("invalid_signature")),
         "{err}"
     );
+    // To one of Tangible's own contracts (signed so): refused, the money would be lost.
+    let market = app.chain.deployment.contracts.market;
+    let into_market = CreditOrder::new(
+        seller,
+        CreditAction::Withdraw,
+        (U256::ZERO, 100, market),
+        2,
+        deadline,
+    );
+    let lost = json!({"to_address": market.to_string(), "amount_cents": 100, "deadline": deadline,
+        "signature": signed_credit(&app, &key, &into_market)});
+    let (status, err) = send(&app, Method::POST, &wpath, &lost).await;
+    assert_eq!(
+        (status, code(&err)),
+        (403, &json!("invalid_recipient")),
+        "{err}"
+    );
     let body = json!({"to_address": bank.to_string(), "amount_cents": 100,
         "deadline": deadline, "signature": signature});
     let (status, paid) = send(&app, Method::POST, &wpath, &body).await;

@@ -287,3 +287,76 @@ async fn copies_of_one_signed_order_posted_together_reach_the_chain_once() {
     );
     assert_eq!(nonce(&app, seller).await, 1);
 }
+
+#[tokio::test]
+async fn an_order_sent_and_not_mined_in_time_is_named_and_its_copies_are_refused() {
+    let opts = Options {
+        extra: vec![("RECEIPT_TIMEOUT_SECS", "2".to_owned())],
+        ..Options::default()
+    };
+    let app = spawn_app_with(opts).await;
+    let (key, licence) = seller_with_licence(&app).await;
+    let seller = key.address();
+    let operator = app.chain.keys[0].address();
+    let sent_before = app
+        .chain
+        .provider
+        .get_transaction_count(operator)
+        .await
+        .unwrap();
+    // The node stops mining on its own: the relayed transaction waits in its pool.
+    let _: Value = app
+        .chain
+        .provider
+        .raw_request("evm_setAutomine".into(), [false])
+        .await
+        .unwrap();
+    let deadline = in_an_hour();
+    let order = Order::new(seller, OrderAction::List, licence, 800, 0, deadline);
+    let body = json!({"seller_address": seller.to_string(), "licence_id": licence.to_string(),
+        "price_cents": 800, "deadline": deadline, "signature": signed(&app, &key, &order)});
+    let (status, err) = send(&app, reqwest::Method::POST, "/v1/offers", &body).await;
+    assert_eq!(
+        (status, &err["error"]["code"]),
+        (503, &json!("transaction_pending")),
+        "{err}"
+    );
+    let message = err["error"]["message"].as_str().unwrap();
+    let hash: alloy::primitives::B256 = message
+        .split_whitespace()
+        .find(|w| w.starts_with("0x"))
+        .and_then(|w| w.parse().ok())
+        .unwrap_or_else(|| panic!("the answer names the transaction: {message}"));
+    // A copy while it waits: refused, nothing more sent.
+    let (status, err) = send(&app, reqwest::Method::POST, "/v1/offers", &body).await;
+    assert!(
+        [409, 422].contains(&status),
+        "the copy is refused: {status} {err}"
+    );
+    let _: Value = app
+        .chain
+        .provider
+        .raw_request("evm_mine".into(), ())
+        .await
+        .unwrap();
+    let receipt = app
+        .chain
+        .provider
+        .get_transaction_receipt(hash)
+        .await
+        .unwrap()
+        .expect("the named transaction is mined");
+    assert!(receipt.status(), "and it listed the licence");
+    let sent = app
+        .chain
+        .provider
+        .get_transaction_count(operator)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent - sent_before,
+        1,
+        "one transaction for the order and its copy"
+    );
+    assert_eq!(nonce(&app, seller).await, 1);
+}
