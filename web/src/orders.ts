@@ -120,8 +120,36 @@ export function creditOrder(
     });
 }
 
-/** Per account (lower case): the nonce of an order posted whose outcome is unknown. */
-const unsettled = new Map<string, number>();
+/**
+ * Per account: the nonce of an order posted whose outcome is unknown, kept in localStorage (so a
+ * reload or another tab knows it too; a nonce is not a secret), in memory where there is none.
+ */
+const notes = {
+  memory: new Map<string, number>(),
+  key: (who: string) => `tangible:unsettled-order:${who.toLowerCase()}`,
+  get(who: string): number | null {
+    try {
+      const v = globalThis.localStorage?.getItem(this.key(who));
+      if (v !== undefined) return v === null ? null : Number(v);
+    } catch {
+      /* storage refused: memory below */
+    }
+    return this.memory.get(who.toLowerCase()) ?? null;
+  },
+  set(who: string, nonce: number | null) {
+    try {
+      if (globalThis.localStorage) {
+        if (nonce === null) globalThis.localStorage.removeItem(this.key(who));
+        else globalThis.localStorage.setItem(this.key(who), String(nonce));
+        return;
+      }
+    } catch {
+      /* storage refused: memory below */
+    }
+    if (nonce === null) this.memory.delete(who.toLowerCase());
+    else this.memory.set(who.toLowerCase(), nonce);
+  },
+};
 
 /**
  * Whether the API's answer `e` settles an order: a refusal before anything was sent. A network
@@ -134,14 +162,16 @@ export function settles(e: unknown): boolean {
 
 /** Said when an order of the account ran since an attempt whose outcome was unknown. */
 export const EARLIER_ORDER_RAN =
-  'An order of this wallet was recorded on chain since your last attempt, which may be that attempt: check your balance, history and library before trying again.';
+  'An order of this wallet was recorded on chain since an attempt whose outcome was unknown, and it may be that attempt: check your balance, history and library, and reload the page before trying again.';
 
 /**
  * Signs an order with the account's next nonce (read at the chain's pending block) and a
  * deadline 15 minutes after the chain's clock, then `post`s it. A retry can never run an action
- * twice: every order of an account shares one nonce sequence, so two orders signed with the same
- * nonce run at most once together; and after an attempt whose outcome is unknown, a nonce that
- * moved on means an order ran, so the retry stops and says so instead of signing a second one.
+ * twice. Every order of an account shares one nonce sequence, so orders signed with the same
+ * nonce run at most once together. When an attempt ends without a definitive answer, its nonce
+ * is noted; later, a nonce that moved past it (or a retry refused for a spent nonce) means an
+ * order ran, maybe that one: the retry stops and says so instead of signing a new nonce. The note
+ * goes only when an order of this nonce succeeds or that is said.
  */
 export async function sendOrder<T>(
   session: Session,
@@ -149,23 +179,26 @@ export async function sendOrder<T>(
   post: (signed: SignedPart) => Promise<T>,
   onSending: () => void = () => {},
 ): Promise<T> {
-  const who = session.address.toLowerCase();
-  const a = await api.account(session.address);
-  const earlier = unsettled.get(who);
-  if (earlier !== undefined && a.order_nonce > earlier) {
-    unsettled.delete(who);
+  const who = session.address;
+  const a = await api.account(who);
+  const earlier = notes.get(who);
+  if (earlier !== null && a.order_nonce > earlier) {
+    notes.set(who, null);
     throw new Error(EARLIER_ORDER_RAN);
   }
   const deadline = a.chain_time + VALIDITY_SECS;
   const signed = { deadline, signature: await sign(a.order_nonce, deadline) };
   onSending();
-  unsettled.set(who, a.order_nonce);
   try {
     const r = await post(signed);
-    unsettled.delete(who);
+    notes.set(who, null);
     return r;
   } catch (e) {
-    if (settles(e)) unsettled.delete(who);
+    if (earlier !== null && e instanceof ApiError && e.code === 'invalid_signature') {
+      notes.set(who, null);
+      throw new Error(EARLIER_ORDER_RAN, { cause: e });
+    }
+    if (!settles(e)) notes.set(who, a.order_nonce);
     throw e;
   }
 }

@@ -10,7 +10,13 @@ const QUALITIES = ['sd', 'hd', '4k'];
 function fromAddress(): { q: string; quality: string; max: string } {
   const p = new URLSearchParams(location.search);
   const quality = p.get('quality') ?? '';
-  return { q: p.get('q') ?? '', quality: QUALITIES.includes(quality) ? quality : '', max: p.get('max') ?? '' };
+  const max = p.get('max') ?? '';
+  // A filter the page cannot apply is dropped, not shown as if it were applied.
+  return {
+    q: p.get('q') ?? '',
+    quality: QUALITIES.includes(quality) ? quality : '',
+    max: max && 'cents' in parsePrice(max) ? max : '',
+  };
 }
 
 export function Catalogue() {

@@ -198,6 +198,8 @@ export function CardCheckout(p: {
   const [paidByCredit, setPaidByCredit] = useState<CreditOrderRelayed | null>(null);
   // A payment from the balance under way, or of unknown outcome: the card must not pay too.
   const [creditBusy, setCreditBusy] = useState(false);
+  // A card payment sent whose outcome is not known to be a decline: the balance must not pay too.
+  const [cardSent, setCardSent] = useState(false);
   useEffect(() => void (ready === 'ok' && performance.mark('tangible:checkout-ready')), [ready]); // make bench
 
   useEffect(() => {
@@ -239,11 +241,13 @@ export function CardCheckout(p: {
         return;
       }
       setPhase({ kind: 'paying', step: 'Charging your card…' });
+      setCardSent(true);
       let result;
       try {
         result = await api.pay(pc.purchase_id, token.card?.id ?? token.id, pc.client_secret);
       } catch (err) {
         if (err instanceof ApiError && err.code === 'card_declined') {
+          setCardSent(false);
           if (p.newPurchaseAfterDecline) purchase.current = null;
           setPhase({ kind: 'declined', message: err.message });
           return;
@@ -258,6 +262,7 @@ export function CardCheckout(p: {
         // (a new one could be charged a second time when the first one completes).
         if (r.error || (status !== 'succeeded' && status !== 'processing')) {
           if (p.newPurchaseAfterDecline) purchase.current = null;
+          setCardSent(false);
           setPhase({
             kind: 'declined',
             message: r.error?.message ?? 'The authentication with your bank failed; you were not charged.',
@@ -265,6 +270,7 @@ export function CardCheckout(p: {
           return;
         }
       } else if (result.status !== 'succeeded' && result.status !== 'processing') {
+        setCardSent(false);
         setPhase({ kind: 'declined', message: result.message ?? `The payment is ${result.status}.` });
         return;
       }
@@ -314,7 +320,7 @@ export function CardCheckout(p: {
       )}
       {paidByCredit && <CreditPaid paid={paidByCredit} />}
       {p.credit && !paidByCredit && phase.kind !== 'progress' && (
-        <CreditPay {...p.credit} price={price} disabled={busy} onPaid={setPaidByCredit} onBusy={setCreditBusy} />
+        <CreditPay {...p.credit} price={price} disabled={busy || cardSent} onPaid={setPaidByCredit} onBusy={setCreditBusy} />
       )}
       {phase.kind !== 'progress' && !paidByCredit && (
         <form onSubmit={pay} class="form" noValidate>

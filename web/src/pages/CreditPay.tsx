@@ -15,7 +15,12 @@ export type CreditGood =
   | { kind: 'edition'; editionId: string; target: bigint }
   | { kind: 'offer'; offerId: string; target: bigint };
 
-type Phase = { kind: 'idle' } | { kind: 'busy'; step: string } | { kind: 'failed'; message: string; unsure: boolean };
+type Phase =
+  | { kind: 'idle' }
+  | { kind: 'busy'; step: string }
+  | { kind: 'failed'; message: string; unsure: boolean }
+  /** An order ran since an attempt of unknown outcome: nothing more until the page is reloaded. */
+  | { kind: 'stopped'; message: string };
 
 export function CreditPay({
   session,
@@ -62,7 +67,11 @@ export function CreditPay({
     } catch (e) {
       // Refused before anything ran: the card is free to pay. Otherwise the balance may have
       // paid (or may still): the card stays off, and a retry here says how it ended.
-      const unsure = (sent && !settles(e)) || (e instanceof Error && e.message === EARLIER_ORDER_RAN);
+      if (e instanceof Error && e.message === EARLIER_ORDER_RAN) {
+        setPhase({ kind: 'stopped', message: e.message });
+        return; // the card stays off too
+      }
+      const unsure = sent && !settles(e);
       if (!unsure) onBusy(false);
       setPhase({ kind: 'failed', message: errorMessage(e), unsure });
     }
@@ -75,7 +84,7 @@ export function CreditPay({
         Your resales earned you <strong data-testid="credit-available">{money(available, config.currency)}</strong>: enough for
         this licence, with no card.
       </p>
-      <button type="button" disabled={busy || disabled} onClick={() => void pay()}>
+      <button type="button" disabled={busy || disabled || phase.kind === 'stopped'} onClick={() => void pay()}>
         Pay {money(price, config.currency)} from your balance
       </button>
       {phase.kind === 'busy' && (
@@ -87,8 +96,16 @@ export function CreditPay({
         <ErrorBox>
           {phase.message}
           {phase.unsure &&
-            ' Your balance may have paid: check your library before paying again. Pressing this button again is safe (it pays at most once); the card stays off meanwhile.'}
+            ' Your balance may still pay for it: the card stays off. Pressing this button again posts the same payment, which runs at most once.'}
         </ErrorBox>
+      )}
+      {phase.kind === 'stopped' && (
+        <div class="error" role="alert" data-testid="credit-stopped">
+          <p>{phase.message}</p>
+          <p>
+            <a href="/library">Open your library</a>
+          </p>
+        </div>
       )}
     </div>
   );

@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { getAddress, isAddress } from 'viem';
 import { api, errorMessage, money, unitsToCents, type AccountView, type PublicConfig } from '../api';
 import { useLoad } from '../hooks';
-import { creditOrder, sendOrder } from '../orders';
+import { EARLIER_ORDER_RAN, creditOrder, sendOrder } from '../orders';
 import { addressProblem, parsePrice } from '../studio/model';
 import { Loaded, LongId } from '../ui';
 import type { Session } from '../wallet';
@@ -133,6 +133,7 @@ function Withdraw({ session, config, available, done }: { session: Session; conf
   const [to, setTo] = useState('');
   const [touched, setTouched] = useState(false);
   const [phase, setPhase] = useState<RelayPhase>({ kind: 'idle' });
+  const [stopped, setStopped] = useState(false);
   const parsed = parsePrice(amount);
   const amountProblem =
     'error' in parsed
@@ -161,6 +162,9 @@ function Withdraw({ session, config, available, done }: { session: Session; conf
       // The panel re-reads the balance; the message stays with the new figures.
       setTimeout(done, 2500);
     } catch (err) {
+      // An order ran since an attempt of unknown outcome (maybe this withdrawal): no more
+      // withdrawals from this form until the page is reloaded with the new balance.
+      if (err instanceof Error && err.message === EARLIER_ORDER_RAN) setStopped(true);
       setPhase({ kind: 'failed', message: errorMessage(err) });
     }
   };
@@ -193,7 +197,7 @@ function Withdraw({ session, config, available, done }: { session: Session; conf
             onInput={(e) => setTo(e.currentTarget.value)}
           />
         </label>
-        <button type="submit" disabled={busy}>
+        <button type="submit" disabled={busy || stopped}>
           Withdraw
         </button>
       </div>

@@ -96,6 +96,23 @@ describe('sending signed orders', () => {
     expect(signatures).toEqual([8, 8]);
   });
 
+  it('a retry refused for a spent nonce means the unknown attempt ran', async () => {
+    nonce = 20;
+    await expect(sendOrder(session, order(), lost)).rejects.toThrow();
+    // The nonce still reads 20, then the earlier transaction is mined before the retry is checked.
+    const spent = () => Promise.reject(new ApiError(422, 'invalid_signature', 'nonce used'));
+    await expect(sendOrder(session, order(), spent)).rejects.toThrow(EARLIER_ORDER_RAN);
+  });
+
+  it('keep the note of an unknown attempt through a retry refused for another reason', async () => {
+    nonce = 30;
+    await expect(sendOrder(session, order(), lost)).rejects.toThrow();
+    const poor = () => Promise.reject(new ApiError(409, 'insufficient_credit', 'not enough'));
+    await expect(sendOrder(session, order(), poor)).rejects.toThrow('not enough');
+    nonce = 31; // the first attempt ran after all
+    await expect(sendOrder(session, order(), async () => 'again')).rejects.toThrow(EARLIER_ORDER_RAN);
+  });
+
   it('a refusal settles the attempt, and an identical order in flight does not', async () => {
     nonce = 10;
     const refused = () => Promise.reject(new ApiError(409, 'insufficient_credit', 'no'));
