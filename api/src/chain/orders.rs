@@ -55,18 +55,33 @@ impl ChainClient {
     /// signed order cannot run after its deadline), or `cap` has elapsed, whichever is first.
     pub async fn wait_mined(&self, hash: B256, deadline: u64, cap: std::time::Duration) {
         let end = tokio::time::Instant::now() + cap;
+        // Each call bounded: a node that stops answering must not hold the wait past `cap`.
+        let call = std::time::Duration::from_secs(10);
         while tokio::time::Instant::now() < end {
-            if matches!(
-                self.provider.get_transaction_receipt(hash).await,
-                Ok(Some(_))
-            ) {
+            let receipt = tokio::time::timeout(call, self.provider.get_transaction_receipt(hash));
+            if matches!(receipt.await, Ok(Ok(Some(_)))) {
                 return;
             }
-            if self.head_timestamp().await.is_ok_and(|t| t > deadline) {
+            let now = tokio::time::timeout(call, self.head_timestamp());
+            if matches!(now.await, Ok(Ok(t)) if t > deadline) {
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_secs(2)).await;
         }
+    }
+
+    /// The gas `call` would take from the operator (`eth_estimateGas` on the `pending` block).
+    pub async fn estimate<C: alloy::sol_types::SolCall>(
+        &self,
+        call: &C,
+    ) -> Result<u64, ChainError> {
+        self.market()
+            .call_builder(call)
+            .from(self.operator)
+            .block(BlockId::pending())
+            .estimate_gas()
+            .await
+            .map_err(|e| self.contract_err(e))
     }
 
     /// Submits `seller`'s signed order (`relayOrder`) and returns the offer id and transaction.

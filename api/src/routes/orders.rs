@@ -33,6 +33,9 @@ const MIN_DEADLINE_SECS: u64 = 60;
 /// connection is one of the lock pool's few): past it, the transaction has most likely been
 /// dropped by the node.
 const HOLD_UNMINED: std::time::Duration = std::time::Duration::from_secs(600);
+/// Most gas the operator pays for one relayed order (a relayed listing takes about 82,000, a
+/// credit purchase of an offer about 160,000; a contract wallet's ERC-1271 check adds its own).
+const MAX_RELAYED_GAS: u64 = 400_000;
 /// Smallest resale price, cents (the contract's `MIN_RESALE_PRICE_CENTS`).
 const MIN_PRICE_CENTS: u64 = 20;
 
@@ -264,17 +267,25 @@ impl Signed {
         let lock = self.lock.take();
         let state = state.clone();
         let (tx, rx) = tokio::sync::oneshot::channel();
+        // Whatever hangs (a node that stops answering mid-send), the lock is given back after
+        // this; the requester, if still there, then hears 503 (outcome unknown).
+        let limit = std::time::Duration::from_secs(state.config().receipt_timeout_secs)
+            + HOLD_UNMINED
+            + std::time::Duration::from_secs(120);
         tokio::spawn(async move {
-            let result = send(state.clone()).await;
-            let unmined = match &result {
-                Err(ChainError::NotMined { hash, .. }) => Some(*hash),
-                _ => None,
+            let work = async {
+                let result = send(state.clone()).await;
+                let unmined = match &result {
+                    Err(ChainError::NotMined { hash, .. }) => Some(*hash),
+                    _ => None,
+                };
+                // The requester may be gone: the result is then dropped, the lock still held.
+                let _ = tx.send(result);
+                if let Some(hash) = unmined {
+                    state.chain().wait_mined(hash, deadline, HOLD_UNMINED).await;
+                }
             };
-            // The requester may be gone: the result is then dropped, the lock still held.
-            let _ = tx.send(result);
-            if let Some(hash) = unmined {
-                state.chain().wait_mined(hash, deadline, HOLD_UNMINED).await;
-            }
+            let _ = tokio::time::timeout(limit, work).await;
             drop(lock);
         });
         rx.await
@@ -320,6 +331,18 @@ impl Signed {
         }
         self.lock = Some(lock);
         state.chain().simulate(call).await.map_err(refused)?;
+        // A contract wallet's signature check runs with the gas the operator pays: bounded.
+        let gas = state.chain().estimate(call).await.map_err(refused)?;
+        if gas > MAX_RELAYED_GAS {
+            return Err(ApiError::client(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                codes::ORDER_TOO_COSTLY,
+                format!(
+                    "this order would take {gas} gas, more than the {MAX_RELAYED_GAS} the \
+                     operator pays for one: nothing was sent"
+                ),
+            ));
+        }
         state.budgets().operator_tx(self.account, method, path)?;
         Ok(())
     }

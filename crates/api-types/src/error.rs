@@ -93,6 +93,9 @@ pub mod codes {
     pub const PRICE_CHANGED: &str = "price_changed";
     /// 409: another signed order of the same account is being sent; retry once it is mined.
     pub const ORDER_IN_FLIGHT: &str = "order_in_flight";
+    /// 422: a signed order whose transaction would take more gas than the operator pays for one
+    /// (a contract wallet's costly signature check).
+    pub const ORDER_TOO_COSTLY: &str = "order_too_costly";
     /// 409: the account's credit does not cover the order.
     pub const INSUFFICIENT_CREDIT: &str = "insufficient_credit";
     /// 403: the recipient may not receive this payment (the zero address; an operator's float pays
