@@ -120,36 +120,71 @@ export function creditOrder(
     });
 }
 
+/** An order posted whose outcome is unknown: its nonce, and its deadline (chain time) after which it can no longer run. */
+export interface Unsettled {
+  nonce: number;
+  deadline: number;
+}
+
 /**
- * Per account: the nonce of an order posted whose outcome is unknown, kept in localStorage (so a
- * reload or another tab knows it too; a nonce is not a secret), in memory where there is none.
+ * Per account: the order posted whose outcome is unknown, kept in localStorage (so a reload or
+ * another tab knows it too; nothing secret), in memory where there is none or it refuses.
  */
 const notes = {
-  memory: new Map<string, number>(),
+  memory: new Map<string, Unsettled>(),
   key: (who: string) => `tangible:unsettled-order:${who.toLowerCase()}`,
-  get(who: string): number | null {
+  get(who: string): Unsettled | null {
     try {
       const v = globalThis.localStorage?.getItem(this.key(who));
-      if (v !== undefined) return v === null ? null : Number(v);
+      if (v !== undefined && v !== null) {
+        const u = JSON.parse(v) as Partial<Unsettled>;
+        if (typeof u.nonce === 'number' && typeof u.deadline === 'number') return { nonce: u.nonce, deadline: u.deadline };
+      }
     } catch {
-      /* storage refused: memory below */
+      /* storage refused or a malformed value: memory below */
     }
+    // Also where a write fell back to memory (storage full, or refused).
     return this.memory.get(who.toLowerCase()) ?? null;
   },
-  set(who: string, nonce: number | null) {
+  set(who: string, u: Unsettled | null) {
     try {
       if (globalThis.localStorage) {
-        if (nonce === null) globalThis.localStorage.removeItem(this.key(who));
-        else globalThis.localStorage.setItem(this.key(who), String(nonce));
+        if (u === null) globalThis.localStorage.removeItem(this.key(who));
+        else globalThis.localStorage.setItem(this.key(who), JSON.stringify(u));
         return;
       }
     } catch {
       /* storage refused: memory below */
     }
-    if (nonce === null) this.memory.delete(who.toLowerCase());
-    else this.memory.set(who.toLowerCase(), nonce);
+    if (u === null) this.memory.delete(who.toLowerCase());
+    else this.memory.set(who.toLowerCase(), u);
   },
 };
+
+/** What the note of `address` says against the account's nonce and the chain's clock. */
+export type NoteState = 'none' | 'unknown' | 'ran';
+
+/**
+ * Whether an order of `address` posted from this browser may still run (`unknown`: its nonce is
+ * unspent and its deadline not passed), has been followed by an order that ran (`ran`: maybe
+ * that one), or there is nothing to wait for (`none`; a note of an order past its deadline, which
+ * can no longer run, is dropped).
+ */
+export function noteState(address: string, account: { order_nonce: number; chain_time: number }): NoteState {
+  const u = notes.get(address);
+  if (!u) return 'none';
+  if (account.order_nonce > u.nonce) return 'ran';
+  if (account.chain_time > u.deadline) {
+    notes.set(address, null);
+    return 'none';
+  }
+  return 'unknown';
+}
+
+/** Forgets the note of `address` once what it says has been told to the user. */
+export function forgetUnsettled(address: string) {
+  notes.set(address, null);
+}
 
 /**
  * Whether the API's answer `e` settles an order: a refusal before anything was sent. A network
@@ -181,24 +216,34 @@ export async function sendOrder<T>(
 ): Promise<T> {
   const who = session.address;
   const a = await api.account(who);
-  const earlier = notes.get(who);
-  if (earlier !== null && a.order_nonce > earlier) {
+  const state = noteState(who, a);
+  if (state === 'ran') {
     notes.set(who, null);
     throw new Error(EARLIER_ORDER_RAN);
   }
+  const earlier = state === 'unknown' ? notes.get(who) : null;
   const deadline = a.chain_time + VALIDITY_SECS;
   const signed = { deadline, signature: await sign(a.order_nonce, deadline) };
   onSending();
+  // Noted before it is posted: a reload or a closed tab while it is sent leaves it noted. Of
+  // two attempts with one nonce, the later deadline bounds both.
+  notes.set(who, { nonce: a.order_nonce, deadline: Math.max(deadline, earlier?.deadline ?? 0) });
   try {
     const r = await post(signed);
     notes.set(who, null);
     return r;
   } catch (e) {
-    if (earlier !== null && e instanceof ApiError && e.code === 'invalid_signature') {
-      notes.set(who, null);
-      throw new Error(EARLIER_ORDER_RAN, { cause: e });
+    if (earlier && e instanceof ApiError && e.code === 'invalid_signature') {
+      // Refused for its signature: because the earlier order spent the nonce meanwhile?
+      const now = await api.account(who).catch(() => null);
+      if (!now || now.order_nonce > earlier.nonce) {
+        notes.set(who, null);
+        throw new Error(EARLIER_ORDER_RAN, { cause: e });
+      }
     }
-    if (!settles(e)) notes.set(who, a.order_nonce);
+    // Refused before anything was sent: the note is what it was (an earlier unknown attempt
+    // may still run); otherwise this attempt's outcome is unknown too, and stays noted.
+    if (settles(e)) notes.set(who, earlier);
     throw e;
   }
 }

@@ -2,10 +2,10 @@
 // the wallet signs and Tangible's operator sends (`POST /v1/accounts/{address}/purchases`): the
 // licence is minted at once, and the wallet needs no ETH. Shown only when the available credit
 // covers the price.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { api, errorMessage, money, unitsToCents, type CreditOrderRelayed, type PublicConfig } from '../api';
 import { useLoad } from '../hooks';
-import { EARLIER_ORDER_RAN, creditOrder, sendOrder, settles, type CreditAction } from '../orders';
+import { EARLIER_ORDER_RAN, creditOrder, forgetUnsettled, noteState, sendOrder, settles, type CreditAction } from '../orders';
 import { ErrorBox, LongId } from '../ui';
 import type { Session } from '../wallet';
 import { SENDING, SIGNING } from './Resale';
@@ -41,11 +41,36 @@ export function CreditPay({
   /** Whether a payment from the balance is under way or may have run: the card must wait. */
   onBusy: (busy: boolean) => void;
 }) {
-  const [account] = useLoad(() => api.account(session.address), [session.address]);
+  const [account, recheck] = useLoad(() => api.account(session.address), [session.address]);
   const [phase, setPhase] = useState<Phase>({ kind: 'idle' });
+  // An order of this wallet posted from this browser without a known outcome (a reload while it
+  // was sent, say): while its nonce is unspent it may still run, and the card waits; once spent,
+  // an order ran, maybe that one: said once, the card off for this visit.
+  const note = account.state === 'ok' ? noteState(session.address, account.value) : 'none';
+  const unknown = note === 'unknown';
+  useEffect(() => {
+    if (account.state !== 'ok') return;
+    if (note === 'ran') {
+      forgetUnsettled(session.address);
+      setPhase({ kind: 'stopped', message: EARLIER_ORDER_RAN });
+    }
+    if (phase.kind !== 'stopped') onBusy(note !== 'none');
+  }, [account]);
   if (account.state !== 'ok') return null;
+  if (unknown && phase.kind !== 'busy' && phase.kind !== 'failed')
+    return (
+      <div class="error" role="alert" data-testid="credit-unknown">
+        <p>
+          An order of this wallet sent from this browser has no known outcome yet: your balance may be paying for it. The
+          card stays off until it is known; check your library.
+        </p>
+        <button type="button" class="secondary" onClick={recheck}>
+          Check again
+        </button>
+      </div>
+    );
   const available = unitsToCents(account.value.credit_units, account.value.units_per_cent);
-  if (available < price) return null;
+  if (available < price && phase.kind !== 'stopped') return null;
 
   const pay = async () => {
     const action: CreditAction = good.kind === 'edition' ? 'buyEdition' : 'buyOffer';
@@ -96,7 +121,7 @@ export function CreditPay({
         <ErrorBox>
           {phase.message}
           {phase.unsure &&
-            ' Your balance may still pay for it: the card stays off. Pressing this button again posts the same payment, which runs at most once.'}
+            ' Your balance may still pay for it: the card stays off. Pressing this button again is safe: both attempts carry the same order number, so at most one can run.'}
         </ErrorBox>
       )}
       {phase.kind === 'stopped' && (

@@ -2,7 +2,18 @@ import { recoverTypedDataAddress } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, type PublicConfig, type SignedPart } from '../api';
-import { CREDIT_ORDER_TYPES, EARLIER_ORDER_RAN, ORDER_TYPES, editionTarget, resaleOrder, sendOrder, settles } from '../orders';
+import {
+  CREDIT_ORDER_TYPES,
+  EARLIER_ORDER_RAN,
+  ORDER_TYPES,
+  editionTarget,
+  forgetUnsettled,
+  resaleOrder,
+  sendOrder,
+  settles,
+  noteState,
+  type NoteState,
+} from '../orders';
 import { payeeProblem } from '../pages/Money';
 import type { Session } from '../wallet';
 import { resaleSplit } from '../market';
@@ -63,6 +74,7 @@ describe('sending signed orders', () => {
   const config = { chain_id: 31337, deployment: { contracts: { market: '0x5FbDB2315678afecb367f032d93F642f64180aa3' } } } as PublicConfig;
   beforeEach(() => {
     signatures.length = 0;
+    forgetUnsettled(address);
     vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ order_nonce: nonce, chain_time: 1_000 }), { status: 200 }));
   });
   afterEach(() => vi.unstubAllGlobals());
@@ -99,9 +111,40 @@ describe('sending signed orders', () => {
   it('a retry refused for a spent nonce means the unknown attempt ran', async () => {
     nonce = 20;
     await expect(sendOrder(session, order(), lost)).rejects.toThrow();
-    // The nonce still reads 20, then the earlier transaction is mined before the retry is checked.
-    const spent = () => Promise.reject(new ApiError(422, 'invalid_signature', 'nonce used'));
+    // The nonce still reads 20 when the retry is signed; the earlier transaction is mined before
+    // the retry reaches the API, which refuses it.
+    const spent = () => {
+      nonce = 21;
+      return Promise.reject(new ApiError(422, 'invalid_signature', 'nonce used'));
+    };
     await expect(sendOrder(session, order(), spent)).rejects.toThrow(EARLIER_ORDER_RAN);
+  });
+
+  it('a retry refused for its signature alone is not taken for the earlier attempt', async () => {
+    nonce = 25;
+    await expect(sendOrder(session, order(), lost)).rejects.toThrow();
+    const forged = () => Promise.reject(new ApiError(422, 'invalid_signature', 'not the account'));
+    await expect(sendOrder(session, order(), forged)).rejects.toThrow('not the account');
+    expect(noteState(address, { order_nonce: 25, chain_time: 1_000 })).toBe('unknown');
+  });
+
+  it('note an attempt before it is posted (a reload while it is sent)', async () => {
+    nonce = 27;
+    let noted: NoteState = 'none';
+    await sendOrder(session, order(), async () => {
+      noted = noteState(address, { order_nonce: 27, chain_time: 1_000 });
+      return 'ok';
+    });
+    expect(noted).toBe('unknown');
+    expect(noteState(address, { order_nonce: 27, chain_time: 1_000 })).toBe('none');
+  });
+
+  it('an unknown attempt past its deadline can no longer run: its note is dropped', async () => {
+    nonce = 28;
+    await expect(sendOrder(session, order(), lost)).rejects.toThrow();
+    expect(noteState(address, { order_nonce: 28, chain_time: 1_000 + 15 * 60 })).toBe('unknown');
+    expect(noteState(address, { order_nonce: 28, chain_time: 1_001 + 15 * 60 })).toBe('none');
+    expect(noteState(address, { order_nonce: 28, chain_time: 1_000 })).toBe('none');
   });
 
   it('keep the note of an unknown attempt through a retry refused for another reason', async () => {
