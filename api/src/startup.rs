@@ -175,9 +175,13 @@ impl Application {
         let server = tokio::spawn(async move { server.await });
         shutdown.await;
         let _ = stop_tx.send(true);
+        let orders = self.state.order_tasks().clone();
         let drained = tokio::time::timeout(grace, async {
             let _ = server.await;
             while workers.join_next().await.is_some() {}
+            // Signed orders being sent keep their account's lock until mined: wait for them.
+            orders.close();
+            orders.wait().await;
         })
         .await;
         if drained.is_err() {

@@ -30,6 +30,9 @@ struct Inner {
     parts: StateParts,
     /// The pool of the signed orders' locks (`routes::order_lock`), apart from `parts.db`.
     order_locks: PgPool,
+    /// The tasks sending signed orders, each owning its account's lock: shutdown waits for
+    /// them within its grace period.
+    order_tasks: tokio_util::task::TaskTracker,
     job_wakeup: tokio::sync::Notify,
     sealed_keys: SealedKeyCache,
     budgets: Arc<Budgets>,
@@ -67,6 +70,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 order_locks,
+                order_tasks: tokio_util::task::TaskTracker::new(),
                 budgets: Arc::new(Budgets::new(&parts.config)),
                 parts,
                 sealed_keys: SealedKeyCache::default(),
@@ -86,6 +90,10 @@ impl AppState {
     /// The pool holding the signed orders' locks, one connection per order being sent.
     pub(crate) fn order_locks(&self) -> &PgPool {
         &self.inner.order_locks
+    }
+    /// The tasks sending signed orders (see `Inner::order_tasks`).
+    pub(crate) fn order_tasks(&self) -> &tokio_util::task::TaskTracker {
+        &self.inner.order_tasks
     }
     /// The chain client.
     pub fn chain(&self) -> &ChainClient {

@@ -272,7 +272,8 @@ impl Signed {
         let limit = std::time::Duration::from_secs(state.config().receipt_timeout_secs)
             + HOLD_UNMINED
             + std::time::Duration::from_secs(120);
-        tokio::spawn(async move {
+        let tasks = state.order_tasks().clone();
+        tasks.spawn(async move {
             let work = async {
                 let result = send(state.clone()).await;
                 let unmined = match &result {
