@@ -276,3 +276,21 @@ export async function startProxy(target) {
     start: () => new Promise((res) => server.listen(port, '127.0.0.1', res)),
   };
 }
+
+/** Polls `f` (async) every 300 ms until it returns a value, for at most `ms`. */
+export async function until(what, ms, f) {
+  for (const end = Date.now() + ms; Date.now() < end; await new Promise((r) => setTimeout(r, 300))) {
+    const v = await f();
+    if (v) return v;
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+/** `GET base + path` as JSON; anything but 2xx throws. */
+export function jsonGetter(base) {
+  return async (path) => {
+    const res = await fetch(base + path);
+    if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
+    return res.json();
+  };
+}

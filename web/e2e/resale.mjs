@@ -15,7 +15,7 @@
 /* global document */
 import { createPublicClient, createTestClient, http, parseAbi } from 'viem';
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts';
-import { awaitLibraryLicence, check, fillCard, open, signInKey } from './harness.mjs';
+import { awaitLibraryLicence, check, fillCard, jsonGetter, open, signInKey, until } from './harness.mjs';
 
 const [base, out, rpc] = process.argv.slice(2);
 if (!base || !out || !rpc) throw new Error('usage: resale.mjs <base-url> <screenshot-folder> <rpc-url>');
@@ -35,20 +35,7 @@ const anvil = createTestClient({ mode: 'anvil', transport: http(rpc) });
 const MARKET_ABI = parseAbi(['function holdPeriod() view returns (uint256)', 'function clearancePeriod() view returns (uint256)']);
 const ERC20_ABI = parseAbi(['function balanceOf(address) view returns (uint256)']);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const getJson = async (path) => {
-  const res = await fetch(base + path);
-  if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
-  return res.json();
-};
-/** Polls `f` (async) every 300 ms until it returns a value, for at most `ms`. */
-async function until(what, ms, f) {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(300)) {
-    const v = await f();
-    if (v) return v;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const getJson = jsonGetter(base);
 /** Moves anvil's clock `secs` forward and mines a block at the new time. */
 async function warp(secs) {
   await anvil.increaseTime({ seconds: Number(secs) });

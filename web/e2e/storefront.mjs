@@ -19,7 +19,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { privateKeyToAccount } from 'viem/accounts';
-import { awaitLibraryLicence, check, fillCard, open } from './harness.mjs';
+import { awaitLibraryLicence, check, fillCard, jsonGetter, open, until } from './harness.mjs';
 
 const [base, out, bin, rpc] = process.argv.slice(2);
 if (!base || !out || !bin || !rpc) throw new Error('usage: storefront.mjs <base-url> <screenshot-folder> <tangible-binary> <rpc-url>');
@@ -42,20 +42,7 @@ function cliUser(key) {
   return { json, address: privateKeyToAccount(key).address };
 }
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-const getJson = async (path) => {
-  const res = await fetch(base + path);
-  if (!res.ok) throw new Error(`GET ${path}: ${res.status}`);
-  return res.json();
-};
-/** Polls `f` (async) every 300 ms until it returns a value, for at most `ms`. */
-async function until(what, ms, f) {
-  for (const end = Date.now() + ms; Date.now() < end; await sleep(300)) {
-    const v = await f();
-    if (v) return v;
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const getJson = jsonGetter(base);
 const offerStatus = async (id) => (await getJson(`/v1/offers?film_id=${FILM}&status=all&limit=100`)).items.find((o) => o.offer_id === id)?.status;
 
 const h = await open('storefront', out);

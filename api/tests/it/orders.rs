@@ -42,6 +42,16 @@ pub(crate) fn in_an_hour() -> u64 {
     u64::try_from(chrono::Utc::now().timestamp()).unwrap() + 3600
 }
 
+/// Transactions the operator (anvil's account 0) has sent.
+async fn operator_sent(app: &TestApp) -> u64 {
+    let operator = app.chain.keys[0].address();
+    app.chain
+        .provider
+        .get_transaction_count(operator)
+        .await
+        .unwrap()
+}
+
 pub(crate) async fn nonce(app: &TestApp, who: Address) -> u32 {
     app.chain.market().orderNonce(who).call().await.unwrap()
 }
@@ -248,13 +258,7 @@ async fn copies_of_one_signed_order_posted_together_reach_the_chain_once() {
     let app = spawn_app().await;
     let (key, licence) = seller_with_licence(&app).await;
     let seller = key.address();
-    let operator = app.chain.keys[0].address();
-    let sent_before = app
-        .chain
-        .provider
-        .get_transaction_count(operator)
-        .await
-        .unwrap();
+    let sent_before = operator_sent(&app).await;
     let deadline = in_an_hour();
     let order = Order::new(seller, OrderAction::List, licence, 800, 0, deadline);
     let body = json!({"seller_address": seller.to_string(), "licence_id": licence.to_string(),
@@ -274,12 +278,7 @@ async fn copies_of_one_signed_order_posted_together_reach_the_chain_once() {
             "a copy is refused before anything is sent (in flight, or its nonce spent): {answers:?}"
         );
     }
-    let sent = app
-        .chain
-        .provider
-        .get_transaction_count(operator)
-        .await
-        .unwrap();
+    let sent = operator_sent(&app).await;
     assert_eq!(
         sent - sent_before,
         1,
@@ -297,13 +296,7 @@ async fn an_order_sent_and_not_mined_in_time_is_named_and_its_copies_are_refused
     let app = spawn_app_with(opts).await;
     let (key, licence) = seller_with_licence(&app).await;
     let seller = key.address();
-    let operator = app.chain.keys[0].address();
-    let sent_before = app
-        .chain
-        .provider
-        .get_transaction_count(operator)
-        .await
-        .unwrap();
+    let sent_before = operator_sent(&app).await;
     // The node stops mining on its own: the relayed transaction waits in its pool.
     let _: Value = app
         .chain
@@ -347,12 +340,7 @@ async fn an_order_sent_and_not_mined_in_time_is_named_and_its_copies_are_refused
         .unwrap()
         .expect("the named transaction is mined");
     assert!(receipt.status(), "and it listed the licence");
-    let sent = app
-        .chain
-        .provider
-        .get_transaction_count(operator)
-        .await
-        .unwrap();
+    let sent = operator_sent(&app).await;
     assert_eq!(
         sent - sent_before,
         1,
