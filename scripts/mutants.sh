@@ -10,6 +10,7 @@
 #
 # Usage: scripts/mutants.sh [NAME-PATTERN...]   e.g. scripts/mutants.sh 'M0[4-9]*' 'M1[01]*'
 # Env:   MUTANT_JOBS  parallel workers (default 2; each runs one single-threaded forge at a time)
+#        INVARIANT_SEED  the campaign's fuzz seed (make passes its own; unset: random)
 #        FORGE        forge binary (default .tools/bin/forge)
 set -euo pipefail
 
@@ -43,7 +44,7 @@ run_suite() {
   local dir="$1" log="$2"
   rm -rf "$dir/contracts/cache/invariant"
   (cd "$dir/contracts" && FOUNDRY_INVARIANT_SHRINK_RUN_LIMIT=0 FOUNDRY_LINT_LINT_ON_BUILD=false \
-    "$forge" test --match-path 'test/invariant/*' >"$log" 2>&1)
+    "$forge" test --match-path 'test/invariant/*' ${INVARIANT_SEED:+--fuzz-seed "$INVARIANT_SEED"} >"$log" 2>&1)
 }
 
 # The reason a killed run gave: the first "[FAIL: ...]" message.
