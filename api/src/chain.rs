@@ -87,6 +87,8 @@ pub struct Edition {
     pub active: bool,
     /// The encrypted master's hash.
     pub master_hash: B256,
+    /// Lowest resale price, cents (0: the market's minimum only).
+    pub resale_floor_cents: u64,
 }
 
 /// An offer as the chain sees it.
@@ -307,6 +309,7 @@ impl ChainClient {
                 price_cents: info.priceCents,
                 active: info.active,
                 master_hash: info.masterHash,
+                resale_floor_cents: info.resaleFloorCents,
             })),
             Err(e) => self.absent_if(e, |r| {
                 matches!(

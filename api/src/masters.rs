@@ -101,6 +101,12 @@ pub(crate) fn chain_write_err(e: ChainError) -> ApiError {
                         s.filmId, s.quality
                     ),
                 ),
+                TangibleMarketErrors::RegistryInvalidResaleFloor(f) => {
+                    ApiError::invalid_field(format!(
+                        "a resale floor of {} cents is above half the edition's price ({} cents at most)",
+                        f.floorCents, f.maxCents
+                    ))
+                }
                 TangibleMarketErrors::RegistryReasonRequired(_) => ApiError::invalid_field(
                     "a reason is required to replace the master of an edition on chain",
                 ),

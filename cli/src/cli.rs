@@ -473,6 +473,18 @@ pub enum StudioCommand {
         /// The master file.
         file: PathBuf,
     },
+    /// Set the lowest price a licence of an edition can be resold at on the market (studio
+    /// admin; at most half the edition's price; 0 removes it): a sale declared at a token price
+    /// still pays the studio 15 % of the floor.
+    ResaleFloor {
+        /// The film id.
+        film: u64,
+        /// `sd`, `hd` or `4k`.
+        #[arg(long, short)]
+        quality: tangible_domain::Quality,
+        /// The floor in euros (e.g. 4.50), or 0.
+        floor: tangible_domain::Cents,
+    },
     /// Have a studio's cleared earnings paid to its royalty recipient (studio admin; the API's
     /// operator pays the gas).
     Withdraw {

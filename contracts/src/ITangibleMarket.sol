@@ -78,6 +78,8 @@ interface ITangibleMarket {
     error MarketPriceMismatch(uint64 expectedCents, uint64 actualCents);
     /// @dev A resale price below `minimumCents`.
     error MarketPriceBelowMinimum(uint64 priceCents, uint64 minimumCents);
+    /// @dev A resale price below the edition's resale floor (see {TangibleRegistry-setResaleFloor}).
+    error MarketPriceBelowFloor(uint64 priceCents, uint64 floorCents);
     /// @dev The edition is withdrawn from primary sale.
     error MarketEditionInactive(uint64 filmId, uint8 quality);
     /// @dev `offerId` does not exist or is no longer active.

@@ -401,12 +401,10 @@ contract TangibleMarket is TangibleOffers {
         sale.payer = payer;
         sale.priceCents = price;
         sale.seller = m.owner;
-        bool held = _bookResale(
-            sale,
-            _editions[_editionKey(m.filmId, _quality(m))].studioId,
-            oldLicenceId,
-            paymentRef != bytes32(0)
-        );
+        Edition storage e = _editions[_editionKey(m.filmId, _quality(m))];
+        // The floor may have been raised since the offer was listed.
+        _requireFloor(price, e.resaleFloorCents);
+        bool held = _bookResale(sale, e.studioId, oldLicenceId, paymentRef != bytes32(0));
         _revokeLicence(oldLicenceId, l, m.owner, REASON_RESALE, newLicenceId);
         _mintLicence(newLicenceId, recipient, m.filmId, _quality(m), held ? _holdUntil() : 0);
         emit OfferFilled(offerId, oldLicenceId, newLicenceId, recipient);
@@ -578,6 +576,11 @@ contract TangibleMarket is TangibleOffers {
 
     /// @inheritdoc TangibleRegistry
     function updateEdition(uint64, uint8, bytes32, uint64, string calldata) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
+    function setResaleFloor(uint64, uint8, uint64) external override {
         _delegate();
     }
 

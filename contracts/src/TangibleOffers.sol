@@ -99,7 +99,7 @@ abstract contract TangibleOffers is TangibleMarketCore {
         _checkSeller(seller, licenceId, l);
         // forge-lint: disable-next-line(block-timestamp)
         if (l.holdUntil > block.timestamp) revert MarketLicenceOnHold(licenceId, l.holdUntil);
-        _checkResalePrice(priceCents);
+        _checkResalePrice(l, priceCents);
         ActiveOffer memory current = _activeOffers[licenceId];
         if (current.priceCents != 0) revert MarketOfferExists(licenceId, current.offerId);
         offerId = _counters.nextOfferId++;
@@ -111,8 +111,8 @@ abstract contract TangibleOffers is TangibleMarketCore {
 
     /// @dev {updateOffer} for `seller`.
     function _updateOffer(address seller, uint256 offerId, uint64 priceCents) internal {
-        (, ActiveOffer storage o) = _sellerOffer(seller, offerId);
-        _checkResalePrice(priceCents);
+        (uint256 licenceId, ActiveOffer storage o) = _sellerOffer(seller, offerId);
+        _checkResalePrice(_licences[licenceId], priceCents);
         o.priceCents = priceCents;
         emit OfferUpdated(offerId, priceCents);
     }
@@ -164,9 +164,17 @@ abstract contract TangibleOffers is TangibleMarketCore {
         if (_licences[licenceId].owner != seller) revert MarketNotLicenceOwner(seller, licenceId);
     }
 
-    function _checkResalePrice(uint64 priceCents) internal pure {
+    /// @dev Reverts unless `priceCents` is a valid resale price of licence `l`: at least the market's minimum
+    /// and its edition's resale floor.
+    function _checkResalePrice(Licence memory l, uint64 priceCents) internal view {
         if (priceCents < MIN_RESALE_PRICE_CENTS) {
             revert MarketPriceBelowMinimum(priceCents, MIN_RESALE_PRICE_CENTS);
         }
+        _requireFloor(priceCents, _editions[_editionKey(l.filmId, _quality(l))].resaleFloorCents);
+    }
+
+    /// @dev Reverts if `priceCents` is below `floorCents`.
+    function _requireFloor(uint64 priceCents, uint64 floorCents) internal pure {
+        if (priceCents < floorCents) revert MarketPriceBelowFloor(priceCents, floorCents);
     }
 }

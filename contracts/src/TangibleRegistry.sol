@@ -26,6 +26,9 @@ abstract contract TangibleRegistry is AccessControl {
     uint8 public constant MAX_QUALITY = 2;
     /// @notice Films a newly registered studio may register before the platform admin raises its quota.
     uint16 public constant DEFAULT_FILM_QUOTA = 1000;
+    /// @notice Highest resale floor a studio may set, in basis points of the edition's primary price (see
+    /// {setResaleFloor}): 50 %, so that a floor never prices holders out of reselling.
+    uint16 public constant MAX_RESALE_FLOOR_BPS = 5000;
     /// @dev Film ids are sequential and stored in 24 bits inside each licence slot.
     uint64 internal constant _MAX_FILM_ID = type(uint24).max;
 
@@ -50,6 +53,7 @@ abstract contract TangibleRegistry is AccessControl {
         bool active;
         bool suspended; // withdrawn by the platform: the studio cannot reactivate it, see {suspendEdition}
         bool suspendedByAdmin; // only `DEFAULT_ADMIN_ROLE` lifts it, not an operator
+        uint64 resaleFloorCents; // lowest resale price, see {setResaleFloor}
     }
 
     /// @notice Read-only view of an edition.
@@ -61,6 +65,7 @@ abstract contract TangibleRegistry is AccessControl {
         uint64 priceCents;
         bool active;
         bool suspended;
+        uint64 resaleFloorCents;
     }
 
     /// @notice Read-only view of a studio.
@@ -119,6 +124,8 @@ abstract contract TangibleRegistry is AccessControl {
         bytes32 masterHash,
         string reason
     );
+    /// @notice An edition's resale floor (lowest resale price, cents) was set.
+    event ResaleFloorChanged(uint64 indexed filmId, uint8 indexed quality, uint64 floorCents);
     /// @notice A studio's film quota (films it may still register) was set.
     event StudioFilmQuotaChanged(uint32 indexed studioId, uint16 filmsLeft);
 
@@ -154,6 +161,9 @@ abstract contract TangibleRegistry is AccessControl {
     error RegistryFilmQuotaMismatch(uint32 studioId, uint16 filmsLeft);
     /// @dev The edition's suspension is already in the requested state.
     error RegistrySuspensionUnchanged(uint64 filmId, uint8 quality, bool suspended);
+    /// @dev A resale floor above {MAX_RESALE_FLOOR_BPS} of the edition's primary price (`maxCents`), set or left
+    /// above it by a price cut.
+    error RegistryInvalidResaleFloor(uint64 floorCents, uint64 maxCents);
     /// @dev Changing a master hash, or suspending an edition, needs a non-empty reason (recorded in the event).
     error RegistryReasonRequired();
 
@@ -277,7 +287,7 @@ abstract contract TangibleRegistry is AccessControl {
         if (priceCents == 0) revert RegistryInvalidPrice(priceCents);
         uint256 key = _editionKey(filmId, quality);
         if (_editions[key].priceCents != 0) revert RegistryEditionExists(filmId, quality);
-        _editions[key] = Edition(priceCents, studioId, true, false, false);
+        _editions[key] = Edition(priceCents, studioId, true, false, false, 0);
         _masterHashes[key] = masterHash;
         emit EditionRegistered(filmId, quality, masterHash, priceCents);
     }
@@ -305,8 +315,23 @@ abstract contract TangibleRegistry is AccessControl {
             _masterHashes[key] = masterHash;
             emit MasterReplaced(filmId, quality, previous, masterHash, reason);
         }
+        _checkFloorBound(e.resaleFloorCents, priceCents);
         e.priceCents = priceCents;
         emit EditionUpdated(filmId, quality, masterHash, priceCents);
+    }
+
+    /// @notice Sets an edition's resale floor: no licence of the edition can be listed, repriced or sold on the
+    /// market below `floorCents` (at most {MAX_RESALE_FLOOR_BPS} of its primary price; 0 = the market's minimum
+    /// only). A sale paid on the side and declared at a token price still pays the studio its share of the floor.
+    /// Offers already listed below a new floor cannot be bought until their seller reprices them. Studio admin or
+    /// operator; not while the platform suspends the edition.
+    /// @dev Emits a {ResaleFloorChanged} event.
+    function setResaleFloor(uint64 filmId, uint8 quality, uint64 floorCents) external virtual {
+        (, Edition storage e) = _studioEdition(filmId, quality);
+        if (e.suspended) revert RegistryEditionSuspended(filmId, quality);
+        _checkFloorBound(floorCents, e.priceCents);
+        e.resaleFloorCents = floorCents;
+        emit ResaleFloorChanged(filmId, quality, floorCents);
     }
 
     /// @notice Withdraws an edition from primary sale (existing licences stay valid and resellable).
@@ -392,8 +417,16 @@ abstract contract TangibleRegistry is AccessControl {
         uint256 key = _editionKey(filmId, quality);
         Edition memory e = _editions[key];
         if (e.priceCents == 0) revert RegistryEditionNotFound(filmId, quality);
-        info =
-            EditionInfo(filmId, quality, e.studioId, _masterHashes[key], e.priceCents, e.active, e.suspended);
+        info = EditionInfo(
+            filmId,
+            quality,
+            e.studioId,
+            _masterHashes[key],
+            e.priceCents,
+            e.active,
+            e.suspended,
+            e.resaleFloorCents
+        );
     }
 
     // ------------------------------------------------------------------ internal
@@ -407,6 +440,12 @@ abstract contract TangibleRegistry is AccessControl {
         if (active && e.suspended) revert RegistryEditionSuspended(filmId, quality);
         e.active = active;
         emit EditionStatusChanged(filmId, quality, active);
+    }
+
+    /// @dev Reverts unless `floorCents` is at most {MAX_RESALE_FLOOR_BPS} of `priceCents`.
+    function _checkFloorBound(uint64 floorCents, uint64 priceCents) private pure {
+        uint64 maxCents = uint64(uint256(priceCents) * MAX_RESALE_FLOOR_BPS / SplitLib.BPS);
+        if (floorCents > maxCents) revert RegistryInvalidResaleFloor(floorCents, maxCents);
     }
 
     /// @dev Loads an existing edition and checks the caller may manage it.

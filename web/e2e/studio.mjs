@@ -169,6 +169,20 @@ await h.run(async () => {
   await card.locator('tr[data-quality=hd] button:has-text("Withdraw")').waitFor({ timeout: 60_000 });
   await until('the reactivation indexed', 30, async () => (await getJson(`/v1/films/${filmId}`)).editions.some((e) => e.quality === 'hd' && e.active));
 
+  step('the HD edition's lowest resale price: at most half its price');
+  const floorForm = card.locator('tr[data-quality=hd] [data-testid=resale-floor-form]');
+  check((await floorForm.locator('[data-testid=resale-floor-value]').textContent()) === 'None', 'no resale floor at first');
+  await floorForm.locator('input').fill('3.76');
+  await floorForm.locator('button:has-text("Set")').click();
+  await floorForm.getByText("At most half the edition's price: €3.75.").waitFor();
+  await floorForm.locator('input').fill('3.00');
+  await floorForm.locator('button:has-text("Set")').click();
+  await until('the floor shown', 60, async () => (await floorForm.locator('[data-testid=resale-floor-value]').textContent()) === '€3.00');
+  await until('the floor indexed', 30, async () =>
+    (await getJson(`/v1/films/${filmId}`)).editions.some((e) => e.quality === 'hd' && e.resale_floor_cents === 300),
+  );
+  await screenshot('resale-floor');
+
   step('the film in the catalogue');
   // In-app navigation from here on: the unlocked key lives in the tab's memory, a reload drops it.
   await page.click('a:has-text("Films")');

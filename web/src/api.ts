@@ -21,6 +21,8 @@ export interface Edition {
   price_cents: number;
   active: boolean;
   master_hash: string;
+  /** Lowest resale price, cents, set by the studio (0: the market's minimum only). */
+  resale_floor_cents: number;
 }
 export interface Film {
   film_id: number;
@@ -282,6 +284,11 @@ export interface FilmCreated {
 export interface EditionStatus {
   edition_id: string;
   active: boolean;
+  tx_hash: string;
+}
+export interface ResaleFloor {
+  edition_id: string;
+  floor_cents: number;
   tx_hash: string;
 }
 export interface MasterPublished {
@@ -571,6 +578,9 @@ export const api = {
   },
   registerFilm: (token: string, studioId: number, title: string, year: number, editions: { quality: string; price_cents: number }[]) =>
     call<FilmCreated>('POST', `/v1/studios/${studioId}/films`, { title, year, editions }, token),
+  /** Sets the lowest price a licence of the edition can be resold at (at most half its price; 0: none). */
+  setResaleFloor: (token: string, editionId: string, floorCents: number) =>
+    call<ResaleFloor>('PUT', `/v1/editions/${editionId}/resale-floor`, { floor_cents: floorCents }, token),
   setEditionActive: (token: string, editionId: string, active: boolean) =>
     call<EditionStatus>('POST', `/v1/editions/${editionId}/${active ? 'reactivate' : 'withdraw'}`, undefined, token),
   editionContent: (filmId: number, quality: string) => call<EditionContent>('GET', `/v1/editions/${filmId}-${quality}/content`),

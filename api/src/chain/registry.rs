@@ -177,6 +177,21 @@ impl ChainClient {
         .await
     }
 
+    /// Sets an edition's resale floor, cents (operator key, on the studio admin's behalf).
+    pub async fn set_resale_floor(
+        &self,
+        film_id: u64,
+        quality: u8,
+        floor_cents: u64,
+    ) -> Result<B256, ChainError> {
+        let market = self.market();
+        self.send(
+            "setResaleFloor",
+            market.setResaleFloor(film_id, quality, floor_cents),
+        )
+        .await
+    }
+
     /// Withdraws (`active = false`) or reactivates an edition (operator key).
     pub async fn set_edition_active(
         &self,

@@ -229,6 +229,11 @@ fn reverted(r: E) -> Step {
         E::RegistryEditionNotFound(_) | E::RegistryFilmNotFound(_) => {
             Step::Impossible("edition does not exist".into())
         }
+        // The studio raised the edition's resale floor above the offer's price after it was paid.
+        E::MarketPriceBelowFloor(f) => Step::Impossible(format!(
+            "the offer's price, {} cents, is below the edition's resale floor of {} cents",
+            f.priceCents, f.floorCents
+        )),
         E::MarketInvalidRecipient(_) => Step::Impossible("invalid recipient".into()),
         E::MarketInsufficientBalance(b) => {
             metrics::counter!("operator_float_exhausted_total").increment(1);

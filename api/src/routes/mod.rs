@@ -93,6 +93,7 @@ use crate::throttle::{Class, Throttle};
         studios::studio_applications,
         studios::register_film,
         studios::upload_master,
+        studios::set_resale_floor,
         studios::withdraw_edition,
         studios::reactivate_edition,
         content::edition_content,
@@ -288,6 +289,12 @@ fn routes() -> Vec<Route> {
         route(M::POST, "/v1/studios/{id}/films", studios::register_film).throttled(Class::SignedIn),
         route(M::PUT, "/v1/editions/{id}/master", studios::upload_master)
             .throttled(Class::SignedIn),
+        route(
+            M::PUT,
+            "/v1/editions/{id}/resale-floor",
+            studios::set_resale_floor,
+        )
+        .throttled(Class::SignedIn),
         route(
             M::POST,
             "/v1/editions/{id}/withdraw",

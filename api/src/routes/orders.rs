@@ -416,6 +416,14 @@ pub(super) fn refused(e: ChainError) -> ApiError {
         E::MarketPriceBelowMinimum(_) | E::MarketInvalidOrder(_) | E::MarketZeroAmount(_) => {
             ApiError::invalid_field(message)
         }
+        E::MarketPriceBelowFloor(f) => ApiError::client(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            codes::PRICE_BELOW_FLOOR,
+            format!(
+                "{} cents is below this edition's resale floor of {} cents, set by its studio",
+                f.priceCents, f.floorCents
+            ),
+        ),
         E::RegistryEditionNotFound(_) | E::RegistryStudioNotFound(_) => {
             ApiError::not_found(message)
         }

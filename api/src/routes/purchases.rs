@@ -197,7 +197,7 @@ pub async fn create_primary(
     params(("id" = String, Path, description = "offer id (decimal)")), responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 201, body = PurchaseCreated),
     (status = 404, body = ErrorBody),
-    (status = 409, description = "offer not active", body = ErrorBody),
+    (status = 409, description = "offer not active, or priced below its edition's resale floor", body = ErrorBody),
     (status = 422, body = ErrorBody)))]
 pub async fn create_resale(
     State(state): State<AppState>,
@@ -239,6 +239,23 @@ pub async fn create_resale(
                 offer.licence_id
             )
         })?;
+    // The studio may have raised the floor since the offer was listed: the chain would refuse
+    // the settlement, so nobody is charged for it.
+    let floor = state
+        .chain()
+        .edition(licence.film_id, licence.quality)
+        .await
+        .map_err(chain_unavailable)?
+        .map_or(0, |e| e.resale_floor_cents);
+    if offer.price_cents < floor {
+        return Err(ApiError::conflict(
+            codes::PRICE_BELOW_FLOOR,
+            format!(
+                "offer {offer_id} asks {} cents, below the edition's resale floor of {floor} cents: its seller must raise the price",
+                offer.price_cents
+            ),
+        ));
+    }
     create(
         &state,
         NewPurchase {

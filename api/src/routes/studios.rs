@@ -23,7 +23,8 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tangible_api_types::studios::{
     DeclaredEdition, EditionStatus, FilmCreated, MasterPublished, MasterQuery, NewFilm, NewStudio,
-    StudioApplication, StudioApplications, StudioApplicationsQuery, StudioCreated,
+    ResaleFloor, ResaleFloorRequest, StudioApplication, StudioApplications,
+    StudioApplicationsQuery, StudioCreated,
 };
 use tangible_domain::Quality;
 
@@ -474,6 +475,60 @@ async fn upload_master_checked(
         .take()
         .expect("the body is taken once, after every check");
     recorded.publish(&state, body).await.map(axum::Json)
+}
+
+// ------------------------------------------------------------------ resale floor
+
+/// Sets the lowest price a licence of the edition can be listed, repriced or sold at on the
+/// market (studio admin; at most half the edition's price, 0 for none). Offers listed below a
+/// raised floor cannot be bought until their seller raises the price.
+#[utoipa::path(put, path = "/v1/editions/{id}/resale-floor", request_body = ResaleFloorRequest, security(("bearer" = [])),
+    params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`")),
+    responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 200, body = ResaleFloor), (status = 401, body = ErrorBody),
+    (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    (status = 409, description = "edition_suspended", body = ErrorBody),
+    (status = 422, description = "a floor above half the edition's price", body = ErrorBody)))]
+pub async fn set_resale_floor(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiPath(edition): ApiPath<String>,
+    ApiJson(req): ApiJson<ResaleFloorRequest>,
+) -> ApiResult<axum::Json<ResaleFloor>> {
+    let edition = EditionRef::parse(&edition)?;
+    require_film_admin(&state, user.0.sub, edition.film_id).await?;
+    let id = edition.id();
+    let on_chain = state
+        .chain()
+        .edition(id.film_id, id.quality)
+        .await
+        .map_err(chain_unavailable)?
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "edition {edition} is not on chain yet (upload its master first)"
+            ))
+        })?;
+    // The contract's bound, checked here so that a refused floor costs no gas.
+    let max = on_chain.price_cents / 2;
+    if req.floor_cents > max {
+        return Err(ApiError::invalid_field(format!(
+            "a resale floor of {} cents is above half the edition's price ({max} cents at most)",
+            req.floor_cents
+        )));
+    }
+    state
+        .budgets()
+        .operator_tx(user.0.sub, "PUT", "/v1/editions/{id}/resale-floor")?;
+    let tx = state
+        .chain()
+        .set_resale_floor(id.film_id, id.quality, req.floor_cents)
+        .await
+        .map_err(chain_write_err)?;
+    tracing::info!(target: TARGET, %edition, floor_cents = req.floor_cents, caller = %user.0.sub, tx_hash = %tx, "resale floor set");
+    Ok(axum::Json(ResaleFloor {
+        edition_id: edition.to_string(),
+        floor_cents: req.floor_cents,
+        tx_hash: tx.to_string(),
+    }))
 }
 
 // ------------------------------------------------------------------ withdraw / reactivate

@@ -25,6 +25,7 @@ mod receipts;
 mod reconcile;
 mod reconciliation;
 mod recovery;
+mod resale_floor;
 mod schema;
 mod service;
 mod studio_applications;

@@ -359,6 +359,62 @@ async fn a_studio_uploads_a_master_that_buyers_fetch_over_p2p_and_http_and_decry
     .await;
     assert_eq!(s, 200, "{body}");
     assert!(market.edition(film_id, 1).call().await.unwrap().active);
+
+    // The resale floor: the studio admin's, at most half the price (11.00 € now), set on chain.
+    let floor_path = app.url(&format!("/v1/editions/{edition}/resale-floor"));
+    let put_floor = |body: Value| app.http.put(&floor_path).json(&body);
+    let (s, body) = send(
+        &app,
+        put_floor(json!({"floor_cents": 500})),
+        Some(&buyer_token),
+    )
+    .await;
+    assert_error(s, &body, 403, "not_studio_admin");
+    let (s, body) = send(
+        &app,
+        put_floor(json!({"floor_cents": 551})),
+        Some(&admin_token),
+    )
+    .await;
+    assert_error(s, &body, 422, "invalid_field");
+    assert!(
+        body["error"]["message"].as_str().unwrap().contains("550"),
+        "{body}"
+    );
+    for bad in [
+        json!({"floor_cents": -1}),
+        json!({"floor_cents": "5"}),
+        json!({}),
+    ] {
+        let (s, body) = send(&app, put_floor(bad), Some(&admin_token)).await;
+        assert_eq!(s, 422, "{body}");
+    }
+    assert_eq!(
+        market
+            .edition(film_id, 1)
+            .call()
+            .await
+            .unwrap()
+            .resaleFloorCents,
+        0
+    );
+    let (s, body) = send(
+        &app,
+        put_floor(json!({"floor_cents": 550})),
+        Some(&admin_token),
+    )
+    .await;
+    assert_eq!(s, 200, "{body}");
+    assert_eq!(body["floor_cents"], 550);
+    assert_eq!(
+        market
+            .edition(film_id, 1)
+            .call()
+            .await
+            .unwrap()
+            .resaleFloorCents,
+        550
+    );
 }
 
 /// Sends a raw request head (no body) and returns the status line's code and the body.

@@ -6,8 +6,8 @@ use serde::Serialize;
 use tangible_api_types::catalogue::{FilmView, Statement};
 use tangible_api_types::error::codes;
 use tangible_api_types::studios::{
-    FilmCreated, MasterPublished, NewEdition, NewFilm, NewStudio, StudioApplication,
-    StudioApplications, StudioCreated,
+    FilmCreated, MasterPublished, NewEdition, NewFilm, NewStudio, ResaleFloor, ResaleFloorRequest,
+    StudioApplication, StudioApplications, StudioCreated,
 };
 
 use super::Ctx;
@@ -104,6 +104,23 @@ pub(super) async fn run(ctx: &mut Ctx, cmd: StudioCommand) -> anyhow::Result<()>
             let mut v = serde_json::to_value(&published)?;
             v["listed"] = listed.into();
             show(ctx, &v, "Master uploaded");
+        }
+        StudioCommand::ResaleFloor {
+            film,
+            quality,
+            floor,
+        } => {
+            let api = ctx.authed_api().await?;
+            let set: ResaleFloor = api
+                .put(
+                    &format!("/v1/editions/{film}-{quality}/resale-floor"),
+                    &ResaleFloorRequest {
+                        floor_cents: floor.get(),
+                    },
+                )
+                .await
+                .context("setting the resale floor")?;
+            show(ctx, &set, "Resale floor set");
         }
         StudioCommand::Withdraw { studio } => super::credit::studio_withdraw(ctx, studio).await?,
         StudioCommand::Statement {

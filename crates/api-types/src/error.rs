@@ -91,6 +91,10 @@ pub mod codes {
     pub const ORDER_EXPIRED: &str = "order_expired";
     /// 409: the price changed since the order was signed.
     pub const PRICE_CHANGED: &str = "price_changed";
+    /// A resale price below the edition's resale floor (`resale_floor_cents` of the film's
+    /// edition), set by its studio: 422 for a signed order's price, 409 for a card purchase of an
+    /// offer listed before the floor was raised.
+    pub const PRICE_BELOW_FLOOR: &str = "price_below_floor";
     /// 409: another signed order of the same account is being sent; retry once it is mined.
     pub const ORDER_IN_FLIGHT: &str = "order_in_flight";
     /// 422: a signed order whose transaction would take more gas than the operator pays for one

@@ -137,6 +137,28 @@ pub struct MasterPublished {
     pub tx_hash: Option<String>,
 }
 
+/// `PUT /v1/editions/{id}/resale-floor`: the lowest price a licence of the edition can be
+/// listed, repriced or sold at on the market.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct ResaleFloorRequest {
+    /// Cents; at most half the edition's price; 0 for none (the market's 20-cent minimum).
+    pub floor_cents: u64,
+}
+
+/// An edition's resale floor after a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ResaleFloor {
+    /// `<film_id>-<quality>`.
+    pub edition_id: String,
+    /// Cents.
+    pub floor_cents: u64,
+    /// The registry transaction.
+    pub tx_hash: String,
+}
+
 /// An edition's sale status after a change.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]

@@ -65,6 +65,13 @@ pub(super) struct EditionUpdate {
     pub(super) block: i64,
 }
 
+/// The last `ResaleFloorChanged` of an edition in the batch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(super) struct EditionFloor {
+    pub(super) floor_cents: i64,
+    pub(super) block: i64,
+}
+
 /// The last `EditionStatusChanged` of an edition in the batch.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct EditionStatus {
@@ -84,6 +91,8 @@ pub(super) struct Catalogue {
     pub(super) edition_updates: BTreeMap<(i64, i64), EditionUpdate>,
     /// By (film id, quality).
     pub(super) edition_statuses: BTreeMap<(i64, i64), EditionStatus>,
+    /// By (film id, quality).
+    pub(super) edition_floors: BTreeMap<(i64, i64), EditionFloor>,
 }
 
 impl Catalogue {
@@ -105,6 +114,7 @@ impl Catalogue {
         self.insert_editions(conn).await?;
         self.update_editions(conn).await?;
         self.update_edition_statuses(conn).await?;
+        self.update_edition_floors(conn).await?;
         let films = self.touched_films();
         if !films.is_empty() {
             update_master_hashes(conn, films).await?;
@@ -156,6 +166,7 @@ impl Catalogue {
                 M::EditionRegistered::SIGNATURE_HASH,
                 M::EditionUpdated::SIGNATURE_HASH,
                 M::EditionStatusChanged::SIGNATURE_HASH,
+                M::ResaleFloorChanged::SIGNATURE_HASH,
             ];
             let mut events = replay_source(conn, chain_id, to, &signatures).await?;
             events.retain(|e| match &e.decoded {
@@ -168,6 +179,9 @@ impl Catalogue {
                     editions.contains(&(ev.filmId as i64, ev.quality.into()))
                 }
                 Some(TangibleEvent::EditionStatusChanged(ev)) => {
+                    editions.contains(&(ev.filmId as i64, ev.quality.into()))
+                }
+                Some(TangibleEvent::ResaleFloorChanged(ev)) => {
                     editions.contains(&(ev.filmId as i64, ev.quality.into()))
                 }
                 _ => false,
@@ -319,6 +333,25 @@ impl Catalogue {
         .bind(u.keys().map(|(f, _)| *f).collect::<Vec<_>>())
         .bind(u.keys().map(|(_, q)| *q).collect::<Vec<_>>())
         .bind(u.values().map(|r| r.active).collect::<Vec<_>>())
+        .bind(u.values().map(|r| r.block).collect::<Vec<_>>())
+        .execute(conn)
+        .await?;
+        Ok(())
+    }
+
+    async fn update_edition_floors(&self, conn: &mut PgConnection) -> Result<()> {
+        if self.edition_floors.is_empty() {
+            return Ok(());
+        }
+        let u = &self.edition_floors;
+        sqlx::query(
+            "UPDATE editions e SET resale_floor_cents = t.fl, updated_block = GREATEST(e.updated_block, t.blk)
+             FROM unnest($1::bigint[], $2::bigint[], $3::bigint[], $4::bigint[]) AS t(f, q, fl, blk)
+             WHERE e.film_id = t.f AND e.quality = t.q",
+        )
+        .bind(u.keys().map(|(f, _)| *f).collect::<Vec<_>>())
+        .bind(u.keys().map(|(_, q)| *q).collect::<Vec<_>>())
+        .bind(u.values().map(|r| r.floor_cents).collect::<Vec<_>>())
         .bind(u.values().map(|r| r.block).collect::<Vec<_>>())
         .execute(conn)
         .await?;

@@ -5,7 +5,8 @@
 use sqlx::PgConnection;
 
 use super::catalogue::{
-    Catalogue, EditionStatus, EditionUpdate, NewEdition, NewFilm, NewStudio, StudioUpdate,
+    Catalogue, EditionFloor, EditionStatus, EditionUpdate, NewEdition, NewFilm, NewStudio,
+    StudioUpdate,
 };
 use super::licences::{Licences, NewLicence, Revocation};
 use super::money::{Clearance, ClearanceKind, CreditSpend, Deposit, Money, Withdrawal};
@@ -96,6 +97,17 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
                     block,
                 };
                 c.edition_statuses.insert(key, status);
+            }
+            TangibleEvent::ResaleFloorChanged(ev) => {
+                let key = (
+                    i64_of(ev.filmId, r, "ResaleFloorChanged")?,
+                    ev.quality.into(),
+                );
+                let floor = EditionFloor {
+                    floor_cents: i64_of(ev.floorCents, r, "ResaleFloorChanged")?,
+                    block,
+                };
+                c.edition_floors.insert(key, floor);
             }
             TangibleEvent::LicenceMinted(ev) => {
                 p.users.see(ev.owner, r);

@@ -106,6 +106,7 @@ pub(crate) async fn operations(c: &Chain, mut ix: Option<&mut Indexer<HttpRpc>>)
             .from(c.studio_admin),
     )
     .await;
+    mined(m.setResaleFloor(c.film_id, 1, 300).from(c.studio_admin)).await;
     mined(m.withdrawEdition(c.film_id, 1).from(c.studio_admin)).await;
     mined(m.reactivateEdition(c.film_id, 1).from(c.studio_admin)).await;
     if let Some(ix) = ix.as_deref_mut() {
@@ -122,6 +123,9 @@ pub(crate) async fn operations(c: &Chain, mut ix: Option<&mut Indexer<HttpRpc>>)
         ix.sync().await.unwrap();
     }
     let after_resale = c.provider.get_block_number().await.unwrap();
+    // A resale floor set after the resale (undone by the reorg tests' rollback to it); the
+    // listings below stay above it.
+    mined(m.setResaleFloor(c.film_id, 2, 400).from(c.studio_admin)).await;
 
     // A listing cancelled by its seller, one cancelled by an operator revocation.
     let l3 = c.buy(b1).await;
@@ -244,7 +248,7 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
     assert_eq!(row.get::<Option<String>, _>(3), Some(hex(keccak256("4k"))));
     for q in [1u8, 2] {
         let e = m.edition(c.film_id, q).call().await.unwrap();
-        let row = sqlx::query("SELECT master_hash, price_cents, active FROM editions WHERE film_id = $1 AND quality = $2")
+        let row = sqlx::query("SELECT master_hash, price_cents, active, resale_floor_cents FROM editions WHERE film_id = $1 AND quality = $2")
             .bind(c.film_id as i64)
             .bind(q as i16)
             .fetch_one(pool)
@@ -253,6 +257,12 @@ async fn mint_list_buy_revoke_sequences_are_mirrored_exactly() {
         assert_eq!(row.get::<String, _>(0), hex(e.masterHash), "edition {q}");
         assert_eq!(row.get::<i64, _>(1), e.priceCents as i64, "edition {q}");
         assert_eq!(row.get::<bool, _>(2), e.active, "edition {q}");
+        assert_eq!(
+            row.get::<i64, _>(3),
+            e.resaleFloorCents as i64,
+            "edition {q}"
+        );
+        assert_eq!(e.resaleFloorCents, [0, 300, 400][q as usize], "edition {q}");
     }
 
     // Licences, field by field against `licence(id)`.

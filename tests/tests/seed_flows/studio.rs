@@ -284,6 +284,24 @@ pub(super) async fn studio_flow(w: &World, buyer: &User) {
     assert_eq!(on_chain.priceCents, 500);
     assert!(on_chain.active);
 
+    // The resale floor: at most half the price, the studio admin's only.
+    let film_arg = film_id_s.as_str();
+    let floor =
+        move |price: &'static str| ["studio", "resale-floor", film_arg, "--quality", "hd", price];
+    let too_high = admin.fails(&floor("2.51"), &[]);
+    assert!(too_high.contains("half"), "{too_high}");
+    let not_admin = buyer.fails(&floor("1.00"), &[]);
+    assert!(not_admin.contains("admin"), "{not_admin}");
+    let set = admin.json(&floor("2.50"));
+    assert_eq!(set["floor_cents"], 250, "{set}");
+    let on_chain = w
+        .market()
+        .edition(film_id, Quality::Hd.code())
+        .call()
+        .await
+        .unwrap();
+    assert_eq!(on_chain.resaleFloorCents, 250);
+
     // The content endpoint serves the encrypted file.
     let content_url = format!("{}/v1/editions/{film_id}-hd/content", w.endpoints.api_url);
     let content = get_json(

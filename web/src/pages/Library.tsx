@@ -36,6 +36,8 @@ interface Shelf {
   chainTime: number;
   /** The server's configuration (the domain of signed orders); `null` offline. */
   config: PublicConfig | null;
+  /** Each edition's resale floor, cents, by `<film_id>-<quality>`. */
+  floors: Map<string, number>;
 }
 
 /**
@@ -52,7 +54,7 @@ async function loadShelf(owner: string): Promise<Shelf> {
   } catch (e) {
     if (!(e instanceof ApiError && e.code === 'network')) throw e;
     const stored = new Map(mine.map((f) => [f.licenceId, f]));
-    return { items: [], titles: new Map(), stored, removed: [], offline: true, offers: new Map(), chainTime: 0, config: null };
+    return { items: [], titles: new Map(), stored, removed: [], offline: true, offers: new Map(), chainTime: 0, config: null, floors: new Map() };
   }
   const ids = [...new Set(page.items.map((l) => l.film_id))];
   const [films, filmOffers, account, config] = await Promise.all([
@@ -68,6 +70,9 @@ async function loadShelf(owner: string): Promise<Shelf> {
       .map((o) => [o.licence_id, { offerId: o.offer_id, priceCents: o.price_cents }] as const),
   );
   const titles = new Map(films.flatMap((f) => (f ? [[f.film_id, f.title] as const] : [])));
+  const floors = new Map(
+    films.flatMap((f) => (f ? f.editions.map((e) => [`${f.film_id}-${e.quality}`, e.resale_floor_cents ?? 0] as const) : [])),
+  );
   const owned = new Set(page.items.map((l) => l.licence_id));
   const removed: StoredFilm[] = [];
   // Only a complete listing proves a licence is gone.
@@ -78,7 +83,7 @@ async function loadShelf(owner: string): Promise<Shelf> {
         removed.push(f);
       }
   const stored = new Map(mine.filter((f) => owned.has(f.licenceId)).map((f) => [f.licenceId, f]));
-  return { items: page.items, titles, stored, removed, offline: false, offers, chainTime: account.chain_time, config };
+  return { items: page.items, titles, stored, removed, offline: false, offers, chainTime: account.chain_time, config, floors };
 }
 
 function LibraryOf({ session }: { session: Session }) {
@@ -182,6 +187,7 @@ function OnlineShelf({ shelf, session, retry }: { shelf: Shelf; session: Session
                 licence={l}
                 offer={shelf.offers.get(l.licence_id) ?? null}
                 chainTime={shelf.chainTime}
+                floorCents={shelf.floors.get(`${l.film_id}-${l.quality}`) ?? 0}
                 config={shelf.config}
                 session={session}
               />

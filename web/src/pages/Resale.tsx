@@ -55,6 +55,7 @@ export function Resale({
   licence,
   offer,
   chainTime,
+  floorCents,
   config,
   session,
 }: {
@@ -62,6 +63,8 @@ export function Resale({
   offer: OpenOffer | null;
   /** The chain's clock when the page loaded (holds end in chain time). */
   chainTime: number;
+  /** The edition's resale floor set by its studio, cents (0: none). */
+  floorCents: number;
   config: PublicConfig;
   session: Session;
 }) {
@@ -79,8 +82,16 @@ export function Resale({
     );
 
   const parsed = parsePrice(input);
+  // The contract refuses a price under the market's minimum or the studio's floor.
+  const least = Math.max(MIN_RESALE_CENTS, floorCents);
   const problem =
-    'error' in parsed ? parsed.error : parsed.cents < MIN_RESALE_CENTS ? `A resale costs at least ${money(MIN_RESALE_CENTS)}.` : null;
+    'error' in parsed
+      ? parsed.error
+      : parsed.cents < least
+        ? floorCents > MIN_RESALE_CENTS
+          ? `This film's studio sets the lowest resale price at ${money(least)}.`
+          : `A resale costs at least ${money(least)}.`
+        : null;
   const cents = 'cents' in parsed ? parsed.cents : 0;
   const busy = phase.kind === 'busy';
   const currency = config.currency;
@@ -137,6 +148,12 @@ export function Resale({
       ) : (
         <h3>Sell this licence</h3>
       )}
+      {floorCents > MIN_RESALE_CENTS && (
+        <p class="muted small" data-testid="resale-floor">
+          Lowest resale price, set by the film's studio: {money(floorCents, currency)}
+          {open && open.priceCents < floorCents ? ' — your offer is below it and cannot sell until you raise its price.' : '.'}
+        </p>
+      )}
       <form
         class="row"
         noValidate
@@ -171,7 +188,7 @@ export function Resale({
       {touched && problem ? (
         <p class="field-error">{problem}</p>
       ) : (
-        cents >= MIN_RESALE_CENTS && (
+        cents >= least && (
           <p class="muted small" data-testid="resale-split">
             When it sells you receive {money(split.seller, currency)}; the studio {money(split.studio, currency)} (15 %) and
             Tangible {money(split.platform, currency)} (5 %). Your wallet needs no ETH: you sign, Tangible sends it.

@@ -4,7 +4,7 @@
 // statement with its chart and CSV.
 import type { JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
-import { ApiError, api, errorMessage, money, short, type Film, type MasterPublished, type Page, type StudioApplication } from '../api';
+import { ApiError, api, money, short, type Film, type MasterPublished, type Page, type StudioApplication } from '../api';
 import { useLoad, useSession, type Load } from '../hooks';
 import { navigate } from '../router';
 import { ErrorBox, Loaded, Loading, LongId, qualityLabel } from '../ui';
@@ -29,7 +29,8 @@ import {
   yearProblem,
   type KnownFilm,
 } from './model';
-import { focusFirstInvalid, value } from './forms';
+import { focusFirstInvalid, studioError, value, type Signed } from './forms';
+import { ResaleFloorForm } from './ResaleFloor';
 import { StatementPage } from './Statement';
 import { uploadMaster, type Upload } from './upload';
 
@@ -41,15 +42,6 @@ export function StudioRoutes({ path }: { path: string }) {
 }
 
 /** What an API refusal means to a studio. */
-function studioError(e: unknown): string {
-  if (e instanceof ApiError && e.status === 401) return 'Your sign-in has expired: sign in again on the wallet page.';
-  if (e instanceof ApiError && e.code === 'application_pending')
-    return 'you already have a studio application waiting for a platform admin (shown above). You can apply for another studio once it is decided.';
-  if (e instanceof ApiError && e.code === 'not_studio_admin')
-    return `Your wallet is not this studio's admin, so it cannot change it (${e.message}).`;
-  return errorMessage(e);
-}
-
 /** The dashboard's pages need a wallet signed in (the API checks its authority on chain). */
 function Gate({ children }: { children: (s: Session & { login: NonNullable<Session['login']> }) => JSX.Element }) {
   const s = useSession();
@@ -70,8 +62,6 @@ function Gate({ children }: { children: (s: Session & { login: NonNullable<Sessi
     </section>
   );
 }
-
-type Signed = Session & { login: NonNullable<Session['login']> };
 
 /** A form field: label, input, and its message (announced, and linked to the input). */
 function Field(p: {
@@ -524,7 +514,7 @@ function FilmCard({ film, known, s, reload }: { film: Film | null; known: KnownF
   const title = film?.title ?? known?.title ?? '';
   // Answers of this page's own withdraw/reactivate/upload calls win over the (indexed, so a
   // little late) catalogue.
-  const [mine, setMine] = useState<Record<string, { active: boolean; price_cents?: number }>>({});
+  const [mine, setMine] = useState<Record<string, { active?: boolean; price_cents?: number; floor_cents?: number }>>({});
   const [busy, setBusy] = useState('');
   const [error, setError] = useState('');
   const rows = QUALITIES.flatMap((q) => {
@@ -533,8 +523,10 @@ function FilmCard({ film, known, s, reload }: { film: Film | null; known: KnownF
     const local = mine[q];
     if (!chain && !declared && !local) return [];
     const price = local?.price_cents ?? chain?.price_cents ?? declared?.price_cents ?? 0;
-    const status = local ? (local.active ? 'on_sale' : 'withdrawn') : chain ? (chain.active ? 'on_sale' : 'withdrawn') : 'awaiting_master';
-    return [{ q, price, status }];
+    const active = local?.active ?? chain?.active;
+    const status = active === undefined ? 'awaiting_master' : active ? 'on_sale' : 'withdrawn';
+    const floor = local?.floor_cents ?? chain?.resale_floor_cents ?? 0;
+    return [{ q, price, status, floor }];
   });
   const toggle = async (q: string, active: boolean) => {
     setBusy(q);
@@ -561,6 +553,7 @@ function FilmCard({ film, known, s, reload }: { film: Film | null; known: KnownF
               <th scope="col">Edition</th>
               <th scope="col">Price</th>
               <th scope="col">Status</th>
+              <th scope="col">Lowest resale</th>
               <th scope="col">
                 <span class="visually-hidden">Actions</span>
               </th>
@@ -573,6 +566,17 @@ function FilmCard({ film, known, s, reload }: { film: Film | null; known: KnownF
                 <td>{money(r.price)}</td>
                 <td data-testid="edition-status">
                   {r.status === 'on_sale' ? 'On sale' : r.status === 'withdrawn' ? 'Withdrawn' : 'Awaiting master'}
+                </td>
+                <td>
+                  {r.status !== 'awaiting_master' && (
+                    <ResaleFloorForm
+                      editionId={`${id}-${r.q}`}
+                      priceCents={r.price}
+                      floorCents={r.floor}
+                      s={s}
+                      onSet={(cents) => setMine({ ...mine, [r.q]: { ...mine[r.q], floor_cents: cents } })}
+                    />
+                  )}
                 </td>
                 <td>
                   {r.status !== 'awaiting_master' && (

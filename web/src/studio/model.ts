@@ -17,6 +17,22 @@ export function parsePrice(input: string): { cents: number } | { error: string }
   return { cents };
 }
 
+/** The largest resale floor of an edition priced `priceCents`: half its price (the contract's bound). */
+export function maxResaleFloor(priceCents: number): number {
+  return Math.floor(priceCents / 2);
+}
+
+/** A resale floor typed by a studio, in cents, or what is wrong with it ("0" removes the floor). */
+export function parseResaleFloor(input: string, priceCents: number): { cents: number } | { error: string } {
+  const t = input.trim();
+  if (/^0+([.,]0{1,2})?$/.test(t)) return { cents: 0 };
+  const r = parsePrice(t);
+  if ('error' in r) return r;
+  const max = maxResaleFloor(priceCents);
+  if (r.cents > max) return { error: `At most half the edition's price: €${(max / 100).toFixed(2)}.` };
+  return r;
+}
+
 export function nameProblem(what: string, v: string): string | null {
   const t = v.trim();
   if (!t) return `Enter the ${what}.`;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Sale } from '../api';
-import { buckets, nameProblem, parsePrice, periodOf, yearProblem } from '../studio/model';
+import { buckets, maxResaleFloor, nameProblem, parsePrice, parseResaleFloor, periodOf, yearProblem } from '../studio/model';
 
 const sale = (t: string, price: number, studio: number): Sale => ({
   tx_hash: '0x' + t,
@@ -27,6 +27,15 @@ describe('studio forms', () => {
     expect(parsePrice('1.234')).toHaveProperty('error');
     expect(parsePrice('-1')).toHaveProperty('error');
     expect(parsePrice('1000000.01')).toHaveProperty('error');
+  });
+  it('bounds a resale floor by half the price, as the contract does', () => {
+    expect(maxResaleFloor(1999)).toBe(999);
+    expect(parseResaleFloor('9.99', 1999)).toEqual({ cents: 999 });
+    expect(parseResaleFloor('10', 1999)).toEqual({ error: "At most half the edition's price: €9.99." });
+    expect(parseResaleFloor('0', 1999)).toEqual({ cents: 0 });
+    expect(parseResaleFloor('0.00', 1999)).toEqual({ cents: 0 });
+    expect(parseResaleFloor('', 1999)).toHaveProperty('error');
+    expect(parseResaleFloor('five', 1999)).toHaveProperty('error');
   });
   it('checks titles and years', () => {
     expect(nameProblem('title', '  ')).toBe('Enter the title.');

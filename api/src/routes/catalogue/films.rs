@@ -13,7 +13,7 @@ use crate::state::AppState;
 /// and limited) so that each film comes back with its editions in the same round trip: one row
 /// per edition (or one row with null edition columns for a film without any), in film order.
 const FILMS_WITH_EDITIONS_HEAD: &str = "SELECT f.film_id, f.studio_id, f.studio_name, f.title, f.year, \
-     e.quality, e.price_cents, e.active, e.master_hash FROM (";
+     e.quality, e.price_cents, e.active, e.master_hash, e.resale_floor_cents FROM (";
 const FILMS_WITH_EDITIONS_TAIL: &str =
     ") f LEFT JOIN editions e USING (film_id) ORDER BY f.film_id, e.quality";
 /// The films part of a catalogue read, before its filters.
@@ -39,6 +39,7 @@ struct FilmEditionRow {
     price_cents: Option<i64>,
     active: Option<bool>,
     master_hash: Option<String>,
+    resale_floor_cents: Option<i64>,
 }
 
 /// An edition column of a row whose edition exists (not null in `editions`).
@@ -75,6 +76,7 @@ fn films_from_rows(rows: Vec<FilmEditionRow>) -> Result<Vec<FilmView>, sqlx::Err
             price_cents: edition_column(r.price_cents, "price_cents")?,
             active: edition_column(r.active, "active")?,
             master_hash: edition_column(r.master_hash, "master_hash")?,
+            resale_floor_cents: edition_column(r.resale_floor_cents, "resale_floor_cents")?,
         });
     }
     Ok(films)
