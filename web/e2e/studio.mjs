@@ -169,7 +169,7 @@ await h.run(async () => {
   await card.locator('tr[data-quality=hd] button:has-text("Withdraw")').waitFor({ timeout: 60_000 });
   await until('the reactivation indexed', 30, async () => (await getJson(`/v1/films/${filmId}`)).editions.some((e) => e.quality === 'hd' && e.active));
 
-  step('the HD edition's lowest resale price: at most half its price');
+  step("the HD edition's lowest resale price: at most half its price");
   const floorForm = card.locator('tr[data-quality=hd] [data-testid=resale-floor-form]');
   check((await floorForm.locator('[data-testid=resale-floor-value]').textContent()) === 'None', 'no resale floor at first');
   await floorForm.locator('input').fill('3.76');

@@ -32,6 +32,19 @@ impl ChainClient {
         Ok(!code.is_empty())
     }
 
+    /// Whether `account` can hold a licence it can use: an account without code, or an EIP-7702
+    /// account (its code is only a delegation designator, `0xef0100 || address`: a private key
+    /// still controls it and signs in). A contract can neither sign in nor receive a film's key,
+    /// and its control can change hands with no sale (audit M-1a).
+    pub async fn can_hold_licences(&self, account: Address) -> Result<bool, ChainError> {
+        let code = self
+            .provider
+            .get_code_at(account)
+            .await
+            .map_err(|e| self.rpc_err(e))?;
+        Ok(code.is_empty() || (code.len() == 23 && code.starts_with(&[0xef, 0x01, 0x00])))
+    }
+
     /// The chain id and market of the signed orders' EIP-712 domain.
     pub const fn order_domain(&self) -> alloy::sol_types::Eip712Domain {
         tangible_chain::orders::domain(self.deployment.chain_id, self.deployment.contracts.market)

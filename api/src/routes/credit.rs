@@ -77,6 +77,7 @@ pub async fn purchase(
         Some(r) => super::parse_address("recipient_address", r)?,
         None => account,
     };
+    super::purchases::require_wallet(&state, "recipient_address", recipient).await?;
     let done = relay(
         &state,
         account,

@@ -39,6 +39,25 @@ pub fn parse_receipt_email(s: Option<&str>) -> ApiResult<Option<BuyerEmail>> {
     }
 }
 
+/// Refuses a licence's recipient that is a contract (see `ChainClient::can_hold_licences`).
+pub(crate) async fn require_wallet(
+    state: &AppState,
+    field: &str,
+    account: Address,
+) -> ApiResult<()> {
+    let ok = state
+        .chain()
+        .can_hold_licences(account)
+        .await
+        .map_err(chain_unavailable)?;
+    if ok {
+        return Ok(());
+    }
+    Err(ApiError::invalid_field(format!(
+        "{field} {account} is a contract: licences go to wallets that sign in and receive the          film's key (an externally owned account, or an EIP-7702 one)"
+    )))
+}
+
 fn chain_unavailable(e: crate::chain::ChainError) -> ApiError {
     ApiError::unavailable("chain node", e)
 }
@@ -159,6 +178,7 @@ pub async fn create_primary(
         .map_err(|e: tangible_domain::ParseQualityError| ApiError::invalid_field(e.to_string()))?;
     let buyer = parse_buyer(&req.buyer_address)?;
     let receipt_email = parse_receipt_email(req.receipt_email.as_deref())?;
+    require_wallet(&state, "buyer_address", buyer).await?;
     let edition = state
         .chain()
         .edition(req.film_id, quality.code())
@@ -211,6 +231,7 @@ pub async fn create_resale(
         .ok_or_else(|| ApiError::not_found(format!("no offer {id:?}")))?;
     let buyer = parse_buyer(&req.buyer_address)?;
     let receipt_email = parse_receipt_email(req.receipt_email.as_deref())?;
+    require_wallet(&state, "buyer_address", buyer).await?;
     let offer = state
         .chain()
         .offer(offer_id)

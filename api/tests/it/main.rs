@@ -12,6 +12,7 @@ mod deadline;
 mod disputes;
 mod errors;
 mod helpers;
+mod holders;
 mod instances;
 mod licences;
 mod nonces;
