@@ -32,8 +32,8 @@ export function ResaleFloorForm(p: { editionId: string; priceCents: number; floo
   };
   return (
     <form class="row floor" noValidate onSubmit={submit} data-testid="resale-floor-form">
-      <span class="small" data-testid="resale-floor-value">
-        {p.floorCents > 0 ? money(p.floorCents) : 'None'}
+      <span class="small">
+        Lowest resale price: <strong data-testid="resale-floor-value">{p.floorCents > 0 ? money(p.floorCents) : 'None'}</strong>
       </span>
       <label class="visually-hidden" for={id}>
         New lowest resale price (€)

@@ -2,7 +2,7 @@
 // any other by an application a platform admin approves, checked again every 5 s while it waits)
 // and its films, upload masters with progress, withdraw/reactivate editions, and the royalty
 // statement with its chart and CSV.
-import type { JSX } from 'preact';
+import { Fragment, type JSX } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, api, money, short, type Film, type MasterPublished, type Page, type StudioApplication } from '../api';
 import { useLoad, useSession, type Load } from '../hooks';
@@ -553,7 +553,6 @@ function FilmCard({ film, known, s, reload }: { film: Film | null; known: KnownF
               <th scope="col">Edition</th>
               <th scope="col">Price</th>
               <th scope="col">Status</th>
-              <th scope="col">Lowest resale</th>
               <th scope="col">
                 <span class="visually-hidden">Actions</span>
               </th>
@@ -561,31 +560,35 @@ function FilmCard({ film, known, s, reload }: { film: Film | null; known: KnownF
           </thead>
           <tbody>
             {rows.map((r) => (
-              <tr key={r.q} data-quality={r.q}>
-                <td>{qualityLabel(r.q)}</td>
-                <td>{money(r.price)}</td>
-                <td data-testid="edition-status">
-                  {r.status === 'on_sale' ? 'On sale' : r.status === 'withdrawn' ? 'Withdrawn' : 'Awaiting master'}
-                </td>
-                <td>
-                  {r.status !== 'awaiting_master' && (
-                    <ResaleFloorForm
-                      editionId={`${id}-${r.q}`}
-                      priceCents={r.price}
-                      floorCents={r.floor}
-                      s={s}
-                      onSet={(cents) => setMine({ ...mine, [r.q]: { ...mine[r.q], floor_cents: cents } })}
-                    />
-                  )}
-                </td>
-                <td>
-                  {r.status !== 'awaiting_master' && (
-                    <button type="button" class="secondary small" disabled={busy === r.q} onClick={() => toggle(r.q, r.status !== 'on_sale')}>
-                      {busy === r.q ? 'Sending…' : r.status === 'on_sale' ? 'Withdraw' : 'Reactivate'}
-                    </button>
-                  )}
-                </td>
-              </tr>
+              <Fragment key={r.q}>
+                <tr data-quality={r.q}>
+                  <td>{qualityLabel(r.q)}</td>
+                  <td>{money(r.price)}</td>
+                  <td data-testid="edition-status">
+                    {r.status === 'on_sale' ? 'On sale' : r.status === 'withdrawn' ? 'Withdrawn' : 'Awaiting master'}
+                  </td>
+                  <td>
+                    {r.status !== 'awaiting_master' && (
+                      <button type="button" class="secondary small" disabled={busy === r.q} onClick={() => toggle(r.q, r.status !== 'on_sale')}>
+                        {busy === r.q ? 'Sending…' : r.status === 'on_sale' ? 'Withdraw' : 'Reactivate'}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+                {r.status !== 'awaiting_master' && (
+                  <tr class="floor-row" data-quality={r.q}>
+                    <td colSpan={4}>
+                      <ResaleFloorForm
+                        editionId={`${id}-${r.q}`}
+                        priceCents={r.price}
+                        floorCents={r.floor}
+                        s={s}
+                        onSet={(cents) => setMine({ ...mine, [r.q]: { ...mine[r.q], floor_cents: cents } })}
+                      />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
             ))}
           </tbody>
         </table>
