@@ -18,7 +18,7 @@ const base = process.argv[2] ?? 'http://127.0.0.1:8080';
 const out = process.argv[3] ?? 'e2e-output';
 
 const h = await open('studio', out, { acceptDownloads: true });
-const { page, expectedFailures, expectedConsole, step } = h;
+const { page, expectedFailures, expectedConsole, expectedErrors, step } = h;
 const screenshot = (name) => h.screenshot(name);
 /** Repeats `f` (after `between`) until it answers a truthy value, for at most `seconds`. */
 async function until(what, seconds, f, between = async () => page.waitForTimeout(1000)) {
@@ -253,8 +253,17 @@ await h.run(async () => {
   await page.click('button:has-text("Show")');
   await page.getByText('The last day comes before the first day.').waitFor();
 
-  step('a title with an HTML/script payload is shown as text');
+  step('collect royalties: the card sale has not cleared yet, so there is nothing to collect');
   await page.click(`a:has-text("Studio #${studioId}")`);
+  const collect = page.locator('[data-testid=collect]');
+  expectedErrors.push({ path: `/v1/studios/${studioId}/withdrawals`, status: 409 });
+  expectedConsole.push(/status of 409/);
+  await collect.locator('button:has-text("Collect royalties")').click();
+  const nothing = await collect.locator('[data-testid=collect-nothing]').textContent();
+  check(nothing.includes('clearance period'), `nothing to collect, and why: ${nothing}`);
+  await screenshot('collect-nothing');
+
+  step('a title with an HTML/script payload is shown as text');
   await form.locator('input[name=title]').fill(payload);
   await form.locator('input[name=year]').fill('2026');
   await form.locator('input[name=price-hd]').fill('1');

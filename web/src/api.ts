@@ -436,6 +436,13 @@ export interface OrderRelayed {
   tx_hash: string;
 }
 /** The operator's transaction for a signed credit order (a purchase or a withdrawal). */
+/** `POST /v1/studios/{id}/withdrawals`: the studio's cleared earnings paid to its royalty recipient. */
+export interface StudioWithdrawal {
+  studio_id: number;
+  to_address: string;
+  amount_units: string;
+  tx_hash: string;
+}
 export interface CreditOrderRelayed {
   account_address: string;
   /** The licence minted (purchases). */
@@ -534,6 +541,9 @@ export const api = {
   /** Buys an edition (`{ edition_id: '<film>-<quality>' }`) or an offer (`{ offer_id }`) with the account's credit. */
   creditPurchase: (account: string, what: { edition_id: string } | { offer_id: string }, priceCents: number, signed: SignedPart) =>
     call<CreditOrderRelayed>('POST', `/v1/accounts/${encodeURIComponent(account)}/purchases`, { ...what, price_cents: priceCents, ...signed }),
+  /** Pays the studio's cleared earnings to its royalty recipient (the studio admin's call; the operator pays the gas). */
+  studioWithdraw: (token: string, studioId: number) =>
+    call<StudioWithdrawal>('POST', `/v1/studios/${studioId}/withdrawals`, {}, token),
   withdrawCredit: (account: string, to: string, amountCents: number, signed: SignedPart) =>
     call<CreditOrderRelayed>('POST', `/v1/accounts/${encodeURIComponent(account)}/withdrawals`, {
       to_address: to,

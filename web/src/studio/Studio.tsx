@@ -30,6 +30,7 @@ import {
   type KnownFilm,
 } from './model';
 import { focusFirstInvalid, studioError, value, type Signed } from './forms';
+import { CollectRoyalties } from './Collect';
 import { ResaleFloorForm } from './ResaleFloor';
 import { StatementPage } from './Statement';
 import { uploadMaster, type Upload } from './upload';
@@ -389,6 +390,7 @@ function StudioPage({ id, s }: { id: number; s: Signed }) {
       <p>
         <a href={`/studio/${id}/statement`}>Royalty statement →</a>
       </p>
+      <CollectRoyalties studioId={id} s={s} />
       <RegisterFilm studioId={id} s={s} onDone={registered} />
       <h2>Films</h2>
       <Loaded load={films} what="the studio's films" retry={retry}>
