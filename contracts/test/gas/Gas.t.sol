@@ -18,6 +18,10 @@ contract OzMintHarness is ERC721 {
 /// (operator for card settlements, crypto buyer otherwise) so that no cheatcode runs inside a measured test.
 /// `forge snapshot --match-test test_gas` writes these figures to `.gas-snapshot`.
 contract GasTest is TangibleTest {
+    /// @dev The film's id as a constant, so that the measured calls read no more test storage than the
+    /// baseline's (`oz`, `freshRecipient`): reading `filmId` cost the market's tests 2,100 gas the yardstick
+    /// did not pay (contracts audit, 3.2). Checked against the registered id in {setUp}.
+    uint64 internal constant FILM = 1;
     OzMintHarness internal oz;
     uint256 internal offerId;
     address internal freshRecipient = makeAddr("fresh-recipient");
@@ -40,6 +44,7 @@ contract GasTest is TangibleTest {
         uint256 aliceLicence = _buyCrypto(alice, HD, alice);
         offerId = _list(alice, aliceLicence, 1_000);
         _buyCrypto(bob, HD, bob);
+        assertEq(filmId, FILM);
     }
 
     function test_gas_baselineOzMint() public {
@@ -47,11 +52,11 @@ contract GasTest is TangibleTest {
     }
 
     function test_gas_primaryMintCard() public {
-        market.settleCardPrimary(filmId, HD, PRICE_HD, freshRecipient, keccak256("pi_3OvKq2LkdIwHu7ix0"));
+        market.settleCardPrimary(FILM, HD, PRICE_HD, freshRecipient, keccak256("pi_3OvKq2LkdIwHu7ix0"));
     }
 
     function test_gas_primaryBuyCrypto() public {
-        market.buyPrimary(filmId, HD, PRICE_HD, freshRecipient);
+        market.buyPrimary(FILM, HD, PRICE_HD, freshRecipient);
     }
 
     function test_gas_resaleBuy() public {
