@@ -58,6 +58,8 @@ interface ITangibleMarket {
     event SaleClawedBack(uint256 indexed licenceId, address indexed refundedTo, uint256 amount);
     /// @notice The clearance period of card-paid money changed (seconds).
     event ClearancePeriodChanged(uint32 clearancePeriod);
+    /// @notice The most card money operators may settle per day changed (euros).
+    event CardSettlementLimitChanged(uint32 eurosPerDay);
     /// @notice `seller`'s signed order with nonce `nonce` was carried out (`action`: 0 list, 1 reprice, 2 cancel,
     /// 3 buy an edition with credit, 4 buy an offer with credit, 5 withdraw credit; the action's own event
     /// follows).
@@ -80,6 +82,9 @@ interface ITangibleMarket {
     error MarketPriceBelowMinimum(uint64 priceCents, uint64 minimumCents);
     /// @dev A resale price below the edition's resale floor (see {TangibleRegistry-setResaleFloor}).
     error MarketPriceBelowFloor(uint64 priceCents, uint64 floorCents);
+    /// @dev A card settlement of `priceCents` would take the day's card settlements (`settledCents` so far) past
+    /// the platform's daily limit (`limitCents`, see {TangibleMarketCore-setCardSettlementLimit}).
+    error MarketCardSettlementLimit(uint64 settledCents, uint64 priceCents, uint64 limitCents);
     /// @dev The edition is withdrawn from primary sale.
     error MarketEditionInactive(uint64 filmId, uint8 quality);
     /// @dev `offerId` does not exist or is no longer active.

@@ -43,7 +43,7 @@ contract TangibleMarket is TangibleOffers {
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         if (operator != address(0)) _grantRole(OPERATOR_ROLE, operator);
         _config = Config(platform_, DEFAULT_HOLD_PERIOD, false, 0);
-        _counters = Counters(1, 1, DEFAULT_CLEARANCE_PERIOD);
+        _counters = Counters(1, 1, DEFAULT_CLEARANCE_PERIOD, 0, 0, DEFAULT_CARD_SETTLEMENT_LIMIT_EUROS);
         _treasury = admin;
         emit PlatformChanged(address(0), platform_);
         emit HoldPeriodChanged(DEFAULT_HOLD_PERIOD);
@@ -85,6 +85,7 @@ contract TangibleMarket is TangibleOffers {
         licenceId = _cardLicence(paymentRef);
         uint64 price =
             _sellPrimary(licenceId, filmId, quality, expectedPriceCents, recipient, paymentRef, msg.sender);
+        _chargeCardSettlement(price);
         _debit(msg.sender, price * unitsPerCent);
     }
 
@@ -118,6 +119,7 @@ contract TangibleMarket is TangibleOffers {
         _checkOperator();
         licenceId = _cardLicence(paymentRef);
         uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, paymentRef, msg.sender);
+        _chargeCardSettlement(price);
         _debit(msg.sender, price * unitsPerCent);
     }
 
@@ -280,6 +282,14 @@ contract TangibleMarket is TangibleOffers {
     /// @notice Hold period of card-paid licences, in seconds.
     function holdPeriod() external view returns (uint24) {
         return _config.holdPeriod;
+    }
+
+    /// @notice The most card money operators may settle per UTC day (euros) and what they settled today (cents).
+    function cardSettlementLimit() external view returns (uint32 eurosPerDay, uint64 settledTodayCents) {
+        Counters memory c = _counters;
+        eurosPerDay = c.settleLimitEuros;
+        // forge-lint: disable-next-line(block-timestamp)
+        settledTodayCents = c.settleDay == uint32(block.timestamp / 1 days) ? c.settledCents : 0;
     }
 
     /// @notice Clearance period of card-paid money, in seconds (see {pendingSale}).
@@ -492,6 +502,20 @@ contract TangibleMarket is TangibleOffers {
         );
     }
 
+    /// @dev Counts `price` in the day's card settlements, reverting past the daily limit.
+    function _chargeCardSettlement(uint64 price) private {
+        Counters storage c = _counters;
+        uint32 day = uint32(block.timestamp / 1 days);
+        (uint32 lastDay, uint64 lastSettled, uint32 limitEuros) =
+            (c.settleDay, c.settledCents, c.settleLimitEuros);
+        uint256 settled = lastDay == day ? lastSettled : 0;
+        uint256 limit = uint256(limitEuros) * 100;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (settled + price > limit) revert MarketCardSettlementLimit(uint64(settled), price, uint64(limit));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        (c.settleDay, c.settledCents) = (day, uint64(settled + price)); // <= limit < 2**39
+    }
+
     function _nextLicenceId() private returns (uint256) {
         return _counters.nextLicenceId++;
     }
@@ -631,6 +655,11 @@ contract TangibleMarket is TangibleOffers {
 
     /// @inheritdoc TangibleMarketCore
     function setHoldPeriod(uint24) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function setCardSettlementLimit(uint32) external override {
         _delegate();
     }
 

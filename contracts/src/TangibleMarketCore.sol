@@ -24,6 +24,9 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     uint32 public constant DEFAULT_CLEARANCE_PERIOD = 120 days;
     /// @notice Longest configurable clearance period: 180 days.
     uint32 public constant MAX_CLEARANCE_PERIOD = 180 days;
+    /// @notice Default most card money operators may settle from their floats per day, in euros (see
+    /// {setCardSettlementLimit}).
+    uint32 public constant DEFAULT_CARD_SETTLEMENT_LIMIT_EUROS = 50_000;
     /// @dev Most resales one {revoke} follows (a longer chain is unwound by revoking again, see {revoke}).
     uint256 internal constant _MAX_HOPS = 32;
     /// @notice Smallest resale price in cents (every share > 0).
@@ -41,11 +44,15 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         uint64 platformCreditCents;
     }
 
-    /// @dev Sequential id counters.
+    /// @dev Sequential id counters, and the day's card settlements (one slot: a card settlement already reads it
+    /// for the clearance period, so its limit costs one write, not a fresh slot).
     struct Counters {
-        uint64 nextLicenceId;
-        uint64 nextOfferId;
+        uint48 nextLicenceId;
+        uint48 nextOfferId;
         uint32 clearancePeriod; // see {pendingSale}
+        uint32 settleDay; // the day (`block.timestamp / 1 days`) `settledCents` counts
+        uint64 settledCents; // card money settled from operators' floats that day
+        uint32 settleLimitEuros; // see {setCardSettlementLimit}
     }
 
     /// @dev The active offer of a licence (`priceCents == 0`: none).
@@ -216,6 +223,15 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         if (holdPeriod_ > MAX_HOLD_PERIOD) revert MarketInvalidHoldPeriod(holdPeriod_, MAX_HOLD_PERIOD);
         _config.holdPeriod = holdPeriod_;
         emit HoldPeriodChanged(holdPeriod_);
+    }
+
+    /// @notice Sets the most card money (primary and resale) operators may settle from their floats per UTC day,
+    /// in euros: a stolen operator key settles at most that much a day, all of it pending for the clearance
+    /// period and clawed back by {revoke}. Platform admin.
+    /// @dev Emits a {CardSettlementLimitChanged} event.
+    function setCardSettlementLimit(uint32 eurosPerDay) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
+        _counters.settleLimitEuros = eurosPerDay;
+        emit CardSettlementLimitChanged(eurosPerDay);
     }
 
     /// @notice Sets the clearance period of card-paid money (seconds, at most {MAX_CLEARANCE_PERIOD}). Platform

@@ -134,11 +134,14 @@ contract AccrualTest is TangibleTest {
     /// and the seller's share already holds the rounding remainder (price - studio - platform), so there is no
     /// sub-cent remainder to add. The buyer pays `price * unitsPerCent` and the three credits add up to it.
     function testFuzz_buyOffer_sellerCreditIsExactUnits(uint64 price, bool eighteenDecimals) public {
-        price = uint64(bound(price, 20, MAX));
+        // A card settlement is at most the day's card limit, itself at most 2**32 - 1 euros.
+        price = uint64(bound(price, 20, uint256(type(uint32).max) * 100));
         if (eighteenDecimals) {
             market = new TangibleMarket(new DecimalsToken(18), admin, operator, platform);
             _registerOn(market);
         }
+        vm.prank(admin);
+        market.setCardSettlementLimit(type(uint32).max);
         uint256 upc = market.unitsPerCent();
         assertEq(upc, eighteenDecimals ? 1e16 : 1e4);
         uint256 offerId = _cardLicenceOffered(price, upc);

@@ -243,6 +243,15 @@ fn reverted(r: E) -> Step {
             ))
         }
         E::EnforcedPause(_) => Step::Retry("the market is paused".into()),
+        // The day's card settlements reached the platform's limit: the next UTC day, or a limit the
+        // admin raises, lets it through (bounded by `settlement_deadline_secs`, then refunded).
+        E::MarketCardSettlementLimit(l) => {
+            metrics::counter!("card_settlement_limit_reached_total").increment(1);
+            Step::Retry(format!(
+                "the day's card settlements reached the limit: {} of {} cents settled, {} more asked",
+                l.settledCents, l.limitCents, l.priceCents
+            ))
+        }
         other => Step::Retry(format!("contract reverted: {other:?}")),
     }
 }

@@ -349,6 +349,51 @@ async fn two_card_buyers_race_for_one_offer_one_licence_one_refund() {
     );
 }
 
+/// The contract's daily limit on card settlements (a stolen operator key's bound): a payment
+/// over it is not lost, its settlement waits (retried, named) until the limit is raised (or the
+/// next UTC day), then settles once.
+#[tokio::test]
+async fn a_card_settlement_over_the_daily_limit_waits_and_settles_once_the_limit_is_raised() {
+    let app = spawn_app().await;
+    let market = app.chain.market();
+    // 10 € a day: below one 13 € sale.
+    mined(market.setCardSettlementLimit(10)).await;
+
+    let (created, payment_ref) = buy_and_pay(&app, 0).await;
+    let id = created["purchase_id"].as_str().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (_, view) = app.get_json(&format!("/v1/purchases/{id}")).await;
+        let waiting = view["attempts"].as_array().unwrap().iter().any(|a| {
+            a["outcome"] == "retry"
+                && a["detail"]
+                    .as_str()
+                    .unwrap_or("")
+                    .contains("reached the limit: 0 of 1000 cents settled, 1300 more asked")
+        });
+        if waiting {
+            assert_ne!(view["state"], "fulfilled");
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no limit retry recorded: {view:#}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(settlements_on_chain(&app, payment_ref).await, 0);
+    mined(market.setCardSettlementLimit(50_000)).await;
+    app.wait_fulfilled(id).await;
+    assert_eq!(settlements_on_chain(&app, payment_ref).await, 1);
+    let (limit, today) = market
+        .cardSettlementLimit()
+        .call()
+        .await
+        .map(|r| (r.eurosPerDay, r.settledTodayCents))
+        .unwrap();
+    assert_eq!((limit, today), (50_000, 1_300));
+}
+
 #[tokio::test]
 async fn an_exhausted_float_is_reported_and_settlement_waits_for_a_top_up() {
     let app = spawn_app_with(Options {

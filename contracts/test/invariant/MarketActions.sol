@@ -58,14 +58,13 @@ abstract contract MarketActions is MarketOrderActions {
         uint256 id = _pickListable(seed);
         LicenceModel memory l = _lic[id];
         address caller = _caller(_rand(seed, "caller"), l.owner == address(0) ? _poolAt(seed) : l.owner);
-        uint256 r = _rand(seed, "price");
-        // Both casts are safe: the values are below 100,001.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint64 price = r % 10 == 0 ? uint64(r % 20) : uint64(_bound(r, 20, 100_000));
+        uint64 price = _resalePrice(_rand(seed, "price"), 10, id);
         bool auth = l.owner != address(0) && caller == l.owner;
         // forge-lint: disable-next-line(block-timestamp)
         bool offHold = l.holdUntil <= block.timestamp;
-        bool expectOk = auth && !modelPaused && l.live && offHold && price >= 20 && l.offerId == 0;
+        bool rest = auth && !modelPaused && l.live && offHold && price >= 20 && l.offerId == 0;
+        bool aboveFloor = price >= _floorOf(id);
+        bool expectOk = rest && aboveFloor;
         vm.prank(caller);
         try market.list(id, price) returns (uint256 offerId) {
             if (_outcome(Action.List, auth, expectOk, true)) {
@@ -75,6 +74,7 @@ abstract contract MarketActions is MarketOrderActions {
             }
         } catch {
             _outcome(Action.List, auth, expectOk, false);
+            if (rest && !aboveFloor) ghostFloorPricesRefused++;
         }
     }
 
@@ -83,12 +83,11 @@ abstract contract MarketActions is MarketOrderActions {
         OfferModel memory o = _off[offerId];
         address seller = _lic[o.licenceId].owner;
         address caller = _caller(_rand(seed, "caller"), seller == address(0) ? _poolAt(seed) : seller);
-        uint256 r = _rand(seed, "price");
-        // Both casts are safe: the values are below 100,001.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        uint64 price = r % 12 == 0 ? uint64(r % 20) : uint64(_bound(r, 20, 100_000));
+        uint64 price = _resalePrice(_rand(seed, "price"), 12, o.licenceId);
         bool auth = seller != address(0) && caller == seller;
-        bool expectOk = auth && o.active && !modelPaused && price >= 20;
+        bool rest = auth && o.active && !modelPaused && price >= 20;
+        bool aboveFloor = price >= _floorOf(o.licenceId); // the edition's current floor
+        bool expectOk = rest && aboveFloor;
         vm.prank(caller);
         try market.updateOffer(offerId, price) {
             if (_outcome(Action.UpdateOffer, auth, expectOk, true)) {
@@ -97,6 +96,7 @@ abstract contract MarketActions is MarketOrderActions {
             }
         } catch {
             _outcome(Action.UpdateOffer, auth, expectOk, false);
+            if (rest && !aboveFloor) ghostFloorPricesRefused++;
         }
     }
 
@@ -124,7 +124,10 @@ abstract contract MarketActions is MarketOrderActions {
         address buyer = _poolAt(_rand(seed, "buyer"));
         address recipient = _recipient(seed);
         uint64 expected = _expectedPrice(seed, o.price);
-        bool expectOk = o.active && !modelPaused && expected == o.price && recipient != address(0);
+        bool rest = o.active && !modelPaused && expected == o.price && recipient != address(0);
+        // An offer below its edition's current floor (raised since it was listed) cannot be bought.
+        bool aboveFloor = o.price >= _floorOf(o.licenceId);
+        bool expectOk = rest && aboveFloor;
         vm.prank(buyer);
         try market.buyOffer(offerId, expected, recipient) returns (uint256 id) {
             if (_outcome(Action.BuyOffer, true, expectOk, true)) {
@@ -135,6 +138,7 @@ abstract contract MarketActions is MarketOrderActions {
             }
         } catch {
             _outcome(Action.BuyOffer, true, expectOk, false);
+            if (rest && !aboveFloor) ghostFloorSalesRefused++;
         }
     }
 
@@ -147,8 +151,10 @@ abstract contract MarketActions is MarketOrderActions {
         uint64 expected = _expectedPrice(seed, o.price);
         uint256 cost = uint256(o.price) * unitsPerCent;
         bool auth = modelOperator[caller];
-        bool expectOk = auth && o.active && !modelPaused && expected == o.price && recipient != address(0)
+        bool rest = auth && o.active && !modelPaused && expected == o.price && recipient != address(0)
             && ref != bytes32(0) && !refUsed[ref] && modelCredit[caller] >= cost;
+        bool aboveFloor = o.price >= _floorOf(o.licenceId); // the edition's current floor
+        bool expectOk = rest && aboveFloor;
         vm.prank(caller);
         try market.settleCardOffer(offerId, expected, recipient, ref) returns (uint256 id) {
             if (_outcome(Action.SettleCardOffer, auth, expectOk, true)) {
@@ -159,6 +165,7 @@ abstract contract MarketActions is MarketOrderActions {
             }
         } catch {
             _outcome(Action.SettleCardOffer, auth, expectOk, false);
+            if (rest && !aboveFloor) ghostFloorSalesRefused++;
         }
     }
 
@@ -425,9 +432,9 @@ abstract contract MarketActions is MarketOrderActions {
     }
 
     /// @dev One random action while the market is paused: pausable ones must revert, the others (cancel, signed
-    /// or not, revoke, clearing, registry and admin changes) still work.
+    /// or not, revoke, clearing, registry and admin changes, resale floors) still work.
     function _probe(uint256 seed) internal {
-        uint256 k = seed % 16;
+        uint256 k = seed % 17;
         if (k == 0) _buyPrimary(seed);
         else if (k == 1) _settleCardPrimary(seed);
         else if (k == 2) _list(seed);
@@ -443,6 +450,7 @@ abstract contract MarketActions is MarketOrderActions {
         else if (k == 12) _setClearancePeriod(seed);
         else if (k == 13) _relayOrder(seed);
         else if (k == 14) _relayCreditOrder(seed);
+        else if (k == 15) _setResaleFloor(seed);
         else _withdraw(seed);
     }
 
@@ -501,13 +509,84 @@ abstract contract MarketActions is MarketOrderActions {
         uint64 price = r % 20 == 0 ? 0 : uint64(_bound(r, 1, 5_000));
         bytes32 master = r % 33 == 0 ? bytes32(0) : keccak256(abi.encode("master", r));
         bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
-        bool expectOk = auth && price > 0 && master != bytes32(0) && !ed.suspended; // frozen while suspended
+        // Frozen while suspended; a price cut may not leave the floor above half the price.
+        bool expectOk =
+            auth && price > 0 && master != bytes32(0) && !ed.suspended && ed.floor <= _maxFloor(price);
         vm.prank(caller);
         try market.updateEdition(ed.filmId, ed.quality, master, price, "re-encode") {
             if (_outcome(Action.UpdateEdition, auth, expectOk, true)) _eds[e].price = price;
         } catch {
             _outcome(Action.UpdateEdition, auth, expectOk, false);
         }
+    }
+
+    /// @dev Sets an edition's resale floor (mostly one not suspended, as {_updateEdition} picks), as its studio's
+    /// admin, an operator or anyone: 0 (no floor) five times in sixteen; four times in sixteen just above an
+    /// active offer's price (one listed before the floor, which can then no longer be bought), if one of the first
+    /// 32 looked at allows it; else up to half the edition's price (exactly half one time in sixteen), or above it
+    /// (one cent above one time in two: refused). Floors stay at most half an edition's price (at most 25 euros),
+    /// so that most listings (up to 1,000 euros) are above them. Allowed while paused.
+    function _setResaleFloor(uint256 seed) internal {
+        uint256 e = _rand(seed, "edition") % _eds.length;
+        if (_rand(seed, "pick") % 4 != 0) {
+            for (uint256 i = 0; i < _eds.length && _eds[e].suspended; i++) {
+                e = (e + 1) % _eds.length;
+            }
+        }
+        uint256 r = _rand(seed, "floor");
+        uint256 k = r % 16;
+        uint64 max = _maxFloor(_eds[e].price);
+        uint64 floor;
+        bool raise; // above an active offer's price
+        if (k >= 5 && k < 9) {
+            (bool found, uint256 stale, uint64 above) = _pickFloorAboveOffer(r >> 8);
+            if (found) (e, max, floor, raise) = (stale, _maxFloor(_eds[stale].price), above, true);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            else floor = uint64(_bound(r >> 8, 0, max));
+        } else if (k >= 9 && k < 13) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            floor = uint64(_bound(r >> 8, 0, max));
+        } else if (k == 13) {
+            floor = max;
+        } else if (k >= 14) {
+            // forge-lint: disable-next-line(unsafe-typecast)
+            floor = max + 1 + ((r >> 8) % 2 == 0 ? 0 : uint64((r >> 16) % 10_000));
+        }
+        EditionModel memory ed = _eds[e];
+        address caller = _studioCaller(seed, ed.studioId);
+        bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
+        bool expectOk = auth && !ed.suspended && floor <= max; // allowed while paused
+        vm.prank(caller);
+        try market.setResaleFloor(ed.filmId, ed.quality, floor) {
+            if (_outcome(Action.SetResaleFloor, auth, expectOk, true)) {
+                _eds[e].floor = floor;
+                if (raise) ghostFloorsAboveOffers++;
+                if (market.edition(ed.filmId, ed.quality).resaleFloorCents != floor) {
+                    _violate("setResaleFloor: edition floor differs from the model");
+                }
+            }
+        } catch {
+            _outcome(Action.SetResaleFloor, auth, expectOk, false);
+        }
+    }
+
+    /// @dev A floor one cent to 10 euros above an active offer's price, at most half its edition's price, and that
+    /// edition, if one of the first 32 active offers looked at (from `r`) allows it and is not suspended.
+    function _pickFloorAboveOffer(uint256 r) internal view returns (bool found, uint256 e, uint64 floor) {
+        for (uint256 i = 0; i < 32 && i < activeOffers.length; i++) {
+            OfferModel memory o = _off[activeOffers[(r + i) % activeOffers.length]];
+            LicenceModel memory l = _lic[o.licenceId];
+            e = _edIndex[_key(l.filmId, l.quality)] - 1;
+            uint64 max = _maxFloor(_eds[e].price);
+            if (o.price < max && !_eds[e].suspended) {
+                // forge-lint: disable-next-line(unsafe-typecast)
+                return (true, e, uint64(_bound(r >> 64, uint256(o.price) + 1, _min(max, o.price + 1_000))));
+            }
+        }
+    }
+
+    function _min(uint64 a, uint64 b) internal pure returns (uint64) {
+        return a < b ? a : b;
     }
 
     /// @dev Withdraws a random edition, or reactivates a withdrawn one (so editions are mostly on sale).

@@ -7,7 +7,8 @@ import {MarketActions} from "./MarketActions.sol";
 import {MarketModel} from "./MarketModel.sol";
 
 /// @dev Model-based handler of the market. It keeps its own model of everything the market should hold
-/// (licences, offers, balances, accruals, pending sales, roles, pause, hold and clearance periods, editions), picks
+/// (licences, offers, balances, accruals, pending sales, roles, pause, hold and clearance periods, editions and
+/// their resale floors), picks
 /// live licences, active offers and pending sales from that model, warps past holds and clearance times and uses
 /// fresh payment references, and signs orders with the pool's keys (relayed by anyone). Every action is tried by the
 /// authorised account most of the time and by any account of the pool otherwise, sometimes with a bad argument;
@@ -72,10 +73,12 @@ contract MarketHandler is MarketActions {
             this.clearSales.selector,
             this.setClearancePeriod.selector,
             this.relayOrder.selector,
-            this.relayCreditOrder.selector
+            this.relayCreditOrder.selector,
+            this.setResaleFloor.selector
         ];
-        uint8[ACTION_COUNT] memory weight =
-            [3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 3, 1, 1, 2, 1, 3, 4];
+        uint8[ACTION_COUNT] memory weight = [
+            3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 3, 1, 1, 2, 1, 3, 4, 1
+        ];
         uint256 n;
         for (uint256 i = 0; i < ACTION_COUNT; i++) {
             n += weight[i];
@@ -198,6 +201,10 @@ contract MarketHandler is MarketActions {
 
     function relayCreditOrder(uint256 seed) external {
         _relayCreditOrder(seed);
+    }
+
+    function setResaleFloor(uint256 seed) external {
+        _setResaleFloor(seed);
     }
 
     function setStudioCommission(uint256 seed) external {

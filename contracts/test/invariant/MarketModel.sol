@@ -10,7 +10,7 @@ import {TestEuro} from "../../src/TestEuro.sol";
 
 /// @dev The model and bookkeeping half of {MarketHandler}: the fixture, the model of everything the market should
 /// hold (licences, offers, balances, accruals, pending sales and the licences that replaced uncleared ones, roles,
-/// pause, hold and clearance periods, editions), the per-action counters, the
+/// pause, hold and clearance periods, editions and their resale floors), the per-action counters, the
 /// views the invariants read, the model updates shared by the actions, the outcome bookkeeping ({_outcome},
 /// {_violate}) and the seeded picks of callers, licences, offers and references. The actions are in
 /// {MarketActions}, the fuzzer's entry points in {MarketHandler}.
@@ -49,10 +49,11 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         ClearSales,
         SetClearancePeriod,
         RelayOrder,
-        RelayCreditOrder
+        RelayCreditOrder,
+        SetResaleFloor
     }
 
-    uint256 public constant ACTION_COUNT = 32; // checked against the enum in the constructor
+    uint256 public constant ACTION_COUNT = 33; // checked against the enum in the constructor
     /// @dev Most resales one revoke follows (the market's `_MAX_HOPS`).
     uint256 internal constant MAX_HOPS = 32;
 
@@ -95,6 +96,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         bool active;
         bool suspended;
         bool byAdmin; // suspended by the admin
+        uint64 floor; // resale floor: no listing, reprice or sale of its licences below it
     }
 
     struct StudioModel {
@@ -194,6 +196,9 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     uint256 public ghostCreditResales; // credit orders carried out: offers bought
     uint256 public ghostCreditTainted; // of which of an uncleared licence (pending)
     uint256 public ghostCreditWithdrawals; // credit orders carried out: withdrawals
+    uint256 public ghostFloorsAboveOffers; // resale floors set above an active offer's price
+    uint256 public ghostFloorPricesRefused; // listings and reprices (signed or not) refused for the floor only
+    uint256 public ghostFloorSalesRefused; // purchases of an offer (any way) refused for the floor only
 
     constructor(
         TangibleMarket market_,
@@ -253,7 +258,11 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         for (uint64 f = 1; f <= market_.filmCount(); f++) {
             for (uint8 q = 0; q <= market_.MAX_QUALITY(); q++) {
                 try market_.edition(f, q) returns (TangibleMarket.EditionInfo memory e) {
-                    _eds.push(EditionModel(f, q, e.studioId, e.priceCents, e.active, e.suspended, false));
+                    _eds.push(
+                        EditionModel(
+                            f, q, e.studioId, e.priceCents, e.active, e.suspended, false, e.resaleFloorCents
+                        )
+                    );
                     _edIndex[_key(f, q)] = _eds.length;
                 } catch {}
             }
@@ -329,6 +338,14 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         return _studios[studioId];
     }
 
+    function editionCount() external view returns (uint256) {
+        return _eds.length;
+    }
+
+    function editionModel(uint256 i) external view returns (EditionModel memory) {
+        return _eds[i];
+    }
+
     function okCount(uint256 action) external view returns (uint256) {
         return _ok[action];
     }
@@ -384,7 +401,8 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             "clearSales",
             "setClearancePeriod",
             "relayOrder",
-            "relayCreditOrder"
+            "relayCreditOrder",
+            "setResaleFloor"
         ];
         return names[action];
     }
@@ -581,6 +599,23 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         return uint32(block.timestamp) + modelClearance;
     }
 
+    /// @dev Licence `id`'s edition (all zero for a licence never minted).
+    function _editionOf(uint256 id) internal view returns (EditionModel memory ed) {
+        LicenceModel memory l = _lic[id];
+        if (l.owner != address(0)) ed = _eds[_edIndex[_key(l.filmId, l.quality)] - 1];
+    }
+
+    /// @dev The resale floor of licence `id`'s edition (0 for a licence never minted).
+    function _floorOf(uint256 id) internal view returns (uint64) {
+        return _editionOf(id).floor;
+    }
+
+    /// @dev Highest resale floor of an edition priced `price`: 50 % of it, rounded down (independent of the
+    /// market's `MAX_RESALE_FLOOR_BPS`).
+    function _maxFloor(uint64 price) internal pure returns (uint64) {
+        return price / 2;
+    }
+
     // ------------------------------------------------------------------ outcome bookkeeping
 
     /// @dev Records an attempt of `action` and whether it matched the model's prediction.
@@ -658,6 +693,24 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         return (r >> 8) % 2 == 0 || price == 0 ? price + 1 : price - 1;
     }
 
+    /// @dev A resale price of licence `id`: below the market's minimum one time in `belowMin`, one time in five
+    /// around its edition's floor (one cent under it, at it or one over; when it has none, a price up to half the
+    /// edition's, under the highest floor the studio may set later: see {MarketActions-_setResaleFloor}), else 20
+    /// cents to 1,000 euros.
+    function _resalePrice(uint256 r, uint256 belowMin, uint256 id) internal view returns (uint64) {
+        // The casts are safe: the values are below 100,001 (a floor is at most half an edition's price).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (r % belowMin == 0) return uint64(r % 20);
+        if ((r >> 128) % 5 == 0) {
+            EditionModel memory ed = _editionOf(id);
+            if (ed.floor != 0) return ed.floor - 1 + uint64((r >> 8) % 3);
+            // forge-lint: disable-next-line(unsafe-typecast)
+            return uint64(_bound(r >> 8, 20, 20 + _maxFloor(ed.price)));
+        }
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return uint64(_bound(r, 20, 100_000));
+    }
+
     /// @dev A fresh payment reference 7 times in 8, else a used one (if any) or zero.
     function _ref(uint256 seed) internal view returns (bytes32) {
         uint256 r = _rand(seed, "ref");
@@ -701,9 +754,17 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         return id;
     }
 
-    /// @dev For buying: one time in three an active offer of a licence whose sale is still uncleared, if one is
-    /// found quickly, else as {_pickOffer}.
+    /// @dev For buying: one time in eight an active offer below its edition's current floor (raised since it
+    /// was listed: the market must refuse it), one time in three an active offer of a licence whose sale is still
+    /// uncleared, each if one is found quickly, else as {_pickOffer}.
     function _pickOfferToBuy(uint256 seed) internal view returns (uint256) {
+        if (_rand(seed, "below floor") % 8 == 0) {
+            uint256 from = _rand(seed, "from floor");
+            for (uint256 i = 0; i < 8 && i < activeOffers.length; i++) {
+                uint256 offerId = activeOffers[(from + i) % activeOffers.length];
+                if (_off[offerId].price < _floorOf(_off[offerId].licenceId)) return offerId;
+            }
+        }
         if (_rand(seed, "uncleared") % 3 == 0) {
             uint256 from = _rand(seed, "from");
             for (uint256 i = 0; i < 8 && i < activeOffers.length; i++) {

@@ -50,7 +50,7 @@ abstract contract MarketOrderActions is MarketModel {
             _resaleOrder(seed, o);
             _sign(seed, false, o);
         }
-        (bool auth, bool expectOk) = _predictResale(o);
+        (bool auth, bool expectOk, bool belowFloor) = _predictResale(o);
         vm.prank(_poolAt(_rand(seed, "relayer")));
         try market.relayOrder(o.account, o.action, o.target, o.amount, o.deadline, o.sig) returns (
             uint256 offerId
@@ -72,6 +72,7 @@ abstract contract MarketOrderActions is MarketModel {
             }
         } catch {
             _outcome(Action.RelayOrder, auth, expectOk, false);
+            if (belowFloor) ghostFloorPricesRefused++;
         }
     }
 
@@ -90,16 +91,20 @@ abstract contract MarketOrderActions is MarketModel {
             owner = _lic[_off[o.target].licenceId].owner;
         }
         o.account = _caller(_rand(seed, "seller"), owner == address(0) ? _poolAt(seed) : owner);
-        uint256 p = _rand(seed, "price");
-        // Both casts are safe: the values are below 100,001.
-        // forge-lint: disable-next-line(unsafe-typecast)
-        o.amount = o.action == 2 ? 0 : (p % 10 == 0 ? uint64(p % 20) : uint64(_bound(p, 20, 100_000)));
+        uint256 id = o.action == 0 ? o.target : _off[o.target].licenceId;
+        o.amount = o.action == 2 ? 0 : _resalePrice(_rand(seed, "price"), 10, id);
     }
 
     /// @dev `auth`: the order is the owner's (signed by it, for a licence or offer it holds); `expectOk`: and
-    /// `list`, `updateOffer` or `cancelOffer` by the owner would succeed, the order is not expired, and the market
-    /// is not paused unless it cancels.
-    function _predictResale(Signed memory o) internal view returns (bool auth, bool expectOk) {
+    /// `list`, `updateOffer` or `cancelOffer` by the owner would succeed (a price at least the minimum and the
+    /// edition's floor), the order is not expired, and the market
+    /// is not paused unless it cancels. `belowFloor`: the order would be carried out but for its price, under the
+    /// edition's current floor.
+    function _predictResale(Signed memory o)
+        internal
+        view
+        returns (bool auth, bool expectOk, bool belowFloor)
+    {
         // forge-lint: disable-next-line(block-timestamp)
         bool live = o.deadline >= block.timestamp && (o.action == 2 || !modelPaused);
         if (o.action == 0) {
@@ -108,14 +113,17 @@ abstract contract MarketOrderActions is MarketModel {
             // forge-lint: disable-next-line(block-timestamp)
             bool offHold = l.holdUntil <= block.timestamp;
             expectOk = auth && live && l.live && offHold && o.amount >= 20 && l.offerId == 0;
+            belowFloor = expectOk && o.amount < _floorOf(o.target);
         } else if (o.action <= 2) {
             OfferModel memory f = _off[o.target];
             address seller = _lic[f.licenceId].owner;
             auth = o.valid && seller != address(0) && o.account == seller;
             expectOk = auth && live && f.active && (o.action == 2 || o.amount >= 20);
+            belowFloor = expectOk && o.action == 1 && o.amount < _floorOf(f.licenceId);
         } else {
             auth = o.valid;
         }
+        expectOk = expectOk && !belowFloor;
     }
 
     // ------------------------------------------------------------------ credit orders
@@ -129,7 +137,7 @@ abstract contract MarketOrderActions is MarketModel {
             _creditOrder(seed, o);
             _sign(seed, true, o);
         }
-        (bool auth, bool expectOk) = _predictCredit(o);
+        (bool auth, bool expectOk, bool belowFloor) = _predictCredit(o);
         vm.prank(_poolAt(_rand(seed, "relayer")));
         try market.relayCreditOrder(
             o.account, o.action, o.target, o.amount, o.to, o.deadline, o.sig
@@ -139,6 +147,7 @@ abstract contract MarketOrderActions is MarketModel {
             if (_outcome(Action.RelayCreditOrder, auth, expectOk, true)) _creditModel(o, id);
         } catch {
             _outcome(Action.RelayCreditOrder, auth, expectOk, false);
+            if (belowFloor) ghostFloorSalesRefused++;
         }
     }
 
@@ -242,7 +251,13 @@ abstract contract MarketOrderActions is MarketModel {
     /// unauthorised, as in {_withdrawAs}); `expectOk`: and the purchase or withdrawal the account would make
     /// itself succeeds, the order is not expired, and the market is not paused. Buying one's own clean offer
     /// needs only the price less the seller's share, which the market credits before it debits the price.
-    function _predictCredit(Signed memory o) internal view returns (bool auth, bool expectOk) {
+    /// `belowFloor`: an offer purchase that would be carried out but for the offer's price, under its edition's
+    /// current floor.
+    function _predictCredit(Signed memory o)
+        internal
+        view
+        returns (bool auth, bool expectOk, bool belowFloor)
+    {
         // forge-lint: disable-next-line(block-timestamp)
         bool live = o.deadline >= block.timestamp && !modelPaused && o.to != address(0);
         uint256 credit = modelCredit[o.account];
@@ -266,6 +281,9 @@ abstract contract MarketOrderActions is MarketModel {
             }
             auth = o.valid && uint256(f.price) * unitsPerCent <= credit;
             expectOk = auth && live && !floatBuy && f.active && o.amount == f.price;
+            // An offer below its edition's current floor (raised since it was listed) cannot be bought.
+            belowFloor = expectOk && f.price < _floorOf(f.licenceId);
+            expectOk = expectOk && !belowFloor;
         } else {
             auth = o.valid;
         }

@@ -225,7 +225,8 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
             | TangibleEvent::MasterReplaced(_)
             | TangibleEvent::StudioFilmQuotaChanged(_)
             | TangibleEvent::EarningsCredited(_)
-            | TangibleEvent::TreasuryChanged(_) => {}
+            | TangibleEvent::TreasuryChanged(_)
+            | TangibleEvent::CardSettlementLimitChanged(_) => {}
         }
     }
     Ok(p)
