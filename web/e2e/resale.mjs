@@ -90,14 +90,30 @@ await h.run(async () => {
   check((await card.locator('[data-testid=resale] form').count()) === 0, 'no resale form during the hold');
   await h.screenshot('library-hold');
 
-  step("the hold passes (anvil's clock), the licence goes on sale at 25.00, bad prices refused");
+  step("the hold passes (anvil's clock), the studio sets a resale floor of 4.00 on HD, the licence goes on sale at 25.00, bad prices refused");
   await warp((await chain.readContract({ address: market, abi: MARKET_ABI, functionName: 'holdPeriod' })) + 1n);
+  const studioAdmin = await signInKey(base, STUDIO_ADMIN_KEY);
+  const floorSet = await fetch(`${base}/v1/editions/${FILM}-hd/resale-floor`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${studioAdmin.token}` },
+    body: JSON.stringify({ floor_cents: 400 }),
+  });
+  check(floorSet.status === 200, `the studio sets the HD floor: ${floorSet.status} ${await floorSet.text()}`);
+  await until('the floor in the mirror', 30_000, async () =>
+    (await getJson(`/v1/films/${FILM}`)).editions.some((e) => e.quality === 'hd' && e.resale_floor_cents === 400),
+  );
   await visit('/library');
   await card.locator('[data-testid=resale] input[name=price]').waitFor();
+  check((await card.locator('[data-testid=resale-floor]').textContent()).includes('€4.00'), "the studio's floor is shown");
   const price = card.locator('input[name=price]');
-  await price.fill('0.10');
+  await price.fill('3.99');
   await card.getByRole('button', { name: 'Put on sale' }).click();
-  check((await card.locator('.field-error').textContent()).includes('at least €0.20'), 'a price under 0.20 € is refused here');
+  check(
+    (await card.locator('.field-error').textContent()).includes("This film's studio sets the lowest resale price at €4.00."),
+    'a price under the floor is refused here',
+  );
+  await price.fill('0.10');
+  check((await card.locator('.field-error').textContent()).includes('€4.00'), 'and a price under 0.20 € too, at the floor');
   await price.fill('twelve');
   check((await card.locator('.field-error').textContent()).includes('Enter a price in euros'), 'a price that is not a number');
   await price.fill('25');
