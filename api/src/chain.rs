@@ -398,6 +398,17 @@ impl ChainClient {
         }))
     }
 
+    /// The market's daily limit on card settlements and what was settled today, both in cents.
+    pub async fn card_settlement_limit(&self) -> Result<(u64, u64), ChainError> {
+        let r = self
+            .market()
+            .cardSettlementLimit()
+            .call()
+            .await
+            .map_err(|e| self.contract_err(e))?;
+        Ok((u64::from(r.eurosPerDay) * 100, r.settledTodayCents))
+    }
+
     /// The operator's float in cents (its withdrawable balance in the market).
     pub async fn operator_float_cents(&self) -> Result<u64, ChainError> {
         let units = self.credit_of(self.operator).await?;

@@ -374,6 +374,7 @@ pub async fn float(state: &AppState, limit: i64) -> Result<FloatView, OperatorEr
     let balance = i64::try_from(balance).unwrap_or(i64::MAX);
     let movements = chain.float_movements().await?;
     let warning = i64::try_from(state.config().float_warning_cents).unwrap_or(i64::MAX);
+    let (daily_limit, settled_today) = chain.card_settlement_limit().await?;
     let mut after = balance;
     let mut out = Vec::new();
     for m in movements
@@ -398,6 +399,8 @@ pub async fn float(state: &AppState, limit: i64) -> Result<FloatView, OperatorEr
         balance_cents: balance,
         warning_cents: warning,
         low: balance < warning,
+        daily_limit_cents: i64::try_from(daily_limit).unwrap_or(i64::MAX),
+        settled_today_cents: i64::try_from(settled_today).unwrap_or(i64::MAX),
         movements: out,
     })
 }

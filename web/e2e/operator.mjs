@@ -150,6 +150,13 @@ await h.run(async () => {
   check(float.balance_cents > 0, `a float on the stack: ${JSON.stringify(float)}`);
   check((await text('[data-testid=float-balance]')) === eur(float.balance_cents), `balance ${await text('[data-testid=float-balance]')} = ${eur(float.balance_cents)}`);
   check((await text('[data-testid=float-warning]')) === eur(float.warning_cents), 'the alert threshold shown');
+  // Card settlements count against the market's daily limit (50,000 € by default; the scenarios before this
+  // one paid by card today, unless the UTC day turned meanwhile).
+  check(float.daily_limit_cents === 5_000_000 && float.settled_today_cents >= 0, `the daily card limit: ${float.settled_today_cents} of ${float.daily_limit_cents}`);
+  check(
+    (await text('[data-testid=float-daily]')) === `${eur(float.settled_today_cents)} of ${eur(float.daily_limit_cents)} a day`,
+    `card settled today shown: ${await text('[data-testid=float-daily]')}`,
+  );
   check((await page.locator('[data-testid=float-low]').count()) === (float.low ? 1 : 0), `LOW shown only when low (${float.low})`);
   await screenshot('float');
   if (await page.locator('[data-testid=float-show-all]').count()) await page.click('[data-testid=float-show-all]');

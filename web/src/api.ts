@@ -349,6 +349,9 @@ export interface FloatView {
   balance_cents: number;
   warning_cents: number;
   low: boolean;
+  /** The market's daily limit on card settlements, cents, and what was settled today (UTC). */
+  daily_limit_cents: number;
+  settled_today_cents: number;
   /** Newest first. */
   movements: FloatMovement[];
 }

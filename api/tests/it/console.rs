@@ -449,6 +449,14 @@ async fn a_dead_job_is_listed_and_retried_and_the_float_history_adds_up() {
         U256::from(float["balance_cents"].as_i64().unwrap()),
         units / per_cent
     );
+    // The daily card limit and today's card settlements, as the contract counts them.
+    let limit = market.cardSettlementLimit().call().await.unwrap();
+    assert_eq!(float["daily_limit_cents"], 5_000_000, "{float}");
+    assert_eq!(
+        float["settled_today_cents"].as_u64(),
+        Some(limit.settledTodayCents),
+        "{float}"
+    );
     let movements = float["movements"].as_array().unwrap();
     let kinds: Vec<&str> = movements
         .iter()

@@ -38,8 +38,11 @@ abstract contract MarketActions is MarketOrderActions {
         uint64 expected = _expectedPrice(seed, ed.price);
         uint256 cost = uint256(ed.price) * unitsPerCent;
         bool auth = modelOperator[caller];
-        bool expectOk = auth && !modelPaused && ed.active && expected == ed.price && recipient != address(0)
-            && ref != bytes32(0) && !refUsed[ref] && modelCredit[caller] >= cost;
+        bool rest = auth && !modelPaused && ed.active && expected == ed.price && recipient != address(0)
+            && ref != bytes32(0) && !refUsed[ref];
+        // The daily limit is checked after the sale's own checks, before the float is debited.
+        CardLimit memory limit = _cardLimit(ed.price);
+        bool expectOk = rest && limit.within && modelCredit[caller] >= cost;
         vm.prank(caller);
         try market.settleCardPrimary(ed.filmId, ed.quality, expected, recipient, ref) returns (uint256 id) {
             if (_outcome(Action.SettleCardPrimary, auth, expectOk, true)) {
@@ -47,10 +50,12 @@ abstract contract MarketActions is MarketOrderActions {
                 _useRef(ref);
                 _mintModel(id, recipient, ed.filmId, ed.quality, _holdUntil());
                 _cardPrimaryModel(id, ed);
+                _chargeCardModel(ed.price);
                 modelCredit[caller] -= cost;
             }
-        } catch {
+        } catch (bytes memory err) {
             _outcome(Action.SettleCardPrimary, auth, expectOk, false);
+            if (rest && !limit.within) _limitRefused("settleCardPrimary", err, limit);
         }
     }
 
@@ -149,23 +154,27 @@ abstract contract MarketActions is MarketOrderActions {
         bytes32 ref = _ref(seed);
         address recipient = _recipient(seed);
         uint64 expected = _expectedPrice(seed, o.price);
-        uint256 cost = uint256(o.price) * unitsPerCent;
         bool auth = modelOperator[caller];
         bool rest = auth && o.active && !modelPaused && expected == o.price && recipient != address(0)
-            && ref != bytes32(0) && !refUsed[ref] && modelCredit[caller] >= cost;
+            && ref != bytes32(0) && !refUsed[ref];
         bool aboveFloor = o.price >= _floorOf(o.licenceId); // the edition's current floor
-        bool expectOk = rest && aboveFloor;
+        // The daily limit is checked after the sale's own checks (the floor's too), before the float is debited.
+        CardLimit memory limit = _cardLimit(o.price);
+        bool funded = modelCredit[caller] >= uint256(o.price) * unitsPerCent;
+        bool expectOk = rest && aboveFloor && limit.within && funded;
         vm.prank(caller);
         try market.settleCardOffer(offerId, expected, recipient, ref) returns (uint256 id) {
             if (_outcome(Action.SettleCardOffer, auth, expectOk, true)) {
                 _checkEq(id, cardId(ref), "settleCardOffer: card licence id");
                 _useRef(ref);
-                modelCredit[caller] -= cost;
+                _chargeCardModel(o.price);
+                modelCredit[caller] -= uint256(o.price) * unitsPerCent;
                 _resaleModel(offerId, id, recipient, true);
             }
-        } catch {
+        } catch (bytes memory err) {
             _outcome(Action.SettleCardOffer, auth, expectOk, false);
-            if (rest && !aboveFloor) ghostFloorSalesRefused++;
+            if (rest && funded && !aboveFloor) ghostFloorSalesRefused++;
+            if (rest && aboveFloor && !limit.within) _limitRefused("settleCardOffer", err, limit);
         }
     }
 
@@ -432,9 +441,9 @@ abstract contract MarketActions is MarketOrderActions {
     }
 
     /// @dev One random action while the market is paused: pausable ones must revert, the others (cancel, signed
-    /// or not, revoke, clearing, registry and admin changes, resale floors) still work.
+    /// or not, revoke, clearing, registry and admin changes, resale floors, the card settlement limit) still work.
     function _probe(uint256 seed) internal {
-        uint256 k = seed % 17;
+        uint256 k = seed % 18;
         if (k == 0) _buyPrimary(seed);
         else if (k == 1) _settleCardPrimary(seed);
         else if (k == 2) _list(seed);
@@ -451,6 +460,7 @@ abstract contract MarketActions is MarketOrderActions {
         else if (k == 13) _relayOrder(seed);
         else if (k == 14) _relayCreditOrder(seed);
         else if (k == 15) _setResaleFloor(seed);
+        else if (k == 16) _setCardSettlementLimit(seed);
         else _withdraw(seed);
     }
 
@@ -492,6 +502,42 @@ abstract contract MarketActions is MarketOrderActions {
             if (_outcome(Action.SetClearancePeriod, auth, expectOk, true)) modelClearance = period;
         } catch {
             _outcome(Action.SetClearancePeriod, auth, expectOk, false);
+        }
+    }
+
+    /// @dev The daily limit of card settlements, in euros: mostly far above a day's card settlements (a few
+    /// hundred euros: the default 50,000 euros, 1,000 to 1,000,000, rarely the maximum), so that card sales keep
+    /// their coverage; one time in ten a few euros (1 to 30) above what was settled today (most offers no longer
+    /// fit, some editions do), one time in forty below it (nothing fits today), one time in forty 0 (no card
+    /// settlement at all). By the admin, one time in eight the operator (refused), or anyone. Allowed while paused.
+    /// @return small Whether a small limit (one of those three) was set: it stays until the next change (the next
+    /// days get the same small limit, each from 0), so {MarketHandler-setCardSettlementLimit} mostly lifts it.
+    function _setCardSettlementLimit(uint256 seed) internal returns (bool small) {
+        address caller = _rand(seed, "op") % 8 == 0 ? operator : _caller(seed, admin);
+        uint256 r = _rand(seed, "limit");
+        uint256 k = r % 40;
+        uint64 settled = modelSettledToday();
+        uint256 euros;
+        if (k < 4) euros = settled / 100 + _bound(r >> 8, 1, 30);
+        else if (k == 4) euros = settled == 0 ? 0 : _bound(r >> 8, 0, (settled - 1) / 100);
+        else if (k == 5) euros = 0;
+        else if (k == 6) euros = type(uint32).max;
+        else if (k < 16) euros = 50_000;
+        else euros = _bound(r >> 8, 1_000, 1_000_000);
+        // The cast is safe: at most the maximum, or a day's settlements (far below 2**32 euros) plus 30.
+        // forge-lint: disable-next-line(unsafe-typecast)
+        return _setCardSettlementLimitAs(caller, uint32(euros)) && k < 6;
+    }
+
+    /// @return set Whether `caller` set the limit (the admin only).
+    function _setCardSettlementLimitAs(address caller, uint32 limit) internal returns (bool set) {
+        bool auth = caller == admin;
+        vm.prank(caller);
+        try market.setCardSettlementLimit(limit) {
+            set = _outcome(Action.SetCardSettlementLimit, auth, auth, true);
+            if (set) modelSettleLimit = limit;
+        } catch {
+            _outcome(Action.SetCardSettlementLimit, auth, auth, false);
         }
     }
 

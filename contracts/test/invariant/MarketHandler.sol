@@ -8,7 +8,7 @@ import {MarketModel} from "./MarketModel.sol";
 
 /// @dev Model-based handler of the market. It keeps its own model of everything the market should hold
 /// (licences, offers, balances, accruals, pending sales, roles, pause, hold and clearance periods, editions and
-/// their resale floors), picks
+/// their resale floors, the daily card settlement limit and the day's card settlements), picks
 /// live licences, active offers and pending sales from that model, warps past holds and clearance times and uses
 /// fresh payment references, and signs orders with the pool's keys (relayed by anyone). Every action is tried by the
 /// authorised account most of the time and by any account of the pool otherwise, sometimes with a bad argument;
@@ -74,10 +74,44 @@ contract MarketHandler is MarketActions {
             this.setClearancePeriod.selector,
             this.relayOrder.selector,
             this.relayCreditOrder.selector,
-            this.setResaleFloor.selector
+            this.setResaleFloor.selector,
+            this.setCardSettlementLimit.selector
         ];
         uint8[ACTION_COUNT] memory weight = [
-            3, 3, 5, 2, 2, 3, 3, 2, 1, 2, 2, 2, 2, 2, 2, 1, 1, 2, 2, 1, 1, 1, 1, 3, 1, 3, 1, 1, 2, 1, 3, 4, 1
+            3, // buyPrimary
+            3, // settleCardPrimary
+            5, // list
+            2, // updateOffer
+            2, // cancelOffer
+            3, // buyOffer
+            3, // settleCardOffer
+            2, // revoke
+            1, // deposit
+            2, // withdraw
+            2, // withdrawFloat
+            2, // withdrawStudio
+            2, // withdrawPlatform
+            2, // pause
+            2, // unpause
+            1, // setHoldPeriod
+            1, // updateEdition
+            2, // withdrawEdition
+            2, // reactivateEdition
+            1, // setStudioCommission
+            1, // updateStudio
+            1, // setPlatform
+            1, // setOperatorRole
+            3, // warp
+            1, // tryDirectTransfer
+            3, // suspendEdition
+            1, // setTreasury
+            1, // setStudioFilmQuota
+            2, // clearSales
+            1, // setClearancePeriod
+            3, // relayOrder
+            4, // relayCreditOrder
+            1, // setResaleFloor
+            1 // setCardSettlementLimit
         ];
         uint256 n;
         for (uint256 i = 0; i < ACTION_COUNT; i++) {
@@ -205,6 +239,19 @@ contract MarketHandler is MarketActions {
 
     function setResaleFloor(uint256 seed) external {
         _setResaleFloor(seed);
+    }
+
+    /// @dev Sets the daily card settlement limit; after a small one, tries one card settlement (primary or resale,
+    /// mostly refused by the limit) and puts the default back seven times out of eight, so that small limits are
+    /// short-lived and card sales keep their coverage.
+    function setCardSettlementLimit(uint256 seed) external {
+        if (!_setCardSettlementLimit(seed)) return;
+        uint256 r = _rand(seed, "settle");
+        if (r % 2 == 0) _settleCardPrimary(r);
+        else _settleCardOffer(r);
+        if (_rand(seed, "keep") % 8 != 0) {
+            _setCardSettlementLimitAs(admin, market.DEFAULT_CARD_SETTLEMENT_LIMIT_EUROS());
+        }
     }
 
     function setStudioCommission(uint256 seed) external {

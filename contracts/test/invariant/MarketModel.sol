@@ -6,11 +6,13 @@ import {StdCheats} from "forge-std/StdCheats.sol";
 import {StdUtils} from "forge-std/StdUtils.sol";
 import {TangibleMarket} from "../../src/TangibleMarket.sol";
 import {TangibleLicence} from "../../src/TangibleLicence.sol";
+import {ITangibleMarket} from "../../src/ITangibleMarket.sol";
 import {TestEuro} from "../../src/TestEuro.sol";
 
 /// @dev The model and bookkeeping half of {MarketHandler}: the fixture, the model of everything the market should
 /// hold (licences, offers, balances, accruals, pending sales and the licences that replaced uncleared ones, roles,
-/// pause, hold and clearance periods, editions and their resale floors), the per-action counters, the
+/// pause, hold and clearance periods, editions and their resale floors, the daily card settlement limit and the
+/// day's card settlements), the per-action counters, the
 /// views the invariants read, the model updates shared by the actions, the outcome bookkeeping ({_outcome},
 /// {_violate}) and the seeded picks of callers, licences, offers and references. The actions are in
 /// {MarketActions}, the fuzzer's entry points in {MarketHandler}.
@@ -50,10 +52,11 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         SetClearancePeriod,
         RelayOrder,
         RelayCreditOrder,
-        SetResaleFloor
+        SetResaleFloor,
+        SetCardSettlementLimit
     }
 
-    uint256 public constant ACTION_COUNT = 33; // checked against the enum in the constructor
+    uint256 public constant ACTION_COUNT = 34; // checked against the enum in the constructor
     /// @dev Most resales one revoke follows (the market's `_MAX_HOPS`).
     uint256 internal constant MAX_HOPS = 32;
 
@@ -97,6 +100,15 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         bool suspended;
         bool byAdmin; // suspended by the admin
         uint64 floor; // resale floor: no listing, reprice or sale of its licences below it
+    }
+
+    /// @dev A card settlement of `price` cents against the daily limit: `within` it, or refused with the cents
+    /// settled today and the limit in cents.
+    struct CardLimit {
+        bool within;
+        uint64 settled;
+        uint64 price;
+        uint64 limitCents;
     }
 
     struct StudioModel {
@@ -164,6 +176,13 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     uint32 public modelClearance;
     uint256 public modelPendingUnits; // every pending share, in units
 
+    /// @dev The most card money operators may settle per day, in euros (`cardSettlementLimit`).
+    uint32 public modelSettleLimit;
+    /// @dev The day (`block.timestamp / 1 days`) of the last card settlement, and the cents settled by card that
+    /// day (see {modelSettledToday}).
+    uint32 internal _settleDay;
+    uint64 internal _settledCents;
+
     /// @dev Each account's next signed-order nonce (`orderNonce`): moved on by its orders carried out and by its
     /// own updateOffer and cancelOffer.
     mapping(address account => uint32) public modelNonce;
@@ -199,6 +218,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     uint256 public ghostFloorsAboveOffers; // resale floors set above an active offer's price
     uint256 public ghostFloorPricesRefused; // listings and reprices (signed or not) refused for the floor only
     uint256 public ghostFloorSalesRefused; // purchases of an offer (any way) refused for the floor only
+    uint256 public ghostLimitRefused; // card settlements refused by the daily limit only (float aside)
 
     constructor(
         TangibleMarket market_,
@@ -241,6 +261,8 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         modelPlatform = market_.platform();
         modelHold = market_.holdPeriod();
         modelClearance = market_.clearancePeriod();
+        (modelSettleLimit, _settledCents) = market_.cardSettlementLimit();
+        _settleDay = _today();
         modelTokenHeld = euro_.balanceOf(address(market_));
         modelNextLicenceId = market_.nextLicenceId();
         modelNextOfferId = market_.nextOfferId();
@@ -346,6 +368,11 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         return _eds[i];
     }
 
+    /// @dev The cents settled by card today: 0 on a day without a card settlement yet.
+    function modelSettledToday() public view returns (uint64) {
+        return _settleDay == _today() ? _settledCents : 0;
+    }
+
     function okCount(uint256 action) external view returns (uint256) {
         return _ok[action];
     }
@@ -402,7 +429,8 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             "setClearancePeriod",
             "relayOrder",
             "relayCreditOrder",
-            "setResaleFloor"
+            "setResaleFloor",
+            "setCardSettlementLimit"
         ];
         return names[action];
     }
@@ -541,6 +569,38 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
                 0
             )
         );
+    }
+
+    /// @dev Whether a card settlement of `price` cents now keeps the day's card settlements within the daily limit,
+    /// and the values the market's refusal must carry.
+    function _cardLimit(uint64 price) internal view returns (CardLimit memory c) {
+        c.settled = modelSettledToday();
+        c.price = price;
+        c.limitCents = uint64(modelSettleLimit) * 100;
+        c.within = uint256(c.settled) + price <= c.limitCents;
+    }
+
+    /// @dev A card settlement of `price` cents now: counted in today's total (the first of a day starts it afresh).
+    function _chargeCardModel(uint64 price) internal {
+        (_settleDay, _settledCents) = (_today(), modelSettledToday() + price);
+    }
+
+    /// @dev A card settlement the model expects the daily limit alone to refuse (a float too small is checked
+    /// after it): the market must revert with exactly `MarketCardSettlementLimit(settled, price, limitCents)`.
+    function _limitRefused(string memory what, bytes memory err, CardLimit memory c) internal {
+        ghostLimitRefused++;
+        bytes memory want = abi.encodeWithSelector(
+            ITangibleMarket.MarketCardSettlementLimit.selector, c.settled, c.price, c.limitCents
+        );
+        if (keccak256(err) != keccak256(want)) {
+            _violate(string.concat(what, ": not refused by the daily limit"));
+        }
+    }
+
+    /// @dev The day a card settlement made now counts in (UTC days since the epoch, as the market counts them).
+    function _today() internal view returns (uint32) {
+        // forge-lint: disable-next-line(block-timestamp)
+        return uint32(block.timestamp / 1 days);
     }
 
     /// @dev Records a pending sale; the market's record must match at once.

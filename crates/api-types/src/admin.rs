@@ -121,6 +121,13 @@ pub struct FloatView {
     pub warning_cents: i64,
     /// Below the threshold: a `float_low` alert was raised and `/readyz` warns.
     pub low: bool,
+    /// The most card money the market lets operators settle per UTC day, cents (the contract's
+    /// `cardSettlementLimit`, set by the platform admin).
+    #[serde(default)]
+    pub daily_limit_cents: i64,
+    /// Card money settled today (UTC) against that limit, cents.
+    #[serde(default)]
+    pub settled_today_cents: i64,
     /// The latest movements (at most `limit`), newest first.
     pub movements: Vec<FloatMovement>,
 }

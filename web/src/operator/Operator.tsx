@@ -242,6 +242,12 @@ function FloatSection({ load, retry }: { load: Load<FloatView>; retry: () => voi
                   <dd data-testid="float-warning">{money(f.warning_cents)}</dd>
                 </div>
                 <div>
+                  <dt>Card settled today</dt>
+                  <dd data-testid="float-daily">
+                    {money(f.settled_today_cents)} of {money(f.daily_limit_cents)} a day
+                  </dd>
+                </div>
+                <div>
                   <dt>Operator account</dt>
                   <dd class="small">
                     <code title={f.operator}>{short(f.operator)}</code>
