@@ -35,7 +35,9 @@ make_copy() {
   mkdir -p "$dir/contracts/test"
   ln -s "$root/.tools" "$dir/.tools"
   cp -r "$root/contracts/src" "$root/contracts/foundry.toml" "$dir/contracts/"
-  cp -r "$root/contracts/test/invariant" "$root/contracts/test/utils" "$dir/contracts/test/"
+  # The whole test folder: the fuzzer draws values from the compiled code, so the campaign of a fixed
+  # seed is the one `make test` runs only when the same files are compiled.
+  cp -r "$root/contracts/test/." "$dir/contracts/test/"
 }
 
 # Runs the invariant suite in $1/contracts; output in $2. No shrinking (a kill needs no minimal sequence)

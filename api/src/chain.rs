@@ -89,6 +89,8 @@ pub struct Edition {
     pub master_hash: B256,
     /// Lowest resale price, cents (0: the market's minimum only).
     pub resale_floor_cents: u64,
+    /// Lowest primary price the edition ever had, cents: the floor is at most half of it.
+    pub lowest_price_cents: u64,
 }
 
 /// An offer as the chain sees it.
@@ -310,6 +312,7 @@ impl ChainClient {
                 active: info.active,
                 master_hash: info.masterHash,
                 resale_floor_cents: info.resaleFloorCents,
+                lowest_price_cents: info.lowestPriceCents,
             })),
             Err(e) => self.absent_if(e, |r| {
                 matches!(

@@ -103,7 +103,7 @@ pub(crate) fn chain_write_err(e: ChainError) -> ApiError {
                 ),
                 TangibleMarketErrors::RegistryInvalidResaleFloor(f) => {
                     ApiError::invalid_field(format!(
-                        "a resale floor of {} cents is above half the edition's price ({} cents at most)",
+                        "a resale floor of {} cents is above half the edition's lowest price ({} cents at most)",
                         f.floorCents, f.maxCents
                     ))
                 }

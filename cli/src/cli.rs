@@ -474,8 +474,8 @@ pub enum StudioCommand {
         file: PathBuf,
     },
     /// Set the lowest price a licence of an edition can be resold at on the market (studio
-    /// admin; at most half the edition's price; 0 removes it): a sale declared at a token price
-    /// still pays the studio 15 % of the floor.
+    /// admin; at most half the lowest price the edition ever had; 0 removes it): a sale declared
+    /// at a token price still pays the studio 15 % of the floor.
     ResaleFloor {
         /// The film id.
         film: u64,

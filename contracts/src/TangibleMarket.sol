@@ -22,7 +22,7 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// stablecoin units (`unitsPerCent = 10 ** (decimals - 2)`).
 /// Card licence ids are derived from the payment reference ({cardLicenceId}); a licence slot is never cleared,
 /// so a second settlement with the same `paymentRef` finds its id taken: single use forever, without a separate
-/// storage slot. Crypto licence ids are sequential from 1 (always < 2**64, card ids always >= 2**255).
+/// storage slot. Crypto licence ids are sequential from 1 (always < 2**48, card ids always >= 2**255).
 contract TangibleMarket is TangibleOffers {
     using SafeERC20 for IERC20;
 

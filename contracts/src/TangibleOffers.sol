@@ -105,7 +105,7 @@ abstract contract TangibleOffers is TangibleMarketCore {
         offerId = _counters.nextOfferId++;
         _offerLicences[offerId] = licenceId;
         // forge-lint: disable-next-line(unsafe-typecast)
-        _activeOffers[licenceId] = ActiveOffer(uint64(offerId), priceCents); // offer ids are a uint64 counter
+        _activeOffers[licenceId] = ActiveOffer(uint64(offerId), priceCents); // offer ids are a uint48 counter
         emit OfferListed(offerId, licenceId, seller, priceCents);
     }
 

@@ -26,8 +26,9 @@ abstract contract TangibleRegistry is AccessControl {
     uint8 public constant MAX_QUALITY = 2;
     /// @notice Films a newly registered studio may register before the platform admin raises its quota.
     uint16 public constant DEFAULT_FILM_QUOTA = 1000;
-    /// @notice Highest resale floor a studio may set, in basis points of the edition's primary price (see
-    /// {setResaleFloor}): 50 %, so that a floor never prices holders out of reselling.
+    /// @notice Highest resale floor a studio may set, in basis points of the lowest primary price the edition ever
+    /// had (see {setResaleFloor}): 50 %, so that a floor never prices holders out of reselling, even after the
+    /// primary price was raised.
     uint16 public constant MAX_RESALE_FLOOR_BPS = 5000;
     /// @dev Film ids are sequential and stored in 24 bits inside each licence slot.
     uint64 internal constant _MAX_FILM_ID = type(uint24).max;
@@ -54,6 +55,7 @@ abstract contract TangibleRegistry is AccessControl {
         bool suspended; // withdrawn by the platform: the studio cannot reactivate it, see {suspendEdition}
         bool suspendedByAdmin; // only `DEFAULT_ADMIN_ROLE` lifts it, not an operator
         uint64 resaleFloorCents; // lowest resale price, see {setResaleFloor}
+        uint64 lowestPriceCents; // lowest primary price the edition ever had: bounds the floor
     }
 
     /// @notice Read-only view of an edition.
@@ -66,6 +68,7 @@ abstract contract TangibleRegistry is AccessControl {
         bool active;
         bool suspended;
         uint64 resaleFloorCents;
+        uint64 lowestPriceCents;
     }
 
     /// @notice Read-only view of a studio.
@@ -287,7 +290,7 @@ abstract contract TangibleRegistry is AccessControl {
         if (priceCents == 0) revert RegistryInvalidPrice(priceCents);
         uint256 key = _editionKey(filmId, quality);
         if (_editions[key].priceCents != 0) revert RegistryEditionExists(filmId, quality);
-        _editions[key] = Edition(priceCents, studioId, true, false, false, 0);
+        _editions[key] = Edition(priceCents, studioId, true, false, false, 0, priceCents);
         _masterHashes[key] = masterHash;
         emit EditionRegistered(filmId, quality, masterHash, priceCents);
     }
@@ -315,21 +318,26 @@ abstract contract TangibleRegistry is AccessControl {
             _masterHashes[key] = masterHash;
             emit MasterReplaced(filmId, quality, previous, masterHash, reason);
         }
-        _checkFloorBound(e.resaleFloorCents, priceCents);
+        uint64 lowest = e.lowestPriceCents;
+        if (priceCents < lowest) {
+            lowest = priceCents;
+            _checkFloorBound(e.resaleFloorCents, lowest);
+            e.lowestPriceCents = lowest;
+        }
         e.priceCents = priceCents;
         emit EditionUpdated(filmId, quality, masterHash, priceCents);
     }
 
     /// @notice Sets an edition's resale floor: no licence of the edition can be listed, repriced or sold on the
-    /// market below `floorCents` (at most {MAX_RESALE_FLOOR_BPS} of its primary price; 0 = the market's minimum
-    /// only). A sale paid on the side and declared at a token price still pays the studio its share of the floor.
+    /// market below `floorCents` (at most {MAX_RESALE_FLOOR_BPS} of the lowest primary price it ever had, so that
+    /// raising the price cannot lift the bound; 0 = the market's minimum only). A sale paid on the side and declared at a token price still pays the studio its share of the floor.
     /// Offers already listed below a new floor cannot be bought until their seller reprices them. Studio admin or
     /// operator; not while the platform suspends the edition.
     /// @dev Emits a {ResaleFloorChanged} event.
     function setResaleFloor(uint64 filmId, uint8 quality, uint64 floorCents) external virtual {
         (, Edition storage e) = _studioEdition(filmId, quality);
         if (e.suspended) revert RegistryEditionSuspended(filmId, quality);
-        _checkFloorBound(floorCents, e.priceCents);
+        _checkFloorBound(floorCents, e.lowestPriceCents);
         e.resaleFloorCents = floorCents;
         emit ResaleFloorChanged(filmId, quality, floorCents);
     }
@@ -425,7 +433,8 @@ abstract contract TangibleRegistry is AccessControl {
             e.priceCents,
             e.active,
             e.suspended,
-            e.resaleFloorCents
+            e.resaleFloorCents,
+            e.lowestPriceCents
         );
     }
 

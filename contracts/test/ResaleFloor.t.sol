@@ -87,9 +87,30 @@ contract ResaleFloorTest is TangibleTest {
         market.updateEdition(filmId, HD, MASTER_HD, 1_299, "");
         vm.prank(studioAdmin);
         market.updateEdition(filmId, HD, MASTER_HD, 1_300, "");
-        // Raising the price never conflicts.
+        // Raising the price never conflicts, and never lifts the bound: it stays half the lowest price.
         vm.prank(studioAdmin);
         market.updateEdition(filmId, HD, MASTER_HD, 5_000, "");
+        assertEq(market.edition(filmId, HD).lowestPriceCents, 1_300);
+        vm.expectRevert(
+            abi.encodeWithSelector(TangibleRegistry.RegistryInvalidResaleFloor.selector, 651, 650)
+        );
+        _setFloor(HD, 651);
+    }
+
+    /// The attack the bound must stop: withdraw the edition (nobody buys at the new price), raise its price to
+    /// the maximum, then set a floor no holder can reach. Refused: the bound is half the lowest price ever.
+    function test_aStudioCannotPriceHoldersOutByRaisingThePriceFirst() public {
+        uint256 licence = _buyCrypto(alice, HD, alice);
+        vm.startPrank(studioAdmin);
+        market.withdrawEdition(filmId, HD);
+        market.updateEdition(filmId, HD, MASTER_HD, type(uint64).max, "");
+        vm.expectRevert(
+            abi.encodeWithSelector(TangibleRegistry.RegistryInvalidResaleFloor.selector, 1e18, 650)
+        );
+        market.setResaleFloor(filmId, HD, 1e18);
+        vm.stopPrank();
+        // The holder still lists at 6.50 €.
+        _list(alice, licence, 650);
     }
 
     function test_setResaleFloor_studioAdminOrOperatorOnly_notWhileSuspended() public {

@@ -591,7 +591,7 @@ export const api = {
   },
   registerFilm: (token: string, studioId: number, title: string, year: number, editions: { quality: string; price_cents: number }[]) =>
     call<FilmCreated>('POST', `/v1/studios/${studioId}/films`, { title, year, editions }, token),
-  /** Sets the lowest price a licence of the edition can be resold at (at most half its price; 0: none). */
+  /** Sets the lowest price a licence of the edition can be resold at (at most half its lowest price; 0: none). */
   setResaleFloor: (token: string, editionId: string, floorCents: number) =>
     call<ResaleFloor>('PUT', `/v1/editions/${editionId}/resale-floor`, { floor_cents: floorCents }, token),
   setEditionActive: (token: string, editionId: string, active: boolean) =>

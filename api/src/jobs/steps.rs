@@ -182,6 +182,18 @@ pub(super) async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> any
         Ok(None) => {}
         Err(e) => return Ok(Step::Retry(e.to_string())),
     }
+    // The buyer was a wallet when the purchase was created; an address can get code since (a
+    // contract deployed at a precomputed address): no licence goes to a contract.
+    match chain.can_hold_licences(p.buyer).await {
+        Ok(true) => {}
+        Ok(false) => {
+            return Ok(Step::Impossible(format!(
+                "the buyer {} is now a contract, which cannot hold a licence",
+                p.buyer
+            )));
+        }
+        Err(e) => return Ok(Step::Retry(e.to_string())),
+    }
     let sent = match p.offer_id {
         Some(offer_id) => {
             chain

@@ -54,7 +54,7 @@ pub(crate) async fn require_wallet(
         return Ok(());
     }
     Err(ApiError::invalid_field(format!(
-        "{field} {account} is a contract: licences go to wallets that sign in and receive the          film's key (an externally owned account, or an EIP-7702 one)"
+        "{field} {account} is a contract: licences go to wallets that sign in and receive the film's key (an externally owned account, or an EIP-7702 one)"
     )))
 }
 
@@ -77,6 +77,31 @@ async fn create(
     p: NewPurchase,
     path: &'static str,
 ) -> ApiResult<(StatusCode, axum::Json<PurchaseCreated>)> {
+    // Nobody is charged for a payment the market would refuse to settle today (its daily limit on
+    // card settlements). Purchases created and not yet settled are not counted: one may still
+    // wait for tomorrow (retried) and be refunded past `settlement_deadline_secs`.
+    let (limit, settled_today) = state
+        .chain()
+        .card_settlement_limit()
+        .await
+        .map_err(chain_unavailable)?;
+    if p.amount > limit.saturating_sub(settled_today) {
+        let why = if p.amount > limit {
+            format!("it is over the market's daily limit on card payments ({limit} cents)")
+        } else {
+            format!(
+                "today's card payments ({settled_today} of {limit} cents) leave no room for it: \
+                 try again after 00:00 UTC"
+            )
+        };
+        return Err(ApiError::conflict(
+            codes::CARD_LIMIT_REACHED,
+            format!(
+                "a card payment of {} cents cannot be taken now: {why}, or pay in stablecoin",
+                p.amount
+            ),
+        ));
+    }
     // Only a purchase that will create a PaymentIntent spends the global budget (a refused
     // request does not), so junk requests cannot lock buyers out.
     state.budgets().payment_intent(path)?;

@@ -480,14 +480,14 @@ async fn upload_master_checked(
 // ------------------------------------------------------------------ resale floor
 
 /// Sets the lowest price a licence of the edition can be listed, repriced or sold at on the
-/// market (studio admin; at most half the edition's price, 0 for none). Offers listed below a
+/// market (studio admin; at most half the lowest price the edition ever had, 0 for none). Offers listed below a
 /// raised floor cannot be bought until their seller raises the price.
 #[utoipa::path(put, path = "/v1/editions/{id}/resale-floor", request_body = ResaleFloorRequest, security(("bearer" = [])),
     params(("id" = String, Path, description = "edition id `<film_id>-<sd|hd|4k>`")),
     responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), (status = 200, body = ResaleFloor), (status = 401, body = ErrorBody),
     (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
     (status = 409, description = "edition_suspended", body = ErrorBody),
-    (status = 422, description = "a floor above half the edition's price", body = ErrorBody)))]
+    (status = 422, description = "a floor above half the edition's lowest price", body = ErrorBody)))]
 pub async fn set_resale_floor(
     State(state): State<AppState>,
     user: AuthUser,
@@ -507,11 +507,12 @@ pub async fn set_resale_floor(
                 "edition {edition} is not on chain yet (upload its master first)"
             ))
         })?;
-    // The contract's bound, checked here so that a refused floor costs no gas.
-    let max = on_chain.price_cents / 2;
+    // The contract's bound (half the lowest price the edition ever had), checked here so that a
+    // refused floor costs no gas.
+    let max = on_chain.lowest_price_cents / 2;
     if req.floor_cents > max {
         return Err(ApiError::invalid_field(format!(
-            "a resale floor of {} cents is above half the edition's price ({max} cents at most)",
+            "a resale floor of {} cents is above half the edition's lowest price ({max} cents at most)",
             req.floor_cents
         )));
     }

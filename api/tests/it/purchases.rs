@@ -349,17 +349,42 @@ async fn two_card_buyers_race_for_one_offer_one_licence_one_refund() {
     );
 }
 
-/// The contract's daily limit on card settlements (a stolen operator key's bound): a payment
-/// over it is not lost, its settlement waits (retried, named) until the limit is raised (or the
+/// The contract's daily limit on card settlements (a stolen operator key's bound). A purchase
+/// the limit leaves no room for is refused before anyone is charged; one paid before the limit
+/// was cut is not lost: its settlement waits (retried, named) until the limit is raised (or the
 /// next UTC day), then settles once.
 #[tokio::test]
-async fn a_card_settlement_over_the_daily_limit_waits_and_settles_once_the_limit_is_raised() {
+async fn the_daily_card_limit_refuses_new_payments_and_a_paid_one_waits_for_room() {
     let app = spawn_app().await;
     let market = app.chain.market();
-    // 10 € a day: below one 13 € sale.
-    mined(market.setCardSettlementLimit(10)).await;
+    let buyer = app.chain.buyer(0).address();
+    let created = app.create_purchase(buyer).await;
+    let pi = created["payment_intent_id"].as_str().unwrap().to_owned();
+    let payment_ref = keccak256(pi.as_bytes());
 
-    let (created, payment_ref) = buy_and_pay(&app, 0).await;
+    // The admin cuts the limit to 10 € a day: below one 13 € sale.
+    mined(market.setCardSettlementLimit(10)).await;
+    let (status, err) = app
+        .post_json(
+            "/v1/purchases",
+            &json!({"film_id": app.chain.film_id, "quality": "4k", "buyer_address": buyer.to_string()}),
+        )
+        .await;
+    assert_eq!(
+        (status.as_u16(), &err["error"]["code"]),
+        (409, &json!("card_limit_reached")),
+        "{err}"
+    );
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("over the market's daily limit on card payments (1000 cents)"),
+        "{err}"
+    );
+
+    // The purchase created before the cut is paid: its settlement waits.
+    assert_eq!(app.stripe.pay(&pi, CARD_OK).await, 200);
     let id = created["purchase_id"].as_str().unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
@@ -385,13 +410,11 @@ async fn a_card_settlement_over_the_daily_limit_waits_and_settles_once_the_limit
     mined(market.setCardSettlementLimit(50_000)).await;
     app.wait_fulfilled(id).await;
     assert_eq!(settlements_on_chain(&app, payment_ref).await, 1);
-    let (limit, today) = market
-        .cardSettlementLimit()
-        .call()
-        .await
-        .map(|r| (r.eurosPerDay, r.settledTodayCents))
-        .unwrap();
-    assert_eq!((limit, today), (50_000, 1_300));
+    let limit = market.cardSettlementLimit().call().await.unwrap();
+    assert_eq!(
+        (limit.eurosPerDay, limit.settledTodayCents),
+        (50_000, 1_300)
+    );
 }
 
 #[tokio::test]

@@ -360,7 +360,8 @@ async fn a_studio_uploads_a_master_that_buyers_fetch_over_p2p_and_http_and_decry
     assert_eq!(s, 200, "{body}");
     assert!(market.edition(film_id, 1).call().await.unwrap().active);
 
-    // The resale floor: the studio admin's, at most half the price (11.00 € now), set on chain.
+    // The resale floor: the studio admin's, at most half the lowest price the edition ever had
+    // (9.00 €: the re-upload raised it to 11.00 €, which does not lift the bound), set on chain.
     let floor_path = app.url(&format!("/v1/editions/{edition}/resale-floor"));
     let put_floor = |body: Value| app.http.put(&floor_path).json(&body);
     let (s, body) = send(
@@ -372,13 +373,13 @@ async fn a_studio_uploads_a_master_that_buyers_fetch_over_p2p_and_http_and_decry
     assert_error(s, &body, 403, "not_studio_admin");
     let (s, body) = send(
         &app,
-        put_floor(json!({"floor_cents": 551})),
+        put_floor(json!({"floor_cents": 451})),
         Some(&admin_token),
     )
     .await;
     assert_error(s, &body, 422, "invalid_field");
     assert!(
-        body["error"]["message"].as_str().unwrap().contains("550"),
+        body["error"]["message"].as_str().unwrap().contains("450"),
         "{body}"
     );
     for bad in [
@@ -400,12 +401,12 @@ async fn a_studio_uploads_a_master_that_buyers_fetch_over_p2p_and_http_and_decry
     );
     let (s, body) = send(
         &app,
-        put_floor(json!({"floor_cents": 550})),
+        put_floor(json!({"floor_cents": 450})),
         Some(&admin_token),
     )
     .await;
     assert_eq!(s, 200, "{body}");
-    assert_eq!(body["floor_cents"], 550);
+    assert_eq!(body["floor_cents"], 450);
     assert_eq!(
         market
             .edition(film_id, 1)
@@ -413,7 +414,7 @@ async fn a_studio_uploads_a_master_that_buyers_fetch_over_p2p_and_http_and_decry
             .await
             .unwrap()
             .resaleFloorCents,
-        550
+        450
     );
 }
 

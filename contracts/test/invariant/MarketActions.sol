@@ -555,12 +555,15 @@ abstract contract MarketActions is MarketOrderActions {
         uint64 price = r % 20 == 0 ? 0 : uint64(_bound(r, 1, 5_000));
         bytes32 master = r % 33 == 0 ? bytes32(0) : keccak256(abi.encode("master", r));
         bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
-        // Frozen while suspended; a price cut may not leave the floor above half the price.
+        // Frozen while suspended; a price cut may not leave the floor above half the lowest price.
+        uint64 lowest = _min(price, ed.lowest);
         bool expectOk =
-            auth && price > 0 && master != bytes32(0) && !ed.suspended && ed.floor <= _maxFloor(price);
+            auth && price > 0 && master != bytes32(0) && !ed.suspended && ed.floor <= _maxFloor(lowest);
         vm.prank(caller);
         try market.updateEdition(ed.filmId, ed.quality, master, price, "re-encode") {
-            if (_outcome(Action.UpdateEdition, auth, expectOk, true)) _eds[e].price = price;
+            if (_outcome(Action.UpdateEdition, auth, expectOk, true)) {
+                (_eds[e].price, _eds[e].lowest) = (price, lowest);
+            }
         } catch {
             _outcome(Action.UpdateEdition, auth, expectOk, false);
         }
@@ -569,8 +572,8 @@ abstract contract MarketActions is MarketOrderActions {
     /// @dev Sets an edition's resale floor (mostly one not suspended, as {_updateEdition} picks), as its studio's
     /// admin, an operator or anyone: 0 (no floor) five times in sixteen; four times in sixteen just above an
     /// active offer's price (one listed before the floor, which can then no longer be bought), if one of the first
-    /// 32 looked at allows it; else up to half the edition's price (exactly half one time in sixteen), or above it
-    /// (one cent above one time in two: refused). Floors stay at most half an edition's price (at most 25 euros),
+    /// 32 looked at allows it; else up to half the edition's lowest price (exactly half one time in sixteen), or above it
+    /// (one cent above one time in two: refused). Floors stay at most half an edition's lowest price (at most 25 euros),
     /// so that most listings (up to 1,000 euros) are above them. Allowed while paused.
     function _setResaleFloor(uint256 seed) internal {
         uint256 e = _rand(seed, "edition") % _eds.length;
@@ -581,12 +584,12 @@ abstract contract MarketActions is MarketOrderActions {
         }
         uint256 r = _rand(seed, "floor");
         uint256 k = r % 16;
-        uint64 max = _maxFloor(_eds[e].price);
+        uint64 max = _maxFloor(_eds[e].lowest);
         uint64 floor;
         bool raise; // above an active offer's price
         if (k >= 5 && k < 9) {
             (bool found, uint256 stale, uint64 above) = _pickFloorAboveOffer(r >> 8);
-            if (found) (e, max, floor, raise) = (stale, _maxFloor(_eds[stale].price), above, true);
+            if (found) (e, max, floor, raise) = (stale, _maxFloor(_eds[stale].lowest), above, true);
             // forge-lint: disable-next-line(unsafe-typecast)
             else floor = uint64(_bound(r >> 8, 0, max));
         } else if (k >= 9 && k < 13) {
@@ -616,14 +619,14 @@ abstract contract MarketActions is MarketOrderActions {
         }
     }
 
-    /// @dev A floor one cent to 10 euros above an active offer's price, at most half its edition's price, and that
+    /// @dev A floor one cent to 10 euros above an active offer's price, at most half its edition's lowest price, and that
     /// edition, if one of the first 32 active offers looked at (from `r`) allows it and is not suspended.
     function _pickFloorAboveOffer(uint256 r) internal view returns (bool found, uint256 e, uint64 floor) {
         for (uint256 i = 0; i < 32 && i < activeOffers.length; i++) {
             OfferModel memory o = _off[activeOffers[(r + i) % activeOffers.length]];
             LicenceModel memory l = _lic[o.licenceId];
             e = _edIndex[_key(l.filmId, l.quality)] - 1;
-            uint64 max = _maxFloor(_eds[e].price);
+            uint64 max = _maxFloor(_eds[e].lowest);
             if (o.price < max && !_eds[e].suspended) {
                 // forge-lint: disable-next-line(unsafe-typecast)
                 return (true, e, uint64(_bound(r >> 64, uint256(o.price) + 1, _min(max, o.price + 1_000))));

@@ -232,6 +232,7 @@ contract MarketInvariantTest is TangibleTest {
             assertEq(e.active, m.active, "edition active == model");
             assertEq(e.suspended, m.suspended, "edition suspended == model");
             assertEq(e.resaleFloorCents, m.floor, "resale floor == model");
+            assertEq(e.lowestPriceCents, m.lowest, "lowest price == model");
         }
     }
 

@@ -100,6 +100,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         bool suspended;
         bool byAdmin; // suspended by the admin
         uint64 floor; // resale floor: no listing, reprice or sale of its licences below it
+        uint64 lowest; // lowest primary price it ever had: the floor is at most half of it
     }
 
     /// @dev A card settlement of `price` cents against the daily limit: `within` it, or refused with the cents
@@ -282,7 +283,15 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
                 try market_.edition(f, q) returns (TangibleMarket.EditionInfo memory e) {
                     _eds.push(
                         EditionModel(
-                            f, q, e.studioId, e.priceCents, e.active, e.suspended, false, e.resaleFloorCents
+                            f,
+                            q,
+                            e.studioId,
+                            e.priceCents,
+                            e.active,
+                            e.suspended,
+                            false,
+                            e.resaleFloorCents,
+                            e.lowestPriceCents
                         )
                     );
                     _edIndex[_key(f, q)] = _eds.length;
@@ -758,7 +767,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     /// edition's, under the highest floor the studio may set later: see {MarketActions-_setResaleFloor}), else 20
     /// cents to 1,000 euros.
     function _resalePrice(uint256 r, uint256 belowMin, uint256 id) internal view returns (uint64) {
-        // The casts are safe: the values are below 100,001 (a floor is at most half an edition's price).
+        // The casts are safe: the values are below 100,001 (a floor is at most half an edition's lowest price).
         // forge-lint: disable-next-line(unsafe-typecast)
         if (r % belowMin == 0) return uint64(r % 20);
         if ((r >> 128) % 5 == 0) {

@@ -43,7 +43,7 @@ pub struct EditionView {
     /// Hash of the encrypted master.
     pub master_hash: String,
     /// Lowest price, cents, a licence of this edition can be listed, repriced or sold at on the
-    /// market (set by the studio, at most half the price; 0 = the market's 20-cent minimum only).
+    /// market (set by the studio, at most half the lowest price the edition ever had; 0 = the market's 20-cent minimum only).
     #[serde(default)]
     pub resale_floor_cents: i64,
 }

@@ -89,6 +89,9 @@ pub mod codes {
     pub const UPSTREAM_UNAVAILABLE: &str = "upstream_unavailable";
     /// 422: a signed order past its deadline.
     pub const ORDER_EXPIRED: &str = "order_expired";
+    /// 409: a card payment the market could not settle today: its amount is over the market's
+    /// daily limit on card settlements, or today's card settlements leave no room for it.
+    pub const CARD_LIMIT_REACHED: &str = "card_limit_reached";
     /// 409: the price changed since the order was signed.
     pub const PRICE_CHANGED: &str = "price_changed";
     /// A resale price below the edition's resale floor (`resale_floor_cents` of the film's

@@ -143,7 +143,7 @@ pub struct MasterPublished {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ResaleFloorRequest {
-    /// Cents; at most half the edition's price; 0 for none (the market's 20-cent minimum).
+    /// Cents; at most half the lowest price the edition ever had; 0 for none (the market's 20-cent minimum).
     pub floor_cents: u64,
 }
 

@@ -1,6 +1,7 @@
 // The resale floor of one edition in the studio dashboard: the lowest price a licence of it can
-// be listed, repriced or sold at on the market (at most half its price; the contract checks the
-// same bound). Sent by the API's operator on the studio admin's behalf.
+// be listed, repriced or sold at on the market. The form checks half the current price; the
+// contract's bound is half the lowest price the edition ever had, and the API's refusal says so.
+// Sent by the API's operator on the studio admin's behalf.
 import { useState } from 'preact/hooks';
 import { api, money } from '../api';
 import { parseResaleFloor } from './model';
