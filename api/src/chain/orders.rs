@@ -24,12 +24,14 @@ impl ChainClient {
 
     /// Whether `account` has code (a contract wallet, whose signatures only the chain checks).
     pub async fn has_code(&self, account: Address) -> Result<bool, ChainError> {
-        let code = self
-            .provider
+        Ok(!self.code_at(account).await?.is_empty())
+    }
+
+    async fn code_at(&self, account: Address) -> Result<alloy::primitives::Bytes, ChainError> {
+        self.provider
             .get_code_at(account)
             .await
-            .map_err(|e| self.rpc_err(e))?;
-        Ok(!code.is_empty())
+            .map_err(|e| self.rpc_err(e))
     }
 
     /// Whether `account` can hold a licence it can use: an account without code, or an EIP-7702
@@ -37,11 +39,7 @@ impl ChainClient {
     /// still controls it and signs in). A contract can neither sign in nor receive a film's key,
     /// and its control can change hands with no sale (audit M-1a).
     pub async fn can_hold_licences(&self, account: Address) -> Result<bool, ChainError> {
-        let code = self
-            .provider
-            .get_code_at(account)
-            .await
-            .map_err(|e| self.rpc_err(e))?;
+        let code = self.code_at(account).await?;
         Ok(code.is_empty() || (code.len() == 23 && code.starts_with(&[0xef, 0x01, 0x00])))
     }
 
