@@ -2,8 +2,8 @@
 //! operator's writes (card settlement, revocation, and the registry calls made on behalf of
 //! studios: studios, films, editions), with contract reverts decoded.
 //!
-//! Every write is signed by the operator key: the registry lets `OPERATOR_ROLE` act for any
-//! studio, so the API checks the caller's authority itself (see `routes::studios`) before
+//! Every write is signed by the operator key, which holds the market's three platform key roles
+//! (settler, revoker, registrar): the registry lets `REGISTRAR_ROLE` act for any studio, so the API checks the caller's authority itself (see `routes::studios`) before
 //! sending.
 //!
 //! Every write goes through the `sender` module (`chain/sender.rs`): the operator's nonces are

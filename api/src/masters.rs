@@ -94,6 +94,14 @@ pub(crate) fn chain_write_err(e: ChainError) -> ApiError {
                         q.studioId
                     ),
                 ),
+                TangibleMarketErrors::RegistryStudioLimitReached(l) => ApiError::conflict(
+                    codes::STUDIO_LIMIT_REACHED,
+                    format!(
+                        "the market lets the API's key register {} studios a day and today's are \
+                         used: try again tomorrow, or have the platform admin register it",
+                        l.perDay
+                    ),
+                ),
                 TangibleMarketErrors::RegistryEditionSuspended(s) => ApiError::conflict(
                     codes::EDITION_SUSPENDED,
                     format!(
@@ -313,4 +321,23 @@ async fn ingest_and_register(
         active: on_chain.is_none_or(|e| e.active),
         tx_hash: tx.map(|t| t.to_string()),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tangible_chain::bindings::TangibleMarket::RegistryStudioLimitReached;
+
+    /// The market's daily studio budget of registrars is the client's conflict, named, not a 500.
+    #[test]
+    fn the_registrar_studio_limit_is_a_named_conflict() {
+        let e = chain_write_err(ChainError::Reverted(Box::new(
+            TangibleMarketErrors::RegistryStudioLimitReached(RegistryStudioLimitReached {
+                perDay: 50,
+            }),
+        )));
+        assert_eq!(e.status(), axum::http::StatusCode::CONFLICT);
+        assert_eq!(e.code(), codes::STUDIO_LIMIT_REACHED);
+        assert!(e.to_string().contains("50 studios a day"), "{e}");
+    }
 }

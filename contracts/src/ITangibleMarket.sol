@@ -14,7 +14,7 @@ interface ITangibleMarket {
     );
     /// @notice An offer's price changed.
     event OfferUpdated(uint256 indexed offerId, uint64 priceCents);
-    /// @notice An offer was cancelled by its seller, or implicitly when the operator revoked the licence.
+    /// @notice An offer was cancelled by its seller, or implicitly when a revoker revoked the licence.
     event OfferCancelled(uint256 indexed offerId);
     /// @notice An offer was bought: `oldLicenceId` revoked, `newLicenceId` minted to `buyer` (the recipient).
     event OfferFilled(
@@ -37,9 +37,9 @@ interface ITangibleMarket {
     );
     /// @notice `amount` stablecoin units of `account`'s balance were paid out to `to`.
     event Withdrawn(address indexed account, address indexed to, uint256 amount);
-    /// @notice `account` deposited `amount` stablecoin units into its balance (e.g. the operator's card float).
+    /// @notice `account` deposited `amount` stablecoin units into its balance (e.g. a settler's card float).
     event Deposited(address indexed account, uint256 amount);
-    /// @notice The treasury, the only address an operator's (or former operator's) balance may be withdrawn to,
+    /// @notice The treasury, the only address a settler's or revoker's (or former one's) balance may be withdrawn to,
     /// changed (also at
     /// construction: the admin).
     event TreasuryChanged(address indexed previousTreasury, address indexed newTreasury);
@@ -53,12 +53,13 @@ interface ITangibleMarket {
     /// @notice The pending shares of the sale that minted `licenceId` were credited to their recipients.
     event SaleCleared(uint256 indexed licenceId);
     /// @notice The pending shares of the sale that minted `licenceId`, `amount` stablecoin units in all, were
-    /// given back to `refundedTo` (the operator's float for a card sale, the buyer for a crypto-paid tainted
-    /// sale) when the licence, or one it was sold on as, was revoked inside the clearance window.
+    /// given back to `refundedTo` (for a card sale, the revoking account, whose balance goes to the treasury only;
+    /// the buyer for a crypto-paid tainted sale) when the licence, or one it was sold on as, was revoked inside
+    /// the clearance window.
     event SaleClawedBack(uint256 indexed licenceId, address indexed refundedTo, uint256 amount);
     /// @notice The clearance period of card-paid money changed (seconds).
     event ClearancePeriodChanged(uint32 clearancePeriod);
-    /// @notice The most card money operators may settle per day changed (euros).
+    /// @notice The most card money settlers may settle per day changed (euros).
     event CardSettlementLimitChanged(uint32 eurosPerDay);
     /// @notice `seller`'s signed order with nonce `nonce` was carried out (`action`: 0 list, 1 reprice, 2 cancel,
     /// 3 buy an edition with credit, 4 buy an offer with credit, 5 withdraw credit; the action's own event
@@ -122,7 +123,7 @@ interface ITangibleMarket {
     error MarketInvalidToken(address token);
     /// @dev `account` may not perform this action.
     error MarketUnauthorizedAccount(address account);
-    /// @dev An account that holds or held `OPERATOR_ROLE` withdraws only to the treasury (see
+    /// @dev An account that holds or held `SETTLER_ROLE` or `REVOKER_ROLE` withdraws only to the treasury (see
     /// {TangibleMarket-treasury}).
     error MarketNotTreasury(address to, address treasury);
     /// @dev The last holder of `DEFAULT_ADMIN_ROLE` cannot renounce it or have it revoked: a market without an

@@ -44,12 +44,12 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     }
 
     /// @dev Per-account slot: ERC-721 balance (live licences), withdrawable stablecoin units, and a copy of the
-    /// account's `OPERATOR_ROLE` membership (kept in sync by {_grantRole}/{_revokeRole}) so that a card
+    /// account's `SETTLER_ROLE` membership (kept in sync by {_grantRole}/{_revokeRole}) so that a card
     /// settlement checks the role in the slot it debits anyway.
     struct Account {
         uint32 licences;
         uint184 credit;
-        bool operator;
+        bool settler;
         uint32 orderNonce; // next signed order's nonce, see {TangibleMarket-relayOrder}
     }
 
@@ -89,7 +89,7 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     error LicenceApprovalDisabled();
     /// @dev `licenceId` has been revoked.
     error LicenceIsRevoked(uint256 licenceId);
-    /// @dev `reason` is not a valid operator revocation reason (1 = chargeback, 2 = fraud, 3 = other).
+    /// @dev `reason` is not a valid revocation reason (1 = chargeback, 2 = fraud, 3 = other).
     error LicenceInvalidReason(uint8 reason);
 
     // ------------------------------------------------------------------ ERC-721 (read)
@@ -263,16 +263,16 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
         emit LicenceRevoked(licenceId, owner, reason, replacedBy);
     }
 
-    /// @dev Mirrors `OPERATOR_ROLE` grants into the account slot.
+    /// @dev Mirrors `SETTLER_ROLE` grants into the account slot.
     function _grantRole(bytes32 role, address account) internal virtual override returns (bool granted) {
         granted = super._grantRole(role, account);
-        if (granted && role == OPERATOR_ROLE) _accounts[account].operator = true;
+        if (granted && role == SETTLER_ROLE) _accounts[account].settler = true;
     }
 
-    /// @dev Mirrors `OPERATOR_ROLE` revocations into the account slot.
+    /// @dev Mirrors `SETTLER_ROLE` revocations into the account slot.
     function _revokeRole(bytes32 role, address account) internal virtual override returns (bool revoked) {
         revoked = super._revokeRole(role, account);
-        if (revoked && role == OPERATOR_ROLE) _accounts[account].operator = false;
+        if (revoked && role == SETTLER_ROLE) _accounts[account].settler = false;
     }
 
     function _isRevoked(Licence memory l) internal pure returns (bool) {

@@ -14,7 +14,7 @@ import {SplitLib} from "./lib/SplitLib.sol";
 
 /// @title TangibleMarket
 /// @notice Tangible's deployed contract: registry + licences + market in one address, settled in one ERC-20 EUR
-/// stablecoin. Primary sales are paid by the buyer ({buyPrimary}) or, for a card payment, by the operator from
+/// stablecoin. Primary sales are paid by the buyer ({buyPrimary}) or, for a card payment, by a settler from
 /// its float ({settleCardPrimary}); resale offers are listed by licence owners and filled the same two ways.
 /// Every sale is split on chain ({SplitLib}) and credited to internal balances that recipients {withdraw}
 /// (pull payments: a sale moves the stablecoin at most once).
@@ -31,8 +31,9 @@ contract TangibleMarket is TangibleOffers {
 
     /// @param token_ The EUR stablecoin (2 to {MAX_TOKEN_DECIMALS} decimals).
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` (platform governance: roles, hold period, platform address).
-    /// @param operator Receives `OPERATOR_ROLE` (card settlement, revocation, registration on behalf of studios);
-    /// may be address 0 and granted later.
+    /// @param operator Receives the three platform key roles, `SETTLER_ROLE` (card settlement), `REVOKER_ROLE`
+    /// (revocation) and `REGISTRAR_ROLE` (registration on behalf of studios), as one key (a single API); may be
+    /// address 0, the admin then grants each role to its own key.
     /// @param platform_ Account credited with the platform's shares.
     constructor(IERC20Metadata token_, address admin, address operator, address platform_)
         TangibleMarketCore(token_)
@@ -41,7 +42,11 @@ contract TangibleMarket is TangibleOffers {
         if (platform_ == address(0)) revert MarketInvalidRecipient(platform_);
         _admin = address(new TangibleMarketAdmin(token_));
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
-        if (operator != address(0)) _grantRole(OPERATOR_ROLE, operator);
+        if (operator != address(0)) {
+            _grantRole(SETTLER_ROLE, operator);
+            _grantRole(REVOKER_ROLE, operator);
+            _grantRole(REGISTRAR_ROLE, operator);
+        }
         _config = Config(platform_, DEFAULT_HOLD_PERIOD, false, 0);
         _counters = Counters(1, 1, DEFAULT_CLEARANCE_PERIOD, 0, 0, DEFAULT_CARD_SETTLEMENT_LIMIT_EUROS);
         _treasury = admin;
@@ -68,10 +73,10 @@ contract TangibleMarket is TangibleOffers {
         token.safeTransferFrom(msg.sender, address(this), price * unitsPerCent);
     }
 
-    /// @notice Settles a card payment for a primary sale: the operator pays from its deposited float, names the
+    /// @notice Settles a card payment for a primary sale: the settler pays from its deposited float, names the
     /// buyer as `recipient` and the card payment as `paymentRef` (single use forever). The licence id is
     /// {cardLicenceId}(`paymentRef`), the licence is on hold for the hold period and the studio's and platform's
-    /// shares are pending for the clearance period ({pendingSale}). Operator only.
+    /// shares are pending for the clearance period ({pendingSale}). `SETTLER_ROLE` only.
     /// @dev Emits {Transfer}, {LicenceMinted} and {SaleSettled} events.
     function settleCardPrimary(
         uint64 filmId,
@@ -81,7 +86,7 @@ contract TangibleMarket is TangibleOffers {
         bytes32 paymentRef
     ) external whenNotPaused returns (uint256 licenceId) {
         // No nonReentrant: this path makes no external call (the float is an internal balance).
-        _checkOperator();
+        _checkSettler();
         licenceId = _cardLicence(paymentRef);
         uint64 price =
             _sellPrimary(licenceId, filmId, quality, expectedPriceCents, recipient, paymentRef, msg.sender);
@@ -105,9 +110,9 @@ contract TangibleMarket is TangibleOffers {
         token.safeTransferFrom(msg.sender, address(this), price * unitsPerCent);
     }
 
-    /// @notice Settles a card payment for offer `offerId`: like {buyOffer}, paid from the operator's float, the
+    /// @notice Settles a card payment for offer `offerId`: like {buyOffer}, paid from the settler's float, the
     /// new licence id is {cardLicenceId}(`paymentRef`), carries the hold period, and every share is pending for
-    /// the clearance period ({pendingSale}). Operator only.
+    /// the clearance period ({pendingSale}). `SETTLER_ROLE` only.
     /// @dev Emits {Transfer} (x2), {LicenceRevoked}, {LicenceMinted}, {OfferFilled} and {SaleSettled} events.
     function settleCardOffer(
         uint256 offerId,
@@ -116,7 +121,7 @@ contract TangibleMarket is TangibleOffers {
         bytes32 paymentRef
     ) external whenNotPaused returns (uint256 licenceId) {
         // No nonReentrant: this path makes no external call (the float is an internal balance).
-        _checkOperator();
+        _checkSettler();
         licenceId = _cardLicence(paymentRef);
         uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, paymentRef, msg.sender);
         _chargeCardSettlement(price);
@@ -125,7 +130,7 @@ contract TangibleMarket is TangibleOffers {
 
     // ------------------------------------------------------------------ balances
 
-    /// @notice Deposits `amount` stablecoin units into the caller's balance (the operator's card float).
+    /// @notice Deposits `amount` stablecoin units into the caller's balance (a settler's card float).
     /// @dev Emits a {Deposited} event.
     function deposit(uint256 amount) external nonReentrant whenNotPaused {
         if (amount == 0) revert MarketZeroAmount();
@@ -135,8 +140,8 @@ contract TangibleMarket is TangibleOffers {
     }
 
     /// @notice Pays `amount` units of the caller's balance (seller proceeds, float, flushed earnings) to `to`.
-    /// An `OPERATOR_ROLE` holder (the card float) may pay only the {treasury}: a stolen operator key cannot send
-    /// the float to itself.
+    /// An account that holds or held `SETTLER_ROLE` or `REVOKER_ROLE` (a card float, clawed-back card money) may
+    /// pay only the {treasury}: a stolen settler or revoker key cannot send that money to itself.
     /// @dev Emits a {Withdrawn} event.
     function withdraw(address to, uint256 amount) external nonReentrant whenNotPaused {
         _withdraw(msg.sender, to, amount);
@@ -148,8 +153,8 @@ contract TangibleMarket is TangibleOffers {
     /// not have changed), or pay `amountCents` of the balance to `to` ({ORDER_WITHDRAW}, `target` 0), exactly as
     /// `account` calling {buyPrimary}, {buyOffer} or {withdraw} would, without holding the stablecoin or ETH. The
     /// order carries `account`'s next order nonce ({orderNonce}, shared with resale orders), consumed here; it
-    /// is refused after `deadline`, on another chain or another market. Anyone may submit it: the API's operator
-    /// relays it. A float account (an operator's) may not buy with it: its float pays only card sales, which stay
+    /// is refused after `deadline`, on another chain or another market. Anyone may submit it: the API's platform key
+    /// relays it. A float account (a settler's or revoker's) may not buy with it: its float pays only card sales, which stay
     /// pending ({settleCardPrimary}). Returns the licence minted (0 for a withdrawal).
     /// @dev Emits {OrderExecuted}, then the action's events ({CreditSpent} and the sale's, or {Withdrawn}).
     function relayCreditOrder(
@@ -199,7 +204,7 @@ contract TangibleMarket is TangibleOffers {
             _withdraw(account, to, uint256(amountCents) * unitsPerCent);
             return 0;
         }
-        // A float (an operator's, or a former operator's) pays card sales only, pending until they clear: spent
+        // A float (a settler's or revoker's, or a former one's) pays card sales only, pending until they clear: spent
         // here, its sale would be credited at once, a way around the treasury-only withdrawal (audit M-4a).
         if (_floatAccounts[account]) revert MarketUnauthorizedAccount(account);
         licenceId = _nextLicenceId();
@@ -221,13 +226,13 @@ contract TangibleMarket is TangibleOffers {
     }
 
     /// @notice Pays a studio's accrued earnings to its royalty recipient. Studio admin, royalty recipient or
-    /// operator.
+    /// registrar.
     /// @dev Emits a {Withdrawn} event (`account = to = royalty recipient`).
     function withdrawStudio(uint32 studioId) external nonReentrant whenNotPaused {
         _requireStudio(studioId);
         Studio storage s = _studios[studioId];
         address recipient = s.royaltyRecipient;
-        if (msg.sender != recipient) _checkStudioOrOperator(studioId);
+        if (msg.sender != recipient) _checkStudioOrRegistrar(studioId);
         uint256 amount = uint256(s.creditCents) * unitsPerCent;
         if (amount == 0) revert MarketZeroAmount();
         s.creditCents = 0;
@@ -235,10 +240,11 @@ contract TangibleMarket is TangibleOffers {
         token.safeTransfer(recipient, amount);
     }
 
-    /// @notice Pays the platform's accrued fees to the platform account. Platform admin or operator.
+    /// @notice Pays the platform's accrued fees to the platform account. Platform admin or any platform key
+    /// (settler, revoker, registrar).
     /// @dev Emits a {Withdrawn} event (`account = to = platform`).
     function withdrawPlatform() external nonReentrant whenNotPaused {
-        _checkAdminOrOperator();
+        _checkPlatformKey();
         Config storage c = _config;
         uint256 amount = uint256(c.platformCreditCents) * unitsPerCent;
         if (amount == 0) revert MarketZeroAmount();
@@ -250,10 +256,11 @@ contract TangibleMarket is TangibleOffers {
 
     // ------------------------------------------------------------------ admin
 
-    /// @notice Pauses sales, listings, deposits and withdrawals. Platform admin or operator.
+    /// @notice Pauses sales, listings, deposits and withdrawals. Platform admin or any platform key (settler,
+    /// revoker, registrar): whichever key sees trouble first can stop the market; only the admin unpauses.
     /// @dev Emits a {Paused} event.
     function pause() external {
-        _checkAdminOrOperator();
+        _checkPlatformKey();
         if (_config.paused) revert EnforcedPause();
         _config.paused = true;
         emit Paused(msg.sender);
@@ -269,7 +276,7 @@ contract TangibleMarket is TangibleOffers {
 
     // ------------------------------------------------------------------ views
 
-    /// @notice The only address an `OPERATOR_ROLE` holder's {withdraw} may pay.
+    /// @notice The only address a settler's or revoker's (or former one's) {withdraw} may pay.
     function treasury() external view returns (address) {
         return _treasury;
     }
@@ -284,7 +291,7 @@ contract TangibleMarket is TangibleOffers {
         return _config.holdPeriod;
     }
 
-    /// @notice The most card money operators may settle per UTC day (euros) and what they settled today (cents).
+    /// @notice The most card money settlers may settle per UTC day (euros) and what they settled today (cents).
     function cardSettlementLimit() external view returns (uint32 eurosPerDay, uint64 settledTodayCents) {
         Counters memory c = _counters;
         eurosPerDay = c.settleLimitEuros;
@@ -527,15 +534,15 @@ contract TangibleMarket is TangibleOffers {
         if (_licences[licenceId].owner != address(0)) revert MarketPaymentRefUsed(paymentRef);
     }
 
-    /// @dev `OPERATOR_ROLE` check read from the caller's account slot (see {Account}), which the card
+    /// @dev `SETTLER_ROLE` check read from the caller's account slot (see {Account}), which the card
     /// settlement debits right after: one cold SLOAD instead of two.
-    function _checkOperator() private view {
-        if (!_accounts[msg.sender].operator) {
-            revert AccessControlUnauthorizedAccount(msg.sender, OPERATOR_ROLE);
+    function _checkSettler() private view {
+        if (!_accounts[msg.sender].settler) {
+            revert AccessControlUnauthorizedAccount(msg.sender, SETTLER_ROLE);
         }
     }
 
-    /// @dev {withdraw} of `account`'s balance. A float account (an operator's, or a former operator's) pays only
+    /// @dev {withdraw} of `account`'s balance. A float account (a settler's or revoker's, or a former one's) pays only
     /// the {treasury}.
     function _withdraw(address account, address to, uint256 amount) private {
         if (to == address(0)) revert MarketInvalidRecipient(to);
@@ -560,8 +567,12 @@ contract TangibleMarket is TangibleOffers {
         }
     }
 
-    function _checkAdminOrOperator() private view {
-        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && !hasRole(OPERATOR_ROLE, msg.sender)) {
+    /// @dev Reverts unless the caller is the platform admin or holds one of the three platform key roles.
+    function _checkPlatformKey() private view {
+        if (
+            !hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && !hasRole(SETTLER_ROLE, msg.sender)
+                && !hasRole(REVOKER_ROLE, msg.sender) && !hasRole(REGISTRAR_ROLE, msg.sender)
+        ) {
             revert MarketUnauthorizedAccount(msg.sender);
         }
     }

@@ -24,7 +24,7 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     uint32 public constant DEFAULT_CLEARANCE_PERIOD = 120 days;
     /// @notice Longest configurable clearance period: 180 days.
     uint32 public constant MAX_CLEARANCE_PERIOD = 180 days;
-    /// @notice Default most card money operators may settle from their floats per day, in euros (see
+    /// @notice Default most card money settlers may settle from their floats per day, in euros (see
     /// {setCardSettlementLimit}).
     uint32 public constant DEFAULT_CARD_SETTLEMENT_LIMIT_EUROS = 50_000;
     /// @dev Most resales one {revoke} follows (a longer chain is unwound by revoking again, see {revoke}).
@@ -51,7 +51,7 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         uint48 nextOfferId;
         uint32 clearancePeriod; // see {pendingSale}
         uint32 settleDay; // the day (`block.timestamp / 1 days`) `settledCents` counts
-        uint64 settledCents; // card money settled from operators' floats that day
+        uint64 settledCents; // card money settled from settlers' floats that day
         uint32 settleLimitEuros; // see {setCardSettlementLimit}
     }
 
@@ -106,10 +106,11 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     Counters internal _counters;
     mapping(uint256 offerId => uint256 licenceId) internal _offerLicences;
     mapping(uint256 licenceId => ActiveOffer) internal _activeOffers;
-    /// @dev Where operators' withdrawals go (see {treasury}).
+    /// @dev Where settlers' and revokers' withdrawals go (see {treasury}).
     address internal _treasury;
-    /// @dev Accounts that ever held `OPERATOR_ROLE`: their balance (a card float) goes to the treasury only, even
-    /// after the role is renounced or revoked (a stolen key renouncing its role must not free the float).
+    /// @dev Accounts that ever held `SETTLER_ROLE` or `REVOKER_ROLE`: their balance (a card float, card money
+    /// clawed back) goes to the treasury only, even after the role is renounced or revoked (a stolen key renouncing
+    /// its role must not free the float).
     mapping(address account => bool) internal _floatAccounts;
     /// @dev Number of `DEFAULT_ADMIN_ROLE` holders, kept >= 1 after construction (see {MarketLastAdmin}).
     uint256 internal _adminCount;
@@ -133,18 +134,18 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         unitsPerCent = 10 ** (decimals - 2);
     }
 
-    // ------------------------------------------------------------------ operator and admin (run by the admin module)
+    // ------------------------------------------------------------------ platform keys and admin (run by the admin module)
 
     /// @notice Revokes a licence (1 = chargeback, 2 = fraud, 3 = other), cancels its active offer, if any, and
-    /// unwinds its sale while it is pending: the pending shares go back to the operator's float (card sale,
+    /// unwinds its sale while it is pending: the pending shares go back to the revoker's balance (card sale,
     /// tainted or not) or to the buyer (crypto-paid sale of an uncleared licence). A licence resold while
     /// uncleared is followed to the licence that replaced it, each sale on the way is unwound the same way, and
     /// the live one at the end is revoked: a dispute inside the clearance window recovers every pending share
     /// and leaves no clean licence behind. At most 32 resales per call; revoking the last licence reached goes
-    /// on. Operator only; allowed while paused.
+    /// on. `REVOKER_ROLE` only; allowed while paused.
     /// @dev Emits {SaleClawedBack} (per unwound sale), {OfferCancelled} (if an offer was active), {Transfer} and
     /// {LicenceRevoked} events.
-    function revoke(uint256 licenceId, uint8 reason) external virtual onlyRole(OPERATOR_ROLE) {
+    function revoke(uint256 licenceId, uint8 reason) external virtual onlyRole(REVOKER_ROLE) {
         if (reason == REASON_RESALE || reason > REASON_OTHER) revert LicenceInvalidReason(reason);
         uint256 id = licenceId;
         bool unwound;
@@ -208,7 +209,7 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         emit PlatformChanged(previous, newPlatform);
     }
 
-    /// @notice Sets the treasury, the only address operators withdraw to. Platform admin.
+    /// @notice Sets the treasury, the only address settlers and revokers withdraw to. Platform admin.
     /// @dev Emits a {TreasuryChanged} event.
     function setTreasury(address newTreasury) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
         if (newTreasury == address(0)) revert MarketInvalidRecipient(newTreasury);
@@ -225,8 +226,8 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         emit HoldPeriodChanged(holdPeriod_);
     }
 
-    /// @notice Sets the most card money (primary and resale) operators may settle from their floats per UTC day,
-    /// in euros: a stolen operator key settles at most that much a day, all of it pending for the clearance
+    /// @notice Sets the most card money (primary and resale) settlers may settle from their floats per UTC day,
+    /// in euros: a stolen settler key settles at most that much a day, all of it pending for the clearance
     /// period and clawed back by {revoke}. Platform admin.
     /// @dev Emits a {CardSettlementLimitChanged} event.
     function setCardSettlementLimit(uint32 eurosPerDay) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
@@ -248,7 +249,7 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     // ------------------------------------------------------------------ internal
 
     /// @dev Gives back the pending shares of the sale that minted `licenceId`, if its clearance time has not
-    /// passed: to the operator calling when the sale was card-paid (a card licence id: it was paid from the
+    /// passed: to the revoker calling when the sale was card-paid (a card licence id: it was paid from the
     /// float, and the card holder is refunded off chain), tainted or not; else (a crypto-paid sale of an
     /// uncleared licence) to the buyer (`owner`). Returns whether anything was pending.
     function _clawBack(uint256 licenceId, address owner) internal returns (bool) {
@@ -296,14 +297,15 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     }
 
     /// @dev Counts admins as they are granted (see {MarketLastAdmin}), refusing the admin role to accounts
-    /// nobody can act for (address 0, the market); marks operators' accounts as float accounts for good.
+    /// nobody can act for (address 0, the market); marks settlers' and revokers' accounts as float accounts for
+    /// good.
     function _grantRole(bytes32 role, address account) internal virtual override returns (bool granted) {
         if (role == DEFAULT_ADMIN_ROLE && (account == address(0) || account == address(this))) {
             revert RegistryInvalidAddress(account);
         }
         granted = super._grantRole(role, account);
         if (granted && role == DEFAULT_ADMIN_ROLE) ++_adminCount;
-        if (role == OPERATOR_ROLE) _floatAccounts[account] = true;
+        if (role == SETTLER_ROLE || role == REVOKER_ROLE) _floatAccounts[account] = true;
     }
 
     /// @dev Refuses to remove the last admin (renounce or revoke).

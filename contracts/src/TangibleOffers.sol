@@ -65,7 +65,7 @@ abstract contract TangibleOffers is TangibleMarketCore {
     /// ({ORDER_REPRICE}) or cancel it ({ORDER_CANCEL}), exactly as `seller` calling {list}, {updateOffer} or
     /// {cancelOffer} would. The order carries `seller`'s next order nonce ({orderNonce}), consumed here, so it runs
     /// once; it is refused after `deadline`, on another chain or another market. The signature is an ECDSA one
-    /// (low `s` only) or, for a contract account, ERC-1271's. Anyone may submit it: the API's operator relays the
+    /// (low `s` only) or, for a contract account, ERC-1271's. Anyone may submit it: the API's platform key relays the
     /// orders of sellers who hold no ETH. Returns the offer id.
     /// @dev Emits {OrderExecuted}, then the event of the action.
     function relayOrder(

@@ -8,16 +8,27 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// @notice Studios, films and editions (film x quality) with their master hash and price in EUR cents.
 /// @dev Abstract: it is deployed as part of {TangibleMarket}, so the sale hot path reads edition and studio data
 /// from its own storage instead of paying for cross-contract calls. Studio functions are callable by the studio
-/// admin or by an `OPERATOR_ROLE` holder (the API registers on behalf of studios); commissions are set by the
-/// platform (`DEFAULT_ADMIN_ROLE` or `OPERATOR_ROLE`).
+/// admin or by a `REGISTRAR_ROLE` holder (the API registers on behalf of studios); commissions are set by the
+/// platform (`DEFAULT_ADMIN_ROLE` or `REGISTRAR_ROLE`).
+///
+/// The platform's hot keys hold three narrow roles (audit M-4): `SETTLER_ROLE` settles card payments from its
+/// float, `REVOKER_ROLE` revokes licences, `REGISTRAR_ROLE` registers studios and acts for them in the registry.
+/// A key holding one of them cannot do what the other two allow; any of them may {TangibleMarket-pause}.
 ///
 /// Film ids live in 24 bits of each licence slot, a space of 16,777,215 films for the whole market. So that no
 /// one can exhaust it (each film costs its registrant about 27k gas), only the platform registers studios (the
 /// API does so once a platform admin approved the studio), and each studio registers at most its film quota
 /// ({DEFAULT_FILM_QUOTA} at registration, changed only by `DEFAULT_ADMIN_ROLE`).
 abstract contract TangibleRegistry is AccessControl {
-    /// @notice Role of the platform's operator key (API, minting worker, settlement).
-    bytes32 public constant OPERATOR_ROLE = keccak256("OPERATOR_ROLE");
+    /// @notice Settles card payments from the holder's deposited float ({TangibleMarket-settleCardPrimary},
+    /// {TangibleMarket-settleCardOffer}); its balance is withdrawn to the treasury only.
+    bytes32 public constant SETTLER_ROLE = keccak256("SETTLER_ROLE");
+    /// @notice Revokes licences ({TangibleMarketCore-revoke}); clawed-back card money lands in the holder's
+    /// balance, withdrawn to the treasury only.
+    bytes32 public constant REVOKER_ROLE = keccak256("REVOKER_ROLE");
+    /// @notice Registers studios, sets commissions, suspends editions and acts for any studio in the registry
+    /// (films, editions, prices, masters, resale floors); never changes a studio's admin or royalty recipient.
+    bytes32 public constant REGISTRAR_ROLE = keccak256("REGISTRAR_ROLE");
     /// @notice Upper bound of a studio's primary commission (basis points).
     uint16 public constant MAX_COMMISSION_BPS = SplitLib.MAX_COMMISSION_BPS;
     /// @notice Commission given to a newly registered studio (basis points).
@@ -26,6 +37,9 @@ abstract contract TangibleRegistry is AccessControl {
     uint8 public constant MAX_QUALITY = 2;
     /// @notice Films a newly registered studio may register before the platform admin raises its quota.
     uint16 public constant DEFAULT_FILM_QUOTA = 1000;
+    /// @notice Studios a registrar may register per UTC day (the platform admin is not limited): a stolen registrar
+    /// key needs years, not hours, to register the 16,778 studios whose quotas would exhaust the film id space.
+    uint16 public constant REGISTRAR_STUDIOS_PER_DAY = 50;
     /// @notice Highest resale floor a studio may set, in basis points of the lowest primary price the edition ever
     /// had (see {setResaleFloor}): 50 %, so that a floor never prices holders out of reselling, even after the
     /// primary price was raised.
@@ -53,7 +67,7 @@ abstract contract TangibleRegistry is AccessControl {
         uint32 studioId;
         bool active;
         bool suspended; // withdrawn by the platform: the studio cannot reactivate it, see {suspendEdition}
-        bool suspendedByAdmin; // only `DEFAULT_ADMIN_ROLE` lifts it, not an operator
+        bool suspendedByAdmin; // only `DEFAULT_ADMIN_ROLE` lifts it, not a registrar
         uint64 resaleFloorCents; // lowest resale price, see {setResaleFloor}
         uint64 lowestPriceCents; // lowest primary price the edition ever had: bounds the floor
     }
@@ -88,6 +102,10 @@ abstract contract TangibleRegistry is AccessControl {
     mapping(uint256 editionKey => bytes32) private _masterHashes;
     uint32 private _studioCount;
     uint64 private _filmCount;
+    /// @dev The UTC day of the last studio a registrar registered, and how many registrars registered that day
+    /// (packed with the two counters above: no slot of its own).
+    uint32 private _registrarDay;
+    uint16 private _registrarStudiosToday;
 
     /// @notice A studio was registered.
     event StudioRegistered(
@@ -140,7 +158,7 @@ abstract contract TangibleRegistry is AccessControl {
     error RegistryEditionNotFound(uint64 filmId, uint8 quality);
     /// @dev The edition `(filmId, quality)` is already registered.
     error RegistryEditionExists(uint64 filmId, uint8 quality);
-    /// @dev `account` is neither the admin of `studioId` nor an operator.
+    /// @dev `account` is neither the admin of `studioId` nor a registrar (nor the platform admin where it may act).
     error RegistryUnauthorizedStudioAccount(address account, uint32 studioId);
     /// @dev `commissionBps` exceeds `maxBps`.
     error RegistryInvalidCommission(uint16 commissionBps, uint16 maxBps);
@@ -158,6 +176,8 @@ abstract contract TangibleRegistry is AccessControl {
     error RegistryFilmLimitReached();
     /// @dev `studioId` has registered as many films as its quota allows; the platform admin may raise it.
     error RegistryFilmQuotaReached(uint32 studioId);
+    /// @dev Registrars registered {REGISTRAR_STUDIOS_PER_DAY} studios today; the platform admin may register more.
+    error RegistryStudioLimitReached(uint16 perDay);
     /// @dev The platform suspended the edition: only the platform lifts that ({unsuspendEdition}).
     error RegistryEditionSuspended(uint64 filmId, uint8 quality);
     /// @dev The studio has `filmsLeft` films left, not the count the admin's change expected.
@@ -170,24 +190,26 @@ abstract contract TangibleRegistry is AccessControl {
     /// @dev Changing a master hash, or suspending an edition, needs a non-empty reason (recorded in the event).
     error RegistryReasonRequired();
 
-    /// @dev Reverts unless the caller is the studio's admin or holds `OPERATOR_ROLE`.
-    modifier onlyStudioOrOperator(uint32 studioId) {
-        _checkStudioOrOperator(studioId);
+    /// @dev Reverts unless the caller is the studio's admin or holds `REGISTRAR_ROLE`.
+    modifier onlyStudioOrRegistrar(uint32 studioId) {
+        _checkStudioOrRegistrar(studioId);
         _;
     }
 
     // ------------------------------------------------------------------ studios
 
-    /// @notice Registers a studio with the default commission and film quota. Platform admin or operator only
+    /// @notice Registers a studio with the default commission and film quota. Platform admin or registrar only
     /// (the API registers a studio once a platform admin approved it): a studio cannot register itself, so nobody
-    /// can mint studios, and their film quotas, to exhaust the film id space.
+    /// can mint studios, and their film quotas, to exhaust the film id space. Registrars together register at most
+    /// {REGISTRAR_STUDIOS_PER_DAY} studios per UTC day.
     /// @dev Emits a {StudioRegistered} event.
     function registerStudio(address admin, address royaltyRecipient, string calldata name)
         external
         virtual
         returns (uint32 studioId)
     {
-        _checkAdminOrOperatorAccount(0);
+        _checkAdminOrRegistrar(0);
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) _countRegistrarStudio();
         if (admin == address(0)) revert RegistryInvalidAddress(admin);
         if (royaltyRecipient == address(0)) revert RegistryInvalidAddress(royaltyRecipient);
         studioId = ++_studioCount;
@@ -197,8 +219,8 @@ abstract contract TangibleRegistry is AccessControl {
         emit StudioRegistered(studioId, admin, royaltyRecipient, DEFAULT_COMMISSION_BPS, name);
     }
 
-    /// @notice Changes a studio's admin, royalty recipient and name. The studio's admin only: not the operator,
-    /// so that a stolen operator key cannot re-point a studio's royalties or take over its administration.
+    /// @notice Changes a studio's admin, royalty recipient and name. The studio's admin only: not a registrar,
+    /// so that a stolen platform key cannot re-point a studio's royalties or take over its administration.
     /// @dev Studio earnings accrued for the previous royalty recipient are credited to that address's
     /// withdrawable balance first. Emits a {StudioUpdated} event.
     function updateStudio(uint32 studioId, address admin, address royaltyRecipient, string calldata name)
@@ -224,10 +246,10 @@ abstract contract TangibleRegistry is AccessControl {
         emit StudioUpdated(studioId, admin, royaltyRecipient, s.commissionBps, name);
     }
 
-    /// @notice Sets a studio's primary commission, at most {MAX_COMMISSION_BPS}. Platform admin or operator.
+    /// @notice Sets a studio's primary commission, at most {MAX_COMMISSION_BPS}. Platform admin or registrar.
     /// @dev Emits a {StudioUpdated} event.
     function setStudioCommission(uint32 studioId, uint16 commissionBps) external virtual {
-        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) _checkRole(OPERATOR_ROLE);
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender)) _checkRole(REGISTRAR_ROLE);
         _requireStudio(studioId);
         if (commissionBps > MAX_COMMISSION_BPS) {
             revert RegistryInvalidCommission(commissionBps, MAX_COMMISSION_BPS);
@@ -258,12 +280,12 @@ abstract contract TangibleRegistry is AccessControl {
 
     // ------------------------------------------------------------------ films and editions
 
-    /// @notice Registers a film of `studioId`, within the studio's film quota. Studio admin or operator.
+    /// @notice Registers a film of `studioId`, within the studio's film quota. Studio admin or registrar.
     /// @dev Film ids are sequential from 1. Emits a {FilmRegistered} event.
     function registerFilm(uint32 studioId, string calldata title, uint16 year)
         external
         virtual
-        onlyStudioOrOperator(studioId)
+        onlyStudioOrRegistrar(studioId)
         returns (uint64 filmId)
     {
         Studio storage s = _studios[studioId];
@@ -277,14 +299,14 @@ abstract contract TangibleRegistry is AccessControl {
     }
 
     /// @notice Registers the edition `(filmId, quality)`, active, with its encrypted master's hash and price.
-    /// Studio admin or operator.
+    /// Studio admin or registrar.
     /// @dev Emits an {EditionRegistered} event.
     function registerEdition(uint64 filmId, uint8 quality, bytes32 masterHash, uint64 priceCents)
         external
         virtual
     {
         uint32 studioId = _requireFilm(filmId);
-        _checkStudioOrOperator(studioId);
+        _checkStudioOrRegistrar(studioId);
         if (quality > MAX_QUALITY) revert RegistryInvalidQuality(quality);
         if (masterHash == bytes32(0)) revert RegistryInvalidMasterHash();
         if (priceCents == 0) revert RegistryInvalidPrice(priceCents);
@@ -296,7 +318,7 @@ abstract contract TangibleRegistry is AccessControl {
     }
 
     /// @notice Changes an edition's price and, with a non-empty `reason`, its master hash. Studio admin or
-    /// operator. Buyers and holders are bound to the edition, not to one master: a replaced master (a corrected
+    /// registrar. Buyers and holders are bound to the edition, not to one master: a replaced master (a corrected
     /// encode, say) is what every licence of the edition then gives access to, so the change is recorded with its
     /// reason on chain ({MasterReplaced}). `reason` is ignored when the master hash does not change.
     /// @dev Emits an {EditionUpdated} event, and a {MasterReplaced} event when the master hash changes.
@@ -332,7 +354,7 @@ abstract contract TangibleRegistry is AccessControl {
     /// market below `floorCents` (at most {MAX_RESALE_FLOOR_BPS} of the lowest primary price it ever had, so that
     /// raising the price cannot lift the bound; 0 = the market's minimum only). A sale paid on the side and declared at a token price still pays the studio its share of the floor.
     /// Offers already listed below a new floor cannot be bought until their seller reprices them. Studio admin or
-    /// operator; not while the platform suspends the edition.
+    /// registrar; not while the platform suspends the edition.
     /// @dev Emits a {ResaleFloorChanged} event.
     function setResaleFloor(uint64 filmId, uint8 quality, uint64 floorCents) external virtual {
         (, Edition storage e) = _studioEdition(filmId, quality);
@@ -343,13 +365,13 @@ abstract contract TangibleRegistry is AccessControl {
     }
 
     /// @notice Withdraws an edition from primary sale (existing licences stay valid and resellable).
-    /// Studio admin or operator.
+    /// Studio admin or registrar.
     /// @dev Emits an {EditionStatusChanged} event.
     function withdrawEdition(uint64 filmId, uint8 quality) external virtual {
         _setEditionActive(filmId, quality, false);
     }
 
-    /// @notice Returns a withdrawn edition to primary sale. Studio admin or operator; not while the platform
+    /// @notice Returns a withdrawn edition to primary sale. Studio admin or registrar; not while the platform
     /// suspends it.
     /// @dev Emits an {EditionStatusChanged} event.
     function reactivateEdition(uint64 filmId, uint8 quality) external virtual {
@@ -358,7 +380,7 @@ abstract contract TangibleRegistry is AccessControl {
 
     /// @notice Withdraws an edition from primary sale on the platform's authority, for `reason`: its studio
     /// cannot reactivate it, nor change its price or master, until the platform lifts the suspension. Platform
-    /// admin or operator; a suspension by the admin is lifted by the admin only. Existing licences stay valid and
+    /// admin or registrar; a suspension by the admin is lifted by the admin only. Existing licences stay valid and
     /// resellable.
     /// @dev Emits an {EditionSuspended} event, and an {EditionStatusChanged} event if the edition was active.
     function suspendEdition(uint64 filmId, uint8 quality, string calldata reason) external virtual {
@@ -373,7 +395,7 @@ abstract contract TangibleRegistry is AccessControl {
     }
 
     /// @notice Lifts the platform's suspension of an edition, for `reason`; the edition stays withdrawn until its
-    /// studio reactivates it. Platform admin, or operator for a suspension an operator made.
+    /// studio reactivates it. Platform admin, or registrar for a suspension a registrar made.
     /// @dev Emits an {EditionSuspended} event.
     function unsuspendEdition(uint64 filmId, uint8 quality, string calldata reason) external virtual {
         Edition storage e = _platformEdition(filmId, quality, false, reason);
@@ -466,36 +488,45 @@ abstract contract TangibleRegistry is AccessControl {
         key = _editionKey(filmId, quality);
         e = _editions[key];
         if (e.priceCents == 0) revert RegistryEditionNotFound(filmId, quality);
-        _checkStudioOrOperator(e.studioId);
+        _checkStudioOrRegistrar(e.studioId);
     }
 
     /// @dev Loads an existing edition for a platform suspension change to `suspended`, with its checks: platform
-    /// admin or operator, a reason, and a change of state.
+    /// admin or registrar, a reason, and a change of state.
     function _platformEdition(uint64 filmId, uint8 quality, bool suspended, string calldata reason)
         private
         view
         returns (Edition storage e)
     {
-        _checkAdminOrOperatorAccount(0);
+        _checkAdminOrRegistrar(0);
         if (bytes(reason).length == 0) revert RegistryReasonRequired();
         e = _editions[_editionKey(filmId, quality)];
         if (e.priceCents == 0) revert RegistryEditionNotFound(filmId, quality);
         if (e.suspended == suspended) revert RegistrySuspensionUnchanged(filmId, quality, suspended);
     }
 
-    /// @dev Reverts unless the caller holds `DEFAULT_ADMIN_ROLE` or `OPERATOR_ROLE` (`studioId` names the studio
+    /// @dev Reverts unless the caller holds `DEFAULT_ADMIN_ROLE` or `REGISTRAR_ROLE` (`studioId` names the studio
     /// acted on in the error, 0 for none).
-    function _checkAdminOrOperatorAccount(uint32 studioId) internal view {
-        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && !hasRole(OPERATOR_ROLE, msg.sender)) {
+    function _checkAdminOrRegistrar(uint32 studioId) internal view {
+        if (!hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && !hasRole(REGISTRAR_ROLE, msg.sender)) {
             revert RegistryUnauthorizedStudioAccount(msg.sender, studioId);
         }
     }
 
-    function _checkStudioOrOperator(uint32 studioId) internal view {
+    function _checkStudioOrRegistrar(uint32 studioId) internal view {
         _requireStudio(studioId);
-        if (_studioAdmins[studioId] != msg.sender && !hasRole(OPERATOR_ROLE, msg.sender)) {
+        if (_studioAdmins[studioId] != msg.sender && !hasRole(REGISTRAR_ROLE, msg.sender)) {
             revert RegistryUnauthorizedStudioAccount(msg.sender, studioId);
         }
+    }
+
+    /// @dev Counts a studio a registrar registers today, reverting past {REGISTRAR_STUDIOS_PER_DAY}.
+    function _countRegistrarStudio() private {
+        // forge-lint: disable-next-line(unsafe-typecast)
+        uint32 today = uint32(block.timestamp / 1 days); // fits until the year 11.7 million
+        uint16 count = _registrarDay == today ? _registrarStudiosToday : 0;
+        if (count == REGISTRAR_STUDIOS_PER_DAY) revert RegistryStudioLimitReached(REGISTRAR_STUDIOS_PER_DAY);
+        (_registrarDay, _registrarStudiosToday) = (today, count + 1);
     }
 
     function _requireStudio(uint32 studioId) internal view {

@@ -143,7 +143,7 @@ contract AuditFixesTest is TangibleTest {
         // Review of the fix (WT1): the stolen key renounces its role to clear the check, then withdraws to itself.
         // An account that ever held the role pays the treasury only, renounced or revoked.
         _deposit(operator, 10 * UNITS);
-        bytes32 role = market.OPERATOR_ROLE();
+        bytes32 role = market.SETTLER_ROLE();
         vm.prank(operator);
         market.renounceRole(role, operator);
         assertFalse(market.hasRole(role, operator));

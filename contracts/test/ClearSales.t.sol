@@ -295,7 +295,7 @@ contract ClearSalesTest is ClearanceFixture {
         assertFalse(TangibleMarketAdmin(module).hasRole(bytes32(0), admin), "no role in the module");
         uint256 pendingId = _card(HD, alice, REF_L1);
         uint256 cryptoId = _crypto(bob, SD, bob);
-        bytes32 op = market.OPERATOR_ROLE();
+        bytes32 op = market.SETTLER_ROLE();
         uint256[] memory ids = new uint256[](1);
         ids[0] = pendingId;
 

@@ -599,7 +599,7 @@ contract CreditOrdersTest is ClearanceFixture {
         );
 
         // A former operator: still a float account.
-        bytes32 role = market.OPERATOR_ROLE();
+        bytes32 role = market.SETTLER_ROLE();
         vm.prank(operator);
         market.renounceRole(role, operator);
         _expectRefused(

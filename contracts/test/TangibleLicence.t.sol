@@ -163,8 +163,8 @@ contract TangibleLicenceTest is TangibleTest {
         market.setBaseURI("x");
     }
 
-    function test_operatorRoleMirror_grantAndRevoke() public {
-        bytes32 role = market.OPERATOR_ROLE();
+    function test_settlerRoleMirror_grantAndRevoke() public {
+        bytes32 role = market.SETTLER_ROLE();
         _deposit(carol, 100 * 1e6);
         // carol is not an operator yet
         vm.expectRevert(

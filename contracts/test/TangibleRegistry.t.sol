@@ -131,7 +131,7 @@ contract TangibleRegistryTest is TangibleTest {
     }
 
     function test_setStudioCommission_reverts() public {
-        bytes32 role = market.OPERATOR_ROLE();
+        bytes32 role = market.REGISTRAR_ROLE();
         vm.expectRevert(
             abi.encodeWithSelector(
                 IAccessControl.AccessControlUnauthorizedAccount.selector, studioAdmin, role

@@ -1,5 +1,5 @@
 # anyone can pause the market
 # file: src/TangibleMarket.sol
 /function pause()/,/^    }/{
-/_checkAdminOrOperator();/d
+/_checkPlatformKey();/d
 }

@@ -1,3 +1,3 @@
-# the operator, not the admin, unpauses
+# a settler (the operator key), not the admin, unpauses
 # file: src/TangibleMarket.sol
-s/function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {/function unpause() external onlyRole(OPERATOR_ROLE) {/
+s/function unpause() external onlyRole(DEFAULT_ADMIN_ROLE) {/function unpause() external onlyRole(SETTLER_ROLE) {/

@@ -1,5 +1,5 @@
 # anyone can trigger the platform payout
 # file: src/TangibleMarket.sol
 /function withdrawPlatform()/,/^    }/{
-/_checkAdminOrOperator();/d
+/_checkPlatformKey();/d
 }

@@ -1,8 +1,8 @@
 //! Studio tooling: register a studio, its films and editions, upload an edition's master,
 //! withdraw or reactivate an edition.
 //!
-//! Who signs: every transaction is sent with the API's operator key (`OPERATOR_ROLE` may act for
-//! any studio in the registry). The API therefore checks the caller's authority itself, on chain,
+//! Who signs: every transaction is sent with the API's operator key (its `REGISTRAR_ROLE` may act
+//! for any studio in the registry). The API therefore checks the caller's authority itself, on chain,
 //! before sending anything:
 //! - registering a studio: a platform admin (`DEFAULT_ADMIN_ROLE`) at once, for any admin and
 //!   commission; any other signed-in wallet applies, and the studio, with that wallet as its

@@ -32,9 +32,9 @@ contract GasTest is TangibleTest {
         oz.mint(alice, 1);
 
         // The test contract acts as operator (card float deposited) and as a crypto buyer (balance + allowance).
-        bytes32 operatorRole = market.OPERATOR_ROLE();
+        bytes32 settlerRole = market.SETTLER_ROLE();
         vm.prank(admin);
-        market.grantRole(operatorRole, address(this));
+        market.grantRole(settlerRole, address(this));
         euro.mint(address(this), 1_000_000 * 1e6);
         euro.approve(address(market), 500_000 * 1e6);
         market.deposit(100_000 * 1e6);

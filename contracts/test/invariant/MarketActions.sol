@@ -37,7 +37,7 @@ abstract contract MarketActions is MarketOrderActions {
         address recipient = _recipient(seed);
         uint64 expected = _expectedPrice(seed, ed.price);
         uint256 cost = uint256(ed.price) * unitsPerCent;
-        bool auth = modelOperator[caller];
+        bool auth = _has(caller, SETTLE);
         bool rest = auth && !modelPaused && ed.active && expected == ed.price && recipient != address(0)
             && ref != bytes32(0) && !refUsed[ref];
         // The daily limit is checked after the sale's own checks, before the float is debited.
@@ -154,7 +154,7 @@ abstract contract MarketActions is MarketOrderActions {
         bytes32 ref = _ref(seed);
         address recipient = _recipient(seed);
         uint64 expected = _expectedPrice(seed, o.price);
-        bool auth = modelOperator[caller];
+        bool auth = _has(caller, SETTLE);
         bool rest = auth && o.active && !modelPaused && expected == o.price && recipient != address(0)
             && ref != bytes32(0) && !refUsed[ref];
         bool aboveFloor = o.price >= _floorOf(o.licenceId); // the edition's current floor
@@ -191,7 +191,7 @@ abstract contract MarketActions is MarketOrderActions {
         // Both casts are safe: the values are at most 255.
         // forge-lint: disable-next-line(unsafe-typecast)
         uint8 reason = r % 10 == 0 ? (r % 20 == 0 ? 0 : uint8(_bound(r, 4, 255))) : uint8(1 + r % 3);
-        bool auth = modelOperator[caller];
+        bool auth = _has(caller, REVOKE);
         // allowed while paused
         bool expectOk = auth && reason >= 1 && reason <= 3 && _revokeWalk(id, reason, caller, false);
         vm.prank(caller);
@@ -343,10 +343,14 @@ abstract contract MarketActions is MarketOrderActions {
         _withdrawAs(Action.Withdraw, caller, seed, modelCredit[caller]);
     }
 
-    /// @dev The operator withdraws part of its card float; one time in four someone else tries to take it.
+    /// @dev The operator withdraws part of its card float, one time in five operator2 what it holds (card money
+    /// it settled or clawed back as a settler or revoker, or nothing); one time in four someone else tries to take
+    /// it.
     function _withdrawFloat(uint256 seed) internal {
-        address caller = _caller(seed, operator);
-        uint256 cap = caller == operator ? modelCredit[operator] / 8 : modelCredit[operator];
+        address caller = _caller(seed, _rand(seed, "op2") % 5 == 0 ? operator2 : operator);
+        uint256 cap = caller == operator
+            ? modelCredit[operator] / 8
+            : (caller == operator2 ? modelCredit[operator2] : modelCredit[operator]);
         _withdrawAs(Action.WithdrawFloat, caller, seed, cap);
     }
 
@@ -385,7 +389,7 @@ abstract contract MarketActions is MarketOrderActions {
         address authorised = who == 0 ? s.royalty : (who == 1 ? s.admin : operator);
         address caller = _caller(_rand(seed, "caller"), authorised == address(0) ? operator : authorised);
         bool exists = studioId <= studioCount;
-        bool auth = exists && (caller == s.royalty || caller == s.admin || modelOperator[caller]);
+        bool auth = exists && (caller == s.royalty || caller == s.admin || _has(caller, REGISTER));
         bool expectOk = auth && !modelPaused && s.creditCents > 0;
         vm.prank(caller);
         try market.withdrawStudio(studioId) {
@@ -399,8 +403,8 @@ abstract contract MarketActions is MarketOrderActions {
     }
 
     function _withdrawPlatform(uint256 seed) internal {
-        address caller = _caller(seed, _rand(seed, "who") % 2 == 0 ? admin : operator);
-        bool auth = caller == admin || modelOperator[caller];
+        address caller = _platformCaller(seed);
+        bool auth = caller == admin || modelRoles[caller] != 0;
         bool expectOk = auth && !modelPaused && modelPlatformCents > 0;
         vm.prank(caller);
         try market.withdrawPlatform() {
@@ -417,8 +421,8 @@ abstract contract MarketActions is MarketOrderActions {
 
     /// @return paused Whether this call paused the market.
     function _pause(uint256 seed) internal returns (bool paused) {
-        address caller = _caller(seed, _rand(seed, "who") % 2 == 0 ? admin : operator);
-        bool auth = caller == admin || modelOperator[caller];
+        address caller = _platformCaller(seed);
+        bool auth = caller == admin || modelRoles[caller] != 0;
         bool expectOk = auth && !modelPaused;
         vm.prank(caller);
         try market.pause() {
@@ -554,7 +558,7 @@ abstract contract MarketActions is MarketOrderActions {
         uint256 r = _rand(seed, "price");
         uint64 price = r % 20 == 0 ? 0 : uint64(_bound(r, 1, 5_000));
         bytes32 master = r % 33 == 0 ? bytes32(0) : keccak256(abi.encode("master", r));
-        bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
+        bool auth = _has(caller, REGISTER) || caller == _studios[ed.studioId].admin;
         // Frozen while suspended; a price cut may not leave the floor above half the lowest price.
         uint64 lowest = _min(price, ed.lowest);
         bool expectOk =
@@ -603,7 +607,7 @@ abstract contract MarketActions is MarketOrderActions {
         }
         EditionModel memory ed = _eds[e];
         address caller = _studioCaller(seed, ed.studioId);
-        bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
+        bool auth = _has(caller, REGISTER) || caller == _studios[ed.studioId].admin;
         bool expectOk = auth && !ed.suspended && floor <= max; // allowed while paused
         vm.prank(caller);
         try market.setResaleFloor(ed.filmId, ed.quality, floor) {
@@ -652,7 +656,7 @@ abstract contract MarketActions is MarketOrderActions {
         }
         EditionModel memory ed = _eds[e];
         address caller = _studioCaller(seed, ed.studioId);
-        bool auth = modelOperator[caller] || caller == _studios[ed.studioId].admin;
+        bool auth = _has(caller, REGISTER) || caller == _studios[ed.studioId].admin;
         // A platform suspension keeps the studio (and the operator acting for it) from reactivating.
         bool expectOk = auth && ed.active != active && !(active && ed.suspended);
         Action action = active ? Action.ReactivateEdition : Action.WithdrawEdition;
@@ -685,7 +689,7 @@ abstract contract MarketActions is MarketOrderActions {
         EditionModel memory ed = _eds[e];
         uint256 who = _rand(seed, "who") % 3;
         address caller = _caller(seed, who == 0 ? admin : who == 1 ? operator : _studios[ed.studioId].admin);
-        bool auth = modelOperator[caller] || caller == admin;
+        bool auth = _has(caller, REGISTER) || caller == admin;
         // The admin's suspension is the admin's to lift.
         bool expectOk = auth && ed.suspended != suspend && (suspend || !ed.byAdmin || caller == admin);
         vm.prank(caller);
@@ -743,12 +747,12 @@ abstract contract MarketActions is MarketOrderActions {
 
     function _setCommission(uint256 seed) internal {
         uint32 studioId = uint32(1 + _rand(seed, "studio") % studioCount);
-        address caller = _caller(seed, _rand(seed, "who") % 2 == 0 ? admin : operator);
+        address caller = _platformCaller(seed);
         uint256 r = _rand(seed, "bps");
         // Both casts are safe: the values are bounded to uint16.
         // forge-lint: disable-next-line(unsafe-typecast)
         uint16 bps = r % 10 == 0 ? uint16(_bound(r, 3_001, type(uint16).max)) : uint16(r % 3_001);
-        bool auth = caller == admin || modelOperator[caller];
+        bool auth = caller == admin || _has(caller, REGISTER);
         bool expectOk = auth && bps <= 3_000;
         vm.prank(caller);
         try market.setStudioCommission(studioId, bps) {
@@ -795,11 +799,15 @@ abstract contract MarketActions is MarketOrderActions {
         }
     }
 
-    /// @dev Grants or revokes the operator role of `operator2`, which then settles card sales or cannot.
+    /// @dev Grants or revokes one of the three platform key roles of `operator2` (settler, revoker, registrar),
+    /// which then may, or may not, settle card sales, revoke, act for studios.
     function _setOperatorRole(uint256 seed) internal {
         address caller = _caller(seed, admin);
         bool grant = _rand(seed, "grant") % 2 == 0;
-        bytes32 role = market.OPERATOR_ROLE();
+        uint256 pick = _rand(seed, "role") % 3;
+        uint8 bit = pick == 0 ? SETTLE : (pick == 1 ? REVOKE : REGISTER);
+        bytes32 role =
+            pick == 0 ? market.SETTLER_ROLE() : (pick == 1 ? market.REVOKER_ROLE() : market.REGISTRAR_ROLE());
         bool auth = caller == admin;
         vm.prank(caller);
         bool ok;
@@ -813,8 +821,8 @@ abstract contract MarketActions is MarketOrderActions {
             } catch {}
         }
         if (_outcome(Action.SetOperatorRole, auth, auth, ok)) {
-            modelOperator[operator2] = grant;
-            if (grant) modelFloatAccount[operator2] = true;
+            modelRoles[operator2] = grant ? modelRoles[operator2] | bit : modelRoles[operator2] & ~bit;
+            if (grant && bit != REGISTER) modelFloatAccount[operator2] = true;
         }
     }
 }

@@ -57,6 +57,10 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     }
 
     uint256 public constant ACTION_COUNT = 34; // checked against the enum in the constructor
+    /// @dev Platform key role bits of {modelRoles}.
+    uint8 internal constant SETTLE = 1;
+    uint8 internal constant REVOKE = 2;
+    uint8 internal constant REGISTER = 4;
     /// @dev Most resales one revoke follows (the market's `_MAX_HOPS`).
     uint256 internal constant MAX_HOPS = 32;
 
@@ -127,7 +131,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     uint256 public immutable unitsPerCent;
     address public immutable admin;
     address public immutable operator;
-    address public immutable operator2; // gets and loses OPERATOR_ROLE during the run
+    address public immutable operator2; // gets and loses each platform key role during the run
     address public immutable sink; // receives withdrawals, holds nothing in the market
     /// @dev Longest single warp: longer than the usual hold periods so holds expire within a run.
     uint256 public immutable maxWarp;
@@ -156,8 +160,10 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
 
     mapping(address account => uint256) public modelCredit; // stablecoin units
     mapping(address account => uint256) public modelLive; // live licences held
-    mapping(address account => bool) public modelOperator;
-    /// @dev Accounts that ever held `OPERATOR_ROLE`: they withdraw to the treasury (the admin) only.
+    /// @dev Platform key roles held: {SETTLE}, {REVOKE}, {REGISTER} bits.
+    mapping(address account => uint8) public modelRoles;
+    /// @dev Accounts that ever held `SETTLER_ROLE` or `REVOKER_ROLE`: they withdraw to the treasury (the admin)
+    /// only.
     mapping(address account => bool) public modelFloatAccount;
     /// @dev Where float accounts withdraw (the admin at deployment).
     address public modelTreasury;
@@ -256,7 +262,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             euro.approve(address(market_), type(uint256).max);
             modelCredit[pool[i]] = market_.balanceOfCredit(pool[i]);
         }
-        modelOperator[operator_] = true;
+        modelRoles[operator_] = SETTLE | REVOKE | REGISTER;
         modelFloatAccount[operator_] = true;
         modelTreasury = admin_;
         modelPlatform = market_.platform();
@@ -739,14 +745,27 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         return r % 4 == 0 ? _poolAt(r >> 8) : authorised;
     }
 
-    /// @dev A card settler: the operator, sometimes operator2 (whether it holds the role or not), or anyone.
+    /// @dev A card settler: the operator, sometimes operator2 (whichever roles it holds), or anyone.
     function _settler(uint256 seed) internal view returns (address) {
         return _caller(seed, _rand(seed, "op2") % 5 == 0 ? operator2 : operator);
     }
 
-    /// @dev The studio's admin or an operator, or anyone.
+    /// @dev The studio's admin or a registrar (the operator, sometimes operator2 whichever roles it holds), or
+    /// anyone.
     function _studioCaller(uint256 seed, uint32 studioId) internal view returns (address) {
-        return _caller(seed, _rand(seed, "who") % 2 == 0 ? _studios[studioId].admin : operator);
+        uint256 who = _rand(seed, "who");
+        return _caller(seed, who % 2 == 0 ? _studios[studioId].admin : (who % 10 == 1 ? operator2 : operator));
+    }
+
+    /// @dev The admin, an operator (sometimes operator2, whichever roles it holds), or anyone.
+    function _platformCaller(uint256 seed) internal view returns (address) {
+        uint256 who = _rand(seed, "who");
+        return _caller(seed, who % 2 == 0 ? admin : (who % 10 == 1 ? operator2 : operator));
+    }
+
+    /// @dev Whether `account` holds the platform key role(s) `bits`.
+    function _has(address account, uint8 bits) internal view returns (bool) {
+        return modelRoles[account] & bits != 0;
     }
 
     /// @dev A user, address 0 one time in 32.

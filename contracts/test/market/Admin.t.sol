@@ -31,7 +31,9 @@ contract TangibleMarketAdminTest is TangibleMarketTest {
         assertEq(address(market.token()), address(euro));
         assertEq(market.unitsPerCent(), UNITS);
         assertTrue(market.hasRole(bytes32(0), admin));
-        assertTrue(market.hasRole(operatorRole, operator));
+        assertTrue(market.hasRole(settlerRole, operator));
+        assertTrue(market.hasRole(revokerRole, operator));
+        assertTrue(market.hasRole(registrarRole, operator));
         assertEq(market.platform(), platform);
         assertEq(market.holdPeriod(), 3 days);
         assertFalse(market.paused());
@@ -42,7 +44,9 @@ contract TangibleMarketAdminTest is TangibleMarketTest {
     function test_constructor_unitsPerCentFor18Decimals() public {
         TangibleMarket m = new TangibleMarket(new EighteenDecimalToken(), admin, address(0), platform);
         assertEq(m.unitsPerCent(), 1e16);
-        assertFalse(m.hasRole(operatorRole, address(0)));
+        assertFalse(m.hasRole(settlerRole, address(0)));
+        assertFalse(m.hasRole(revokerRole, address(0)));
+        assertFalse(m.hasRole(registrarRole, address(0)));
     }
 
     function test_constructor_reverts() public {
@@ -101,7 +105,7 @@ contract TangibleMarketAdminTest is TangibleMarketTest {
 
     function test_revoke_reverts() public {
         uint256 id = _buyCrypto(alice, HD, alice);
-        vm.expectRevert(_unauthorized(admin, operatorRole));
+        vm.expectRevert(_unauthorized(admin, revokerRole));
         vm.prank(admin);
         market.revoke(id, 1);
         vm.startPrank(operator);

@@ -343,7 +343,7 @@ contract TangibleMarketOffersTest is TangibleMarketTest {
     function test_settleCardOffer_reverts() public {
         uint256 id = _buyCrypto(alice, HD, alice);
         uint256 offerId = _list(alice, id, 1000);
-        vm.expectRevert(_unauthorized(bob, operatorRole));
+        vm.expectRevert(_unauthorized(bob, settlerRole));
         vm.prank(bob);
         market.settleCardOffer(offerId, 1000, bob, REF);
 

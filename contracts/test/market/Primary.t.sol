@@ -187,10 +187,10 @@ contract TangibleMarketPrimaryTest is TangibleMarketTest {
     }
 
     function test_settleCardPrimary_reverts() public {
-        vm.expectRevert(_unauthorized(stranger, operatorRole));
+        vm.expectRevert(_unauthorized(stranger, settlerRole));
         vm.prank(stranger);
         market.settleCardPrimary(filmId, SD, PRICE_SD, alice, REF);
-        vm.expectRevert(_unauthorized(admin, operatorRole));
+        vm.expectRevert(_unauthorized(admin, settlerRole));
         vm.prank(admin);
         market.settleCardPrimary(filmId, SD, PRICE_SD, alice, REF);
 
@@ -212,7 +212,7 @@ contract TangibleMarketPrimaryTest is TangibleMarketTest {
     }
 
     function test_settleCardPrimary_revert_insufficientFloat() public {
-        bytes32 role = operatorRole;
+        bytes32 role = settlerRole;
         vm.prank(admin);
         market.grantRole(role, carol);
         _deposit(carol, 5 * 1e6);

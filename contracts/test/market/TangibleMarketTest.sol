@@ -9,12 +9,16 @@ import {TangibleTest} from "../utils/TangibleTest.sol";
 abstract contract TangibleMarketTest is TangibleTest {
     bytes32 internal constant REF = keccak256("pi_3OvKq2LkdIwHu7ix0");
     address internal stranger = makeAddr("stranger");
-    bytes32 internal operatorRole;
+    bytes32 internal settlerRole;
+    bytes32 internal revokerRole;
+    bytes32 internal registrarRole;
 
     function setUp() public override {
         super.setUp();
         vm.warp(1_800_000_000);
-        operatorRole = market.OPERATOR_ROLE();
+        settlerRole = market.SETTLER_ROLE();
+        revokerRole = market.REVOKER_ROLE();
+        registrarRole = market.REGISTRAR_ROLE();
     }
 
     function _unauthorized(address who, bytes32 role) internal pure returns (bytes memory) {

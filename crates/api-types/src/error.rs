@@ -68,6 +68,9 @@ pub mod codes {
     pub const NOT_PENDING: &str = "not_pending";
     /// 409: the studio registered as many films as its quota allows (a platform admin raises it).
     pub const FILM_QUOTA_REACHED: &str = "film_quota_reached";
+    /// 409: registrars (the API's key) registered as many studios today as the market allows
+    /// (`REGISTRAR_STUDIOS_PER_DAY`); the platform admin can register more, or wait a day.
+    pub const STUDIO_LIMIT_REACHED: &str = "studio_limit_reached";
     /// 409: the platform suspended the edition; its studio cannot return it to sale.
     pub const EDITION_SUSPENDED: &str = "edition_suspended";
     /// The edition already exists, or no more films can be registered.

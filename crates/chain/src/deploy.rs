@@ -57,7 +57,8 @@ pub struct DeployConfig {
     pub stablecoin: Option<Address>,
     /// Holder of the admin role (roles, hold period, platform account).
     pub admin: Address,
-    /// Holder of the operator role (card settlement, revocation, registration for studios).
+    /// Holder of the three platform key roles: `SETTLER_ROLE` (card settlement), `REVOKER_ROLE`
+    /// (revocation), `REGISTRAR_ROLE` (registration for studios).
     pub operator: Address,
     /// Account credited with the platform's shares.
     pub platform: Address,
