@@ -620,6 +620,11 @@ contract TangibleMarket is TangibleOffers {
     }
 
     /// @inheritdoc TangibleRegistry
+    function resetLowestPrice(uint64, uint8) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleRegistry
     function withdrawEdition(uint64, uint8) external override {
         _delegate();
     }

@@ -147,6 +147,9 @@ abstract contract TangibleRegistry is AccessControl {
     );
     /// @notice An edition's resale floor (lowest resale price, cents) was set.
     event ResaleFloorChanged(uint64 indexed filmId, uint8 indexed quality, uint64 floorCents);
+    /// @notice The platform admin set the lowest primary price an edition ever had, which bounds its resale floor,
+    /// back to its price now ({resetLowestPrice}).
+    event LowestPriceReset(uint64 indexed filmId, uint8 indexed quality, uint64 lowestPriceCents);
     /// @notice A studio's film quota (films it may still register) was set.
     event StudioFilmQuotaChanged(uint32 indexed studioId, uint16 filmsLeft);
 
@@ -362,6 +365,19 @@ abstract contract TangibleRegistry is AccessControl {
         _checkFloorBound(floorCents, e.lowestPriceCents);
         e.resaleFloorCents = floorCents;
         emit ResaleFloorChanged(filmId, quality, floorCents);
+    }
+
+    /// @notice Sets the lowest primary price edition `(filmId, quality)` ever had back to its price now, so that its
+    /// studio may set a resale floor up to half of that again: the remedy when the price was cut by mistake, or by
+    /// a stolen registrar key (a cut to 1 cent would otherwise cap the floor at 0 for good). Platform admin only
+    /// (behind its timelock), since it lifts the bound that keeps a studio from pricing holders out.
+    /// @dev Emits a {LowestPriceReset} event.
+    function resetLowestPrice(uint64 filmId, uint8 quality) external virtual onlyRole(DEFAULT_ADMIN_ROLE) {
+        Edition storage e = _editions[_editionKey(filmId, quality)];
+        uint64 price = e.priceCents;
+        if (price == 0) revert RegistryEditionNotFound(filmId, quality);
+        e.lowestPriceCents = price;
+        emit LowestPriceReset(filmId, quality, price);
     }
 
     /// @notice Withdraws an edition from primary sale (existing licences stay valid and resellable).

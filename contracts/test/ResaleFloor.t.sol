@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ITangibleMarket} from "../src/ITangibleMarket.sol";
 import {TangibleMarket} from "../src/TangibleMarket.sol";
 import {TangibleRegistry} from "../src/TangibleRegistry.sol";
@@ -111,6 +112,44 @@ contract ResaleFloorTest is TangibleTest {
         vm.stopPrank();
         // The holder still lists at 6.50 €.
         _list(alice, licence, 650);
+    }
+
+    /// A stolen registrar key (the operator's here) clears the floor and cuts the price to 1 cent: the lowest price
+    /// only goes down, so the studio could never set a floor again. The platform admin resets it to the price
+    /// restored; nobody else can.
+    function test_aPriceCutToOneCentIsUndoneByTheAdmin() public {
+        vm.startPrank(operator);
+        market.setResaleFloor(filmId, HD, 0);
+        market.updateEdition(filmId, HD, MASTER_HD, 1, "");
+        market.updateEdition(filmId, HD, MASTER_HD, PRICE_HD, "");
+        vm.stopPrank();
+        assertEq(market.edition(filmId, HD).lowestPriceCents, 1);
+        vm.expectRevert(abi.encodeWithSelector(TangibleRegistry.RegistryInvalidResaleFloor.selector, 400, 0));
+        _setFloor(HD, 400);
+
+        address[3] memory notAdmin = [studioAdmin, operator, alice];
+        for (uint256 i = 0; i < notAdmin.length; i++) {
+            vm.expectRevert(
+                abi.encodeWithSelector(
+                    IAccessControl.AccessControlUnauthorizedAccount.selector, notAdmin[i], bytes32(0)
+                )
+            );
+            vm.prank(notAdmin[i]);
+            market.resetLowestPrice(filmId, HD);
+        }
+        vm.expectRevert(
+            abi.encodeWithSelector(TangibleRegistry.RegistryEditionNotFound.selector, filmId + 1, HD)
+        );
+        vm.prank(admin);
+        market.resetLowestPrice(filmId + 1, HD);
+
+        vm.expectEmit(address(market));
+        emit TangibleRegistry.LowestPriceReset(filmId, HD, PRICE_HD);
+        vm.prank(admin);
+        market.resetLowestPrice(filmId, HD);
+        assertEq(market.edition(filmId, HD).lowestPriceCents, PRICE_HD);
+        _setFloor(HD, 400);
+        assertEq(market.edition(filmId, HD).resaleFloorCents, 400);
     }
 
     function test_setResaleFloor_studioAdminOrOperatorOnly_notWhileSuspended() public {

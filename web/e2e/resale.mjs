@@ -1,7 +1,9 @@
 // Seed flow 2 on the web for a card-only buyer whose wallet holds 0 ETH (issue 12), in headless
 // Chromium: a fresh wallet, imported into the browser, buys the HD edition by card; its library
-// says the licence is on hold; once the hold has passed (anvil's clock moved forward) it puts the
-// licence on sale, sees its own offer page, reprices the offer, withdraws it and lists it again
+// says the licence is on hold; once the hold has passed (anvil's clock moved forward) it lists the
+// licence at 3.00, the studio then sets a 4.00 resale floor, a visitor's film page shows that offer
+// under the floor with no Buy link and the seller withdraws it; it puts the licence on sale at
+// 25.00, sees its own offer page, reprices the offer, withdraws it and lists it again
 // (each a signed order the operator sends); another buyer, in a second browser, opens that offer's
 // card checkout, the seller lowers the price meanwhile, and the buyer is shown the new price
 // before paying it by card; the seller's 80 % is pending, then available once the card payment's
@@ -90,8 +92,18 @@ await h.run(async () => {
   check((await card.locator('[data-testid=resale] form').count()) === 0, 'no resale form during the hold');
   await h.screenshot('library-hold');
 
-  step("the hold passes (anvil's clock), the studio sets a resale floor of 4.00 on HD, the licence goes on sale at 25.00, bad prices refused");
+  step("the hold passes (anvil's clock); with no floor yet the licence goes on sale at 3.00");
   await warp((await chain.readContract({ address: market, abi: MARKET_ABI, functionName: 'holdPeriod' })) + 1n);
+  await visit('/library');
+  await card.locator('[data-testid=resale] input[name=price]').waitFor();
+  await card.locator('input[name=price]').fill('3');
+  await card.getByRole('button', { name: 'Put on sale' }).click();
+  await card.locator('[data-testid=resale-done]').waitFor({ timeout: 60_000 });
+  const early = (await card.locator('[data-testid=offer-link]').getAttribute('href')).split('/').pop();
+  await until('the 3.00 offer in the mirror', 30_000, async () => (await offer(early))?.status === 'active');
+  check((await offer(early)).below_floor === false, 'not under any floor yet');
+
+  step('the studio sets a resale floor of 4.00 on HD: a visitor sees the 3.00 offer under it, with no Buy link; the seller is told and withdraws it');
   const studioAdmin = await signInKey(base, STUDIO_ADMIN_KEY);
   const floorSet = await fetch(`${base}/v1/editions/${FILM}-hd/resale-floor`, {
     method: 'PUT',
@@ -102,7 +114,27 @@ await h.run(async () => {
   await until('the floor in the mirror', 30_000, async () =>
     (await getJson(`/v1/films/${FILM}`)).editions.some((e) => e.quality === 'hd' && e.resale_floor_cents === 400),
   );
+  check((await offer(early)).below_floor === true, 'the API marks the 3.00 offer under the floor');
+  const visitor = await open('resale-visitor', out);
+  try {
+    await visitor.page.goto(`${base}/films/${FILM}`);
+    const row = visitor.page.locator(`[data-offer="${early}"]`);
+    await row.locator('[data-testid=below-floor]').waitFor({ timeout: 30_000 });
+    check((await row.locator('a', { hasText: 'Buy' }).count()) === 0, 'no Buy link on an offer under the floor');
+    await visitor.screenshot('offer-under-floor');
+    check(visitor.problems.length === 0, `the film page as a visitor: ${visitor.problems.join('; ')}`);
+  } finally {
+    await visitor.browser.close();
+  }
   await visit('/library');
+  await card.locator('[data-testid=offer-price]').waitFor();
+  const warned = await card.locator('[data-testid=resale-floor]').textContent();
+  check(warned.includes('your offer is below it and cannot sell'), `the seller is told: ${warned}`);
+  await card.getByRole('button', { name: 'Withdraw the offer' }).click();
+  await card.getByText('Your offer is withdrawn').waitFor({ timeout: 60_000 });
+  await until('the 3.00 offer cancelled in the mirror', 30_000, async () => (await offer(early))?.status === 'cancelled');
+
+  step('the licence goes on sale at 25.00 above the floor, bad prices refused');
   await card.locator('[data-testid=resale] input[name=price]').waitFor();
   check((await card.locator('[data-testid=resale-floor]').textContent()).includes('€4.00'), "the studio's floor is shown");
   const price = card.locator('input[name=price]');

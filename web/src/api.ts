@@ -52,6 +52,8 @@ export interface Offer {
   /** Block and transaction of the listing. */
   listed_block: number;
   listed_tx: string;
+  /** Active but under its edition's resale floor, raised since the listing: not buyable until repriced. */
+  below_floor: boolean;
 }
 export interface Licence {
   licence_id: string;

@@ -451,6 +451,18 @@ async fn upload_master_checked(
             )));
         }
     };
+    // A price cut may not leave the resale floor above half the edition's lowest price: the
+    // chain would refuse it after the whole master was uploaded and stored.
+    if let Some(e) = on_chain {
+        let max = e.lowest_price_cents.min(price) / 2;
+        if e.resale_floor_cents > max {
+            return Err(ApiError::invalid_field(format!(
+                "a price of {price} cents would leave the edition's resale floor ({} cents) above \
+                 half its lowest price ({max} cents at most): lower the floor first",
+                e.resale_floor_cents
+            )));
+        }
+    }
     // Registering (or updating) the edition is an operator transaction: counted before the
     // body is read.
     state

@@ -77,6 +77,7 @@ async fn listings_and_card_purchases_below_the_resale_floor_are_refused_and_the_
         "price_cents": floor, "deadline": deadline, "signature": signed(&app, &key, &order)});
     let (status, listed) = send(&app, reqwest::Method::POST, "/v1/offers", &body).await;
     assert_eq!(status, 201, "{listed}");
+    let at_floor_offer = listed["offer_id"].as_str().unwrap().to_owned();
 
     // The offer listed before the floor cannot be bought by card: refused before any charge.
     let buyer = app.chain.buyer(1).address();
@@ -106,8 +107,28 @@ async fn listings_and_card_purchases_below_the_resale_floor_are_refused_and_the_
         "the offer stays, for its seller to reprice"
     );
 
-    // The catalogue shows the floor of each edition.
+    // The catalogue shows the floor of each edition, and which active offers it leaves
+    // unbuyable: the one listed before it, not the one listed at it.
     index(&app).await;
+    let (status, offers) = app
+        .get_json(&format!("/v1/offers?film_id={film}&status=active"))
+        .await;
+    assert_eq!(status, 200, "{offers}");
+    let below: Vec<(String, bool)> = offers["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            (
+                o["offer_id"].as_str().unwrap().to_owned(),
+                o["below_floor"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(below.contains(&(early_offer.clone(), true)), "{offers}");
+    assert!(below.contains(&(at_floor_offer.clone(), false)), "{offers}");
+    let (_, one) = app.get_json(&format!("/v1/offers/{early_offer}")).await;
+    assert_eq!(one["below_floor"], json!(true), "{one}");
     let (status, view) = app.get_json(&format!("/v1/films/{film}")).await;
     assert_eq!(status, 200, "{view}");
     let editions = view["editions"].as_array().unwrap();

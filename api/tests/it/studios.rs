@@ -416,6 +416,22 @@ async fn a_studio_uploads_a_master_that_buyers_fetch_over_p2p_and_http_and_decry
             .resaleFloorCents,
         450
     );
+
+    // A master upload that cuts the price to 8.99 € would leave that floor above half the
+    // lowest price (449): refused before the body is read, nothing uploaded or recorded.
+    let uploads = app.count("SELECT count(*) FROM api_master_uploads").await;
+    let (s, body) = upload(&app, &edition, &admin_token, &data2, "?price_cents=899").await;
+    assert_error(s, &body, 422, "invalid_field");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("450") && message.contains("449"), "{body}");
+    assert_eq!(
+        app.count("SELECT count(*) FROM api_master_uploads").await,
+        uploads
+    );
+    assert_eq!(
+        market.edition(film_id, 1).call().await.unwrap().priceCents,
+        1100
+    );
 }
 
 /// Sends a raw request head (no body) and returns the status line's code and the body.

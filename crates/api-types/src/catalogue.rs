@@ -168,6 +168,9 @@ pub struct OfferView {
     pub listed_block: i64,
     /// Transaction of the listing.
     pub listed_tx: String,
+    /// Active but priced under its edition's resale floor, which the studio raised after the
+    /// listing: the market refuses to fill it (a purchase gets 409) until its seller reprices.
+    pub below_floor: bool,
 }
 
 /// Offer filters.

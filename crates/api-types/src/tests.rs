@@ -89,7 +89,7 @@ fn films_offers_config_and_readiness_keep_their_shapes() {
     round_trip::<OfferView>(json!({
         "offer_id": "3", "licence_id": "7", "film_id": 1, "quality": "hd",
         "seller_address": "0x00", "price_cents": 900, "status": "active", "buyer_address": null,
-        "listed_block": 42, "listed_tx": "0x01"
+        "listed_block": 42, "listed_tx": "0x01", "below_floor": false
     }));
     round_trip::<PublicConfig<Value>>(json!({
         "api_version": "v1", "server_version": "0.1.0", "chain_id": 31337,

@@ -226,7 +226,9 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
             | TangibleEvent::StudioFilmQuotaChanged(_)
             | TangibleEvent::EarningsCredited(_)
             | TangibleEvent::TreasuryChanged(_)
-            | TangibleEvent::CardSettlementLimitChanged(_) => {}
+            | TangibleEvent::CardSettlementLimitChanged(_)
+            // The lowest price only bounds the resale floor on chain; the mirror keeps the floor.
+            | TangibleEvent::LowestPriceReset(_) => {}
         }
     }
     Ok(p)

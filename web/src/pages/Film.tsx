@@ -139,6 +139,14 @@ function EditionMarketView({ filmId, market: m }: { filmId: number; market: Edit
                   <td class="action">
                     {isOwnOffer(o, s?.address) ? (
                       <span class="badge">Your offer</span>
+                    ) : o.below_floor ? (
+                      <span
+                        class="badge idle"
+                        data-testid="below-floor"
+                        title="Below the studio’s lowest resale price, set after this offer was listed: it cannot be bought until its seller raises the price."
+                      >
+                        Below floor
+                      </span>
                     ) : (
                       <a
                         class="button small"

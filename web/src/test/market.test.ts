@@ -21,6 +21,7 @@ const offer = (offer_id: string, quality: string, price_cents: number, status = 
   buyer_address: null,
   listed_block: 1,
   listed_tx: '0x01',
+  below_floor: false,
 });
 const resale = (offer_id: string | null, price_cents: number, at: string | null, kind = 'resale'): Sale => ({
   tx_hash: `0x${offer_id ?? 'x'}${price_cents}`,

@@ -21,6 +21,7 @@ pub(super) struct OfferRow {
     buyer_address: Option<String>,
     listed_block: i64,
     listed_tx: String,
+    below_floor: bool,
 }
 
 impl From<OfferRow> for OfferView {
@@ -36,15 +37,20 @@ impl From<OfferRow> for OfferView {
             buyer_address: r.buyer_address,
             listed_block: r.listed_block,
             listed_tx: r.listed_tx,
+            below_floor: r.below_floor,
         }
     }
 }
 
-/// An offer's columns, from `resale_offers o` joined to its licence `l`.
+/// An offer's columns, from `resale_offers o` joined to its licence `l` and the licence's
+/// edition `e` (whose resale floor, raised after the listing, can leave an active offer
+/// unbuyable).
 pub(super) const OFFER_SELECT: &str = "SELECT o.offer_id::text AS offer_id, o.licence_id::text AS licence_id, \
         l.film_id, l.quality, o.seller_address, o.price, o.status, o.buyer_address, \
-        o.listed_block, o.listed_tx \
-     FROM resale_offers o JOIN licences l ON l.licence_id = o.licence_id";
+        o.listed_block, o.listed_tx, \
+        (o.status = 'active' AND o.price < COALESCE(e.resale_floor_cents, 0)) AS below_floor \
+     FROM resale_offers o JOIN licences l ON l.licence_id = o.licence_id \
+     LEFT JOIN editions e ON e.film_id = l.film_id AND e.quality = l.quality";
 
 /// Resale offers by film, status and price range.
 #[utoipa::path(get, path = "/v1/offers", params(OfferQuery), responses((status = 200, body = Page<OfferView>), (status = 422, body = ErrorBody)))]
