@@ -180,7 +180,10 @@ async fn a_stalled_provider_is_dropped_and_an_interrupted_download_resumes() {
         panic!("{err:?}")
     };
     assert_eq!(*total, data.len() as u64);
-    assert!(*have >= 4 * MIB as u64, "verified pieces kept: {err}");
+    // Two requests are in flight per provider and pieces are taken in order: piece 4 (bad) is
+    // asked for once pieces 0-2 are in, while piece 3 may still be arriving; the drop cuts
+    // piece 3 short (kept as far as verified). So at least 3 MiB, whatever the timing.
+    assert!(*have >= 3 * MIB as u64, "verified pieces kept: {err}");
     assert!(providers[0].dropped.is_some(), "{err}");
     let have = *have;
 
