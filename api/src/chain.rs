@@ -93,6 +93,14 @@ pub struct Edition {
     pub lowest_price_cents: u64,
 }
 
+impl Edition {
+    /// The highest resale floor the market accepts once the price is `price_cents`: half the
+    /// lowest primary price the edition ever had (the contract's `MAX_RESALE_FLOOR_BPS`).
+    pub fn max_resale_floor_cents(&self, price_cents: u64) -> u64 {
+        self.lowest_price_cents.min(price_cents) / 2
+    }
+}
+
 /// An offer as the chain sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Offer {

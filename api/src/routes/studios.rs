@@ -454,7 +454,7 @@ async fn upload_master_checked(
     // A price cut may not leave the resale floor above half the edition's lowest price: the
     // chain would refuse it after the whole master was uploaded and stored.
     if let Some(e) = on_chain {
-        let max = e.lowest_price_cents.min(price) / 2;
+        let max = e.max_resale_floor_cents(price);
         if e.resale_floor_cents > max {
             return Err(ApiError::invalid_field(format!(
                 "a price of {price} cents would leave the edition's resale floor ({} cents) above \
@@ -521,7 +521,7 @@ pub async fn set_resale_floor(
         })?;
     // The contract's bound (half the lowest price the edition ever had), checked here so that a
     // refused floor costs no gas.
-    let max = on_chain.lowest_price_cents / 2;
+    let max = on_chain.max_resale_floor_cents(on_chain.price_cents);
     if req.floor_cents > max {
         return Err(ApiError::invalid_field(format!(
             "a resale floor of {} cents is above half the edition's lowest price ({max} cents at most)",
