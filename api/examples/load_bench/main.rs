@@ -188,6 +188,16 @@ async fn run(
     let (studio_id, film_id) = kit
         .register_film(studio_admin, kit.address(roles::ROYALTY), &Film::SINGLE_4K)
         .await;
+    // The 4K edition as a master upload records it: the API sells only editions it serves.
+    sqlx::query(
+        "INSERT INTO api_edition_content (film_id, quality, master_hash, master_size, blob_hash, encrypted_size, uploaded_by) \
+         VALUES ($1, 2, $2, 1, $3, 1, 'load bench')",
+    )
+    .bind(i64::try_from(film_id)?)
+    .bind(alloy::primitives::keccak256("master").to_string())
+    .bind("cd".repeat(32))
+    .execute(db.pool())
+    .await?;
     kit.deposit_float(Cents(10_000_000)).await;
     let buyer = kit.address(roles::BUYER);
     kit.fund(&[buyer], U256::from(1u128 << 100)).await;

@@ -126,3 +126,34 @@ pub async fn edition_content(
         api_providers: api_text,
     }))
 }
+
+/// Refuses to sell edition `film_id`/`quality` (by card or with credit) unless this deployment
+/// serves a file for it whose master is the one registered on chain (`master_hash`): a buyer
+/// must never pay for a licence to a film nobody can download. The chain lets a studio register
+/// an edition without uploading its master here (or change the hash before the first sale);
+/// such an edition may still be bought on chain directly, never through this API.
+pub(crate) async fn require_served(
+    state: &AppState,
+    film_id: u64,
+    quality: u8,
+    master_hash: alloy::primitives::B256,
+) -> ApiResult<()> {
+    let served: Option<String> = sqlx::query_scalar(
+        "SELECT master_hash FROM api_edition_content WHERE film_id = $1 AND quality = $2",
+    )
+    .bind(i64::try_from(film_id).map_err(|_| ApiError::invalid_field("film_id too large"))?)
+    .bind(i16::from(quality))
+    .fetch_optional(state.db())
+    .await?;
+    if served.as_deref().and_then(|h| h.parse().ok()) == Some(master_hash) {
+        return Ok(());
+    }
+    let quality = tangible_domain::Quality::from_code(quality)
+        .map_or_else(|_| quality.to_string(), |q| q.to_string());
+    Err(ApiError::conflict(
+        codes::CONTENT_UNAVAILABLE,
+        format!(
+            "the {quality} edition of film {film_id} is not sold here: its studio has not uploaded the master registered on chain, so a buyer could not download the film"
+        ),
+    ))
+}

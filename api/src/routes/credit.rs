@@ -36,7 +36,7 @@ const MAX_DEADLINE_SECS: u64 = 2 * 3600;
     params(("address" = String, Path, description = "the account whose credit pays (0x hex)")),
     responses((status = 201, body = CreditOrderRelayed),
         (status = 404, description = "no such edition, or offer_not_active", body = ErrorBody),
-        (status = 409, description = "price_changed, insufficient_credit, edition_not_on_sale, order_in_flight (another order of this account is being sent)", body = ErrorBody),
+        (status = 409, description = "price_changed, insufficient_credit, edition_not_on_sale, content_unavailable (no master uploaded for the edition), order_in_flight (another order of this account is being sent)", body = ErrorBody),
         (status = 422, description = "invalid_field, invalid_signature, order_expired", body = ErrorBody),
         (status = 429, description = "rate_limited: this account, or everyone, caused too many transactions; retry after `Retry-After` seconds", body = ErrorBody),
         (status = 503, body = ErrorBody)))]
@@ -46,7 +46,7 @@ pub async fn purchase(
     ApiJson(req): ApiJson<CreditPurchaseRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<CreditOrderRelayed>)> {
     let account = super::parse_address("address", &address)?;
-    let (action, target) = match (&req.edition_id, &req.offer_id) {
+    let (action, target, edition) = match (&req.edition_id, &req.offer_id) {
         (Some(edition), None) => {
             let e = EditionRef::parse(edition.trim()).map_err(|_| {
                 ApiError::invalid_field(format!(
@@ -56,11 +56,13 @@ pub async fn purchase(
             (
                 CreditAction::BuyPrimary,
                 edition_target(e.film_id, e.quality.code()),
+                Some((e.film_id, e.quality.code())),
             )
         }
         (None, Some(offer)) => (
             CreditAction::BuyOffer,
             super::orders::parse_id(offer, "offer_id")?,
+            None,
         ),
         _ => {
             return Err(ApiError::invalid_field(
@@ -78,6 +80,7 @@ pub async fn purchase(
         None => account,
     };
     super::purchases::require_wallet(&state, "recipient_address", recipient).await?;
+    require_served_target(&state, edition, target).await?;
     let done = relay(
         &state,
         account,
@@ -87,6 +90,39 @@ pub async fn purchase(
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(done)))
+}
+
+/// Refuses a credit purchase of an edition (or of an offer of a licence to an edition) this
+/// deployment serves no file for (`super::content::require_served`). An unknown edition or an
+/// inactive offer is left to the relay's simulation, which names the chain's refusal.
+async fn require_served_target(
+    state: &AppState,
+    edition: Option<(u64, u8)>,
+    offer_id: U256,
+) -> ApiResult<()> {
+    let unavailable = |e| ApiError::unavailable("chain node", e);
+    let (film_id, quality) = match edition {
+        Some(e) => e,
+        None => {
+            let chain = state.chain();
+            let Some(offer) = chain.offer(offer_id).await.map_err(unavailable)? else {
+                return Ok(());
+            };
+            let Some(licence) = chain.licence(offer.licence_id).await.map_err(unavailable)? else {
+                return Ok(());
+            };
+            (licence.film_id, licence.quality)
+        }
+    };
+    let Some(edition) = state
+        .chain()
+        .edition(film_id, quality)
+        .await
+        .map_err(unavailable)?
+    else {
+        return Ok(());
+    };
+    super::content::require_served(state, film_id, quality, edition.master_hash).await
 }
 
 /// Pays part of the account's credit to any address, from its signed credit order.

@@ -191,7 +191,7 @@ async fn create(
 #[utoipa::path(post, path = "/v1/purchases", request_body = PrimaryPurchaseRequest, responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 201, body = PurchaseCreated),
     (status = 404, description = "edition not registered", body = ErrorBody),
-    (status = 409, description = "edition not on sale", body = ErrorBody),
+    (status = 409, description = "edition_not_on_sale, or content_unavailable (no master uploaded for the edition registered on chain)", body = ErrorBody),
     (status = 422, body = ErrorBody)))]
 pub async fn create_primary(
     State(state): State<AppState>,
@@ -221,6 +221,8 @@ pub async fn create_primary(
             ),
         ));
     }
+    super::content::require_served(&state, req.film_id, quality.code(), edition.master_hash)
+        .await?;
     create(
         &state,
         NewPurchase {
@@ -242,7 +244,7 @@ pub async fn create_primary(
     params(("id" = String, Path, description = "offer id (decimal)")), responses((status = 429, description = "rate_limited: too many requests from this client, retry after `Retry-After` seconds", body = ErrorBody), 
     (status = 201, body = PurchaseCreated),
     (status = 404, body = ErrorBody),
-    (status = 409, description = "offer not active, or priced below its edition's resale floor", body = ErrorBody),
+    (status = 409, description = "offer not active, priced below its edition's resale floor, or content_unavailable (no master uploaded for its edition)", body = ErrorBody),
     (status = 422, body = ErrorBody)))]
 pub async fn create_resale(
     State(state): State<AppState>,
@@ -285,14 +287,22 @@ pub async fn create_resale(
                 offer.licence_id
             )
         })?;
-    // The studio may have raised the floor since the offer was listed: the chain would refuse
-    // the settlement, so nobody is charged for it.
-    let floor = state
+    let edition = state
         .chain()
         .edition(licence.film_id, licence.quality)
         .await
         .map_err(chain_unavailable)?
-        .map_or(0, |e| e.resale_floor_cents);
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "licence {} names film {} quality {} that has no edition",
+                offer.licence_id,
+                licence.film_id,
+                licence.quality
+            )
+        })?;
+    // The studio may have raised the floor since the offer was listed: the chain would refuse
+    // the settlement, so nobody is charged for it.
+    let floor = edition.resale_floor_cents;
     if offer.price_cents < floor {
         return Err(ApiError::conflict(
             codes::PRICE_BELOW_FLOOR,
@@ -302,6 +312,13 @@ pub async fn create_resale(
             ),
         ));
     }
+    super::content::require_served(
+        &state,
+        licence.film_id,
+        licence.quality,
+        edition.master_hash,
+    )
+    .await?;
     create(
         &state,
         NewPurchase {

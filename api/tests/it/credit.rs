@@ -19,7 +19,7 @@ use crate::catalogue::index;
 use crate::helpers::{PRICE, QUALITY, TestApp, mined, spawn_app};
 use crate::orders::{in_an_hour, nonce, seller_with_licence, send, signed};
 
-fn signed_credit(app: &TestApp, key: &PrivateKeySigner, order: &CreditOrder) -> String {
+pub(crate) fn signed_credit(app: &TestApp, key: &PrivateKeySigner, order: &CreditOrder) -> String {
     let d = domain(
         app.chain.deployment.chain_id,
         app.chain.deployment.contracts.market,

@@ -231,10 +231,28 @@ pub(crate) async fn spawn_app_with(opts: Options) -> TestApp {
     app.start(&opts).await;
     app.stripe
         .register_webhook(&format!("http://{}/v1/webhooks/stripe", app.addr));
+    app.serve_fixture_edition().await;
     app
 }
 
 impl TestApp {
+    /// Records the fixture's 4K edition as served by this deployment, with the master hash
+    /// registered on chain, as a master upload would (the API sells only such editions:
+    /// `routes::content::require_served`). No node holds the placeholder file's bytes.
+    async fn serve_fixture_edition(&self) {
+        sqlx::query(
+            "INSERT INTO api_edition_content (film_id, quality, master_hash, master_size, blob_hash, encrypted_size, uploaded_by) \
+             VALUES ($1, $2, $3, 1, $4, 1, 'test fixture')",
+        )
+        .bind(i64::try_from(self.chain.film_id).unwrap())
+        .bind(i16::from(QUALITY))
+        .bind(alloy::primitives::keccak256("master").to_string())
+        .bind("cd".repeat(32))
+        .execute(self.db.pool())
+        .await
+        .unwrap();
+    }
+
     pub(crate) fn config(&self, opts: &Options) -> Config {
         let operator_key = hex::encode(self.chain.keys[0].to_bytes());
         let vars = [

@@ -58,18 +58,8 @@ async fn only_an_owner_announces_its_own_node_for_a_while_and_is_listed_first() 
     let film = app.chain.film_id;
     let edition = format!("{film}-4k");
     assert_eq!(QUALITY, 2);
-    // The edition's encrypted file, as an upload would have recorded it (the route checks
-    // only that one exists). No API node holds these bytes, so none is listed for them.
-    sqlx::query(
-        "INSERT INTO api_edition_content (film_id, quality, master_hash, master_size, blob_hash, encrypted_size, uploaded_by) \
-         VALUES ($1, 2, $2, 1, $3, 1, 'test')",
-    )
-    .bind(i64::try_from(film).unwrap())
-    .bind(format!("0x{}", "ab".repeat(32)))
-    .bind("cd".repeat(32))
-    .execute(app.db.pool())
-    .await
-    .unwrap();
+    // The fixture's edition is recorded as served (`spawn_app`), and no API node holds its
+    // placeholder file, so none is listed for it.
     let (created, _) = buy_and_pay(&app, 0).await;
     let id = created["purchase_id"].as_str().unwrap();
     let view = app.wait_fulfilled(id).await;

@@ -213,6 +213,107 @@ async fn a_payment_for_a_withdrawn_edition_is_refunded() {
     assert_eq!(outcomes, ["impossible", "refunded"]);
 }
 
+/// An edition registered on chain whose master this deployment does not serve (never
+/// uploaded, or the hash changed on chain since) is not sold through the API, by card or with
+/// credit, nor are offers of its licences: the buyer would pay for a film nobody can download.
+/// Nothing is recorded and no PaymentIntent is created; once the master is served, it sells.
+#[tokio::test]
+async fn editions_whose_master_is_not_served_are_not_sold() {
+    let app = spawn_app().await;
+    let market = app.chain.market();
+    let film = app.chain.film_id;
+    let admin = app.chain.studio_admin;
+    let buyer = app.chain.buyer(1).address().to_string();
+    let refused = |(status, body): (reqwest::StatusCode, Value)| {
+        assert_eq!(
+            (status.as_u16(), &body["error"]["code"]),
+            (409, &json!("content_unavailable")),
+            "{body}"
+        );
+    };
+    // An HD edition registered on chain only.
+    mined(
+        market
+            .registerEdition(film, 1, keccak256("hd master"), 900)
+            .from(admin),
+    )
+    .await;
+    let primary = json!({"film_id": film, "quality": "hd", "buyer_address": buyer});
+    refused(app.post_json("/v1/purchases", &primary).await);
+    // Its licence, bought on chain in stablecoin, then offered: its resale is not sold either.
+    let seller = app.chain.buyer(0).address();
+    let r = mined(market.buyPrimary(film, 1, 900, seller).from(seller)).await;
+    let licence = r
+        .decoded_log::<TangibleMarket::LicenceMinted>()
+        .unwrap()
+        .licenceId;
+    let r = mined(market.list(licence, 800).from(seller)).await;
+    let offer = r
+        .decoded_log::<TangibleMarket::OfferListed>()
+        .unwrap()
+        .offerId;
+    let resale = json!({"buyer_address": buyer});
+    refused(
+        app.post_json(&format!("/v1/offers/{offer}/purchases"), &resale)
+            .await,
+    );
+    // Nor with credit, by a well-signed order.
+    let key = alloy::signers::local::PrivateKeySigner::random();
+    let deadline = crate::orders::in_an_hour();
+    let order = tangible_chain::orders::CreditOrder::new(
+        key.address(),
+        tangible_chain::orders::CreditAction::BuyPrimary,
+        (
+            tangible_chain::orders::edition_target(film, 1),
+            900,
+            key.address(),
+        ),
+        0,
+        deadline,
+    );
+    let body = json!({"edition_id": format!("{film}-hd"), "price_cents": 900, "deadline": deadline,
+        "signature": crate::credit::signed_credit(&app, &key, &order)});
+    refused(
+        app.post_json(&format!("/v1/accounts/{}/purchases", key.address()), &body)
+            .await,
+    );
+    // The fixture's 4K edition is served, until its master hash changes on chain (allowed
+    // before its first sale) and no upload follows.
+    let fourk = json!({"film_id": film, "quality": "4k", "buyer_address": buyer});
+    mined(
+        market
+            .updateEdition(
+                film,
+                QUALITY,
+                keccak256("other master"),
+                PRICE,
+                "re-cut".into(),
+            )
+            .from(admin),
+    )
+    .await;
+    refused(app.post_json("/v1/purchases", &fourk).await);
+    assert_eq!(app.count("SELECT count(*) FROM api_purchases").await, 0);
+
+    // Served once its upload is recorded: both sell.
+    sqlx::query(
+        "INSERT INTO api_edition_content (film_id, quality, master_hash, master_size, blob_hash, encrypted_size, uploaded_by) \
+         VALUES ($1, 1, $2, 1, $3, 1, 'test')",
+    )
+    .bind(i64::try_from(film).unwrap())
+    .bind(keccak256("hd master").to_string())
+    .bind("ef".repeat(32))
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    let (status, body) = app.post_json("/v1/purchases", &primary).await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = app
+        .post_json(&format!("/v1/offers/{offer}/purchases"), &resale)
+        .await;
+    assert_eq!(status, 201, "{body}");
+}
+
 #[tokio::test]
 async fn two_card_buyers_race_for_one_offer_one_licence_one_refund() {
     let app = spawn_app().await;
