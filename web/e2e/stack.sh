@@ -1,8 +1,9 @@
 # The devstack a browser run drives, shared by web/e2e/run.sh (`make test-web`) and
 # scripts/bench.d/web.sh (`make bench`); sourced, not run. Before sourcing, set `root` (the clone)
 # and `tag` (the prefix of its messages). `tangible-stack up` (anvil, PostgreSQL, localstripe,
-# contracts and demo catalogue, indexer, and the API serving web/dist with localstripe's fake
-# Stripe.js) on its own ports and run folder: WEB_E2E_{ANVIL,API,STRIPE,PG,METRICS}_PORT and
+# contracts and demo catalogue with its masters uploaded — the API sells only editions it serves —,
+# indexer, and the API serving web/dist with localstripe's fake Stripe.js) on its own ports and
+# run folder: WEB_E2E_{ANVIL,API,STRIPE,PG,METRICS}_PORT and
 # WEB_E2E_RUN; WEB_E2E_NO_BUILD=1 uses the debug binaries as they are. Sets `bin` (the binaries),
 # `run`, `base` (the API's URL, which serves the storefront) and an EXIT trap that stops the stack.
 export PATH="$root/.tools/bin:$PATH"
@@ -45,7 +46,7 @@ trap cleanup EXIT
 
 "$bin/tangible-stack" up --bin-dir "$bin" --run-dir "$run" --deployments-dir "$run/deployments" \
   --anvil-port "$ANVIL_PORT" --api-port "$API_PORT" --stripe-port "$STRIPE_PORT" \
-  --postgres-port "$PG_PORT" --indexer-metrics-port "$METRICS_PORT" --no-masters \
+  --postgres-port "$PG_PORT" --indexer-metrics-port "$METRICS_PORT" \
   >"$run/stack.log" 2>&1 &
 stack_pid=$!
 
