@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {TimelockController} from "@openzeppelin/contracts/governance/TimelockController.sol";
 import {TangibleTest} from "./utils/TangibleTest.sol";
 
@@ -36,13 +35,7 @@ contract AdminDelayTest is TangibleTest {
     function test_aSensitiveChangeRunsOnlyAfterTheDelay() public {
         assertFalse(market.hasRole(market.DEFAULT_ADMIN_ROLE(), admin));
         // Nobody changes the treasury at once, the multisig included.
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector,
-                multisig,
-                market.DEFAULT_ADMIN_ROLE()
-            )
-        );
+        vm.expectRevert(_unauthorized(multisig, market.DEFAULT_ADMIN_ROLE()));
         vm.prank(multisig);
         market.setTreasury(newTreasury);
 

@@ -2,7 +2,6 @@
 pragma solidity 0.8.30;
 
 import {Vm} from "forge-std/Test.sol";
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {TangibleTest} from "./utils/TangibleTest.sol";
 import {TangibleRegistry} from "../src/TangibleRegistry.sol";
 import {ITangibleMarket} from "../src/ITangibleMarket.sol";
@@ -64,11 +63,7 @@ contract AuditFixesTest is TangibleTest {
         // Only the platform admin raises it: not the studio, not the operator (a stolen hot key).
         for (uint256 i = 0; i < 2; i++) {
             address who = i == 0 ? studioAdmin : operator;
-            vm.expectRevert(
-                abi.encodeWithSelector(
-                    IAccessControl.AccessControlUnauthorizedAccount.selector, who, market.DEFAULT_ADMIN_ROLE()
-                )
-            );
+            vm.expectRevert(_unauthorized(who, market.DEFAULT_ADMIN_ROLE()));
             vm.prank(who);
             market.setStudioFilmQuota(studioId, 0, type(uint16).max);
         }
@@ -120,13 +115,7 @@ contract AuditFixesTest is TangibleTest {
             vm.prank(operator);
             market.withdraw(to, float);
         }
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector,
-                operator,
-                market.DEFAULT_ADMIN_ROLE()
-            )
-        );
+        vm.expectRevert(_unauthorized(operator, market.DEFAULT_ADMIN_ROLE()));
         vm.prank(operator);
         market.setTreasury(operator);
 
@@ -241,13 +230,7 @@ contract AuditFixesTest is TangibleTest {
     function test_L1_anAdminSuspensionIsTheAdminsToLift() public {
         vm.prank(admin);
         market.suspendEdition(filmId, HD, "takedown notice");
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector,
-                operator,
-                market.DEFAULT_ADMIN_ROLE()
-            )
-        );
+        vm.expectRevert(_unauthorized(operator, market.DEFAULT_ADMIN_ROLE()));
         vm.prank(operator);
         market.unsuspendEdition(filmId, HD, "looks fine");
         vm.prank(admin);

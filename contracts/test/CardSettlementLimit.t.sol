@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ITangibleMarket} from "../src/ITangibleMarket.sol";
 import {TangibleTest} from "./utils/TangibleTest.sol";
 
@@ -62,13 +61,7 @@ contract CardSettlementLimitTest is TangibleTest {
     }
 
     function test_onlyTheAdminSetsTheLimit() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector,
-                operator,
-                market.DEFAULT_ADMIN_ROLE()
-            )
-        );
+        vm.expectRevert(_unauthorized(operator, market.DEFAULT_ADMIN_ROLE()));
         vm.prank(operator);
         market.setCardSettlementLimit(type(uint32).max);
 

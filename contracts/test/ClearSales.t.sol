@@ -177,11 +177,7 @@ contract ClearSalesTest is ClearanceFixture {
         market.setClearancePeriod(180 days + 1);
         address[3] memory refused = [operator, studioAdmin, stranger];
         for (uint256 i = 0; i < refused.length; i++) {
-            vm.expectRevert(
-                abi.encodeWithSelector(
-                    IAccessControl.AccessControlUnauthorizedAccount.selector, refused[i], bytes32(0)
-                )
-            );
+            vm.expectRevert(_unauthorized(refused[i], bytes32(0)));
             vm.prank(refused[i]);
             market.setClearancePeriod(0);
         }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {ITangibleMarket} from "../src/ITangibleMarket.sol";
 import {TangibleMarket} from "../src/TangibleMarket.sol";
 import {TangibleRegistry} from "../src/TangibleRegistry.sol";
@@ -129,11 +128,7 @@ contract ResaleFloorTest is TangibleTest {
 
         address[3] memory notAdmin = [studioAdmin, operator, alice];
         for (uint256 i = 0; i < notAdmin.length; i++) {
-            vm.expectRevert(
-                abi.encodeWithSelector(
-                    IAccessControl.AccessControlUnauthorizedAccount.selector, notAdmin[i], bytes32(0)
-                )
-            );
+            vm.expectRevert(_unauthorized(notAdmin[i], bytes32(0)));
             vm.prank(notAdmin[i]);
             market.resetLowestPrice(filmId, HD);
         }

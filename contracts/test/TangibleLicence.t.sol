@@ -154,11 +154,7 @@ contract TangibleLicenceTest is TangibleTest {
     }
 
     function test_setBaseURI_revert_notAdmin() public {
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, operator, bytes32(0)
-            )
-        );
+        vm.expectRevert(_unauthorized(operator, bytes32(0)));
         vm.prank(operator);
         market.setBaseURI("x");
     }
@@ -167,9 +163,7 @@ contract TangibleLicenceTest is TangibleTest {
         bytes32 role = market.SETTLER_ROLE();
         _deposit(carol, 100 * 1e6);
         // carol is not an operator yet
-        vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, carol, role)
-        );
+        vm.expectRevert(_unauthorized(carol, role));
         vm.prank(carol);
         market.settleCardPrimary(filmId, SD, PRICE_SD, bob, "ref-1");
 
@@ -181,9 +175,7 @@ contract TangibleLicenceTest is TangibleTest {
 
         vm.prank(admin);
         market.revokeRole(role, carol);
-        vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, carol, role)
-        );
+        vm.expectRevert(_unauthorized(carol, role));
         vm.prank(carol);
         market.settleCardPrimary(filmId, SD, PRICE_SD, bob, "ref-2");
 
@@ -192,9 +184,7 @@ contract TangibleLicenceTest is TangibleTest {
         market.grantRole(role, carol);
         vm.prank(carol);
         market.renounceRole(role, carol);
-        vm.expectRevert(
-            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, carol, role)
-        );
+        vm.expectRevert(_unauthorized(carol, role));
         vm.prank(carol);
         market.settleCardPrimary(filmId, SD, PRICE_SD, bob, "ref-3");
     }

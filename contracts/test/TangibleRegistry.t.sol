@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {stdStorage, StdStorage} from "forge-std/Test.sol";
 import {TangibleTest} from "./utils/TangibleTest.sol";
 import {TangibleRegistry} from "../src/TangibleRegistry.sol";
@@ -132,11 +131,7 @@ contract TangibleRegistryTest is TangibleTest {
 
     function test_setStudioCommission_reverts() public {
         bytes32 role = market.REGISTRAR_ROLE();
-        vm.expectRevert(
-            abi.encodeWithSelector(
-                IAccessControl.AccessControlUnauthorizedAccount.selector, studioAdmin, role
-            )
-        );
+        vm.expectRevert(_unauthorized(studioAdmin, role));
         vm.prank(studioAdmin);
         market.setStudioCommission(studioId, 500);
 

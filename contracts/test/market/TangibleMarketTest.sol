@@ -1,11 +1,10 @@
 // SPDX-License-Identifier: MIT
 pragma solidity 0.8.30;
 
-import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {TangibleTest} from "../utils/TangibleTest.sol";
 
 /// @dev The market's test base: {TangibleTest}'s fixture at a fixed time, a card payment reference, an account
-/// without any role, and the revert data of a missing role. Each feature's tests extend it.
+/// without any role and the three platform key roles. Each feature's tests extend it.
 abstract contract TangibleMarketTest is TangibleTest {
     bytes32 internal constant REF = keccak256("pi_3OvKq2LkdIwHu7ix0");
     address internal stranger = makeAddr("stranger");
@@ -19,9 +18,5 @@ abstract contract TangibleMarketTest is TangibleTest {
         settlerRole = market.SETTLER_ROLE();
         revokerRole = market.REVOKER_ROLE();
         registrarRole = market.REGISTRAR_ROLE();
-    }
-
-    function _unauthorized(address who, bytes32 role) internal pure returns (bytes memory) {
-        return abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, who, role);
     }
 }

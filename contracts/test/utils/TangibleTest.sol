@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {Test} from "forge-std/Test.sol";
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {TangibleMarket} from "../../src/TangibleMarket.sol";
 import {TestEuro} from "../../src/TestEuro.sol";
 
@@ -65,6 +66,11 @@ abstract contract TangibleTest is Test {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /// @dev The revert data of `who` calling a function that needs `role`.
+    function _unauthorized(address who, bytes32 role) internal pure returns (bytes memory) {
+        return abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, who, role);
+    }
 
     function _fund(address who, uint256 amount) internal {
         euro.mint(who, amount);
