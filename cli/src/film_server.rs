@@ -19,10 +19,12 @@
 //!   else `application/octet-stream`).
 //! * Random access: a request decrypts only the segments it covers, each authenticated before
 //!   any of its bytes is sent, in a blocking thread feeding the response body through a channel
-//!   of a few segments; the film is never held in memory. A mapped reader (`MappedFilm`, one
-//!   plaintext window each) is kept per concurrent request in a small pool, and so are the chunk
-//!   buffers (a dozen segments' worth): reused, not reallocated and wiped per chunk, which cost
-//!   more than the decryption. Both are wiped when they leave their pool or the server stops.
+//!   of a few segments; the film is never held in memory. A mapped reader (`MappedFilm`) is kept
+//!   per concurrent request in a small pool, and so are the chunk buffers (a dozen segments'
+//!   worth): reused, not reallocated and wiped per chunk, which cost more than the decryption.
+//!   Each segment is decrypted straight from the mapped file into a chunk buffer
+//!   (`MappedFilm::read_segment_into`), not copied out of the reader's window. Both pools are
+//!   wiped when their items leave them or the server stops.
 //! * A segment that does not authenticate: if it is the request's first, the answer is 500;
 //!   later, the connection is cut (the body ends with an error, so the player cannot mistake a
 //!   short body for the film). Either way nothing unauthenticated is sent, the error is printed
@@ -353,20 +355,32 @@ struct Buffers {
 }
 
 impl Buffers {
-    /// A chunk holding a copy of `plain`, in a reused buffer if one is free.
-    fn chunk(self: &Arc<Self>, plain: &[u8]) -> Bytes {
-        let mut buf = self
-            .free
+    /// A free buffer, or a new one. A reused buffer keeps its length (and old plaintext), so
+    /// that decrypting into it writes each byte once, without zero-filling it first.
+    fn take(&self) -> Zeroizing<Vec<u8>> {
+        self.free
             .lock()
             .ok()
             .and_then(|mut f| f.pop())
-            .unwrap_or_default();
-        buf.clear();
-        buf.extend_from_slice(plain);
+            .unwrap_or_default()
+    }
+
+    /// The chunk of `buf`'s bytes `range`; `buf` comes back to the pool when the chunk is
+    /// dropped.
+    fn chunk(self: &Arc<Self>, buf: Zeroizing<Vec<u8>>, range: std::ops::Range<usize>) -> Bytes {
         Bytes::from_owner(PlainChunk {
             buf: Some(buf),
             home: Arc::clone(self),
         })
+        .slice(range)
+    }
+
+    /// Gives back a buffer no chunk was made of (a failed segment: `read_segment_into` wiped it).
+    fn give_back(self: &Arc<Self>, buf: Zeroizing<Vec<u8>>) {
+        drop(PlainChunk {
+            buf: Some(buf),
+            home: Arc::clone(self),
+        });
     }
 }
 
@@ -437,15 +451,15 @@ fn produce(s: &Shared, range: RangeInclusive<u64>, tx: &mpsc::Sender<Chunk>) {
     while pos <= end {
         let index = s.header.segment_for_offset(pos);
         let seg_start = index * seg;
-        let plain = match film.read_segment(index) {
-            Ok(p) => p,
-            Err(e) => {
-                return fail(anyhow::Error::new(e).context(format!("decrypting segment {index}")));
-            }
-        };
+        // Decrypted straight into the chunk's buffer: no copy out of the reader's window.
+        let mut plain = s.buffers.take();
+        if let Err(e) = film.read_segment_into(index, &mut plain) {
+            s.buffers.give_back(plain);
+            return fail(anyhow::Error::new(e).context(format!("decrypting segment {index}")));
+        }
         let from = (pos - seg_start) as usize;
         let to = (plain.len() as u64).min(end + 1 - seg_start) as usize;
-        let chunk = s.buffers.chunk(&plain[from..to]);
+        let chunk = s.buffers.chunk(plain, from..to);
         if tx.blocking_send(Ok(chunk)).is_err() {
             // The player closed the connection (a seek, or the end).
             break;

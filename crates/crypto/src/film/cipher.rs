@@ -180,6 +180,55 @@ impl SegmentCipher {
         }
         ok
     }
+
+    /// Opens `ciphertext` (its tag `tag`) into `out`, which is as long: out of place on
+    /// aws-lc-rs, so the ciphertext is read once, by AES-GCM; on `ring`, which has no
+    /// separate-input open, the ciphertext is copied into `out` and opened there. On failure `out`
+    /// is zeroed, whichever the backend.
+    pub(super) fn open_to(
+        &self,
+        index: u64,
+        last: bool,
+        ciphertext: &[u8],
+        tag: &[u8; TAG_LEN],
+        out: &mut [u8],
+    ) -> bool {
+        assert_eq!(
+            ciphertext.len(),
+            out.len(),
+            "as much plaintext as ciphertext"
+        );
+        let nonce = self.nonce(index, last);
+        let ok = match &self.key {
+            Key::Ring(k) => {
+                use ring::aead::{Aad, Nonce, Tag};
+                out.copy_from_slice(ciphertext);
+                k.open_in_place_separate_tag(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(&self.aad),
+                    Tag::from(*tag),
+                    out,
+                    0..,
+                )
+                .is_ok()
+            }
+            Key::AwsLc(k) => {
+                use aws_lc_rs::aead::{Aad, Nonce};
+                k.open_separate_gather(
+                    Nonce::assume_unique_for_key(nonce),
+                    Aad::from(&self.aad),
+                    ciphertext,
+                    tag,
+                    out,
+                )
+                .is_ok()
+            }
+        };
+        if !ok {
+            out.zeroize();
+        }
+        ok
+    }
 }
 
 #[cfg(test)]

@@ -224,6 +224,27 @@ impl Window {
         cipher.open_separate(index, last, in_out, src, &tag)
     }
 
+    /// Opens the ciphertext of `out.len()` bytes at file `offset` (its tag right after it) with
+    /// the nonce of segment `index` into `out`, a buffer outside the reservation.
+    fn open_to(
+        &self,
+        cipher: &SegmentCipher,
+        index: u64,
+        last: bool,
+        offset: usize,
+        out: &mut [u8],
+    ) -> bool {
+        let len = out.len();
+        let mut tag = [0u8; TAG_LEN];
+        self.copy_from_file(offset + len, &mut tag);
+        // SAFETY: `offset + len + TAG_LEN <= file_len` (checked by `copy_from_file`), so the
+        // range lies inside the file mapping, mapped readable. `&self` keeps `open` (the only
+        // writer into the reservation, `&mut self`) away while the slice lives, and `out` is the
+        // caller's buffer, not part of the reservation.
+        let ciphertext = unsafe { std::slice::from_raw_parts(self.file_ptr().add(offset), len) };
+        cipher.open_to(index, last, ciphertext, &tag, out)
+    }
+
     /// The first `len` bytes of the plaintext window.
     fn plaintext(&self, len: usize) -> &[u8] {
         assert!(len <= self.window_len);
@@ -381,8 +402,45 @@ impl MappedFilm {
         Ok(self.window.plaintext(len))
     }
 
+    /// Decrypts segment `index` (random access, as [`Self::read_segment`]) into `out` instead of
+    /// the reader's window, for a caller that would copy the plaintext out anyway: `out` is
+    /// resized to the segment's length (its capacity is reused; only growth is zero-filled) and
+    /// the ciphertext is read once, by AES-GCM, where the backend opens out of place (aws-lc-rs;
+    /// on `ring` it is copied into `out` first). Same checks and errors as
+    /// [`Self::read_segment`]; on any error `out` is wiped and left empty.
+    pub fn read_segment_into(&mut self, index: u64, out: &mut Vec<u8>) -> Result<()> {
+        let count = self.header.segment_count();
+        if index >= count {
+            return Err(FilmError::SegmentOutOfRange { index, count });
+        }
+        self.pos = 0;
+        self.end = 0;
+        out.resize(self.header.segment_plaintext_len(index), 0);
+        let result = self.decrypt_segment_with(index, |window, cipher, last, offset, _| {
+            window.open_to(cipher, index, last, offset, out)
+        });
+        if result.is_err() {
+            out.zeroize();
+            out.clear();
+        }
+        result.map(|_| ())
+    }
+
     /// Authenticates and decrypts segment `index` into the window; returns its length.
     fn decrypt_segment(&mut self, index: u64) -> Result<usize> {
+        self.decrypt_segment_with(index, |window, cipher, last, offset, len| {
+            window.open(cipher, index, last, offset, len)
+        })
+    }
+
+    /// Checks that segment `index` lies inside the file, opens it with `open(window, cipher,
+    /// last, offset, len)` (into the window or a caller's buffer), explains a failure and checks
+    /// for trailing data after the last segment; returns its plaintext length.
+    fn decrypt_segment_with(
+        &mut self,
+        index: u64,
+        open: impl FnOnce(&mut Window, &SegmentCipher, bool, usize, usize) -> bool,
+    ) -> Result<usize> {
         let count = self.header.segment_count();
         let last = index + 1 == count;
         let len = self.header.segment_plaintext_len(index);
@@ -398,7 +456,7 @@ impl MappedFilm {
         }
         // In bounds of the mapped file, so it fits a usize.
         let offset = offset as usize;
-        if !self.window.open(&self.cipher, index, last, offset, len) {
+        if !open(&mut self.window, &self.cipher, last, offset, len) {
             let err = self.diagnose(index, offset, len);
             self.window.wipe();
             return Err(err);

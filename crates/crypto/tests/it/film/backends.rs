@@ -41,6 +41,9 @@ fn outcomes_on(backend: AesBackend, key: &FilmKey, file: &[u8]) -> Vec<(Vec<u8>,
         let mut seekable = SeekableFilm::open(key, Cursor::new(file));
         #[cfg(unix)]
         let mut mapped = film::MappedFilm::open(key, &temp_file(file));
+        // `read_segment_into`'s buffer, reused from segment to segment as the player's server does.
+        #[cfg(unix)]
+        let mut into = vec![0xAA; 7];
         for i in 0..count {
             let got = match &mut seekable {
                 Ok(s) => s.read_segment(i).map(<[u8]>::to_vec),
@@ -56,10 +59,23 @@ fn outcomes_on(backend: AesBackend, key: &FilmKey, file: &[u8]) -> Vec<(Vec<u8>,
                     Ok(m) => m.read_segment(i).map(<[u8]>::to_vec),
                     Err(e) => Err(FilmError::Io(io::Error::other(e.to_string()))),
                 };
-                all.push(match got {
+                let outcome = match got {
                     Ok(p) => (p, String::new()),
                     Err(e) => (Vec::new(), e.to_string()),
-                });
+                };
+                // Into a caller's buffer: the same plaintext or the same error, the buffer
+                // left empty on an error.
+                if let Ok(m) = &mut mapped {
+                    let into_outcome = match m.read_segment_into(i, &mut into) {
+                        Ok(()) => (into.clone(), String::new()),
+                        Err(e) => {
+                            assert!(into.is_empty(), "a failed segment leaves the buffer empty");
+                            (Vec::new(), e.to_string())
+                        }
+                    };
+                    assert_eq!(into_outcome, outcome, "read_segment_into = read_segment");
+                }
+                all.push(outcome);
             }
         }
         all

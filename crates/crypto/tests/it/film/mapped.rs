@@ -36,6 +36,19 @@ proptest! {
             let end = (start + seg as usize).min(plain.len());
             prop_assert_eq!(film.read_segment(i).unwrap(), &plain[start..end]);
         }
+        // The same segments decrypted into one reused buffer of the caller's.
+        let mut buf = vec![0xAA; 3];
+        for i in 0..count {
+            let start = (i * u64::from(seg)) as usize;
+            let end = (start + seg as usize).min(plain.len());
+            film.read_segment_into(i, &mut buf).unwrap();
+            prop_assert_eq!(&buf[..], &plain[start..end]);
+        }
+        let out_of_range = matches!(
+            film.read_segment_into(count, &mut buf),
+            Err(FilmError::SegmentOutOfRange { .. })
+        );
+        prop_assert!(out_of_range);
         // Sequential reading is independent of the random accesses before it.
         let mut got = Vec::new();
         while let Some(s) = film.next_segment().unwrap() {
