@@ -163,6 +163,35 @@ pub struct RecordedUpload {
     upload: MasterUpload,
 }
 
+/// Whether this deployment serves edition `film_id`/`quality` with the master `master_hash`
+/// registered on chain: its content row (written by the last upload) names that hash. A row
+/// whose hash does not parse counts as not served, with a warning.
+pub async fn serves(
+    db: &sqlx::PgPool,
+    film_id: u64,
+    quality: u8,
+    master_hash: alloy::primitives::B256,
+) -> anyhow::Result<bool> {
+    let served: Option<String> = sqlx::query_scalar(
+        "SELECT master_hash FROM api_edition_content WHERE film_id = $1 AND quality = $2",
+    )
+    .bind(i64::try_from(film_id)?)
+    .bind(i16::from(quality))
+    .fetch_optional(db)
+    .await?;
+    let Some(served) = served else {
+        return Ok(false);
+    };
+    match served.parse::<alloy::primitives::B256>() {
+        Ok(h) => Ok(h == master_hash),
+        Err(e) => {
+            tracing::warn!(target: TARGET, film_id, quality, %served, error = %e,
+                "an edition's content row names a master hash that does not parse");
+            Ok(false)
+        }
+    }
+}
+
 /// Records the start of `upload` (a row in `api_master_uploads`). The caller holds the edition's
 /// upload slot, and reads the body only once this succeeded.
 pub async fn record(state: &AppState, upload: MasterUpload) -> ApiResult<RecordedUpload> {

@@ -355,14 +355,16 @@ struct Buffers {
 }
 
 impl Buffers {
-    /// A free buffer, or a new one. A reused buffer keeps its length (and old plaintext), so
-    /// that decrypting into it writes each byte once, without zero-filling it first.
-    fn take(&self) -> Zeroizing<Vec<u8>> {
+    /// A free buffer, or a new one of a segment's capacity (`segment`), so that it never grows:
+    /// growing would free the old block without wiping it. A reused buffer keeps its length (and
+    /// old plaintext), so that decrypting into it writes each byte once, without zero-filling it
+    /// first.
+    fn take(&self, segment: usize) -> Zeroizing<Vec<u8>> {
         self.free
             .lock()
             .ok()
             .and_then(|mut f| f.pop())
-            .unwrap_or_default()
+            .unwrap_or_else(|| Zeroizing::new(Vec::with_capacity(segment)))
     }
 
     /// The chunk of `buf`'s bytes `range`; `buf` comes back to the pool when the chunk is
@@ -452,7 +454,7 @@ fn produce(s: &Shared, range: RangeInclusive<u64>, tx: &mpsc::Sender<Chunk>) {
         let index = s.header.segment_for_offset(pos);
         let seg_start = index * seg;
         // Decrypted straight into the chunk's buffer: no copy out of the reader's window.
-        let mut plain = s.buffers.take();
+        let mut plain = s.buffers.take(seg as usize);
         if let Err(e) = film.read_segment_into(index, &mut plain) {
             s.buffers.give_back(plain);
             return fail(anyhow::Error::new(e).context(format!("decrypting segment {index}")));

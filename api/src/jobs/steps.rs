@@ -182,6 +182,26 @@ pub(super) async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> any
         Ok(None) => {}
         Err(e) => return Ok(Step::Retry(e.to_string())),
     }
+    // The master registered on chain must still be the one served here (the studio may have
+    // changed it on chain since the purchase was created, before uploading it): retried, as the
+    // upload usually follows, until the settlement deadline refunds the buyer.
+    let served = match chain.edition(p.film_id, p.quality).await {
+        Ok(Some(e)) => crate::masters::serves(state.db(), p.film_id, p.quality, e.master_hash)
+            .await
+            .map_err(|e| e.to_string()),
+        Ok(None) => Ok(false),
+        Err(e) => Err(e.to_string()),
+    };
+    match served {
+        Ok(true) => {}
+        Ok(false) => {
+            return Ok(Step::Retry(format!(
+                "edition {}/{}: the master registered on chain is not the one this deployment serves",
+                p.film_id, p.quality
+            )));
+        }
+        Err(e) => return Ok(Step::Retry(e)),
+    }
     // The buyer was a wallet when the purchase was created; an address can get code since (a
     // contract deployed at a precomputed address): no licence goes to a contract.
     match chain.can_hold_licences(p.buyer).await {

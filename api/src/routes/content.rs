@@ -138,14 +138,7 @@ pub(crate) async fn require_served(
     quality: u8,
     master_hash: alloy::primitives::B256,
 ) -> ApiResult<()> {
-    let served: Option<String> = sqlx::query_scalar(
-        "SELECT master_hash FROM api_edition_content WHERE film_id = $1 AND quality = $2",
-    )
-    .bind(i64::try_from(film_id).map_err(|_| ApiError::invalid_field("film_id too large"))?)
-    .bind(i16::from(quality))
-    .fetch_optional(state.db())
-    .await?;
-    if served.as_deref().and_then(|h| h.parse().ok()) == Some(master_hash) {
+    if crate::masters::serves(state.db(), film_id, quality, master_hash).await? {
         return Ok(());
     }
     let quality = tangible_domain::Quality::from_code(quality)

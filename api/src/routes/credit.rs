@@ -80,30 +80,40 @@ pub async fn purchase(
         None => account,
     };
     super::purchases::require_wallet(&state, "recipient_address", recipient).await?;
-    require_served_target(&state, edition, target).await?;
+    let served = match edition {
+        Some((film_id, quality)) => Served::Edition(film_id, quality),
+        None => Served::OfferOf(target),
+    };
     let done = relay(
         &state,
         account,
         (action, target, req.price_cents, recipient),
         (req.deadline, &req.signature),
-        "/v1/accounts/{address}/purchases",
+        (served, "/v1/accounts/{address}/purchases"),
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(done)))
 }
 
+/// What a credit order buys, for `super::content::require_served`.
+enum Served {
+    /// Edition `(film id, quality)`.
+    Edition(u64, u8),
+    /// The edition of the licence offer `.0` offers.
+    OfferOf(U256),
+    /// A withdrawal.
+    NotASale,
+}
+
 /// Refuses a credit purchase of an edition (or of an offer of a licence to an edition) this
 /// deployment serves no file for (`super::content::require_served`). An unknown edition or an
-/// inactive offer is left to the relay's simulation, which names the chain's refusal.
-async fn require_served_target(
-    state: &AppState,
-    edition: Option<(u64, u8)>,
-    offer_id: U256,
-) -> ApiResult<()> {
+/// inactive offer is left to the chain's refusal.
+async fn require_served_target(state: &AppState, served: Served) -> ApiResult<()> {
     let unavailable = |e| ApiError::unavailable("chain node", e);
-    let (film_id, quality) = match edition {
-        Some(e) => e,
-        None => {
+    let (film_id, quality) = match served {
+        Served::NotASale => return Ok(()),
+        Served::Edition(film_id, quality) => (film_id, quality),
+        Served::OfferOf(offer_id) => {
             let chain = state.chain();
             let Some(offer) = chain.offer(offer_id).await.map_err(unavailable)? else {
                 return Ok(());
@@ -158,19 +168,21 @@ pub async fn withdraw(
         account,
         (CreditAction::Withdraw, U256::ZERO, req.amount_cents, to),
         (req.deadline, &req.signature),
-        "/v1/accounts/{address}/withdrawals",
+        (Served::NotASale, "/v1/accounts/{address}/withdrawals"),
     )
     .await?;
     Ok((StatusCode::CREATED, axum::Json(done)))
 }
 
-/// Checks a credit order, takes the account's transaction budget and relays it.
+/// Checks a credit order, then that what it buys is served here (after the signature, so an
+/// unsigned request costs no more chain reads than before), takes the account's transaction
+/// budget and relays it.
 async fn relay(
     state: &AppState,
     account: Address,
     (action, target, cents, to): (CreditAction, U256, u64, Address),
     (deadline, signature): (u64, &str),
-    path: &'static str,
+    (served, path): (Served, &'static str),
 ) -> ApiResult<CreditOrderRelayed> {
     let chain = state.chain();
     let mut signed =
@@ -185,6 +197,7 @@ async fn relay(
             ("POST", path),
         )
         .await?;
+    require_served_target(state, served).await?;
     let nonce = signed.nonce;
     let done = signed
         .send(state, deadline, move |state| async move {

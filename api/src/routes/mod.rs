@@ -28,6 +28,7 @@ pub mod accounts;
 pub mod admin;
 pub mod auth;
 pub mod catalogue;
+pub mod checkout;
 pub mod config;
 pub mod content;
 pub mod credit;
@@ -69,8 +70,8 @@ use crate::throttle::{Class, Throttle};
         purchases::create_primary,
         purchases::create_resale,
         purchases::get_purchase,
-        purchases::pay_with_card,
-        purchases::erase_email,
+        checkout::pay_with_card,
+        checkout::erase_email,
         webhooks::stripe_webhook,
         licences::release_key,
         licences::certificate,
@@ -219,15 +220,11 @@ fn routes() -> Vec<Route> {
         route(
             M::POST,
             "/v1/purchases/{id}/payment-method",
-            purchases::pay_with_card,
+            checkout::pay_with_card,
         )
         .throttled(Class::Anonymous),
-        route(
-            M::DELETE,
-            "/v1/purchases/{id}/email",
-            purchases::erase_email,
-        )
-        .throttled(Class::Anonymous),
+        route(M::DELETE, "/v1/purchases/{id}/email", checkout::erase_email)
+            .throttled(Class::Anonymous),
         route(
             M::POST,
             "/v1/offers/{id}/purchases",

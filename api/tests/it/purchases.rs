@@ -257,29 +257,63 @@ async fn editions_whose_master_is_not_served_are_not_sold() {
         app.post_json(&format!("/v1/offers/{offer}/purchases"), &resale)
             .await,
     );
-    // Nor with credit, by a well-signed order.
-    let key = alloy::signers::local::PrivateKeySigner::random();
+    // Nor with credit, by well-signed orders of an account that holds enough (an edition, an
+    // offer): refused after the signature and the chain's simulation, before anything is sent.
+    let key = app.chain.buyer(2).clone();
+    let account = key.address();
+    let units = market.unitsPerCent().call().await.unwrap() * U256::from(2_000);
+    let euro = tangible_chain::bindings::TestEuro::new(
+        app.chain.deployment.contracts.stablecoin,
+        app.chain.provider.clone(),
+    );
+    mined(
+        euro.approve(app.chain.deployment.contracts.market, units)
+            .from(account),
+    )
+    .await;
+    mined(market.deposit(units).from(account)).await;
     let deadline = crate::orders::in_an_hour();
-    let order = tangible_chain::orders::CreditOrder::new(
-        key.address(),
-        tangible_chain::orders::CreditAction::BuyPrimary,
+    let path = format!("/v1/accounts/{account}/purchases");
+    let orders = [
         (
+            tangible_chain::orders::CreditAction::BuyPrimary,
             tangible_chain::orders::edition_target(film, 1),
             900,
-            key.address(),
+            json!({"edition_id": format!("{film}-hd")}),
         ),
+        (
+            tangible_chain::orders::CreditAction::BuyOffer,
+            offer,
+            800,
+            json!({"offer_id": offer.to_string()}),
+        ),
+    ];
+    for (action, target, price, what) in orders {
+        let order = tangible_chain::orders::CreditOrder::new(
+            account,
+            action,
+            (target, price, account),
+            0,
+            deadline,
+        );
+        let mut body = json!({"price_cents": price, "deadline": deadline,
+            "signature": crate::credit::signed_credit(&app, &key, &order)});
+        body.as_object_mut()
+            .unwrap()
+            .extend(what.as_object().unwrap().clone());
+        refused(app.post_json(&path, &body).await);
+    }
+    assert_eq!(
+        market.orderNonce(account).call().await.unwrap(),
         0,
-        deadline,
-    );
-    let body = json!({"edition_id": format!("{film}-hd"), "price_cents": 900, "deadline": deadline,
-        "signature": crate::credit::signed_credit(&app, &key, &order)});
-    refused(
-        app.post_json(&format!("/v1/accounts/{}/purchases", key.address()), &body)
-            .await,
+        "nothing was sent"
     );
     // The fixture's 4K edition is served, until its master hash changes on chain (allowed
-    // before its first sale) and no upload follows.
+    // before its first sale) and no upload follows. A purchase created before the change and
+    // paid after it is not settled meanwhile: its settlement is retried.
     let fourk = json!({"film_id": film, "quality": "4k", "buyer_address": buyer});
+    let (status, early) = app.post_json("/v1/purchases", &fourk).await;
+    assert_eq!(status, 201, "{early}");
     mined(
         market
             .updateEdition(
@@ -293,7 +327,36 @@ async fn editions_whose_master_is_not_served_are_not_sold() {
     )
     .await;
     refused(app.post_json("/v1/purchases", &fourk).await);
-    assert_eq!(app.count("SELECT count(*) FROM api_purchases").await, 0);
+    assert_eq!(app.count("SELECT count(*) FROM api_purchases").await, 1);
+    let early_id = early["purchase_id"].as_str().unwrap();
+    let pi = early["payment_intent_id"].as_str().unwrap();
+    assert_eq!(app.stripe.pay(pi, CARD_OK).await, 200);
+    let retried = Instant::now() + Duration::from_secs(30);
+    while app
+        .count("SELECT count(*) FROM api_settlement_attempts WHERE outcome = 'retry' AND detail LIKE '%not the one this deployment serves%'")
+        .await
+        == 0
+    {
+        assert!(Instant::now() < retried, "the settlement was never retried");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let (_, view) = app.get_json(&format!("/v1/purchases/{early_id}")).await;
+    assert_eq!(view["state"], "settling", "{view:#}");
+    assert_eq!(
+        settlements_on_chain(&app, keccak256(pi.as_bytes())).await,
+        0,
+        "not settled while the master is not served"
+    );
+    // The re-cut's upload is recorded: the paid purchase settles.
+    sqlx::query(
+        "UPDATE api_edition_content SET master_hash = $2 WHERE film_id = $1 AND quality = 2",
+    )
+    .bind(i64::try_from(film).unwrap())
+    .bind(keccak256("other master").to_string())
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    app.wait_fulfilled(early_id).await;
 
     // Served once its upload is recorded: both sell.
     sqlx::query(

@@ -25,8 +25,13 @@
 //! folios whole: measured here, a quarter of the page faults of a page-aligned mapping for the
 //! same file (see `README.md`).
 //!
+//! [`MappedFilm::read_segment_into`] opens a segment into a buffer of the caller's instead of the
+//! window (aws-lc-rs: out of place from the mapped file; `ring`: the ciphertext copied into the
+//! buffer, then opened in place), for a caller that would copy the plaintext out anyway.
+//!
 //! The file pages are only ever read (either backend writes only `in_out[..len]`, inside the
-//! window), so they stay the page cache's own pages: no copy, no copy-on-write. They are mapped
+//! window, or the caller's buffer), so they stay the page cache's own pages: no copy, no
+//! copy-on-write. They are mapped
 //! writable (`MAP_PRIVATE`, copy-on-write) only because `ring` takes a `&mut [u8]`: a stray
 //! write would land in a private copy, never in the file.
 //!
@@ -411,6 +416,8 @@ impl MappedFilm {
     pub fn read_segment_into(&mut self, index: u64, out: &mut Vec<u8>) -> Result<()> {
         let count = self.header.segment_count();
         if index >= count {
+            out.zeroize();
+            out.clear();
             return Err(FilmError::SegmentOutOfRange { index, count });
         }
         self.pos = 0;
