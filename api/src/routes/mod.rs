@@ -32,6 +32,7 @@ pub mod checkout;
 pub mod config;
 pub mod content;
 pub mod credit;
+pub mod editions;
 pub mod health;
 pub mod licences;
 mod order_lock;
@@ -94,9 +95,9 @@ use crate::throttle::{Class, Throttle};
         studios::studio_applications,
         studios::register_film,
         studios::upload_master,
-        studios::set_resale_floor,
-        studios::withdraw_edition,
-        studios::reactivate_edition,
+        editions::set_resale_floor,
+        editions::withdraw_edition,
+        editions::reactivate_edition,
         content::edition_content,
         content::blob,
         providers::announce,
@@ -289,19 +290,19 @@ fn routes() -> Vec<Route> {
         route(
             M::PUT,
             "/v1/editions/{id}/resale-floor",
-            studios::set_resale_floor,
+            editions::set_resale_floor,
         )
         .throttled(Class::SignedIn),
         route(
             M::POST,
             "/v1/editions/{id}/withdraw",
-            studios::withdraw_edition,
+            editions::withdraw_edition,
         )
         .throttled(Class::SignedIn),
         route(
             M::POST,
             "/v1/editions/{id}/reactivate",
-            studios::reactivate_edition,
+            editions::reactivate_edition,
         )
         .throttled(Class::SignedIn),
         route(
