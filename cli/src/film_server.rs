@@ -377,12 +377,13 @@ impl Buffers {
         .slice(range)
     }
 
-    /// Gives back a buffer no chunk was made of (a failed segment: `read_segment_into` wiped it).
-    fn give_back(self: &Arc<Self>, buf: Zeroizing<Vec<u8>>) {
-        drop(PlainChunk {
-            buf: Some(buf),
-            home: Arc::clone(self),
-        });
+    /// Takes `buf` back into the pool, or drops it (which wipes it) beyond [`BUFFERS`] kept.
+    fn put(&self, buf: Zeroizing<Vec<u8>>) {
+        if let Ok(mut free) = self.free.lock()
+            && free.len() < BUFFERS
+        {
+            free.push(buf);
+        }
     }
 }
 
@@ -400,13 +401,9 @@ impl AsRef<[u8]> for PlainChunk {
 
 impl Drop for PlainChunk {
     fn drop(&mut self) {
-        if let Some(buf) = self.buf.take()
-            && let Ok(mut free) = self.home.free.lock()
-            && free.len() < BUFFERS
-        {
-            free.push(buf);
+        if let Some(buf) = self.buf.take() {
+            self.home.put(buf);
         }
-        // Otherwise the buffer is dropped here, which wipes it.
     }
 }
 
@@ -456,7 +453,7 @@ fn produce(s: &Shared, range: RangeInclusive<u64>, tx: &mpsc::Sender<Chunk>) {
         // Decrypted straight into the chunk's buffer: no copy out of the reader's window.
         let mut plain = s.buffers.take(seg as usize);
         if let Err(e) = film.read_segment_into(index, &mut plain) {
-            s.buffers.give_back(plain);
+            s.buffers.put(plain); // wiped by `read_segment_into`
             return fail(anyhow::Error::new(e).context(format!("decrypting segment {index}")));
         }
         let from = (pos - seg_start) as usize;

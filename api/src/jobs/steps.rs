@@ -147,8 +147,20 @@ pub(super) async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> any
         Ok(None) => {}
         Err(e) => return Ok(Step::Retry(e.to_string())),
     }
-    // Still possible? (The contract checks again; this avoids sending doomed transactions.)
+    // Still possible? (The contract checks again; this avoids sending doomed transactions.) The
+    // edition is read once: a primary sale checks its price and status, and every sale that
+    // its master is still the one served here.
     let chain = state.chain();
+    let edition = match chain.edition(p.film_id, p.quality).await {
+        Ok(Some(e)) => e,
+        Ok(None) => {
+            return Ok(Step::Impossible(format!(
+                "edition {}/{} does not exist",
+                p.film_id, p.quality
+            )));
+        }
+        Err(e) => return Ok(Step::Retry(e.to_string())),
+    };
     let check = if let Some(offer_id) = p.offer_id {
         chain.offer(offer_id).await.map(|o| match o {
             Some(o) if o.active && o.price_cents == p.amount => None,
@@ -160,39 +172,28 @@ pub(super) async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> any
                 "offer {offer_id} is no longer active (sold or cancelled)"
             )),
         })
+    } else if !edition.active {
+        Ok(Some(format!(
+            "edition {}/{} was withdrawn from sale",
+            p.film_id, p.quality
+        )))
+    } else if edition.price_cents != p.amount {
+        Ok(Some(format!(
+            "edition price is now {} cents, {} paid",
+            edition.price_cents, p.amount
+        )))
     } else {
-        chain.edition(p.film_id, p.quality).await.map(|e| match e {
-            Some(e) if e.active && e.price_cents == p.amount => None,
-            Some(e) if e.active => Some(format!(
-                "edition price is now {} cents, {} paid",
-                e.price_cents, p.amount
-            )),
-            Some(_) => Some(format!(
-                "edition {}/{} was withdrawn from sale",
-                p.film_id, p.quality
-            )),
-            None => Some(format!(
-                "edition {}/{} does not exist",
-                p.film_id, p.quality
-            )),
-        })
+        Ok(None)
     };
     match check {
         Ok(Some(reason)) => return Ok(Step::Impossible(reason)),
         Ok(None) => {}
         Err(e) => return Ok(Step::Retry(e.to_string())),
     }
-    // The master registered on chain must still be the one served here (the studio may have
-    // changed it on chain since the purchase was created, before uploading it): retried, as the
-    // upload usually follows, until the settlement deadline refunds the buyer.
-    let served = match chain.edition(p.film_id, p.quality).await {
-        Ok(Some(e)) => crate::masters::serves(state.db(), p.film_id, p.quality, e.master_hash)
-            .await
-            .map_err(|e| e.to_string()),
-        Ok(None) => Ok(false),
-        Err(e) => Err(e.to_string()),
-    };
-    match served {
+    // The studio may have changed the master on chain since the purchase was created, before
+    // uploading it: retried, as the upload usually follows, until the settlement deadline
+    // refunds the buyer.
+    match crate::masters::serves(state.db(), p.film_id, p.quality, edition.master_hash).await {
         Ok(true) => {}
         Ok(false) => {
             return Ok(Step::Retry(format!(
@@ -200,7 +201,7 @@ pub(super) async fn settle(state: &AppState, job: &Job, p: &mut Purchase) -> any
                 p.film_id, p.quality
             )));
         }
-        Err(e) => return Ok(Step::Retry(e)),
+        Err(e) => return Ok(Step::Retry(e.to_string())),
     }
     // The buyer was a wallet when the purchase was created; an address can get code since (a
     // contract deployed at a precomputed address): no licence goes to a contract.

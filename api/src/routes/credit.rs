@@ -46,7 +46,7 @@ pub async fn purchase(
     ApiJson(req): ApiJson<CreditPurchaseRequest>,
 ) -> ApiResult<(StatusCode, axum::Json<CreditOrderRelayed>)> {
     let account = super::parse_address("address", &address)?;
-    let (action, target, edition) = match (&req.edition_id, &req.offer_id) {
+    let (action, target, served) = match (&req.edition_id, &req.offer_id) {
         (Some(edition), None) => {
             let e = EditionRef::parse(edition.trim()).map_err(|_| {
                 ApiError::invalid_field(format!(
@@ -56,14 +56,13 @@ pub async fn purchase(
             (
                 CreditAction::BuyPrimary,
                 edition_target(e.film_id, e.quality.code()),
-                Some((e.film_id, e.quality.code())),
+                Served::Edition(e.film_id, e.quality.code()),
             )
         }
-        (None, Some(offer)) => (
-            CreditAction::BuyOffer,
-            super::orders::parse_id(offer, "offer_id")?,
-            None,
-        ),
+        (None, Some(offer)) => {
+            let offer_id = super::orders::parse_id(offer, "offer_id")?;
+            (CreditAction::BuyOffer, offer_id, Served::OfferOf(offer_id))
+        }
         _ => {
             return Err(ApiError::invalid_field(
                 "give exactly one of edition_id and offer_id",
@@ -80,10 +79,6 @@ pub async fn purchase(
         None => account,
     };
     super::purchases::require_wallet(&state, "recipient_address", recipient).await?;
-    let served = match edition {
-        Some((film_id, quality)) => Served::Edition(film_id, quality),
-        None => Served::OfferOf(target),
-    };
     let done = relay(
         &state,
         account,

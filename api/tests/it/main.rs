@@ -28,6 +28,7 @@ mod reconciliation;
 mod recovery;
 mod resale_floor;
 mod schema;
+mod served_masters;
 mod service;
 mod studio_applications;
 mod studios;
