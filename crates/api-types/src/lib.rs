@@ -3,8 +3,8 @@
 //! Every request body, view, page, query and the error body the API (`tangible-api`) puts on
 //! the wire lives here, one module per area of the API's routes; the API serialises them, the
 //! `tangible` CLI deserialises the same types. Their serde attributes *are* the wire format (the
-//! web client in `web/src/api.ts` reads the same field names), so a change here is a change of
-//! the API.
+//! web client in `web/src/api-types.ts` declares the same field names), so a change here is a
+//! change of the API.
 //!
 //! - [`error`]: the error body `{"error":{"code","message"}}` and its stable [`error::codes`].
 //! - [`config`]: `GET /v1/config`.

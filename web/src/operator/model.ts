@@ -1,5 +1,5 @@
 // The operator console's pure parts: the reason an action needs, the report's period, and how
-// amounts, times and kinds are shown. The API's types are in ../api.ts.
+// amounts, times and kinds are shown. The API's types are in ../api-types.ts (re-exported by ../api.ts).
 import { money, type FloatMovementKind, type MismatchKind, type ReconciliationReport } from '../api';
 
 export const MIN_REASON = 3;
