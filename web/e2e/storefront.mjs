@@ -4,7 +4,9 @@
 // the HD price history (chart and table), and the 4K edition's empty states. A buyer whose
 // wallet is an extension (EIP-6963) signs in with it (EIP-4361 through `personal_sign`), buys the
 // cheapest offer by card through the hosted checkout, finds the licence in the library, and the
-// film page then shows the sale in the history and the offer gone.
+// film page then shows the sale in the history and the offer gone. Last, the studio registers an
+// SD edition on chain itself, without uploading its master: the catalogue and the film page show
+// it, not for sale ("Not available"), and its checkout says why.
 //
 // A real wallet extension cannot run in this headless browser: the extension is a small script
 // added to every page before the app (the page's init script), announcing an EIP-1193 provider
@@ -18,6 +20,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createPublicClient, createWalletClient, http, keccak256, parseAbi, toHex } from 'viem';
 import { privateKeyToAccount } from 'viem/accounts';
 import { awaitLibraryLicence, check, fillCard, jsonGetter, open, until } from './harness.mjs';
 
@@ -29,6 +32,8 @@ const SELLER_KEY = '0x92db14e403b83dfe3df233f83dfa3a0d7096f21ca9b0d6d6b8d88b2b4e
 const WALLET_KEY = '0x4bbbf85ce3377467afe5d46f804f221813b2bb87f24d81f60f1fcdbf7cbf4356'; // #7, the extension's
 const CLI_BUYER_KEY = '0xdbda1821b80551c9d65939329250298aa3472ba22feea921c0cf5d620ea67b97'; // #8
 const FILM = 1; // the demo film, with HD (9.00 €) and 4K (13.00 €) editions
+// anvil's account 1: the demo studio's admin (crates/devstack: STUDIO).
+const STUDIO_ADMIN_KEY = '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d';
 
 const homes = [];
 /** A `tangible` user with its own home and the key `key` imported. */
@@ -223,5 +228,34 @@ await h.run(async () => {
   check(pending.includes('can be disputed'), `the panel says why it is pending: ${pending}`);
   await h.screenshot('library-money');
 
+  step('an SD edition the studio registers on chain without uploading its master: shown, not sold');
+  if (!(await getJson(`/v1/films/${FILM}`)).editions.some((e) => e.quality === 'sd')) {
+    const studio = createWalletClient({ account: privateKeyToAccount(STUDIO_ADMIN_KEY), transport: http(rpc) });
+    const hash = await studio.writeContract({
+      address: config.deployment.contracts.market,
+      abi: parseAbi(['function registerEdition(uint64 filmId, uint8 quality, bytes32 masterHash, uint64 priceCents)']),
+      functionName: 'registerEdition',
+      args: [BigInt(FILM), 0, keccak256(toHex('an SD master never uploaded')), 400n],
+      chain: null,
+    });
+    const receipt = await createPublicClient({ transport: http(rpc) }).waitForTransactionReceipt({ hash });
+    check(receipt.status === 'success', `registerEdition: ${receipt.status}`);
+  }
+  const sd = await until('the SD edition in the mirror', 30_000, async () =>
+    (await getJson(`/v1/films/${FILM}`)).editions.find((e) => e.quality === 'sd'));
+  check(sd.active && !sd.served, `the SD edition is on sale on chain, not served: ${JSON.stringify(sd)}`);
+  await page.goto(`${base}/films/${FILM}`);
+  const sdRow = page.locator('table.editions tbody tr', { hasText: 'SD' });
+  await sdRow.locator('[data-testid=not-served]').waitFor();
+  check((await sdRow.locator('a').count()) === 0, 'no Buy link for the SD edition');
+  check((await page.locator('table.editions a', { hasText: 'Buy HD' }).count()) === 1, 'HD is still sold');
+  await h.screenshot('film-edition-not-served');
+  await page.goto(`${base}/films/${FILM}/buy/sd`);
+  const refusal = await page.locator('[role=alert], .error').first().textContent();
+  check(refusal.includes('not available from Tangible'), `the SD checkout says why: ${refusal}`);
+  await page.goto(`${base}/`);
+  const card = page.locator('[data-testid=films] li', { has: page.locator(`a[href="/films/${FILM}"]`) });
+  const badges = await card.locator('.badge').allTextContents();
+  check(badges.includes('HD') && !badges.includes('SD'), `the catalogue shows the editions on sale, not SD: ${badges}`);
 });
 for (const home of homes) rmSync(home, { recursive: true, force: true });

@@ -121,6 +121,39 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
             .map(|f| f["film_id"].as_u64().unwrap())
             .collect()
     };
+    // Registered on chain only, Voyage's editions are not served: shown, not on sale.
+    let served = |film: &Value| -> Vec<bool> {
+        film["editions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["served"].as_bool().unwrap())
+            .collect()
+    };
+    assert_eq!(served(&page["items"][0]), [false, false]);
+    assert_eq!(
+        ids(get(&app, "/v1/films?quality=hd").await),
+        Vec::<u64>::new()
+    );
+    app.serve_edition(voyage, 1, keccak256("voyage hd")).await;
+    // A master other than the one on chain is not served either.
+    app.serve_edition(voyage, QUALITY, keccak256("voyage 4k, old cut"))
+        .await;
+    let film = get(&app, &format!("/v1/films/{voyage}")).await;
+    assert_eq!(served(&film), [true, false]);
+    sqlx::query(
+        "UPDATE api_edition_content SET master_hash = $1 WHERE film_id = $2 AND quality = $3",
+    )
+    .bind(keccak256("voyage 4k").to_string())
+    .bind(i64::try_from(voyage).unwrap())
+    .bind(i16::from(QUALITY))
+    .execute(app.db.pool())
+    .await
+    .unwrap();
+    assert_eq!(
+        served(&get(&app, &format!("/v1/films/{voyage}")).await),
+        [true, true]
+    );
     assert_eq!(ids(get(&app, "/v1/films?quality=hd").await), [voyage]);
     assert_eq!(
         ids(get(&app, "/v1/films?quality=4k").await),

@@ -240,14 +240,30 @@ impl TestApp {
     /// registered on chain, as a master upload would (the API sells only such editions:
     /// `routes::content::require_served`). No node holds the placeholder file's bytes.
     async fn serve_fixture_edition(&self) {
+        self.serve_edition(
+            self.chain.film_id,
+            QUALITY,
+            alloy::primitives::keccak256("master"),
+        )
+        .await;
+    }
+
+    /// Records edition `(film_id, quality)` as served with master `master_hash`, as its
+    /// upload would (no node holds a file for it).
+    pub(crate) async fn serve_edition(
+        &self,
+        film_id: u64,
+        quality: u8,
+        master_hash: alloy::primitives::B256,
+    ) {
         sqlx::query(
             "INSERT INTO api_edition_content (film_id, quality, master_hash, master_size, blob_hash, encrypted_size, uploaded_by) \
              VALUES ($1, $2, $3, 1, $4, 1, 'test fixture')",
         )
-        .bind(i64::try_from(self.chain.film_id).unwrap())
-        .bind(i16::from(QUALITY))
-        .bind(alloy::primitives::keccak256("master").to_string())
-        .bind("cd".repeat(32))
+        .bind(i64::try_from(film_id).unwrap())
+        .bind(i16::from(quality))
+        .bind(master_hash.to_string())
+        .bind(format!("{:0>64x}", (film_id << 8) | u64::from(quality)))
         .execute(self.db.pool())
         .await
         .unwrap();

@@ -157,16 +157,7 @@ async fn editions_whose_master_is_not_served_are_not_sold() {
     app.wait_fulfilled(early_id).await;
 
     // Served once its upload is recorded: both sell.
-    sqlx::query(
-        "INSERT INTO api_edition_content (film_id, quality, master_hash, master_size, blob_hash, encrypted_size, uploaded_by) \
-         VALUES ($1, 1, $2, 1, $3, 1, 'test')",
-    )
-    .bind(i64::try_from(film).unwrap())
-    .bind(keccak256("hd master").to_string())
-    .bind("ef".repeat(32))
-    .execute(app.db.pool())
-    .await
-    .unwrap();
+    app.serve_edition(film, 1, keccak256("hd master")).await;
     let (status, body) = app.post_json("/v1/purchases", &primary).await;
     assert_eq!(status, 201, "{body}");
     let (status, body) = app

@@ -86,7 +86,13 @@ fn print_film(f: &FilmView) {
             "    {:<3} {:>8} €{}",
             e.quality,
             output::euros(e.price_cents),
-            if e.active { "" } else { "  (withdrawn)" }
+            if !e.active {
+                "  (withdrawn)"
+            } else if !e.served {
+                "  (not available: its film is not served)"
+            } else {
+                ""
+            }
         );
     }
 }

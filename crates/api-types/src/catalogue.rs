@@ -46,6 +46,11 @@ pub struct EditionView {
     /// market (set by the studio, at most half the lowest price the edition ever had; 0 = the market's 20-cent minimum only).
     #[serde(default)]
     pub resale_floor_cents: i64,
+    /// The platform serves this edition's master (the one `master_hash` names): only then is it
+    /// sold (by card or credit, new or resold) and played. False for an edition registered on
+    /// chain without its master uploaded to this API, or whose master changed on chain since.
+    #[serde(default)]
+    pub served: bool,
 }
 
 /// A film with its editions.

@@ -1,4 +1,4 @@
-//! The wire format, pinned: JSON as the API sends it (the field names `web/src/api.ts` reads)
+//! The wire format, pinned: JSON as the API sends it (the field names `web/src/api-types.ts` declares)
 //! goes through the types and comes back identical, so a renamed, retyped or dropped field
 //! fails here.
 
@@ -84,7 +84,7 @@ fn films_offers_config_and_readiness_keep_their_shapes() {
     round_trip::<FilmView>(json!({
         "film_id": 1, "studio_id": 2, "studio_name": "Studio", "title": "Film", "year": 2026,
         "editions": [{"edition_id": "1-hd", "quality": "hd", "price_cents": 1300, "active": true,
-                      "master_hash": "0x00", "resale_floor_cents": 0}]
+                      "master_hash": "0x00", "resale_floor_cents": 0, "served": true}]
     }));
     round_trip::<OfferView>(json!({
         "offer_id": "3", "licence_id": "7", "film_id": 1, "quality": "hd",

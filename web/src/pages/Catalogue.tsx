@@ -124,7 +124,7 @@ export function Catalogue() {
           ) : (
             <ul class="grid" data-testid="films">
               {page.items.map((f) => {
-                const on = f.editions.filter((e) => e.active);
+                const on = f.editions.filter((e) => e.active && e.served);
                 const from = on.length ? Math.min(...on.map((e) => e.price_cents)) : null;
                 return (
                   <li key={f.film_id} class="card">

@@ -42,6 +42,8 @@ export function Checkout({ filmId, quality }: { filmId: number; quality: string 
         const edition = film.editions.find((e) => e.quality === quality);
         if (!edition) return <ErrorBox>This film has no {quality} edition.</ErrorBox>;
         if (!edition.active) return <ErrorBox>The {qualityLabel(quality)} edition is withdrawn from sale.</ErrorBox>;
+        if (!edition.served)
+          return <ErrorBox>The {qualityLabel(quality)} edition’s film is not available from Tangible yet: it cannot be bought.</ErrorBox>;
         if (!config.stripe_publishable_key) return <ErrorBox>Card payments are not configured on this server.</ErrorBox>;
         if (!s)
           return (
@@ -124,6 +126,10 @@ export function OfferCheckout({ filmId, offerId }: { filmId: number; offerId: st
             </section>
           );
         const heading = `Buy ${film.title} in ${qualityLabel(offer.quality)} from another owner`;
+        if (!film.editions.some((e) => e.quality === offer.quality && e.served))
+          return (
+            <ErrorBox>The {qualityLabel(offer.quality)} edition’s film is not available from Tangible yet: its licences cannot be bought.</ErrorBox>
+          );
         if (!config.stripe_publishable_key) return <ErrorBox>Card payments are not configured on this server.</ErrorBox>;
         if (!s)
           return (

@@ -43,12 +43,14 @@ export function FilmPage({ id }: { id: number }) {
                   <td>{qualityLabel(e.quality)}</td>
                   <td>{money(e.price_cents)}</td>
                   <td>
-                    {e.active ? (
+                    {!e.active ? (
+                      <span class="muted">Withdrawn</span>
+                    ) : !e.served ? (
+                      <NotServed />
+                    ) : (
                       <a class="button" href={`/films/${f.film_id}/buy/${e.quality}`}>
                         Buy {qualityLabel(e.quality)}
                       </a>
-                    ) : (
-                      <span class="muted">Withdrawn</span>
                     )}
                   </td>
                 </tr>
@@ -78,7 +80,12 @@ function Market({ film, active, filled, resales }: { film: Film; active: Listing
     <>
       <div class="columns market" data-testid="market">
         {markets.map((m) => (
-          <EditionMarketView key={m.quality} filmId={film.film_id} market={m} />
+          <EditionMarketView
+            key={m.quality}
+            filmId={film.film_id}
+            market={m}
+            served={film.editions.some((e) => e.quality === m.quality && e.served)}
+          />
         ))}
       </div>
       {(active.truncated || resales.truncated || filled.truncated) && (
@@ -94,7 +101,16 @@ function Market({ film, active, filled, resales }: { film: Film; active: Listing
   );
 }
 
-function EditionMarketView({ filmId, market: m }: { filmId: number; market: EditionMarket }) {
+/** An edition on sale on chain whose film Tangible does not serve: sold neither new nor resold. */
+export function NotServed() {
+  return (
+    <span class="badge idle" data-testid="not-served" title="Tangible does not serve this edition’s film yet: it cannot be bought or played here.">
+      Not available
+    </span>
+  );
+}
+
+function EditionMarketView({ filmId, market: m, served }: { filmId: number; market: EditionMarket; served: boolean }) {
   const s = useSession();
   const [allRows, setAllRows] = useState(false);
   const q = qualityLabel(m.quality);
@@ -139,6 +155,8 @@ function EditionMarketView({ filmId, market: m }: { filmId: number; market: Edit
                   <td class="action">
                     {isOwnOffer(o, s?.address) ? (
                       <span class="badge">Your offer</span>
+                    ) : !served ? (
+                      <NotServed />
                     ) : o.below_floor ? (
                       <span
                         class="badge idle"

@@ -9,6 +9,7 @@ const edition = (quality: string, price_cents: number): Edition => ({
   active: true,
   master_hash: '0x00',
   resale_floor_cents: 0,
+  served: true,
 });
 const offer = (offer_id: string, quality: string, price_cents: number, status = 'active'): Offer => ({
   offer_id,

@@ -13,9 +13,13 @@ use crate::state::AppState;
 /// and limited) so that each film comes back with its editions in the same round trip: one row
 /// per edition (or one row with null edition columns for a film without any), in film order.
 const FILMS_WITH_EDITIONS_HEAD: &str = "SELECT f.film_id, f.studio_id, f.studio_name, f.title, f.year, \
-     e.quality, e.price_cents, e.active, e.master_hash, e.resale_floor_cents FROM (";
-const FILMS_WITH_EDITIONS_TAIL: &str =
-    ") f LEFT JOIN editions e USING (film_id) ORDER BY f.film_id, e.quality";
+     e.quality, e.price_cents, e.active, e.master_hash, e.resale_floor_cents, \
+     c.master_hash IS NOT DISTINCT FROM e.master_hash AS served FROM (";
+/// `served`: the API holds the master the chain names (see [`crate::masters::serves`]); both
+/// columns are `0x` + lowercase hex, as the indexer and the upload write them.
+const FILMS_WITH_EDITIONS_TAIL: &str = ") f LEFT JOIN editions e USING (film_id) \
+     LEFT JOIN api_edition_content c ON c.film_id = e.film_id AND c.quality = e.quality \
+     ORDER BY f.film_id, e.quality";
 /// The films part of a catalogue read, before its filters.
 const FILMS_SELECT: &str = "SELECT f.film_id, f.studio_id, s.name AS studio_name, f.title, f.year \
      FROM films f JOIN studios s USING (studio_id)";
@@ -40,6 +44,7 @@ struct FilmEditionRow {
     active: Option<bool>,
     master_hash: Option<String>,
     resale_floor_cents: Option<i64>,
+    served: Option<bool>,
 }
 
 /// An edition column of a row whose edition exists (not null in `editions`).
@@ -77,6 +82,7 @@ fn films_from_rows(rows: Vec<FilmEditionRow>) -> Result<Vec<FilmView>, sqlx::Err
             active: edition_column(r.active, "active")?,
             master_hash: edition_column(r.master_hash, "master_hash")?,
             resale_floor_cents: edition_column(r.resale_floor_cents, "resale_floor_cents")?,
+            served: edition_column(r.served, "served")?,
         });
     }
     Ok(films)
@@ -124,9 +130,13 @@ pub async fn list_films(
         qb.push(" AND f.year = ").push_bind(year);
     }
     if quality.is_some() || q.max_price.is_some() {
-        // One edition on sale must meet both (a 4K edition under 10 €, not any 4K and any
-        // edition under 10 €).
-        qb.push(" AND EXISTS (SELECT 1 FROM editions x WHERE x.film_id = f.film_id AND x.active");
+        // One edition on sale (active, its master served) must meet both (a 4K edition under
+        // 10 €, not any 4K and any edition under 10 €).
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM editions x JOIN api_edition_content xc \
+             ON xc.film_id = x.film_id AND xc.quality = x.quality AND xc.master_hash = x.master_hash \
+             WHERE x.film_id = f.film_id AND x.active",
+        );
         if let Some(code) = quality {
             qb.push(" AND x.quality = ").push_bind(code);
         }
