@@ -9,6 +9,7 @@ mod play;
 mod seed;
 mod studio;
 mod trust;
+mod verify;
 mod wallet;
 
 use alloy::primitives::Address;
@@ -188,7 +189,7 @@ pub(crate) async fn dispatch(cli: Cli) -> anyhow::Result<()> {
             http_only,
             seed,
         } => content::download(&mut ctx, &licence, http_only, &seed).await,
-        Command::Verify { licence, decrypt } => content::verify(&mut ctx, &licence, decrypt),
+        Command::Verify { licence, decrypt } => verify::verify(&mut ctx, &licence, decrypt),
         Command::Play {
             licence,
             player,

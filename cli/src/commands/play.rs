@@ -27,8 +27,9 @@ use sha2::{Digest, Sha256};
 use tangible_crypto::certificate::SignedCertificate;
 use tangible_crypto::film::{FilmKey, MappedFilm};
 
-use super::content::{check_master_hash, decrypt_into, licence_refusal, unlock_film};
+use super::content::licence_refusal;
 use super::trust::{accept_certificate, check_certificate, online_signer};
+use super::verify::{check_master_hash, decrypt_into, unlock_film};
 use super::{Ctx, seed};
 use crate::api::ApiError;
 use crate::chain::parse_id;

@@ -1,14 +1,20 @@
-//! Stripe: PaymentIntents and refunds through `async-stripe`, and the webhook signature check
-//! and event types (parsed into our own types: the emulator's events lack fields that
-//! `async-stripe`'s event parser requires).
+//! Stripe: PaymentIntents and refunds through `async-stripe` (this module), a charge's figures
+//! for the money reconciliation ([`charges`]), and the webhook signature check and event types
+//! ([`webhook`]).
+
+mod charges;
+mod webhook;
+
+pub use charges::ChargeSummary;
+pub use webhook::{
+    ChargeObject, DisputeObject, Event, EventData, PaymentIntentObject, SignatureError,
+    sign_payload, verify_signature,
+};
 
 use std::collections::HashMap;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
 use secrecy::{ExposeSecret, SecretString};
-use serde::Deserialize;
-use sha2::Sha256;
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::payment_intent::{
     CancelPaymentIntent, ConfirmPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent,
@@ -346,145 +352,6 @@ impl StripeGateway {
     }
 }
 
-/// Why a webhook signature was refused.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SignatureError {
-    /// No `Stripe-Signature` header.
-    #[error("missing Stripe-Signature header")]
-    Missing,
-    /// The header has no timestamp or no `v1` signature.
-    #[error("malformed Stripe-Signature header")]
-    Malformed,
-    /// The timestamp is outside the tolerance.
-    #[error("signature timestamp outside the tolerance")]
-    Stale,
-    /// No `v1` signature matches.
-    #[error("no signature matches the body")]
-    Mismatch,
-}
-
-/// Checks a `Stripe-Signature` header (`t=…,v1=…[,v1=…]`) on the raw body: one `v1` must equal
-/// HMAC-SHA256(secret, "t.body") (compared in constant time) and `t` must be within
-/// `tolerance_secs` of `now`.
-pub fn verify_signature(
-    header: Option<&str>,
-    body: &[u8],
-    secret: &[u8],
-    now: i64,
-    tolerance_secs: u64,
-) -> Result<(), SignatureError> {
-    let header = header.ok_or(SignatureError::Missing)?;
-    let mut timestamp = None;
-    let mut signatures = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", v)) => timestamp = v.parse::<i64>().ok(),
-            Some(("v1", v)) => {
-                if let Ok(sig) = hex::decode(v) {
-                    signatures.push(sig);
-                }
-            }
-            _ => {}
-        }
-    }
-    let timestamp = timestamp.ok_or(SignatureError::Malformed)?;
-    if signatures.is_empty() {
-        return Err(SignatureError::Malformed);
-    }
-    let tolerance = i64::try_from(tolerance_secs).unwrap_or(i64::MAX);
-    if now.abs_diff(timestamp) > tolerance.unsigned_abs() {
-        return Err(SignatureError::Stale);
-    }
-    for sig in signatures {
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-        mac.update(timestamp.to_string().as_bytes());
-        mac.update(b".");
-        mac.update(body);
-        if mac.verify_slice(&sig).is_ok() {
-            return Ok(());
-        }
-    }
-    Err(SignatureError::Mismatch)
-}
-
-/// The `Stripe-Signature` header value for `body` at `timestamp` (tests and tools).
-pub fn sign_payload(body: &[u8], secret: &[u8], timestamp: i64) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes any key length");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    format!(
-        "t={timestamp},v1={}",
-        hex::encode(mac.finalize().into_bytes())
-    )
-}
-
-/// A Stripe event, as far as the API reads it.
-#[derive(Debug, Clone, Deserialize)]
-pub struct Event {
-    /// `evt_…`.
-    pub id: String,
-    /// `payment_intent.succeeded`, `charge.dispute.created`, …
-    #[serde(rename = "type")]
-    pub kind: String,
-    /// The event's object.
-    pub data: EventData,
-}
-
-/// The `data` of an event.
-#[derive(Debug, Clone, Deserialize)]
-pub struct EventData {
-    /// The object the event is about.
-    pub object: serde_json::Value,
-}
-
-/// The fields of a PaymentIntent the API checks.
-#[derive(Debug, Clone, Deserialize)]
-pub struct PaymentIntentObject {
-    /// `pi_…`.
-    pub id: String,
-    /// Amount in the smallest currency unit.
-    pub amount: i64,
-    /// Amount received, when reported.
-    #[serde(default)]
-    pub amount_received: Option<i64>,
-    /// ISO currency, lower case.
-    pub currency: String,
-    /// Metadata set at creation.
-    #[serde(default)]
-    pub metadata: HashMap<String, String>,
-}
-
-/// The fields of a dispute the API reads.
-#[derive(Debug, Clone, Deserialize)]
-pub struct DisputeObject {
-    /// `dp_…`.
-    pub id: String,
-    /// The disputed PaymentIntent.
-    #[serde(default)]
-    pub payment_intent: Option<String>,
-    /// The dispute's reason.
-    #[serde(default)]
-    pub reason: Option<String>,
-    /// Its status: on `charge.dispute.closed`, `won` (the merchant keeps the payment) or
-    /// `lost` (the money went back to the card holder); others while it is open.
-    #[serde(default)]
-    pub status: Option<String>,
-}
-
-/// The fields of a Charge (`charge.refunded`) the API reads.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ChargeObject {
-    /// `ch_…`.
-    pub id: String,
-    /// The PaymentIntent the charge belongs to.
-    #[serde(default)]
-    pub payment_intent: Option<String>,
-    /// True once the whole amount is refunded (a partial refund leaves it false).
-    #[serde(default)]
-    pub refunded: bool,
-}
-
 /// The fields of a listed refund the API reads.
 #[derive(miniserde::Deserialize)]
 struct ListedRefund {
@@ -532,156 +399,5 @@ impl StripeGateway {
                         .is_some_and(|p| p == purchase_id)
             })
             .map(|r| r.id))
-    }
-}
-
-/// A PaymentIntent's charge, as the money reconciliation reads it
-/// ([`crate::reconciliation`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ChargeSummary {
-    /// `ch_…`.
-    pub charge_id: String,
-    /// The charge's status: `succeeded`, `pending` or `failed`.
-    pub status: String,
-    /// Amount charged, cents.
-    pub amount_cents: i64,
-    /// Amount refunded so far, cents.
-    pub refunded_cents: i64,
-    /// When the charge was created (Unix seconds).
-    pub created: i64,
-}
-
-/// An integer field of a Stripe object: a JSON number, or the string the emulator stores when
-/// a form-encoded update set it.
-fn int_field(v: &serde_json::Value, field: &str) -> Result<i64, GatewayError> {
-    let f = &v[field];
-    f.as_i64()
-        .or_else(|| f.as_str().and_then(|s| s.parse().ok()))
-        .ok_or_else(|| GatewayError::Unreachable(format!("charge without an integer {field}")))
-}
-
-impl StripeGateway {
-    /// GET a Stripe object by path, as JSON.
-    async fn get_object(&self, path: &str) -> Result<serde_json::Value, GatewayError> {
-        let r = self
-            .http
-            .get(format!("{}{path}", self.base))
-            .bearer_auth(self.secret_key.expose_secret())
-            .send()
-            .await
-            .map_err(|e| GatewayError::Unreachable(e.without_url().to_string()))?;
-        let status = r.status().as_u16();
-        let body: serde_json::Value = r
-            .json()
-            .await
-            .map_err(|e| GatewayError::Unreachable(e.without_url().to_string()))?;
-        if (400..500).contains(&status) {
-            return Err(GatewayError::Refused {
-                status,
-                message: body["error"]["message"]
-                    .as_str()
-                    .unwrap_or_default()
-                    .to_owned(),
-            });
-        }
-        if status >= 500 {
-            return Err(GatewayError::Unreachable(format!("status {status}")));
-        }
-        Ok(body)
-    }
-
-    /// The latest charge of a PaymentIntent (`None`: never charged), read by id: the intent,
-    /// then its `latest_charge` (an id at Stripe; the emulator embeds the object).
-    pub async fn charge_of(
-        &self,
-        payment_intent_id: &str,
-    ) -> Result<Option<ChargeSummary>, GatewayError> {
-        let intent = self
-            .get_object(&format!("/v1/payment_intents/{payment_intent_id}"))
-            .await?;
-        let charge = match &intent["latest_charge"] {
-            serde_json::Value::Null => return Ok(None),
-            serde_json::Value::String(id) => self.get_object(&format!("/v1/charges/{id}")).await?,
-            object => object.clone(),
-        };
-        Ok(Some(ChargeSummary {
-            charge_id: charge["id"].as_str().unwrap_or_default().to_owned(),
-            status: charge["status"].as_str().unwrap_or_default().to_owned(),
-            amount_cents: int_field(&charge, "amount")?,
-            refunded_cents: int_field(&charge, "amount_refunded")?,
-            created: int_field(&charge, "created")?,
-        }))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn accepts_a_good_signature_and_refuses_forged_stale_and_malformed_ones() {
-        let body = br#"{"id":"evt_1"}"#;
-        let header = sign_payload(body, b"whsec_a", 1_000);
-        assert_eq!(
-            verify_signature(Some(&header), body, b"whsec_a", 1_100, 300),
-            Ok(())
-        );
-        // A second, rotated signature is accepted if one matches.
-        let two = format!("{header},v1={}", "00".repeat(32));
-        assert_eq!(
-            verify_signature(Some(&two), body, b"whsec_a", 1_000, 300),
-            Ok(())
-        );
-        assert_eq!(
-            verify_signature(Some(&header), body, b"whsec_b", 1_000, 300),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify_signature(Some(&header), br#"{"id":"evt_2"}"#, b"whsec_a", 1_000, 300),
-            Err(SignatureError::Mismatch)
-        );
-        assert_eq!(
-            verify_signature(Some(&header), body, b"whsec_a", 1_301, 300),
-            Err(SignatureError::Stale)
-        );
-        assert_eq!(
-            verify_signature(Some(&header), body, b"whsec_a", 699, 300),
-            Err(SignatureError::Stale)
-        );
-        assert_eq!(
-            verify_signature(None, body, b"whsec_a", 1_000, 300),
-            Err(SignatureError::Missing)
-        );
-        assert_eq!(
-            verify_signature(Some("v1=abcd"), body, b"whsec_a", 1_000, 300),
-            Err(SignatureError::Malformed)
-        );
-        assert_eq!(
-            verify_signature(Some("t=1000"), body, b"whsec_a", 1_000, 300),
-            Err(SignatureError::Malformed)
-        );
-    }
-
-    /// The `Stripe-Signature` format pinned to an HMAC computed outside this code, with
-    /// `printf '%s' "$t.$body" | openssl dgst -sha256 -hmac "$secret"` (and Python's `hmac`,
-    /// same value): `v1` is hex HMAC-SHA256 keyed with the whole `whsec_…` string over
-    /// `"{t}.{body}"`.
-    #[test]
-    fn signature_matches_an_independently_computed_vector() {
-        let body = br#"{"id":"evt_1NG8Du2eZvKYlo2CUI79vXWy","object":"event","type":"payment_intent.succeeded"}"#;
-        let secret = b"whsec_test_5ecret";
-        let expected = "t=1700000000,\
-             v1=40d5ef4ca7e07e2119f2b0e0bfe5f01be35db893796481d3f840e9e09bce17b1";
-        assert_eq!(sign_payload(body, secret, 1_700_000_000), expected);
-        assert_eq!(
-            verify_signature(Some(expected), body, secret, 1_700_000_000, 300),
-            Ok(())
-        );
-        // Stripe's header carries the timestamp first and may add other schemes (v0).
-        let with_v0 = format!("{expected},v0={}", "ab".repeat(32));
-        assert_eq!(
-            verify_signature(Some(&with_v0), body, secret, 1_700_000_100, 300),
-            Ok(())
-        );
     }
 }

@@ -1,4 +1,11 @@
-//! Command line definitions (clap derive).
+//! Command line definitions (clap derive): the commands and the arguments they share here,
+//! the operator console's in [`admin`], the studio's in [`studio`].
+
+mod admin;
+mod studio;
+
+pub use admin::AdminCommand;
+pub use studio::StudioCommand;
 
 use std::path::PathBuf;
 
@@ -262,92 +269,6 @@ pub enum Command {
     Admin(AdminCommand),
 }
 
-/// Operator console commands (the wallet must hold the platform's admin role).
-#[derive(Debug, Subcommand)]
-pub enum AdminCommand {
-    /// Money reconciliation of a period: Σ Stripe charges = Σ settled on chain + Σ refunded +
-    /// Σ pending, to the cent, with every mismatch. Exits 1 when the period does not reconcile.
-    Reconcile {
-        /// Start: a date (YYYY-MM-DD, UTC) or an RFC 3339 instant.
-        #[arg(long)]
-        from: String,
-        /// End: a date (included) or an RFC 3339 instant (excluded).
-        #[arg(long)]
-        to: String,
-    },
-    /// Jobs of the queue in a state (default: dead, i.e. given up).
-    Jobs {
-        /// `dead`, `queued`, `running` or `done`.
-        #[arg(long, default_value = "dead")]
-        state: String,
-        /// At most this many (1–200).
-        #[arg(long, default_value_t = 50)]
-        limit: i64,
-    },
-    /// Queue a dead job again.
-    Retry {
-        /// The job id.
-        job: i64,
-        /// Why (kept in the audit record).
-        #[arg(long)]
-        reason: String,
-    },
-    /// Refund a failed purchase (its refund refused or never made).
-    Refund {
-        /// The purchase id.
-        purchase: String,
-        /// Why (kept in the audit record).
-        #[arg(long)]
-        reason: String,
-    },
-    /// Purchases still charged whose refund failed.
-    FailedRefunds,
-    /// The operator's float and its latest movements.
-    Float {
-        /// At most this many movements (1–200).
-        #[arg(long, default_value_t = 20)]
-        limit: i64,
-    },
-    /// The latest operator alerts.
-    Alerts {
-        /// At most this many (1–200).
-        #[arg(long, default_value_t = 20)]
-        limit: i64,
-    },
-    /// Studio applications (default: those waiting for a decision).
-    StudioApplications {
-        /// `pending`, `registering`, `approved` or `rejected`.
-        #[arg(long, default_value = "pending", value_parser = ["pending", "registering", "approved", "rejected"])]
-        state: String,
-    },
-    /// Approve a studio application: the studio is registered on chain, its applicant its admin.
-    ApproveStudio {
-        /// The application id.
-        application: i64,
-        /// Why (kept with the application and in the audit record).
-        #[arg(long)]
-        reason: String,
-    },
-    /// Reject a studio application (the applicant sees the reason).
-    RejectStudio {
-        /// The application id.
-        application: i64,
-        /// Why (kept with the application and in the audit record).
-        #[arg(long)]
-        reason: String,
-    },
-    /// Start or stop the P2P serving of the API instance that answers (HTTP keeps serving;
-    /// seeders and the other instances carry P2P delivery meanwhile).
-    P2p {
-        /// `on` or `off`.
-        #[arg(value_parser = ["on", "off"])]
-        state: String,
-        /// Why (kept in the audit record).
-        #[arg(long)]
-        reason: String,
-    },
-}
-
 /// Wallet commands.
 #[derive(Debug, Subcommand)]
 pub enum WalletCommand {
@@ -428,93 +349,40 @@ pub struct BuyArgs {
     pub pay: PayArgs,
 }
 
-/// Studio commands.
-#[derive(Debug, Subcommand)]
-pub enum StudioCommand {
-    /// Register a studio administered by the wallet: an application that a platform admin
-    /// approves (a platform admin's wallet registers at once).
-    Register {
-        /// Studio name.
-        #[arg(long)]
-        name: String,
-        /// Where royalties are paid (default: the wallet).
-        #[arg(long)]
-        royalty: Option<Address>,
-    },
-    /// The wallet's studio applications and where they stand.
-    Applications,
-    /// Register a film of a studio.
-    Film {
-        /// The studio id.
-        #[arg(long)]
-        studio: u32,
-        /// Title.
-        #[arg(long)]
-        title: String,
-        /// Release year.
-        #[arg(long)]
-        year: u16,
-        /// An edition and its price, `QUALITY=EUROS` (e.g. `--edition hd=9.00 --edition
-        /// 4k=13.00`); it goes on sale when its master is uploaded.
-        #[arg(long = "edition", value_parser = parse_edition)]
-        editions: Vec<(tangible_domain::Quality, tangible_domain::Cents)>,
-    },
-    /// Upload the master of one quality of a film (encrypted and published by the API).
-    Upload {
-        /// The film id.
-        film: u64,
-        /// `sd`, `hd` or `4k`.
-        #[arg(long, short)]
-        quality: tangible_domain::Quality,
-        /// Price in euros of this edition (e.g. 13.00); required if the edition was not
-        /// declared with the film.
-        #[arg(long)]
-        price: Option<tangible_domain::Cents>,
-        /// The master file.
-        file: PathBuf,
-    },
-    /// Set the lowest price a licence of an edition can be resold at on the market (studio
-    /// admin; at most half the lowest price the edition ever had; 0 removes it): a sale declared
-    /// at a token price still pays the studio 15 % of the floor.
-    ResaleFloor {
-        /// The film id.
-        film: u64,
-        /// `sd`, `hd` or `4k`.
-        #[arg(long, short)]
-        quality: tangible_domain::Quality,
-        /// The floor in euros (e.g. 4.50), or 0.
-        floor: tangible_domain::Cents,
-    },
-    /// Have a studio's cleared earnings paid to its royalty recipient (studio admin; the API's
-    /// operator pays the gas).
-    Withdraw {
-        /// The studio id.
-        #[arg(long)]
-        studio: u32,
-    },
-    /// Royalty statement of a studio.
-    Statement {
-        /// The studio id.
-        studio: i64,
-        /// From (RFC 3339).
-        #[arg(long)]
-        from: Option<String>,
-        /// To (RFC 3339).
-        #[arg(long)]
-        to: Option<String>,
-        /// CSV instead of a table.
-        #[arg(long)]
-        csv: bool,
-    },
+/// Seeding beside `download`, `play` and `sync`: the library's films are served to other owners
+/// over P2P while the command runs (see `tangible seed`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct SeedArgs {
+    /// Do not serve the library to other owners while this command runs.
+    #[arg(long)]
+    pub no_seed: bool,
+    /// Upload cap in MB/s when seeding, all peers together (0.1 or more, e.g. 2.5); default:
+    /// none.
+    #[arg(long, env = "TANGIBLE_MAX_UPLOAD", value_name = "MB/S", value_parser = parse_rate)]
+    pub max_upload: Option<f64>,
 }
 
-fn parse_edition(s: &str) -> Result<(tangible_domain::Quality, tangible_domain::Cents), String> {
-    let (q, p) = s
-        .split_once('=')
-        .ok_or_else(|| format!("{s:?}: expected QUALITY=EUROS, e.g. 4k=13.00"))?;
-    let q = q.parse().map_err(|e| format!("{s:?}: {e}"))?;
-    let p = p.parse().map_err(|e| format!("{s:?}: {e}"))?;
-    Ok((q, p))
+impl SeedArgs {
+    /// The upload cap in bytes per second.
+    pub fn max_upload_bytes(&self) -> Option<u64> {
+        // Validated finite and at least 0.1 MB/s by `parse_rate`.
+        self.max_upload.map(|mb| (mb * 1e6) as u64)
+    }
+}
+
+/// An upload rate in MB/s: a positive decimal number.
+fn parse_rate(s: &str) -> Result<f64, String> {
+    let v: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of MB/s (e.g. 2.5)"))?;
+    // Below 0.1 MB/s a piece would take downloaders longer than they wait for one.
+    if !v.is_finite() || !(0.1..=100_000.0).contains(&v) {
+        return Err(format!(
+            "`{s}`: the upload cap must be between 0.1 and 100000 MB/s"
+        ));
+    }
+    Ok(v)
 }
 
 #[cfg(test)]
@@ -579,40 +447,4 @@ mod tests {
             assert!(parse(bad).is_err(), "{bad} should be refused");
         }
     }
-}
-
-/// Seeding beside `download`, `play` and `sync`: the library's films are served to other owners
-/// over P2P while the command runs (see `tangible seed`).
-#[derive(Debug, Clone, Default, Args)]
-pub struct SeedArgs {
-    /// Do not serve the library to other owners while this command runs.
-    #[arg(long)]
-    pub no_seed: bool,
-    /// Upload cap in MB/s when seeding, all peers together (0.1 or more, e.g. 2.5); default:
-    /// none.
-    #[arg(long, env = "TANGIBLE_MAX_UPLOAD", value_name = "MB/S", value_parser = parse_rate)]
-    pub max_upload: Option<f64>,
-}
-
-impl SeedArgs {
-    /// The upload cap in bytes per second.
-    pub fn max_upload_bytes(&self) -> Option<u64> {
-        // Validated finite and at least 0.1 MB/s by `parse_rate`.
-        self.max_upload.map(|mb| (mb * 1e6) as u64)
-    }
-}
-
-/// An upload rate in MB/s: a positive decimal number.
-fn parse_rate(s: &str) -> Result<f64, String> {
-    let v: f64 = s
-        .trim()
-        .parse()
-        .map_err(|_| format!("`{s}` is not a number of MB/s (e.g. 2.5)"))?;
-    // Below 0.1 MB/s a piece would take downloaders longer than they wait for one.
-    if !v.is_finite() || !(0.1..=100_000.0).contains(&v) {
-        return Err(format!(
-            "`{s}`: the upload cap must be between 0.1 and 100000 MB/s"
-        ));
-    }
-    Ok(v)
 }
