@@ -421,7 +421,7 @@ contract TangibleMarket is TangibleOffers {
         Edition storage e = _editions[_editionKey(m.filmId, _quality(m))];
         // The floor may have been raised since the offer was listed.
         _requireFloor(price, e.resaleFloorCents);
-        bool held = _bookResale(sale, e.studioId, oldLicenceId, paymentRef != bytes32(0));
+        bool held = _bookResale(sale, e.studioId, oldLicenceId, m.holdUntil != 0, paymentRef != bytes32(0));
         _revokeLicence(oldLicenceId, l, m.owner, REASON_RESALE, newLicenceId);
         _mintLicence(newLicenceId, recipient, m.filmId, _quality(m), held ? _holdUntil() : 0);
         emit OfferFilled(offerId, oldLicenceId, newLicenceId, recipient);
@@ -463,14 +463,17 @@ contract TangibleMarket is TangibleOffers {
 
     /// @dev Books a resale of `oldLicenceId` as {_book}; returns whether the new licence goes on hold. A licence
     /// whose own sale is still pending (uncleared card money) passes its clearance time on: the whole sale stays
-    /// pending until then, and {revoke} can follow it to the new licence.
-    function _bookResale(Sale memory sale, uint32 studioId, uint256 oldLicenceId, bool card)
+    /// pending until then, and {revoke} can follow it to the new licence. `oldHeld`: the licence sold was minted
+    /// with a hold, as every licence whose sale was booked pending is (card money, or an uncleared licence sold
+    /// on); one minted without a hold has nothing pending, and its pending slot is not read (a cold SLOAD saved on
+    /// the resale of a licence bought in stablecoin).
+    function _bookResale(Sale memory sale, uint32 studioId, uint256 oldLicenceId, bool oldHeld, bool card)
         private
         returns (bool held)
     {
         _split(sale, studioId, false);
         uint32 clearAt = card ? _clearAt() : 0;
-        uint32 taintedUntil = _pending[oldLicenceId].clearAt;
+        uint32 taintedUntil = oldHeld ? _pending[oldLicenceId].clearAt : 0;
         // forge-lint: disable-next-line(block-timestamp)
         bool tainted = taintedUntil > block.timestamp;
         if (tainted) {
