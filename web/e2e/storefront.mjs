@@ -249,6 +249,8 @@ await h.run(async () => {
   await sdRow.locator('[data-testid=not-served]').waitFor();
   check((await sdRow.locator('a').count()) === 0, 'no Buy link for the SD edition');
   check((await page.locator('table.editions a', { hasText: 'Buy HD' }).count()) === 1, 'HD is still sold');
+  const sdMarket = await page.locator('[data-testid=market-sd] h3').textContent();
+  check(!sdMarket.includes('new'), `no price new for the SD edition: ${sdMarket}`);
   await h.screenshot('film-edition-not-served');
   await page.goto(`${base}/films/${FILM}/buy/sd`);
   const refusal = await page.locator('[role=alert], .error').first().textContent();

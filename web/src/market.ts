@@ -13,7 +13,8 @@ export interface PricePoint {
 
 export interface EditionMarket {
   quality: string;
-  /** The edition's price new from the studio; null when the film lists no such edition. */
+  /** The edition's price new from the studio; null when it is not sold new (no such edition,
+   *  withdrawn, or its film not served). */
   newPrice: number | null;
   /** Open offers, cheapest first (then the oldest offer first). */
   offers: Offer[];
@@ -51,7 +52,7 @@ export function editionMarkets(
   const markets = new Map<string, EditionMarket>(
     qualities.map((q) => [
       q,
-      { quality: q, newPrice: editions.find((e) => e.quality === q)?.price_cents ?? null, offers: [], history: [] },
+      { quality: q, newPrice: editions.find((e) => e.quality === q && e.active && e.served)?.price_cents ?? null, offers: [], history: [] },
     ]),
   );
   for (const o of active) if (o.status === 'active') markets.get(o.quality)?.offers.push(o);

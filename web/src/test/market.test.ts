@@ -56,6 +56,17 @@ describe('the resale market per edition', () => {
     expect(markets[1]?.offers.map((o) => o.offer_id)).toEqual(['4']);
   });
 
+  it('gives a price new only for an edition sold new (active, its film served)', () => {
+    const withdrawn = { ...edition('sd', 400), active: false };
+    const unserved = { ...edition('hd', 900), served: false };
+    const { markets } = editionMarkets([withdrawn, unserved, edition('4k', 1300)], [], [], []);
+    expect(markets.map((m) => [m.quality, m.newPrice])).toEqual([
+      ['sd', null],
+      ['hd', null],
+      ['4k', 1300],
+    ]);
+  });
+
   it('places each resale in the edition of the offer it filled, oldest first', () => {
     const filled = [offer('1', 'hd', 900, 'filled'), offer('2', '4k', 1100, 'filled'), offer('5', 'hd', 700, 'filled')];
     const sales = [
