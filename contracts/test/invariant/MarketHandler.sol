@@ -3,7 +3,7 @@ pragma solidity 0.8.30;
 
 import {TangibleMarket} from "../../src/TangibleMarket.sol";
 import {TestEuro} from "../../src/TestEuro.sol";
-import {MarketActions} from "./MarketActions.sol";
+import {MarketAdminActions} from "./MarketAdminActions.sol";
 import {MarketModel} from "./MarketModel.sol";
 
 /// @dev Model-based handler of the market. It keeps its own model of everything the market should hold
@@ -16,10 +16,10 @@ import {MarketModel} from "./MarketModel.sol";
 /// recorded as a violation (and an unauthorised call that succeeds also sets {ghostUnauthorisedSuccess}); the
 /// invariants check both are clean and compare the model with the market after every call.
 /// Each action's successes, rejections and rejections of unauthorised callers are counted per run.
-/// The model and its bookkeeping are in {MarketModel}, the actions in {MarketActions} and, for signed orders,
-/// {MarketOrderActions}; this contract is the
+/// The model and its bookkeeping are in {MarketModel}; the actions in {MarketActions} (sales, balances),
+/// {MarketAdminActions} (administration, registry) and {MarketOrderActions} (signed orders); this contract is the
 /// fuzzer's surface: the weighted selectors and one entry point per action.
-contract MarketHandler is MarketActions {
+contract MarketHandler is MarketAdminActions {
     constructor(
         TangibleMarket market_,
         TestEuro euro_,
