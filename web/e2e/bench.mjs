@@ -126,9 +126,9 @@ try {
   );
 
   const films = await (await fetch(`${base}/v1/films?limit=50`)).json();
-  const film = films.items.find((f) => f.editions.some((e) => e.active));
+  const film = films.items.find((f) => f.editions.some((e) => e.active && e.served));
   if (!film) throw new Error('no film with an edition on sale in the stack');
-  const quality = film.editions.find((e) => e.active).quality;
+  const quality = film.editions.find((e) => e.active && e.served).quality;
   const purchase = async () => {
     const res = await fetch(`${base}/v1/purchases`, {
       method: 'POST',

@@ -6,7 +6,7 @@
 // cheapest offer by card through the hosted checkout, finds the licence in the library, and the
 // film page then shows the sale in the history and the offer gone. Last, the studio registers an
 // SD edition on chain itself, without uploading its master: the catalogue and the film page show
-// it, not for sale ("Not available"), and its checkout says why.
+// it, not for sale ("Not available"), nor a licence of it offered for resale, and their checkouts say why.
 //
 // A real wallet extension cannot run in this headless browser: the extension is a small script
 // added to every page before the app (the page's init script), announcing an EIP-1193 provider
@@ -244,6 +244,10 @@ await h.run(async () => {
   const sd = await until('the SD edition in the mirror', 30_000, async () =>
     (await getJson(`/v1/films/${FILM}`)).editions.find((e) => e.quality === 'sd'));
   check(sd.active && !sd.served, `the SD edition is on sale on chain, not served: ${JSON.stringify(sd)}`);
+  // A licence of it, bought in stablecoin on chain, offered for resale: not sold either.
+  const sdLicence = seller.json(['buy', String(FILM), '--quality', 'sd', '--crypto']).licence_id;
+  const sdOffer = seller.json(['resell', sdLicence, '--price', '3.00']).offer_id;
+  await until('the SD offer in the mirror', 30_000, async () => (await offerStatus(sdOffer)) === 'active');
   await page.goto(`${base}/films/${FILM}`);
   const sdRow = page.locator('table.editions tbody tr', { hasText: 'SD' });
   await sdRow.locator('[data-testid=not-served]').waitFor();
@@ -251,10 +255,16 @@ await h.run(async () => {
   check((await page.locator('table.editions a', { hasText: 'Buy HD' }).count()) === 1, 'HD is still sold');
   const sdMarket = await page.locator('[data-testid=market-sd] h3').textContent();
   check(!sdMarket.includes('new'), `no price new for the SD edition: ${sdMarket}`);
+  const sdOfferRow = page.locator(`[data-testid=market-sd] tr[data-offer="${sdOffer}"]`);
+  await sdOfferRow.locator('[data-testid=not-served]').waitFor();
+  check((await sdOfferRow.locator('a').count()) === 0, 'no Buy link for the SD offer');
   await h.screenshot('film-edition-not-served');
   await page.goto(`${base}/films/${FILM}/buy/sd`);
   const refusal = await page.locator('[role=alert], .error').first().textContent();
   check(refusal.includes('not available from Tangible'), `the SD checkout says why: ${refusal}`);
+  await page.goto(`${base}/films/${FILM}/offers/${sdOffer}`);
+  const offerRefusal = await page.locator('[role=alert], .error').first().textContent();
+  check(offerRefusal.includes('its licences cannot be bought'), `the SD offer's checkout says why: ${offerRefusal}`);
   await page.goto(`${base}/`);
   const card = page.locator('[data-testid=films] li', { has: page.locator(`a[href="/films/${FILM}"]`) });
   const badges = await card.locator('.badge').allTextContents();

@@ -141,6 +141,11 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
         .await;
     let film = get(&app, &format!("/v1/films/{voyage}")).await;
     assert_eq!(served(&film), [true, false]);
+    assert_eq!(
+        ids(get(&app, "/v1/films?quality=4k").await),
+        [app.chain.film_id],
+        "Voyage's 4K master on chain is not the one held here"
+    );
     sqlx::query(
         "UPDATE api_edition_content SET master_hash = $1 WHERE film_id = $2 AND quality = $3",
     )

@@ -40,7 +40,7 @@ pub(super) fn hash_file(path: &Path) -> anyhow::Result<ContentHash> {
     Ok(hasher.finalize().into())
 }
 
-pub(super) fn read_header(path: &Path) -> anyhow::Result<Header> {
+fn read_header(path: &Path) -> anyhow::Result<Header> {
     let mut f = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
     let mut b = [0u8; HEADER_LEN];
     f.read_exact(&mut b).context("reading the film header")?;

@@ -15,7 +15,7 @@ import {TestEuro} from "../../src/TestEuro.sol";
 /// day's card settlements), the per-action counters, the
 /// views the invariants read, the model updates shared by the actions, the outcome bookkeeping ({_outcome},
 /// {_violate}) and the seeded picks of callers, licences, offers and references. The actions are in
-/// {MarketActions}, the fuzzer's entry points in {MarketHandler}.
+/// {MarketActions} and {MarketAdminActions}, the fuzzer's entry points in {MarketHandler}.
 abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     // ------------------------------------------------------------------ actions
 
@@ -783,7 +783,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
 
     /// @dev A resale price of licence `id`: below the market's minimum one time in `belowMin`, one time in five
     /// around its edition's floor (one cent under it, at it or one over; when it has none, a price up to half the
-    /// edition's, under the highest floor the studio may set later: see {MarketActions-_setResaleFloor}), else 20
+    /// edition's, under the highest floor the studio may set later: see {MarketAdminActions-_setResaleFloor}), else 20
     /// cents to 1,000 euros.
     function _resalePrice(uint256 r, uint256 belowMin, uint256 id) internal view returns (uint64) {
         // The casts are safe: the values are below 100,001 (a floor is at most half an edition's lowest price).

@@ -49,8 +49,14 @@ pub struct EditionView {
     /// The platform serves this edition's master (the one `master_hash` names): only then is it
     /// sold (by card or credit, new or resold) and played. False for an edition registered on
     /// chain without its master uploaded to this API, or whose master changed on chain since.
-    #[serde(default)]
+    /// Read as true when absent: an API from before this field sold every active edition.
+    #[serde(default = "served_when_absent")]
     pub served: bool,
+}
+
+/// `served` of an edition from an API that does not send it (see [`EditionView::served`]).
+const fn served_when_absent() -> bool {
+    true
 }
 
 /// A film with its editions.

@@ -80,6 +80,16 @@ fn a_licence_page_keeps_its_timestamps_and_cursor() {
 }
 
 #[test]
+fn an_edition_from_an_api_without_served_reads_as_served() {
+    let edition: crate::catalogue::EditionView = serde_json::from_value(json!({
+        "edition_id": "1-hd", "quality": "hd", "price_cents": 1300, "active": true,
+        "master_hash": "0x00"
+    }))
+    .unwrap();
+    assert!(edition.served);
+}
+
+#[test]
 fn films_offers_config_and_readiness_keep_their_shapes() {
     round_trip::<FilmView>(json!({
         "film_id": 1, "studio_id": 2, "studio_name": "Studio", "title": "Film", "year": 2026,

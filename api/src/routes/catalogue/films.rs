@@ -12,11 +12,14 @@ use crate::state::AppState;
 /// Wraps a statement selecting films (`film_id, studio_id, studio_name, title, year`, ordered
 /// and limited) so that each film comes back with its editions in the same round trip: one row
 /// per edition (or one row with null edition columns for a film without any), in film order.
+/// `served`: the API holds the master the chain names (see [`crate::masters::serves`]); both
+/// columns are `0x` + lowercase hex, as the indexer and the upload write them. It reads the
+/// indexer's copy of the chain: while the mirror lags a master change on chain, an edition may
+/// show as served and its purchase still be refused (409 `content_unavailable`), which checks
+/// the chain.
 const FILMS_WITH_EDITIONS_HEAD: &str = "SELECT f.film_id, f.studio_id, f.studio_name, f.title, f.year, \
      e.quality, e.price_cents, e.active, e.master_hash, e.resale_floor_cents, \
      c.master_hash IS NOT DISTINCT FROM e.master_hash AS served FROM (";
-/// `served`: the API holds the master the chain names (see [`crate::masters::serves`]); both
-/// columns are `0x` + lowercase hex, as the indexer and the upload write them.
 const FILMS_WITH_EDITIONS_TAIL: &str = ") f LEFT JOIN editions e USING (film_id) \
      LEFT JOIN api_edition_content c ON c.film_id = e.film_id AND c.quality = e.quality \
      ORDER BY f.film_id, e.quality";

@@ -146,7 +146,7 @@ async fn work(job: Job<'_>) -> WorkerResult {
 }
 
 /// Bytes a piece asks for (its chunks; the last chunk counted whole).
-pub(super) fn piece_len(piece: &ChunkRanges) -> u64 {
+fn piece_len(piece: &ChunkRanges) -> u64 {
     let bounds = piece.boundaries();
     bounds
         .chunks(2)
