@@ -22,6 +22,16 @@ export interface EditionMarket {
   history: PricePoint[];
 }
 
+/** An edition sold new: on sale on chain and its film served by Tangible. */
+export function soldNew(e: Edition): boolean {
+  return e.active && e.served;
+}
+
+/** Whether Tangible serves the film of the edition in `quality` of a film with `editions` (its licences can be sold). */
+export function servedQuality(editions: Edition[], quality: string): boolean {
+  return editions.some((e) => e.quality === quality && e.served);
+}
+
 export interface PriceSummary {
   count: number;
   last: number;
@@ -52,7 +62,7 @@ export function editionMarkets(
   const markets = new Map<string, EditionMarket>(
     qualities.map((q) => [
       q,
-      { quality: q, newPrice: editions.find((e) => e.quality === q && e.active && e.served)?.price_cents ?? null, offers: [], history: [] },
+      { quality: q, newPrice: editions.find((e) => e.quality === q && soldNew(e))?.price_cents ?? null, offers: [], history: [] },
     ]),
   );
   for (const o of active) if (o.status === 'active') markets.get(o.quality)?.offers.push(o);

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { api, money, type CatalogueFilters } from '../api';
 import { useLoad } from '../hooks';
+import { soldNew } from '../market';
 import { parsePrice } from '../studio/model';
 import { Loaded, qualityLabel } from '../ui';
 
@@ -124,7 +125,7 @@ export function Catalogue() {
           ) : (
             <ul class="grid" data-testid="films">
               {page.items.map((f) => {
-                const on = f.editions.filter((e) => e.active && e.served);
+                const on = f.editions.filter(soldNew);
                 const from = on.length ? Math.min(...on.map((e) => e.price_cents)) : null;
                 return (
                   <li key={f.film_id} class="card">

@@ -13,7 +13,7 @@ import {
   type PurchaseCreated,
 } from '../api';
 import { useLoad, useSession } from '../hooks';
-import { isOwnOffer } from '../market';
+import { isOwnOffer, servedQuality } from '../market';
 import { editionTarget } from '../orders';
 import { loadStripe, type CardElement, type StripeClient } from '../stripe';
 import { ErrorBox, Loaded, Loading, LongId, qualityLabel } from '../ui';
@@ -126,7 +126,7 @@ export function OfferCheckout({ filmId, offerId }: { filmId: number; offerId: st
             </section>
           );
         const heading = `Buy ${film.title} in ${qualityLabel(offer.quality)} from another owner`;
-        if (!film.editions.some((e) => e.quality === offer.quality && e.served))
+        if (!servedQuality(film.editions, offer.quality))
           return (
             <ErrorBox>The {qualityLabel(offer.quality)} edition’s film is not available from Tangible yet: its licences cannot be bought.</ErrorBox>
           );

@@ -1,7 +1,7 @@
 import { useState } from 'preact/hooks';
 import { api, money, short, type Film, type Offer, type Sale } from '../api';
 import { useLoad, useSession } from '../hooks';
-import { editionMarkets, isOwnOffer, priceSummary, type EditionMarket } from '../market';
+import { editionMarkets, isOwnOffer, priceSummary, servedQuality, type EditionMarket } from '../market';
 import { PriceChart, saleTime } from '../PriceChart';
 import { Loaded, qualityLabel } from '../ui';
 
@@ -84,7 +84,7 @@ function Market({ film, active, filled, resales }: { film: Film; active: Listing
             key={m.quality}
             filmId={film.film_id}
             market={m}
-            served={film.editions.some((e) => e.quality === m.quality && e.served)}
+            served={servedQuality(film.editions, m.quality)}
           />
         ))}
       </div>
