@@ -22,7 +22,9 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// stablecoin units (`unitsPerCent = 10 ** (decimals - 2)`).
 /// Card licence ids are derived from the payment reference ({cardLicenceId}); a licence slot is never cleared,
 /// so a second settlement with the same `paymentRef` finds its id taken: single use forever, without a separate
-/// storage slot. Crypto licence ids are sequential from 1 (always < 2**48, card ids always >= 2**255).
+/// storage slot. A resale paid in stablecoin mints {resaleLicenceId} of the licence sold (bit 254 set, bit 255
+/// clear): no counter is written, and a licence is sold once. Other crypto licence ids (primary sales) are
+/// sequential from 1 (always < 2**48).
 contract TangibleMarket is TangibleOffers {
     using SafeERC20 for IERC20;
 
@@ -105,7 +107,7 @@ contract TangibleMarket is TangibleOffers {
         whenNotPaused
         returns (uint256 licenceId)
     {
-        licenceId = _nextLicenceId();
+        licenceId = _resaleLicence(offerId);
         uint64 price = _fillOffer(offerId, expectedPriceCents, recipient, licenceId, bytes32(0), msg.sender);
         token.safeTransferFrom(msg.sender, address(this), price * unitsPerCent);
     }
@@ -207,7 +209,6 @@ contract TangibleMarket is TangibleOffers {
         // A float (a settler's or revoker's, or a former one's) pays card sales only, pending until they clear: spent
         // here, its sale would be credited at once, a way around the treasury-only withdrawal (audit M-4a).
         if (_floatAccounts[account]) revert MarketUnauthorizedAccount(account);
-        licenceId = _nextLicenceId();
         uint64 price;
         if (action == ORDER_BUY_PRIMARY) {
             if (target >> 72 != 0) revert MarketInvalidOrder(action);
@@ -216,8 +217,10 @@ contract TangibleMarket is TangibleOffers {
             uint64 filmId = uint64(target >> 8);
             // forge-lint: disable-next-line(unsafe-typecast)
             uint8 quality = uint8(target);
+            licenceId = _nextLicenceId();
             price = _sellPrimary(licenceId, filmId, quality, amountCents, to, bytes32(0), account);
         } else {
+            licenceId = _resaleLicence(target);
             price = _fillOffer(target, amountCents, to, licenceId, bytes32(0), account);
         }
         uint256 units = price * unitsPerCent;
@@ -328,7 +331,7 @@ contract TangibleMarket is TangibleOffers {
         return _accounts[account].credit;
     }
 
-    /// @notice The id the next crypto-paid licence will get.
+    /// @notice The id the next primary licence paid in stablecoin will get (resales: {resaleLicenceId}).
     function nextLicenceId() external view returns (uint256) {
         return _counters.nextLicenceId;
     }
@@ -357,6 +360,14 @@ contract TangibleMarket is TangibleOffers {
     /// bit set (never a sequential id).
     function cardLicenceId(bytes32 paymentRef) public pure returns (uint256) {
         return uint256(keccak256(abi.encode(paymentRef))) | _CARD_ID_FLAG;
+    }
+
+    /// @notice The licence id a resale of licence `licenceId` paid in stablecoin ({buyOffer}, or a credit order)
+    /// mints: `keccak256(licenceId)` shifted right by two bits, with bit 254 set (never a sequential or a card id).
+    /// A licence is sold at most once (its sale revokes it), so the id is new; a card-paid resale mints
+    /// {cardLicenceId} instead.
+    function resaleLicenceId(uint256 licenceId) public pure returns (uint256) {
+        return uint256(keccak256(abi.encode(licenceId))) >> 2 | _RESALE_ID_FLAG;
     }
 
     /// @notice True once `paymentRef` has settled a sale.
@@ -528,6 +539,12 @@ contract TangibleMarket is TangibleOffers {
 
     function _nextLicenceId() private returns (uint256) {
         return _counters.nextLicenceId++;
+    }
+
+    /// @dev The licence id a stablecoin-paid fill of offer `offerId` mints (no counter written, see
+    /// {resaleLicenceId}); an inactive offer is refused by {_fillOffer} after.
+    function _resaleLicence(uint256 offerId) private view returns (uint256) {
+        return resaleLicenceId(_offerLicences[offerId]);
     }
 
     /// @dev The card licence id of `paymentRef`, reverting if it was already used.

@@ -33,8 +33,13 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     uint64 public constant MIN_RESALE_PRICE_CENTS = SplitLib.MIN_RESALE_PRICE_CENTS;
     /// @notice Most decimals the settlement stablecoin may have.
     uint8 public constant MAX_TOKEN_DECIMALS = 18;
-    /// @dev Bit set in every card licence id, never in a sequential one.
+    /// @dev Bit set in every card licence id, never in a sequential or a resale one: the one bit that tells a
+    /// card licence.
     uint256 internal constant _CARD_ID_FLAG = 1 << 255;
+    /// @dev Bit set in every licence id minted by a resale paid in stablecoin (see
+    /// {TangibleMarket-resaleLicenceId}), never in a sequential one; card ids may carry it too (test bit 255
+    /// first).
+    uint256 internal constant _RESALE_ID_FLAG = 1 << 254;
 
     /// @dev Hot configuration slot, read on every sale and credited with the platform's share.
     struct Config {

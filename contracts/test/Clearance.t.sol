@@ -219,7 +219,7 @@ contract ClearanceTest is ClearanceFixture {
         uint256 l1 = _card(SD, alice, REF_L1);
         vm.warp(T0 + 3 days);
         uint256 offerId = _list(alice, l1, 20);
-        uint256 l2 = market.nextLicenceId();
+        uint256 l2 = _resaleId(l1);
         _ids.push(l2);
         _fund(bob, 20 * UNITS);
         vm.expectEmit(address(market));

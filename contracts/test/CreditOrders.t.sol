@@ -160,7 +160,7 @@ contract CreditOrdersTest is ClearanceFixture {
     function test_buyOffer_paidFromCredit() public {
         (uint256 old, uint256 offerId) = _bobsOffer(5_000);
         (uint64 sellerCents, uint64 studioCents, uint64 platformCents) = _expectedResale(5_000);
-        uint256 id = market.nextLicenceId();
+        uint256 id = _resaleId(old);
         uint256 bobBefore = _credit(bob);
         CreditOrder memory o = _order(spender, BUY_OFFER, offerId, 5_000, carol);
         bytes memory sig = _sign(spenderKey, _digest(o));
@@ -464,7 +464,12 @@ contract CreditOrdersTest is ClearanceFixture {
 
         _deposit(spender, CREDIT);
         _ids.push(_relay(o, sig));
-        assertEq(_owner(market.nextLicenceId() - 1), carol);
+        assertEq(
+            _ids[_ids.length - 1],
+            _resaleId(market.offer(offerId).licenceId),
+            "the resale id of the licence sold"
+        );
+        assertEq(_owner(_ids[_ids.length - 1]), carol);
         assertEq(_credit(spender), 2 * CREDIT - 200_000 * UNITS);
         _assertConserved();
     }
@@ -701,7 +706,7 @@ contract CreditOrdersTest is ClearanceFixture {
         vm.warp(T0 + 3 days); // past the hold, inside the clearance window
         deadline = block.timestamp + 1 hours;
         uint256 offerId = _list(fraudster, first, 50_000);
-        uint256 id = market.nextLicenceId();
+        uint256 id = _resaleId(first);
         CreditOrder memory o = _order(spender, BUY_OFFER, offerId, 50_000, spender);
         bytes memory sig = _sign(spenderKey, _digest(o));
         vm.expectEmit(address(market));

@@ -56,7 +56,7 @@ contract ResaleFloorTest is TangibleTest {
         (, uint64 studioShare,) = _expectedResale(FLOOR_HD);
         assertEq(_studioCredit() - before, studioShare);
         assertEq(studioShare, 90); // 15 % of 6.00 €, not 3 cents
-        assertEq(_owner(market.nextLicenceId() - 1), bob);
+        assertEq(_owner(_resaleId(licence)), bob);
     }
 
     function test_setResaleFloor_recordsAndEmits() public {

@@ -136,8 +136,7 @@ abstract contract MarketActions is MarketOrderActions {
         vm.prank(buyer);
         try market.buyOffer(offerId, expected, recipient) returns (uint256 id) {
             if (_outcome(Action.BuyOffer, true, expectOk, true)) {
-                _checkEq(id, modelNextLicenceId, "buyOffer: licence id not sequential");
-                modelNextLicenceId++;
+                _checkEq(id, _resaleIdOf(o.licenceId), "buyOffer: not the resale id of the licence sold");
                 _resaleModel(offerId, id, recipient, false);
                 _tokenIn(uint256(o.price) * unitsPerCent);
             }

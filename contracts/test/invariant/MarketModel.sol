@@ -514,6 +514,11 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         delete _activeIndex[offerId];
     }
 
+    /// @dev The licence id a stablecoin-paid resale of `oldId` must mint (the interface's rule, written here).
+    function _resaleIdOf(uint256 oldId) internal pure returns (uint256) {
+        return (uint256(keccak256(abi.encode(oldId))) >> 2) | (1 << 254);
+    }
+
     /// @dev A resale of offer `offerId` minted `newId` to `recipient`, paid by card (the operator's float) or in
     /// stablecoin. The shares are pending until `clearAt` if the sale was paid by card or the licence sold is still
     /// uncleared (tainted: it passes its `clearAt` on, is followed by revoke, and the new licence is held), else

@@ -162,14 +162,15 @@ abstract contract MarketOrderActions is MarketModel {
             _tokenOut(units);
             ghostCreditWithdrawals++;
         } else {
-            _checkEq(id, modelNextLicenceId, "relayCreditOrder: licence id not sequential");
-            modelNextLicenceId++;
             if (o.action == BUY_PRIMARY) {
+                _checkEq(id, modelNextLicenceId, "relayCreditOrder: licence id not sequential");
+                modelNextLicenceId++;
                 EditionModel memory ed = _eds[_edIndex[o.target] - 1];
                 _mintModel(id, o.to, ed.filmId, ed.quality, 0);
                 _primarySplit(ed, ed.price);
                 ghostCreditPrimaries++;
             } else {
+                _checkEq(id, _resaleIdOf(_off[o.target].licenceId), "relayCreditOrder: not the resale id");
                 if (_uncleared(_off[o.target].licenceId)) ghostCreditTainted++;
                 // The seller's share first: the market credits it before it debits the buyer.
                 _resaleModel(o.target, id, o.to, false);

@@ -142,13 +142,32 @@ contract TangibleMarketOffersTest is TangibleMarketTest {
 
     // ------------------------------------------------------------------ buyOffer
 
+    /// @dev The licence a resale minted is sold on in turn: its id is the resale id of that licence, and the primary
+    /// sequence goes on where it was.
+    function test_buyOffer_resoldLicenceGetsTheResaleIdOfItsOwnId() public {
+        uint256 first = _buyCrypto(alice, HD, alice);
+        _fund(bob, 100 * 1e6);
+        uint256 offerId = _list(alice, first, 800);
+        vm.prank(bob);
+        uint256 second = market.buyOffer(offerId, 800, bob);
+        _fund(carol, 100 * 1e6);
+        offerId = _list(bob, second, 900);
+        vm.prank(carol);
+        uint256 third = market.buyOffer(offerId, 900, carol);
+        assertEq(second, _resaleId(first));
+        assertEq(third, _resaleId(second));
+        assertEq(market.ownerOf(third), carol);
+        assertEq(_buyCrypto(alice, HD, alice), first + 1, "the primary sequence is untouched by resales");
+    }
+
     function test_buyOffer() public {
         uint256 oldId = _buyCrypto(alice, HD, alice);
         uint256 offerId = _list(alice, oldId, 800);
         _fund(bob, 100 * 1e6);
         uint64 studioBefore = _studioCredit();
         uint64 platformBefore = market.platformCreditCents();
-        uint256 newId = market.nextLicenceId();
+        uint256 newId = _resaleId(oldId);
+        uint256 nextPrimary = market.nextLicenceId();
         (uint64 sellerCents, uint64 studioCents, uint64 platformCents) = _expectedResale(800);
         assertEq(sellerCents, 640); // 8 EUR -> 6.40 / 1.20 / 0.40
         assertEq(studioCents, 120);
@@ -181,6 +200,9 @@ contract TangibleMarketOffersTest is TangibleMarketTest {
         vm.prank(bob);
         assertEq(market.buyOffer(offerId, 800, carol), newId);
 
+        assertEq(market.resaleLicenceId(oldId), newId);
+        assertEq(market.nextLicenceId(), nextPrimary, "a resale writes no counter");
+        assertEq(newId >> 254, 1, "bit 254 set, bit 255 clear: neither a sequential nor a card id");
         assertEq(market.ownerOf(newId), carol);
         assertEq(market.balanceOf(alice), 0);
         assertEq(market.balanceOf(carol), 1);

@@ -60,6 +60,12 @@ abstract contract TangibleTest is Test {
         seller = uint64(uint256(price) - studio - plat);
     }
 
+    /// @dev The licence id a stablecoin-paid resale of `oldId` mints, written here from the interface's rule
+    /// (keccak256 of the id sold, shifted right two bits, bit 254 set) rather than read from the market.
+    function _resaleId(uint256 oldId) internal pure returns (uint256) {
+        return (uint256(keccak256(abi.encode(oldId))) >> 2) | (1 << 254);
+    }
+
     function _expectedPrimary(uint64 price, uint16 bps) internal pure returns (uint64 studio, uint64 plat) {
         plat = uint64((uint256(price) * bps) / 10_000);
         studio = price - plat;

@@ -1,0 +1,125 @@
+// SPDX-License-Identifier: MIT
+pragma solidity 0.8.30;
+
+import {Test} from "forge-std/Test.sol";
+import {OzMintHarness} from "./Gas.t.sol";
+
+/// @dev Not the market: the least a card settlement can cost while each card sale keeps a pending record of its
+/// own, as the market does today (`PendingSale`, so that a dispute within the clearance period claws back that
+/// one sale, issue 12 item 3). Measured in the same run as the yardstick, it shows whether issue 13's card
+/// targets are reachable without changing that layout. A card sale then must (1) check the caller's settler
+/// role (one storage read), (2) write the licence (a fresh slot, as the yardstick does), (3) count the
+/// recipient's licences (a fresh slot for a fresh recipient, as the yardstick does), (4) write its pending
+/// record (a fresh slot) and (5) emit `Transfer`. This harness does exactly that and nothing else: no float
+/// debit, no daily limit, no edition read, no price check, no sale event, all of which the market also does.
+/// The record cannot simply move into the licence slot, which has no free bit (owner 160 | film 24 | quality,
+/// revoked, reason 8 | acquired at 32 | hold until 32): that takes a narrower layout (see contracts/README.md,
+/// "What issue 13's gas targets would take").
+contract CardSettlementFloor {
+    mapping(address account => uint256) internal _settlers;
+    mapping(uint256 licenceId => uint256) internal _licences;
+    mapping(address account => uint256) internal _balances;
+    mapping(uint256 licenceId => uint256) internal _pending;
+    mapping(uint256 editionKey => uint256) internal _editions;
+    mapping(uint256 bucket => uint256) internal _buckets;
+    bool internal _paused;
+
+    event Transfer(address indexed from, address indexed to, uint256 indexed tokenId);
+
+    error Unauthorized();
+
+    constructor(address settler) {
+        _settlers[settler] = 1 | (1e12 << 8); // the role, and a float of 10,000,000,000 cents
+        _editions[1] = 1_300 | (1 << 64) | (7 << 72); // 13.00 EUR, active, studio 7
+    }
+
+    /// @dev One card sale: role read, three fresh slots, `Transfer`.
+    function settle(address to, uint256 licenceId, uint256 pendingRecord) external {
+        if (_settlers[msg.sender] == 0) revert Unauthorized();
+        _record(to, licenceId, pendingRecord);
+    }
+
+    /// @dev Card sales in one call: the role is read once, each sale still writes its three fresh slots.
+    function settleBatch(address[] calldata to, uint256[] calldata licenceIds, uint256 pendingRecord)
+        external
+    {
+        if (_settlers[msg.sender] == 0) revert Unauthorized();
+        for (uint256 i; i < to.length; ++i) {
+            _record(to[i], licenceIds[i], pendingRecord);
+        }
+    }
+
+    /// @dev One card sale with its pending record folded into the licence slot (the price there, the
+    /// clearance time from the settings' history), the money pending in a per-day bucket that every card sale
+    /// of the day updates: role read and float debit (one slot), pause flag, edition (price, active, studio),
+    /// the two fresh slots, the bucket, `Transfer`. Still nothing else (no daily limit, no hold, no split, no
+    /// sale event).
+    function settleFolded(address to, uint256 licenceId, uint256 editionKey, uint64 price) external {
+        uint256 settler = _settlers[msg.sender];
+        if (settler & 1 == 0 || _paused) revert Unauthorized();
+        uint256 edition = _editions[editionKey];
+        if (uint64(edition) != price || edition >> 64 & 1 == 0) revert Unauthorized();
+        _settlers[msg.sender] = settler - (uint256(price) << 8);
+        _licences[licenceId] = uint256(uint160(to)) | (block.timestamp << 192) | (uint256(price) << 224);
+        unchecked {
+            _balances[to] += 1;
+        }
+        _buckets[uint256(keccak256(abi.encode(edition >> 72, block.timestamp / 1 days)))] += price;
+        emit Transfer(address(0), to, licenceId);
+    }
+
+    function _record(address to, uint256 licenceId, uint256 pendingRecord) private {
+        _licences[licenceId] = uint256(uint160(to)) | (block.timestamp << 192);
+        unchecked {
+            _balances[to] += 1;
+        }
+        _pending[licenceId] = pendingRecord;
+        emit Transfer(address(0), to, licenceId);
+    }
+}
+
+/// @dev The floors, with a pending slot per card sale, of issue 13's two card targets (card mint <= 1.3x the
+/// yardstick, batched card settlement <= 1.15x per licence), beside the yardstick in one forge run; `make gas`
+/// prints them against the targets.
+contract GasFloorTest is Test {
+    /// @dev Sales in the batch floor; `make gas` divides by it.
+    uint256 internal constant BATCH = 10;
+    OzMintHarness internal oz;
+    CardSettlementFloor internal floor;
+    /// @dev Read from storage by the floor and by the yardstick alike, as in {GasTest}.
+    address internal freshRecipient = makeAddr("fresh-recipient");
+
+    function setUp() public {
+        oz = new OzMintHarness();
+        oz.mint(makeAddr("earlier-holder"), 1);
+        floor = new CardSettlementFloor(address(this));
+        floor.settle(makeAddr("earlier-buyer"), 1, 1);
+        floor.settleFolded(makeAddr("earlier-buyer"), 2, 1, 1_300); // the day's bucket exists
+    }
+
+    /// @dev The yardstick again, in this suite's setup (same figure as {GasTest-test_gas_baselineOzMint}).
+    function test_gas_floorBaselineOzMint() public {
+        oz.mint(freshRecipient, 2);
+    }
+
+    function test_gas_floorCardMint() public {
+        floor.settle(freshRecipient, uint256(keccak256("pi_floor")) | (1 << 255), 1);
+    }
+
+    function test_gas_floorCardMintFolded() public {
+        floor.settleFolded(freshRecipient, uint256(keccak256("pi_floor")) | (1 << 255), 1, 1_300);
+    }
+
+    /// @dev {BATCH} card sales to fresh recipients in one call; building the arguments is not metered.
+    function test_gas_floorCardBatchOf10() public {
+        vm.pauseGasMetering();
+        address[] memory to = new address[](BATCH);
+        uint256[] memory licenceIds = new uint256[](BATCH);
+        for (uint256 i; i < BATCH; ++i) {
+            to[i] = address(uint160(uint256(keccak256(abi.encode("batch-recipient", i)))));
+            licenceIds[i] = uint256(keccak256(abi.encode("batch-licence", i))) | (1 << 255);
+        }
+        vm.resumeGasMetering();
+        floor.settleBatch(to, licenceIds, 1);
+    }
+}
