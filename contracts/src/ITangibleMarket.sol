@@ -124,7 +124,7 @@ interface ITangibleMarket {
     /// @dev `account` may not perform this action.
     error MarketUnauthorizedAccount(address account);
     /// @dev An account that holds or held `SETTLER_ROLE` or `REVOKER_ROLE` withdraws only to the treasury (see
-    /// {TangibleMarket-treasury}).
+    /// {TangibleMarketViews-treasury}).
     error MarketNotTreasury(address to, address treasury);
     /// @dev The last holder of `DEFAULT_ADMIN_ROLE` cannot renounce it or have it revoked: a market without an
     /// admin could never be unpaused, and every balance would stay frozen.

@@ -9,7 +9,7 @@ import {TangibleLicence} from "./TangibleLicence.sol";
 import {TangibleRegistry} from "./TangibleRegistry.sol";
 import {TangibleMarketCore} from "./TangibleMarketCore.sol";
 import {TangibleMarketAdmin} from "./TangibleMarketAdmin.sol";
-import {TangibleOffers} from "./TangibleOffers.sol";
+import {TangibleMarketViews} from "./TangibleMarketViews.sol";
 import {SplitLib} from "./lib/SplitLib.sol";
 
 /// @title TangibleMarket
@@ -25,7 +25,7 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// storage slot. A resale paid in stablecoin mints {resaleLicenceId} of the licence sold (bit 254 set, bit 255
 /// clear): no counter is written, and a licence is sold once. Other crypto licence ids (primary sales) are
 /// sequential from 1 (always < 2**48).
-contract TangibleMarket is TangibleOffers {
+contract TangibleMarket is TangibleMarketViews {
     using SafeERC20 for IERC20;
 
     /// @dev The admin module ({TangibleMarketAdmin}), deployed with the market.
@@ -275,104 +275,6 @@ contract TangibleMarket is TangibleOffers {
         if (!_config.paused) revert ExpectedPause();
         _config.paused = false;
         emit Unpaused(msg.sender);
-    }
-
-    // ------------------------------------------------------------------ views
-
-    /// @notice The only address a settler's or revoker's (or former one's) {withdraw} may pay.
-    function treasury() external view returns (address) {
-        return _treasury;
-    }
-
-    /// @notice True while the market is paused.
-    function paused() external view returns (bool) {
-        return _config.paused;
-    }
-
-    /// @notice Hold period of card-paid licences, in seconds.
-    function holdPeriod() external view returns (uint24) {
-        return _config.holdPeriod;
-    }
-
-    /// @notice The most card money settlers may settle per UTC day (euros) and what they settled today (cents).
-    function cardSettlementLimit() external view returns (uint32 eurosPerDay, uint64 settledTodayCents) {
-        Counters memory c = _counters;
-        eurosPerDay = c.settleLimitEuros;
-        // forge-lint: disable-next-line(block-timestamp)
-        settledTodayCents = c.settleDay == uint32(block.timestamp / 1 days) ? c.settledCents : 0;
-    }
-
-    /// @notice Clearance period of card-paid money, in seconds (see {pendingSale}).
-    function clearancePeriod() external view returns (uint32) {
-        return _counters.clearancePeriod;
-    }
-
-    /// @notice The shares of the sale that minted `licenceId` that are not credited yet (`clearAt == 0`: none).
-    /// A card-paid sale's shares, and every share of a sale of a licence whose own sale is still pending
-    /// (`tainted`), stay pending until `clearAt`: the card payment's time plus the clearance period, or the
-    /// licence sold's own `clearAt` if later. {clearSales} credits them after `clearAt`; {revoke} before it
-    /// gives them back to whoever paid.
-    function pendingSale(uint256 licenceId) external view returns (PendingSale memory) {
-        return _pending[licenceId];
-    }
-
-    /// @notice The platform's fee recipient.
-    function platform() external view returns (address) {
-        return _config.platform;
-    }
-
-    /// @notice Platform fees accrued and not yet withdrawn, in cents.
-    function platformCreditCents() external view returns (uint64) {
-        return _config.platformCreditCents;
-    }
-
-    /// @notice `account`'s withdrawable balance in stablecoin units (studio earnings are in {studio}).
-    function balanceOfCredit(address account) external view returns (uint256) {
-        return _accounts[account].credit;
-    }
-
-    /// @notice The id the next primary licence paid in stablecoin will get (resales: {resaleLicenceId}).
-    function nextLicenceId() external view returns (uint256) {
-        return _counters.nextLicenceId;
-    }
-
-    /// @notice The id the next offer will get.
-    function nextOfferId() external view returns (uint256) {
-        return _counters.nextOfferId;
-    }
-
-    /// @notice An offer's licence, seller (the licence owner), price and status.
-    function offer(uint256 offerId) external view returns (OfferInfo memory info) {
-        uint256 licenceId = _offerLicences[offerId];
-        if (licenceId == 0) revert MarketOfferNotActive(offerId);
-        ActiveOffer memory o = _activeOffers[licenceId];
-        bool active = o.priceCents != 0 && o.offerId == offerId;
-        info = OfferInfo(licenceId, _licences[licenceId].owner, active ? o.priceCents : 0, active);
-    }
-
-    /// @notice The active offer id of `licenceId`, or 0.
-    function activeOfferOf(uint256 licenceId) external view returns (uint256) {
-        ActiveOffer memory o = _activeOffers[licenceId];
-        return o.priceCents == 0 ? 0 : o.offerId;
-    }
-
-    /// @notice The licence id a card settlement with `paymentRef` mints: `keccak256(paymentRef)` with the top
-    /// bit set (never a sequential id).
-    function cardLicenceId(bytes32 paymentRef) public pure returns (uint256) {
-        return uint256(keccak256(abi.encode(paymentRef))) | _CARD_ID_FLAG;
-    }
-
-    /// @notice The licence id a resale of licence `licenceId` paid in stablecoin ({buyOffer}, or a credit order)
-    /// mints: `keccak256(licenceId)` shifted right by two bits, with bit 254 set (never a sequential or a card id).
-    /// A licence is sold at most once (its sale revokes it), so the id is new; a card-paid resale mints
-    /// {cardLicenceId} instead.
-    function resaleLicenceId(uint256 licenceId) public pure returns (uint256) {
-        return uint256(keccak256(abi.encode(licenceId))) >> 2 | _RESALE_ID_FLAG;
-    }
-
-    /// @notice True once `paymentRef` has settled a sale.
-    function paymentRefUsed(bytes32 paymentRef) external view returns (bool) {
-        return _licences[cardLicenceId(paymentRef)].owner != address(0);
     }
 
     // ------------------------------------------------------------------ internal

@@ -37,7 +37,7 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     /// card licence.
     uint256 internal constant _CARD_ID_FLAG = 1 << 255;
     /// @dev Bit set in every licence id minted by a resale paid in stablecoin (see
-    /// {TangibleMarket-resaleLicenceId}), never in a sequential one; card ids may carry it too (test bit 255
+    /// {TangibleMarketViews-resaleLicenceId}), never in a sequential one; card ids may carry it too (test bit 255
     /// first).
     uint256 internal constant _RESALE_ID_FLAG = 1 << 254;
 
@@ -179,7 +179,7 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     }
 
     /// @notice Credits the shares of the sales that minted `licenceIds` whose clearance time has passed (see
-    /// {TangibleMarket-pendingSale}); skips the ids with nothing pending or not yet due, so that nobody can make a
+    /// {TangibleMarketViews-pendingSale}); skips the ids with nothing pending or not yet due, so that nobody can make a
     /// batch fail by clearing one of its sales first. Anyone; allowed while paused.
     /// @dev Emits a {SaleCleared} event per sale cleared. Reverts with {MarketNothingCleared} when none was.
     function clearSales(uint256[] calldata licenceIds) external virtual returns (uint256 cleared) {
