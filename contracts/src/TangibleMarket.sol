@@ -100,7 +100,7 @@ contract TangibleMarket is TangibleMarketViews {
 
     /// @notice Buys offer `offerId` for `recipient`, paid by the caller in stablecoin. Revokes the seller's
     /// licence (reason resale), mints a new licence to `recipient` and splits the price 80/15/5.
-    /// @dev Emits {Transfer} (x2), {LicenceRevoked}, {LicenceMinted}, {OfferFilled} and {SaleSettled} events.
+    /// @dev Emits {Transfer} (x2), {LicenceRevoked}, {LicenceMinted} and {SaleSettled} (with the offer id) events.
     function buyOffer(uint256 offerId, uint64 expectedPriceCents, address recipient)
         external
         nonReentrant
@@ -115,7 +115,7 @@ contract TangibleMarket is TangibleMarketViews {
     /// @notice Settles a card payment for offer `offerId`: like {buyOffer}, paid from the settler's float, the
     /// new licence id is {cardLicenceId}(`paymentRef`), carries the hold period, and every share is pending for
     /// the clearance period ({pendingSale}). `SETTLER_ROLE` only.
-    /// @dev Emits {Transfer} (x2), {LicenceRevoked}, {LicenceMinted}, {OfferFilled} and {SaleSettled} events.
+    /// @dev Emits {Transfer} (x2), {LicenceRevoked}, {LicenceMinted} and {SaleSettled} (with the offer id) events.
     function settleCardOffer(
         uint256 offerId,
         uint64 expectedPriceCents,
@@ -337,7 +337,6 @@ contract TangibleMarket is TangibleMarketViews {
         bool held = _bookResale(sale, e.studioId, oldLicenceId, m.holdUntil != 0, paymentRef != bytes32(0));
         _revokeLicence(oldLicenceId, l, m.owner, REASON_RESALE, newLicenceId);
         _mintLicence(newLicenceId, recipient, m.filmId, _quality(m), held ? _holdUntil() : 0);
-        emit OfferFilled(offerId, oldLicenceId, newLicenceId, recipient);
         _emitSale(sale);
     }
 

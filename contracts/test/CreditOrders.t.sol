@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {ITangibleMarket} from "../src/ITangibleMarket.sol";
+import {TangibleLicence} from "../src/TangibleLicence.sol";
 import {TangibleMarket} from "../src/TangibleMarket.sol";
 import {TangibleRegistry} from "../src/TangibleRegistry.sol";
 import {ApprovingWallet} from "./Orders.t.sol";
@@ -168,7 +169,7 @@ contract CreditOrdersTest is ClearanceFixture {
         vm.expectEmit(address(market));
         emit ITangibleMarket.OrderExecuted(spender, 0, BUY_OFFER);
         vm.expectEmit(address(market));
-        emit ITangibleMarket.OfferFilled(offerId, old, id, carol);
+        emit TangibleLicence.LicenceRevoked(old, bob, 0, id);
         vm.expectEmit(address(market));
         emit ITangibleMarket.SaleSettled(
             id,

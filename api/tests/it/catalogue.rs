@@ -89,9 +89,9 @@ async fn catalogue_offers_licences_sales_and_statements_from_the_mirror() {
         .offerId;
     let r = mined(market.buyOffer(offer, 800, bob).from(bob)).await;
     let bobs = r
-        .decoded_log::<TangibleMarket::OfferFilled>()
+        .decoded_log::<TangibleMarket::SaleSettled>()
         .unwrap()
-        .newLicenceId;
+        .licenceId;
     // An active offer by Bob? His licence is fine to list (crypto purchase, no hold).
     let listing = mined(market.list(bobs, 2500).from(bob)).await;
     index(&app).await;

@@ -124,9 +124,9 @@ async fn a_dispute_follows_a_card_licence_resold_before_its_payment_cleared() {
         .offerId;
     let r = mined(market.buyOffer(offer, 20, buyer).from(buyer)).await;
     let second = r
-        .decoded_log::<TangibleMarket::OfferFilled>()
+        .decoded_log::<TangibleMarket::SaleSettled>()
         .unwrap()
-        .newLicenceId;
+        .licenceId;
     let pending = market.pendingSale(second).call().await.unwrap();
     assert!(pending.tainted, "sold while uncleared: tainted");
     assert_eq!(

@@ -240,9 +240,9 @@ async fn non_owners_former_owners_and_revoked_licences_get_no_key() {
     )
     .await;
     let second = r
-        .decoded_log::<TangibleMarket::OfferFilled>()
+        .decoded_log::<TangibleMarket::SaleSettled>()
         .unwrap()
-        .newLicenceId
+        .licenceId
         .to_string();
     let (status, body) = ask_key(&app, Some(&alice_token), &first).await;
     assert_eq!(

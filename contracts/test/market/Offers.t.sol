@@ -182,8 +182,6 @@ contract TangibleMarketOffersTest is TangibleMarketTest {
         vm.expectEmit(address(market));
         emit TangibleLicence.LicenceMinted(newId, carol, filmId, HD, 1_800_000_000, 0);
         vm.expectEmit(address(market));
-        emit ITangibleMarket.OfferFilled(offerId, oldId, newId, carol);
-        vm.expectEmit(address(market));
         emit ITangibleMarket.SaleSettled(
             newId,
             offerId,

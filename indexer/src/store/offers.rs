@@ -1,5 +1,6 @@
 //! `resale_offers`: listed once (`OfferListed`), then repriced (`OfferUpdated`) and closed
-//! (`OfferCancelled`, `OfferFilled`); the last update of a batch wins.
+//! (`OfferCancelled`, or filled by the resale's `SaleSettled`, whose `offerId` is not 0); the
+//! last update of a batch wins.
 
 use std::collections::BTreeMap;
 
@@ -137,11 +138,12 @@ impl Offers {
             return Ok(());
         }
         let touched = parse_ids(&touched)?;
+        // No sale: an offer touched above `to` was not filled at or below it (a filled or
+        // cancelled offer has no later event: its licence is revoked, or the offer deleted).
         let signatures = [
             M::OfferListed::SIGNATURE_HASH,
             M::OfferUpdated::SIGNATURE_HASH,
             M::OfferCancelled::SIGNATURE_HASH,
-            M::OfferFilled::SIGNATURE_HASH,
         ];
         let mut events = replay_source(conn, chain_id, to, &signatures).await?;
         events.retain(|e| {
@@ -149,7 +151,6 @@ impl Offers {
                 Some(TangibleEvent::OfferListed(ev)) => ev.offerId,
                 Some(TangibleEvent::OfferUpdated(ev)) => ev.offerId,
                 Some(TangibleEvent::OfferCancelled(ev)) => ev.offerId,
-                Some(TangibleEvent::OfferFilled(ev)) => ev.offerId,
                 _ => return false,
             };
             touched.contains(&id)

@@ -56,6 +56,33 @@ fn sale(payer: Address, seller: Address, licence: u64) -> TangibleEvent {
     })
 }
 
+/// A resale's `SaleSettled`: licence `licence` minted by filling offer `offer`, paid by `payer`.
+fn resale(payer: Address, licence: U256, offer: U256) -> TangibleEvent {
+    TangibleEvent::SaleSettled(M::SaleSettled {
+        licenceId: licence,
+        offerId: offer,
+        paymentRef: B256::ZERO,
+        payer,
+        priceCents: 1000,
+        seller: addr(0xc2),
+        sellerCents: 800,
+        studio: addr(9),
+        studioCents: 150,
+        platform: addr(8),
+        platformCents: 50,
+    })
+}
+
+#[test]
+fn a_resale_without_the_licence_it_minted_is_refused() {
+    let events = [at(40, 0, resale(addr(0xd0), U256::from(70), U256::from(6)))];
+    let err = fold(&events).unwrap_err();
+    assert!(
+        matches!(&err, IndexerError::Decode { event: "SaleSettled", reason, .. } if reason.contains("70")),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn last_update_of_a_key_wins_and_keys_stay_apart() {
     let edition = |film: u64, quality: u8, price: u64| {
@@ -136,13 +163,17 @@ fn closures_and_revocations_keep_what_the_event_says() {
         at(
             30,
             1,
-            TangibleEvent::OfferFilled(M::OfferFilled {
-                offerId: U256::from(5),
-                oldLicenceId: U256::from(50),
-                newLicenceId: U256::from(51),
-                buyer: addr(0xc0),
+            TangibleEvent::LicenceMinted(M::LicenceMinted {
+                licenceId: U256::from(51),
+                owner: addr(0xc0),
+                filmId: 3,
+                quality: 1,
+                acquiredAt: 360,
+                holdUntil: 0,
             }),
         ),
+        at(30, 2, resale(addr(0xd0), U256::from(51), U256::from(5))),
+        at(30, 3, sale(addr(0xd1), Address::ZERO, 52)),
         at(
             31,
             0,
@@ -169,8 +200,10 @@ fn closures_and_revocations_keep_what_the_event_says() {
     assert_eq!((cancelled.block, cancelled.filled), (30, None));
     assert!(!p.offers.cancelled.contains_key(&U256::from(5)));
     let filled = &p.offers.filled[&U256::from(5)];
+    // The fill's buyer is the recipient of the licence minted, not the payer of the sale.
     assert_eq!(filled.filled, Some((addr(0xc0), U256::from(51))));
-    assert_eq!(filled.tx, events[1].raw.tx_hash);
+    assert_eq!(filled.tx, events[2].raw.tx_hash);
+    assert_eq!(p.offers.filled.len(), 1, "a primary sale fills no offer");
     let revoked = &p.licences.revoked;
     assert_eq!(revoked[&U256::from(50)].replaced_by, None);
     assert_eq!(revoked[&U256::from(50)].reason, 2);
