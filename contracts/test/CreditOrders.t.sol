@@ -171,6 +171,8 @@ contract CreditOrdersTest is ClearanceFixture {
         vm.expectEmit(address(market));
         emit TangibleLicence.LicenceRevoked(old, bob, 0, id);
         vm.expectEmit(address(market));
+        emit TangibleLicence.LicenceMinted(id, carol, filmId, HD, uint64(block.timestamp), 0);
+        vm.expectEmit(address(market));
         emit ITangibleMarket.SaleSettled(
             id,
             offerId,

@@ -2,9 +2,6 @@
 //! table's statements, a pure function ([`fold`]); [`Projection::write`] then runs the
 //! statements, one table family after the other.
 
-use std::collections::HashMap;
-
-use alloy::primitives::{Address, U256};
 use sqlx::PgConnection;
 
 use super::catalogue::{
@@ -16,8 +13,8 @@ use super::money::{Clearance, ClearanceKind, CreditSpend, Deposit, Money, Withdr
 use super::offers::{NewOffer, OfferClosed, OfferPrice, Offers};
 use super::sales::{self, NewSale};
 use super::users::Users;
+use crate::Result;
 use crate::decode::{Event, TangibleEvent, i64_of};
-use crate::{IndexerError, Result};
 
 /// The derived tables' rows of a batch: one typed batch per statement. Creations are kept in
 /// chain order; updates by key, the last one of the batch winning (an entity is always created
@@ -34,14 +31,9 @@ pub(super) struct Projection<'a> {
 }
 
 /// Folds decoded events (in chain order) into the rows their statements write. Fails on a
-/// value out of the schema's range (a `uint64` above `BIGINT`), or on a resale's `SaleSettled`
-/// without the `LicenceMinted` of its licence before it (the market emits both in one
-/// transaction). Touches no database.
+/// value out of the schema's range (a `uint64` above `BIGINT`). Touches no database.
 pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
     let mut p = Projection::default();
-    // The owner each licence minted in these events went to: a resale's `SaleSettled` is the
-    // fill of its offer, and its buyer is the owner of the licence it minted.
-    let mut minted_to: HashMap<U256, Address> = HashMap::new();
     for e in events {
         let Some(d) = &e.decoded else { continue };
         let r = &e.raw;
@@ -119,7 +111,6 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
             }
             TangibleEvent::LicenceMinted(ev) => {
                 p.users.see(ev.owner, r);
-                minted_to.insert(ev.licenceId, ev.owner);
                 p.licences.minted.push(NewLicence::of(r, ev)?);
             }
             TangibleEvent::LicenceRevoked(ev) => {
@@ -161,19 +152,13 @@ pub(super) fn fold(events: &[Event]) -> Result<Projection<'_>> {
                 p.users.see(ev.payer, r);
                 p.users.see(ev.seller, r);
                 p.sales.push(NewSale::of(r, ev)?);
+                // A resale's `SaleSettled` is its offer's fill (there is no separate fill
+                // event); the buyer is the owner of the licence it minted, read when written.
                 if !ev.offerId.is_zero() {
-                    let Some(&buyer) = minted_to.get(&ev.licenceId) else {
-                        return Err(IndexerError::Decode {
-                            tx_hash: r.tx_hash.to_string(),
-                            log_index: r.log_index,
-                            event: "SaleSettled",
-                            reason: format!("no LicenceMinted of licence {} before it", ev.licenceId),
-                        });
-                    };
                     let closed = OfferClosed {
                         tx: r.tx_hash,
                         block,
-                        filled: Some((buyer, ev.licenceId)),
+                        filled: Some(ev.licenceId),
                     };
                     p.offers.filled.insert(ev.offerId, closed);
                 }

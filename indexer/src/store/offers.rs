@@ -34,14 +34,14 @@ pub(super) struct OfferPrice {
     pub(super) block: i64,
 }
 
-/// An offer closed in the batch: cancelled by its seller, or filled (`buyer` and the licence
-/// minted to them).
+/// An offer closed in the batch: cancelled by its seller, or filled (the licence minted to the
+/// buyer; [`Offers::write`] takes the buyer from that licence's row).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct OfferClosed {
     pub(super) tx: B256,
     pub(super) block: i64,
-    /// `(buyer, new licence)` of a fill.
-    pub(super) filled: Option<(Address, U256)>,
+    /// The licence a fill minted.
+    pub(super) filled: Option<U256>,
 }
 
 /// The resale offer rows of a batch, one field per statement.
@@ -91,15 +91,20 @@ impl Offers {
         if self.cancelled.is_empty() && self.filled.is_empty() {
             return Ok(());
         }
-        // Cancellations first, then fills, in one statement.
+        // Cancellations first, then fills, in one statement. A fill's buyer is the owner of the
+        // licence it minted: the licences are written before the offers, and that licence's
+        // `LicenceMinted` came before the fill's `SaleSettled` (same transaction), in this batch
+        // or an earlier one, so the row is there whatever the batch boundaries.
         let closed: Vec<(&U256, &OfferClosed, &str)> = (self.cancelled.iter())
             .map(|(id, c)| (id, c, "cancelled"))
             .chain(self.filled.iter().map(|(id, c)| (id, c, "filled")))
             .collect();
         sqlx::query(
-            "UPDATE resale_offers o SET status = t.st, buyer_address = t.b, new_licence_id = t.nl::numeric,
+            "UPDATE resale_offers o SET status = t.st,
+                    buyer_address = (SELECT l.owner_address FROM licences l WHERE l.licence_id = t.nl::numeric),
+                    new_licence_id = t.nl::numeric,
                     closed_block = t.blk, closed_tx = t.txh, updated_block = GREATEST(o.updated_block, t.blk)
-             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::bigint[]) AS t(id, st, txh, b, nl, blk)
+             FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[]) AS t(id, st, txh, nl, blk)
              WHERE o.offer_id = t.id::numeric",
         )
         .bind(closed.iter().map(|(id, ..)| dec(**id)).collect::<Vec<_>>())
@@ -107,12 +112,7 @@ impl Offers {
         .bind(closed.iter().map(|(_, c, _)| hex0x(c.tx)).collect::<Vec<_>>())
         .bind(
             (closed.iter())
-                .map(|(_, c, _)| c.filled.map(|(b, _)| hex0x(b)))
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            (closed.iter())
-                .map(|(_, c, _)| c.filled.map(|(_, nl)| dec(nl)))
+                .map(|(_, c, _)| c.filled.map(dec))
                 .collect::<Vec<_>>(),
         )
         .bind(closed.iter().map(|(_, c, _)| c.block).collect::<Vec<_>>())

@@ -73,14 +73,16 @@ fn resale(payer: Address, licence: U256, offer: U256) -> TangibleEvent {
     })
 }
 
+/// A resale's mint may sit in an earlier batch (a page of the raw log can end between them):
+/// its `SaleSettled` alone closes the offer, with the licence it minted; the buyer is read from
+/// that licence's row when written.
 #[test]
-fn a_resale_without_the_licence_it_minted_is_refused() {
+fn a_resale_fills_its_offer_without_its_mint_in_the_batch() {
     let events = [at(40, 0, resale(addr(0xd0), U256::from(70), U256::from(6)))];
-    let err = fold(&events).unwrap_err();
-    assert!(
-        matches!(&err, IndexerError::Decode { event: "SaleSettled", reason, .. } if reason.contains("70")),
-        "{err:?}"
-    );
+    let p = fold(&events).unwrap();
+    let filled = &p.offers.filled[&U256::from(6)];
+    assert_eq!((filled.block, filled.filled), (40, Some(U256::from(70))));
+    assert_eq!(p.sales.len(), 1, "and it is a sale");
 }
 
 #[test]
@@ -200,8 +202,7 @@ fn closures_and_revocations_keep_what_the_event_says() {
     assert_eq!((cancelled.block, cancelled.filled), (30, None));
     assert!(!p.offers.cancelled.contains_key(&U256::from(5)));
     let filled = &p.offers.filled[&U256::from(5)];
-    // The fill's buyer is the recipient of the licence minted, not the payer of the sale.
-    assert_eq!(filled.filled, Some((addr(0xc0), U256::from(51))));
+    assert_eq!(filled.filled, Some(U256::from(51)));
     assert_eq!(filled.tx, events[2].raw.tx_hash);
     assert_eq!(p.offers.filled.len(), 1, "a primary sale fills no offer");
     let revoked = &p.licences.revoked;
