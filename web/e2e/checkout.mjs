@@ -103,6 +103,7 @@ await h.run(async () => {
   await page.fill('input[name=password]', password);
   await page.fill('input[name=confirm]', password);
   await page.click('text=Next: your recovery phrase');
+  await page.locator('[data-testid=mnemonic] li').first().waitFor();
   const words = await page.locator('[data-testid=mnemonic] li').allTextContents();
   check(words.length === 12, `12 words shown (${words.length})`);
   await screenshot('wallet-words');

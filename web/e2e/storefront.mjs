@@ -267,6 +267,9 @@ await h.run(async () => {
   check(offerRefusal.includes('its licences cannot be bought'), `the SD offer's checkout says why: ${offerRefusal}`);
   await page.goto(`${base}/`);
   const card = page.locator('[data-testid=films] li', { has: page.locator(`a[href="/films/${FILM}"]`) });
+  // The list renders after the catalogue's fetch: wait for the card's badges before reading them.
+  await card.locator('.badge').first().waitFor();
+  await h.screenshot('catalogue-edition-not-served');
   const badges = await card.locator('.badge').allTextContents();
   check(badges.includes('HD') && !badges.includes('SD'), `the catalogue shows the editions on sale, not SD: ${badges}`);
 });
