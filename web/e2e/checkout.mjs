@@ -32,7 +32,11 @@ await h.run(async () => {
   await screenshot('catalogue');
   // Search finds the film, and a nonsense query finds nothing.
   await page.fill('#q', title.slice(0, 4));
-  await page.click('form[role=search] button');
+  // The unfiltered list stays on screen until the search's answer: wait for it.
+  await Promise.all([
+    page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/films' && new URL(r.url()).searchParams.has('q')),
+    page.click('form[role=search] button'),
+  ]);
   await page.locator('[data-testid=films] li h2', { hasText: title }).waitFor();
   await page.fill('#q', 'zzzz-no-such-film');
   await page.click('form[role=search] button');
@@ -56,7 +60,8 @@ await h.run(async () => {
   await page.locator('[data-testid=films] li h2', { hasText: title }).waitFor();
   check((await listed()).includes(title), `HD up to 12 € lists ${title}`);
   await screenshot('catalogue-filtered');
-  await page.getByRole('button', { name: 'Clear' }).click();
+  // Its fetch answered before leaving the page (a fetch cut short by the navigation is reported as a failed request).
+  await Promise.all([page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/films'), page.getByRole('button', { name: 'Clear' }).click()]);
   await page.locator('[data-testid=films] li').first().waitFor();
 
   step('pages before a wallet: an unknown address, the library');

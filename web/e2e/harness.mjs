@@ -131,12 +131,19 @@ export async function fillCard(page, number) {
 /** On the library page: waits (refreshing once a second, up to 30 s) until a licence is listed.
  *  The library reads the indexer's mirror, so a new licence appears once its block is indexed. */
 export async function awaitLibraryLicence(page) {
+  const listed = page.locator('[data-testid=licences] li');
   for (let i = 0; ; i++) {
     await page.locator('[data-testid=licences] li, [data-testid=no-licence]').first().waitFor();
-    if (await page.locator('[data-testid=licences] li').count()) return;
+    if (await listed.count()) return;
     check(i < 30, 'licence indexed within 30 s');
     await page.waitForTimeout(1000);
-    await page.click('button:has-text("Refresh")');
+    // A reload still in flight may have listed it meanwhile (and taken the Refresh button away).
+    if (await listed.count()) return;
+    // A refresh keeps the old list on screen until its fetch starts: wait for that fetch's answer.
+    await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === '/v1/licences'),
+      page.click('button:has-text("Refresh")'),
+    ]);
   }
 }
 

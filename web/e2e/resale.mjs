@@ -221,6 +221,8 @@ await h.run(async () => {
     await visit('/library');
     // The licence is sold: the shelf is empty until the credit buys another.
     await page.locator('[data-testid=licences], [data-testid=no-licence]').first().waitFor();
+    // The money panel loads the account after the shelf: give it time to show.
+    await money.waitFor({ timeout: 5_000 }).catch(() => {});
     return (await money.count()) && (await money.locator('[data-testid=pending]').count()) && (await money.locator('[data-testid=pending]').textContent()) === '€16.00';
   });
   check((await money.locator('[data-testid=available]').textContent()) === '€0.00', 'nothing available before clearance');
@@ -231,6 +233,7 @@ await h.run(async () => {
     await visit('/library');
     // The licence is sold: the shelf is empty until the credit buys another.
     await page.locator('[data-testid=licences], [data-testid=no-licence]').first().waitFor();
+    await money.waitFor({ timeout: 5_000 }).catch(() => {});
     return (await money.count()) && (await money.locator('[data-testid=available]').textContent()) === '€16.00';
   });
   await h.screenshot('money-available');
@@ -266,7 +269,14 @@ await h.run(async () => {
   const withdraw = page.locator('[data-testid=withdraw]');
   await withdraw.waitFor();
   check((await money.locator('[data-testid=available]').textContent()) === '€7.00', 'available 7.00 after the purchase');
-  check((await page.locator(`[data-licence="${creditLicence}"]`).count()) === 1, 'the credit-bought licence in the library');
+  // The shelf reads the indexer's mirror, which may not hold the purchase's block yet.
+  await until('the credit-bought licence in the library', 30_000, async () => {
+    if ((await page.locator(`[data-licence="${creditLicence}"]`).count()) === 1) return true;
+    await visit('/library');
+    await page.locator('[data-testid=licences], [data-testid=no-licence]').first().waitFor();
+    await withdraw.waitFor();
+    return (await page.locator(`[data-licence="${creditLicence}"]`).count()) === 1;
+  });
   await withdraw.locator('input[name=amount]').fill('7.01');
   await withdraw.locator('input[name=to]').fill('0x1234');
   await withdraw.getByRole('button', { name: 'Withdraw' }).click();

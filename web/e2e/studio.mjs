@@ -212,7 +212,11 @@ await h.run(async () => {
   await page.locator('[data-testid=statement-sales]').waitFor();
   await until('the sale in the statement', 30, async () => (await page.locator('[data-testid=statement-sales]').textContent()) === '1', async () => {
     await page.waitForTimeout(1000);
-    await page.click('button:has-text("Refresh")');
+    // A refresh keeps the old statement on screen until its fetch starts: wait for that fetch's answer.
+    await Promise.all([
+      page.waitForResponse((r) => new URL(r.url()).pathname === `/v1/studios/${studioId}/statement`),
+      page.click('button:has-text("Refresh")'),
+    ]);
     await page.locator('[data-testid=statement-sales]').waitFor();
   });
   const href = await page.locator('[data-testid=csv]').getAttribute('href');
