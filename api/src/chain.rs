@@ -38,6 +38,9 @@ use alloy::network::TransactionBuilder;
 
 /// Bit set in every card licence id (see `cardLicenceId` in the contract).
 const CARD_ID_FLAG: U256 = U256::from_limbs([0, 0, 0, 1 << 63]);
+/// A licence id's generation bits (192-199), clear in every card licence id: the contract stores
+/// a licence resold in stablecoin in its seller's slot, one generation up.
+const GENERATION_MASK: U256 = U256::from_limbs([0, 0, 0, 0xff]);
 
 /// The payment reference of a Stripe PaymentIntent: `keccak256(pi id)`.
 pub fn payment_ref(payment_intent_id: &str) -> B256 {
@@ -53,7 +56,7 @@ pub fn reinstatement_ref(payment_intent_id: &str) -> B256 {
 
 /// The licence id a card settlement with `payment_ref` mints (the contract's `cardLicenceId`).
 pub fn card_licence_id(payment_ref: B256) -> U256 {
-    U256::from_be_bytes(keccak256(payment_ref.as_slice()).0) | CARD_ID_FLAG
+    (U256::from_be_bytes(keccak256(payment_ref.as_slice()).0) | CARD_ID_FLAG) & !GENERATION_MASK
 }
 
 /// Errors of a chain call.
@@ -117,7 +120,8 @@ pub struct Offer {
 /// A licence as the chain sees it.
 #[derive(Debug, Clone, Copy)]
 pub struct Licence {
-    /// Current (or, if revoked, last) owner.
+    /// Current (or, if revoked, last) owner; zero for a licence resold in stablecoin into its
+    /// slot (see [`Licence::resold_in_slot`]).
     pub owner: Address,
     /// Film.
     pub film_id: u64,
@@ -138,6 +142,12 @@ impl Licence {
     /// of its sale no longer stands for a licence.
     pub const fn revoked_unsold(&self) -> bool {
         self.revoked && self.revoke_reason != REVOKED_FOR_RESALE
+    }
+
+    /// Resold in stablecoin and replaced in its storage slot by its buyer's licence (one
+    /// generation up): the chain no longer records its last owner (its events do).
+    pub fn resold_in_slot(&self) -> bool {
+        self.revoked && self.revoke_reason == REVOKED_FOR_RESALE && self.owner.is_zero()
     }
 }
 
@@ -582,6 +592,10 @@ mod tests {
         let a = card_licence_id(payment_ref("pi_1"));
         let b = card_licence_id(payment_ref("pi_2"));
         assert!(a.bit(255) && b.bit(255));
+        assert!(
+            (192..200).all(|bit| !a.bit(bit) && !b.bit(bit)),
+            "generation 0"
+        );
         assert_ne!(a, b);
     }
 }

@@ -28,19 +28,32 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     uint8 public constant REASON_FRAUD = 2;
     uint8 public constant REASON_OTHER = 3;
 
-    /// @dev `meta` layout: bits 0-1 quality, bit 2 revoked, bits 3-4 revocation reason.
+    /// @dev `meta` layout: bits 0-1 quality, bit 2 revoked, bits 3-4 revocation reason, bit 5 minted with a hold.
     uint8 private constant _QUALITY_MASK = 0x03;
     uint8 private constant _REVOKED_BIT = 0x04;
     uint8 private constant _REASON_SHIFT = 3;
+    uint8 private constant _REASON_MASK = 0x03;
+    uint8 private constant _HELD_BIT = 0x20;
+    /// @dev A licence id's generation: bits 192-199, 0 in every id the market derives or counts. A licence minted
+    /// without a hold and resold for stablecoin passes its storage slot on to the buyer's licence, whose id is the
+    /// seller's plus one generation (see {TangibleMarketViews-resaleLicenceId}); the ids of that lineage share the
+    /// slot of its first licence, the one of generation 0.
+    uint256 internal constant _GENERATION_SHIFT = 192;
+    uint256 internal constant _GENERATION_MASK = uint256(0xff) << _GENERATION_SHIFT;
+    uint256 internal constant _ONE_GENERATION = uint256(1) << _GENERATION_SHIFT;
 
-    /// @dev One slot per licence. `owner == address(0)` means the id was never minted; a revoked licence keeps
-    /// its last owner for history.
+    /// @dev One slot per lineage: a licence and the licences its resales in stablecoin minted in its slot, one
+    /// generation each (see {_GENERATION_MASK}); the slot describes the lineage's current generation (`generation`),
+    /// the earlier ones are revoked by their resale. A slot with `owner == address(0)` was never minted; a licence
+    /// revoked otherwise (a card resale, a chargeback) keeps its last owner for history, one replaced in its slot
+    /// does not (its `LicenceRevoked` event names it, and {licence} reads owner 0).
     struct Licence {
         address owner;
         uint24 filmId;
         uint8 meta;
         uint32 acquiredAt;
-        uint32 holdUntil; // 0 = no hold (crypto purchases)
+        uint24 holdFor; // with the held bit of `meta`: the hold ends at acquiredAt + holdFor
+        uint8 generation;
     }
 
     /// @dev Per-account slot: ERC-721 balance (live licences), withdrawable stablecoin units, and a copy of the
@@ -103,7 +116,7 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     /// @inheritdoc IERC721
     /// @dev Reverts with {LicenceIsRevoked} for a revoked licence.
     function ownerOf(uint256 licenceId) public view returns (address owner) {
-        Licence memory l = _licences[licenceId];
+        Licence memory l = _licenceAt(licenceId);
         if (l.owner == address(0)) revert ERC721NonexistentToken(licenceId);
         if (l.meta & _REVOKED_BIT != 0) revert LicenceIsRevoked(licenceId);
         return l.owner;
@@ -135,7 +148,7 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     /// @inheritdoc IERC721Metadata
     /// @dev Also answers for revoked licences (history). Empty when no base URI is set.
     function tokenURI(uint256 licenceId) external view returns (string memory) {
-        if (_licences[licenceId].owner == address(0)) revert ERC721NonexistentToken(licenceId);
+        if (_licenceAt(licenceId).owner == address(0)) revert ERC721NonexistentToken(licenceId);
         string memory base = _baseTokenURI;
         return bytes(base).length == 0 ? "" : string.concat(base, licenceId.toString());
     }
@@ -176,7 +189,7 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
         view
         returns (address receiver, uint256 royaltyAmount)
     {
-        Licence memory l = _licences[licenceId];
+        Licence memory l = _licenceAt(licenceId);
         if (l.owner == address(0)) revert ERC721NonexistentToken(licenceId);
         uint32 studioId = _editions[_editionKey(l.filmId, l.meta & _QUALITY_MASK)].studioId;
         return (_studios[studioId].royaltyRecipient, SplitLib.royalty(salePrice));
@@ -195,24 +208,28 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
 
     // ------------------------------------------------------------------ licence views and admin
 
-    /// @notice A licence's data, revoked or not (reverts only for an id that was never minted).
+    /// @notice A licence's data, revoked or not (reverts only for an id that was never minted). A licence resold
+    /// for stablecoin into its slot (the buyer's id is one generation up, see {_GENERATION_MASK}) reads as revoked
+    /// for resale with owner, `acquiredAt` and `holdUntil` 0: they are in its {LicenceMinted} and {LicenceRevoked}
+    /// events, not in storage.
     function licence(uint256 licenceId) external view returns (LicenceInfo memory info) {
-        Licence memory l = _licences[licenceId];
+        Licence memory l = _licenceAt(licenceId);
         if (l.owner == address(0)) revert ERC721NonexistentToken(licenceId);
+        bool replaced = _replacedInSlot(licenceId, l);
         info = LicenceInfo({
-            owner: l.owner,
+            owner: replaced ? address(0) : l.owner,
             filmId: l.filmId,
             quality: l.meta & _QUALITY_MASK,
-            acquiredAt: l.acquiredAt,
-            holdUntil: l.holdUntil,
+            acquiredAt: replaced ? 0 : l.acquiredAt,
+            holdUntil: replaced ? 0 : _holdEnd(l),
             revoked: l.meta & _REVOKED_BIT != 0,
-            reason: l.meta >> _REASON_SHIFT
+            reason: (l.meta >> _REASON_SHIFT) & _REASON_MASK
         });
     }
 
     /// @notice True if `licenceId` exists and is not revoked.
     function isValid(uint256 licenceId) external view returns (bool) {
-        Licence memory l = _licences[licenceId];
+        Licence memory l = _licenceAt(licenceId);
         return l.owner != address(0) && l.meta & _REVOKED_BIT == 0;
     }
 
@@ -225,16 +242,27 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
 
     // ------------------------------------------------------------------ internal
 
-    /// @dev Mints `licenceId` to `to`. The caller guarantees `licenceId` was never minted and `to != 0`.
+    /// @dev Mints `licenceId` to `to`, on hold until `holdUntil` (0: no hold; else at most the maximum hold
+    /// period from now). The caller guarantees `licenceId` was never minted and `to != 0`; a licence of
+    /// generation > 0 is written in its lineage's slot, whose previous generation the caller revoked (ids of the
+    /// market's own making start a slot at generation 0, see {TangibleMarketViews-resaleLicenceId}).
     function _mintLicence(uint256 licenceId, address to, uint64 filmId, uint8 quality, uint32 holdUntil)
         internal
     {
         uint32 now32 = uint32(block.timestamp);
+        uint256 meta = quality;
+        uint256 holdFor;
+        if (holdUntil != 0) {
+            meta |= _HELD_BIT;
+            holdFor = holdUntil - now32; // < 2**24: the hold period is at most 90 days
+        }
         // One SSTORE of the packed slot, in {Licence}'s layout: owner | filmId << 160 | meta << 184 |
-        // acquiredAt << 192 | holdUntil << 224. filmId < 2**24 (registry), quality < 4 (registry).
-        uint256 packed = uint256(uint160(to)) | (uint256(filmId) << 160) | (uint256(quality) << 184)
-            | (uint256(now32) << 192) | (uint256(holdUntil) << 224);
-        Licence storage l = _licences[licenceId];
+        // acquiredAt << 192 | holdFor << 224 | generation << 248. filmId < 2**24 (registry), quality < 4
+        // (registry).
+        uint256 packed = uint256(uint160(to)) | (uint256(filmId) << 160) | (meta << 184)
+            | (uint256(now32) << 192) | (holdFor << 224)
+            | ((licenceId & _GENERATION_MASK) << (248 - _GENERATION_SHIFT));
+        Licence storage l = _licences[licenceId & ~_GENERATION_MASK];
         assembly ("memory-safe") {
             sstore(l.slot, packed)
         }
@@ -273,6 +301,33 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     function _revokeRole(bytes32 role, address account) internal virtual override returns (bool revoked) {
         revoked = super._revokeRole(role, account);
         if (revoked && role == SETTLER_ROLE) _accounts[account].settler = false;
+    }
+
+    /// @dev The slot of `licenceId`'s lineage as `licenceId` sees it: the slot itself when `licenceId` is the
+    /// lineage's current generation; revoked for resale (bits kept otherwise: the owner is the current
+    /// generation's, see {_replacedInSlot}) when a later generation replaced it; all zero (never minted) when
+    /// `licenceId`'s generation is later than the current one.
+    function _licenceAt(uint256 licenceId) internal view returns (Licence memory l) {
+        l = _licences[licenceId & ~_GENERATION_MASK];
+        uint256 generation = (licenceId & _GENERATION_MASK) >> _GENERATION_SHIFT;
+        if (generation == l.generation) return l;
+        if (generation > l.generation) return Licence(address(0), 0, 0, 0, 0, 0);
+        l.meta = (l.meta & _QUALITY_MASK) | _REVOKED_BIT; // reason 0: REASON_RESALE
+    }
+
+    /// @dev Whether `licenceId`, read as `l` by {_licenceAt}, was replaced in its slot by a later generation.
+    function _replacedInSlot(uint256 licenceId, Licence memory l) internal pure returns (bool) {
+        return (licenceId & _GENERATION_MASK) >> _GENERATION_SHIFT != l.generation;
+    }
+
+    /// @dev Whether `l` was minted with a hold (a card payment, or an uncleared licence sold on).
+    function _held(Licence memory l) internal pure returns (bool) {
+        return l.meta & _HELD_BIT != 0;
+    }
+
+    /// @dev When `l`'s hold ends (0: minted without a hold).
+    function _holdEnd(Licence memory l) internal pure returns (uint64) {
+        return _held(l) ? uint64(l.acquiredAt) + l.holdFor : 0;
     }
 
     function _isRevoked(Licence memory l) internal pure returns (bool) {

@@ -22,9 +22,10 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// stablecoin units (`unitsPerCent = 10 ** (decimals - 2)`).
 /// Card licence ids are derived from the payment reference ({cardLicenceId}); a licence slot is never cleared,
 /// so a second settlement with the same `paymentRef` finds its id taken: single use forever, without a separate
-/// storage slot. A resale paid in stablecoin mints {resaleLicenceId} of the licence sold (bit 254 set, bit 255
-/// clear): no counter is written, and a licence is sold once. Other crypto licence ids (primary sales) are
-/// sequential from 1 (always < 2**48).
+/// storage slot. A resale paid in stablecoin mints {resaleLicenceId} of the licence sold: no counter is written,
+/// and a licence is sold once. A licence minted without a hold passes its slot on (the new id is the old one plus
+/// one generation, bits 192-199: no fresh slot), a held one gets a hashed id (bit 254 set, bit 255 clear) and a
+/// slot of its own. Other crypto licence ids (primary sales) are sequential from 1 (always < 2**48).
 contract TangibleMarket is TangibleMarketViews {
     using SafeERC20 for IERC20;
 
@@ -322,8 +323,9 @@ contract TangibleMarket is TangibleMarketViews {
         if (expectedPriceCents != price) revert MarketPriceMismatch(expectedPriceCents, price);
         delete _activeOffers[oldLicenceId];
 
-        Licence storage l = _licences[oldLicenceId];
-        Licence memory m = l; // live: an active offer is cancelled whenever its licence is revoked
+        // Live and its lineage's current generation: an active offer is cancelled whenever its licence is revoked.
+        Licence storage l = _licences[oldLicenceId & ~_GENERATION_MASK];
+        Licence memory m = l;
         Sale memory sale;
         sale.licenceId = newLicenceId;
         sale.offerId = offerId;
@@ -334,7 +336,7 @@ contract TangibleMarket is TangibleMarketViews {
         Edition storage e = _editions[_editionKey(m.filmId, _quality(m))];
         // The floor may have been raised since the offer was listed.
         _requireFloor(price, e.resaleFloorCents);
-        bool held = _bookResale(sale, e.studioId, oldLicenceId, m.holdUntil != 0, paymentRef != bytes32(0));
+        bool held = _bookResale(sale, e.studioId, oldLicenceId, _held(m), paymentRef != bytes32(0));
         _revokeLicence(oldLicenceId, l, m.owner, REASON_RESALE, newLicenceId);
         _mintLicence(newLicenceId, recipient, m.filmId, _quality(m), held ? _holdUntil() : 0);
         _emitSale(sale);
@@ -452,7 +454,9 @@ contract TangibleMarket is TangibleMarketViews {
     function _cardLicence(bytes32 paymentRef) private view returns (uint256 licenceId) {
         if (paymentRef == bytes32(0)) revert MarketInvalidPaymentRef();
         licenceId = cardLicenceId(paymentRef);
-        if (_licences[licenceId].owner != address(0)) revert MarketPaymentRefUsed(paymentRef);
+        if (_licences[licenceId & ~_GENERATION_MASK].owner != address(0)) {
+            revert MarketPaymentRefUsed(paymentRef);
+        }
     }
 
     /// @dev `SETTLER_ROLE` check read from the caller's account slot (see {Account}), which the card

@@ -36,9 +36,9 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     /// @dev Bit set in every card licence id, never in a sequential or a resale one: the one bit that tells a
     /// card licence.
     uint256 internal constant _CARD_ID_FLAG = 1 << 255;
-    /// @dev Bit set in every licence id minted by a resale paid in stablecoin (see
-    /// {TangibleMarketViews-resaleLicenceId}), never in a sequential one; card ids may carry it too (test bit 255
-    /// first).
+    /// @dev Bit set in the licence id a resale paid in stablecoin mints in a slot of its own (a held licence's, or
+    /// the last generation's, see {TangibleMarketViews-resaleLicenceId}), and in that id's later generations; never
+    /// in a sequential one; card ids may carry it too (test bit 255 first).
     uint256 internal constant _RESALE_ID_FLAG = 1 << 254;
 
     /// @dev Hot configuration slot, read on every sale and credited with the platform's share.
@@ -155,9 +155,11 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         uint256 id = licenceId;
         bool unwound;
         for (uint256 hop;; ++hop) {
-            Licence storage l = _licences[id];
-            Licence memory m = l;
+            Licence memory m = _licenceAt(id);
             if (m.owner == address(0)) revert ERC721NonexistentToken(id);
+            // A licence replaced in its slot (`m.owner` is then the owner of the generation that replaced it) was
+            // minted without a hold, so nothing of its sale is pending: only held licences have pending sales, and
+            // they are never replaced in their slot.
             unwound = _clawBack(id, m.owner) || unwound;
             if (!_isRevoked(m)) {
                 ActiveOffer memory o = _activeOffers[id];
@@ -165,7 +167,7 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
                     delete _activeOffers[id];
                     emit OfferCancelled(o.offerId);
                 }
-                _revokeLicence(id, l, m.owner, reason, 0);
+                _revokeLicence(id, _licences[id & ~_GENERATION_MASK], m.owner, reason, 0);
                 return;
             }
             uint256 next = _successors[id];

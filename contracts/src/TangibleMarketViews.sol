@@ -40,7 +40,8 @@ abstract contract TangibleMarketViews is TangibleOffers {
     /// A card-paid sale's shares, and every share of a sale of a licence whose own sale is still pending
     /// (`tainted`), stay pending until `clearAt`: the card payment's time plus the clearance period, or the
     /// licence sold's own `clearAt` if later. {clearSales} credits them after `clearAt`; {revoke} before it
-    /// gives them back to whoever paid.
+    /// gives them back: a card sale's to the revoker (the card holder is refunded off chain), a tainted crypto sale's
+    /// to the licence's owner (the recipient the buyer named).
     function pendingSale(uint256 licenceId) external view returns (PendingSale memory) {
         return _pending[licenceId];
     }
@@ -76,7 +77,10 @@ abstract contract TangibleMarketViews is TangibleOffers {
         if (licenceId == 0) revert MarketOfferNotActive(offerId);
         ActiveOffer memory o = _activeOffers[licenceId];
         bool active = o.priceCents != 0 && o.offerId == offerId;
-        info = OfferInfo(licenceId, _licences[licenceId].owner, active ? o.priceCents : 0, active);
+        Licence memory l = _licenceAt(licenceId);
+        // A licence replaced in its slot by its sale no longer records its owner (see {TangibleLicence-licence}).
+        address seller = _replacedInSlot(licenceId, l) ? address(0) : l.owner;
+        info = OfferInfo(licenceId, seller, active ? o.priceCents : 0, active);
     }
 
     /// @notice The active offer id of `licenceId`, or 0.
@@ -86,21 +90,29 @@ abstract contract TangibleMarketViews is TangibleOffers {
     }
 
     /// @notice The licence id a card settlement with `paymentRef` mints: `keccak256(paymentRef)` with the top
-    /// bit set (never a sequential id).
+    /// bit set (never a sequential id) and the generation bits (192-199) clear.
     function cardLicenceId(bytes32 paymentRef) public pure returns (uint256) {
-        return uint256(keccak256(abi.encode(paymentRef))) | _CARD_ID_FLAG;
+        return (uint256(keccak256(abi.encode(paymentRef))) | _CARD_ID_FLAG) & ~_GENERATION_MASK;
     }
 
-    /// @notice The licence id a resale of licence `licenceId` paid in stablecoin ({TangibleMarket-buyOffer}, or a credit order)
-    /// mints: `keccak256(licenceId)` shifted right by two bits, with bit 254 set (never a sequential or a card id).
-    /// A licence is sold at most once (its sale revokes it), so the id is new; a card-paid resale mints
+    /// @notice The licence id a resale of live licence `licenceId` paid in stablecoin ({TangibleMarket-buyOffer}, or a
+    /// credit order) mints (meaningless for a licence that is not live). A licence minted without a hold passes
+    /// its storage slot on: the new id is `licenceId` plus one generation (`licenceId + 2**192`: bits 192-199
+    /// count the resales in the slot, from 0), unless those bits are all set. A licence minted with a hold (it
+    /// may have a sale pending), or at the last generation, gets a new slot: `keccak256(licenceId)` shifted
+    /// right by two bits, with bit 254 set (never a sequential or a card id) and the generation bits clear. A
+    /// licence is sold at most once (its sale revokes it), so the id is new; a card-paid resale mints
     /// {cardLicenceId} instead.
-    function resaleLicenceId(uint256 licenceId) public pure returns (uint256) {
-        return uint256(keccak256(abi.encode(licenceId))) >> 2 | _RESALE_ID_FLAG;
+    function resaleLicenceId(uint256 licenceId) public view returns (uint256) {
+        Licence memory l = _licences[licenceId & ~_GENERATION_MASK];
+        if (!_held(l) && licenceId & _GENERATION_MASK != _GENERATION_MASK) {
+            return licenceId + _ONE_GENERATION;
+        }
+        return (uint256(keccak256(abi.encode(licenceId))) >> 2 | _RESALE_ID_FLAG) & ~_GENERATION_MASK;
     }
 
     /// @notice True once `paymentRef` has settled a sale.
     function paymentRefUsed(bytes32 paymentRef) external view returns (bool) {
-        return _licences[cardLicenceId(paymentRef)].owner != address(0);
+        return _licences[cardLicenceId(paymentRef) & ~_GENERATION_MASK].owner != address(0);
     }
 }

@@ -95,10 +95,11 @@ abstract contract TangibleOffers is TangibleMarketCore {
 
     /// @dev {list} for `seller`.
     function _list(address seller, uint256 licenceId, uint64 priceCents) internal returns (uint256 offerId) {
-        Licence memory l = _licences[licenceId];
+        Licence memory l = _licenceAt(licenceId);
         _checkSeller(seller, licenceId, l);
+        uint64 holdEnd = _holdEnd(l);
         // forge-lint: disable-next-line(block-timestamp)
-        if (l.holdUntil > block.timestamp) revert MarketLicenceOnHold(licenceId, l.holdUntil);
+        if (holdEnd > block.timestamp) revert MarketLicenceOnHold(licenceId, holdEnd);
         _checkResalePrice(l, priceCents);
         ActiveOffer memory current = _activeOffers[licenceId];
         if (current.priceCents != 0) revert MarketOfferExists(licenceId, current.offerId);
@@ -112,7 +113,7 @@ abstract contract TangibleOffers is TangibleMarketCore {
     /// @dev {updateOffer} for `seller`.
     function _updateOffer(address seller, uint256 offerId, uint64 priceCents) internal {
         (uint256 licenceId, ActiveOffer storage o) = _sellerOffer(seller, offerId);
-        _checkResalePrice(_licences[licenceId], priceCents);
+        _checkResalePrice(_licenceAt(licenceId), priceCents);
         o.priceCents = priceCents;
         emit OfferUpdated(offerId, priceCents);
     }
@@ -161,7 +162,7 @@ abstract contract TangibleOffers is TangibleMarketCore {
         licenceId = _offerLicences[offerId];
         o = _activeOffers[licenceId];
         if (o.priceCents == 0 || o.offerId != offerId) revert MarketOfferNotActive(offerId);
-        if (_licences[licenceId].owner != seller) revert MarketNotLicenceOwner(seller, licenceId);
+        if (_licenceAt(licenceId).owner != seller) revert MarketNotLicenceOwner(seller, licenceId);
     }
 
     /// @dev Reverts unless `priceCents` is a valid resale price of licence `l`: at least the market's minimum

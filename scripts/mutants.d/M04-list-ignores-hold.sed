@@ -1,3 +1,3 @@
 # list ignores the hold of a card-paid licence (audit: survived)
 # file: src/TangibleOffers.sol
-/revert MarketLicenceOnHold(licenceId, l\.holdUntil)/d
+/revert MarketLicenceOnHold(licenceId, holdEnd)/d

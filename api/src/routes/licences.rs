@@ -52,7 +52,9 @@ async fn owned_licence(state: &AppState, user: &AuthUser, id: U256) -> ApiResult
         .await
         .map_err(|e| ApiError::unavailable("chain node", e))?
         .ok_or_else(|| ApiError::not_found(format!("no licence {id}")))?;
-    if licence.owner != user.0.sub {
+    // A licence resold into its slot names no owner on chain any more: whoever asks, it is gone
+    // (its resale is public), as it is for its former owner.
+    if licence.owner != user.0.sub && !licence.resold_in_slot() {
         tracing::warn!(target: "tangible::api::licences", licence_id = %id, caller = %user.0.sub, "refused: not the owner");
         return Err(ApiError::client(
             StatusCode::FORBIDDEN,

@@ -160,6 +160,9 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
 
     mapping(address account => uint256) public modelCredit; // stablecoin units
     mapping(address account => uint256) public modelLive; // live licences held
+    /// @dev Licences resold in stablecoin into their slot (the buyer's id is theirs plus one generation): their
+    /// owner and hold are no longer in storage.
+    mapping(uint256 licenceId => bool) public modelReplaced;
     /// @dev Platform key roles held: {SETTLE}, {REVOKE}, {REGISTER} bits.
     mapping(address account => uint8) public modelRoles;
     /// @dev Accounts that ever held `SETTLER_ROLE` or `REVOKER_ROLE`: they withdraw to the treasury (the admin)
@@ -211,6 +214,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     uint256 public ghostTokenIn;
     uint256 public ghostTokenOut;
     uint256 public ghostTaintedSales; // resales of an uncleared licence
+    uint256 public ghostReplacedInSlot; // stablecoin resales that passed the licence's slot on
     uint256 public ghostCleared; // pending sales credited by clearSales
     uint256 public ghostClawbacks; // pending sales given back by revoke
     uint256 public ghostBuyerRefunds; // of which to the buyer (crypto-paid tainted sales)
@@ -402,7 +406,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
 
     /// @dev The card licence id of `ref`, computed here independently of the market.
     function cardId(bytes32 ref) public pure returns (uint256) {
-        return uint256(keccak256(abi.encode(ref))) | (1 << 255);
+        return (uint256(keccak256(abi.encode(ref))) | (1 << 255)) & ~(uint256(0xff) << 192);
     }
 
     /// @dev The payment reference the next fresh card settlement will use (never used so far).
@@ -515,8 +519,11 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     }
 
     /// @dev The licence id a stablecoin-paid resale of `oldId` must mint (the interface's rule, written here).
-    function _resaleIdOf(uint256 oldId) internal pure returns (uint256) {
-        return (uint256(keccak256(abi.encode(oldId))) >> 2) | (1 << 254);
+    /// A licence minted without a hold is replaced in its slot: its id plus one generation (bits 192-199), unless
+    /// those bits are all set.
+    function _resaleIdOf(uint256 oldId) internal view returns (uint256) {
+        if (_lic[oldId].holdUntil == 0 && (oldId >> 192) & 0xff != 0xff) return oldId + (1 << 192);
+        return ((uint256(keccak256(abi.encode(oldId))) >> 2) | (1 << 254)) & ~(uint256(0xff) << 192);
     }
 
     /// @dev A resale of offer `offerId` minted `newId` to `recipient`, paid by card (the operator's float) or in
@@ -534,6 +541,12 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             if (oldClearAt > clearAt) clearAt = oldClearAt;
             successorOf[o.licenceId] = newId;
             ghostTaintedSales++;
+        }
+        // The slot rule, written independently of the id rule: a stablecoin sale of a licence minted without a hold
+        // (a held one may have a sale pending) passes the slot on below the last generation.
+        if (!card && old.holdUntil == 0 && (o.licenceId >> 192) & 0xff != 0xff) {
+            modelReplaced[o.licenceId] = true;
+            ghostReplacedInSlot++;
         }
         _closeOffer(offerId);
         _revokeModel(o.licenceId, 0);

@@ -61,9 +61,12 @@ abstract contract TangibleTest is Test {
     }
 
     /// @dev The licence id a stablecoin-paid resale of `oldId` mints, written here from the interface's rule
-    /// (keccak256 of the id sold, shifted right two bits, bit 254 set) rather than read from the market.
-    function _resaleId(uint256 oldId) internal pure returns (uint256) {
-        return (uint256(keccak256(abi.encode(oldId))) >> 2) | (1 << 254);
+    /// rather than read from the market: the next generation (bits 192-199) of a licence minted without a hold,
+    /// else keccak256 of the id sold, shifted right two bits, bit 254 set, generation bits clear.
+    function _resaleId(uint256 oldId) internal view returns (uint256) {
+        bool held = market.licence(oldId).holdUntil != 0;
+        if (!held && (oldId >> 192) & 0xff != 0xff) return oldId + (1 << 192);
+        return ((uint256(keccak256(abi.encode(oldId))) >> 2) | (1 << 254)) & ~(uint256(0xff) << 192);
     }
 
     function _expectedPrimary(uint64 price, uint16 bps) internal pure returns (uint64 studio, uint64 plat) {
