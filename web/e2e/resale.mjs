@@ -76,6 +76,7 @@ await h.run(async () => {
   await page.fill('input[name=confirm]', 'resale seller password');
   await page.click('text=Import wallet');
   await page.locator('[data-testid=card-element] input[placeholder=number]').waitFor({ timeout: 60_000 });
+  await page.locator('[data-testid=credit-short]').waitFor({ state: 'attached' });
   check((await page.locator('[data-testid=credit-pay]').count()) === 0, 'no "pay with your balance" without credit');
   await fillCard(page, '4242424242424242');
   await page.click('button:has-text("Pay ")');
@@ -144,7 +145,11 @@ await h.run(async () => {
     (await card.locator('.field-error').textContent()).includes("This film's studio sets the lowest resale price at €4.00."),
     'a price under the floor is refused here',
   );
+  // A valid price in between clears the error, so the next one is read fresh (both say the floor).
+  await price.fill('25');
+  await card.locator('.field-error').waitFor({ state: 'detached' });
   await price.fill('0.10');
+  await card.locator('.field-error').waitFor();
   check((await card.locator('.field-error').textContent()).includes('€4.00'), 'and a price under 0.20 € too, at the floor');
   await price.fill('twelve');
   check((await card.locator('.field-error').textContent()).includes('Enter a price in euros'), 'a price that is not a number');
