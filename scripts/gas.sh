@@ -8,7 +8,8 @@
 # Also prints the floors of the two card targets with a pending record of its own per card sale, as the
 # market keeps today (test/gas/GasFloor.t.sol: a harness doing only the role read, the three fresh slots
 # and Transfer): above a target, that target needs the record folded into the licence slot; and the
-# floor of a card mint with the record folded (test_gas_floorCardMintFolded), with what it leaves under 1.3x.
+# floor of a card mint with the record folded (test_gas_floorCardMintFolded), with what it leaves under 1.3x,
+# and of a batch of 10 folded card sales of one edition (test_gas_floorCardBatchOf10Folded), under 1.15x.
 # Exits non-zero if a target is missed (the new snapshot is written either way: it is a
 # measurement). `make test` checks the committed snapshot with `forge snapshot --check`.
 set -euo pipefail
@@ -66,6 +67,7 @@ floor_base="$(get test_gas_floorBaselineOzMint)"
 floor_card="$(get test_gas_floorCardMint)"
 floor_batch="$(get test_gas_floorCardBatchOf10)"
 floor_folded="$(get test_gas_floorCardMintFolded)"
+floor_batch_folded="$(get test_gas_floorCardBatchOf10Folded)"
 if [ -n "$floor_base" ] && [ -n "$floor_card" ] && [ -n "$floor_batch" ] && [ -n "$floor_folded" ]; then
   echo
   echo "floors with a pending slot per card sale (GasFloor.t.sol: role read, licence, recipient count, pending record, Transfer):"
@@ -80,6 +82,13 @@ if [ -n "$floor_base" ] && [ -n "$floor_card" ] && [ -n "$floor_batch" ] && [ -n
     printf "  card mint, the record folded into the licence slot and a per-day bucket: %d gas = %.4fx baseline,\n", f, f / b
     printf "    leaving %d gas under 1.3x for the daily limit, the hold, the split, a sale event and the code around them\n",
       b * 13 / 10 - f }'
+  if [ -n "$floor_batch_folded" ]; then
+    awk -v t="$floor_batch_folded" -v b="$floor_base" 'BEGIN {
+      p = t / 10;
+      printf "  card batch, records folded, one bucket per (edition, second): %d gas per licence = %.4fx baseline,\n", p, p / b
+      printf "    leaving %d gas per licence under 1.15x for the daily limit, the hold, the split, events and the code\n",
+        b * 115 / 100 - p }'
+  fi
 fi
 if [ "$missed" = 1 ]; then
   echo "gas: a target is missed (the snapshot above was written)" >&2

@@ -12,9 +12,9 @@ import {OzMintHarness} from "./Gas.t.sol";
 /// recipient's licences (a fresh slot for a fresh recipient, as the yardstick does), (4) write its pending
 /// record (a fresh slot) and (5) emit `Transfer`. This harness does exactly that and nothing else: no float
 /// debit, no daily limit, no edition read, no price check, no sale event, all of which the market also does.
-/// The record cannot simply move into the licence slot, which has no free bit (owner 160 | film 24 | quality,
-/// revoked, reason 8 | acquired at 32 | hold until 32): that takes a narrower layout (see contracts/README.md,
-/// "What issue 13's gas targets would take").
+/// The record cannot simply move into the licence slot, which has no room for a price (owner 160 | film 24 |
+/// quality, revoked, reason, held 8 | acquired at 32 | hold length 24 | generation 8): that takes a narrower
+/// layout (see contracts/README.md, "What issue 13's gas targets would take").
 contract CardSettlementFloor {
     mapping(address account => uint256) internal _settlers;
     mapping(uint256 licenceId => uint256) internal _licences;
@@ -58,7 +58,8 @@ contract CardSettlementFloor {
         uint256 settler = _settlers[msg.sender];
         if (settler & 1 == 0 || _paused) revert Unauthorized();
         uint256 edition = _editions[editionKey];
-        if (uint64(edition) != price || edition >> 64 & 1 == 0) revert Unauthorized();
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (uint64(edition) != price || edition >> 64 & 1 == 0) revert Unauthorized(); // the price's 64 bits
         _settlers[msg.sender] = settler - (uint256(price) << 8);
         _licences[licenceId] = uint256(uint160(to)) | (block.timestamp << 192) | (uint256(price) << 224);
         unchecked {
@@ -66,6 +67,35 @@ contract CardSettlementFloor {
         }
         _buckets[uint256(keccak256(abi.encode(edition >> 72, block.timestamp / 1 days)))] += price;
         emit Transfer(address(0), to, licenceId);
+    }
+
+    /// @dev Card sales of one edition in one call, each record folded into its licence slot, the money pending in
+    /// one bucket per (edition, second) that the batch's sales share: role read and float debit once, pause flag
+    /// and edition once, then per sale the two fresh slots, the bucket (fresh for the first sale, then warm) and
+    /// `Transfer`. Nothing else, as above.
+    function settleBatchFolded(
+        address[] calldata to,
+        uint256[] calldata licenceIds,
+        uint256 editionKey,
+        uint64 price
+    ) external {
+        uint256 settler = _settlers[msg.sender];
+        if (settler & 1 == 0 || _paused) revert Unauthorized();
+        uint256 edition = _editions[editionKey];
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (uint64(edition) != price || edition >> 64 & 1 == 0) revert Unauthorized(); // the price's 64 bits
+        _settlers[msg.sender] = settler - ((uint256(price) * to.length) << 8);
+        uint256 bucket = uint256(keccak256(abi.encode(editionKey, block.timestamp)));
+        for (uint256 i; i < to.length; ++i) {
+            address recipient = to[i];
+            _licences[licenceIds[i]] =
+                uint256(uint160(recipient)) | (block.timestamp << 192) | (uint256(price) << 224);
+            unchecked {
+                _balances[recipient] += 1;
+            }
+            _buckets[bucket] += price;
+            emit Transfer(address(0), recipient, licenceIds[i]);
+        }
     }
 
     function _record(address to, uint256 licenceId, uint256 pendingRecord) private {
@@ -108,6 +138,24 @@ contract GasFloorTest is Test {
 
     function test_gas_floorCardMintFolded() public {
         floor.settleFolded(freshRecipient, uint256(keccak256("pi_floor")) | (1 << 255), 1, 1_300);
+    }
+
+    /// @dev {BATCH} card sales of one edition to fresh recipients in one call, records folded (see
+    /// {CardSettlementFloor-settleBatchFolded}); building the arguments is not metered.
+    function test_gas_floorCardBatchOf10Folded() public {
+        vm.pauseGasMetering();
+        (address[] memory to, uint256[] memory licenceIds) = _batch();
+        vm.resumeGasMetering();
+        floor.settleBatchFolded(to, licenceIds, 1, 1_300);
+    }
+
+    function _batch() internal pure returns (address[] memory to, uint256[] memory licenceIds) {
+        to = new address[](BATCH);
+        licenceIds = new uint256[](BATCH);
+        for (uint256 i; i < BATCH; ++i) {
+            to[i] = address(uint160(uint256(keccak256(abi.encode("batch-recipient", i)))));
+            licenceIds[i] = uint256(keccak256(abi.encode("batch-licence", i))) | (1 << 255);
+        }
     }
 
     /// @dev {BATCH} card sales to fresh recipients in one call; building the arguments is not metered.
