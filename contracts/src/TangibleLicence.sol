@@ -262,7 +262,7 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
         uint256 packed = uint256(uint160(to)) | (uint256(filmId) << 160) | (meta << 184)
             | (uint256(now32) << 192) | (holdFor << 224)
             | ((licenceId & _GENERATION_MASK) << (248 - _GENERATION_SHIFT));
-        Licence storage l = _licences[licenceId & ~_GENERATION_MASK];
+        Licence storage l = _slotOf(licenceId);
         assembly ("memory-safe") {
             sstore(l.slot, packed)
         }
@@ -308,11 +308,16 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     /// generation's, see {_replacedInSlot}) when a later generation replaced it; all zero (never minted) when
     /// `licenceId`'s generation is later than the current one.
     function _licenceAt(uint256 licenceId) internal view returns (Licence memory l) {
-        l = _licences[licenceId & ~_GENERATION_MASK];
+        l = _slotOf(licenceId);
         uint256 generation = (licenceId & _GENERATION_MASK) >> _GENERATION_SHIFT;
         if (generation == l.generation) return l;
         if (generation > l.generation) return Licence(address(0), 0, 0, 0, 0, 0);
         l.meta = (l.meta & _QUALITY_MASK) | _REVOKED_BIT; // reason 0: REASON_RESALE
+    }
+
+    /// @dev The storage slot of `licenceId`'s lineage (its id with the generation bits clear).
+    function _slotOf(uint256 licenceId) internal view returns (Licence storage) {
+        return _licences[licenceId & ~_GENERATION_MASK];
     }
 
     /// @dev Whether `licenceId`, read as `l` by {_licenceAt}, was replaced in its slot by a later generation.

@@ -324,7 +324,7 @@ contract TangibleMarket is TangibleMarketViews {
         delete _activeOffers[oldLicenceId];
 
         // Live and its lineage's current generation: an active offer is cancelled whenever its licence is revoked.
-        Licence storage l = _licences[oldLicenceId & ~_GENERATION_MASK];
+        Licence storage l = _slotOf(oldLicenceId);
         Licence memory m = l;
         Sale memory sale;
         sale.licenceId = newLicenceId;
@@ -454,7 +454,7 @@ contract TangibleMarket is TangibleMarketViews {
     function _cardLicence(bytes32 paymentRef) private view returns (uint256 licenceId) {
         if (paymentRef == bytes32(0)) revert MarketInvalidPaymentRef();
         licenceId = cardLicenceId(paymentRef);
-        if (_licences[licenceId & ~_GENERATION_MASK].owner != address(0)) {
+        if (_slotOf(licenceId).owner != address(0)) {
             revert MarketPaymentRefUsed(paymentRef);
         }
     }

@@ -167,7 +167,7 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
                     delete _activeOffers[id];
                     emit OfferCancelled(o.offerId);
                 }
-                _revokeLicence(id, _licences[id & ~_GENERATION_MASK], m.owner, reason, 0);
+                _revokeLicence(id, _slotOf(id), m.owner, reason, 0);
                 return;
             }
             uint256 next = _successors[id];

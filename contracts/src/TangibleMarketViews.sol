@@ -104,7 +104,7 @@ abstract contract TangibleMarketViews is TangibleOffers {
     /// licence is sold at most once (its sale revokes it), so the id is new; a card-paid resale mints
     /// {cardLicenceId} instead.
     function resaleLicenceId(uint256 licenceId) public view returns (uint256) {
-        Licence memory l = _licences[licenceId & ~_GENERATION_MASK];
+        Licence memory l = _slotOf(licenceId);
         if (!_held(l) && licenceId & _GENERATION_MASK != _GENERATION_MASK) {
             return licenceId + _ONE_GENERATION;
         }
@@ -113,6 +113,6 @@ abstract contract TangibleMarketViews is TangibleOffers {
 
     /// @notice True once `paymentRef` has settled a sale.
     function paymentRefUsed(bytes32 paymentRef) external view returns (bool) {
-        return _licences[cardLicenceId(paymentRef) & ~_GENERATION_MASK].owner != address(0);
+        return _slotOf(cardLicenceId(paymentRef)).owner != address(0);
     }
 }
