@@ -78,6 +78,10 @@ interface ITangibleMarket {
 
     /// @dev The buyer expected `expectedCents` but the price is `actualCents`.
     error MarketPriceMismatch(uint64 expectedCents, uint64 actualCents);
+    /// @dev A card batch of `recipients` sales with `paymentRefs` references (1 to `MAX_CARD_BATCH`, one each).
+    error MarketInvalidBatch(uint256 recipients, uint256 paymentRefs);
+    /// @dev `module` is not an admin module deployed for the market's stablecoin (see the market's constructor).
+    error MarketInvalidModule(address module);
     /// @dev A resale price below `minimumCents`.
     error MarketPriceBelowMinimum(uint64 priceCents, uint64 minimumCents);
     /// @dev A resale price below the edition's resale floor (see {TangibleRegistry-setResaleFloor}).

@@ -28,12 +28,14 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     uint8 public constant REASON_FRAUD = 2;
     uint8 public constant REASON_OTHER = 3;
 
-    /// @dev `meta` layout: bits 0-1 quality, bit 2 revoked, bits 3-4 revocation reason, bit 5 minted with a hold.
+    /// @dev `meta` layout: bits 0-1 quality, bit 2 revoked, bits 3-4 revocation reason, bit 5 minted with a hold,
+    /// bit 6 its card sale pending in a pool (see {TangibleMarketCore-PendingPool}).
     uint8 private constant _QUALITY_MASK = 0x03;
     uint8 private constant _REVOKED_BIT = 0x04;
     uint8 private constant _REASON_SHIFT = 3;
     uint8 private constant _REASON_MASK = 0x03;
     uint8 private constant _HELD_BIT = 0x20;
+    uint8 private constant _POOLED_BIT = 0x40;
     /// @dev A licence id's generation: bits 192-199, 0 in every id the market derives or counts. A licence minted
     /// without a hold and resold for stablecoin passes its storage slot on to the buyer's licence, whose id is the
     /// seller's plus one generation (see {TangibleMarketViews-resaleLicenceId}); the ids of that lineage share the
@@ -243,14 +245,20 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     // ------------------------------------------------------------------ internal
 
     /// @dev Mints `licenceId` to `to`, on hold until `holdUntil` (0: no hold; else at most the maximum hold
-    /// period from now). The caller guarantees `licenceId` was never minted and `to != 0`; a licence of
+    /// period from now), its sale pending in a pool if `pooled` (a batched card sale, held). The caller guarantees `licenceId` was never minted and `to != 0`; a licence of
     /// generation > 0 is written in its lineage's slot, whose previous generation the caller revoked (ids of the
     /// market's own making start a slot at generation 0, see {TangibleMarketViews-resaleLicenceId}).
-    function _mintLicence(uint256 licenceId, address to, uint64 filmId, uint8 quality, uint32 holdUntil)
-        internal
-    {
+    function _mintLicence(
+        uint256 licenceId,
+        address to,
+        uint64 filmId,
+        uint8 quality,
+        uint32 holdUntil,
+        bool pooled
+    ) internal {
         uint32 now32 = uint32(block.timestamp);
         uint256 meta = quality;
+        if (pooled) meta |= _POOLED_BIT;
         uint256 holdFor;
         if (holdUntil != 0) {
             meta |= _HELD_BIT;
@@ -333,6 +341,16 @@ abstract contract TangibleLicence is TangibleRegistry, IERC721Metadata, IERC2981
     /// @dev When `l`'s hold ends (0: minted without a hold).
     function _holdEnd(Licence memory l) internal pure returns (uint64) {
         return _held(l) ? uint64(l.acquiredAt) + l.holdFor : 0;
+    }
+
+    /// @dev Whether `l`'s card sale is pending in a {TangibleMarketCore-PendingPool}.
+    function _pooled(Licence memory l) internal pure returns (bool) {
+        return l.meta & _POOLED_BIT != 0;
+    }
+
+    /// @dev Clears the pooled bit of slot `l` (its pooled sale cleared or clawed back).
+    function _unpool(Licence storage l) internal {
+        l.meta &= ~_POOLED_BIT;
     }
 
     function _isRevoked(Licence memory l) internal pure returns (bool) {

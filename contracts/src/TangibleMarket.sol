@@ -29,7 +29,7 @@ import {SplitLib} from "./lib/SplitLib.sol";
 contract TangibleMarket is TangibleMarketViews {
     using SafeERC20 for IERC20;
 
-    /// @dev The admin module ({TangibleMarketAdmin}), deployed with the market.
+    /// @dev The admin module ({TangibleMarketAdmin}), deployed before the market.
     address private immutable _admin;
 
     /// @param token_ The EUR stablecoin (2 to {MAX_TOKEN_DECIMALS} decimals).
@@ -38,12 +38,22 @@ contract TangibleMarket is TangibleMarketViews {
     /// (revocation) and `REGISTRAR_ROLE` (registration on behalf of studios), as one key (a single API); may be
     /// address 0, the admin then grants each role to its own key.
     /// @param platform_ Account credited with the platform's shares.
-    constructor(IERC20Metadata token_, address admin, address operator, address platform_)
-        TangibleMarketCore(token_)
-    {
+    /// @param adminModule A {TangibleMarketAdmin} deployed for `token_` just before: its code no longer fits in
+    /// the market's creation code (49,152 bytes, EIP-3860). It holds nothing; the market runs it on its own
+    /// storage, so it must be built from the same sources (deploy both from one build).
+    constructor(
+        IERC20Metadata token_,
+        address admin,
+        address operator,
+        address platform_,
+        TangibleMarketAdmin adminModule
+    ) TangibleMarketCore(token_) {
         if (admin == address(0)) revert RegistryInvalidAddress(admin);
         if (platform_ == address(0)) revert MarketInvalidRecipient(platform_);
-        _admin = address(new TangibleMarketAdmin(token_));
+        if (address(adminModule).code.length == 0 || adminModule.token() != token_) {
+            revert MarketInvalidModule(address(adminModule));
+        }
+        _admin = address(adminModule);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         if (operator != address(0)) {
             _grantRole(SETTLER_ROLE, operator);
@@ -229,35 +239,6 @@ contract TangibleMarket is TangibleMarketViews {
         emit CreditSpent(account, licenceId, units);
     }
 
-    /// @notice Pays a studio's accrued earnings to its royalty recipient. Studio admin, royalty recipient or
-    /// registrar.
-    /// @dev Emits a {Withdrawn} event (`account = to = royalty recipient`).
-    function withdrawStudio(uint32 studioId) external nonReentrant whenNotPaused {
-        _requireStudio(studioId);
-        Studio storage s = _studios[studioId];
-        address recipient = s.royaltyRecipient;
-        if (msg.sender != recipient) _checkStudioOrRegistrar(studioId);
-        uint256 amount = uint256(s.creditCents) * unitsPerCent;
-        if (amount == 0) revert MarketZeroAmount();
-        s.creditCents = 0;
-        emit Withdrawn(recipient, recipient, amount);
-        token.safeTransfer(recipient, amount);
-    }
-
-    /// @notice Pays the platform's accrued fees to the platform account. Platform admin or any platform key
-    /// (settler, revoker, registrar).
-    /// @dev Emits a {Withdrawn} event (`account = to = platform`).
-    function withdrawPlatform() external nonReentrant whenNotPaused {
-        _checkPlatformKey();
-        Config storage c = _config;
-        uint256 amount = uint256(c.platformCreditCents) * unitsPerCent;
-        if (amount == 0) revert MarketZeroAmount();
-        c.platformCreditCents = 0;
-        address platform_ = c.platform;
-        emit Withdrawn(platform_, platform_, amount);
-        token.safeTransfer(platform_, amount);
-    }
-
     // ------------------------------------------------------------------ admin
 
     /// @notice Pauses sales, listings, deposits and withdrawals. Platform admin or any platform key (settler,
@@ -303,7 +284,7 @@ contract TangibleMarket is TangibleMarketViews {
         sale.priceCents = price;
         _split(sale, e.studioId, true);
         _book(sale, e.studioId, card ? _clearAt() : 0, 0);
-        _mintLicence(licenceId, recipient, filmId, quality, card ? _holdUntil() : 0);
+        _mintLicence(licenceId, recipient, filmId, quality, card ? _holdUntil() : 0, false);
         _emitSale(sale);
     }
 
@@ -338,41 +319,8 @@ contract TangibleMarket is TangibleMarketViews {
         _requireFloor(price, e.resaleFloorCents);
         bool held = _bookResale(sale, e.studioId, oldLicenceId, _held(m), paymentRef != bytes32(0));
         _revokeLicence(oldLicenceId, l, m.owner, REASON_RESALE, newLicenceId);
-        _mintLicence(newLicenceId, recipient, m.filmId, _quality(m), held ? _holdUntil() : 0);
+        _mintLicence(newLicenceId, recipient, m.filmId, _quality(m), held ? _holdUntil() : 0, false);
         _emitSale(sale);
-    }
-
-    /// @dev Splits `sale.priceCents` (primary or resale) into `sale`'s shares and recipients.
-    function _split(Sale memory sale, uint32 studioId, bool primary) private view {
-        Studio memory sm = _studios[studioId];
-        if (primary) {
-            (sale.studioCents, sale.platformCents) = SplitLib.primary(sale.priceCents, sm.commissionBps);
-        } else {
-            (sale.sellerCents, sale.studioCents, sale.platformCents) = SplitLib.resale(sale.priceCents);
-        }
-        sale.studio = sm.royaltyRecipient;
-        sale.platform = _config.platform;
-    }
-
-    /// @dev Credits `sale`'s shares at once (`clearAt == 0`), or records them as pending until `clearAt`.
-    function _book(Sale memory sale, uint32 studioId, uint32 clearAt, uint32 taintedUntil) private {
-        if (clearAt != 0) {
-            PendingSale storage p = _pending[sale.licenceId];
-            (p.sellerCents, p.studioCents, p.platformCents) =
-            (sale.sellerCents, sale.studioCents, sale.platformCents);
-            (p.clearAt, p.studioId) = (clearAt, studioId);
-            bool tainted = taintedUntil != 0;
-            if (sale.seller != address(0) || tainted) {
-                (p.seller, p.tainted, p.taintedUntil) = (sale.seller, tainted, taintedUntil);
-            }
-            emit SalePending(sale.licenceId, clearAt, tainted);
-            return;
-        }
-        Studio storage s = _studios[studioId];
-        s.creditCents = _accrue(sale.studio, s.creditCents, sale.studioCents);
-        Config storage c = _config;
-        c.platformCreditCents = _accrue(sale.platform, c.platformCreditCents, sale.platformCents);
-        if (sale.sellerCents != 0) _creditUnits(sale.seller, sale.sellerCents);
     }
 
     /// @dev Books a resale of `oldLicenceId` as {_book}; returns whether the new licence goes on hold. A licence
@@ -387,7 +335,7 @@ contract TangibleMarket is TangibleMarketViews {
     {
         _split(sale, studioId, false);
         uint32 clearAt = card ? _clearAt() : 0;
-        uint32 taintedUntil = oldHeld ? _pending[oldLicenceId].clearAt : 0;
+        uint32 taintedUntil = oldHeld ? _pendingClearAt(oldLicenceId) : 0;
         // forge-lint: disable-next-line(block-timestamp)
         bool tainted = taintedUntil > block.timestamp;
         if (tainted) {
@@ -400,46 +348,6 @@ contract TangibleMarket is TangibleMarketViews {
         return card || tainted;
     }
 
-    /// @dev Clearance time of a card payment made now.
-    function _clearAt() private view returns (uint32) {
-        return uint32(block.timestamp) + _counters.clearancePeriod;
-    }
-
-    /// @dev Hold time of a licence minted now by a card payment or from an uncleared licence.
-    function _holdUntil() private view returns (uint32) {
-        return uint32(block.timestamp) + _config.holdPeriod;
-    }
-
-    function _emitSale(Sale memory s) private {
-        emit SaleSettled(
-            s.licenceId,
-            s.offerId,
-            s.paymentRef,
-            s.payer,
-            s.priceCents,
-            s.seller,
-            s.sellerCents,
-            s.studio,
-            s.studioCents,
-            s.platform,
-            s.platformCents
-        );
-    }
-
-    /// @dev Counts `price` in the day's card settlements, reverting past the daily limit.
-    function _chargeCardSettlement(uint64 price) private {
-        Counters storage c = _counters;
-        uint32 day = uint32(block.timestamp / 1 days);
-        (uint32 lastDay, uint64 lastSettled, uint32 limitEuros) =
-            (c.settleDay, c.settledCents, c.settleLimitEuros);
-        uint256 settled = lastDay == day ? lastSettled : 0;
-        uint256 limit = uint256(limitEuros) * 100;
-        // forge-lint: disable-next-line(unsafe-typecast)
-        if (settled + price > limit) revert MarketCardSettlementLimit(uint64(settled), price, uint64(limit));
-        // forge-lint: disable-next-line(unsafe-typecast)
-        (c.settleDay, c.settledCents) = (day, uint64(settled + price)); // <= limit < 2**39
-    }
-
     function _nextLicenceId() private returns (uint256) {
         return _counters.nextLicenceId++;
     }
@@ -448,23 +356,6 @@ contract TangibleMarket is TangibleMarketViews {
     /// {resaleLicenceId}); an inactive offer is refused by {_fillOffer} after.
     function _resaleLicence(uint256 offerId) private view returns (uint256) {
         return resaleLicenceId(_offerLicences[offerId]);
-    }
-
-    /// @dev The card licence id of `paymentRef`, reverting if it was already used.
-    function _cardLicence(bytes32 paymentRef) private view returns (uint256 licenceId) {
-        if (paymentRef == bytes32(0)) revert MarketInvalidPaymentRef();
-        licenceId = cardLicenceId(paymentRef);
-        if (_slotOf(licenceId).owner != address(0)) {
-            revert MarketPaymentRefUsed(paymentRef);
-        }
-    }
-
-    /// @dev `SETTLER_ROLE` check read from the caller's account slot (see {Account}), which the card
-    /// settlement debits right after: one cold SLOAD instead of two.
-    function _checkSettler() private view {
-        if (!_accounts[msg.sender].settler) {
-            revert AccessControlUnauthorizedAccount(msg.sender, SETTLER_ROLE);
-        }
     }
 
     /// @dev {withdraw} of `account`'s balance. A float account (a settler's or revoker's, or a former one's) pays only
@@ -479,27 +370,6 @@ contract TangibleMarket is TangibleMarketViews {
         _debit(account, amount);
         emit Withdrawn(account, to, amount);
         token.safeTransfer(to, amount);
-    }
-
-    function _debit(address account, uint256 amount) private {
-        Account storage a = _accounts[account];
-        uint256 balance = a.credit;
-        if (balance < amount) revert MarketInsufficientBalance(account, balance, amount);
-        unchecked {
-            // balance >= amount, checked above.
-            // forge-lint: disable-next-line(unsafe-typecast)
-            a.credit = uint184(balance - amount); // balance is a uint184
-        }
-    }
-
-    /// @dev Reverts unless the caller is the platform admin or holds one of the three platform key roles.
-    function _checkPlatformKey() private view {
-        if (
-            !hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && !hasRole(SETTLER_ROLE, msg.sender)
-                && !hasRole(REVOKER_ROLE, msg.sender) && !hasRole(REGISTRAR_ROLE, msg.sender)
-        ) {
-            revert MarketUnauthorizedAccount(msg.sender);
-        }
     }
 
     // ------------------------------------------------------------------ forwarded to the admin module
@@ -571,6 +441,24 @@ contract TangibleMarket is TangibleMarketViews {
 
     /// @inheritdoc TangibleLicence
     function setBaseURI(string calldata) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function withdrawStudio(uint32) external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function withdrawPlatform() external override {
+        _delegate();
+    }
+
+    /// @inheritdoc TangibleMarketCore
+    function settleCardPrimaryBatch(uint64, uint8, uint64, address[] calldata, bytes32[] calldata)
+        external
+        override
+    {
         _delegate();
     }
 

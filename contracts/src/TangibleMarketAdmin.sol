@@ -6,8 +6,8 @@ import {TangibleMarketCore} from "./TangibleMarketCore.sol";
 
 /// @title TangibleMarketAdmin
 /// @notice The cold half of {TangibleMarket}: registry administration, revocation, clearance and governance
-/// setters, implemented in {TangibleMarketCore} and its bases. The market deploys it in its constructor and runs
-/// it only by `delegatecall`, on the market's storage.
+/// setters, implemented in {TangibleMarketCore} and its bases. It is deployed first, given to the market's
+/// constructor, and run by the market only by `delegatecall`, on the market's storage.
 /// @dev Called directly, it acts on its own storage, where nobody holds a role and nothing is registered: every
 /// function then reverts or changes nothing of value.
 contract TangibleMarketAdmin is TangibleMarketCore {

@@ -2,6 +2,7 @@
 pragma solidity 0.8.30;
 
 import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
 import {IERC20Metadata} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Metadata.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {TangibleLicence} from "./TangibleLicence.sol";
@@ -15,6 +16,8 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// slot: {TangibleMarket} forwards the cold functions to {TangibleMarketAdmin} by `delegatecall`, which keeps the
 /// market under the 24,576-byte code limit (EIP-170) with one address and one ABI.
 abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransient, ITangibleMarket {
+    using SafeERC20 for IERC20;
+
     /// @notice Default hold period of card-paid licences: 3 days.
     uint24 public constant DEFAULT_HOLD_PERIOD = 3 days;
     /// @notice Longest configurable hold period: 90 days.
@@ -27,6 +30,8 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     /// @notice Default most card money settlers may settle from their floats per day, in euros (see
     /// {setCardSettlementLimit}).
     uint32 public constant DEFAULT_CARD_SETTLEMENT_LIMIT_EUROS = 50_000;
+    /// @notice Most card sales one {settleCardPrimaryBatch} settles.
+    uint256 public constant MAX_CARD_BATCH = 64;
     /// @dev Most resales one {revoke} follows (a longer chain is unwound by revoking again, see {revoke}).
     uint256 internal constant _MAX_HOPS = 32;
     /// @notice Smallest resale price in cents (every share > 0).
@@ -87,6 +92,29 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         uint32 taintedUntil; // the licence sold's clearance time: {revoke} follows a resale only before it
     }
 
+    /// @notice The pending record the card-paid primary sales of one edition settled in the same second by
+    /// {settleCardPrimaryBatch} share, in place of one {PendingSale} each (their shares are equal): one sale's
+    /// shares, their clearance time and studio, and how many of them are still pending. Keyed by
+    /// {_poolKey}(film, quality, second), all three read from the licence slot, where a pooled licence's
+    /// pooled bit says its sale is pending there.
+    struct PendingPool {
+        uint64 studioCents;
+        uint64 platformCents;
+        uint32 clearAt;
+        uint32 studioId;
+        uint32 count;
+    }
+
+    /// @dev What the sales of one {settleCardPrimaryBatch} share.
+    struct CardBatch {
+        uint64 filmId;
+        uint8 quality;
+        uint32 studioId;
+        uint32 clearAt;
+        uint32 holdUntil;
+        bool pooled; // their pending shares in the edition's pool of this second, see {_joinPool}
+    }
+
     /// @dev One sale's settlement record, see {SaleSettled}.
     struct Sale {
         uint256 licenceId;
@@ -123,6 +151,8 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     mapping(uint256 licenceId => PendingSale) internal _pending;
     /// @dev The licence that replaced an uncleared licence sold on (followed by {revoke}).
     mapping(uint256 licenceId => uint256 successor) internal _successors;
+    /// @dev Pending records of batched card sales, see {PendingPool}.
+    mapping(uint256 poolKey => PendingPool) internal _pools;
 
     modifier whenNotPaused() {
         if (_config.paused) revert EnforcedPause();
@@ -187,10 +217,10 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     function clearSales(uint256[] calldata licenceIds) external virtual returns (uint256 cleared) {
         for (uint256 i; i < licenceIds.length; ++i) {
             uint256 id = licenceIds[i];
-            PendingSale memory p = _pending[id];
+            (PendingSale memory p, uint256 poolKey) = _pendingOf(id);
             // forge-lint: disable-next-line(block-timestamp)
             if (p.clearAt == 0 || p.clearAt > block.timestamp) continue;
-            delete _pending[id];
+            _dropPending(id, poolKey);
             if (p.sellerCents != 0) _creditUnits(p.seller, p.sellerCents);
             Studio storage s = _studios[p.studioId];
             s.creditCents = _accrue(s.royaltyRecipient, s.creditCents, p.studioCents);
@@ -253,6 +283,89 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         emit ClearancePeriodChanged(clearancePeriod_);
     }
 
+    /// @notice Pays a studio's accrued earnings to its royalty recipient. Studio admin, royalty recipient or
+    /// registrar.
+    /// @dev Emits a {Withdrawn} event (`account = to = royalty recipient`).
+    function withdrawStudio(uint32 studioId) external virtual nonReentrant whenNotPaused {
+        _requireStudio(studioId);
+        Studio storage s = _studios[studioId];
+        address recipient = s.royaltyRecipient;
+        if (msg.sender != recipient) _checkStudioOrRegistrar(studioId);
+        uint256 amount = uint256(s.creditCents) * unitsPerCent;
+        if (amount == 0) revert MarketZeroAmount();
+        s.creditCents = 0;
+        emit Withdrawn(recipient, recipient, amount);
+        token.safeTransfer(recipient, amount);
+    }
+
+    /// @notice Pays the platform's accrued fees to the platform account. Platform admin or any platform key
+    /// (settler, revoker, registrar).
+    /// @dev Emits a {Withdrawn} event (`account = to = platform`).
+    function withdrawPlatform() external virtual nonReentrant whenNotPaused {
+        _checkPlatformKey();
+        Config storage c = _config;
+        uint256 amount = uint256(c.platformCreditCents) * unitsPerCent;
+        if (amount == 0) revert MarketZeroAmount();
+        c.platformCreditCents = 0;
+        address platform_ = c.platform;
+        emit Withdrawn(platform_, platform_, amount);
+        token.safeTransfer(platform_, amount);
+    }
+
+    /// @dev Reverts unless the caller is the platform admin or holds one of the three platform key roles.
+    function _checkPlatformKey() internal view {
+        if (
+            !hasRole(DEFAULT_ADMIN_ROLE, msg.sender) && !hasRole(SETTLER_ROLE, msg.sender)
+                && !hasRole(REVOKER_ROLE, msg.sender) && !hasRole(REGISTRAR_ROLE, msg.sender)
+        ) {
+            revert MarketUnauthorizedAccount(msg.sender);
+        }
+    }
+
+    // ------------------------------------------------------------------ batched card settlement (run by the admin module)
+
+    /// @notice Settles card payments for `recipients.length` primary sales of edition `(filmId, quality)` at once
+    /// (1 to {MAX_CARD_BATCH}): sale `i` mints {TangibleMarketViews-cardLicenceId}(`paymentRefs[i]`) to
+    /// `recipients[i]` (no ids returned: the caller knows them), exactly as {TangibleMarket-settleCardPrimary} would one by one (same price check, float
+    /// debit, daily limit, hold, clearance, events and licence ids), all or none. The sales' pending shares
+    /// share one record ({PendingPool}) with the other sales of the edition batched in the same second: per
+    /// sale, no pending slot of its own. {pendingSale}, {clearSales} and {revoke} read and settle a pooled sale
+    /// like any other. `SETTLER_ROLE` only.
+    /// @dev Emits per sale {SalePending}, {Transfer}, {LicenceMinted} and {SaleSettled} events, in that order.
+    function settleCardPrimaryBatch(
+        uint64 filmId,
+        uint8 quality,
+        uint64 expectedPriceCents,
+        address[] calldata recipients,
+        bytes32[] calldata paymentRefs
+    ) external virtual whenNotPaused {
+        _checkSettler();
+        uint256 n = recipients.length;
+        if (n == 0 || n > MAX_CARD_BATCH || paymentRefs.length != n) {
+            revert MarketInvalidBatch(n, paymentRefs.length);
+        }
+        CardBatch memory b;
+        (b.filmId, b.quality) = (filmId, quality);
+        Edition memory e = _editions[_editionKey(filmId, quality)];
+        uint64 price = e.priceCents;
+        if (price == 0) revert RegistryEditionNotFound(filmId, quality);
+        if (!e.active) revert MarketEditionInactive(filmId, quality);
+        if (expectedPriceCents != price) revert MarketPriceMismatch(expectedPriceCents, price);
+        Sale memory sale;
+        sale.payer = msg.sender;
+        sale.priceCents = price;
+        _split(sale, e.studioId, true);
+        uint256 total = uint256(price) * n;
+        // More than any daily limit (< 2**39 cents) when it does not fit: refused there.
+        _chargeCardSettlement(total > type(uint64).max ? type(uint64).max : uint64(total));
+        _debit(msg.sender, total * unitsPerCent);
+        (b.studioId, b.clearAt, b.holdUntil) = (e.studioId, _clearAt(), _holdUntil());
+        b.pooled = _joinPool(b, sale, n);
+        for (uint256 i; i < n; ++i) {
+            _settleInBatch(b, sale, recipients[i], paymentRefs[i]);
+        }
+    }
+
     // ------------------------------------------------------------------ internal
 
     /// @dev Gives back the pending shares of the sale that minted `licenceId`, if its clearance time has not
@@ -260,10 +373,10 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     /// float, and the card holder is refunded off chain), tainted or not; else (a crypto-paid sale of an
     /// uncleared licence) to the buyer (`owner`). Returns whether anything was pending.
     function _clawBack(uint256 licenceId, address owner) internal returns (bool) {
-        PendingSale memory p = _pending[licenceId];
+        (PendingSale memory p, uint256 poolKey) = _pendingOf(licenceId);
         // forge-lint: disable-next-line(block-timestamp)
         if (p.clearAt <= block.timestamp) return false;
-        delete _pending[licenceId];
+        _dropPending(licenceId, poolKey);
         // Never the buyer of a card-paid sale: a stolen card buying an uncleared licence would be refunded
         // in stablecoin, withdrawable at once, when its chargeback revokes the licence.
         address to = p.tainted && licenceId & _CARD_ID_FLAG == 0 ? owner : msg.sender;
@@ -272,6 +385,190 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
         _accounts[to].credit += uint184(amount); // < 3 * 2**64 * 1e16 < 2**120
         emit SaleClawedBack(licenceId, to, amount);
         return true;
+    }
+
+    /// @dev Splits `sale.priceCents` (primary or resale) into `sale`'s shares and recipients.
+    function _split(Sale memory sale, uint32 studioId, bool primary) internal view {
+        Studio memory sm = _studios[studioId];
+        if (primary) {
+            (sale.studioCents, sale.platformCents) = SplitLib.primary(sale.priceCents, sm.commissionBps);
+        } else {
+            (sale.sellerCents, sale.studioCents, sale.platformCents) = SplitLib.resale(sale.priceCents);
+        }
+        sale.studio = sm.royaltyRecipient;
+        sale.platform = _config.platform;
+    }
+
+    /// @dev Credits `sale`'s shares at once (`clearAt == 0`), or records them as pending until `clearAt`.
+    function _book(Sale memory sale, uint32 studioId, uint32 clearAt, uint32 taintedUntil) internal {
+        if (clearAt != 0) {
+            PendingSale storage p = _pending[sale.licenceId];
+            (p.sellerCents, p.studioCents, p.platformCents) =
+            (sale.sellerCents, sale.studioCents, sale.platformCents);
+            (p.clearAt, p.studioId) = (clearAt, studioId);
+            bool tainted = taintedUntil != 0;
+            if (sale.seller != address(0) || tainted) {
+                (p.seller, p.tainted, p.taintedUntil) = (sale.seller, tainted, taintedUntil);
+            }
+            emit SalePending(sale.licenceId, clearAt, tainted);
+            return;
+        }
+        Studio storage s = _studios[studioId];
+        s.creditCents = _accrue(sale.studio, s.creditCents, sale.studioCents);
+        Config storage c = _config;
+        c.platformCreditCents = _accrue(sale.platform, c.platformCreditCents, sale.platformCents);
+        if (sale.sellerCents != 0) _creditUnits(sale.seller, sale.sellerCents);
+    }
+
+    function _emitSale(Sale memory s) internal {
+        emit SaleSettled(
+            s.licenceId,
+            s.offerId,
+            s.paymentRef,
+            s.payer,
+            s.priceCents,
+            s.seller,
+            s.sellerCents,
+            s.studio,
+            s.studioCents,
+            s.platform,
+            s.platformCents
+        );
+    }
+
+    /// @dev Counts `price` in the day's card settlements, reverting past the daily limit.
+    function _chargeCardSettlement(uint64 price) internal {
+        Counters storage c = _counters;
+        uint32 day = uint32(block.timestamp / 1 days);
+        (uint32 lastDay, uint64 lastSettled, uint32 limitEuros) =
+            (c.settleDay, c.settledCents, c.settleLimitEuros);
+        uint256 settled = lastDay == day ? lastSettled : 0;
+        uint256 limit = uint256(limitEuros) * 100;
+        // forge-lint: disable-next-line(unsafe-typecast)
+        if (settled + price > limit) revert MarketCardSettlementLimit(uint64(settled), price, uint64(limit));
+        // forge-lint: disable-next-line(unsafe-typecast)
+        (c.settleDay, c.settledCents) = (day, uint64(settled + price)); // <= limit < 2**39
+    }
+
+    /// @dev Clearance time of a card payment made now.
+    function _clearAt() internal view returns (uint32) {
+        return uint32(block.timestamp) + _counters.clearancePeriod;
+    }
+
+    /// @dev Hold time of a licence minted now by a card payment or from an uncleared licence.
+    function _holdUntil() internal view returns (uint32) {
+        return uint32(block.timestamp) + _config.holdPeriod;
+    }
+
+    /// @dev The card licence id of `paymentRef`, reverting if it was already used.
+    function _cardLicence(bytes32 paymentRef) internal view returns (uint256 licenceId) {
+        if (paymentRef == bytes32(0)) revert MarketInvalidPaymentRef();
+        licenceId = _cardIdOf(paymentRef);
+        if (_slotOf(licenceId).owner != address(0)) {
+            revert MarketPaymentRefUsed(paymentRef);
+        }
+    }
+
+    /// @dev The licence id a card settlement with `paymentRef` mints (see {TangibleMarketViews-cardLicenceId}).
+    function _cardIdOf(bytes32 paymentRef) internal pure returns (uint256 licenceId) {
+        // keccak256(abi.encode(paymentRef)), hashed in scratch space: no memory allocated per sale of a batch.
+        assembly ("memory-safe") {
+            mstore(0, paymentRef)
+            licenceId := keccak256(0, 32)
+        }
+        return (licenceId | _CARD_ID_FLAG) & ~_GENERATION_MASK;
+    }
+
+    /// @dev `SETTLER_ROLE` check read from the caller's account slot (see {Account}), which the card
+    /// settlement debits right after: one cold SLOAD instead of two.
+    function _checkSettler() internal view {
+        if (!_accounts[msg.sender].settler) {
+            revert AccessControlUnauthorizedAccount(msg.sender, SETTLER_ROLE);
+        }
+    }
+
+    function _debit(address account, uint256 amount) internal {
+        Account storage a = _accounts[account];
+        uint256 balance = a.credit;
+        if (balance < amount) revert MarketInsufficientBalance(account, balance, amount);
+        unchecked {
+            // balance >= amount, checked above.
+            // forge-lint: disable-next-line(unsafe-typecast)
+            a.credit = uint184(balance - amount); // balance is a uint184
+        }
+    }
+
+    /// @dev The pending record of the sale that minted `licenceId` (`clearAt == 0`: none), its own or its pool's
+    /// (then `poolKey != 0`, see {PendingPool}). Only a card licence can be pooled: other ids skip the licence read.
+    function _pendingOf(uint256 licenceId) internal view returns (PendingSale memory p, uint256 poolKey) {
+        p = _pending[licenceId];
+        if (p.clearAt != 0 || licenceId & _CARD_ID_FLAG == 0) return (p, 0);
+        Licence memory l = _licenceAt(licenceId);
+        if (!_pooled(l)) return (p, 0);
+        poolKey = _poolKey(l.filmId, _quality(l), l.acquiredAt);
+        PendingPool memory q = _pools[poolKey];
+        (p.studioCents, p.platformCents, p.clearAt, p.studioId) =
+        (q.studioCents, q.platformCents, q.clearAt, q.studioId);
+    }
+
+    /// @dev Removes the pending record {_pendingOf} returned for `licenceId`: its own, or its place in the pool
+    /// (the pooled bit cleared, the pool's count decremented, the pool deleted with its last sale).
+    function _dropPending(uint256 licenceId, uint256 poolKey) internal {
+        if (poolKey == 0) {
+            delete _pending[licenceId];
+            return;
+        }
+        _unpool(_slotOf(licenceId));
+        PendingPool storage q = _pools[poolKey];
+        uint32 count = q.count - 1; // >= 1: this licence is counted while its pooled bit is set
+        if (count == 0) delete _pools[poolKey];
+        else q.count = count;
+    }
+
+    /// @dev Adds `n` card sales of edition `(filmId, quality)` made now, with `sale`'s shares, to the edition's
+    /// pool of this second; false, with nothing written, when that pool holds sales with other shares or
+    /// another clearance time (a price, commission or clearance change within the second): the sales then
+    /// get records of their own.
+    function _joinPool(CardBatch memory b, Sale memory sale, uint256 n) internal returns (bool) {
+        uint256 key = _poolKey(b.filmId, b.quality, block.timestamp);
+        PendingPool memory pool = _pools[key];
+        if (
+            pool.count != 0
+                && (pool.studioCents != sale.studioCents
+                    || pool.platformCents != sale.platformCents
+                    || pool.clearAt != b.clearAt
+                    || pool.studioId != b.studioId)
+        ) return false;
+        // One SSTORE. The count cannot overflow in practice: each sale in it cost a mint (n <= MAX_CARD_BATCH).
+        // forge-lint: disable-next-line(unsafe-typecast)
+        _pools[key] =
+            PendingPool(sale.studioCents, sale.platformCents, b.clearAt, b.studioId, pool.count + uint32(n));
+        return true;
+    }
+
+    /// @dev One sale of a {settleCardPrimaryBatch}: the licence of `paymentRef` (refused if used before, or
+    /// earlier in the batch) minted to `recipient`, its pending record pooled or its own, its events.
+    function _settleInBatch(CardBatch memory b, Sale memory sale, address recipient, bytes32 paymentRef)
+        internal
+    {
+        if (recipient == address(0)) revert MarketInvalidRecipient(recipient);
+        uint256 licenceId = _cardLicence(paymentRef);
+        (sale.licenceId, sale.paymentRef) = (licenceId, paymentRef);
+        if (b.pooled) emit SalePending(licenceId, b.clearAt, false);
+        else _book(sale, b.studioId, b.clearAt, 0);
+        _mintLicence(licenceId, recipient, b.filmId, b.quality, b.holdUntil, b.pooled);
+        _emitSale(sale);
+    }
+
+    /// @dev The clearance time of the sale that minted `licenceId` (0: nothing pending).
+    function _pendingClearAt(uint256 licenceId) internal view returns (uint32) {
+        (PendingSale memory p,) = _pendingOf(licenceId);
+        return p.clearAt;
+    }
+
+    /// @dev Key of the {PendingPool} of edition `(filmId, quality)`'s card sales batched at time `at`.
+    function _poolKey(uint256 filmId, uint256 quality, uint256 at) internal pure returns (uint256) {
+        return filmId << 40 | quality << 32 | at; // filmId >= 1: never 0
     }
 
     /// @dev Credits `cents` to `account`'s withdrawable balance (a seller's share).

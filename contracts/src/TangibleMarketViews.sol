@@ -42,8 +42,8 @@ abstract contract TangibleMarketViews is TangibleOffers {
     /// licence sold's own `clearAt` if later. {clearSales} credits them after `clearAt`; {revoke} before it
     /// gives them back: a card sale's to the revoker (the card holder is refunded off chain), a tainted crypto sale's
     /// to the licence's owner (the recipient the buyer named).
-    function pendingSale(uint256 licenceId) external view returns (PendingSale memory) {
-        return _pending[licenceId];
+    function pendingSale(uint256 licenceId) external view returns (PendingSale memory p) {
+        (p,) = _pendingOf(licenceId);
     }
 
     /// @notice The platform's fee recipient.
@@ -92,7 +92,7 @@ abstract contract TangibleMarketViews is TangibleOffers {
     /// @notice The licence id a card settlement with `paymentRef` mints: `keccak256(paymentRef)` with the top
     /// bit set (never a sequential id) and the generation bits (192-199) clear.
     function cardLicenceId(bytes32 paymentRef) public pure returns (uint256) {
-        return (uint256(keccak256(abi.encode(paymentRef))) | _CARD_ID_FLAG) & ~_GENERATION_MASK;
+        return _cardIdOf(paymentRef);
     }
 
     /// @notice The licence id a resale of live licence `licenceId` paid in stablecoin ({TangibleMarket-buyOffer}, or a

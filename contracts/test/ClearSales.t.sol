@@ -281,11 +281,11 @@ contract ClearSalesTest is ClearanceFixture {
 
     // ------------------------------------------------------------------ the admin module
 
-    /// @dev The module the market delegates its cold functions to is a contract of its own (the market's first
-    /// creation). Called directly, it runs on its own storage, where nobody holds a role: whoever calls, nothing
+    /// @dev The module the market delegates its cold functions to is a contract of its own (deployed before the
+    /// market). Called directly, it runs on its own storage, where nobody holds a role: whoever calls, nothing
     /// of the market changes (no call reaches the market, no slot of it is written).
     function test_adminModule_calledDirectlyChangesNothingOfTheMarket() public {
-        address module = vm.computeCreateAddress(address(market), 1);
+        address module = address(adminModule);
         assertGt(module.code.length, 0, "the module is deployed");
         assertEq(address(TangibleMarketAdmin(module).token()), address(euro));
         assertFalse(TangibleMarketAdmin(module).hasRole(bytes32(0), admin), "no role in the module");
@@ -295,7 +295,7 @@ contract ClearSalesTest is ClearanceFixture {
         uint256[] memory ids = new uint256[](1);
         ids[0] = pendingId;
 
-        bytes[] memory calls = new bytes[](24);
+        bytes[] memory calls = new bytes[](27);
         calls[0] = abi.encodeCall(TangibleMarket.registerStudio, (stranger, stranger, "rogue"));
         calls[1] = abi.encodeCall(TangibleMarket.updateStudio, (studioId, stranger, stranger, "rogue"));
         calls[2] = abi.encodeCall(TangibleMarket.setStudioCommission, (studioId, 3000));
@@ -321,6 +321,13 @@ contract ClearSalesTest is ClearanceFixture {
         calls[21] = abi.encodeCall(IAccessControl.grantRole, (op, stranger));
         calls[22] = abi.encodeCall(IAccessControl.revokeRole, (op, operator));
         calls[23] = abi.encodeCall(IAccessControl.renounceRole, (bytes32(0), admin));
+        calls[24] = abi.encodeCall(TangibleMarket.withdrawStudio, (studioId));
+        calls[25] = abi.encodeCall(TangibleMarket.withdrawPlatform, ());
+        address[] memory to = new address[](1);
+        to[0] = stranger;
+        bytes32[] memory refs = new bytes32[](1);
+        refs[0] = keccak256("rogue-ref");
+        calls[26] = abi.encodeCall(TangibleMarket.settleCardPrimaryBatch, (filmId, SD, PRICE_SD, to, refs));
 
         address[4] memory callers = [admin, operator, studioAdmin, stranger];
         vm.warp(T0 + WINDOW); // the pending sale is clearable: only the market's own clearSales may clear it

@@ -7,6 +7,7 @@ import {TangibleMarket} from "../src/TangibleMarket.sol";
 import {TangibleRegistry} from "../src/TangibleRegistry.sol";
 import {ApprovingWallet} from "./Orders.t.sol";
 import {ClearanceFixture} from "./utils/ClearanceFixture.sol";
+import {deployMarket} from "./utils/DeployMarket.sol";
 
 /// @dev Signed credit orders relayed by someone else than the account (issue 12 item 2): the account's signature
 /// spends its credit (buy an edition, buy an offer, withdraw) and nothing else; the nonce (shared with resale
@@ -299,7 +300,7 @@ contract CreditOrdersTest is ClearanceFixture {
     }
 
     function test_otherMarket_isRefused() public {
-        TangibleMarket other = new TangibleMarket(euro, admin, operator, platform);
+        TangibleMarket other = deployMarket(euro, admin, operator, platform);
         CreditOrder memory o = _order(spender, WITHDRAW, 0, 10_000, carol);
         bytes32 structHash = keccak256(
             abi.encode(

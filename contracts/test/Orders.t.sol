@@ -5,6 +5,7 @@ import {IERC1271} from "@openzeppelin/contracts/interfaces/IERC1271.sol";
 import {ITangibleMarket} from "../src/ITangibleMarket.sol";
 import {TangibleMarket} from "../src/TangibleMarket.sol";
 import {TangibleTest} from "./utils/TangibleTest.sol";
+import {deployMarket} from "./utils/DeployMarket.sol";
 
 /// @dev A contract wallet (ERC-1271) that approves the digests its owner pre-approved.
 contract ApprovingWallet is IERC1271 {
@@ -139,7 +140,7 @@ contract OrdersTest is TangibleTest {
 
     function test_otherMarket_isRefused() public {
         uint256 deadline = block.timestamp + 1 hours;
-        TangibleMarket other = new TangibleMarket(euro, admin, operator, platform);
+        TangibleMarket other = deployMarket(euro, admin, operator, platform);
         bytes32 structHash = keccak256(
             abi.encode(market.ORDER_TYPEHASH(), seller, uint8(0), licence, uint64(800), uint32(0), deadline)
         );

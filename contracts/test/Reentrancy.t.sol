@@ -5,6 +5,7 @@ import {ERC20} from "@openzeppelin/contracts/token/ERC20/ERC20.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 import {Test} from "forge-std/Test.sol";
 import {TangibleMarket} from "../src/TangibleMarket.sol";
+import {deployMarket} from "./utils/DeployMarket.sol";
 
 /// @dev A hostile stablecoin that calls back into the market from `transferFrom`/`transfer`.
 contract ReentrantEuro is ERC20("Hostile", "HOST") {
@@ -54,7 +55,7 @@ contract ReentrancyTest is Test {
 
     function setUp() public {
         token = new ReentrantEuro();
-        market = new TangibleMarket(token, admin, admin, admin);
+        market = deployMarket(token, admin, admin, admin);
         vm.startPrank(admin);
         uint32 studioId = market.registerStudio(admin, admin, "S");
         filmId = market.registerFilm(studioId, "F", 2000);

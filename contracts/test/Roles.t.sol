@@ -5,6 +5,7 @@ import {TangibleTest} from "./utils/TangibleTest.sol";
 import {TangibleMarket} from "../src/TangibleMarket.sol";
 import {TangibleRegistry} from "../src/TangibleRegistry.sol";
 import {ITangibleMarket} from "../src/ITangibleMarket.sol";
+import {deployMarket} from "./utils/DeployMarket.sol";
 
 /// @notice Least privilege for the platform's hot keys (issue 13 item 1, contracts audit M-4): the operator role
 /// is split into a settler (card settlement from its float), a revoker (revocation) and a registrar
@@ -41,7 +42,7 @@ contract RolesTest is TangibleTest {
         assertTrue(market.hasRole(settlerRole, operator));
         assertTrue(market.hasRole(revokerRole, operator));
         assertTrue(market.hasRole(registrarRole, operator));
-        TangibleMarket bare = new TangibleMarket(euro, admin, address(0), platform);
+        TangibleMarket bare = deployMarket(euro, admin, address(0), platform);
         assertFalse(bare.hasRole(settlerRole, address(0)));
         assertFalse(bare.hasRole(revokerRole, address(0)));
         assertFalse(bare.hasRole(registrarRole, address(0)));

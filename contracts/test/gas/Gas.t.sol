@@ -22,6 +22,8 @@ contract GasTest is TangibleTest {
     /// baseline's (`oz`, `freshRecipient`): reading `filmId` cost the market's tests 2,100 gas the yardstick
     /// did not pay (contracts audit, 3.2). Checked against the registered id in {setUp}.
     uint64 internal constant FILM = 1;
+    /// @dev Sales in {test_gas_cardBatchOf10}.
+    uint256 internal constant BATCH = 10;
     OzMintHarness internal oz;
     uint256 internal offerId;
     address internal freshRecipient = makeAddr("fresh-recipient");
@@ -61,6 +63,20 @@ contract GasTest is TangibleTest {
 
     function test_gas_resaleBuy() public {
         market.buyOffer(offerId, 1_000, freshRecipient);
+    }
+
+    /// @dev Card sales of one edition batched: {BATCH} of them, to fresh recipients, in one call; `make gas`
+    /// divides by {BATCH}. Building the arguments is not metered.
+    function test_gas_cardBatchOf10() public {
+        vm.pauseGasMetering();
+        address[] memory to = new address[](BATCH);
+        bytes32[] memory refs = new bytes32[](BATCH);
+        for (uint256 i; i < BATCH; ++i) {
+            to[i] = address(uint160(uint256(keccak256(abi.encode("batch-recipient", i)))));
+            refs[i] = keccak256(abi.encode("pi_batch", i));
+        }
+        vm.resumeGasMetering();
+        market.settleCardPrimaryBatch(FILM, HD, PRICE_HD, to, refs);
     }
 
     /// @dev The same offer bought by card: the operator settles it from its float, the new licence is held and

@@ -4,10 +4,11 @@ pragma solidity 0.8.30;
 import {Test} from "forge-std/Test.sol";
 import {OzMintHarness} from "./Gas.t.sol";
 
-/// @dev Not the market: the least a card settlement can cost while each card sale keeps a pending record of its
-/// own, as the market does today (`PendingSale`, so that a dispute within the clearance period claws back that
-/// one sale, issue 12 item 3). Measured in the same run as the yardstick, it shows whether issue 13's card
-/// targets are reachable without changing that layout. A card sale then must (1) check the caller's settler
+/// @dev Not the market: the least a single card settlement can cost while it keeps a pending record of its
+/// own, as the market's `settleCardPrimary` does (`PendingSale`, so that a dispute within the clearance period
+/// claws back that one sale, issue 12 item 3). Measured in the same run as the yardstick, it shows whether
+/// issue 13's card mint target is reachable without changing that layout (the batched target is met by
+/// `settleCardPrimaryBatch`, whose sales share one record per edition and second: `test_gas_cardBatchOf10`). A card sale then must (1) check the caller's settler
 /// role (one storage read), (2) write the licence (a fresh slot, as the yardstick does), (3) count the
 /// recipient's licences (a fresh slot for a fresh recipient, as the yardstick does), (4) write its pending
 /// record (a fresh slot) and (5) emit `Transfer`. This harness does exactly that and nothing else: no float
@@ -39,16 +40,6 @@ contract CardSettlementFloor {
         _record(to, licenceId, pendingRecord);
     }
 
-    /// @dev Card sales in one call: the role is read once, each sale still writes its three fresh slots.
-    function settleBatch(address[] calldata to, uint256[] calldata licenceIds, uint256 pendingRecord)
-        external
-    {
-        if (_settlers[msg.sender] == 0) revert Unauthorized();
-        for (uint256 i; i < to.length; ++i) {
-            _record(to[i], licenceIds[i], pendingRecord);
-        }
-    }
-
     /// @dev One card sale with its pending record folded into the licence slot (the price there, the
     /// clearance time from the settings' history), the money pending in a per-day bucket that every card sale
     /// of the day updates: role read and float debit (one slot), pause flag, edition (price, active, studio),
@@ -69,35 +60,6 @@ contract CardSettlementFloor {
         emit Transfer(address(0), to, licenceId);
     }
 
-    /// @dev Card sales of one edition in one call, each record folded into its licence slot, the money pending in
-    /// one bucket per (edition, second) that the batch's sales share: role read and float debit once, pause flag
-    /// and edition once, then per sale the two fresh slots, the bucket (fresh for the first sale, then warm) and
-    /// `Transfer`. Nothing else, as above.
-    function settleBatchFolded(
-        address[] calldata to,
-        uint256[] calldata licenceIds,
-        uint256 editionKey,
-        uint64 price
-    ) external {
-        uint256 settler = _settlers[msg.sender];
-        if (settler & 1 == 0 || _paused) revert Unauthorized();
-        uint256 edition = _editions[editionKey];
-        // forge-lint: disable-next-line(unsafe-typecast)
-        if (uint64(edition) != price || edition >> 64 & 1 == 0) revert Unauthorized(); // the price's 64 bits
-        _settlers[msg.sender] = settler - ((uint256(price) * to.length) << 8);
-        uint256 bucket = uint256(keccak256(abi.encode(editionKey, block.timestamp)));
-        for (uint256 i; i < to.length; ++i) {
-            address recipient = to[i];
-            _licences[licenceIds[i]] =
-                uint256(uint160(recipient)) | (block.timestamp << 192) | (uint256(price) << 224);
-            unchecked {
-                _balances[recipient] += 1;
-            }
-            _buckets[bucket] += price;
-            emit Transfer(address(0), recipient, licenceIds[i]);
-        }
-    }
-
     function _record(address to, uint256 licenceId, uint256 pendingRecord) private {
         _licences[licenceId] = uint256(uint160(to)) | (block.timestamp << 192);
         unchecked {
@@ -108,12 +70,9 @@ contract CardSettlementFloor {
     }
 }
 
-/// @dev The floors, with a pending slot per card sale, of issue 13's two card targets (card mint <= 1.3x the
-/// yardstick, batched card settlement <= 1.15x per licence), beside the yardstick in one forge run; `make gas`
-/// prints them against the targets.
+/// @dev The floors of issue 13's single card mint target (<= 1.3x the yardstick), with a pending slot of its own
+/// and with the record folded, beside the yardstick in one forge run; `make gas` prints them against the target.
 contract GasFloorTest is Test {
-    /// @dev Sales in the batch floor; `make gas` divides by it.
-    uint256 internal constant BATCH = 10;
     OzMintHarness internal oz;
     CardSettlementFloor internal floor;
     /// @dev Read from storage by the floor and by the yardstick alike, as in {GasTest}.
@@ -138,36 +97,5 @@ contract GasFloorTest is Test {
 
     function test_gas_floorCardMintFolded() public {
         floor.settleFolded(freshRecipient, uint256(keccak256("pi_floor")) | (1 << 255), 1, 1_300);
-    }
-
-    /// @dev {BATCH} card sales of one edition to fresh recipients in one call, records folded (see
-    /// {CardSettlementFloor-settleBatchFolded}); building the arguments is not metered.
-    function test_gas_floorCardBatchOf10Folded() public {
-        vm.pauseGasMetering();
-        (address[] memory to, uint256[] memory licenceIds) = _batch();
-        vm.resumeGasMetering();
-        floor.settleBatchFolded(to, licenceIds, 1, 1_300);
-    }
-
-    function _batch() internal pure returns (address[] memory to, uint256[] memory licenceIds) {
-        to = new address[](BATCH);
-        licenceIds = new uint256[](BATCH);
-        for (uint256 i; i < BATCH; ++i) {
-            to[i] = address(uint160(uint256(keccak256(abi.encode("batch-recipient", i)))));
-            licenceIds[i] = uint256(keccak256(abi.encode("batch-licence", i))) | (1 << 255);
-        }
-    }
-
-    /// @dev {BATCH} card sales to fresh recipients in one call; building the arguments is not metered.
-    function test_gas_floorCardBatchOf10() public {
-        vm.pauseGasMetering();
-        address[] memory to = new address[](BATCH);
-        uint256[] memory licenceIds = new uint256[](BATCH);
-        for (uint256 i; i < BATCH; ++i) {
-            to[i] = address(uint160(uint256(keccak256(abi.encode("batch-recipient", i)))));
-            licenceIds[i] = uint256(keccak256(abi.encode("batch-licence", i))) | (1 << 255);
-        }
-        vm.resumeGasMetering();
-        floor.settleBatch(to, licenceIds, 1);
     }
 }

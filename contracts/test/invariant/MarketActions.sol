@@ -59,6 +59,74 @@ abstract contract MarketActions is MarketOrderActions {
         }
     }
 
+    /// @dev Card sales of one edition in one call: 1 to 4 of them, with fresh references, sometimes one refused
+    /// (a used, repeated or zero reference, a zero recipient: then none settles), sometimes lengths that differ.
+    function _settleCardBatch(uint256 seed) internal {
+        _settleCardBatchAt(seed, _rand(seed, "edition") % _eds.length);
+    }
+
+    /// @dev {_settleCardBatch} of edition `e`.
+    function _settleCardBatchAt(uint256 seed, uint256 e) internal {
+        EditionModel memory ed = _eds[e];
+        address caller = _settler(seed);
+        (address[] memory to, bytes32[] memory refs, bool salesOk) = _batchOf(seed, 1 + _rand(seed, "n") % 4);
+        uint64 expected = _expectedPrice(seed, ed.price);
+        uint64 total = uint64(ed.price * to.length);
+        // The batch checks its sales' recipients and references after the daily limit and the float.
+        bool rest = _has(caller, SETTLE) && !modelPaused && ed.active && expected == ed.price
+            && to.length == refs.length;
+        CardLimit memory limit = _cardLimit(total);
+        bool expectOk = rest && limit.within && modelCredit[caller] >= total * unitsPerCent && salesOk;
+        vm.prank(caller);
+        try market.settleCardPrimaryBatch(ed.filmId, ed.quality, expected, to, refs) {
+            if (_outcome(Action.SettleCardBatch, _has(caller, SETTLE), expectOk, true)) {
+                _batchModel(ed, to, refs);
+                _chargeCardModel(total);
+                modelCredit[caller] -= total * unitsPerCent;
+            }
+        } catch (bytes memory err) {
+            _outcome(Action.SettleCardBatch, _has(caller, SETTLE), expectOk, false);
+            if (rest && !limit.within) _limitRefused("settleCardPrimaryBatch", err, limit);
+        }
+    }
+
+    /// @dev The batch's sales, each as a card primary sale.
+    function _batchModel(EditionModel memory ed, address[] memory to, bytes32[] memory refs) internal {
+        for (uint256 i; i < to.length; ++i) {
+            uint256 id = cardId(refs[i]);
+            _useRef(refs[i]);
+            _mintModel(id, to[i], ed.filmId, ed.quality, _holdUntil());
+            _cardPrimaryModel(id, ed);
+        }
+        ghostBatchedSales += to.length;
+    }
+
+    /// @dev `n` recipients and fresh references, and whether every sale is valid: one time in six one sale is
+    /// spoilt (a zero recipient, a used reference, the batch's first reference again, or zero), one time in
+    /// sixteen a reference is missing.
+    function _batchOf(uint256 seed, uint256 n)
+        internal
+        view
+        returns (address[] memory to, bytes32[] memory refs, bool ok)
+    {
+        uint256 r = _rand(seed, "spoil");
+        to = new address[](n);
+        refs = new bytes32[](r % 16 == 0 ? n - 1 : n);
+        ok = true;
+        for (uint256 i; i < n; ++i) {
+            to[i] = _user(_rand(seed, string.concat("to", vm.toString(i))));
+            if (i < refs.length) refs[i] = _freshRef(i);
+        }
+        if (r % 6 != 0 || refs.length == 0) return (to, refs, ok);
+        uint256 k = (r >> 8) % refs.length;
+        uint256 how = (r >> 16) % 4;
+        ok = false;
+        if (how == 0) to[k] = address(0);
+        else if (how == 1 && usedRefs.length != 0) refs[k] = usedRefs[(r >> 24) % usedRefs.length];
+        else if (how == 2 && k != 0) refs[k] = refs[0];
+        else refs[k] = bytes32(0);
+    }
+
     function _list(uint256 seed) internal {
         uint256 id = _pickListable(seed);
         LicenceModel memory l = _lic[id];

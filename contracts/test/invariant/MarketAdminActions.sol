@@ -35,7 +35,7 @@ abstract contract MarketAdminActions is MarketActions {
     /// @dev One random action while the market is paused: pausable ones must revert, the others (cancel, signed
     /// or not, revoke, clearing, registry and admin changes, resale floors, the card settlement limit) still work.
     function _probe(uint256 seed) internal {
-        uint256 k = seed % 18;
+        uint256 k = seed % 19;
         if (k == 0) _buyPrimary(seed);
         else if (k == 1) _settleCardPrimary(seed);
         else if (k == 2) _list(seed);
@@ -53,6 +53,7 @@ abstract contract MarketAdminActions is MarketActions {
         else if (k == 14) _relayCreditOrder(seed);
         else if (k == 15) _setResaleFloor(seed);
         else if (k == 16) _setCardSettlementLimit(seed);
+        else if (k == 17) _settleCardBatch(seed);
         else _withdraw(seed);
     }
 
@@ -141,6 +142,11 @@ abstract contract MarketAdminActions is MarketActions {
                 e = (e + 1) % _eds.length;
             }
         }
+        _updateEditionAt(seed, e);
+    }
+
+    /// @dev {_updateEdition} of edition `e`.
+    function _updateEditionAt(uint256 seed, uint256 e) internal {
         EditionModel memory ed = _eds[e];
         address caller = _studioCaller(seed, ed.studioId);
         uint256 r = _rand(seed, "price");

@@ -75,7 +75,8 @@ contract MarketHandler is MarketAdminActions {
             this.relayOrder.selector,
             this.relayCreditOrder.selector,
             this.setResaleFloor.selector,
-            this.setCardSettlementLimit.selector
+            this.setCardSettlementLimit.selector,
+            this.settleCardPrimaryBatch.selector
         ];
         uint8[ACTION_COUNT] memory weight = [
             3, // buyPrimary
@@ -111,7 +112,8 @@ contract MarketHandler is MarketAdminActions {
             3, // relayOrder
             4, // relayCreditOrder
             1, // setResaleFloor
-            1 // setCardSettlementLimit
+            1, // setCardSettlementLimit
+            2 // settleCardPrimaryBatch
         ];
         uint256 n;
         for (uint256 i = 0; i < ACTION_COUNT; i++) {
@@ -134,6 +136,17 @@ contract MarketHandler is MarketAdminActions {
 
     function settleCardPrimary(uint256 seed) external {
         _settleCardPrimary(seed);
+    }
+
+    /// @dev A batch of card sales; one time in three its edition is repriced (or not: the caller may be refused)
+    /// and a second batch of it follows in the same second, which may not share the first one's pending record
+    /// when the price changed.
+    function settleCardPrimaryBatch(uint256 seed) external {
+        uint256 e = _rand(seed, "edition") % _eds.length;
+        _settleCardBatchAt(seed, e);
+        if (_rand(seed, "again") % 3 != 0) return;
+        _updateEditionAt(_rand(seed, "reprice"), e);
+        _settleCardBatchAt(_rand(seed, "second"), e);
     }
 
     function list(uint256 seed) external {
@@ -241,14 +254,15 @@ contract MarketHandler is MarketAdminActions {
         _setResaleFloor(seed);
     }
 
-    /// @dev Sets the daily card settlement limit; after a small one, tries one card settlement (primary or resale,
+    /// @dev Sets the daily card settlement limit; after a small one, tries one card settlement (primary, resale or batch,
     /// mostly refused by the limit) and puts the default back seven times out of eight, so that small limits are
     /// short-lived and card sales keep their coverage.
     function setCardSettlementLimit(uint256 seed) external {
         if (!_setCardSettlementLimit(seed)) return;
         uint256 r = _rand(seed, "settle");
-        if (r % 2 == 0) _settleCardPrimary(r);
-        else _settleCardOffer(r);
+        if (r % 3 == 0) _settleCardPrimary(r);
+        else if (r % 3 == 1) _settleCardOffer(r);
+        else _settleCardBatch(r);
         if (_rand(seed, "keep") % 8 != 0) {
             _setCardSettlementLimitAs(admin, market.DEFAULT_CARD_SETTLEMENT_LIMIT_EUROS());
         }

@@ -343,6 +343,9 @@ contract MarketInvariantTest is TangibleTest {
             )
         );
         assertGe(count, floor, "too few: card settlements refused by the limit");
+        console.log(
+            string.concat("  card sales settled in batches: ", vm.toString(handler.ghostBatchedSales()))
+        );
     }
 
     /// @dev Prints the run's counts of resale floors at work and fails if one is under its floor: floors set above
@@ -458,7 +461,7 @@ contract MarketInvariantTest is TangibleTest {
     /// of seeds 0x1-0x3 and 0x7a6e6962 (15 to 38 over the drafts of its handler); its small limits refuse some
     /// card settlements, so they are mostly lifted at once (a draft that kept them failed settleCardPrimary's).
     function _minPerRun(uint256 action) internal pure returns (uint256) {
-        uint8[34] memory floors = [
+        uint8[35] memory floors = [
             10, // buyPrimary
             8, // settleCardPrimary
             30, // list
@@ -492,7 +495,8 @@ contract MarketInvariantTest is TangibleTest {
             4, // relayOrder
             6, // relayCreditOrder
             6, // setResaleFloor
-            6 // setCardSettlementLimit
+            6, // setCardSettlementLimit
+            2 // settleCardPrimaryBatch
         ];
         return floors[action];
     }

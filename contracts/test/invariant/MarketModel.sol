@@ -53,10 +53,11 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
         RelayOrder,
         RelayCreditOrder,
         SetResaleFloor,
-        SetCardSettlementLimit
+        SetCardSettlementLimit,
+        SettleCardBatch
     }
 
-    uint256 public constant ACTION_COUNT = 34; // checked against the enum in the constructor
+    uint256 public constant ACTION_COUNT = 35; // checked against the enum in the constructor
     /// @dev Platform key role bits of {modelRoles}.
     uint8 internal constant SETTLE = 1;
     uint8 internal constant REVOKE = 2;
@@ -229,6 +230,7 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
     uint256 public ghostFloorsAboveOffers; // resale floors set above an active offer's price
     uint256 public ghostFloorPricesRefused; // listings and reprices (signed or not) refused for the floor only
     uint256 public ghostFloorSalesRefused; // purchases of an offer (any way) refused for the floor only
+    uint256 public ghostBatchedSales; // card sales settled by settleCardPrimaryBatch
     uint256 public ghostLimitRefused; // card settlements refused by the daily limit only (float aside)
 
     constructor(
@@ -411,7 +413,12 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
 
     /// @dev The payment reference the next fresh card settlement will use (never used so far).
     function nextFreshRef() public view returns (bytes32) {
-        return keccak256(abi.encode("tangible-invariant-ref", _refNonce));
+        return _freshRef(0);
+    }
+
+    /// @dev The `i`-th fresh payment reference from now (the references {_useRef} takes in order).
+    function _freshRef(uint256 i) internal view returns (bytes32) {
+        return keccak256(abi.encode("tangible-invariant-ref", _refNonce + i));
     }
 
     function actionName(uint256 action) external pure returns (string memory) {
@@ -449,7 +456,8 @@ abstract contract MarketModel is CommonBase, StdCheats, StdUtils {
             "relayOrder",
             "relayCreditOrder",
             "setResaleFloor",
-            "setCardSettlementLimit"
+            "setCardSettlementLimit",
+            "settleCardPrimaryBatch"
         ];
         return names[action];
     }

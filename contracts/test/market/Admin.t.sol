@@ -10,6 +10,8 @@ import {TangibleMarket} from "../../src/TangibleMarket.sol";
 import {ITangibleMarket} from "../../src/ITangibleMarket.sol";
 import {TangibleLicence} from "../../src/TangibleLicence.sol";
 import {TangibleRegistry} from "../../src/TangibleRegistry.sol";
+import {deployMarket} from "../utils/DeployMarket.sol";
+import {TangibleMarketAdmin} from "../../src/TangibleMarketAdmin.sol";
 
 contract OneDecimalToken is ERC20("One", "ONE") {
     function decimals() public pure override returns (uint8) {
@@ -42,7 +44,7 @@ contract TangibleMarketAdminTest is TangibleMarketTest {
     }
 
     function test_constructor_unitsPerCentFor18Decimals() public {
-        TangibleMarket m = new TangibleMarket(new EighteenDecimalToken(), admin, address(0), platform);
+        TangibleMarket m = deployMarket(new EighteenDecimalToken(), admin, address(0), platform);
         assertEq(m.unitsPerCent(), 1e16);
         assertFalse(m.hasRole(settlerRole, address(0)));
         assertFalse(m.hasRole(revokerRole, address(0)));
@@ -50,13 +52,25 @@ contract TangibleMarketAdminTest is TangibleMarketTest {
     }
 
     function test_constructor_reverts() public {
+        TangibleMarketAdmin module = new TangibleMarketAdmin(euro);
         OneDecimalToken one = new OneDecimalToken();
         vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidToken.selector, address(one)));
-        new TangibleMarket(one, admin, operator, platform);
+        new TangibleMarketAdmin(one); // the module, deployed first, refuses it (the market checks again)
         vm.expectRevert(abi.encodeWithSelector(TangibleRegistry.RegistryInvalidAddress.selector, address(0)));
-        new TangibleMarket(euro, address(0), operator, platform);
+        new TangibleMarket(euro, address(0), operator, platform, module);
         vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidRecipient.selector, address(0)));
-        new TangibleMarket(euro, admin, operator, address(0));
+        new TangibleMarket(euro, admin, operator, address(0), module);
+    }
+
+    /// @dev The admin module runs on the market's storage with the market's stablecoin: one built for another
+    /// token, or an address without code, is refused.
+    function test_constructor_refusesAModuleOfAnotherTokenOrWithoutCode() public {
+        TangibleMarketAdmin other = new TangibleMarketAdmin(new EighteenDecimalToken());
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidModule.selector, address(other)));
+        new TangibleMarket(euro, admin, operator, platform, other);
+        address codeless = makeAddr("codeless");
+        vm.expectRevert(abi.encodeWithSelector(ITangibleMarket.MarketInvalidModule.selector, codeless));
+        new TangibleMarket(euro, admin, operator, platform, TangibleMarketAdmin(codeless));
     }
 
     // ------------------------------------------------------------------ revoke

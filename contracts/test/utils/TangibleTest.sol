@@ -5,6 +5,7 @@ import {Test} from "forge-std/Test.sol";
 import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
 import {TangibleMarket} from "../../src/TangibleMarket.sol";
 import {TestEuro} from "../../src/TestEuro.sol";
+import {TangibleMarketAdmin} from "../../src/TangibleMarketAdmin.sol";
 
 /// @dev Shared fixtures: a stablecoin, the deployed market, one studio with one film in three editions, and
 /// helpers that fund accounts and run sales. Expected splits are computed here independently of {SplitLib}.
@@ -34,10 +35,13 @@ abstract contract TangibleTest is Test {
     bytes32 internal constant MASTER_4K = keccak256("master-4k");
     uint256 internal constant UNITS = 1e4; // 6-decimal token: units per cent
     uint256 internal constant FLOAT = 1_000_000 * 1e6;
+    /// @dev The market's admin module (deployed first, see {TangibleMarket-constructor}).
+    TangibleMarketAdmin internal adminModule;
 
     function setUp() public virtual {
         euro = new TestEuro(address(this));
-        market = new TangibleMarket(euro, admin, operator, platform);
+        adminModule = new TangibleMarketAdmin(euro);
+        market = new TangibleMarket(euro, admin, operator, platform, adminModule);
         vm.prank(operator);
         studioId = market.registerStudio(studioAdmin, royalty, "Studio Lumiere");
         vm.startPrank(operator);

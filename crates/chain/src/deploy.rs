@@ -4,7 +4,7 @@ use alloy::primitives::{Address, B256, U256, keccak256};
 use alloy::providers::Provider;
 use tangible_domain::{Cents, Quality};
 
-use crate::bindings::{TangibleMarket, TestEuro};
+use crate::bindings::{TangibleMarket, TangibleMarketAdmin, TestEuro};
 use crate::{Contracts, Deployment};
 
 /// Errors while deploying or registering.
@@ -124,8 +124,21 @@ pub async fn deploy_all<P: Provider + Clone>(
             })?
         }
     };
-    let builder =
-        TangibleMarket::deploy_builder(provider, stablecoin, cfg.admin, cfg.operator, cfg.platform);
+    // The admin module first: its code no longer fits in the market's creation code (EIP-3860).
+    let builder = TangibleMarketAdmin::deploy_builder(provider, stablecoin);
+    let receipt = send!("deploying TangibleMarketAdmin", builder);
+    first_block = first_block.or(receipt.block_number);
+    let admin_module = receipt.contract_address.ok_or_else(|| {
+        DeployError::Unexpected("TangibleMarketAdmin deployment has no contract address".into())
+    })?;
+    let builder = TangibleMarket::deploy_builder(
+        provider,
+        stablecoin,
+        cfg.admin,
+        cfg.operator,
+        cfg.platform,
+        admin_module,
+    );
     let receipt = send!("deploying TangibleMarket", builder);
     let market = receipt.contract_address.ok_or_else(|| {
         DeployError::Unexpected("TangibleMarket deployment has no contract address".into())
