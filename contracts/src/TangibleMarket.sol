@@ -29,8 +29,10 @@ import {SplitLib} from "./lib/SplitLib.sol";
 contract TangibleMarket is TangibleMarketViews {
     using SafeERC20 for IERC20;
 
-    /// @dev The admin module ({TangibleMarketAdmin}), deployed before the market.
-    address private immutable _admin;
+    /// @notice The admin module ({TangibleMarketAdmin}) this market runs its cold functions in, by
+    /// `delegatecall` on its own storage: deployed before the market, from the same build. Anyone can check it
+    /// (its code, and that it was built from the same sources) before trusting the market with money.
+    address public immutable adminModule;
 
     /// @param token_ The EUR stablecoin (2 to {MAX_TOKEN_DECIMALS} decimals).
     /// @param admin Receives `DEFAULT_ADMIN_ROLE` (platform governance: roles, hold period, platform address).
@@ -38,7 +40,7 @@ contract TangibleMarket is TangibleMarketViews {
     /// (revocation) and `REGISTRAR_ROLE` (registration on behalf of studios), as one key (a single API); may be
     /// address 0, the admin then grants each role to its own key.
     /// @param platform_ Account credited with the platform's shares.
-    /// @param adminModule A {TangibleMarketAdmin} deployed for `token_` just before: its code no longer fits in
+    /// @param module_ A {TangibleMarketAdmin} deployed for `token_` just before: its code no longer fits in
     /// the market's creation code (49,152 bytes, EIP-3860). It holds nothing; the market runs it on its own
     /// storage, so it must be built from the same sources (deploy both from one build).
     constructor(
@@ -46,14 +48,16 @@ contract TangibleMarket is TangibleMarketViews {
         address admin,
         address operator,
         address platform_,
-        TangibleMarketAdmin adminModule
+        TangibleMarketAdmin module_
     ) TangibleMarketCore(token_) {
         if (admin == address(0)) revert RegistryInvalidAddress(admin);
         if (platform_ == address(0)) revert MarketInvalidRecipient(platform_);
-        if (address(adminModule).code.length == 0 || adminModule.token() != token_) {
-            revert MarketInvalidModule(address(adminModule));
+        // Catches a wrong address or a module of another market; it cannot tell a module built from other
+        // sources: the deployer deploys both from one build, and anyone can compare `adminModule`'s code.
+        if (address(module_).code.length == 0 || module_.token() != token_) {
+            revert MarketInvalidModule(address(module_));
         }
-        _admin = address(adminModule);
+        adminModule = address(module_);
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         if (operator != address(0)) {
             _grantRole(SETTLER_ROLE, operator);
@@ -500,7 +504,7 @@ contract TangibleMarket is TangibleMarketViews {
     /// @dev Runs the call in {TangibleMarketAdmin}'s code on this contract's storage and returns or reverts with
     /// its result (same arguments, same `msg.sender`).
     function _delegate() private {
-        address target = _admin;
+        address target = adminModule;
         assembly ("memory-safe") {
             calldatacopy(0, 0, calldatasize())
             let ok := delegatecall(gas(), target, 0, calldatasize(), 0, 0)

@@ -326,11 +326,11 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
 
     /// @notice Settles card payments for `recipients.length` primary sales of edition `(filmId, quality)` at once
     /// (1 to {MAX_CARD_BATCH}): sale `i` mints {TangibleMarketViews-cardLicenceId}(`paymentRefs[i]`) to
-    /// `recipients[i]` (no ids returned: the caller knows them), exactly as {TangibleMarket-settleCardPrimary} would one by one (same price check, float
-    /// debit, daily limit, hold, clearance, events and licence ids), all or none. The sales' pending shares
-    /// share one record ({PendingPool}) with the other sales of the edition batched in the same second: per
-    /// sale, no pending slot of its own. {pendingSale}, {clearSales} and {revoke} read and settle a pooled sale
-    /// like any other. `SETTLER_ROLE` only.
+    /// `recipients[i]` (no ids returned: the caller knows them), exactly as {TangibleMarket-settleCardPrimary}
+    /// would one by one (same price check, float debit, daily limit, hold, clearance, events and licence ids),
+    /// all or none. The sales' pending shares share one record ({PendingPool}) with the other sales of the
+    /// edition batched in the same second: per sale, no pending slot of its own. {pendingSale}, {clearSales} and
+    /// {revoke} read and settle a pooled sale like any other. `SETTLER_ROLE` only.
     /// @dev Emits per sale {SalePending}, {Transfer}, {LicenceMinted} and {SaleSettled} events, in that order.
     function settleCardPrimaryBatch(
         uint64 filmId,
@@ -530,7 +530,8 @@ abstract contract TangibleMarketCore is TangibleLicence, ReentrancyGuardTransien
     /// another clearance time (a price, commission or clearance change within the second): the sales then
     /// get records of their own.
     function _joinPool(CardBatch memory b, Sale memory sale, uint256 n) internal returns (bool) {
-        uint256 key = _poolKey(b.filmId, b.quality, block.timestamp);
+        // The time as the licence slot keeps it (32 bits), which {_pendingOf} reads the key from.
+        uint256 key = _poolKey(b.filmId, b.quality, uint32(block.timestamp));
         PendingPool memory pool = _pools[key];
         if (
             pool.count != 0

@@ -366,6 +366,21 @@ contract CardBatchTest is ClearanceFixture {
         _assertConserved();
     }
 
+    /// @dev The pool is keyed by the time as the licence slot keeps it (32 bits): past 2**32 seconds (year 2106)
+    /// an SD and an HD batch of the same second still get pools of their own, each read back by its sales
+    /// (found by the helper's attack review: the full timestamp spilled into the quality bits of the key).
+    function test_batch_poolKeyUsesTheSlotsTime() public {
+        vm.warp((uint256(1) << 32) + 1_000);
+        (address[] memory to, bytes32[] memory refs) = _batch(1, "sd-2106");
+        uint256 sd = _settleBatch(SD, PRICE_SD, to, refs)[0];
+        (to, refs) = _batch(1, "hd-2106");
+        uint256 hd = _settleBatch(HD, PRICE_HD, to, refs)[0];
+        (uint64 sdStudio,) = _expectedPrimary(PRICE_SD, 1000);
+        (uint64 hdStudio,) = _expectedPrimary(PRICE_HD, 1000);
+        assertEq(_pending(sd).studioCents, sdStudio, "SD reads its own pool");
+        assertEq(_pending(hd).studioCents, hdStudio, "HD reads its own pool");
+    }
+
     function _distinct(bytes32[] memory slots) internal pure returns (uint256 n) {
         for (uint256 i; i < slots.length; ++i) {
             bool seen;

@@ -1,3 +1,3 @@
 # paymentRef reuse: a used payment reference settles again (audit: killed)
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 /revert MarketPaymentRefUsed(paymentRef)/d

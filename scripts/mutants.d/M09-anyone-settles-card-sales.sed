@@ -1,3 +1,3 @@
 # anyone can settle card sales: the operator check passes for every caller (audit: survived)
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 s/if (!_accounts\[msg\.sender\]\.settler) {/if (false \&\& !_accounts[msg.sender].settler) {/

@@ -1,5 +1,5 @@
 # withdrawStudio pays out but does not zero the accrual (audit: killed)
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 /function withdrawStudio(/,/^    }/{
 /s\.creditCents = 0;/d
 }

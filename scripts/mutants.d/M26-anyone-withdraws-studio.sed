@@ -1,3 +1,3 @@
 # anyone can trigger a studio payout
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 /if (msg\.sender != recipient) _checkStudioOrRegistrar(studioId);/d

@@ -1,5 +1,5 @@
 # anyone can trigger the platform payout
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 /function withdrawPlatform()/,/^    }/{
 /_checkPlatformKey();/d
 }

@@ -1,3 +1,3 @@
 # a balance can be overdrawn by one unit
-# file: src/TangibleMarket.sol
+# file: src/TangibleMarketCore.sol
 s/if (balance < amount) revert MarketInsufficientBalance/if (balance + 1 < amount) revert MarketInsufficientBalance/
