@@ -10,6 +10,7 @@ import {TangibleRegistry} from "./TangibleRegistry.sol";
 import {TangibleMarketCore} from "./TangibleMarketCore.sol";
 import {TangibleMarketAdmin} from "./TangibleMarketAdmin.sol";
 import {TangibleMarketViews} from "./TangibleMarketViews.sol";
+import {TangibleCardBatch} from "./TangibleCardBatch.sol";
 import {SplitLib} from "./lib/SplitLib.sol";
 
 /// @title TangibleMarket
@@ -26,7 +27,7 @@ import {SplitLib} from "./lib/SplitLib.sol";
 /// and a licence is sold once. A licence minted without a hold passes its slot on (the new id is the old one plus
 /// one generation, bits 192-199: no fresh slot), a held one gets a hashed id (bit 254 set, bit 255 clear) and a
 /// slot of its own. Other crypto licence ids (primary sales) are sequential from 1 (always < 2**48).
-contract TangibleMarket is TangibleMarketViews {
+contract TangibleMarket is TangibleMarketViews, TangibleCardBatch {
     using SafeERC20 for IERC20;
 
     /// @notice The admin module ({TangibleMarketAdmin}) this market runs its cold functions in, by
@@ -458,7 +459,7 @@ contract TangibleMarket is TangibleMarketViews {
         _delegate();
     }
 
-    /// @inheritdoc TangibleMarketCore
+    /// @inheritdoc TangibleCardBatch
     function settleCardPrimaryBatch(uint64, uint8, uint64, address[] calldata, bytes32[] calldata)
         external
         override
