@@ -6,6 +6,7 @@ import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol"
 import {TangibleMarket} from "../../src/TangibleMarket.sol";
 import {TestEuro} from "../../src/TestEuro.sol";
 import {TangibleMarketAdmin} from "../../src/TangibleMarketAdmin.sol";
+import {deployMarket} from "./DeployMarket.sol";
 
 /// @dev Shared fixtures: a stablecoin, the deployed market, one studio with one film in three editions, and
 /// helpers that fund accounts and run sales. Expected splits are computed here independently of {SplitLib}.
@@ -40,8 +41,8 @@ abstract contract TangibleTest is Test {
 
     function setUp() public virtual {
         euro = new TestEuro(address(this));
-        adminModule = new TangibleMarketAdmin(euro);
-        market = new TangibleMarket(euro, admin, operator, platform, adminModule);
+        market = deployMarket(euro, admin, operator, platform);
+        adminModule = TangibleMarketAdmin(market.adminModule());
         vm.prank(operator);
         studioId = market.registerStudio(studioAdmin, royalty, "Studio Lumiere");
         vm.startPrank(operator);
